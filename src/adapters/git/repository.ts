@@ -1,0 +1,18 @@
+import { execa } from "execa";
+
+/**
+ * The branch a project integrates into when no feature branch is configured:
+ * the remote's HEAD when one is known, else the branch checked out, else "main".
+ * Read-only: it never changes the user's repository.
+ */
+export async function defaultBranchOf(projectDir: string): Promise<string> {
+  const remoteHead = await git(projectDir, ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]);
+  if (remoteHead !== null) return remoteHead.replace(/^origin\//, "");
+  const current = await git(projectDir, ["symbolic-ref", "--quiet", "--short", "HEAD"]);
+  return current ?? "main";
+}
+
+async function git(cwd: string, args: readonly string[]): Promise<string | null> {
+  const result = await execa("git", args, { cwd, reject: false });
+  return result.exitCode === 0 && result.stdout.trim() !== "" ? result.stdout.trim() : null;
+}

@@ -1,0 +1,51 @@
+import type { Command } from "commander";
+import { ExitCode } from "../../core/errors.ts";
+import { renderDoctorReport, type DoctorPaint } from "../../ui/doctor-report.ts";
+import type { Output } from "../output.ts";
+import { action, examples } from "../program.ts";
+
+export function registerDoctor(program: Command): void {
+  program
+    .command("doctor")
+    .summary("check that this machine is ready: Docker engine, base image, git, Node.js, config, forge, run directory")
+    .description(
+      "Check everything cspace needs and say how to fix what is missing: the Docker engine (DOCKER_HOST respected) " +
+        "and the base image, git 2.38+, Node.js 22.13+, the configuration, the forge (issues directory and remote, " +
+        "or GitHub sign-in) and the run directory. Exits 0 when every required check passes, 1 otherwise.",
+    )
+    .addHelpText(
+      "after",
+      examples("cspace doctor", "cspace doctor --json | jq '.checks[] | select(.status != \"pass\")'", "DOCKER_HOST=tcp://build-box:2375 cspace doctor"),
+    )
+    .action(
+      action(async (ctx) => {
+        const { runDoctor } = await import("../../services/doctor.ts");
+        const report = await runDoctor({ cwd: ctx.globals.cwd, env: ctx.env });
+        if (ctx.globals.json) {
+          ctx.out.data(report);
+        } else {
+          const ascii = ctx.env.TERM === "dumb";
+          for (const line of renderDoctorReport(report, { paint: painter(ctx.out), ascii })) ctx.out.line(line);
+        }
+        return report.ok ? ExitCode.ok : ExitCode.finishedWithFailures;
+      }),
+    );
+}
+
+function painter(out: Output): DoctorPaint {
+  return (tone, text) => {
+    switch (tone) {
+      case "pass":
+        return out.style("green", text);
+      case "fail":
+        return out.style("red", text);
+      case "warn":
+        return out.style("yellow", text);
+      case "skip":
+      case "muted":
+        return out.style("dim", text);
+      case "heading":
+        return out.style("bold", text);
+    }
+  };
+}

@@ -1,0 +1,85 @@
+import { Option, type Command } from "commander";
+import { UserError } from "../../core/errors.ts";
+import type { Plan } from "../../core/plan/planner.ts";
+import { renderPlanMermaid } from "../../ui/plan-mermaid.ts";
+import { renderPlanTable, type Paint } from "../../ui/plan-table.ts";
+import type { Output } from "../output.ts";
+import { action, examples } from "../program.ts";
+
+interface PlanFlags {
+  readonly label?: string;
+  readonly milestone?: string;
+  readonly featureBranch?: string;
+  readonly format: "table" | "json" | "mermaid";
+}
+
+export function registerPlan(program: Command): void {
+  program
+    .command("plan")
+    .summary("show which issues would launch now, on which base branch, and which wait for what")
+    .description(
+      "Plan the next round without side effects: for each selected issue, its dependencies, the base branch it " +
+        "would start on, and whether it launches now or waits (for a dependency or a free slot). " +
+        "With no issue numbers, every open issue is planned.",
+    )
+    .argument("[issues...]", "issue numbers, like 10 or #10")
+    .option("--label <label>", "only issues carrying this label")
+    .option("--milestone <milestone>", "only issues in this milestone (the feature branch becomes feature/<milestone>)")
+    .option("--feature-branch <branch>", "the branch finished work merges into")
+    .addOption(new Option("--format <format>", "output format").choices(["table", "json", "mermaid"]).default("table"))
+    .addHelpText(
+      "after",
+      examples("cspace plan", "cspace plan 10 11 12 13", "cspace plan --milestone 'Login v2' --format mermaid", "cspace plan --json | jq '.issues[] | select(.action == \"launch\")'"),
+    )
+    .action(
+      action(async (ctx, issues: string[], flags: PlanFlags) => {
+        const { planIssues } = await import("../../services/plan.ts");
+        const result = await planIssues({
+          cwd: ctx.globals.cwd,
+          env: ctx.env,
+          numbers: issues.map(parseIssueNumber),
+          label: flags.label,
+          milestone: flags.milestone,
+          featureBranch: flags.featureBranch,
+        });
+        for (const warning of result.warnings) ctx.out.warn(warning);
+        print(result.plan, ctx.globals.json ? "json" : flags.format, ctx.out);
+        return 0;
+      }),
+    );
+}
+
+function print(plan: Plan, format: PlanFlags["format"], out: Output): void {
+  switch (format) {
+    case "json":
+      out.data(plan);
+      return;
+    case "mermaid":
+      for (const line of renderPlanMermaid(plan)) out.line(line);
+      return;
+    case "table": {
+      const paint: Paint = (tone, text) => {
+        switch (tone) {
+          case "launch":
+            return out.style("green", text);
+          case "wait":
+            return out.style("yellow", text);
+          case "muted":
+            return out.style("dim", text);
+          case "heading":
+            return out.style("bold", text);
+        }
+      };
+      for (const line of renderPlanTable(plan, paint)) out.line(line);
+      return;
+    }
+  }
+}
+
+function parseIssueNumber(text: string): number {
+  const match = /^#?([1-9][0-9]{0,8})$/.exec(text.trim());
+  if (match?.[1] === undefined) {
+    throw new UserError(`"${text}" is not an issue number`, { hint: "Give issue numbers like 12 or #12." });
+  }
+  return Number(match[1]);
+}

@@ -1,0 +1,64 @@
+import { CommanderError } from "commander";
+import { CspaceError, ExitCode, exitCodeFor } from "../core/errors.ts";
+import { Output } from "./output.ts";
+import { buildProgram } from "./program.ts";
+
+/**
+ * The one place where failures become messages and exit codes. Commands throw
+ * typed errors (src/core/errors.ts); usage errors come from commander.
+ */
+export async function main(argv: readonly string[]): Promise<void> {
+  // `cspace plan | head -3` closes stdout early: that is the reader's choice, not a failure.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+    throw error;
+  });
+  process.exitCode = await run(argv);
+}
+
+export async function run(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  const json = argv.includes("--json");
+  const out = new Output({ json });
+  program.exitOverride();
+  program.configureOutput({
+    // Commander reports its own usage errors through here; prefix them like ours.
+    outputError: (text, write) => {
+      write(text.replace(/^error: /, ""));
+    },
+  });
+  for (const command of program.commands) command.exitOverride();
+
+  try {
+    process.exitCode = undefined;
+    if (argv.length === 0) {
+      program.outputHelp();
+      return ExitCode.ok;
+    }
+    await program.parseAsync([...argv], { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
+  } catch (error) {
+    return report(error, out);
+  }
+}
+
+function report(error: unknown, out: Output): number {
+  if (error instanceof CommanderError) {
+    const benign = ["commander.helpDisplayed", "commander.version", "commander.help"];
+    return benign.includes(error.code) ? ExitCode.ok : ExitCode.userError;
+  }
+  if (error instanceof CspaceError) {
+    const code = exitCodeFor(error.kind);
+    if (out.json) {
+      out.data({ error: { kind: error.kind, message: error.message, hint: error.hint ?? null } });
+    }
+    out.error(error.message);
+    if (error.hint !== undefined) out.info(`hint: ${error.hint}`);
+    if (error.kind === "internal") out.info("This is a bug in cspace; please report it with the command you ran.");
+    return code;
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  out.error(`unexpected failure: ${detail}`);
+  out.info("This is a bug in cspace; please report it with the command you ran.");
+  return ExitCode.internalError;
+}

@@ -1,0 +1,195 @@
+import { z } from "zod";
+
+/**
+ * The shape of `.cspace.json`. Every message given to a schema below is the
+ * "what is valid" half of an error line (see ./problems.ts), so it reads as
+ * "expected …". Objects are strict: a misspelt key is reported, never dropped.
+ */
+
+export const agentPresets = ["claude", "codex", "gemini", "aider", "opencode", "command", "scripted"] as const;
+export type AgentPreset = (typeof agentPresets)[number];
+
+export const forgeTypes = ["local", "github"] as const;
+
+/** The forge used when a file names none, or names one without its `type`. */
+export const defaultForgeType = "local";
+
+// Project names end up in container names and labels, which Docker limits.
+const PROJECT_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+// GitHub's own limits: owner up to 39 characters, no leading hyphen; "." and ".." are not repositories.
+const GITHUB_REPO = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
+// A size Docker accepts: a positive number and a unit.
+const MEMORY = /^(?!0+(?:\.0+)?[bkmg]$)[0-9]+(?:\.[0-9]+)?[bkmg]$/i;
+// The parts of git's check-ref-format rules a typo can break.
+const BRANCH = /^(?![-/.])(?!.*(?:\.\.|\/\/|@\{|\/\.|\.lock$|\/$|\.$))[^\s~^:?*[\\]+$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const text = (valid: string) => z.string({ error: valid }).min(1, { error: valid });
+const path = (what: string) => text(`expected a path to ${what}, relative to the project directory`);
+const integer = (valid: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.number({ error: valid }).int({ error: valid }).min(min, { error: valid }).max(max, { error: valid });
+const flag = () => z.boolean({ error: "expected true or false" });
+const environment = () =>
+  z.record(
+    z.string().regex(ENV_NAME, { error: "expected a variable name: letters, digits and _, not starting with a digit" }),
+    z.string({ error: 'expected text (environment values are strings: quote numbers, like "1")' }),
+    { error: 'expected an object of variable names and values, like {"NAME": "value"}' },
+  );
+
+export const validValues = {
+  projectName: 'expected lowercase letters, digits, ".", "_" or "-", starting with a letter or digit, at most 63 characters',
+  githubRepo: 'expected a GitHub repository as "owner/name"',
+  maxParallel: "expected an integer ≥ 1",
+  warmConcurrency: "expected an integer from 1 to 32",
+  maxAttempts: "expected an integer from 1 to 10",
+} as const;
+
+export const projectNameSchema = z.string({ error: validValues.projectName }).regex(PROJECT_NAME, { error: validValues.projectName });
+export const githubRepoSchema = z.string({ error: validValues.githubRepo }).regex(GITHUB_REPO, { error: validValues.githubRepo });
+
+const objectOf = (what: string) => ({ error: `expected an object (${what})` });
+
+const localForge = z.strictObject(
+  {
+    type: z.literal("local").default("local"),
+    issuesDir: path("the directory of issue files").default(".cspace/issues"),
+    remote: path("a bare git repository").optional(),
+  },
+  objectOf('like {"type": "local"}'),
+);
+
+const githubForge = z.strictObject(
+  {
+    type: z.literal("github"),
+    repo: githubRepoSchema,
+    apiUrl: z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL, like "https://github.example.com/api/v3"' })
+      .optional(),
+  },
+  objectOf('like {"type": "github", "repo": "owner/name"}'),
+);
+
+const forgeSchema = z.discriminatedUnion("type", [localForge, githubForge], {
+  error: (issue) =>
+    typeof issue.input !== "object" || issue.input === null || Array.isArray(issue.input)
+      ? 'expected an object, like {"type": "local"} or {"type": "github", "repo": "owner/name"}'
+      : `expected ${forgeTypes.map((type) => `"${type}"`).join(" or ")}`,
+});
+
+const agentSchema = z
+  .strictObject(
+    {
+      preset: z.enum(agentPresets, { error: `expected one of ${agentPresets.map((p) => `"${p}"`).join(", ")}` }).default("claude"),
+      command: text("expected a command line (text)").optional(),
+      model: text("expected a model name (text)").optional(),
+      env: environment().default({}),
+    },
+    objectOf('like {"preset": "claude"}'),
+  )
+  .superRefine((agent, context) => {
+    if (agent.preset === "command" && agent.command === undefined) {
+      context.addIssue({
+        code: "custom",
+        path: ["command"],
+        message: 'expected the command line that starts the agent: it is required when agent.preset is "command"',
+        // Whoever chose the preset is who must add the command.
+        params: { sourcePath: ["agent", "preset"] },
+      });
+    }
+  });
+
+export const configSchema = z.strictObject(
+  {
+    $schema: text("expected the path or URL of cspace's JSON Schema").optional(),
+    project: z
+      .strictObject({ name: projectNameSchema.optional() }, objectOf('like {"name": "my-project"}'))
+      .prefault({}),
+    forge: forgeSchema.prefault({}),
+    container: z
+      .strictObject(
+        {
+          devcontainer: path("a devcontainer.json").default(".devcontainer/devcontainer.json"),
+          memory: z.string({ error: 'expected a size like "512m" or "4g"' }).regex(MEMORY, {
+            error: 'expected a size like "512m" or "4g": a number above 0 and a unit b, k, m or g',
+          }).optional(),
+          cpus: z.number({ error: "expected a number of CPUs above 0, like 2 or 1.5" })
+            .positive({ error: "expected a number of CPUs above 0, like 2 or 1.5" })
+            .optional(),
+          env: environment().default({}),
+          warmConcurrency: integer(validValues.warmConcurrency, 1, 32).default(4),
+        },
+        objectOf('like {"memory": "4g"}'),
+      )
+      .prefault({}),
+    agent: agentSchema.prefault({}),
+    verify: z
+      .strictObject(
+        { all: text("expected a shell command line (text)").optional(), e2e: text("expected a shell command line (text)").optional() },
+        objectOf('like {"all": "npm test"}'),
+      )
+      .prefault({}),
+    coordinator: z
+      .strictObject(
+        {
+          maxParallel: integer(validValues.maxParallel, 1).default(4),
+          featureBranch: z.string({ error: "expected a branch name" })
+            .regex(BRANCH, { error: 'expected a valid git branch name, like "feature/login"' })
+            .optional(),
+          stacking: flag().default(true),
+          review: flag().default(false),
+          maxAttempts: integer(validValues.maxAttempts, 1, 10).default(2),
+        },
+        objectOf('like {"maxParallel": 4}'),
+      )
+      .prefault({}),
+    templates: z
+      .strictObject(
+        {
+          implementer: path("a handlebars template").optional(),
+          review: path("a handlebars template").optional(),
+          rebase: path("a handlebars template").optional(),
+          retry: path("a handlebars template").optional(),
+        },
+        objectOf('like {"implementer": ".cspace/implementer.hbs"}'),
+      )
+      .prefault({}),
+  },
+  { error: "expected an object" },
+);
+
+type ParsedConfig = z.output<typeof configSchema>;
+
+/** The validated configuration, defaults applied. */
+export type Config = Omit<ParsedConfig, "$schema" | "project"> & { readonly project: { readonly name: string } };
+
+type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+/** A partial configuration in file form, as flags give it (the highest-precedence layer). */
+export type ConfigOverrides = DeepPartial<Omit<z.input<typeof configSchema>, "$schema">>;
+
+/** A valid project name made from a directory name: "My App" becomes "my-app". */
+export function projectNameFrom(directoryName: string): string {
+  const slug = directoryName
+    .normalize("NFKD")
+    // Accents become their base letters: "Über" is "uber", not "u-ber".
+    .replace(/\p{M}/gu, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, "-")
+    .replace(/^[^a-z0-9]+/, "")
+    .slice(0, 63)
+    .replace(/[._-]+$/, "");
+  return slug === "" ? "project" : slug;
+}
+
+const UNIT = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as const;
+
+/** Bytes in a validated memory size ("512m", "1.5g"), as the Docker API wants them. */
+export function memoryBytes(size: string): number {
+  const unit = size.slice(-1).toLowerCase();
+  const factor = unit === "b" || unit === "k" || unit === "m" || unit === "g" ? UNIT[unit] : 1;
+  return Math.round(Number(size.slice(0, -1)) * factor);
+}

@@ -1,0 +1,56 @@
+import path from "node:path";
+import { CONFIG_FILE, entryKind, findProjectDir, LOCAL_CONFIG_FILE, readConfigFile } from "../adapters/config/config-files.ts";
+import { resolveConfig, type ConfigLayer } from "../core/config/layers.ts";
+import { projectNameFrom, type Config, type ConfigOverrides } from "../core/config/schema.ts";
+import { UserError } from "../core/errors.ts";
+
+export interface LoadConfigOptions {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Values from flags: the highest-precedence layer. */
+  readonly overrides?: ConfigOverrides;
+  /** Key path ("coordinator.featureBranch") → the flag that sets it ("flag --feature-branch"), for messages. */
+  readonly overrideSources?: Record<string, string>;
+}
+
+export interface LoadedConfig {
+  readonly config: Config;
+  readonly projectDir: string;
+  /** The config files found, absolute, lowest precedence first. */
+  readonly files: readonly string[];
+}
+
+/**
+ * Finds the project, reads `.cspace.json` and `.cspace.local.json` (both
+ * optional) and resolves them with the environment and flags. Throws a
+ * UserError for invalid configuration, an ExternalError for an unreadable file.
+ */
+export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConfig> {
+  const cwd = path.resolve(options.cwd);
+  const kind = await entryKind(cwd);
+  if (kind !== "directory") {
+    throw new UserError(`${cwd} ${kind === "missing" ? "does not exist" : "is not a directory"}`, {
+      hint: "Run cspace inside your project, or pass --cwd <dir> naming an existing directory.",
+    });
+  }
+  const projectDir = await findProjectDir(cwd);
+  const layers: ConfigLayer[] = [];
+  const files: string[] = [];
+  for (const name of [CONFIG_FILE, LOCAL_CONFIG_FILE]) {
+    const file = path.join(projectDir, name);
+    // Named as the user would reach them from where they ran cspace.
+    const label = path.relative(cwd, file);
+    const read = await readConfigFile(file, label);
+    if (!read.found) continue;
+    files.push(file);
+    layers.push({ source: label, value: read.value });
+  }
+  const config = resolveConfig({
+    files: layers,
+    env: options.env,
+    overrides: options.overrides,
+    overrideSources: options.overrideSources,
+    defaultProjectName: projectNameFrom(path.basename(projectDir)),
+  });
+  return { config, projectDir, files };
+}
