@@ -15,6 +15,7 @@ BASE_IMAGE="${CSPACE_BASE_IMAGE:-cspace-base:bookworm}"
 PIDFILE="${CSPACE_DOCKERD_PIDFILE:-/tmp/cspace-dockerd.pid}"
 DOCKERD_LOG="${CSPACE_DOCKERD_LOG:-/tmp/cspace-dockerd.log}"
 SOCKET="/var/run/docker.sock"
+DOCKERD_OWN_PIDFILE="/var/run/docker.pid"
 MIRROR="${CSPACE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
 log() { printf '[prepare] %s\n' "$*" >&2; }
@@ -66,11 +67,13 @@ start_engine() {
   fi
   log "starting dockerd (log: $DOCKERD_LOG)"
   # setsid: the daemon must outlive this script and not take its signals.
-  as_root setsid dockerd >"$DOCKERD_LOG" 2>&1 < /dev/null &
-  echo $! >"$PIDFILE"
+  # Its pid is read from its own pid file once it answers: $! would be the
+  # pid of a wrapper, not of dockerd.
+  as_root setsid dockerd --pidfile "$DOCKERD_OWN_PIDFILE" >"$DOCKERD_LOG" 2>&1 < /dev/null &
   for _ in $(seq 1 120); do
     if engine_answers; then
-      log "dockerd is up"
+      as_root cat "$DOCKERD_OWN_PIDFILE" >"$PIDFILE"
+      log "dockerd is up (pid $(cat "$PIDFILE"))"
       return
     fi
     sleep 0.5
