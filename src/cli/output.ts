@@ -1,7 +1,10 @@
 import { styleText } from "node:util";
 import type { Writable } from "node:stream";
+import type { Paint, Tone } from "../ui/tone.ts";
 
 type Style = Parameters<typeof styleText>[0];
+
+const TONE_STYLES: Readonly<Record<Tone, Style>> = { good: "green", bad: "red", warn: "yellow", muted: "dim", heading: "bold" };
 
 /**
  * Where commands write. Results go to stdout (as JSON with --json), progress
@@ -46,6 +49,9 @@ export class Output {
   style(style: Style, text: string): string {
     return this.paint(style, text, this.#stdout);
   }
+
+  /** Colours by meaning, for the renderers in src/ui. */
+  readonly tone: Paint = (tone, text) => this.style(TONE_STYLES[tone], text);
 
   private paint(style: Style, text: string, stream: Writable): string {
     return styleText(style, text, { stream });

@@ -25,19 +25,19 @@ export abstract class CspaceError extends Error {
 /** The user must change something: a flag, the config, an issue file. */
 export class UserError extends CspaceError {
   readonly kind = "user";
-  override readonly name = "UserError";
+  override readonly name: string = "UserError";
 }
 
 /** Docker, the forge, git or the filesystem is unavailable or failing. */
 export class ExternalError extends CspaceError {
   readonly kind = "external";
-  override readonly name = "ExternalError";
+  override readonly name: string = "ExternalError";
 }
 
 /** A bug in cspace: an invariant did not hold. */
 export class InternalError extends CspaceError {
   readonly kind = "internal";
-  override readonly name = "InternalError";
+  override readonly name: string = "InternalError";
 }
 
 /** Process exit codes, documented in README.md. */

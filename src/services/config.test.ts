@@ -1,18 +1,15 @@
-import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useTempDirs } from "../../test/support/temp-dirs.ts";
 import { UserError } from "../core/errors.ts";
 import { loadConfig } from "./config.ts";
 
-const temps: string[] = [];
-afterEach(async () => {
-  await Promise.all(temps.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
 
-async function project(files: Record<string, string>, name = "cspace-config-"): Promise<string> {
-  const dir = await realpath(await mkdtemp(path.join(os.tmpdir(), name)));
-  temps.push(dir);
+const tempDir = useTempDirs("config");
+
+async function project(files: Record<string, string>): Promise<string> {
+  const dir = await tempDir();
   for (const [file, text] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
     await writeFile(path.join(dir, file), text);
@@ -22,11 +19,12 @@ async function project(files: Record<string, string>, name = "cspace-config-"): 
 
 describe("loadConfig", () => {
   it("uses the defaults, named after the directory, when there is no config file", async () => {
-    const dir = await project({}, "My Project-");
+    const dir = path.join(await project({}), "My Project");
+    await mkdir(dir);
     const loaded = await loadConfig({ cwd: dir, env: {} });
     expect(loaded.files).toEqual([]);
     expect(loaded.projectDir).toBe(dir);
-    expect(loaded.config.project.name).toMatch(/^my-project-/);
+    expect(loaded.config.project.name).toBe("my-project");
     expect(loaded.config.coordinator.maxParallel).toBe(4);
   });
 

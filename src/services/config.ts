@@ -1,8 +1,7 @@
 import path from "node:path";
-import { CONFIG_FILE, entryKind, findProjectDir, LOCAL_CONFIG_FILE, readConfigFile } from "../adapters/config/config-files.ts";
+import { CONFIG_FILE, findProjectDir, LOCAL_CONFIG_FILE, readConfigFile, requireDirectory } from "../adapters/config/config-files.ts";
 import { resolveConfig, type ConfigLayer } from "../core/config/layers.ts";
 import { projectNameFrom, type Config, type ConfigOverrides } from "../core/config/schema.ts";
-import { UserError } from "../core/errors.ts";
 
 export interface LoadConfigOptions {
   readonly cwd: string;
@@ -27,12 +26,7 @@ export interface LoadedConfig {
  */
 export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConfig> {
   const cwd = path.resolve(options.cwd);
-  const kind = await entryKind(cwd);
-  if (kind !== "directory") {
-    throw new UserError(`${cwd} ${kind === "missing" ? "does not exist" : "is not a directory"}`, {
-      hint: "Run cspace inside your project, or pass --cwd <dir> naming an existing directory.",
-    });
-  }
+  await requireDirectory(cwd, "Run cspace inside your project, or pass --cwd <dir> naming an existing directory.");
   const projectDir = await findProjectDir(cwd);
   const layers: ConfigLayer[] = [];
   const files: string[] = [];

@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useTempDirs } from "../../test/support/temp-dirs.ts";
 import { resolveConfig } from "../core/config/layers.ts";
 import { UserError } from "../core/errors.ts";
 import { parseIssueFile } from "../core/issues/issue-file.ts";
@@ -9,16 +9,8 @@ import { parseDependencyReferences } from "../core/issues/references.ts";
 import { loadConfig } from "./config.ts";
 import { initProject } from "./init.ts";
 
-const temps: string[] = [];
-afterEach(async () => {
-  await Promise.all(temps.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
 
-async function emptyDir(): Promise<string> {
-  const dir = await realpath(await mkdtemp(path.join(os.tmpdir(), "cspace-init-")));
-  temps.push(dir);
-  return dir;
-}
+const emptyDir = useTempDirs("init");
 
 describe("initProject", () => {
   it("writes a commented config that loads to exactly the defaults, and an example issue", async () => {

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import Handlebars from "handlebars";
-import { CONFIG_FILE, entryKind, fileNamesIn, writeFileIfAbsent } from "../adapters/config/config-files.ts";
+import { CONFIG_FILE, fileNamesIn, requireDirectory, writeFileIfAbsent } from "../adapters/config/config-files.ts";
 import { given } from "../core/config/problems.ts";
 import { githubRepoSchema, projectNameFrom, projectNameSchema } from "../core/config/schema.ts";
 import { InternalError, UserError } from "../core/errors.ts";
@@ -35,12 +35,7 @@ const EXAMPLE_ISSUE = `${ISSUES_DIR}/1.md`;
  */
 export async function initProject(options: InitOptions): Promise<InitResult> {
   const directory = path.resolve(options.cwd);
-  const kind = await entryKind(directory);
-  if (kind !== "directory") {
-    throw new UserError(`${directory} ${kind === "missing" ? "does not exist" : "is not a directory"}`, {
-      hint: "Run cspace init in your project's directory, or pass --cwd <dir> naming an existing directory.",
-    });
-  }
+  await requireDirectory(directory, "Run cspace init in your project's directory, or pass --cwd <dir> naming an existing directory.");
   const name = checked("--name", projectNameSchema, options.name, (value) => `For example: --name ${projectNameFrom(value)}`);
   const repo = checked("--github", githubRepoSchema, options.github, () => "For example: --github octocat/hello-world");
 

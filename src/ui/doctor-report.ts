@@ -1,12 +1,10 @@
 import { tally, type CheckStatus, type DoctorReport } from "../core/doctor/checks.ts";
+import { plainPaint, type Paint, type Tone } from "./tone.ts";
 
-export type DoctorTone = CheckStatus | "muted" | "heading";
-
-/** Colours a piece of text by meaning; the identity when colour is off. */
-export type DoctorPaint = (tone: DoctorTone, text: string) => string;
+const TONES: Readonly<Record<CheckStatus, Tone>> = { pass: "good", fail: "bad", warn: "warn", skip: "muted" };
 
 export interface DoctorRenderOptions {
-  readonly paint?: DoctorPaint;
+  readonly paint?: Paint;
   /** Plain ASCII marks for terminals that cannot show ✓ and ✗. */
   readonly ascii?: boolean;
 }
@@ -24,7 +22,7 @@ const MARKS: Readonly<Record<CheckStatus, readonly [unicode: string, ascii: stri
  * indented under the title.
  */
 export function renderDoctorReport(report: DoctorReport, options: DoctorRenderOptions = {}): string[] {
-  const paint: DoctorPaint = options.paint ?? ((_tone, text) => text);
+  const paint = options.paint ?? plainPaint;
   const width = Math.max(...report.checks.map((check) => check.title.length));
   const indent = " ".repeat((options.ascii === true ? 2 : 1) + 1 + width + 2);
   const lines: string[] = [];
@@ -32,7 +30,7 @@ export function renderDoctorReport(report: DoctorReport, options: DoctorRenderOp
     const mark = MARKS[check.status][options.ascii === true ? 1 : 0];
     const [first = "", ...more] = check.detail.split("\n");
     const required = check.required || check.status === "pass" ? "" : paint("muted", " (optional)");
-    lines.push(`${paint(check.status, mark)} ${check.title.padEnd(width)}  ${first}${required}`);
+    lines.push(`${paint(TONES[check.status], mark)} ${check.title.padEnd(width)}  ${first}${required}`);
     for (const line of more) lines.push(`${indent}${line}`);
     if (check.hint !== undefined) lines.push(`${indent}${paint("muted", `hint: ${check.hint}`)}`);
   }
@@ -40,7 +38,7 @@ export function renderDoctorReport(report: DoctorReport, options: DoctorRenderOp
   return lines;
 }
 
-function verdict(report: DoctorReport, paint: DoctorPaint): string {
+function verdict(report: DoctorReport, paint: Paint): string {
   const counts = tally(report);
   const parts = [`${counts.pass} passed`];
   if (counts.warn > 0) parts.push(`${counts.warn} with warnings`);
@@ -49,5 +47,5 @@ function verdict(report: DoctorReport, paint: DoctorPaint): string {
   const summary = `${report.checks.length} checks: ${parts.join(", ")}.`;
   return report.ok
     ? `${paint("heading", "Ready:")} ${summary}`
-    : `${paint("fail", "Not ready:")} ${summary} Fix the failed checks above and run cspace doctor again.`;
+    : `${paint("bad", "Not ready:")} ${summary} Fix the failed checks above and run cspace doctor again.`;
 }

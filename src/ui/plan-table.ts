@@ -1,7 +1,5 @@
 import type { Plan, PlannedIssue } from "../core/plan/planner.ts";
-
-/** Colours a table cell by meaning; the CLI passes one that honours NO_COLOR. */
-export type Paint = (tone: "launch" | "wait" | "muted" | "heading", text: string) => string;
+import type { Paint } from "./tone.ts";
 
 const TITLE_WIDTH = 48;
 
@@ -32,8 +30,8 @@ export function renderPlanTable(plan: Plan, paint: Paint): string[] {
       const issue = plan.issues[index];
       const line = format(row);
       if (issue === undefined) return line;
-      if (issue.action === "launch") return paint("launch", line);
-      if (issue.action === "wait") return paint("wait", line);
+      if (issue.action === "launch") return paint("good", line);
+      if (issue.action === "wait") return paint("warn", line);
       return paint("muted", line);
     }),
     "",

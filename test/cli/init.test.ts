@@ -1,21 +1,13 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, realpath, rm } from "node:fs/promises";
-import os from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useTempDirs } from "../support/temp-dirs.ts";
 import { runCli } from "../support/cli.ts";
 
-const temps: string[] = [];
-afterEach(async () => {
-  await Promise.all(temps.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
 
 /** A plain directory, not a git repository: init must work there. */
-async function emptyDir(): Promise<string> {
-  const dir = await realpath(await mkdtemp(path.join(os.tmpdir(), "cspace-init-cli-")));
-  temps.push(dir);
-  return dir;
-}
+const emptyDir = useTempDirs("init-cli");
 
 interface InitJson {
   created: string[];

@@ -1,21 +1,12 @@
-import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useTempDirs } from "../../../test/support/temp-dirs.ts";
 import { ExternalError, UserError } from "../../core/errors.ts";
 import { findProjectDir, parseConfigText, readConfigFile, writeFileIfAbsent } from "./config-files.ts";
 
-const temps: string[] = [];
-afterEach(async () => {
-  await Promise.all(temps.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
 
-async function tempDir(): Promise<string> {
-  // realpath: macOS and some CI machines reach the temp directory through a symlink.
-  const dir = await realpath(await mkdtemp(path.join(os.tmpdir(), "cspace-config-")));
-  temps.push(dir);
-  return dir;
-}
+const tempDir = useTempDirs("config");
 
 function thrown(run: () => unknown): Error {
   try {

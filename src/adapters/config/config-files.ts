@@ -93,6 +93,14 @@ function describeParseError(error: ParseError): string {
 }
 
 /** What is at `target`: used to refuse a missing or non-directory project directory clearly. */
+/** Fails with a UserError unless `dir` is an existing directory; `hint` says where to run instead. */
+export async function requireDirectory(dir: string, hint: string): Promise<void> {
+  const kind = await entryKind(dir);
+  if (kind !== "directory") {
+    throw new UserError(`${dir} ${kind === "missing" ? "does not exist" : "is not a directory"}`, { hint });
+  }
+}
+
 export async function entryKind(target: string): Promise<"file" | "directory" | "missing"> {
   try {
     return (await stat(target)).isDirectory() ? "directory" : "file";

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { ExitCode } from "../../core/errors.ts";
-import { renderDoctorReport, type DoctorPaint } from "../../ui/doctor-report.ts";
-import type { Output } from "../output.ts";
+import { renderDoctorReport } from "../../ui/doctor-report.ts";
 import { action, examples } from "../program.ts";
 
 export function registerDoctor(program: Command): void {
@@ -25,27 +24,9 @@ export function registerDoctor(program: Command): void {
           ctx.out.data(report);
         } else {
           const ascii = ctx.env.TERM === "dumb";
-          for (const line of renderDoctorReport(report, { paint: painter(ctx.out), ascii })) ctx.out.line(line);
+          for (const line of renderDoctorReport(report, { paint: ctx.out.tone, ascii })) ctx.out.line(line);
         }
         return report.ok ? ExitCode.ok : ExitCode.finishedWithFailures;
       }),
     );
-}
-
-function painter(out: Output): DoctorPaint {
-  return (tone, text) => {
-    switch (tone) {
-      case "pass":
-        return out.style("green", text);
-      case "fail":
-        return out.style("red", text);
-      case "warn":
-        return out.style("yellow", text);
-      case "skip":
-      case "muted":
-        return out.style("dim", text);
-      case "heading":
-        return out.style("bold", text);
-    }
-  };
 }

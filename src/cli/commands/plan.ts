@@ -2,7 +2,7 @@ import { Option, type Command } from "commander";
 import { UserError } from "../../core/errors.ts";
 import type { Plan } from "../../core/plan/planner.ts";
 import { renderPlanMermaid } from "../../ui/plan-mermaid.ts";
-import { renderPlanTable, type Paint } from "../../ui/plan-table.ts";
+import { renderPlanTable } from "../../ui/plan-table.ts";
 import type { Output } from "../output.ts";
 import { action, examples } from "../program.ts";
 
@@ -58,19 +58,7 @@ function print(plan: Plan, format: PlanFlags["format"], out: Output): void {
       for (const line of renderPlanMermaid(plan)) out.line(line);
       return;
     case "table": {
-      const paint: Paint = (tone, text) => {
-        switch (tone) {
-          case "launch":
-            return out.style("green", text);
-          case "wait":
-            return out.style("yellow", text);
-          case "muted":
-            return out.style("dim", text);
-          case "heading":
-            return out.style("bold", text);
-        }
-      };
-      for (const line of renderPlanTable(plan, paint)) out.line(line);
+      for (const line of renderPlanTable(plan, out.tone)) out.line(line);
       return;
     }
   }
