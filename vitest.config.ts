@@ -1,8 +1,8 @@
 import { defineConfig } from "vitest/config";
 
-// Three lanes. `unit` needs nothing but Node and git; `cli` drives the built
-// binary (npm test builds first); `docker` talks to a real Docker Engine and
-// cleans up every container and image it labels.
+// Four lanes. `unit` needs nothing but Node and git; `contract` holds both
+// forges to one suite; `cli` drives the built binary (npm test builds first);
+// `docker` talks to a real Docker Engine and cleans up everything it labels.
 export default defineConfig({
   test: {
     projects: [
@@ -10,6 +10,15 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["src/**/*.test.ts", "test/unit/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          // The forge contract suite: real git repositories, an in-process
+          // GitHub simulator; no engine and no build needed.
+          name: "contract",
+          include: ["test/contract/**/*.test.ts"],
+          testTimeout: 60_000,
         },
       },
       {

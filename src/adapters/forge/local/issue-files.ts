@@ -4,6 +4,9 @@ import { ExternalError, UserError } from "../../../core/errors.ts";
 import type { Issue } from "../../../core/issues/issue.ts";
 import { issueNumberFromFileName, parseIssueFile } from "../../../core/issues/issue-file.ts";
 
+/** `<N>.comments.md`: the local forge's comments on issue N, not an issue. */
+const COMMENTS_FILE = /^[1-9][0-9]{0,8}\.comments\.md$/;
+
 export interface LocalIssues {
   readonly issues: readonly Issue[];
   /** Markdown files skipped because their name is not `<N>.md`, for a warning. */
@@ -29,7 +32,7 @@ export async function readLocalIssues(issuesDir: string, projectDir: string): Pr
   for (const name of names) {
     const number = issueNumberFromFileName(name);
     if (number !== null) numbered.push({ number, name });
-    else if (name.endsWith(".md")) ignored.push(path.join(shown, name));
+    else if (name.endsWith(".md") && !COMMENTS_FILE.test(name)) ignored.push(path.join(shown, name));
   }
   numbered.sort((a, b) => a.number - b.number);
   const issues = await Promise.all(

@@ -1,0 +1,85 @@
+import { ForgeNotFoundError } from "../../../core/forge/errors.ts";
+import type { IssueQuery } from "../../../core/forge/port.ts";
+import type { Issue } from "../../../core/issues/issue.ts";
+import { call, type GithubContext } from "./context.ts";
+
+/** The fields of a GitHub issue cspace reads. */
+interface IssueData {
+  readonly number: number;
+  readonly title: string;
+  readonly state: string;
+  readonly body?: string | null | undefined;
+  readonly labels: readonly (string | { readonly name?: string | undefined })[];
+  readonly milestone?: { readonly title: string } | null | undefined;
+  readonly pull_request?: unknown;
+}
+
+function toIssue(data: IssueData): Issue {
+  return {
+    number: data.number,
+    title: data.title,
+    state: data.state === "closed" ? "closed" : "open",
+    labels: data.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))).filter((l) => l !== ""),
+    milestone: data.milestone?.title ?? null,
+    body: data.body ?? "",
+  };
+}
+
+export async function getIssue(context: GithubContext, number: number): Promise<Issue> {
+  const what = `read issue #${number} of ${context.owner}/${context.repo}`;
+  // redirect "manual": a transferred issue answers 301, which is "not here", not the issue elsewhere.
+  const { data } = await call(context, what, () =>
+    context.octokit.rest.issues.get({ owner: context.owner, repo: context.repo, issue_number: number, request: { redirect: "manual" } }),
+  );
+  if (data.pull_request !== undefined) throw new ForgeNotFoundError(`#${number} in ${context.owner}/${context.repo} is a pull request, not an issue`);
+  return toIssue(data);
+}
+
+export async function listIssues(context: GithubContext, query: IssueQuery): Promise<readonly Issue[]> {
+  if (query.numbers !== undefined) {
+    const issues = await Promise.all(query.numbers.map((n) => getIssue(context, n)));
+    return query.state === undefined || query.state === "all" ? issues : issues.filter((i) => i.state === query.state);
+  }
+  const milestone = query.milestone === undefined ? undefined : String(await milestoneNumber(context, query.milestone));
+  const what = `list the issues of ${context.owner}/${context.repo}`;
+  const items = await call(context, what, () =>
+    context.octokit.paginate(context.octokit.rest.issues.listForRepo, {
+      owner: context.owner,
+      repo: context.repo,
+      state: query.state ?? "open",
+      per_page: 100,
+      ...(query.label === undefined ? {} : { labels: query.label }),
+      ...(milestone === undefined ? {} : { milestone }),
+    }),
+  );
+  // The issues API lists pull requests too; they carry `pull_request`.
+  return items.filter((item) => item.pull_request === undefined).map(toIssue);
+}
+
+/** GitHub filters by milestone number; cspace's config names milestones by title. */
+async function milestoneNumber(context: GithubContext, title: string): Promise<number> {
+  const milestones = await call(context, `list the milestones of ${context.owner}/${context.repo}`, () =>
+    context.octokit.paginate(context.octokit.rest.issues.listMilestones, { owner: context.owner, repo: context.repo, state: "all", per_page: 100 }),
+  );
+  const found = milestones.find((m) => m.title === title);
+  if (found === undefined) {
+    const known = milestones.map((m) => JSON.stringify(m.title)).join(", ");
+    throw new ForgeNotFoundError(`${context.owner}/${context.repo} has no milestone ${JSON.stringify(title)}`, {
+      hint: known === "" ? "The repository has no milestones." : `Milestones there: ${known}.`,
+    });
+  }
+  return found.number;
+}
+
+export async function closeIssue(context: GithubContext, number: number): Promise<void> {
+  // `Closes #N` only fires for PRs into the default branch; stacked work is closed explicitly.
+  await call(context, `close issue #${number}`, () =>
+    context.octokit.rest.issues.update({ owner: context.owner, repo: context.repo, issue_number: number, state: "closed", state_reason: "completed" }),
+  );
+}
+
+export async function commentOnIssue(context: GithubContext, number: number, body: string): Promise<void> {
+  await call(context, `comment on issue #${number}`, () =>
+    context.octokit.rest.issues.createComment({ owner: context.owner, repo: context.repo, issue_number: number, body }),
+  );
+}

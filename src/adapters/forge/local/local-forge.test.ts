@@ -1,0 +1,100 @@
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { execa } from "execa";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { UserError } from "../../../core/errors.ts";
+import type { Forge } from "../../../core/forge/port.ts";
+import { branchSha, commitFiles, firstParentCount, initBareRepo, tempDir } from "../../../../test/support/git-fixtures.ts";
+import { readLocalIssues } from "./issue-files.ts";
+import { createLocalForge } from "./local-forge.ts";
+import { createPullRequestStore } from "./pull-request-store.ts";
+
+let root: { dir: string; remove(): Promise<void> };
+let projectDir: string;
+let issuesDir: string;
+let gitDir: string;
+let forge: Forge;
+
+beforeEach(async () => {
+  root = await tempDir("cspace-local-forge-");
+  projectDir = path.join(root.dir, "project");
+  issuesDir = path.join(projectDir, ".cspace", "issues");
+  await mkdir(issuesDir, { recursive: true });
+  gitDir = await initBareRepo(path.join(root.dir, "remote.git"));
+  forge = createLocalForge({ projectDir, issuesDir: ".cspace/issues", remote: "../remote.git" });
+});
+afterEach(async () => {
+  await root.remove();
+});
+
+describe("local forge issues", () => {
+  it("closes an issue by changing only its state line, atomically, leaving no temporary files", async () => {
+    const text = "---\ntitle: Session store   # keep this comment\nstate: open\nlabels: [backend]\n---\n\nBody with state: open.\n";
+    await writeFile(path.join(issuesDir, "4.md"), text);
+    await forge.closeIssue(4);
+    expect(await readFile(path.join(issuesDir, "4.md"), "utf8")).toBe(text.replace("state: open\nlabels", "state: closed\nlabels"));
+    expect(await readdir(issuesDir)).toEqual(["4.md"]);
+    await forge.closeIssue(4);
+    expect((await forge.getIssue(4)).state).toBe("closed");
+  });
+
+  it("keeps comment files out of the issue listing and its warnings", async () => {
+    await writeFile(path.join(issuesDir, "1.md"), "---\ntitle: One\n---\n");
+    await forge.commentOnIssue(1, "A note.");
+    const { issues, ignored } = await readLocalIssues(issuesDir, projectDir);
+    expect(issues.map((i) => i.number)).toEqual([1]);
+    expect(ignored).toEqual([]);
+    expect(await readFile(path.join(issuesDir, "1.comments.md"), "utf8")).toMatch(/^### Comment by cspace at \S+Z\n\nA note\.\n\n$/);
+  });
+});
+
+describe("local forge remote", () => {
+  it("explains a missing or non-bare remote as a user error, and issues still work without one", async () => {
+    const noRemote = createLocalForge({ projectDir, issuesDir: ".cspace/issues", remote: undefined });
+    await expect(noRemote.defaultBranch()).rejects.toThrow(/forge.remote is not set/);
+    expect(await noRemote.listIssues({})).toEqual([]);
+    const notBare = createLocalForge({ projectDir, issuesDir: ".cspace/issues", remote: "." });
+    await expect(notBare.branchHead("main")).rejects.toBeInstanceOf(UserError);
+  });
+
+  it("finishes a merge interrupted after the base moved instead of merging again", async () => {
+    const base = await commitFiles(gitDir, "main", { "a.txt": "a\n" }, "initial");
+    const head = await commitFiles(gitDir, "issue-1", { "b.txt": "b\n" }, "b", { from: "main" });
+    const pr = await forge.openPullRequest({ head: "issue-1", base: "main", title: "B", body: "" });
+    const merged = await forge.squashMerge(pr.number, { expectedHeadSha: head, title: "B (#1)", message: "" });
+    // Rewrite the record as a crash right after `update-ref` would have left it.
+    const store = createPullRequestStore(gitDir);
+    await store.locked(async (state, write) => {
+      const records = state.pullRequests.map((r) => ({ ...r, state: "open" as const, mergeSha: null, pendingMerge: { squashSha: merged.sha, headSha: head } }));
+      await write({ ...state, pullRequests: records });
+    });
+    expect(await forge.getPullRequest(pr.number)).toMatchObject({ state: "merged", mergeSha: merged.sha });
+    expect(await forge.squashMerge(pr.number, { expectedHeadSha: head, title: "B (#1)", message: "" })).toEqual(merged);
+    expect(await firstParentCount(gitDir, "main")).toBe(2);
+    expect(await branchSha(gitDir, "main")).not.toBe(base);
+  });
+
+  it("gives unique numbers and loses no record when two processes open pull requests at once", async () => {
+    await commitFiles(gitDir, "main", { "a.txt": "a\n" }, "initial");
+    const perProcess = 12;
+    for (let i = 1; i <= 2 * perProcess; i++) await commitFiles(gitDir, `issue-${String(i)}`, { [`f${String(i)}.txt`]: "x\n" }, "work", { from: "main" });
+    const child = `
+      const { createLocalForge } = await import(process.argv[1]);
+      const [projectDir, first, count] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
+      const forge = createLocalForge({ projectDir, issuesDir: ".cspace/issues", remote: "../remote.git" });
+      for (let i = first; i < first + count; i++) {
+        await forge.openPullRequest({ head: "issue-" + i, base: "main", title: "PR " + i, body: "" });
+      }`;
+    const moduleUrl = pathToFileURL(path.join(import.meta.dirname, "local-forge.ts")).href;
+    const run = (first: number) =>
+      execa(process.execPath, ["--input-type=module", "-e", child, moduleUrl, projectDir, String(first), String(perProcess)]);
+    await Promise.all([run(1), run(perProcess + 1)]);
+
+    const state = await createPullRequestStore(gitDir).read();
+    const numbers = state.pullRequests.map((r) => r.number).sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: 2 * perProcess }, (_, i) => i + 1));
+    expect(new Set(state.pullRequests.map((r) => r.head)).size).toBe(2 * perProcess);
+    expect(state.nextNumber).toBe(2 * perProcess + 1);
+  }, 60_000);
+});

@@ -1,0 +1,99 @@
+import { appendFile, readFile } from "node:fs/promises";
+import path from "node:path";
+import { ExternalError } from "../../../core/errors.ts";
+import { ForgeNotFoundError } from "../../../core/forge/errors.ts";
+import { withIssueState } from "../../../core/forge/issue-front-matter.ts";
+import type { IssueQuery } from "../../../core/forge/port.ts";
+import type { Issue } from "../../../core/issues/issue.ts";
+import { parseIssueFile } from "../../../core/issues/issue-file.ts";
+import { writeFileAtomic } from "./atomic-file.ts";
+import { readLocalIssues } from "./issue-files.ts";
+
+/** The issue half of the local forge: `<N>.md` files, comments in `<N>.comments.md` beside them. */
+export interface LocalIssueStore {
+  list(query: IssueQuery): Promise<readonly Issue[]>;
+  get(number: number): Promise<Issue>;
+  close(number: number): Promise<void>;
+  comment(number: number, body: string): Promise<void>;
+}
+
+const COMMENT_HEADING = /^### Comment by cspace at (\S+)\r?\n/m;
+
+export function createLocalIssueStore(issuesDir: string, projectDir: string): LocalIssueStore {
+  const shown = (name: string) => path.join(path.relative(projectDir, issuesDir) || ".", name);
+
+  async function readIssueText(number: number): Promise<string> {
+    assertIssueNumber(number);
+    const file = path.join(issuesDir, `${String(number)}.md`);
+    try {
+      return await readFile(file, "utf8");
+    } catch (error) {
+      if (isCode(error, "ENOENT")) throw new ForgeNotFoundError(`issue #${String(number)} not found: no ${shown(`${String(number)}.md`)}`);
+      throw new ExternalError(`cannot read ${shown(`${String(number)}.md`)}: ${String(error)}`, { cause: error });
+    }
+  }
+
+  return {
+    async list(query) {
+      const { issues } = await readLocalIssues(issuesDir, projectDir);
+      if (query.numbers !== undefined) {
+        const missing = query.numbers.filter((n) => !issues.some((issue) => issue.number === n));
+        if (missing.length > 0) {
+          throw new ForgeNotFoundError(`issue ${missing.map((n) => `#${String(n)}`).join(", ")} not found in ${shown("")}`);
+        }
+      }
+      const state = query.state ?? "open";
+      return issues.filter(
+        (issue) =>
+          (query.numbers === undefined || query.numbers.includes(issue.number)) &&
+          (query.label === undefined || issue.labels.includes(query.label)) &&
+          (query.milestone === undefined || issue.milestone === query.milestone) &&
+          (state === "all" || issue.state === state),
+      );
+    },
+
+    async get(number) {
+      return parseIssueFile(shown(`${String(number)}.md`), number, await readIssueText(number));
+    },
+
+    async close(number) {
+      const text = await readIssueText(number);
+      const issue = parseIssueFile(shown(`${String(number)}.md`), number, text);
+      if (issue.state === "closed") return;
+      await writeFileAtomic(path.join(issuesDir, `${String(number)}.md`), withIssueState(text, "closed"));
+    },
+
+    async comment(number, body) {
+      await readIssueText(number);
+      const entry = `### Comment by cspace at ${new Date().toISOString()}\n\n${body.trimEnd()}\n\n`;
+      // One append per comment: O_APPEND keeps two writers' comments whole.
+      await appendFile(path.join(issuesDir, `${String(number)}.comments.md`), entry);
+    },
+  };
+}
+
+/** The comment bodies of a `<N>.comments.md` file, oldest first. */
+export function parseCommentsFile(text: string): readonly string[] {
+  const parts = text.split(new RegExp(COMMENT_HEADING.source, "m"));
+  // split with one capture group: [before, time1, body1, time2, body2, ...]
+  const bodies: string[] = [];
+  for (let i = 2; i < parts.length; i += 2) bodies.push((parts[i] ?? "").trim());
+  return bodies;
+}
+
+/** The comments on local issue `number`, oldest first; none when it has no comments file. */
+export async function readLocalComments(issuesDir: string, number: number): Promise<readonly string[]> {
+  const text = await readFile(path.join(issuesDir, `${String(number)}.comments.md`), "utf8").catch((error: unknown) => {
+    if (isCode(error, "ENOENT")) return "";
+    throw error;
+  });
+  return parseCommentsFile(text);
+}
+
+function assertIssueNumber(number: number): void {
+  if (!Number.isSafeInteger(number) || number < 1) throw new ForgeNotFoundError(`issue #${String(number)} not found: not an issue number`);
+}
+
+function isCode(error: unknown, code: string): boolean {
+  return typeof error === "object" && error !== null && "code" in error && error.code === code;
+}

@@ -1,0 +1,154 @@
+import { execa } from "execa";
+import { ExternalError, UserError } from "../../core/errors.ts";
+
+/**
+ * Git plumbing on a repository's git directory (usually a bare one), never a
+ * working tree. Every call names the directory with --git-dir and drops GIT_*
+ * variables that would redirect git elsewhere (cspace may run inside a git
+ * hook), and disables hooks: a forge's ref updates must not run user code.
+ */
+
+const TIMEOUT_MS = 60_000;
+
+export const ZERO_OID = "0000000000000000000000000000000000000000";
+
+const IDENTITY = {
+  GIT_AUTHOR_NAME: "cspace",
+  GIT_AUTHOR_EMAIL: "cspace@localhost",
+  GIT_COMMITTER_NAME: "cspace",
+  GIT_COMMITTER_EMAIL: "cspace@localhost",
+};
+
+const REDIRECTING = [
+  "GIT_DIR",
+  "GIT_WORK_TREE",
+  "GIT_INDEX_FILE",
+  "GIT_OBJECT_DIRECTORY",
+  "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+  "GIT_NAMESPACE",
+  "GIT_COMMON_DIR",
+  "GIT_CEILING_DIRECTORIES",
+];
+
+interface GitResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !REDIRECTING.includes(key)) env[key] = value;
+  }
+  return { ...env, ...IDENTITY };
+}
+
+/** Runs git; exit codes in `okCodes` are returned, any other is an ExternalError. */
+export async function runGit(
+  gitDir: string,
+  args: readonly string[],
+  options: { readonly okCodes?: readonly number[]; readonly input?: string } = {},
+): Promise<GitResult> {
+  const okCodes = options.okCodes ?? [0];
+  const result = await execa("git", ["--git-dir", gitDir, "-c", "core.hooksPath=/dev/null", ...args], {
+    env: cleanEnv(),
+    extendEnv: false,
+    reject: false,
+    timeout: TIMEOUT_MS,
+    stripFinalNewline: false,
+    ...(options.input === undefined ? { stdin: "ignore" } : { input: options.input }),
+  });
+  const exitCode = result.exitCode ?? -1;
+  if (!okCodes.includes(exitCode)) {
+    const why = result.stderr.trim() || result.shortMessage;
+    throw new ExternalError(`git ${args[0] ?? ""} failed in ${gitDir}: ${why}`, { cause: result });
+  }
+  return { exitCode, stdout: result.stdout, stderr: result.stderr };
+}
+
+const SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/** Returns `sha` when it is a full hexadecimal object name; a UserError otherwise (it never reaches git). */
+export function assertSha(sha: string, what: string): string {
+  if (!SHA.test(sha)) throw new UserError(`${what} "${sha}" is not a full commit sha (40 or 64 hexadecimal digits)`);
+  return sha;
+}
+
+/** The commit a ref or sha names, or null when it names none. */
+export async function resolveCommit(gitDir: string, rev: string): Promise<string | null> {
+  const result = await runGit(gitDir, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${rev}^{commit}`], {
+    okCodes: [0, 1, 128],
+  });
+  return result.exitCode === 0 ? result.stdout.trim() : null;
+}
+
+/** Whether `ancestor` is `descendant` or one of its ancestors. */
+export async function isAncestor(gitDir: string, ancestor: string, descendant: string): Promise<boolean> {
+  const result = await runGit(gitDir, ["merge-base", "--is-ancestor", ancestor, descendant], { okCodes: [0, 1] });
+  return result.exitCode === 0;
+}
+
+/** Whether `head` has commits `base` does not. */
+export async function hasCommitsBeyond(gitDir: string, base: string, head: string): Promise<boolean> {
+  const result = await runGit(gitDir, ["rev-list", "--count", `${base}..${head}`]);
+  return Number(result.stdout.trim()) > 0;
+}
+
+export type MergeTreeResult =
+  | { readonly kind: "clean"; readonly tree: string }
+  | { readonly kind: "conflict"; readonly paths: readonly string[] };
+
+/**
+ * Merges `head` into `base` in the object database only (`git merge-tree
+ * --write-tree`, git 2.38+): the resulting tree, or the conflicting paths.
+ * Writes objects, never refs. Histories with no common commit conflict on "/".
+ */
+export async function mergeTree(gitDir: string, base: string, head: string): Promise<MergeTreeResult> {
+  const result = await runGit(gitDir, ["merge-tree", "--write-tree", "--name-only", "-z", base, head], {
+    okCodes: [0, 1, 128],
+  });
+  if (result.exitCode === 128) {
+    if (/unrelated histories/i.test(result.stderr)) return { kind: "conflict", paths: ["/"] };
+    throw new ExternalError(`git merge-tree failed in ${gitDir}: ${result.stderr.trim()}`);
+  }
+  // Output: <tree>\0<path>\0...\0\0<messages>: conflicted paths run to the first empty field.
+  const fields = result.stdout.split("\0");
+  const tree = fields[0]?.trim() ?? "";
+  if (result.exitCode === 0) return { kind: "clean", tree };
+  const paths: string[] = [];
+  for (const field of fields.slice(1)) {
+    if (field === "") break;
+    if (!paths.includes(field)) paths.push(field);
+  }
+  return { kind: "conflict", paths };
+}
+
+/** Writes a commit of `tree` with `parents` and `message`, as "cspace"; returns its sha. */
+export async function commitTree(gitDir: string, tree: string, parents: readonly string[], message: string): Promise<string> {
+  const parentArgs = parents.flatMap((parent) => ["-p", parent]);
+  const result = await runGit(gitDir, ["commit-tree", ...parentArgs, tree], { input: message });
+  return result.stdout.trim();
+}
+
+/**
+ * Sets `ref` to `sha` only if it is still at `expected` (ZERO_OID: must not
+ * exist). False when the ref was elsewhere (or locked by a concurrent update).
+ */
+export async function updateRef(gitDir: string, ref: string, sha: string, expected: string): Promise<boolean> {
+  const result = await runGit(gitDir, ["update-ref", "-m", "cspace", ref, sha, expected], { okCodes: [0, 1, 128] });
+  return result.exitCode === 0;
+}
+
+/** Deletes `ref` only if it is at `expected`; false when it was elsewhere. */
+export async function deleteRef(gitDir: string, ref: string, expected: string): Promise<boolean> {
+  const result = await runGit(gitDir, ["update-ref", "-d", ref, expected], { okCodes: [0, 1, 128] });
+  return result.exitCode === 0;
+}
+
+/** The branch HEAD points at (`main` for `refs/heads/main`), or null when HEAD is detached. */
+export async function headBranch(gitDir: string): Promise<string | null> {
+  const result = await runGit(gitDir, ["symbolic-ref", "--quiet", "HEAD"], { okCodes: [0, 1, 128] });
+  const ref = result.stdout.trim();
+  return result.exitCode === 0 && ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : null;
+}

@@ -1,0 +1,106 @@
+import type { Issue } from "../issues/issue.ts";
+
+/**
+ * Where issues, branches and pull requests live. Two products implement it
+ * (src/adapters/forge/local: markdown issues and a bare repository;
+ * src/adapters/forge/github: the GitHub REST API) and one contract suite
+ * (test/contract/forge-contract.ts) holds both to the same behaviour.
+ * The types carry only the fields cspace reads.
+ */
+export interface Forge {
+  /** `owner/name` for GitHub, null for the local forge: refs naming it are internal. */
+  readonly repo: string | null;
+
+  // Issues
+  listIssues(query: IssueQuery): Promise<readonly Issue[]>;
+  getIssue(number: number): Promise<Issue>;
+  closeIssue(number: number): Promise<void>;
+  commentOnIssue(number: number, body: string): Promise<void>;
+
+  // Branches (names without `refs/heads/`)
+  /** The head sha, or null when the branch does not exist. */
+  branchHead(branch: string): Promise<string | null>;
+  /** Fails with `ForgeConflictError` if the branch already exists at another sha; succeeds if it exists at `sha`. */
+  createBranch(branch: string, sha: string): Promise<void>;
+  /** Moves a branch only if it is still at `expectedSha` (else `HeadMovedError`); `force` allows non-fast-forward. */
+  moveBranch(branch: string, sha: string, options: { readonly expectedSha: string; readonly force: boolean }): Promise<void>;
+  /** Deletes a branch if it is at `expectedSha` (else `HeadMovedError`); a missing branch is not an error. */
+  deleteBranch(branch: string, options: { readonly expectedSha: string | null }): Promise<void>;
+  /** The default branch of the repository. */
+  defaultBranch(): Promise<string>;
+
+  // Pull requests
+  /** The newest pull request whose head is `branch` (any state), or null. */
+  findPullRequest(headBranch: string): Promise<PullRequest | null>;
+  /** Opens a pull request, or updates title/body/base of the open one for this head. */
+  openPullRequest(request: PullRequestDraft): Promise<PullRequest>;
+  /** Reads a pull request with mergeability (polling while the forge computes it). */
+  getPullRequest(number: number): Promise<PullRequest>;
+  retargetPullRequest(number: number, base: string): Promise<PullRequest>;
+  /**
+   * Squash-merges only if the head is still `expectedHeadSha` (else `HeadMovedError`),
+   * returns the squash commit's sha. Not mergeable → `ForgeConflictError`.
+   */
+  squashMerge(number: number, options: SquashMergeOptions): Promise<MergeResult>;
+
+  /** The combined state of required checks for a commit. */
+  checksFor(sha: string): Promise<ChecksSummary>;
+}
+
+export interface IssueQuery {
+  /** When given, exactly these issues (an unknown one is `ForgeNotFoundError`). */
+  readonly numbers?: readonly number[] | undefined;
+  readonly label?: string | undefined;
+  readonly milestone?: string | undefined;
+  /** Default "open". */
+  readonly state?: "open" | "closed" | "all" | undefined;
+}
+
+export type PullRequestState = "open" | "closed" | "merged";
+
+/**
+ * Whether the pull request can merge now: `unknown` while the forge still
+ * computes it. Meaningful for open pull requests only: a merged or closed one
+ * reports `unknown` (the local forge) and is never polled for it.
+ */
+export type Mergeability = "mergeable" | "conflicting" | "unknown";
+
+export interface PullRequest {
+  readonly number: number;
+  readonly title: string;
+  readonly head: string;
+  readonly base: string;
+  readonly headSha: string;
+  readonly state: PullRequestState;
+  readonly mergeability: Mergeability;
+  /** Paths in conflict when known (the local forge knows them; GitHub does not say). */
+  readonly conflicts: readonly string[];
+  /** The squash commit, once merged. */
+  readonly mergeSha: string | null;
+  readonly url: string;
+}
+
+export interface PullRequestDraft {
+  readonly head: string;
+  readonly base: string;
+  readonly title: string;
+  readonly body: string;
+}
+
+export interface SquashMergeOptions {
+  readonly expectedHeadSha: string;
+  readonly title: string;
+  readonly message: string;
+}
+
+export interface MergeResult {
+  readonly sha: string;
+}
+
+export type ChecksState = "success" | "pending" | "failure" | "none";
+
+export interface ChecksSummary {
+  readonly state: ChecksState;
+  /** Names of checks that failed or are pending, for messages. */
+  readonly details: readonly string[];
+}
