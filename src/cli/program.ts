@@ -1,7 +1,11 @@
 import { Command, Option } from "commander";
 import { registerDoctor } from "./commands/doctor.ts";
+import { registerDown } from "./commands/down.ts";
+import { registerExec } from "./commands/exec.ts";
 import { registerInit } from "./commands/init.ts";
+import { registerList } from "./commands/list.ts";
 import { registerPlan } from "./commands/plan.ts";
+import { registerWarm } from "./commands/warm.ts";
 import { contextFor, type CommandContext } from "./context.ts";
 import { packageVersion } from "./version.ts";
 
@@ -50,5 +54,9 @@ export function buildProgram(): Command {
   registerInit(program);
   registerDoctor(program);
   registerPlan(program);
+  registerWarm(program);
+  registerList(program);
+  registerExec(program);
+  registerDown(program);
   return program;
 }

@@ -1,0 +1,139 @@
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { BuildSource, SubstitutionContext } from "../../core/devcontainer/spec.ts";
+import { UserError } from "../../core/errors.ts";
+import { buildInputsHash, DEFAULT_DEVCONTAINER, loadDevcontainer, locateDevcontainer } from "./read-devcontainer.ts";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "cspace-devcontainer-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const context = (): SubstitutionContext => ({ localEnv: {}, localWorkspaceFolder: dir, devcontainerId: "id" });
+
+async function put(relative: string, content: string): Promise<string> {
+  const file = path.join(dir, relative);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, content);
+  return file;
+}
+
+const CONVENTIONAL = ".devcontainer/devcontainer.json";
+
+describe("locating the devcontainer.json", () => {
+  it("takes the project's own", async () => {
+    const file = await put(CONVENTIONAL, '{"image": "x"}');
+    expect(await locateDevcontainer(dir, CONVENTIONAL)).toEqual({ file, origin: "project" });
+  });
+
+  it("takes .devcontainer.json at the project root", async () => {
+    const file = await put(".devcontainer.json", '{"image": "x"}');
+    expect(await locateDevcontainer(dir, CONVENTIONAL)).toEqual({ file, origin: "project" });
+  });
+
+  it("falls back to cspace's own, which exists in the package", async () => {
+    expect(await locateDevcontainer(dir, CONVENTIONAL)).toEqual({ file: DEFAULT_DEVCONTAINER, origin: "cspace" });
+    expect(DEFAULT_DEVCONTAINER).toBe(path.resolve(import.meta.dirname, "../../../.devcontainer/devcontainer.json"));
+  });
+
+  it("refuses a configured path that does not exist", async () => {
+    await expect(locateDevcontainer(dir, "env/dev.json")).rejects.toThrow(`container.devcontainer: env/dev.json does not exist (looked at ${path.join(dir, "env/dev.json")})`);
+  });
+
+  it("follows a configured path elsewhere", async () => {
+    const file = await put("env/dev.json", '{"image": "x"}');
+    expect(await locateDevcontainer(dir, "env/dev.json")).toEqual({ file, origin: "project" });
+  });
+});
+
+describe("loadDevcontainer", () => {
+  it("loads an image config with no inputs hash", async () => {
+    await put(CONVENTIONAL, '{"image": "node:20", "remoteUser": "node"}');
+    const loaded = await loadDevcontainer({ projectDir: dir, configuredPath: CONVENTIONAL, context: context() });
+    expect(loaded.imageRef).toBe("node:20");
+    expect(loaded.imageInputs).toBeNull();
+    expect(loaded.spec.remoteUser).toBe("node");
+  });
+
+  it("loads cspace's default, a buildable Dockerfile config tagged by its inputs", async () => {
+    const loaded = await loadDevcontainer({ projectDir: dir, configuredPath: CONVENTIONAL, context: context(), repoName: "app" });
+    expect(loaded.origin).toBe("cspace");
+    expect(loaded.spec.image).toMatchObject({ kind: "build", dockerfile: path.join(path.dirname(DEFAULT_DEVCONTAINER), "Dockerfile") });
+    expect(loaded.imageInputs).toMatch(/^[0-9a-f]{64}$/);
+    expect(loaded.imageRef).toBe(`cspace-image:${loaded.imageInputs?.slice(0, 32) ?? ""}`);
+    expect(loaded.spec.workspaceFolder).toBe("/workspaces/app");
+  });
+
+  it("names the file in a parse error", async () => {
+    const file = await put(CONVENTIONAL, '{"image": "x", "features": {"a": {}}}');
+    await expect(loadDevcontainer({ projectDir: dir, configuredPath: CONVENTIONAL, context: context() })).rejects.toThrow(`${file}: features:`);
+  });
+
+  it("refuses a missing Dockerfile as the user's to fix", async () => {
+    await put(CONVENTIONAL, '{"build": {"dockerfile": "Nope"}}');
+    const error: unknown = await loadDevcontainer({ projectDir: dir, configuredPath: CONVENTIONAL, context: context() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toContain(`the Dockerfile ${path.join(dir, ".devcontainer/Nope")} does not exist`);
+  });
+});
+
+describe("buildInputsHash", () => {
+  const source = (over: Partial<BuildSource> = {}): BuildSource => ({
+    kind: "build",
+    dockerfile: path.join(dir, "ctx/Dockerfile"),
+    context: path.join(dir, "ctx"),
+    args: {},
+    target: null,
+    ...over,
+  });
+
+  beforeEach(async () => {
+    await put("ctx/Dockerfile", "FROM cspace-base:bookworm\n");
+    await put("ctx/a.txt", "a");
+    await put("ctx/sub/b.txt", "b");
+  });
+
+  it("is stable for the same inputs", async () => {
+    expect(await buildInputsHash(source())).toBe(await buildInputsHash(source()));
+  });
+
+  it.each<[string, (s: BuildSource) => Promise<BuildSource>]>([
+    ["the Dockerfile", async (s) => (await put("ctx/Dockerfile", "FROM other\n"), s)],
+    ["a file's content", async (s) => (await put("ctx/sub/b.txt", "B"), s)],
+    ["a new file", async (s) => (await put("ctx/c.txt", ""), s)],
+    ["a file's name", async (s) => (await rm(path.join(dir, "ctx/a.txt")), await put("ctx/A.txt", "a"), s)],
+    ["an executable bit", async (s) => (await chmod(path.join(dir, "ctx/a.txt"), 0o755), s)],
+    ["a symlink's target", async (s) => (await symlink("a.txt", path.join(dir, "ctx/link")), s)],
+    ["a build arg", (s) => Promise.resolve({ ...s, args: { NODE: "20" } })],
+    ["the target", (s) => Promise.resolve({ ...s, target: "dev" })],
+  ])("changes with %s", async (_what, change) => {
+    const before = await buildInputsHash(source());
+    expect(await buildInputsHash(await change(source()))).not.toBe(before);
+  });
+
+  it("does not depend on the order build args are written in", async () => {
+    expect(await buildInputsHash(source({ args: { A: "1", B: "2" } }))).toBe(await buildInputsHash(source({ args: { B: "2", A: "1" } })));
+  });
+
+  it("skips .git and what .dockerignore excludes, but not what it re-includes", async () => {
+    await put("ctx/.dockerignore", "# build junk\nnode_modules\n**/*.log\nsub/\n!sub/keep.txt\n");
+    const before = await buildInputsHash(source());
+    await put("ctx/.git/HEAD", "ref: refs/heads/x\n");
+    await put("ctx/node_modules/m/index.js", "x");
+    await put("ctx/debug.log", "x");
+    await put("ctx/sub/deeper/trace.log", "x");
+    await put("ctx/sub/b.txt", "changed but ignored");
+    expect(await buildInputsHash(source())).toBe(before);
+    await put("ctx/sub/keep.txt", "re-included");
+    expect(await buildInputsHash(source())).not.toBe(before);
+  });
+
+  it("refuses a missing context folder", async () => {
+    await expect(buildInputsHash(source({ context: path.join(dir, "nope") }))).rejects.toThrow(/build context .* is not a directory/);
+  });
+});

@@ -1,0 +1,243 @@
+import { PassThrough } from "node:stream";
+import type Docker from "dockerode";
+import type { ContainerCreateSpec } from "../../core/devcontainer/create-options.ts";
+import { ExternalError } from "../../core/errors.ts";
+import type {
+  ContainerDetails,
+  ContainerInfo,
+  ContainerRuntime,
+  ContainerState,
+  ExecOptions,
+  ExecOutcome,
+  ImageBuild,
+  Terminal,
+} from "../../core/instances/ports.ts";
+import { connectDocker, dockerEndpoint, engineVersion } from "./engine.ts";
+import { dockerReason, statusOf } from "./errors.ts";
+import { buildImage, hasImage, pullImage } from "./images.ts";
+
+/** Output kept per stream of an exec: enough for a failure's tail, bounded for chatty installs. */
+const KEEP_BYTES = 256 * 1024;
+const STATES: readonly ContainerState[] = ["created", "running", "paused", "restarting", "removing", "exited", "dead"];
+
+/** The ContainerRuntime port on a Docker engine, through dockerode only. */
+export class DockerRuntime implements ContainerRuntime {
+  readonly endpoint: string;
+  readonly #docker: Docker;
+  readonly #endpoint: ReturnType<typeof dockerEndpoint>;
+
+  constructor(env: NodeJS.ProcessEnv) {
+    this.#endpoint = dockerEndpoint(env);
+    this.endpoint = this.#endpoint.url;
+    this.#docker = connectDocker(this.#endpoint);
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await engineVersion(connectDocker(this.#endpoint, { timeoutMs: 5_000 }), this.#endpoint, 5_000);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ExternalError(message, {
+        cause: error,
+        hint: "Start the Docker engine (or set DOCKER_HOST to one that runs), then try again; `cspace doctor` checks it.",
+      });
+    }
+  }
+
+  hasImage(reference: string): Promise<boolean> {
+    return hasImage(this.#docker, reference);
+  }
+
+  pullImage(reference: string, signal?: AbortSignal): Promise<void> {
+    return pullImage(this.#docker, reference, signal);
+  }
+
+  buildImage(build: ImageBuild, signal?: AbortSignal): Promise<void> {
+    return buildImage(this.#docker, build, signal);
+  }
+
+  async create(spec: ContainerCreateSpec): Promise<string> {
+    try {
+      const container = await this.#docker.createContainer(createBody(spec));
+      return container.id;
+    } catch (error) {
+      throw new ExternalError(`cannot create container ${spec.name}: ${dockerReason(error)}`, { cause: error });
+    }
+  }
+
+  async start(id: string): Promise<void> {
+    try {
+      await this.#docker.getContainer(id).start();
+    } catch (error) {
+      // 304: already running, which is what was asked for.
+      if (statusOf(error) === 304) return;
+      throw new ExternalError(`cannot start container ${id.slice(0, 12)}: ${dockerReason(error)}`, { cause: error });
+    }
+  }
+
+  async inspect(nameOrId: string): Promise<ContainerDetails | null> {
+    try {
+      const info = await this.#docker.getContainer(nameOrId).inspect();
+      return {
+        id: info.Id,
+        name: info.Name.replace(/^\//, ""),
+        state: stateOf(info.State.Status),
+        labels: info.Config.Labels,
+        image: info.Config.Image,
+        createdAt: info.Created,
+        env: info.Config.Env,
+      };
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw new ExternalError(`cannot inspect container ${nameOrId}: ${dockerReason(error)}`, { cause: error });
+    }
+  }
+
+  async list(labels: Readonly<Record<string, string>>): Promise<readonly ContainerInfo[]> {
+    try {
+      const found = await this.#docker.listContainers({
+        all: true,
+        filters: { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) },
+      });
+      return found.map((c) => ({
+        id: c.Id,
+        name: (c.Names[0] ?? c.Id).replace(/^\//, ""),
+        state: stateOf(c.State),
+        labels: c.Labels,
+        image: c.Image,
+        createdAt: new Date(c.Created * 1000).toISOString(),
+      }));
+    } catch (error) {
+      throw new ExternalError(`cannot list containers: ${dockerReason(error)}`, { cause: error });
+    }
+  }
+
+  async exec(id: string, command: readonly string[], options: ExecOptions = {}): Promise<ExecOutcome> {
+    const signal = options.signal;
+    signal?.throwIfAborted();
+    try {
+      const exec = await this.#docker.getContainer(id).exec({ ...execBody(command, options), AttachStdout: true, AttachStderr: true });
+      const stream = await exec.start({ hijack: true, stdin: false });
+      const stdout = new Tail();
+      const stderr = new Tail();
+      const out = new PassThrough().on("data", (chunk: Buffer) => {
+        stdout.add(chunk);
+      });
+      const err = new PassThrough().on("data", (chunk: Buffer) => {
+        stderr.add(chunk);
+      });
+      this.#docker.modem.demuxStream(stream, out, err);
+      await new Promise<void>((resolve, reject) => {
+        const abort = (): void => {
+          stream.destroy();
+          reject(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
+        };
+        signal?.addEventListener("abort", abort, { once: true });
+        stream.on("end", () => {
+          signal?.removeEventListener("abort", abort);
+          resolve();
+        });
+        stream.on("close", () => {
+          signal?.removeEventListener("abort", abort);
+          resolve();
+        });
+        stream.on("error", reject);
+      });
+      const inspected = await exec.inspect();
+      return { exitCode: inspected.ExitCode ?? -1, stdout: stdout.text(), stderr: stderr.text() };
+    } catch (error) {
+      if (signal?.aborted === true) throw error;
+      throw new ExternalError(`cannot run ${command.join(" ")} in container ${id.slice(0, 12)}: ${dockerReason(error)}`, { cause: error });
+    }
+  }
+
+  async execAttached(id: string, command: readonly string[], terminal: Terminal, options: ExecOptions = {}): Promise<number> {
+    const exec = await this.#docker
+      .getContainer(id)
+      .exec({ ...execBody(command, options), AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: terminal.tty })
+      .catch((error: unknown) => {
+        throw new ExternalError(`cannot run ${command.join(" ")} in container ${id.slice(0, 12)}: ${dockerReason(error)}`, { cause: error });
+      });
+    const stream = await exec.start({ hijack: true, stdin: true, Tty: terminal.tty });
+    if (terminal.tty) {
+      stream.pipe(terminal.stdout, { end: false });
+      if (terminal.columns !== undefined && terminal.rows !== undefined) {
+        // The shell starts at 80x24 unless told; a failure here only costs line wrapping.
+        await exec.resize({ w: terminal.columns, h: terminal.rows }).catch(() => undefined);
+      }
+    } else {
+      this.#docker.modem.demuxStream(stream, terminal.stdout, terminal.stderr);
+    }
+    terminal.stdin.pipe(stream);
+    await new Promise<void>((resolve) => {
+      stream.on("end", resolve);
+      stream.on("close", resolve);
+      stream.on("error", () => {
+        resolve();
+      });
+    });
+    terminal.stdin.unpipe(stream);
+    const inspected = await exec.inspect();
+    return inspected.ExitCode ?? 1;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    try {
+      await this.#docker.getContainer(id).remove({ force: true, v: true });
+      return true;
+    } catch (error) {
+      // 409 "removal already in progress" ends the same way as 404.
+      if (statusOf(error) === 404 || statusOf(error) === 409) return false;
+      throw new ExternalError(`cannot remove container ${id.slice(0, 12)}: ${dockerReason(error)}`, { cause: error });
+    }
+  }
+}
+
+/** The spec's fields are the API's; only readonly arrays need copying for dockerode's types. */
+function createBody(spec: ContainerCreateSpec): Docker.ContainerCreateOptions {
+  const { HostConfig: host, Entrypoint: entrypoint, Cmd: cmd, ...rest } = spec;
+  return {
+    ...rest,
+    Env: [...spec.Env],
+    Labels: { ...spec.Labels },
+    ...(entrypoint === undefined ? {} : { Entrypoint: [...entrypoint] }),
+    ...(cmd === undefined ? {} : { Cmd: [...cmd] }),
+    HostConfig: {
+      ...host,
+      Mounts: host.Mounts.map((mount) => ({ ...mount })),
+      ...(host.CapAdd === undefined ? {} : { CapAdd: [...host.CapAdd] }),
+    },
+  };
+}
+
+function execBody(command: readonly string[], options: ExecOptions): Docker.ExecCreateOptions {
+  return {
+    Cmd: [...command],
+    ...(options.user === undefined ? {} : { User: options.user }),
+    ...(options.workdir === undefined ? {} : { WorkingDir: options.workdir }),
+    ...(options.env === undefined ? {} : { Env: Object.entries(options.env).map(([key, value]) => `${key}=${value}`) }),
+  };
+}
+
+function stateOf(status: string): ContainerState {
+  return STATES.find((state) => state === status) ?? "dead";
+}
+
+/** The last KEEP_BYTES of a stream. */
+class Tail {
+  #chunks: Buffer[] = [];
+  #bytes = 0;
+
+  add(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+    this.#bytes += chunk.length;
+    while (this.#bytes > KEEP_BYTES && this.#chunks.length > 1) {
+      const dropped = this.#chunks.shift();
+      this.#bytes -= dropped?.length ?? 0;
+    }
+  }
+
+  text(): string {
+    return Buffer.concat(this.#chunks).toString("utf8");
+  }
+}

@@ -1,0 +1,36 @@
+import { chmod, chown, readdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { ExternalError, UserError } from "../core/errors.ts";
+
+/**
+ * Lets the container user (uid:gid) write in the run directory bind-mounted
+ * at /run/cspace, without giving the directory away: it stays ours (doctor
+ * and the coordinator insist on that), its group becomes the container user's
+ * and it gets mode 2770 — group-writable, and setgid so sockets the worker
+ * makes stay in that group. Nobody else gains anything: the directory is not
+ * world-accessible. Only a root cspace can hand a group to another uid; for
+ * anyone else the uids must match (the usual uid 1000 on both sides).
+ */
+export async function shareRunDir(dir: string, uid: number, gid: number): Promise<void> {
+  const self = process.getuid?.();
+  if (self === undefined || uid === 0 || uid === self) return;
+  if (self !== 0) {
+    throw new UserError(`the container user (uid ${uid}) cannot write in the run directory ${dir}, which belongs to you (uid ${self})`, {
+      hint: 'Use a container user with your uid (set "remoteUser"/"containerUser" in devcontainer.json), or run cspace as root.',
+    });
+  }
+  try {
+    await chown(dir, self, gid);
+    await chmod(dir, 0o2770);
+  } catch (error) {
+    throw new ExternalError(`cannot share the run directory ${dir} with gid ${gid}: ${String(error)}`, { cause: error });
+  }
+}
+
+/** Removes `<instance>` and `<instance>.*` (its socket, logs, outbox) from the run directory; returns the names removed. */
+export async function removeInstanceFiles(dir: string, instance: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => []);
+  const mine = names.filter((name) => name === instance || name.startsWith(`${instance}.`));
+  for (const name of mine) await rm(path.join(dir, name), { recursive: true, force: true });
+  return mine;
+}

@@ -1,0 +1,54 @@
+import type { Command } from "commander";
+import { action, examples } from "../program.ts";
+
+interface WarmFlags {
+  readonly base?: string;
+  readonly reset?: boolean;
+}
+
+export function registerWarm(program: Command): void {
+  program
+    .command("warm")
+    .summary("make instances ready: image, workspace, container, lifecycle commands, validated")
+    .description(
+      "Provision one container per instance from the project's devcontainer.json, in parallel (container.warmConcurrency), " +
+        "each with its own git checkout at the base branch. Ready instances are only validated again; stopped ones are restarted. " +
+        "A failed instance is retried once from scratch, then removed.",
+    )
+    .argument("<instances...>", 'instance names, like issue-10 ("a-z", "0-9", ".", "_", "-"; at most 63)')
+    .option("--base <branch>", "the branch each workspace starts from (default: coordinator.featureBranch, else the default branch)")
+    .option("--reset", "remake instances whose base differs from --base, instead of refusing")
+    .addHelpText("after", examples("cspace warm issue-10 issue-11 issue-12", "cspace warm issue-10 --base feature/login", "cspace warm issue-10 --json"))
+    .action(
+      action(async (ctx, instances: string[], flags: WarmFlags) => {
+        const { warm } = await import("../../services/warm.ts");
+        const { WarmProgress, warmSummary } = await import("../../ui/warm-progress.ts");
+        const controller = new AbortController();
+        const interrupt = (): void => {
+          ctx.out.info("interrupted: removing what was being made…");
+          controller.abort(new Error("interrupted"));
+        };
+        process.once("SIGINT", interrupt);
+        const progress = new WarmProgress(process.stderr, instances);
+        try {
+          const result = await warm({
+            cwd: ctx.globals.cwd,
+            env: ctx.env,
+            instances,
+            base: flags.base,
+            reset: flags.reset === true,
+            signal: controller.signal,
+            onEvent: progress.onEvent,
+          });
+          progress.stop();
+          if (ctx.globals.json) ctx.out.data(result);
+          else for (const line of warmSummary(result.instances)) ctx.out.line(line);
+          if (controller.signal.aborted) return 130;
+          return result.instances.every((o) => o.status === "ready") ? 0 : 1;
+        } finally {
+          progress.stop();
+          process.removeListener("SIGINT", interrupt);
+        }
+      }),
+    );
+}

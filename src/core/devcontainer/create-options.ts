@@ -1,0 +1,123 @@
+import { createHash } from "node:crypto";
+import { InternalError, UserError } from "../errors.ts";
+import type { DevcontainerSpec, MountSpec } from "./spec.ts";
+
+/**
+ * A narrow mirror of the Docker Engine API `ContainerCreate` body (plus the
+ * name), typed here because core may not import dockerode. Field names match
+ * the API, so the adapter passes it through as is.
+ */
+export interface ContainerCreateSpec {
+  readonly name: string;
+  readonly Image: string;
+  /** `KEY=VALUE`. */
+  readonly Env: readonly string[];
+  readonly Labels: Readonly<Record<string, string>>;
+  readonly User?: string;
+  readonly WorkingDir: string;
+  /** Absent: the image's own entrypoint/command are used (`overrideCommand: false`). */
+  readonly Entrypoint?: readonly string[];
+  readonly Cmd?: readonly string[];
+  readonly HostConfig: {
+    readonly Mounts: readonly DockerMount[];
+    readonly Memory?: number;
+    readonly NanoCpus?: number;
+    readonly CapAdd?: readonly string[];
+    readonly Init?: boolean;
+  };
+}
+
+export interface DockerMount {
+  readonly Type: "bind" | "volume";
+  readonly Source: string;
+  readonly Target: string;
+  readonly ReadOnly: boolean;
+}
+
+export interface ContainerCreateInput {
+  readonly spec: DevcontainerSpec;
+  readonly imageRef: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly workspaceHostPath: string;
+  readonly runDirHostPath: string;
+  readonly extraMounts?: readonly MountSpec[] | undefined;
+  /** From config (container.memory / container.cpus); they override runArgs. */
+  readonly limits: { readonly memoryBytes: number | null; readonly nanoCpus: number | null };
+  /** From config (container.env); merged over containerEnv and runArgs --env. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** Where the run directory (sockets, logs) appears in every container. */
+export const RUN_DIR_IN_CONTAINER = "/run/cspace";
+
+/** Keeps a container alive without the image's help, and stops promptly on SIGTERM. */
+export const KEEP_ALIVE = {
+  Entrypoint: ["/bin/sh", "-c"],
+  Cmd: ["trap 'exit 0' TERM INT; while sleep 3600 & wait $!; do :; done"],
+} as const;
+
+/**
+ * The workspace at spec.workspaceFolder, the run directory at /run/cspace,
+ * then the spec's mounts and any extra ones. Config limits override runArgs;
+ * config env is merged over runArgs --env, which is merged over containerEnv.
+ */
+export function containerCreateSpec(input: ContainerCreateInput): ContainerCreateSpec {
+  const { spec } = input;
+  const mounts: MountSpec[] = [
+    { type: "bind", source: input.workspaceHostPath, target: spec.workspaceFolder, readOnly: false },
+    { type: "bind", source: input.runDirHostPath, target: RUN_DIR_IN_CONTAINER, readOnly: false },
+    ...spec.mounts,
+    ...(input.extraMounts ?? []),
+  ];
+  refuseDuplicateTargets(mounts, spec.source);
+  const env = { ...spec.containerEnv, ...spec.runArgs.env, ...input.env };
+  const memory = input.limits.memoryBytes ?? spec.runArgs.memoryBytes;
+  const nanoCpus = input.limits.nanoCpus ?? spec.runArgs.nanoCpus;
+  return {
+    name: input.name,
+    Image: input.imageRef,
+    Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
+    Labels: { ...input.labels },
+    ...(spec.containerUser === null ? {} : { User: spec.containerUser }),
+    WorkingDir: spec.workspaceFolder,
+    ...(spec.overrideCommand ? { Entrypoint: [...KEEP_ALIVE.Entrypoint], Cmd: [...KEEP_ALIVE.Cmd] } : {}),
+    HostConfig: {
+      Mounts: mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
+      ...(memory === null ? {} : { Memory: memory }),
+      ...(nanoCpus === null ? {} : { NanoCpus: nanoCpus }),
+      ...(spec.runArgs.capAdd.length === 0 ? {} : { CapAdd: [...spec.runArgs.capAdd] }),
+      ...(spec.runArgs.init ? { Init: true } : {}),
+    },
+  };
+}
+
+function refuseDuplicateTargets(mounts: readonly MountSpec[], source: string): void {
+  const seen = new Set<string>();
+  for (const mount of mounts) {
+    const target = mount.target.replace(/\/+$/, "") || "/";
+    if (seen.has(target)) {
+      throw new UserError(`${source}: two mounts target ${JSON.stringify(mount.target)}`, {
+        hint: `cspace mounts the workspace there or at ${RUN_DIR_IN_CONTAINER}; give each mount its own target`,
+      });
+    }
+    seen.add(target);
+  }
+}
+
+/**
+ * Stable per project checkout and instance, in the shape the reference
+ * implementation gives `${devcontainerId}`: sha256 of the identifying labels
+ * (sorted JSON), in base 32, 52 characters.
+ */
+export function devcontainerId(projectDir: string, instance: string): string {
+  const labels = { "dev.cspace.instance": instance, "dev.cspace.project-dir": projectDir };
+  const digest = createHash("sha256").update(JSON.stringify(labels, Object.keys(labels).sort())).digest("hex");
+  return BigInt(`0x${digest}`).toString(32).padStart(52, "0");
+}
+
+/** The tag of an image built from a devcontainer's build inputs; same inputs, same tag, reused. */
+export function builtImageRef(inputsHash: string): string {
+  if (!/^[a-f0-9]{12,64}$/.test(inputsHash)) throw new InternalError(`not an image inputs hash: ${JSON.stringify(inputsHash)}`);
+  return `cspace-image:${inputsHash.slice(0, 32)}`;
+}

@@ -1,0 +1,42 @@
+/**
+ * Labels on every container cspace makes. `list`, `down` and reconciliation
+ * find instances by these labels only, never by container name.
+ */
+export const LABELS = {
+  project: "dev.cspace.project",
+  instance: "dev.cspace.instance",
+  base: "dev.cspace.base",
+  run: "dev.cspace.run",
+  issue: "dev.cspace.issue",
+  image: "dev.cspace.image-inputs",
+} as const;
+
+export interface InstanceLabelsInput {
+  readonly projectId: string;
+  readonly instance: string;
+  /** The base branch the workspace was checked out at. */
+  readonly base: string;
+  readonly issue?: number | undefined;
+  readonly run?: string | undefined;
+  /** The image's input hash (built images), or the image reference (`image` form). */
+  readonly imageInputs?: string | undefined;
+}
+
+export function instanceLabels(input: InstanceLabelsInput): Record<string, string> {
+  const labels: Record<string, string> = {
+    [LABELS.project]: input.projectId,
+    [LABELS.instance]: input.instance,
+    [LABELS.base]: input.base,
+  };
+  if (input.issue !== undefined) labels[LABELS.issue] = String(input.issue);
+  if (input.run !== undefined) labels[LABELS.run] = input.run;
+  if (input.imageInputs !== undefined) labels[LABELS.image] = input.imageInputs;
+  return labels;
+}
+
+/** Docker `label` filters (`key=value`) selecting a project's containers, or one instance of it. */
+export function labelFilters(projectId: string, instance?: string): string[] {
+  const filters = [`${LABELS.project}=${projectId}`];
+  if (instance !== undefined) filters.push(`${LABELS.instance}=${instance}`);
+  return filters;
+}

@@ -1,0 +1,110 @@
+/**
+ * What the instance services need from the outside world, owned by core so
+ * the services never see dockerode or git. The container side is written so
+ * another implementation (a remote engine over ssh or TLS, a Kubernetes pod
+ * per worker) can stand behind it: containers are named by opaque ids,
+ * found by labels, and reached only through exec — nothing here assumes the
+ * runtime shares a filesystem or a process table with cspace.
+ */
+
+import type { ContainerCreateSpec } from "../devcontainer/create-options.ts";
+
+export type ContainerState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
+
+export interface ContainerInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly state: ContainerState;
+  readonly labels: Readonly<Record<string, string>>;
+  /** The image reference the container was created from. */
+  readonly image: string;
+  /** ISO 8601. */
+  readonly createdAt: string;
+}
+
+export interface ContainerDetails extends ContainerInfo {
+  /** The container's environment, `KEY=VALUE`. */
+  readonly env: readonly string[];
+}
+
+/** An image to build from a context the runtime is sent (as a tar), tagged so it is reused. */
+export interface ImageBuild {
+  readonly tag: string;
+  /** The directory sent as the build context. */
+  readonly contextDir: string;
+  /** The Dockerfile, relative to contextDir. */
+  readonly dockerfile: string;
+  readonly args: Readonly<Record<string, string>>;
+  readonly target?: string | undefined;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface ExecOptions {
+  /** User name or uid[:gid]; the container's default when omitted. */
+  readonly user?: string | undefined;
+  readonly workdir?: string | undefined;
+  readonly env?: Readonly<Record<string, string>> | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface ExecOutcome {
+  readonly exitCode: number;
+  /** Demultiplexed; long output keeps its tail. */
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The terminal a person typed `cspace exec` in. */
+export interface Terminal {
+  readonly stdin: NodeJS.ReadableStream;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  /** Whether stdin is a terminal: then the exec gets a TTY, sized like it. */
+  readonly tty: boolean;
+  readonly columns?: number | undefined;
+  readonly rows?: number | undefined;
+}
+
+export interface ContainerRuntime {
+  /** Where the engine is, as a person would write it (for messages). */
+  readonly endpoint: string;
+  /** Throws an ExternalError with a hint when the engine does not answer. */
+  ping(): Promise<void>;
+  hasImage(reference: string): Promise<boolean>;
+  /** Fetches an image the engine does not have from its registry. */
+  pullImage(reference: string, signal?: AbortSignal): Promise<void>;
+  buildImage(build: ImageBuild, signal?: AbortSignal): Promise<void>;
+  /** Returns the new container's id. */
+  create(spec: ContainerCreateSpec): Promise<string>;
+  start(id: string): Promise<void>;
+  /** null when there is no such container. */
+  inspect(nameOrId: string): Promise<ContainerDetails | null>;
+  /** Containers (running or not) carrying every one of these labels. */
+  list(labels: Readonly<Record<string, string>>): Promise<readonly ContainerInfo[]>;
+  exec(id: string, command: readonly string[], options?: ExecOptions): Promise<ExecOutcome>;
+  /** Runs a command attached to a terminal; resolves to its exit code. */
+  execAttached(id: string, command: readonly string[], terminal: Terminal, options?: ExecOptions): Promise<number>;
+  /** Removes (forcibly, with its anonymous volumes); false when it was already gone. */
+  remove(id: string): Promise<boolean>;
+}
+
+/** One instance's git checkout, and how a container reaches it. */
+export interface Workspace {
+  readonly instance: string;
+  /** Where the checkout is, for the runtime to mount. */
+  readonly path: string;
+  /** Further read-only mounts git inside the container needs (the shared object store). */
+  readonly supportMounts: readonly { readonly source: string; readonly target: string }[];
+}
+
+export interface WorkspaceStore {
+  /** Brings the shared store up to date with the user's repository; the commit `base` names there. */
+  resolveBase(base: string, signal?: AbortSignal): Promise<string>;
+  /** A fresh checkout of `commit` on a branch for the instance; replaces a leftover one. */
+  create(instance: string, base: string, commit: string, signal?: AbortSignal): Promise<Workspace>;
+  find(instance: string): Promise<Workspace | null>;
+  /** false when there was none. */
+  remove(instance: string): Promise<boolean>;
+  /** Gives the checkout to the container's user (uid:gid), so git inside can write. */
+  handOver(workspace: Workspace, uid: number, gid: number): Promise<void>;
+}

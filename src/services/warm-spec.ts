@@ -1,0 +1,29 @@
+import path from "node:path";
+import { loadDevcontainer, type LoadedDevcontainer } from "../adapters/devcontainer/read-devcontainer.ts";
+import { devcontainerId } from "../core/devcontainer/create-options.ts";
+import { substituteContainerEnv } from "../core/devcontainer/substitute.ts";
+import type { ProjectContext } from "./instances.ts";
+
+/**
+ * The devcontainer spec as one instance sees it: `${localWorkspaceFolder}` is
+ * its checkout, `${devcontainerId}` is its own, and, once the container
+ * exists, `${containerEnv:…}` comes from the container's environment.
+ */
+export async function loadInstanceSpec(
+  project: ProjectContext,
+  instance: string,
+  containerEnv?: Readonly<Record<string, string>>,
+): Promise<LoadedDevcontainer> {
+  const loaded = await loadDevcontainer({
+    projectDir: project.projectDir,
+    configuredPath: project.config.container.devcontainer,
+    context: {
+      localEnv: project.env,
+      localWorkspaceFolder: project.workspaces.pathOf(instance),
+      devcontainerId: devcontainerId(project.projectDir, instance),
+    },
+    // The checkout is named after the instance; the folder inside is named after the project.
+    repoName: path.basename(project.projectDir),
+  });
+  return containerEnv === undefined ? loaded : { ...loaded, spec: substituteContainerEnv(loaded.spec, containerEnv) };
+}
