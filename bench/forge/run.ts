@@ -8,6 +8,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { createLocalForge } from "../../src/adapters/forge/local/local-forge.ts";
 import { commitFiles, initBareRepo, tempDir } from "../../test/support/git-fixtures.ts";
+import { mergeWithTwoDependentsRequests } from "./github-requests.ts";
 import { fileContent, filePath, writeHistory } from "./history.ts";
 
 const SHAPE = { commits: 400, files: 300 };
@@ -73,12 +74,11 @@ async function timeWorktree(gitDir: string, worktree: string): Promise<number[]>
 }
 
 /**
- * GITHUB HALF (added by the GitHub forge's engineer): how many REST requests
- * the GitHub forge sends to merge one pull request with two dependents, counted
- * on the simulator. null until that is written.
+ * GITHUB HALF: how many REST requests the GitHub forge sends to merge one pull
+ * request with two dependents, counted on the simulator (./github-requests.ts).
  */
-function githubRequestCount(): Promise<number | null> {
-  return Promise.resolve(null);
+async function githubRequestCount(): Promise<number> {
+  return (await mergeWithTwoDependentsRequests()).length;
 }
 
 async function main(): Promise<void> {
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     console.log(`worktree git merge --squash + git commit:                        ${worktreeMs.toFixed(1)} ms`);
     console.log(`ratio local forge / worktree: ${(forgeMs / worktreeMs).toFixed(2)}`);
     const requests = await githubRequestCount();
-    console.log(`GitHub requests to merge one PR with two dependents: ${requests === null ? "not measured yet" : String(requests)}`);
+    console.log(`GitHub requests to merge one PR with two dependents: ${String(requests)}`);
   } finally {
     await root.remove();
   }

@@ -25,7 +25,7 @@ function healthy(overrides: Partial<DoctorProbes> = {}): DoctorProbes {
     localIssues: () => Promise.resolve({ issues: [], ignored: [] }),
     repositoryKind: () => Promise.resolve("bare"),
     findGithubToken: () => Promise.resolve({ found: true, token: "secret-token", source: "GITHUB_TOKEN" }),
-    checkGithubAuth: () => Promise.resolve({ ok: true, login: "ada", repo: { fullName: "acme/app", private: true, canPush: true } }),
+    checkGithubAuth: () => Promise.resolve({ ok: true, login: "ada", repo: { fullName: "acme/app", private: true, canPush: true, allowSquashMerge: true } }),
     host: () => ({ uid: 1000, tmpdir: "/tmp", platform: "linux" }),
     prepareRunDir: () => Promise.resolve(),
     ...overrides,
@@ -145,6 +145,30 @@ describe("runDoctor", () => {
         detail: "signed in as ada (token from GITHUB_TOKEN); acme/app reachable (private) with push access",
       });
       expect(JSON.stringify(report)).not.toContain("secret-token");
+    });
+
+    it("checks that the repository allows squash merges, failing with where to allow them", async () => {
+      const allowed = await runDoctor(options, healthy({ loadConfig }));
+      expect(allowed.checks.map((c) => c.id)).toEqual(["docker-engine", "base-image", "git", "node", "config", "forge", "squash-merge", "run-dir"]);
+      expect(check(allowed, "squash-merge")).toMatchObject({ title: "Squash merges", status: "pass", required: true, detail: "acme/app allows squash merging" });
+
+      const auth = (allowSquashMerge: boolean | null) => () =>
+        Promise.resolve({ ok: true as const, login: "ada", repo: { fullName: "acme/app", private: true, canPush: true, allowSquashMerge } });
+      const refused = await runDoctor(options, healthy({ loadConfig, checkGithubAuth: auth(false) }));
+      expect(refused.ok).toBe(false);
+      expect(check(refused, "squash-merge")).toMatchObject({ status: "fail", detail: "acme/app does not allow squash merging; cspace merges every pull request as a squash" });
+      expect(check(refused, "squash-merge").hint).toContain('"Allow squash merging" in Settings → General → Pull Requests on https://github.com/acme/app');
+
+      const unknown = await runDoctor(options, healthy({ loadConfig, checkGithubAuth: auth(null) }));
+      expect(unknown.ok).toBe(true);
+      expect(check(unknown, "squash-merge")).toMatchObject({ status: "warn", detail: expect.stringContaining("GitHub did not say") as unknown });
+    });
+
+    it("skips the squash-merge check when the repository cannot be read", async () => {
+      const none = await runDoctor(options, healthy({ loadConfig, findGithubToken: () => Promise.resolve({ found: false, gh: "logged-out" }) }));
+      expect(check(none, "squash-merge")).toMatchObject({ status: "skip", detail: "not checked: acme/app could not be read" });
+      const local = await runDoctor(options, healthy());
+      expect(local.checks.map((c) => c.id)).not.toContain("squash-merge");
     });
 
     it("fails without a token, or when the repository cannot be reached", async () => {

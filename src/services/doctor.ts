@@ -6,7 +6,7 @@ import { findGithubToken, type TokenLookup } from "../adapters/forge/github/toke
 import { readLocalIssues, type LocalIssues } from "../adapters/forge/local/issue-files.ts";
 import { gitVersionOutput, repositoryKind, type RepositoryKind } from "../adapters/git/git-version.ts";
 import { ensureRunDir, probeWritable } from "../adapters/run-dir.ts";
-import { baseImage, gitCheck, nodeCheck, skipped, summarize, type CheckId, type CheckResult, type DoctorReport } from "../core/doctor/checks.ts";
+import { baseImage, gitCheck, nodeCheck, skipped, squashMergeCheck, summarize, type CheckId, type CheckResult, type DoctorReport } from "../core/doctor/checks.ts";
 import { CspaceError } from "../core/errors.ts";
 import { runDirFor, socketRoom } from "../core/run-dir.ts";
 import { loadConfig, type LoadedConfig } from "./config.ts";
@@ -130,11 +130,11 @@ async function projectChecks(options: DoctorOptions, probes: DoctorProbes): Prom
           status: "pass",
           detail: `project "${loaded.config.project.name}" from ${loaded.files.map((file) => path.relative(loaded.projectDir, file)).join(" + ")}`,
         };
-  const rest = await Promise.all([
-    guard("forge", forgeTitle(loaded.config.forge), () => forgeCheck(loaded, options.env, probes)),
+  const [forge, runDir] = await Promise.all([
+    forgeChecks(loaded, options.env, probes),
     guard("run-dir", "Run directory", () => runDirCheck(loaded, options.env, probes)),
   ]);
-  return [config, ...rest];
+  return [config, ...forge, runDir];
 }
 
 async function runDirCheck(loaded: LoadedConfig, env: NodeJS.ProcessEnv, probes: DoctorProbes): Promise<CheckResult> {
@@ -160,13 +160,20 @@ async function runDirCheck(loaded: LoadedConfig, env: NodeJS.ProcessEnv, probes:
   return { ...base, status: "pass", detail: `${where} is writable` };
 }
 
-async function forgeCheck(loaded: LoadedConfig, env: NodeJS.ProcessEnv, probes: DoctorProbes): Promise<CheckResult> {
+async function forgeChecks(loaded: LoadedConfig, env: NodeJS.ProcessEnv, probes: DoctorProbes): Promise<CheckResult[]> {
   const forge = loaded.config.forge;
   switch (forge.type) {
     case "local":
-      return localForgeCheck(loaded.projectDir, forge, probes);
-    case "github":
-      return githubForgeCheck(forge, env, probes);
+      return [await guard("forge", forgeTitle(forge), () => localForgeCheck(loaded.projectDir, forge, probes))];
+    case "github": {
+      let squash: CheckResult = skipped("squash-merge", "Squash merges", true, `${forge.repo} could not be read`);
+      const signIn = await guard("forge", forgeTitle(forge), async () => {
+        const result = await githubForgeCheck(forge, env, probes);
+        if (result.allowSquashMerge !== undefined) squash = squashMergeCheck(forge.repo, result.allowSquashMerge);
+        return result.check;
+      });
+      return [signIn, squash];
+    }
   }
 }
 
@@ -189,23 +196,29 @@ async function localForgeCheck(projectDir: string, forge: { issuesDir: string; r
   return { ...base, status: "pass", detail: parts.join("; ") };
 }
 
-async function githubForgeCheck(forge: { repo: string; apiUrl?: string | undefined }, env: NodeJS.ProcessEnv, probes: DoctorProbes): Promise<CheckResult> {
+/** The sign-in check and, once the repository was read, what it says about squash merges (undefined when it could not be read). */
+async function githubForgeCheck(
+  forge: { repo: string; apiUrl?: string | undefined },
+  env: NodeJS.ProcessEnv,
+  probes: DoctorProbes,
+): Promise<{ check: CheckResult; allowSquashMerge?: boolean | null }> {
   const base = { id: "forge", title: forgeTitle({ type: "github", repo: forge.repo }), required: true } as const;
   const lookup = await probes.findGithubToken(env, forge.apiUrl);
   if (!lookup.found) {
     const gh = lookup.gh === "missing" ? "gh is not installed" : "gh is not logged in";
-    return { ...base, status: "fail", detail: `no GitHub token: GH_TOKEN and GITHUB_TOKEN are unset and ${gh}`, hint: "Export GH_TOKEN with a token that can read and push to the repository, or run `gh auth login`." };
+    return { check: { ...base, status: "fail", detail: `no GitHub token: GH_TOKEN and GITHUB_TOKEN are unset and ${gh}`, hint: "Export GH_TOKEN with a token that can read and push to the repository, or run `gh auth login`." } };
   }
   const auth = await probes.checkGithubAuth({ token: lookup.token, repo: forge.repo, apiUrl: forge.apiUrl, timeoutMs: GITHUB_TIMEOUT_MS });
   const who = auth.login === null ? `token from ${lookup.source}` : `signed in as ${auth.login} (token from ${lookup.source})`;
   if (!auth.ok) {
-    return { ...base, status: "fail", detail: `${who}: ${auth.reason}`, hint: `Check the network, forge.apiUrl and forge.repo, and that the token from ${lookup.source} is valid and can read ${forge.repo}.` };
+    return { check: { ...base, status: "fail", detail: `${who}: ${auth.reason}`, hint: `Check the network, forge.apiUrl and forge.repo, and that the token from ${lookup.source} is valid and can read ${forge.repo}.` } };
   }
   const repo = `${auth.repo.fullName} reachable (${auth.repo.private ? "private" : "public"})`;
+  const allowSquashMerge = auth.repo.allowSquashMerge;
   if (!auth.repo.canPush) {
-    return { ...base, status: "warn", detail: `${who}; ${repo} but without push access`, hint: "cspace pushes branches and merges pull requests: use a token with write access." };
+    return { check: { ...base, status: "warn", detail: `${who}; ${repo} but without push access`, hint: "cspace pushes branches and merges pull requests: use a token with write access." }, allowSquashMerge };
   }
-  return { ...base, status: "pass", detail: `${who}; ${repo} with push access` };
+  return { check: { ...base, status: "pass", detail: `${who}; ${repo} with push access` }, allowSquashMerge };
 }
 
 /** Runs one check; an outside system or the user's input failing becomes a failed check, not a crash. */

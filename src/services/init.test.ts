@@ -7,7 +7,7 @@ import { UserError } from "../core/errors.ts";
 import { parseIssueFile } from "../core/issues/issue-file.ts";
 import { parseDependencyReferences } from "../core/issues/references.ts";
 import { loadConfig } from "./config.ts";
-import { initProject } from "./init.ts";
+import { initProject, renderStartingConfig } from "./init.ts";
 
 
 const emptyDir = useTempDirs("init");
@@ -70,6 +70,17 @@ describe("initProject", () => {
     const { config } = await loadConfig({ cwd: dir, env: {} });
     expect(config.project.name).toBe("shop");
     expect(config.forge).toEqual({ type: "github", repo: "acme/shop" });
+  });
+
+  it("names a bare repository as the local forge's remote, and refuses to make one outside a git repository", async () => {
+    const text = await renderStartingConfig({ name: "shop", remote: "../shop.git" });
+    const dir = await emptyDir();
+    await writeFile(path.join(dir, ".cspace.json"), text);
+    expect((await loadConfig({ cwd: dir, env: {} })).config.forge).toEqual({ type: "local", issuesDir: ".cspace/issues", remote: "../shop.git" });
+
+    const error = await initProject({ cwd: dir, localForge: true }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(/is not in a git repository/);
   });
 
   it("refuses invalid flags, saying what is valid", async () => {

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import Handlebars from "handlebars";
 import { CONFIG_FILE, fileNamesIn, requireDirectory, writeFileIfAbsent } from "../adapters/config/config-files.ts";
+import { createLocalRemote, type LocalRemote } from "./init-local-forge.ts";
 import { given } from "../core/config/problems.ts";
 import { githubRepoSchema, projectNameFrom, projectNameSchema } from "../core/config/schema.ts";
 import { InternalError, UserError } from "../core/errors.ts";
@@ -13,6 +14,10 @@ export interface InitOptions {
   readonly name?: string | undefined;
   /** "owner/name": the forge becomes GitHub. */
   readonly github?: string | undefined;
+  /** Create a bare repository from the project's git repository and make it the local forge's remote. */
+  readonly localForge?: boolean | undefined;
+  /** Where that bare repository goes (relative to `cwd`); default `../<name>.git`. */
+  readonly remote?: string | undefined;
 }
 
 export interface InitResult {
@@ -38,14 +43,30 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
   await requireDirectory(directory, "Run cspace init in your project's directory, or pass --cwd <dir> naming an existing directory.");
   const name = checked("--name", projectNameSchema, options.name, (value) => `For example: --name ${projectNameFrom(value)}`);
   const repo = checked("--github", githubRepoSchema, options.github, () => "For example: --github octocat/hello-world");
+  if (options.localForge === true && repo !== undefined) {
+    throw new UserError("--local-forge and --github name two different forges", { hint: "Pass one of them: --local-forge for a bare repository on disk, --github owner/name for GitHub." });
+  }
+  if (options.remote !== undefined && options.localForge !== true) {
+    throw new UserError(`--remote ${options.remote} names the bare repository --local-forge creates, but --local-forge was not given`, {
+      hint: `Add --local-forge: cspace init --local-forge --remote ${options.remote}`,
+    });
+  }
+  const projectName = name ?? projectNameFrom(path.basename(directory));
+  // Before any file is written: a refused remote leaves the directory as it was.
+  const remote: LocalRemote | undefined = options.localForge === true ? await createLocalRemote(directory, projectName, options.remote) : undefined;
 
   const created: string[] = [];
   const kept: string[] = [];
   const notes: string[] = [];
   const record = (relative: string, wrote: boolean) => (wrote ? created : kept).push(relative);
 
-  const config = await renderStartingConfig({ name: name ?? projectNameFrom(path.basename(directory)), repo });
-  record(CONFIG_FILE, await writeFileIfAbsent(path.join(directory, CONFIG_FILE), config));
+  if (remote !== undefined) record(`${remote.relative}/`, remote.created);
+  const config = await renderStartingConfig({ name: projectName, repo, remote: remote?.relative });
+  const wroteConfig = await writeFileIfAbsent(path.join(directory, CONFIG_FILE), config);
+  record(CONFIG_FILE, wroteConfig);
+  if (remote !== undefined && !wroteConfig) {
+    notes.push(`${CONFIG_FILE} was kept as it is: to use the bare repository, set "forge": {"type": "local", "remote": ${JSON.stringify(remote.relative)}} in it.`);
+  }
 
   if (repo !== undefined) {
     notes.push(`Issues come from GitHub (${repo}), so no example issue file was written.`);
@@ -63,9 +84,10 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
 }
 
 /** The commented `.cspace.json` that init writes; it loads to the defaults (with the given name and forge). */
-export async function renderStartingConfig(values: { name: string; repo?: string | undefined }): Promise<string> {
+export async function renderStartingConfig(values: { name: string; repo?: string | undefined; remote?: string | undefined }): Promise<string> {
   const render = Handlebars.compile(await template("cspace.jsonc.hbs"), { noEscape: true, strict: false });
-  return render({ name: JSON.stringify(values.name), repo: values.repo === undefined ? undefined : JSON.stringify(values.repo) });
+  const quoted = (value: string | undefined) => (value === undefined ? undefined : JSON.stringify(value));
+  return render({ name: JSON.stringify(values.name), repo: quoted(values.repo), remote: quoted(values.remote) });
 }
 
 function checked(

@@ -10,7 +10,7 @@ export function registerDoctor(program: Command): void {
     .description(
       "Check everything cspace needs and say how to fix what is missing: the Docker engine (DOCKER_HOST respected) " +
         "and the base image, git 2.38+, Node.js 22.13+, the configuration, the forge (issues directory and remote, " +
-        "or GitHub sign-in) and the run directory. Exits 0 when every required check passes, 1 otherwise.",
+        "or GitHub sign-in and squash merges allowed) and the run directory. Exits 0 when every required check passes, 1 otherwise.",
     )
     .addHelpText(
       "after",

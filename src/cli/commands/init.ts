@@ -4,6 +4,8 @@ import { action, examples } from "../program.ts";
 interface InitFlags {
   readonly name?: string;
   readonly github?: string;
+  readonly localForge?: boolean;
+  readonly remote?: string;
 }
 
 export function registerInit(program: Command): void {
@@ -12,18 +14,27 @@ export function registerInit(program: Command): void {
     .summary("write a commented .cspace.json and an example issue in .cspace/issues/")
     .description(
       "Set up cspace in the current directory (or --cwd): a commented .cspace.json holding every section with its " +
-        "defaults, and .cspace/issues/1.md, an example issue. Files that already exist are kept as they are.",
+        "defaults, and .cspace/issues/1.md, an example issue. With --local-forge, also the local forge's remote: a bare " +
+        "clone of the project's git repository, named in forge.remote. Nothing that exists is ever overwritten.",
     )
     .option("--name <project>", "the project's name, used in container names (default: the directory's name)")
     .option("--github <owner/name>", "take issues and pull requests from this GitHub repository instead of local files")
+    .option("--local-forge", "also create the local forge's remote: a bare clone of this git repository, beside it as <name>.git")
+    .option("--remote <path>", "with --local-forge: where the bare repository goes instead")
     .addHelpText(
       "after",
-      examples("cspace init", "cspace init --name shop --github acme/shop", "cspace init --cwd ../other-project --json"),
+      examples("cspace init", "cspace init --local-forge", "cspace init --local-forge --remote ~/forges/shop.git", "cspace init --name shop --github acme/shop", "cspace init --cwd ../other-project --json"),
     )
     .action(
       action(async (ctx, flags: InitFlags) => {
         const { initProject } = await import("../../services/init.ts");
-        const result = await initProject({ cwd: ctx.globals.cwd, name: flags.name, github: flags.github });
+        const result = await initProject({
+          cwd: ctx.globals.cwd,
+          name: flags.name,
+          github: flags.github,
+          localForge: flags.localForge,
+          remote: flags.remote,
+        });
         if (ctx.globals.json) {
           ctx.out.data({ created: result.created, kept: result.kept });
           return 0;

@@ -10,6 +10,7 @@ interface PlanFlags {
   readonly label?: string;
   readonly milestone?: string;
   readonly featureBranch?: string;
+  readonly repo?: string;
   readonly format: "table" | "json" | "mermaid";
 }
 
@@ -26,10 +27,11 @@ export function registerPlan(program: Command): void {
     .option("--label <label>", "only issues carrying this label")
     .option("--milestone <milestone>", "only issues in this milestone (the feature branch becomes feature/<milestone>)")
     .option("--feature-branch <branch>", "the branch finished work merges into")
+    .option("--repo <owner/name>", "read issues from this GitHub repository for this run (GITHUB_API_URL or forge.apiUrl points elsewhere)")
     .addOption(new Option("--format <format>", "output format").choices(["table", "json", "mermaid"]).default("table"))
     .addHelpText(
       "after",
-      examples("cspace plan", "cspace plan 10 11 12 13", "cspace plan --milestone 'Login v2' --format mermaid", "cspace plan --json | jq '.issues[] | select(.action == \"launch\")'"),
+      examples("cspace plan", "cspace plan 10 11 12 13", "cspace plan --repo octocat/hello-world 4 5", "cspace plan --milestone 'Login v2' --format mermaid", "cspace plan --json | jq '.issues[] | select(.action == \"launch\")'"),
     )
     .action(
       action(async (ctx, issues: string[], flags: PlanFlags) => {
@@ -41,6 +43,7 @@ export function registerPlan(program: Command): void {
           label: flags.label,
           milestone: flags.milestone,
           featureBranch: flags.featureBranch,
+          repo: flags.repo,
         });
         for (const warning of result.warnings) ctx.out.warn(warning);
         print(result.plan, ctx.globals.json ? "json" : flags.format, ctx.out);

@@ -10,7 +10,8 @@
  */
 export type CheckStatus = "pass" | "fail" | "warn" | "skip";
 
-export type CheckId = "docker-engine" | "base-image" | "git" | "node" | "config" | "forge" | "run-dir";
+/** `squash-merge` is reported for the GitHub forge only: the local forge always squash-merges. */
+export type CheckId = "docker-engine" | "base-image" | "git" | "node" | "config" | "forge" | "squash-merge" | "run-dir";
 
 export interface CheckResult {
   readonly id: CheckId;
@@ -30,7 +31,7 @@ export interface DoctorReport {
 }
 
 /** The order checks are reported in, whatever order they finish in. */
-export const checkOrder: readonly CheckId[] = ["docker-engine", "base-image", "git", "node", "config", "forge", "run-dir"];
+export const checkOrder: readonly CheckId[] = ["docker-engine", "base-image", "git", "node", "config", "forge", "squash-merge", "run-dir"];
 
 export const requirements = {
   /** `git merge-tree --write-tree` arrived in 2.38. */
@@ -115,6 +116,31 @@ export function nodeCheck(version: string): CheckResult {
 }
 
 /** A check that could not run because `because` (a failed prerequisite). */
+/**
+ * Whether the repository lets cspace squash-merge: `allowed` is null when
+ * GitHub did not say (it shows merge settings only to tokens that may
+ * administer the repository), a caveat rather than a failure.
+ */
+export function squashMergeCheck(repo: string, allowed: boolean | null): CheckResult {
+  const base = { id: "squash-merge", title: "Squash merges", required: true } as const;
+  const settings = `Settings → General → Pull Requests on https://github.com/${repo}`;
+  if (allowed === true) return { ...base, status: "pass", detail: `${repo} allows squash merging` };
+  if (allowed === false) {
+    return {
+      ...base,
+      status: "fail",
+      detail: `${repo} does not allow squash merging; cspace merges every pull request as a squash`,
+      hint: `Tick "Allow squash merging" in ${settings} (a repository admin can).`,
+    };
+  }
+  return {
+    ...base,
+    status: "warn",
+    detail: `GitHub did not say whether ${repo} allows squash merging: it tells only tokens that may administer the repository`,
+    hint: `Check that "Allow squash merging" is ticked in ${settings}; merges fail with 405 otherwise.`,
+  };
+}
+
 export function skipped(id: CheckId, title: string, required: boolean, because: string): CheckResult {
   return { id, title, status: "skip", required, detail: `not checked: ${because}` };
 }

@@ -10,6 +10,14 @@ function refJson(world: World, ref: string, sha: string): Record<string, unknown
   };
 }
 
+/** Worlds whose repository had "Allow squash merging" switched off, as an admin can in Settings. */
+const squashDisallowed = new WeakSet<World>();
+
+export function setAllowSquashMerge(world: World, allowed: boolean): void {
+  if (allowed) squashDisallowed.delete(world);
+  else squashDisallowed.add(world);
+}
+
 const getRepo: Handler = ({ world }) =>
   Promise.resolve(
     json(200, {
@@ -21,14 +29,16 @@ const getRepo: Handler = ({ world }) =>
       owner: { login: world.owner, id: 1 },
       html_url: `https://github.com/${world.owner}/${world.name}`,
       default_branch: world.defaultBranch,
-      allow_squash_merge: true,
+      allow_squash_merge: !squashDisallowed.has(world),
       allow_merge_commit: false,
       allow_rebase_merge: false,
       permissions: { admin: false, maintain: false, push: true, triage: true, pull: true },
     }),
   );
 
-const getAuthenticated: Handler = () => Promise.resolve(json(200, { login: "cspace-bot", id: 1, type: "User" }));
+// two_factor_authentication makes this a private-user (the token's own account), as GitHub
+// answers: with required fields relaxed, fewer fields would match public-user too, and oneOf wants one.
+const getAuthenticated: Handler = () => Promise.resolve(json(200, { login: "cspace-bot", id: 1, type: "User", two_factor_authentication: true }));
 
 const getRef: Handler = async ({ world }, { params }) => {
   const ref = params.ref ?? "";

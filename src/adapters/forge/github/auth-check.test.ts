@@ -29,7 +29,7 @@ const github: Handler = (request, response) => {
   } else if (request.url === "/user") {
     json(response, 200, { login: "ada" });
   } else if (request.url === "/repos/acme/app") {
-    json(response, 200, { full_name: "acme/app", private: true, permissions: { push: true } });
+    json(response, 200, { full_name: "acme/app", private: true, permissions: { push: true }, allow_squash_merge: false });
   } else {
     json(response, 404, { message: "Not Found" });
   }
@@ -41,7 +41,7 @@ describe("checkGithubAuth", () => {
     expect(await checkGithubAuth({ token: "good", repo: "acme/app", apiUrl, timeoutMs: 5_000 })).toEqual({
       ok: true,
       login: "ada",
-      repo: { fullName: "acme/app", private: true, canPush: true },
+      repo: { fullName: "acme/app", private: true, canPush: true, allowSquashMerge: false },
     });
   });
 

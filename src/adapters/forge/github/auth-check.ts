@@ -11,7 +11,17 @@ export interface GithubAuthInput {
 }
 
 export type GithubAuthResult =
-  | { readonly ok: true; readonly login: string; readonly repo: { readonly fullName: string; readonly private: boolean; readonly canPush: boolean } }
+  | {
+      readonly ok: true;
+      readonly login: string;
+      readonly repo: {
+        readonly fullName: string;
+        readonly private: boolean;
+        readonly canPush: boolean;
+        /** null when GitHub leaves it out: it shows merge settings only to tokens that may administer the repository. */
+        readonly allowSquashMerge: boolean | null;
+      };
+    }
   | { readonly ok: false; readonly login: string | null; readonly reason: string };
 
 /**
@@ -40,7 +50,11 @@ export async function checkGithubAuth(input: GithubAuthInput): Promise<GithubAut
   const [owner = "", name = ""] = input.repo.split("/");
   try {
     const { data } = await octokit.rest.repos.get({ owner, repo: name });
-    return { ok: true, login, repo: { fullName: data.full_name, private: data.private, canPush: data.permissions?.push === true } };
+    return {
+      ok: true,
+      login,
+      repo: { fullName: data.full_name, private: data.private, canPush: data.permissions?.push === true, allowSquashMerge: data.allow_squash_merge ?? null },
+    };
   } catch (error) {
     // GitHub answers 404, not 403, for a private repository the token cannot see.
     const reason =
