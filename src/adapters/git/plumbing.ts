@@ -83,6 +83,21 @@ export async function resolveCommit(gitDir: string, rev: string): Promise<string
   return result.exitCode === 0 ? result.stdout.trim() : null;
 }
 
+/**
+ * The shas of several full ref names (`refs/heads/x`) in one git process;
+ * a ref that does not exist maps to null. for-each-ref matches prefixes, so
+ * only exact names are kept.
+ */
+export async function resolveRefs(gitDir: string, refs: readonly string[]): Promise<ReadonlyMap<string, string | null>> {
+  const result = await runGit(gitDir, ["for-each-ref", "--format=%(objectname) %(refname)", "--", ...refs]);
+  const found = new Map<string, string>();
+  for (const line of result.stdout.split("\n")) {
+    const space = line.indexOf(" ");
+    if (space > 0) found.set(line.slice(space + 1), line.slice(0, space));
+  }
+  return new Map(refs.map((ref) => [ref, found.get(ref) ?? null]));
+}
+
 /** Whether `ancestor` is `descendant` or one of its ancestors. */
 export async function isAncestor(gitDir: string, ancestor: string, descendant: string): Promise<boolean> {
   const result = await runGit(gitDir, ["merge-base", "--is-ancestor", ancestor, descendant], { okCodes: [0, 1] });

@@ -3,7 +3,7 @@ import { ExternalError } from "../../../core/errors.ts";
 import { ForgeConflictError, ForgeNotFoundError, HeadMovedError } from "../../../core/forge/errors.ts";
 import type { MergeResult, PullRequest, PullRequestDraft, SquashMergeOptions } from "../../../core/forge/port.ts";
 import { squashCommitText } from "../../../core/forge/squash-message.ts";
-import { assertSha, commitTree, hasCommitsBeyond, isAncestor, mergeTree, resolveCommit, updateRef } from "../../git/plumbing.ts";
+import { assertSha, commitTree, hasCommitsBeyond, isAncestor, mergeTree, resolveCommit, resolveRefs, updateRef } from "../../git/plumbing.ts";
 import { branchRef } from "./local-branches.ts";
 import { createPullRequestStore, replaceRecord, type PullRequestRecord, type PullRequestState } from "./pull-request-store.ts";
 
@@ -35,8 +35,9 @@ export function createLocalPullRequests(gitDir: () => Promise<string>): LocalPul
       // Mergeability describes open pull requests only.
       return { ...common, headSha: settled.headSha, state: settled.state, mergeability: "unknown", conflicts: [] };
     }
-    const headSha = (await resolveCommit(dir, branchRef(settled.head))) ?? settled.headSha;
-    const baseSha = await resolveCommit(dir, branchRef(settled.base));
+    const refs = await resolveRefs(dir, [branchRef(settled.head), branchRef(settled.base)]);
+    const headSha = refs.get(branchRef(settled.head)) ?? settled.headSha;
+    const baseSha = refs.get(branchRef(settled.base)) ?? null;
     const merge = baseSha === null ? null : await mergeTree(dir, baseSha, headSha);
     const conflicts = merge === null ? [] : merge.kind === "conflict" ? merge.paths : [];
     const mergeability = merge?.kind === "clean" ? "mergeable" : "conflicting";
@@ -141,7 +142,9 @@ async function mergeOpen(
   options: SquashMergeOptions,
   write: (next: PullRequestState) => Promise<void>,
 ): Promise<MergeResult> {
-  const headSha = await resolveCommit(dir, branchRef(record.head));
+  // Head and base in one git process: merges are on the coordinator's hot path.
+  const first = await resolveRefs(dir, [branchRef(record.head), branchRef(record.base)]);
+  const headSha = first.get(branchRef(record.head)) ?? null;
   if (headSha !== options.expectedHeadSha) {
     throw new HeadMovedError(`the head of pull request #${String(record.number)} (${record.head}) is at ${headSha ?? "nothing"}, not ${options.expectedHeadSha}`, {
       expectedSha: options.expectedHeadSha,
@@ -149,7 +152,7 @@ async function mergeOpen(
     });
   }
   for (let attempt = 1; ; attempt++) {
-    const baseSha = await resolveCommit(dir, branchRef(record.base));
+    const baseSha = attempt === 1 ? (first.get(branchRef(record.base)) ?? null) : await resolveCommit(dir, branchRef(record.base));
     if (baseSha === null) throw new ForgeNotFoundError(`the base branch ${record.base} of pull request #${String(record.number)} does not exist`);
     const merge = await mergeTree(dir, baseSha, headSha);
     if (merge.kind === "conflict") {
