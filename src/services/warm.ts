@@ -59,12 +59,19 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
   await ensureImage(project, first, options.signal);
   await ensureRunDir(project.runDir);
 
+  // One fetch into the object store per warm, not one per instance: the fetches would queue behind each other.
+  let resolving: Promise<string> | undefined;
+  const baseCommit = (): Promise<string> =>
+    (resolving ??= project.workspaces.resolveBase(base, options.signal).catch((error: unknown) => {
+      resolving = undefined;
+      throw error;
+    }));
   const outcomes = new Map<string, InstanceOutcome>();
   const queue = [...names];
   const worker = async (): Promise<void> => {
     for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
       const loaded = specs.get(name) ?? first;
-      const outcome = await warmOne(project, name, base, loaded, options, emit);
+      const outcome = await warmOne(project, { instance: name, base, baseCommit }, loaded, options, emit);
       outcomes.set(name, outcome);
       emit({ kind: "done", outcome });
     }
@@ -73,14 +80,21 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
   return { projectId: project.projectId, instances: names.map((n) => outcomes.get(n)).filter((o) => o !== undefined) };
 }
 
+interface Target {
+  readonly instance: string;
+  readonly base: string;
+  /** The commit the base names, fetched once and shared by every instance of this warm. */
+  readonly baseCommit: () => Promise<string>;
+}
+
 async function warmOne(
   project: ProjectContext,
-  instance: string,
-  base: string,
+  target: Target,
   loaded: LoadedDevcontainer,
   options: WarmOptions,
   emit: (event: WarmEvent) => void,
 ): Promise<InstanceOutcome> {
+  const { instance, base } = target;
   const started = Date.now();
   const container = containerNameFor(project.projectId, instance);
   const finish = (status: InstanceOutcome["status"], action: WarmAction | null, commit: string | null, attempts: number, error: InstanceOutcome["error"]): InstanceOutcome => ({
@@ -94,7 +108,7 @@ async function warmOne(
       emit({ kind: "step", instance, step: name, attempt });
     };
     try {
-      const made = await bringUp(project, instance, base, loaded, reset, step, options.signal);
+      const made = await bringUp(project, target, loaded, reset, step, options.signal);
       return finish("ready", made.action, made.commit, attempt, null);
     } catch (error) {
       if (options.signal?.aborted === true) {
@@ -115,20 +129,20 @@ async function warmOne(
 
 async function bringUp(
   project: ProjectContext,
-  instance: string,
-  base: string,
+  target: Target,
   loaded: LoadedDevcontainer,
   reset: boolean,
   step: (name: WarmStep) => void,
   signal: AbortSignal | undefined,
 ): Promise<{ action: WarmAction; commit: string }> {
+  const { instance, base } = target;
   const name = containerNameFor(project.projectId, instance);
   const existing = reset ? null : await project.runtime.inspect(name);
   const workspace = await project.workspaces.find(instance);
   const recorded = existing?.labels[COMMIT_LABEL];
   if (existing !== null && workspace !== null && recorded !== undefined) {
     const loadedHere = await loadInstanceSpec(project, instance, envFromList(existing.env));
-    const access = accessOf(loadedHere);
+    const access = accessOf(loadedHere, signal);
     const action: WarmAction = existing.state === "running" ? "validated" : "restarted";
     if (action === "restarted") {
       step("start");
@@ -142,7 +156,7 @@ async function bringUp(
   }
   await removeInstance(project, instance);
   step("workspace");
-  const commit = await project.workspaces.resolveBase(base, signal);
+  const commit = await target.baseCommit();
   const ws = await project.workspaces.create(instance, base, commit, signal);
   step("create");
   const { spec } = loaded;
@@ -167,7 +181,7 @@ async function bringUp(
   await project.runtime.start(id);
   const details = await project.runtime.inspect(id);
   const resolved = await loadInstanceSpec(project, instance, envFromList(details?.env ?? []));
-  const access = accessOf(resolved);
+  const access = accessOf(resolved, signal);
   await shareWithUser(project, ws, await userIds(project, id, access.user));
   step("postCreate");
   await runLifecycle(project, id, "postCreateCommand", resolved.spec.postCreate, access);
@@ -182,7 +196,8 @@ async function bringUp(
 /** The commit the workspace was made at; a label, since it never changes for the container's life. */
 const COMMIT_LABEL = "dev.cspace.commit";
 
-function accessOf(loaded: LoadedDevcontainer): ExecOptions {
+/** With the signal, so Ctrl-C ends a lifecycle command that would otherwise block the warm for ever. */
+function accessOf(loaded: LoadedDevcontainer, signal: AbortSignal | undefined): ExecOptions {
   const { spec } = loaded;
-  return { user: spec.remoteUser ?? spec.containerUser ?? undefined, workdir: spec.workspaceFolder, env: spec.remoteEnv };
+  return { user: spec.remoteUser ?? spec.containerUser ?? undefined, workdir: spec.workspaceFolder, env: spec.remoteEnv, signal };
 }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { ExternalError, UserError } from "../../core/errors.ts";
 import type { Workspace, WorkspaceStore } from "../../core/instances/ports.ts";
+import { withFileLock } from "../fs/file-lock.ts";
 
 /**
  * Where cspace keeps per-project data on the host: CSPACE_DATA_DIR, else
@@ -38,7 +39,7 @@ export class GitWorkspaces implements WorkspaceStore {
   readonly #projectDir: string;
   readonly #store: string;
   readonly #workspaces: string;
-  /** Fetches into one store are serialised: concurrent ones would fight over ref locks. */
+  /** Fetches into one store are serialised (here, and across processes by a lock file): concurrent ones would fight over ref locks. */
   #fetching: Promise<unknown> = Promise.resolve();
 
   constructor(options: { projectDir: string; dataDir: string; projectId: string }) {
@@ -68,9 +69,20 @@ export class GitWorkspaces implements WorkspaceStore {
     });
   }
 
+  /**
+   * Another cspace process (a second `warm`, the coordinator) may fill the
+   * same store at the same time: concurrent `git init`s and fetches fail on
+   * each other's config and ref locks, so the store is locked across
+   * processes. A first fetch of a large history can take minutes.
+   */
   async #fetch(signal?: AbortSignal): Promise<void> {
+    await mkdir(path.dirname(this.#store), { recursive: true });
+    await withFileLock(`${this.#store}.lock`, () => this.#fetchLocked(signal), { timeoutMs: 15 * 60_000 });
+  }
+
+  async #fetchLocked(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     if (!(await exists(path.join(this.#store, "HEAD")))) {
-      await mkdir(path.dirname(this.#store), { recursive: true });
       await git(path.dirname(this.#store), ["init", "--quiet", "--bare", this.#store], { signal });
       await git(this.#store, ["config", "gc.auto", "0"], { signal });
     }

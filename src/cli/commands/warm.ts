@@ -45,6 +45,10 @@ export function registerWarm(program: Command): void {
           else for (const line of warmSummary(result.instances)) ctx.out.line(line);
           if (controller.signal.aborted) return 130;
           return result.instances.every((o) => o.status === "ready") ? 0 : 1;
+        } catch (error) {
+          // Interrupted before any instance was being made (image, store fetch): nothing to remove, and not a failure of cspace's.
+          if (controller.signal.aborted) return 130;
+          throw error;
         } finally {
           progress.stop();
           process.removeListener("SIGINT", interrupt);

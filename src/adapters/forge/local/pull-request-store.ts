@@ -3,7 +3,7 @@ import path from "node:path";
 import { z } from "zod";
 import { ExternalError } from "../../../core/errors.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
-import { withFileLock } from "./file-lock.ts";
+import { withFileLock } from "../../fs/file-lock.ts";
 
 /**
  * The local forge's pull requests: one JSON file inside the bare repository

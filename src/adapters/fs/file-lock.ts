@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { link, open, readFile, rename, rm } from "node:fs/promises";
 import os from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
-import { ExternalError } from "../../../core/errors.ts";
+import { ExternalError } from "../../core/errors.ts";
 
 /**
  * An exclusive lock between cspace processes: a file created with O_EXCL

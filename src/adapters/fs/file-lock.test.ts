@@ -3,8 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { ExternalError } from "../../../core/errors.ts";
-import { tempDir } from "../../../../test/support/git-fixtures.ts";
+import { ExternalError } from "../../core/errors.ts";
+import { tempDir } from "../../../test/support/git-fixtures.ts";
 import { withFileLock } from "./file-lock.ts";
 
 let dir: { dir: string; remove(): Promise<void> };

@@ -1,0 +1,39 @@
+import { execFileSync } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { useTempDirs } from "../../../test/support/temp-dirs.ts";
+import { GitWorkspaces } from "./workspaces.ts";
+
+const tempDir = useTempDirs("workspaces");
+
+async function repoWithBranches(dir: string, branches: number): Promise<string> {
+  const git = (...args: string[]): string => execFileSync("git", args, { cwd: dir, encoding: "utf8" }).trim();
+  git("init", "--quiet", "--initial-branch=main");
+  for (let i = 0; i < branches; i++) {
+    await writeFile(path.join(dir, `f${String(i)}`), String(i));
+    git("add", "-A");
+    git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "--quiet", "-m", `c${String(i)}`);
+    git("branch", `b${String(i)}`);
+  }
+  return git("rev-parse", "main");
+}
+
+describe("GitWorkspaces' shared object store", () => {
+  it("is filled by several cspace processes at once without git lock failures", async () => {
+    const root = await tempDir();
+    const project = path.join(root, "repo");
+    await mkdir(project);
+    const head = await repoWithBranches(project, 20);
+    // One GitWorkspaces per process: each only queues its own fetches, so these four race as four processes would.
+    const processes = Array.from({ length: 4 }, () => new GitWorkspaces({ projectDir: project, dataDir: path.join(root, "data"), projectId: "p" }));
+    const resolved = await Promise.allSettled(processes.flatMap((w) => [w.resolveBase("main"), w.resolveBase("b7")]));
+    const failures = resolved.flatMap((r) => (r.status === "rejected" ? [String(r.reason)] : []));
+    expect(failures).toEqual([]);
+    expect(resolved.map((r) => (r.status === "fulfilled" ? r.value : null)).filter((sha) => sha === head)).toHaveLength(4);
+    const first = processes[0];
+    if (first === undefined) throw new Error("no workspaces");
+    const made = await first.create("w1", "main", head);
+    expect(execFileSync("git", ["rev-parse", "HEAD"], { cwd: made.path, encoding: "utf8" }).trim()).toBe(head);
+  });
+});
