@@ -44,19 +44,40 @@ export async function listLabelled(docker: Docker, runId: string): Promise<Label
     docker.listContainers({ all: true, filters: labelFilter(runId) }),
     docker.listImages({ all: true, filters: labelFilter(runId) }),
   ]);
-  // Newest first: a child image must go before the image it was built on.
-  const newestFirst = [...images].sort((a, b) => b.Created - a.Created);
-  return { containers: containers.map((c) => c.Id), images: newestFirst.map((i) => i.Id) };
+  return { containers: containers.map((c) => c.Id), images: images.map((i) => i.Id) };
 }
 
 /** Removes (forcibly) every container, then every image, that carries this run's label. */
 export async function removeLabelled(docker: Docker, runId: string): Promise<Labelled> {
   const found = await listLabelled(docker, runId);
   await Promise.all(found.containers.map((id) => docker.getContainer(id).remove({ force: true, v: true }).catch(ignoreMissing)));
-  for (const id of found.images) {
+  for (const id of await childrenFirst(docker, found.images)) {
     await docker.getImage(id).remove({ force: true }).catch(ignoreMissing);
   }
   return found;
+}
+
+/**
+ * The images and everything built on them, each child before its parent: the
+ * engine refuses to remove an image that has children, even forced. Creation
+ * times have one-second resolution, so they cannot give this order; the
+ * parent links can.
+ */
+async function childrenFirst(docker: Docker, roots: readonly string[]): Promise<string[]> {
+  const children = new Map<string, string[]>();
+  for (const image of await docker.listImages({ all: true })) {
+    if (image.ParentId !== "") children.set(image.ParentId, [...(children.get(image.ParentId) ?? []), image.Id]);
+  }
+  const order: string[] = [];
+  const seen = new Set<string>();
+  const visit = (id: string): void => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    for (const child of children.get(id) ?? []) visit(child);
+    order.push(id);
+  };
+  for (const id of roots) visit(id);
+  return order;
 }
 
 /** Whether a container with this id still exists. */
