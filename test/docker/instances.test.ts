@@ -1,7 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { LABELS } from "../../src/core/instances/labels.ts";
 import { projectId } from "../../src/core/run-dir.ts";
-import { runCli, type CliResult } from "../support/cli.ts";
+import { binPath, cleanEnv, runCli, type CliResult } from "../support/cli.ts";
 import { BASE_IMAGE, testDocker, testLabels } from "../support/docker.ts";
 import { makeFixtureRepo, type FixtureRepo } from "../support/fixture-repo.ts";
 
@@ -67,6 +68,25 @@ describe("cspace list, exec and down against the real engine", () => {
     const down = cli(repo, ["down", "ghost", "e1"]);
     expect(down.status).toBe(0);
     expect(down.stdout).toBe("ghost: not found (nothing to remove)\ne1: removed container, workspace\n");
+  });
+
+  it("opens an interactive shell in the workspace under a terminal, and passes its exit code through", async () => {
+    const repo = await fixture("inst-tty");
+    expect(cli(repo, ["warm", "t1"]).status).toBe(0);
+    // script(1) gives cspace a real pseudo-terminal; the shell reads the typed lines from it.
+    const quote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
+    const command = [process.execPath, binPath, "--cwd", repo.dir, "exec", "t1"].map(quote).join(" ");
+    const session = spawnSync("script", ["-qfec", command, "/dev/null"], {
+      input: "echo inside-$((6*7)) $(id -u)\npwd\nexit 5\n",
+      env: { ...cleanEnv(), ...repo.env },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    const screen = session.stdout.replaceAll("\r", "");
+    expect(session.status).toBe(5);
+    expect(screen).toMatch(/^inside-42 \d+$/m);
+    expect(screen).toMatch(/^\/workspaces\/repo$/m);
+    expect(cli(repo, ["down", "t1"]).status).toBe(0);
   });
 
   it("fails with exit 3 and a hint before any work when no engine answers", async () => {
