@@ -1,18 +1,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Issue } from "../../src/core/issues/issue.ts";
-
-/** A small seeded generator (mulberry32): the same size always gives the same graph. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../support/random.ts";
 
 /**
  * A backlog of `size` issues: a DAG over generation order (each issue depends
@@ -21,7 +10,7 @@ function random(seed: number): () => number {
  * run against the numbering. About one issue in ten is closed.
  */
 export function generateIssues(size: number): Issue[] {
-  const next = random(size);
+  const next = seededRandom(size);
   const numbers = Array.from({ length: size }, (_, i) => i + 1);
   for (let i = numbers.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));

@@ -5,6 +5,7 @@
 import { spawn, execFileSync } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { once } from "node:events";
+import { seededRandom } from "../support/random.ts";
 
 export interface RepoShape {
   readonly commits: number;
@@ -19,18 +20,6 @@ export const SHAPE: RepoShape = { commits: 3_000, files: 300, fileBytes: 25_000 
 const IDENTITY = "bench <bench@cspace.invalid>";
 
 export const DEVCONTAINER = { name: "bench", image: "cspace-base:bookworm" };
-
-/** mulberry32: the same seed gives the same repository on every machine. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Lines of random lower-case "words": compresses to about 60%, like source text that differs a lot between versions. */
 function text(random: () => number, bytes: number): string {
@@ -69,7 +58,7 @@ export async function generateRepo(dir: string, projectName: string, shape: Repo
   };
   const blob = (mode: string, file: string, content: string): string =>
     `M ${mode} inline ${file}\ndata ${String(Buffer.byteLength(content))}\n${content}\n`;
-  const random = prng(0xc5ace);
+  const random = seededRandom(0xc5ace);
   const start = 1_700_000_000;
   for (let c = 1; c <= shape.commits; c++) {
     const message = `change ${String(c)}\n`;

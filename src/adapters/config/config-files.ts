@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parse, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { ExternalError, UserError } from "../../core/errors.ts";
+import { exists } from "../fs/exists.ts";
 
 export const CONFIG_FILE = ".cspace.json";
 export const LOCAL_CONFIG_FILE = ".cspace.local.json";
@@ -148,15 +149,6 @@ export async function writeFileIfAbsent(file: string, text: string): Promise<boo
 async function isFile(file: string): Promise<boolean> {
   try {
     return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
   } catch {
     return false;
   }

@@ -1,10 +1,11 @@
-import { mkdir, rm, stat } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { ExternalError, UserError } from "../../core/errors.ts";
 import type { Workspace, WorkspaceStore } from "../../core/instances/ports.ts";
 import { withFileLock } from "../fs/file-lock.ts";
+import { exists } from "../fs/exists.ts";
 
 /**
  * Where cspace keeps per-project data on the host: CSPACE_DATA_DIR, else
@@ -157,15 +158,6 @@ async function git(cwd: string, args: readonly string[], options: { signal?: Abo
     throw new ExternalError(`git ${args.join(" ")} failed in ${cwd}: ${result.stderr.trim() || `exit ${String(result.exitCode)}`}`);
   }
   return result;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function messageOf(error: unknown): string {
