@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { UserError } from "../errors.ts";
+import type { UserError } from "../errors.ts";
 import { parseDevcontainer, type DevcontainerSpec, type SubstitutionContext } from "./spec.ts";
+import { userErrorFrom } from "../../../test/support/errors.ts";
 
 const FILE = "/home/dev/app/.devcontainer/devcontainer.json";
 const context: SubstitutionContext = {
@@ -15,13 +16,7 @@ function parse(config: unknown, extra: Partial<SubstitutionContext> = {}): Devco
 }
 
 function failure(config: unknown): UserError {
-  try {
-    parse(config);
-  } catch (error) {
-    if (error instanceof UserError) return error;
-    throw error;
-  }
-  throw new Error("expected a UserError");
+  return userErrorFrom(() => parse(config));
 }
 
 describe("image sources", () => {

@@ -1,21 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { issue, issuesFrom } from "../../../test/fakes/issues.ts";
-import { UserError } from "../errors.ts";
 import type { Issue } from "../issues/issue.ts";
 import { buildDependencyGraph, formatIssueList, type DependencyGraph } from "./dependency-graph.ts";
+import { userErrorFrom } from "../../../test/support/errors.ts";
 
 const build = (issues: readonly Issue[], selected: readonly number[], repo: string | null = "acme/app"): DependencyGraph =>
   buildDependencyGraph(issues, { selected, repo });
-
-function failure(run: () => unknown): UserError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof UserError) return error;
-    throw error;
-  }
-  throw new Error("expected a UserError");
-}
 
 describe("buildDependencyGraph", () => {
   it("covers the selected issues and, transitively, what they depend on", () => {
@@ -60,24 +50,24 @@ describe("buildDependencyGraph", () => {
   });
 
   it("rejects selected issues that do not exist, listing the known ones", () => {
-    const error = failure(() => build(issuesFrom({ 1: [], 2: [], 3: [], 5: [] }), [1, 99, 98]));
+    const error = userErrorFrom(() => build(issuesFrom({ 1: [], 2: [], 3: [], 5: [] }), [1, 99, 98]));
     expect(error.message).toBe("issues #98, #99 do not exist; known issues: #1–#3, #5");
-    expect(failure(() => build([], [7])).message).toBe("issue #7 does not exist; known issues: none");
+    expect(userErrorFrom(() => build([], [7])).message).toBe("issue #7 does not exist; known issues: none");
   });
 
   it("rejects a self-reference, quoting the line", () => {
-    const error = failure(() => build([issue(12, { body: "blocked-by: #12" })], [12]));
+    const error = userErrorFrom(() => build([issue(12, { body: "blocked-by: #12" })], [12]));
     expect(error.message).toBe('issue #12 depends on itself (line "blocked-by: #12")');
   });
 
   it("rejects a dependency on a missing issue, naming both", () => {
-    const error = failure(() => build([issue(12, { body: "Depends on #40" })], [12]));
+    const error = userErrorFrom(() => build([issue(12, { body: "Depends on #40" })], [12]));
     expect(error.message).toBe('issue #12 depends on #40, which does not exist (line "Depends on #40")');
   });
 
   it("rejects a cycle, naming every issue in order and the lines to remove", () => {
     const issues = [issue(10, { deps: [12] }), issue(12, { body: "depends on #13" }), issue(13, { body: "requires #10" })];
-    const error = failure(() => build(issues, [10]));
+    const error = userErrorFrom(() => build(issues, [10]));
     expect(error.message).toBe(
       'dependency cycle: #10 → #12 → #13 → #10 (each depends on the next); lines: #10: "blocked-by: #12", #12: "depends on #13", #13: "requires #10"',
     );
@@ -86,7 +76,7 @@ describe("buildDependencyGraph", () => {
 
   it("reports every cycle and every broken reference, in issue order", () => {
     const issues = issuesFrom({ 1: [2], 2: [1], 5: [6], 6: [7], 7: [5], 8: [8], 9: [99], 10: [1, 5] });
-    const error = failure(() => build(issues, [8, 9, 10]));
+    const error = userErrorFrom(() => build(issues, [8, 9, 10]));
     expect(error.message.split("\n").map((line) => line.replace(/ \(each.*| \(line.*/, ""))).toEqual([
       "4 problems in issue dependencies:",
       "  - dependency cycle: #1 → #2 → #1",
@@ -97,14 +87,14 @@ describe("buildDependencyGraph", () => {
   });
 
   it("names the shortest cycle through the smallest issue and the others tangled with it", () => {
-    const error = failure(() => build(issuesFrom({ 1: [2], 2: [3, 1], 3: [1] }), [1]));
+    const error = userErrorFrom(() => build(issuesFrom({ 1: [2], 2: [3, 1], 3: [1] }), [1]));
     expect(error.message).toMatch(/^dependency cycle: #1 → #2 → #1 \(each depends on the next; also caught in it: #3\)/);
   });
 
   it("finds a cycle at the end of a 10,000-issue chain without overflowing the stack", () => {
     const deps: Record<number, number[]> = {};
     for (let n = 1; n <= 10_000; n++) deps[n] = n < 10_000 ? [n + 1] : [1];
-    const error = failure(() => build(issuesFrom(deps), [1]));
+    const error = userErrorFrom(() => build(issuesFrom(deps), [1]));
     expect(error.message).toMatch(/^dependency cycle: #1 → #2 → #3 → .* → #10000 → #1 /);
   });
 

@@ -2,18 +2,9 @@ import { describe, expect, it } from "vitest";
 import { UserError } from "../errors.ts";
 import { projectId } from "../run-dir.ts";
 import { COORDINATOR_INSTANCE, containerNameFor, issueInstanceName, quoteForMessage, validateInstanceName } from "./names.ts";
+import { userErrorFrom } from "../../../test/support/errors.ts";
 
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-
-function userErrorOf(run: () => unknown): UserError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof UserError) return error;
-    throw error;
-  }
-  throw new Error("expected a UserError");
-}
 
 describe("validateInstanceName", () => {
   it.each(["issue-12", "a", "0", "web.api_2", "x".repeat(63)])("accepts %j", (name) => {
@@ -37,7 +28,7 @@ describe("validateInstanceName", () => {
     ["a\nb", '"a\\u000ab"'],
     ["emoji\u{1F600}", '"emoji\\ud83d\\ude00"'],
   ])("refuses %j, showing it as %s and the rule", (name, shown) => {
-    const error = userErrorOf(() => validateInstanceName(name));
+    const error = userErrorFrom(() => validateInstanceName(name));
     expect(error.message).toContain(shown);
     expect(error.message).toContain("1 to 63 characters");
     // Only the cut mark is non-ASCII: everything received is escaped.
@@ -45,7 +36,7 @@ describe("validateInstanceName", () => {
   });
 
   it("reserves the coordinator's name", () => {
-    const error = userErrorOf(() => validateInstanceName(COORDINATOR_INSTANCE));
+    const error = userErrorFrom(() => validateInstanceName(COORDINATOR_INSTANCE));
     expect(error.message).toBe('instance name "_coordinator" is reserved for the coordinator');
   });
 });
