@@ -98,6 +98,8 @@ export interface Workspace {
 }
 
 export interface WorkspaceStore {
+  /** Where the instance's checkout is (or would be) on the host: `${localWorkspaceFolder}`. */
+  pathOf(instance: string): string;
   /** Brings the shared store up to date with the user's repository; the commit `base` names there. */
   resolveBase(base: string, signal?: AbortSignal): Promise<string>;
   /** A fresh checkout of `commit` on a branch for the instance; replaces a leftover one. */
@@ -107,4 +109,18 @@ export interface WorkspaceStore {
   remove(instance: string): Promise<boolean>;
   /** Gives the checkout to the container's user (uid:gid), so git inside can write. */
   handOver(workspace: Workspace, uid: number, gid: number): Promise<void>;
+}
+
+/**
+ * One lock per instance across cspace processes, so two commands never work
+ * on one instance at once. `down` wins over `warm`: it asks the holder to
+ * stop, and the holder checks between steps and gives up without recreating.
+ */
+export interface InstanceLocks {
+  /** Runs `work` holding the instance's lock, waiting for another holder first. */
+  withLock<T>(instance: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /** Marks the instance as being removed; a warm holding it stops at its next step. */
+  requestRemoval(instance: string): Promise<void>;
+  removalRequested(instance: string): Promise<boolean>;
+  clearRemoval(instance: string): Promise<void>;
 }

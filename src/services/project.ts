@@ -1,0 +1,98 @@
+import os from "node:os";
+import type { Forge } from "../core/forge/port.ts";
+import type { ContainerRuntime, WorkspaceStore } from "../core/instances/ports.ts";
+import { projectId, runDirFor } from "../core/run-dir.ts";
+import { loadConfig, type LoadConfigOptions, type LoadedConfig } from "./config.ts";
+
+/**
+ * The composition root: the one place that opens a project and builds the
+ * ports its services use. Real adapters are the default; a test replaces any
+ * of them (test/fakes/ports.ts) and gets every other one real.
+ *
+ * Ports are built on first use and each adapter module is imported only then,
+ * so `cspace plan` never loads dockerode and `cspace list` never loads octokit.
+ */
+
+/** A project as the services see it: configuration and where its files live, no connections yet. */
+export interface Project {
+  readonly config: LoadedConfig["config"];
+  readonly projectDir: string;
+  /** Config files found, lowest precedence first. */
+  readonly files: readonly string[];
+  readonly projectId: string;
+  /** The host directory holding one subdirectory per instance (sockets, outboxes, events). */
+  readonly runDir: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** Builders of each port from the project; the defaults load the real adapters. */
+export interface PortFactories {
+  runtime(project: Project): ContainerRuntime | Promise<ContainerRuntime>;
+  workspaces(project: Project): WorkspaceStore | Promise<WorkspaceStore>;
+  forge(project: Project): Forge | Promise<Forge>;
+}
+
+export type PortOverrides = Partial<PortFactories>;
+
+/** Each port, built once, on first call. */
+export interface Ports {
+  /** The container engine, checked to answer (an ExternalError with a hint, exit 3, when it does not). */
+  runtime(): Promise<ContainerRuntime>;
+  workspaces(): Promise<WorkspaceStore>;
+  forge(): Promise<Forge>;
+}
+
+export interface OpenedProject extends Project {
+  readonly ports: Ports;
+}
+
+export interface OpenProjectOptions extends LoadConfigOptions {
+  /** Replacements for real adapters (tests, or a caller that already holds one). */
+  readonly ports?: PortOverrides | undefined;
+}
+
+export async function openProject(options: OpenProjectOptions): Promise<OpenedProject> {
+  const { config, projectDir, files } = await loadConfig(options);
+  const project: Project = {
+    config,
+    projectDir,
+    files,
+    projectId: projectId(config.project.name, projectDir),
+    runDir: runDirFor({ env: options.env, projectName: config.project.name, projectDir, uid: process.getuid?.(), tmpdir: os.tmpdir() }).path,
+    env: options.env,
+  };
+  const factories: PortFactories = { ...realPorts, ...options.ports };
+  return { ...project, ports: lazyPorts(project, factories) };
+}
+
+function lazyPorts(project: Project, factories: PortFactories): Ports {
+  const once = <T>(build: () => Promise<T>): (() => Promise<T>) => {
+    let built: Promise<T> | undefined;
+    return () => (built ??= build());
+  };
+  return {
+    runtime: once(async () => {
+      const runtime = await factories.runtime(project);
+      await runtime.ping();
+      return runtime;
+    }),
+    workspaces: once(async () => factories.workspaces(project)),
+    forge: once(async () => factories.forge(project)),
+  };
+}
+
+/** The real adapters, each module imported when its port is first asked for. */
+export const realPorts: PortFactories = {
+  async runtime(project) {
+    const { DockerRuntime } = await import("../adapters/docker/containers.ts");
+    return new DockerRuntime(project.env);
+  },
+  async workspaces(project) {
+    const { GitWorkspaces, dataDirFor } = await import("../adapters/git/workspaces.ts");
+    return new GitWorkspaces({ projectDir: project.projectDir, dataDir: dataDirFor(project.env), projectId: project.projectId });
+  },
+  async forge(project) {
+    const { openForge } = await import("./forge.ts");
+    return openForge({ config: project.config, projectDir: project.projectDir, env: project.env });
+  },
+};
