@@ -18,15 +18,12 @@ export async function main(argv: readonly string[]): Promise<void> {
 
 export async function run(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
-  const json = argv.includes("--json");
+  // What follows "--" belongs to the command `exec` runs, not to cspace.
+  const end = argv.indexOf("--");
+  const json = (end === -1 ? argv : argv.slice(0, end)).includes("--json");
   const out = new Output({ json });
+  // Commander writes its usage errors ("error: …") to stderr itself; report() adds the JSON.
   program.exitOverride();
-  program.configureOutput({
-    // Commander reports its own usage errors through here; prefix them like ours.
-    outputError: (text, write) => {
-      write(text.replace(/^error: /, ""));
-    },
-  });
   for (const command of program.commands) command.exitOverride();
 
   try {
@@ -45,7 +42,9 @@ export async function run(argv: readonly string[]): Promise<number> {
 function report(error: unknown, out: Output): number {
   if (error instanceof CommanderError) {
     const benign = ["commander.helpDisplayed", "commander.version", "commander.help"];
-    return benign.includes(error.code) ? ExitCode.ok : ExitCode.userError;
+    if (benign.includes(error.code)) return ExitCode.ok;
+    if (out.json) out.data({ error: { kind: "user", ...usageError(error.message) } });
+    return ExitCode.userError;
   }
   if (error instanceof CspaceError) {
     const code = exitCodeFor(error.kind);
@@ -61,4 +60,14 @@ function report(error: unknown, out: Output): number {
   out.error(`unexpected failure: ${detail}`);
   out.info("This is a bug in cspace; please report it with the command you ran.");
   return ExitCode.internalError;
+}
+
+/**
+ * Commander's message is "error: <what>", optionally followed by a line
+ * "(Did you mean …?)"; a script wants the two apart, without the prefix.
+ */
+function usageError(text: string): { message: string; hint: string } {
+  const [first = "", ...rest] = text.trim().split("\n");
+  const suggestion = /^\((.*)\)$/.exec(rest.join(" ").trim())?.[1];
+  return { message: first.replace(/^error: /, ""), hint: suggestion ?? "run with --help for usage" };
 }
