@@ -69,6 +69,18 @@ describe("loadDevcontainer", () => {
     expect(loaded.spec.workspaceFolder).toBe("/workspaces/app");
   });
 
+  it("resolves ${localWorkspaceFolderBasename} to the project's name, not the instance checkout's", async () => {
+    await put(CONVENTIONAL, '{"image": "x", "workspaceFolder": "/workspaces/${localWorkspaceFolderBasename}"}');
+    const checkout = path.join(dir, "data", "workspaces", "issue-7");
+    const loaded = await loadDevcontainer({
+      projectDir: dir,
+      configuredPath: CONVENTIONAL,
+      context: { ...context(), localWorkspaceFolder: checkout },
+      repoName: "shop",
+    });
+    expect(loaded.spec.workspaceFolder).toBe("/workspaces/shop");
+  });
+
   it("names the file in a parse error", async () => {
     const file = await put(CONVENTIONAL, '{"image": "x", "features": {"a": {}}}');
     await expect(loadDevcontainer({ projectDir: dir, configuredPath: CONVENTIONAL, context: context() })).rejects.toThrow(`${file}: features:`);

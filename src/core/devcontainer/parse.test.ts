@@ -151,6 +151,19 @@ describe("workspaceFolder", () => {
     expect(spec.workspaceFolder).toBe("/workspaces/app");
   });
 
+  it("names the project's folder in ${localWorkspaceFolderBasename}, as VS Code does, while ${localWorkspaceFolder} stays the checkout", () => {
+    const config = {
+      image: "x",
+      workspaceFolder: "/workspaces/${localWorkspaceFolderBasename}",
+      containerEnv: { NAME: "${localWorkspaceFolderBasename}", DIR: "${localWorkspaceFolder}" },
+      mounts: ["source=${localWorkspaceFolder}/cache,target=/cache/${localWorkspaceFolderBasename},type=bind"],
+    };
+    const spec = parseDevcontainer(JSON.stringify(config), { file: FILE, context: { ...context, localWorkspaceFolder: "/data/ws/issue-3" }, repoName: "shop" });
+    expect(spec.workspaceFolder).toBe("/workspaces/shop");
+    expect(spec.containerEnv).toEqual({ NAME: "shop", DIR: "/data/ws/issue-3" });
+    expect(spec.mounts[0]).toMatchObject({ source: "/data/ws/issue-3/cache", target: "/cache/shop" });
+  });
+
   it("feeds ${containerWorkspaceFolder} from workspaceFolder, or from the context when given", () => {
     const config = { image: "x", workspaceFolder: "/src/w", containerEnv: { W: "${containerWorkspaceFolder}", B: "${containerWorkspaceFolderBasename}" } };
     expect(parse(config).containerEnv).toEqual({ W: "/src/w", B: "w" });

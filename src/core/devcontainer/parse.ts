@@ -16,7 +16,11 @@ export function parseDevcontainer(text: string, options: ParseOptions): Devconta
   if (!isRecord(raw)) throw invalid(file, "(top level)", raw, 'expected an object, like {"image": "node:20-bookworm"}');
   refuseUnsupported(file, raw);
 
-  const early: LocalVariables = { ...context, containerWorkspaceFolder: context.containerWorkspaceFolder };
+  const early: LocalVariables = {
+    ...context,
+    localWorkspaceFolderBasename: options.repoName,
+    containerWorkspaceFolder: context.containerWorkspaceFolder,
+  };
   const workspaceFolder = resolveWorkspaceFolder(file, raw.workspaceFolder, early, options);
   const vars: LocalVariables = { ...early, containerWorkspaceFolder: context.containerWorkspaceFolder ?? workspaceFolder };
   const get = (key: string): unknown => (Object.hasOwn(raw, key) ? substituteLocal(raw[key], vars) : undefined);

@@ -78,7 +78,10 @@ export interface ParseOptions {
   /** Absolute path of the devcontainer.json; relative paths in it resolve against its folder. */
   readonly file: string;
   readonly context: SubstitutionContext;
-  /** For the default workspaceFolder `/workspaces/<repoName>`; default: basename of localWorkspaceFolder. */
+  /**
+   * The project's folder name: the default workspaceFolder `/workspaces/<repoName>`
+   * and `${localWorkspaceFolderBasename}`; default: basename of localWorkspaceFolder.
+   */
   readonly repoName?: string | undefined;
 }
 

@@ -14,6 +14,13 @@ import type { DevcontainerSpec, LifecycleCommand, LifecycleStep } from "./spec.t
 export interface LocalVariables {
   readonly localEnv: Readonly<Record<string, string | undefined>>;
   readonly localWorkspaceFolder: string;
+  /**
+   * The project's folder name. Under VS Code it is the basename of the folder
+   * opened; cspace mounts a per-instance checkout instead, whose basename is the
+   * instance's, so the project's own name is passed in. Default: the basename
+   * of localWorkspaceFolder.
+   */
+  readonly localWorkspaceFolderBasename?: string | undefined;
   /** Unknown until workspaceFolder itself is resolved; then `${containerWorkspaceFolder…}` stays as written. */
   readonly containerWorkspaceFolder: string | undefined;
   readonly devcontainerId: string;
@@ -53,7 +60,7 @@ export function substituteLocalString(text: string, vars: LocalVariables): strin
       case "localWorkspaceFolder":
         return vars.localWorkspaceFolder;
       case "localWorkspaceFolderBasename":
-        return path.basename(vars.localWorkspaceFolder);
+        return vars.localWorkspaceFolderBasename ?? path.basename(vars.localWorkspaceFolder);
       case "containerWorkspaceFolder":
         return vars.containerWorkspaceFolder ?? match;
       case "containerWorkspaceFolderBasename":
