@@ -1,6 +1,7 @@
 import os from "node:os";
+import path from "node:path";
 import type { Forge } from "../core/forge/port.ts";
-import type { ContainerRuntime, WorkspaceStore } from "../core/instances/ports.ts";
+import type { ContainerRuntime, InstanceLocks, WorkspaceStore } from "../core/instances/ports.ts";
 import { projectId, runDirFor } from "../core/run-dir.ts";
 import { loadConfig, type LoadConfigOptions, type LoadedConfig } from "./config.ts";
 
@@ -30,6 +31,7 @@ export interface PortFactories {
   runtime(project: Project): ContainerRuntime | Promise<ContainerRuntime>;
   workspaces(project: Project): WorkspaceStore | Promise<WorkspaceStore>;
   forge(project: Project): Forge | Promise<Forge>;
+  locks(project: Project): InstanceLocks | Promise<InstanceLocks>;
 }
 
 export type PortOverrides = Partial<PortFactories>;
@@ -40,6 +42,7 @@ export interface Ports {
   runtime(): Promise<ContainerRuntime>;
   workspaces(): Promise<WorkspaceStore>;
   forge(): Promise<Forge>;
+  locks(): Promise<InstanceLocks>;
 }
 
 export interface OpenedProject extends Project {
@@ -78,6 +81,7 @@ function lazyPorts(project: Project, factories: PortFactories): Ports {
     }),
     workspaces: once(async () => factories.workspaces(project)),
     forge: once(async () => factories.forge(project)),
+    locks: once(async () => factories.locks(project)),
   };
 }
 
@@ -94,5 +98,9 @@ export const realPorts: PortFactories = {
   async forge(project) {
     const { openForge } = await import("./forge.ts");
     return openForge({ config: project.config, projectDir: project.projectDir, env: project.env });
+  },
+  async locks(project) {
+    const [{ FileInstanceLocks }, { dataDirFor }] = await Promise.all([import("../adapters/fs/instance-locks.ts"), import("../adapters/git/workspaces.ts")]);
+    return new FileInstanceLocks(path.join(dataDirFor(project.env), project.projectId, "locks"));
   },
 };

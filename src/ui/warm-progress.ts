@@ -25,6 +25,13 @@ export class WarmProgress {
   }
 
   onEvent = (event: WarmEvent): void => {
+    if (event.kind === "warning") {
+      // Above the live lines, which are drawn again below it.
+      this.#clear();
+      this.#stream.write(`warning: ${event.message}\n`);
+      this.#draw();
+      return;
+    }
     const instance = event.kind === "done" ? event.outcome.instance : event.instance;
     const row = this.#rows.get(instance) ?? { step: "image", since: Date.now(), attempt: 1 };
     switch (event.kind) {
@@ -46,6 +53,12 @@ export class WarmProgress {
   stop(): void {
     clearInterval(this.#timer);
     this.#draw();
+  }
+
+  #clear(): void {
+    if (!this.#live || this.#drawn === 0) return;
+    this.#stream.write(`\u001b[${this.#drawn}A\r\u001b[0J`);
+    this.#drawn = 0;
   }
 
   #draw(): void {

@@ -12,6 +12,8 @@ import { ExternalError } from "../../core/errors.ts";
 export interface LockOptions {
   readonly timeoutMs?: number;
   readonly staleAfterMs?: number;
+  /** Gives up waiting (with the signal's reason) when aborted. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 interface Owner {
@@ -22,7 +24,7 @@ interface Owner {
 }
 
 export async function withFileLock<T>(lockFile: string, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-  const token = await acquire(lockFile, options.timeoutMs ?? 30_000, options.staleAfterMs ?? 10 * 60_000);
+  const token = await acquire(lockFile, options.timeoutMs ?? 30_000, options.staleAfterMs ?? 10 * 60_000, options.signal);
   try {
     return await work();
   } finally {
@@ -30,10 +32,11 @@ export async function withFileLock<T>(lockFile: string, work: () => Promise<T>, 
   }
 }
 
-async function acquire(lockFile: string, timeoutMs: number, staleAfterMs: number): Promise<string> {
+async function acquire(lockFile: string, timeoutMs: number, staleAfterMs: number, signal: AbortSignal | undefined): Promise<string> {
   const owner: Owner = { host: os.hostname(), pid: process.pid, token: randomBytes(8).toString("hex"), at: Date.now() };
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; ; attempt++) {
+    signal?.throwIfAborted();
     try {
       const handle = await open(lockFile, "wx");
       try {
@@ -54,7 +57,7 @@ async function acquire(lockFile: string, timeoutMs: number, staleAfterMs: number
       });
     }
     // Jittered backoff: 2 ms growing to 50 ms, so two waiters rarely wake together.
-    await delay(Math.min(50, 2 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random()));
+    await delay(Math.min(50, 2 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random()), undefined, { signal });
   }
 }
 

@@ -6,6 +6,8 @@ import { ExternalError, UserError } from "../../core/errors.ts";
 import type { Workspace, WorkspaceStore } from "../../core/instances/ports.ts";
 import { withFileLock } from "../fs/file-lock.ts";
 import { exists } from "../fs/exists.ts";
+import { workTreeState } from "./bare-clone.ts";
+import { defaultBranchOf } from "./repository.ts";
 
 /**
  * Where cspace keeps per-project data on the host: CSPACE_DATA_DIR, else
@@ -57,6 +59,11 @@ export class GitWorkspaces implements WorkspaceStore {
     return path.join(this.#workspaces, instance);
   }
 
+  async defaultBranch(): Promise<string> {
+    await requireRepository(this.#projectDir);
+    return defaultBranchOf(this.#projectDir);
+  }
+
   async resolveBase(base: string, signal?: AbortSignal): Promise<string> {
     const fetched = this.#fetching.then(() => this.#fetch(signal));
     this.#fetching = fetched.catch(() => undefined);
@@ -83,6 +90,8 @@ export class GitWorkspaces implements WorkspaceStore {
 
   async #fetchLocked(signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
+    // Before the store exists: a project that is no repository must leave nothing behind.
+    await requireRepository(this.#projectDir);
     if (!(await exists(path.join(this.#store, "HEAD")))) {
       await git(path.dirname(this.#store), ["init", "--quiet", "--bare", this.#store], { signal });
       await git(this.#store, ["config", "gc.auto", "0"], { signal });
@@ -162,4 +171,19 @@ async function git(cwd: string, args: readonly string[], options: { signal?: Abo
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Workspaces are checkouts of the project's commits: refused (exit 2) before anything is made when it has none. */
+async function requireRepository(projectDir: string): Promise<void> {
+  const state = await workTreeState(projectDir);
+  if (state.kind === "none") {
+    throw new UserError(`${projectDir} is not a git repository: cspace makes each instance's workspace from the project's commits`, {
+      hint: "Run `git init && git add -A && git commit -m init` there, or run cspace in your project's repository.",
+    });
+  }
+  if (state.kind === "no-commits") {
+    throw new UserError(`the repository ${state.top} has no commits yet: there is nothing to check out in a workspace`, {
+      hint: "Commit something first (git add -A && git commit -m init).",
+    });
+  }
 }

@@ -11,7 +11,7 @@ export function registerDown(program: Command): void {
     .addHelpText("after", examples("cspace down issue-11", "cspace down --all"))
     .action(
       action(async (ctx, instances: string[], flags: { all?: boolean }) => {
-        const { downInstances } = await import("../../services/instances.ts");
+        const { downInstances } = await import("../../services/instances/down.ts");
         const results = await downInstances({ cwd: ctx.globals.cwd, env: ctx.env, instances, all: flags.all === true });
         if (ctx.globals.json) {
           ctx.out.data({ instances: results });

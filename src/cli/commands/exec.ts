@@ -11,7 +11,7 @@ export function registerExec(program: Command): void {
     .addHelpText("after", examples("cspace exec issue-10 -- git status", "cspace exec issue-10"))
     .action(
       action(async (ctx, instance: string, command: string[]) => {
-        const { execInInstance } = await import("../../services/instances.ts");
+        const { execInInstance } = await import("../../services/instances/exec.ts");
         return execInInstance({
           cwd: ctx.globals.cwd,
           env: ctx.env,

@@ -9,7 +9,7 @@ export function registerList(program: Command): void {
     .addHelpText("after", examples("cspace list", "cspace list --json"))
     .action(
       action(async (ctx) => {
-        const { listInstances } = await import("../../services/instances.ts");
+        const { listInstances } = await import("../../services/instances/list.ts");
         const instances = await listInstances({ cwd: ctx.globals.cwd, env: ctx.env });
         if (ctx.globals.json) {
           ctx.out.data({ instances });

@@ -21,14 +21,20 @@ export function registerWarm(program: Command): void {
     .addHelpText("after", examples("cspace warm issue-10 issue-11 issue-12", "cspace warm issue-10 --base feature/login", "cspace warm issue-10 --json"))
     .action(
       action(async (ctx, instances: string[], flags: WarmFlags) => {
-        const { warm } = await import("../../services/warm.ts");
+        const { warm } = await import("../../services/warm/warm.ts");
         const { WarmProgress, warmSummary } = await import("../../ui/warm-progress.ts");
         const controller = new AbortController();
-        const interrupt = (): void => {
-          ctx.out.info("interrupted: removing what was being made…");
+        // SIGTERM (a CI timeout, `kill`, a closing service manager) and SIGHUP (a closed terminal) clean up like Ctrl-C.
+        const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+        let received: (typeof signals)[number] | undefined;
+        const interrupt = (signal: (typeof signals)[number]): void => {
+          if (received !== undefined) return;
+          received = signal;
+          ctx.out.info(`${signal === "SIGINT" ? "interrupted" : `received ${signal}`}: removing what was being made…`);
           controller.abort(new Error("interrupted"));
         };
-        process.once("SIGINT", interrupt);
+        for (const signal of signals) process.on(signal, interrupt);
+        const exitCode = (): number => 128 + (received === "SIGTERM" ? 15 : received === "SIGHUP" ? 1 : 2);
         const progress = new WarmProgress(process.stderr, instances);
         try {
           const result = await warm({
@@ -43,15 +49,15 @@ export function registerWarm(program: Command): void {
           progress.stop();
           if (ctx.globals.json) ctx.out.data(result);
           else for (const line of warmSummary(result.instances)) ctx.out.line(line);
-          if (controller.signal.aborted) return 130;
+          if (controller.signal.aborted) return exitCode();
           return result.instances.every((o) => o.status === "ready") ? 0 : 1;
         } catch (error) {
           // Interrupted before any instance was being made (image, store fetch): nothing to remove, and not a failure of cspace's.
-          if (controller.signal.aborted) return 130;
+          if (controller.signal.aborted) return exitCode();
           throw error;
         } finally {
           progress.stop();
-          process.removeListener("SIGINT", interrupt);
+          for (const signal of signals) process.removeListener(signal, interrupt);
         }
       }),
     );

@@ -22,6 +22,8 @@ const GITHUB_REPO = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/(?!\.\.?$)[A-Za-z0-9._-]{1,
 const MEMORY = /^(?!0+(?:\.0+)?[bkmg]$)[0-9]+(?:\.[0-9]+)?[bkmg]$/i;
 // The parts of git's check-ref-format rules a typo can break.
 const BRANCH = /^(?![-/.])(?!.*(?:\.\.|\/\/|@\{|\/\.|\.lock$|\/$|\.$))[^\s~^:?*[\\]+$/;
+// A duration above zero: a whole number and a unit (s, m or h).
+const DURATION = /^(?!0+[smh]$)[0-9]{1,6}[smh]$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const text = (valid: string) => z.string({ error: valid }).min(1, { error: valid });
@@ -42,6 +44,7 @@ export const validValues = {
   maxParallel: "expected an integer ≥ 1",
   warmConcurrency: "expected an integer from 1 to 32",
   maxAttempts: "expected an integer from 1 to 10",
+  duration: 'expected a duration above 0 like "90s", "30m" or "2h"',
 } as const;
 
 export const projectNameSchema = z.string({ error: validValues.projectName }).regex(PROJECT_NAME, { error: validValues.projectName });
@@ -117,6 +120,10 @@ export const configSchema = z.strictObject(
             .optional(),
           env: environment().default({}),
           warmConcurrency: integer(validValues.warmConcurrency, 1, 32).default(4),
+          lifecycleTimeout: z
+            .string({ error: validValues.duration })
+            .regex(DURATION, { error: validValues.duration })
+            .default("30m"),
         },
         objectOf('like {"memory": "4g"}'),
       )
@@ -192,4 +199,13 @@ export function memoryBytes(size: string): number {
   const unit = size.slice(-1).toLowerCase();
   const factor = unit === "b" || unit === "k" || unit === "m" || unit === "g" ? UNIT[unit] : 1;
   return Math.round(Number(size.slice(0, -1)) * factor);
+}
+
+const DURATION_UNIT = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/** A validated duration ("90s", "30m", "2h") in milliseconds. */
+export function lifecycleTimeoutMs(duration: string): number {
+  const unit = duration.slice(-1);
+  const factor = unit === "s" || unit === "m" || unit === "h" ? DURATION_UNIT[unit] : 1_000;
+  return Number(duration.slice(0, -1)) * factor;
 }

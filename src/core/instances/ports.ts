@@ -100,6 +100,12 @@ export interface Workspace {
 export interface WorkspaceStore {
   /** Where the instance's checkout is (or would be) on the host: `${localWorkspaceFolder}`. */
   pathOf(instance: string): string;
+  /**
+   * The branch workspaces start from when none is named: the user's
+   * repository's default. A UserError when the project is no git repository
+   * with a commit, so warm refuses before it makes anything.
+   */
+  defaultBranch(): Promise<string>;
   /** Brings the shared store up to date with the user's repository; the commit `base` names there. */
   resolveBase(base: string, signal?: AbortSignal): Promise<string>;
   /** A fresh checkout of `commit` on a branch for the instance; replaces a leftover one. */

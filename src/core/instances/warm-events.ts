@@ -21,4 +21,6 @@ export interface InstanceOutcome {
 export type WarmEvent =
   | { readonly kind: "step"; readonly instance: string; readonly step: WarmStep; readonly attempt: number }
   | { readonly kind: "retry"; readonly instance: string; readonly reason: string }
+  /** Something the user should know that does not stop the warm (a devcontainer.json key cspace ignores). */
+  | { readonly kind: "warning"; readonly message: string }
   | { readonly kind: "done"; readonly outcome: InstanceOutcome };

@@ -1,16 +1,16 @@
 import path from "node:path";
-import type { LoadedDevcontainer } from "../adapters/devcontainer/read-devcontainer.ts";
-import { UserError } from "../core/errors.ts";
-import { LABELS } from "../core/instances/labels.ts";
-import type { ProjectContext } from "./instances.ts";
+import type { LoadedDevcontainer } from "../../adapters/devcontainer/read-devcontainer.ts";
+import { UserError } from "../../core/errors.ts";
+import { LABELS } from "../../core/instances/labels.ts";
+import type { ContainerRuntime } from "../../core/instances/ports.ts";
 
 /** The image the instances run: an existing one, pulled when missing, or built once per set of inputs and reused. */
-export async function ensureImage(project: ProjectContext, loaded: LoadedDevcontainer, signal?: AbortSignal): Promise<void> {
+export async function ensureImage(runtime: ContainerRuntime, loaded: LoadedDevcontainer, signal?: AbortSignal): Promise<void> {
   const { image } = loaded.spec;
-  if (await project.runtime.hasImage(loaded.imageRef)) return;
+  if (await runtime.hasImage(loaded.imageRef)) return;
   switch (image.kind) {
     case "image":
-      await project.runtime.pullImage(image.ref, signal);
+      await runtime.pullImage(image.ref, signal);
       return;
     case "build": {
       const dockerfile = path.relative(image.context, image.dockerfile);
@@ -19,7 +19,7 @@ export async function ensureImage(project: ProjectContext, loaded: LoadedDevcont
           hint: 'Set "build.context" to a folder that contains the Dockerfile.',
         });
       }
-      await project.runtime.buildImage(
+      await runtime.buildImage(
         {
           tag: loaded.imageRef,
           contextDir: image.context,

@@ -1,8 +1,9 @@
 import path from "node:path";
-import { loadDevcontainer, type LoadedDevcontainer } from "../adapters/devcontainer/read-devcontainer.ts";
-import { devcontainerId } from "../core/devcontainer/create-options.ts";
-import { substituteContainerEnv } from "../core/devcontainer/substitute.ts";
-import type { ProjectContext } from "./instances.ts";
+import { loadDevcontainer, type LoadedDevcontainer } from "../../adapters/devcontainer/read-devcontainer.ts";
+import { devcontainerId } from "../../core/devcontainer/create-options.ts";
+import { substituteContainerEnv } from "../../core/devcontainer/substitute.ts";
+import type { ExecOptions, WorkspaceStore } from "../../core/instances/ports.ts";
+import type { Project } from "../project.ts";
 
 /**
  * The devcontainer spec as one instance sees it: `${localWorkspaceFolder}` is
@@ -10,7 +11,8 @@ import type { ProjectContext } from "./instances.ts";
  * exists, `${containerEnv:…}` comes from the container's environment.
  */
 export async function loadInstanceSpec(
-  project: ProjectContext,
+  project: Project,
+  workspaces: Pick<WorkspaceStore, "pathOf">,
   instance: string,
   containerEnv?: Readonly<Record<string, string>>,
 ): Promise<LoadedDevcontainer> {
@@ -19,11 +21,17 @@ export async function loadInstanceSpec(
     configuredPath: project.config.container.devcontainer,
     context: {
       localEnv: project.env,
-      localWorkspaceFolder: project.workspaces.pathOf(instance),
+      localWorkspaceFolder: workspaces.pathOf(instance),
       devcontainerId: devcontainerId(project.projectDir, instance),
     },
     // The checkout is named after the instance; the folder inside is named after the project.
     repoName: path.basename(project.projectDir),
   });
   return containerEnv === undefined ? loaded : { ...loaded, spec: substituteContainerEnv(loaded.spec, containerEnv) };
+}
+
+/** How a person or cspace reaches into an instance: remoteUser, workspaceFolder, remoteEnv. */
+export function accessOf(loaded: LoadedDevcontainer, signal?: AbortSignal): ExecOptions {
+  const { spec } = loaded;
+  return { user: spec.remoteUser ?? spec.containerUser ?? undefined, workdir: spec.workspaceFolder, env: spec.remoteEnv, signal };
 }

@@ -1,0 +1,57 @@
+import { UserError } from "../../core/errors.ts";
+import { LABELS } from "../../core/instances/labels.ts";
+import { validateInstanceName } from "../../core/instances/names.ts";
+import { openProject, type PortOverrides } from "../project.ts";
+import { removeInstance, type RemovalResult } from "./remove.ts";
+
+export type DownResult = RemovalResult;
+
+/**
+ * Removes container, workspace and run-dir files of the named instances, or
+ * of every instance of this project. Down wins over a warm in progress: it
+ * marks the instance for removal (the warm stops at its next step and makes
+ * nothing more), removes the container at once (ending a lifecycle command
+ * the warm is blocked in), then takes the instance's lock and removes the rest.
+ */
+export async function downInstances(options: {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  instances: readonly string[];
+  all: boolean;
+  ports?: PortOverrides;
+}): Promise<DownResult[]> {
+  if (options.all === (options.instances.length > 0)) {
+    throw new UserError(options.all ? "give instance names or --all, not both" : "name the instances to remove, or pass --all", {
+      hint: "cspace down issue-10 issue-11, or cspace down --all",
+    });
+  }
+  const names = options.instances.map(validateInstanceName);
+  const project = await openProject(options);
+  const [runtime, workspaces, locks] = await Promise.all([project.ports.runtime(), project.ports.workspaces(), project.ports.locks()]);
+  const targets = options.all
+    ? [...new Set((await runtime.list({ [LABELS.project]: project.projectId })).map((c) => c.labels[LABELS.instance]).filter((n) => n !== undefined))].sort()
+    : names;
+  const ports = { runtime, workspaces };
+  const results: DownResult[] = [];
+  for (const instance of targets) {
+    await locks.requestRemoval(instance);
+    try {
+      const early = await removeInstance(ports, project, instance);
+      const late = await locks.withLock(instance, () => removeInstance(ports, project, instance));
+      results.push(merge(early, late));
+    } finally {
+      await locks.clearRemoval(instance);
+    }
+  }
+  return results;
+}
+
+/** What either pass removed: the first may race a warm that recreates parts, the second runs alone. */
+function merge(early: RemovalResult, late: RemovalResult): RemovalResult {
+  const removed = {
+    container: early.removed.container || late.removed.container,
+    workspace: early.removed.workspace || late.removed.workspace,
+    files: [...new Set([...early.removed.files, ...late.removed.files])].sort(),
+  };
+  return { instance: early.instance, removed, missing: !removed.container && !removed.workspace && removed.files.length === 0 };
+}

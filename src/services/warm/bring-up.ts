@@ -1,0 +1,112 @@
+import type { LoadedDevcontainer } from "../../adapters/devcontainer/read-devcontainer.ts";
+import { shareRunDir } from "../../adapters/instance-files.ts";
+import { lifecycleTimeoutMs, memoryBytes } from "../../core/config/schema.ts";
+import { containerCreateSpec } from "../../core/devcontainer/create-options.ts";
+import { envFromList } from "../../core/devcontainer/substitute.ts";
+import { instanceLabels } from "../../core/instances/labels.ts";
+import { containerNameFor } from "../../core/instances/names.ts";
+import type { ContainerRuntime, WorkspaceStore } from "../../core/instances/ports.ts";
+import type { WarmAction, WarmStep } from "../../core/instances/warm-events.ts";
+import { removeInstance } from "../instances/remove.ts";
+import { accessOf, loadInstanceSpec } from "../instances/spec.ts";
+import type { Project } from "../project.ts";
+import { markPostCreateDone, runLifecycle, userIds, type LifecycleRun } from "./steps.ts";
+import { validate } from "./validate.ts";
+
+/** The commit the workspace was made at; a label, since it never changes for the container's life. */
+export const COMMIT_LABEL = "dev.cspace.commit";
+
+export interface BringUpPorts {
+  readonly runtime: ContainerRuntime;
+  readonly workspaces: WorkspaceStore;
+}
+
+export interface Target {
+  readonly instance: string;
+  readonly base: string;
+  /** The commit the base names, fetched once and shared by every instance of this warm. */
+  readonly baseCommit: () => Promise<string>;
+}
+
+/** Announces a step; throws when the warm must stop (interrupted, or `down` asked for the instance). */
+export type StepGate = (name: WarmStep) => Promise<void>;
+
+/**
+ * One attempt at making an instance ready: an existing container with its
+ * workspace is validated (restarted first when stopped); anything else is made
+ * from scratch. The caller holds the instance's lock.
+ */
+export async function bringUp(
+  project: Project,
+  ports: BringUpPorts,
+  target: Target,
+  loaded: LoadedDevcontainer,
+  options: { readonly reset: boolean; readonly step: StepGate; readonly signal: AbortSignal | undefined },
+): Promise<{ action: WarmAction; commit: string }> {
+  const { runtime, workspaces } = ports;
+  const { instance, base } = target;
+  const { step, signal } = options;
+  const lifecycle = (key: LifecycleRun["key"], resolved: LoadedDevcontainer): LifecycleRun => ({
+    key,
+    step: key === "postCreateCommand" ? resolved.spec.postCreate : resolved.spec.postStart,
+    access: accessOf(resolved, signal),
+    timeout: { ms: lifecycleTimeoutMs(project.config.container.lifecycleTimeout), text: project.config.container.lifecycleTimeout },
+  });
+  const name = containerNameFor(project.projectId, instance);
+  const existing = options.reset ? null : await runtime.inspect(name);
+  const workspace = await workspaces.find(instance);
+  const recorded = existing?.labels[COMMIT_LABEL];
+  if (existing !== null && workspace !== null && recorded !== undefined) {
+    const here = await loadInstanceSpec(project, workspaces, instance, envFromList(existing.env));
+    const action: WarmAction = existing.state === "running" ? "validated" : "restarted";
+    if (action === "restarted") {
+      await step("start");
+      await runtime.start(existing.id);
+      await step("postStart");
+      await runLifecycle(runtime, existing.id, lifecycle("postStartCommand", here));
+    }
+    await step("validate");
+    await validate(runtime, existing.id, accessOf(here, signal), { commit: recorded, exact: false });
+    return { action, commit: recorded };
+  }
+  // Leftovers of an earlier attempt (a container without its workspace, or the reverse) go first.
+  await removeInstance(ports, project, instance);
+  await step("workspace");
+  const commit = await target.baseCommit();
+  const ws = await workspaces.create(instance, base, commit, signal);
+  await step("create");
+  const { spec } = loaded;
+  const cpus = project.config.container.cpus;
+  const id = await runtime.create(
+    containerCreateSpec({
+      spec,
+      imageRef: loaded.imageRef,
+      name,
+      labels: { ...instanceLabels({ projectId: project.projectId, instance, base, imageInputs: loaded.imageInputs ?? loaded.imageRef }), [COMMIT_LABEL]: commit },
+      workspaceHostPath: ws.path,
+      runDirHostPath: project.runDir,
+      extraMounts: ws.supportMounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: true })),
+      limits: {
+        memoryBytes: project.config.container.memory === undefined ? null : memoryBytes(project.config.container.memory),
+        nanoCpus: cpus === undefined ? null : Math.round(cpus * 1e9),
+      },
+      env: project.config.container.env,
+    }),
+  );
+  await step("start");
+  await runtime.start(id);
+  const details = await runtime.inspect(id);
+  const resolved = await loadInstanceSpec(project, workspaces, instance, envFromList(details?.env ?? []));
+  const access = accessOf(resolved, signal);
+  const ids = await userIds(runtime, id, access.user);
+  await workspaces.handOver(ws, ids.uid, ids.gid);
+  await shareRunDir(project.runDir, ids.uid, ids.gid);
+  await step("postCreate");
+  await runLifecycle(runtime, id, lifecycle("postCreateCommand", resolved));
+  await markPostCreateDone(runtime, id);
+  await step("postStart");
+  await runLifecycle(runtime, id, lifecycle("postStartCommand", resolved));
+  await step("validate");
+  await validate(runtime, id, access, { commit, exact: true });
+  return { action: "created", commit };
+}

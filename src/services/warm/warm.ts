@@ -1,0 +1,163 @@
+import type { LoadedDevcontainer } from "../../adapters/devcontainer/read-devcontainer.ts";
+import { ensureRunDir } from "../../adapters/run-dir.ts";
+import { UserError } from "../../core/errors.ts";
+import { LABELS } from "../../core/instances/labels.ts";
+import { containerNameFor, validateInstanceName } from "../../core/instances/names.ts";
+import type { InstanceLocks } from "../../core/instances/ports.ts";
+import type { InstanceOutcome, WarmAction, WarmEvent, WarmStep } from "../../core/instances/warm-events.ts";
+import { removeInstance } from "../instances/remove.ts";
+import { loadInstanceSpec } from "../instances/spec.ts";
+import { openProject, type PortOverrides, type Project } from "../project.ts";
+import { bringUp, type BringUpPorts, type Target } from "./bring-up.ts";
+import { ensureImage } from "./image.ts";
+import { StepFailure } from "./steps.ts";
+
+export interface WarmOptions {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly instances: readonly string[];
+  readonly base?: string | undefined;
+  readonly reset: boolean;
+  readonly signal?: AbortSignal | undefined;
+  readonly onEvent?: ((event: WarmEvent) => void) | undefined;
+  readonly ports?: PortOverrides | undefined;
+}
+
+export interface WarmResult {
+  readonly projectId: string;
+  readonly instances: readonly InstanceOutcome[];
+}
+
+/**
+ * Makes each named instance ready, up to container.warmConcurrency at once.
+ * Everything that can be refused (names, devcontainer.json, a different
+ * base, a project that is no git repository) is refused before anything is
+ * created. Each instance is worked on under its own lock, so a second warm
+ * waits and then only validates, and a `down` of the instance stops this one.
+ * An instance that fails is retried once from scratch, then removed; Ctrl-C
+ * (the signal) removes what was being made.
+ */
+export async function warm(options: WarmOptions): Promise<WarmResult> {
+  if (options.instances.length === 0) throw new UserError("name at least one instance to warm", { hint: "cspace warm issue-10 issue-11" });
+  const names = [...new Set(options.instances.map(validateInstanceName))];
+  const project = await openProject(options);
+  const [runtime, workspaces, locks] = await Promise.all([project.ports.runtime(), project.ports.workspaces(), project.ports.locks()]);
+  const ports = { runtime, workspaces };
+  const base = options.base ?? project.config.coordinator.featureBranch ?? (await workspaces.defaultBranch());
+  const specs = new Map<string, LoadedDevcontainer>();
+  for (const name of names) specs.set(name, await loadInstanceSpec(project, workspaces, name));
+  for (const name of names) {
+    const existing = await runtime.inspect(containerNameFor(project.projectId, name));
+    const had = existing?.labels[LABELS.base];
+    if (existing !== null && had !== undefined && had !== base && !options.reset) {
+      throw new UserError(`instance "${name}" was made from base "${had}", not "${base}"`, {
+        hint: `pass --base ${had} to keep it, or --reset to remake it from ${base}`,
+      });
+    }
+  }
+  const emit = options.onEvent ?? (() => undefined);
+  const first = specs.get(names[0] ?? "");
+  if (first === undefined) throw new UserError("no instances to warm");
+  // The same file for every instance: its ignored keys are said once.
+  for (const warning of first.spec.warnings) emit({ kind: "warning", message: `${first.spec.source}: ${warning}` });
+  for (const name of names) emit({ kind: "step", instance: name, step: "image", attempt: 1 });
+  await ensureImage(runtime, first, options.signal);
+  await ensureRunDir(project.runDir);
+
+  // One fetch into the object store per warm, not one per instance: the fetches would queue behind each other.
+  let resolving: Promise<string> | undefined;
+  const baseCommit = (): Promise<string> =>
+    (resolving ??= workspaces.resolveBase(base, options.signal).catch((error: unknown) => {
+      resolving = undefined;
+      throw error;
+    }));
+  const outcomes = new Map<string, InstanceOutcome>();
+  const queue = [...names];
+  const worker = async (): Promise<void> => {
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      const instance = name;
+      const loaded = specs.get(instance) ?? first;
+      const target: Target = { instance, base, baseCommit };
+      const outcome = await locks
+        .withLock(instance, () => warmOne(project, ports, locks, target, loaded, options, emit), options.signal)
+        .catch((error: unknown) => {
+          if (options.signal?.aborted !== true) throw error;
+          return outcomeOf(project, target, loaded, Date.now(), "cancelled", null, null, 0, { message: "interrupted", output: "" });
+        });
+      outcomes.set(instance, outcome);
+      emit({ kind: "done", outcome });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(project.config.container.warmConcurrency, names.length) }, worker));
+  return { projectId: project.projectId, instances: names.map((n) => outcomes.get(n)).filter((o) => o !== undefined) };
+}
+
+/** Thrown at a step boundary when `cspace down` asked for the instance. */
+class RemovalRequested extends Error {
+  override readonly name = "RemovalRequested";
+}
+
+async function warmOne(
+  project: Project,
+  ports: BringUpPorts,
+  locks: InstanceLocks,
+  target: Target,
+  loaded: LoadedDevcontainer,
+  options: WarmOptions,
+  emit: (event: WarmEvent) => void,
+): Promise<InstanceOutcome> {
+  const { instance } = target;
+  const started = Date.now();
+  const finish = (status: InstanceOutcome["status"], action: WarmAction | null, commit: string | null, attempts: number, error: InstanceOutcome["error"]) =>
+    outcomeOf(project, target, loaded, started, status, action, commit, attempts, error);
+  let reset = options.reset;
+  let lastError: { message: string; output: string } = { message: "", output: "" };
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const gate = async (): Promise<void> => {
+      options.signal?.throwIfAborted();
+      if (await locks.removalRequested(instance)) throw new RemovalRequested(`cspace down removed ${instance}`);
+    };
+    const step = async (name: WarmStep): Promise<void> => {
+      await gate();
+      emit({ kind: "step", instance, step: name, attempt });
+    };
+    try {
+      await gate();
+      const made = await bringUp(project, ports, target, loaded, { reset, step, signal: options.signal });
+      return finish("ready", made.action, made.commit, attempt, null);
+    } catch (error) {
+      if (options.signal?.aborted === true) {
+        // What this run was making is removed; a ready instance that was only being checked is left alone.
+        await removeInstance(ports, project, instance).catch(() => undefined);
+        return finish("cancelled", null, null, attempt, { message: "interrupted", output: "" });
+      }
+      // Down removes the instance itself, once it has the lock: nothing more is made or removed here.
+      if (error instanceof RemovalRequested || (await locks.removalRequested(instance))) {
+        return finish("cancelled", null, null, attempt, { message: `removed by cspace down while warming`, output: "" });
+      }
+      if (error instanceof UserError) throw error;
+      lastError = { message: error instanceof Error ? error.message : String(error), output: error instanceof StepFailure ? error.output : "" };
+      emit({ kind: "step", instance, step: "cleanup", attempt });
+      await removeInstance(ports, project, instance);
+      if (error instanceof StepFailure && !error.retryable) return finish("failed", null, null, attempt, lastError);
+      if (attempt === 1) emit({ kind: "retry", instance, reason: lastError.message });
+      reset = true;
+    }
+  }
+  return finish("failed", null, null, 2, lastError);
+}
+
+function outcomeOf(
+  project: Project,
+  target: Target,
+  loaded: LoadedDevcontainer,
+  started: number,
+  status: InstanceOutcome["status"],
+  action: WarmAction | null,
+  commit: string | null,
+  attempts: number,
+  error: InstanceOutcome["error"],
+): InstanceOutcome {
+  const container = containerNameFor(project.projectId, target.instance);
+  return { instance: target.instance, status, action, container, base: target.base, commit, image: loaded.imageRef, attempts, elapsedMs: Date.now() - started, error };
+}

@@ -1,0 +1,199 @@
+import type { ContainerCreateSpec } from "../../src/core/devcontainer/create-options.ts";
+import { ExternalError } from "../../src/core/errors.ts";
+import type {
+  ContainerDetails,
+  ContainerInfo,
+  ContainerRuntime,
+  ExecOptions,
+  ExecOutcome,
+  ImageBuild,
+  Terminal,
+} from "../../src/core/instances/ports.ts";
+
+export interface FakeContainer {
+  readonly id: string;
+  readonly spec: ContainerCreateSpec;
+  state: ContainerInfo["state"];
+  readonly createdAt: string;
+  /** Files the container's commands wrote, by path (enough for warm's markers). */
+  readonly files: Set<string>;
+}
+
+export interface ExecCall {
+  readonly container: FakeContainer;
+  readonly command: readonly string[];
+  readonly options: ExecOptions;
+}
+
+/** Answers one exec; return undefined to fall through to the default answers. */
+export type ExecHandler = (call: ExecCall) => ExecOutcome | Promise<ExecOutcome> | undefined;
+
+const ok = (stdout = ""): ExecOutcome => ({ exitCode: 0, stdout, stderr: "" });
+
+/**
+ * An in-memory container engine. By default every command warm runs
+ * succeeds the way a healthy base image answers it (the container user is the
+ * current user, so nothing is chowned; git is at the commit the container was
+ * made for; node is v18). `onExec` scripts other answers; `calls` records
+ * every operation for assertions.
+ */
+export class FakeContainerRuntime implements ContainerRuntime {
+  readonly endpoint = "fake://engine";
+  readonly containers = new Map<string, FakeContainer>();
+  readonly images = new Set<string>(["cspace-base:bookworm"]);
+  readonly calls: string[] = [];
+  readonly execs: ExecCall[] = [];
+  #next = 1;
+  #handlers: ExecHandler[] = [];
+  /** Execs still running, by container: removing a container ends them, as on a real engine. */
+  readonly #running = new Map<string, Set<(error: Error) => void>>();
+  /** Set to make ping fail as an engine that is down would. */
+  down = false;
+
+  /** Answers execs before the defaults; the newest handler is asked first. */
+  onExec(handler: ExecHandler): this {
+    this.#handlers.unshift(handler);
+    return this;
+  }
+
+  ping(): Promise<void> {
+    this.calls.push("ping");
+    if (this.down) return Promise.reject(new ExternalError("cannot reach the Docker engine at fake://engine", { hint: "start it" }));
+    return Promise.resolve();
+  }
+
+  hasImage(reference: string): Promise<boolean> {
+    return Promise.resolve(this.images.has(reference));
+  }
+
+  pullImage(reference: string): Promise<void> {
+    this.calls.push(`pull ${reference}`);
+    this.images.add(reference);
+    return Promise.resolve();
+  }
+
+  buildImage(build: ImageBuild): Promise<void> {
+    this.calls.push(`build ${build.tag}`);
+    this.images.add(build.tag);
+    return Promise.resolve();
+  }
+
+  create(spec: ContainerCreateSpec): Promise<string> {
+    this.calls.push(`create ${spec.name}`);
+    if ([...this.containers.values()].some((c) => c.spec.name === spec.name)) {
+      return Promise.reject(new ExternalError(`a container named ${spec.name} already exists`));
+    }
+    if (!this.images.has(spec.Image)) return Promise.reject(new ExternalError(`no such image: ${spec.Image}`));
+    const id = `fake${String(this.#next++).padStart(8, "0")}`;
+    this.containers.set(id, { id, spec, state: "created", createdAt: new Date().toISOString(), files: new Set() });
+    return Promise.resolve(id);
+  }
+
+  start(id: string): Promise<void> {
+    this.calls.push(`start ${id}`);
+    const container = this.#get(id);
+    container.state = "running";
+    return Promise.resolve();
+  }
+
+  inspect(nameOrId: string): Promise<ContainerDetails | null> {
+    const found = this.#find(nameOrId);
+    return Promise.resolve(found === undefined ? null : { ...infoOf(found), env: found.spec.Env });
+  }
+
+  list(labels: Readonly<Record<string, string>>): Promise<readonly ContainerInfo[]> {
+    const matches = [...this.containers.values()].filter((c) => Object.entries(labels).every(([k, v]) => c.spec.Labels[k] === v));
+    return Promise.resolve(matches.map(infoOf));
+  }
+
+  async exec(id: string, command: readonly string[], options: ExecOptions = {}): Promise<ExecOutcome> {
+    options.signal?.throwIfAborted();
+    const container = this.#get(id);
+    if (container.state !== "running") throw new ExternalError(`container ${id} is not running`);
+    const call: ExecCall = { container, command, options };
+    this.execs.push(call);
+    for (const handler of this.#handlers) {
+      const answer = handler(call);
+      if (answer !== undefined) return this.#track(container.id, abortable(answer, options.signal));
+    }
+    return defaultAnswer(call);
+  }
+
+  execAttached(id: string, command: readonly string[], _terminal: Terminal, options: ExecOptions = {}): Promise<number> {
+    return this.exec(id, command, options).then((outcome) => outcome.exitCode);
+  }
+
+  remove(id: string): Promise<boolean> {
+    this.calls.push(`remove ${id}`);
+    const found = this.#find(id);
+    if (found === undefined) return Promise.resolve(false);
+    this.containers.delete(found.id);
+    found.state = "dead";
+    for (const end of this.#running.get(found.id) ?? []) end(new ExternalError(`container ${found.id} was removed while the command ran`));
+    return Promise.resolve(true);
+  }
+
+  /** Containers by instance label, for assertions. */
+  instances(): string[] {
+    return [...this.containers.values()].map((c) => c.spec.Labels["dev.cspace.instance"] ?? c.spec.name).sort();
+  }
+
+  #track(id: string, running: Promise<ExecOutcome>): Promise<ExecOutcome> {
+    const ends = this.#running.get(id) ?? new Set();
+    this.#running.set(id, ends);
+    return new Promise<ExecOutcome>((resolve, reject) => {
+      const end = (error: Error): void => {
+        reject(error);
+      };
+      ends.add(end);
+      running.then(resolve, reject).finally(() => ends.delete(end));
+    });
+  }
+
+  #find(nameOrId: string): FakeContainer | undefined {
+    return this.containers.get(nameOrId) ?? [...this.containers.values()].find((c) => c.spec.name === nameOrId);
+  }
+
+  #get(id: string): FakeContainer {
+    const found = this.#find(id);
+    if (found === undefined) throw new ExternalError(`no such container: ${id}`);
+    return found;
+  }
+}
+
+function infoOf(c: FakeContainer): ContainerInfo {
+  return { id: c.id, name: c.spec.name, state: c.state, labels: c.spec.Labels, image: c.spec.Image, createdAt: c.createdAt };
+}
+
+/** An exec blocked in a handler ends when its signal aborts, as a real exec's stream would. */
+async function abortable(answer: ExecOutcome | Promise<ExecOutcome>, signal: AbortSignal | undefined): Promise<ExecOutcome> {
+  if (signal === undefined) return answer;
+  return Promise.race([
+    Promise.resolve(answer),
+    new Promise<never>((_, reject) => {
+      const abort = (): void => {
+        reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
+      };
+      if (signal.aborted) abort();
+      else signal.addEventListener("abort", abort, { once: true });
+    }),
+  ]);
+}
+
+function defaultAnswer({ container, command }: ExecCall): ExecOutcome {
+  const line = command.join(" ");
+  const uid = String(process.getuid?.() ?? 1000);
+  const gid = String(process.getgid?.() ?? 1000);
+  if (line.includes("id -u; id -g")) return ok(`${uid}\n${gid}\n`);
+  if (line.includes("git log -1")) return ok(`${container.spec.Labels["dev.cspace.commit"] ?? ""}\n`);
+  if (command[0] === "node") return ok("v18.20.4\n");
+  const marker = /> (\/var\/lib\/cspace\/\S+)$/.exec(line);
+  if (marker?.[1] !== undefined) {
+    container.files.add(marker[1]);
+    return ok();
+  }
+  if (command[0] === "test" && command[1] === "-f") {
+    return container.files.has(command[2] ?? "") ? ok() : { exitCode: 1, stdout: "", stderr: "" };
+  }
+  return ok();
+}

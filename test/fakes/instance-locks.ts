@@ -1,0 +1,31 @@
+import type { InstanceLocks } from "../../src/core/instances/ports.ts";
+
+/** Instance locks within one process: a queue per instance, and removal requests as a set. */
+export class FakeInstanceLocks implements InstanceLocks {
+  readonly removals = new Set<string>();
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  async withLock<T>(instance: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const before = this.#tails.get(instance) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(() => {
+      signal?.throwIfAborted();
+      return work();
+    });
+    this.#tails.set(instance, mine.catch(() => undefined));
+    return mine;
+  }
+
+  requestRemoval(instance: string): Promise<void> {
+    this.removals.add(instance);
+    return Promise.resolve();
+  }
+
+  removalRequested(instance: string): Promise<boolean> {
+    return Promise.resolve(this.removals.has(instance));
+  }
+
+  clearRemoval(instance: string): Promise<void> {
+    this.removals.delete(instance);
+    return Promise.resolve();
+  }
+}
