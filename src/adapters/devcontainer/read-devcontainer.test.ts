@@ -94,6 +94,85 @@ describe("loadDevcontainer", () => {
   });
 });
 
+describe("loadDevcontainer keeps the forge token on the host", () => {
+  const TOKEN = "ghp_0123456789abcdefghijklmnopqrstuvwxyz";
+
+  async function refusal(config: unknown, over: { env?: Record<string, string>; configContainerEnv?: Record<string, string>; forgeTokens?: string[] } = {}): Promise<UserError> {
+    await put(CONVENTIONAL, JSON.stringify(config));
+    const error: unknown = await loadDevcontainer({
+      projectDir: dir,
+      configuredPath: CONVENTIONAL,
+      context: { ...context(), localEnv: { HOME: "/home/ada", GH_TOKEN: TOKEN, ...over.env } },
+      configContainerEnv: over.configContainerEnv,
+      forgeTokens: over.forgeTokens,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    const refused = error as UserError;
+    expect(refused.message).toMatch(/forge token would reach the container/);
+    expect(`${refused.message} ${refused.hint ?? ""}`).not.toContain(TOKEN);
+    return refused;
+  }
+
+  it.each([
+    ["containerEnv by reference", { containerEnv: { T: "${localEnv:GH_TOKEN}" } }, "containerEnv.T: reads ${localEnv:GH_TOKEN}"],
+    ["containerEnv by name", { containerEnv: { GITHUB_TOKEN: "x" } }, "containerEnv.GITHUB_TOKEN: sets GITHUB_TOKEN"],
+    ["remoteEnv, embedded", { remoteEnv: { URL: "https://x:${localEnv:GH_TOKEN}@github.com" } }, "remoteEnv.URL: reads ${localEnv:GH_TOKEN}"],
+    ["runArgs -e NAME", { runArgs: ["-e", "GH_TOKEN"] }, "runArgs[1]: passes GH_TOKEN"],
+    ["runArgs --env NAME=…", { runArgs: ["--env", "GH_ENTERPRISE_TOKEN=abc"] }, "runArgs[1]: passes GH_ENTERPRISE_TOKEN"],
+    ["runArgs --env=NAME", { runArgs: ["--env=GITHUB_ENTERPRISE_TOKEN"] }, "runArgs[0]: passes GITHUB_ENTERPRISE_TOKEN"],
+    ["the value under another name", { containerEnv: { X: TOKEN } }, "containerEnv.X: holds the forge token's value"],
+    ["a host variable that holds it", { containerEnv: { X: "${localEnv:MINE}" } }, "containerEnv.X: reads ${localEnv:MINE}, whose value holds"],
+    ["-e copying a host variable that holds it", { runArgs: ["-e", "MINE"] }, "runArgs[1]: copies the host's MINE"],
+    ["a lifecycle command", { postCreateCommand: { login: "echo ${env:GH_TOKEN} | gh auth login" } }, "postCreateCommand.login: reads ${env:GH_TOKEN}"],
+    ["a build arg", { build: { dockerfile: "Dockerfile", args: { GH_TOKEN: "${localEnv:GH_TOKEN}" } } }, "build.args.GH_TOKEN: sets GH_TOKEN"],
+    ["gh's config folder", { mounts: ["source=${localEnv:HOME}/.config/gh,target=/gh,type=bind"] }, "mounts[0]: binds /home/ada/.config/gh, which exposes /home/ada/.config/gh"],
+    ["a folder above it", { mounts: [{ source: "/home/ada", target: "/host-home", type: "bind" }] }, "mounts[0]: binds /home/ada, which exposes /home/ada/.config/gh"],
+  ])("refuses %s, naming the key", async (_route, devcontainer, problem) => {
+    const config = { image: "x", ...devcontainer };
+    const refused = await refusal(config, { env: { MINE: `prefix-${TOKEN}` } });
+    expect(refused.message).toContain(`${path.join(dir, CONVENTIONAL)}: ${problem}`);
+  });
+
+  it("refuses a token cspace found elsewhere (gh auth token) by value", async () => {
+    const fromGh = "gho_abcdefghijklmnopqrstuvwxyz0123456789";
+    const refused = await refusal({ image: "x", containerEnv: { A: fromGh } }, { forgeTokens: [fromGh] });
+    expect(refused.message).toContain("containerEnv.A: holds the forge token's value");
+    expect(refused.message).not.toContain(fromGh);
+  });
+
+  it("refuses .cspace.json container.env, and lists every problem at once", async () => {
+    const refused = await refusal({ image: "x", runArgs: ["-e", "GH_TOKEN"] }, { configContainerEnv: { GH_TOKEN: "1", API: `Bearer ${TOKEN}`, OK: "1" } });
+    expect(refused.message).toContain("(3 problems)");
+    expect(refused.message).toContain(".cspace.json: container.env.GH_TOKEN: sets GH_TOKEN");
+    expect(refused.message).toContain(".cspace.json: container.env.API: its value holds the forge token");
+    expect(refused.message).not.toContain("container.env.OK");
+  });
+
+  it("refuses --env-file, which could carry anything, before reading it", async () => {
+    await put(CONVENTIONAL, JSON.stringify({ image: "x", runArgs: ["--env-file", "/home/ada/.env"] }));
+    const error: unknown = await loadDevcontainer({ projectDir: dir, configuredPath: CONVENTIONAL, context: context() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toContain('runArgs: "--env-file" is not supported by cspace');
+  });
+
+  it("accepts what carries no token, even with one set, and ignored keys", async () => {
+    await put(CONVENTIONAL, JSON.stringify({
+      image: "x",
+      containerEnv: { HOME_COPY: "${localEnv:HOME}", TOKENISH: "GH_TOKEN is not set here" },
+      runArgs: ["-e", "HOME"],
+      mounts: ["source=${localEnv:HOME}/.ssh,target=/ssh,type=bind"],
+      customizations: { vscode: { settings: { t: "${localEnv:GH_TOKEN}" } } },
+    }));
+    const loaded = await loadDevcontainer({
+      projectDir: dir,
+      configuredPath: CONVENTIONAL,
+      context: { ...context(), localEnv: { HOME: "/home/ada", GH_TOKEN: TOKEN } },
+      configContainerEnv: { DEBUG: "1" },
+    });
+    expect(loaded.spec.containerEnv.HOME_COPY).toBe("/home/ada");
+  });
+});
+
 describe("buildInputsHash", () => {
   const source = (over: Partial<BuildSource> = {}): BuildSource => ({
     kind: "build",

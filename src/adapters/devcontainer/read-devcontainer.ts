@@ -4,7 +4,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { builtImageRef } from "../../core/devcontainer/create-options.ts";
 import { parseDevcontainer, type BuildSource, type DevcontainerSpec, type SubstitutionContext } from "../../core/devcontainer/spec.ts";
+import { parseJsonc } from "../../core/devcontainer/jsonc.ts";
+import { devcontainerLeaks } from "../../core/devcontainer/secret-leaks.ts";
 import { ExternalError, UserError } from "../../core/errors.ts";
+import { envMapLeaks, forgeSecretsFrom, refuseLeaks } from "../../core/secrets/forge-token.ts";
 import { isIgnored, parseDockerignore, type IgnoreRule } from "./dockerignore.ts";
 
 /** cspace's own worker environment, shipped in the package (same depth from src/ and dist/). */
@@ -30,6 +33,10 @@ export interface LoadInput {
   readonly configuredPath: string;
   readonly context: SubstitutionContext;
   readonly repoName?: string | undefined;
+  /** `.cspace.json` `container.env`, which cspace also passes into the container: checked for the forge token with the file. */
+  readonly configContainerEnv?: Readonly<Record<string, string>> | undefined;
+  /** Forge token values found outside the environment (`gh auth token`); GH_TOKEN and the like are read from context.localEnv. */
+  readonly forgeTokens?: readonly string[] | undefined;
 }
 
 /**
@@ -54,6 +61,12 @@ export async function loadDevcontainer(input: LoadInput): Promise<LoadedDevconta
   const { file, origin } = await locateDevcontainer(input.projectDir, input.configuredPath);
   const text = await readText(file, "devcontainer.json");
   const spec = parseDevcontainer(text, { file, context: input.context, repoName: input.repoName });
+  // Every route that makes or enters a container loads its spec here, so this is where the token is kept out.
+  const secrets = forgeSecretsFrom(input.context.localEnv, input.forgeTokens);
+  refuseLeaks([
+    ...devcontainerLeaks({ file, raw: parseJsonc(file, text), spec, localEnv: input.context.localEnv, secrets }),
+    ...envMapLeaks(".cspace.json", "container.env", input.configContainerEnv ?? {}, secrets),
+  ]);
   if (spec.image.kind === "image") return { spec, origin, imageRef: spec.image.ref, imageInputs: null };
   const imageInputs = await buildInputsHash(spec.image, spec.source);
   return { spec, origin, imageRef: builtImageRef(imageInputs), imageInputs };
