@@ -43,16 +43,19 @@ function postCreateStarted(stderr: NodeJS.ReadableStream, instances: readonly st
   });
 }
 
-describe("Ctrl-C during cspace warm", () => {
-  it("exits 130 and leaves no container, workspace or run-dir file of the instances it was making", async () => {
+describe.each([
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+] as const)("%s during cspace warm", (signal, expectedCode) => {
+  it(`exits ${expectedCode} and leaves no container, workspace or run-dir file of the instances it was making`, async () => {
     const repo = await makeFixtureRepo({
       projectName: `warm-int-${runId}`.slice(0, 60),
       devcontainer: {
         image: BASE_IMAGE,
         // The checkout is named after the instance, so each container knows its own name.
-        containerEnv: { INSTANCE: "${localWorkspaceFolderBasename}" },
+        containerEnv: { CHECKOUT: "${localWorkspaceFolder}" },
         // Leaves a file in the run directory, then blocks until a file that never comes.
-        postCreateCommand: "echo busy > /run/cspace/$INSTANCE.log; while [ ! -f /run/cspace/go ]; do sleep 0.2; done",
+        postCreateCommand: 'echo busy > "/run/cspace/$(basename "$CHECKOUT").log"; while [ ! -f /run/cspace/go ]; do sleep 0.2; done',
       },
     });
     repos.push(repo);
@@ -67,10 +70,10 @@ describe("Ctrl-C during cspace warm", () => {
 
     await postCreateStarted(child.stderr, ["a", "b"]);
     expect(await containersOf(repo)).toHaveLength(2);
-    child.kill("SIGINT");
+    child.kill(signal);
     const code = await exited;
 
-    expect(code).toBe(130);
+    expect(code).toBe(expectedCode);
     expect(stdout).toMatch(/^a +cancelled/m);
     expect(stdout).toMatch(/^b +cancelled/m);
     expect(await containersOf(repo)).toEqual([]);
