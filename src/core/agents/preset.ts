@@ -1,0 +1,76 @@
+/**
+ * An agent preset: how one agent CLI is started, fed follow-up messages,
+ * resumed, and read. Presets are data plus small pure functions, run by the
+ * supervisor inside the container (bundled for Node 18) and read by the host
+ * (doctor, warm's executable check, README). No I/O here.
+ */
+
+export interface StartInput {
+  /** The first turn's text (the rendered prompt, or the original prompt plus a restart's reason). */
+  readonly prompt: string;
+  /** Where the prompt is as a file inside the container, for CLIs that read one. */
+  readonly promptFile: string;
+  readonly model: string | null;
+  /** Resume this session instead of starting one (restart), where the preset can. */
+  readonly resumeSessionId: string | null;
+  /** agent.command, for the `command` preset. */
+  readonly command: string | null;
+}
+
+/** What goes to the agent's stdin. */
+export type StdinPlan =
+  /** Closed at once. */
+  | { readonly kind: "none" }
+  /** This text, then closed. */
+  | { readonly kind: "text"; readonly text: string }
+  /** These lines now, and kept open: follow-up messages are written as further lines. */
+  | { readonly kind: "stream"; readonly lines: readonly string[] };
+
+export interface Invocation {
+  readonly argv: readonly string[];
+  readonly stdin: StdinPlan;
+  /** Extra environment for this agent (never credentials: those come from config by name). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** How a message reaches a running agent. */
+export type FollowUp =
+  /** A line on the open stdin: a real new user turn mid-session (Claude Code stream-json). */
+  | { readonly kind: "stdin"; readonly line: string }
+  /** A new invocation once the current one has exited, resuming its session where possible. */
+  | { readonly kind: "invoke"; readonly invocation: Invocation };
+
+/** What one line of the agent's stdout says. Every field is optional: most lines say little. */
+export interface LineFacts {
+  /** Human-readable events for events.ndjson and `cspace logs`. */
+  readonly events: readonly { readonly type: string; readonly text?: string; readonly data?: unknown }[];
+  readonly sessionId?: string;
+  /** A turn ended: the agent is idle (for session-keeping presets) and may take the next message. */
+  readonly turnEnded?: boolean;
+  /** Running totals where the agent reports them. */
+  readonly turns?: number;
+  readonly costUsd?: number;
+  /** The agent's final message for the report. */
+  readonly finalText?: string;
+  /** An error the agent reported in-band. */
+  readonly isError?: boolean;
+}
+
+export interface AgentPreset {
+  readonly name: string;
+  /** The executable that must be on the container user's PATH. */
+  readonly executable: string;
+  /** The npm package that provides it (installed by warm when missing), or null when it is not on npm. */
+  readonly npmPackage: string | null;
+  /** Whether a session can be resumed by id after the process is gone. */
+  readonly resumable: boolean;
+  /** Whether the agent keeps running between turns, reading messages on stdin. */
+  readonly keepsSession: boolean;
+  start(input: StartInput): Invocation;
+  /** How to deliver `text` now; `sessionId` is the session so far (null when unknown). */
+  followUp(text: string, state: { readonly sessionId: string | null; readonly input: StartInput }): FollowUp;
+  /** Reads one stdout line (without its newline). */
+  parseLine(line: string): LineFacts;
+  /** How to end the agent's stdin when no more messages will come (session-keeping presets close it to end the session). */
+  readonly closeStdinToFinish: boolean;
+}
