@@ -1,17 +1,11 @@
-import { execa } from "execa";
 import { ExternalError } from "../../core/errors.ts";
+import { runGit } from "./run-git.ts";
 
 const TIMEOUT_MS = 120_000;
 
-// Variables that would point git at another repository than the one named (cspace may run in a git hook).
-const REDIRECTING = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_COMMON_DIR"];
-
-function env(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !REDIRECTING.includes(entry[0])));
-}
-
+/** Exit codes are answers here (not a repository, no commits); only a git that could not run throws. */
 function git(args: readonly string[]) {
-  return execa("git", args, { env: env(), extendEnv: false, reject: false, timeout: TIMEOUT_MS, stdin: "ignore" });
+  return runGit(args, { okCodes: "any", timeoutMs: TIMEOUT_MS });
 }
 
 export type WorkTreeState =
@@ -32,13 +26,12 @@ export async function workTreeState(dir: string): Promise<WorkTreeState> {
 
 /** `git clone --bare`: every branch and tag of `source`, with its HEAD, in a new bare repository at `target`. */
 export async function cloneBare(source: string, target: string): Promise<void> {
-  const result = await git(["-c", "core.hooksPath=/dev/null", "clone", "--bare", "--quiet", "--", source, target]);
+  const result = await git(["clone", "--bare", "--quiet", "--", source, target]);
   if (result.exitCode !== 0) {
-    throw new ExternalError(`git clone --bare ${source} ${target} failed: ${result.stderr.trim() || result.shortMessage}`, {
+    throw new ExternalError(`git clone --bare ${source} ${target} failed: ${result.stderr.trim() || `exit ${String(result.exitCode)}`}`, {
       hint: `Check that ${target}'s parent directory exists and that you may write there.`,
-      cause: result,
     });
   }
   // The clone remembers the project as its origin; a forge's remote has no upstream of its own.
-  await git(["--git-dir", target, "remote", "remove", "origin"]);
+  await runGit(["--git-dir", target, "remote", "remove", "origin"], { timeoutMs: TIMEOUT_MS });
 }

@@ -1,14 +1,13 @@
-import { execa } from "execa";
 import { ExternalError, UserError } from "../../core/errors.ts";
+import { runGit, type GitResult } from "./run-git.ts";
 
 /**
  * Git plumbing on a repository's git directory (usually a bare one), never a
- * working tree. Every call names the directory with --git-dir and drops GIT_*
- * variables that would redirect git elsewhere (cspace may run inside a git
- * hook), and disables hooks: a forge's ref updates must not run user code.
+ * working tree. Every call names the directory with --git-dir; ./run-git.ts
+ * drops the GIT_* variables that would redirect git elsewhere (cspace may run
+ * inside a git hook) and disables hooks: a forge's ref updates must not run
+ * user code.
  */
-
-const TIMEOUT_MS = 60_000;
 
 export const ZERO_OID = "0000000000000000000000000000000000000000";
 
@@ -19,52 +18,9 @@ const IDENTITY = {
   GIT_COMMITTER_EMAIL: "cspace@localhost",
 };
 
-const REDIRECTING = [
-  "GIT_DIR",
-  "GIT_WORK_TREE",
-  "GIT_INDEX_FILE",
-  "GIT_OBJECT_DIRECTORY",
-  "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-  "GIT_NAMESPACE",
-  "GIT_COMMON_DIR",
-  "GIT_CEILING_DIRECTORIES",
-];
-
-interface GitResult {
-  readonly exitCode: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !REDIRECTING.includes(key)) env[key] = value;
-  }
-  return { ...env, ...IDENTITY };
-}
-
-/** Runs git; exit codes in `okCodes` are returned, any other is an ExternalError. */
-export async function runGit(
-  gitDir: string,
-  args: readonly string[],
-  options: { readonly okCodes?: readonly number[]; readonly input?: string } = {},
-): Promise<GitResult> {
-  const okCodes = options.okCodes ?? [0];
-  const result = await execa("git", ["--git-dir", gitDir, "-c", "core.hooksPath=/dev/null", ...args], {
-    env: cleanEnv(),
-    extendEnv: false,
-    reject: false,
-    timeout: TIMEOUT_MS,
-    stripFinalNewline: false,
-    ...(options.input === undefined ? { stdin: "ignore" } : { input: options.input }),
-  });
-  const exitCode = result.exitCode ?? -1;
-  if (!okCodes.includes(exitCode)) {
-    const why = result.stderr.trim() || result.shortMessage;
-    throw new ExternalError(`git ${args[0] ?? ""} failed in ${gitDir}: ${why}`, { cause: result });
-  }
-  return { exitCode, stdout: result.stdout, stderr: result.stderr };
+/** Runs git on `gitDir`; exit codes in `okCodes` are returned, any other is an ExternalError. */
+function plumb(gitDir: string, args: readonly string[], options: { readonly okCodes?: readonly number[]; readonly input?: string } = {}): Promise<GitResult> {
+  return runGit(["--git-dir", gitDir, ...args], { cwd: gitDir, env: IDENTITY, ...options });
 }
 
 const SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
@@ -77,7 +33,7 @@ export function assertSha(sha: string, what: string): string {
 
 /** The commit a ref or sha names, or null when it names none. */
 export async function resolveCommit(gitDir: string, rev: string): Promise<string | null> {
-  const result = await runGit(gitDir, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${rev}^{commit}`], {
+  const result = await plumb(gitDir, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${rev}^{commit}`], {
     okCodes: [0, 1, 128],
   });
   return result.exitCode === 0 ? result.stdout.trim() : null;
@@ -89,7 +45,7 @@ export async function resolveCommit(gitDir: string, rev: string): Promise<string
  * only exact names are kept.
  */
 export async function resolveRefs(gitDir: string, refs: readonly string[]): Promise<ReadonlyMap<string, string | null>> {
-  const result = await runGit(gitDir, ["for-each-ref", "--format=%(objectname) %(refname)", "--", ...refs]);
+  const result = await plumb(gitDir, ["for-each-ref", "--format=%(objectname) %(refname)", "--", ...refs]);
   const found = new Map<string, string>();
   for (const line of result.stdout.split("\n")) {
     const space = line.indexOf(" ");
@@ -100,13 +56,13 @@ export async function resolveRefs(gitDir: string, refs: readonly string[]): Prom
 
 /** Whether `ancestor` is `descendant` or one of its ancestors. */
 export async function isAncestor(gitDir: string, ancestor: string, descendant: string): Promise<boolean> {
-  const result = await runGit(gitDir, ["merge-base", "--is-ancestor", ancestor, descendant], { okCodes: [0, 1] });
+  const result = await plumb(gitDir, ["merge-base", "--is-ancestor", ancestor, descendant], { okCodes: [0, 1] });
   return result.exitCode === 0;
 }
 
 /** Whether `head` has commits `base` does not. */
 export async function hasCommitsBeyond(gitDir: string, base: string, head: string): Promise<boolean> {
-  const result = await runGit(gitDir, ["rev-list", "--count", `${base}..${head}`]);
+  const result = await plumb(gitDir, ["rev-list", "--count", `${base}..${head}`]);
   return Number(result.stdout.trim()) > 0;
 }
 
@@ -120,7 +76,7 @@ export type MergeTreeResult =
  * Writes objects, never refs. Histories with no common commit conflict on "/".
  */
 export async function mergeTree(gitDir: string, base: string, head: string): Promise<MergeTreeResult> {
-  const result = await runGit(gitDir, ["merge-tree", "--write-tree", "--name-only", "-z", base, head], {
+  const result = await plumb(gitDir, ["merge-tree", "--write-tree", "--name-only", "-z", base, head], {
     okCodes: [0, 1, 128],
   });
   if (result.exitCode === 128) {
@@ -142,7 +98,7 @@ export async function mergeTree(gitDir: string, base: string, head: string): Pro
 /** Writes a commit of `tree` with `parents` and `message`, as "cspace"; returns its sha. */
 export async function commitTree(gitDir: string, tree: string, parents: readonly string[], message: string): Promise<string> {
   const parentArgs = parents.flatMap((parent) => ["-p", parent]);
-  const result = await runGit(gitDir, ["commit-tree", ...parentArgs, tree], { input: message });
+  const result = await plumb(gitDir, ["commit-tree", ...parentArgs, tree], { input: message });
   return result.stdout.trim();
 }
 
@@ -151,19 +107,19 @@ export async function commitTree(gitDir: string, tree: string, parents: readonly
  * exist). False when the ref was elsewhere (or locked by a concurrent update).
  */
 export async function updateRef(gitDir: string, ref: string, sha: string, expected: string): Promise<boolean> {
-  const result = await runGit(gitDir, ["update-ref", "-m", "cspace", ref, sha, expected], { okCodes: [0, 1, 128] });
+  const result = await plumb(gitDir, ["update-ref", "-m", "cspace", ref, sha, expected], { okCodes: [0, 1, 128] });
   return result.exitCode === 0;
 }
 
 /** Deletes `ref` only if it is at `expected`; false when it was elsewhere. */
 export async function deleteRef(gitDir: string, ref: string, expected: string): Promise<boolean> {
-  const result = await runGit(gitDir, ["update-ref", "-d", ref, expected], { okCodes: [0, 1, 128] });
+  const result = await plumb(gitDir, ["update-ref", "-d", ref, expected], { okCodes: [0, 1, 128] });
   return result.exitCode === 0;
 }
 
 /** The branch HEAD points at (`main` for `refs/heads/main`), or null when HEAD is detached. */
 export async function headBranch(gitDir: string): Promise<string | null> {
-  const result = await runGit(gitDir, ["symbolic-ref", "--quiet", "HEAD"], { okCodes: [0, 1, 128] });
+  const result = await plumb(gitDir, ["symbolic-ref", "--quiet", "HEAD"], { okCodes: [0, 1, 128] });
   const ref = result.stdout.trim();
   return result.exitCode === 0 && ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : null;
 }

@@ -1,4 +1,6 @@
-import { execa } from "execa";
+import { runGit } from "./run-git.ts";
+
+const TIMEOUT_MS = 10_000;
 
 /**
  * The branch a project integrates into when no feature branch is configured:
@@ -12,7 +14,7 @@ export async function defaultBranchOf(projectDir: string): Promise<string> {
   return current ?? "main";
 }
 
-async function git(cwd: string, args: readonly string[]): Promise<string | null> {
-  const result = await execa("git", args, { cwd, reject: false });
+async function git(dir: string, args: readonly string[]): Promise<string | null> {
+  const result = await runGit(["-C", dir, ...args], { okCodes: "any", timeoutMs: TIMEOUT_MS });
   return result.exitCode === 0 && result.stdout.trim() !== "" ? result.stdout.trim() : null;
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { useTempDirs } from "../../../test/support/temp-dirs.ts";
@@ -35,5 +35,29 @@ describe("GitWorkspaces' shared object store", () => {
     if (first === undefined) throw new Error("no workspaces");
     const made = await first.create("w1", "main", head);
     expect(execFileSync("git", ["rev-parse", "HEAD"], { cwd: made.path, encoding: "utf8" }).trim()).toBe(head);
+  });
+});
+
+describe("GitWorkspaces' checkouts", () => {
+  // In a container the store is not there (under a data directory in /root a
+  // non-root user cannot even reach it): a checkout must need nothing outside itself.
+  it("keep working, log and commit included, once the object store has moved away", async () => {
+    const root = await tempDir();
+    const project = path.join(root, "repo");
+    await mkdir(project);
+    const head = await repoWithBranches(project, 3);
+    const workspaces = new GitWorkspaces({ projectDir: project, dataDir: path.join(root, "data"), projectId: "p" });
+    const made = await workspaces.create("w1", "main", await workspaces.resolveBase("main"));
+    expect(made.supportMounts).toEqual([]);
+    await rename(workspaces.storePath, path.join(root, "moved.git"));
+
+    const git = (...args: string[]): string => execFileSync("git", args, { cwd: made.path, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+    expect(git("log", "-1", "--format=%H")).toBe(head);
+    expect(git("status", "--porcelain")).toBe("");
+    expect(git("fsck", "--no-dangling")).toBe("");
+    await writeFile(path.join(made.path, "new.txt"), "new\n");
+    git("add", "new.txt");
+    git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "--quiet", "-m", "inside");
+    expect(git("rev-list", "--count", "HEAD")).toBe("4");
   });
 });

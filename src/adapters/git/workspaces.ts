@@ -1,13 +1,18 @@
+import { execFile } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { ExternalError, UserError } from "../../core/errors.ts";
 import type { Workspace, WorkspaceStore } from "../../core/instances/ports.ts";
 import { withFileLock } from "../fs/file-lock.ts";
 import { exists } from "../fs/exists.ts";
 import { workTreeState } from "./bare-clone.ts";
 import { defaultBranchOf } from "./repository.ts";
+import { runGit, type GitResult } from "./run-git.ts";
+
+/** A first fetch or checkout of a large history takes minutes; this only stops a git that hangs. */
+const SLOW_GIT_MS = 30 * 60_000;
+const STORE_LOCK_MS = 15 * 60_000;
 
 /**
  * Where cspace keeps per-project data on the host: CSPACE_DATA_DIR, else
@@ -23,20 +28,34 @@ export function dataDirFor(env: NodeJS.ProcessEnv): string {
 
 /**
  * One bare object store per project (`<data>/<project>/objects.git`), fetched
- * from the user's repository, and per instance a checkout made with
- * `git clone --shared --no-checkout` from it plus one checkout: no objects are
- * copied, so it costs about a checkout. The user's repository is only read.
+ * from the user's repository, and per instance a self-contained checkout made
+ * with `git clone --local --no-checkout` from it plus one checkout. A local
+ * clone hard-links the store's pack files (the store and the workspaces are
+ * both under the data directory, so on one filesystem; git copies when they
+ * are not), so no object is copied and it costs about a checkout, like
+ * `--shared` did. The user's repository is only read.
  *
- * Why --shared and not `git worktree add`: a worktree's `.git` file and the
- * store's `worktrees/<name>` entry point at each other by absolute path, and
- * git inside the container writes to the store (index, HEAD, logs) through
- * it, so the store could not be mounted read-only. With --shared the checkout
- * owns its own refs, index and new objects, and only reads the store through
- * `.git/objects/info/alternates`, which holds the store's absolute host path.
- * The container therefore gets the store bind-mounted read-only at that same
- * path (`supportMounts`), and git works inside as on the host. Because
- * checkouts borrow the store's objects, the store never prunes: gc.auto is 0
- * and fetches do not --prune.
+ * Why not `--shared` (borrowing the store's objects through
+ * `.git/objects/info/alternates`): the alternates file holds the store's
+ * absolute host path, so the container needed the store mounted at that same
+ * path, and under a data directory in /root (0700, as cspace running as root
+ * has it) a non-root container user cannot reach it: git inside failed with
+ * "bad object HEAD". A hard-linked checkout needs nothing outside itself, so
+ * there are no `supportMounts`, and the store may even move or go.
+ * Why not `git worktree add`: a worktree's `.git` file and the store's
+ * `worktrees/<name>` entry point at each other by absolute path, and git in
+ * the container would write to the store through it.
+ *
+ * The links share inodes with the store, which matters in two places. Git
+ * never writes into an existing pack (it writes new files and renames them),
+ * so ordinary use by either side cannot change the other's objects. And a
+ * root cspace hands the checkout to the container user without the shared
+ * files (`handOver`), so they stay root's and read-only to that user. A
+ * container user with the host user's uid owns them already and could chmod
+ * one and rewrite it on purpose; git would read the altered pack in later
+ * checkouts. The store never prunes (gc.auto is 0, fetches do not --prune):
+ * checkouts of older cspace versions still borrow from it through
+ * alternates, and a repack while a clone links the pack files would race it.
  */
 export class GitWorkspaces implements WorkspaceStore {
   readonly #projectDir: string;
@@ -69,7 +88,7 @@ export class GitWorkspaces implements WorkspaceStore {
     this.#fetching = fetched.catch(() => undefined);
     await fetched;
     for (const ref of [`refs/heads/${base}`, `refs/remotes/origin/${base}`, `refs/tags/${base}`]) {
-      const found = await git(this.#store, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { reject: false });
+      const found = await git(this.#store, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { okCodes: "any" });
       if (found.exitCode === 0) return found.stdout.trim();
     }
     throw new UserError(`the base branch "${base}" does not exist in ${this.#projectDir}`, {
@@ -85,7 +104,7 @@ export class GitWorkspaces implements WorkspaceStore {
    */
   async #fetch(signal?: AbortSignal): Promise<void> {
     await mkdir(path.dirname(this.#store), { recursive: true });
-    await withFileLock(`${this.#store}.lock`, () => this.#fetchLocked(signal), { timeoutMs: 15 * 60_000 });
+    await withFileLock(`${this.#store}.lock`, () => this.#fetchLocked(signal), { timeoutMs: STORE_LOCK_MS, signal });
   }
 
   async #fetchLocked(signal?: AbortSignal): Promise<void> {
@@ -99,7 +118,7 @@ export class GitWorkspaces implements WorkspaceStore {
     await git(
       this.#store,
       ["fetch", "--quiet", "--no-tags", this.#projectDir, "+refs/heads/*:refs/heads/*", "+refs/remotes/origin/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"],
-      { signal },
+      { signal, timeoutMs: SLOW_GIT_MS },
     );
   }
 
@@ -108,23 +127,40 @@ export class GitWorkspaces implements WorkspaceStore {
     await this.remove(instance);
     await mkdir(this.#workspaces, { recursive: true });
     try {
-      await git(this.#workspaces, ["clone", "--quiet", "--shared", "--no-checkout", this.#store, dir], { signal });
-      await git(dir, ["checkout", "--quiet", "-B", instance, commit], { signal });
+      await this.#cloneStore(dir, signal);
+      await git(dir, ["checkout", "--quiet", "-B", instance, commit], { signal, timeoutMs: SLOW_GIT_MS });
       await git(dir, ["config", "cspace.base", base], { signal });
       for (const key of ["user.name", "user.email"]) {
         // The user's identity (from their repository's view of config), so commits made inside are theirs.
-        const value = await git(this.#projectDir, ["config", "--get", key], { reject: false });
+        const value = await git(this.#projectDir, ["config", "--get", key], { okCodes: "any" });
         if (value.exitCode === 0 && value.stdout.trim() !== "") await git(dir, ["config", key, value.stdout.trim()], { signal });
       }
     } catch (error) {
       await this.remove(instance);
       throw error;
     }
-    return this.#workspace(instance);
+    return await this.#workspace(instance);
+  }
+
+  /**
+   * The clone lists the store's pack directory and links each file: a fetch
+   * from another process, finishing meanwhile, renames its temporary pack
+   * under it. So the clone takes the store's lock; in this process it also
+   * queues behind the fetches, rather than poll for the lock.
+   */
+  async #cloneStore(dir: string, signal?: AbortSignal): Promise<void> {
+    const cloned = this.#fetching.then(() =>
+      withFileLock(`${this.#store}.lock`, () => git(this.#workspaces, ["clone", "--quiet", "--local", "--no-checkout", this.#store, dir], { signal, timeoutMs: SLOW_GIT_MS }), {
+        timeoutMs: STORE_LOCK_MS,
+        signal,
+      }),
+    );
+    this.#fetching = cloned.catch(() => undefined);
+    await cloned;
   }
 
   async find(instance: string): Promise<Workspace | null> {
-    return (await exists(path.join(this.pathOf(instance), ".git"))) ? this.#workspace(instance) : null;
+    return (await exists(path.join(this.pathOf(instance), ".git"))) ? await this.#workspace(instance) : null;
   }
 
   async remove(instance: string): Promise<boolean> {
@@ -142,6 +178,11 @@ export class GitWorkspaces implements WorkspaceStore {
    * The container's user must own the checkout: git refuses a repository
    * owned by someone else ("dubious ownership") and must write .git. Only a
    * root cspace can give files away; otherwise the uid must already match.
+   * Files with more than one link are the pack files shared with the store
+   * (a checkout writes none of its own that way): they stay root's, 0444,
+   * which git inside only needs to read, so that user cannot rewrite the
+   * store's objects (nor other instances') through them. Their directory is
+   * the user's, so git inside may still add packs and drop its own links.
    */
   async handOver(workspace: Workspace, uid: number, gid: number): Promise<void> {
     const self = process.getuid?.();
@@ -151,22 +192,25 @@ export class GitWorkspaces implements WorkspaceStore {
         hint: 'Use a container user with your uid (set "remoteUser"/"containerUser" in devcontainer.json), or run cspace as root.',
       });
     }
-    const result = await execa("chown", ["-R", `${uid}:${gid}`, workspace.path], { reject: false });
-    if (result.exitCode !== 0) throw new ExternalError(`cannot give ${workspace.path} to uid ${uid}: ${result.stderr}`);
+    const owner = `${String(uid)}:${String(gid)}`;
+    await new Promise<void>((resolve, reject) => {
+      execFile("find", [workspace.path, "!", "(", "-type", "f", "-links", "+1", ")", "-exec", "chown", "-h", owner, "{}", "+"], (error, _stdout, stderr) => {
+        if (error === null) resolve();
+        else reject(new ExternalError(`cannot give ${workspace.path} to uid ${String(uid)}: ${stderr.trim() || error.message}`, { cause: error }));
+      });
+    });
   }
 
-  #workspace(instance: string): Workspace {
-    return { instance, path: this.pathOf(instance), supportMounts: [{ source: this.#store, target: this.#store }] };
+  async #workspace(instance: string): Promise<Workspace> {
+    const dir = this.pathOf(instance);
+    // A checkout made by an older cspace with --shared still borrows the store's objects, at the store's host path.
+    const borrows = await exists(path.join(dir, ".git", "objects", "info", "alternates"));
+    return { instance, path: dir, supportMounts: borrows ? [{ source: this.#store, target: this.#store }] : [] };
   }
 }
 
-async function git(cwd: string, args: readonly string[], options: { signal?: AbortSignal | undefined; reject?: boolean } = {}) {
-  const result = await execa("git", args, { cwd, reject: false, cancelSignal: options.signal, stdin: "ignore" });
-  if (options.reject !== false && result.exitCode !== 0) {
-    options.signal?.throwIfAborted();
-    throw new ExternalError(`git ${args.join(" ")} failed in ${cwd}: ${result.stderr.trim() || `exit ${String(result.exitCode)}`}`);
-  }
-  return result;
+function git(cwd: string, args: readonly string[], options: { signal?: AbortSignal | undefined; okCodes?: "any"; timeoutMs?: number } = {}): Promise<GitResult> {
+  return runGit(args, { cwd, ...options });
 }
 
 function messageOf(error: unknown): string {

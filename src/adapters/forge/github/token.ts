@@ -1,4 +1,4 @@
-import { execa } from "execa";
+import { execFile } from "node:child_process";
 
 export type TokenSource = "GH_TOKEN" | "GITHUB_TOKEN" | "gh auth token";
 
@@ -24,10 +24,9 @@ export async function findGithubToken(env: NodeJS.ProcessEnv, apiUrl?: string): 
     if (value !== undefined && value !== "") return { found: true, token: value, source };
   }
   const args = ["auth", "token", ...hostArgs(apiUrl)];
-  const result = await execa("gh", args, { reject: false, timeout: GH_TIMEOUT_MS, env, extendEnv: false, stdin: "ignore" });
-  if (isNotFound(result)) return { found: false, gh: "missing" };
-  const token = result.exitCode === 0 ? result.stdout.trim() : "";
-  return token === "" ? { found: false, gh: "logged-out" } : { found: true, token, source: "gh auth token" };
+  const result = await ghAuthToken(args, env);
+  if (result === "missing") return { found: false, gh: "missing" };
+  return result === "" ? { found: false, gh: "logged-out" } : { found: true, token: result, source: "gh auth token" };
 }
 
 /** gh keys its tokens by host; github.com is its default. */
@@ -38,6 +37,17 @@ function hostArgs(apiUrl: string | undefined): string[] {
   return ["--hostname", host];
 }
 
-function isNotFound(result: { failed: boolean; code?: string | undefined }): boolean {
-  return result.failed && result.code === "ENOENT";
+/**
+ * The token gh prints, "" when it prints none or fails (logged out, timed
+ * out), "missing" when gh is not installed. node:child_process, not execa:
+ * this runs at start-up of every GitHub command.
+ */
+function ghAuthToken(args: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve) => {
+    const child = execFile("gh", args, { env, timeout: GH_TIMEOUT_MS, encoding: "utf8" }, (error, stdout) => {
+      if (error?.code === "ENOENT") resolve("missing");
+      else resolve(error === null ? stdout.trim() : "");
+    });
+    child.stdin?.end();
+  });
 }
