@@ -1,5 +1,10 @@
+import { readdir } from "node:fs/promises";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.ts";
+import { useTempDirs } from "../support/temp-dirs.ts";
+
+const tempDir = useTempDirs("json-errors");
 
 interface JsonError {
   error: { kind: string; message: string; hint: string | null };
@@ -53,5 +58,16 @@ describe("--json and usage errors", () => {
     const help = runCli(["--json", "plan", "--help"]);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^Usage: cspace plan/);
+  });
+});
+
+describe("instance names git refuses as a branch", () => {
+  it.each(["a..b", "a.", "x.lock"])("%j fails with exit 2 before anything is made", async (name) => {
+    const scratch = await tempDir();
+    const env = { CSPACE_DATA_DIR: path.join(scratch, "data"), CSPACE_RUN_DIR: path.join(scratch, "run"), DOCKER_HOST: `unix://${path.join(scratch, "none.sock")}` };
+    const result = runCli(["--json", "--cwd", scratch, "warm", name], { env });
+    expect(result.status).toBe(2);
+    expect(errorDocument(result.stdout).error.message).toContain(`invalid instance name "${name}": it is also the workspace's git branch`);
+    expect(await readdir(scratch)).toEqual([]);
   });
 });

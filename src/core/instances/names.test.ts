@@ -35,6 +35,23 @@ describe("validateInstanceName", () => {
     expect(Array.from(error.message.replace("…", "")).every((c) => c >= " " && c <= "~")).toBe(true);
   });
 
+  // The name is also the workspace's branch: what `git check-ref-format --branch` refuses must fail here, not in git.
+  it.each([
+    ["a..b", 'contain ".."'],
+    ["a...b", 'contain ".."'],
+    ["a.", 'end with "."'],
+    ["x.lock", 'end with ".lock"'],
+    ["issue-1.lock", 'end with ".lock"'],
+  ])("refuses %j, which git refuses as a branch name", (name, rule) => {
+    const error = userErrorFrom(() => validateInstanceName(name));
+    expect(error.message).toBe(`invalid instance name ${JSON.stringify(name)}: it is also the workspace's git branch, and a branch name may not ${rule}`);
+    expect(error.hint).toContain("issue-12");
+  });
+
+  it.each(["a.b", "lock", "x.locks", "a-", "a_", "v1.2.3"])("accepts %j, which git accepts as a branch name", (name) => {
+    expect(validateInstanceName(name)).toBe(name);
+  });
+
   it("reserves the coordinator's name", () => {
     const error = userErrorFrom(() => validateInstanceName(COORDINATOR_INSTANCE));
     expect(error.message).toBe('instance name "_coordinator" is reserved for the coordinator');

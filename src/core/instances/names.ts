@@ -23,7 +23,25 @@ export function validateInstanceName(raw: string): string {
   if (!INSTANCE_NAME_PATTERN.test(raw)) {
     throw new UserError(`invalid instance name ${quoteForMessage(raw)}: ${INSTANCE_NAME_RULE}`);
   }
+  const branchRule = brokenBranchRule(raw);
+  if (branchRule !== null) {
+    throw new UserError(`invalid instance name ${quoteForMessage(raw)}: it is also the workspace's git branch, and ${branchRule}`, {
+      hint: `pick another name; ${INSTANCE_NAME_RULE}`,
+    });
+  }
   return raw;
+}
+
+/**
+ * The rules of `git check-ref-format` that INSTANCE_NAME_PATTERN leaves
+ * open: its character set already excludes "/", "@", "~", "^", ":", "?",
+ * "*", "[", "\\", spaces and control characters, and a leading ".".
+ */
+function brokenBranchRule(name: string): string | null {
+  if (name.includes("..")) return 'a branch name may not contain ".."';
+  if (name.endsWith(".lock")) return 'a branch name may not end with ".lock"';
+  if (name.endsWith(".")) return 'a branch name may not end with "."';
+  return null;
 }
 
 /** `issue-12`: the instance (and branch) name cspace uses for an issue. */
