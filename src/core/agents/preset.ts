@@ -33,7 +33,11 @@ export interface Invocation {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** How a message reaches a running agent. */
+/**
+ * How a message reaches a running agent. When a session-keeping preset's
+ * process is gone (exited, or a restart), a message starts it again with
+ * `start({ ...input, prompt: text, resumeSessionId })` instead.
+ */
 export type FollowUp =
   /** A line on the open stdin: a real new user turn mid-session (Claude Code stream-json). */
   | { readonly kind: "stdin"; readonly line: string }
@@ -47,9 +51,21 @@ export interface LineFacts {
   readonly sessionId?: string;
   /** A turn ended: the agent is idle (for session-keeping presets) and may take the next message. */
   readonly turnEnded?: boolean;
-  /** Running totals where the agent reports them. */
-  readonly turns?: number;
+  /**
+   * Turns this line ends, to add to the count: one for each answer to a user
+   * turn (a `result`, `turn.completed`, …). Counted, not read as a total,
+   * because no agent states a session-wide turn count the same way.
+   */
+  readonly addTurns?: number;
+  /**
+   * The cost so far of this invocation (this process), in US dollars, where
+   * the agent states a running total (Claude Code's `total_cost_usd`, aider's
+   * "$X session"). The supervisor keeps the last value of each invocation
+   * and adds up the invocations of a run.
+   */
   readonly costUsd?: number;
+  /** A cost for one step alone, to add (agents that report per step, like opencode). */
+  readonly addCostUsd?: number;
   /** The agent's final message for the report. */
   readonly finalText?: string;
   /** An error the agent reported in-band. */
@@ -66,11 +82,21 @@ export interface AgentPreset {
   readonly resumable: boolean;
   /** Whether the agent keeps running between turns, reading messages on stdin. */
   readonly keepsSession: boolean;
+  /**
+   * Host variables the CLI reads its own credentials from, as suggestions for
+   * `agent.passEnv` (doctor's hints, the README). Never a forge token.
+   */
+  readonly credentialEnv: readonly string[];
   start(input: StartInput): Invocation;
   /** How to deliver `text` now; `sessionId` is the session so far (null when unknown). */
   followUp(text: string, state: { readonly sessionId: string | null; readonly input: StartInput }): FollowUp;
   /** Reads one stdout line (without its newline). */
   parseLine(line: string): LineFacts;
-  /** How to end the agent's stdin when no more messages will come (session-keeping presets close it to end the session). */
+  /**
+   * Whether the agent only exits once its stdin is closed: Claude Code in
+   * stream-json mode waits for the next user turn forever, so the supervisor
+   * closes stdin when a turn ends and no message is queued. False for agents
+   * that end by themselves (the scripted agent, one-shot invocations).
+   */
   readonly closeStdinToFinish: boolean;
 }
