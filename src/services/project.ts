@@ -2,7 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Forge } from "../core/forge/port.ts";
 import type { ContainerRuntime, InstanceLocks, WorkspaceStore } from "../core/instances/ports.ts";
-import { projectId, runDirFor } from "../core/run-dir.ts";
+import { projectId, runDirFor, type RunDir } from "../core/run-dir.ts";
 import { loadConfig, type LoadConfigOptions, type LoadedConfig } from "./config.ts";
 
 /**
@@ -23,6 +23,8 @@ export interface Project {
   readonly projectId: string;
   /** The host directory holding one subdirectory per instance (sockets, outboxes, events). */
   readonly runDir: string;
+  /** How runDir was chosen, and which folders cspace makes for it (checked for ownership and mode). */
+  readonly runDirSpec: RunDir;
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -56,12 +58,14 @@ export interface OpenProjectOptions extends LoadConfigOptions {
 
 export async function openProject(options: OpenProjectOptions): Promise<OpenedProject> {
   const { config, projectDir, files } = await loadConfig(options);
+  const runDir = runDirFor({ env: options.env, projectName: config.project.name, projectDir, uid: process.getuid?.(), tmpdir: os.tmpdir() });
   const project: Project = {
     config,
     projectDir,
     files,
     projectId: projectId(config.project.name, projectDir),
-    runDir: runDirFor({ env: options.env, projectName: config.project.name, projectDir, uid: process.getuid?.(), tmpdir: os.tmpdir() }).path,
+    runDir: runDir.path,
+    runDirSpec: runDir,
     env: options.env,
   };
   const factories: PortFactories = { ...realPorts, ...options.ports };

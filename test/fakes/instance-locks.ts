@@ -4,12 +4,22 @@ import type { InstanceLocks } from "../../src/core/instances/ports.ts";
 export class FakeInstanceLocks implements InstanceLocks {
   readonly removals = new Set<string>();
   readonly #tails = new Map<string, Promise<unknown>>();
+  readonly #holders = new Map<string, number>();
+
+  held(instance: string): Promise<boolean> {
+    return Promise.resolve((this.#holders.get(instance) ?? 0) > 0);
+  }
 
   async withLock<T>(instance: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const before = this.#tails.get(instance) ?? Promise.resolve();
-    const mine = before.catch(() => undefined).then(() => {
+    const mine = before.catch(() => undefined).then(async () => {
       signal?.throwIfAborted();
-      return work();
+      this.#holders.set(instance, (this.#holders.get(instance) ?? 0) + 1);
+      try {
+        return await work();
+      } finally {
+        this.#holders.set(instance, (this.#holders.get(instance) ?? 1) - 1);
+      }
     });
     this.#tails.set(instance, mine.catch(() => undefined));
     return mine;

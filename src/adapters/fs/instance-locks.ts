@@ -2,6 +2,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { InstanceLocks } from "../../core/instances/ports.ts";
+import { exists } from "./exists.ts";
 import { withFileLock } from "./file-lock.ts";
 
 /**
@@ -22,6 +23,10 @@ export class FileInstanceLocks implements InstanceLocks {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
     // A warm holds its instance for as long as its lifecycle commands run: wait as long, unless interrupted.
     return withFileLock(path.join(this.#dir, `${instance}.lock`), work, { timeoutMs: 24 * 60 * 60_000, signal });
+  }
+
+  async held(instance: string): Promise<boolean> {
+    return exists(path.join(this.#dir, `${instance}.lock`));
   }
 
   async requestRemoval(instance: string): Promise<void> {

@@ -125,6 +125,8 @@ export interface WorkspaceStore {
 export interface InstanceLocks {
   /** Runs `work` holding the instance's lock, waiting for another holder first. */
   withLock<T>(instance: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /** Whether a command holds the instance now (read-only: creates nothing). */
+  held(instance: string): Promise<boolean>;
   /** Marks the instance as being removed; a warm holding it stops at its next step. */
   requestRemoval(instance: string): Promise<void>;
   removalRequested(instance: string): Promise<boolean>;

@@ -34,6 +34,12 @@ export async function downInstances(options: {
   const ports = { runtime, workspaces };
   const results: DownResult[] = [];
   for (const instance of targets) {
+    // No container, no workspace and nobody making them: a plain removal of what files remain, and no lock files
+    // left behind for a name that may never have existed.
+    if (!(await locks.held(instance)) && (await runtime.list({ [LABELS.project]: project.projectId, [LABELS.instance]: instance })).length === 0 && (await workspaces.find(instance)) === null) {
+      results.push(await removeInstance(ports, project, instance));
+      continue;
+    }
     await locks.requestRemoval(instance);
     try {
       const early = await removeInstance(ports, project, instance);

@@ -26,6 +26,8 @@ export async function loadInstanceSpec(
     },
     // The checkout is named after the instance; the folder inside is named after the project.
     repoName: path.basename(project.projectDir),
+    // cspace passes container.env into the container too: it gets the same forge-token check.
+    configContainerEnv: project.config.container.env,
   });
   return containerEnv === undefined ? loaded : { ...loaded, spec: substituteContainerEnv(loaded.spec, containerEnv) };
 }

@@ -62,7 +62,7 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
   for (const warning of first.spec.warnings) emit({ kind: "warning", message: `${first.spec.source}: ${warning}` });
   for (const name of names) emit({ kind: "step", instance: name, step: "image", attempt: 1 });
   await ensureImage(runtime, first, options.signal);
-  await ensureRunDir(project.runDir);
+  await ensureRunDir(project.runDirSpec);
 
   // One fetch into the object store per warm, not one per instance: the fetches would queue behind each other.
   let resolving: Promise<string> | undefined;
