@@ -125,9 +125,7 @@ function walkBlock(node: hbs.AST.BlockStatement, scope: Scope, report: Report): 
   if (shape === null) return; // already reported; the block's contents cannot be checked against an unknown context
   const self = name === "each" && isList(shape) ? shape[0] : shape;
   const blockParams = new Map(scope.blockParams);
-  // Absent, despite the typings, when the block names none.
-  const named: readonly string[] | undefined = node.program.blockParams;
-  const [itemName, indexName] = named ?? [];
+  const [itemName, indexName] = blockParamsOf(node.program);
   if (itemName !== undefined) blockParams.set(itemName, self);
   if (indexName !== undefined) blockParams.set(indexName, "value");
   const where = `inside {{#${name} ${describe(param)}}}`;
@@ -266,6 +264,12 @@ function isScoped(path: PathExpression): boolean {
 /** The typings say every call has a hash; the parser leaves it out when there are no `name=value` arguments. */
 function namedArguments(hash: Hash | undefined): number {
   return hash?.pairs.length ?? 0;
+}
+
+/** `as |item index|`; absent, despite the typings, when the block names none. */
+function blockParamsOf(program: Program): readonly string[] {
+  const named: Partial<Pick<Program, "blockParams">> = program;
+  return named.blockParams ?? [];
 }
 
 function isSimple(path: PathExpression): boolean {
