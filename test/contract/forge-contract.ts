@@ -8,14 +8,16 @@ import { branchSha, expectedMergeTree, firstParentCount, messageOf, parentsOf, t
  * The behaviour every Forge must show, run against the local forge
  * (test/contract/local-forge.test.ts) and the GitHub forge on its simulator.
  *
- * A test world starts EMPTY: a bare repository whose default branch is `main`
+ * A test world starts EMPTY: a repository whose default branch is `main`
  * with no commits yet, and no issues. Tests build what they need through the
- * seed, with real git, then act only through the Forge and check the outcome
- * in the bare repository with git (test/support/git-fixtures.ts).
+ * seed, then act only through the Forge and check the outcome in the
+ * repository through a {@link RepositoryView}: for real forges, git on the
+ * bare repository behind them (test/support/git-fixtures.ts); for the
+ * in-memory fake, its own commits.
  */
 export interface ForgeSeed {
-  /** The bare repository behind the forge; tests read it with git to check results. */
-  readonly gitDir: string;
+  /** The bare repository behind the forge, when there is one: tests then read it with git. */
+  readonly gitDir?: string | undefined;
   /**
    * Commits `files` (path → content, null deletes) on top of `branch` and moves
    * it there, as a push would; a missing branch starts from `from` (a branch or
@@ -55,9 +57,36 @@ export interface FaultInjector {
   next(kind: FaultKind, options?: { readonly times?: number }): void;
 }
 
+/** How tests read the repository behind a forge, to check what the forge did. */
+export interface RepositoryView {
+  branchSha(branch: string): Promise<string | null>;
+  parents(sha: string): Promise<readonly string[]>;
+  /** An id of the commit's tree: equal trees, equal ids. */
+  tree(sha: string): Promise<string>;
+  message(sha: string): Promise<string>;
+  /** Commits on the first-parent line of `rev`. */
+  firstParentCount(rev: string): Promise<number>;
+  /** The tree a clean merge of `head` into `base` must produce; null when they conflict. */
+  expectedMergeTree(base: string, head: string): Promise<string | null>;
+}
+
+/** A RepositoryView reading a bare repository with git. */
+export function gitRepositoryView(gitDir: string): RepositoryView {
+  return {
+    branchSha: (branch) => branchSha(gitDir, branch),
+    parents: (sha) => parentsOf(gitDir, sha),
+    tree: (sha) => treeOf(gitDir, sha),
+    message: (sha) => messageOf(gitDir, sha),
+    firstParentCount: (rev) => firstParentCount(gitDir, rev),
+    expectedMergeTree: (base, head) => expectedMergeTree(gitDir, base, head),
+  };
+}
+
 export interface ForgeWorld {
   readonly forge: Forge;
   readonly seed: ForgeSeed;
+  /** Default: git on `seed.gitDir`. */
+  readonly repository?: RepositoryView | undefined;
   readonly faults?: FaultInjector | undefined;
   teardown(): Promise<void>;
 }
@@ -72,11 +101,15 @@ export function forgeContract(name: string, setup: () => Promise<ForgeWorld>, op
     let world: ForgeWorld;
     let forge: Forge;
     let seed: ForgeSeed;
+    let repository: RepositoryView;
 
     beforeEach(async () => {
       world = await setup();
       forge = world.forge;
       seed = world.seed;
+      const gitDir = seed.gitDir;
+      if (world.repository === undefined && gitDir === undefined) throw new Error(`${name}: the world has neither a repository view nor a gitDir`);
+      repository = world.repository ?? gitRepositoryView(gitDir ?? "");
     });
     afterEach(async () => {
       await world.teardown();
@@ -139,19 +172,19 @@ export function forgeContract(name: string, setup: () => Promise<ForgeWorld>, op
       it("squash-merges into exactly one new commit on the base whose tree is the merge result", async () => {
         const { base, head } = await onePullRequestWorld();
         await seed.commit("main", { "README.md": "hello, main moved on\n" }, "main moves");
-        const baseBefore = await branchSha(seed.gitDir, "main");
+        const baseBefore = await repository.branchSha("main");
         if (baseBefore === null) throw new Error("main vanished");
-        const expectedTree = await expectedMergeTree(seed.gitDir, baseBefore, head);
-        const countBefore = await firstParentCount(seed.gitDir, "main");
+        const expectedTree = await repository.expectedMergeTree(baseBefore, head);
+        const countBefore = await repository.firstParentCount("main");
         const opened = await forge.openPullRequest(draft);
 
         const result = await forge.squashMerge(opened.number, mergeOptions(head));
 
-        expect(await branchSha(seed.gitDir, "main")).toBe(result.sha);
-        expect(await parentsOf(seed.gitDir, result.sha)).toEqual([baseBefore]);
-        expect(await treeOf(seed.gitDir, result.sha)).toBe(expectedTree);
-        expect(await firstParentCount(seed.gitDir, "main")).toBe(countBefore + 1);
-        const message = await messageOf(seed.gitDir, result.sha);
+        expect(await repository.branchSha("main")).toBe(result.sha);
+        expect(await repository.parents(result.sha)).toEqual([baseBefore]);
+        expect(await repository.tree(result.sha)).toBe(expectedTree);
+        expect(await repository.firstParentCount("main")).toBe(countBefore + 1);
+        const message = await repository.message(result.sha);
         expect(message.split("\n")[0]).toBe("Add b (#5)");
         expect(message).toContain("Squash-merged issue-5.");
         expect(base).not.toBe(result.sha);
@@ -165,7 +198,7 @@ export function forgeContract(name: string, setup: () => Promise<ForgeWorld>, op
         const first = await forge.squashMerge(opened.number, mergeOptions(head));
         const second = await forge.squashMerge(opened.number, mergeOptions(head));
         expect(second.sha).toBe(first.sha);
-        expect(await branchSha(seed.gitDir, "main")).toBe(first.sha);
+        expect(await repository.branchSha("main")).toBe(first.sha);
         await expect(forge.squashMerge(opened.number, mergeOptions(first.sha))).rejects.toBeInstanceOf(HeadMovedError);
       });
 
@@ -180,7 +213,7 @@ export function forgeContract(name: string, setup: () => Promise<ForgeWorld>, op
         if (forge.repo === null) expect(read.conflicts).toEqual(["shared.txt"]);
 
         await expect(forge.squashMerge(opened.number, mergeOptions(head))).rejects.toBeInstanceOf(ForgeConflictError);
-        expect(await branchSha(seed.gitDir, "main")).toBe(baseNow);
+        expect(await repository.branchSha("main")).toBe(baseNow);
         expect((await forge.getPullRequest(opened.number)).state).toBe("open");
       });
 
@@ -192,7 +225,7 @@ export function forgeContract(name: string, setup: () => Promise<ForgeWorld>, op
 
         const refusal = forge.squashMerge(opened.number, mergeOptions(head));
         await expect(refusal).rejects.toBeInstanceOf(HeadMovedError);
-        expect(await branchSha(seed.gitDir, "main")).toBe(base);
+        expect(await repository.branchSha("main")).toBe(base);
         const read = await forge.getPullRequest(opened.number);
         expect(read).toMatchObject({ state: "open", headSha: moved });
       });
@@ -279,7 +312,7 @@ export function forgeContract(name: string, setup: () => Promise<ForgeWorld>, op
       });
 
       it("lists open issues by default, and by label, milestone, numbers and state", async () => {
-        const numbers = async (query: Parameters<Forge["listIssues"]>[0]) => (await forge.listIssues(query)).map((i) => i.number).sort();
+        const numbers = async (query: Parameters<Forge["listIssues"]>[0]) => (await forge.listIssues(query)).issues.map((i) => i.number).sort();
         expect(await numbers({})).toEqual([1, 2]);
         expect(await numbers({ label: "backend" })).toEqual([1]);
         expect(await numbers({ label: "backend", state: "all" })).toEqual([1, 3]);
@@ -299,8 +332,8 @@ export function forgeContract(name: string, setup: () => Promise<ForgeWorld>, op
       it("closes an issue", async () => {
         await forge.closeIssue(1);
         expect((await forge.getIssue(1)).state).toBe("closed");
-        expect((await forge.listIssues({})).map((i) => i.number)).toEqual([2]);
-        expect((await forge.listIssues({ state: "closed" })).map((i) => i.number).sort()).toEqual([1, 3]);
+        expect((await forge.listIssues({})).issues.map((i) => i.number)).toEqual([2]);
+        expect((await forge.listIssues({ state: "closed" })).issues.map((i) => i.number).sort()).toEqual([1, 3]);
       });
 
       it("comments on an issue", async () => {
@@ -332,8 +365,8 @@ export function forgeContract(name: string, setup: () => Promise<ForgeWorld>, op
           const first = await forge.squashMerge(opened.number, mergeOptions(head)).catch((error: unknown) => error);
           if (!("sha" in Object(first))) expect(first).toBeInstanceOf(CspaceError);
           const result = await forge.squashMerge(opened.number, mergeOptions(head));
-          expect(await parentsOf(seed.gitDir, result.sha)).toEqual([base]);
-          expect(await branchSha(seed.gitDir, "main")).toBe(result.sha);
+          expect(await repository.parents(result.sha)).toEqual([base]);
+          expect(await repository.branchSha("main")).toBe(result.sha);
         });
 
         faultTest("a secondary rate limit ends in a retry or a RateLimitedError with a retry time", async (faults) => {
@@ -359,8 +392,8 @@ export function forgeContract(name: string, setup: () => Promise<ForgeWorld>, op
           const opened = await forge.openPullRequest(draft);
           faults.next("base-modified");
           const result = await forge.squashMerge(opened.number, mergeOptions(head));
-          expect(await parentsOf(seed.gitDir, result.sha)).toEqual([base]);
-          expect(await branchSha(seed.gitDir, "main")).toBe(result.sha);
+          expect(await repository.parents(result.sha)).toEqual([base]);
+          expect(await repository.branchSha("main")).toBe(result.sha);
         });
 
         faultTest("a head moved between check and merge is a HeadMovedError and merges nothing", async (faults) => {
@@ -368,7 +401,7 @@ export function forgeContract(name: string, setup: () => Promise<ForgeWorld>, op
           const opened = await forge.openPullRequest(draft);
           faults.next("head-moved");
           await expect(forge.squashMerge(opened.number, mergeOptions(head))).rejects.toBeInstanceOf(HeadMovedError);
-          expect(await branchSha(seed.gitDir, "main")).toBe(base);
+          expect(await repository.branchSha("main")).toBe(base);
         });
       });
     }

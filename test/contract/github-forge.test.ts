@@ -129,7 +129,7 @@ describe("GitHub forge on the simulator", () => {
     await gh.seed.commit("main", { "README.md": "hello\n" }, "initial");
     await gh.seed.commit("issue-1", { "x.txt": "x\n" }, "x", "main");
     const pr = await gh.forge.openPullRequest({ head: "issue-1", base: "main", title: "PR", body: "" });
-    expect((await gh.forge.listIssues({})).map((i) => i.number)).toEqual([1]);
+    expect((await gh.forge.listIssues({})).issues.map((i) => i.number)).toEqual([1]);
     await expect(gh.forge.getIssue(pr.number)).rejects.toBeInstanceOf(ForgeNotFoundError);
     await expect(gh.forge.listIssues({ milestone: "v9" })).rejects.toThrow(/no milestone "v9".*/);
     await gh.forge.closeIssue(1);

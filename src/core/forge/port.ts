@@ -1,4 +1,6 @@
+import type { CheckResult } from "../doctor/checks.ts";
 import type { Issue } from "../issues/issue.ts";
+import type { IssueFilter } from "../issues/selection.ts";
 
 /**
  * Where issues, branches and pull requests live. Two products implement it
@@ -10,9 +12,19 @@ import type { Issue } from "../issues/issue.ts";
 export interface Forge {
   /** `owner/name` for GitHub, null for the local forge: refs naming it are internal. */
   readonly repo: string | null;
+  /**
+   * True when listing every issue costs about what one narrower listing does
+   * (the local forge reads one directory either way): a caller that needs
+   * issues and their dependencies then lists everything once instead of
+   * following dependencies one read at a time.
+   */
+  readonly listsEveryIssueAtOnce: boolean;
+
+  /** Whether the forge is usable, as `cspace doctor` reports it; never throws for a problem it can describe. */
+  check(): Promise<readonly ForgeCheck[]>;
 
   // Issues
-  listIssues(query: IssueQuery): Promise<readonly Issue[]>;
+  listIssues(query: IssueQuery): Promise<IssueListing>;
   getIssue(number: number): Promise<Issue>;
   closeIssue(number: number): Promise<void>;
   commentOnIssue(number: number, body: string): Promise<void>;
@@ -26,7 +38,11 @@ export interface Forge {
   moveBranch(branch: string, sha: string, options: { readonly expectedSha: string; readonly force: boolean }): Promise<void>;
   /** Deletes a branch if it is at `expectedSha` (else `HeadMovedError`); a missing branch is not an error. */
   deleteBranch(branch: string, options: { readonly expectedSha: string | null }): Promise<void>;
-  /** The default branch of the repository. */
+  /**
+   * The branch work integrates into when nothing else names one: the
+   * repository's default branch (GitHub), or the project checkout's
+   * (the local forge: origin/HEAD, else the branch checked out, else main).
+   */
   defaultBranch(): Promise<string>;
 
   // Pull requests
@@ -47,14 +63,22 @@ export interface Forge {
   checksFor(sha: string): Promise<ChecksSummary>;
 }
 
-export interface IssueQuery {
+export interface IssueQuery extends IssueFilter {
   /** When given, exactly these issues (an unknown one is `ForgeNotFoundError`). */
   readonly numbers?: readonly number[] | undefined;
-  readonly label?: string | undefined;
-  readonly milestone?: string | undefined;
-  /** Default "open". */
-  readonly state?: "open" | "closed" | "all" | undefined;
 }
+
+export interface IssueListing {
+  readonly issues: readonly Issue[];
+  /**
+   * What the forge skipped or wants the user to know, one sentence each, for
+   * warnings: `ignored .cspace/issues/notes.md: issue files are named <number>.md`.
+   */
+  readonly notices: readonly string[];
+}
+
+/** One line of `cspace doctor` about the forge: `forge` (reachable, signed in), and `squash-merge` where the forge has that setting. */
+export type ForgeCheck = CheckResult & { readonly id: "forge" | "squash-merge" };
 
 export type PullRequestState = "open" | "closed" | "merged";
 

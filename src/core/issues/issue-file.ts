@@ -1,6 +1,6 @@
-import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
 import { UserError } from "../errors.ts";
+import { readFlatFrontMatter, type IssueFields } from "./flat-front-matter.ts";
 import type { Issue } from "./issue.ts";
 
 /** `<N>.md`: the issue number is the file name, so two files can never claim one number. */
@@ -10,6 +10,12 @@ export function issueNumberFromFileName(fileName: string): number | null {
   const match = ISSUE_FILE_NAME.exec(fileName);
   return match?.[1] === undefined ? null : Number(match[1]);
 }
+
+/**
+ * The full YAML parser, handed in by the caller: most issue files never need
+ * it, so the adapter loads the `yaml` package only when one does.
+ */
+export type YamlParse = (text: string) => unknown;
 
 const frontMatterSchema = z.strictObject({
   title: z.string().trim().min(1, "a non-empty title"),
@@ -21,21 +27,31 @@ const frontMatterSchema = z.strictObject({
 const FRONT_MATTER = /^---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
 
 /**
+ * Reads a local issue file whose front matter is flat (`title: …`,
+ * `labels: [a, b]`, …) without any YAML parser; null when it needs the full
+ * one ({@link parseIssueFile}). A file with no front matter at all throws.
+ */
+export function parseFlatIssueFile(fileLabel: string, number: number, text: string): Issue | null {
+  const { frontMatter, body } = splitIssueFile(fileLabel, text);
+  const fields = readFlatFrontMatter(frontMatter);
+  return fields === null ? null : issueOf(number, fields, body);
+}
+
+/**
  * Reads one local issue file: YAML front matter (`title`, `state`, `labels`,
  * `milestone`) and a markdown body. `fileLabel` is how errors name the file.
  */
-export function parseIssueFile(fileLabel: string, number: number, text: string): Issue {
-  const match = FRONT_MATTER.exec(text);
-  if (match === null) {
-    throw new UserError(`${fileLabel}: no front matter; an issue file starts with a "---" block holding at least "title:"`, {
-      hint: 'Start the file with:\n---\ntitle: What this issue is about\nstate: open\n---',
-    });
-  }
+export function parseIssueFile(fileLabel: string, number: number, text: string, parseYaml: YamlParse): Issue {
+  const { frontMatter, body } = splitIssueFile(fileLabel, text);
+  const flat = readFlatFrontMatter(frontMatter);
+  if (flat !== null) return issueOf(number, flat, body);
   let raw: unknown;
   try {
-    raw = parseYaml(match[1] ?? "");
+    raw = parseYaml(frontMatter);
   } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line + 1}` : "";
+    const line = yamlErrorLine(error);
+    // The front matter starts on the file's second line.
+    const where = line === null ? "" : ` at line ${line + 1}`;
     throw new UserError(`${fileLabel}: the front matter is not valid YAML${where}: ${firstLine(error)}`);
   }
   const parsed = frontMatterSchema.safeParse(raw ?? {});
@@ -48,8 +64,28 @@ export function parseIssueFile(fileLabel: string, number: number, text: string):
       hint: "Valid keys: title (text), state (open or closed), labels (list of text), milestone (text).",
     });
   }
-  const { title, state, labels, milestone } = parsed.data;
-  return { number, title, state, labels, milestone, body: text.slice(match[0].length) };
+  return issueOf(number, parsed.data, body);
+}
+
+function splitIssueFile(fileLabel: string, text: string): { frontMatter: string; body: string } {
+  const match = FRONT_MATTER.exec(text);
+  if (match === null) {
+    throw new UserError(`${fileLabel}: no front matter; an issue file starts with a "---" block holding at least "title:"`, {
+      hint: 'Start the file with:\n---\ntitle: What this issue is about\nstate: open\n---',
+    });
+  }
+  return { frontMatter: match[1] ?? "", body: text.slice(match[0].length) };
+}
+
+function issueOf(number: number, fields: IssueFields, body: string): Issue {
+  return { number, title: fields.title, state: fields.state, labels: fields.labels, milestone: fields.milestone, body };
+}
+
+/** The 1-based line of a YAMLParseError (the `yaml` package's `linePos`), without importing the package. */
+function yamlErrorLine(error: unknown): number | null {
+  if (typeof error !== "object" || error === null || !("linePos" in error) || !Array.isArray(error.linePos)) return null;
+  const first: unknown = error.linePos[0];
+  return typeof first === "object" && first !== null && "line" in first && typeof first.line === "number" ? first.line : null;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

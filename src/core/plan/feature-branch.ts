@@ -1,4 +1,4 @@
-import { UserError } from "../errors.ts";
+import { InternalError, UserError } from "../errors.ts";
 
 export interface FeatureBranchSources {
   /** `--feature-branch`. */
@@ -7,7 +7,13 @@ export interface FeatureBranchSources {
   readonly configured?: string | null | undefined;
   /** The milestone being planned, when planning by milestone. */
   readonly milestone?: string | null | undefined;
-  readonly defaultBranch: string;
+  /** Needed only when nothing above names the branch ({@link needsDefaultBranch}): asking a forge for it may cost a request. */
+  readonly defaultBranch?: string | undefined;
+}
+
+/** Whether {@link featureBranchFor} falls back to the default branch: only then is it worth asking for. */
+export function needsDefaultBranch(sources: FeatureBranchSources): boolean {
+  return sources.flag == null && sources.configured == null && sources.milestone == null;
 }
 
 /**
@@ -29,6 +35,7 @@ export function featureBranchFor(sources: FeatureBranchSources): string {
     }
     return assertBranchName(`feature/${slug}`, `the feature branch of milestone "${sources.milestone}"`);
   }
+  if (sources.defaultBranch === undefined) throw new InternalError("featureBranchFor: nothing names the feature branch and no default branch was given");
   return assertBranchName(sources.defaultBranch, "the default branch");
 }
 

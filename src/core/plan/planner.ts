@@ -1,6 +1,7 @@
 import { InternalError, UserError } from "../errors.ts";
 import type { DependencyGraph, DependencyNode } from "../graph/dependency-graph.ts";
 import type { Issue } from "../issues/issue.ts";
+import { baseBranchDecision } from "./base-branch-rule.ts";
 
 export interface PlanInput {
   readonly graph: DependencyGraph;
@@ -81,29 +82,30 @@ export function planRound(input: PlanInput): Plan {
 
   const selected = [...new Set(input.selected)].sort((a, b) => a - b);
   const unmerged = new Map<number, readonly (number | string)[]>();
+  const named = new Map<number, number>();
   for (const n of selected) {
     if (isMerged(n) || bases.has(n)) continue;
     const node = nodeOf(input.graph, n);
     const waits: (number | string)[] = node.dependencies.filter((d) => !isMerged(d));
     waits.push(...node.external.filter((ref) => input.externalStates.get(ref) !== "closed").sort());
     unmerged.set(n, waits);
+    named.set(n, node.dependencies.length + node.external.length);
   }
 
   const decisions = new Map<number, Outcome>();
   let newBases: number[] = [];
+  const hasBranch = (d: number): boolean => bases.has(d);
   const decide = (n: number, waits: readonly (number | string)[]): void => {
-    const only = waits.length === 1 ? waits[0] : undefined;
-    let base: string | null = null;
-    if (waits.length === 0) base = input.featureBranch;
-    else if (typeof only === "number" && bases.has(only)) base = `issue-${only}`;
-    if (base === null) {
-      decisions.set(n, { action: "wait", base: null, waitingOn: waits });
+    const decision = baseBranchDecision({ named: named.get(n) ?? 0, unmerged: waits, hasBranch, featureBranch: input.featureBranch });
+    if (decision.action === "wait") {
+      decisions.set(n, { action: "wait", base: null, waitingOn: decision.waitingOn });
     } else if (slots <= 0) {
       decisions.set(n, NO_SLOT);
     } else {
       slots--;
-      decisions.set(n, { action: "launch", base, waitingOn: [] });
-      if (waits.length === 0) {
+      decisions.set(n, { action: "launch", base: decision.base, waitingOn: [] });
+      // A branch started from the feature branch is a base at once; a stacked one only next round.
+      if (!decision.stacked) {
         bases.add(n);
         newBases.push(n);
       }

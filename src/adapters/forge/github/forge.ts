@@ -1,58 +1,90 @@
 import type { Forge } from "../../../core/forge/port.ts";
-import { defaultGithubApiUrl } from "./auth-check.ts";
+import { defaultGithubApiUrl, type GithubAuthInput, type GithubAuthResult } from "./auth-check.ts";
 import { deleteBranch, branchHead, createBranch, moveBranch } from "./branches.ts";
 import { checksFor } from "./checks.ts";
 import { createGithubClient, type GithubThrottle } from "./client.ts";
 import { call, parseRepo, type GithubContext } from "./context.ts";
+import { checkGithubForge } from "./health.ts";
 import { closeIssue, commentOnIssue, getIssue, listIssues } from "./issues.ts";
 import { findPullRequest, getPullRequest, openPullRequest, retargetPullRequest, squashMerge } from "./pulls.ts";
+import { missingToken, type TokenLookup, type TokenProvider } from "./token.ts";
 
 export interface GithubForgeOptions {
   /** `owner/name`. */
   readonly repo: string;
-  /** From findGithubToken (./token.ts); never logged. */
-  readonly token: string;
+  /**
+   * The token, or where to find it (findGithubToken) when first needed: a
+   * missing token then fails the first call with a UserError, and `check()`
+   * reports it. Never logged.
+   */
+  readonly token: string | TokenProvider;
   /** GitHub Enterprise (`https://host/api/v3`) or the test simulator; default api.github.com. */
   readonly apiUrl?: string | undefined;
   readonly throttle?: GithubThrottle | undefined;
   /** Polling of `mergeable` while GitHub computes it: attempts, first delay doubling each time (default 6 from 500 ms, about 16 s in all). */
   readonly mergeabilityPoll?: { readonly attempts?: number | undefined; readonly initialDelayMs?: number | undefined } | undefined;
+  /** doctor's sign-in probe, replaceable in tests. */
+  readonly checkAuth?: ((input: GithubAuthInput) => Promise<GithubAuthResult>) | undefined;
 }
 
 /** The Forge port on GitHub's REST API, through exactly the operations in notes/github-api.md. */
 export function createGithubForge(options: GithubForgeOptions): Forge {
   const { owner, name } = parseRepo(options.repo);
+  const repo = `${owner}/${name}`;
   const apiUrl = options.apiUrl ?? defaultGithubApiUrl;
-  const context: GithubContext = {
-    octokit: createGithubClient({ token: options.token, apiUrl, throttle: options.throttle }),
-    owner,
-    repo: name,
-    apiUrl,
-    poll: { attempts: options.mergeabilityPoll?.attempts ?? 6, initialDelayMs: options.mergeabilityPoll?.initialDelayMs ?? 500 },
-  };
-  let defaultBranch: Promise<string> | undefined;
+  const { token } = options;
+  const credentials = once(async (): Promise<TokenLookup> => (typeof token === "string" ? { found: true, token, source: "given" } : token()));
+  const context = once(async (): Promise<GithubContext> => {
+    const lookup = await credentials();
+    if (!lookup.found) throw missingToken(repo, lookup.gh);
+    return {
+      octokit: createGithubClient({ token: lookup.token, apiUrl, throttle: options.throttle }),
+      owner,
+      repo: name,
+      apiUrl,
+      poll: { attempts: options.mergeabilityPoll?.attempts ?? 6, initialDelayMs: options.mergeabilityPoll?.initialDelayMs ?? 500 },
+    };
+  });
+  const withContext =
+    <A extends unknown[], R>(run: (context: GithubContext, ...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> =>
+      run(await context(), ...args);
+  // Asked once per forge: a repository's default branch does not change during a run.
+  const defaultBranch = once(
+    withContext((c) => call(c, `read repository ${repo}`, () => c.octokit.rest.repos.get({ owner, repo: name })).then((r) => r.data.default_branch)),
+  );
 
   return {
-    repo: `${owner}/${name}`,
-    listIssues: (query) => listIssues(context, query),
-    getIssue: (number) => getIssue(context, number),
-    closeIssue: (number) => closeIssue(context, number),
-    commentOnIssue: (number, body) => commentOnIssue(context, number, body),
-    branchHead: (branch) => branchHead(context, branch),
-    createBranch: (branch, sha) => createBranch(context, branch, sha),
-    moveBranch: (branch, sha, moveOptions) => moveBranch(context, branch, sha, moveOptions),
-    deleteBranch: (branch, deleteOptions) => deleteBranch(context, branch, deleteOptions),
-    defaultBranch: () => {
-      // Asked once per forge: a repository's default branch does not change during a run.
-      defaultBranch ??= call(context, `read repository ${owner}/${name}`, () => context.octokit.rest.repos.get({ owner, repo: name })).then((r) => r.data.default_branch);
-      defaultBranch.catch(() => (defaultBranch = undefined));
-      return defaultBranch;
-    },
-    findPullRequest: (head) => findPullRequest(context, head),
-    openPullRequest: (draft) => openPullRequest(context, draft),
-    getPullRequest: (number) => getPullRequest(context, number),
-    retargetPullRequest: (number, base) => retargetPullRequest(context, number, base),
-    squashMerge: (number, mergeOptions) => squashMerge(context, number, mergeOptions),
-    checksFor: (sha) => checksFor(context, sha),
+    repo,
+    // Listing every issue means paging through all of them: follow dependencies instead.
+    listsEveryIssueAtOnce: false,
+    check: () => checkGithubForge({ repo, apiUrl: options.apiUrl, credentials, checkAuth: options.checkAuth }),
+    listIssues: withContext(listIssues),
+    getIssue: withContext(getIssue),
+    closeIssue: withContext(closeIssue),
+    commentOnIssue: withContext(commentOnIssue),
+    branchHead: withContext(branchHead),
+    createBranch: withContext(createBranch),
+    moveBranch: withContext(moveBranch),
+    deleteBranch: withContext(deleteBranch),
+    defaultBranch,
+    findPullRequest: withContext(findPullRequest),
+    openPullRequest: withContext(openPullRequest),
+    getPullRequest: withContext(getPullRequest),
+    retargetPullRequest: withContext(retargetPullRequest),
+    squashMerge: withContext(squashMerge),
+    checksFor: withContext(checksFor),
+  };
+}
+
+/** `build` run on first call and its answer kept; a failure is forgotten, so a later call tries again. */
+function once<T>(build: () => Promise<T>): () => Promise<T> {
+  let built: Promise<T> | undefined;
+  return () => {
+    built ??= build().catch((error: unknown) => {
+      built = undefined;
+      throw error;
+    });
+    return built;
   };
 }

@@ -1,6 +1,7 @@
 import { ForgeNotFoundError } from "../../../core/forge/errors.ts";
-import type { IssueQuery } from "../../../core/forge/port.ts";
+import type { IssueListing, IssueQuery } from "../../../core/forge/port.ts";
 import type { Issue } from "../../../core/issues/issue.ts";
+import { matchesFilter } from "../../../core/issues/selection.ts";
 import { call, type GithubContext } from "./context.ts";
 
 /** The fields of a GitHub issue cspace reads. */
@@ -35,10 +36,10 @@ export async function getIssue(context: GithubContext, number: number): Promise<
   return toIssue(data);
 }
 
-export async function listIssues(context: GithubContext, query: IssueQuery): Promise<readonly Issue[]> {
+export async function listIssues(context: GithubContext, query: IssueQuery): Promise<IssueListing> {
   if (query.numbers !== undefined) {
     const issues = await Promise.all(query.numbers.map((n) => getIssue(context, n)));
-    return query.state === undefined || query.state === "all" ? issues : issues.filter((i) => i.state === query.state);
+    return { issues: issues.filter((issue) => matchesFilter(issue, query)), notices: [] };
   }
   const milestone = query.milestone === undefined ? undefined : String(await milestoneNumber(context, query.milestone));
   const what = `list the issues of ${context.owner}/${context.repo}`;
@@ -53,7 +54,7 @@ export async function listIssues(context: GithubContext, query: IssueQuery): Pro
     }),
   );
   // The issues API lists pull requests too; they carry `pull_request`.
-  return items.filter((item) => item.pull_request === undefined).map(toIssue);
+  return { issues: items.filter((item) => item.pull_request === undefined).map(toIssue), notices: [] };
 }
 
 /** GitHub filters by milestone number; cspace's config names milestones by title. */

@@ -1,6 +1,8 @@
+import { UserError } from "../../../core/errors.ts";
 import { execFile } from "node:child_process";
 
-export type TokenSource = "GH_TOKEN" | "GITHUB_TOKEN" | "gh auth token";
+/** "given": handed to the forge as is (tests, the simulator). */
+export type TokenSource = "GH_TOKEN" | "GITHUB_TOKEN" | "gh auth token" | "given";
 
 export interface GithubToken {
   readonly token: string;
@@ -49,5 +51,22 @@ function ghAuthToken(args: readonly string[], env: NodeJS.ProcessEnv): Promise<s
       else resolve(error === null ? stdout.trim() : "");
     });
     child.stdin?.end();
+  });
+}
+
+/** Where a forge gets its token when it first needs one: a token given as is, or a lookup (findGithubToken). */
+export type TokenProvider = () => Promise<TokenLookup>;
+
+/**
+ * A UserError, not an ExternalError: nothing outside is failing; the user has
+ * not given cspace a credential yet, and only they can (exit 2, like any
+ * missing setting). The message names every place that was looked at.
+ */
+export function missingToken(repo: string, gh: "missing" | "logged-out"): UserError {
+  const ghState = gh === "missing" ? "gh (the GitHub CLI) is not installed" : "gh is not logged in";
+  return new UserError(`no GitHub token to reach ${repo}: GH_TOKEN and GITHUB_TOKEN are unset and ${ghState}`, {
+    hint:
+      "Export GH_TOKEN=<token> (a fine-grained token for the repository, or a classic one with the repo scope), " +
+      "or run `gh auth login`. The README's Forges section lists the permissions cspace needs.",
   });
 }

@@ -1,4 +1,4 @@
-import { ExternalError, UserError } from "../../../core/errors.ts";
+import { UserError } from "../../../core/errors.ts";
 import { ForgeConflictError, ForgeNotFoundError, HeadMovedError } from "../../../core/forge/errors.ts";
 import { assertBranchName } from "../../../core/plan/feature-branch.ts";
 import { assertSha, deleteRef, headBranch, isAncestor, resolveCommit, updateRef, ZERO_OID } from "../../git/plumbing.ts";
@@ -12,7 +12,6 @@ export interface LocalBranches {
   create(branch: string, sha: string): Promise<void>;
   move(branch: string, sha: string, options: { readonly expectedSha: string; readonly force: boolean }): Promise<void>;
   delete(branch: string, options: { readonly expectedSha: string | null }): Promise<void>;
-  defaultBranch(): Promise<string>;
 }
 
 export function branchRef(branch: string): string {
@@ -72,13 +71,6 @@ export function createLocalBranches(gitDir: () => Promise<string>): LocalBranche
       if (await deleteRef(dir, ref, expectedSha ?? actual)) return;
       const now = await resolveCommit(dir, ref);
       if (now !== null) throw moved(branch, expectedSha, now);
-    },
-
-    async defaultBranch() {
-      const dir = await gitDir();
-      const branch = await headBranch(dir);
-      if (branch === null) throw new ExternalError(`the local forge ${dir} has no default branch: its HEAD is not a branch`);
-      return branch;
     },
   };
 }

@@ -49,11 +49,35 @@ describe("local forge issues", () => {
   });
 });
 
+describe("local forge issues at scale and in unusual shapes", () => {
+  it("passes the warning about a misnamed file through the listing, and reads YAML the fast path leaves alone", async () => {
+    await writeFile(path.join(issuesDir, "1.md"), "---\ntitle: Plain\n---\n");
+    await writeFile(path.join(issuesDir, "2.md"), "---\ntitle: >\n  Folded\n  title\nlabels:\n  - api\n---\nblocked-by: #1\n");
+    await writeFile(path.join(issuesDir, "notes.md"), "not an issue");
+    const listing = await forge.listIssues({ label: "api" });
+    expect(listing.issues).toMatchObject([{ number: 2, title: "Folded title", labels: ["api"] }]);
+    expect(listing.notices).toEqual(["ignored .cspace/issues/notes.md: issue files are named <number>.md"]);
+    expect(await forge.getIssue(2)).toMatchObject({ title: "Folded title" });
+  });
+
+  it("reads an issue file larger than its read buffer whole", async () => {
+    const body = `${"x".repeat(200_000)}\nblocked-by: #1\n`;
+    await writeFile(path.join(issuesDir, "3.md"), `---\ntitle: Big\n---\n${body}`);
+    expect((await forge.listIssues({})).issues[0]?.body).toBe(body);
+  });
+
+  it("answers the default branch from the project's checkout, with no remote needed", async () => {
+    await execa("git", ["init", "--quiet", "--initial-branch", "trunk", projectDir]);
+    const noRemote = createLocalForge({ projectDir, issuesDir: ".cspace/issues", remote: undefined });
+    expect(await noRemote.defaultBranch()).toBe("trunk");
+  });
+});
+
 describe("local forge remote", () => {
   it("explains a missing or non-bare remote as a user error, and issues still work without one", async () => {
     const noRemote = createLocalForge({ projectDir, issuesDir: ".cspace/issues", remote: undefined });
-    await expect(noRemote.defaultBranch()).rejects.toThrow(/forge.remote is not set/);
-    expect(await noRemote.listIssues({})).toEqual([]);
+    await expect(noRemote.branchHead("main")).rejects.toThrow(/forge.remote is not set/);
+    expect(await noRemote.listIssues({})).toEqual({ issues: [], notices: [] });
     const notBare = createLocalForge({ projectDir, issuesDir: ".cspace/issues", remote: "." });
     await expect(notBare.branchHead("main")).rejects.toBeInstanceOf(UserError);
   });

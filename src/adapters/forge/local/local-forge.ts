@@ -2,6 +2,8 @@ import path from "node:path";
 import { UserError } from "../../../core/errors.ts";
 import type { Forge } from "../../../core/forge/port.ts";
 import { repositoryKind } from "../../git/git-version.ts";
+import { defaultBranchOf } from "../../git/repository.ts";
+import { checkLocalForge } from "./health.ts";
 import { createLocalBranches } from "./local-branches.ts";
 import { createLocalIssueStore } from "./local-issues.ts";
 import { createLocalPullRequests } from "./local-pull-requests.ts";
@@ -30,6 +32,9 @@ export function createLocalForge(options: LocalForgeOptions): Forge {
 
   return {
     repo: null,
+    // Every issue is one directory read away, whatever the query.
+    listsEveryIssueAtOnce: true,
+    check: () => checkLocalForge(options),
     listIssues: (query) => issues.list(query),
     getIssue: (number) => issues.get(number),
     closeIssue: (number) => issues.close(number),
@@ -38,7 +43,8 @@ export function createLocalForge(options: LocalForgeOptions): Forge {
     createBranch: (branch, sha) => branches.create(branch, sha),
     moveBranch: (branch, sha, moveOptions) => branches.move(branch, sha, moveOptions),
     deleteBranch: (branch, deleteOptions) => branches.delete(branch, deleteOptions),
-    defaultBranch: () => branches.defaultBranch(),
+    // The project's own checkout decides, as it does for warm's base: no remote is needed to plan.
+    defaultBranch: () => defaultBranchOf(options.projectDir),
     findPullRequest: (head) => pulls.find(head),
     openPullRequest: (draft) => pulls.open(draft),
     getPullRequest: (number) => pulls.get(number),

@@ -3,15 +3,15 @@ import path from "node:path";
 import { ExternalError } from "../../../core/errors.ts";
 import { ForgeNotFoundError } from "../../../core/forge/errors.ts";
 import { withIssueState } from "../../../core/forge/issue-front-matter.ts";
-import type { IssueQuery } from "../../../core/forge/port.ts";
+import type { IssueListing, IssueQuery } from "../../../core/forge/port.ts";
 import type { Issue } from "../../../core/issues/issue.ts";
-import { parseIssueFile } from "../../../core/issues/issue-file.ts";
+import { matchesFilter } from "../../../core/issues/selection.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
-import { readLocalIssues } from "./issue-files.ts";
+import { ignoredNotice, isCode, parseLocalIssue, readLocalIssues } from "./issue-files.ts";
 
 /** The issue half of the local forge: `<N>.md` files, comments in `<N>.comments.md` beside them. */
 export interface LocalIssueStore {
-  list(query: IssueQuery): Promise<readonly Issue[]>;
+  list(query: IssueQuery): Promise<IssueListing>;
   get(number: number): Promise<Issue>;
   close(number: number): Promise<void>;
   comment(number: number, body: string): Promise<void>;
@@ -35,30 +35,25 @@ export function createLocalIssueStore(issuesDir: string, projectDir: string): Lo
 
   return {
     async list(query) {
-      const { issues } = await readLocalIssues(issuesDir, projectDir);
-      if (query.numbers !== undefined) {
-        const missing = query.numbers.filter((n) => !issues.some((issue) => issue.number === n));
-        if (missing.length > 0) {
-          throw new ForgeNotFoundError(`issue ${missing.map((n) => `#${String(n)}`).join(", ")} not found in ${shown("")}`);
-        }
+      const { issues, ignored } = await readLocalIssues(issuesDir, projectDir);
+      const notices = ignored.map(ignoredNotice);
+      if (query.numbers === undefined) return { issues: issues.filter((issue) => matchesFilter(issue, query)), notices };
+      const wanted = new Set(query.numbers);
+      const found = issues.filter((issue) => wanted.has(issue.number));
+      if (found.length < wanted.size) {
+        const missing = [...wanted].filter((n) => !found.some((issue) => issue.number === n)).sort((a, b) => a - b);
+        throw new ForgeNotFoundError(`issue ${missing.map((n) => `#${String(n)}`).join(", ")} not found in ${shown("")}`);
       }
-      const state = query.state ?? "open";
-      return issues.filter(
-        (issue) =>
-          (query.numbers === undefined || query.numbers.includes(issue.number)) &&
-          (query.label === undefined || issue.labels.includes(query.label)) &&
-          (query.milestone === undefined || issue.milestone === query.milestone) &&
-          (state === "all" || issue.state === state),
-      );
+      return { issues: found.filter((issue) => matchesFilter(issue, query)), notices };
     },
 
     async get(number) {
-      return parseIssueFile(shown(`${String(number)}.md`), number, await readIssueText(number));
+      return parseLocalIssue(shown(`${String(number)}.md`), number, await readIssueText(number));
     },
 
     async close(number) {
       const text = await readIssueText(number);
-      const issue = parseIssueFile(shown(`${String(number)}.md`), number, text);
+      const issue = await parseLocalIssue(shown(`${String(number)}.md`), number, text);
       if (issue.state === "closed") return;
       await writeFileAtomic(path.join(issuesDir, `${String(number)}.md`), withIssueState(text, "closed"));
     },
@@ -92,8 +87,4 @@ export async function readLocalComments(issuesDir: string, number: number): Prom
 
 function assertIssueNumber(number: number): void {
   if (!Number.isSafeInteger(number) || number < 1) throw new ForgeNotFoundError(`issue #${String(number)} not found: not an issue number`);
-}
-
-function isCode(error: unknown, code: string): boolean {
-  return typeof error === "object" && error !== null && "code" in error && error.code === code;
 }
