@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { examples } from "./commands/action.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerDown } from "./commands/down.ts";
 import { registerExec } from "./commands/exec.ts";
@@ -6,36 +7,13 @@ import { registerInit } from "./commands/init.ts";
 import { registerList } from "./commands/list.ts";
 import { registerPlan } from "./commands/plan.ts";
 import { registerWarm } from "./commands/warm.ts";
-import { contextFor, type CommandContext } from "./context.ts";
 import { packageVersion } from "./version.ts";
 
-// Command modules import their services lazily (inside the action), so
-// `cspace --help` or `cspace plan` never loads dockerode or octokit.
-
-/**
- * A command action returns its exit code (0, or 1 when it finished with
- * failures); errors are thrown and mapped to exit codes in ./main.ts.
- */
-export type CommandAction<Args extends unknown[]> = (
-  context: CommandContext,
-  ...args: Args
-) => Promise<number>;
-
-/** Adapts a typed action to commander: builds the context, records the exit code. */
-export function action<Args extends unknown[]>(
-  handler: CommandAction<Args>,
-): (...args: [...Args, Command]) => Promise<void> {
-  return async (...args) => {
-    const command = args[args.length - 1] as Command;
-    const code = await handler(contextFor(command), ...(args.slice(0, -1) as Args));
-    process.exitCode = code;
-  };
-}
-
-/** Formats a help footer with examples, shown under every command's --help. */
-export function examples(...lines: string[]): string {
-  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join("\n")}\n`;
-}
+// Command modules import their services and renderers lazily (inside the
+// action), so `cspace --help` loads commander and the command definitions
+// only, and `cspace list` or `cspace plan` never load dockerode or octokit.
+// `action` and `examples` live in ./commands/action.ts so the commands do not
+// import this module back.
 
 export function buildProgram(): Command {
   const program = new Command("cspace")

@@ -12,53 +12,77 @@ import type {
   ImageBuild,
   Terminal,
 } from "../../core/instances/ports.ts";
-import { connectDocker, dockerEndpoint, engineVersion } from "./engine.ts";
-import { dockerReason, statusOf } from "./errors.ts";
+import { dockerEndpoint, type DockerEndpoint } from "./endpoint.ts";
+import { engineHttpFor, type EngineHttp } from "./engine-http.ts";
+import { deadline, dockerReason, statusOf, unreachableReason } from "./errors.ts";
 import { buildImage, hasImage, pullImage } from "./images.ts";
 
 /** Output kept per stream of an exec: enough for a failure's tail, bounded for chatty installs. */
 const KEEP_BYTES = 256 * 1024;
 const STATES: readonly ContainerState[] = ["created", "running", "paused", "restarting", "removing", "exited", "dead"];
 
-/** The ContainerRuntime port on a Docker engine, through dockerode only. */
+const PING_TIMEOUT_MS = 5_000;
+
+/**
+ * The ContainerRuntime port on a Docker engine, through its Engine API.
+ * dockerode is loaded on the first operation that needs it (create, start,
+ * exec, pull, build, remove): reading commands (`list`, the ping every
+ * command starts with, inspect) use the small client in ./engine-http.ts
+ * when the endpoint speaks plain HTTP, and never load it. The constructor
+ * only reads the endpoint: the composition root builds one for every command.
+ */
 export class DockerRuntime implements ContainerRuntime {
   readonly endpoint: string;
-  readonly #docker: Docker;
-  readonly #endpoint: ReturnType<typeof dockerEndpoint>;
+  readonly #endpoint: DockerEndpoint;
+  /** null for ssh:// and TLS endpoints: everything goes through dockerode there. */
+  readonly #http: EngineHttp | null;
+  #dockerode: Promise<Docker> | undefined;
 
   constructor(env: NodeJS.ProcessEnv) {
     this.#endpoint = dockerEndpoint(env);
     this.endpoint = this.#endpoint.url;
-    this.#docker = connectDocker(this.#endpoint);
+    this.#http = engineHttpFor(this.#endpoint);
+  }
+
+  #docker(): Promise<Docker> {
+    this.#dockerode ??= loadDockerode(this.#endpoint);
+    return this.#dockerode;
   }
 
   async ping(): Promise<void> {
     try {
-      await engineVersion(connectDocker(this.#endpoint, { timeoutMs: 5_000 }), this.#endpoint, 5_000);
+      if (this.#http !== null) await this.#http.getText("/_ping", { timeoutMs: PING_TIMEOUT_MS });
+      else await deadline((await loadDockerode(this.#endpoint, PING_TIMEOUT_MS)).ping(), PING_TIMEOUT_MS);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      throw new ExternalError(message, {
+      throw new ExternalError(`no Docker engine at ${this.endpoint}: ${unreachableReason(error)}`, {
         cause: error,
         hint: "Start the Docker engine (or set DOCKER_HOST to one that runs), then try again; `cspace doctor` checks it.",
       });
     }
   }
 
-  hasImage(reference: string): Promise<boolean> {
-    return hasImage(this.#docker, reference);
+  async hasImage(reference: string): Promise<boolean> {
+    if (this.#http === null) return hasImage(await this.#docker(), reference);
+    try {
+      await this.#http.getJson(`/images/${pathOfReference(reference)}/json`);
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw new ExternalError(`cannot inspect image ${reference}: ${dockerReason(error)}`, { cause: error });
+    }
   }
 
-  pullImage(reference: string, signal?: AbortSignal): Promise<void> {
-    return pullImage(this.#docker, reference, signal);
+  async pullImage(reference: string, signal?: AbortSignal): Promise<void> {
+    return pullImage(await this.#docker(), reference, signal);
   }
 
-  buildImage(build: ImageBuild, signal?: AbortSignal): Promise<void> {
-    return buildImage(this.#docker, build, signal);
+  async buildImage(build: ImageBuild, signal?: AbortSignal): Promise<void> {
+    return buildImage(await this.#docker(), build, signal);
   }
 
   async create(spec: ContainerCreateSpec): Promise<string> {
     try {
-      const container = await this.#docker.createContainer(createBody(spec));
+      const container = await (await this.#docker()).createContainer(createBody(spec));
       return container.id;
     } catch (error) {
       throw new ExternalError(`cannot create container ${spec.name}: ${dockerReason(error)}`, { cause: error });
@@ -67,7 +91,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async start(id: string): Promise<void> {
     try {
-      await this.#docker.getContainer(id).start();
+      await (await this.#docker()).getContainer(id).start();
     } catch (error) {
       // 304: already running, which is what was asked for.
       if (statusOf(error) === 304) return;
@@ -77,7 +101,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async inspect(nameOrId: string): Promise<ContainerDetails | null> {
     try {
-      const info = await this.#docker.getContainer(nameOrId).inspect();
+      const info = await this.#inspectRaw(nameOrId);
       return {
         id: info.Id,
         name: info.Name.replace(/^\//, ""),
@@ -95,10 +119,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async list(labels: Readonly<Record<string, string>>): Promise<readonly ContainerInfo[]> {
     try {
-      const found = await this.#docker.listContainers({
-        all: true,
-        filters: { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) },
-      });
+      const found = await this.#listRaw({ label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) });
       return found.map((c) => ({
         id: c.Id,
         name: (c.Names[0] ?? c.Id).replace(/^\//, ""),
@@ -112,11 +133,24 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  // The lean client's answers are the Engine API's JSON, the same documents dockerode returns parsed, hence its types.
+  async #inspectRaw(nameOrId: string): Promise<Docker.ContainerInspectInfo> {
+    if (this.#http === null) return (await this.#docker()).getContainer(nameOrId).inspect();
+    return (await this.#http.getJson(`/containers/${encodeURIComponent(nameOrId)}/json`)) as Docker.ContainerInspectInfo;
+  }
+
+  async #listRaw(filters: { label: string[] }): Promise<Docker.ContainerInfo[]> {
+    if (this.#http === null) return (await this.#docker()).listContainers({ all: true, filters });
+    const query = new URLSearchParams({ all: "1", filters: JSON.stringify(filters) });
+    return (await this.#http.getJson(`/containers/json?${query.toString()}`)) as Docker.ContainerInfo[];
+  }
+
   async exec(id: string, command: readonly string[], options: ExecOptions = {}): Promise<ExecOutcome> {
     const signal = options.signal;
     signal?.throwIfAborted();
     try {
-      const exec = await this.#docker.getContainer(id).exec({ ...execBody(command, options), AttachStdout: true, AttachStderr: true });
+      const docker = await this.#docker();
+      const exec = await docker.getContainer(id).exec({ ...execBody(command, options), AttachStdout: true, AttachStderr: true });
       const stream = await exec.start({ hijack: true, stdin: false });
       const stdout = new Tail();
       const stderr = new Tail();
@@ -126,7 +160,7 @@ export class DockerRuntime implements ContainerRuntime {
       const err = new PassThrough().on("data", (chunk: Buffer) => {
         stderr.add(chunk);
       });
-      this.#docker.modem.demuxStream(stream, out, err);
+      docker.modem.demuxStream(stream, out, err);
       await new Promise<void>((resolve, reject) => {
         const abort = (): void => {
           stream.destroy();
@@ -152,7 +186,8 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async execAttached(id: string, command: readonly string[], terminal: Terminal, options: ExecOptions = {}): Promise<number> {
-    const exec = await this.#docker
+    const docker = await this.#docker();
+    const exec = await docker
       .getContainer(id)
       .exec({ ...execBody(command, options), AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: terminal.tty })
       .catch((error: unknown) => {
@@ -166,7 +201,7 @@ export class DockerRuntime implements ContainerRuntime {
         await exec.resize({ w: terminal.columns, h: terminal.rows }).catch(() => undefined);
       }
     } else {
-      this.#docker.modem.demuxStream(stream, terminal.stdout, terminal.stderr);
+      docker.modem.demuxStream(stream, terminal.stdout, terminal.stderr);
     }
     terminal.stdin.pipe(stream);
     await new Promise<void>((resolve) => {
@@ -183,7 +218,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async remove(id: string): Promise<boolean> {
     try {
-      await this.#docker.getContainer(id).remove({ force: true, v: true });
+      await (await this.#docker()).getContainer(id).remove({ force: true, v: true });
       return true;
     } catch (error) {
       // 409 "removal already in progress" ends the same way as 404.
@@ -191,6 +226,23 @@ export class DockerRuntime implements ContainerRuntime {
       throw new ExternalError(`cannot remove container ${id.slice(0, 12)}: ${dockerReason(error)}`, { cause: error });
     }
   }
+}
+
+/** An image reference in a URL path as the engine routes it: its slashes and the ":" and "@" of tags and digests kept. */
+function pathOfReference(reference: string): string {
+  return reference
+    .split("/")
+    .map((part) => encodeURIComponent(part).replaceAll("%3A", ":").replaceAll("%40", "@"))
+    .join("/");
+}
+
+/**
+ * dockerode and what it loads (ssh2, grpc-js, protobufjs), imported on first
+ * use. `timeoutMs` bounds each request's idle time.
+ */
+async function loadDockerode(endpoint: DockerEndpoint, timeoutMs?: number): Promise<Docker> {
+  const { default: Dockerode } = await import("dockerode");
+  return new Dockerode({ ...endpoint.options, ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }) });
 }
 
 /** The spec's fields are the API's; only readonly arrays need copying for dockerode's types. */

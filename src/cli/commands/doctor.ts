@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { ExitCode } from "../../core/errors.ts";
-import { renderDoctorReport } from "../../ui/doctor-report.ts";
-import { action, examples } from "../program.ts";
+import { action, examples } from "./action.ts";
 
 export function registerDoctor(program: Command): void {
   program
@@ -23,6 +22,7 @@ export function registerDoctor(program: Command): void {
         if (ctx.globals.json) {
           ctx.out.data(report);
         } else {
+          const { renderDoctorReport } = await import("../../ui/doctor-report.ts");
           const ascii = ctx.env.TERM === "dumb";
           for (const line of renderDoctorReport(report, { paint: ctx.out.tone, ascii })) ctx.out.line(line);
         }

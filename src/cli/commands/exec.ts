@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { action, examples } from "../program.ts";
+import { action, examples } from "./action.ts";
 
 export function registerExec(program: Command): void {
   program

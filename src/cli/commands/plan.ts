@@ -1,10 +1,8 @@
 import { Option, type Command } from "commander";
 import { UserError } from "../../core/errors.ts";
 import type { Plan } from "../../core/plan/planner.ts";
-import { renderPlanMermaid } from "../../ui/plan-mermaid.ts";
-import { renderPlanTable } from "../../ui/plan-table.ts";
 import type { Output } from "../output.ts";
-import { action, examples } from "../program.ts";
+import { action, examples } from "./action.ts";
 
 interface PlanFlags {
   readonly label?: string;
@@ -46,21 +44,25 @@ export function registerPlan(program: Command): void {
           repo: flags.repo,
         });
         for (const warning of result.warnings) ctx.out.warn(warning);
-        print(result.plan, ctx.globals.json ? "json" : flags.format, ctx.out);
+        await print(result.plan, ctx.globals.json ? "json" : flags.format, ctx.out);
         return 0;
       }),
     );
 }
 
-function print(plan: Plan, format: PlanFlags["format"], out: Output): void {
+/** Renderers are loaded for the format asked for only: `cspace --help` needs none. */
+async function print(plan: Plan, format: PlanFlags["format"], out: Output): Promise<void> {
   switch (format) {
     case "json":
       out.data(plan);
       return;
-    case "mermaid":
+    case "mermaid": {
+      const { renderPlanMermaid } = await import("../../ui/plan-mermaid.ts");
       for (const line of renderPlanMermaid(plan)) out.line(line);
       return;
+    }
     case "table": {
+      const { renderPlanTable } = await import("../../ui/plan-table.ts");
       for (const line of renderPlanTable(plan, out.tone)) out.line(line);
       return;
     }
