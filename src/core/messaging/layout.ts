@@ -24,6 +24,8 @@ export const INSTANCE_FILES = {
   state: "state.json",
   /** Held (O_EXCL, with the supervisor's pid) while a supervisor runs: exactly one per instance. */
   supervisorLock: "supervisor.pid",
+  /** Written by the in-container `cspace blocked "<reason>"`: the agent cannot go on; its report's outcome is `blocked`. */
+  blocked: "blocked.json",
   /** The supervisor's own diagnostics (stderr). */
   supervisorLog: "supervisor.log",
   /** Reports written before they are sent: `<id>.json`; moved to outbox/delivered/ once acknowledged. */

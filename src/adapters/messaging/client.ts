@@ -1,0 +1,88 @@
+import { randomBytes } from "node:crypto";
+import { createConnection } from "node:net";
+import { frame, parseReply, type Reply, type Request } from "../../core/messaging/protocol.ts";
+import { ConnectionClosedError, MessagingError, NobodyListeningError, RequestTimeoutError } from "./errors.ts";
+import { LineSplitter } from "./lines.ts";
+
+/**
+ * The client side of protocol v1: one connection, one request, its reply.
+ * Imports only the protocol and node built-ins so `cspace send` starts fast.
+ */
+
+export interface RequestOptions {
+  /** From connecting to the reply; 5 s unless given. */
+  readonly timeoutMs?: number;
+}
+
+/** Replies can carry a status or a report; allow them more room than a request line. */
+const MAX_REPLY_BYTES = 16 * 1024 * 1024;
+
+/** A fresh request id: unique enough to match a reply on one connection and to tell requests apart in logs. */
+export function newRequestId(): string {
+  return `${Date.now().toString(36)}-${randomBytes(6).toString("hex")}`;
+}
+
+/**
+ * Sends `message` on `socketPath` and resolves with the reply that carries
+ * its id (an error reply too: `ok: false` is an answer). Throws
+ * NobodyListeningError when no one listens, RequestTimeoutError when no reply
+ * comes in time, ConnectionClosedError when the peer hangs up without one.
+ */
+export function request(socketPath: string, message: Request, options: RequestOptions = {}): Promise<Reply> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  return new Promise<Reply>((resolve, reject) => {
+    let settled = false;
+    const socket = createConnection(socketPath);
+    const settle = (outcome: { reply: Reply } | { error: MessagingError }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if ("reply" in outcome) resolve(outcome.reply);
+      else reject(outcome.error);
+    };
+    const timer = setTimeout(() => {
+      settle({ error: new RequestTimeoutError(socketPath, `no reply on ${socketPath} within ${String(timeoutMs)} ms`) });
+    }, timeoutMs);
+    const splitter = new LineSplitter(MAX_REPLY_BYTES, {
+      line(text) {
+        const reply = parseReply(text);
+        if (reply === null) {
+          settle({ error: new ConnectionClosedError(socketPath, `the peer on ${socketPath} does not speak cspace protocol v1 (it sent ${JSON.stringify(text.slice(0, 80))})`) });
+        } else if (reply.id === message.id || (reply.id === null && !reply.ok)) {
+          // An error with no id is the server refusing the whole line (too large, idle): it is this request's answer.
+          settle({ reply });
+        }
+      },
+      overflow() {
+        settle({ error: new ConnectionClosedError(socketPath, `a reply on ${socketPath} is longer than ${String(MAX_REPLY_BYTES)} bytes`) });
+      },
+    });
+    socket.on("connect", () => {
+      socket.write(frame(message));
+    });
+    socket.on("data", (chunk: Buffer) => {
+      splitter.push(chunk);
+    });
+    socket.on("end", () => {
+      splitter.end();
+      settle({ error: new ConnectionClosedError(socketPath, `the peer on ${socketPath} closed the connection without replying`) });
+    });
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      settle({ error: connectError(socketPath, error) });
+    });
+  });
+}
+
+function connectError(socketPath: string, error: NodeJS.ErrnoException): MessagingError {
+  if (error.code === "ENOENT" || error.code === "ECONNREFUSED") {
+    return new NobodyListeningError(socketPath, `nobody is listening on ${socketPath}`, { cause: error });
+  }
+  if (error.code === "EACCES" || error.code === "EPERM") {
+    return new MessagingError(socketPath, `permission denied on ${socketPath}: it belongs to another user`, { cause: error });
+  }
+  if (error.code === "EPIPE" || error.code === "ECONNRESET") {
+    return new ConnectionClosedError(socketPath, `the peer on ${socketPath} closed the connection without replying`, { cause: error });
+  }
+  return new MessagingError(socketPath, `cannot talk to ${socketPath}: ${error.message}`, { cause: error });
+}

@@ -1,0 +1,103 @@
+import type { AgentPreset, LineFacts, StartInput } from "../preset.ts";
+import { arrayAt, isObject, jsonObject, modelFlag, numberAt, objectAt, plainText, stringAt, NOTHING } from "./json-line.ts";
+
+/**
+ * Claude Code in print mode with stream-json in and out: one long-lived
+ * process per session. stdin stays open and every user turn (the prompt,
+ * then each `cspace send`) is one line:
+ *   {"type":"user","message":{"role":"user","content":[{"type":"text","text":"…"}]}}
+ * stdout is one JSON object per line: `system` (subtype `init` carries the
+ * session id), `assistant` (message.content holds text and tool_use blocks),
+ * `user` (tool results) and `result`, which ends a turn and carries
+ * session_id, num_turns, total_cost_usd (a running total for the process),
+ * the final text and is_error. `--verbose` is required by the CLI for
+ * stream-json output in print mode. Claude waits for more input after a
+ * result, so the session ends when stdin is closed.
+ *
+ * `--dangerously-skip-permissions`: the agent works unattended inside its
+ * own container, which is the sandbox; the supervisor never runs on the
+ * host. Claude refuses that flag as root unless IS_SANDBOX=1 says the
+ * machine is a disposable sandbox, which a worker container is.
+ */
+export const claudePreset: AgentPreset = {
+  name: "claude",
+  executable: "claude",
+  npmPackage: "@anthropic-ai/claude-code",
+  resumable: true,
+  keepsSession: true,
+  credentialEnv: ["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN"],
+  closeStdinToFinish: true,
+  start: (input: StartInput) => ({
+    argv: [
+      "claude",
+      "-p",
+      "--output-format",
+      "stream-json",
+      "--input-format",
+      "stream-json",
+      "--verbose",
+      "--dangerously-skip-permissions",
+      ...modelFlag(input.model),
+      ...(input.resumeSessionId === null ? [] : ["--resume", input.resumeSessionId]),
+    ],
+    stdin: { kind: "stream", lines: [claudeUserTurn(input.prompt)] },
+    env: { IS_SANDBOX: "1" },
+  }),
+  followUp: (text) => ({ kind: "stdin", line: claudeUserTurn(text) }),
+  parseLine: parseClaudeLine,
+};
+
+/** One user turn on Claude Code's stream-json input. */
+export function claudeUserTurn(text: string): string {
+  return JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text }] } });
+}
+
+export function parseClaudeLine(line: string): LineFacts {
+  const event = jsonObject(line);
+  if (event === null) return plainText(line);
+  const sessionId = stringAt(event, "session_id");
+  const session = sessionId === undefined ? {} : { sessionId };
+  switch (stringAt(event, "type") ?? "") {
+    case "system":
+      return stringAt(event, "subtype") === "init"
+        ? { events: [{ type: "started", text: `session ${sessionId ?? "?"}`, data: { model: stringAt(event, "model") } }], ...session }
+        : { events: [], ...session };
+    case "assistant":
+      return { events: assistantEvents(objectAt(event, "message")), ...session };
+    case "result":
+      return resultFacts(event, session);
+    default:
+      return sessionId === undefined ? NOTHING : { events: [], ...session };
+  }
+}
+
+function assistantEvents(message: ReturnType<typeof objectAt>): LineFacts["events"] {
+  return arrayAt(message, "content").flatMap((block) => {
+    if (!isObject(block)) return [];
+    switch (stringAt(block, "type") ?? "") {
+      case "text": {
+        const text = stringAt(block, "text");
+        return text === undefined || text.trim() === "" ? [] : [{ type: "text", text }];
+      }
+      case "tool_use":
+        return [{ type: "tool", text: stringAt(block, "name") ?? "tool", data: block.input }];
+      default:
+        return [];
+    }
+  });
+}
+
+function resultFacts(event: NonNullable<ReturnType<typeof jsonObject>>, session: { sessionId?: string }): LineFacts {
+  const text = stringAt(event, "result");
+  const cost = numberAt(event, "total_cost_usd");
+  const isError = event.is_error === true || (stringAt(event, "subtype") ?? "success") !== "success";
+  return {
+    events: [{ type: "result", text: text ?? stringAt(event, "subtype") ?? "", data: { numTurns: numberAt(event, "num_turns") } }],
+    ...session,
+    turnEnded: true,
+    addTurns: 1,
+    ...(cost === undefined ? {} : { costUsd: cost }),
+    ...(text === undefined ? {} : { finalText: text }),
+    isError,
+  };
+}

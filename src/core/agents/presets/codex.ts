@@ -1,0 +1,85 @@
+import type { AgentPreset, Invocation, LineFacts, StartInput } from "../preset.ts";
+import { jsonObject, modelFlag, objectAt, plainText, stringAt, NOTHING, type JsonObject } from "./json-line.ts";
+
+/**
+ * OpenAI Codex CLI, non-interactive: `codex exec --json` runs one turn and
+ * exits; a follow-up is a new process, `codex exec … resume <session> -`,
+ * which continues the recorded session. The prompt goes on stdin (`-`), so
+ * its size is not bounded by the argument limit. stdout is JSONL:
+ * `thread.started` (thread_id: the session), `turn.started`, `item.started|
+ * updated|completed` (item.type agent_message, reasoning, command_execution,
+ * file_change, mcp_tool_call, web_search, todo_list, error; early releases
+ * named the field item_type and the message assistant_message),
+ * `turn.completed` (usage: tokens, no cost), `turn.failed` and `error`.
+ *
+ * `--dangerously-bypass-approvals-and-sandbox`: Codex's own sandbox
+ * (Landlock, seccomp) is often unavailable inside a container, and the
+ * container is the sandbox; approvals cannot be answered unattended.
+ */
+export const codexPreset: AgentPreset = {
+  name: "codex",
+  executable: "codex",
+  npmPackage: "@openai/codex",
+  resumable: true,
+  keepsSession: false,
+  credentialEnv: ["OPENAI_API_KEY", "CODEX_API_KEY"],
+  closeStdinToFinish: false,
+  start: (input) => codexRun(input, input.prompt, input.resumeSessionId),
+  followUp: (text, state) => ({ kind: "invoke", invocation: codexRun(state.input, text, state.sessionId ?? "--last") }),
+  parseLine: parseCodexLine,
+};
+
+function codexRun(input: StartInput, prompt: string, resume: string | null): Invocation {
+  // Options go before `resume`: they belong to `exec` in every release.
+  const options = ["--json", "--dangerously-bypass-approvals-and-sandbox", ...modelFlag(input.model)];
+  return {
+    argv: ["codex", "exec", ...options, ...(resume === null ? [] : ["resume", resume]), "-"],
+    stdin: { kind: "text", text: prompt },
+  };
+}
+
+export function parseCodexLine(line: string): LineFacts {
+  const event = jsonObject(line);
+  if (event === null) return plainText(line);
+  switch (stringAt(event, "type") ?? "") {
+    case "thread.started": {
+      const sessionId = stringAt(event, "thread_id");
+      return sessionId === undefined ? NOTHING : { events: [{ type: "started", text: `session ${sessionId}` }], sessionId };
+    }
+    case "item.completed":
+      return itemFacts(objectAt(event, "item"));
+    case "turn.completed":
+      return { events: [{ type: "turn", data: objectAt(event, "usage") }], turnEnded: true, addTurns: 1 };
+    case "turn.failed": {
+      const message = stringAt(objectAt(event, "error"), "message") ?? "turn failed";
+      return { events: [{ type: "error", text: message }], turnEnded: true, addTurns: 1, isError: true };
+    }
+    case "error":
+      return { events: [{ type: "error", text: stringAt(event, "message") ?? "error" }], isError: true };
+    default:
+      return NOTHING;
+  }
+}
+
+function itemFacts(item: JsonObject | undefined): LineFacts {
+  const text = stringAt(item, "text");
+  switch (stringAt(item, "type") ?? stringAt(item, "item_type") ?? "") {
+    case "agent_message":
+    case "assistant_message":
+      return text === undefined ? NOTHING : { events: [{ type: "text", text }], finalText: text };
+    case "reasoning":
+      return text === undefined ? NOTHING : { events: [{ type: "reasoning", text }] };
+    case "command_execution":
+      return { events: [{ type: "tool", text: `command: ${stringAt(item, "command") ?? "?"}`, data: item }] };
+    case "file_change":
+      return { events: [{ type: "tool", text: "file change", data: item }] };
+    case "mcp_tool_call":
+      return { events: [{ type: "tool", text: `${stringAt(item, "server") ?? "mcp"}: ${stringAt(item, "tool") ?? "?"}`, data: item }] };
+    case "web_search":
+      return { events: [{ type: "tool", text: `web search: ${stringAt(item, "query") ?? ""}` }] };
+    case "error":
+      return { events: [{ type: "error", text: stringAt(item, "message") ?? text ?? "error" }] };
+    default:
+      return NOTHING;
+  }
+}

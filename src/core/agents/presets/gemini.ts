@@ -1,0 +1,80 @@
+import type { AgentPreset, Invocation, LineFacts, StartInput } from "../preset.ts";
+import { jsonObject, modelFlag, objectAt, plainText, stringAt, NOTHING } from "./json-line.ts";
+
+/**
+ * Gemini CLI, headless: `gemini --prompt=<text> --output-format stream-json`
+ * runs one turn and exits; a follow-up is a new process with
+ * `--resume <session id>` (or `latest` when the id is unknown). The prompt is
+ * given as `--prompt=…` so a prompt starting with "-" is not read as a flag.
+ * stdout is JSONL: `init` (session_id, model), `message` (role, content,
+ * delta: assistant text comes in chunks), `tool_use`, `tool_result`,
+ * `error` (non-fatal) and `result` (status, stats: tokens, no cost).
+ *
+ * `--approval-mode yolo`: tool calls are approved without asking, since no
+ * one can answer inside the container, which is the sandbox.
+ */
+export const geminiPreset: AgentPreset = {
+  name: "gemini",
+  executable: "gemini",
+  npmPackage: "@google/gemini-cli",
+  resumable: true,
+  keepsSession: false,
+  credentialEnv: ["GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_CLOUD_PROJECT", "GOOGLE_GENAI_USE_VERTEXAI"],
+  closeStdinToFinish: false,
+  start: (input) => geminiRun(input, input.prompt, input.resumeSessionId),
+  followUp: (text, state) => ({ kind: "invoke", invocation: geminiRun(state.input, text, state.sessionId ?? "latest") }),
+  parseLine: parseGeminiLine,
+};
+
+function geminiRun(input: StartInput, prompt: string, resume: string | null): Invocation {
+  return {
+    argv: [
+      "gemini",
+      "--output-format",
+      "stream-json",
+      "--approval-mode",
+      "yolo",
+      ...modelFlag(input.model),
+      ...(resume === null ? [] : ["--resume", resume]),
+      `--prompt=${prompt}`,
+    ],
+    stdin: { kind: "none" },
+  };
+}
+
+export function parseGeminiLine(line: string): LineFacts {
+  const event = jsonObject(line);
+  if (event === null) return plainText(line);
+  switch (stringAt(event, "type") ?? "") {
+    case "init": {
+      const sessionId = stringAt(event, "session_id");
+      return sessionId === undefined
+        ? NOTHING
+        : { events: [{ type: "started", text: `session ${sessionId}`, data: { model: stringAt(event, "model") } }], sessionId };
+    }
+    case "message": {
+      const content = stringAt(event, "content");
+      if (stringAt(event, "role") !== "assistant" || content === undefined) return NOTHING;
+      // A chunk is only part of the answer; a whole message is the answer so far.
+      return event.delta === true ? { events: [{ type: "text", text: content }] } : { events: [{ type: "text", text: content }], finalText: content };
+    }
+    case "tool_use":
+      return { events: [{ type: "tool", text: stringAt(event, "tool_name") ?? "tool", data: event.parameters }] };
+    case "tool_result":
+      return { events: [{ type: "tool-result", text: stringAt(event, "status") ?? "" }] };
+    case "error":
+      return { events: [{ type: "error", text: stringAt(event, "message") ?? "error" }] };
+    case "result": {
+      const status = stringAt(event, "status") ?? "success";
+      const error = stringAt(objectAt(event, "error"), "message");
+      return {
+        events: [{ type: "result", text: error ?? status, data: objectAt(event, "stats") }],
+        turnEnded: true,
+        addTurns: 1,
+        isError: status !== "success",
+      };
+    }
+    default:
+      return NOTHING;
+  }
+}
