@@ -32,7 +32,8 @@ export async function planIssues(options: PlanOptions): Promise<PlanResult> {
     cwd: options.cwd,
     env: options.env,
     overrides,
-    overrideSources: { "coordinator.featureBranch": "flag --feature-branch", "forge.repo": "flag --repo", "forge.type": "flag --repo" },
+    // A layer's source names only keys it set: "forge" covers the type and repo --repo sets.
+    overrideSources: { "coordinator.featureBranch": "flag --feature-branch", forge: "flag --repo" },
     ports: options.ports,
   });
   const forge = await project.ports.forge();

@@ -125,6 +125,12 @@ export function forgeContract(name: string, setup: () => Promise<ForgeWorld>, op
     const draft = { head: "issue-5", base: "main", title: "Add b", body: "Closes #5" } as const;
     const mergeOptions = (expectedHeadSha: string) => ({ expectedHeadSha, title: "Add b (#5)", message: "Squash-merged issue-5." });
 
+    it("reports itself usable to doctor", async () => {
+      const checks = await forge.check();
+      expect(checks.map((check) => check.id)).toContain("forge");
+      for (const check of checks) expect(check).toMatchObject({ status: "pass", required: true });
+    });
+
     it("names main as the default branch", async () => {
       await seed.commit("main", { "README.md": "hello\n" }, "initial");
       expect(await forge.defaultBranch()).toBe("main");

@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ForgeConflictError, ForgeNotFoundError, ForgeUnauthorizedError, ForgeUnavailableError, HeadMovedError, RateLimitedError } from "../../src/core/forge/errors.ts";
-import { simulatedGithub, type SimulatedGithub } from "../support/github-simulator/harness.ts";
+import { createGithubForge } from "../../src/adapters/forge/github/forge.ts";
+import { UserError } from "../../src/core/errors.ts";
+import { setAllowSquashMerge } from "../support/github-simulator/handlers-repo.ts";
+import { fastThrottle, simulatedGithub, type SimulatedGithub } from "../support/github-simulator/harness.ts";
 import { forgeContract } from "./forge-contract.ts";
 
 forgeContract("github (simulator)", () => simulatedGithub(), { injectsFaults: true });
@@ -157,5 +160,36 @@ describe("GitHub forge on the simulator", () => {
     await gh.forge.retargetPullRequest(stacked.number, "main");
     await gh.forge.deleteBranch("issue-5", { expectedSha: head });
     expect((await gh.forge.getPullRequest(stacked.number)).state).toBe("open");
+  });
+
+  it("reports for doctor: signed in, and squash merges refused with where to allow them", async () => {
+    setAllowSquashMerge(gh.simulator.world, false);
+    const checks = await gh.forge.check();
+    expect(checks).toMatchObject([
+      { id: "forge", title: "Forge (GitHub octo/widgets)", status: "pass", detail: "signed in as cspace-bot (token from given); octo/widgets reachable (public) with push access" },
+      { id: "squash-merge", status: "fail", detail: "octo/widgets does not allow squash merging; cspace merges every pull request as a squash" },
+    ]);
+  });
+
+  it("looks the token up on first use: without one, check() says so and any call is a user error, with no request made", async () => {
+    const lookups: string[] = [];
+    const forge = createGithubForge({
+      repo: "octo/widgets",
+      apiUrl: gh.simulator.url,
+      ...fastThrottle,
+      token: () => {
+        lookups.push("lookup");
+        return Promise.resolve({ found: false, gh: "logged-out" });
+      },
+    });
+    expect(lookups).toEqual([]);
+    expect(await forge.check()).toMatchObject([
+      { id: "forge", status: "fail", detail: "no GitHub token: GH_TOKEN and GITHUB_TOKEN are unset and gh is not logged in" },
+      { id: "squash-merge", status: "skip", detail: "not checked: octo/widgets could not be read" },
+    ]);
+    const refusal = forge.listIssues({});
+    await expect(refusal).rejects.toBeInstanceOf(UserError);
+    await expect(refusal).rejects.toThrow(/no GitHub token to reach octo\/widgets/);
+    expect(gh.simulator.requests).toEqual([]);
   });
 });

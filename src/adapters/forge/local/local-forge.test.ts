@@ -73,6 +73,27 @@ describe("local forge issues at scale and in unusual shapes", () => {
   });
 });
 
+describe("local forge check, for doctor", () => {
+  it("counts issues, warns about misnamed files and fails a remote that is not bare or an issues directory that is missing", async () => {
+    await writeFile(path.join(issuesDir, "1.md"), "---\ntitle: One\n---\n");
+    await writeFile(path.join(issuesDir, "todo.md"), "x");
+    expect(await forge.check()).toEqual([
+      {
+        id: "forge",
+        title: "Forge (local)",
+        status: "warn",
+        required: true,
+        detail: ".cspace/issues: 1 issue; remote ../remote.git (bare); ignored .cspace/issues/todo.md",
+        hint: "Issue files are named <number>.md; rename or remove the others.",
+      },
+    ]);
+    const worktree = createLocalForge({ projectDir, issuesDir: ".cspace/issues", remote: "." });
+    expect(await worktree.check()).toMatchObject([{ status: "fail", detail: "forge.remote . is not a git repository" }]);
+    const missing = createLocalForge({ projectDir, issuesDir: "elsewhere", remote: undefined });
+    expect(await missing.check()).toMatchObject([{ status: "fail", detail: "no issues directory at elsewhere", hint: expect.stringContaining("cspace init") as unknown }]);
+  });
+});
+
 describe("local forge remote", () => {
   it("explains a missing or non-bare remote as a user error, and issues still work without one", async () => {
     const noRemote = createLocalForge({ projectDir, issuesDir: ".cspace/issues", remote: undefined });
