@@ -1,12 +1,10 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { INSTANCE_DIR_IN_CONTAINER } from "../../core/messaging/layout.ts";
+import { INSTANCE_DIR_IN_CONTAINER, INSTANCE_FILES } from "../../core/messaging/layout.ts";
 
-/** The file `cspace blocked` leaves in the instance directory. */
-export const BLOCKED_FILE = "blocked.json";
-
-export interface BlockedRecord {
+/** What the in-container `cspace blocked` writes (src/worker/cli/cli.ts), written the same way here. */
+interface BlockedRecord {
   readonly reason: string;
   /** ISO 8601. */
   readonly at: string;
@@ -28,7 +26,7 @@ export async function reportBlocked(reason: string, cwd: string, env: Readonly<R
   const cli = env.CSPACE_CLI === undefined || env.CSPACE_CLI === "" ? "cspace" : env.CSPACE_CLI;
   const ran = await run(cli, ["blocked", reason], cwd, env);
   if (ran === "missing") {
-    const file = path.join(instanceDirFrom(env), BLOCKED_FILE);
+    const file = path.join(instanceDirFrom(env), INSTANCE_FILES.blocked);
     mkdirSync(path.dirname(file), { recursive: true });
     const record: BlockedRecord = { reason, at: new Date().toISOString() };
     writeFileSync(file, `${JSON.stringify(record)}\n`);

@@ -5,7 +5,7 @@ import { testWorkspace, type TestWorkspace } from "./workspace.ts";
 
 let ws: TestWorkspace;
 beforeEach(() => (ws = testWorkspace()));
-afterEach(() => ws.remove());
+afterEach(() => { ws.remove(); });
 
 describe("the claude preset against the Claude Code stand-in", () => {
   it("keeps one stream-json session: the prompt and each message are user turns on stdin", async () => {

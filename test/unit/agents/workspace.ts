@@ -33,5 +33,5 @@ export function testWorkspace(): TestWorkspace {
   const git = (...args: string[]) => execFileSync("git", args, { cwd, env, encoding: "utf8" }).trim();
   execFileSync("git", ["init", "--quiet", "--initial-branch=main", cwd], { env });
   git("commit", "--quiet", "--allow-empty", "-m", "start");
-  return { cwd, log: env.CSPACE_STANDIN_LOG, env, root, git, remove: () => rmSync(root, { recursive: true, force: true }) };
+  return { cwd, log: env.CSPACE_STANDIN_LOG, env, root, git, remove: () => { rmSync(root, { recursive: true, force: true }); } };
 }

@@ -47,7 +47,7 @@ export type ScriptedEvent =
   | { readonly type: "commit"; readonly sha: string; readonly path: string }
   /** A message received, as it arrived. */
   | { readonly type: "message"; readonly text: string }
-  /** Waiting for a message: the turn so far has ended. */
+  /** Waiting for a message: the turn so far has ended (the only line that says so). */
   | { readonly type: "idle"; readonly num_turns: number }
   | { readonly type: "error"; readonly text: string }
   | {
@@ -82,9 +82,10 @@ export function parseScriptedLine(line: string): LineFacts {
       return { events: [{ type: "error", text }] };
     case "result": {
       const result = stringAt(event, "result") ?? "";
+      // Not a turn end: the agent is exiting and takes no more messages; one
+      // sent now waits for the exit and starts a new run.
       return {
         events: [{ type: "result", text: result, data: { numTurns: numberAt(event, "num_turns") } }],
-        turnEnded: true,
         addTurns: 1,
         costUsd: 0,
         finalText: result,

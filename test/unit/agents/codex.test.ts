@@ -1,0 +1,44 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { codexPreset } from "../../../src/core/agents/presets/codex.ts";
+import { drive, recorded, startInput } from "./drive.ts";
+import { testWorkspace, type TestWorkspace } from "./workspace.ts";
+
+let ws: TestWorkspace;
+beforeEach(() => (ws = testWorkspace()));
+afterEach(() => { ws.remove(); });
+
+const OPTIONS = ["--json", "--dangerously-bypass-approvals-and-sandbox"];
+
+describe("the codex preset against the Codex CLI stand-in", () => {
+  it("runs `codex exec --json` with the prompt on stdin, then resumes the thread for a message", async () => {
+    const input = startInput({ model: "gpt-5-codex", prompt: "--fix issue 12\nwith a second line" });
+    const result = await drive(codexPreset, input, { cwd: ws.cwd, env: ws.env, messages: ["Rebase onto main."] });
+
+    expect(result.runs.map((run) => run.code)).toEqual([0, 0]);
+    expect(result.sessionId).toMatch(/^[0-9a-f]{8}-/);
+    expect(result.turns).toBe(2);
+    expect(result.costUsd).toBeNull();
+    expect(result.finalText).toBe("Done: Rebase onto main. (resumed after 1 turns)");
+    expect(result.events.map((event) => event.type)).toEqual(["started", "reasoning", "tool", "text", "turn", "started", "reasoning", "tool", "text", "turn"]);
+
+    const [first, second] = recorded(ws.log);
+    expect(first?.argv).toEqual(["exec", ...OPTIONS, "--model", "gpt-5-codex", "-"]);
+    // A prompt that starts with "-" is safe on stdin.
+    expect(first?.stdin).toBe("--fix issue 12\nwith a second line");
+    expect(second?.argv).toEqual(["exec", ...OPTIONS, "--model", "gpt-5-codex", "resume", result.sessionId, "-"]);
+    expect(second?.stdin).toBe("Rebase onto main.");
+  });
+
+  it("resumes the last session when the id is unknown", () => {
+    const followUp = codexPreset.followUp("again", { sessionId: null, input: startInput() });
+    expect(followUp).toEqual({ kind: "invoke", invocation: { argv: ["codex", "exec", ...OPTIONS, "resume", "--last", "-"], stdin: { kind: "text", text: "again" } } });
+  });
+
+  it("restarts on the recorded session, and reports an unknown one as the CLI does", async () => {
+    const first = await drive(codexPreset, startInput(), { cwd: ws.cwd, env: ws.env });
+    const again = await drive(codexPreset, startInput({ resumeSessionId: first.sessionId }), { cwd: ws.cwd, env: ws.env });
+    expect(again.sessionId).toBe(first.sessionId);
+    const unknown = await drive(codexPreset, startInput({ resumeSessionId: "nope" }), { cwd: ws.cwd, env: ws.env });
+    expect(unknown.runs[0]?.code).toBe(1);
+  });
+});
