@@ -87,8 +87,9 @@ export function buildDependencyGraph(issues: readonly Issue[], options: GraphOpt
       }
     }
   }
-  for (const list of successors.values()) list.sort(ascending);
-  for (const list of predecessors.values()) list.sort(ascending);
+  // Most lists hold one number or none: sorting those only costs calls.
+  for (const list of successors.values()) if (list.length > 1) list.sort(ascending);
+  for (const list of predecessors.values()) if (list.length > 1) list.sort(ascending);
 
   const { rounds, rest } = topologicalRounds(successors, predecessors);
   if (rest.length > 0) problems.push(...cycleProblems(successors, rest, byNumber, thisRepo));
