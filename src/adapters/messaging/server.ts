@@ -35,9 +35,16 @@ export interface NdjsonServer {
   readonly socketPath: string;
   /** Connections open now. */
   connectionCount(): number;
-  /** Stops accepting, drops open connections, removes the socket file if it is still ours. */
+  /**
+   * Stops accepting, ends open connections (replies already written still
+   * reach their clients; connections that do not close within a moment are
+   * dropped), and removes the socket file if it is still ours.
+   */
   close(): Promise<void>;
 }
+
+/** How long close() lets open connections finish before dropping them. */
+const CLOSE_GRACE_MS = 500;
 
 export async function serveNdjson(socketPath: string, handler: RequestHandler, options: ServeOptions): Promise<NdjsonServer> {
   await assertPrivateFolder(socketPath);
@@ -61,8 +68,12 @@ export async function serveNdjson(socketPath: string, handler: RequestHandler, o
     close() {
       closed ??= (async () => {
         const done = new Promise<void>((resolve) => server.close(() => { resolve(); }));
-        for (const socket of sockets) socket.destroy();
+        for (const socket of sockets) socket.end();
+        const grace = setTimeout(() => {
+          for (const socket of sockets) socket.destroy();
+        }, CLOSE_GRACE_MS);
         await done;
+        clearTimeout(grace);
         // Another server may have taken the path since (after proving we were gone): leave its socket alone.
         const now = await lstat(socketPath).catch(() => null);
         if (now?.ino === inode) await unlink(socketPath).catch(() => undefined);

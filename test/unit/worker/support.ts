@@ -8,6 +8,7 @@ import { INSTANCE_FILES } from "../../../src/core/messaging/layout.ts";
 import type { Launch } from "../../../src/core/messaging/launch.ts";
 import { COORDINATOR_COMMANDS, okReply, type Reply, type Request, type WorkerCommand } from "../../../src/core/messaging/protocol.ts";
 import { newRequestId, request } from "../../../src/adapters/messaging/client.ts";
+import { NobodyListeningError } from "../../../src/adapters/messaging/errors.ts";
 import { serveNdjson, type NdjsonServer } from "../../../src/adapters/messaging/server.ts";
 
 export const SUPERVISE = fileURLToPath(new URL("fixtures/supervise.ts", import.meta.url));
@@ -87,9 +88,16 @@ export interface Running {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
+export interface Launcher {
+  /** The Node that runs it; the tests' own by default. */
+  readonly node?: string;
+  /** What precedes the instance directory; the test presets' entry by default. */
+  readonly entry?: readonly string[];
+}
+
 /** Starts a supervisor process (the test presets) on `dir`; killed by cleanUp() if still running. */
-export function startSupervisor(dir: string, env: Readonly<Record<string, string>> = {}, entry: readonly string[] = [SUPERVISE]): Running {
-  const child = spawn(process.execPath, [...entry, dir], {
+export function startSupervisor(dir: string, env: Readonly<Record<string, string>> = {}, launcher: Launcher = {}): Running {
+  const child = spawn(launcher.node ?? process.execPath, [...(launcher.entry ?? [SUPERVISE]), dir], {
     env: { ...process.env, TEST_WORKER_MAIN: WORKER_MAIN, ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -122,13 +130,26 @@ export function ask(dir: string, cmd: WorkerCommand, fields: Partial<Request> = 
   return request(path.join(dir, INSTANCE_FILES.workerSocket), { v: 1, id: newRequestId(), cmd, ...fields }, { timeoutMs });
 }
 
-/** Waits until the supervisor answers status. */
-export async function waitUntilServing(dir: string): Promise<WorkerStatus> {
-  const socket = path.join(dir, INSTANCE_FILES.workerSocket);
-  await waitFor("w.sock", () => existsSync(socket));
-  const reply = await ask(dir, "status");
-  if (!reply.ok) throw new Error(`status failed: ${JSON.stringify(reply)}`);
-  return reply.status as WorkerStatus;
+/** Waits until the supervisor answers status (the socket file appears at bind, a moment before it accepts). */
+export async function waitUntilServing(dir: string, timeoutMs = 15_000): Promise<WorkerStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await status(dir);
+    } catch (error) {
+      if (!(error instanceof NobodyListeningError) || Date.now() > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 15));
+  }
+}
+
+/** Asks for status until the agent is in that state. */
+export async function waitForState(dir: string, state: WorkerStatus["state"]): Promise<WorkerStatus> {
+  for (;;) {
+    const now = await waitUntilServing(dir);
+    if (now.state === state) return now;
+    await new Promise((resolve) => setTimeout(resolve, 15));
+  }
 }
 
 export async function status(dir: string): Promise<WorkerStatus> {

@@ -1,0 +1,59 @@
+/**
+ * The worker bundle's entry (`node /opt/cspace/worker.cjs <role> …`), one
+ * file with no dependencies for the container's Node 18:
+ *   supervise <instance dir>   the supervisor (src/worker/supervisor/run.ts)
+ *   cli <args…>                the in-container `cspace` (/usr/local/bin/cspace)
+ *   scripted [args…]           the deterministic scripted agent (src/worker/agents/scripted.ts)
+ * Each role is loaded only when asked for, so `cspace send` does not load the supervisor.
+ */
+
+const USAGE = "usage: worker.cjs supervise <instance dir> | cli <args…> | scripted [args…]\n";
+
+async function main(argv: readonly string[]): Promise<void> {
+  const [role, ...rest] = argv;
+  switch (role) {
+    case "supervise": {
+      const [dir, ...extra] = rest;
+      if (dir === undefined || extra.length > 0) {
+        process.stderr.write(USAGE);
+        process.exit(2);
+      }
+      const [{ runSupervisor }, { presetNamed }] = await Promise.all([import("./supervisor/run.ts"), import("../core/agents/presets/index.ts")]);
+      const code = await runSupervisor({
+        dir,
+        presetFor: (name) => {
+          const preset = presetNamed(name);
+          if (preset === null) throw new Error(`there is no preset named ${JSON.stringify(name)}`);
+          return preset;
+        },
+      });
+      // Exit now rather than wait for every handle to close: the instance's lock is already released.
+      process.exit(code);
+      break;
+    }
+    case "cli": {
+      const { runCli } = await import("./cli/cli.ts");
+      process.exitCode = await runCli(rest, {
+        env: process.env,
+        stdin: process.stdin,
+        out: (text) => { process.stdout.write(text); },
+        err: (text) => { process.stderr.write(text); },
+      });
+      break;
+    }
+    case "scripted": {
+      const { runScriptedAgent } = await import("./agents/scripted.ts");
+      process.exit(await runScriptedAgent(rest, process.stdin, process.stdout, process.env));
+      break;
+    }
+    case undefined:
+    default:
+      process.stderr.write(USAGE);
+      process.exit(2);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(4);
+});

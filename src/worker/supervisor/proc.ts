@@ -1,0 +1,56 @@
+import { readFileSync } from "node:fs";
+
+/**
+ * Process identity inside the container. A pid alone is not enough after a
+ * container restart (pids start over while the instance directory stays), so
+ * a process is named by its pid and its start time in clock ticks since boot
+ * (field 22 of /proc/<pid>/stat), where /proc exists.
+ */
+
+export interface ProcessIdentity {
+  readonly pid: number;
+  /** Null where /proc is not available (macOS hosts running the tests): then the pid alone is trusted. */
+  readonly startTicks: number | null;
+}
+
+export function startTicksOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, "utf8");
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[19]);
+    return Number.isFinite(ticks) ? ticks : null;
+  } catch {
+    return null;
+  }
+}
+
+export function identityOf(pid: number): ProcessIdentity {
+  return { pid, startTicks: startTicksOf(pid) };
+}
+
+/** Whether that very process still runs (not merely some process with its pid). */
+export function isAlive(identity: ProcessIdentity): boolean {
+  try {
+    process.kill(identity.pid, 0);
+  } catch (error) {
+    // EPERM: it exists and belongs to someone else.
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  if (identity.startTicks === null) return true;
+  const now = startTicksOf(identity.pid);
+  return now === null || now === identity.startTicks;
+}
+
+/** Signals the agent's whole process group (it was spawned detached, as a group leader), else the process alone. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}

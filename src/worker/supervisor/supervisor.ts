@@ -1,0 +1,434 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync, unlinkSync } from "node:fs";
+import type { AgentPreset, Invocation, StartInput } from "../../core/agents/preset.ts";
+import type { AgentState, WorkerEvent, WorkerReport, WorkerStatus } from "../../core/agents/worker-status.ts";
+import type { Launch } from "../../core/messaging/launch.ts";
+import { errorReply, okReply, type Reply, type Request } from "../../core/messaging/protocol.ts";
+import { messageOf } from "../../adapters/messaging/socket-file.ts";
+import { AgentProcess, type AgentExit } from "./agent-process.ts";
+import type { EventsLog } from "./events-log.ts";
+import { gitFacts, headSha } from "./git-facts.ts";
+import { oomKills } from "./oom.ts";
+import type { Outbox } from "./outbox.ts";
+import { OutputTail, outcomeOf, reportId } from "./outcome.ts";
+import { StateWriter, type StateFile } from "./state-file.ts";
+import { stopProcess } from "./stop.ts";
+
+export interface SupervisorDeps {
+  readonly launch: Launch;
+  readonly preset: AgentPreset;
+  /** The first turn's text (the prompt file, with a restart's note). */
+  readonly prompt: string;
+  readonly events: EventsLog;
+  readonly outbox: Outbox;
+  readonly stateFile: string;
+  readonly blockedFile: string;
+  /** The agent's environment: the supervisor's own (set by the host), plus where its instance directory is. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly oomFiles: readonly string[];
+  readonly log: (message: string) => void;
+}
+
+interface QueuedMessage {
+  readonly text: string;
+  readonly from: string;
+}
+
+/** One run of the agent process (an invocation) and what was learnt from its output. */
+interface Run {
+  readonly agent: AgentProcess;
+  readonly startedAt: Date;
+  readonly tail: OutputTail;
+  readonly oomBefore: number | null;
+  turns: number;
+  /** The agent's running total for this process (the last one it stated), and amounts it stated per step. */
+  costTotal: number | null;
+  costAdded: number | null;
+  finalText: string | null;
+  stoppedByUs: boolean;
+  /**
+   * Messages written to stdin whose turn has not ended yet. If the process
+   * exits first they go back to the front of the queue: a message is taken
+   * when the agent answers it, not when it is written.
+   */
+  readonly inFlight: QueuedMessage[];
+  /** Resolves once the agent exited and its report is in the outbox. */
+  done: Promise<WorkerReport>;
+}
+
+export interface ShutdownResult {
+  readonly reportId: string | null;
+  /** Messages that never reached the agent (they are in events.ndjson too). */
+  readonly undelivered: readonly string[];
+}
+
+/**
+ * The supervisor's heart: runs the agent per its preset, turns its output
+ * into events and status, queues messages and delivers them when the agent
+ * can take them, and writes a report each time the agent exits. It outlives
+ * the agent: after an exit it keeps answering, and a message starts a new run.
+ */
+export class Supervisor {
+  readonly #deps: SupervisorDeps;
+  readonly #input: StartInput;
+  readonly #state: StateWriter;
+  readonly #queue: QueuedMessage[] = [];
+  #agentState: AgentState = "starting";
+  #run: Run | null = null;
+  #sessionId: string | null;
+  #exitCode: number | null = null;
+  #signal: string | null = null;
+  /** Turns and cost of the invocations that ended; the running one's are added in status(). */
+  #priorTurns = 0;
+  #priorCost: number | null = null;
+  #headSha: string | null = null;
+  #startedAt = new Date();
+  #lastActivity = new Date();
+  #stopping: Promise<ShutdownResult> | null = null;
+  #started = false;
+
+  constructor(deps: SupervisorDeps) {
+    this.#deps = deps;
+    const { launch } = deps;
+    this.#sessionId = launch.resumeSessionId;
+    this.#input = { prompt: deps.prompt, promptFile: launch.promptFile, model: launch.model, resumeSessionId: launch.resumeSessionId, command: launch.command };
+    this.#state = new StateWriter(deps.stateFile, () => this.#stateFile());
+  }
+
+  /** Starts the first run; messages that arrived before it wait for it (they are follow-ups, not the task). */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#startRun(() => this.#deps.preset.start(this.#input), "start");
+    void this.#refreshHead();
+  }
+
+  status(): WorkerStatus {
+    const { launch, preset } = this.#deps;
+    return {
+      instance: launch.instance,
+      preset: preset.name,
+      state: this.#agentState,
+      exitCode: this.#exitCode,
+      signal: this.#signal,
+      turns: this.#priorTurns + (this.#run?.turns ?? 0),
+      costUsd: addCost(this.#priorCost, this.#run === null ? null : runCost(this.#run)),
+      sessionId: this.#sessionId,
+      lastActivity: this.#lastActivity.toISOString(),
+      queueDepth: this.#queue.length,
+      branch: launch.branch,
+      headSha: this.#headSha,
+      pid: process.pid,
+      startedAt: this.#startedAt.toISOString(),
+    };
+  }
+
+  /** Answers one request on w.sock. Synchronous up to the first await, so sends keep their order. */
+  handle(request: Request): Reply | Promise<Reply> {
+    switch (request.cmd) {
+      case "status":
+        return okReply(request.id, { status: this.status() });
+      case "send":
+        return this.#send(request);
+      case "interrupt":
+        return this.#interrupt(request);
+      case "shutdown":
+        return this.shutdown().then((result) => okReply(request.id, { ...result }));
+      case "report":
+        return errorReply(request.id, "unknown-command", "report is a coordinator command; this is a worker's socket");
+    }
+  }
+
+  /** Stops the agent (its report is written), tries once to deliver what is pending, and takes nothing more. */
+  shutdown(): Promise<ShutdownResult> {
+    this.#stopping ??= (async () => {
+      this.#event("supervisor", "shutdown");
+      const run = this.#run;
+      let id: string | null = null;
+      if (run !== null) {
+        await this.#stop(run);
+        id = (await run.done).id;
+      }
+      await Promise.race([this.#deps.outbox.nudge(), new Promise((resolve) => setTimeout(resolve, 3000))]);
+      const undelivered = this.#queue.map((message) => message.text);
+      if (undelivered.length > 0) this.#event("supervisor", "undelivered", `${String(undelivered.length)} message(s) never reached the agent`, { messages: undelivered });
+      this.#state.now();
+      this.#state.stop();
+      return { reportId: id, undelivered };
+    })();
+    return this.#stopping;
+  }
+
+  #send(request: Request): Reply {
+    if (this.#stopping !== null) return errorReply(request.id, "not-running", "the supervisor is shutting down; the message was not queued");
+    const text = request.text ?? "";
+    const from = request.from ?? "unknown";
+    this.#queue.push({ text, from });
+    this.#event("message", "queued", text, { from, queueDepth: this.#queue.length });
+    this.#state.now();
+    const queueDepth = this.#queue.length;
+    this.#pump();
+    return okReply(request.id, { queued: true, queueDepth });
+  }
+
+  async #interrupt(request: Request): Promise<Reply> {
+    const run = this.#run;
+    if (run === null) return errorReply(request.id, "not-running", `the agent is not running (state ${this.#agentState})`);
+    this.#event("supervisor", "interrupt", undefined, { from: request.from ?? "unknown" });
+    await this.#stop(run);
+    const report = await run.done;
+    return okReply(request.id, { reportId: report.id, outcome: report.outcome });
+  }
+
+  async #stop(run: Run): Promise<void> {
+    run.stoppedByUs = true;
+    await stopProcess(run.agent, this.#deps.launch.stopGraceMs, (signal) => { this.#event("supervisor", "signal", signal); });
+  }
+
+  /**
+   * Delivers the next queued message if the agent can take it now: as a
+   * stdin line to a session-keeping agent between turns, or as a new run
+   * once none is running. With nothing queued, a session-keeping agent
+   * between turns has finished its work: its stdin is closed so it exits.
+   */
+  #pump(): void {
+    const run = this.#run;
+    const { preset } = this.#deps;
+    if (this.#stopping !== null || !this.#started) return;
+    if (run !== null) {
+      if (this.#agentState !== "idle" || !run.agent.stdinOpen) return;
+      const next = this.#queue[0];
+      if (next === undefined) {
+        if (preset.closeStdinToFinish) {
+          run.agent.closeStdin();
+          this.#event("supervisor", "stdin-closed", "no message waiting: the session may end");
+        }
+        return;
+      }
+      const followUp = preset.followUp(next.text, { sessionId: this.#sessionId, input: this.#input });
+      // A preset that wants a new run for this message gets it once the current one is over.
+      if (followUp.kind !== "stdin") {
+        if (preset.closeStdinToFinish) run.agent.closeStdin();
+        return;
+      }
+      this.#queue.shift();
+      run.inFlight.push(next);
+      run.agent.writeLine(followUp.line);
+      this.#setState("working");
+      this.#event("message", "delivered", next.text, { from: next.from, via: "stdin" });
+      return;
+    }
+    const next = this.#queue.shift();
+    if (next === undefined) return;
+    this.#startRun(() => this.#invocationFor(next.text), "message");
+    this.#event("message", "delivered", next.text, { from: next.from, via: "invocation" });
+  }
+
+  /**
+   * A message for an agent that is not running: a session-keeping preset is
+   * started again with the message as its first turn, resuming the session
+   * where it can (preset.ts's FollowUp contract); others say how.
+   */
+  #invocationFor(text: string): Invocation {
+    const { preset } = this.#deps;
+    if (preset.keepsSession) return preset.start({ ...this.#input, prompt: text, resumeSessionId: preset.resumable ? this.#sessionId : null });
+    const followUp = preset.followUp(text, { sessionId: this.#sessionId, input: this.#input });
+    if (followUp.kind === "invoke") return followUp.invocation;
+    return preset.start({ ...this.#input, prompt: text, resumeSessionId: preset.resumable ? this.#sessionId : null });
+  }
+
+  /** `make` may throw (a preset that cannot build its command line): the run then ends at once and is reported as a failure. */
+  #startRun(make: () => Invocation, why: "start" | "message"): void {
+    const { launch } = this.#deps;
+    let invocation: Invocation = { argv: [], stdin: { kind: "none" } };
+    let notStarted: string | null = null;
+    try {
+      invocation = make();
+    } catch (error) {
+      notStarted = `the ${this.#deps.preset.name} preset could not build a command line: ${messageOf(error)}`;
+      this.#deps.log(notStarted);
+    }
+    this.#clearBlocked();
+    this.#setState("starting");
+    const agent = new AgentProcess(invocation, launch.workdir, this.#deps.env, {
+      stdoutLine: (line) => { this.#onStdout(line); },
+      stderrLine: (line) => {
+        this.#run?.tail.push(line);
+        this.#event("agent", "stderr", line);
+      },
+      overlong: (stream) => { this.#event("supervisor", "overlong-line", `the agent wrote a ${stream} line too long to read; it was skipped`); },
+    }, notStarted);
+    const run: Run = {
+      agent,
+      startedAt: new Date(),
+      tail: new OutputTail(),
+      oomBefore: oomKills(this.#deps.oomFiles),
+      turns: 0,
+      costTotal: null,
+      costAdded: null,
+      finalText: null,
+      stoppedByUs: false,
+      inFlight: [],
+      done: agent.exited.then((exit) => this.#onExit(run, exit)),
+    };
+    this.#run = run;
+    this.#startedAt = run.startedAt;
+    this.#exitCode = null;
+    this.#signal = null;
+    this.#event("supervisor", "started", invocation.argv.join(" "), { why, pid: agent.identity?.pid ?? null, stdin: invocation.stdin.kind });
+    if (agent.identity !== null) this.#setState("working");
+  }
+
+  #onStdout(line: string): void {
+    const run = this.#run;
+    if (run === null) return;
+    let facts;
+    try {
+      facts = this.#deps.preset.parseLine(line);
+    } catch (error) {
+      facts = { events: [{ type: "raw", text: line, data: { parseError: messageOf(error) } }] };
+    }
+    for (const event of facts.events) {
+      this.#event("agent", event.type, event.text, event.data);
+      if (event.text !== undefined) run.tail.push(event.text);
+    }
+    if (facts.events.length === 0) run.tail.push(line);
+    let changed = false;
+    if (facts.sessionId !== undefined && facts.sessionId !== this.#sessionId) {
+      this.#sessionId = facts.sessionId;
+      changed = true;
+    }
+    if (facts.addTurns !== undefined && facts.addTurns > 0) {
+      run.turns += facts.addTurns;
+      changed = true;
+    }
+    if (facts.costUsd !== undefined) {
+      run.costTotal = facts.costUsd;
+      changed = true;
+    }
+    if (facts.addCostUsd !== undefined) {
+      run.costAdded = (run.costAdded ?? 0) + facts.addCostUsd;
+      changed = true;
+    }
+    if (facts.finalText !== undefined) run.finalText = facts.finalText;
+    // The turn that answers the messages written so far has ended: they were taken.
+    if (facts.turnEnded === true) run.inFlight.length = 0;
+    if (facts.turnEnded === true && run.agent.stdinOpen && this.#deps.preset.keepsSession) {
+      this.#setState("idle");
+      void this.#refreshHead();
+      this.#pump();
+    } else if (changed) {
+      this.#state.now();
+    }
+  }
+
+  async #onExit(run: Run, exit: AgentExit): Promise<WorkerReport> {
+    const { launch, outbox } = this.#deps;
+    const endedAt = new Date();
+    const blockedReason = this.#readBlocked();
+    const oomAfter = oomKills(this.#deps.oomFiles);
+    const oomKilled = run.oomBefore !== null && oomAfter !== null && oomAfter > run.oomBefore;
+    const outcome = outcomeOf({ exit, stoppedByUs: run.stoppedByUs, blockedReason, oomKilled });
+    const git = await gitFacts(launch.workdir, launch.baseSha ?? launch.base);
+    const summary = run.finalText ?? (exit.spawnError !== null ? `the agent could not start: ${exit.spawnError}` : run.tail.text());
+    const report: WorkerReport = {
+      id: reportId(launch.instance, endedAt, randomBytes(3).toString("hex")),
+      instance: launch.instance,
+      outcome,
+      exitCode: exit.code,
+      signal: exit.signal,
+      branch: git.branch ?? launch.branch,
+      base: launch.base,
+      headSha: git.headSha,
+      commitsAhead: git.commitsAhead,
+      summary,
+      blockedReason,
+      // Totals of every invocation this supervisor ran, like status: one set of numbers across views.
+      turns: this.#priorTurns + run.turns,
+      costUsd: addCost(this.#priorCost, runCost(run)),
+      sessionId: this.#sessionId,
+      startedAt: run.startedAt.toISOString(),
+      endedAt: endedAt.toISOString(),
+    };
+    this.#event("supervisor", "exited", `${outcome}${exit.code === null ? "" : ` (exit ${String(exit.code)})`}${exit.signal === null ? "" : ` (${exit.signal})`}`, { code: exit.code, signal: exit.signal, spawnError: exit.spawnError });
+    try {
+      outbox.write(report);
+      this.#event("supervisor", "report-written", report.id, { outcome });
+    } catch (error) {
+      // Still sent below: a report that cannot be kept is better delivered once than not at all.
+      this.#deps.log(`cannot write report ${report.id} to the outbox: ${messageOf(error)}`);
+    }
+    this.#clearBlocked();
+    if (run.inFlight.length > 0) {
+      // Written to the agent but never answered: delivered again, first, to the next run.
+      this.#queue.unshift(...run.inFlight);
+      this.#event("supervisor", "requeued", `${String(run.inFlight.length)} message(s) the agent did not answer before it exited`);
+    }
+    this.#priorTurns += run.turns;
+    this.#priorCost = addCost(this.#priorCost, runCost(run));
+    this.#exitCode = exit.code;
+    this.#signal = exit.signal;
+    this.#headSha = git.headSha;
+    this.#run = null;
+    this.#setState("exited");
+    void outbox.nudge();
+    this.#pump();
+    return report;
+  }
+
+  async #refreshHead(): Promise<void> {
+    const sha = await headSha(this.#deps.launch.workdir);
+    if (sha !== this.#headSha) {
+      this.#headSha = sha;
+      this.#state.now();
+    }
+  }
+
+  #readBlocked(): string | null {
+    try {
+      const value = JSON.parse(readFileSync(this.#deps.blockedFile, "utf8")) as { reason?: unknown };
+      return typeof value.reason === "string" && value.reason.trim() !== "" ? value.reason : "blocked (no reason given)";
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+      return "blocked (blocked.json could not be read)";
+    }
+  }
+
+  #clearBlocked(): void {
+    try {
+      unlinkSync(this.#deps.blockedFile);
+    } catch {
+      // Not there: nothing declared.
+    }
+  }
+
+  #setState(state: AgentState): void {
+    if (state === this.#agentState) return;
+    this.#agentState = state;
+    this.#state.now();
+  }
+
+  #event(source: WorkerEvent["source"], type: string, text?: string, data?: unknown): void {
+    this.#lastActivity = new Date();
+    const event: WorkerEvent = { ts: this.#lastActivity.toISOString(), source, type, ...(text === undefined ? {} : { text }), ...(data === undefined ? {} : { data }) };
+    try {
+      this.#deps.events.append(event);
+    } catch (error) {
+      this.#deps.log(`cannot write events.ndjson: ${messageOf(error)}`);
+    }
+    this.#state.soon();
+  }
+
+  #stateFile(): StateFile {
+    return { ...this.status(), agent: this.#run?.agent.identity ?? null };
+  }
+}
+
+/** An invocation's cost: its last stated running total plus what it stated per step; null when it said nothing. */
+function runCost(run: Run): number | null {
+  return run.costTotal === null && run.costAdded === null ? null : (run.costTotal ?? 0) + (run.costAdded ?? 0);
+}
+
+function addCost(a: number | null, b: number | null): number | null {
+  return a === null && b === null ? null : (a ?? 0) + (b ?? 0);
+}
