@@ -5,8 +5,8 @@ import { resolveConfig, type ConfigLayer, type ResolveInput } from "./layers.ts"
 const defaults = {
   project: { name: "demo" },
   forge: { type: "local", issuesDir: ".cspace/issues" },
-  container: { devcontainer: ".devcontainer/devcontainer.json", env: {}, warmConcurrency: 4 },
-  agent: { preset: "claude", env: {} },
+  container: { devcontainer: ".devcontainer/devcontainer.json", env: {}, warmConcurrency: 4, lifecycleTimeout: "30m" },
+  agent: { preset: "claude", env: {}, passEnv: [] },
   verify: {},
   coordinator: { maxParallel: 4, stacking: true, review: false, maxAttempts: 2 },
   templates: {},
@@ -50,7 +50,7 @@ describe("resolveConfig", () => {
 
   it("reports an unknown key with a close suggestion, a key from another section, or the valid keys", () => {
     expect(problems({ files: [file({ coordinator: { maxParalel: 2 }, projct: {}, maxAttempts: 3, agent: { colour: "red" } })] })).toEqual([
-      '.cspace.json: agent.colour: unknown key — valid keys here: preset, command, model, env',
+      '.cspace.json: agent.colour: unknown key — valid keys here: preset, command, model, env, passEnv',
       '.cspace.json: coordinator.maxParalel: unknown key — did you mean "maxParallel"?',
       '.cspace.json: projct: unknown key — did you mean "project"?',
       '.cspace.json: maxAttempts: unknown key — did you mean "coordinator.maxAttempts"?',
@@ -81,6 +81,27 @@ describe("resolveConfig", () => {
       preset: "command",
       command: "run-agent",
     });
+  });
+
+  it("passes agent credentials by name, refusing forge tokens and names that are not variables", () => {
+    expect(resolve({ files: [file({ agent: { passEnv: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"] } })] }).agent.passEnv).toEqual([
+      "ANTHROPIC_API_KEY",
+      "OPENAI_API_KEY",
+    ]);
+    // Lists replace, like every non-object value: the local file's list is the list.
+    expect(resolve({ files: [file({ agent: { passEnv: ["A"] } }), local({ agent: { passEnv: ["B"] } })] }).agent.passEnv).toEqual(["B"]);
+    expect(problems({ files: [file({ agent: { passEnv: ["OPENAI_API_KEY", "GH_TOKEN"] } }), local({ agent: { preset: "codex" } })] })).toEqual([
+      '.cspace.json: agent.passEnv: got a list ["OPENAI_API_KEY","GH_TOKEN"] — expected credentials the agent itself needs, not the forge token: GH_TOKEN never enters a container (cspace pushes and opens pull requests from the host)',
+    ]);
+    expect(problems({ files: [file({ agent: { passEnv: ["GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "A"] } })] })).toEqual([
+      expect.stringMatching(/not the forge token: GITHUB_TOKEN, GH_ENTERPRISE_TOKEN, GITHUB_ENTERPRISE_TOKEN never enters a container/),
+    ]);
+    expect(problems({ files: [file({ agent: { passEnv: ["1BAD", "OK", "A B", 3] } })] })).toEqual([
+      '.cspace.json: agent.passEnv: got a list ["1BAD","OK","A B",3] — expected variable names (letters, digits and _, not starting with a digit); not "1BAD", "A B", 3',
+    ]);
+    expect(problems({ files: [file({ agent: { passEnv: "ANTHROPIC_API_KEY" } })] })).toEqual([
+      '.cspace.json: agent.passEnv: got "ANTHROPIC_API_KEY" — expected a list of host variable names, like ["ANTHROPIC_API_KEY"]',
+    ]);
   });
 
   it("validates names, sizes, repositories, URLs, branches and environment keys", () => {
@@ -189,7 +210,7 @@ describe("environment variables", () => {
     });
     expect(config.coordinator.maxParallel).toBe(7);
     expect(config.coordinator.featureBranch).toBe("feature/x");
-    expect(config.agent).toEqual({ preset: "command", command: "my-agent --go", model: "big", env: {} });
+    expect(config.agent).toEqual({ preset: "command", command: "my-agent --go", model: "big", env: {}, passEnv: [] });
   });
 
   it("rejects a non-numeric value for a numeric key, naming the variable", () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { FORGE_TOKEN_NAMES } from "../secrets/forge-token.ts";
 
 /**
  * The shape of `.cspace.json`. Every message given to a schema below is the
@@ -79,6 +80,35 @@ const forgeSchema = z.discriminatedUnion("type", [localForge, githubForge], {
       : `expected ${forgeTypes.map((type) => `"${type}"`).join(" or ")}`,
 });
 
+/**
+ * `agent.passEnv`: host variables whose values the agent gets, by name (its
+ * own API keys). Checked as one list, so a problem line quotes the list as
+ * written. The forge token never passes (design.md §6): cspace pushes and
+ * opens pull requests itself, from the host.
+ */
+function passEnvNames(names: unknown[], context: z.RefinementCtx): string[] {
+  const valid = names.filter((name): name is string => typeof name === "string" && ENV_NAME.test(name));
+  if (valid.length !== names.length) {
+    const wrong = names.filter((name) => !valid.includes(name as string)).map((name) => JSON.stringify(name));
+    context.addIssue({
+      code: "custom",
+      message: `expected variable names (letters, digits and _, not starting with a digit); not ${wrong.join(", ")}`,
+    });
+    return z.NEVER;
+  }
+  const tokens = valid.filter((name) => FORGE_TOKEN_NAMES.includes(name));
+  if (tokens.length > 0) {
+    context.addIssue({
+      code: "custom",
+      message:
+        `expected credentials the agent itself needs, not the forge token: ${tokens.join(", ")} never enters a container ` +
+        "(cspace pushes and opens pull requests from the host)",
+    });
+    return z.NEVER;
+  }
+  return valid;
+}
+
 const agentSchema = z
   .strictObject(
     {
@@ -86,6 +116,10 @@ const agentSchema = z
       command: text("expected a command line (text)").optional(),
       model: text("expected a model name (text)").optional(),
       env: environment().default({}),
+      passEnv: z
+        .array(z.unknown(), { error: 'expected a list of host variable names, like ["ANTHROPIC_API_KEY"]' })
+        .default([])
+        .transform(passEnvNames),
     },
     objectOf('like {"preset": "claude"}'),
   )
