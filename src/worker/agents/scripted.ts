@@ -124,9 +124,12 @@ class ScriptedRun {
     const list = parsed.flatMap((line) => (line.ok ? [line.instruction] : []));
     if (isPrompt && list.length === 0) list.push(this.defaultCommit());
     await this.emit({ type: "text", text: `following ${list.length} instruction${list.length === 1 ? "" : "s"}` });
-    for (const instruction of list) {
-      const ending = (await this.perform(instruction)) ?? (await this.drainMessages());
+    for (const [index, instruction] of list.entries()) {
+      const ending = await this.perform(instruction);
       if (ending !== null) return ending;
+      // Messages that came in meanwhile are taken now, unless a wait-message comes next: it takes the first.
+      const drained = list[index + 1]?.verb === "wait-message" ? null : await this.drainMessages();
+      if (drained !== null) return drained;
     }
     return null;
   }

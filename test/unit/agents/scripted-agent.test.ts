@@ -100,6 +100,18 @@ describe("the scripted agent", () => {
     expect((await runScripted("hi", { cwd: ws.cwd, env: ws.env, args: ["--colour", "blue"] })).code).toBe(2);
   });
 
+  it("lets wait-message take a message that came in before it", async () => {
+    const run = await runScripted("cspace-script: commit a.txt a\ncspace-script: wait-message\ncspace-script: commit c.txt c", {
+      cwd: ws.cwd,
+      env: ws.env,
+      messages: ["cspace-script: commit b.txt b", "cspace-script: commit d.txt d"],
+    });
+    expect(run.code).toBe(0);
+    // No idle: the message was already there. The second one is taken before the next instruction.
+    expect(ofType(run, "idle")).toEqual([]);
+    expect(subjects()).toEqual(["scripted: c.txt", "scripted: d.txt", "scripted: b.txt", "scripted: a.txt", "start"]);
+  });
+
   it("goes on past wait-message once stdin has ended", async () => {
     const run = await runScripted("cspace-script: wait-message\ncspace-script: commit a.txt a", { cwd: ws.cwd, env: ws.env });
     expect(run.code).toBe(0);
