@@ -47,9 +47,9 @@ interface Run {
   finalText: string | null;
   stoppedByUs: boolean;
   /**
-   * Messages written to stdin whose turn has not ended yet. If the process
-   * exits first they go back to the front of the queue: a message is taken
-   * when the agent answers it, not when it is written.
+   * Messages written to stdin that the agent has not answered yet (it said
+   * nothing since). If the process exits first they go back to the front of
+   * the queue: a message is taken when the agent responds, not when it is written.
    */
   readonly inFlight: QueuedMessage[];
   /** Resolves once the agent exited and its report is in the outbox. */
@@ -282,6 +282,8 @@ export class Supervisor {
   #onStdout(line: string): void {
     const run = this.#run;
     if (run === null) return;
+    // Messages are written only to an idle agent, so anything it says next is its answer: they were taken.
+    run.inFlight.length = 0;
     let facts;
     try {
       facts = this.#deps.preset.parseLine(line);
@@ -311,8 +313,6 @@ export class Supervisor {
       changed = true;
     }
     if (facts.finalText !== undefined) run.finalText = facts.finalText;
-    // The turn that answers the messages written so far has ended: they were taken.
-    if (facts.turnEnded === true) run.inFlight.length = 0;
     if (facts.turnEnded === true && run.agent.stdinOpen && this.#deps.preset.keepsSession) {
       this.#setState("idle");
       void this.#refreshHead();

@@ -62,6 +62,19 @@ describe("the supervisor", () => {
     expect((await running.exited).code).toBe(0);
   });
 
+  it("delivers again a message the agent exited without answering", async () => {
+    const go = path.join(tempDir(), "go");
+    const instance = makeInstance("test-session", `wait-file ${go}\ndrop-next`);
+    startSupervisor(instance.dir);
+    await waitForState(instance.dir, "working");
+    await ask(instance.dir, "send", { text: "print rescued" });
+    writeFileSync(go, "");
+    const reports = await waitFor("two reports", () => allReports(instance.dir).length === 2 && allReports(instance.dir));
+    expect(reports.map((r) => r.summary)).toEqual([`done: wait-file ${go}`, "done: print rescued"]);
+    expect(events(instance.dir).map((e) => e.type)).toContain("requeued");
+    expect(readFileSync(path.join(instance.workdir, "inputs.log"), "utf8").split("\n").filter(Boolean)).toEqual([`wait-file ${go}\\ndrop-next`, "print rescued"]);
+  });
+
   it("starts a new invocation for a message after the agent exited, and reports again", async () => {
     const instance = makeInstance("test-oneshot", "commit a.txt");
     startSupervisor(instance.dir);
