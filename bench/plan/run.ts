@@ -1,7 +1,8 @@
 // Measures planning on generated backlogs of 100, 1,000 and 10,000 issues:
 // the pure core (graph + planner) in-process, and `cspace plan --json` as a
-// whole process. Run: `npm run bench:plan` (or `node bench/plan/run.ts` after
-// `npm run build`). Prints a table and the per-issue cost ratio largest/smallest.
+// whole process, the two measured in turn. Run: `npm run bench:plan` (or
+// `node bench/plan/run.ts` after `npm run build`). Prints a table, the
+// per-issue cost ratio largest/smallest and what the process costs over the core.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -44,12 +45,13 @@ function planCore(issues: readonly Issue[]): number {
   return plan.issues.length;
 }
 
-/** Median of at least 15 runs after a warm-up; small sizes run for ~0.5 s to steady the figure. */
-function timeCore(issues: readonly Issue[]): number {
-  for (let i = 0; i < 5; i++) planCore(issues);
+const ROUNDS = 5;
+
+/** One sample of the core: the median of a batch of at least 15 runs, or as many as fit in 100 ms. */
+function coreSample(issues: readonly Issue[]): number {
   const runs: number[] = [];
   const started = performance.now();
-  while (runs.length < 15 || (performance.now() - started < 500 && runs.length < 500)) {
+  while (runs.length < 15 || (performance.now() - started < 100 && runs.length < 500)) {
     const started = performance.now();
     planCore(issues);
     runs.push(performance.now() - started);
@@ -57,26 +59,47 @@ function timeCore(issues: readonly Issue[]): number {
   return median(runs);
 }
 
-/** Median wall time of `node bin/cspace plan --json --cwd <dir>`, or why it could not be measured. */
-function timeProcess(dir: string, expected: number): { ms: number | null; note: string } {
-  if (!existsSync(path.join(root, "dist", "cli", "main.js"))) {
-    return { ms: null, note: "dist/ is missing: run `npm run build` first" };
-  }
-  const runs: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const started = performance.now();
-    const child = spawnSync(process.execPath, [path.join(root, "bin", "cspace"), "plan", "--json", "--cwd", dir], {
-      encoding: "utf8",
-      maxBuffer: 512 * 1024 * 1024,
-    });
-    runs.push(performance.now() - started);
-    if (child.status !== 0) {
-      return { ms: null, note: `cspace plan exited ${String(child.status)}: ${reasonOf(child.stderr || child.error?.message || "")}` };
+/** Wall time of one `node bin/cspace plan --json --cwd <dir>`, or why it could not be measured. */
+function processSample(dir: string, expected: number): { ms: number } | { note: string } {
+  const started = performance.now();
+  const child = spawnSync(process.execPath, [path.join(root, "bin", "cspace"), "plan", "--json", "--cwd", dir], {
+    encoding: "utf8",
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  const ms = performance.now() - started;
+  if (child.status !== 0) return { note: `cspace plan exited ${String(child.status)}: ${reasonOf(child.stderr || child.error?.message || "")}` };
+  const count = planned(child.stdout);
+  if (count !== expected) return { note: `cspace plan printed ${String(count)} issues, expected ${expected}` };
+  return { ms };
+}
+
+/**
+ * The core and the whole process in turn, ROUNDS times, after a warm-up of
+ * each (the core's JIT, the process's page and compile caches), flipping
+ * which goes first every round; medians of each, and of their ratio.
+ */
+function measure(issues: readonly Issue[], dir: string, expected: number): Omit<Row, "size"> {
+  for (let i = 0; i < 5; i++) planCore(issues);
+  const hasDist = existsSync(path.join(root, "dist", "cli", "main.js"));
+  const warmUp = hasDist ? processSample(dir, expected) : { note: "dist/ is missing: run `npm run build` first" };
+  const cores: number[] = [];
+  const processes: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const sample = (): void => {
+      if (!("ms" in warmUp)) return;
+      const result = processSample(dir, expected);
+      if ("ms" in result) processes.push(result.ms);
+    };
+    if (round % 2 === 0) {
+      cores.push(coreSample(issues));
+      sample();
+    } else {
+      sample();
+      cores.push(coreSample(issues));
     }
-    const count = planned(child.stdout);
-    if (count !== expected) return { ms: null, note: `cspace plan printed ${String(count)} issues, expected ${expected}` };
   }
-  return { ms: median(runs), note: "" };
+  const note = "note" in warmUp ? warmUp.note : processes.length < ROUNDS ? "a run failed" : "";
+  return { coreMs: median(cores), processMs: processes.length === 0 ? null : median(processes), note };
 }
 
 /** The line of stderr that says what went wrong (a stack trace's `Error: …` line, or the first line). */
@@ -102,21 +125,20 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const size of SIZES) {
     const issues = generateIssues(size);
-    const coreMs = timeCore(issues);
     const dir = path.join(root, "bench", ".work", `plan-${size}`);
     await writeProject(dir, issues);
     const open = issues.filter((issue) => issue.state === "open").length;
-    const { ms, note } = timeProcess(dir, open);
-    rows.push({ size, coreMs, processMs: ms, note });
+    rows.push({ size, ...measure(issues, dir, open) });
   }
 
-  const header = ["issues", "core ms", "core µs/issue", "process ms", "process µs/issue"];
+  const header = ["issues", "core ms", "core µs/issue", "process ms", "process µs/issue", "process/core"];
   const table = rows.map((row) => [
     row.size.toLocaleString("en-US"),
     fixed(row.coreMs, 2),
     fixed((row.coreMs * 1000) / row.size, 1),
     fixed(row.processMs, 0),
     fixed(row.processMs === null ? null : (row.processMs * 1000) / row.size, 1),
+    row.processMs === null ? "—" : `${(row.processMs / row.coreMs).toFixed(0)}×`,
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...table.map((cells) => (cells[i] ?? "").length)));
   for (const cells of [header, ...table]) console.log(cells.map((cell, i) => cell.padStart(widths[i] ?? 0)).join("  "));

@@ -1,7 +1,8 @@
 // Measures `cspace warm` on a generated project with ~50 MB of history: the
 // time to warm 1 instance and 4 at once (ratio), workspace creation against a
 // plain clone (ratio), and the extra disk an instance costs. Drives the real
-// binary with --json. Run: `npm run build && node bench/warm/run.ts`.
+// binary with --json. Run: `npm run build && node bench/warm/run.ts`
+// (`-- --workspaces-only` for the checkout figures alone, without an engine).
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { rm, rmdir } from "node:fs/promises";
@@ -26,13 +27,15 @@ interface Outcome {
 
 interface WorkspaceFigures {
   readonly storeMs: number;
-  readonly createMs: number;
-  readonly cloneMs: number;
-  readonly localCloneMs: number;
+  /** Median ms of each way of making a checkout, by name. */
+  readonly medians: Readonly<Record<Way, number>>;
+  readonly samples: Readonly<Record<Way, readonly number[]>>;
+  /** Medians of per-round ratios: the workspace against each clone, and the two designs against each other. */
+  readonly ratios: { readonly localClone: number; readonly noLocalClone: number; readonly localOverShared: number };
   readonly extraKiB: number;
-  readonly creates: readonly number[];
-  readonly clones: readonly number[];
 }
+
+type Way = "workspace" | "localClone" | "noLocalClone" | "storeLocal" | "storeShared";
 
 function cspace(args: readonly string[]): { ms: number; stdout: string } {
   const started = performance.now();
@@ -71,8 +74,10 @@ function median(values: readonly number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-function duKiB(target: string): number {
-  return Number(execFileSync("du", ["-sk", target], { encoding: "utf8" }).split("\t")[0]);
+/** Disk used by all the targets together, each inode counted once. */
+function duKiB(...targets: string[]): number {
+  const lines = execFileSync("du", ["-sk", ...targets], { encoding: "utf8" }).trim().split("\n");
+  return lines.reduce((sum, line) => sum + Number(line.split("\t")[0]), 0);
 }
 
 const git = (cwd: string, ...args: string[]): void => {
@@ -82,25 +87,70 @@ const git = (cwd: string, ...args: string[]): void => {
 async function measureWorkspaces(): Promise<WorkspaceFigures> {
   // The adapter warm uses, on its own data directory: what one instance's checkout costs once the store exists.
   const workspaces = new GitWorkspaces({ projectDir: project, dataDir: path.join(work, "ws-data"), projectId: "bench" });
-  let commit = "";
-  const storeMs = await time(async () => (commit = await workspaces.resolveBase("main")));
-  const creates: number[] = [];
-  const clones: number[] = [];
-  const localClones: number[] = [];
-  // Interleaved, each after `sync`: the page cache's writeback of one run's files must not land in the next one's time.
+  const storeMs = await time(() => workspaces.resolveBase("main"));
+  const commit = await workspaces.resolveBase("main");
+  const ways: Record<Way, (i: number) => unknown> = {
+    // As warm does it: bring the store up to date with the project (a fetch with nothing new), then the checkout.
+    workspace: async (i) => workspaces.create(`ws-${String(i)}`, "main", await workspaces.resolveBase("main")),
+    // A plain path clone hard-links the project's objects: the cheapest clone git offers on one filesystem.
+    localClone: (i) => {
+      git(work, "clone", "--quiet", project, path.join(work, `local-clone-${String(i)}`));
+    },
+    // --no-local: what a clone costs when objects are really copied, as from a server.
+    noLocalClone: (i) => {
+      git(work, "clone", "--quiet", "--no-local", project, path.join(work, `clone-${String(i)}`));
+    },
+    // The two designs alone, on the same store: the checkout's own objects (hard-linked packs, now) ...
+    storeLocal: (i) => {
+      cloneFromStore("--local", path.join(work, `store-local-${String(i)}`));
+    },
+    // ... against borrowing the store's objects through alternates (cspace's design before).
+    storeShared: (i) => {
+      cloneFromStore("--shared", path.join(work, `store-shared-${String(i)}`));
+    },
+  };
+  const cloneFromStore = (how: string, dir: string): void => {
+    git(work, "clone", "--quiet", how, "--no-checkout", workspaces.storePath, dir);
+    git(dir, "checkout", "--quiet", "-B", "bench", commit);
+  };
+  const names = Object.keys(ways) as Way[];
+  const samples: Record<Way, number[]> = { workspace: [], localClone: [], noLocalClone: [], storeLocal: [], storeShared: [] };
+  // In turn, each after `sync` (the page cache's writeback of one run's files must not land in the next one's
+  // time), starting each round with a different way so that none always runs right after the same other.
   for (let i = 1; i <= SAMPLES; i++) {
-    creates.push(await settledTime(() => workspaces.create(`ws-${String(i)}`, "main", commit)));
-    // --no-local: what a clone costs when objects are really copied; a plain path clone hard-links them instead.
-    clones.push(await settledTime(() => { git(work, "clone", "--quiet", "--no-local", project, path.join(work, `clone-${String(i)}`)); }));
-    localClones.push(await settledTime(() => { git(work, "clone", "--quiet", project, path.join(work, `local-clone-${String(i)}`)); }));
+    for (let k = 0; k < names.length; k++) {
+      const way = names[(i + k) % names.length] ?? "workspace";
+      samples[way].push(await settledTime(() => ways[way](i)));
+    }
   }
-  const extraKiB = duKiB(workspaces.pathOf("ws-1"));
-  return { storeMs, createMs: median(creates), cloneMs: median(clones), localCloneMs: median(localClones), extraKiB, creates, clones };
+  const ratio = (one: Way, other: Way): number => median(samples[one].map((ms, i) => ms / (samples[other][i] ?? Number.NaN)));
+  // du counts an inode once per call: the store's packs, hard-linked into the checkout, are not extra.
+  const extraKiB = duKiB(workspaces.storePath, workspaces.pathOf("ws-1")) - duKiB(workspaces.storePath);
+  return {
+    storeMs,
+    medians: Object.fromEntries(names.map((way) => [way, median(samples[way])])) as Record<Way, number>,
+    samples,
+    ratios: { localClone: ratio("workspace", "localClone"), noLocalClone: ratio("workspace", "noLocalClone"), localOverShared: ratio("storeLocal", "storeShared") },
+    extraKiB,
+  };
 }
 
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
 const verdict = (ok: boolean): string => (ok ? "met" : "MISSED");
+
+function printWorkspaces(ws: WorkspaceFigures, repoKiB: number): void {
+  console.log(`object store, first fetch: ${s(ws.storeMs)}`);
+  const row = (label: string, way: Way): string => `${label}${s(ws.medians[way])} (median of ${SAMPLES}: ${ws.samples[way].map(s).join(", ")})`;
+  console.log(row("workspace (store fetch + clone --local + checkout): ", "workspace"));
+  console.log(row("git clone <project> (local, hard-links):             ", "localClone"));
+  console.log(row("git clone --no-local <project> (copies objects):     ", "noLocalClone"));
+  console.log(row("  of which the design: clone --local + checkout:     ", "storeLocal"));
+  console.log(row("  the design before: clone --shared + checkout:      ", "storeShared"));
+  console.log(`workspace/clone --no-local: ${ws.ratios.noLocalClone.toFixed(3)}  target ≤ ${TARGET.workspace.toFixed(1)}: ${verdict(ws.ratios.noLocalClone <= TARGET.workspace)}`);
+  console.log(`workspace/plain local clone: ${ws.ratios.localClone.toFixed(2)}   --local/--shared from the store: ${ws.ratios.localOverShared.toFixed(2)}  (medians of the per-round ratios)`);
+  console.log(`extra disk per instance: ${mib(ws.extraKiB)} vs repository ${mib(repoKiB)} (${((100 * ws.extraKiB) / repoKiB).toFixed(1)}%)`);
+}
 
 async function main(): Promise<void> {
   if (!existsSync(path.join(root, "dist", "cli", "main.js"))) throw new Error("dist/ is missing: run `npm run build` first");
@@ -109,9 +159,11 @@ async function main(): Promise<void> {
   const history = execFileSync("git", ["rev-list", "--count", "main"], { cwd: project, encoding: "utf8" }).trim();
   const repoKiB = duKiB(path.join(project, ".git"));
   console.log(`repository: ${history} commits, ${SHAPE.files} files, .git ${mib(repoKiB)}, working tree ${mib(duKiB(project) - repoKiB)} (generated in ${s(generated)})`);
-  // Before any warm: removing containers leaves the disk busy for a while, which would land in these small timings.
-  const ws = await measureWorkspaces();
   try {
+    // Before any warm: removing containers leaves the disk busy for a while, which would land in these small timings.
+    printWorkspaces(await measureWorkspaces(), repoKiB);
+    // `--workspaces-only`: the checkout figures without a Docker engine.
+    if (process.argv.includes("--workspaces-only")) return;
     // Warms once first so the object store and image check are behind us: both figures then measure warm itself.
     const primeMs = timeWarm(["prime"]);
     const one: number[] = [];
@@ -123,16 +175,10 @@ async function main(): Promise<void> {
     const t1 = median(one);
     const t4 = median(four);
     const parallel = t4 / t1;
-    const wsRatio = ws.createMs / ws.cloneMs;
     console.log(`first warm (makes the object store): ${s(primeMs)}`);
     console.log(`warm 1 instance:  ${s(t1)}  (median of ${ROUNDS}: ${one.map(s).join(", ")})`);
     console.log(`warm 4 instances: ${s(t4)}  (median of ${ROUNDS}: ${four.map(s).join(", ")})`);
     console.log(`t(4)/t(1): ${parallel.toFixed(2)}  target ≤ ${TARGET.parallel.toFixed(1)}: ${verdict(parallel <= TARGET.parallel)}`);
-    console.log(`object store, first fetch: ${s(ws.storeMs)}`);
-    console.log(`workspace creation: ${s(ws.createMs)} (median of ${SAMPLES}: ${ws.creates.map(s).join(", ")}) vs git clone --no-local ${s(ws.cloneMs)} (median of ${SAMPLES}: ${ws.clones.map(s).join(", ")})`);
-    console.log(`workspace/clone: ${wsRatio.toFixed(3)}  target ≤ ${TARGET.workspace.toFixed(1)}: ${verdict(wsRatio <= TARGET.workspace)}`);
-    console.log(`  (a plain path clone, which hard-links objects instead of copying them: ${s(ws.localCloneMs)}; ratio ${(ws.createMs / ws.localCloneMs).toFixed(2)})`);
-    console.log(`extra disk per instance: ${mib(ws.extraKiB)} vs repository ${mib(repoKiB)} (${((100 * ws.extraKiB) / repoKiB).toFixed(1)}%)`);
   } finally {
     spawnSync(process.execPath, [path.join(root, "bin", "cspace"), "--cwd", project, "down", "--all"], { env, stdio: "ignore" });
     await rm(work, { recursive: true, force: true });
