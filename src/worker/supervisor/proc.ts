@@ -13,16 +13,20 @@ export interface ProcessIdentity {
   readonly startTicks: number | null;
 }
 
-export function startTicksOf(pid: number): number | null {
+/** Fields 3 onwards of /proc/<pid>/stat, or null without /proc. */
+function statFields(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${String(pid)}/stat`, "utf8");
     // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[19]);
-    return Number.isFinite(ticks) ? ticks : null;
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
     return null;
   }
+}
+
+export function startTicksOf(pid: number): number | null {
+  const ticks = Number(statFields(pid)?.[19]);
+  return Number.isFinite(ticks) ? ticks : null;
 }
 
 export function identityOf(pid: number): ProcessIdentity {
@@ -37,9 +41,12 @@ export function isAlive(identity: ProcessIdentity): boolean {
     // EPERM: it exists and belongs to someone else.
     if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  const fields = statFields(identity.pid);
+  if (fields === null) return true;
+  // A zombie (exited, not yet reaped: an orphan whose new parent is slow to reap) answers kill(0) but runs no more.
+  if (fields[0] === "Z" || fields[0] === "X") return false;
   if (identity.startTicks === null) return true;
-  const now = startTicksOf(identity.pid);
-  return now === null || now === identity.startTicks;
+  return Number(fields[19]) === identity.startTicks;
 }
 
 /** Signals the agent's whole process group (it was spawned detached, as a group leader), else the process alone. */

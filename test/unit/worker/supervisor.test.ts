@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { WorkerStatus } from "../../../src/core/agents/worker-status.ts";
 import { INSTANCE_FILES } from "../../../src/core/messaging/layout.ts";
+import { isAlive } from "../../../src/worker/supervisor/proc.ts";
 import {
   allReports,
   ask,
@@ -137,6 +138,22 @@ describe("the supervisor", () => {
     await first.exited;
   });
 
+  it("stops an agent left running by a supervisor that was killed, before starting its own", async () => {
+    const pidFile = path.join(tempDir(), "pid");
+    const instance = makeInstance("test-session", `pid-file ${pidFile}\nhang`);
+    const first = startSupervisor(instance.dir);
+    const orphan = await waitFor("the agent's pid", () => existsSync(pidFile) && Number(readFileSync(pidFile, "utf8")));
+    await waitFor("state.json naming the agent", () => readFileSync(path.join(instance.dir, INSTANCE_FILES.state), "utf8").includes(`"pid": ${String(orphan)}`));
+    first.child.kill("SIGKILL");
+    await first.exited;
+    expect(alive(orphan)).toBe(true);
+    writeFileSync(pidFile, "");
+    startSupervisor(instance.dir);
+    const successor = await waitFor("the new agent's pid", () => Number(readFileSync(pidFile, "utf8")));
+    expect(successor).not.toBe(orphan);
+    expect(alive(orphan)).toBe(false);
+  });
+
   it("reports a crash when the agent is killed with SIGKILL", async () => {
     const pidFile = path.join(tempDir(), "pid");
     const instance = makeInstance("test-session", `pid-file ${pidFile}\nhang`);
@@ -245,3 +262,7 @@ describe("the supervisor", () => {
     expect(existsSync(path.join(instance.dir, INSTANCE_FILES.supervisorLock))).toBe(false);
   });
 });
+
+function alive(pid: number): boolean {
+  return isAlive({ pid, startTicks: null });
+}

@@ -107,20 +107,22 @@ export function startSupervisor(dir: string, env: Readonly<Record<string, string
     child.once("close", (code, signal) => { resolve({ code, signal, stderr }); });
   });
   cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await exited;
-    }
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    // SIGTERM lets it stop its agent (a detached process group that SIGKILL would orphan); SIGKILL if it does not.
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
   });
   return { child, exited };
 }
 
-/** Polls a condition on files or state (never a fixed sleep): resolves with its first truthy value. */
-export async function waitFor<T>(what: string, check: () => T | undefined | null | false, timeoutMs = 15_000): Promise<T> {
+/** Polls a condition on files or state (never a fixed sleep): resolves with its first truthy value (0 and "" are not). */
+export async function waitFor<T>(what: string, check: () => T | undefined | null | false | 0 | "", timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
-    if (value !== undefined && value !== null && value !== false) return value;
+    if (value !== undefined && value !== null && value !== false && value !== 0 && value !== "") return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 15));
   }
