@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, unlinkSync } from "node:fs";
-import type { AgentPreset, Invocation, StartInput } from "../../core/agents/preset.ts";
+import type { AgentPreset, FollowUp, Invocation, StartInput } from "../../core/agents/preset.ts";
 import type { AgentState, WorkerEvent, WorkerReport, WorkerStatus } from "../../core/agents/worker-status.ts";
 import type { Launch } from "../../core/messaging/launch.ts";
 import { errorReply, okReply, type Reply, type Request } from "../../core/messaging/protocol.ts";
@@ -205,7 +205,14 @@ export class Supervisor {
         }
         return;
       }
-      const followUp = preset.followUp(next.text, { sessionId: this.#sessionId, input: this.#input });
+      let followUp: FollowUp;
+      try {
+        followUp = preset.followUp(next.text, { sessionId: this.#sessionId, input: this.#input });
+      } catch (error) {
+        // A preset bug: the message stays queued (never dropped) and is tried again with the next run.
+        this.#deps.log(`the ${preset.name} preset cannot deliver a message: ${messageOf(error)}`);
+        return;
+      }
       // A preset that wants a new run for this message gets it once the current one is over.
       if (followUp.kind !== "stdin") {
         if (preset.closeStdinToFinish) run.agent.closeStdin();

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createConnection } from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { WorkerStatus } from "../../../src/core/agents/worker-status.ts";
@@ -251,6 +252,32 @@ describe("the supervisor", () => {
       // events() parses every line: a torn line would throw.
       expect(events(instance.dir, file).length).toBeGreaterThan(0);
     }
+  });
+
+  it("keeps serving on w.sock through garbage, an overlong line, a silent client and 50 concurrent clients", async () => {
+    const instance = makeInstance("test-session", "hang");
+    startSupervisor(instance.dir, { TEST_IDLE_MS: "150" });
+    await waitUntilServing(instance.dir);
+    const socket = path.join(instance.dir, INSTANCE_FILES.workerSocket);
+    const exchange = (payload: string): Promise<string> => new Promise((resolve) => {
+      const conn = createConnection(socket);
+      let received = "";
+      conn.on("data", (chunk: Buffer) => { received += chunk.toString(); });
+      conn.on("error", () => undefined);
+      conn.once("close", () => { resolve(received); });
+      conn.once("connect", () => { if (payload !== "") conn.write(payload); });
+    });
+    // Each connection is closed by the supervisor: after the overlong line at once, the others once idle.
+    const [garbage, overlong, silent] = await Promise.all([
+      exchange('not json\n{"v":7,"id":"a","cmd":"status"}\n{"v":1,"id":"b","cmd":"report","report":{}}\n'),
+      exchange(`${"z".repeat(1024 * 1024 + 1)}\n`),
+      exchange(""),
+    ]);
+    expect(garbage.split("\n").filter(Boolean).map((line) => (JSON.parse(line) as { error: { code: string } }).error.code)).toEqual(["bad-json", "unsupported-version", "unknown-command", "timeout"]);
+    expect(JSON.parse(overlong.split("\n")[0] ?? "")).toMatchObject({ ok: false, error: { code: "too-large" } });
+    expect(JSON.parse(silent.split("\n")[0] ?? "")).toMatchObject({ ok: false, error: { code: "timeout" } });
+    const replies = await Promise.all(Array.from({ length: 50 }, () => ask(instance.dir, "status")));
+    expect(replies.every((reply) => reply.ok)).toBe(true);
   });
 
   it("exits 2 with a clear message for an invalid launch.json", async () => {
