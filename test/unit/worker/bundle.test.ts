@@ -31,7 +31,7 @@ afterAll(() => { rmSync(outdir, { recursive: true, force: true }); });
 
 afterEach(cleanUp);
 
-describe("the worker bundle", () => {
+describe("the worker bundle", { timeout: 30_000 }, () => {
   it("requires nothing but Node's built-ins", () => {
     const required = [...readFileSync(bundle, "utf8").matchAll(/require\("([^"]+)"\)/g)].map((match) => match[1] ?? "");
     const builtins = new Set(builtinModules);

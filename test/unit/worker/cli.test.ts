@@ -53,7 +53,7 @@ const STATUS: WorkerStatus = {
   startedAt: "2026-01-01T00:00:00.000Z",
 };
 
-describe("the in-container cspace", () => {
+describe("the in-container cspace", { timeout: 30_000 }, () => {
   it("sends a message to this worker's coordinator, as an argument or from stdin", async () => {
     const dir = instanceDir();
     const coordinator = await listenAsCoordinator(dir);

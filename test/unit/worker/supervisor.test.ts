@@ -25,7 +25,8 @@ import {
 
 afterEach(cleanUp);
 
-describe("the supervisor", () => {
+// Each test starts real processes (Node, git): generous under a loaded machine.
+describe("the supervisor", { timeout: 30_000 }, () => {
   it("runs the agent, writes its report to the outbox before sending it, and moves it to delivered/ on ack", async () => {
     const instance = makeInstance("test-oneshot", "commit a.txt\nprint working");
     const coordinator = await listenAsCoordinator(instance.dir);
