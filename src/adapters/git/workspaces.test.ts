@@ -46,6 +46,8 @@ describe("GitWorkspaces' checkouts", () => {
     const project = path.join(root, "repo");
     await mkdir(project);
     const head = await repoWithBranches(project, 3);
+    execFileSync("git", ["-C", project, "config", "user.name", "Ada Lovelace"]);
+    execFileSync("git", ["-C", project, "config", "user.email", "ada@example.invalid"]);
     const workspaces = new GitWorkspaces({ projectDir: project, dataDir: path.join(root, "data"), projectId: "p" });
     const made = await workspaces.create("w1", "main", await workspaces.resolveBase("main"));
     expect(made.supportMounts).toEqual([]);
@@ -57,7 +59,11 @@ describe("GitWorkspaces' checkouts", () => {
     expect(git("fsck", "--no-dangling")).toBe("");
     await writeFile(path.join(made.path, "new.txt"), "new\n");
     git("add", "new.txt");
-    git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "--quiet", "-m", "inside");
+    git("commit", "--quiet", "-m", "inside");
     expect(git("rev-list", "--count", "HEAD")).toBe("4");
+    // Made with the user's identity, on the instance's branch, remembering its base.
+    expect(git("log", "-1", "--format=%an <%ae>")).toBe("Ada Lovelace <ada@example.invalid>");
+    expect(git("branch", "--show-current")).toBe("w1");
+    expect(git("config", "cspace.base")).toBe("main");
   });
 });
