@@ -1,21 +1,38 @@
-import { chmod, chown, readdir, rm } from "node:fs/promises";
+import { chmod, chown, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { ExternalError, UserError } from "../core/errors.ts";
 
 /**
- * Lets the container user (uid:gid) write in the run directory bind-mounted
- * at /run/cspace, without giving the directory away: it stays ours (doctor
- * and the coordinator insist on that), its group becomes the container user's
+ * The instance's own directory in the run directory, `<run dir>/<instance>/`,
+ * made (mode 0700) when missing: the only part of the run directory its
+ * container sees (at /run/cspace). Returns its path.
+ */
+export async function ensureInstanceDir(runDir: string, instance: string): Promise<string> {
+  const dir = path.join(runDir, instance);
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (error) {
+    if (!(typeof error === "object" && error !== null && "code" in error && error.code === "EEXIST")) {
+      throw new ExternalError(`cannot create the instance directory ${dir}: ${String(error)}`, { cause: error });
+    }
+  }
+  return dir;
+}
+
+/**
+ * Lets the container user (uid:gid) write in its instance directory,
+ * bind-mounted at /run/cspace, without giving the directory away: it stays
+ * ours (the host side listens on sockets there), its group becomes the container user's
  * and it gets mode 2770 — group-writable, and setgid so sockets the worker
  * makes stay in that group. Nobody else gains anything: the directory is not
  * world-accessible. Only a root cspace can hand a group to another uid; for
  * anyone else the uids must match (the usual uid 1000 on both sides).
  */
-export async function shareRunDir(dir: string, uid: number, gid: number): Promise<void> {
+export async function shareInstanceDir(dir: string, uid: number, gid: number): Promise<void> {
   const self = process.getuid?.();
   if (self === undefined || uid === 0 || uid === self) return;
   if (self !== 0) {
-    throw new UserError(`the container user (uid ${uid}) cannot write in the run directory ${dir}, which belongs to you (uid ${self})`, {
+    throw new UserError(`the container user (uid ${uid}) cannot write in its instance directory ${dir}, which belongs to you (uid ${self})`, {
       hint: 'Use a container user with your uid (set "remoteUser"/"containerUser" in devcontainer.json), or run cspace as root.',
     });
   }
@@ -23,7 +40,7 @@ export async function shareRunDir(dir: string, uid: number, gid: number): Promis
     await chown(dir, self, gid);
     await chmod(dir, 0o2770);
   } catch (error) {
-    throw new ExternalError(`cannot share the run directory ${dir} with gid ${gid}: ${String(error)}`, { cause: error });
+    throw new ExternalError(`cannot share the instance directory ${dir} with gid ${gid}: ${String(error)}`, { cause: error });
   }
 }
 

@@ -6,6 +6,7 @@ import type {
   ContainerRuntime,
   ExecOptions,
   ExecOutcome,
+  FileToCopy,
   ImageBuild,
   Terminal,
 } from "../../src/core/instances/ports.ts";
@@ -17,6 +18,8 @@ export interface FakeContainer {
   readonly createdAt: string;
   /** Files the container's commands wrote, by path (enough for warm's markers). */
   readonly files: Set<string>;
+  /** Files copied in, by path. */
+  readonly copied: Map<string, { readonly content: string; readonly mode: number }>;
 }
 
 export interface ExecCall {
@@ -85,7 +88,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
     }
     if (!this.images.has(spec.Image)) return Promise.reject(new ExternalError(`no such image: ${spec.Image}`));
     const id = `fake${String(this.#next++).padStart(8, "0")}`;
-    this.containers.set(id, { id, spec, state: "created", createdAt: new Date().toISOString(), files: new Set() });
+    this.containers.set(id, { id, spec, state: "created", createdAt: new Date().toISOString(), files: new Set(), copied: new Map() });
     return Promise.resolve(id);
   }
 
@@ -117,6 +120,22 @@ export class FakeContainerRuntime implements ContainerRuntime {
       if (answer !== undefined) return this.#track(container.id, abortable(answer, options.signal));
     }
     return defaultAnswer(call);
+  }
+
+  execDetached(id: string, command: readonly string[], options: ExecOptions = {}): Promise<void> {
+    this.calls.push(`detach ${command.join(" ")}`);
+    // Started and left running: its outcome is not waited for.
+    void this.exec(id, command, options).catch(() => undefined);
+    return Promise.resolve();
+  }
+
+  copyIn(id: string, files: readonly FileToCopy[]): Promise<void> {
+    const container = this.#get(id);
+    for (const file of files) {
+      container.files.add(file.path);
+      container.copied.set(file.path, { content: String(file.content), mode: file.mode });
+    }
+    return Promise.resolve();
   }
 
   execAttached(id: string, command: readonly string[], _terminal: Terminal, options: ExecOptions = {}): Promise<number> {

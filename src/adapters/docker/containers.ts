@@ -9,6 +9,7 @@ import type {
   ContainerState,
   ExecOptions,
   ExecOutcome,
+  FileToCopy,
   ImageBuild,
   Terminal,
 } from "../../core/instances/ports.ts";
@@ -216,6 +217,26 @@ export class DockerRuntime implements ContainerRuntime {
     return inspected.ExitCode ?? 1;
   }
 
+  async execDetached(id: string, command: readonly string[], options: ExecOptions = {}): Promise<void> {
+    try {
+      const docker = await this.#docker();
+      const exec = await docker.getContainer(id).exec({ ...execBody(command, options), AttachStdout: false, AttachStderr: false });
+      await exec.start({ Detach: true });
+    } catch (error) {
+      throw new ExternalError(`cannot start ${command.join(" ")} in container ${id.slice(0, 12)}: ${dockerReason(error)}`, { cause: error });
+    }
+  }
+
+  async copyIn(id: string, files: readonly FileToCopy[]): Promise<void> {
+    try {
+      const docker = await this.#docker();
+      const archive = await tarOf(files);
+      await docker.getContainer(id).putArchive(archive, { path: "/" });
+    } catch (error) {
+      throw new ExternalError(`cannot copy ${files.map((f) => f.path).join(", ")} into container ${id.slice(0, 12)}: ${dockerReason(error)}`, { cause: error });
+    }
+  }
+
   async remove(id: string): Promise<boolean> {
     try {
       await (await this.#docker()).getContainer(id).remove({ force: true, v: true });
@@ -292,4 +313,28 @@ class Tail {
   text(): string {
     return Buffer.concat(this.#chunks).toString("utf8");
   }
+}
+
+/**
+ * The files as a tar archive rooted at `/` (the Engine API's way to put
+ * files in a container), owned by root. Missing parent folders are made by
+ * the engine; existing ones keep their owner and mode.
+ */
+async function tarOf(files: readonly FileToCopy[]): Promise<Buffer> {
+  const { pack } = await import("tar-stream");
+  const archive = pack();
+  const chunks: Buffer[] = [];
+  archive.on("data", (chunk: unknown) => {
+    if (Buffer.isBuffer(chunk)) chunks.push(chunk);
+  });
+  const ended = new Promise<void>((resolve, reject) => {
+    archive.on("end", resolve);
+    archive.on("error", reject);
+  });
+  for (const file of files) {
+    archive.entry({ name: file.path.replace(/^\/+/, ""), mode: file.mode, uid: 0, gid: 0 }, typeof file.content === "string" ? Buffer.from(file.content) : file.content);
+  }
+  archive.finalize();
+  await ended;
+  return Buffer.concat(chunks);
 }

@@ -16,7 +16,7 @@ const input = (config: object, over: Partial<ContainerCreateInput> = {}): Contai
   name: "cspace-app-1234abcd-issue-3",
   labels,
   workspaceHostPath: "/var/cspace/app/issue-3",
-  runDirHostPath: "/run/user/1000/cspace/app-1234abcd",
+  instanceDirHostPath: "/run/user/1000/cspace/app-1234abcd/issue-3",
   limits: { memoryBytes: null, nanoCpus: null },
   env: {},
   ...over,
@@ -35,7 +35,7 @@ describe("containerCreateSpec", () => {
       HostConfig: {
         Mounts: [
           { Type: "bind", Source: "/var/cspace/app/issue-3", Target: "/workspaces/app", ReadOnly: false },
-          { Type: "bind", Source: "/run/user/1000/cspace/app-1234abcd", Target: "/run/cspace", ReadOnly: false },
+          { Type: "bind", Source: "/run/user/1000/cspace/app-1234abcd/issue-3", Target: "/run/cspace", ReadOnly: false },
         ],
       },
     } satisfies ContainerCreateSpec);
@@ -65,7 +65,7 @@ describe("containerCreateSpec", () => {
     expect(created.HostConfig).toEqual({
       Mounts: [
         { Type: "bind", Source: "/var/cspace/app/issue-3", Target: "/code", ReadOnly: false },
-        { Type: "bind", Source: "/run/user/1000/cspace/app-1234abcd", Target: "/run/cspace", ReadOnly: false },
+        { Type: "bind", Source: "/run/user/1000/cspace/app-1234abcd/issue-3", Target: "/run/cspace", ReadOnly: false },
         { Type: "volume", Source: "cache", Target: "/cache", ReadOnly: false },
         { Type: "bind", Source: "/host/x", Target: "/x", ReadOnly: true },
       ],

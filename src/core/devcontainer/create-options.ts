@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { InternalError, UserError } from "../errors.ts";
+import { INSTANCE_DIR_IN_CONTAINER } from "../messaging/layout.ts";
 import type { DevcontainerSpec, MountSpec } from "./spec.ts";
 
 /**
@@ -40,7 +41,8 @@ export interface ContainerCreateInput {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly workspaceHostPath: string;
-  readonly runDirHostPath: string;
+  /** The instance's own directory in the run directory (its sockets, events, outbox): the only part a container sees. */
+  readonly instanceDirHostPath: string;
   readonly extraMounts?: readonly MountSpec[] | undefined;
   /** From config (container.memory / container.cpus); they override runArgs. */
   readonly limits: { readonly memoryBytes: number | null; readonly nanoCpus: number | null };
@@ -48,8 +50,8 @@ export interface ContainerCreateInput {
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** Where the run directory (sockets, logs) appears in every container. */
-export const RUN_DIR_IN_CONTAINER = "/run/cspace";
+/** Where its own instance directory (sockets, events, outbox) appears in each container. */
+export const RUN_DIR_IN_CONTAINER = INSTANCE_DIR_IN_CONTAINER;
 
 /** Keeps a container alive without the image's help, and stops promptly on SIGTERM. */
 export const KEEP_ALIVE = {
@@ -58,7 +60,7 @@ export const KEEP_ALIVE = {
 } as const;
 
 /**
- * The workspace at spec.workspaceFolder, the run directory at /run/cspace,
+ * The workspace at spec.workspaceFolder, the instance's own directory at /run/cspace,
  * then the spec's mounts and any extra ones. Config limits override runArgs;
  * config env is merged over runArgs --env, which is merged over containerEnv.
  */
@@ -66,7 +68,7 @@ export function containerCreateSpec(input: ContainerCreateInput): ContainerCreat
   const { spec } = input;
   const mounts: MountSpec[] = [
     { type: "bind", source: input.workspaceHostPath, target: spec.workspaceFolder, readOnly: false },
-    { type: "bind", source: input.runDirHostPath, target: RUN_DIR_IN_CONTAINER, readOnly: false },
+    { type: "bind", source: input.instanceDirHostPath, target: RUN_DIR_IN_CONTAINER, readOnly: false },
     ...spec.mounts,
     ...(input.extraMounts ?? []),
   ];

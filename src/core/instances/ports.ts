@@ -47,6 +47,14 @@ export interface ExecOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+export interface FileToCopy {
+  /** Absolute path in the container. */
+  readonly path: string;
+  readonly content: Buffer | string;
+  /** Permission bits, like 0o755. */
+  readonly mode: number;
+}
+
 export interface ExecOutcome {
   readonly exitCode: number;
   /** Demultiplexed; long output keeps its tail. */
@@ -82,6 +90,13 @@ export interface ContainerRuntime {
   /** Containers (running or not) carrying every one of these labels. */
   list(labels: Readonly<Record<string, string>>): Promise<readonly ContainerInfo[]>;
   exec(id: string, command: readonly string[], options?: ExecOptions): Promise<ExecOutcome>;
+  /**
+   * Starts a command and returns at once, leaving it running in the container
+   * after cspace exits (the supervisor). Its output goes nowhere: it logs to files.
+   */
+  execDetached(id: string, command: readonly string[], options?: ExecOptions): Promise<void>;
+  /** Writes files into the container (an archive the engine unpacks at `/`), owned by root, with their modes. */
+  copyIn(id: string, files: readonly FileToCopy[]): Promise<void>;
   /** Runs a command attached to a terminal; resolves to its exit code. */
   execAttached(id: string, command: readonly string[], terminal: Terminal, options?: ExecOptions): Promise<number>;
   /** Removes (forcibly, with its anonymous volumes); false when it was already gone. */

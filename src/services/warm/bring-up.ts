@@ -1,5 +1,5 @@
 import type { LoadedDevcontainer } from "../../adapters/devcontainer/read-devcontainer.ts";
-import { shareRunDir } from "../../adapters/instance-files.ts";
+import { ensureInstanceDir, shareInstanceDir } from "../../adapters/instance-files.ts";
 import { lifecycleTimeoutMs, memoryBytes } from "../../core/config/schema.ts";
 import { containerCreateSpec } from "../../core/devcontainer/create-options.ts";
 import { envFromList } from "../../core/devcontainer/substitute.ts";
@@ -53,6 +53,7 @@ export async function bringUp(
     timeout: { ms: lifecycleTimeoutMs(project.config.container.lifecycleTimeout), text: project.config.container.lifecycleTimeout },
   });
   const name = containerNameFor(project.projectId, instance);
+  const instanceDir = await ensureInstanceDir(project.runDir, instance);
   const existing = options.reset ? null : await runtime.inspect(name);
   const workspace = await workspaces.find(instance);
   const recorded = existing?.labels[COMMIT_LABEL];
@@ -71,6 +72,7 @@ export async function bringUp(
   }
   // Leftovers of an earlier attempt (a container without its workspace, or the reverse) go first.
   await removeInstance(ports, project, instance);
+  await ensureInstanceDir(project.runDir, instance);
   await step("workspace");
   const commit = await target.baseCommit();
   const ws = await workspaces.create(instance, base, commit, signal);
@@ -84,7 +86,7 @@ export async function bringUp(
       name,
       labels: { ...instanceLabels({ projectId: project.projectId, instance, base, imageInputs: loaded.imageInputs ?? loaded.imageRef }), [COMMIT_LABEL]: commit },
       workspaceHostPath: ws.path,
-      runDirHostPath: project.runDir,
+      instanceDirHostPath: instanceDir,
       extraMounts: ws.supportMounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: true })),
       limits: {
         memoryBytes: project.config.container.memory === undefined ? null : memoryBytes(project.config.container.memory),
@@ -100,7 +102,7 @@ export async function bringUp(
   const access = accessOf(resolved, signal);
   const ids = await userIds(runtime, id, access.user);
   await workspaces.handOver(ws, ids.uid, ids.gid);
-  await shareRunDir(project.runDir, ids.uid, ids.gid);
+  await shareInstanceDir(instanceDir, ids.uid, ids.gid);
   await step("postCreate");
   await runLifecycle(runtime, id, lifecycle("postCreateCommand", resolved));
   await markPostCreateDone(runtime, id);

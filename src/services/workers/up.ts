@@ -1,0 +1,180 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { workerBundleFiles } from "../../adapters/worker-bundle.ts";
+import { presetNamed, PRESETS } from "../../core/agents/presets/index.ts";
+import type { AgentPreset } from "../../core/agents/preset.ts";
+import type { WorkerStatus } from "../../core/agents/worker-status.ts";
+import { envFromList } from "../../core/devcontainer/substitute.ts";
+import { ExternalError, UserError } from "../../core/errors.ts";
+import { containerNameFor, validateInstanceName } from "../../core/instances/names.ts";
+import type { ContainerDetails, ContainerRuntime, ExecOptions } from "../../core/instances/ports.ts";
+import type { InstanceOutcome, WarmEvent } from "../../core/instances/warm-events.ts";
+import { INSTANCE_DIR_IN_CONTAINER, INSTANCE_FILES, WORKER_BUNDLE_DIR } from "../../core/messaging/layout.ts";
+import { LAUNCH_DEFAULTS, type Launch } from "../../core/messaging/launch.ts";
+import { accessOf, loadInstanceSpec } from "../instances/spec.ts";
+import { openProject, type OpenedProject, type PortOverrides } from "../project.ts";
+import { COMMIT_LABEL } from "../warm/bring-up.ts";
+import { warm } from "../warm/warm.ts";
+import { agentEnvironment } from "./agent-env.ts";
+import { instancePaths, type InstancePaths } from "./instance-files.ts";
+import { askStatus, waitForSupervisor } from "./supervisor-client.ts";
+
+export interface UpOptions {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly instance: string;
+  /** The base branch for a new instance (default: coordinator.featureBranch, else the default branch). */
+  readonly base?: string | undefined;
+  /** The first turn, as text; or `promptFile`. */
+  readonly prompt?: string | undefined;
+  readonly promptFile?: string | undefined;
+  /** A preset name; default agent.preset. */
+  readonly agent?: string | undefined;
+  readonly onWarmEvent?: ((event: WarmEvent) => void) | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly ports?: PortOverrides | undefined;
+  /** How long the supervisor may take to answer after it is started. */
+  readonly startTimeoutMs?: number | undefined;
+}
+
+export interface UpResult {
+  readonly instance: string;
+  readonly preset: string;
+  readonly branch: string;
+  readonly base: string;
+  /** What warm did first (created, validated, restarted). */
+  readonly warmed: InstanceOutcome;
+  readonly status: WorkerStatus;
+}
+
+/**
+ * `cspace up`: warms the instance if needed, then starts its supervisor,
+ * detached, as the container user, running the agent on the instance's branch
+ * with the prompt. Returns once the supervisor answers; it outlives this
+ * process. A second `up` of an instance whose agent still runs is refused.
+ */
+export async function up(options: UpOptions): Promise<UpResult> {
+  const instance = validateInstanceName(options.instance);
+  const prompt = await promptOf(options);
+  const project = await openProject(options);
+  const preset = presetFor(options.agent ?? project.config.agent.preset);
+  const paths = instancePaths(project.runDir, instance);
+  // Refused before warming: an agent already at work there must be talked to, not replaced.
+  const running = await askStatus(paths, 1_000);
+  if (running !== null) throw alreadyRunning(instance, running);
+
+  const warmed = await warm({ cwd: options.cwd, env: options.env, instances: [instance], base: options.base, reset: false, signal: options.signal, onEvent: options.onWarmEvent, ports: options.ports });
+  const outcome = warmed.instances[0];
+  if (outcome?.status !== "ready") {
+    throw new ExternalError(`instance ${instance} could not be made ready: ${outcome?.error?.message ?? "interrupted"}`, { hint: "cspace warm shows the failing step and its output" });
+  }
+  const [runtime, locks] = await Promise.all([project.ports.runtime(), project.ports.locks()]);
+  return locks.withLock(
+    instance,
+    async () => {
+      const container = await runtime.inspect(containerNameFor(project.projectId, instance));
+      if (container?.state !== "running") throw new ExternalError(`instance ${instance} stopped before its agent could start`, { hint: `cspace warm ${instance}` });
+      const again = await askStatus(paths, 1_000);
+      if (again !== null) throw alreadyRunning(instance, again);
+      const status = await startSupervisor(project, runtime, container, paths, {
+        instance,
+        preset,
+        base: outcome.base,
+        baseSha: container.labels[COMMIT_LABEL] ?? null,
+        prompt,
+        resumeSessionId: null,
+        restartReason: null,
+        signal: options.signal,
+        timeoutMs: options.startTimeoutMs ?? 30_000,
+      });
+      return { instance, preset: preset.name, branch: instance, base: outcome.base, warmed: outcome, status };
+    },
+    options.signal,
+  );
+}
+
+export interface SupervisorStart {
+  readonly instance: string;
+  readonly preset: AgentPreset;
+  readonly base: string;
+  readonly baseSha: string | null;
+  readonly prompt: string;
+  readonly resumeSessionId: string | null;
+  readonly restartReason: string | null;
+  readonly signal: AbortSignal | undefined;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Writes launch.json and prompt.md, installs the worker bundle, checks the
+ * agent's executable and starts the supervisor; resolves with its first
+ * status. The caller holds the instance's lock.
+ */
+export async function startSupervisor(project: OpenedProject, runtime: ContainerRuntime, container: ContainerDetails, paths: InstancePaths, start: SupervisorStart): Promise<WorkerStatus> {
+  const workspaces = await project.ports.workspaces();
+  const spec = await loadInstanceSpec(project, workspaces, start.instance, envFromList(container.env));
+  const access = accessOf(spec, start.signal);
+  await runtime.copyIn(container.id, await workerBundleFiles());
+  await requireExecutable(runtime, container.id, start.preset, access);
+  const launch: Launch = {
+    v: 1,
+    instance: start.instance,
+    preset: start.preset.name,
+    command: project.config.agent.command ?? null,
+    model: project.config.agent.model ?? null,
+    branch: start.instance,
+    base: start.base,
+    baseSha: start.baseSha,
+    workdir: spec.spec.workspaceFolder,
+    promptFile: `${INSTANCE_DIR_IN_CONTAINER}/${INSTANCE_FILES.prompt}`,
+    resumeSessionId: start.resumeSessionId,
+    restartReason: start.restartReason,
+    ...LAUNCH_DEFAULTS,
+  };
+  // Group-readable: the directory's group is the container user's (setgid), and the supervisor runs as that user.
+  await writeFile(paths.prompt, start.prompt, { mode: 0o640 });
+  await writeFile(paths.launch, `${JSON.stringify(launch, null, 2)}\n`, { mode: 0o640 });
+  const env = agentEnvironment(project.config, project.env, spec.spec.remoteEnv);
+  await runtime.execDetached(container.id, ["node", `${WORKER_BUNDLE_DIR}/worker.cjs`, "supervise", INSTANCE_DIR_IN_CONTAINER], { ...access, env, signal: undefined });
+  return waitForSupervisor(paths, start.instance, { timeoutMs: start.timeoutMs, signal: start.signal });
+}
+
+/** The preset's executable on the container user's PATH; a clear refusal naming the package and the Dockerfile line otherwise. */
+async function requireExecutable(runtime: ContainerRuntime, id: string, preset: AgentPreset, access: ExecOptions): Promise<void> {
+  const found = await runtime.exec(id, ["/bin/sh", "-c", `command -v ${preset.executable}`], { ...access, signal: undefined });
+  if (found.exitCode === 0) return;
+  const install =
+    preset.npmPackage === null
+      ? `install ${preset.executable} in the image`
+      : `add \`RUN npm install -g ${preset.npmPackage}\` to the image's Dockerfile (or use cspace's default .devcontainer)`;
+  throw new UserError(`the ${preset.name} agent's executable "${preset.executable}" is not on the container user's PATH`, { hint: install });
+}
+
+function presetFor(name: string): AgentPreset {
+  const preset = presetNamed(name);
+  if (preset === null) throw new UserError(`"${name}" is not an agent preset`, { hint: `use one of ${Object.keys(PRESETS).join(", ")}` });
+  return preset;
+}
+
+async function promptOf(options: UpOptions): Promise<string> {
+  if (options.prompt !== undefined && options.promptFile !== undefined) throw new UserError("give --prompt or --prompt-file, not both");
+  let text: string;
+  if (options.promptFile !== undefined) {
+    try {
+      text = await readFile(options.promptFile, "utf8");
+    } catch (error) {
+      throw new UserError(`cannot read the prompt file ${options.promptFile}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  } else if (options.prompt !== undefined) {
+    text = options.prompt;
+  } else {
+    throw new UserError("say what the agent should do: --prompt <text> or --prompt-file <file>", { hint: 'cspace up issue-12 --prompt "fix the flaky test"; cspace issue 12 renders the issue\'s prompt' });
+  }
+  if (text.trim() === "") throw new UserError("the prompt is empty: the agent would have nothing to do");
+  return text;
+}
+
+function alreadyRunning(instance: string, status: WorkerStatus): UserError {
+  return new UserError(`instance ${instance} already runs a supervisor (agent ${status.preset}, ${status.state})`, {
+    hint: `cspace send ${instance} "<message>" talks to it; cspace restart ${instance} starts it over`,
+  });
+}
