@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import type { Forge } from "../core/forge/port.ts";
+import type { Host } from "../core/host.ts";
 import type { ContainerRuntime, InstanceLocks, WorkspaceStore } from "../core/instances/ports.ts";
 import { projectId, runDirFor, type RunDir } from "../core/run-dir.ts";
 import { loadConfig, type LoadConfigOptions, type LoadedConfig } from "./config.ts";
@@ -28,15 +29,26 @@ export interface Project {
   readonly env: NodeJS.ProcessEnv;
 }
 
+/** What a port needs that exists before any project does (doctor builds these even when the config is invalid). */
+export interface HostContext {
+  readonly env: NodeJS.ProcessEnv;
+}
+
 /** Builders of each port from the project; the defaults load the real adapters. */
 export interface PortFactories {
-  runtime(project: Project): ContainerRuntime | Promise<ContainerRuntime>;
+  runtime(context: HostContext): ContainerRuntime | Promise<ContainerRuntime>;
+  host(context: HostContext): Host | Promise<Host>;
   workspaces(project: Project): WorkspaceStore | Promise<WorkspaceStore>;
   forge(project: Project): Forge | Promise<Forge>;
   locks(project: Project): InstanceLocks | Promise<InstanceLocks>;
 }
 
 export type PortOverrides = Partial<PortFactories>;
+
+/** The factories in use: the real ones with the given ones in their place. */
+export function portFactories(overrides: PortOverrides = {}): PortFactories {
+  return { ...realPorts, ...overrides };
+}
 
 /** Each port, built once, on first call. */
 export interface Ports {
@@ -68,7 +80,7 @@ export async function openProject(options: OpenProjectOptions): Promise<OpenedPr
     runDirSpec: runDir,
     env: options.env,
   };
-  const factories: PortFactories = { ...realPorts, ...options.ports };
+  const factories = portFactories(options.ports);
   return { ...project, ports: lazyPorts(project, factories) };
 }
 
@@ -91,9 +103,13 @@ function lazyPorts(project: Project, factories: PortFactories): Ports {
 
 /** The real adapters, each module imported when its port is first asked for. */
 export const realPorts: PortFactories = {
-  async runtime(project) {
+  async runtime(context) {
     const { DockerRuntime } = await import("../adapters/docker/containers.ts");
-    return new DockerRuntime(project.env);
+    return new DockerRuntime(context.env);
+  },
+  async host() {
+    const { systemHost } = await import("../adapters/host.ts");
+    return systemHost();
   },
   async workspaces(project) {
     const { GitWorkspaces, dataDirFor } = await import("../adapters/git/workspaces.ts");

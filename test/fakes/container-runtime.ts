@@ -4,10 +4,12 @@ import type {
   ContainerDetails,
   ContainerInfo,
   ContainerRuntime,
+  EngineInfo,
   ExecOptions,
   ExecOutcome,
   FileToCopy,
   ImageBuild,
+  ImageInfo,
   Terminal,
 } from "../../src/core/instances/ports.ts";
 
@@ -63,6 +65,15 @@ export class FakeContainerRuntime implements ContainerRuntime {
     this.calls.push("ping");
     if (this.down) return Promise.reject(new ExternalError("cannot reach the Docker engine at fake://engine", { hint: "start it" }));
     return Promise.resolve();
+  }
+
+  engineInfo(): Promise<EngineInfo> {
+    if (this.down) return Promise.reject(new ExternalError("no Docker engine at fake://engine: the socket does not exist"));
+    return Promise.resolve({ version: "20.10.24", apiVersion: "1.41" });
+  }
+
+  imageInfo(reference: string): Promise<ImageInfo | null> {
+    return Promise.resolve(this.images.has(reference) ? { id: `sha256:${"8eab8b6af0b2".padEnd(64, "0")}`, sizeBytes: 443_000_000 } : null);
   }
 
   hasImage(reference: string): Promise<boolean> {

@@ -7,10 +7,12 @@ import type {
   ContainerInfo,
   ContainerRuntime,
   ContainerState,
+  EngineInfo,
   ExecOptions,
   ExecOutcome,
   FileToCopy,
   ImageBuild,
+  ImageInfo,
   Terminal,
 } from "../../core/instances/ports.ts";
 import { dockerEndpoint, type DockerEndpoint } from "./endpoint.ts";
@@ -23,6 +25,8 @@ const KEEP_BYTES = 256 * 1024;
 const STATES: readonly ContainerState[] = ["created", "running", "paused", "restarting", "removing", "exited", "dead"];
 
 const PING_TIMEOUT_MS = 5_000;
+/** doctor asks these: a dead socket or a silent host must not hold it up. */
+const INFO_TIMEOUT_MS = 3_000;
 
 /**
  * The ContainerRuntime port on a Docker engine, through its Engine API.
@@ -59,6 +63,29 @@ export class DockerRuntime implements ContainerRuntime {
         cause: error,
         hint: "Start the Docker engine (or set DOCKER_HOST to one that runs), then try again; `cspace doctor` checks it.",
       });
+    }
+  }
+
+  async engineInfo(): Promise<EngineInfo> {
+    try {
+      const info = (this.#http === null
+        ? await deadline((await loadDockerode(this.#endpoint, INFO_TIMEOUT_MS)).version(), INFO_TIMEOUT_MS)
+        : await this.#http.getJson("/version", { timeoutMs: INFO_TIMEOUT_MS })) as { Version?: unknown; ApiVersion?: unknown };
+      return { version: typeof info.Version === "string" ? info.Version : "unknown", apiVersion: typeof info.ApiVersion === "string" ? info.ApiVersion : "unknown" };
+    } catch (error) {
+      throw new ExternalError(`no Docker engine at ${this.endpoint}: ${unreachableReason(error)}`, { cause: error });
+    }
+  }
+
+  async imageInfo(reference: string): Promise<ImageInfo | null> {
+    try {
+      const info = (this.#http === null
+        ? await (await this.#docker()).getImage(reference).inspect()
+        : await this.#http.getJson(`/images/${pathOfReference(reference)}/json`, { timeoutMs: INFO_TIMEOUT_MS })) as { Id?: unknown; Size?: unknown };
+      return { id: typeof info.Id === "string" ? info.Id : "", sizeBytes: typeof info.Size === "number" ? info.Size : 0 };
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw new ExternalError(`cannot inspect image ${reference}: ${dockerReason(error)}`, { cause: error });
     }
   }
 

@@ -73,11 +73,25 @@ export interface Terminal {
   readonly rows?: number | undefined;
 }
 
+export interface EngineInfo {
+  readonly version: string;
+  readonly apiVersion: string;
+}
+
+export interface ImageInfo {
+  readonly id: string;
+  readonly sizeBytes: number;
+}
+
 export interface ContainerRuntime {
   /** Where the engine is, as a person would write it (for messages). */
   readonly endpoint: string;
   /** Throws an ExternalError with a hint when the engine does not answer. */
   ping(): Promise<void>;
+  /** What the engine is (doctor); an ExternalError naming the endpoint when nothing answers. */
+  engineInfo(): Promise<EngineInfo>;
+  /** The image with this reference, or null when the engine has none. */
+  imageInfo(reference: string): Promise<ImageInfo | null>;
   hasImage(reference: string): Promise<boolean>;
   /** Fetches an image the engine does not have from its registry. */
   pullImage(reference: string, signal?: AbortSignal): Promise<void>;
