@@ -2,9 +2,9 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { useTempDirs } from "../../test/support/temp-dirs.ts";
+import { parseLocalIssue } from "../adapters/forge/local/issue-files.ts";
 import { resolveConfig } from "../core/config/layers.ts";
 import { UserError } from "../core/errors.ts";
-import { parseIssueFile } from "../core/issues/issue-file.ts";
 import { parseDependencyReferences } from "../core/issues/references.ts";
 import { loadConfig } from "./config.ts";
 import { initProject, renderStartingConfig } from "./init.ts";
@@ -32,7 +32,7 @@ describe("initProject", () => {
   it("writes an example issue that parses and depends on nothing", async () => {
     const dir = await emptyDir();
     await initProject({ cwd: dir });
-    const issue = parseIssueFile("1.md", 1, await readFile(path.join(dir, ".cspace/issues/1.md"), "utf8"));
+    const issue = await parseLocalIssue("1.md", 1, await readFile(path.join(dir, ".cspace/issues/1.md"), "utf8"));
     expect(issue).toMatchObject({ number: 1, state: "open", labels: ["example"] });
     expect(issue.body).toContain("blocked-by: #12");
     expect(parseDependencyReferences(issue.body)).toEqual([]);
