@@ -1,4 +1,4 @@
-import { PassThrough } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import type Docker from "dockerode";
 import type { ContainerCreateSpec } from "../../core/devcontainer/create-options.ts";
 import { ExternalError } from "../../core/errors.ts";
@@ -248,7 +248,9 @@ export class DockerRuntime implements ContainerRuntime {
     try {
       const docker = await this.#docker();
       const exec = await docker.getContainer(id).exec({ ...execBody(command, options), AttachStdout: false, AttachStderr: false });
-      await exec.start({ Detach: true });
+      const response: unknown = await exec.start({ Detach: true });
+      // The engine answers a detached start at once, but the response is a stream: left open, its socket keeps cspace alive for minutes.
+      if (response instanceof Readable) response.destroy();
     } catch (error) {
       throw new ExternalError(`cannot start ${command.join(" ")} in container ${id.slice(0, 12)}: ${dockerReason(error)}`, { cause: error });
     }
