@@ -4,8 +4,15 @@ import { registerDoctor } from "./commands/doctor.ts";
 import { registerDown } from "./commands/down.ts";
 import { registerExec } from "./commands/exec.ts";
 import { registerInit } from "./commands/init.ts";
+import { registerInterrupt } from "./commands/interrupt.ts";
+import { registerIssue } from "./commands/issue.ts";
 import { registerList } from "./commands/list.ts";
+import { registerLogs } from "./commands/logs.ts";
 import { registerPlan } from "./commands/plan.ts";
+import { registerRestart } from "./commands/restart.ts";
+import { registerSend } from "./commands/send.ts";
+import { registerStatus } from "./commands/status.ts";
+import { registerUp } from "./commands/up.ts";
 import { registerWarm } from "./commands/warm.ts";
 import { packageVersion } from "./version.ts";
 
@@ -36,5 +43,12 @@ export function buildProgram(): Command {
   registerList(program);
   registerExec(program);
   registerDown(program);
+  registerUp(program);
+  registerIssue(program);
+  registerSend(program);
+  registerLogs(program);
+  registerStatus(program);
+  registerInterrupt(program);
+  registerRestart(program);
   return program;
 }

@@ -4,12 +4,17 @@ import { action, examples } from "./action.ts";
 export function registerList(program: Command): void {
   program
     .command("list")
-    .summary("this project's instances: state, base branch, age, image")
-    .description("List the containers carrying this project's label (other projects' instances are never shown).")
+    .summary("this project's instances: container state, base branch, age, image; and each agent's state, turns, cost, last activity")
+    .description(
+      "List the containers carrying this project's label (other projects' instances are never shown), with their agents. " +
+        "Every supervisor is asked at once with a short timeout. AGENT is working, idle, starting, exited <code or signal>, " +
+        "none, or lost (with how long ago its last event was) when the container is gone or stopped or the supervisor does " +
+        "not answer while its agent had not exited. The agent columns appear once any instance has run an agent.",
+    )
     .addHelpText("after", examples("cspace list", "cspace list --json"))
     .action(
       action(async (ctx) => {
-        const { listInstances } = await import("../../services/instances/list.ts");
+        const [{ listInstances }, { AGENT_HEADER, agentCells }] = await Promise.all([import("../../services/instances/list.ts"), import("../../ui/worker-status.ts")]);
         const instances = await listInstances({ cwd: ctx.globals.cwd, env: ctx.env });
         if (ctx.globals.json) {
           ctx.out.data({ instances });
@@ -19,8 +24,10 @@ export function registerList(program: Command): void {
           ctx.out.info("no instances in this project (cspace warm <name> makes one)");
           return 0;
         }
-        const rows = instances.map((i) => [i.instance, i.state, i.base ?? "-", age(Date.now() - Date.parse(i.createdAt)), i.image]);
-        const header = ["INSTANCE", "STATE", "BASE", "AGE", "IMAGE"];
+        const agents = instances.some((i) => i.agent.state !== "none");
+        const now = Date.now();
+        const rows = instances.map((i) => [i.instance, i.state, i.base ?? "-", age(now - Date.parse(i.createdAt)), i.image, ...(agents ? agentCells(i.agent, now) : [])]);
+        const header = ["INSTANCE", "STATE", "BASE", "AGE", "IMAGE", ...(agents ? AGENT_HEADER : [])];
         const widths = header.map((h, n) => Math.max(h.length, ...rows.map((r) => (r[n] ?? "").length)));
         for (const cells of [header, ...rows]) ctx.out.line(cells.map((c, n) => c.padEnd(widths[n] ?? 0)).join("  ").trimEnd());
         return 0;

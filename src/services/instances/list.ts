@@ -1,29 +1,78 @@
+import { readdir } from "node:fs/promises";
 import { LABELS } from "../../core/instances/labels.ts";
 import type { ContainerInfo } from "../../core/instances/ports.ts";
 import { openProject, type PortOverrides } from "../project.ts";
+import type { AgentView, ContainerPresence } from "../workers/agent-state.ts";
+import { instancePaths } from "../workers/instance-files.ts";
+import { probeAgent, readRecordedStatus } from "../workers/probe.ts";
 
 export interface InstanceSummary {
   readonly instance: string;
   readonly container: string;
-  readonly state: ContainerInfo["state"];
+  /** The container's state; `missing` for an instance whose container is gone while its run files remain. */
+  readonly state: ContainerInfo["state"] | "missing";
   readonly base: string | null;
   readonly image: string;
   readonly createdAt: string;
+  /** The agent: working, idle, exited N, lost, none; with turns, cost and last activity. */
+  readonly agent: AgentView;
 }
 
-/** This project's instances, found by label only. Reads; creates nothing. */
-export async function listInstances(options: { cwd: string; env: NodeJS.ProcessEnv; ports?: PortOverrides }): Promise<InstanceSummary[]> {
+/** How long list waits for each supervisor: they are asked all at once, so this bounds the whole command's wait. */
+export const LIST_PROBE_TIMEOUT_MS = 750;
+
+/**
+ * This project's instances, found by label, each with its agent's state.
+ * Supervisors are asked in parallel with a short timeout; one that does not
+ * answer while state.json says its agent had not exited is `lost`. An
+ * instance whose container vanished but whose run files say an agent ran is
+ * listed too (state `missing`), so a lost worker never disappears silently.
+ * Reads; creates nothing.
+ */
+export async function listInstances(options: { cwd: string; env: NodeJS.ProcessEnv; ports?: PortOverrides; probeTimeoutMs?: number }): Promise<InstanceSummary[]> {
   const project = await openProject(options);
   const runtime = await project.ports.runtime();
   const found = await runtime.list({ [LABELS.project]: project.projectId });
-  return found
-    .map((c) => ({
-      instance: c.labels[LABELS.instance] ?? c.name,
-      container: c.name,
-      state: c.state,
-      base: c.labels[LABELS.base] ?? null,
-      image: c.image,
-      createdAt: c.createdAt,
-    }))
-    .sort((a, b) => a.instance.localeCompare(b.instance));
+  const timeoutMs = options.probeTimeoutMs ?? LIST_PROBE_TIMEOUT_MS;
+  const listed = await Promise.all(
+    found.map(async (c): Promise<InstanceSummary> => {
+      const instance = c.labels[LABELS.instance] ?? c.name;
+      const presence: ContainerPresence = c.state === "running" ? "running" : "stopped";
+      return {
+        instance,
+        container: c.name,
+        state: c.state,
+        base: c.labels[LABELS.base] ?? null,
+        image: c.image,
+        createdAt: c.createdAt,
+        agent: await probeAgent(instancePaths(project.runDir, instance), presence, timeoutMs),
+      };
+    }),
+  );
+  const known = new Set(listed.map((i) => i.instance));
+  const orphans = await orphanInstances(project.runDir, known);
+  return [...listed, ...orphans].sort((a, b) => a.instance.localeCompare(b.instance));
+}
+
+/** Instance directories with a state.json and no container: the container was removed behind cspace's back. */
+async function orphanInstances(runDir: string, known: ReadonlySet<string>): Promise<InstanceSummary[]> {
+  const entries = await readdir(runDir, { withFileTypes: true }).catch(() => []);
+  const candidates = entries.filter((e) => e.isDirectory() && !known.has(e.name));
+  const orphans = await Promise.all(
+    candidates.map(async (entry): Promise<InstanceSummary | null> => {
+      const paths = instancePaths(runDir, entry.name);
+      const recorded = await readRecordedStatus(paths);
+      if (recorded === null) return null;
+      return {
+        instance: entry.name,
+        container: "-",
+        state: "missing",
+        base: null,
+        image: "-",
+        createdAt: recorded.startedAt,
+        agent: await probeAgent(paths, "missing", 0),
+      };
+    }),
+  );
+  return orphans.filter((o): o is InstanceSummary => o !== null);
 }

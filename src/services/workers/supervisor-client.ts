@@ -35,10 +35,21 @@ export async function askSupervisor(
  * detached, so its failures show only in supervisor.log: when it does not
  * come up in time, that log's tail is the error.
  */
-export async function waitForSupervisor(paths: InstancePaths, instance: string, options: { timeoutMs: number; signal?: AbortSignal | undefined }): Promise<WorkerStatus> {
+export async function waitForSupervisor(
+  paths: InstancePaths,
+  instance: string,
+  options: {
+    timeoutMs: number;
+    signal?: AbortSignal | undefined;
+    /** Asked between attempts: true stops the wait with giveUpError(). */
+    giveUp?: (() => Promise<boolean>) | undefined;
+    giveUpError?: (() => Error) | undefined;
+  },
+): Promise<WorkerStatus> {
   const deadline = Date.now() + options.timeoutMs;
   for (let wait = 20; ; wait = Math.min(wait * 2, 250)) {
     options.signal?.throwIfAborted();
+    if (options.giveUp !== undefined && (await options.giveUp())) throw options.giveUpError?.() ?? new ExternalError(`stopped waiting for the supervisor of ${instance}`);
     const status = await askStatus(paths, 1_000);
     if (status !== null) return status;
     if (Date.now() > deadline) {

@@ -16,6 +16,7 @@ import { COMMIT_LABEL } from "../warm/bring-up.ts";
 import { warm } from "../warm/warm.ts";
 import { agentEnvironment } from "./agent-env.ts";
 import { instancePaths, type InstancePaths } from "./instance-files.ts";
+import { eventsEnd, type EventsPosition } from "./events.ts";
 import { askStatus, waitForSupervisor } from "./supervisor-client.ts";
 
 export interface UpOptions {
@@ -44,6 +45,10 @@ export interface UpResult {
   /** What warm did first (created, validated, restarted). */
   readonly warmed: InstanceOutcome;
   readonly status: WorkerStatus;
+  /** The instance's directory on the host (sockets, events, outbox). */
+  readonly instanceDir: string;
+  /** Where events.ndjson ended before this supervisor started: `--follow` reads from here. */
+  readonly eventsFrom: EventsPosition | "start";
 }
 
 /**
@@ -75,6 +80,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
       if (container?.state !== "running") throw new ExternalError(`instance ${instance} stopped before its agent could start`, { hint: `cspace warm ${instance}` });
       const again = await askStatus(paths, 1_000);
       if (again !== null) throw alreadyRunning(instance, again);
+      const eventsFrom = (await eventsEnd(paths)) ?? "start";
       const status = await startSupervisor(project, runtime, container, paths, {
         instance,
         preset,
@@ -85,8 +91,10 @@ export async function up(options: UpOptions): Promise<UpResult> {
         restartReason: null,
         signal: options.signal,
         timeoutMs: options.startTimeoutMs ?? 30_000,
+        // `cspace down` wins over an up in progress: it removes the container at once and waits for our lock.
+        abandoned: () => locks.removalRequested(instance),
       });
-      return { instance, preset: preset.name, branch: instance, base: outcome.base, warmed: outcome, status };
+      return { instance, preset: preset.name, branch: instance, base: outcome.base, warmed: outcome, status, instanceDir: paths.dir, eventsFrom };
     },
     options.signal,
   );
@@ -102,6 +110,8 @@ export interface SupervisorStart {
   readonly restartReason: string | null;
   readonly signal: AbortSignal | undefined;
   readonly timeoutMs: number;
+  /** Whether to give up (the instance is being removed); asked between steps and while waiting for the supervisor. */
+  readonly abandoned?: (() => Promise<boolean>) | undefined;
 }
 
 /**
@@ -113,6 +123,10 @@ export async function startSupervisor(project: OpenedProject, runtime: Container
   const workspaces = await project.ports.workspaces();
   const spec = await loadInstanceSpec(project, workspaces, start.instance, envFromList(container.env));
   const access = accessOf(spec, start.signal);
+  const giveUpIfAbandoned = async (): Promise<void> => {
+    if (start.abandoned !== undefined && (await start.abandoned())) throw removedMeanwhile(start.instance);
+  };
+  await giveUpIfAbandoned();
   await runtime.copyIn(container.id, await workerBundleFiles());
   await requireExecutable(runtime, container.id, start.preset, access);
   const launch: Launch = {
@@ -134,8 +148,13 @@ export async function startSupervisor(project: OpenedProject, runtime: Container
   await writeFile(paths.prompt, start.prompt, { mode: 0o640 });
   await writeFile(paths.launch, `${JSON.stringify(launch, null, 2)}\n`, { mode: 0o640 });
   const env = agentEnvironment(project.config, project.env, spec.spec.remoteEnv);
+  await giveUpIfAbandoned();
   await runtime.execDetached(container.id, ["node", `${WORKER_BUNDLE_DIR}/worker.cjs`, "supervise", INSTANCE_DIR_IN_CONTAINER], { ...access, env, signal: undefined });
-  return waitForSupervisor(paths, start.instance, { timeoutMs: start.timeoutMs, signal: start.signal });
+  return waitForSupervisor(paths, start.instance, { timeoutMs: start.timeoutMs, signal: start.signal, giveUp: start.abandoned, giveUpError: () => removedMeanwhile(start.instance) });
+}
+
+function removedMeanwhile(instance: string): ExternalError {
+  return new ExternalError(`instance ${instance} is being removed (cspace down): its agent was not started`);
 }
 
 /** The preset's executable on the container user's PATH; a clear refusal naming the package and the Dockerfile line otherwise. */

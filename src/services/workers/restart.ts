@@ -1,0 +1,99 @@
+import { readFile } from "node:fs/promises";
+import { presetNamed } from "../../core/agents/presets/index.ts";
+import type { WorkerStatus } from "../../core/agents/worker-status.ts";
+import { ExternalError, UserError } from "../../core/errors.ts";
+import { containerNameFor, validateInstanceName } from "../../core/instances/names.ts";
+import { openProject, type PortOverrides } from "../project.ts";
+import { eventsEnd, type EventsPosition } from "./events.ts";
+import { instancePaths } from "./instance-files.ts";
+import { requireLaunch } from "./launch-file.ts";
+import { readRecordedStatus } from "./probe.ts";
+import { stopSupervisor, type StopOutcome } from "./stop-supervisor.ts";
+import { askStatus } from "./supervisor-client.ts";
+import { startSupervisor } from "./up.ts";
+
+export interface RestartOptions {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly instance: string;
+  /** Why, for the agent's first turn and the record; a default says it was the user. */
+  readonly reason?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly ports?: PortOverrides | undefined;
+  readonly startTimeoutMs?: number | undefined;
+}
+
+export interface RestartResult {
+  readonly instance: string;
+  readonly preset: string;
+  /** How the old supervisor went: it was not running, it shut down when asked, or it was killed. */
+  readonly stopped: StopOutcome;
+  /** The session resumed, or null when the agent starts over with its original prompt and the reason. */
+  readonly resumedSession: string | null;
+  readonly reason: string;
+  readonly status: WorkerStatus;
+  readonly instanceDir: string;
+  readonly eventsFrom: EventsPosition | "start";
+}
+
+export const DEFAULT_RESTART_REASON = "restarted by the user (cspace restart)";
+
+/**
+ * What the new supervisor is told: resume the session when the preset can
+ * and a session id is known; otherwise start over (the supervisor then sends
+ * the original prompt with the reason and a pointer at the work already done).
+ */
+export function restartLaunch(preset: { readonly resumable: boolean }, sessionId: string | null, reason: string): { readonly resumeSessionId: string | null; readonly restartReason: string } {
+  return { resumeSessionId: preset.resumable && sessionId !== null ? sessionId : null, restartReason: reason };
+}
+
+/**
+ * `cspace restart`: under the instance's lock, stops the old supervisor
+ * (a `shutdown` request; if it does not go, its pid is killed inside the
+ * container, TERM then KILL), waits until it is gone, then starts exactly one
+ * new supervisor with the same preset, base and original prompt, resuming
+ * the agent's session where the preset can.
+ */
+export async function restartAgent(options: RestartOptions): Promise<RestartResult> {
+  const instance = validateInstanceName(options.instance);
+  const reason = options.reason?.trim() === undefined || options.reason.trim() === "" ? DEFAULT_RESTART_REASON : options.reason.trim();
+  const project = await openProject(options);
+  const paths = instancePaths(project.runDir, instance);
+  const launch = await requireLaunch(paths, instance);
+  const preset = presetNamed(launch.preset);
+  if (preset === null) throw new UserError(`launch.json of ${instance} names the preset "${launch.preset}", which this cspace does not know`, { hint: `cspace up ${instance} --agent <preset> after cspace down ${instance}` });
+  const [runtime, locks] = await Promise.all([project.ports.runtime(), project.ports.locks()]);
+  return locks.withLock(
+    instance,
+    async () => {
+      const container = await runtime.inspect(containerNameFor(project.projectId, instance));
+      if (container?.state !== "running") {
+        throw new ExternalError(`instance ${instance} is ${container === null ? "gone (no container)" : `not running (container ${container.state})`}: its agent cannot be restarted`, {
+          hint: container === null ? `cspace up ${instance} --prompt "<task>" makes it again` : `cspace warm ${instance} starts its container; then cspace restart ${instance}`,
+        });
+      }
+      const live = await askStatus(paths, 2_000);
+      const last = live ?? (await readRecordedStatus(paths));
+      const stopped = await stopSupervisor(runtime, container.id, paths, { answering: live !== null, graceMs: launch.stopGraceMs, signal: options.signal });
+      const prompt = await readFile(paths.prompt, "utf8").catch((error: unknown) => {
+        throw new ExternalError(`cannot read ${instance}'s original prompt ${paths.prompt}: ${String(error)}`, { cause: error });
+      });
+      const decision = restartLaunch(preset, last?.sessionId ?? launch.resumeSessionId, reason);
+      const eventsFrom = (await eventsEnd(paths)) ?? "start";
+      const status = await startSupervisor(project, runtime, container, paths, {
+        instance,
+        preset,
+        base: launch.base,
+        baseSha: launch.baseSha,
+        prompt,
+        resumeSessionId: decision.resumeSessionId,
+        restartReason: decision.restartReason,
+        signal: options.signal,
+        timeoutMs: options.startTimeoutMs ?? 30_000,
+        abandoned: () => locks.removalRequested(instance),
+      });
+      return { instance, preset: preset.name, stopped, resumedSession: decision.resumeSessionId, reason, status, instanceDir: paths.dir, eventsFrom };
+    },
+    options.signal,
+  );
+}
