@@ -97,6 +97,16 @@ export default tseslint.config(
     ]),
   },
   {
+    // Bundled into one dependency-free file for the container's Node 18 (scripts/bundle-worker.mjs also refuses packages).
+    files: ["src/worker/**"],
+    rules: restrict([
+      {
+        groups: [...layer("services"), ...layer("cli"), ...layer("ui"), "../../adapters/docker/*", "../../adapters/forge/*", "../../adapters/git/*", "dockerode", "@octokit/*", "execa", "zod", "yaml", "handlebars", "commander", "ink", "react"],
+        message: "src/worker runs in the container: it may use core, adapters/messaging and Node's built-ins only.",
+      },
+    ]),
+  },
+  {
     files: ["src/cli/**"],
     rules: restrict([
       { groups: [...layer("adapters"), "dockerode", "@octokit/*", "execa", "node:child_process"], message: "Commands call services, not adapters." },
