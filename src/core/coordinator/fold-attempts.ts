@@ -1,0 +1,208 @@
+import type { WorkerReport } from "../agents/worker-status.ts";
+import type {
+  Blocked,
+  Failed,
+  Launched,
+  RateLimited,
+  RebaseRequested,
+  Reported,
+  Retried,
+  ReviewRequested,
+  Reviewed,
+  Warmed,
+  WarmFailed,
+  WorkerLost,
+} from "./events.ts";
+import { isSettled, lastAttempt, unresolvedFailure } from "./queries.ts";
+import type { Attempt, AttemptEnd, CoordinatorState, IssueRecord } from "./state.ts";
+import { updateIssue, updateLastAttempt } from "./state.ts";
+import type { Failure } from "./vocabulary.ts";
+
+type AttemptEvent =
+  | Warmed
+  | WarmFailed
+  | Launched
+  | Reported
+  | RateLimited
+  | WorkerLost
+  | Retried
+  | Failed
+  | Blocked
+  | RebaseRequested
+  | ReviewRequested
+  | Reviewed;
+
+/** Instances, attempts, and the decisions about them. */
+export function applyAttemptEvent(state: CoordinatorState, event: AttemptEvent): CoordinatorState {
+  switch (event.type) {
+    case "Warmed":
+      return updateIssue(state, event.issue, (record) => (record.warm === "ready" ? record : { ...record, warm: "ready", warmError: null }));
+    case "WarmFailed":
+      return updateIssue(state, event.issue, (record) => ({ ...record, warm: "failed", warmError: event.error }));
+    case "Launched":
+      return updateIssue(state, event.issue, (record) => launched(state, record, event));
+    case "Reported":
+      return updateIssue(state, event.issue, (record) => reported(state, record, event));
+    case "RateLimited":
+      return updateIssue(state, event.issue, (record) => {
+        const attempt = record.attempts[event.attempt - 1];
+        if (attempt?.end !== null) return record;
+        // A limit is a state, not a failure: the same prompt goes again after `until`.
+        const ended = updateLastAttempt(record, (open) => ({ ...open, end: "rate-limited", endedAt: event.at }));
+        return { ...ended, pending: attempt.prompt, rateLimitedUntil: event.until };
+      });
+    case "WorkerLost":
+      return updateIssue(state, event.issue, (record) => {
+        if (isSettled(record)) return record;
+        const attempt = event.attempt === null ? undefined : record.attempts[event.attempt - 1];
+        const failure: Failure = { kind: "lost", summary: event.reason, command: null, output: null };
+        const ended = attempt?.end === null ? updateLastAttempt(record, (open) => ({ ...open, end: "lost", endedAt: event.at, failure })) : record;
+        // The instance is made again (warm checks what is left) before the next launch.
+        return { ...ended, warm: "pending" };
+      });
+    case "Retried":
+      return updateIssue(state, event.issue, (record) => {
+        const attempt = unresolvedFailure(record);
+        if (attempt?.number !== event.attempt || isSettled(record)) return record;
+        const resolved = updateLastAttempt(record, (last) => ({ ...last, resolution: "retried" }));
+        // New work needs a new review; a rebase or a second review try keeps the verdict.
+        const review = event.prompt.kind === "retry" ? { requestedSha: null, passed: false } : record.review;
+        return { ...resolved, pending: event.prompt, review };
+      });
+    case "Failed":
+      return updateIssue(state, event.issue, (record) => {
+        if (isSettled(record)) return record;
+        const resolved = unresolvedFailure(record) === null ? record : updateLastAttempt(record, (last) => ({ ...last, resolution: "failed" }));
+        return { ...resolved, pending: null, outcome: { kind: "failed", reason: event.reason, at: event.at } };
+      });
+    case "Blocked":
+      return updateIssue(state, event.issue, (record) =>
+        isSettled(record) ? record : { ...record, pending: null, outcome: { kind: "blocked", by: event.by, reason: event.reason, at: event.at } },
+      );
+    case "RebaseRequested":
+      return updateIssue(state, event.issue, (record) =>
+        isSettled(record) ? record : { ...record, pending: event.prompt, rebase: { epoch: event.epoch, ontoSha: event.prompt.ontoSha } },
+      );
+    case "ReviewRequested":
+      return updateIssue(state, event.issue, (record) =>
+        isSettled(record)
+          ? record
+          : {
+              ...record,
+              pending: { kind: "review", headSha: event.headSha, pullRequestUrl: event.pullRequestUrl },
+              review: { requestedSha: event.headSha, passed: false },
+            },
+      );
+    case "Reviewed":
+      return updateIssue(state, event.issue, (record) =>
+        record.review.passed ? record : { ...record, review: { requestedSha: record.review.requestedSha, passed: true } },
+      );
+  }
+}
+
+function launched(state: CoordinatorState, record: IssueRecord, event: Launched): IssueRecord {
+  // Attempts are numbered without gaps and one runs at a time: anything else is a repeat.
+  const last = lastAttempt(record);
+  if (event.attempt !== record.attempts.length + 1 || (last !== null && last.end === null) || isSettled(record)) return record;
+  const attempt: Attempt = {
+    number: event.attempt,
+    why: event.why,
+    prompt: event.prompt,
+    base: event.base,
+    startedAt: event.at,
+    startHead: event.headSha ?? record.pushedSha,
+    endedAt: null,
+    end: null,
+    reportId: null,
+    exitCode: null,
+    headSha: null,
+    commitsAhead: null,
+    turns: 0,
+    costUsd: null,
+    summary: null,
+    blockedReason: null,
+    failure: null,
+    resolution: null,
+  };
+  const next: IssueRecord = { ...record, attempts: [...record.attempts, attempt], pending: null, rateLimitedUntil: null };
+  if (record.attempts.length > 0) return next;
+  // The first launch creates `issue-N` at the base's head: that is what the forge has.
+  const stackedOn = stackedOnOf(record, event.base);
+  return {
+    ...next,
+    base: event.base,
+    stackedOn,
+    baseSha: event.baseSha,
+    baseGeneration: stackedOn === null ? 0 : (state.issues[stackedOn]?.generation ?? 0),
+    pushedSha: event.headSha ?? event.baseSha,
+  };
+}
+
+function reported(state: CoordinatorState, record: IssueRecord, event: Reported): IssueRecord {
+  const attempt = record.attempts[event.attempt - 1];
+  const { report } = event;
+  if (attempt === undefined || attempt.end !== null || record.attempts.some((a) => a.reportId === report.id)) return record;
+  const { end, failure } = classify(report, attempt);
+  const ended: Attempt = {
+    ...attempt,
+    end,
+    failure,
+    endedAt: event.at,
+    reportId: report.id,
+    exitCode: report.exitCode,
+    headSha: report.headSha,
+    commitsAhead: report.commitsAhead,
+    turns: report.turns,
+    costUsd: report.costUsd,
+    summary: report.summary,
+    blockedReason: report.blockedReason,
+  };
+  const attempts = record.attempts.map((a) => (a.number === attempt.number ? ended : a));
+  const next: IssueRecord = { ...record, attempts };
+  if (end === "interrupted") return { ...next, pending: attempt.prompt };
+  if (end !== "succeeded" || report.headSha === null) return next;
+  if (attempt.prompt.kind !== "rebase") return { ...next, headSha: report.headSha };
+  // A rebase moved the branch onto `onto`: that is its base now.
+  const stackedOn = stackedOnOf(record, attempt.prompt.onto);
+  return {
+    ...next,
+    headSha: report.headSha,
+    base: attempt.prompt.onto,
+    stackedOn,
+    baseSha: attempt.prompt.ontoSha,
+    baseGeneration: stackedOn === null ? 0 : (state.issues[stackedOn]?.generation ?? 0),
+    restackConflict: null,
+  };
+}
+
+/** How a report ends its attempt, and whether that counts as a failure. */
+function classify(report: WorkerReport, attempt: Attempt): { end: AttemptEnd; failure: Failure | null } {
+  const fail = (kind: Failure["kind"], summary: string, output: string | null = null): Failure => ({ kind, summary, command: null, output });
+  switch (report.outcome) {
+    case "success": {
+      const implementing = attempt.why === "initial" || attempt.why === "retry";
+      if (report.headSha === null || (implementing && report.commitsAhead === 0)) {
+        return { end: "no-commits", failure: fail("no-commits", "the agent exited 0 with nothing committed", report.summary) };
+      }
+      if (attempt.why === "retry" && report.headSha === attempt.startHead) {
+        return { end: "no-commits", failure: fail("no-commits", "the agent exited 0 with no commit since the failed attempt", report.summary) };
+      }
+      return { end: "succeeded", failure: null };
+    }
+    case "failure":
+      return { end: "failed", failure: fail("agent-exit", `the agent exited with code ${String(report.exitCode)}`, report.summary) };
+    case "crash":
+      return { end: "crashed", failure: fail("crash", report.signal === null ? "the agent crashed" : `the agent was killed by ${report.signal}`, report.summary) };
+    case "oom":
+      return { end: "crashed", failure: fail("crash", "the agent was killed for running out of memory", report.summary) };
+    case "blocked":
+      return { end: "blocked", failure: null };
+    case "interrupted":
+      return { end: "interrupted", failure: null };
+  }
+}
+
+/** The dependency whose branch `base` is, if any. */
+function stackedOnOf(record: IssueRecord, base: string): number | null {
+  return record.dependencies.find((d) => base === `issue-${String(d)}`) ?? null;
+}

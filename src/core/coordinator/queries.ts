@@ -1,0 +1,184 @@
+import { baseBranchDecision, type BaseBranchDecision } from "../plan/base-branch-rule.ts";
+import type { Attempt, CoordinatorState, IssueRecord, PullRequestCheck } from "./state.ts";
+import type { RunSettings } from "./vocabulary.ts";
+
+/**
+ * Questions about the state that the fold, the statuses and the rules share,
+ * so each is answered in one place.
+ */
+
+export function isMerged(record: IssueRecord): boolean {
+  return record.mergedBeforeRun || record.merge?.squashSha != null;
+}
+
+/** Squash merge under way: `MergeReady` recorded, `Merged` not yet. */
+export function isMerging(record: IssueRecord): boolean {
+  return record.merge !== null && record.merge.squashSha === null;
+}
+
+/** Merged, failed or blocked: nothing more happens to it but cleanup. */
+export function isSettled(record: IssueRecord): boolean {
+  return isMerged(record) || record.outcome !== null;
+}
+
+export function lastAttempt(record: IssueRecord): Attempt | null {
+  return record.attempts[record.attempts.length - 1] ?? null;
+}
+
+/** The attempt whose agent is running, if any. Only the last attempt can be open. */
+export function openAttempt(record: IssueRecord): Attempt | null {
+  const last = lastAttempt(record);
+  return last !== null && last.end === null ? last : null;
+}
+
+export function failureCount(record: IssueRecord): number {
+  return record.attempts.filter((attempt) => attempt.failure !== null).length;
+}
+
+/** The last attempt, when it failed and nothing was decided about it yet. */
+export function unresolvedFailure(record: IssueRecord): Attempt | null {
+  const last = lastAttempt(record);
+  return last !== null && last.end !== null && last.failure !== null && last.resolution === null ? last : null;
+}
+
+/** A reported head not pushed yet. */
+export function hasUnpushedWork(record: IssueRecord): boolean {
+  return record.headSha !== null && record.headSha !== record.pushedSha;
+}
+
+/** Work is on the forge: some attempt produced a head, and that head is what the forge has. */
+export function hasPushedWork(record: IssueRecord): boolean {
+  return record.headSha !== null && record.headSha === record.pushedSha;
+}
+
+/** Whether dependency `d` (an issue number, or `owner/repo#N`) counts as merged. */
+export function dependencyMerged(state: CoordinatorState, d: number | string): boolean {
+  if (typeof d === "number") {
+    const record = state.issues[d];
+    if (record !== undefined) return isMerged(record);
+  }
+  return state.outside[String(d)] === "closed";
+}
+
+/** Unmerged dependencies, this repository's ascending, then other repositories' in the order written. */
+export function unmergedDependencies(state: CoordinatorState, record: IssueRecord): (number | string)[] {
+  return [...record.dependencies, ...record.external].filter((d) => !dependencyMerged(state, d));
+}
+
+/**
+ * Whether `issue-<d>` can be a base now: it is one of this run's, launched
+ * (so the branch exists), not merged, not being merged (its stack is about to
+ * be recorded), not settled, and not itself waiting for a restack.
+ */
+export function isStackableBase(state: CoordinatorState, d: number): boolean {
+  const record = state.issues[d];
+  if (record === undefined || state.run?.settings.stacking !== true) return false;
+  return record.attempts.length > 0 && !isSettled(record) && !isMerging(record) && restackTarget(state, record) === null;
+}
+
+/** The base-branch rule of design.md §4 for an issue not launched yet. */
+export function basePlan(state: CoordinatorState, record: IssueRecord): BaseBranchDecision {
+  return baseBranchDecision({
+    named: record.dependencies.length + record.external.length,
+    unmerged: unmergedDependencies(state, record),
+    hasBranch: (d) => isStackableBase(state, d),
+    featureBranch: state.run?.settings.featureBranch ?? "",
+  });
+}
+
+export interface RestackTarget {
+  /** The issue whose merge or rewrite calls for the restack. */
+  readonly parent: number;
+  readonly onto: string;
+  readonly ontoSha: string;
+  readonly from: string | null;
+}
+
+/**
+ * Where a stacked branch must move: onto the squash commit once its parent
+ * is merged (and then it sits on the feature branch), or onto the parent's
+ * new head once the parent's history was rewritten. Null when it is where it belongs.
+ */
+export function restackTarget(state: CoordinatorState, record: IssueRecord): RestackTarget | null {
+  if (record.stackedOn === null || isSettled(record)) return null;
+  const parent = state.issues[record.stackedOn];
+  if (parent === undefined || parent.outcome !== null) return null;
+  const squash = parent.merge?.squashSha ?? null;
+  if (squash !== null) {
+    return { parent: parent.number, onto: state.run?.settings.featureBranch ?? "", ontoSha: squash, from: record.baseSha };
+  }
+  if (parent.generation > record.baseGeneration && parent.pushedSha !== null && !isMerging(parent)) {
+    return { parent: parent.number, onto: parent.branch, ontoSha: parent.pushedSha, from: record.baseSha };
+  }
+  return null;
+}
+
+/** The verify commands, `verify.all` then `verify.e2e`, those set. */
+export function verifyCommands(settings: RunSettings): string[] {
+  return [settings.verify.all, settings.verify.e2e].filter((command): command is string => command !== null);
+}
+
+/** The pushed head passed verify (or there is nothing to run). */
+export function verifyPassed(state: CoordinatorState, record: IssueRecord): boolean {
+  if (state.run === null || verifyCommands(state.run.settings).length === 0) return hasPushedWork(record);
+  return hasPushedWork(record) && record.verification?.headSha === record.pushedSha && record.verification.passed;
+}
+
+/** The pushed head has no verify result yet. */
+export function awaitsVerify(state: CoordinatorState, record: IssueRecord): boolean {
+  if (state.run === null || verifyCommands(state.run.settings).length === 0) return false;
+  return hasPushedWork(record) && record.verification?.headSha !== record.pushedSha;
+}
+
+export function reviewSatisfied(state: CoordinatorState, record: IssueRecord): boolean {
+  return state.run?.settings.review !== true || record.review.passed;
+}
+
+/** The observation of the pull request that still holds: for the pushed head, after every merge so far. */
+export function currentCheck(state: CoordinatorState, record: IssueRecord): PullRequestCheck | null {
+  const check = record.check;
+  return check !== null && check.headSha === record.pushedSha && check.epoch === state.epoch ? check : null;
+}
+
+/** Between attempts, with nothing pushed or decided pending: a branch that may be moved or merged. */
+export function isQuiet(state: CoordinatorState, record: IssueRecord): boolean {
+  return (
+    openAttempt(record) === null &&
+    !hasUnpushedWork(record) &&
+    unresolvedFailure(record) === null &&
+    !isMerging(record) &&
+    state.run !== null
+  );
+}
+
+/**
+ * The merge gate of design.md §4, in order; the first one not met holds the
+ * pull request. `checks` and `mergeable` are read from the newest observation
+ * that still holds.
+ */
+export const mergeGates = ["pull-request", "dependencies", "settled-work", "base", "verify", "review", "checks", "mergeable"] as const;
+export type MergeGate = (typeof mergeGates)[number];
+
+export function mergeGateHolding(state: CoordinatorState, record: IssueRecord): MergeGate | null {
+  return internalGateHolding(state, record) ?? observedGateHolding(state, record);
+}
+
+/** The gates cspace knows without asking the forge. */
+export function internalGateHolding(state: CoordinatorState, record: IssueRecord): MergeGate | null {
+  const feature = state.run?.settings.featureBranch;
+  if (record.pullRequest === null) return "pull-request";
+  if (unmergedDependencies(state, record).length > 0) return "dependencies";
+  if (!isQuiet(state, record) || record.pending !== null || record.restackConflict !== null || restackTarget(state, record) !== null) {
+    return "settled-work";
+  }
+  if (record.stackedOn !== null || record.pullRequest.base !== feature) return "base";
+  if (!verifyPassed(state, record)) return "verify";
+  if (!reviewSatisfied(state, record)) return "review";
+  return null;
+}
+
+function observedGateHolding(state: CoordinatorState, record: IssueRecord): MergeGate | null {
+  const check = currentCheck(state, record);
+  if (check === null || (check.checks !== "success" && check.checks !== "none")) return "checks";
+  return check.mergeability === "mergeable" ? null : "mergeable";
+}

@@ -1,0 +1,264 @@
+import type { ChecksState, Mergeability } from "../forge/port.ts";
+import type { CoordinatorEvent } from "./events.ts";
+import { applyAttemptEvent } from "./fold-attempts.ts";
+import { applyIntegrationEvent } from "./fold-integration.ts";
+import { applyRunEvent } from "./fold-run.ts";
+import { withStatuses } from "./status.ts";
+import type { AttemptWhy, BlockedBy, Failure, LaunchPrompt, RunSettings, StackedParent } from "./vocabulary.ts";
+
+/**
+ * The coordinator's state: a fold over its events (`apply`), plain JSON, so
+ * replaying a log gives the same state and any view can be built from it.
+ * It holds facts (attempts, shas, pull requests, merges); each issue's
+ * `status` is derived from them after every event (status.ts), never set by
+ * hand, so it cannot disagree with them.
+ */
+export interface CoordinatorState {
+  /** Null until `RunStarted`. */
+  readonly run: RunInfo | null;
+  /** The selected issues, by number. */
+  readonly issues: Readonly<Record<number, IssueRecord>>;
+  /**
+   * Dependencies outside the run: graph issues that were not selected (by
+   * number) and other repositories' issues (`owner/repo#N`). Only `closed`
+   * counts as merged.
+   */
+  readonly outside: Readonly<Record<string, OutsideState>>;
+  /** An `IssuesLoaded` was applied: titles and states are known, work may begin. */
+  readonly loaded: boolean;
+  /** The operator paused the whole run. */
+  readonly paused: boolean;
+  /** Squash merges made by this run so far; a pull request observation from an earlier epoch is stale. */
+  readonly epoch: number;
+  readonly finished: { readonly at: string; readonly exitCode: 0 | 1 } | null;
+  readonly lastEventAt: string | null;
+}
+
+export type OutsideState = "open" | "closed" | "unknown";
+
+export interface RunInfo {
+  readonly runId: string;
+  readonly startedAt: string;
+  /** The selected issues, ascending. */
+  readonly selected: readonly number[];
+  /** The selected issues in dependency order, then by number: the order merges go in. */
+  readonly order: readonly number[];
+  readonly settings: RunSettings;
+}
+
+export type IssueStatusKind =
+  | "waiting"
+  | "warming"
+  | "ready"
+  | "working"
+  | "verifying"
+  | "reviewing"
+  | "pr-open"
+  | "merging"
+  | "merged"
+  | "rebasing"
+  | "failed"
+  | "blocked"
+  | "rate-limited";
+
+export interface IssueStatus {
+  readonly kind: IssueStatusKind;
+  /** One line for people: "waiting on #11, #12", "verify failed: npm test exited 1; retry 2 of 3 waits for a slot". */
+  readonly reason: string;
+  /** What it waits on: issue numbers or `owner/repo#N` (waiting), or the merge gate holding it (pr-open). */
+  readonly waitingOn: readonly (number | string)[];
+  /** When a rate limit ends (ISO 8601); null otherwise. */
+  readonly until: string | null;
+}
+
+/** How an attempt ended. */
+export type AttemptEnd = "succeeded" | "no-commits" | "failed" | "crashed" | "lost" | "blocked" | "interrupted" | "rate-limited";
+
+/** One run of the agent: why it started, what it cost, how it ended. */
+export interface Attempt {
+  /** From 1, without gaps. */
+  readonly number: number;
+  readonly why: AttemptWhy;
+  readonly prompt: LaunchPrompt;
+  readonly base: string;
+  readonly startedAt: string;
+  /** `issue-N`'s head as it started. */
+  readonly startHead: string | null;
+  readonly endedAt: string | null;
+  /** Null while it runs. */
+  readonly end: AttemptEnd | null;
+  readonly reportId: string | null;
+  readonly exitCode: number | null;
+  readonly headSha: string | null;
+  readonly commitsAhead: number | null;
+  readonly turns: number;
+  readonly costUsd: number | null;
+  readonly summary: string | null;
+  readonly blockedReason: string | null;
+  /** Set when the attempt counts as failed: by its report, by `WorkerLost`, or when its work fails verify, checks or a rebase. */
+  readonly failure: Failure | null;
+  /** What was decided about the failure. */
+  readonly resolution: "retried" | "failed" | null;
+}
+
+export interface Verification {
+  readonly headSha: string;
+  readonly passed: boolean;
+  readonly command: string | null;
+  readonly exitCode: number | null;
+  readonly outputTail: string | null;
+}
+
+export interface PullRequestRecord {
+  readonly number: number;
+  readonly url: string;
+  readonly base: string;
+}
+
+export interface PullRequestCheck {
+  readonly at: string;
+  readonly headSha: string;
+  readonly epoch: number;
+  readonly mergeability: Mergeability;
+  readonly checks: ChecksState;
+  readonly details: readonly string[];
+  readonly conflicts: readonly string[];
+}
+
+export interface MergeRecord {
+  readonly pr: number;
+  readonly headSha: string;
+  readonly stacked: readonly StackedParent[];
+  readonly readyAt: string;
+  /** Null while the merge is under way. */
+  readonly squashSha: string | null;
+  readonly mergedAt: string | null;
+}
+
+export type IssueOutcome =
+  | { readonly kind: "failed"; readonly reason: string; readonly at: string }
+  | { readonly kind: "blocked"; readonly by: BlockedBy; readonly reason: string; readonly at: string };
+
+export interface IssueRecord {
+  readonly number: number;
+  readonly title: string;
+  readonly url: string | null;
+  /** `issue-N`, also the instance's name. */
+  readonly branch: string;
+  readonly dependencies: readonly number[];
+  readonly external: readonly string[];
+  /** Issues of this run that depend on it, ascending. */
+  readonly dependents: readonly number[];
+  readonly status: IssueStatus;
+  readonly warm: "pending" | "ready" | "failed";
+  readonly warmError: string | null;
+  /** The branch `issue-N` sits on: set at the first launch, moved by restacks and rebases. */
+  readonly base: string | null;
+  /** The run's issue whose branch `base` is, when stacked. */
+  readonly stackedOn: number | null;
+  /** The sha `issue-N`'s own commits start after: the `from` of its next restack. */
+  readonly baseSha: string | null;
+  /** The parent's `generation` when `baseSha` was taken: a later rewrite of the parent calls for a restack. */
+  readonly baseGeneration: number;
+  /** How many times `issue-N`'s history was rewritten (restacked, or force-pushed after a rebase). */
+  readonly generation: number;
+  readonly attempts: readonly Attempt[];
+  /** The prompt the next launch sends, when one was decided (retry, rebase, review, or a relaunch after a limit). */
+  readonly pending: LaunchPrompt | null;
+  readonly rateLimitedUntil: string | null;
+  /** The newest head a worker reported, or a restack made. */
+  readonly headSha: string | null;
+  /** The head on the forge, as cspace last pushed it. */
+  readonly pushedSha: string | null;
+  readonly verification: Verification | null;
+  readonly pullRequest: PullRequestRecord | null;
+  /** The newest observation of the pull request. */
+  readonly check: PullRequestCheck | null;
+  readonly review: { readonly requestedSha: string | null; readonly passed: boolean };
+  /** The last restack that stopped on a conflict, until a rebase or restack moves the branch. */
+  readonly restackConflict: { readonly ontoSha: string; readonly from: string | null; readonly paths: readonly string[] } | null;
+  /** The last rebase asked for. */
+  readonly rebase: { readonly epoch: number; readonly ontoSha: string | null } | null;
+  readonly merge: MergeRecord | null;
+  /** A merge the forge refused for a reason cspace must not override. */
+  readonly refused: { readonly reason: "head-moved" | "closed"; readonly detail: string } | null;
+  readonly issueClosed: boolean;
+  readonly branchDeleted: boolean;
+  /** Closed on the forge before this run touched it: counts as merged. */
+  readonly mergedBeforeRun: boolean;
+  readonly outcome: IssueOutcome | null;
+  readonly paused: boolean;
+}
+
+export function initialState(): CoordinatorState {
+  return { run: null, issues: {}, outside: {}, loaded: false, paused: false, epoch: 0, finished: null, lastEventAt: null };
+}
+
+/** The state after one more event. Pure: the same state and event always give the same result. */
+export function apply(state: CoordinatorState, event: CoordinatorEvent): CoordinatorState {
+  const next = applyFact(state, event);
+  if (next === state) return state;
+  return withStatuses({ ...next, lastEventAt: event.at });
+}
+
+/** The state a log leads to. */
+export function replay(events: Iterable<CoordinatorEvent>, from: CoordinatorState = initialState()): CoordinatorState {
+  let state = from;
+  for (const event of events) state = apply(state, event);
+  return state;
+}
+
+function applyFact(state: CoordinatorState, event: CoordinatorEvent): CoordinatorState {
+  switch (event.type) {
+    case "RunStarted":
+    case "IssuesLoaded":
+    case "Paused":
+    case "Resumed":
+    case "Skipped":
+    case "RunFinished":
+      return applyRunEvent(state, event);
+    case "Warmed":
+    case "WarmFailed":
+    case "Launched":
+    case "Reported":
+    case "RateLimited":
+    case "WorkerLost":
+    case "Retried":
+    case "Failed":
+    case "Blocked":
+    case "RebaseRequested":
+    case "ReviewRequested":
+    case "Reviewed":
+      return applyAttemptEvent(state, event);
+    case "Pushed":
+    case "Verified":
+    case "VerifyFailed":
+    case "PullRequestOpened":
+    case "PullRequestChecked":
+    case "MergeReady":
+    case "Merged":
+    case "MergeRefused":
+    case "IssueClosed":
+    case "Restacked":
+    case "RestackConflicted":
+    case "Retargeted":
+    case "BranchDeleted":
+      return applyIntegrationEvent(state, event);
+  }
+}
+
+/** The state with issue `n` replaced by `update(record)`; unchanged when `n` is not in the run or `update` returns the same record. */
+export function updateIssue(state: CoordinatorState, n: number, update: (record: IssueRecord) => IssueRecord): CoordinatorState {
+  const record = state.issues[n];
+  if (record === undefined) return state;
+  const next = update(record);
+  return next === record ? state : { ...state, issues: { ...state.issues, [n]: next } };
+}
+
+/** Replaces the last attempt. */
+export function updateLastAttempt(record: IssueRecord, update: (attempt: Attempt) => Attempt): IssueRecord {
+  const last = record.attempts[record.attempts.length - 1];
+  if (last === undefined) return record;
+  const next = update(last);
+  return next === last ? record : { ...record, attempts: [...record.attempts.slice(0, -1), next] };
+}

@@ -1,0 +1,134 @@
+import {
+  awaitsVerify,
+  basePlan,
+  failureCount,
+  hasPushedWork,
+  hasUnpushedWork,
+  internalGateHolding,
+  isMerging,
+  mergeGateHolding,
+  openAttempt,
+  restackTarget,
+  unmergedDependencies,
+  unresolvedFailure,
+  type MergeGate,
+} from "./queries.ts";
+import type { CoordinatorState, IssueRecord, IssueStatus, IssueStatusKind } from "./state.ts";
+
+/** Every issue's status, derived again from its facts (called by `apply` after each event). */
+export function withStatuses(state: CoordinatorState): CoordinatorState {
+  const issues: Record<number, IssueRecord> = {};
+  for (const record of Object.values(state.issues)) issues[record.number] = { ...record, status: statusOf(state, record) };
+  return { ...state, issues };
+}
+
+/**
+ * What an issue is doing or waiting for, with a reason and the evidence.
+ * Checked top to bottom: the first line that holds is the status. Silence is
+ * expected in every state but `working`, `reviewing` and `rebasing` with an
+ * agent running, so a stall watchdog looks only at those.
+ */
+export function statusOf(state: CoordinatorState, record: IssueRecord): IssueStatus {
+  const status = (kind: IssueStatusKind, reason: string, waitingOn: readonly (number | string)[] = [], until: string | null = null): IssueStatus => ({
+    kind,
+    reason,
+    waitingOn,
+    until,
+  });
+  const maxAttempts = state.run?.settings.maxAttempts ?? 1;
+  if (record.mergedBeforeRun) return status("merged", "closed before the run");
+  if (record.merge?.squashSha != null) return status("merged", `squash-merged as ${short(record.merge.squashSha)} (pull request #${record.merge.pr})`);
+  if (record.outcome?.kind === "failed") return status("failed", record.outcome.reason);
+  if (record.outcome?.kind === "blocked") {
+    const by = record.outcome.by;
+    const on = by.kind === "dependency" ? [by.issue] : by.kind === "outside" ? [by.ref] : [];
+    return status("blocked", record.outcome.reason, on);
+  }
+  if (isMerging(record)) return status("merging", `merging pull request #${record.merge?.pr ?? 0} at ${short(record.merge?.headSha ?? "")}`);
+
+  const open = openAttempt(record);
+  if (open !== null) {
+    const what = `attempt ${open.number} (${open.why}) running`;
+    if (open.why === "rebase") return status("rebasing", what);
+    if (open.why === "review") return status("reviewing", what);
+    return status("working", what);
+  }
+  if (record.warm === "failed") return status("warming", `instance could not be made: ${record.warmError ?? "unknown error"}`);
+  const failed = unresolvedFailure(record);
+  if (failed?.failure != null) {
+    return status("ready", `attempt ${failed.number} failed (${failed.failure.summary}); ${failureCount(record)} of ${maxAttempts} attempts failed`);
+  }
+  if (record.rateLimitedUntil !== null && record.pending !== null) {
+    return status("rate-limited", `usage limit: attempt ${record.attempts.length + 1} starts after ${record.rateLimitedUntil}`, [], record.rateLimitedUntil);
+  }
+  if (record.attempts.length === 0) return notStarted(state, record, status);
+  if (record.warm !== "ready") return status("warming", "instance being made again after it was lost");
+
+  const restack = restackTarget(state, record);
+  if (record.restackConflict !== null && record.pending?.kind !== "rebase") {
+    return status("rebasing", `restack conflicted in ${record.restackConflict.paths.join(", ") || "unknown paths"}: a rebase is being asked for`);
+  }
+  switch (record.pending?.kind) {
+    case "rebase":
+      return status("rebasing", `rebase onto ${record.pending.onto} waits for a slot`, ["slot"]);
+    case "review":
+      return status("reviewing", `review of ${short(record.pending.headSha)} waits for a slot`, ["slot"]);
+    case "retry":
+      return status("ready", `retry (try ${record.pending.attempt} of ${record.pending.maxAttempts}) waits for a slot`, ["slot"]);
+    case "implementer":
+      return status("ready", "waits for a slot", ["slot"]);
+    case undefined:
+      break;
+  }
+  if (restack !== null) return status("rebasing", `to be restacked onto ${restack.onto} at ${short(restack.ontoSha)} (#${restack.parent} ${restack.onto === `issue-${restack.parent}` ? "was rewritten" : "merged"})`);
+  if (hasUnpushedWork(record)) return status("verifying", `pushing ${short(record.headSha ?? "")}`);
+  if (awaitsVerify(state, record)) return status("verifying", `verifying ${short(record.pushedSha ?? "")}`);
+  if (!hasPushedWork(record)) return status("working", "no work pushed yet");
+  if (record.pullRequest === null) return status("pr-open", "opening the pull request");
+  const gate = mergeGateHolding(state, record);
+  if (gate === "review") return status("reviewing", "review to be asked for");
+  if (gate === null) return status("pr-open", `pull request #${record.pullRequest.number} may merge${record.paused || state.paused ? " (paused)" : ""}`);
+  const waiting = gate === "dependencies" ? unmergedDependencies(state, record) : [gate];
+  return status("pr-open", `pull request #${record.pullRequest.number} waits: ${gateText(gate, record, state)}`, waiting);
+}
+
+function notStarted(
+  state: CoordinatorState,
+  record: IssueRecord,
+  status: (kind: IssueStatusKind, reason: string, waitingOn?: readonly (number | string)[]) => IssueStatus,
+): IssueStatus {
+  if (record.warm !== "ready") return status("warming", "instance being made");
+  const plan = basePlan(state, record);
+  if (plan.action === "wait") return status("waiting", `waiting on ${plan.waitingOn.map(refText).join(", ")} (${plan.row})`, plan.waitingOn);
+  const held = record.paused || state.paused ? "paused" : "waits for a slot";
+  return status("ready", `starts on ${plan.base} (${plan.row}); ${held}`, ["slot"]);
+}
+
+function gateText(gate: MergeGate, record: IssueRecord, state: CoordinatorState): string {
+  switch (gate) {
+    case "pull-request":
+      return "no pull request";
+    case "dependencies":
+      return `dependencies ${unmergedDependencies(state, record).map(refText).join(", ")} not merged`;
+    case "settled-work":
+      return "work in progress";
+    case "base":
+      return `its base ${record.pullRequest?.base ?? "?"} is not the feature branch yet`;
+    case "verify":
+      return "verify has not passed";
+    case "review":
+      return "review has not passed";
+    case "checks":
+      return internalGateHolding(state, record) === null && record.check?.checks === "pending" ? "checks pending" : "checks not green yet";
+    case "mergeable":
+      return `the forge says ${record.check?.mergeability ?? "unknown"}`;
+  }
+}
+
+function refText(ref: number | string): string {
+  return typeof ref === "number" ? `#${ref}` : ref;
+}
+
+function short(sha: string): string {
+  return sha.slice(0, 7);
+}
