@@ -1,5 +1,6 @@
 import os from "node:os";
 import path from "node:path";
+import type { CoordinatorLock, EventStore } from "../core/coordinator-store/port.ts";
 import type { Forge } from "../core/forge/port.ts";
 import type { Host } from "../core/host.ts";
 import type { ContainerRuntime, InstanceLocks, WorkspaceStore } from "../core/instances/ports.ts";
@@ -41,6 +42,9 @@ export interface PortFactories {
   workspaces(project: Project): WorkspaceStore | Promise<WorkspaceStore>;
   forge(project: Project): Forge | Promise<Forge>;
   locks(project: Project): InstanceLocks | Promise<InstanceLocks>;
+  /** The coordinator's event log (opened, not created: the file appears on the first write). */
+  eventStore(project: Project): EventStore | Promise<EventStore>;
+  coordinatorLock(project: Project): CoordinatorLock | Promise<CoordinatorLock>;
 }
 
 export type PortOverrides = Partial<PortFactories>;
@@ -57,6 +61,8 @@ export interface Ports {
   workspaces(): Promise<WorkspaceStore>;
   forge(): Promise<Forge>;
   locks(): Promise<InstanceLocks>;
+  eventStore(): Promise<EventStore>;
+  coordinatorLock(): Promise<CoordinatorLock>;
 }
 
 export interface OpenedProject extends Project {
@@ -98,6 +104,8 @@ function lazyPorts(project: Project, factories: PortFactories): Ports {
     workspaces: once(async () => factories.workspaces(project)),
     forge: once(async () => factories.forge(project)),
     locks: once(async () => factories.locks(project)),
+    eventStore: once(async () => factories.eventStore(project)),
+    coordinatorLock: once(async () => factories.coordinatorLock(project)),
   };
 }
 
@@ -122,5 +130,14 @@ export const realPorts: PortFactories = {
   async locks(project) {
     const [{ FileInstanceLocks }, { dataDirFor }] = await Promise.all([import("../adapters/fs/instance-locks.ts"), import("../adapters/git/workspaces.ts")]);
     return new FileInstanceLocks(path.join(dataDirFor(project.env), project.projectId, "locks"));
+  },
+  // In the data directory, not the run directory: the log must survive a reboot (the run directory is often in /tmp or /run).
+  async eventStore(project) {
+    const [{ openSqliteEventStore }, { dataDirFor }] = await Promise.all([import("../adapters/store/sqlite-event-store.ts"), import("../adapters/git/workspaces.ts")]);
+    return openSqliteEventStore(path.join(dataDirFor(project.env), project.projectId, "coordinator.db"));
+  },
+  async coordinatorLock(project) {
+    const [{ FileCoordinatorLock }, { dataDirFor }] = await Promise.all([import("../adapters/store/coordinator-lock.ts"), import("../adapters/git/workspaces.ts")]);
+    return new FileCoordinatorLock(path.join(dataDirFor(project.env), project.projectId));
   },
 };
