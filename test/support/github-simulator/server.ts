@@ -2,12 +2,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { primaryLimit, secondaryLimit } from "./fault-responses.ts";
 import { Faults } from "./faults.ts";
+import { bearsToken } from "./authorization.ts";
 import { BareRepository } from "./git.ts";
 import type { Handler, SimResponse } from "./handler.ts";
 import { issueHandlers } from "./handlers-issues.ts";
 import { pullHandlers } from "./handlers-pulls.ts";
 import { repoHandlers } from "./handlers-repo.ts";
 import { loadGithubDescription, type GithubDescription } from "./openapi.ts";
+import { GitGate, gitRoute, serveGit, type GitRequest } from "./smart-http.ts";
 import type { World } from "./world.ts";
 
 export interface RecordedRequest {
@@ -26,10 +28,16 @@ export interface GithubSimulator {
   readonly url: string;
   /** `owner/name`. */
   readonly repo: string;
+  /** Where git pushes and fetches over smart HTTP: `<url>/<owner>/<name>.git`, behind the same token. */
+  readonly gitUrl: string;
   readonly token: string;
   readonly world: World;
   readonly faults: Faults;
   readonly requests: readonly RecordedRequest[];
+  /** Requests to the git smart HTTP endpoint (`<url>/<owner>/<name>.git`), apart from the REST ones. */
+  readonly gitRequests: readonly GitRequest[];
+  /** `gitGate.hold()` keeps the next git request waiting until released. */
+  readonly gitGate: GitGate;
   /** Requests that match no operation or violate their schema, and responses that violate theirs. */
   readonly violations: readonly string[];
   /** Throws listing every violation: call it after each test. */
@@ -50,6 +58,8 @@ export async function startGithubSimulator(options: { readonly repo?: string; re
   const requests: RecordedRequest[] = [];
   const violations: string[] = [];
   const faults = new Faults();
+  const gitRequests: GitRequest[] = [];
+  const gitGate = new GitGate();
   const world: World = {
     owner,
     name,
@@ -67,6 +77,15 @@ export async function startGithubSimulator(options: { readonly repo?: string; re
   // One request at a time: GitHub's own ordering is not what the tests are about.
   let queue: Promise<unknown> = Promise.resolve();
   const server = createServer((req, res) => {
+    // git's requests bypass the REST queue and its OpenAPI checks: git serialises its own ref updates.
+    const route = gitRoute(new URL(req.url ?? "/", "http://simulator").pathname);
+    if (route !== null) {
+      serveGit({ world, token, gate: gitGate, log: gitRequests }, route, req, res).catch((error: unknown) => {
+        violations.push(`simulator git failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+      return;
+    }
     queue = queue.then(() => serve({ description, world, faults, token, requests, violations }, req, res)).catch((error: unknown) => {
       violations.push(`simulator failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       if (!res.headersSent) res.writeHead(500).end();
@@ -79,16 +98,20 @@ export async function startGithubSimulator(options: { readonly repo?: string; re
   return {
     url,
     repo: `${owner}/${name}`,
+    gitUrl: `${url}/${owner}/${name}.git`,
     token,
     world,
     faults,
     requests,
+    gitRequests,
+    gitGate,
     violations,
     assertNoViolations() {
       if (violations.length > 0) throw new Error(`the GitHub simulator recorded ${violations.length} violation(s):\n${violations.join("\n")}`);
     },
     resetRecords() {
       requests.length = 0;
+      gitRequests.length = 0;
       violations.length = 0;
     },
     async close() {
@@ -161,7 +184,7 @@ async function respond(
   authorization: string | undefined,
 ): Promise<SimResponse> {
   const { world, faults } = context;
-  if (authorization !== `token ${context.token}` && authorization !== `bearer ${context.token}` && authorization !== `Bearer ${context.token}`) {
+  if (!bearsToken(authorization, context.token)) {
     return { status: 401, body: { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" } };
   }
   const params = pathParams(template, path);

@@ -1,0 +1,39 @@
+import { ExternalError } from "../../../core/errors.ts";
+import { CSPACE_AUTHOR } from "./host-git.ts";
+import type { HostStore } from "./store.ts";
+
+/**
+ * The paths a merge of `head` into `base` conflicts on (`git merge-tree
+ * --write-tree`, git 2.38+, in the store: objects only, no ref, no working
+ * tree); empty when clean. Histories with no common commit conflict on "/".
+ */
+export async function mergeConflicts(store: HostStore, base: string, head: string, signal?: AbortSignal): Promise<readonly string[]> {
+  const result = await store.git(["merge-tree", "--write-tree", "--name-only", "-z", base, head], { okCodes: [0, 1, 128], signal });
+  if (result.exitCode === 128) {
+    if (/unrelated histories/i.test(result.stderr)) return ["/"];
+    throw new ExternalError(`git merge-tree ${base} ${head} failed in ${store.dir}: ${result.stderr.trim()}`);
+  }
+  if (result.exitCode === 0) return [];
+  // <tree>\0<path>\0...\0\0<messages>: the conflicted paths run to the first empty field.
+  const paths = new Set<string>();
+  for (const field of result.stdout.split("\0").slice(1)) {
+    if (field === "") break;
+    paths.add(field);
+  }
+  return [...paths].sort();
+}
+
+/**
+ * The conflicts a restack of `head` (stacked on `oldParentHead`) onto `onto`
+ * would meet, counting only the branch's own changes: a merge whose base is
+ * the old parent head. git 2.39 has no `merge-tree --merge-base`, so the
+ * base is forced through a commit with `onto`'s tree whose only parent is
+ * the old parent head: the best common ancestor with `head` is then that
+ * commit's parent. The commit is a dangling object of the store (which never
+ * prunes), nothing refers to it.
+ */
+export async function restackConflicts(store: HostStore, head: string, oldParentHead: string, onto: string, signal?: AbortSignal): Promise<readonly string[]> {
+  const tree = (await store.git(["rev-parse", "--verify", `${onto}^{tree}`], { signal })).stdout.trim();
+  const stand = await store.git(["commit-tree", "-p", oldParentHead, tree], { input: "cspace: restack preview\n", env: CSPACE_AUTHOR, signal });
+  return mergeConflicts(store, stand.stdout.trim(), head, signal);
+}

@@ -1,0 +1,97 @@
+/**
+ * The git side of the coordinator: moving branches on the forge's remote
+ * from the host, where the credentials are. Agents commit in their own
+ * checkouts and never push; the coordinator pushes their work, restacks
+ * stacked branches after a squash merge (design.md §4), and foresees which
+ * open branches a new base will conflict with before bothering any agent.
+ *
+ * Implemented by src/adapters/git/remote (the local forge's bare repository,
+ * or GitHub over HTTPS) and by test/fakes/branch-mover.ts; one contract suite
+ * (test/contract/remote-git-contract.ts) holds all three to the same
+ * behaviour. Branch names are without `refs/heads/`.
+ *
+ * Failures are typed like the forge's (src/core/forge/errors.ts): a lease the
+ * remote refuses is a `HeadMovedError` naming the expected and the actual sha,
+ * a refused token is a `ForgeUnauthorizedError`, an unreachable remote a
+ * `ForgeUnavailableError`. A restack conflict is not a failure: it is a result.
+ */
+export interface BranchMover {
+  /**
+   * Brings these branches of the remote into the host's object store, so
+   * checkouts made (or refreshed) afterwards see the remote's commits as
+   * `origin/<branch>`. Call it after every merge with the base branch.
+   * Answers each branch's sha on the remote, null when it does not exist there.
+   */
+  fetch(branches: readonly string[], options?: MoveOptions): Promise<ReadonlyMap<string, string | null>>;
+
+  /**
+   * Pushes the worker's `branch` (the `refs/heads/<branch>` of its checkout)
+   * to the remote, only if the remote's branch is still at
+   * `expectedRemoteSha` (null: it must not exist yet); a fast-forward is not
+   * required. Returns the sha pushed. Pushing what the remote already has is
+   * a no-op that answers the same sha, so a repeated push is harmless.
+   */
+  push(request: PushRequest, options?: MoveOptions): Promise<string>;
+
+  /**
+   * `git rebase --onto <onto> <oldParentHead> <branch>` on the host (never in
+   * the agent's checkout), then a push with lease. The branch is read from
+   * the remote first. On a conflict nothing is pushed, no rebase is left in
+   * progress anywhere, and the conflicting paths are returned. A branch that
+   * already sits on `onto` without the old parent's commits is answered as
+   * restacked, unchanged: repeating a restack after a crash is harmless.
+   */
+  restack(request: RestackRequest, options?: MoveOptions): Promise<RestackResult>;
+
+  /**
+   * The paths that would conflict if `branch` were merged into (or, with
+   * `oldParentHead`, restacked onto) `onto`: `git merge-tree --write-tree` in
+   * the host's store, as of the last fetch; empty when it merges cleanly.
+   * With `oldParentHead` only the branch's own changes since that commit
+   * count, as `restack` would replay them.
+   */
+  predictConflicts(request: ConflictQuery, options?: MoveOptions): Promise<readonly string[]>;
+}
+
+export interface MoveOptions {
+  /** Stops git and rejects with the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface PushRequest {
+  /** The instance whose checkout holds the work (`issue-12`). */
+  readonly instance: string;
+  readonly branch: string;
+  /** The remote branch's sha the caller last saw; null: the branch must not exist on the remote. */
+  readonly expectedRemoteSha: string | null;
+}
+
+export interface RestackRequest {
+  readonly branch: string;
+  /** The merged parent's head, recorded before its squash merge: commits up to it are not replayed. */
+  readonly oldParentHead: string;
+  /** What to replay onto: the squash commit's sha (fetched with its branch first), or a branch of the remote. */
+  readonly onto: string;
+}
+
+export type RestackResult =
+  | {
+      readonly ok: true;
+      /** The branch's head on the remote now. */
+      readonly sha: string;
+      /** False when the branch was already restacked (nothing was pushed). */
+      readonly changed: boolean;
+    }
+  | {
+      readonly ok: false;
+      /** The paths the replay stopped on, sorted. The branch is as it was. */
+      readonly conflicts: readonly string[];
+    };
+
+export interface ConflictQuery {
+  readonly branch: string;
+  /** A branch of the remote (as last fetched) or a commit sha. */
+  readonly onto: string;
+  /** For a branch stacked on a parent that was squash-merged: the parent's old head. */
+  readonly oldParentHead?: string | undefined;
+}
