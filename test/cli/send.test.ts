@@ -1,0 +1,137 @@
+import { spawn } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { instancePaths, type InstancePaths } from "../../src/services/workers/instance-files.ts";
+import { binPath, cleanEnv, runCli, type CliResult } from "../support/cli.ts";
+import { useTempDirs } from "../support/temp-dirs.ts";
+import { FakeSupervisor } from "../unit/workers/fake-supervisor.ts";
+
+const tempDir = useTempDirs("send-cli");
+const supervisors: FakeSupervisor[] = [];
+
+afterEach(async () => {
+  for (const s of supervisors.splice(0)) await s.die();
+});
+
+interface Project {
+  readonly dir: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly paths: InstancePaths;
+}
+
+/** A project with one instance directory (as warm leaves it) and no engine anywhere: send must not need one. */
+async function project(): Promise<Project> {
+  const dir = await tempDir();
+  await writeFile(path.join(dir, ".cspace.json"), JSON.stringify({ project: { name: "send-cli" } }));
+  const runDir = path.join(dir, "run");
+  const paths = instancePaths(runDir, "issue-1");
+  await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  // Any Docker client would fail at once here: proof that send never asks the engine.
+  return { dir, env: { CSPACE_RUN_DIR: runDir, DOCKER_HOST: `unix://${dir}/no-engine.sock` }, paths };
+}
+
+/** The real binary with `input` on stdin, without blocking this process (the fake supervisor answers in it). */
+function cli(p: Project, args: readonly string[], input = "", extraNodeArgs: readonly string[] = []): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...extraNodeArgs, binPath, "--cwd", p.dir, ...args], { env: { ...cleanEnv(), ...p.env }, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (status) => { resolve({ status, stdout, stderr }); });
+    child.stdin.end(input);
+  });
+}
+
+async function running(p: Project): Promise<FakeSupervisor> {
+  const supervisor = await FakeSupervisor.start(p.paths);
+  supervisors.push(supervisor);
+  return supervisor;
+}
+
+describe("cspace send (the built binary)", () => {
+  it("queues a message, from an argument or from stdin with -", async () => {
+    const p = await project();
+    const supervisor = await running(p);
+    const sent = await cli(p, ["send", "issue-1", "Rebase onto feature/login."]);
+    expect([sent.status, sent.stdout, sent.stderr]).toEqual([0, "sent to issue-1 (1 message waiting for the agent)\n", ""]);
+    const piped = await cli(p, ["send", "issue-1", "-", "--json"], "a long\nmessage\n");
+    expect(piped.status).toBe(0);
+    expect(JSON.parse(piped.stdout)).toEqual({ instance: "issue-1", queued: true, queueDepth: 2 });
+    expect(supervisor.sent).toEqual([
+      { text: "Rebase onto feature/login.", from: "host" },
+      { text: "a long\nmessage\n", from: "host" },
+    ]);
+  });
+
+  it("refuses an empty message, and - with empty stdin, with exit 2, sending nothing", async () => {
+    const p = await project();
+    const supervisor = await running(p);
+    for (const [args, input] of [[["send", "issue-1", ""], ""], [["send", "issue-1", "  \n"], ""], [["send", "issue-1", "-"], ""], [["send", "issue-1", "-"], "\n\n"]] as const) {
+      const result = await cli(p, args, input);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain("error: the message is empty: nothing was sent");
+    }
+    const json = await cli(p, ["send", "issue-1", "", "--json"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { kind: "user", message: "the message is empty: nothing was sent" } });
+    expect(supervisor.sent).toEqual([]);
+  });
+
+  it("says exit 3, naming the instance and cspace up, for an unknown instance and for one with no supervisor", async () => {
+    const p = await project();
+    const unknown = await cli(p, ["send", "issue-9", "hello"]);
+    expect(unknown.status).toBe(3);
+    expect(unknown.stderr).toContain('error: there is no instance "issue-9" in this project');
+    expect(unknown.stderr).toContain('hint: cspace up issue-9 --prompt "<task>" starts one');
+    const idle = await cli(p, ["send", "issue-1", "hello"]);
+    expect(idle.status).toBe(3);
+    expect(idle.stderr).toContain('error: no supervisor is running for instance "issue-1"');
+    expect(idle.stderr).toContain("cspace up issue-1");
+  });
+
+  it("has no coordinator to reach on the host (exit 3), and refuses a bad instance name (exit 2)", async () => {
+    const p = await project();
+    const coordinator = await cli(p, ["send", "_coordinator", "hello"]);
+    expect(coordinator.status).toBe(3);
+    expect(coordinator.stderr).toContain("error: no coordinator is running for this project");
+    const bad = await cli(p, ["send", "Issue 1", "hello"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("invalid instance name");
+  });
+
+  it("loads the configuration and the messaging client only: no Docker or GitHub client, no templates, no presets", async () => {
+    const p = await project();
+    await running(p);
+    const record = path.join(p.dir, "loaded.txt");
+    const hook = path.join(p.dir, "record-loads.mjs");
+    await writeFile(
+      hook,
+      `import { registerHooks } from "node:module";
+import { writeFileSync } from "node:fs";
+const loaded = [];
+registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
+process.on("exit", () => writeFileSync(${JSON.stringify(record)}, loaded.join("\\n")));
+`,
+    );
+    const result = await cli(p, ["send", "issue-1", "hi"], "", ["--import", pathToFileURL(hook).href]);
+    expect(result.status).toBe(0);
+    const files = (await readFile(record, "utf8")).split("\n").filter((url) => url.startsWith("file:"));
+    expect(files.filter((url) => /node_modules\//.test(url))).toEqual([]);
+    const code = await Promise.all(files.filter((url) => url.includes("/dist/")).map(async (url) => readFile(new URL(url), "utf8")));
+    // The bundle keeps each source module's path as a comment: none of these may be in what send loaded.
+    const heavy = /^\/\/ (src\/(core\/agents\/presets|core\/templates|services\/templates|adapters\/docker|adapters\/forge|services\/warm)\/|node_modules\/(dockerode|@octokit|handlebars))/m;
+    expect(code.filter((text) => heavy.test(text)).map((text) => heavy.exec(text)?.[0])).toEqual([]);
+    // bin/cspace, main.js and the few chunks of the configuration and messaging code.
+    expect(files.length).toBeLessThanOrEqual(20);
+  });
+
+  it("explains itself in --help with examples and exit codes", () => {
+    const help = runCli(["send", "--help"]);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("echo 'long message' | cspace send issue-12 -");
+    expect(help.stdout).toContain("Exit codes: 0 queued, 2 empty message");
+  });
+});

@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import type { WorkerStatus } from "../../../src/core/agents/worker-status.ts";
+import { agentView } from "../../../src/services/workers/agent-state.ts";
+import { restartLaunch } from "../../../src/services/workers/restart.ts";
+
+function status(fields: Partial<WorkerStatus> = {}): WorkerStatus {
+  return {
+    instance: "issue-1",
+    preset: "claude",
+    state: "working",
+    exitCode: null,
+    signal: null,
+    turns: 3,
+    costUsd: 0.5,
+    sessionId: "s-1",
+    lastActivity: "2026-05-01T10:00:00.000Z",
+    queueDepth: 1,
+    branch: "issue-1",
+    headSha: null,
+    pid: 7,
+    startedAt: "2026-05-01T09:00:00.000Z",
+    ...fields,
+  };
+}
+
+describe("the host's view of an agent", () => {
+  it("is the supervisor's word while it answers", () => {
+    expect(agentView({ container: "running", live: status({ state: "idle" }), recorded: status({ state: "working" }), lastEventAt: null })).toMatchObject({ state: "idle", label: "idle", turns: 3, costUsd: 0.5, queueDepth: 1, lostBecause: null });
+    expect(agentView({ container: "running", live: status({ state: "exited", exitCode: 2 }), recorded: null, lastEventAt: null }).label).toBe("exited 2");
+    expect(agentView({ container: "running", live: status({ state: "exited", signal: "SIGKILL" }), recorded: null, lastEventAt: null }).label).toBe("exited SIGKILL");
+  });
+
+  it("is none when no supervisor ever wrote a state", () => {
+    expect(agentView({ container: "running", live: null, recorded: null, lastEventAt: null })).toMatchObject({ state: "none", label: "none", turns: null });
+  });
+
+  it("is lost when nobody answers and state.json says the agent had not exited, whatever the container", () => {
+    for (const [container, why] of [
+      ["running", "the supervisor does not answer"],
+      ["stopped", "the container is not running"],
+      ["missing", "the container is gone"],
+    ] as const) {
+      const view = agentView({ container, live: null, recorded: status({ state: "working" }), lastEventAt: "2026-05-01T10:05:00.000Z" });
+      expect(view).toMatchObject({ state: "lost", label: "lost", lostBecause: `${why} (agent was working)`, queueDepth: null });
+      // The last event is later than state.json's last write (activity is written at most once a second).
+      expect(view.lastActivity).toBe("2026-05-01T10:05:00.000Z");
+    }
+    expect(agentView({ container: "running", live: null, recorded: status({ state: "idle" }), lastEventAt: null }).state).toBe("lost");
+  });
+
+  it("stays exited when nobody answers after the agent's exit was recorded (its report is written)", () => {
+    expect(agentView({ container: "stopped", live: null, recorded: status({ state: "exited", exitCode: 0 }), lastEventAt: null })).toMatchObject({ state: "exited", label: "exited 0", lostBecause: null });
+  });
+});
+
+describe("restart's decision", () => {
+  it("resumes the session of a resumable preset that has one", () => {
+    expect(restartLaunch({ resumable: true }, "sess-9", "stuck")).toEqual({ resumeSessionId: "sess-9", restartReason: "stuck" });
+  });
+
+  it("starts over with the original prompt and the reason otherwise", () => {
+    expect(restartLaunch({ resumable: false }, "sess-9", "stuck")).toEqual({ resumeSessionId: null, restartReason: "stuck" });
+    expect(restartLaunch({ resumable: true }, null, "stuck")).toEqual({ resumeSessionId: null, restartReason: "stuck" });
+  });
+});
