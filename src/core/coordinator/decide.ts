@@ -1,0 +1,76 @@
+import { actionKey, type Action } from "./actions.ts";
+import { decisionContext } from "./decision-context.ts";
+import { currentCheck, internalGateHolding, isSettled } from "./queries.ts";
+import { exitCodeOf } from "./report.ts";
+import { coordinatorRules, PULL_REQUEST_POLL_MS, type RuleName } from "./rules.ts";
+import type { CoordinatorState } from "./state.ts";
+
+/** An action and the row of the table that asked for it, for the log. */
+export interface Decision {
+  readonly rule: RuleName | "finish";
+  readonly reason: string;
+  readonly action: Action;
+}
+
+/** The run-level row, after the table: it ends the run once nothing else is left to do. */
+export const finishRule = {
+  name: "finish",
+  reason: "every issue is merged, failed or blocked, and nothing is left to do or in flight",
+} as const;
+
+/**
+ * The next actions, given the state, the time (ms since the epoch) and the
+ * actions still in flight. Level-triggered: it returns everything the state
+ * calls for now, minus what is in flight, so calling it again before an
+ * outcome is recorded asks for nothing twice, and a launch in flight keeps its
+ * slot. Pure: the same arguments always give the same actions.
+ */
+export function decide(state: CoordinatorState, now: number, inFlight: readonly Action[] = []): Action[] {
+  return explain(state, now, inFlight).map((decision) => decision.action);
+}
+
+/** `decide`, with the rule and reason behind each action. */
+export function explain(state: CoordinatorState, now: number, inFlight: readonly Action[] = []): Decision[] {
+  const run = state.run;
+  if (run === null || !state.loaded || state.finished !== null) return [];
+  const context = decisionContext(state, run, now, inFlight);
+  const issues = Object.values(state.issues).sort((a, b) => a.number - b.number);
+  const seen = new Set(context.inFlight);
+  const decisions: Decision[] = [];
+  for (const rule of coordinatorRules) {
+    for (const issue of issues) {
+      if (!rule.when(issue, context)) continue;
+      for (const action of rule.then(issue, context)) {
+        const key = actionKey(action);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        decisions.push({ rule: rule.name, reason: rule.reason, action });
+      }
+    }
+  }
+  if (decisions.length === 0 && inFlight.length === 0 && issues.every(isSettled)) {
+    decisions.push({ rule: finishRule.name, reason: finishRule.reason, action: { type: "Finish", exitCode: exitCodeOf(state) } });
+  }
+  return decisions;
+}
+
+/**
+ * When `decide` may ask for something new without any event arriving: a rate
+ * limit ends, or a pending pull request is due to be asked about again.
+ * The runtime sleeps until then (or until the next event). Null: nothing is timed.
+ */
+export function nextWakeAt(state: CoordinatorState): number | null {
+  let wake: number | null = null;
+  const consider = (time: number): void => {
+    if (!Number.isNaN(time) && (wake === null || time < wake)) wake = time;
+  };
+  for (const issue of Object.values(state.issues)) {
+    if (isSettled(issue)) continue;
+    if (issue.rateLimitedUntil !== null && issue.pending !== null) consider(Date.parse(issue.rateLimitedUntil));
+    const check = currentCheck(state, issue);
+    if (check !== null && (check.checks === "pending" || check.mergeability === "unknown") && internalGateHolding(state, issue) === null) {
+      consider(Date.parse(check.at) + PULL_REQUEST_POLL_MS);
+    }
+  }
+  return wake;
+}

@@ -1,0 +1,134 @@
+import type { DependencyState } from "../plan/planner.ts";
+import { actionKey, type Action, type Launch, type LaunchDependency } from "./actions.ts";
+import {
+  basePlan,
+  hasUnpushedWork,
+  isMerged,
+  isMerging,
+  isSettled,
+  mergeGateHolding,
+  openAttempt,
+  restackTarget,
+  unresolvedFailure,
+} from "./queries.ts";
+import type { CoordinatorState, IssueRecord, RunInfo } from "./state.ts";
+import { branchOf, type LaunchPrompt } from "./vocabulary.ts";
+
+/**
+ * What every rule sees: the state, the time, the actions still in flight, and
+ * the two choices that depend on more than one issue, made once up front so
+ * each rule stays a question about one issue: which issues get the free
+ * slots, and which pull request is next in the merge queue.
+ */
+export interface DecisionContext {
+  readonly state: CoordinatorState;
+  readonly run: RunInfo;
+  /** Milliseconds since the epoch. */
+  readonly now: number;
+  /** Actions the runtime is still executing, and their keys. */
+  readonly inFlightActions: readonly Action[];
+  readonly inFlight: ReadonlySet<string>;
+  /** Launches that fit in the free slots, lowest issue number first. */
+  readonly launches: ReadonlyMap<number, Launch>;
+  /** The one issue that may be squash-merged now, first in dependency order then by number. */
+  readonly nextMerge: number | null;
+}
+
+export function decisionContext(state: CoordinatorState, run: RunInfo, now: number, inFlight: readonly Action[]): DecisionContext {
+  const keys = new Set(inFlight.map(actionKey));
+  return {
+    state,
+    run,
+    now,
+    inFlightActions: inFlight,
+    inFlight: keys,
+    launches: admitLaunches(state, run, now, inFlight),
+    nextMerge: nextMerge(state, run, inFlight),
+  };
+}
+
+/**
+ * The launches that run now. A slot is taken by every open attempt and by
+ * every launch in flight that has not been recorded yet, so launches that
+ * take a while never let more than `maxParallel` agents run.
+ */
+function admitLaunches(state: CoordinatorState, run: RunInfo, now: number, inFlight: readonly Action[]): Map<number, Launch> {
+  const admitted = new Map<number, Launch>();
+  if (state.paused) return admitted;
+  const launching = new Set<number>();
+  for (const action of inFlight) {
+    if (action.type === "Launch" && (state.issues[action.issue]?.attempts.length ?? 0) < action.attempt) launching.add(action.issue);
+  }
+  const records = Object.values(state.issues);
+  let free = run.settings.maxParallel - records.filter((record) => openAttempt(record) !== null).length - launching.size;
+  for (const record of records.sort((a, b) => a.number - b.number)) {
+    if (free <= 0) break;
+    if (launching.has(record.number) || record.paused) continue;
+    const launch = launchFor(state, run, record, now);
+    if (launch === null) continue;
+    admitted.set(record.number, launch);
+    free--;
+  }
+  return admitted;
+}
+
+/** The launch an issue is ready for, slots aside; null when it is not ready for one. */
+export function launchFor(state: CoordinatorState, run: RunInfo, record: IssueRecord, now: number): Launch | null {
+  if (isSettled(record) || record.refused !== null || record.warm !== "ready" || openAttempt(record) !== null) return null;
+  const launch = (base: string, stacked: boolean, prompt: LaunchPrompt): Launch => ({
+    type: "Launch",
+    issue: record.number,
+    instance: record.branch,
+    branch: record.branch,
+    base,
+    stacked,
+    attempt: record.attempts.length + 1,
+    prompt,
+    dependencies: launchDependencies(state, record),
+  });
+  if (record.attempts.length === 0) {
+    const plan = basePlan(state, record);
+    return plan.action === "launch" ? launch(plan.base, plan.stacked, { kind: "implementer" }) : null;
+  }
+  const prompt = record.pending;
+  if (prompt === null || unresolvedFailure(record) !== null || hasUnpushedWork(record)) return null;
+  if (record.rateLimitedUntil !== null && now < Date.parse(record.rateLimitedUntil)) return null;
+  // A branch that must move is moved first; a rebase prompt is how it moves when restacking could not.
+  if (prompt.kind !== "rebase" && (restackTarget(state, record) !== null || record.restackConflict !== null)) return null;
+  const base = record.base ?? run.settings.featureBranch;
+  return launch(base, record.stackedOn !== null, prompt);
+}
+
+function launchDependencies(state: CoordinatorState, record: IssueRecord): LaunchDependency[] {
+  const internal = record.dependencies.map((d): LaunchDependency => {
+    const dependency = state.issues[d];
+    const outside = state.outside[String(d)];
+    let dependencyState: DependencyState;
+    if (dependency === undefined) dependencyState = outside === "closed" ? "closed" : outside === "open" ? "open" : "unknown";
+    else if (dependency.mergedBeforeRun) dependencyState = "closed";
+    else if (isMerged(dependency)) dependencyState = "merged";
+    else dependencyState = dependency.attempts.length > 0 ? "launched" : "open";
+    return { number: d, title: dependency?.title ?? "", state: dependencyState, branch: branchOf(d) };
+  });
+  const external = record.external.map((ref): LaunchDependency => {
+    const known = state.outside[ref];
+    return { number: Number(ref.slice(ref.lastIndexOf("#") + 1)), title: ref, state: known === "closed" ? "closed" : known === "open" ? "open" : "unknown", branch: null };
+  });
+  return [...internal, ...external];
+}
+
+/**
+ * Merges go one at a time, so each is checked against the feature branch as
+ * the previous one left it (a sibling that now conflicts is found before any
+ * agent is bothered), in dependency order, then by number.
+ */
+function nextMerge(state: CoordinatorState, run: RunInfo, inFlight: readonly Action[]): number | null {
+  if (state.paused || inFlight.some((action) => action.type === "Merge")) return null;
+  const records = Object.values(state.issues);
+  if (records.some(isMerging)) return null;
+  for (const n of run.order) {
+    const record = state.issues[n];
+    if (record !== undefined && !isSettled(record) && !record.paused && mergeGateHolding(state, record) === null) return n;
+  }
+  return null;
+}

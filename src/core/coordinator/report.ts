@@ -1,0 +1,106 @@
+import { failureCount, isMerged } from "./queries.ts";
+import type { CoordinatorState, IssueRecord, IssueStatusKind } from "./state.ts";
+
+/** One line of the final table (stdout, `--json`, and the markdown copy in the run directory). */
+export interface ReportRow {
+  readonly issue: number;
+  readonly title: string;
+  readonly pullRequest: number | null;
+  readonly pullRequestUrl: string | null;
+  /** The branch it started on: the feature branch, or the dependency's branch it stacked on. Null if it never started. */
+  readonly base: string | null;
+  readonly status: IssueStatusKind;
+  readonly reason: string;
+  /** Every run of the agent: implementation, retries, rebases, reviews, relaunches after a limit. */
+  readonly attempts: number;
+  readonly failedAttempts: number;
+  readonly turns: number;
+  /** US dollars; null when no attempt's agent told its cost. */
+  readonly costUsd: number | null;
+  /** From the first launch to the merge (or to when it failed or was blocked); null if it never started. */
+  readonly wallMs: number | null;
+  readonly squashSha: string | null;
+}
+
+export interface RunReport {
+  readonly runId: string | null;
+  readonly featureBranch: string | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly wallMs: number | null;
+  readonly exitCode: 0 | 1;
+  readonly rows: readonly ReportRow[];
+  readonly totals: {
+    readonly merged: number;
+    readonly failed: number;
+    readonly blocked: number;
+    readonly turns: number;
+    readonly costUsd: number | null;
+  };
+}
+
+/** The exit code rule: 0 when every issue of the run merged, 1 otherwise. */
+export function exitCodeOf(state: CoordinatorState): 0 | 1 {
+  return Object.values(state.issues).every(isMerged) ? 0 : 1;
+}
+
+export function reportRows(state: CoordinatorState): ReportRow[] {
+  return Object.values(state.issues)
+    .sort((a, b) => a.number - b.number)
+    .map((issue) => row(state, issue));
+}
+
+export function runReport(state: CoordinatorState): RunReport {
+  const rows = reportRows(state);
+  const finishedAt = state.finished?.at ?? null;
+  const costs = rows.map((r) => r.costUsd).filter((cost): cost is number => cost !== null);
+  return {
+    runId: state.run?.runId ?? null,
+    featureBranch: state.run?.settings.featureBranch ?? null,
+    startedAt: state.run?.startedAt ?? null,
+    finishedAt,
+    wallMs: between(state.run?.startedAt ?? null, finishedAt ?? state.lastEventAt),
+    exitCode: exitCodeOf(state),
+    rows,
+    totals: {
+      merged: rows.filter((r) => r.status === "merged").length,
+      failed: rows.filter((r) => r.status === "failed").length,
+      blocked: rows.filter((r) => r.status === "blocked").length,
+      turns: rows.reduce((sum, r) => sum + r.turns, 0),
+      costUsd: costs.length === 0 ? null : roundCents(costs.reduce((sum, cost) => sum + cost, 0)),
+    },
+  };
+}
+
+function row(state: CoordinatorState, issue: IssueRecord): ReportRow {
+  const costs = issue.attempts.map((a) => a.costUsd).filter((cost): cost is number => cost !== null);
+  const first = issue.attempts[0];
+  const last = issue.attempts[issue.attempts.length - 1];
+  const end = issue.merge?.mergedAt ?? issue.outcome?.at ?? last?.endedAt ?? state.lastEventAt;
+  return {
+    issue: issue.number,
+    title: issue.title,
+    pullRequest: issue.pullRequest?.number ?? issue.merge?.pr ?? null,
+    pullRequestUrl: issue.pullRequest?.url ?? null,
+    base: first?.base ?? null,
+    status: issue.status.kind,
+    reason: issue.status.reason,
+    attempts: issue.attempts.length,
+    failedAttempts: failureCount(issue),
+    turns: issue.attempts.reduce((sum, a) => sum + a.turns, 0),
+    costUsd: costs.length === 0 ? null : roundCents(costs.reduce((sum, cost) => sum + cost, 0)),
+    wallMs: first === undefined ? null : between(first.startedAt, end),
+    squashSha: issue.merge?.squashSha ?? null,
+  };
+}
+
+function between(from: string | null, to: string | null): number | null {
+  if (from === null || to === null) return null;
+  const ms = Date.parse(to) - Date.parse(from);
+  return Number.isNaN(ms) ? null : Math.max(0, ms);
+}
+
+// Sums of float dollars drift (0.1 + 0.2); a report shows cents.
+function roundCents(amount: number): number {
+  return Math.round(amount * 10_000) / 10_000;
+}

@@ -1,0 +1,461 @@
+import { describe, expect, it } from "vitest";
+import type { ReportOutcome, WorkerReport } from "../agents/worker-status.ts";
+import type { Action, ActionType } from "./actions.ts";
+import { explain } from "./decide.ts";
+import type { CoordinatorEvent } from "./events.ts";
+import { coordinatorRules, PULL_REQUEST_POLL_MS, type RuleName } from "./rules.ts";
+import { replay, type CoordinatorState } from "./state.ts";
+import type { LaunchPrompt, RunSettings } from "./vocabulary.ts";
+
+const FEATURE = "feature/login";
+const T0 = Date.parse("2030-01-01T00:00:00.000Z");
+const at = (second = 0): string => new Date(T0 + second * 1000).toISOString();
+
+function started(
+  deps: Readonly<Record<number, readonly number[]>>,
+  options: { settings?: Partial<RunSettings>; selected?: number[]; closed?: number[]; external?: Record<number, string[]> } = {},
+): CoordinatorEvent[] {
+  const numbers = Object.keys(deps).map(Number);
+  const settings: RunSettings = {
+    featureBranch: FEATURE,
+    maxParallel: 4,
+    maxAttempts: 2,
+    review: false,
+    stacking: true,
+    verify: { all: "npm test", e2e: null },
+    ...options.settings,
+  };
+  const nodes = numbers.map((n) => ({ number: n, dependencies: deps[n] ?? [], external: options.external?.[n] ?? [] }));
+  return [
+    { type: "RunStarted", at: at(), runId: "r1", selected: options.selected ?? numbers, graph: { nodes, order: numbers }, settings },
+    {
+      type: "IssuesLoaded",
+      at: at(),
+      issues: numbers.map((n) => ({ number: n, title: `Issue ${n}`, state: options.closed?.includes(n) === true ? "closed" : "open", url: null })),
+      external: [],
+    },
+  ];
+}
+
+const warmed = (...issues: number[]): CoordinatorEvent[] => issues.map((n) => ({ type: "Warmed", at: at(), issue: n, instance: `issue-${n}` }));
+
+function launched(n: number, attempt = 1, base = FEATURE, prompt: LaunchPrompt = { kind: "implementer" }, headSha: string | null = null): CoordinatorEvent {
+  const why = prompt.kind === "implementer" ? "initial" : prompt.kind;
+  return { type: "Launched", at: at(10), issue: n, attempt, why, prompt, base, baseSha: attempt === 1 ? `${base}@0` : null, headSha };
+}
+
+function reported(n: number, attempt: number, outcome: ReportOutcome = "success", fields: Partial<WorkerReport> = {}): CoordinatorEvent {
+  const report: WorkerReport = {
+    id: `r${n}-${attempt}`,
+    instance: `issue-${n}`,
+    outcome,
+    exitCode: outcome === "success" ? 0 : 1,
+    signal: null,
+    branch: `issue-${n}`,
+    base: FEATURE,
+    headSha: `h${n}-${attempt}`,
+    commitsAhead: 1,
+    summary: "done",
+    blockedReason: outcome === "blocked" ? "needs credentials" : null,
+    turns: 4,
+    costUsd: 0.5,
+    sessionId: null,
+    startedAt: at(10),
+    endedAt: at(20),
+    ...fields,
+  };
+  return { type: "Reported", at: at(20), issue: n, attempt, report };
+}
+
+const pushed = (n: number, headSha: string, forced = false): CoordinatorEvent => ({ type: "Pushed", at: at(21), issue: n, headSha, forced });
+const verified = (n: number, headSha: string): CoordinatorEvent => ({ type: "Verified", at: at(22), issue: n, headSha });
+const opened = (n: number, base = FEATURE, headSha = ""): CoordinatorEvent => ({
+  type: "PullRequestOpened",
+  at: at(23),
+  issue: n,
+  pr: 100 + n,
+  url: `https://forge.test/pr/${100 + n}`,
+  base,
+  headSha,
+});
+
+function checked(n: number, headSha: string, fields: Partial<Extract<CoordinatorEvent, { type: "PullRequestChecked" }>> = {}): CoordinatorEvent {
+  return { type: "PullRequestChecked", at: at(24), issue: n, pr: 100 + n, headSha, epoch: 0, mergeability: "mergeable", checks: "success", details: [], conflicts: [], ...fields };
+}
+
+/** Launched, reported, pushed, verified and with a pull request on `base`. */
+function finished(n: number, base = FEATURE): CoordinatorEvent[] {
+  const head = `h${n}-1`;
+  return [launched(n, 1, base), reported(n, 1), pushed(n, head), verified(n, head), opened(n, base, head)];
+}
+
+function merged(n: number, epochHead = `h${n}-1`): CoordinatorEvent[] {
+  return [
+    { type: "MergeReady", at: at(30), issue: n, pr: 100 + n, headSha: epochHead, stacked: [] },
+    { type: "Merged", at: at(30), issue: n, pr: 100 + n, headSha: epochHead, squashSha: `s${n}` },
+  ];
+}
+
+type Events = CoordinatorEvent | readonly Events[];
+
+function state(...events: readonly Events[]): CoordinatorState {
+  const flat = (items: readonly Events[]): CoordinatorEvent[] => items.flatMap((item) => (isEvent(item) ? [item] : flat(item)));
+  return replay(flat(events));
+}
+
+function isEvent(item: Events): item is CoordinatorEvent {
+  return !Array.isArray(item);
+}
+
+/** The actions one row of the table asks for. */
+function fired(s: CoordinatorState, rule: RuleName, options: { now?: number; inFlight?: Action[] } = {}): Action[] {
+  return explain(s, options.now ?? T0 + 60_000, options.inFlight ?? [])
+    .filter((decision) => decision.rule === rule)
+    .map((decision) => decision.action);
+}
+
+const types = (actions: readonly Action[]): ActionType[] => actions.map((action) => action.type);
+
+describe("the coordinator's rule table, one row at a time", () => {
+  it("has its rows in this order", () => {
+    expect(coordinatorRules.map((rule) => rule.name)).toEqual([
+      "failUnwarmable",
+      "failRefusedMerge",
+      "failAfterMaxAttempts",
+      "retryFailure",
+      "blockByWorker",
+      "blockOnDependency",
+      "blockOnOutsideDependency",
+      "warm",
+      "launch",
+      "push",
+      "restack",
+      "rebaseAfterRestackConflict",
+      "verify",
+      "openPullRequest",
+      "retarget",
+      "requestReview",
+      "concludeReview",
+      "checkPullRequest",
+      "rebaseConflictingPullRequest",
+      "merge",
+      "finishMerge",
+      "closeIssue",
+      "deleteBranch",
+    ]);
+    for (const rule of coordinatorRules) expect(rule.reason).not.toContain("\n");
+  });
+
+  it("failUnwarmable: an instance that cannot be made fails its issue, not the run", () => {
+    const s = state(started({ 10: [], 11: [] }), { type: "WarmFailed", at: at(), issue: 10, instance: "issue-10", error: "image build failed" }, warmed(11));
+    expect(fired(s, "failUnwarmable")).toEqual([{ type: "Fail", issue: 10, reason: "instance issue-10 could not be made: image build failed" }]);
+    expect(types(fired(s, "launch"))).toEqual(["Launch"]);
+  });
+
+  it("failRefusedMerge: a moved head or a closed pull request fails the issue; a conflict does not", () => {
+    const base = [started({ 10: [] }), warmed(10), finished(10), checked(10, "h10-1")];
+    const refused = (reason: "head-moved" | "conflicting"): CoordinatorEvent => ({
+      type: "MergeRefused",
+      at: at(31),
+      issue: 10,
+      pr: 110,
+      headSha: "h10-1",
+      reason,
+      detail: "someone pushed",
+      conflicts: [],
+    });
+    expect(types(fired(state(base, refused("head-moved")), "failRefusedMerge"))).toEqual(["Fail"]);
+    expect(fired(state(base, refused("conflicting")), "failRefusedMerge")).toEqual([]);
+    expect(types(fired(state(base, refused("conflicting")), "rebaseConflictingPullRequest"))).toEqual(["RequestRebase"]);
+  });
+
+  it("failAfterMaxAttempts: the failure that uses the last attempt fails the issue", () => {
+    const failure = { kind: "agent-exit", summary: "the agent exited with code 1", command: null, output: "done" } as const;
+    const retry: LaunchPrompt = { kind: "retry", attempt: 2, maxAttempts: 2, failure };
+    const once = [started({ 10: [] }), warmed(10), launched(10), reported(10, 1, "failure")];
+    expect(fired(state(once), "failAfterMaxAttempts")).toEqual([]);
+    const twice = [...once, { type: "Retried", at: at(), issue: 10, attempt: 1, failure, prompt: retry } as const, launched(10, 2, FEATURE, retry), reported(10, 2, "failure")];
+    expect(fired(state(twice), "failAfterMaxAttempts")).toEqual([{ type: "Fail", issue: 10, reason: "2 attempts failed; the last: the agent exited with code 1" }]);
+    expect(fired(state(twice), "retryFailure")).toEqual([]);
+  });
+
+  it("retryFailure: a failed attempt runs again with the retry template and its failure's tail", () => {
+    const s = state(started({ 10: [] }), warmed(10), launched(10), reported(10, 1), pushed(10, "h10-1"), {
+      type: "VerifyFailed",
+      at: at(22),
+      issue: 10,
+      headSha: "h10-1",
+      command: "npm test",
+      exitCode: 1,
+      outputTail: "FAIL login.test.ts",
+    });
+    expect(fired(s, "retryFailure")).toEqual([
+      {
+        type: "Retry",
+        issue: 10,
+        attempt: 1,
+        failure: { kind: "verify", summary: "npm test exited 1", command: "npm test", output: "FAIL login.test.ts" },
+        prompt: {
+          kind: "retry",
+          attempt: 2,
+          maxAttempts: 2,
+          failure: { kind: "verify", summary: "npm test exited 1", command: "npm test", output: "FAIL login.test.ts" },
+        },
+      },
+    ]);
+    // A crash, no commits and a lost worker are failures too.
+    expect(types(fired(state(started({ 10: [] }), warmed(10), launched(10), reported(10, 1, "crash")), "retryFailure"))).toEqual(["Retry"]);
+    expect(types(fired(state(started({ 10: [] }), warmed(10), launched(10), reported(10, 1, "success", { commitsAhead: 0 })), "retryFailure"))).toEqual(["Retry"]);
+    const lost: CoordinatorEvent = { type: "WorkerLost", at: at(15), issue: 10, attempt: 1, reason: "container exited" };
+    expect(fired(state(started({ 10: [] }), warmed(10), launched(10), lost), "retryFailure")[0]).toMatchObject({ failure: { kind: "lost" } });
+  });
+
+  it("retryFailure: a crashed rebase runs again as a rebase", () => {
+    const rebase: LaunchPrompt = { kind: "rebase", onto: FEATURE, ontoSha: null, from: null, paths: ["a.ts"], cause: "pull-request-conflict" };
+    const s = state(started({ 10: [] }), warmed(10), finished(10), launched(10, 2, FEATURE, rebase), reported(10, 2, "crash"));
+    expect(fired(s, "retryFailure")[0]).toMatchObject({ type: "Retry", prompt: rebase });
+  });
+
+  it("blockByWorker: a worker that says it is blocked is blocked, with its reason", () => {
+    const s = state(started({ 10: [], 12: [10] }), warmed(10, 12), launched(10), reported(10, 1, "blocked"));
+    expect(fired(s, "blockByWorker")).toEqual([{ type: "Block", issue: 10, by: { kind: "worker" }, reason: "the worker is blocked: needs credentials" }]);
+    expect(fired(s, "retryFailure")).toEqual([]);
+  });
+
+  it("blockOnDependency: a dependent of a failed issue is blocked once its own agent is done", () => {
+    const failedTen: CoordinatorEvent = { type: "Failed", at: at(40), issue: 10, reason: "2 attempts failed" };
+    const waiting = state(started({ 10: [], 12: [10] }), warmed(10, 12), launched(10), reported(10, 1, "failure"), failedTen);
+    expect(fired(waiting, "blockOnDependency")).toEqual([{ type: "Block", issue: 12, by: { kind: "dependency", issue: 10 }, reason: "dependency #10 failed" }]);
+    const running = state(started({ 10: [], 12: [10] }), warmed(10, 12), launched(10), launched(12, 1, "issue-10"), reported(10, 1, "failure"), failedTen);
+    expect(fired(running, "blockOnDependency")).toEqual([]);
+  });
+
+  it("blockOnOutsideDependency: an open dependency outside the run blocks; a closed one counts as merged", () => {
+    const open = state(started({ 10: [], 12: [10] }, { selected: [12] }), warmed(12));
+    expect(fired(open, "blockOnOutsideDependency")).toEqual([
+      { type: "Block", issue: 12, by: { kind: "outside", ref: "#10" }, reason: "depends on #10, which is not in this run and not closed" },
+    ]);
+    const closed = state(started({ 10: [], 12: [10] }, { selected: [12], closed: [10] }), warmed(12));
+    expect(fired(closed, "blockOnOutsideDependency")).toEqual([]);
+    expect(fired(closed, "launch")[0]).toMatchObject({ issue: 12, base: FEATURE, stacked: false });
+  });
+
+  it("warm: every issue is warmed up front, those that must wait too, once", () => {
+    const s = state(started({ 11: [], 12: [], 13: [11, 12] }));
+    expect(fired(s, "warm")).toEqual([11, 12, 13].map((n) => ({ type: "Warm", issue: n, instance: `issue-${n}`, base: FEATURE })));
+    expect(fired(state(started({ 11: [] }), warmed(11)), "warm")).toEqual([]);
+  });
+
+  it("launch: what the base-branch rule allows, lowest number first, at most maxParallel", () => {
+    const s = state(started({ 10: [], 11: [], 12: [] }, { settings: { maxParallel: 2 } }), warmed(10, 11, 12));
+    expect(fired(s, "launch")).toEqual([10, 11].map((n) => ({
+      type: "Launch",
+      issue: n,
+      instance: `issue-${n}`,
+      branch: `issue-${n}`,
+      base: FEATURE,
+      stacked: false,
+      attempt: 1,
+      prompt: { kind: "implementer" },
+      dependencies: [],
+    })));
+    // A launch in flight keeps its slot.
+    const inFlight = fired(s, "launch").slice(0, 1);
+    expect(fired(s, "launch", { inFlight }).map((a) => (a.type === "Launch" ? a.issue : 0))).toEqual([11]);
+  });
+
+  it("launch: stacks on the one unmerged dependency once its branch exists; waits on two", () => {
+    const s = state(started({ 11: [], 12: [11], 13: [11, 12] }), warmed(11, 12, 13), launched(11));
+    expect(fired(s, "launch")).toEqual([
+      expect.objectContaining({ issue: 12, base: "issue-11", stacked: true, dependencies: [{ number: 11, title: "Issue 11", state: "launched", branch: "issue-11" }] }),
+    ]);
+    expect(state(started({ 11: [], 12: [11], 13: [11, 12] }), warmed(11, 12, 13), launched(11)).issues[13]?.status).toMatchObject({ kind: "waiting", waitingOn: [11, 12] });
+    const noStacking = state(started({ 11: [], 12: [11] }, { settings: { stacking: false } }), warmed(11, 12), launched(11));
+    expect(fired(noStacking, "launch")).toEqual([]);
+  });
+
+  it("launch: a rate-limited issue starts again with the same prompt after the limit, no attempt burned", () => {
+    const until = at(600);
+    const s = state(started({ 10: [] }), warmed(10), launched(10), { type: "RateLimited", at: at(15), issue: 10, attempt: 1, until });
+    expect(fired(s, "launch", { now: T0 + 599_000 })).toEqual([]);
+    expect(fired(s, "launch", { now: T0 + 600_000 })).toEqual([expect.objectContaining({ attempt: 2, prompt: { kind: "implementer" } })]);
+    expect(fired(s, "retryFailure")).toEqual([]);
+    expect(s.issues[10]?.status).toMatchObject({ kind: "rate-limited", until });
+  });
+
+  it("launch: nothing starts while the run or the issue is paused", () => {
+    const base = [started({ 10: [], 11: [] }), warmed(10, 11)];
+    expect(fired(state(base, { type: "Paused", at: at(), issue: null }), "launch")).toEqual([]);
+    expect(fired(state(base, { type: "Paused", at: at(), issue: 10 }), "launch")).toEqual([expect.objectContaining({ issue: 11 })]);
+    expect(fired(state(base, { type: "Paused", at: at(), issue: null }, { type: "Resumed", at: at(), issue: null }), "launch")).toHaveLength(2);
+  });
+
+  it("push: a reported head goes to the forge with the lease; a rebased one is forced", () => {
+    const s = state(started({ 10: [] }), warmed(10), launched(10), reported(10, 1));
+    expect(fired(s, "push")).toEqual([{ type: "Push", issue: 10, branch: "issue-10", headSha: "h10-1", expectedSha: `${FEATURE}@0`, force: false }]);
+    expect(fired(state(started({ 10: [] }), warmed(10), launched(10)), "push")).toEqual([]);
+    const rebase: LaunchPrompt = { kind: "rebase", onto: FEATURE, ontoSha: null, from: null, paths: [], cause: "pull-request-conflict" };
+    const rebased = state(started({ 10: [] }), warmed(10), finished(10), launched(10, 2, FEATURE, rebase), reported(10, 2, "success", { headSha: "h10-r" }));
+    expect(fired(rebased, "push")).toEqual([expect.objectContaining({ headSha: "h10-r", expectedSha: "h10-1", force: true })]);
+  });
+
+  it("restack: after the parent's squash merge, rebase --onto the squash from the old parent head", () => {
+    const s = state(started({ 10: [], 12: [10] }), warmed(10, 12), finished(10), finished(12, "issue-10"), checked(10, "h10-1"), merged(10));
+    expect(fired(s, "restack")).toEqual([
+      { type: "Restack", issue: 12, branch: "issue-12", parent: 10, onto: FEATURE, ontoSha: "s10", from: "issue-10@0", expectedSha: "h12-1" },
+    ]);
+    // Not under a running agent.
+    const running = state(started({ 10: [], 12: [10] }), warmed(10, 12), finished(10), launched(12, 1, "issue-10"), checked(10, "h10-1"), merged(10));
+    expect(fired(running, "restack")).toEqual([]);
+  });
+
+  it("restack: a parent whose history was rewritten takes its stacked branch along", () => {
+    const s = state(started({ 10: [], 12: [10] }), warmed(10, 12), finished(10), finished(12, "issue-10"), pushed(10, "h10-rewritten", true));
+    expect(fired(s, "restack")).toEqual([expect.objectContaining({ issue: 12, onto: "issue-10", ontoSha: "h10-rewritten", from: "issue-10@0" })]);
+  });
+
+  it("rebaseAfterRestackConflict: a conflicting restack sends the rebase template with the paths, once", () => {
+    const base = [started({ 10: [], 12: [10] }), warmed(10, 12), finished(10), finished(12, "issue-10"), checked(10, "h10-1"), merged(10)];
+    const conflict: CoordinatorEvent = { type: "RestackConflicted", at: at(32), issue: 12, onto: FEATURE, ontoSha: "s10", from: "issue-10@0", paths: ["src/login.ts"] };
+    const prompt = { kind: "rebase", onto: FEATURE, ontoSha: "s10", from: "issue-10@0", paths: ["src/login.ts"], cause: "restack-conflict" } as const;
+    expect(fired(state(base, conflict), "rebaseAfterRestackConflict")).toEqual([{ type: "RequestRebase", issue: 12, epoch: 1, prompt }]);
+    expect(fired(state(base, conflict), "restack")).toEqual([]);
+    const asked = state(base, conflict, { type: "RebaseRequested", at: at(33), issue: 12, epoch: 1, prompt });
+    expect(fired(asked, "rebaseAfterRestackConflict")).toEqual([]);
+    expect(fired(asked, "launch")).toEqual([expect.objectContaining({ issue: 12, attempt: 2, prompt, base: "issue-10" })]);
+  });
+
+  it("verify: a pushed head gets verify.all and verify.e2e in the worker's container, once per head", () => {
+    const s = state(started({ 10: [] }, { settings: { verify: { all: "npm test", e2e: "npm run e2e" } } }), warmed(10), launched(10), reported(10, 1), pushed(10, "h10-1"));
+    expect(fired(s, "verify")).toEqual([{ type: "Verify", issue: 10, instance: "issue-10", headSha: "h10-1", commands: ["npm test", "npm run e2e"] }]);
+    expect(fired(state(started({ 10: [] }, { settings: { verify: { all: null, e2e: null } } }), warmed(10), launched(10), reported(10, 1), pushed(10, "h10-1")), "verify")).toEqual([]);
+    expect(fired(state(started({ 10: [] }), warmed(10), launched(10), reported(10, 1), pushed(10, "h10-1"), verified(10, "h10-1")), "verify")).toEqual([]);
+  });
+
+  it("openPullRequest: pushed work gets a pull request on its base, naming its dependencies", () => {
+    const s = state(started({ 10: [], 12: [10] }), warmed(10, 12), launched(10), launched(12, 1, "issue-10"), reported(12, 1), pushed(12, "h12-1"));
+    expect(fired(s, "openPullRequest")).toEqual([{ type: "OpenPullRequest", issue: 12, head: "issue-12", base: "issue-10", title: "Issue 12", dependencies: [10] }]);
+  });
+
+  it("retarget: after the restack the pull request leaves the merged parent; a settled one too, before the branch goes", () => {
+    const base = [started({ 10: [], 12: [10] }), warmed(10, 12), finished(10), finished(12, "issue-10"), checked(10, "h10-1"), merged(10)];
+    expect(fired(state(base), "retarget")).toEqual([]);
+    const restacked: CoordinatorEvent = { type: "Restacked", at: at(33), issue: 12, onto: FEATURE, ontoSha: "s10", from: "issue-10@0", headSha: "h12-r" };
+    expect(fired(state(base, restacked), "retarget")).toEqual([{ type: "Retarget", issue: 12, pr: 112, base: FEATURE }]);
+    const skipped: CoordinatorEvent = { type: "Skipped", at: at(33), issue: 12, reason: "not needed" };
+    expect(fired(state(base, skipped), "retarget")).toEqual([{ type: "Retarget", issue: 12, pr: 112, base: FEATURE }]);
+  });
+
+  it("requestReview: with coordinator.review, a verified head is reviewed by the same worker", () => {
+    const events = [started({ 10: [] }, { settings: { review: true } }), warmed(10), finished(10)];
+    expect(fired(state(events), "requestReview")).toEqual([{ type: "RequestReview", issue: 10, headSha: "h10-1", pullRequestUrl: "https://forge.test/pr/110" }]);
+    expect(fired(state(events), "checkPullRequest")).toEqual([]);
+    expect(fired(state(started({ 10: [] }), warmed(10), finished(10)), "requestReview")).toEqual([]);
+  });
+
+  it("concludeReview: a review attempt that ends well passes the review", () => {
+    const prompt: LaunchPrompt = { kind: "review", headSha: "h10-1", pullRequestUrl: null };
+    const s = state(
+      started({ 10: [] }, { settings: { review: true } }),
+      warmed(10),
+      finished(10),
+      { type: "ReviewRequested", at: at(25), issue: 10, headSha: "h10-1", pullRequestUrl: null },
+      launched(10, 2, FEATURE, prompt),
+      reported(10, 2, "success", { headSha: "h10-1", summary: "looks right" }),
+    );
+    expect(fired(s, "concludeReview")).toEqual([{ type: "ConcludeReview", issue: 10, attempt: 2, headSha: "h10-1", summary: "looks right" }]);
+    expect(fired(s, "requestReview")).toEqual([]);
+  });
+
+  it("checkPullRequest: every known gate met → ask the forge; pending is asked again after the poll interval and after a merge", () => {
+    const s = state(started({ 10: [] }), warmed(10), finished(10));
+    expect(fired(s, "checkPullRequest")).toEqual([{ type: "CheckPullRequest", issue: 10, pr: 110, headSha: "h10-1", epoch: 0, after: null }]);
+    const pending = state(started({ 10: [] }), warmed(10), finished(10), checked(10, "h10-1", { checks: "pending" }));
+    const seen = Date.parse(at(24));
+    expect(fired(pending, "checkPullRequest", { now: seen + PULL_REQUEST_POLL_MS - 1 })).toEqual([]);
+    expect(fired(pending, "checkPullRequest", { now: seen + PULL_REQUEST_POLL_MS })).toEqual([expect.objectContaining({ after: at(24) })]);
+    // Mergeable an epoch ago says nothing now: the sibling merged since.
+    const sibling = state(started({ 10: [], 11: [] }), warmed(10, 11), finished(10), finished(11), checked(10, "h10-1"), checked(11, "h11-1"), merged(10));
+    expect(fired(sibling, "checkPullRequest")).toEqual([expect.objectContaining({ issue: 11, epoch: 1 })]);
+    expect(fired(sibling, "merge")).toEqual([]);
+  });
+
+  it("rebaseConflictingPullRequest: a pull request the forge calls conflicting gets the rebase template, once per merge", () => {
+    const s = state(started({ 10: [] }), warmed(10), finished(10), checked(10, "h10-1", { mergeability: "conflicting", conflicts: ["src/a.ts"] }));
+    const prompt = { kind: "rebase", onto: FEATURE, ontoSha: null, from: null, paths: ["src/a.ts"], cause: "pull-request-conflict" } as const;
+    expect(fired(s, "rebaseConflictingPullRequest")).toEqual([{ type: "RequestRebase", issue: 10, epoch: 0, prompt }]);
+    const asked = state(started({ 10: [] }), warmed(10), finished(10), checked(10, "h10-1", { mergeability: "conflicting" }), {
+      type: "RebaseRequested",
+      at: at(25),
+      issue: 10,
+      epoch: 0,
+      prompt,
+    });
+    expect(fired(asked, "rebaseConflictingPullRequest")).toEqual([]);
+    expect(fired(asked, "launch")).toEqual([expect.objectContaining({ attempt: 2, prompt })]);
+  });
+
+  it("merge: every gate met, one at a time, dependencies first then by number, naming the head and the stacked parents", () => {
+    const s = state(
+      started({ 10: [], 11: [], 12: [10] }),
+      warmed(10, 11, 12),
+      finished(11),
+      finished(10),
+      finished(12, "issue-10"),
+      checked(10, "h10-1"),
+      checked(11, "h11-1"),
+    );
+    expect(fired(s, "merge")).toEqual([
+      { type: "Merge", issue: 10, pr: 110, headSha: "h10-1", title: "Issue 10", stacked: [{ issue: 12, branch: "issue-12", parentSha: "issue-10@0" }] },
+    ]);
+    expect(fired(s, "merge", { inFlight: fired(s, "merge") })).toEqual([]);
+    // Not before its dependency is merged, and not with checks failing.
+    const early = state(started({ 10: [], 12: [10] }), warmed(10, 12), finished(10), finished(12), checked(12, "h12-1"));
+    expect(fired(early, "merge")).toEqual([]);
+    const red = state(started({ 10: [] }), warmed(10), finished(10), checked(10, "h10-1", { checks: "failure", details: ["ci"] }));
+    expect(fired(red, "merge")).toEqual([]);
+    expect(types(fired(red, "retryFailure"))).toEqual(["Retry"]);
+  });
+
+  it("finishMerge: a merge recorded as ready and not done is finished with the recorded head", () => {
+    const s = state(started({ 10: [] }), warmed(10), finished(10), checked(10, "h10-1"), {
+      type: "MergeReady",
+      at: at(30),
+      issue: 10,
+      pr: 110,
+      headSha: "h10-1",
+      stacked: [],
+    });
+    expect(fired(s, "finishMerge")).toEqual([{ type: "Merge", issue: 10, pr: 110, headSha: "h10-1", title: "Issue 10", stacked: [] }]);
+    expect(fired(s, "merge")).toEqual([]);
+    expect(s.issues[10]?.status.kind).toBe("merging");
+  });
+
+  it("closeIssue: a pull request merged by this run closes its issue", () => {
+    const s = state(started({ 10: [] }), warmed(10), finished(10), checked(10, "h10-1"), merged(10));
+    expect(fired(s, "closeIssue")).toEqual([{ type: "CloseIssue", issue: 10 }]);
+    expect(fired(state(started({ 10: [] }, { closed: [10] })), "closeIssue")).toEqual([]);
+  });
+
+  it("deleteBranch: only after every branch on it was restacked and every pull request retargeted", () => {
+    const base = [started({ 10: [], 12: [10] }), warmed(10, 12), finished(10), finished(12, "issue-10"), checked(10, "h10-1"), merged(10)];
+    expect(fired(state(base), "deleteBranch")).toEqual([]);
+    const restacked: CoordinatorEvent = { type: "Restacked", at: at(33), issue: 12, onto: FEATURE, ontoSha: "s10", from: "issue-10@0", headSha: "h12-r" };
+    expect(fired(state(base, restacked), "deleteBranch")).toEqual([]);
+    const retargeted: CoordinatorEvent = { type: "Retargeted", at: at(34), issue: 12, pr: 112, base: FEATURE };
+    expect(fired(state(base, restacked, retargeted), "deleteBranch")).toEqual([{ type: "DeleteBranch", issue: 10, branch: "issue-10", expectedSha: "h10-1" }]);
+  });
+
+  it("finish: when every issue is merged, failed or blocked and nothing is in flight; exit 1 unless all merged", () => {
+    const done = state(started({ 10: [], 11: [] }, { closed: [11] }), warmed(10), finished(10), checked(10, "h10-1"), merged(10), {
+      type: "IssueClosed",
+      at: at(),
+      issue: 10,
+    }, { type: "BranchDeleted", at: at(), issue: 10, branch: "issue-10" });
+    expect(explain(done, T0).map((d) => d.action)).toEqual([{ type: "Finish", exitCode: 0 }]);
+    expect(explain(done, T0, [{ type: "CloseIssue", issue: 10 }])).toEqual([]);
+    const failedTen: CoordinatorEvent = { type: "Failed", at: at(), issue: 10, reason: "no" };
+    expect(explain(state(started({ 10: [] }), failedTen), T0).map((d) => d.action)).toEqual([{ type: "Finish", exitCode: 1 }]);
+    expect(explain(state(started({ 10: [] }), failedTen, { type: "RunFinished", at: at(), exitCode: 1 }), T0)).toEqual([]);
+  });
+});

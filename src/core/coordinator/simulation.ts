@@ -1,0 +1,240 @@
+import type { WorkerReport } from "../agents/worker-status.ts";
+import type { WorldAction } from "./actions.ts";
+import type { CoordinatorEvent } from "./events.ts";
+import { whyOf } from "./vocabulary.ts";
+
+/**
+ * A pure, scripted world that answers the coordinator's world actions with
+ * the events a runtime would record: branches as names → shas on a fake
+ * forge, pull requests, agents whose outcomes follow a script. The scenario
+ * and property tests drive `decide` against it; it also checks what a real
+ * forge would punish (merging into a stacked base, deleting a branch a pull
+ * request still targets) and throws `SimulationError` when asked to.
+ */
+
+export type ScriptedOutcome = "success" | "failure" | "crash" | "oom" | "no-commits" | "blocked" | "rate-limited" | "lost" | "interrupted";
+
+export interface IssueScript {
+  readonly warm?: "ok" | "fail";
+  /** How each run of the agent ends, in turn (every kind of attempt); once used up, every run succeeds. */
+  readonly attempts?: readonly ScriptedOutcome[];
+  readonly verify?: readonly ("pass" | "fail")[];
+  readonly restack?: readonly ("ok" | "conflict")[];
+  readonly checks?: readonly ("green" | "pending" | "failing" | "conflicting")[];
+}
+
+export interface SimulatedWorld {
+  readonly featureBranch: string;
+  readonly branches: Readonly<Record<string, string>>;
+  /** Each worker's checkout head, by issue. */
+  readonly workspaces: Readonly<Record<number, string>>;
+  readonly pullRequests: Readonly<Record<number, { readonly number: number; readonly base: string; readonly merged: boolean }>>;
+  readonly scripts: Readonly<Record<number, IssueScript>>;
+  /** How much of each issue's script was used: `attempts`, `verify`, `restack`, `checks`. */
+  readonly used: Readonly<Record<string, number>>;
+  readonly shas: number;
+}
+
+export class SimulationError extends Error {
+  override readonly name = "SimulationError";
+}
+
+export function createWorld(featureBranch: string, scripts: Readonly<Record<number, IssueScript>> = {}): SimulatedWorld {
+  return { featureBranch, branches: { [featureBranch]: "f0" }, workspaces: {}, pullRequests: {}, scripts, used: {}, shas: 0 };
+}
+
+export interface Response {
+  readonly world: SimulatedWorld;
+  readonly events: readonly CoordinatorEvent[];
+}
+
+/** The events a runtime would record after executing a world action. */
+export function respond(world: SimulatedWorld, action: WorldAction, at: string): Response {
+  const n = action.issue;
+  const script = world.scripts[n] ?? {};
+  switch (action.type) {
+    case "Warm":
+      return script.warm === "fail"
+        ? { world, events: [{ type: "WarmFailed", at, issue: n, instance: action.instance, error: "postCreateCommand exited 1" }] }
+        : { world, events: [{ type: "Warmed", at, issue: n, instance: action.instance }] };
+    case "Launch": {
+      const existing = world.branches[action.branch];
+      const first = action.attempt === 1;
+      const baseSha = world.branches[action.base];
+      if (first && baseSha === undefined) throw new SimulationError(`launch of #${n} on ${action.base}, which does not exist`);
+      const head = first ? (baseSha ?? "") : (existing ?? world.workspaces[n] ?? "");
+      // The runtime checks the worker's workspace out at the forge's head before the agent starts.
+      const next = { ...world, branches: { ...world.branches, [action.branch]: head }, workspaces: { ...world.workspaces, [n]: head } };
+      const launched: CoordinatorEvent = {
+        type: "Launched",
+        at,
+        issue: n,
+        attempt: action.attempt,
+        why: whyOf(action.prompt),
+        prompt: action.prompt,
+        base: action.base,
+        baseSha: first ? (baseSha ?? null) : null,
+        headSha: head,
+      };
+      return { world: next, events: [launched] };
+    }
+    case "Push": {
+      const current = world.branches[action.branch] ?? null;
+      if (current !== action.expectedSha) throw new SimulationError(`push of ${action.branch} expected ${String(action.expectedSha)}, forge has ${String(current)}`);
+      return { world: withBranch(world, action.branch, action.headSha), events: [{ type: "Pushed", at, issue: n, headSha: action.headSha, forced: action.force }] };
+    }
+    case "Verify": {
+      const [result, used] = take(world, n, "verify", script.verify, "pass");
+      return result === "pass"
+        ? { world: used, events: [{ type: "Verified", at, issue: n, headSha: action.headSha }] }
+        : { world: used, events: [{ type: "VerifyFailed", at, issue: n, headSha: action.headSha, command: action.commands[0] ?? "verify", exitCode: 1, outputTail: "1 test failed" }] };
+    }
+    case "OpenPullRequest": {
+      const pr = world.pullRequests[n] ?? { number: 100 + n, base: action.base, merged: false };
+      const next = { ...world, pullRequests: { ...world.pullRequests, [n]: { ...pr, base: action.base } } };
+      const headSha = world.branches[action.head] ?? "";
+      return { world: next, events: [{ type: "PullRequestOpened", at, issue: n, pr: pr.number, url: `https://forge.test/pr/${pr.number}`, base: action.base, headSha }] };
+    }
+    case "CheckPullRequest": {
+      const [result, used] = take(world, n, "checks", script.checks, "green");
+      const conflicting = result === "conflicting";
+      return {
+        world: used,
+        events: [
+          {
+            type: "PullRequestChecked",
+            at,
+            issue: n,
+            pr: action.pr,
+            headSha: action.headSha,
+            epoch: action.epoch,
+            mergeability: conflicting ? "conflicting" : "mergeable",
+            checks: result === "pending" ? "pending" : result === "failing" ? "failure" : "success",
+            details: result === "failing" ? ["ci/test"] : result === "pending" ? ["ci/test"] : [],
+            conflicts: conflicting ? ["src/shared.ts"] : [],
+          },
+        ],
+      };
+    }
+    case "Merge":
+      return merge(world, action, at);
+    case "CloseIssue":
+      return { world, events: [{ type: "IssueClosed", at, issue: n }] };
+    case "Restack": {
+      const [result, used] = take(world, n, "restack", script.restack, "ok");
+      if (result === "conflict") {
+        return { world: used, events: [{ type: "RestackConflicted", at, issue: n, onto: action.onto, ontoSha: action.ontoSha, from: action.from, paths: ["src/shared.ts"] }] };
+      }
+      const current = world.branches[action.branch] ?? null;
+      if (current !== action.expectedSha) throw new SimulationError(`restack of ${action.branch} expected ${String(action.expectedSha)}, forge has ${String(current)}`);
+      const [sha, next] = newSha(used, `${n}r`);
+      return { world: withBranch(next, action.branch, sha), events: [{ type: "Restacked", at, issue: n, onto: action.onto, ontoSha: action.ontoSha, from: action.from, headSha: sha }] };
+    }
+    case "Retarget": {
+      const pr = world.pullRequests[n];
+      if (pr === undefined) throw new SimulationError(`retarget of #${n}, which has no pull request`);
+      return { world: { ...world, pullRequests: { ...world.pullRequests, [n]: { ...pr, base: action.base } } }, events: [{ type: "Retargeted", at, issue: n, pr: action.pr, base: action.base }] };
+    }
+    case "DeleteBranch": {
+      const still = Object.values(world.pullRequests).find((pr) => pr.base === action.branch && !pr.merged);
+      // On GitHub this closes the pull request: the coordinator must retarget first.
+      if (still !== undefined) throw new SimulationError(`deleting ${action.branch} while pull request #${still.number} targets it`);
+      const branches = Object.fromEntries(Object.entries(world.branches).filter(([name]) => name !== action.branch));
+      return { world: { ...world, branches }, events: [{ type: "BranchDeleted", at, issue: n, branch: action.branch }] };
+    }
+  }
+}
+
+/** An agent's run ends: its report (or a limit, or the loss of its container) as the runtime would record it. */
+export function finishAgent(
+  world: SimulatedWorld,
+  agent: { readonly issue: number; readonly attempt: number; readonly why: string; readonly startedAt: string },
+  at: string,
+  limitUntil: string,
+): Response {
+  const n = agent.issue;
+  const [outcome, used] = take(world, n, "attempts", world.scripts[n]?.attempts, "success");
+  const branch = `issue-${String(n)}`;
+  const head = used.workspaces[n] ?? used.branches[branch] ?? null;
+  const report = (fields: Partial<WorkerReport>): CoordinatorEvent => ({
+    type: "Reported",
+    at,
+    issue: n,
+    attempt: agent.attempt,
+    report: {
+      id: `r-${String(n)}-${String(agent.attempt)}`,
+      instance: branch,
+      outcome: "success",
+      exitCode: 0,
+      signal: null,
+      branch,
+      base: "",
+      headSha: head,
+      commitsAhead: 1,
+      summary: "done",
+      blockedReason: null,
+      turns: 3,
+      costUsd: 0.25,
+      sessionId: null,
+      startedAt: agent.startedAt,
+      endedAt: at,
+      ...fields,
+    },
+  });
+  switch (outcome) {
+    case "success": {
+      if (agent.why === "review") return { world: used, events: [report({})] };
+      const [sha, next] = newSha(used, `${n}c`);
+      return { world: { ...next, workspaces: { ...next.workspaces, [n]: sha } }, events: [report({ headSha: sha })] };
+    }
+    case "no-commits":
+      return { world: used, events: [report({ commitsAhead: agent.why === "initial" ? 0 : 1 })] };
+    case "failure":
+      return { world: used, events: [report({ outcome: "failure", exitCode: 1, summary: "tests fail" })] };
+    case "crash":
+      return { world: used, events: [report({ outcome: "crash", exitCode: null, signal: "SIGKILL" })] };
+    case "oom":
+      return { world: used, events: [report({ outcome: "oom", exitCode: 137 })] };
+    case "blocked":
+      return { world: used, events: [report({ outcome: "blocked", exitCode: 0, blockedReason: "needs a database password" })] };
+    case "interrupted":
+      return { world: used, events: [report({ outcome: "interrupted", exitCode: null, signal: "SIGTERM" })] };
+    case "rate-limited":
+      return { world: used, events: [{ type: "RateLimited", at, issue: n, attempt: agent.attempt, until: limitUntil }] };
+    case "lost":
+      return { world: used, events: [{ type: "WorkerLost", at, issue: n, attempt: agent.attempt, reason: "container exited (137)" }] };
+  }
+}
+
+function merge(world: SimulatedWorld, action: Extract<WorldAction, { type: "Merge" }>, at: string): Response {
+  const n = action.issue;
+  const pr = world.pullRequests[n];
+  if (pr === undefined) throw new SimulationError(`merge of #${n}, which has no pull request`);
+  if (pr.base !== world.featureBranch) throw new SimulationError(`merge of #${n} into ${pr.base}, not the feature branch`);
+  const ready: CoordinatorEvent = { type: "MergeReady", at, issue: n, pr: pr.number, headSha: action.headSha, stacked: action.stacked };
+  const head = world.branches[`issue-${String(n)}`];
+  if (head !== action.headSha) {
+    return { world, events: [ready, { type: "MergeRefused", at, issue: n, pr: pr.number, headSha: action.headSha, reason: "head-moved", detail: `head is ${String(head)}`, conflicts: [] }] };
+  }
+  const [squash, next] = newSha(world, `${n}s`);
+  const merged = {
+    ...next,
+    branches: { ...next.branches, [world.featureBranch]: squash },
+    pullRequests: { ...next.pullRequests, [n]: { ...pr, merged: true } },
+  };
+  return { world: merged, events: [ready, { type: "Merged", at, issue: n, pr: pr.number, headSha: action.headSha, squashSha: squash }] };
+}
+
+function take<T>(world: SimulatedWorld, n: number, what: string, script: readonly T[] | undefined, otherwise: T): [T, SimulatedWorld] {
+  const key = `${String(n)}:${what}`;
+  const index = world.used[key] ?? 0;
+  return [script?.[index] ?? otherwise, { ...world, used: { ...world.used, [key]: index + 1 } }];
+}
+
+function newSha(world: SimulatedWorld, prefix: string): [string, SimulatedWorld] {
+  return [`${prefix}${String(world.shas + 1)}`, { ...world, shas: world.shas + 1 }];
+}
+
+function withBranch(world: SimulatedWorld, branch: string, sha: string): SimulatedWorld {
+  return { ...world, branches: { ...world.branches, [branch]: sha } };
+}
