@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { UserError } from "../errors.ts";
 import { instanceLabels } from "../instances/labels.ts";
 import { builtImageRef, containerCreateSpec, devcontainerId, type ContainerCreateInput, type ContainerCreateSpec } from "./create-options.ts";
-import { parseDevcontainer } from "./spec.ts";
+import { parseDevcontainer } from "./parse.ts";
 
 const FILE = "/src/app/.devcontainer/devcontainer.json";
 const spec = (config: object) =>

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { UserError } from "../errors.ts";
-import { parseDevcontainer, type DevcontainerSpec, type SubstitutionContext } from "./spec.ts";
+import { parseDevcontainer } from "./parse.ts";
+import type { DevcontainerSpec, SubstitutionContext } from "./spec.ts";
 import { userErrorFrom } from "../../../test/support/errors.ts";
 
 const FILE = "/home/dev/app/.devcontainer/devcontainer.json";

@@ -84,5 +84,3 @@ export interface ParseOptions {
    */
   readonly repoName?: string | undefined;
 }
-
-export { parseDevcontainer } from "./parse.ts";

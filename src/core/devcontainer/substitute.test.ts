@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDevcontainer } from "./spec.ts";
+import { parseDevcontainer } from "./parse.ts";
 import { envFromList, substituteContainerEnv, substituteContainerEnvString, substituteLocal, substituteLocalString, type LocalVariables } from "./substitute.ts";
 
 const vars: LocalVariables = {
