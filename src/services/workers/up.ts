@@ -69,6 +69,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
 
   const warmed = await warm({ cwd: options.cwd, env: options.env, instances: [instance], base: options.base, reset: false, signal: options.signal, onEvent: options.onWarmEvent, ports: options.ports });
   const outcome = warmed.instances[0];
+  if (outcome?.status === "cancelled") throw new ExternalError(`instance ${instance} was not started: ${outcome.error?.message ?? "interrupted"}`);
   if (outcome?.status !== "ready") {
     throw new ExternalError(`instance ${instance} could not be made ready: ${outcome?.error?.message ?? "interrupted"}`, { hint: "cspace warm shows the failing step and its output" });
   }
