@@ -54,7 +54,7 @@ describe("cspace list, exec and down against the real engine", () => {
     expect(cli(repo, ["list"]).stdout).toMatch(/^l1 +running +main +\d+s +cspace-base:bookworm$/m);
 
     const down = cli(repo, ["down", "--all"]);
-    expect(down.stdout).toBe("l1: removed container, workspace\nl2: removed container, workspace\n");
+    expect(down.stdout).toBe("l1: removed container, workspace, instance directory\nl2: removed container, workspace, instance directory\n");
     expect((await other.inspect()).State.Running).toBe(true);
     expect(cli(repo, ["list", "--json"]).stdout).toContain('"instances": []');
   });
@@ -67,7 +67,7 @@ describe("cspace list, exec and down against the real engine", () => {
     expect(cli(repo, ["exec", "nope", "--", "true"]).status).toBe(2);
     const down = cli(repo, ["down", "ghost", "e1"]);
     expect(down.status).toBe(0);
-    expect(down.stdout).toBe("ghost: not found (nothing to remove)\ne1: removed container, workspace\n");
+    expect(down.stdout).toBe("ghost: not found (nothing to remove)\ne1: removed container, workspace, instance directory\n");
   });
 
   it("opens an interactive shell in the workspace under a terminal, and passes its exit code through", async () => {

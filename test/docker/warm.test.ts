@@ -88,7 +88,7 @@ describe("cspace warm against the real engine", () => {
 
     const down = cli(repo, ["down", "--all"]);
     expect(down.status).toBe(0);
-    expect(down.stdout).toContain("w2: removed container, workspace, files w2.probe");
+    expect(down.stdout).toContain("w2: removed container, workspace, instance directory");
   });
 
   it("warms the image form with string and array lifecycle commands as root; warming again only validates", async () => {

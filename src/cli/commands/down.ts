@@ -4,7 +4,7 @@ import { action, examples } from "./action.ts";
 export function registerDown(program: Command): void {
   program
     .command("down")
-    .summary("remove instances: container, workspace checkout and run-directory files")
+    .summary("remove instances: container, workspace checkout and instance directory (sockets, events, outbox)")
     .description("Remove the named instances, or with --all every instance carrying this project's label (nothing of other projects).")
     .argument("[instances...]", "instance names")
     .option("--all", "every instance of this project")
@@ -23,7 +23,7 @@ export function registerDown(program: Command): void {
             ctx.out.line(`${r.instance}: not found (nothing to remove)`);
             continue;
           }
-          const parts = [r.removed.container ? "container" : null, r.removed.workspace ? "workspace" : null, r.removed.files.length > 0 ? `files ${r.removed.files.join(", ")}` : null];
+          const parts = [r.removed.container ? "container" : null, r.removed.workspace ? "workspace" : null, r.removed.files.length > 0 ? "instance directory" : null];
           ctx.out.line(`${r.instance}: removed ${parts.filter((p) => p !== null).join(", ")}`);
         }
         return 0;
