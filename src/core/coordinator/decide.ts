@@ -1,6 +1,6 @@
 import { actionKey, type Action } from "./actions.ts";
 import { decisionContext } from "./decision-context.ts";
-import { currentCheck, internalGateHolding, isSettled } from "./queries.ts";
+import { currentCheck, internalGateHolding, isSettled, openAttempt } from "./queries.ts";
 import { exitCodeOf } from "./report.ts";
 import { coordinatorRules, PULL_REQUEST_POLL_MS, type RuleName } from "./rules.ts";
 import type { CoordinatorState } from "./state.ts";
@@ -48,7 +48,7 @@ export function explain(state: CoordinatorState, now: number, inFlight: readonly
       }
     }
   }
-  if (decisions.length === 0 && inFlight.length === 0 && issues.every(isSettled)) {
+  if (decisions.length === 0 && inFlight.length === 0 && issues.every((issue) => isSettled(issue) && openAttempt(issue) === null)) {
     decisions.push({ rule: finishRule.name, reason: finishRule.reason, action: { type: "Finish", exitCode: exitCodeOf(state) } });
   }
   return decisions;

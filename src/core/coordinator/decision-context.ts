@@ -75,6 +75,8 @@ function admitLaunches(state: CoordinatorState, run: RunInfo, now: number, inFli
 /** The launch an issue is ready for, slots aside; null when it is not ready for one. */
 export function launchFor(state: CoordinatorState, run: RunInfo, record: IssueRecord, now: number): Launch | null {
   if (isSettled(record) || record.refused !== null || record.warm !== "ready" || openAttempt(record) !== null) return null;
+  // About to be blocked: a dependency failed or is blocked, or one outside the run is open.
+  if (record.dependencies.some((d) => state.issues[d]?.outcome != null || (state.outside[String(d)] ?? "closed") !== "closed")) return null;
   const launch = (base: string, stacked: boolean, prompt: LaunchPrompt): Launch => ({
     type: "Launch",
     issue: record.number,
@@ -93,8 +95,10 @@ export function launchFor(state: CoordinatorState, run: RunInfo, record: IssueRe
   const prompt = record.pending;
   if (prompt === null || unresolvedFailure(record) !== null || hasUnpushedWork(record)) return null;
   if (record.rateLimitedUntil !== null && now < Date.parse(record.rateLimitedUntil)) return null;
-  // A branch that must move is moved first; a rebase prompt is how it moves when restacking could not.
-  if (prompt.kind !== "rebase" && (restackTarget(state, record) !== null || record.restackConflict !== null)) return null;
+  // A branch that must move is moved first, unless restacking it conflicted: then the rebase waits
+  // for whatever was decided before (the retry or review runs on the old base, the rebase follows).
+  const target = restackTarget(state, record);
+  if (prompt.kind !== "rebase" && target !== null && record.restackConflict?.ontoSha !== target.ontoSha) return null;
   const base = record.base ?? run.settings.featureBranch;
   return launch(base, record.stackedOn !== null, prompt);
 }
@@ -126,9 +130,12 @@ function nextMerge(state: CoordinatorState, run: RunInfo, inFlight: readonly Act
   if (state.paused || inFlight.some((action) => action.type === "Merge")) return null;
   const records = Object.values(state.issues);
   if (records.some(isMerging)) return null;
+  // A launch stacking on a branch records where it starts only when it lands: the merge waits for it, so its stack is complete.
+  const stackingOn = new Set(inFlight.flatMap((action) => (action.type === "Launch" ? [action.base] : [])));
   for (const n of run.order) {
     const record = state.issues[n];
-    if (record !== undefined && !isSettled(record) && !record.paused && mergeGateHolding(state, record) === null) return n;
+    if (record === undefined || isSettled(record) || record.paused || stackingOn.has(record.branch)) continue;
+    if (mergeGateHolding(state, record) === null) return n;
   }
   return null;
 }

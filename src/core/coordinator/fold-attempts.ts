@@ -49,16 +49,15 @@ export function applyAttemptEvent(state: CoordinatorState, event: AttemptEvent):
         if (attempt?.end !== null) return record;
         // A limit is a state, not a failure: the same prompt goes again after `until`.
         const ended = updateLastAttempt(record, (open) => ({ ...open, end: "rate-limited", endedAt: event.at }));
-        return { ...ended, pending: attempt.prompt, rateLimitedUntil: event.until };
+        return isSettled(record) ? ended : { ...ended, pending: attempt.prompt, rateLimitedUntil: event.until };
       });
     case "WorkerLost":
       return updateIssue(state, event.issue, (record) => {
-        if (isSettled(record)) return record;
         const attempt = event.attempt === null ? undefined : record.attempts[event.attempt - 1];
         const failure: Failure = { kind: "lost", summary: event.reason, command: null, output: null };
         const ended = attempt?.end === null ? updateLastAttempt(record, (open) => ({ ...open, end: "lost", endedAt: event.at, failure })) : record;
-        // The instance is made again (warm checks what is left) before the next launch.
-        return { ...ended, warm: "pending" };
+        // The instance is made again (warm checks what is left) before the next launch; a settled issue has none.
+        return isSettled(record) ? ended : { ...ended, warm: "pending" };
       });
     case "Retried":
       return updateIssue(state, event.issue, (record) => {
@@ -81,7 +80,9 @@ export function applyAttemptEvent(state: CoordinatorState, event: AttemptEvent):
       );
     case "RebaseRequested":
       return updateIssue(state, event.issue, (record) =>
-        isSettled(record) ? record : { ...record, pending: event.prompt, rebase: { epoch: event.epoch, ontoSha: event.prompt.ontoSha } },
+        isSettled(record)
+          ? record
+          : { ...record, pending: event.prompt, rebase: { epoch: event.epoch, ontoSha: event.prompt.ontoSha, headSha: record.pushedSha } },
       );
     case "ReviewRequested":
       return updateIssue(state, event.issue, (record) =>
@@ -101,9 +102,10 @@ export function applyAttemptEvent(state: CoordinatorState, event: AttemptEvent):
 }
 
 function launched(state: CoordinatorState, record: IssueRecord, event: Launched): IssueRecord {
-  // Attempts are numbered without gaps and one runs at a time: anything else is a repeat.
+  // Attempts are numbered without gaps and one runs at a time: anything else is a repeat. A launch
+  // that lands on a settled issue is still recorded: its agent runs, and its report will end it.
   const last = lastAttempt(record);
-  if (event.attempt !== record.attempts.length + 1 || (last !== null && last.end === null) || isSettled(record)) return record;
+  if (event.attempt !== record.attempts.length + 1 || (last !== null && last.end === null)) return record;
   const attempt: Attempt = {
     number: event.attempt,
     why: event.why,
@@ -124,7 +126,9 @@ function launched(state: CoordinatorState, record: IssueRecord, event: Launched)
     failure: null,
     resolution: null,
   };
-  const next: IssueRecord = { ...record, attempts: [...record.attempts, attempt], pending: null, rateLimitedUntil: null };
+  // The launch used the pending prompt; one decided while it was in flight still waits its turn.
+  const pending = record.pending !== null && JSON.stringify(record.pending) !== JSON.stringify(event.prompt) ? record.pending : null;
+  const next: IssueRecord = { ...record, attempts: [...record.attempts, attempt], pending, rateLimitedUntil: null };
   if (record.attempts.length > 0) return next;
   // The first launch creates `issue-N` at the base's head: that is what the forge has.
   const stackedOn = stackedOnOf(record, event.base);
@@ -159,7 +163,7 @@ function reported(state: CoordinatorState, record: IssueRecord, event: Reported)
   };
   const attempts = record.attempts.map((a) => (a.number === attempt.number ? ended : a));
   const next: IssueRecord = { ...record, attempts };
-  if (end === "interrupted") return { ...next, pending: attempt.prompt };
+  if (end === "interrupted") return isSettled(record) ? next : { ...next, pending: attempt.prompt };
   if (end !== "succeeded" || report.headSha === null) return next;
   if (attempt.prompt.kind !== "rebase") return { ...next, headSha: report.headSha };
   // A rebase moved the branch onto `onto`: that is its base now.
@@ -186,6 +190,10 @@ function classify(report: WorkerReport, attempt: Attempt): { end: AttemptEnd; fa
       }
       if (attempt.why === "retry" && report.headSha === attempt.startHead) {
         return { end: "no-commits", failure: fail("no-commits", "the agent exited 0 with no commit since the failed attempt", report.summary) };
+      }
+      // A rebase that leaves the branch where it was did not rebase: otherwise the same conflict waits forever.
+      if (attempt.why === "rebase" && report.headSha === attempt.startHead) {
+        return { end: "no-commits", failure: fail("no-commits", "the rebase left the branch where it was", report.summary) };
       }
       return { end: "succeeded", failure: null };
     }

@@ -37,8 +37,9 @@ type IntegrationEvent =
 export function applyIntegrationEvent(state: CoordinatorState, event: IntegrationEvent): CoordinatorState {
   switch (event.type) {
     case "Pushed":
+      // The same head again changes nothing, forced or not: a repeated event must not count a second rewrite.
       return updateIssue(state, event.issue, (record) =>
-        record.pushedSha === event.headSha && !event.forced
+        record.pushedSha === event.headSha
           ? record
           : { ...record, pushedSha: event.headSha, generation: record.generation + (event.forced ? 1 : 0) },
       );
@@ -84,6 +85,7 @@ export function applyIntegrationEvent(state: CoordinatorState, event: Integratio
       return updateIssue(state, event.issue, (record) => (record.issueClosed ? record : { ...record, issueClosed: true }));
     case "Restacked":
       return updateIssue(state, event.issue, (record) => {
+        if (record.pushedSha === event.headSha && record.base === event.onto) return record;
         const stackedOn = record.dependencies.find((d) => event.onto === `issue-${String(d)}`) ?? null;
         return {
           ...record,
@@ -119,9 +121,8 @@ function checked(state: CoordinatorState, record: IssueRecord, event: PullReques
   if (checks === "failure") {
     return withFailure(next, { kind: "checks", summary: `checks failed: ${details.join(", ") || "(unnamed)"}`, command: null, output: null });
   }
-  // Still conflicting after a rebase made since the last merge: the rebase did not do its job.
-  const last = record.attempts[record.attempts.length - 1];
-  if (mergeability === "conflicting" && record.rebase?.epoch === epoch && last?.why === "rebase" && last.end === "succeeded") {
+  // Still conflicting on a head made since a rebase was asked for, with no merge in between: the rebase did not do its job.
+  if (mergeability === "conflicting" && record.rebase?.epoch === epoch && record.rebase.headSha !== headSha) {
     return withFailure(next, {
       kind: "agent-exit",
       summary: "the pull request is still conflicting after the rebase",

@@ -18,7 +18,7 @@ import {
   verifyCommands,
   verifyPassed,
 } from "./queries.ts";
-import type { Attempt, IssueRecord } from "./state.ts";
+import type { Attempt, CoordinatorState, IssueRecord } from "./state.ts";
 import type { LaunchPrompt } from "./vocabulary.ts";
 
 /**
@@ -70,19 +70,20 @@ export const coordinatorRules: readonly Rule[] = [
   {
     name: "failUnwarmable",
     reason: "its instance could not be made: the issue fails, the run goes on",
-    when: (issue) => active(issue) && issue.warm === "failed",
+    when: (issue, context) => active(issue) && idle(issue, context) && issue.warm === "failed",
     then: (issue) => [{ type: "Fail", issue: issue.number, reason: `instance ${issue.branch} could not be made: ${issue.warmError ?? "unknown error"}` }],
   },
   {
     name: "failRefusedMerge",
     reason: "someone else moved the branch or closed the pull request: cspace does not overwrite people's work",
-    when: (issue) => active(issue) && issue.refused !== null,
+    when: (issue, context) => active(issue) && idle(issue, context) && issue.refused !== null,
     then: (issue) => [{ type: "Fail", issue: issue.number, reason: `the forge refused the merge (${issue.refused?.reason ?? "?"}): ${issue.refused?.detail ?? ""}` }],
   },
   {
     name: "failAfterMaxAttempts",
     reason: "an attempt failed and the issue has used coordinator.maxAttempts",
-    when: (issue, { run }) => active(issue) && unresolvedFailure(issue) !== null && failureCount(issue) >= run.settings.maxAttempts,
+    when: (issue, context) =>
+      active(issue) && idle(issue, context) && unresolvedFailure(issue) !== null && failureCount(issue) >= context.run.settings.maxAttempts,
     then: (issue) => {
       const failed = unresolvedFailure(issue);
       return [{ type: "Fail", issue: issue.number, reason: `${failureCount(issue)} attempts failed; the last: ${failed?.failure?.summary ?? "?"}` }];
@@ -91,17 +92,18 @@ export const coordinatorRules: readonly Rule[] = [
   {
     name: "retryFailure",
     reason: "an attempt failed (agent exit, crash, no commits, lost, verify, checks): run again with its failure, same worker",
-    when: (issue, { run }) => active(issue) && unresolvedFailure(issue) !== null && failureCount(issue) < run.settings.maxAttempts,
-    then: (issue, { run }) => {
+    when: (issue, context) =>
+      active(issue) && idle(issue, context) && unresolvedFailure(issue) !== null && failureCount(issue) < context.run.settings.maxAttempts,
+    then: (issue, { state, run }) => {
       const failed = unresolvedFailure(issue);
       if (failed?.failure == null) return [];
-      return [{ type: "Retry", issue: issue.number, attempt: failed.number, failure: failed.failure, prompt: nextPrompt(issue, failed, run.settings.maxAttempts) }];
+      return [{ type: "Retry", issue: issue.number, attempt: failed.number, failure: failed.failure, prompt: nextPrompt(state, issue, failed, run.settings.maxAttempts) }];
     },
   },
   {
     name: "blockByWorker",
     reason: "the worker said it cannot go on: keep its instance, block it and (next) its dependents",
-    when: (issue) => active(issue) && lastAttempt(issue)?.end === "blocked",
+    when: (issue, context) => active(issue) && idle(issue, context) && lastAttempt(issue)?.end === "blocked",
     then: (issue) => [
       { type: "Block", issue: issue.number, by: { kind: "worker" }, reason: `the worker is blocked: ${lastAttempt(issue)?.blockedReason ?? "no reason given"}` },
     ],
@@ -109,7 +111,8 @@ export const coordinatorRules: readonly Rule[] = [
   {
     name: "blockOnDependency",
     reason: "a dependency failed or is blocked, so this one cannot merge; its running agent is let finish first",
-    when: (issue, { state }) => active(issue) && openAttempt(issue) === null && settledDependency(issue, state.issues) !== null,
+    when: (issue, context) =>
+      active(issue) && openAttempt(issue) === null && idle(issue, context) && settledDependency(issue, context.state.issues) !== null,
     then: (issue, { state }) => {
       const d = settledDependency(issue, state.issues) ?? 0;
       const outcome = state.issues[d]?.outcome?.kind ?? "failed";
@@ -119,7 +122,8 @@ export const coordinatorRules: readonly Rule[] = [
   {
     name: "blockOnOutsideDependency",
     reason: "a dependency outside the run is not closed, and nothing in this run will close it",
-    when: (issue, { state }) => active(issue) && openAttempt(issue) === null && state.loaded && openOutside(issue, state.outside) !== null,
+    when: (issue, context) =>
+      active(issue) && openAttempt(issue) === null && idle(issue, context) && context.state.loaded && openOutside(issue, context.state.outside) !== null,
     then: (issue, { state }) => {
       const ref = openOutside(issue, state.outside) ?? "";
       const label = /^\d+$/.test(ref) ? `#${ref}` : ref;
@@ -169,17 +173,18 @@ export const coordinatorRules: readonly Rule[] = [
   {
     name: "rebaseAfterRestackConflict",
     reason: "the mechanical restack hit a real conflict: the worker gets the rebase template with the paths",
-    when: (issue, { state }) => {
-      const target = restackTarget(state, issue);
+    when: (issue, context) => {
+      const target = restackTarget(context.state, issue);
       const conflict = issue.restackConflict;
       return (
         active(issue) &&
+        idle(issue, context) &&
         target !== null &&
         conflict?.ontoSha === target.ontoSha &&
-        issue.pending?.kind !== "rebase" &&
+        issue.pending === null &&
         openAttempt(issue) === null &&
         unresolvedFailure(issue) === null &&
-        issue.rebase?.ontoSha !== target.ontoSha
+        !issue.attempts.some((attempt) => attempt.prompt.kind === "rebase" && attempt.prompt.ontoSha === target.ontoSha)
       );
     },
     then: (issue, { state }) => {
@@ -221,15 +226,16 @@ export const coordinatorRules: readonly Rule[] = [
   {
     name: "requestReview",
     reason: "coordinator.review is on and the verified head has not been reviewed: the same worker reviews it",
-    when: (issue, { state, run }) =>
-      run.settings.review &&
+    when: (issue, context) =>
+      context.run.settings.review &&
       active(issue) &&
+      idle(issue, context) &&
       !issue.review.passed &&
       issue.review.requestedSha !== issue.pushedSha &&
-      verifyPassed(state, issue) &&
-      isQuiet(state, issue) &&
+      verifyPassed(context.state, issue) &&
+      isQuiet(context.state, issue) &&
       issue.pending === null &&
-      restackTarget(state, issue) === null,
+      restackTarget(context.state, issue) === null,
     then: (issue) => [{ type: "RequestReview", issue: issue.number, headSha: issue.pushedSha ?? "", pullRequestUrl: issue.pullRequest?.url ?? null }],
   },
   {
@@ -263,11 +269,12 @@ export const coordinatorRules: readonly Rule[] = [
   {
     name: "rebaseConflictingPullRequest",
     reason: "the forge calls the pull request conflicting with the feature branch: the worker gets the rebase template",
-    when: (issue, { state }) =>
+    when: (issue, context) =>
       active(issue) &&
-      internalGateHolding(state, issue) === null &&
-      currentCheck(state, issue)?.mergeability === "conflicting" &&
-      issue.rebase?.epoch !== state.epoch,
+      idle(issue, context) &&
+      internalGateHolding(context.state, issue) === null &&
+      currentCheck(context.state, issue)?.mergeability === "conflicting" &&
+      issue.rebase?.epoch !== context.state.epoch,
     then: (issue, { state, run }) => {
       const paths = currentCheck(state, issue)?.conflicts ?? [];
       const prompt = { kind: "rebase", onto: run.settings.featureBranch, ontoSha: null, from: null, paths, cause: "pull-request-conflict" } as const;
@@ -306,26 +313,27 @@ export const coordinatorRules: readonly Rule[] = [
   {
     name: "deleteBranch",
     reason: "merged, and every branch stacked on it was restacked and every pull request on it retargeted",
-    when: (issue, { state }) => issue.merge?.squashSha != null && !issue.branchDeleted && !stillBuiltOn(issue, state.issues),
+    when: (issue, { state, inFlightActions }) =>
+      issue.merge?.squashSha != null && !issue.branchDeleted && !stillBuiltOn(issue, state.issues) && !aboutToBuildOn(issue, inFlightActions),
     then: (issue) => [{ type: "DeleteBranch", issue: issue.number, branch: issue.branch, expectedSha: issue.merge?.headSha ?? null }],
   },
 ];
 
 /**
- * What an attempt that failed is followed by: a crashed or lost rebase or
- * review runs again as itself; anything else (failed work, verify, checks,
- * no commits) gets the retry template with the failure.
+ * What an attempt that failed is followed by: while the forge calls the pull
+ * request conflicting, a rebase; a rebase or review that crashed, got lost or
+ * changed nothing runs again as itself; anything else (failed work, verify,
+ * checks, no commits) gets the retry template with the failure.
  */
-export function nextPrompt(issue: IssueRecord, failed: Attempt, maxAttempts: number): LaunchPrompt {
-  const failure = failed.failure;
-  const again = failed.prompt.kind === "rebase" || failed.prompt.kind === "review";
-  if (failure !== null && again && (failure.kind === "agent-exit" || failure.kind === "crash" || failure.kind === "lost")) return failed.prompt;
-  return {
-    kind: "retry",
-    attempt: failureCount(issue) + 1,
-    maxAttempts,
-    failure: failure ?? { kind: "agent-exit", summary: "unknown failure", command: null, output: null },
-  };
+export function nextPrompt(state: CoordinatorState, issue: IssueRecord, failed: Attempt, maxAttempts: number): LaunchPrompt {
+  const failure = failed.failure ?? { kind: "agent-exit", summary: "unknown failure", command: null, output: null };
+  const judged = failure.kind === "verify" || failure.kind === "e2e" || failure.kind === "checks";
+  const check = currentCheck(state, issue);
+  if (!judged && check?.mergeability === "conflicting") {
+    return { kind: "rebase", onto: state.run?.settings.featureBranch ?? "", ontoSha: null, from: null, paths: check.conflicts, cause: "pull-request-conflict" };
+  }
+  if (!judged && (failed.prompt.kind === "rebase" || failed.prompt.kind === "review")) return failed.prompt;
+  return { kind: "retry", attempt: failureCount(issue) + 1, maxAttempts, failure };
 }
 
 function settledDependency(issue: IssueRecord, issues: Readonly<Record<number, IssueRecord>>): number | null {
@@ -338,9 +346,20 @@ function openOutside(issue: IssueRecord, outside: Readonly<Record<string, string
   return refs.find((ref) => ref in outside && outside[ref] !== "closed") ?? null;
 }
 
-function restackDue(issue: IssueRecord, { state, inFlightActions }: DecisionContext): boolean {
+/**
+ * Nothing in flight is about to start an agent on the issue or move its
+ * branch. A decision that sets the next prompt, moves the branch or settles
+ * the issue waits for that: otherwise the launch in flight would land on a
+ * moved branch, or start an agent for a settled issue.
+ */
+function idle(issue: IssueRecord, { inFlightActions }: DecisionContext): boolean {
+  return !inFlightActions.some((action) => (action.type === "Launch" || action.type === "Restack" || action.type === "Push") && action.issue === issue.number);
+}
+
+function restackDue(issue: IssueRecord, context: DecisionContext): boolean {
+  const { state, inFlightActions } = context;
   const target = restackTarget(state, issue);
-  if (target === null || !isQuiet(state, issue) || issue.pending?.kind === "rebase") return false;
+  if (target === null || !isQuiet(state, issue) || !idle(issue, context) || issue.pending?.kind === "rebase") return false;
   if (issue.restackConflict?.ontoSha === target.ontoSha) return false;
   // A launch stacking on this branch records its base sha: it must see the branch before or after the move, not during.
   return !inFlightActions.some((action) => action.type === "Launch" && action.base === issue.branch);
@@ -366,6 +385,11 @@ function checkDue(issue: IssueRecord, { state, now }: DecisionContext): boolean 
   if (check === null) return true;
   const waiting = check.checks === "pending" || check.mergeability === "unknown";
   return waiting && now - Date.parse(check.at) >= PULL_REQUEST_POLL_MS;
+}
+
+/** A launch, pull request or retarget in flight names the branch as its base: it may land after the state says nothing does. */
+function aboutToBuildOn(issue: IssueRecord, inFlight: readonly Action[]): boolean {
+  return inFlight.some((action) => (action.type === "Launch" || action.type === "OpenPullRequest" || action.type === "Retarget") && action.base === issue.branch);
 }
 
 /** Some unsettled branch still sits on it, or some open pull request still targets it. */

@@ -177,8 +177,8 @@ export interface IssueRecord {
   readonly review: { readonly requestedSha: string | null; readonly passed: boolean };
   /** The last restack that stopped on a conflict, until a rebase or restack moves the branch. */
   readonly restackConflict: { readonly ontoSha: string; readonly from: string | null; readonly paths: readonly string[] } | null;
-  /** The last rebase asked for. */
-  readonly rebase: { readonly epoch: number; readonly ontoSha: string | null } | null;
+  /** The last rebase asked for: after how many merges, onto what, and the head it was asked for. */
+  readonly rebase: { readonly epoch: number; readonly ontoSha: string | null; readonly headSha: string | null } | null;
   readonly merge: MergeRecord | null;
   /** A merge the forge refused for a reason cspace must not override. */
   readonly refused: { readonly reason: "head-moved" | "closed"; readonly detail: string } | null;
