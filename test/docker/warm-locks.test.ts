@@ -133,9 +133,10 @@ describe("warm's limits and refusals", () => {
     const env = { ...repo.env, CSPACE_DATA_DIR: dataDir };
     const warmed = runCli(["--cwd", repo.dir, "warm", "w", "--json"], { env });
     expect(warmed.status, warmed.stderr).toBe(0);
-    const inside = runCli(["--cwd", repo.dir, "exec", "w", "--", "sh", "-c", "id -u; git log -1 --format=%H; echo x > x.txt && git add x.txt && git commit -qm inside && git log -1 --format=%s"], { env });
+    const inside = runCli(["--cwd", repo.dir, "exec", "w", "--", "sh", "-c", "id -u; git log -1 --format=%H; echo x > x.txt && git add x.txt && git commit -qm inside && git log -1 --format=%s; git fetch -q origin && git rev-parse origin/main"], { env });
     expect(inside.stderr).toBe("");
-    expect(inside.stdout).toBe(`1000\n${repo.head}\ninside\n`);
+    // origin is the project's store, mounted read-only where a non-root user reaches it: agents fetch new bases there.
+    expect(inside.stdout).toBe(`1000\n${repo.head}\ninside\n${repo.head}\n`);
     expect(runCli(["--cwd", repo.dir, "down", "w"], { env }).status).toBe(0);
   });
 });

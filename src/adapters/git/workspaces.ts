@@ -3,7 +3,7 @@ import { mkdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { ExternalError, UserError } from "../../core/errors.ts";
-import type { Workspace, WorkspaceStore } from "../../core/instances/ports.ts";
+import { STORE_IN_CONTAINER, type Workspace, type WorkspaceStore } from "../../core/instances/ports.ts";
 import { withFileLock } from "../fs/file-lock.ts";
 import { exists } from "../fs/exists.ts";
 import { workTreeState } from "./bare-clone.ts";
@@ -40,8 +40,10 @@ export function dataDirFor(env: NodeJS.ProcessEnv): string {
  * absolute host path, so the container needed the store mounted at that same
  * path, and under a data directory in /root (0700, as cspace running as root
  * has it) a non-root container user cannot reach it: git inside failed with
- * "bad object HEAD". A hard-linked checkout needs nothing outside itself, so
- * there are no `supportMounts`, and the store may even move or go.
+ * "bad object HEAD". A hard-linked checkout needs nothing outside itself to
+ * work. The store is still mounted read-only at STORE_IN_CONTAINER, a path a
+ * non-root user can reach, as the checkout's `origin`: agents fetch the
+ * branches cspace brought in from there (a rebase onto a new base).
  * Why not `git worktree add`: a worktree's `.git` file and the store's
  * `worktrees/<name>` entry point at each other by absolute path, and git in
  * the container would write to the store through it.
@@ -131,6 +133,8 @@ export class GitWorkspaces implements WorkspaceStore {
       const config = { "cspace.base": base, ...(await this.#identity()) };
       await this.#cloneStore(dir, Object.entries(config).flatMap(([key, value]) => ["-c", `${key}=${value}`]), signal);
       await git(dir, ["checkout", "--quiet", "-B", instance, commit], { signal, timeoutMs: SLOW_GIT_MS });
+      // origin is the store as the container sees it (mounted read-only there): the host never fetches through it.
+      await git(dir, ["remote", "set-url", "origin", STORE_IN_CONTAINER], { signal });
     } catch (error) {
       await this.remove(instance);
       throw error;
@@ -214,7 +218,8 @@ export class GitWorkspaces implements WorkspaceStore {
     const dir = this.pathOf(instance);
     // A checkout made by an older cspace with --shared still borrows the store's objects, at the store's host path.
     const borrows = await exists(path.join(dir, ".git", "objects", "info", "alternates"));
-    return { instance, path: dir, supportMounts: borrows ? [{ source: this.#store, target: this.#store }] : [] };
+    const origin = { source: this.#store, target: STORE_IN_CONTAINER };
+    return { instance, path: dir, supportMounts: borrows ? [origin, { source: this.#store, target: this.#store }] : [origin] };
   }
 }
 

@@ -117,6 +117,14 @@ export interface ContainerRuntime {
   remove(id: string): Promise<boolean>;
 }
 
+/**
+ * Where every container sees the project's object store, read-only: the
+ * checkout's `origin`, so an agent can `git fetch origin` the branches cspace
+ * brought in (a rebase onto a freshly merged base). Outside /root and any
+ * home, so a non-root container user can reach it.
+ */
+export const STORE_IN_CONTAINER = "/var/lib/cspace/store.git";
+
 /** One instance's git checkout, and how a container reaches it. */
 export interface Workspace {
   readonly instance: string;

@@ -10,7 +10,7 @@ import type { WarmAction, WarmStep } from "../../core/instances/warm-events.ts";
 import { removeInstance } from "../instances/remove.ts";
 import { accessOf, loadInstanceSpec } from "../instances/spec.ts";
 import type { Project } from "../project.ts";
-import { markPostCreateDone, runLifecycle, userIds, type LifecycleRun } from "./steps.ts";
+import { markPostCreateDone, runLifecycle, trustStore, userIds, type LifecycleRun } from "./steps.ts";
 import { validate } from "./validate.ts";
 
 /** The commit the workspace was made at; a label, since it never changes for the container's life. */
@@ -100,6 +100,7 @@ export async function bringUp(
   const details = await runtime.inspect(id);
   const resolved = await loadInstanceSpec(project, workspaces, instance, envFromList(details?.env ?? []));
   const access = accessOf(resolved, signal);
+  await trustStore(runtime, id);
   const ids = await userIds(runtime, id, access.user);
   await workspaces.handOver(ws, ids.uid, ids.gid);
   await shareInstanceDir(instanceDir, ids.uid, ids.gid);

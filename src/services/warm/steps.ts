@@ -1,5 +1,5 @@
 import type { LifecycleStep } from "../../core/devcontainer/spec.ts";
-import type { ContainerRuntime, ExecOptions } from "../../core/instances/ports.ts";
+import { STORE_IN_CONTAINER, type ContainerRuntime, type ExecOptions } from "../../core/instances/ports.ts";
 
 /**
  * Lives in the container's own filesystem, so it goes with the container:
@@ -80,4 +80,16 @@ export async function userIds(runtime: ContainerRuntime, id: string, user: strin
     throw new StepFailure(`cannot find the ids of user ${user ?? "(image default)"} in the container`, tailOf(result.stderr));
   }
   return { uid, gid };
+}
+
+/**
+ * The store is root's, and git refuses to read a repository another user
+ * owns ("dubious ownership"), even as a remote to fetch from; only system or
+ * global config can say it is safe (not -c, not the checkout's config). So
+ * the container's system config names it, once.
+ */
+export async function trustStore(runtime: ContainerRuntime, id: string): Promise<void> {
+  const line = `git config --system --get-all safe.directory | grep -qxF ${STORE_IN_CONTAINER} || git config --system --add safe.directory ${STORE_IN_CONTAINER}`;
+  const trusted = await runtime.exec(id, ["/bin/sh", "-c", line], { user: "0" });
+  if (trusted.exitCode !== 0) throw new StepFailure(`cannot mark ${STORE_IN_CONTAINER} as a safe git directory in the container`, tailOf(trusted.stdout + trusted.stderr));
 }
