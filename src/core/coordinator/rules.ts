@@ -84,9 +84,10 @@ export const coordinatorRules: readonly Rule[] = [
     reason: "an attempt failed and the issue has used coordinator.maxAttempts",
     when: (issue, context) =>
       active(issue) && idle(issue, context) && unresolvedFailure(issue) !== null && failureCount(issue) >= context.run.settings.maxAttempts,
-    then: (issue) => {
+    then: (issue, { run }) => {
       const failed = unresolvedFailure(issue);
-      return [{ type: "Fail", issue: issue.number, reason: `${failureCount(issue)} attempts failed; the last: ${failed?.failure?.summary ?? "?"}` }];
+      const reason = `${failureCount(issue)} of ${run.settings.maxAttempts} attempts failed; the last: ${failed?.failure?.summary ?? "?"}`;
+      return [{ type: "Fail", issue: issue.number, reason }];
     },
   },
   {
