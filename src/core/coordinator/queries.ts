@@ -140,14 +140,13 @@ export function currentCheck(state: CoordinatorState, record: IssueRecord): Pull
   return check !== null && check.headSha === record.pushedSha && check.epoch === state.epoch ? check : null;
 }
 
-/** Between attempts, with nothing pushed or decided pending: a branch that may be moved or merged. */
-export function isQuiet(state: CoordinatorState, record: IssueRecord): boolean {
+/** No agent running, nothing reported and unpushed, no failure undecided, no merge under way: a branch that may be moved or merged. */
+export function isQuiet(record: IssueRecord): boolean {
   return (
     openAttempt(record) === null &&
     !hasUnpushedWork(record) &&
     unresolvedFailure(record) === null &&
-    !isMerging(record) &&
-    state.run !== null
+    !isMerging(record)
   );
 }
 
@@ -168,7 +167,7 @@ export function internalGateHolding(state: CoordinatorState, record: IssueRecord
   const feature = state.run?.settings.featureBranch;
   if (record.pullRequest === null) return "pull-request";
   if (unmergedDependencies(state, record).length > 0) return "dependencies";
-  if (!isQuiet(state, record) || record.pending !== null || record.restackConflict !== null || restackTarget(state, record) !== null) {
+  if (!isQuiet(record) || record.pending !== null || record.restackConflict !== null || restackTarget(state, record) !== null) {
     return "settled-work";
   }
   if (record.stackedOn !== null || record.pullRequest.base !== feature) return "base";

@@ -199,7 +199,7 @@ export const coordinatorRules: readonly Rule[] = [
     name: "verify",
     reason: "a pushed head has no verify result: run verify.all and verify.e2e in the worker's container",
     when: (issue, { state }) =>
-      active(issue) && awaitsVerify(state, issue) && isQuiet(state, issue) && issue.pending === null && restackTarget(state, issue) === null,
+      active(issue) && awaitsVerify(state, issue) && isQuiet(issue) && issue.pending === null && restackTarget(state, issue) === null,
     then: (issue, { run }) => [
       { type: "Verify", issue: issue.number, instance: issue.branch, headSha: issue.pushedSha ?? "", commands: verifyCommands(run.settings) },
     ],
@@ -234,7 +234,7 @@ export const coordinatorRules: readonly Rule[] = [
       !issue.review.passed &&
       issue.review.requestedSha !== issue.pushedSha &&
       verifyPassed(context.state, issue) &&
-      isQuiet(context.state, issue) &&
+      isQuiet(issue) &&
       issue.pending === null &&
       restackTarget(context.state, issue) === null,
     then: (issue) => [{ type: "RequestReview", issue: issue.number, headSha: issue.pushedSha ?? "", pullRequestUrl: issue.pullRequest?.url ?? null }],
@@ -360,7 +360,7 @@ function idle(issue: IssueRecord, { inFlightActions }: DecisionContext): boolean
 function restackDue(issue: IssueRecord, context: DecisionContext): boolean {
   const { state, inFlightActions } = context;
   const target = restackTarget(state, issue);
-  if (target === null || !isQuiet(state, issue) || !idle(issue, context) || issue.pending?.kind === "rebase") return false;
+  if (target === null || !isQuiet(issue) || !idle(issue, context) || issue.pending?.kind === "rebase") return false;
   if (issue.restackConflict?.ontoSha === target.ontoSha) return false;
   // A launch stacking on this branch records its base sha: it must see the branch before or after the move, not during.
   return !inFlightActions.some((action) => action.type === "Launch" && action.base === issue.branch);
