@@ -1,5 +1,7 @@
+import { spawnSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { useTempDirs } from "../../test/support/temp-dirs.ts";
 import { UserError } from "../core/errors.ts";
@@ -86,5 +88,26 @@ describe("loadConfig", () => {
     const loaded = await loadConfig({ cwd: path.join(dir, "pkg", "lib"), env: {} });
     expect(loaded.projectDir).toBe(dir);
     expect(loaded.config.project.name).toBe(path.basename(dir).toLowerCase());
+  });
+
+  // zod costs more to load than a short command's own work (issue 7 §4).
+  it("resolves a plainly valid configuration without loading zod, and loads it to word a problem", async () => {
+    const valid = await project({ ".cspace.json": `{ "project": { "name": "demo" }, "coordinator": { "maxParallel": 2 } }` });
+    const invalid = await project({ ".cspace.json": `{ "coordinator": { "maxParallel": 0 } }` });
+    // A fresh process: this one has loaded zod already.
+    const script = `
+      import { registerHooks } from "node:module";
+      const loaded = [];
+      registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
+      const { loadConfig } = await import(${JSON.stringify(new URL("./config.ts", import.meta.url).href)});
+      const outcome = await loadConfig({ cwd: process.argv[1], env: {} }).then(({ config }) => config.coordinator.maxParallel, (error) => error.message);
+      console.log(JSON.stringify({ outcome, zod: loaded.some((url) => url.includes("/node_modules/zod/")) }));`;
+    const run = (dir: string): unknown => {
+      const child = spawnSync(process.execPath, ["--input-type=module", "-e", script, dir], { encoding: "utf8", cwd: path.dirname(fileURLToPath(import.meta.url)) });
+      expect(child.stderr).toBe("");
+      return JSON.parse(child.stdout);
+    };
+    expect(run(valid)).toEqual({ outcome: 2, zod: false });
+    expect(run(invalid)).toEqual({ outcome: "invalid configuration: .cspace.json: coordinator.maxParallel: got 0 — expected an integer ≥ 1", zod: true });
   });
 });

@@ -1,7 +1,9 @@
 import path from "node:path";
 import { CONFIG_FILE, findProjectDir, LOCAL_CONFIG_FILE, readConfigFile, requireDirectory } from "../adapters/config/config-files.ts";
-import { resolveConfig, type ConfigLayer } from "../core/config/layers.ts";
-import { projectNameFrom, type Config, type ConfigOverrides } from "../core/config/schema.ts";
+import type { ConfigLayer, ResolveInput } from "../core/config/merge.ts";
+import { resolvePlainConfig } from "../core/config/plain.ts";
+import { projectNameFrom } from "../core/config/rules.ts";
+import type { Config, ConfigOverrides } from "../core/config/schema.ts";
 
 export interface LoadConfigOptions {
   readonly cwd: string;
@@ -39,12 +41,16 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     files.push(file);
     layers.push({ source: label, value: read.value });
   }
-  const config = resolveConfig({
+  const input: ResolveInput = {
     files: layers,
     env: options.env,
     overrides: options.overrides,
     overrideSources: options.overrideSources,
     defaultProjectName: projectNameFrom(path.basename(projectDir)),
-  });
+  };
+  // zod (and the schema built with it) is loaded only when the configuration
+  // is not plainly valid, to decide and word the problems: loading it costs
+  // more than a short command's own work (docs/architecture.md, Start-up).
+  const config = resolvePlainConfig(input) ?? (await import("../core/config/layers.ts")).resolveConfig(input);
   return { config, projectDir, files };
 }

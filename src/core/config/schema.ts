@@ -1,5 +1,6 @@
-import { z } from "zod";
+import * as z from "zod";
 import { FORGE_TOKEN_NAMES } from "../secrets/forge-token.ts";
+import { agentPresets, defaults, forgeTypes, limits, patterns, validValues } from "./rules.ts";
 
 /**
  * The shape of `.cspace.json`. Every message given to a schema below is the
@@ -7,25 +8,24 @@ import { FORGE_TOKEN_NAMES } from "../secrets/forge-token.ts";
  * "expected …". Objects are strict: a misspelt key is reported, never dropped.
  */
 
-export const agentPresets = ["claude", "codex", "gemini", "aider", "opencode", "command", "scripted"] as const;
-export type AgentPreset = (typeof agentPresets)[number];
+// The patterns, limits and defaults live in ./rules.ts, without zod: short
+// commands resolve plainly valid configurations with them (./plain.ts) and
+// load this module only when zod must decide and word a problem. plain.ts
+// mirrors this schema's shape: a key added here and not there only makes it
+// give up (slower, never wrong); plain.test.ts checks the two agree.
+// Re-exported for the modules that import them from here.
+export {
+  agentPresets,
+  defaultForgeType,
+  forgeTypes,
+  lifecycleTimeoutMs,
+  memoryBytes,
+  projectNameFrom,
+  validValues,
+  type AgentPreset,
+} from "./rules.ts";
 
-export const forgeTypes = ["local", "github"] as const;
-
-/** The forge used when a file names none, or names one without its `type`. */
-export const defaultForgeType = "local";
-
-// Project names end up in container names and labels, which Docker limits.
-const PROJECT_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-// GitHub's own limits: owner up to 39 characters, no leading hyphen; "." and ".." are not repositories.
-const GITHUB_REPO = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
-// A size Docker accepts: a positive number and a unit.
-const MEMORY = /^(?!0+(?:\.0+)?[bkmg]$)[0-9]+(?:\.[0-9]+)?[bkmg]$/i;
-// The parts of git's check-ref-format rules a typo can break.
-const BRANCH = /^(?![-/.])(?!.*(?:\.\.|\/\/|@\{|\/\.|\.lock$|\/$|\.$))[^\s~^:?*[\\]+$/;
-// A duration above zero: a whole number and a unit (s, m or h).
-const DURATION = /^(?!0+[smh]$)[0-9]{1,6}[smh]$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const { projectName: PROJECT_NAME, githubRepo: GITHUB_REPO, memory: MEMORY, branch: BRANCH, duration: DURATION, envName: ENV_NAME } = patterns;
 
 const text = (valid: string) => z.string({ error: valid }).min(1, { error: valid });
 const path = (what: string) => text(`expected a path to ${what}, relative to the project directory`);
@@ -39,15 +39,6 @@ const environment = () =>
     { error: 'expected an object of variable names and values, like {"NAME": "value"}' },
   );
 
-export const validValues = {
-  projectName: 'expected lowercase letters, digits, ".", "_" or "-", starting with a letter or digit, at most 63 characters',
-  githubRepo: 'expected a GitHub repository as "owner/name"',
-  maxParallel: "expected an integer ≥ 1",
-  warmConcurrency: "expected an integer from 1 to 32",
-  maxAttempts: "expected an integer from 1 to 10",
-  duration: 'expected a duration above 0 like "90s", "30m" or "2h"',
-} as const;
-
 export const projectNameSchema = z.string({ error: validValues.projectName }).regex(PROJECT_NAME, { error: validValues.projectName });
 export const githubRepoSchema = z.string({ error: validValues.githubRepo }).regex(GITHUB_REPO, { error: validValues.githubRepo });
 
@@ -56,7 +47,7 @@ const objectOf = (what: string) => ({ error: `expected an object (${what})` });
 const localForge = z.strictObject(
   {
     type: z.literal("local").default("local"),
-    issuesDir: path("the directory of issue files").default(".cspace/issues"),
+    issuesDir: path("the directory of issue files").default(defaults.issuesDir),
     remote: path("a bare git repository").optional(),
   },
   objectOf('like {"type": "local"}'),
@@ -112,7 +103,7 @@ function passEnvNames(names: unknown[], context: z.RefinementCtx): string[] {
 const agentSchema = z
   .strictObject(
     {
-      preset: z.enum(agentPresets, { error: `expected one of ${agentPresets.map((p) => `"${p}"`).join(", ")}` }).default("claude"),
+      preset: z.enum(agentPresets, { error: `expected one of ${agentPresets.map((p) => `"${p}"`).join(", ")}` }).default(defaults.preset),
       command: text("expected a command line (text)").optional(),
       model: text("expected a model name (text)").optional(),
       env: environment().default({}),
@@ -145,7 +136,7 @@ export const configSchema = z.strictObject(
     container: z
       .strictObject(
         {
-          devcontainer: path("a devcontainer.json").default(".devcontainer/devcontainer.json"),
+          devcontainer: path("a devcontainer.json").default(defaults.devcontainer),
           memory: z.string({ error: 'expected a size like "512m" or "4g"' }).regex(MEMORY, {
             error: 'expected a size like "512m" or "4g": a number above 0 and a unit b, k, m or g',
           }).optional(),
@@ -153,11 +144,11 @@ export const configSchema = z.strictObject(
             .positive({ error: "expected a number of CPUs above 0, like 2 or 1.5" })
             .optional(),
           env: environment().default({}),
-          warmConcurrency: integer(validValues.warmConcurrency, 1, 32).default(4),
+          warmConcurrency: integer(validValues.warmConcurrency, limits.warmConcurrency.min, limits.warmConcurrency.max).default(defaults.warmConcurrency),
           lifecycleTimeout: z
             .string({ error: validValues.duration })
             .regex(DURATION, { error: validValues.duration })
-            .default("30m"),
+            .default(defaults.lifecycleTimeout),
         },
         objectOf('like {"memory": "4g"}'),
       )
@@ -172,13 +163,13 @@ export const configSchema = z.strictObject(
     coordinator: z
       .strictObject(
         {
-          maxParallel: integer(validValues.maxParallel, 1).default(4),
+          maxParallel: integer(validValues.maxParallel, limits.maxParallel.min, limits.maxParallel.max).default(defaults.maxParallel),
           featureBranch: z.string({ error: "expected a branch name" })
             .regex(BRANCH, { error: 'expected a valid git branch name, like "feature/login"' })
             .optional(),
-          stacking: flag().default(true),
-          review: flag().default(false),
-          maxAttempts: integer(validValues.maxAttempts, 1, 10).default(2),
+          stacking: flag().default(defaults.stacking),
+          review: flag().default(defaults.review),
+          maxAttempts: integer(validValues.maxAttempts, limits.maxAttempts.min, limits.maxAttempts.max).default(defaults.maxAttempts),
         },
         objectOf('like {"maxParallel": 4}'),
       )
@@ -198,7 +189,8 @@ export const configSchema = z.strictObject(
   { error: "expected an object" },
 );
 
-type ParsedConfig = z.output<typeof configSchema>;
+/** What the schema returns: defaults applied, `$schema` kept, `project.name` optional. */
+export type ParsedConfig = z.output<typeof configSchema>;
 
 /** The validated configuration, defaults applied. */
 export type Config = Omit<ParsedConfig, "$schema" | "project"> & { readonly project: { readonly name: string } };
@@ -211,35 +203,3 @@ type DeepPartial<T> = T extends readonly unknown[]
 
 /** A partial configuration in file form, as flags give it (the highest-precedence layer). */
 export type ConfigOverrides = DeepPartial<Omit<z.input<typeof configSchema>, "$schema">>;
-
-/** A valid project name made from a directory name: "My App" becomes "my-app". */
-export function projectNameFrom(directoryName: string): string {
-  const slug = directoryName
-    .normalize("NFKD")
-    // Accents become their base letters: "Über" is "uber", not "u-ber".
-    .replace(/\p{M}/gu, "")
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]+/g, "-")
-    .replace(/^[^a-z0-9]+/, "")
-    .slice(0, 63)
-    .replace(/[._-]+$/, "");
-  return slug === "" ? "project" : slug;
-}
-
-const UNIT = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as const;
-
-/** Bytes in a validated memory size ("512m", "1.5g"), as the Docker API wants them. */
-export function memoryBytes(size: string): number {
-  const unit = size.slice(-1).toLowerCase();
-  const factor = unit === "b" || unit === "k" || unit === "m" || unit === "g" ? UNIT[unit] : 1;
-  return Math.round(Number(size.slice(0, -1)) * factor);
-}
-
-const DURATION_UNIT = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
-
-/** A validated duration ("90s", "30m", "2h") in milliseconds. */
-export function lifecycleTimeoutMs(duration: string): number {
-  const unit = duration.slice(-1);
-  const factor = unit === "s" || unit === "m" || unit === "h" ? DURATION_UNIT[unit] : 1_000;
-  return Number(duration.slice(0, -1)) * factor;
-}

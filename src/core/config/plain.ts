@@ -1,0 +1,196 @@
+import { FORGE_TOKEN_NAMES } from "../secrets/forge-token.ts";
+import { configLayers, finishConfig, mergeLayers, type ResolveInput } from "./merge.ts";
+import { agentPresets, defaults, limits, patterns } from "./rules.ts";
+import type { Config, ParsedConfig } from "./schema.ts";
+import { isRecord } from "./values.ts";
+
+/**
+ * The configuration resolved without zod, when every value in it is plainly
+ * valid; undefined otherwise, and then ./layers.ts's resolveConfig decides
+ * and words the problems. Most configurations are a few keys with ordinary
+ * values, and loading zod and building the schema costs more than `cspace
+ * list` or a small `cspace plan` does altogether (issue 7 §4).
+ *
+ * It gives up on anything it does not check as ./schema.ts would: a key it
+ * does not know, a value of the wrong kind or out of range, `forge.apiUrl`
+ * (zod's URL rules), `undefined` anywhere. So it can only be slower than the
+ * schema, never more lenient; plain.test.ts checks that what it returns is
+ * exactly what the schema returns, key order included, on generated input.
+ */
+export function resolvePlainConfig(input: ResolveInput): Config | undefined {
+  const problems: string[] = [];
+  const layers = configLayers(input, problems);
+  if (problems.length > 0) return undefined;
+  const parsed = parsePlainConfig(mergeLayers(layers));
+  return parsed === undefined ? undefined : finishConfig(parsed, input.defaultProjectName);
+}
+
+/** What `configSchema.safeParse(merged).data` would be, or undefined when it is not plainly so. */
+export function parsePlainConfig(merged: unknown): ParsedConfig | undefined {
+  try {
+    return configOf(merged);
+  } catch (error) {
+    if (error === UNSURE) return undefined;
+    throw error;
+  }
+}
+
+/** Thrown to give up, from however deep: the caller asks the schema instead. */
+const UNSURE: unique symbol = Symbol("not plainly valid");
+
+/** A parsed key left out of its object: optional and not given. */
+const ABSENT: unique symbol = Symbol("absent");
+
+type Check<T> = (value: unknown) => T;
+
+function unsure(): never {
+  // A symbol, not an Error: nothing failed, and no stack is needed.
+  // eslint-disable-next-line @typescript-eslint/only-throw-error
+  throw UNSURE;
+}
+
+const optional =
+  <T>(check: Check<T>): Check<T | typeof ABSENT> =>
+  (value) =>
+    value === undefined ? ABSENT : check(value);
+
+const withDefault =
+  <T>(fallback: () => T, check: Check<T>): Check<T> =>
+  (value) =>
+    value === undefined ? fallback() : check(value);
+
+/** Zod's prefault: a missing object is checked as `{}`, so its keys get their defaults. */
+const orEmpty =
+  <T>(check: Check<T>): Check<T> =>
+  (value) =>
+    check(value === undefined ? {} : value);
+
+const text: Check<string> = (value) => (typeof value === "string" && value.length > 0 ? value : unsure());
+
+const matching =
+  (pattern: RegExp): Check<string> =>
+  (value) =>
+    typeof value === "string" && pattern.test(value) ? value : unsure();
+
+const integer =
+  ({ min, max }: { min: number; max: number }): Check<number> =>
+  (value) =>
+    typeof value === "number" && Number.isInteger(value) && value >= min && value <= max ? value : unsure();
+
+const flag: Check<boolean> = (value) => (typeof value === "boolean" ? value : unsure());
+
+/** An object's own keys, refused when one is unknown, undefined or `__proto__` (whose handling differs between copies). */
+function entries(value: unknown, known: readonly string[]): Record<string, unknown> {
+  if (!isRecord(value)) return unsure();
+  for (const key of Object.keys(value)) {
+    if (key === "__proto__" || !known.includes(key) || value[key] === undefined) unsure();
+  }
+  return value;
+}
+
+/** What `object` makes of a shape: keys that may be absent are optional. */
+type Parsed<Shape extends Record<string, Check<unknown>>> = {
+  [K in keyof Shape as MayBeAbsent<Shape[K]> extends true ? never : K]: ReturnType<Shape[K]>;
+} & {
+  [K in keyof Shape as MayBeAbsent<Shape[K]> extends true ? K : never]?: Exclude<ReturnType<Shape[K]>, typeof ABSENT>;
+};
+type MayBeAbsent<C extends Check<unknown>> = [Extract<ReturnType<C>, typeof ABSENT>] extends [never] ? false : true;
+
+/** A strict object: every key of `shape`, in the shape's order (as zod builds its output), the absent optional ones left out. */
+function object<Shape extends Record<string, Check<unknown>>>(value: unknown, shape: Shape): Parsed<Shape> {
+  const input = entries(value, Object.keys(shape));
+  const output: Record<string, unknown> = {};
+  for (const [key, check] of Object.entries(shape)) {
+    const parsed = check(input[key]);
+    if (parsed !== ABSENT) output[key] = parsed;
+  }
+  return output as Parsed<Shape>;
+}
+
+/** `{"NAME": "value"}`, copied. */
+const environment: Check<Record<string, string>> = (value) => {
+  if (!isRecord(value)) return unsure();
+  const copy: Record<string, string> = {};
+  for (const [name, text] of Object.entries(value)) {
+    if (name === "__proto__" || !patterns.envName.test(name) || typeof text !== "string") unsure();
+    copy[name] = text;
+  }
+  return copy;
+};
+
+/** Variable names, none of them the forge token's (schema.ts words why not). */
+const passEnv: Check<string[]> = (value) => {
+  if (!Array.isArray(value)) return unsure();
+  const names: string[] = [];
+  // Indexed, not every(): a hole is a value the schema sees (as undefined) and refuses.
+  for (let index = 0; index < value.length; index++) {
+    const name: unknown = value[index];
+    if (typeof name !== "string" || !patterns.envName.test(name) || FORGE_TOKEN_NAMES.includes(name)) unsure();
+    names.push(name);
+  }
+  return names;
+};
+
+const forge: Check<ParsedConfig["forge"]> = (value) => {
+  const type = isRecord(value) ? value.type : unsure();
+  if (type === undefined || type === "local") {
+    return object(value, {
+      type: (): "local" => "local",
+      issuesDir: withDefault(() => defaults.issuesDir, text),
+      remote: optional(text),
+    });
+  }
+  if (type === "github") {
+    return object(value, {
+      type: (): "github" => "github",
+      repo: matching(patterns.githubRepo),
+      // An API URL is checked by zod's URL rules, which this does not repeat.
+      apiUrl: (url: unknown): typeof ABSENT => (url === undefined ? ABSENT : unsure()),
+    });
+  }
+  return unsure();
+};
+
+const agent: Check<ParsedConfig["agent"]> = (value) => {
+  const parsed = object(value, {
+    preset: withDefault(() => defaults.preset, (preset) => (agentPresets.find((known) => known === preset) ?? unsure())),
+    command: optional(text),
+    model: optional(text),
+    env: withDefault(() => ({}), environment),
+    passEnv: withDefault(() => [], passEnv),
+  });
+  if (parsed.preset === "command" && parsed.command === undefined) unsure();
+  return parsed;
+};
+
+function configOf(merged: unknown): ParsedConfig {
+  return object(merged, {
+    $schema: optional(text),
+    project: orEmpty((project) => object(project, { name: optional(matching(patterns.projectName)) })),
+    forge: orEmpty(forge),
+    container: orEmpty((container) =>
+      object(container, {
+        devcontainer: withDefault(() => defaults.devcontainer, text),
+        memory: optional(matching(patterns.memory)),
+        cpus: optional((cpus) => (typeof cpus === "number" && Number.isFinite(cpus) && cpus > 0 ? cpus : unsure())),
+        env: withDefault(() => ({}), environment),
+        warmConcurrency: withDefault(() => defaults.warmConcurrency, integer(limits.warmConcurrency)),
+        lifecycleTimeout: withDefault(() => defaults.lifecycleTimeout, matching(patterns.duration)),
+      }),
+    ),
+    agent: orEmpty(agent),
+    verify: orEmpty((verify) => object(verify, { all: optional(text), e2e: optional(text) })),
+    coordinator: orEmpty((coordinator) =>
+      object(coordinator, {
+        maxParallel: withDefault(() => defaults.maxParallel, integer(limits.maxParallel)),
+        featureBranch: optional(matching(patterns.branch)),
+        stacking: withDefault(() => defaults.stacking, flag),
+        review: withDefault(() => defaults.review, flag),
+        maxAttempts: withDefault(() => defaults.maxAttempts, integer(limits.maxAttempts)),
+      }),
+    ),
+    templates: orEmpty((templates) =>
+      object(templates, { implementer: optional(text), review: optional(text), rebase: optional(text), retry: optional(text) }),
+    ),
+  });
+}

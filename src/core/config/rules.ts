@@ -1,0 +1,90 @@
+/**
+ * The rules of `.cspace.json` that do not need zod: the choices, patterns,
+ * limits and defaults. ./schema.ts builds the zod schema from them and
+ * ./plain.ts checks plainly valid configurations with the same values, so
+ * a rule changed here changes both. Nothing here may import zod: short
+ * commands load this module, and zod costs more to load than they take.
+ */
+
+export const agentPresets = ["claude", "codex", "gemini", "aider", "opencode", "command", "scripted"] as const;
+export type AgentPreset = (typeof agentPresets)[number];
+
+export const forgeTypes = ["local", "github"] as const;
+
+/** The forge used when a file names none, or names one without its `type`. */
+export const defaultForgeType = "local";
+
+export const patterns = {
+  // Project names end up in container names and labels, which Docker limits.
+  projectName: /^[a-z0-9][a-z0-9._-]{0,62}$/,
+  // GitHub's own limits: owner up to 39 characters, no leading hyphen; "." and ".." are not repositories.
+  githubRepo: /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/,
+  // A size Docker accepts: a positive number and a unit.
+  memory: /^(?!0+(?:\.0+)?[bkmg]$)[0-9]+(?:\.[0-9]+)?[bkmg]$/i,
+  // The parts of git's check-ref-format rules a typo can break.
+  branch: /^(?![-/.])(?!.*(?:\.\.|\/\/|@\{|\/\.|\.lock$|\/$|\.$))[^\s~^:?*[\\]+$/,
+  // A duration above zero: a whole number and a unit (s, m or h).
+  duration: /^(?!0+[smh]$)[0-9]{1,6}[smh]$/,
+  envName: /^[A-Za-z_][A-Za-z0-9_]*$/,
+} as const;
+
+/** Inclusive bounds of the integer keys. */
+export const limits = {
+  maxParallel: { min: 1, max: Number.MAX_SAFE_INTEGER },
+  warmConcurrency: { min: 1, max: 32 },
+  maxAttempts: { min: 1, max: 10 },
+} as const;
+
+/** The value of each key that has one when no layer sets it. */
+export const defaults = {
+  issuesDir: ".cspace/issues",
+  devcontainer: ".devcontainer/devcontainer.json",
+  warmConcurrency: 4,
+  lifecycleTimeout: "30m",
+  preset: "claude",
+  maxParallel: 4,
+  stacking: true,
+  review: false,
+  maxAttempts: 2,
+} as const;
+
+export const validValues = {
+  projectName: 'expected lowercase letters, digits, ".", "_" or "-", starting with a letter or digit, at most 63 characters',
+  githubRepo: 'expected a GitHub repository as "owner/name"',
+  maxParallel: "expected an integer ≥ 1",
+  warmConcurrency: "expected an integer from 1 to 32",
+  maxAttempts: "expected an integer from 1 to 10",
+  duration: 'expected a duration above 0 like "90s", "30m" or "2h"',
+} as const;
+
+/** A valid project name made from a directory name: "My App" becomes "my-app". */
+export function projectNameFrom(directoryName: string): string {
+  const slug = directoryName
+    .normalize("NFKD")
+    // Accents become their base letters: "Über" is "uber", not "u-ber".
+    .replace(/\p{M}/gu, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, "-")
+    .replace(/^[^a-z0-9]+/, "")
+    .slice(0, 63)
+    .replace(/[._-]+$/, "");
+  return slug === "" ? "project" : slug;
+}
+
+const UNIT = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as const;
+
+/** Bytes in a validated memory size ("512m", "1.5g"), as the Docker API wants them. */
+export function memoryBytes(size: string): number {
+  const unit = size.slice(-1).toLowerCase();
+  const factor = unit === "b" || unit === "k" || unit === "m" || unit === "g" ? UNIT[unit] : 1;
+  return Math.round(Number(size.slice(0, -1)) * factor);
+}
+
+const DURATION_UNIT = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/** A validated duration ("90s", "30m", "2h") in milliseconds. */
+export function lifecycleTimeoutMs(duration: string): number {
+  const unit = duration.slice(-1);
+  const factor = unit === "s" || unit === "m" || unit === "h" ? DURATION_UNIT[unit] : 1_000;
+  return Number(duration.slice(0, -1)) * factor;
+}
