@@ -1,9 +1,10 @@
 // Writes dist/cspace.schema.json, the JSON Schema of .cspace.json for editors,
 // from the zod schema the CLI validates with, so the two cannot disagree.
-// Runs after `tsc -p tsconfig.build.json` (it reads the compiled schema).
+// Reads the schema from src/ (Node runs TypeScript; the bundle in dist/ does
+// not export it).
 import { mkdir, writeFile } from "node:fs/promises";
 import { z } from "zod";
-import { configSchema } from "../dist/core/config/schema.js";
+import { configSchema } from "../src/core/config/schema.ts";
 
 const target = new URL("../dist/cspace.schema.json", import.meta.url);
 
