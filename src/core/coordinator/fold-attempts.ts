@@ -15,7 +15,7 @@ import type {
 } from "./events.ts";
 import { isSettled, lastAttempt, unresolvedFailure } from "./queries.ts";
 import type { Attempt, AttemptEnd, CoordinatorState, IssueRecord } from "./state.ts";
-import { updateIssue, updateLastAttempt } from "./state.ts";
+import { updateIssue, updateLastAttempt } from "./update.ts";
 import type { Failure } from "./vocabulary.ts";
 
 type AttemptEvent =

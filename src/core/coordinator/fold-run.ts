@@ -1,6 +1,6 @@
 import type { IssuesLoaded, Paused, Resumed, RunFinished, RunStarted, Skipped } from "./events.ts";
 import type { CoordinatorState, IssueRecord, OutsideState } from "./state.ts";
-import { updateIssue, updateLastAttempt } from "./state.ts";
+import { updateIssue, updateLastAttempt } from "./update.ts";
 import { branchOf, type GraphSnapshotNode } from "./vocabulary.ts";
 
 type RunEvent = RunStarted | IssuesLoaded | Paused | Resumed | Skipped | RunFinished;
