@@ -7,6 +7,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, rm, rmdir, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateIssues, writeProject } from "../plan/generate.ts";
@@ -14,7 +15,8 @@ import { comparePair, median, timeRun, type PairFigures, type Run } from "../sup
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const work = path.join(root, "bench", ".work", "startup");
-const cspaceBin = path.join(root, "bin", "cspace");
+// BENCH_CSPACE: another build's bin/cspace, to compare builds in like conditions (the README's "before").
+const cspaceBin = process.env.BENCH_CSPACE === undefined ? path.join(root, "bin", "cspace") : path.resolve(process.env.BENCH_CSPACE);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const LARGE = 10_000;
 const TARGET = { ratio: 1.5, largeMs: 500, largeMiB: 150, descriptors: 256 };
@@ -71,6 +73,8 @@ function engineAnswers(): boolean {
 }
 
 const ms = (value: number): string => `${value.toFixed(0)} ms`;
+/** The machine's load, printed before and after: on a shared machine it says how far to trust the figures. */
+const load = (): string => `load average ${os.loadavg().map((value) => value.toFixed(2)).join(", ")} (1, 5, 15 min) on ${String(os.availableParallelism())} CPUs`;
 const verdict = (ok: boolean): string => (ok ? "met" : "MISSED");
 
 function printPair(label: string, baseline: string, figures: PairFigures): void {
@@ -82,7 +86,7 @@ function printPair(label: string, baseline: string, figures: PairFigures): void 
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(path.join(root, "dist", "cli", "main.js"))) throw new Error("dist/ is missing: run `npm run build` first");
+  if (!existsSync(path.join(path.dirname(cspaceBin), "..", "dist", "cli", "main.js"))) throw new Error("dist/ is missing: run `npm run build` first");
   await rm(work, { recursive: true, force: true });
   await mkdir(path.join(work, "run"), { recursive: true, mode: 0o700 });
   const small = path.join(work, "small");
@@ -92,7 +96,8 @@ async function main(): Promise<void> {
   await writeProject(large, issues);
   const open = issues.filter((issue) => issue.state === "open").length;
   try {
-    console.log(`whole processes, ${String(ROUNDS)} pairs each, the two sides in turn; medians (ratio: median of the pairs' ratios, and their range)\n`);
+    console.log(`whole processes, ${String(ROUNDS)} pairs each, the two sides in turn; medians (ratio: median of the pairs' ratios, and their range)`);
+    console.log(`${cspaceBin}; before: ${load()}\n`);
     printPair("cspace --help", "node -e ''", comparePair(cspace(small, ["--help"]), node("-e", ""), ROUNDS));
     printPair("cspace plan (1 issue)", "node -e ''", comparePair(cspace(small, ["plan", "--json"], expectIssues(1)), node("-e", ""), ROUNDS));
     if (engineAnswers()) {
@@ -114,6 +119,7 @@ async function main(): Promise<void> {
     console.log(`  wall ${ms(wall)} (median of 5: ${walls.map(ms).join(", ")})  target < ${ms(TARGET.largeMs)}: ${verdict(wall < TARGET.largeMs)}`);
     console.log(`  peak memory ${peak.toFixed(0)} MiB  target < ${String(TARGET.largeMiB)} MiB: ${verdict(peak < TARGET.largeMiB)}`);
     console.log(`  with ulimit -n ${String(TARGET.descriptors)}: ${limited}`);
+    console.log(`\nafter: ${load()}`);
   } finally {
     await rm(work, { recursive: true, force: true });
     // bench/.work itself only when no other bench left anything in it.
