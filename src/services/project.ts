@@ -1,5 +1,7 @@
 import os from "node:os";
 import path from "node:path";
+import type { BranchMover } from "../core/branches/port.ts";
+import type { WorkerPool } from "../core/coordinator-runtime/ports.ts";
 import type { CoordinatorLock, EventStore } from "../core/coordinator-store/port.ts";
 import type { Forge } from "../core/forge/port.ts";
 import type { Host } from "../core/host.ts";
@@ -45,6 +47,10 @@ export interface PortFactories {
   /** The coordinator's event log (opened, not created: the file appears on the first write). */
   eventStore(project: Project): EventStore | Promise<EventStore>;
   coordinatorLock(project: Project): CoordinatorLock | Promise<CoordinatorLock>;
+  /** Pushes, fetches and restacks on the forge's remote from the host (the coordinator's git side). */
+  branches(project: Project): BranchMover | Promise<BranchMover>;
+  /** The coordinator's workers; given the opened project, since the real pool drives containers through its other ports. */
+  workers(project: OpenedProject): WorkerPool | Promise<WorkerPool>;
 }
 
 export type PortOverrides = Partial<PortFactories>;
@@ -63,6 +69,8 @@ export interface Ports {
   locks(): Promise<InstanceLocks>;
   eventStore(): Promise<EventStore>;
   coordinatorLock(): Promise<CoordinatorLock>;
+  branches(): Promise<BranchMover>;
+  workers(): Promise<WorkerPool>;
 }
 
 export interface OpenedProject extends Project {
@@ -87,10 +95,12 @@ export async function openProject(options: OpenProjectOptions): Promise<OpenedPr
     env: options.env,
   };
   const factories = portFactories(options.ports);
-  return { ...project, ports: lazyPorts(project, factories) };
+  const opened: { -readonly [K in keyof OpenedProject]: OpenedProject[K] } = { ...project, ports: undefined as unknown as Ports };
+  opened.ports = lazyPorts(project, factories, () => opened);
+  return opened;
 }
 
-function lazyPorts(project: Project, factories: PortFactories): Ports {
+function lazyPorts(project: Project, factories: PortFactories, opened: () => OpenedProject): Ports {
   const once = <T>(build: () => Promise<T>): (() => Promise<T>) => {
     let built: Promise<T> | undefined;
     return () => (built ??= build());
@@ -106,6 +116,8 @@ function lazyPorts(project: Project, factories: PortFactories): Ports {
     locks: once(async () => factories.locks(project)),
     eventStore: once(async () => factories.eventStore(project)),
     coordinatorLock: once(async () => factories.coordinatorLock(project)),
+    branches: once(async () => factories.branches(project)),
+    workers: once(async () => factories.workers(opened())),
   };
 }
 
@@ -139,5 +151,14 @@ export const realPorts: PortFactories = {
   async coordinatorLock(project) {
     const [{ FileCoordinatorLock }, { dataDirFor }] = await Promise.all([import("../adapters/store/coordinator-lock.ts"), import("../adapters/git/workspaces.ts")]);
     return new FileCoordinatorLock(path.join(dataDirFor(project.env), project.projectId));
+  },
+  // Which remote (a bare repository, or GitHub over HTTPS) is the adapter's to know, as open-forge.ts is for forges.
+  async branches(project) {
+    const { openBranchMover } = await import("../adapters/coordinate/open-branch-mover.ts");
+    return openBranchMover({ settings: project.config.forge, projectDir: project.projectDir, env: project.env, projectId: project.projectId });
+  },
+  async workers(project) {
+    const { DockerWorkerPool } = await import("./coordinate/docker-worker-pool.ts");
+    return new DockerWorkerPool(project);
   },
 };

@@ -1,0 +1,80 @@
+import type { WorkerReport } from "../agents/worker-status.ts";
+import type { AttemptWhy } from "../coordinator/vocabulary.ts";
+
+/**
+ * What the coordinator's runtime needs from its workers, owned by core so the
+ * runtime runs the same against real containers (services/coordinate's Docker
+ * pool over services/workers) and against an in-memory pool
+ * (test/fakes/worker-pool.ts, and later bench/coordinate): "a container-free
+ * runtime behind the same ports". Every method checks the world first, so a
+ * call repeated after a coordinator crash is harmless.
+ */
+export interface WorkerPool {
+  /** Provisions (or re-validates) the instance checked out from `base`. An instance that cannot be made is `ok: false`, not a throw. */
+  warm(request: WarmRequest): Promise<WorkerOutcome>;
+  /**
+   * Starts attempt `attempt`: a new supervisor with `prompt` as the first turn,
+   * or, when the instance's session is alive and idle or exited, `prompt` sent
+   * to it. An agent of this attempt already running (a launch repeated after a
+   * crash) is adopted, not started again.
+   */
+  launch(request: LaunchRequest): Promise<WorkerOutcome>;
+  /**
+   * Listens for the instances' reports (on each instance's c.sock). `onReport`
+   * resolves once the report is persisted; only then is it acknowledged.
+   * Instances may be added later with `listen` again.
+   */
+  listen(instances: readonly string[], onReport: ReportHandler): Promise<void>;
+  /** Reports that nobody acknowledged (the instances' outboxes), handed to `onReport` before they are moved aside. */
+  collectPending(instances: readonly string[], onReport: ReportHandler): Promise<number>;
+  /** Runs each command in the worker's container on its checkout at `headSha`, in order, stopping at the first that fails. */
+  verify(request: VerifyRequest): Promise<VerifyOutcome>;
+  /** Whether each instance's agent is alive: the container's state plus the supervisor's answer. */
+  probe(instances: readonly string[]): Promise<ReadonlyMap<string, Liveness>>;
+  /** Stops listening; with `down`, removes the instances too. Workers keep running otherwise. */
+  close(options?: { readonly down?: boolean }): Promise<void>;
+}
+
+/** Persists a report; resolving acknowledges it. The instance is the socket (or outbox) it came from. */
+export type ReportHandler = (instance: string, report: WorkerReport) => Promise<void>;
+
+export interface WarmRequest {
+  readonly issue: number;
+  readonly instance: string;
+  readonly base: string;
+}
+
+export interface LaunchRequest {
+  readonly issue: number;
+  readonly instance: string;
+  readonly branch: string;
+  readonly base: string;
+  /** The sha the agent's own commits start after (the first attempt's base head). */
+  readonly baseSha: string | null;
+  /** `branch` on the forge: the checkout is brought to it before the agent starts. */
+  readonly headSha: string | null;
+  readonly attempt: number;
+  readonly why: AttemptWhy;
+  /** The rendered template. */
+  readonly prompt: string;
+}
+
+export type WorkerOutcome = { readonly ok: true; readonly adopted?: boolean } | { readonly ok: false; readonly error: string };
+
+export interface VerifyRequest {
+  readonly issue: number;
+  readonly instance: string;
+  readonly headSha: string;
+  readonly commands: readonly string[];
+}
+
+export type VerifyOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly command: string; readonly exitCode: number | null; readonly outputTail: string };
+
+/**
+ * `working`: an agent runs (or its supervisor is up between turns);
+ * `exited`: the agent ended and its report is written (delivered or in the outbox);
+ * `lost`: the container is gone or stopped, or the supervisor does not answer while the agent had not exited.
+ */
+export type Liveness = "working" | "exited" | "lost" | "none";

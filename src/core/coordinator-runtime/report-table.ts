@@ -1,0 +1,39 @@
+import type { ReportRow, RunReport } from "../coordinator/report.ts";
+
+/** The report's columns, shared by the terminal table (src/ui) and the markdown copy in the run directory. */
+export const REPORT_COLUMNS = ["issue", "PR", "base", "status", "attempts", "turns", "cost", "wall time"] as const;
+
+export function reportCells(row: ReportRow): string[] {
+  return [
+    `#${String(row.issue)}`,
+    row.pullRequest === null ? "-" : `#${String(row.pullRequest)}`,
+    row.base ?? "-",
+    row.reason === "" ? row.status : `${row.status}: ${row.reason}`,
+    String(row.attempts),
+    String(row.turns),
+    row.costUsd === null ? "-" : `$${row.costUsd.toFixed(2)}`,
+    row.wallMs === null ? "-" : duration(row.wallMs),
+  ];
+}
+
+export function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${String(s)}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${String(m)}m${String(s % 60).padStart(2, "0")}s` : `${String(Math.floor(m / 60))}h${String(m % 60).padStart(2, "0")}m`;
+}
+
+export function reportMarkdown(report: RunReport): string {
+  const escape = (cell: string): string => cell.replaceAll("|", "\\|");
+  const lines = [
+    `# cspace run ${report.runId ?? "-"}`,
+    "",
+    `Feature branch: ${report.featureBranch ?? "-"}; ${String(report.totals.merged)} merged, ${String(report.totals.failed)} failed, ${String(report.totals.blocked)} blocked.`,
+    "",
+    `| ${REPORT_COLUMNS.join(" | ")} |`,
+    `|${REPORT_COLUMNS.map(() => "---").join("|")}|`,
+    ...report.rows.map((row) => `| ${reportCells(row).map(escape).join(" | ")} |`),
+    "",
+  ];
+  return lines.join("\n");
+}

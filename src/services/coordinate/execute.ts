@@ -1,0 +1,202 @@
+import type { BranchMover } from "../../core/branches/port.ts";
+import type { WorldAction } from "../../core/coordinator/actions.ts";
+import type { CoordinatorEvent } from "../../core/coordinator/events.ts";
+import type { CoordinatorState } from "../../core/coordinator/state.ts";
+import { whyOf } from "../../core/coordinator/vocabulary.ts";
+import type { WorkerPool } from "../../core/coordinator-runtime/ports.ts";
+import { ExternalError } from "../../core/errors.ts";
+import { ForgeConflictError, HeadMovedError } from "../../core/forge/errors.ts";
+import type { Forge } from "../../core/forge/port.ts";
+
+/** What executing a world action needs: the ports, the current state, and a way to record events durably. */
+export interface ExecutionContext {
+  readonly forge: Forge;
+  readonly branches: BranchMover;
+  readonly workers: WorkerPool;
+  readonly state: () => CoordinatorState;
+  /** Appends and applies; resolves once durable. */
+  readonly record: (events: readonly CoordinatorEvent[]) => Promise<void>;
+  readonly renderPrompt: (action: Extract<WorldAction, { type: "Launch" }>) => Promise<string>;
+  readonly now: () => string;
+  readonly notice: (text: string) => void;
+}
+
+/**
+ * Carries out one world action: each checks the world first (the branch is
+ * there, the pull request is open or merged), so repeating one after a crash
+ * is harmless, and ends by recording its outcome.
+ */
+export async function executeWorldAction(context: ExecutionContext, action: WorldAction): Promise<void> {
+  const { forge, branches, workers, record } = context;
+  const at = context.now;
+  const n = action.issue;
+  switch (action.type) {
+    case "Warm": {
+      const outcome = await workers.warm({ issue: n, instance: action.instance, base: action.base });
+      await record([outcome.ok ? { type: "Warmed", at: at(), issue: n, instance: action.instance } : { type: "WarmFailed", at: at(), issue: n, instance: action.instance, error: outcome.error }]);
+      return;
+    }
+    case "Launch":
+      return launch(context, action);
+    case "Push": {
+      let pushed = action.headSha;
+      try {
+        pushed = await branches.push({ instance: `issue-${String(n)}`, branch: action.branch, expectedRemoteSha: action.expectedSha });
+      } catch (error) {
+        // Pushed before a crash, not yet recorded: the forge already has this head.
+        if (!(error instanceof HeadMovedError && error.actualSha === action.headSha)) throw error;
+      }
+      await record([{ type: "Pushed", at: at(), issue: n, headSha: pushed, forced: action.force }]);
+      return;
+    }
+    case "Verify": {
+      const outcome = action.commands.length === 0 ? { ok: true as const } : await workers.verify({ issue: n, instance: action.instance, headSha: action.headSha, commands: action.commands });
+      await record([
+        outcome.ok
+          ? { type: "Verified", at: at(), issue: n, headSha: action.headSha }
+          : { type: "VerifyFailed", at: at(), issue: n, headSha: action.headSha, command: outcome.command, exitCode: outcome.exitCode, outputTail: outcome.outputTail },
+      ]);
+      return;
+    }
+    case "OpenPullRequest": {
+      const existing = await forge.findPullRequest(action.head);
+      const body = pullRequestBody(n, action.dependencies);
+      let pr = existing !== null && existing.state !== "closed" ? existing : await forge.openPullRequest({ head: action.head, base: action.base, title: action.title, body });
+      if (pr.state === "open" && pr.base !== action.base) pr = await forge.retargetPullRequest(pr.number, action.base);
+      await record([{ type: "PullRequestOpened", at: at(), issue: n, pr: pr.number, url: pr.url, base: pr.base, headSha: pr.headSha }]);
+      return;
+    }
+    case "CheckPullRequest": {
+      const [pr, checks] = await Promise.all([forge.getPullRequest(action.pr), forge.checksFor(action.headSha)]);
+      await record([
+        {
+          type: "PullRequestChecked",
+          at: at(),
+          issue: n,
+          pr: action.pr,
+          headSha: action.headSha,
+          epoch: action.epoch,
+          mergeability: pr.mergeability,
+          checks: checks.state,
+          details: checks.details,
+          conflicts: pr.conflicts,
+        },
+      ]);
+      return;
+    }
+    case "Merge":
+      return merge(context, action);
+    case "CloseIssue": {
+      const issue = await forge.getIssue(n);
+      if (issue.state === "open") await forge.closeIssue(n);
+      await record([{ type: "IssueClosed", at: at(), issue: n }]);
+      return;
+    }
+    case "Restack": {
+      await branches.fetch([action.branch, action.onto]);
+      // Without the old parent head the squash itself is the best lower bound the port can take.
+      const result = await branches.restack({ branch: action.branch, oldParentHead: action.from ?? action.ontoSha, onto: action.ontoSha });
+      await record([
+        result.ok
+          ? { type: "Restacked", at: at(), issue: n, onto: action.onto, ontoSha: action.ontoSha, from: action.from, headSha: result.sha }
+          : { type: "RestackConflicted", at: at(), issue: n, onto: action.onto, ontoSha: action.ontoSha, from: action.from, paths: result.conflicts },
+      ]);
+      return;
+    }
+    case "Retarget": {
+      const pr = await forge.getPullRequest(action.pr);
+      if (pr.state === "open" && pr.base !== action.base) await forge.retargetPullRequest(action.pr, action.base);
+      await record([{ type: "Retargeted", at: at(), issue: n, pr: action.pr, base: action.base }]);
+      return;
+    }
+    case "DeleteBranch": {
+      try {
+        await forge.deleteBranch(action.branch, { expectedSha: action.expectedSha });
+      } catch (error) {
+        // Someone pushed to it after the merge: their work stays; the run no longer needs the branch.
+        if (!(error instanceof HeadMovedError)) throw error;
+        context.notice(`${action.branch} moved after its merge; left in place (${error.message})`);
+      }
+      await record([{ type: "BranchDeleted", at: at(), issue: n, branch: action.branch }]);
+      return;
+    }
+  }
+}
+
+async function launch(context: ExecutionContext, action: Extract<WorldAction, { type: "Launch" }>): Promise<void> {
+  const { forge, workers } = context;
+  const first = action.attempt === 1;
+  let baseSha: string | null = null;
+  let head = await forge.branchHead(action.branch);
+  if (first) {
+    baseSha = await forge.branchHead(action.base);
+    if (baseSha === null) throw new ExternalError(`the base branch ${action.base} of #${String(action.issue)} is not on the forge`);
+    // A branch already there is a launch repeated after a crash: it is taken as it is.
+    if (head === null) {
+      await forge.createBranch(action.branch, baseSha);
+      head = baseSha;
+    }
+  }
+  const prompt = await context.renderPrompt(action);
+  const outcome = await workers.launch({
+    issue: action.issue,
+    instance: action.instance,
+    branch: action.branch,
+    base: action.base,
+    baseSha: baseSha ?? context.state().issues[action.issue]?.baseSha ?? null,
+    headSha: head,
+    attempt: action.attempt,
+    why: whyOf(action.prompt),
+    prompt,
+  });
+  await context.record([
+    outcome.ok
+      ? { type: "Launched", at: context.now(), issue: action.issue, attempt: action.attempt, why: whyOf(action.prompt), prompt: action.prompt, base: action.base, baseSha, headSha: head }
+      : { type: "WorkerLost", at: context.now(), issue: action.issue, attempt: null, reason: `the agent could not be started: ${outcome.error}` },
+  ]);
+}
+
+async function merge(context: ExecutionContext, action: Extract<WorldAction, { type: "Merge" }>): Promise<void> {
+  const { forge, record } = context;
+  const n = action.issue;
+  const recorded = context.state().issues[n]?.merge ?? null;
+  const headSha = recorded?.headSha ?? action.headSha;
+  const pr = recorded?.pr ?? action.pr;
+  // The head and what is stacked on it are durable before the base moves: a restack after a crash knows where each branch began.
+  if (recorded === null) await record([{ type: "MergeReady", at: context.now(), issue: n, pr, headSha, stacked: action.stacked }]);
+  const current = await forge.getPullRequest(pr);
+  const refused = (reason: "conflicting" | "checks" | "head-moved" | "closed", detail: string, conflicts: readonly string[] = []): CoordinatorEvent => ({
+    type: "MergeRefused",
+    at: context.now(),
+    issue: n,
+    pr,
+    headSha,
+    reason,
+    detail,
+    conflicts,
+  });
+  if (current.state === "merged" && current.mergeSha !== null) {
+    await record([{ type: "Merged", at: context.now(), issue: n, pr, headSha, squashSha: current.mergeSha }]);
+  } else if (current.state === "closed") {
+    await record([refused("closed", `pull request #${String(pr)} was closed`)]);
+  } else {
+    try {
+      const { sha } = await forge.squashMerge(pr, { expectedHeadSha: headSha, title: `${action.title} (#${String(pr)})`, message: `Closes #${String(n)}` });
+      await record([{ type: "Merged", at: context.now(), issue: n, pr, headSha, squashSha: sha }]);
+    } catch (error) {
+      if (error instanceof HeadMovedError) await record([refused("head-moved", error.message)]);
+      else if (error instanceof ForgeConflictError) await record([refused("conflicting", error.message, error.paths)]);
+      else throw error;
+    }
+  }
+  const feature = context.state().run?.settings.featureBranch;
+  // The squash must be in the host's store before anything is restacked onto it.
+  if (feature !== undefined) await context.branches.fetch([feature]);
+}
+
+export function pullRequestBody(issue: number, dependencies: readonly number[]): string {
+  const lines = [`Closes #${String(issue)}`];
+  if (dependencies.length > 0) lines.push("", `Builds on ${dependencies.map((d) => `#${String(d)}`).join(", ")}.`);
+  lines.push("", "Opened by `cspace coordinate`.");
+  return lines.join("\n");
+}

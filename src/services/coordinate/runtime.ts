@@ -1,0 +1,250 @@
+import type { WorkerReport } from "../../core/agents/worker-status.ts";
+import type { BranchMover } from "../../core/branches/port.ts";
+import { actionKey, decisionEvent, isDecision, type Action, type WorldAction } from "../../core/coordinator/actions.ts";
+import { encodeEvent } from "../../core/coordinator/codec.ts";
+import { decide, nextWakeAt } from "../../core/coordinator/decide.ts";
+import type { CoordinatorEvent } from "../../core/coordinator/events.ts";
+import { lastAttempt, openAttempt } from "../../core/coordinator/queries.ts";
+import { apply, type CoordinatorState, type IssueRecord } from "../../core/coordinator/state.ts";
+import type { WorkerPool } from "../../core/coordinator-runtime/ports.ts";
+import type { ProgressListener } from "../../core/coordinator-runtime/progress.ts";
+import type { EventStore } from "../../core/coordinator-store/port.ts";
+import type { Forge } from "../../core/forge/port.ts";
+import { executeWorldAction } from "./execute.ts";
+
+export interface RuntimeOptions {
+  readonly store: EventStore;
+  readonly runId: string;
+  readonly forge: Forge;
+  readonly branches: BranchMover;
+  readonly workers: WorkerPool;
+  readonly renderPrompt: (action: Extract<WorldAction, { type: "Launch" }>) => Promise<string>;
+  /** The state replayed from the log so far. */
+  readonly state: CoordinatorState;
+  readonly onProgress?: ProgressListener | undefined;
+  readonly now?: (() => number) | undefined;
+  /** How often running agents are probed (lost within 30 s: the default 10 s plus the probe's own timeout). */
+  readonly probeIntervalMs?: number | undefined;
+  /** How long a transiently failed action waits before it runs again. */
+  readonly retryDelayMs?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+const RETRY_DELAY_MS = 2_000;
+const PROBE_INTERVAL_MS = 10_000;
+
+/**
+ * The coordinator's loop (docs/architecture.md, "The coordinator's runtime"):
+ * decide, record decisions, run world actions concurrently through the ports,
+ * record each outcome before anything acts on it, and wake on every event,
+ * report and timer until `RunFinished`. Events are appended one batch at a
+ * time, in order, so the log's order is the order the state saw them in.
+ */
+export async function runCoordinatorLoop(options: RuntimeOptions): Promise<CoordinatorState> {
+  const runtime = new Runtime(options);
+  return runtime.run();
+}
+
+class Runtime {
+  readonly #o: RuntimeOptions;
+  #state: CoordinatorState;
+  readonly #inFlight = new Map<string, Action>();
+  /** Launches under way per issue: a report waits for its attempt's `Launched`. */
+  readonly #launching = new Map<number, Promise<void>>();
+  /** Reports that came before any attempt of theirs was recorded (a launch repeated after a crash). */
+  readonly #early = new Map<number, WorkerReport[]>();
+  #appending: Promise<unknown> = Promise.resolve();
+  #wake: (() => void) | null = null;
+  #fatal: unknown = undefined;
+  #failed = false;
+
+  constructor(options: RuntimeOptions) {
+    this.#o = options;
+    this.#state = options.state;
+  }
+
+  get #now(): number {
+    return (this.#o.now ?? Date.now)();
+  }
+
+  async run(): Promise<CoordinatorState> {
+    const { workers } = this.#o;
+    const instances = Object.values(this.#state.issues).map((issue) => issue.branch);
+    const onReport = (instance: string, report: WorkerReport): Promise<void> => this.#report(instance, report);
+    await workers.listen(instances, onReport);
+    await workers.collectPending(instances, onReport);
+    const probe = setInterval(() => void this.#probe().catch((error: unknown) => { this.#notice(`probing workers: ${message(error)}`); }), this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS);
+    const abort = (): void => { this.#kick(); };
+    this.#o.signal?.addEventListener("abort", abort);
+    try {
+      while (this.#state.finished === null) {
+        if (this.#failed) throw this.#fatal;
+        if (this.#o.signal?.aborted === true) throw this.#o.signal.reason;
+        const slept = this.#sleep();
+        if (await this.#step()) continue;
+        await slept;
+      }
+      await this.#appending;
+      return this.#state;
+    } finally {
+      clearInterval(probe);
+      this.#o.signal?.removeEventListener("abort", abort);
+    }
+  }
+
+  /** One round of decisions; true when decisions were recorded (decide again at once). */
+  async #step(): Promise<boolean> {
+    const actions = decide(this.#state, this.#now, [...this.#inFlight.values()]);
+    const decisions = actions.filter(isDecision);
+    if (decisions.length > 0) {
+      const at = new Date(this.#now).toISOString();
+      await this.#record(decisions.map((decision) => decisionEvent(decision, at)));
+      return true;
+    }
+    for (const action of actions) if (!isDecision(action)) this.#start(action);
+    return false;
+  }
+
+  #start(action: WorldAction): void {
+    const key = actionKey(action);
+    this.#inFlight.set(key, action);
+    this.#o.onProgress?.({ kind: "action", at: new Date(this.#now).toISOString(), action });
+    const done = executeWorldAction(
+      {
+        forge: this.#o.forge,
+        branches: this.#o.branches,
+        workers: this.#o.workers,
+        state: () => this.#state,
+        record: (events) => this.#record(events),
+        renderPrompt: this.#o.renderPrompt,
+        now: () => new Date(this.#now).toISOString(),
+        notice: (text) => { this.#notice(text); },
+      },
+      action,
+    ).then(
+      () => {
+        this.#inFlight.delete(key);
+        this.#kick();
+      },
+      (error: unknown) => {
+        if (this.#failed) return;
+        // Held as in flight until the delay passes: decide neither repeats it at once nor gives a launch's slot away.
+        this.#notice(`${key} failed, trying again: ${message(error)}`);
+        setTimeout(() => {
+          this.#inFlight.delete(key);
+          this.#kick();
+        }, this.#o.retryDelayMs ?? RETRY_DELAY_MS).unref();
+      },
+    );
+    if (action.type === "Launch") {
+      this.#launching.set(action.issue, done);
+      void done.finally(() => {
+        if (this.#launching.get(action.issue) === done) this.#launching.delete(action.issue);
+        this.#flushEarly(action.issue);
+      });
+    }
+  }
+
+  /** Durable first, then applied, then shown; a failed append stops the run (its state would run ahead of the log). */
+  #record(events: readonly CoordinatorEvent[]): Promise<void> {
+    const appended = this.#appending.then(async () => {
+      if (this.#failed) throw this.#fatal;
+      try {
+        const seqs = await this.#o.store.append(this.#o.runId, events.map(encodeEvent));
+        events.forEach((event, i) => {
+          this.#state = apply(this.#state, event);
+          this.#o.onProgress?.({ kind: "event", seq: seqs[i] ?? 0, event });
+        });
+      } catch (error) {
+        this.#failed = true;
+        this.#fatal = error;
+        throw error;
+      } finally {
+        this.#kick();
+      }
+    });
+    this.#appending = appended.catch(() => undefined);
+    return appended;
+  }
+
+  async #report(instance: string, report: WorkerReport): Promise<void> {
+    const issue = issueOf(instance);
+    if (issue === null || this.#state.issues[issue] === undefined) throw new Error(`no issue of this run runs in ${instance}`);
+    await this.#launching.get(issue)?.catch(() => undefined);
+    await this.#appending;
+    if (this.#seen(issue, report.id)) return;
+    const attempt = attemptFor(this.#state.issues[issue]);
+    if (attempt === null) {
+      // Its launch is not recorded yet (repeated after a crash): held until it is.
+      this.#early.set(issue, [...(this.#early.get(issue) ?? []), report]);
+      return;
+    }
+    await this.#record([{ type: "Reported", at: new Date(this.#now).toISOString(), issue, attempt: attempt.number, report }]);
+  }
+
+  #flushEarly(issue: number): void {
+    const held = this.#early.get(issue);
+    if (held === undefined) return;
+    this.#early.delete(issue);
+    for (const report of held) void this.#report(`issue-${String(issue)}`, report).catch((error: unknown) => { this.#notice(`report ${report.id}: ${message(error)}`); });
+  }
+
+  #seen(issue: number, reportId: string): boolean {
+    return this.#state.issues[issue]?.attempts.some((attempt) => attempt.reportId === reportId) ?? false;
+  }
+
+  /** Lost workers: an open attempt whose container or supervisor is gone, with no launch of it under way. */
+  async #probe(): Promise<void> {
+    const open = Object.values(this.#state.issues).filter((issue) => openAttempt(issue) !== null && !this.#launching.has(issue.number));
+    if (open.length === 0) return;
+    const liveness = await this.#o.workers.probe(open.map((issue) => issue.branch));
+    const exited = open.filter((issue) => liveness.get(issue.branch) === "exited").map((issue) => issue.branch);
+    // An agent that exited has a report somewhere: if it was not delivered, it is in the outbox.
+    if (exited.length > 0) await this.#o.workers.collectPending(exited, (instance, report) => this.#report(instance, report));
+    const lost: CoordinatorEvent[] = [];
+    for (const issue of open) {
+      const state = liveness.get(issue.branch);
+      const attempt = openAttempt(this.#state.issues[issue.number] ?? issue);
+      if ((state === "lost" || state === "none") && attempt !== null) {
+        lost.push({ type: "WorkerLost", at: new Date(this.#now).toISOString(), issue: issue.number, attempt: attempt.number, reason: state === "lost" ? "the container or its supervisor is gone" : "no agent runs in the instance" });
+      }
+    }
+    if (lost.length > 0) await this.#record(lost);
+  }
+
+  #notice(text: string): void {
+    this.#o.onProgress?.({ kind: "notice", at: new Date(this.#now).toISOString(), text });
+  }
+
+  #kick(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  /** Resolves at the next event, report, abort or timed wake (a rate limit ending, a pull request to poll). */
+  #sleep(): Promise<void> {
+    return new Promise((resolve) => {
+      const wakeAt = nextWakeAt(this.#state);
+      const timer = wakeAt === null ? undefined : setTimeout(() => { this.#kick(); }, Math.max(0, wakeAt - this.#now));
+      this.#wake = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+/** The attempt a report belongs to: the open one, else the last (a late report of an attempt already ended changes nothing). */
+function attemptFor(record: IssueRecord | undefined): { readonly number: number } | null {
+  return record === undefined ? null : (openAttempt(record) ?? lastAttempt(record));
+}
+
+function issueOf(instance: string): number | null {
+  const match = /^issue-(\d+)$/.exec(instance);
+  return match === null ? null : Number(match[1]);
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

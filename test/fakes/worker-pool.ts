@@ -1,0 +1,181 @@
+import type { WorkerReport } from "../../src/core/agents/worker-status.ts";
+import type {
+  LaunchRequest,
+  Liveness,
+  ReportHandler,
+  VerifyOutcome,
+  VerifyRequest,
+  WarmRequest,
+  WorkerOutcome,
+  WorkerPool,
+} from "../../src/core/coordinator-runtime/ports.ts";
+
+/**
+ * An in-memory WorkerPool driven like the core's simulation: per issue, a
+ * script of how each run of its agent ends (success with a commit, failure,
+ * crash, blocked, no commits, or lost: the container dies with no report)
+ * and how each verify ends. Agents finish on a timer (`agentMs`); their
+ * reports go to an outbox first and leave it only when the listener
+ * resolves, as the real supervisor's do, so a coordinator that dies keeps
+ * nothing from the next one. The pool outlives coordinators: a test hands
+ * the same pool to the coordinator it resumes with. Commits are made by
+ * `commit` (the test's world: a fake forge's checkout), which returns the
+ * new head.
+ */
+export type FakeAgentOutcome = "success" | "failure" | "crash" | "blocked" | "no-commits" | "lost";
+
+export interface FakeWorkerScript {
+  readonly warm?: "ok" | "fail";
+  /** Each run of the agent in turn; once used up, every run succeeds. */
+  readonly attempts?: readonly FakeAgentOutcome[];
+  readonly verify?: readonly ("pass" | "fail")[];
+}
+
+export interface FakeWorkerPoolOptions {
+  readonly scripts?: Readonly<Record<number, FakeWorkerScript>>;
+  /** Makes the agent's commit on top of `launch.headSha` and answers the new head. */
+  readonly commit: (launch: LaunchRequest) => Promise<string>;
+  /** How long an agent works before it exits. */
+  readonly agentMs?: number;
+}
+
+interface Agent {
+  readonly launch: LaunchRequest;
+  state: "working" | "exited" | "lost";
+}
+
+export class FakeWorkerPool implements WorkerPool {
+  readonly launches: LaunchRequest[] = [];
+  readonly verifies: VerifyRequest[] = [];
+  readonly warms: WarmRequest[] = [];
+  /** Reports written and not yet acknowledged, by instance. */
+  readonly outbox = new Map<string, WorkerReport[]>();
+  readonly delivered: WorkerReport[] = [];
+  readonly #agents = new Map<string, Agent>();
+  readonly #used = new Map<string, number>();
+  readonly #options: FakeWorkerPoolOptions;
+  #handler: ReportHandler | null = null;
+  #reports = 0;
+
+  constructor(options: FakeWorkerPoolOptions) {
+    this.#options = options;
+  }
+
+  warm(request: WarmRequest): Promise<WorkerOutcome> {
+    this.warms.push(request);
+    return Promise.resolve(this.#script(request.issue).warm === "fail" ? { ok: false, error: "postCreateCommand exited 1" } : { ok: true });
+  }
+
+  launch(request: LaunchRequest): Promise<WorkerOutcome> {
+    const running = this.#agents.get(request.instance);
+    // A launch repeated after a coordinator crash: the agent of that attempt already runs (or ran).
+    if (running !== undefined && running.launch.attempt === request.attempt) return Promise.resolve({ ok: true, adopted: true });
+    this.launches.push(request);
+    const agent: Agent = { launch: request, state: "working" };
+    this.#agents.set(request.instance, agent);
+    setTimeout(() => void this.#finish(agent), this.#options.agentMs ?? 5);
+    return Promise.resolve({ ok: true });
+  }
+
+  async listen(_instances: readonly string[], onReport: ReportHandler): Promise<void> {
+    this.#handler = onReport;
+    await this.#deliverAll();
+  }
+
+  async collectPending(instances: readonly string[], onReport: ReportHandler): Promise<number> {
+    let count = 0;
+    for (const instance of instances) {
+      for (const report of [...(this.outbox.get(instance) ?? [])]) {
+        await onReport(instance, report);
+        this.#acknowledge(instance, report);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  verify(request: VerifyRequest): Promise<VerifyOutcome> {
+    this.verifies.push(request);
+    const result = this.#take(request.issue, "verify", this.#script(request.issue).verify) ?? "pass";
+    return Promise.resolve(result === "pass" ? { ok: true } : { ok: false, command: request.commands[0] ?? "verify", exitCode: 1, outputTail: "1 test failed" });
+  }
+
+  probe(instances: readonly string[]): Promise<ReadonlyMap<string, Liveness>> {
+    return Promise.resolve(new Map(instances.map((instance) => [instance, this.#agents.get(instance)?.state ?? "none"])));
+  }
+
+  close(): Promise<void> {
+    this.#handler = null;
+    return Promise.resolve();
+  }
+
+  /** Launches of one issue, in order. */
+  launchesOf(issue: number): readonly LaunchRequest[] {
+    return this.launches.filter((launch) => launch.issue === issue);
+  }
+
+  async #finish(agent: Agent): Promise<void> {
+    const { launch } = agent;
+    const outcome = this.#take(launch.issue, "attempts", this.#script(launch.issue).attempts) ?? "success";
+    if (outcome === "lost") {
+      agent.state = "lost";
+      return;
+    }
+    const head = outcome === "success" && launch.why !== "review" ? await this.#options.commit(launch) : launch.headSha;
+    const now = new Date().toISOString();
+    const report: WorkerReport = {
+      id: `${launch.instance}-${String(++this.#reports).padStart(6, "0")}`,
+      instance: launch.instance,
+      outcome: outcome === "no-commits" ? "success" : outcome === "success" ? "success" : outcome,
+      exitCode: outcome === "crash" ? null : outcome === "failure" ? 1 : 0,
+      signal: outcome === "crash" ? "SIGKILL" : null,
+      branch: launch.branch,
+      base: launch.base,
+      headSha: head,
+      commitsAhead: outcome === "no-commits" ? 0 : 1,
+      summary: outcome === "failure" ? "tests fail" : "done",
+      blockedReason: outcome === "blocked" ? "needs a database password" : null,
+      turns: 3,
+      costUsd: 0.25,
+      sessionId: null,
+      startedAt: now,
+      endedAt: now,
+    };
+    agent.state = "exited";
+    this.outbox.set(launch.instance, [...(this.outbox.get(launch.instance) ?? []), report]);
+    await this.#deliverAll();
+  }
+
+  async #deliverAll(): Promise<void> {
+    for (const [instance, reports] of [...this.outbox]) {
+      for (const report of [...reports]) {
+        const handler = this.#handler;
+        if (handler === null) return;
+        try {
+          await handler(instance, report);
+          this.#acknowledge(instance, report);
+        } catch {
+          // Not acknowledged: it stays in the outbox for the next coordinator.
+        }
+      }
+    }
+  }
+
+  #acknowledge(instance: string, report: WorkerReport): void {
+    const left = (this.outbox.get(instance) ?? []).filter((r) => r.id !== report.id);
+    if (left.length === 0) this.outbox.delete(instance);
+    else this.outbox.set(instance, left);
+    if (!this.delivered.some((r) => r.id === report.id)) this.delivered.push(report);
+  }
+
+  #script(issue: number): FakeWorkerScript {
+    return this.#options.scripts?.[issue] ?? {};
+  }
+
+  #take<T>(issue: number, what: string, script: readonly T[] | undefined): T | undefined {
+    const key = `${String(issue)}:${what}`;
+    const index = this.#used.get(key) ?? 0;
+    this.#used.set(key, index + 1);
+    return script?.[index];
+  }
+}

@@ -1,0 +1,128 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { EventStore, NewEvent } from "../../../src/core/coordinator-store/port.ts";
+import type { CoordinatorProgress } from "../../../src/core/coordinator-runtime/progress.ts";
+import { coordinate } from "../../../src/services/coordinate/coordinate.ts";
+import { makeProject, type TempProject } from "../../support/temp-project.ts";
+import type { FakeWorkerScript } from "../../fakes/worker-pool.ts";
+import { CoordinatorWorld } from "./world.ts";
+
+const projects: TempProject[] = [];
+afterEach(async () => {
+  for (const project of projects.splice(0)) await project.remove();
+});
+
+async function setUp(deps: Readonly<Record<number, readonly number[]>>, scripts: Readonly<Record<number, FakeWorkerScript>> = {}) {
+  const project = await makeProject({ config: { project: { name: "coord" }, forge: { type: "local" }, verify: { all: "npm test" }, coordinator: { maxParallel: 2, maxAttempts: 2 } } });
+  projects.push(project);
+  const world = new CoordinatorWorld(deps, scripts);
+  const progress: CoordinatorProgress[] = [];
+  const run = (extra: { resume?: boolean; signal?: AbortSignal } = {}) =>
+    coordinate({ cwd: project.dir, env: { CSPACE_RUN_DIR: `${project.dir}/run` }, numbers: Object.keys(deps).map(Number), ports: world.ports(), onProgress: (p) => progress.push(p), probeIntervalMs: 50, retryDelayMs: 10, ...extra });
+  return { world, progress, run, project };
+}
+
+describe("coordinate on fakes", () => {
+  it("takes a chain 10 ← 12 ← 14 to merged code, stacked, in dependency order", async () => {
+    const { world, run } = await setUp({ 10: [], 12: [10], 14: [12] });
+    const result = await run();
+    expect(result.exitCode).toBe(0);
+    expect(result.report.rows.map((r) => r.status)).toEqual(["merged", "merged", "merged"]);
+    const merges = world.forge.callsOf("squashMerge").map((args) => args[0]);
+    expect(merges).toHaveLength(3);
+    const pulls = await Promise.all([10, 12, 14].map((n) => world.forge.findPullRequest(`issue-${String(n)}`)));
+    // The feature branch is the default branch here; 12 and 14 were retargeted there before their parents' branches went.
+    expect(pulls.map((p) => [p?.state, p?.base])).toEqual([["merged", "main"], ["merged", "main"], ["merged", "main"]]);
+    expect(world.workers.launchesOf(12)[0]?.base).toBe("issue-10");
+    expect(await world.forge.branchHead("issue-10")).toBeNull();
+  });
+});
+
+describe("coordinate on fakes: shapes and faults", () => {
+  it("merges a diamond (13 on 11 and 12) after both its dependencies", async () => {
+    const { world, run } = await setUp({ 11: [], 12: [], 13: [11, 12] });
+    const result = await run();
+    expect(result.exitCode).toBe(0);
+    const order = world.forge.callsOf("squashMerge").map((args) => args[0] as number);
+    const prOf = async (n: number) => (await world.forge.findPullRequest(`issue-${String(n)}`))?.number;
+    expect(order.indexOf((await prOf(13)) ?? -1)).toBe(2);
+    // Two unmerged dependencies: 13 waits until at most one is left, then stacks on it (or starts on the feature branch).
+    expect(["issue-11", "issue-12", "main"]).toContain(world.workers.launchesOf(13)[0]?.base);
+    expect(world.workers.launchesOf(13)).toHaveLength(1);
+  });
+
+  it("retries a failing agent, then fails it after maxAttempts and blocks its dependents; the rest merges", async () => {
+    const { world, run } = await setUp({ 10: [], 11: [], 12: [10] }, { 10: { attempts: ["failure", "crash"] }, 11: { attempts: ["failure"] } });
+    const result = await run();
+    expect(result.exitCode).toBe(1);
+    expect(result.report.rows.map((r) => [r.issue, r.status])).toEqual([[10, "failed"], [11, "merged"], [12, "blocked"]]);
+    expect(world.workers.launchesOf(10).map((l) => l.why)).toEqual(["initial", "retry"]);
+    expect(world.workers.launchesOf(11).map((l) => l.why)).toEqual(["initial", "retry"]);
+    expect(world.workers.launchesOf(12)).toHaveLength(0);
+  });
+
+  it("records a blocked worker, keeps it, blocks its dependents, and carries on with the rest", async () => {
+    const { world, run } = await setUp({ 10: [], 11: [], 12: [10] }, { 10: { attempts: ["blocked"] } });
+    const result = await run();
+    expect(result.report.rows.map((r) => [r.issue, r.status])).toEqual([[10, "blocked"], [11, "merged"], [12, "blocked"]]);
+    expect(world.workers.launchesOf(10)).toHaveLength(1);
+    expect(result.exitCode).toBe(1);
+  });
+
+  it("retries an issue whose verify fails, and relaunches a worker whose container is lost", async () => {
+    const { world, run } = await setUp({ 10: [], 11: [] }, { 10: { verify: ["fail"] }, 11: { attempts: ["lost"] } });
+    const result = await run();
+    expect(result.exitCode).toBe(0);
+    expect(world.workers.launchesOf(10).map((l) => l.why)).toEqual(["initial", "retry"]);
+    expect(world.workers.launchesOf(11).map((l) => l.why)).toEqual(["initial", "retry"]);
+  });
+
+  it("refuses a second coordinator on the same project, naming the first", async () => {
+    const { world, run } = await setUp({ 10: [] });
+    const held = await world.lock.acquire();
+    await expect(run()).rejects.toThrow(/coordinator/i);
+    await held.release();
+  });
+});
+
+/** The store of a coordinator killed after `after` more events: every later append fails, as if the process died. */
+function dyingAfter(store: EventStore, after: number): EventStore {
+  let left = after;
+  return {
+    startRun: (meta, at) => store.startRun(meta, at),
+    append: (runId: string, events: readonly NewEvent[]) => {
+      if (left < events.length) return Promise.reject(new Error("killed"));
+      left -= events.length;
+      return store.append(runId, events);
+    },
+    read: (runId, from) => store.read(runId, from),
+    readSince: (seq, options) => store.readSince(seq, options),
+    latestRun: () => store.latestRun(),
+    runs: () => store.runs(),
+    close: () => Promise.resolve(),
+  };
+}
+
+describe("coordinate on fakes: crash and resume", () => {
+  for (const after of [3, 8, 14, 20, 27, 35]) {
+    it(`stopped after ${String(after)} events, a resumed run ends in the same merged result with nothing done twice`, async () => {
+      const { world, run, project } = await setUp({ 10: [], 11: [], 12: [10] });
+      const store = world.store;
+      const ports = world.ports();
+      await expect(
+        coordinate({ cwd: project.dir, env: { CSPACE_RUN_DIR: `${project.dir}/run` }, numbers: [10, 11, 12], ports: { ...ports, eventStore: () => dyingAfter(store, after) }, probeIntervalMs: 50, retryDelayMs: 10 }),
+      ).rejects.toThrow("killed");
+      // Agents still running in the old world finish; their reports wait in the outbox.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const result = await run({ resume: true });
+      expect(result.exitCode).toBe(0);
+      expect(result.report.rows.map((r) => r.status)).toEqual(["merged", "merged", "merged"]);
+      const merges = world.forge.callsOf("squashMerge").map((args) => args[0] as number);
+      expect(new Set(merges).size).toBe(3);
+      const keys = world.workers.launches.map((l) => `${String(l.issue)}:${String(l.attempt)}`);
+      expect(new Set(keys).size).toBe(keys.length);
+      expect(keys.filter((k) => k.endsWith(":2"))).toEqual([]);
+      const feature = await world.forge.branchHead("main");
+      expect(feature).not.toBeNull();
+    });
+  }
+});

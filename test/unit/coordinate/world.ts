@@ -1,0 +1,81 @@
+import type { BranchMover, PushRequest, RestackRequest, RestackResult } from "../../../src/core/branches/port.ts";
+import type { LaunchRequest } from "../../../src/core/coordinator-runtime/ports.ts";
+import { HeadMovedError } from "../../../src/core/forge/errors.ts";
+import { FakeEventStore, FakeCoordinatorLock } from "../../fakes/event-store.ts";
+import { FakeForge } from "../../fakes/forge.ts";
+import { issuesFrom } from "../../fakes/issues.ts";
+import { FakeWorkerPool, type FakeWorkerScript } from "../../fakes/worker-pool.ts";
+import type { PortOverrides } from "../../../src/services/project.ts";
+
+/**
+ * One coherent in-memory world for the coordinator's shell: a FakeForge
+ * (issues, branches, pull requests, squash merges), a BranchMover over that
+ * same forge (each worker's checkout is a head the agent commits on; each
+ * issue writes its own file, so a restack replays that file onto the new
+ * base), and a FakeWorkerPool whose agents commit through it.
+ */
+export class CoordinatorWorld {
+  readonly forge = new FakeForge({ defaultBranch: "main" });
+  readonly store = new FakeEventStore();
+  readonly lock = new FakeCoordinatorLock();
+  readonly checkouts = new Map<string, string>();
+  readonly mover: BranchMover;
+  readonly workers: FakeWorkerPool;
+  #made = 0;
+
+  constructor(deps: Readonly<Record<number, readonly number[]>>, scripts: Readonly<Record<number, FakeWorkerScript>> = {}) {
+    this.forge.addIssues(issuesFrom(deps));
+    void this.forge.seed.commit("main", { "README.md": "hello\n" }, "initial");
+    this.workers = new FakeWorkerPool({ scripts, commit: (launch) => this.#agentCommit(launch), agentMs: 2 });
+    this.mover = this.#mover();
+  }
+
+  ports(): PortOverrides {
+    return {
+      forge: () => this.forge,
+      eventStore: () => this.store,
+      coordinatorLock: () => this.lock,
+      branches: () => this.mover,
+      workers: () => this.workers,
+    };
+  }
+
+  get merged(): Set<number> {
+    return new Set(this.forge.callsOf("squashMerge").map((args) => args[0] as number));
+  }
+
+  async #agentCommit(launch: LaunchRequest): Promise<string> {
+    const from = launch.headSha ?? (await this.forge.branchHead(launch.base)) ?? undefined;
+    const sha = await this.forge.seed.commit(`ws/${launch.instance}/${String(++this.#made)}`, { [`src/issue-${String(launch.issue)}.txt`]: `attempt ${String(launch.attempt)}\n` }, `#${String(launch.issue)}: work`, from);
+    this.checkouts.set(launch.instance, sha);
+    return sha;
+  }
+
+  #mover(): BranchMover {
+    const forge = this.forge;
+    const heads = async (branches: readonly string[]): Promise<ReadonlyMap<string, string | null>> =>
+      new Map(await Promise.all(branches.map(async (b) => [b, await forge.branchHead(b)] as const)));
+    return {
+      fetch: heads,
+      push: async (request: PushRequest): Promise<string> => {
+        const sha = this.checkouts.get(request.instance);
+        if (sha === undefined) throw new Error(`no checkout for ${request.instance}`);
+        const current = await forge.branchHead(request.branch);
+        if (current === sha) return sha;
+        if (current !== request.expectedRemoteSha) throw new HeadMovedError(`lease on ${request.branch}`, { expectedSha: request.expectedRemoteSha, actualSha: current });
+        if (current === null) await forge.createBranch(request.branch, sha);
+        else await forge.moveBranch(request.branch, sha, { expectedSha: current, force: true });
+        return sha;
+      },
+      restack: async (request: RestackRequest): Promise<RestackResult> => {
+        const head = await forge.branchHead(request.branch);
+        if (head === null) throw new Error(`restack of ${request.branch}, which is not on the forge`);
+        const issue = request.branch.replace("issue-", "");
+        const sha = await forge.seed.commit(`rs/${request.branch}/${String(++this.#made)}`, { [`src/issue-${issue}.txt`]: `restacked\n` }, `${request.branch}: restacked`, request.onto);
+        await forge.moveBranch(request.branch, sha, { expectedSha: head, force: true });
+        return { ok: true, sha, changed: true };
+      },
+      predictConflicts: () => Promise.resolve([]),
+    };
+  }
+}
