@@ -3,6 +3,7 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { useTempDirs } from "../../../test/support/temp-dirs.ts";
+import { STORE_IN_CONTAINER } from "../../core/instances/ports.ts";
 import { GitWorkspaces } from "./workspaces.ts";
 
 const tempDir = useTempDirs("workspaces");
@@ -50,7 +51,8 @@ describe("GitWorkspaces' checkouts", () => {
     execFileSync("git", ["-C", project, "config", "user.email", "ada@example.invalid"]);
     const workspaces = new GitWorkspaces({ projectDir: project, dataDir: path.join(root, "data"), projectId: "p" });
     const made = await workspaces.create("w1", "main", await workspaces.resolveBase("main"));
-    expect(made.supportMounts).toEqual([]);
+    // The store is mounted only as origin, for fetching new bases; the checkout's objects are its own.
+    expect(made.supportMounts).toEqual([{ source: workspaces.storePath, target: STORE_IN_CONTAINER }]);
     await rename(workspaces.storePath, path.join(root, "moved.git"));
 
     const git = (...args: string[]): string => execFileSync("git", args, { cwd: made.path, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
