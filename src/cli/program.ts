@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { examples } from "./commands/action.ts";
+import { registerCoordinate } from "./commands/coordinate.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerDown } from "./commands/down.ts";
 import { registerExec } from "./commands/exec.ts";
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerIssue(program);
   registerSend(program);
   registerLogs(program);
+  registerCoordinate(program);
   registerStatus(program);
   registerInterrupt(program);
   registerRestart(program);

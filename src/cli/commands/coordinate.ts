@@ -1,0 +1,93 @@
+import type { Command } from "commander";
+import { UserError } from "../../core/errors.ts";
+import { action, examples } from "./action.ts";
+
+interface CoordinateFlags {
+  readonly label?: string;
+  readonly milestone?: string;
+  readonly featureBranch?: string;
+  readonly maxParallel?: string;
+  readonly agent?: string;
+  readonly resume?: boolean;
+  readonly down?: boolean;
+}
+
+export function registerCoordinate(program: Command): void {
+  program
+    .command("coordinate")
+    .summary("take issues to merged code: one agent per issue, stacked branches, verified, merged in dependency order")
+    .description(
+      "Load the issues and their dependency graph, warm an instance per issue, launch agents as the base-branch rule allows, " +
+        "push, verify and open pull requests, merge in dependency order and restack what sat on each merge. Every step is " +
+        "recorded in the project's event log first, so --resume carries a run on after a crash. Progress lines go to stderr; " +
+        "the report goes to stdout (a markdown copy in the run directory).",
+    )
+    .argument("[issues...]", "issue numbers (default: every open issue matching --label/--milestone)")
+    .option("--label <label>", "select the open issues with this label")
+    .option("--milestone <milestone>", "select the open issues of this milestone (the feature branch defaults to feature/<milestone>)")
+    .option("--feature-branch <branch>", "where finished work is merged (created from the default branch if missing)")
+    .option("--max-parallel <n>", "agents working at once (coordinator.maxParallel)")
+    .option("--agent <preset>", "the agent preset (agent.preset)")
+    .option("--resume", "carry on the latest run from its log")
+    .option("--down", "remove the instances when the run ends (kept for inspection otherwise)")
+    .addHelpText(
+      "after",
+      examples("cspace coordinate 10 11 12", "cspace coordinate --label ready --max-parallel 3", "cspace coordinate --resume", "cspace coordinate 10 11 --json") +
+        "\nExit codes: 0 every issue merged, 1 some failed or were blocked, 2 bad input or another coordinator runs, 3 Docker, git or the forge failed.\n",
+    )
+    .action(
+      action(async (ctx, issues: string[], flags: CoordinateFlags) => {
+        const [{ coordinate }, { progressLine }, { renderRunReport }] = await Promise.all([
+          import("../../services/coordinate/coordinate.ts"),
+          import("../../ui/coordinate-lines.ts"),
+          import("../../ui/coordinate-report.ts"),
+        ]);
+        const controller = new AbortController();
+        const stop = (): void => {
+          controller.abort(new UserError("interrupted: the run stops here; cspace coordinate --resume carries it on"));
+        };
+        const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+        for (const signal of signals) process.on(signal, stop);
+        try {
+          const result = await coordinate({
+            cwd: ctx.globals.cwd,
+            env: ctx.env,
+            numbers: issues.map(issueNumber),
+            label: flags.label,
+            milestone: flags.milestone,
+            featureBranch: flags.featureBranch,
+            maxParallel: flags.maxParallel === undefined ? undefined : positive(flags.maxParallel),
+            agent: flags.agent,
+            resume: flags.resume,
+            down: flags.down,
+            signal: controller.signal,
+            onProgress: (progress) => {
+              if (ctx.globals.json) {
+                process.stdout.write(`${JSON.stringify(progress)}\n`);
+                return;
+              }
+              const line = progressLine(progress);
+              if (line !== null) process.stderr.write(`${line}\n`);
+            },
+          });
+          if (ctx.globals.json) process.stdout.write(`${JSON.stringify({ kind: "report", report: result.report, reportFile: result.reportFile })}\n`);
+          else for (const line of renderRunReport(result.report, ctx.out.tone)) ctx.out.line(line);
+          return result.exitCode;
+        } finally {
+          for (const signal of signals) process.removeListener(signal, stop);
+        }
+      }),
+    );
+}
+
+function issueNumber(text: string): number {
+  const n = Number(text.replace(/^#/, ""));
+  if (!Number.isInteger(n) || n <= 0) throw new UserError(`"${text}" is not an issue number`, { hint: "cspace coordinate 10 11 12" });
+  return n;
+}
+
+function positive(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--max-parallel expects a whole number of at least 1, not "${text}"`);
+  return n;
+}
