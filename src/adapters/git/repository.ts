@@ -8,9 +8,12 @@ const TIMEOUT_MS = 10_000;
  * Read-only: it never changes the user's repository.
  */
 export async function defaultBranchOf(projectDir: string): Promise<string> {
-  const remoteHead = await git(projectDir, ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]);
+  // Both asked at once: each is a process start, and plan waits for this on every run.
+  const [remoteHead, current] = await Promise.all([
+    git(projectDir, ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]),
+    git(projectDir, ["symbolic-ref", "--quiet", "--short", "HEAD"]),
+  ]);
   if (remoteHead !== null) return remoteHead.replace(/^origin\//, "");
-  const current = await git(projectDir, ["symbolic-ref", "--quiet", "--short", "HEAD"]);
   return current ?? "main";
 }
 

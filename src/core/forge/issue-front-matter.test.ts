@@ -1,14 +1,17 @@
 import { parse as parseYaml } from "yaml";
+import { validateFrontMatter } from "../issues/front-matter-schema.ts";
 import { describe, expect, it } from "vitest";
 import { parseIssueFile } from "../issues/issue-file.ts";
 import { withIssueState } from "./issue-front-matter.ts";
+
+const full = { parseYaml, validate: validateFrontMatter };
 
 describe("withIssueState", () => {
   it("changes only the state value", () => {
     const text = "---\ntitle: Session store\nstate: open\nlabels: [backend]\n---\n\nstate: open in the body stays.\n";
     const closed = withIssueState(text, "closed");
     expect(closed).toBe(text.replace("state: open\nlabels", "state: closed\nlabels"));
-    expect(parseIssueFile("1.md", 1, closed, parseYaml).state).toBe("closed");
+    expect(parseIssueFile("1.md", 1, closed, full).state).toBe("closed");
   });
 
   it("keeps CRLF line endings, spacing and a trailing comment", () => {
@@ -18,7 +21,7 @@ describe("withIssueState", () => {
 
   it("replaces a quoted state", () => {
     const text = '---\ntitle: A\nstate: "open"\n---\n';
-    expect(parseIssueFile("1.md", 1, withIssueState(text, "closed"), parseYaml).state).toBe("closed");
+    expect(parseIssueFile("1.md", 1, withIssueState(text, "closed"), full).state).toBe("closed");
   });
 
   it("adds a state line after a one-line title when there is none", () => {
@@ -31,7 +34,7 @@ describe("withIssueState", () => {
     const folded = "---\ntitle: >\n  A long\n  title\n---\nbody\n";
     const closed = withIssueState(folded, "closed");
     expect(closed).toBe("---\ntitle: >\n  A long\n  title\nstate: closed\n---\nbody\n");
-    expect(parseIssueFile("1.md", 1, closed, parseYaml)).toMatchObject({ title: "A long title", state: "closed" });
+    expect(parseIssueFile("1.md", 1, closed, full)).toMatchObject({ title: "A long title", state: "closed" });
   });
 
   it("round-trips, and touches only the top-level state key", () => {

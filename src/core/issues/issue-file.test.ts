@@ -1,7 +1,10 @@
 import { parse as parseYaml } from "yaml";
+import { validateFrontMatter } from "./front-matter-schema.ts";
 import { describe, expect, it } from "vitest";
 import { UserError } from "../errors.ts";
 import { issueNumberFromFileName, parseFlatIssueFile, parseIssueFile } from "./issue-file.ts";
+
+const full = { parseYaml, validate: validateFrontMatter };
 
 describe("issue file names", () => {
   it.each([
@@ -18,7 +21,7 @@ describe("issue file names", () => {
 
 describe("parseIssueFile", () => {
   it("reads front matter and keeps the body as written", () => {
-    const issue = parseIssueFile("12.md", 12, "---\ntitle: Session store\nlabels: [auth, backend]\nmilestone: Login v2\n---\nblocked-by: #10\n\nDetails.\n", parseYaml);
+    const issue = parseIssueFile("12.md", 12, "---\ntitle: Session store\nlabels: [auth, backend]\nmilestone: Login v2\n---\nblocked-by: #10\n\nDetails.\n", full);
     expect(issue).toEqual({
       number: 12,
       title: "Session store",
@@ -30,7 +33,7 @@ describe("parseIssueFile", () => {
   });
 
   it("accepts a closed issue and a numeric milestone", () => {
-    const issue = parseIssueFile("3.md", 3, "---\ntitle: Done\nstate: closed\nmilestone: 2\n---\n", parseYaml);
+    const issue = parseIssueFile("3.md", 3, "---\ntitle: Done\nstate: closed\nmilestone: 2\n---\n", full);
     expect(issue.state).toBe("closed");
     expect(issue.milestone).toBe("2");
   });
@@ -42,7 +45,7 @@ describe("parseIssueFile", () => {
     ["unknown key", "---\ntitle: x\nowner: me\n---\n", /unknown key\(s\) "owner"/],
     ["broken YAML", "---\ntitle: [unclosed\n---\n", /not valid YAML/],
   ])("rejects %s with a message naming the file", (_case, text, message) => {
-    const attempt = (): unknown => parseIssueFile(".cspace/issues/7.md", 7, text, parseYaml);
+    const attempt = (): unknown => parseIssueFile(".cspace/issues/7.md", 7, text, full);
     expect(attempt).toThrow(UserError);
     expect(attempt).toThrow(/^\.cspace\/issues\/7\.md: /);
     expect(attempt).toThrow(message);

@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { UserError } from "../errors.ts";
 import { readFlatFrontMatter, type IssueFields } from "./flat-front-matter.ts";
 import type { Issue } from "./issue.ts";
@@ -17,12 +16,16 @@ export function issueNumberFromFileName(fileName: string): number | null {
  */
 export type YamlParse = (text: string) => unknown;
 
-const frontMatterSchema = z.strictObject({
-  title: z.string().trim().min(1, "a non-empty title"),
-  state: z.enum(["open", "closed"]).default("open"),
-  labels: z.array(z.string()).default([]),
-  milestone: z.union([z.string(), z.number().transform(String)]).nullable().default(null),
-});
+/**
+ * The full reading of front matter the flat reader cannot take: the YAML
+ * parser and the schema check, both handed in by the caller, which loads
+ * them (the `yaml` package, zod) only when a file needs them.
+ */
+export interface FullFrontMatter {
+  readonly parseYaml: YamlParse;
+  /** The fields, or one message per problem ("labels: expected a list"). */
+  readonly validate: (raw: unknown) => { readonly ok: true; readonly fields: IssueFields } | { readonly ok: false; readonly problems: readonly string[] };
+}
 
 const FRONT_MATTER = /^---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
 
@@ -41,30 +44,26 @@ export function parseFlatIssueFile(fileLabel: string, number: number, text: stri
  * Reads one local issue file: YAML front matter (`title`, `state`, `labels`,
  * `milestone`) and a markdown body. `fileLabel` is how errors name the file.
  */
-export function parseIssueFile(fileLabel: string, number: number, text: string, parseYaml: YamlParse): Issue {
+export function parseIssueFile(fileLabel: string, number: number, text: string, full: FullFrontMatter): Issue {
   const { frontMatter, body } = splitIssueFile(fileLabel, text);
   const flat = readFlatFrontMatter(frontMatter);
   if (flat !== null) return issueOf(number, flat, body);
   let raw: unknown;
   try {
-    raw = parseYaml(frontMatter);
+    raw = full.parseYaml(frontMatter);
   } catch (error) {
     const line = yamlErrorLine(error);
     // The front matter starts on the file's second line.
     const where = line === null ? "" : ` at line ${line + 1}`;
     throw new UserError(`${fileLabel}: the front matter is not valid YAML${where}: ${firstLine(error)}`);
   }
-  const parsed = frontMatterSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const key = issue.path.length > 0 ? issue.path.join(".") : "front matter";
-      return `${key}: ${describeIssue(issue)}`;
-    });
-    throw new UserError(`${fileLabel}: invalid front matter: ${problems.join("; ")}`, {
+  const parsed = full.validate(raw ?? {});
+  if (!parsed.ok) {
+    throw new UserError(`${fileLabel}: invalid front matter: ${parsed.problems.join("; ")}`, {
       hint: "Valid keys: title (text), state (open or closed), labels (list of text), milestone (text).",
     });
   }
-  return issueOf(number, parsed.data, body);
+  return issueOf(number, parsed.fields, body);
 }
 
 function splitIssueFile(fileLabel: string, text: string): { frontMatter: string; body: string } {
@@ -86,11 +85,6 @@ function yamlErrorLine(error: unknown): number | null {
   if (typeof error !== "object" || error === null || !("linePos" in error) || !Array.isArray(error.linePos)) return null;
   const first: unknown = error.linePos[0];
   return typeof first === "object" && first !== null && "line" in first && typeof first.line === "number" ? first.line : null;
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === "unrecognized_keys") return `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
-  return issue.message;
 }
 
 function firstLine(error: unknown): string {

@@ -1,6 +1,6 @@
 import type { LoadedDevcontainer } from "../../adapters/devcontainer/read-devcontainer.ts";
 import { ensureInstanceDir, shareInstanceDir } from "../../adapters/instance-files.ts";
-import { lifecycleTimeoutMs, memoryBytes } from "../../core/config/schema.ts";
+import { lifecycleTimeoutMs, memoryBytes } from "../../core/config/rules.ts";
 import { containerCreateSpec } from "../../core/devcontainer/create-options.ts";
 import { envFromList } from "../../core/devcontainer/substitute.ts";
 import { instanceLabels } from "../../core/instances/labels.ts";

@@ -6,7 +6,7 @@ import { defaultBranchOf } from "../../git/repository.ts";
 import { checkLocalForge } from "./health.ts";
 import { createLocalBranches } from "./local-branches.ts";
 import { createLocalIssueStore } from "./local-issues.ts";
-import { createLocalPullRequests } from "./local-pull-requests.ts";
+import type { LocalPullRequests } from "./local-pull-requests.ts";
 
 export interface LocalForgeOptions {
   readonly projectDir: string;
@@ -28,7 +28,10 @@ export function createLocalForge(options: LocalForgeOptions): Forge {
   // Checked once, on first use, so commands that only read issues need no remote.
   const gitDir = (): Promise<string> => (checked ??= bareRepository(options.projectDir, options.remote));
   const branches = createLocalBranches(gitDir);
-  const pulls = createLocalPullRequests(gitDir);
+  // Loaded on first use: pull-request records are checked with zod, which reading issues (plan) never needs.
+  let pullRequests: Promise<LocalPullRequests> | undefined;
+  const pulls = (): Promise<LocalPullRequests> =>
+    (pullRequests ??= import("./local-pull-requests.ts").then(({ createLocalPullRequests }) => createLocalPullRequests(gitDir)));
 
   return {
     repo: null,
@@ -45,11 +48,11 @@ export function createLocalForge(options: LocalForgeOptions): Forge {
     deleteBranch: (branch, deleteOptions) => branches.delete(branch, deleteOptions),
     // The project's own checkout decides, as it does for warm's base: no remote is needed to plan.
     defaultBranch: () => defaultBranchOf(options.projectDir),
-    findPullRequest: (head) => pulls.find(head),
-    openPullRequest: (draft) => pulls.open(draft),
-    getPullRequest: (number) => pulls.get(number),
-    retargetPullRequest: (number, base) => pulls.retarget(number, base),
-    squashMerge: (number, mergeOptions) => pulls.squashMerge(number, mergeOptions),
+    findPullRequest: async (head) => (await pulls()).find(head),
+    openPullRequest: async (draft) => (await pulls()).open(draft),
+    getPullRequest: async (number) => (await pulls()).get(number),
+    retargetPullRequest: async (number, base) => (await pulls()).retarget(number, base),
+    squashMerge: async (number, mergeOptions) => (await pulls()).squashMerge(number, mergeOptions),
     // The local forge runs no CI.
     checksFor: () => Promise.resolve({ state: "none", details: [] }),
   };
