@@ -1,44 +1,82 @@
-import type { Liveness, VerifyOutcome, WorkerOutcome, WorkerPool } from "../../core/coordinator-runtime/ports.ts";
-import { InternalError } from "../../core/errors.ts";
+import type { LaunchRequest, Liveness, ReportHandler, VerifyOutcome, VerifyRequest, WarmRequest, WorkerOutcome, WorkerPool } from "../../core/coordinator-runtime/ports.ts";
+import { downInstances } from "../instances/down.ts";
 import type { OpenedProject } from "../project.ts";
+import { warm } from "../warm/warm.ts";
+import { collectOutbox } from "../workers/outbox.ts";
+import { pathsOf, sharedPorts, type PoolContext } from "./pool/context.ts";
+import { launchAgent } from "./pool/launch.ts";
+import { CoordinatorSockets } from "./pool/listen.ts";
+import { livenessOf } from "./pool/probe.ts";
+import { verifyIn } from "./pool/verify.ts";
 
-/** The WorkerPool over real containers (services/workers). Not written yet: see docs/architecture.md, "The coordinator's runtime". */
+/**
+ * The WorkerPool over real containers (docs/architecture.md, "The
+ * coordinator's runtime"): warm through services/warm, supervisors through
+ * services/workers, reports on each instance's c.sock and from its outbox.
+ * Every method checks the world first, so a call repeated after a
+ * coordinator crash is harmless.
+ */
 export class DockerWorkerPool implements WorkerPool {
-  readonly #project: OpenedProject;
+  readonly #context: PoolContext;
+  readonly #sockets: CoordinatorSockets;
+  /** Every instance this pool warmed or was told about: `close({ down })` removes them. */
+  readonly #instances = new Set<string>();
 
   constructor(project: OpenedProject) {
-    this.#project = project;
+    this.#context = { project };
+    this.#sockets = new CoordinatorSockets(this.#context);
   }
 
-  warm(): Promise<WorkerOutcome> {
-    return this.#missing();
+  async warm(request: WarmRequest): Promise<WorkerOutcome> {
+    this.#instances.add(request.instance);
+    const { project } = this.#context;
+    try {
+      const result = await warm({ cwd: project.projectDir, env: project.env, instances: [request.instance], base: request.base, reset: false, ports: sharedPorts(project) });
+      const outcome = result.instances[0];
+      if (outcome?.status !== "ready") return { ok: false, error: outcome?.error?.message ?? `instance ${request.instance} was not made` };
+    } catch (error) {
+      return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+    // The instance's directory exists now: its reports can be listened for.
+    await this.#sockets.ensure(request.instance);
+    return { ok: true };
   }
 
-  launch(): Promise<WorkerOutcome> {
-    return this.#missing();
+  async launch(request: LaunchRequest): Promise<WorkerOutcome> {
+    this.#instances.add(request.instance);
+    // Listening before the agent starts: its report is never left to the outbox needlessly.
+    await this.#sockets.ensure(request.instance);
+    return launchAgent(this.#context, request);
   }
 
-  listen(): Promise<void> {
-    return this.#missing();
+  async listen(instances: readonly string[], onReport: ReportHandler): Promise<void> {
+    for (const instance of instances) this.#instances.add(instance);
+    await this.#sockets.listen(instances, onReport);
   }
 
-  collectPending(): Promise<number> {
-    return this.#missing();
+  async collectPending(instances: readonly string[], onReport: ReportHandler): Promise<number> {
+    let count = 0;
+    for (const instance of instances) {
+      // The runtime drops a report it has already recorded (by id), so every file is handed over; each is moved only after.
+      const collected = await collectOutbox(pathsOf(this.#context, instance), { has: () => false, persist: (report) => onReport(instance, report) });
+      count += collected.collected.length;
+    }
+    return count;
   }
 
-  verify(): Promise<VerifyOutcome> {
-    return this.#missing();
+  verify(request: VerifyRequest): Promise<VerifyOutcome> {
+    return verifyIn(this.#context, request);
   }
 
-  probe(): Promise<ReadonlyMap<string, Liveness>> {
-    return this.#missing();
+  async probe(instances: readonly string[]): Promise<ReadonlyMap<string, Liveness>> {
+    const states = await Promise.all(instances.map(async (instance) => [instance, await livenessOf(this.#context, instance)] as const));
+    return new Map(states);
   }
 
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  #missing(): Promise<never> {
-    return Promise.reject(new InternalError(`the container worker pool of ${this.#project.projectId} is not implemented yet`));
+  async close(options: { readonly down?: boolean } = {}): Promise<void> {
+    await this.#sockets.close();
+    if (options.down !== true || this.#instances.size === 0) return;
+    const { project } = this.#context;
+    await downInstances({ cwd: project.projectDir, env: project.env, instances: [...this.#instances].sort(), all: false, ports: sharedPorts(project) });
   }
 }

@@ -1,0 +1,29 @@
+import type { ContainerDetails } from "../../../core/instances/ports.ts";
+import { accessTo, type PoolContext } from "./context.ts";
+
+export type CheckoutOutcome = { readonly ok: true } | { readonly ok: false; readonly error: string };
+
+/**
+ * Brings the instance's checkout to `sha` on `branch`, as the container
+ * user: the host fetches the forge's branch into the shared store first
+ * (every checkout's read-only `origin`), then the checkout fetches it from
+ * there and moves its branch. Nothing is done when the checkout is there
+ * already, so an agent's own commits are never touched needlessly.
+ */
+export async function bringCheckoutTo(context: PoolContext, instance: string, container: ContainerDetails, branch: string, sha: string): Promise<CheckoutOutcome> {
+  const runtime = await context.project.ports.runtime();
+  const { access } = await accessTo(context, instance, container);
+  const head = await runtime.exec(container.id, ["git", "rev-parse", "HEAD"], access);
+  const current = await runtime.exec(container.id, ["git", "symbolic-ref", "--quiet", "--short", "HEAD"], access);
+  if (head.exitCode === 0 && head.stdout.trim() === sha && current.stdout.trim() === branch) return { ok: true };
+  const branches = await context.project.ports.branches();
+  await branches.fetch([branch]);
+  // The sha and branch are the coordinator's own (a 40-hex sha, an `issue-N` name): no quoting is needed, but they are passed as arguments anyway.
+  const moved = await runtime.exec(container.id, ["/bin/sh", "-c", 'git fetch --quiet origin "$1" && git checkout --quiet -B "$1" "$2"', "checkout", branch, sha], access);
+  if (moved.exitCode === 0) return { ok: true };
+  return { ok: false, error: `the checkout of ${instance} could not be brought to ${branch} at ${sha.slice(0, 12)}: ${tail(`${moved.stdout}\n${moved.stderr}`)}` };
+}
+
+export function tail(text: string, lines = 20): string {
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}

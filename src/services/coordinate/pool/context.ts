@@ -1,0 +1,44 @@
+import type { LoadedDevcontainer } from "../../../adapters/devcontainer/read-devcontainer.ts";
+import { envFromList } from "../../../core/devcontainer/substitute.ts";
+import { containerNameFor } from "../../../core/instances/names.ts";
+import type { ContainerDetails, ExecOptions } from "../../../core/instances/ports.ts";
+import { accessOf, loadInstanceSpec } from "../../instances/spec.ts";
+import type { OpenedProject, PortOverrides } from "../../project.ts";
+import { instancePaths, type InstancePaths } from "../../workers/instance-files.ts";
+
+/** What every part of the Docker pool reaches through: the opened project and its ports. */
+export interface PoolContext {
+  readonly project: OpenedProject;
+}
+
+export function pathsOf(context: PoolContext, instance: string): InstancePaths {
+  return instancePaths(context.project.runDir, instance);
+}
+
+/** The instance's container as the engine has it now; null when it is gone. */
+export async function containerOf(context: PoolContext, instance: string): Promise<ContainerDetails | null> {
+  const runtime = await context.project.ports.runtime();
+  return runtime.inspect(containerNameFor(context.project.projectId, instance));
+}
+
+/** The container user, workspace folder and remoteEnv of the instance, as `cspace exec` reaches in. */
+export async function accessTo(context: PoolContext, instance: string, container: ContainerDetails): Promise<{ readonly access: ExecOptions; readonly spec: LoadedDevcontainer }> {
+  const workspaces = await context.project.ports.workspaces();
+  const spec = await loadInstanceSpec(context.project, workspaces, instance, envFromList(container.env));
+  return { access: accessOf(spec), spec };
+}
+
+/**
+ * The project's own ports as overrides for services that open the project
+ * again (warm, down): the same engine, store and locks — fakes included in
+ * tests — and the same configuration, flags and all.
+ */
+export function sharedPorts(project: OpenedProject): PortOverrides {
+  return {
+    runtime: () => project.ports.runtime(),
+    workspaces: () => project.ports.workspaces(),
+    locks: () => project.ports.locks(),
+    forge: () => project.ports.forge(),
+    branches: () => project.ports.branches(),
+  };
+}

@@ -1,0 +1,83 @@
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { presetNamed } from "../../../core/agents/presets/index.ts";
+import type { LaunchRequest, WorkerOutcome } from "../../../core/coordinator-runtime/ports.ts";
+import { askStatus, askSupervisor } from "../../workers/supervisor-client.ts";
+import { startSupervisor } from "../../workers/up.ts";
+import { bringCheckoutTo } from "./checkout.ts";
+import { containerOf, pathsOf, type PoolContext } from "./context.ts";
+
+/**
+ * Which attempt the coordinator last started in an instance, written once
+ * the agent is started (or the prompt sent): a launch repeated after a crash
+ * finds it and adopts that agent instead of starting another.
+ */
+const ATTEMPT_FILE = "coordinator-attempt.json";
+
+interface AttemptMark {
+  readonly issue: number;
+  readonly attempt: number;
+  readonly at: string;
+}
+
+const SUPERVISOR_START_MS = 60_000;
+
+/** Starts attempt `request.attempt` in its instance (see WorkerPool.launch). */
+export async function launchAgent(context: PoolContext, request: LaunchRequest): Promise<WorkerOutcome> {
+  const { project } = context;
+  const paths = pathsOf(context, request.instance);
+  const markFile = path.join(paths.dir, ATTEMPT_FILE);
+  const mark = await readMark(markFile);
+  if (mark !== null && mark.issue === request.issue && mark.attempt === request.attempt) return { ok: true, adopted: true };
+  const live = await askStatus(paths, 2_000);
+  // The coordinator launches only once no attempt is open: an agent at work is this attempt's, started just before a crash.
+  if (live !== null && (live.state === "working" || live.state === "starting")) {
+    await writeMark(markFile, request);
+    return { ok: true, adopted: true };
+  }
+  const preset = presetNamed(project.config.agent.preset);
+  if (preset === null) return { ok: false, error: `"${project.config.agent.preset}" is not an agent preset` };
+  const locks = await project.ports.locks();
+  return locks.withLock(request.instance, async () => {
+    const container = await containerOf(context, request.instance);
+    if (container?.state !== "running") return { ok: false, error: `instance ${request.instance} is ${container === null ? "gone" : `not running (${container.state})`}` };
+    if (request.headSha !== null) {
+      const moved = await bringCheckoutTo(context, request.instance, container, request.branch, request.headSha);
+      if (!moved.ok) return moved;
+    }
+    if (live !== null) {
+      // The supervisor outlives its agent: the prompt as a message starts the next run in the same session where the preset keeps one.
+      await askSupervisor(paths, request.instance, "send", { text: request.prompt, from: "coordinator" });
+    } else {
+      const runtime = await project.ports.runtime();
+      await startSupervisor(project, runtime, container, paths, {
+        instance: request.instance,
+        preset,
+        base: request.base,
+        baseSha: request.baseSha,
+        prompt: request.prompt,
+        resumeSessionId: null,
+        restartReason: null,
+        signal: undefined,
+        timeoutMs: SUPERVISOR_START_MS,
+        abandoned: () => locks.removalRequested(request.instance),
+      });
+    }
+    await writeMark(markFile, request);
+    return { ok: true };
+  });
+}
+
+async function readMark(file: string): Promise<AttemptMark | null> {
+  try {
+    const value = JSON.parse(await readFile(file, "utf8")) as Partial<AttemptMark>;
+    return typeof value.issue === "number" && typeof value.attempt === "number" ? { issue: value.issue, attempt: value.attempt, at: String(value.at) } : null;
+  } catch {
+    return null;
+  }
+}
+
+async function writeMark(file: string, request: LaunchRequest): Promise<void> {
+  const mark: AttemptMark = { issue: request.issue, attempt: request.attempt, at: new Date().toISOString() };
+  await writeFile(file, `${JSON.stringify(mark)}\n`, { mode: 0o600 });
+}

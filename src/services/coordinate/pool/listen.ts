@@ -1,0 +1,81 @@
+import { appendFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { serveNdjson, type NdjsonServer } from "../../../adapters/messaging/server.ts";
+import type { WorkerReport } from "../../../core/agents/worker-status.ts";
+import type { ReportHandler } from "../../../core/coordinator-runtime/ports.ts";
+import { COORDINATOR_COMMANDS, errorReply, okReply, type Reply, type Request } from "../../../core/messaging/protocol.ts";
+import { pathsOf, type PoolContext } from "./context.ts";
+
+/** Workers' messages to the coordinator, one JSON line each, in the instance's directory: the runtime has no hook for them yet. */
+export const INBOX_FILE = "coordinator-inbox.ndjson";
+
+/**
+ * The coordinator's end of every instance's c.sock. Instances are served as
+ * soon as their directory exists: the runtime names them all before any is
+ * warmed, so the pool asks again after each warm and launch (`ensure`).
+ */
+export class CoordinatorSockets {
+  readonly #context: PoolContext;
+  readonly #servers = new Map<string, Promise<NdjsonServer | null>>();
+  #handler: ReportHandler | null = null;
+
+  constructor(context: PoolContext) {
+    this.#context = context;
+  }
+
+  async listen(instances: readonly string[], onReport: ReportHandler): Promise<void> {
+    this.#handler = onReport;
+    await Promise.all(instances.map((instance) => this.ensure(instance)));
+  }
+
+  /** Serves the instance's socket when someone listens and its directory exists; a no-op once served. */
+  async ensure(instance: string): Promise<void> {
+    if (this.#handler === null) return;
+    const existing = this.#servers.get(instance);
+    if (existing !== undefined && (await existing) !== null) return;
+    const started = this.#serve(instance);
+    this.#servers.set(instance, started);
+    // A socket that could not be served is tried again on the next ensure.
+    await started.catch((error: unknown) => {
+      if (this.#servers.get(instance) === started) this.#servers.delete(instance);
+      throw error;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#handler = null;
+    const servers = await Promise.all([...this.#servers.values()].map((server) => server.catch(() => null)));
+    this.#servers.clear();
+    await Promise.all(servers.map((server) => (server === null ? Promise.resolve() : server.close())));
+  }
+
+  async #serve(instance: string): Promise<NdjsonServer | null> {
+    const paths = pathsOf(this.#context, instance);
+    const exists = await stat(paths.dir).then((s) => s.isDirectory(), () => false);
+    if (!exists) return null;
+    // 0660: the supervisor runs as the container user, who shares the instance directory's group (mode 2770).
+    return serveNdjson(paths.coordinatorSocket, (request) => this.#answer(instance, request), { accepted: COORDINATOR_COMMANDS, socketMode: 0o660 });
+  }
+
+  async #answer(instance: string, request: Request): Promise<Reply> {
+    switch (request.cmd) {
+      case "report": {
+        const handler = this.#handler;
+        if (handler === null) return errorReply(request.id, "internal", "the coordinator is closing; keep the report in the outbox");
+        // Acknowledged only once persisted: an error reply leaves it in the worker's outbox for collectPending.
+        await handler(instance, request.report as WorkerReport);
+        return okReply(request.id);
+      }
+      case "send": {
+        const line = { at: new Date().toISOString(), instance, from: request.from ?? null, text: request.text ?? "" };
+        await appendFile(path.join(pathsOf(this.#context, instance).dir, INBOX_FILE), `${JSON.stringify(line)}\n`, { mode: 0o600 });
+        return okReply(request.id, { delivered: true });
+      }
+      case "status":
+        return okReply(request.id, { status: { coordinator: "cspace coordinate", project: this.#context.project.projectId, instance } });
+      case "interrupt":
+      case "shutdown":
+        return errorReply(request.id, "unknown-command", `${request.cmd} is not a coordinator command`);
+    }
+  }
+}
