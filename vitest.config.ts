@@ -37,6 +37,10 @@ export default defineConfig({
           globalSetup: ["test/docker/global-setup.ts"],
         },
       },
+      // Opt-in only (real agent CLIs, real API keys, real cost): never in `npm test` or CI.
+      ...(process.env.CSPACE_REAL_AGENTS === "1"
+        ? [{ test: { name: "real-agents", include: ["test/real-agents/**/*.test.ts"], testTimeout: 600_000 } }]
+        : []),
     ],
   },
 });
