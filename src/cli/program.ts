@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { examples } from "./commands/action.ts";
 import { registerCoordinate } from "./commands/coordinate.ts";
+import { registerDemo } from "./commands/demo.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerDown } from "./commands/down.ts";
 import { registerExec } from "./commands/exec.ts";
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerSend(program);
   registerLogs(program);
   registerCoordinate(program);
+  registerDemo(program);
   registerStatus(program);
   registerInterrupt(program);
   registerRestart(program);

@@ -1,0 +1,66 @@
+import type { Command } from "commander";
+import { UserError } from "../../core/errors.ts";
+import { action, examples } from "./action.ts";
+
+interface DemoFlags {
+  readonly dir?: string;
+  readonly keep?: boolean;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command("demo")
+    .summary("run cspace coordinate end to end on a generated project: local forge, scripted agents, real containers")
+    .description(
+      "Generate a throwaway project (a temporary directory, or --dir) with a local forge and seven issues — a chain, a diamond, " +
+        "an independent issue and two issues editing the same line — whose agents are scripted, then coordinate them to merged " +
+        "code in real containers and print the report. Needs Docker and the base image (cspace doctor says how).",
+    )
+    .option("--dir <dir>", "make the project here (an empty or new directory) instead of a temporary one")
+    .option("--keep", "keep the instances afterwards (removed by default)")
+    .addHelpText("after", examples("cspace demo", "cspace demo --dir /tmp/cspace-demo --keep", "cspace demo --json") + "\nExit codes: 0 every issue merged, 1 some did not, 3 Docker or git failed.\n")
+    .action(
+      action(async (ctx, flags: DemoFlags) => {
+        const [{ demo }, { progressLine }, { renderRunReport }] = await Promise.all([
+          import("../../services/demo/demo.ts"),
+          import("../../ui/coordinate-lines.ts"),
+          import("../../ui/coordinate-report.ts"),
+        ]);
+        const controller = new AbortController();
+        const stop = (): void => {
+          controller.abort(new UserError("interrupted: the demo stops here"));
+        };
+        const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+        for (const signal of signals) process.on(signal, stop);
+        try {
+          const result = await demo({
+            env: ctx.env,
+            dir: flags.dir,
+            keep: flags.keep,
+            signal: controller.signal,
+            onCreated: (created) => {
+              if (!ctx.globals.json) process.stderr.write(`cspace demo: the project is ${created.projectDir}, its forge ${created.remote}\n`);
+            },
+            onProgress: (progress) => {
+              if (ctx.globals.json) {
+                process.stdout.write(`${JSON.stringify(progress)}\n`);
+                return;
+              }
+              const line = progressLine(progress);
+              if (line !== null) process.stderr.write(`${line}\n`);
+            },
+          });
+          if (ctx.globals.json) {
+            process.stdout.write(`${JSON.stringify({ kind: "report", report: result.run.report, reportFile: result.run.reportFile, projectDir: result.projectDir, remote: result.remote })}\n`);
+          } else {
+            for (const line of renderRunReport(result.run.report, ctx.out.tone)) ctx.out.line(line);
+            ctx.out.line("");
+            ctx.out.line(`What was merged: git --git-dir ${result.remote} log --oneline main`);
+          }
+          return result.run.exitCode;
+        } finally {
+          for (const signal of signals) process.removeListener(signal, stop);
+        }
+      }),
+    );
+}
