@@ -37,6 +37,8 @@ export interface FakeWorkerPoolOptions {
   readonly commit: (launch: LaunchRequest) => Promise<string>;
   /** How long an agent works before it exits. */
   readonly agentMs?: number;
+  /** How long this run of the agent works, per launch (bench/coordinate: known durations per issue); `agentMs` when absent. */
+  readonly agentMsOf?: (launch: LaunchRequest) => number;
 }
 
 interface Agent {
@@ -73,7 +75,7 @@ export class FakeWorkerPool implements WorkerPool {
     this.launches.push(request);
     const agent: Agent = { launch: request, state: "working" };
     this.#agents.set(request.instance, agent);
-    setTimeout(() => void this.#finish(agent), this.#options.agentMs ?? 5);
+    setTimeout(() => void this.#finish(agent), this.#options.agentMsOf?.(request) ?? this.#options.agentMs ?? 5);
     return Promise.resolve({ ok: true });
   }
 
