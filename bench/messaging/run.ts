@@ -103,6 +103,7 @@ async function prepare(): Promise<void> {
     v: 1,
     instance: INSTANCE,
     preset: "command",
+    commandInput: "per-message",
     // Busy until its supervisor is gone (checked every 5 s), so every message
     // stays queued: nothing else runs while `send` is measured.
     command: "while kill -0 $PPID 2>/dev/null; do sleep 5; done",

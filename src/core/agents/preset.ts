@@ -15,6 +15,8 @@ export interface StartInput {
   readonly resumeSessionId: string | null;
   /** agent.command, for the `command` preset. */
   readonly command: string | null;
+  /** agent.commandInput, for the `command` preset (absent: per-message). */
+  readonly commandInput?: "per-message" | "stream" | undefined;
 }
 
 /** What goes to the agent's stdin. */
@@ -99,4 +101,10 @@ export interface AgentPreset {
    * that end by themselves (the scripted agent, one-shot invocations).
    */
   readonly closeStdinToFinish: boolean;
+  /**
+   * Whether a message may go to the agent's stdin while it works, not only
+   * between turns: for an agent that never says a turn ended (a streaming
+   * `command`). Absent: only between turns.
+   */
+  readonly takesMessagesWhileWorking?: (input: StartInput) => boolean;
 }

@@ -6,7 +6,7 @@ const defaults = {
   project: { name: "demo" },
   forge: { type: "local", issuesDir: ".cspace/issues" },
   container: { devcontainer: ".devcontainer/devcontainer.json", env: {}, warmConcurrency: 4, lifecycleTimeout: "30m" },
-  agent: { preset: "claude", env: {}, passEnv: [] },
+  agent: { preset: "claude", commandInput: "per-message", env: {}, passEnv: [] },
   verify: {},
   coordinator: { maxParallel: 4, stacking: true, review: false, maxAttempts: 2 },
   templates: {},
@@ -50,7 +50,7 @@ describe("resolveConfig", () => {
 
   it("reports an unknown key with a close suggestion, a key from another section, or the valid keys", () => {
     expect(problems({ files: [file({ coordinator: { maxParalel: 2 }, projct: {}, maxAttempts: 3, agent: { colour: "red" } })] })).toEqual([
-      '.cspace.json: agent.colour: unknown key — valid keys here: preset, command, model, env, passEnv',
+      '.cspace.json: agent.colour: unknown key — valid keys here: preset, command, commandInput, model, env, passEnv',
       '.cspace.json: coordinator.maxParalel: unknown key — did you mean "maxParallel"?',
       '.cspace.json: projct: unknown key — did you mean "project"?',
       '.cspace.json: maxAttempts: unknown key — did you mean "coordinator.maxAttempts"?',
@@ -210,7 +210,7 @@ describe("environment variables", () => {
     });
     expect(config.coordinator.maxParallel).toBe(7);
     expect(config.coordinator.featureBranch).toBe("feature/x");
-    expect(config.agent).toEqual({ preset: "command", command: "my-agent --go", model: "big", env: {}, passEnv: [] });
+    expect(config.agent).toEqual({ preset: "command", command: "my-agent --go", commandInput: "per-message", model: "big", env: {}, passEnv: [] });
   });
 
   it("rejects a non-numeric value for a numeric key, naming the variable", () => {

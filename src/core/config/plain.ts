@@ -1,6 +1,6 @@
 import { FORGE_TOKEN_NAMES } from "../secrets/forge-token.ts";
 import { configLayers, finishConfig, mergeLayers, type ResolveInput } from "./merge.ts";
-import { agentPresets, defaults, limits, patterns } from "./rules.ts";
+import { agentPresets, commandInputs, defaults, limits, patterns } from "./rules.ts";
 import type { Config, ParsedConfig } from "./schema.ts";
 import { isRecord } from "./values.ts";
 
@@ -155,6 +155,7 @@ const agent: Check<ParsedConfig["agent"]> = (value) => {
   const parsed = object(value, {
     preset: withDefault(() => defaults.preset, (preset) => (agentPresets.find((known) => known === preset) ?? unsure())),
     command: optional(text),
+    commandInput: withDefault(() => defaults.commandInput, (input) => (commandInputs.find((known) => known === input) ?? unsure())),
     model: optional(text),
     env: withDefault(() => ({}), environment),
     passEnv: withDefault(() => [], passEnv),

@@ -9,6 +9,14 @@
 export const agentPresets = ["claude", "codex", "gemini", "aider", "opencode", "command", "scripted"] as const;
 export type AgentPreset = (typeof agentPresets)[number];
 
+/**
+ * How the `command` preset takes messages: `per-message` starts the command
+ * again with each message on stdin; `stream` keeps it running and writes the
+ * prompt, then each message, to its stdin as lines.
+ */
+export const commandInputs = ["per-message", "stream"] as const;
+export type CommandInput = (typeof commandInputs)[number];
+
 export const forgeTypes = ["local", "github"] as const;
 
 /** The forge used when a file names none, or names one without its `type`. */
@@ -42,6 +50,7 @@ export const defaults = {
   warmConcurrency: 4,
   lifecycleTimeout: "30m",
   preset: "claude",
+  commandInput: "per-message",
   maxParallel: 4,
   stacking: true,
   review: false,

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { FORGE_TOKEN_NAMES } from "../secrets/forge-token.ts";
-import { agentPresets, defaults, forgeTypes, limits, patterns, validValues } from "./rules.ts";
+import { agentPresets, commandInputs, defaults, forgeTypes, limits, patterns, validValues } from "./rules.ts";
 
 /**
  * The shape of `.cspace.json`. Every message given to a schema below is the
@@ -105,6 +105,9 @@ const agentSchema = z
     {
       preset: z.enum(agentPresets, { error: `expected one of ${agentPresets.map((p) => `"${p}"`).join(", ")}` }).default(defaults.preset),
       command: text("expected a command line (text)").optional(),
+      commandInput: z
+        .enum(commandInputs, { error: `expected one of ${commandInputs.map((p) => `"${p}"`).join(", ")}` })
+        .default(defaults.commandInput),
       model: text("expected a model name (text)").optional(),
       env: environment().default({}),
       passEnv: z

@@ -14,6 +14,8 @@ export interface Launch {
   readonly preset: string;
   /** agent.command, for the `command` preset; null otherwise. */
   readonly command: string | null;
+  /** agent.commandInput: how the `command` preset takes messages (absent in older launch files: per-message). */
+  readonly commandInput: "per-message" | "stream";
   readonly model: string | null;
   /** The branch the agent works on (`issue-<N>`), already checked out in workdir. */
   readonly branch: string;
@@ -76,6 +78,7 @@ export function parseLaunch(value: unknown): LaunchParse {
     instance: text("instance"),
     preset: text("preset"),
     command: optionalText("command"),
+    commandInput: fields.commandInput === "stream" ? "stream" : commandInputOf(fields.commandInput, problems),
     model: optionalText("model"),
     branch: text("branch"),
     base: text("base"),
@@ -89,4 +92,9 @@ export function parseLaunch(value: unknown): LaunchParse {
     reportRetryMaxMs: positive("reportRetryMaxMs"),
   };
   return problems.length > 0 ? { ok: false, problems } : { ok: true, launch };
+}
+
+function commandInputOf(field: unknown, problems: string[]): "per-message" {
+  if (field !== undefined && field !== null && field !== "per-message") problems.push(`commandInput must be "per-message" or "stream" (got ${JSON.stringify(field)})`);
+  return "per-message";
 }

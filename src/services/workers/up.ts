@@ -135,6 +135,7 @@ export async function startSupervisor(project: OpenedProject, runtime: Container
     instance: start.instance,
     preset: start.preset.name,
     command: project.config.agent.command ?? null,
+    commandInput: project.config.agent.commandInput,
     model: project.config.agent.model ?? null,
     branch: start.instance,
     base: start.base,

@@ -91,7 +91,7 @@ export class Supervisor {
     this.#deps = deps;
     const { launch } = deps;
     this.#sessionId = launch.resumeSessionId;
-    this.#input = { prompt: deps.prompt, promptFile: launch.promptFile, model: launch.model, resumeSessionId: launch.resumeSessionId, command: launch.command };
+    this.#input = { prompt: deps.prompt, promptFile: launch.promptFile, model: launch.model, resumeSessionId: launch.resumeSessionId, command: launch.command, commandInput: launch.commandInput };
     this.#state = new StateWriter(deps.stateFile, () => this.#stateFile());
   }
 
@@ -198,7 +198,8 @@ export class Supervisor {
     const { preset } = this.#deps;
     if (this.#stopping !== null || !this.#started) return;
     if (run !== null) {
-      if (this.#agentState !== "idle" || !run.agent.stdinOpen) return;
+      const anytime = preset.takesMessagesWhileWorking?.(this.#input) ?? false;
+      if ((this.#agentState !== "idle" && !anytime) || !run.agent.stdinOpen) return;
       const next = this.#queue[0];
       if (next === undefined) {
         if (preset.closeStdinToFinish) {

@@ -88,6 +88,23 @@ describe("the supervisor", { timeout: 30_000 }, () => {
     expect(reports[0]?.id).not.toBe(reports[1]?.id);
   });
 
+  it("writes each message to a streaming command's open stdin at once, without starting it again (agent.commandInput stream)", async () => {
+    const instance = makeInstance("command", "the prompt", {
+      command: 'while IFS= read -r line; do echo "$line" >> inputs.log; done',
+      commandInput: "stream",
+    });
+    startSupervisor(instance.dir);
+    await waitUntilServing(instance.dir);
+    const inputs = (): string[] => (existsSync(path.join(instance.workdir, "inputs.log")) ? readFileSync(path.join(instance.workdir, "inputs.log"), "utf8").split("\n").filter(Boolean) : []);
+    await waitFor("the prompt on stdin", () => inputs().length === 1);
+    expect(await ask(instance.dir, "send", { text: "first" })).toMatchObject({ ok: true });
+    expect(await ask(instance.dir, "send", { text: "second" })).toMatchObject({ ok: true });
+    await waitFor("both messages on the same stdin", () => inputs().length === 3);
+    expect(inputs()).toEqual(["the prompt", "first", "second"]);
+    expect(events(instance.dir).filter((e) => e.type === "started")).toHaveLength(1);
+    expect((await status(instance.dir)).state).toBe("working");
+  });
+
   it("resumes a session-keeping agent's session for a message after it exited", async () => {
     const instance = makeInstance("test-session", "print hello");
     startSupervisor(instance.dir);

@@ -66,6 +66,7 @@ export function makeInstance(preset: string, prompt: string, launch: Partial<Lau
     instance: "issue-1",
     preset,
     command: null,
+    commandInput: "per-message",
     model: null,
     branch: "issue-1",
     base: "main",
