@@ -27,13 +27,38 @@ afterEach(async () => {
   }
 });
 
+/** Everything the child printed on stderr so far: what a stuck test reports. */
+let stderrSoFar = "";
+
+/**
+ * Fails with what the warm printed when `promise` is not settled in time: not
+ * a wait standing in for synchronisation (the promise is the event awaited),
+ * but a way for a stuck run to say where it stuck instead of hitting the
+ * test's own timeout silently.
+ */
+async function within<T>(what: string, promise: Promise<T>, ms = 60_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`${what} did not happen within ${String(ms / 1000)} s; warm's stderr so far:\n${stderrSoFar}`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Resolves when every instance has printed that its postCreateCommand started (plain progress lines on stderr). */
 function postCreateStarted(stderr: NodeJS.ReadableStream, instances: readonly string[]): Promise<void> {
   const waiting = new Set(instances);
   let text = "";
+  stderrSoFar = "";
   return new Promise((resolve, reject) => {
     stderr.on("data", (chunk: Buffer) => {
       text += chunk.toString("utf8");
+      stderrSoFar = text;
       for (const name of waiting) if (text.includes(`${name}: postCreate\n`)) waiting.delete(name);
       if (waiting.size === 0) resolve();
     });
@@ -68,10 +93,10 @@ describe.each([
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
 
-    await postCreateStarted(child.stderr, ["a", "b"]);
+    await within("postCreate starting in both instances", postCreateStarted(child.stderr, ["a", "b"]));
     expect(await containersOf(repo)).toHaveLength(2);
     child.kill(signal);
-    const code = await exited;
+    const code = await within(`warm exiting after ${signal}`, exited);
 
     expect(code).toBe(expectedCode);
     expect(stdout).toMatch(/^a +cancelled/m);
