@@ -144,7 +144,8 @@ function outputName(input) {
   return `${top}/${rest.join("-")}`;
 }
 
-const entries = ["src/cli/main.ts", ...(await lazyModules())];
+// fast.ts: the paths bin/cspace takes before loading the full CLI (main.ts).
+const entries = ["src/cli/main.ts", "src/cli/fast.ts", ...(await lazyModules())];
 // Outputs of an older build (chunks with other hashes, tsc's per-module files)
 // would sit beside the new ones unused. The worker bundle has its own script
 // (scripts/bundle-worker.mjs) and the compile cache is keyed by content.

@@ -1,6 +1,7 @@
 import { CommanderError } from "commander";
-import { CspaceError, ExitCode, exitCodeFor } from "../core/errors.ts";
+import { ExitCode } from "../core/errors.ts";
 import { Output } from "./output.ts";
+import { reportError } from "./report-error.ts";
 import { buildProgram } from "./program.ts";
 
 /**
@@ -46,20 +47,7 @@ function report(error: unknown, out: Output): number {
     if (out.json) out.data({ error: { kind: "user", ...usageError(error.message) } });
     return ExitCode.userError;
   }
-  if (error instanceof CspaceError) {
-    const code = exitCodeFor(error.kind);
-    if (out.json) {
-      out.data({ error: { kind: error.kind, message: error.message, hint: error.hint ?? null } });
-    }
-    out.error(error.message);
-    if (error.hint !== undefined) out.info(`hint: ${error.hint}`);
-    if (error.kind === "internal") out.info("This is a bug in cspace; please report it with the command you ran.");
-    return code;
-  }
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  out.error(`unexpected failure: ${detail}`);
-  out.info("This is a bug in cspace; please report it with the command you ran.");
-  return ExitCode.internalError;
+  return reportError(error, out);
 }
 
 /**

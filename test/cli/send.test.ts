@@ -124,8 +124,18 @@ process.on("exit", () => writeFileSync(${JSON.stringify(record)}, loaded.join("\
     // The bundle keeps each source module's path as a comment: none of these may be in what send loaded.
     const heavy = /^\/\/ (src\/(core\/agents\/presets|core\/templates|services\/templates|adapters\/docker|adapters\/forge|services\/warm)\/|node_modules\/(dockerode|@octokit|handlebars))/m;
     expect(code.filter((text) => heavy.test(text)).map((text) => heavy.exec(text)?.[0])).toEqual([]);
-    // bin/cspace, main.js and the few chunks of the configuration and messaging code.
+    // bin/cspace, the fast path and the few chunks of the configuration and messaging code: not the full CLI (commander).
+    expect(files.filter((url) => url.endsWith("/dist/cli/main.js"))).toEqual([]);
     expect(files.length).toBeLessThanOrEqual(20);
+  });
+
+  it("leaves every form but the plain one to the full CLI: a missing argument and an unknown flag are usage errors", () => {
+    const missing = runCli(["send", "issue-1", "--json"]);
+    expect(missing.status).toBe(2);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ error: { kind: "user", message: "missing required argument 'text'" } });
+    const unknown = runCli(["send", "--colour", "issue-1", "hi"]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--colour'");
   });
 
   it("explains itself in --help with examples and exit codes", () => {

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { action, examples } from "./action.ts";
+import { printSent, readStdin } from "./send-output.ts";
 
 export function registerSend(program: Command): void {
   program
@@ -22,16 +23,8 @@ export function registerSend(program: Command): void {
       action(async (ctx, instance: string, text: string) => {
         const { sendMessage } = await import("../../services/workers/send.ts");
         const message = text === "-" ? await readStdin() : text;
-        const result = await sendMessage({ cwd: ctx.globals.cwd, env: ctx.env, instance, text: message });
-        if (ctx.globals.json) ctx.out.data(result);
-        else ctx.out.line(`sent to ${result.instance} (${String(result.queueDepth)} message${result.queueDepth === 1 ? "" : "s"} waiting for the agent)`);
+        printSent(ctx.out, await sendMessage({ cwd: ctx.globals.cwd, env: ctx.env, instance, text: message }));
         return 0;
       }),
     );
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString("utf8");
 }
