@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { UserError } from "../../core/errors.ts";
 import { action, examples } from "./action.ts";
+import { interruptible, progressPrinter } from "./run-view.ts";
 
 interface CoordinateFlags {
   readonly label?: string;
@@ -37,18 +38,9 @@ export function registerCoordinate(program: Command): void {
     )
     .action(
       action(async (ctx, issues: string[], flags: CoordinateFlags) => {
-        const [{ coordinate }, { progressLine }, { renderRunReport }] = await Promise.all([
-          import("../../services/coordinate/coordinate.ts"),
-          import("../../ui/coordinate-lines.ts"),
-          import("../../ui/coordinate-report.ts"),
-        ]);
-        const controller = new AbortController();
-        const stop = (): void => {
-          controller.abort(new UserError("interrupted: the run stops here; cspace coordinate --resume carries it on"));
-        };
-        const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-        for (const signal of signals) process.on(signal, stop);
-        try {
+        const [{ coordinate }, { renderRunReport }] = await Promise.all([import("../../services/coordinate/coordinate.ts"), import("../../ui/coordinate-report.ts")]);
+        const onProgress = await progressPrinter(ctx);
+        return interruptible("interrupted: the run stops here; cspace coordinate --resume carries it on", async (signal) => {
           const result = await coordinate({
             cwd: ctx.globals.cwd,
             env: ctx.env,
@@ -60,22 +52,13 @@ export function registerCoordinate(program: Command): void {
             agent: flags.agent,
             resume: flags.resume,
             down: flags.down,
-            signal: controller.signal,
-            onProgress: (progress) => {
-              if (ctx.globals.json) {
-                process.stdout.write(`${JSON.stringify(progress)}\n`);
-                return;
-              }
-              const line = progressLine(progress);
-              if (line !== null) process.stderr.write(`${line}\n`);
-            },
+            signal,
+            onProgress,
           });
           if (ctx.globals.json) process.stdout.write(`${JSON.stringify({ kind: "report", report: result.report, reportFile: result.reportFile })}\n`);
           else for (const line of renderRunReport(result.report, ctx.out.tone)) ctx.out.line(line);
           return result.exitCode;
-        } finally {
-          for (const signal of signals) process.removeListener(signal, stop);
-        }
+        });
       }),
     );
 }

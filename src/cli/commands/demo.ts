@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { UserError } from "../../core/errors.ts";
 import { action, examples } from "./action.ts";
+import { interruptible, progressPrinter } from "./run-view.ts";
 
 interface DemoFlags {
   readonly dir?: string;
@@ -21,34 +21,18 @@ export function registerDemo(program: Command): void {
     .addHelpText("after", examples("cspace demo", "cspace demo --dir /tmp/cspace-demo --keep", "cspace demo --json") + "\nExit codes: 0 every issue merged, 1 some did not, 3 Docker or git failed.\n")
     .action(
       action(async (ctx, flags: DemoFlags) => {
-        const [{ demo }, { progressLine }, { renderRunReport }] = await Promise.all([
-          import("../../services/demo/demo.ts"),
-          import("../../ui/coordinate-lines.ts"),
-          import("../../ui/coordinate-report.ts"),
-        ]);
-        const controller = new AbortController();
-        const stop = (): void => {
-          controller.abort(new UserError("interrupted: the demo stops here"));
-        };
-        const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-        for (const signal of signals) process.on(signal, stop);
-        try {
+        const [{ demo }, { renderRunReport }] = await Promise.all([import("../../services/demo/demo.ts"), import("../../ui/coordinate-report.ts")]);
+        const onProgress = await progressPrinter(ctx);
+        return interruptible("interrupted: the demo stops here", async (signal) => {
           const result = await demo({
             env: ctx.env,
             dir: flags.dir,
             keep: flags.keep,
-            signal: controller.signal,
+            signal,
             onCreated: (created) => {
               if (!ctx.globals.json) process.stderr.write(`cspace demo: the project is ${created.projectDir}, its forge ${created.remote}\n`);
             },
-            onProgress: (progress) => {
-              if (ctx.globals.json) {
-                process.stdout.write(`${JSON.stringify(progress)}\n`);
-                return;
-              }
-              const line = progressLine(progress);
-              if (line !== null) process.stderr.write(`${line}\n`);
-            },
+            onProgress,
           });
           if (ctx.globals.json) {
             process.stdout.write(`${JSON.stringify({ kind: "report", report: result.run.report, reportFile: result.run.reportFile, projectDir: result.projectDir, remote: result.remote })}\n`);
@@ -58,9 +42,7 @@ export function registerDemo(program: Command): void {
             ctx.out.line(`What was merged: git --git-dir ${result.remote} log --oneline main`);
           }
           return result.run.exitCode;
-        } finally {
-          for (const signal of signals) process.removeListener(signal, stop);
-        }
+        });
       }),
     );
 }
