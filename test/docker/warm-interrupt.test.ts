@@ -2,10 +2,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { LABELS } from "../../src/core/instances/labels.ts";
-import { projectId } from "../../src/core/run-dir.ts";
 import { binPath, cleanEnv } from "../support/cli.ts";
 import { BASE_IMAGE, testDocker } from "../support/docker.ts";
+import { containersOf } from "../support/fixture-instances.ts";
 import { makeFixtureRepo, type FixtureRepo } from "../support/fixture-repo.ts";
 
 const runId = inject("cspaceTestRun");
@@ -13,16 +12,12 @@ const docker = testDocker();
 const repos: FixtureRepo[] = [];
 const children: ChildProcess[] = [];
 
-async function containersOf(repo: FixtureRepo): Promise<string[]> {
-  const found = await docker.listContainers({ all: true, filters: { label: [`${LABELS.project}=${projectId(repo.projectName, repo.dir)}`] } });
-  return found.map((c) => c.Id);
-}
 
 afterEach(async () => {
   // A warm that ignored the interrupt must not outlive its test.
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   for (const repo of repos.splice(0)) {
-    await Promise.all((await containersOf(repo)).map((id) => docker.getContainer(id).remove({ force: true })));
+    await Promise.all((await containersOf(docker, repo)).map((id) => docker.getContainer(id).remove({ force: true })));
     await repo.remove();
   }
 });
@@ -94,14 +89,14 @@ describe.each([
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
 
     await within("postCreate starting in both instances", postCreateStarted(child.stderr, ["a", "b"]));
-    expect(await containersOf(repo)).toHaveLength(2);
+    expect(await containersOf(docker, repo)).toHaveLength(2);
     child.kill(signal);
     const code = await within(`warm exiting after ${signal}`, exited);
 
     expect(code).toBe(expectedCode);
     expect(stdout).toMatch(/^a +cancelled/m);
     expect(stdout).toMatch(/^b +cancelled/m);
-    expect(await containersOf(repo)).toEqual([]);
+    expect(await containersOf(docker, repo)).toEqual([]);
     const projects = await readdir(repo.dataDir);
     const workspaces = await Promise.all(projects.map((p) => readdir(path.join(repo.dataDir, p, "workspaces")).catch(() => [])));
     expect(workspaces.flat()).toEqual([]);

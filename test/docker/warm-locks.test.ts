@@ -1,13 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { LABELS } from "../../src/core/instances/labels.ts";
-import { projectId } from "../../src/core/run-dir.ts";
 import { binPath, cleanEnv, runCli, type CliResult } from "../support/cli.ts";
 import { runCliAsync } from "../support/cli-async.ts";
 import { BASE_IMAGE, testDocker } from "../support/docker.ts";
+import { containersOf, workspacesOf } from "../support/fixture-instances.ts";
 import { makeFixtureRepo, nonRootDockerfile, type FixtureOptions, type FixtureRepo } from "../support/fixture-repo.ts";
 import { useTempDirs } from "../support/temp-dirs.ts";
 
@@ -33,21 +32,12 @@ async function fixture(name: string, devcontainer: unknown, extra: Partial<Fixtu
 
 const outcomes = (result: CliResult): Outcome[] => (JSON.parse(result.stdout) as { instances: Outcome[] }).instances;
 
-async function containersOf(repo: FixtureRepo): Promise<string[]> {
-  const found = await docker.listContainers({ all: true, filters: { label: [`${LABELS.project}=${projectId(repo.projectName, repo.dir)}`] } });
-  return found.map((c) => c.Id);
-}
 
-async function workspacesOf(repo: FixtureRepo): Promise<string[]> {
-  const projects = await readdir(repo.dataDir).catch(() => []);
-  const all = await Promise.all(projects.map((p) => readdir(path.join(repo.dataDir, p, "workspaces")).catch(() => [])));
-  return all.flat();
-}
 
 afterEach(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   for (const repo of repos.splice(0)) {
-    await Promise.all((await containersOf(repo)).map((id) => docker.getContainer(id).remove({ force: true })));
+    await Promise.all((await containersOf(docker, repo)).map((id) => docker.getContainer(id).remove({ force: true })));
     await repo.remove();
   }
   await Promise.all(dataDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
@@ -74,7 +64,7 @@ describe("commands on one instance never overlap", () => {
     const [a, b] = await Promise.all([runCliAsync(args, { env: repo.env }), runCliAsync(args, { env: repo.env })]);
     expect([a.status, b.status]).toEqual([0, 0]);
     expect([outcomes(a)[0]?.action, outcomes(b)[0]?.action].sort()).toEqual(["created", "validated"]);
-    expect(await containersOf(repo)).toHaveLength(1);
+    expect(await containersOf(docker, repo)).toHaveLength(1);
     expect(runCli(["--cwd", repo.dir, "down", "one"], { env: repo.env }).status).toBe(0);
   });
 
@@ -92,7 +82,7 @@ describe("commands on one instance never overlap", () => {
     expect(down.stdout).toContain("one: removed container, workspace");
     expect(await exited).toBe(1);
     expect((JSON.parse(stdout) as { instances: Outcome[] }).instances[0]).toMatchObject({ status: "cancelled", error: { message: "removed by cspace down while warming" } });
-    expect(await containersOf(repo)).toEqual([]);
+    expect(await containersOf(docker, repo)).toEqual([]);
     expect(await workspacesOf(repo)).toEqual([]);
   });
 });
@@ -106,7 +96,7 @@ describe("warm's limits and refusals", () => {
       status: "failed",
       error: { message: "postCreateCommand was still running after 3s (container.lifecycleTimeout); stopped it" },
     });
-    expect(await containersOf(repo)).toEqual([]);
+    expect(await containersOf(docker, repo)).toEqual([]);
     expect(await workspacesOf(repo)).toEqual([]);
   });
 

@@ -1,10 +1,7 @@
-import { readdir } from "node:fs/promises";
-import path from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { LABELS } from "../../src/core/instances/labels.ts";
-import { projectId } from "../../src/core/run-dir.ts";
 import { runCli, type CliResult } from "../support/cli.ts";
 import { testDocker } from "../support/docker.ts";
+import { containersOf, workspacesOf } from "../support/fixture-instances.ts";
 import { makeFixtureRepo, nonRootDockerfile, type FixtureRepo } from "../support/fixture-repo.ts";
 
 const runId = inject("cspaceTestRun");
@@ -33,21 +30,12 @@ function outcomes(result: CliResult): Outcome[] {
   return (JSON.parse(result.stdout) as { instances: Outcome[] }).instances;
 }
 
-async function containersOf(repo: FixtureRepo): Promise<string[]> {
-  const found = await docker.listContainers({ all: true, filters: { label: [`${LABELS.project}=${projectId(repo.projectName, repo.dir)}`] } });
-  return found.map((c) => c.Id);
-}
 
-async function workspacesOf(repo: FixtureRepo): Promise<string[]> {
-  const projects = await readdir(repo.dataDir).catch(() => []);
-  const all = await Promise.all(projects.map((p) => readdir(path.join(repo.dataDir, p, "workspaces")).catch(() => [])));
-  return all.flat();
-}
 
 // Each test downs what it made; this proves it did, then cleans up regardless.
 afterEach(async () => {
   for (const repo of repos.splice(0)) {
-    const left = await containersOf(repo);
+    const left = await containersOf(docker, repo);
     await Promise.all(left.map((id) => docker.getContainer(id).remove({ force: true })));
     const workspaces = await workspacesOf(repo);
     await repo.remove();
@@ -110,7 +98,7 @@ describe("cspace warm against the real engine", () => {
   it("restarts a killed container: postStart runs again, postCreate does not", async () => {
     const repo = await fixture("warm-kill", dockerfileForm("t2"), DOCKERFILE);
     expect(cli(repo, ["warm", "k1"]).status).toBe(0);
-    const [id] = await containersOf(repo);
+    const [id] = await containersOf(docker, repo);
     await docker.getContainer(id ?? "").kill();
     const again = cli(repo, ["warm", "k1", "--json"]);
     expect(again.status).toBe(0);
@@ -130,7 +118,7 @@ describe("cspace warm against the real engine", () => {
       error: { message: "postCreateCommand failed with exit code 1", output: "installing\nE: no such package" },
     });
     expect(result.stderr).toContain("f1: postCreate (attempt 2)");
-    expect(await containersOf(repo)).toEqual([]);
+    expect(await containersOf(docker, repo)).toEqual([]);
   });
 
   it("refuses a devcontainer.json with features (exit 2) and hostile names, creating nothing", async () => {
@@ -142,6 +130,6 @@ describe("cspace warm against the real engine", () => {
       const hostile = cli(repo, ["warm", name]);
       expect(hostile.status, name).toBe(2);
     }
-    expect(await containersOf(repo)).toEqual([]);
+    expect(await containersOf(docker, repo)).toEqual([]);
   });
 });
