@@ -2,7 +2,11 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { presetNamed } from "../../../core/agents/presets/index.ts";
 import type { LaunchRequest, WorkerOutcome } from "../../../core/coordinator-runtime/ports.ts";
-import { askStatus, askSupervisor } from "../../workers/supervisor-client.ts";
+import { newRequestId, request as ask } from "../../../adapters/messaging/client.ts";
+import { MessagingError, RequestTimeoutError } from "../../../adapters/messaging/errors.ts";
+import type { WorkerStatus } from "../../../core/agents/worker-status.ts";
+import { askSupervisor } from "../../workers/supervisor-client.ts";
+import type { InstancePaths } from "../../workers/instance-files.ts";
 import { startSupervisor } from "../../workers/up.ts";
 import { bringCheckoutTo } from "./checkout.ts";
 import { containerOf, pathsOf, type PoolContext } from "./context.ts";
@@ -21,6 +25,7 @@ interface AttemptMark {
 }
 
 const SUPERVISOR_START_MS = 60_000;
+const STATUS_MS = 2_000;
 
 /** Starts attempt `request.attempt` in its instance (see WorkerPool.launch). */
 export async function launchAgent(context: PoolContext, request: LaunchRequest): Promise<WorkerOutcome> {
@@ -29,7 +34,9 @@ export async function launchAgent(context: PoolContext, request: LaunchRequest):
   const markFile = path.join(paths.dir, ATTEMPT_FILE);
   const mark = await readMark(markFile);
   if (mark !== null && mark.issue === request.issue && mark.attempt === request.attempt) return { ok: true, adopted: true };
-  const live = await askStatus(paths, 2_000);
+  const live = await liveSupervisor(paths);
+  // Slow is not absent: a second supervisor would stop at the first one's lock, the first would answer for it, and the prompt would be lost.
+  if (live === "slow") return { ok: false, error: `the supervisor of ${request.instance} did not answer within ${String(STATUS_MS / 1000)} s` };
   // The coordinator launches only once no attempt is open: an agent at work is this attempt's, started just before a crash.
   if (live !== null && (live.state === "working" || live.state === "starting")) {
     await writeMark(markFile, request);
@@ -66,6 +73,19 @@ export async function launchAgent(context: PoolContext, request: LaunchRequest):
     await writeMark(markFile, request);
     return { ok: true };
   });
+}
+
+/** The supervisor's status; null when none listens; "slow" when one is there but did not answer in time. */
+async function liveSupervisor(paths: InstancePaths): Promise<WorkerStatus | null | "slow"> {
+  try {
+    const reply = await ask(paths.workerSocket, { v: 1, id: newRequestId(), cmd: "status", from: "host" }, { timeoutMs: STATUS_MS });
+    return reply.ok ? (reply.status as WorkerStatus) : null;
+  } catch (error) {
+    if (error instanceof RequestTimeoutError) return "slow";
+    // Nothing listens (or the socket is gone): no supervisor, as askStatus says.
+    if (error instanceof MessagingError) return null;
+    throw error;
+  }
 }
 
 async function readMark(file: string): Promise<AttemptMark | null> {
