@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { presetNamed } from "../../../core/agents/presets/index.ts";
 import type { LaunchRequest, WorkerOutcome } from "../../../core/coordinator-runtime/ports.ts";
@@ -52,25 +52,32 @@ export async function launchAgent(context: PoolContext, request: LaunchRequest):
       const moved = await bringCheckoutTo(context, request.instance, container, request.branch, request.headSha);
       if (!moved.ok) return moved;
     }
-    if (live !== null) {
-      // The supervisor outlives its agent: the prompt as a message starts the next run in the same session where the preset keeps one.
-      await askSupervisor(paths, request.instance, "send", { text: request.prompt, from: "coordinator" });
-    } else {
-      const runtime = await project.ports.runtime();
-      await startSupervisor(project, runtime, container, paths, {
-        instance: request.instance,
-        preset,
-        base: request.base,
-        baseSha: request.baseSha,
-        prompt: request.prompt,
-        resumeSessionId: null,
-        restartReason: null,
-        signal: undefined,
-        timeoutMs: SUPERVISOR_START_MS,
-        abandoned: () => locks.removalRequested(request.instance),
-      });
-    }
+    // Marked before the agent starts: a crash in between leaves an attempt adopted with no agent, which the probe calls lost
+    // (and the next attempt starts); marked after, the repeated launch would find that agent finished, reset its checkout and start it again.
     await writeMark(markFile, request);
+    try {
+      if (live !== null) {
+        // The supervisor outlives its agent: the prompt as a message starts the next run in the same session where the preset keeps one.
+        await askSupervisor(paths, request.instance, "send", { text: request.prompt, from: "coordinator" });
+      } else {
+        const runtime = await project.ports.runtime();
+        await startSupervisor(project, runtime, container, paths, {
+          instance: request.instance,
+          preset,
+          base: request.base,
+          baseSha: request.baseSha,
+          prompt: request.prompt,
+          resumeSessionId: null,
+          restartReason: null,
+          signal: undefined,
+          timeoutMs: SUPERVISOR_START_MS,
+          abandoned: () => locks.removalRequested(request.instance),
+        });
+      }
+    } catch (error) {
+      await rm(markFile, { force: true });
+      throw error;
+    }
     return { ok: true };
   });
 }
