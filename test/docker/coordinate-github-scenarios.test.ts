@@ -1,0 +1,156 @@
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { explainRun, makeGithubProject, rowFor, type GithubProject, type GithubProjectOptions } from "../support/coordinate-github.ts";
+import { testDocker } from "../support/docker.ts";
+
+/**
+ * The `cspace coordinate` scenarios of coordinate-scenarios.test.ts on the
+ * GitHub simulator with scripted agents in real containers. Each is judged by
+ * the simulator's bare repository (squash commits on main, file contents), its
+ * pull-request and issue records and `assertNoViolations()`, never by log text.
+ */
+
+const runId = inject("cspaceTestRun");
+const docker = testDocker();
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function project(options: GithubProjectOptions): Promise<GithubProject> {
+  const made = await makeGithubProject(docker, runId, options);
+  cleanups.push(() => made.remove());
+  return made;
+}
+
+/** A retry prompt carrying only an instruction line: the built-in one repeats the issue's body, whose instruction would run again. */
+function retryTemplate(path: string, text: string): string {
+  return ["# Issue #{{issue.number}}, attempt {{attempt}} of {{maxAttempts}} ({{failure.kind}})", "", `cspace-script: commit ${path} ${text}`, ""].join("\n");
+}
+
+/** As the demo's: rebase onto the new base, keeping the agent's side of each conflict. */
+const REBASE_TEMPLATE = ["# Rebase `{{branch}}` onto `{{onto}}`", "", "cspace-script: rebase {{onto}}", ""].join("\n");
+
+const at = (subjects: readonly string[], title: string): number => subjects.findIndex((s) => s.startsWith(title));
+
+function issueState(p: GithubProject, n: number): { state: string; stateReason: string | null } | undefined {
+  const issue = p.simulator.world.issues.get(n);
+  return issue === undefined ? undefined : { state: issue.state, stateReason: issue.stateReason };
+}
+
+/** Every merged pull request's merge commit is on the simulator's main. */
+function expectMergesOnMain(p: GithubProject): void {
+  const onMain = p.git("rev-list", "main").split("\n");
+  for (const pr of p.simulator.world.pulls.values()) if (pr.merged) expect(onMain).toContain(pr.mergeSha);
+}
+
+describe("cspace coordinate scenarios on GitHub (the simulator)", () => {
+  it("a diamond: 13 (blocked by 11 and 12) is squash-merged after both", async () => {
+    const p = await project({
+      name: "cogh-diamond",
+      issues: [
+        { number: 11, title: "Add the left side", body: "cspace-script: commit left.txt left" },
+        { number: 12, title: "Add the right side", body: "cspace-script: commit right.txt right" },
+        { number: 13, title: "Join both sides", body: "cspace-script: commit join.txt both", blockedBy: [11, 12] },
+      ],
+    });
+    const run = await p.coordinate([11, 12, 13]);
+    expect(run.status, explainRun(run)).toBe(0);
+
+    const subjects = p.subjects();
+    expect(subjects).toHaveLength(3);
+    expect(at(subjects, "Add the left side")).toBeGreaterThanOrEqual(0);
+    expect(at(subjects, "Add the right side")).toBeGreaterThanOrEqual(0);
+    expect(at(subjects, "Join both sides")).toBe(2);
+    expect(p.git("rev-list", "--merges", `${p.repo.head}..main`)).toBe("");
+    for (const [file, text] of [["left.txt", "left"], ["right.txt", "right"], ["join.txt", "both"]]) expect(p.git("show", `main:${file}`)).toBe(text);
+    expect(p.git("for-each-ref", "--format=%(refname:short)", "refs/heads/")).toBe("main");
+    expect(p.pulls()).toEqual([["issue-11", true], ["issue-12", true], ["issue-13", true]]);
+    expectMergesOnMain(p);
+    for (const n of [11, 12, 13]) expect(issueState(p, n)).toEqual({ state: "closed", stateReason: "completed" });
+    expect(p.simulator.requests.filter((r) => r.operationId === "pulls/merge" && r.status === 200)).toHaveLength(3);
+    p.simulator.assertNoViolations();
+  }, 300_000);
+
+  it("two issues editing the same line: the second is rebased through the rebase template, and main has its text on top of the first", async () => {
+    const p = await project({
+      name: "cogh-conflict",
+      files: { "greeting.txt": "hi\n", ".cspace/templates/rebase.md.hbs": REBASE_TEMPLATE },
+      issues: [
+        { number: 20, title: "Greet in English", body: "cspace-script: sleep 1\ncspace-script: commit greeting.txt hello" },
+        { number: 21, title: "Greet in French", body: "cspace-script: sleep 1\ncspace-script: commit greeting.txt bonjour" },
+      ],
+    });
+    const run = await p.coordinate([20, 21]);
+    expect(run.status, explainRun(run)).toBe(0);
+
+    const subjects = p.subjects();
+    expect(subjects).toHaveLength(2);
+    const englishFirst = at(subjects, "Greet in English") === 0;
+    const [first, second] = englishFirst ? [20, 21] : [21, 20];
+    expect(at(subjects, englishFirst ? "Greet in French" : "Greet in English")).toBe(1);
+    // The second squash sits on the first, and what it left is its own text.
+    expect(p.git("show", "main:greeting.txt")).toBe(englishFirst ? "bonjour" : "hello");
+    expect(p.git("show", "main~1:greeting.txt")).toBe(englishFirst ? "hello" : "bonjour");
+    expect(p.git("rev-list", "--merges", `${p.repo.head}..main`)).toBe("");
+    expect(p.git("for-each-ref", "--format=%(refname:short)", "refs/heads/")).toBe("main");
+    expect(p.pulls().filter(([, merged]) => merged).map(([head]) => head)).toEqual(["issue-20", "issue-21"]);
+    expectMergesOnMain(p);
+    // The second was sent back to its agent once, to rebase.
+    expect(rowFor(run.report, first).attempts).toBe(1);
+    expect(rowFor(run.report, second).attempts).toBe(2);
+    for (const n of [20, 21]) expect(issueState(p, n)).toEqual({ state: "closed", stateReason: "completed" });
+    p.simulator.assertNoViolations();
+  }, 300_000);
+
+  it("an agent that fails once then succeeds on the retry prompt is merged after two attempts", async () => {
+    const p = await project({
+      name: "cogh-retry",
+      coordinator: { maxAttempts: 2 },
+      files: { ".cspace/templates/retry.md.hbs": retryTemplate("fixed.txt", "second try") },
+      issues: [{ number: 30, title: "Fix on the second try", body: "cspace-script: fail 3" }],
+    });
+    const run = await p.coordinate([30]);
+    expect(run.status, explainRun(run)).toBe(0);
+
+    expect(p.subjects()).toEqual([expect.stringMatching(/^Fix on the second try/)]);
+    expect(p.git("show", "main:fixed.txt")).toBe("second try");
+    expect(p.git("for-each-ref", "--format=%(refname:short)", "refs/heads/")).toBe("main");
+    expect(p.pulls()).toEqual([["issue-30", true]]);
+    expectMergesOnMain(p);
+    expect(issueState(p, 30)).toEqual({ state: "closed", stateReason: "completed" });
+    const row = rowFor(run.report, 30);
+    expect([row.status, row.attempts, row.failedAttempts]).toEqual(["merged", 2, 1]);
+    p.simulator.assertNoViolations();
+  }, 300_000);
+
+  it("a blocked worker: its dependent blocked, the rest merged, exit 1", async () => {
+    const p = await project({
+      name: "cogh-blocked",
+      issues: [
+        { number: 60, title: "Needs a decision", body: "cspace-script: blocked needs the schema" },
+        { number: 61, title: "Uses the decision", body: "cspace-script: commit uses.txt schema", blockedBy: [60] },
+        { number: 62, title: "Unrelated", body: "cspace-script: commit unrelated.txt fine" },
+      ],
+    });
+    const run = await p.coordinate([60, 61, 62]);
+    expect(run.status, explainRun(run)).toBe(1);
+
+    expect(p.subjects()).toEqual([expect.stringMatching(/^Unrelated/)]);
+    expect(p.git("show", "main:unrelated.txt")).toBe("fine");
+    expect(p.git("ls-tree", "--name-only", "main").split("\n")).not.toContain("uses.txt");
+    // Only the unrelated issue reached a merged pull request; the blocked one and its dependent none.
+    expect(p.pulls().filter(([, merged]) => merged)).toEqual([["issue-62", true]]);
+    expect(p.pulls().map(([head]) => head)).not.toContain("issue-61");
+    expectMergesOnMain(p);
+    expect(issueState(p, 62)).toEqual({ state: "closed", stateReason: "completed" });
+    expect(issueState(p, 60)?.state).toBe("open");
+    expect(issueState(p, 61)?.state).toBe("open");
+    const blocked = rowFor(run.report, 60);
+    expect(blocked.status).toBe("blocked");
+    expect(blocked.reason).toContain("needs the schema");
+    expect(rowFor(run.report, 61).status).toBe("blocked");
+    expect(rowFor(run.report, 62).status).toBe("merged");
+    p.simulator.assertNoViolations();
+  }, 300_000);
+});
