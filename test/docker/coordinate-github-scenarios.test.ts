@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { explainRun, makeGithubProject, rowFor, type GithubProject, type GithubProjectOptions } from "../support/coordinate-github.ts";
+import { makeGithubProject, type GithubProject, type GithubProjectOptions } from "../support/coordinate-github.ts";
+import { explain as explainRun, rowOf as rowFor } from "../support/coordinate-project.ts";
 import { testDocker } from "../support/docker.ts";
 
 /**

@@ -1,12 +1,11 @@
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 import type Docker from "dockerode";
 import { tokenAccess } from "../../src/adapters/git/remote/github-remote.ts";
-import type { ReportRow, RunReport } from "../../src/core/coordinator/report.ts";
 import { LABELS } from "../../src/core/instances/labels.ts";
 import { projectId } from "../../src/core/run-dir.ts";
-import { binPath, cleanEnv, repoRoot } from "./cli.ts";
 import { BASE_IMAGE } from "./docker.ts";
+import { runCoordinate, type CoordinateRun } from "./coordinate-project.ts";
 import { makeFixtureRepo, type FixtureRepo } from "./fixture-repo.ts";
 import { simulatorSeed } from "./github-simulator/seed.ts";
 import { startGithubSimulator, type GithubSimulator } from "./github-simulator/server.ts";
@@ -35,12 +34,8 @@ export interface GithubProjectOptions {
   readonly files?: Readonly<Record<string, string>>;
 }
 
-export interface GithubRun {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly report: RunReport | null;
-}
+/** A coordinate run against the simulator: the same as on the local forge. */
+export type GithubRun = CoordinateRun;
 
 export interface GithubProject {
   readonly repo: FixtureRepo;
@@ -107,7 +102,7 @@ export async function makeGithubProject(docker: Docker, runId: string, options: 
     repo,
     simulator,
     git,
-    coordinate: (numbers, timeoutMs = 150_000) => runCoordinate(repo, token, numbers, timeoutMs),
+    coordinate: (numbers, timeoutMs = 150_000) => runCoordinate(repo, numbers, timeoutMs, { GH_TOKEN: token }),
     subjects: () => {
       const log = git("log", "--format=%s", `${repo.head}..main`);
       return log === "" ? [] : log.split("\n").reverse();
@@ -116,48 +111,4 @@ export async function makeGithubProject(docker: Docker, runId: string, options: 
     instances: async () => (await containers()).map((c) => c.Labels[LABELS.instance] ?? "").sort(),
     remove,
   };
-}
-
-function runCoordinate(repo: FixtureRepo, token: string, numbers: readonly number[], timeoutMs: number): Promise<GithubRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath, "--cwd", repo.dir, "coordinate", ...numbers.map(String), "--json"], {
-      cwd: repoRoot,
-      env: { ...cleanEnv(), ...repo.env, GH_TOKEN: token },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    // A hang is a failure, never a stuck test: SIGTERM leaves the run resumable, SIGKILL if that is not enough.
-    const term = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
-    const kill = setTimeout(() => child.kill("SIGKILL"), timeoutMs + 10_000);
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (status) => {
-      clearTimeout(term);
-      clearTimeout(kill);
-      resolve({ status, stdout, stderr, report: reportOf(stdout) });
-    });
-  });
-}
-
-function reportOf(stdout: string): RunReport | null {
-  for (const line of stdout.split("\n").reverse()) {
-    if (!line.startsWith('{"kind":"report"')) continue;
-    const parsed = JSON.parse(line) as { report?: RunReport };
-    if (parsed.report !== undefined) return parsed.report;
-  }
-  return null;
-}
-
-/** For a failed expectation: how the run ended, the end of its stderr and of its events (NDJSON on stdout). */
-export function explainRun(run: GithubRun): string {
-  return `exit ${String(run.status)}\n--- stderr\n${run.stderr.slice(-2000)}\n--- events\n${run.stdout.slice(-6000)}`;
-}
-
-/** The report's row for an issue; throws when it has none. */
-export function rowFor(report: RunReport | null, issue: number): ReportRow {
-  const row = report?.rows.find((r) => r.issue === issue);
-  if (row === undefined) throw new Error(`the report has no row for #${String(issue)}`);
-  return row;
 }

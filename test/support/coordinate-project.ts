@@ -109,11 +109,12 @@ export async function makeCoordinateProject(docker: Docker, options: CoordinateP
   };
 }
 
-function runCoordinate(repo: FixtureRepo, numbers: readonly number[], timeoutMs: number): Promise<CoordinateRun> {
+/** `cspace coordinate <numbers> --json` as a user runs it, with `env` added (a forge token, say); a hang ends in SIGTERM then SIGKILL. */
+export function runCoordinate(repo: FixtureRepo, numbers: readonly number[], timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<CoordinateRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binPath, "--cwd", repo.dir, "coordinate", ...numbers.map(String), "--json"], {
       cwd: repoRoot,
-      env: { ...cleanEnv(), ...repo.env },
+      env: { ...cleanEnv(), ...repo.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
