@@ -13,6 +13,7 @@ import type { BranchMover, PushRequest, RestackRequest, RestackResult } from "..
 import type { LaunchRequest, Liveness, ReportHandler, VerifyOutcome, VerifyRequest, WarmRequest, WorkerOutcome, WorkerPool } from "../../src/core/coordinator-runtime/ports.ts";
 import { HeadMovedError } from "../../src/core/forge/errors.ts";
 import type { PortOverrides } from "../../src/services/project.ts";
+import { FakeContainerRuntime } from "../../test/fakes/container-runtime.ts";
 import { createGitBranchMover } from "../../src/adapters/git/remote/git-branch-mover.ts";
 import { localRemote } from "../../src/adapters/git/remote/remote.ts";
 import { FakeForge } from "../../test/fakes/forge.ts";
@@ -119,7 +120,8 @@ export function memoryWorld(graph: BenchGraph): BenchWorld {
     predictConflicts: () => Promise.resolve([]),
   };
   const pool = new StampedPool(new FakeWorkerPool({ commit, agentMsOf: (launch) => graph.durations.get(launch.issue) ?? 0 }));
-  return { pool, ports: { forge: () => forge, branches: () => mover, workers: () => pool } };
+  // The container engine is never used by a fake pool, but the run checks it answers: a fake one does.
+  return { pool, ports: { runtime: () => new FakeContainerRuntime(), forge: () => forge, branches: () => mover, workers: () => pool } };
 }
 
 async function git(cwd: string, args: readonly string[], options: { readonly env?: NodeJS.ProcessEnv; readonly input?: string } = {}): Promise<string> {
@@ -174,5 +176,5 @@ export async function localForgeWorld(root: string, graph: BenchGraph, config: u
     return sha;
   };
   const pool = new StampedPool(new FakeWorkerPool({ commit, agentMsOf: (launch) => graph.durations.get(launch.issue) ?? 0 }));
-  return { pool, projectDir, ports: { branches: () => mover, workers: () => pool } };
+  return { pool, projectDir, ports: { runtime: () => new FakeContainerRuntime(), branches: () => mover, workers: () => pool } };
 }

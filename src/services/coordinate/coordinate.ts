@@ -67,6 +67,9 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     overrideSources: { "coordinator.featureBranch": "flag --feature-branch", "coordinator.maxParallel": "flag --max-parallel", "agent.preset": "flag --agent" },
     ports: options.ports,
   });
+  // The engine answers before a run starts (exit 3 with a hint otherwise), as for warm: a run whose every
+  // instance fails to warm would be recorded as failed issues when nothing about them was wrong.
+  await project.ports.runtime();
   const held = await (await project.ports.coordinatorLock()).acquire();
   try {
     const [store, forge] = await Promise.all([project.ports.eventStore(), project.ports.forge()]);

@@ -76,6 +76,13 @@ describe("coordinate on fakes: shapes and faults", () => {
     expect(world.workers.launchesOf(11).map((l) => l.why)).toEqual(["initial", "retry"]);
   });
 
+  it("refuses to start a run when the container engine does not answer (exit 3), recording nothing", async () => {
+    const { world, run } = await setUp({ 10: [] });
+    world.runtime.down = true;
+    await expect(run()).rejects.toThrow(/cannot reach the Docker engine/);
+    expect(await world.store.latestRun()).toBeUndefined();
+  });
+
   it("refuses a second coordinator on the same project, naming the first", async () => {
     const { world, run } = await setUp({ 10: [] });
     const held = await world.lock.acquire();

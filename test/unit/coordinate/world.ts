@@ -1,4 +1,5 @@
 import type { BranchMover, PushRequest, RestackRequest, RestackResult } from "../../../src/core/branches/port.ts";
+import { FakeContainerRuntime } from "../../fakes/container-runtime.ts";
 import type { LaunchRequest } from "../../../src/core/coordinator-runtime/ports.ts";
 import { HeadMovedError } from "../../../src/core/forge/errors.ts";
 import { FakeEventStore, FakeCoordinatorLock } from "../../fakes/event-store.ts";
@@ -18,6 +19,7 @@ export class CoordinatorWorld {
   readonly forge = new FakeForge({ defaultBranch: "main" });
   readonly store = new FakeEventStore();
   readonly lock = new FakeCoordinatorLock();
+  readonly runtime = new FakeContainerRuntime();
   readonly checkouts = new Map<string, string>();
   readonly mover: BranchMover;
   readonly workers: FakeWorkerPool;
@@ -32,6 +34,8 @@ export class CoordinatorWorld {
 
   ports(): PortOverrides {
     return {
+      // The fake pool never uses the engine; the run only checks it answers.
+      runtime: () => this.runtime,
       forge: () => this.forge,
       eventStore: () => this.store,
       coordinatorLock: () => this.lock,
