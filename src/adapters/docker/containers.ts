@@ -17,6 +17,7 @@ import type {
 } from "../../core/instances/ports.ts";
 import { dockerEndpoint, type DockerEndpoint } from "./endpoint.ts";
 import { engineHttpFor, type EngineHttp } from "./engine-http.ts";
+import { streamEnded } from "./stream-end.ts";
 import { deadline, dockerReason, statusOf, unreachableReason } from "./errors.ts";
 import { buildImage, hasImage, pullImage } from "./images.ts";
 
@@ -189,22 +190,7 @@ export class DockerRuntime implements ContainerRuntime {
         stderr.add(chunk);
       });
       docker.modem.demuxStream(stream, out, err);
-      await new Promise<void>((resolve, reject) => {
-        const abort = (): void => {
-          stream.destroy();
-          reject(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
-        };
-        signal?.addEventListener("abort", abort, { once: true });
-        stream.on("end", () => {
-          signal?.removeEventListener("abort", abort);
-          resolve();
-        });
-        stream.on("close", () => {
-          signal?.removeEventListener("abort", abort);
-          resolve();
-        });
-        stream.on("error", reject);
-      });
+      await streamEnded(stream, signal);
       const inspected = await exec.inspect();
       return { exitCode: inspected.ExitCode ?? -1, stdout: stdout.text(), stderr: stderr.text() };
     } catch (error) {
