@@ -64,6 +64,10 @@ export class StampedPool implements WorkerPool {
     return this.#inner.probe(instances);
   }
 
+  watch(onSuspect: (instance: string) => void): Promise<() => void> {
+    return this.#inner.watch(onSuspect);
+  }
+
   close(options?: { readonly down?: boolean }): Promise<void> {
     return this.#inner.close(options);
   }

@@ -52,6 +52,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
   #handlers: ExecHandler[] = [];
   /** Execs still running, by container: removing a container ends them, as on a real engine. */
   readonly #running = new Map<string, Set<(error: Error) => void>>();
+  readonly #watchers = new Set<{ labels: Readonly<Record<string, string>>; onStopped: (labels: Readonly<Record<string, string>>) => void }>();
   /** Set to make ping fail as an engine that is down would. */
   down = false;
 
@@ -160,7 +161,31 @@ export class FakeContainerRuntime implements ContainerRuntime {
     this.containers.delete(found.id);
     found.state = "dead";
     for (const end of this.#running.get(found.id) ?? []) end(new ExternalError(`container ${found.id} was removed while the command ran`));
+    this.#stopped(found);
     return Promise.resolve(true);
+  }
+
+  watchStopped(labels: Readonly<Record<string, string>>, onStopped: (labels: Readonly<Record<string, string>>) => void): Promise<() => void> {
+    const watcher = { labels, onStopped };
+    this.#watchers.add(watcher);
+    return Promise.resolve(() => {
+      this.#watchers.delete(watcher);
+    });
+  }
+
+  /** The container stops as `docker kill` would stop it: its execs end, watchers hear of it. */
+  kill(nameOrId: string): void {
+    const found = this.#get(nameOrId);
+    found.state = "exited";
+    for (const end of this.#running.get(found.id) ?? []) end(new ExternalError(`container ${found.id} stopped while the command ran`));
+    this.#stopped(found);
+  }
+
+  #stopped(container: FakeContainer): void {
+    const labels = container.spec.Labels;
+    for (const watcher of this.#watchers) {
+      if (Object.entries(watcher.labels).every(([key, value]) => labels[key] === value)) watcher.onStopped(labels);
+    }
   }
 
   /** Containers by instance label, for assertions. */

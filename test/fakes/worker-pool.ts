@@ -13,7 +13,8 @@ import type {
 /**
  * An in-memory WorkerPool driven like the core's simulation: per issue, a
  * script of how each run of its agent ends (success with a commit, failure,
- * crash, blocked, no commits, or lost: the container dies with no report)
+ * crash, blocked, no commits, lost: the container dies with no report, or
+ * silent: the agent exits and its supervisor writes no report)
  * and how each verify ends. Agents finish on a timer (`agentMs`); their
  * reports go to an outbox first and leave it only when the listener
  * resolves, as the real supervisor's do, so a coordinator that dies keeps
@@ -22,7 +23,7 @@ import type {
  * `commit` (the test's world: a fake forge's checkout), which returns the
  * new head.
  */
-export type FakeAgentOutcome = "success" | "failure" | "crash" | "blocked" | "no-commits" | "lost";
+export type FakeAgentOutcome = "success" | "failure" | "crash" | "blocked" | "no-commits" | "lost" | "silent";
 
 export interface FakeWorkerScript {
   readonly warm?: "ok" | "fail";
@@ -57,6 +58,7 @@ export class FakeWorkerPool implements WorkerPool {
   readonly #used = new Map<string, number>();
   readonly #options: FakeWorkerPoolOptions;
   #handler: ReportHandler | null = null;
+  readonly #watchers = new Set<(instance: string) => void>();
   #reports = 0;
 
   constructor(options: FakeWorkerPoolOptions) {
@@ -106,6 +108,13 @@ export class FakeWorkerPool implements WorkerPool {
     return Promise.resolve(new Map(instances.map((instance) => [instance, this.#agents.get(instance)?.state ?? "none"])));
   }
 
+  watch(onSuspect: (instance: string) => void): Promise<() => void> {
+    this.#watchers.add(onSuspect);
+    return Promise.resolve(() => {
+      this.#watchers.delete(onSuspect);
+    });
+  }
+
   close(): Promise<void> {
     this.#handler = null;
     return Promise.resolve();
@@ -121,6 +130,12 @@ export class FakeWorkerPool implements WorkerPool {
     const outcome = this.#take(launch.issue, "attempts", this.#script(launch.issue).attempts) ?? "success";
     if (outcome === "lost") {
       agent.state = "lost";
+      // As the engine's event stream says a container died.
+      for (const watcher of this.#watchers) watcher(launch.instance);
+      return;
+    }
+    if (outcome === "silent") {
+      agent.state = "exited";
       return;
     }
     const head = outcome === "success" && launch.why !== "review" ? await this.#options.commit(launch) : launch.headSha;

@@ -15,6 +15,7 @@ import type {
   ImageInfo,
   Terminal,
 } from "../../core/instances/ports.ts";
+import { watchStoppedContainers } from "./container-events.ts";
 import { dockerEndpoint, type DockerEndpoint } from "./endpoint.ts";
 import { engineHttpFor, type EngineHttp } from "./engine-http.ts";
 import { streamEnded } from "./stream-end.ts";
@@ -249,6 +250,14 @@ export class DockerRuntime implements ContainerRuntime {
       await docker.getContainer(id).putArchive(archive, { path: "/" });
     } catch (error) {
       throw new ExternalError(`cannot copy ${files.map((f) => f.path).join(", ")} into container ${id.slice(0, 12)}: ${dockerReason(error)}`, { cause: error });
+    }
+  }
+
+  async watchStopped(labels: Readonly<Record<string, string>>, onStopped: (labels: Readonly<Record<string, string>>) => void): Promise<() => void> {
+    try {
+      return await watchStoppedContainers(await this.#docker(), labels, onStopped);
+    } catch (error) {
+      throw new ExternalError(`cannot follow the Docker engine's events: ${dockerReason(error)}`, { cause: error });
     }
   }
 

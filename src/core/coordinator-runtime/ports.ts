@@ -31,6 +31,13 @@ export interface WorkerPool {
   verify(request: VerifyRequest): Promise<VerifyOutcome>;
   /** Whether each instance's agent is alive: the container's state plus the supervisor's answer. */
   probe(instances: readonly string[]): Promise<ReadonlyMap<string, Liveness>>;
+  /**
+   * Calls `onSuspect` with an instance as soon as something says its agent
+   * may be gone (its container stopped or was removed), so it is probed at
+   * once rather than at the next interval. Until the returned function is
+   * called. Best effort: the interval's probes stay the guarantee.
+   */
+  watch(onSuspect: (instance: string) => void): Promise<() => void>;
   /** Stops listening; with `down`, removes the instances too. Workers keep running otherwise. */
   close(options?: { readonly down?: boolean }): Promise<void>;
 }

@@ -115,6 +115,14 @@ export interface ContainerRuntime {
   execAttached(id: string, command: readonly string[], terminal: Terminal, options?: ExecOptions): Promise<number>;
   /** Removes (forcibly, with its anonymous volumes); false when it was already gone. */
   remove(id: string): Promise<boolean>;
+  /**
+   * Calls `onStopped` with the labels of every container carrying these
+   * labels that stops, dies or is removed from now on (the engine's event
+   * stream), until the returned function is called. Best effort: when the
+   * stream breaks (the engine restarts) watching ends quietly, so callers
+   * keep a slower check of their own.
+   */
+  watchStopped(labels: Readonly<Record<string, string>>, onStopped: (labels: Readonly<Record<string, string>>) => void): Promise<() => void>;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { LaunchRequest, Liveness, ReportHandler, VerifyOutcome, VerifyRequest, WarmRequest, WorkerOutcome, WorkerPool } from "../../core/coordinator-runtime/ports.ts";
+import { LABELS } from "../../core/instances/labels.ts";
 import { downInstances } from "../instances/down.ts";
 import type { OpenedProject } from "../project.ts";
 import { warm } from "../warm/warm.ts";
@@ -71,6 +72,15 @@ export class DockerWorkerPool implements WorkerPool {
   async probe(instances: readonly string[]): Promise<ReadonlyMap<string, Liveness>> {
     const states = await Promise.all(instances.map(async (instance) => [instance, await livenessOf(this.#context, instance)] as const));
     return new Map(states);
+  }
+
+  async watch(onSuspect: (instance: string) => void): Promise<() => void> {
+    const { project } = this.#context;
+    const runtime = await project.ports.runtime();
+    return runtime.watchStopped({ [LABELS.project]: project.projectId }, (labels) => {
+      const instance = labels[LABELS.instance];
+      if (instance !== undefined) onSuspect(instance);
+    });
   }
 
   async close(options: { readonly down?: boolean } = {}): Promise<void> {

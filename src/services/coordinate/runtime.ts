@@ -32,6 +32,12 @@ export interface RuntimeOptions {
 
 const RETRY_DELAY_MS = 2_000;
 const PROBE_INTERVAL_MS = 10_000;
+/**
+ * Probes in a row that find an attempt's agent exited with no report before
+ * the attempt counts as lost: the first may race a report on its way (the
+ * outbox is written before the state says exited, but delivery takes a moment).
+ */
+const SILENT_EXIT_PROBES = 3;
 
 /**
  * The coordinator's loop (docs/architecture.md, "The coordinator's runtime"):
@@ -57,6 +63,10 @@ class Runtime {
   #wake: (() => void) | null = null;
   #fatal: unknown = undefined;
   #failed = false;
+  #probing: Promise<void> | null = null;
+  #probeAgain = false;
+  /** Attempts whose agent probes found exited while no report of theirs came, by issue. */
+  readonly #silent = new Map<number, { readonly attempt: number; readonly count: number }>();
 
   constructor(options: RuntimeOptions) {
     this.#o = options;
@@ -73,7 +83,12 @@ class Runtime {
     const onReport = (instance: string, report: WorkerReport): Promise<void> => this.#report(instance, report);
     await workers.listen(instances, onReport);
     await workers.collectPending(instances, onReport);
-    const probe = setInterval(() => void this.#probe().catch((error: unknown) => { this.#notice(`probing workers: ${message(error)}`); }), this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS);
+    const probe = setInterval(() => { this.#probeSoon(); }, this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS);
+    // A container that dies is probed at once; the interval stays the guarantee when the engine's events break.
+    const unwatch = await workers.watch((instance) => { this.#suspect(instance); }).catch((error: unknown) => {
+      this.#notice(`not following the engine's events (${message(error)}): lost workers are found by probes every ${String((this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS) / 1000)} s`);
+      return () => undefined;
+    });
     const abort = (): void => { this.#kick(); };
     this.#o.signal?.addEventListener("abort", abort);
     try {
@@ -88,6 +103,7 @@ class Runtime {
       return this.#state;
     } finally {
       clearInterval(probe);
+      unwatch();
       this.#o.signal?.removeEventListener("abort", abort);
     }
   }
@@ -193,7 +209,36 @@ class Runtime {
     return this.#state.issues[issue]?.attempts.some((attempt) => attempt.reportId === reportId) ?? false;
   }
 
-  /** Lost workers: an open attempt whose container or supervisor is gone, with no launch of it under way. */
+  /** An instance whose container stopped: probed now if an attempt of its issue is open. */
+  #suspect(instance: string): void {
+    const issue = issueOf(instance);
+    const record = issue === null ? undefined : this.#state.issues[issue];
+    if (record !== undefined && openAttempt(record) !== null) this.#probeSoon();
+  }
+
+  /** One probe at a time; asked for while one runs, another follows it (it may have read the world too early). */
+  #probeSoon(): void {
+    if (this.#probing !== null) {
+      this.#probeAgain = true;
+      return;
+    }
+    this.#probing = this.#probe()
+      .catch((error: unknown) => { this.#notice(`probing workers: ${message(error)}`); })
+      .finally(() => {
+        this.#probing = null;
+        if (this.#probeAgain) {
+          this.#probeAgain = false;
+          this.#probeSoon();
+        }
+      });
+  }
+
+  /**
+   * Lost workers: an open attempt whose container or supervisor is gone, with
+   * no launch of it under way; or whose agent has exited with no report
+   * delivered or waiting in its outbox, probe after probe (a supervisor that
+   * died between the agent's exit and its outbox write).
+   */
   async #probe(): Promise<void> {
     const open = Object.values(this.#state.issues).filter((issue) => openAttempt(issue) !== null && !this.#launching.has(issue.number));
     if (open.length === 0) return;
@@ -201,15 +246,31 @@ class Runtime {
     const exited = open.filter((issue) => liveness.get(issue.branch) === "exited").map((issue) => issue.branch);
     // An agent that exited has a report somewhere: if it was not delivered, it is in the outbox.
     if (exited.length > 0) await this.#o.workers.collectPending(exited, (instance, report) => this.#report(instance, report));
+    await this.#appending;
     const lost: CoordinatorEvent[] = [];
     for (const issue of open) {
       const state = liveness.get(issue.branch);
       const attempt = openAttempt(this.#state.issues[issue.number] ?? issue);
-      if ((state === "lost" || state === "none") && attempt !== null) {
-        lost.push({ type: "WorkerLost", at: new Date(this.#now).toISOString(), issue: issue.number, attempt: attempt.number, reason: state === "lost" ? "the container or its supervisor is gone" : "no agent runs in the instance" });
+      const silent = state === "exited" && attempt !== null ? this.#silentExit(issue.number, attempt.number) : 0;
+      if (state !== "exited" || attempt === null) this.#silent.delete(issue.number);
+      if (attempt === null) continue;
+      const at = new Date(this.#now).toISOString();
+      if (state === "lost" || state === "none") {
+        lost.push({ type: "WorkerLost", at, issue: issue.number, attempt: attempt.number, reason: state === "lost" ? "the container or its supervisor is gone" : "no agent runs in the instance" });
+      } else if (silent >= SILENT_EXIT_PROBES) {
+        this.#silent.delete(issue.number);
+        lost.push({ type: "WorkerLost", at, issue: issue.number, attempt: attempt.number, reason: "the agent exited and its supervisor sent no report" });
       }
     }
     if (lost.length > 0) await this.#record(lost);
+  }
+
+  /** How many probes in a row found this attempt's agent exited with no report anywhere. */
+  #silentExit(issue: number, attempt: number): number {
+    const seen = this.#silent.get(issue);
+    const count = seen?.attempt === attempt ? seen.count + 1 : 1;
+    this.#silent.set(issue, { attempt, count });
+    return count;
   }
 
   #notice(text: string): void {

@@ -76,6 +76,27 @@ describe("coordinate on fakes: shapes and faults", () => {
     expect(world.workers.launchesOf(11).map((l) => l.why)).toEqual(["initial", "retry"]);
   });
 
+  it("relaunches a lost worker as soon as its container dies, without waiting for the next probe", async () => {
+    const { world, progress, project } = await setUp({ 10: [] }, { 10: { attempts: ["lost"] } });
+    // Probes an hour apart: only the engine's event can bring the loss to notice.
+    const result = await coordinate({ cwd: project.dir, env: { CSPACE_RUN_DIR: `${project.dir}/run` }, numbers: [10], ports: world.ports(), onProgress: (p) => progress.push(p), probeIntervalMs: 3_600_000, retryDelayMs: 10 });
+    expect(result.exitCode).toBe(0);
+    expect(world.workers.launchesOf(10).map((l) => l.why)).toEqual(["initial", "retry"]);
+    const lost = progress.flatMap((p) => (p.kind === "event" && p.event.type === "WorkerLost" ? [p.event] : []));
+    expect(lost.map((e) => [e.issue, e.attempt])).toEqual([[10, 1]]);
+  });
+
+  it("counts an agent that exited with no report anywhere as lost, after a few probes, and relaunches it", async () => {
+    const { world, progress, run } = await setUp({ 10: [], 11: [] }, { 10: { attempts: ["silent"] } });
+    const result = await run();
+    expect(result.exitCode).toBe(0);
+    expect(world.workers.launchesOf(10).map((l) => l.why)).toEqual(["initial", "retry"]);
+    expect(world.workers.launchesOf(11)).toHaveLength(1);
+    const lost = progress.flatMap((p) => (p.kind === "event" && p.event.type === "WorkerLost" ? [p.event] : []));
+    expect(lost.map((e) => [e.issue, e.reason])).toEqual([[10, "the agent exited and its supervisor sent no report"]]);
+    expect(result.report.rows.find((r) => r.issue === 10)?.attempts).toBe(2);
+  });
+
   it("refuses to start a run when the container engine does not answer (exit 3), recording nothing", async () => {
     const { world, run } = await setUp({ 10: [] });
     world.runtime.down = true;
