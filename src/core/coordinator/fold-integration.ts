@@ -38,11 +38,13 @@ export function applyIntegrationEvent(state: CoordinatorState, event: Integratio
   switch (event.type) {
     case "Pushed":
       // The same head again changes nothing, forced or not: a repeated event must not count a second rewrite.
-      return updateIssue(state, event.issue, (record) =>
-        record.pushedSha === event.headSha
-          ? record
-          : { ...record, pushedSha: event.headSha, generation: record.generation + (event.forced ? 1 : 0) },
-      );
+      // What was pushed is the branch's head from now on, even when the checkout had moved past (or away from)
+      // the head the report named: asking to push the reported one again would push the same thing for ever.
+      return updateIssue(state, event.issue, (record) => {
+        if (record.pushedSha === event.headSha && record.headSha === event.headSha) return record;
+        const rewritten = record.pushedSha !== event.headSha && event.forced;
+        return { ...record, pushedSha: event.headSha, headSha: event.headSha, generation: record.generation + (rewritten ? 1 : 0) };
+      });
     case "Verified":
       return updateIssue(state, event.issue, (record) =>
         record.pushedSha !== event.headSha

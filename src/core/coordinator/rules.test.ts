@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ReportOutcome, WorkerReport } from "../agents/worker-status.ts";
 import type { Action, ActionType } from "./actions.ts";
-import { explain } from "./decide.ts";
+import { decide, explain } from "./decide.ts";
 import type { CoordinatorEvent } from "./events.ts";
 import { coordinatorRules, PULL_REQUEST_POLL_MS, type RuleName } from "./rules.ts";
 import { replay, type CoordinatorState } from "./state.ts";
@@ -297,6 +297,15 @@ describe("the coordinator's rule table, one row at a time", () => {
     const rebase: LaunchPrompt = { kind: "rebase", onto: FEATURE, ontoSha: null, from: null, paths: [], cause: "pull-request-conflict" };
     const rebased = state(started({ 10: [] }), warmed(10), finished(10), launched(10, 2, FEATURE, rebase), reported(10, 2, "success", { headSha: "h10-r" }));
     expect(fired(rebased, "push")).toEqual([expect.objectContaining({ headSha: "h10-r", expectedSha: "h10-1", force: true })]);
+  });
+
+  it("push: when the checkout had moved past the reported head, what was pushed is the head; no second push, verify runs on it", () => {
+    const s = state(started({ 10: [] }), warmed(10), launched(10), reported(10, 1), pushed(10, "h10-later"));
+    expect(fired(s, "push")).toEqual([]);
+    expect(s.issues[10]?.headSha).toBe("h10-later");
+    const actions = decide(s, T0 + 60_000, []);
+    expect(actions).toContainEqual(expect.objectContaining({ type: "Verify", issue: 10, headSha: "h10-later" }));
+    expect(types(actions)).not.toContain("Push");
   });
 
   it("restack: after the parent's squash merge, rebase --onto the squash from the old parent head", () => {
