@@ -125,6 +125,27 @@ describe("cspace coordinate scenarios on GitHub (the simulator)", () => {
     p.simulator.assertNoViolations();
   }, 300_000);
 
+  it("an agent that crashes counts as a failed attempt: retried, merged on the retry, no hang", async () => {
+    const p = await project({
+      name: "cogh-crash",
+      coordinator: { maxAttempts: 2 },
+      files: { ".cspace/templates/retry.md.hbs": retryTemplate("recovered.txt", "after the crash") },
+      issues: [{ number: 50, title: "Crash first", body: "cspace-script: crash" }],
+    });
+    const run = await p.coordinate([50]);
+    expect(run.status, explainRun(run)).toBe(0);
+
+    expect(p.subjects()).toEqual([expect.stringMatching(/^Crash first/)]);
+    expect(p.git("show", "main:recovered.txt")).toBe("after the crash");
+    expect(p.git("for-each-ref", "--format=%(refname:short)", "refs/heads/")).toBe("main");
+    expect(p.pulls()).toEqual([["issue-50", true]]);
+    expectMergesOnMain(p);
+    expect(issueState(p, 50)).toEqual({ state: "closed", stateReason: "completed" });
+    const row = rowFor(run.report, 50);
+    expect([row.status, row.attempts, row.failedAttempts]).toEqual(["merged", 2, 1]);
+    p.simulator.assertNoViolations();
+  }, 300_000);
+
   it("a blocked worker: its dependent blocked, the rest merged, exit 1", async () => {
     const p = await project({
       name: "cogh-blocked",

@@ -14,7 +14,8 @@ import { makeFixtureRepo, type FixtureRepo } from "./fixture-repo.ts";
  * A local-forge project with scripted agents, and `cspace coordinate` as a
  * child process whose `--json` progress lines can be waited on, so a test
  * can `kill -9` it at a chosen moment and judge the resumed run by the
- * remote's history and the forge's records.
+ * remote's history and the forge's records. The child process serves a
+ * GitHub-simulator project too (test/support/coordinate-github.ts).
  */
 
 export interface ScriptedIssue {
@@ -89,10 +90,16 @@ export function isEvent(type: string, issue?: number): (line: ProgressLine) => b
   return (line) => line.kind === "event" && line.event?.type === type && (issue === undefined || line.event.issue === issue);
 }
 
-export function startCoordinator(project: ForgeProject, args: readonly string[]): CoordinatorChild {
+/** What `cspace coordinate` runs in: the project's checkout, and what its environment needs beyond the fixture's (a forge token, say). */
+export interface CoordinatedProject {
+  readonly repo: FixtureRepo;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export function startCoordinator(project: CoordinatedProject, args: readonly string[]): CoordinatorChild {
   const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [binPath, "--cwd", project.repo.dir, "coordinate", ...args, "--json"], {
     cwd: repoRoot,
-    env: { ...cleanEnv(), ...project.repo.env },
+    env: { ...cleanEnv(), ...project.repo.env, ...project.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: ProgressLine[] = [];
