@@ -125,6 +125,38 @@ describe("cspace coordinate scenarios on GitHub (the simulator)", () => {
     p.simulator.assertNoViolations();
   }, 300_000);
 
+  it("an agent that always fails: that issue failed after maxAttempts, its dependent blocked, no empty branch left, an independent one merged, exit 1", async () => {
+    const p = await project({
+      name: "cogh-fail",
+      coordinator: { maxAttempts: 2 },
+      issues: [
+        { number: 40, title: "Never works", body: "cspace-script: fail 3" },
+        { number: 41, title: "Builds on the broken one", body: "cspace-script: commit on-top.txt never", blockedBy: [40] },
+        { number: 42, title: "Stands alone", body: "cspace-script: commit alone.txt fine" },
+      ],
+    });
+    const run = await p.coordinate([40, 41, 42]);
+    expect(run.status, explainRun(run)).toBe(1);
+
+    expect(p.subjects()).toEqual([expect.stringMatching(/^Stands alone/)]);
+    expect(p.git("show", "main:alone.txt")).toBe("fine");
+    expect(p.git("ls-tree", "--name-only", "main").split("\n")).not.toContain("on-top.txt");
+    expect(p.git("rev-list", "--merges", `${p.repo.head}..main`)).toBe("");
+    expect(p.pulls().filter(([, merged]) => merged)).toEqual([["issue-42", true]]);
+    expectMergesOnMain(p);
+    // Neither the failed issue nor its dependent pushed work of its own: the empty branches the run made are gone.
+    expect(p.git("for-each-ref", "--format=%(refname:short)", "refs/heads/")).toBe("main");
+    expect(p.pulls().map(([head]) => head)).toEqual(["issue-42"]);
+    expect(issueState(p, 42)).toEqual({ state: "closed", stateReason: "completed" });
+    expect(issueState(p, 40)?.state).toBe("open");
+    expect(issueState(p, 41)?.state).toBe("open");
+    const failed = rowFor(run.report, 40);
+    expect([failed.status, failed.attempts, failed.failedAttempts]).toEqual(["failed", 2, 2]);
+    expect(rowFor(run.report, 41).status).toBe("blocked");
+    expect(rowFor(run.report, 42).status).toBe("merged");
+    p.simulator.assertNoViolations();
+  }, 300_000);
+
   it("an agent that crashes counts as a failed attempt: retried, merged on the retry, no hang", async () => {
     const p = await project({
       name: "cogh-crash",

@@ -126,6 +126,8 @@ describe("cspace coordinate scenarios on the local forge", () => {
     expect(p.git("ls-tree", "--name-only", "main").split("\n")).not.toContain("on-top.txt");
     const records = await p.pullRequests();
     expect(records.filter((pr) => pr.state === "merged").map((pr) => pr.head)).toEqual(["issue-42"]);
+    // Neither the failed issue nor its dependent pushed work of its own: the empty branches the run made are gone.
+    expect(p.git("for-each-ref", "--format=%(refname:short)", "refs/heads/")).toBe("main");
     expect(await p.issueState(42)).toBe("closed");
     expect(await p.issueState(40)).toBe("open");
     expect(await p.issueState(41)).toBe("open");

@@ -142,6 +142,7 @@ describe("the coordinator's rule table, one row at a time", () => {
       "finishMerge",
       "closeIssue",
       "deleteBranch",
+      "deleteEmptyBranch",
     ]);
     for (const rule of coordinatorRules) expect(rule.reason).not.toContain("\n");
   });
@@ -453,6 +454,28 @@ describe("the coordinator's rule table, one row at a time", () => {
     expect(fired(state(base, restacked), "deleteBranch")).toEqual([]);
     const retargeted: CoordinatorEvent = { type: "Retargeted", at: at(34), issue: 12, pr: 112, base: FEATURE };
     expect(fired(state(base, restacked, retargeted), "deleteBranch")).toEqual([{ type: "DeleteBranch", issue: 10, branch: "issue-10", expectedSha: "h10-1" }]);
+  });
+
+  it("deleteEmptyBranch: a failed or blocked issue's branch with nothing pushed goes, at the sha it was made at; pushed work stays", () => {
+    const failed = (n: number): CoordinatorEvent => ({ type: "Failed", at: at(40), issue: n, reason: "failed 2 attempts" });
+    const blocked = (n: number, by: number): CoordinatorEvent => ({ type: "Blocked", at: at(41), issue: n, by: { kind: "dependency", issue: by }, reason: `dependency #${String(by)} failed` });
+    // 10 failed before pushing anything; 12, stacked on it, was launched and reported work that was never pushed.
+    const history = [started({ 10: [], 12: [10] }), warmed(10, 12), launched(10), reported(10, 1, "failure"), launched(12, 1, "issue-10"), reported(12, 1), failed(10), blocked(12, 10)];
+    const unpushed = state(history);
+    const issuesOf = (actions: readonly Action[]): number[] => actions.flatMap((a) => (a.type === "DeleteBranch" ? [a.issue] : []));
+    expect(fired(unpushed, "deleteEmptyBranch")).toEqual([
+      { type: "DeleteBranch", issue: 10, branch: "issue-10", expectedSha: `${FEATURE}@0` },
+      { type: "DeleteBranch", issue: 12, branch: "issue-12", expectedSha: "issue-10@0" },
+    ]);
+    // Not while a launch of it is in flight (12's branch; 10's too, which it builds on); not once deleted.
+    const inFlight: Action[] = [{ type: "Launch", issue: 12, instance: "issue-12", branch: "issue-12", base: "issue-10", stacked: true, attempt: 2, prompt: { kind: "implementer" }, dependencies: [] }];
+    expect(issuesOf(fired(unpushed, "deleteEmptyBranch", { inFlight }))).toEqual([]);
+    expect(issuesOf(fired(state(history, { type: "BranchDeleted", at: at(42), issue: 10, branch: "issue-10" }), "deleteEmptyBranch"))).toEqual([12]);
+    // Pushed work (a pull request on the forge) stays for inspection; an issue never launched has no branch.
+    const pushedThenFailed = state(started({ 10: [], 11: [] }), warmed(10, 11), finished(10), failed(10), failed(11));
+    expect(fired(pushedThenFailed, "deleteEmptyBranch")).toEqual([]);
+    // Still running: nothing yet.
+    expect(fired(state(started({ 10: [] }), warmed(10), launched(10)), "deleteEmptyBranch")).toEqual([]);
   });
 
   it("finish: when every issue is merged, failed or blocked and nothing is in flight; exit 1 unless all merged", () => {

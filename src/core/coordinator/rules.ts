@@ -59,7 +59,8 @@ export type RuleName =
   | "merge"
   | "finishMerge"
   | "closeIssue"
-  | "deleteBranch";
+  | "deleteBranch"
+  | "deleteEmptyBranch";
 
 /** How long a pending check or an unknown mergeability is left before the forge is asked again. */
 export const PULL_REQUEST_POLL_MS = 15_000;
@@ -317,6 +318,23 @@ export const coordinatorRules: readonly Rule[] = [
     when: (issue, { state, inFlightActions }) =>
       issue.merge?.squashSha != null && !issue.branchDeleted && !stillBuiltOn(issue, state.issues) && !aboutToBuildOn(issue, inFlightActions),
     then: (issue) => [{ type: "DeleteBranch", issue: issue.number, branch: issue.branch, expectedSha: issue.merge?.headSha ?? null }],
+  },
+  {
+    name: "deleteEmptyBranch",
+    reason: "failed or blocked with nothing of its own ever pushed: the branch the run created at its base goes (work pushed stays, for inspection)",
+    when: (issue, context) =>
+      issue.outcome !== null &&
+      issue.attempts.length > 0 &&
+      issue.baseSha !== null &&
+      // The run made the branch at its base and never pushed work of its own onto it.
+      issue.pushedSha === issue.baseSha &&
+      !issue.branchDeleted &&
+      openAttempt(issue) === null &&
+      idle(issue, context) &&
+      !aboutToBuildOn(issue, context.inFlightActions) &&
+      !stillBuiltOn(issue, context.state.issues),
+    // With the lease of the sha it was created at: a branch someone pushed to since is left alone.
+    then: (issue) => [{ type: "DeleteBranch", issue: issue.number, branch: issue.branch, expectedSha: issue.baseSha }],
   },
 ];
 

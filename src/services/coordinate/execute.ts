@@ -113,9 +113,9 @@ export async function executeWorldAction(context: ExecutionContext, action: Worl
       try {
         await forge.deleteBranch(action.branch, { expectedSha: action.expectedSha });
       } catch (error) {
-        // Someone pushed to it after the merge: their work stays; the run no longer needs the branch.
+        // Someone pushed to it since the run last moved it: their work stays; the run no longer needs the branch.
         if (!(error instanceof HeadMovedError)) throw error;
-        context.notice(`${action.branch} moved after its merge; left in place (${error.message})`);
+        context.notice(`${action.branch} moved since cspace last pushed it; left in place (${error.message})`);
       }
       await record([{ type: "BranchDeleted", at: at(), issue: n, branch: action.branch }]);
       return;

@@ -58,6 +58,8 @@ describe("coordinate on fakes: shapes and faults", () => {
     expect(world.workers.launchesOf(10).map((l) => l.why)).toEqual(["initial", "retry"]);
     expect(world.workers.launchesOf(11).map((l) => l.why)).toEqual(["initial", "retry"]);
     expect(world.workers.launchesOf(12)).toHaveLength(0);
+    // 10 never pushed work of its own: the empty branch the run made for it is gone.
+    expect(await world.forge.branchHead("issue-10")).toBeNull();
   });
 
   it("records a blocked worker, keeps it, blocks its dependents, and carries on with the rest", async () => {
