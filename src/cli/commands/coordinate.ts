@@ -40,7 +40,7 @@ export function registerCoordinate(program: Command): void {
       action(async (ctx, issues: string[], flags: CoordinateFlags) => {
         const [{ coordinate }, { renderRunReport }] = await Promise.all([import("../../services/coordinate/coordinate.ts"), import("../../ui/coordinate-report.ts")]);
         const onProgress = await progressPrinter(ctx);
-        return interruptible("interrupted: the run stops here; cspace coordinate --resume carries it on", async (signal) => {
+        return interruptible(ctx, "the run stops here; cspace coordinate --resume carries it on", async (signal) => {
           const result = await coordinate({
             cwd: ctx.globals.cwd,
             env: ctx.env,

@@ -23,7 +23,7 @@ export function registerDemo(program: Command): void {
       action(async (ctx, flags: DemoFlags) => {
         const [{ demo }, { renderRunReport }] = await Promise.all([import("../../services/demo/demo.ts"), import("../../ui/coordinate-report.ts")]);
         const onProgress = await progressPrinter(ctx);
-        return interruptible("interrupted: the demo stops here", async (signal) => {
+        return interruptible(ctx, "the demo stops here", async (signal) => {
           const result = await demo({
             env: ctx.env,
             dir: flags.dir,

@@ -2,22 +2,42 @@ import type { ProgressListener } from "../../core/coordinator-runtime/progress.t
 import { UserError } from "../../core/errors.ts";
 import type { CommandContext } from "../context.ts";
 
+const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+type StopSignal = keyof typeof SIGNALS;
+
 /**
  * Runs `work` with an AbortSignal that SIGINT, SIGTERM and SIGHUP (a closed
- * terminal) abort with `message`: a coordinated run stops cleanly between
- * steps and is carried on by --resume.
+ * terminal) abort: a coordinated run stops between steps, records nothing
+ * more and releases its lock, and --resume carries it on. The command then
+ * ends at once with 128 + the signal's number, as a shell expects, rather
+ * than waiting for what was under way (a warm, a verify, a git push): every
+ * action checks the world first, so the resumed run does it again safely,
+ * as after a `kill -9`.
  */
-export async function interruptible<T>(message: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function interruptible(ctx: CommandContext, message: string, work: (signal: AbortSignal) => Promise<number>): Promise<number> {
   const controller = new AbortController();
-  const stop = (): void => {
-    controller.abort(new UserError(message));
-  };
-  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-  for (const signal of signals) process.on(signal, stop);
+  let received: StopSignal | undefined;
+  const handlers = Object.keys(SIGNALS).map((name) => {
+    const signal = name as StopSignal;
+    const stop = (): void => {
+      if (received !== undefined) return;
+      received = signal;
+      controller.abort(new UserError(message));
+    };
+    process.on(signal, stop);
+    return [signal, stop] as const;
+  });
   try {
     return await work(controller.signal);
+  } catch (error) {
+    if (received === undefined) throw error;
+    const code = 128 + SIGNALS[received];
+    ctx.out.info(`${received === "SIGINT" ? "interrupted" : `received ${received}`}: ${message}`);
+    if (ctx.globals.json) process.stdout.write(`${JSON.stringify({ kind: "interrupted", signal: received, exitCode: code })}\n`);
+    // Writes to pipes, files and terminals are synchronous here (Linux, macOS), so nothing printed is lost.
+    return process.exit(code);
   } finally {
-    for (const signal of signals) process.removeListener(signal, stop);
+    for (const [signal, stop] of handlers) process.removeListener(signal, stop);
   }
 }
 

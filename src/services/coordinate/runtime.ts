@@ -63,6 +63,7 @@ class Runtime {
   #wake: (() => void) | null = null;
   #fatal: unknown = undefined;
   #failed = false;
+  #closed = false;
   #probing: Promise<void> | null = null;
   #probeAgain = false;
   /** Attempts whose agent probes found exited while no report of theirs came, by issue. */
@@ -102,6 +103,10 @@ class Runtime {
       await this.#appending;
       return this.#state;
     } finally {
+      // Nothing is appended once the loop has stopped: the lock is released next, and a resumed
+      // coordinator may be writing. An action still running learns it when it records; a report
+      // coming in is refused and stays in its worker's outbox.
+      this.#closed = true;
       clearInterval(probe);
       unwatch();
       this.#o.signal?.removeEventListener("abort", abort);
@@ -143,7 +148,7 @@ class Runtime {
         this.#kick();
       },
       (error: unknown) => {
-        if (this.#failed) return;
+        if (this.#failed || this.#closed) return;
         // Held as in flight until the delay passes: decide neither repeats it at once nor gives a launch's slot away.
         this.#notice(`${key} failed, trying again: ${message(error)}`);
         setTimeout(() => {
@@ -165,6 +170,7 @@ class Runtime {
   #record(events: readonly CoordinatorEvent[]): Promise<void> {
     const appended = this.#appending.then(async () => {
       if (this.#failed) throw this.#fatal;
+      if (this.#closed) throw new Error("the run has stopped: nothing more is recorded");
       try {
         const seqs = await this.#o.store.append(this.#o.runId, events.map(encodeEvent));
         events.forEach((event, i) => {
