@@ -34,7 +34,7 @@ export function registerCoordinate(program: Command): void {
     .addHelpText(
       "after",
       examples("cspace coordinate 10 11 12", "cspace coordinate --label ready --max-parallel 3", "cspace coordinate --resume", "cspace coordinate 10 11 --json") +
-        "\nExit codes: 0 every issue merged, 1 some failed or were blocked, 2 bad input or another coordinator runs, 3 Docker, git or the forge failed.\n",
+        "\nExit codes: 0 every issue merged, 1 some failed or were blocked, 2 bad input or another coordinator runs, 3 Docker, git or the forge failed, 130/143/129 interrupted (SIGINT/SIGTERM/SIGHUP; --resume carries the run on).\n",
     )
     .action(
       action(async (ctx, issues: string[], flags: CoordinateFlags) => {
