@@ -1,7 +1,7 @@
-import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { INSTANCE_DIR_IN_CONTAINER, INSTANCE_FILES } from "../../core/messaging/layout.ts";
+import { cspaceCliFrom, runCli } from "./cspace-cli.ts";
 
 /** What the in-container `cspace blocked` writes (src/worker/cli/cli.ts), written the same way here. */
 interface BlockedRecord {
@@ -23,8 +23,8 @@ export function instanceDirFrom(env: Readonly<Record<string, string | undefined>
  * host) does it write the instance directory's blocked.json itself.
  */
 export async function reportBlocked(reason: string, cwd: string, env: Readonly<Record<string, string | undefined>>): Promise<string> {
-  const cli = env.CSPACE_CLI === undefined || env.CSPACE_CLI === "" ? "cspace" : env.CSPACE_CLI;
-  const ran = await run(cli, ["blocked", reason], cwd, env);
+  const cli = cspaceCliFrom(env);
+  const ran = await runCli(cli, ["blocked", reason], cwd, env);
   if (ran === "missing") {
     const file = path.join(instanceDirFrom(env), INSTANCE_FILES.blocked);
     mkdirSync(path.dirname(file), { recursive: true });
@@ -34,16 +34,4 @@ export async function reportBlocked(reason: string, cwd: string, env: Readonly<R
   }
   if (ran !== 0) throw new Error(`${cli} blocked exited with ${String(ran)}`);
   return `${cli} blocked`;
-}
-
-function run(command: string, args: readonly string[], cwd: string, env: Readonly<Record<string, string | undefined>>): Promise<number | "missing"> {
-  return new Promise((resolve) => {
-    const child = spawn(command, [...args], { cwd, env, stdio: ["ignore", "ignore", "inherit"] });
-    child.on("error", (error: NodeJS.ErrnoException) => {
-      resolve(error.code === "ENOENT" ? "missing" : 127);
-    });
-    child.on("close", (code) => {
-      resolve(code ?? 128);
-    });
-  });
 }

@@ -12,6 +12,7 @@ export type Instruction =
   | { readonly verb: "fail"; readonly code: number }
   | { readonly verb: "crash" }
   | { readonly verb: "blocked"; readonly reason: string }
+  | { readonly verb: "say"; readonly text: string }
   | { readonly verb: "rebase"; readonly branch: string };
 
 export type ParsedInstruction = { readonly ok: true; readonly instruction: Instruction; readonly source: string } | { readonly ok: false; readonly error: string; readonly source: string };
@@ -56,9 +57,14 @@ export function parseInstruction(source: string): Instruction | string {
     }
     case "blocked":
       return rest === "" ? "blocked needs a reason: cspace-script: blocked <reason>" : { verb, reason: rest };
+    case "say":
+      if (rest === "") return "say needs a text: cspace-script: say <text>";
+      // `cspace send _coordinator -` reads the message from stdin, which the agent does not give it.
+      if (rest === "-") return 'say needs a text other than "-" (cspace send would read it from stdin)';
+      return { verb, text: rest };
     case "rebase":
       return /^\S+$/.test(rest) ? { verb, branch: rest } : `rebase needs one branch name, got ${JSON.stringify(rest)}`;
     default:
-      return `unknown instruction ${JSON.stringify(verb)}: expected commit, sleep, wait-message, fail, crash, blocked or rebase`;
+      return `unknown instruction ${JSON.stringify(verb)}: expected commit, sleep, wait-message, fail, crash, blocked, say or rebase`;
   }
 }

@@ -7,6 +7,7 @@ import { Git } from "./git.ts";
 import { Inbox } from "./inbox.ts";
 import { instructionsIn, type Instruction, type ParsedInstruction } from "./instructions.ts";
 import { rebaseKeepingOurs } from "./rebase.ts";
+import { sayToCoordinator } from "./say.ts";
 
 /**
  * The deterministic scripted agent: a real process that follows the
@@ -18,7 +19,8 @@ import { rebaseKeepingOurs } from "./rebase.ts";
  * argv: `--remote <name>` (the remote `rebase` fetches from; else
  * CSPACE_SCRIPT_REMOTE, else origin), `--workspace <dir>` (else the current
  * directory). env: CSPACE_INSTANCE (names the default commit's file),
- * CSPACE_INSTANCE_DIR and CSPACE_CLI (for `blocked`, see ./blocked.ts).
+ * CSPACE_INSTANCE_DIR and CSPACE_CLI (for `blocked` and `say`, see
+ * ./blocked.ts and ./say.ts).
  * stdin and stdout: the JSON lines of src/core/agents/presets/scripted.ts.
  *
  * Resolves with the exit code once the last line is written; the caller
@@ -186,6 +188,11 @@ class ScriptedRun {
         await this.emit({ type: "text", text: `blocked: ${how}` });
         return { code: 0, summary: `blocked: ${instruction.reason}` };
       }
+      case "say": {
+        const how = await sayToCoordinator(instruction.text, this.options.workspace, this.env);
+        await this.emit({ type: "text", text: `said: ${how} ${JSON.stringify(instruction.text)}` });
+        return null;
+      }
       case "rebase": {
         const { head } = await rebaseKeepingOurs(this.git, this.options.remote, instruction.branch);
         await this.emit({ type: "text", text: `rebased onto ${this.options.remote}/${instruction.branch}: ${head}` });
@@ -231,6 +238,8 @@ function describe(instruction: Instruction): string {
       return `fail ${instruction.code}`;
     case "blocked":
       return `blocked ${instruction.reason}`;
+    case "say":
+      return `say ${instruction.text}`;
     case "rebase":
       return `rebase ${instruction.branch}`;
     case "wait-message":

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { scriptedPreset } from "../../../src/core/agents/presets/scripted.ts";
@@ -13,6 +13,17 @@ afterEach(() => {
 });
 
 const subjects = () => ws.git("log", "--format=%s").split("\n");
+
+/** A stand-in cspace CLI in the test's folder: appends its argv (JSON) to argv.log, then exits with `code`. */
+function cspaceStandIn(code: number): { cli: string; calls: () => string[][] } {
+  const cli = path.join(ws.root, "cspace-standin.cjs");
+  const log = path.join(ws.root, "argv.log");
+  const script = `#!/usr/bin/env node\nrequire("node:fs").appendFileSync(${JSON.stringify(log)}, JSON.stringify(process.argv.slice(2)) + "\\n");\nprocess.exit(${String(code)});\n`;
+  writeFileSync(cli, script);
+  chmodSync(cli, 0o755);
+  const calls = () => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as string[]) : []);
+  return { cli, calls };
+}
 
 describe("the scripted agent", () => {
   it("with no instructions, commits one file named after the instance and exits 0", async () => {
@@ -82,6 +93,34 @@ describe("the scripted agent", () => {
     const run = await runScripted("cspace-script: blocked flaky CI", { cwd: ws.cwd, env });
     expect(run.code).toBe(0);
     expect(JSON.parse(readFileSync(path.join(instanceDir, "blocked.json"), "utf8"))).toMatchObject({ reason: "flaky CI" });
+  });
+
+  it("says something to the coordinator through the in-container cspace CLI, then goes on", async () => {
+    const standIn = cspaceStandIn(0);
+    const run = await runScripted("cspace-script: say needs the schema from #10\ncspace-script: commit a.txt a", { cwd: ws.cwd, env: { ...ws.env, CSPACE_CLI: standIn.cli } });
+    expect(run.code).toBe(0);
+    expect(standIn.calls()).toEqual([["send", "_coordinator", "needs the schema from #10"]]);
+    expect(ofType(run, "step").map((event) => event.text)).toEqual(["say needs the schema from #10", "commit a.txt a"]);
+    expect(ofType(run, "text").map((event) => event.text)).toContain(`said: ${standIn.cli} send _coordinator "needs the schema from #10"`);
+    expect(subjects()).toEqual(["scripted: a.txt", "start"]);
+    expect(ofType(run, "result")[0]).toMatchObject({ is_error: false, result: "done" });
+  });
+
+  it("fails the run, naming say, when the cspace CLI exits non-zero", async () => {
+    const standIn = cspaceStandIn(3);
+    const run = await runScripted("cspace-script: say hello\ncspace-script: commit a.txt a", { cwd: ws.cwd, env: { ...ws.env, CSPACE_CLI: standIn.cli } });
+    expect(run.code).toBe(1);
+    expect(standIn.calls()).toEqual([["send", "_coordinator", "hello"]]);
+    expect(ofType(run, "result")[0]).toMatchObject({ is_error: true, result: `say failed: ${standIn.cli} send _coordinator exited with 3` });
+    expect(subjects()).toEqual(["start"]);
+  });
+
+  it("fails the run, naming say, where no cspace CLI exists", async () => {
+    const missing = path.join(ws.root, "no-such-cspace");
+    const run = await runScripted("cspace-script: say hello\ncspace-script: commit a.txt a", { cwd: ws.cwd, env: { ...ws.env, CSPACE_CLI: missing } });
+    expect(run.code).toBe(1);
+    expect(ofType(run, "result")[0]).toMatchObject({ is_error: true, result: `say failed: no ${missing} executable to send the message with` });
+    expect(subjects()).toEqual(["start"]);
   });
 
   it.each([
