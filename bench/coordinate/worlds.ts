@@ -10,7 +10,17 @@ import path from "node:path";
 import { promisify } from "node:util";
 import type { WorkerReport } from "../../src/core/agents/worker-status.ts";
 import type { BranchMover, PushRequest, RestackRequest, RestackResult } from "../../src/core/branches/port.ts";
-import type { LaunchRequest, Liveness, ReportHandler, VerifyOutcome, VerifyRequest, WarmRequest, WorkerOutcome, WorkerPool } from "../../src/core/coordinator-runtime/ports.ts";
+import type {
+  LaunchRequest,
+  Liveness,
+  ReportHandler,
+  VerifyOutcome,
+  VerifyRequest,
+  WarmRequest,
+  WorkerHandlers,
+  WorkerOutcome,
+  WorkerPool,
+} from "../../src/core/coordinator-runtime/ports.ts";
 import { HeadMovedError } from "../../src/core/forge/errors.ts";
 import type { PortOverrides } from "../../src/services/project.ts";
 import { FakeContainerRuntime } from "../../test/fakes/container-runtime.ts";
@@ -48,8 +58,12 @@ export class StampedPool implements WorkerPool {
     return this.#inner.launch(request);
   }
 
-  listen(instances: readonly string[], onReport: ReportHandler): Promise<void> {
-    return this.#inner.listen(instances, this.#stamped(onReport));
+  listen(instances: readonly string[], handlers: WorkerHandlers): Promise<void> {
+    return this.#inner.listen(instances, { ...handlers, report: this.#stamped(handlers.report) });
+  }
+
+  interrupt(instance: string): Promise<void> {
+    return this.#inner.interrupt(instance);
   }
 
   collectPending(instances: readonly string[], onReport: ReportHandler): Promise<number> {

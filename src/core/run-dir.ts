@@ -8,6 +8,13 @@ import { UserError } from "./errors.ts";
  * a socket path longer than the platform's `sun_path` cannot be bound.
  */
 
+/** The running coordinator's own socket in the run directory, for `cspace send _coordinator` on the host. */
+export const OPERATOR_SOCKET = "_coordinator.sock";
+
+export function operatorSocketPath(runDir: string): string {
+  return path.join(runDir, OPERATOR_SOCKET);
+}
+
 /** The longest instance name cspace makes (a DNS label, like a container's hostname). */
 export const INSTANCE_NAME_MAX = 63;
 

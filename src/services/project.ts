@@ -1,7 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import type { BranchMover } from "../core/branches/port.ts";
-import type { WorkerPool } from "../core/coordinator-runtime/ports.ts";
+import type { OperatorChannel, WorkerPool } from "../core/coordinator-runtime/ports.ts";
 import type { CoordinatorLock, EventStore } from "../core/coordinator-store/port.ts";
 import type { Forge } from "../core/forge/port.ts";
 import type { Host } from "../core/host.ts";
@@ -51,6 +51,8 @@ export interface PortFactories {
   branches(project: Project): BranchMover | Promise<BranchMover>;
   /** The coordinator's workers; given the opened project, since the real pool drives containers through its other ports. */
   workers(project: OpenedProject): WorkerPool | Promise<WorkerPool>;
+  /** Where a person's commands reach the running coordinator (`cspace send _coordinator` on the host). */
+  operator(project: Project): OperatorChannel | Promise<OperatorChannel>;
 }
 
 export type PortOverrides = Partial<PortFactories>;
@@ -71,6 +73,7 @@ export interface Ports {
   coordinatorLock(): Promise<CoordinatorLock>;
   branches(): Promise<BranchMover>;
   workers(): Promise<WorkerPool>;
+  operator(): Promise<OperatorChannel>;
 }
 
 export interface OpenedProject extends Project {
@@ -118,6 +121,7 @@ function lazyPorts(project: Project, factories: PortFactories, opened: () => Ope
     coordinatorLock: once(async () => factories.coordinatorLock(project)),
     branches: once(async () => factories.branches(project)),
     workers: once(async () => factories.workers(opened())),
+    operator: once(async () => factories.operator(project)),
   };
 }
 
@@ -160,5 +164,9 @@ export const realPorts: PortFactories = {
   async workers(project) {
     const { DockerWorkerPool } = await import("./coordinate/docker-worker-pool.ts");
     return new DockerWorkerPool(project);
+  },
+  async operator(project) {
+    const { SocketOperatorChannel } = await import("../adapters/messaging/operator-socket.ts");
+    return new SocketOperatorChannel(project.runDirSpec);
   },
 };

@@ -70,6 +70,14 @@ function eventText(event: CoordinatorEvent): string | null {
       return `#${String(event.issue)} asked to rebase onto ${event.prompt.onto}`;
     case "RunFinished":
       return `run finished (exit ${String(event.exitCode)})`;
+    case "WorkerMessaged":
+      return `#${String(event.issue)} says: ${event.text}`;
+    case "Paused":
+      return event.issue === null ? "paused: no launch or merge until resume" : `#${String(event.issue)} paused`;
+    case "Resumed":
+      return event.issue === null ? "resumed" : `#${String(event.issue)} resumed`;
+    case "Skipped":
+      return `#${String(event.issue)} skipped: ${event.reason}`;
     case "IssuesLoaded":
     case "PullRequestChecked":
     case "ReviewRequested":
@@ -77,9 +85,6 @@ function eventText(event: CoordinatorEvent): string | null {
     case "MergeReady":
     case "IssueClosed":
     case "BranchDeleted":
-    case "Paused":
-    case "Resumed":
-    case "Skipped":
       return null;
   }
 }

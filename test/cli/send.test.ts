@@ -1,8 +1,11 @@
 import { spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { SocketOperatorChannel } from "../../src/adapters/messaging/operator-socket.ts";
+import { runDirFor } from "../../src/core/run-dir.ts";
 import { instancePaths, type InstancePaths } from "../../src/services/workers/instance-files.ts";
 import { binPath, cleanEnv, runCli, type CliResult } from "../support/cli.ts";
 import { useTempDirs } from "../support/temp-dirs.ts";
@@ -92,11 +95,37 @@ describe("cspace send (the built binary)", () => {
     expect(idle.stderr).toContain("cspace up issue-1");
   });
 
-  it("has no coordinator to reach on the host (exit 3), and refuses a bad instance name (exit 2)", async () => {
+  it("tells the running coordinator a command and prints its answer; a command it refuses is exit 2 with its reasons", async () => {
+    const p = await project();
+    const said: string[] = [];
+    // The coordinator's end of the operator socket, as `cspace coordinate` opens it.
+    const channel = new SocketOperatorChannel(runDirFor({ env: p.env, projectName: "send-cli", projectDir: p.dir, uid: process.getuid?.(), tmpdir: os.tmpdir() }));
+    const close = await channel.open((text) => {
+      said.push(text);
+      return Promise.resolve(text === "pause" ? { ok: true, text: "paused the run" } : { ok: false, error: `"${text}" is not a coordinator command; the commands are: pause, resume, skip` });
+    });
+    try {
+      const paused = await cli(p, ["send", "_coordinator", "pause"]);
+      expect([paused.status, paused.stdout, paused.stderr]).toEqual([0, "coordinator: paused the run\n", ""]);
+      const json = await cli(p, ["send", "_coordinator", "pause", "--json"]);
+      expect(JSON.parse(json.stdout)).toEqual({ instance: "_coordinator", answer: "paused the run" });
+      const refused = await cli(p, ["send", "_coordinator", "dance"]);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toContain('error: "dance" is not a coordinator command; the commands are: pause, resume, skip');
+      const empty = await cli(p, ["send", "_coordinator", "  "]);
+      expect(empty.status).toBe(2);
+      expect(said).toEqual(["pause", "pause", "dance"]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("has no coordinator to reach when none runs (exit 3), and refuses a bad instance name (exit 2)", async () => {
     const p = await project();
     const coordinator = await cli(p, ["send", "_coordinator", "hello"]);
     expect(coordinator.status).toBe(3);
     expect(coordinator.stderr).toContain("error: no coordinator is running for this project");
+    expect(coordinator.stderr).toContain("cspace coordinate --resume");
     const bad = await cli(p, ["send", "Issue 1", "hello"]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("invalid instance name");
@@ -142,6 +171,7 @@ process.on("exit", () => writeFileSync(${JSON.stringify(record)}, loaded.join("\
     const help = runCli(["send", "--help"]);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain("echo 'long message' | cspace send issue-12 -");
-    expect(help.stdout).toContain("Exit codes: 0 queued, 2 empty message");
+    expect(help.stdout).toContain("Exit codes: 0 queued (or done, for _coordinator), 2 empty message");
+    expect(help.stdout).toContain("cspace send _coordinator \"pause\"");
   });
 });

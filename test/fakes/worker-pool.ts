@@ -6,6 +6,7 @@ import type {
   VerifyOutcome,
   VerifyRequest,
   WarmRequest,
+  WorkerHandlers,
   WorkerOutcome,
   WorkerPool,
 } from "../../src/core/coordinator-runtime/ports.ts";
@@ -51,6 +52,8 @@ export class FakeWorkerPool implements WorkerPool {
   readonly launches: LaunchRequest[] = [];
   readonly verifies: VerifyRequest[] = [];
   readonly warms: WarmRequest[] = [];
+  /** Instances the coordinator interrupted, in order. */
+  readonly interrupted: string[] = [];
   /** Reports written and not yet acknowledged, by instance. */
   readonly outbox = new Map<string, WorkerReport[]>();
   readonly delivered: WorkerReport[] = [];
@@ -58,6 +61,7 @@ export class FakeWorkerPool implements WorkerPool {
   readonly #used = new Map<string, number>();
   readonly #options: FakeWorkerPoolOptions;
   #handler: ReportHandler | null = null;
+  #messageHandler: ((instance: string, text: string) => Promise<void>) | null = null;
   readonly #watchers = new Set<(instance: string) => void>();
   #reports = 0;
 
@@ -81,9 +85,22 @@ export class FakeWorkerPool implements WorkerPool {
     return Promise.resolve({ ok: true });
   }
 
-  async listen(_instances: readonly string[], onReport: ReportHandler): Promise<void> {
-    this.#handler = onReport;
+  async listen(_instances: readonly string[], handlers: WorkerHandlers): Promise<void> {
+    this.#handler = handlers.report;
+    this.#messageHandler = handlers.message;
     await this.#deliverAll();
+  }
+
+  /** A worker's `cspace send _coordinator "<text>"`: resolves once the coordinator persisted it. */
+  async say(instance: string, text: string): Promise<void> {
+    if (this.#messageHandler === null) throw new Error("no coordinator listens");
+    await this.#messageHandler(instance, text);
+  }
+
+  interrupt(instance: string): Promise<void> {
+    // Recorded only: the agent's run still ends with a report, which the coordinator finds belongs to an attempt it ended.
+    this.interrupted.push(instance);
+    return Promise.resolve();
   }
 
   async collectPending(instances: readonly string[], onReport: ReportHandler): Promise<number> {
@@ -117,6 +134,7 @@ export class FakeWorkerPool implements WorkerPool {
 
   close(): Promise<void> {
     this.#handler = null;
+    this.#messageHandler = null;
     return Promise.resolve();
   }
 

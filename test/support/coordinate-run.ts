@@ -23,6 +23,8 @@ export interface ScriptedIssue {
   readonly title: string;
   readonly blockedBy?: readonly number[];
   readonly sleepSeconds?: number;
+  /** What the agent tells the coordinator (`cspace send _coordinator`) after its sleep, before its commit. */
+  readonly say?: string;
   readonly path: string;
   readonly text: string;
 }
@@ -44,6 +46,7 @@ export async function makeForgeProject(name: string, issues: readonly ScriptedIs
     for (const dependency of issue.blockedBy ?? []) lines.push(`blocked-by: #${String(dependency)}`);
     if ((issue.blockedBy ?? []).length > 0) lines.push("");
     if (issue.sleepSeconds !== undefined) lines.push(`cspace-script: sleep ${String(issue.sleepSeconds)}`);
+    if (issue.say !== undefined) lines.push(`cspace-script: say ${issue.say}`);
     lines.push(`cspace-script: commit ${issue.path} ${issue.text}`, "");
     files[`.cspace/issues/${String(issue.number)}.md`] = lines.join("\n");
   }

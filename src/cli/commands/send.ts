@@ -9,15 +9,15 @@ export function registerSend(program: Command): void {
     .description(
       "Queue a message for the instance's agent on its supervisor's socket. It is delivered in order as the agent can take " +
         "it: a new user turn between turns for session-keeping agents, or a new invocation after the current one. Returns " +
-        "once it is queued. Workers message the coordinator with `cspace send _coordinator …` inside their container; " +
-        "on the host there is no coordinator yet.",
+        "once it is queued. `_coordinator` is the project's running coordinator: on the host it takes pause [N], resume [N] " +
+        "and skip N [why] and answers with what it did; inside a worker's container, whatever the worker says is recorded in the run's log.",
     )
     .argument("<instance>", "instance name, like issue-12")
     .argument("<text>", 'the message, or "-" to read it from stdin')
     .addHelpText(
       "after",
-      examples('cspace send issue-12 "Rebase onto the latest feature/login."', "echo 'long message' | cspace send issue-12 -", 'cspace send issue-12 "also update the changelog" --json') +
-        "\nExit codes: 0 queued, 2 empty message or bad instance name, 3 no such instance or no supervisor running (start one with cspace up).\n",
+      examples('cspace send issue-12 "Rebase onto the latest feature/login."', "echo 'long message' | cspace send issue-12 -", 'cspace send issue-12 "also update the changelog" --json', 'cspace send _coordinator "pause"', 'cspace send _coordinator "skip 12 waiting on the API design"') +
+        "\nExit codes: 0 queued (or done, for _coordinator), 2 empty message, bad instance name or a command the coordinator refuses, 3 no such instance, no supervisor or no coordinator running.\n",
     )
     .action(
       action(async (ctx, instance: string, text: string) => {

@@ -20,15 +20,17 @@ export interface WorkerPool {
    */
   launch(request: LaunchRequest): Promise<WorkerOutcome>;
   /**
-   * Listens for the instances' reports (on each instance's c.sock). `onReport`
-   * resolves once the report is persisted; only then is it acknowledged.
-   * Instances may be added later with `listen` again.
+   * Listens for the instances' reports and messages (on each instance's
+   * c.sock). A handler resolves once what came is persisted; only then is it
+   * acknowledged. Instances may be added later with `listen` again.
    */
-  listen(instances: readonly string[], onReport: ReportHandler): Promise<void>;
+  listen(instances: readonly string[], handlers: WorkerHandlers): Promise<void>;
   /** Reports that nobody acknowledged (the instances' outboxes), handed to `onReport` before they are moved aside. */
   collectPending(instances: readonly string[], onReport: ReportHandler): Promise<number>;
   /** Runs each command in the worker's container on its checkout at `headSha`, in order, stopping at the first that fails. */
   verify(request: VerifyRequest): Promise<VerifyOutcome>;
+  /** Stops the agent's current run, if one runs (its supervisor stays); repeating it is harmless. */
+  interrupt(instance: string): Promise<void>;
   /** Whether each instance's agent is alive: the container's state plus the supervisor's answer. */
   probe(instances: readonly string[]): Promise<ReadonlyMap<string, Liveness>>;
   /**
@@ -44,6 +46,28 @@ export interface WorkerPool {
 
 /** Persists a report; resolving acknowledges it. The instance is the socket (or outbox) it came from. */
 export type ReportHandler = (instance: string, report: WorkerReport) => Promise<void>;
+
+/** Persists what a worker said with `cspace send _coordinator`; resolving acknowledges it. */
+export type MessageHandler = (instance: string, text: string) => Promise<void>;
+
+export interface WorkerHandlers {
+  readonly report: ReportHandler;
+  readonly message: MessageHandler;
+}
+
+/**
+ * Where a person talks to the running coordinator (`cspace send _coordinator
+ * "pause"` on the host): the project's own socket, beside the instances'.
+ */
+export interface OperatorChannel {
+  /** Takes commands until the returned function is called; each is answered by `onCommand`. */
+  open(onCommand: OperatorHandler): Promise<() => Promise<void>>;
+}
+
+export type OperatorHandler = (text: string) => Promise<OperatorAnswer>;
+
+/** What the coordinator did with a command (for the sender), or why it did nothing. */
+export type OperatorAnswer = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly error: string };
 
 export interface WarmRequest {
   readonly issue: number;

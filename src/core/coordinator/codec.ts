@@ -39,6 +39,7 @@ export const coordinatorEventTypes = [
   "Paused",
   "Resumed",
   "Skipped",
+  "WorkerMessaged",
   "RunFinished",
 ] as const satisfies readonly CoordinatorEventType[];
 

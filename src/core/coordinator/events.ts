@@ -22,7 +22,8 @@ import type {
  * - decisions, recorded when the runtime executes a decision-only action
  *   (`Retried`, `Failed`, `Blocked`, `RebaseRequested`, `ReviewRequested`,
  *   `Reviewed`, `RunFinished`: see `decisionEvent` in actions.ts).
- * Operator commands (`Paused`, `Resumed`, `Skipped`) are recorded as given.
+ * Operator commands (`Paused`, `Resumed`, `Skipped`) are recorded as given,
+ * and so is what a worker says with `cspace send _coordinator` (`WorkerMessaged`).
  *
  * Each event is plain JSON with a `type` and `at` (ISO 8601, when it was
  * recorded); the store adds the sequence number. Applying an event twice, or
@@ -60,6 +61,7 @@ export type CoordinatorEvent =
   | Paused
   | Resumed
   | Skipped
+  | WorkerMessaged
   | RunFinished;
 
 export type CoordinatorEventType = CoordinatorEvent["type"];
@@ -328,6 +330,13 @@ export interface Skipped extends EventBase {
   readonly type: "Skipped";
   readonly issue: number;
   readonly reason: string;
+}
+
+/** A worker's `cspace send _coordinator "<text>"`, known by the socket it came on. Shown to people; changes no decision. */
+export interface WorkerMessaged extends EventBase {
+  readonly type: "WorkerMessaged";
+  readonly issue: number;
+  readonly text: string;
 }
 
 export interface RunFinished extends EventBase {

@@ -217,6 +217,9 @@ function applyFact(state: CoordinatorState, event: CoordinatorEvent): Coordinato
     case "Skipped":
     case "RunFinished":
       return applyRunEvent(state, event);
+    case "WorkerMessaged":
+      // For people (progress lines, the log); no decision depends on what a worker says.
+      return state;
     case "Warmed":
     case "WarmFailed":
     case "Launched":

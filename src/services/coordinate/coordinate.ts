@@ -74,7 +74,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   try {
     const [store, forge] = await Promise.all([project.ports.eventStore(), project.ports.forge()]);
     const opened = options.resume === true ? await resumeRun(store, forge) : await startRun(project, store, forge, options);
-    const [branches, workers, templates] = await Promise.all([project.ports.branches(), project.ports.workers(), loadTemplates(project)]);
+    const [branches, workers, operator, templates] = await Promise.all([project.ports.branches(), project.ports.workers(), project.ports.operator(), loadTemplates(project)]);
     let settings: RunSettings | null = opened.state.run?.settings ?? null;
     try {
       const state = await runCoordinatorLoop({
@@ -83,6 +83,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
         forge,
         branches,
         workers,
+        operator,
         state: opened.state,
         renderPrompt: promptRenderer({ templates, issues: opened.issues, settings: () => settings, repo: forge.repo }),
         onProgress: (progress) => {

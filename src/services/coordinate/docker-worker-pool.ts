@@ -1,4 +1,14 @@
-import type { LaunchRequest, Liveness, ReportHandler, VerifyOutcome, VerifyRequest, WarmRequest, WorkerOutcome, WorkerPool } from "../../core/coordinator-runtime/ports.ts";
+import type {
+  LaunchRequest,
+  Liveness,
+  ReportHandler,
+  VerifyOutcome,
+  VerifyRequest,
+  WarmRequest,
+  WorkerHandlers,
+  WorkerOutcome,
+  WorkerPool,
+} from "../../core/coordinator-runtime/ports.ts";
 import { LABELS } from "../../core/instances/labels.ts";
 import { downInstances } from "../instances/down.ts";
 import type { OpenedProject } from "../project.ts";
@@ -7,6 +17,7 @@ import { collectOutbox } from "../workers/outbox.ts";
 import { pathsOf, sharedPorts, type PoolContext } from "./pool/context.ts";
 import { launchAgent } from "./pool/launch.ts";
 import { CoordinatorSockets } from "./pool/listen.ts";
+import { interruptIn } from "./pool/interrupt.ts";
 import { livenessOf } from "./pool/probe.ts";
 import { verifyIn } from "./pool/verify.ts";
 
@@ -50,9 +61,9 @@ export class DockerWorkerPool implements WorkerPool {
     return launchAgent(this.#context, request);
   }
 
-  async listen(instances: readonly string[], onReport: ReportHandler): Promise<void> {
+  async listen(instances: readonly string[], handlers: WorkerHandlers): Promise<void> {
     for (const instance of instances) this.#instances.add(instance);
-    await this.#sockets.listen(instances, onReport);
+    await this.#sockets.listen(instances, handlers);
   }
 
   async collectPending(instances: readonly string[], onReport: ReportHandler): Promise<number> {
@@ -67,6 +78,10 @@ export class DockerWorkerPool implements WorkerPool {
 
   verify(request: VerifyRequest): Promise<VerifyOutcome> {
     return verifyIn(this.#context, request);
+  }
+
+  interrupt(instance: string): Promise<void> {
+    return interruptIn(this.#context, instance);
   }
 
   async probe(instances: readonly string[]): Promise<ReadonlyMap<string, Liveness>> {

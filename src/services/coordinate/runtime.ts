@@ -4,9 +4,11 @@ import { actionKey, decisionEvent, isDecision, type Action, type WorldAction } f
 import { encodeEvent } from "../../core/coordinator/codec.ts";
 import { decide, nextWakeAt } from "../../core/coordinator/decide.ts";
 import type { CoordinatorEvent } from "../../core/coordinator/events.ts";
+import { OPERATOR_USAGE, operatorEvent, parseOperatorCommand, type OperatorCommand } from "../../core/coordinator/operator.ts";
 import { lastAttempt, openAttempt } from "../../core/coordinator/queries.ts";
+import { branchOf } from "../../core/coordinator/vocabulary.ts";
 import { apply, type CoordinatorState, type IssueRecord } from "../../core/coordinator/state.ts";
-import type { WorkerPool } from "../../core/coordinator-runtime/ports.ts";
+import type { OperatorAnswer, OperatorChannel, WorkerPool } from "../../core/coordinator-runtime/ports.ts";
 import type { ProgressListener } from "../../core/coordinator-runtime/progress.ts";
 import type { EventStore } from "../../core/coordinator-store/port.ts";
 import type { Forge } from "../../core/forge/port.ts";
@@ -18,6 +20,8 @@ export interface RuntimeOptions {
   readonly forge: Forge;
   readonly branches: BranchMover;
   readonly workers: WorkerPool;
+  /** Where a person's commands come from (`cspace send _coordinator` on the host); none in some tests. */
+  readonly operator?: OperatorChannel | undefined;
   readonly renderPrompt: (action: Extract<WorldAction, { type: "Launch" }>) => Promise<string>;
   /** The state replayed from the log so far. */
   readonly state: CoordinatorState;
@@ -82,8 +86,9 @@ class Runtime {
     const { workers } = this.#o;
     const instances = Object.values(this.#state.issues).map((issue) => issue.branch);
     const onReport = (instance: string, report: WorkerReport): Promise<void> => this.#report(instance, report);
-    await workers.listen(instances, onReport);
+    await workers.listen(instances, { report: onReport, message: (instance, text) => this.#message(instance, text) });
     await workers.collectPending(instances, onReport);
+    const closeOperator = (await this.#o.operator?.open((text) => this.#operate(text))) ?? (() => Promise.resolve());
     const probe = setInterval(() => { this.#probeSoon(); }, this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS);
     // A container that dies is probed at once; the interval stays the guarantee when the engine's events break.
     const unwatch = await workers.watch((instance) => { this.#suspect(instance); }).catch((error: unknown) => {
@@ -110,7 +115,31 @@ class Runtime {
       clearInterval(probe);
       unwatch();
       this.#o.signal?.removeEventListener("abort", abort);
+      await closeOperator();
     }
+  }
+
+  /** A worker's `cspace send _coordinator`: recorded, so it is in the log and the progress lines. */
+  async #message(instance: string, text: string): Promise<void> {
+    const issue = issueOf(instance);
+    if (issue === null || this.#state.issues[issue] === undefined) throw new Error(`no issue of this run runs in ${instance}`);
+    await this.#record([{ type: "WorkerMessaged", at: new Date(this.#now).toISOString(), issue, text }]);
+  }
+
+  /** An operator's command from the host: one event, recorded before the answer; a skipped issue's agent is interrupted. */
+  async #operate(text: string): Promise<OperatorAnswer> {
+    if (this.#closed) return { ok: false, error: "the run is stopping: nothing more is recorded" };
+    const command = parseOperatorCommand(text);
+    if (!command.ok) return { ok: false, error: `${command.error}; the commands are:\n${OPERATOR_USAGE}` };
+    await this.#appending;
+    const event = operatorEvent(this.#state, command.value, new Date(this.#now).toISOString());
+    if (!event.ok) return { ok: false, error: event.error };
+    await this.#record([event.value]);
+    if (event.value.type === "Skipped") {
+      const instance = branchOf(event.value.issue);
+      await this.#o.workers.interrupt(instance).catch((error: unknown) => { this.#notice(`interrupting ${instance}: ${message(error)}`); });
+    }
+    return { ok: true, text: operatorDone(command.value) };
   }
 
   /** One round of decisions; true when decisions were recorded (decide again at once). */
@@ -305,6 +334,18 @@ class Runtime {
 /** The attempt a report belongs to: the open one, else the last (a late report of an attempt already ended changes nothing). */
 function attemptFor(record: IssueRecord | undefined): { readonly number: number } | null {
   return record === undefined ? null : (openAttempt(record) ?? lastAttempt(record));
+}
+
+function operatorDone(command: OperatorCommand): string {
+  const what = command.issue === null ? "the run" : `#${String(command.issue)}`;
+  switch (command.kind) {
+    case "pause":
+      return `paused ${what}: no launch or merge until resume; agents already working go on`;
+    case "resume":
+      return `resumed ${what}`;
+    case "skip":
+      return `skipped ${what} (${command.reason}); its dependents are blocked`;
+  }
 }
 
 function issueOf(instance: string): number | null {

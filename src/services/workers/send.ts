@@ -3,6 +3,7 @@ import { newRequestId, request } from "../../adapters/messaging/client.ts";
 import { MessagingError } from "../../adapters/messaging/errors.ts";
 import { ExternalError, UserError } from "../../core/errors.ts";
 import { COORDINATOR_INSTANCE, validateInstanceName } from "../../core/instances/names.ts";
+import { operatorSocketPath } from "../../core/run-dir.ts";
 import { openProject } from "../project.ts";
 import { instancePaths } from "./instance-files.ts";
 
@@ -21,6 +22,12 @@ export interface SendOptions {
   readonly timeoutMs?: number | undefined;
 }
 
+/** What `cspace send _coordinator` answers: what the running coordinator did with the command. */
+export interface CoordinatorAnswer {
+  readonly instance: typeof COORDINATOR_INSTANCE;
+  readonly answer: string;
+}
+
 export interface SendResult {
   readonly instance: string;
   /** Always true: the supervisor queued it (delivery to the agent follows as it can take it). */
@@ -29,14 +36,10 @@ export interface SendResult {
   readonly queueDepth: number;
 }
 
-export async function sendMessage(options: SendOptions): Promise<SendResult> {
+export async function sendMessage(options: SendOptions): Promise<SendResult | CoordinatorAnswer> {
   // Checked before anything is read, so an empty message never reaches anyone.
   if (options.text.trim() === "") throw new UserError("the message is empty: nothing was sent", { hint: 'cspace send issue-12 "<text>", or pipe it: echo "<text>" | cspace send issue-12 -' });
-  if (options.instance === COORDINATOR_INSTANCE) {
-    throw new ExternalError("no coordinator is running for this project", {
-      hint: "on the host, message a worker by its instance name (cspace send issue-12 …); workers reach the coordinator with `cspace send _coordinator` inside their container",
-    });
-  }
+  if (options.instance === COORDINATOR_INSTANCE) return tellCoordinator(options);
   const instance = validateInstanceName(options.instance);
   const project = await openProject(options);
   const paths = instancePaths(project.runDir, instance);
@@ -64,4 +67,29 @@ export async function sendMessage(options: SendOptions): Promise<SendResult> {
     });
   }
   return { instance, queued: reply.queued === true, queueDepth: typeof reply.queueDepth === "number" ? reply.queueDepth : 0 };
+}
+
+/**
+ * A person's command to the project's running coordinator, on its own socket
+ * in the run directory: answered once the coordinator has recorded it.
+ */
+async function tellCoordinator(options: SendOptions): Promise<CoordinatorAnswer> {
+  const project = await openProject(options);
+  let reply;
+  try {
+    reply = await request(operatorSocketPath(project.runDir), { v: 1, id: newRequestId(), cmd: "send", text: options.text, from: "host" }, { timeoutMs: options.timeoutMs ?? 10_000 });
+  } catch (error) {
+    if (error instanceof MessagingError) {
+      throw new ExternalError("no coordinator is running for this project", {
+        hint: "cspace status shows the latest run; cspace coordinate --resume carries an unfinished one on. Workers are messaged by name: cspace send issue-12 …",
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  if (!reply.ok) {
+    if (reply.error.code === "bad-request") throw new UserError(reply.error.message);
+    throw new ExternalError(`the coordinator did not take the command: ${reply.error.message} (${reply.error.code})`);
+  }
+  return { instance: COORDINATOR_INSTANCE, answer: typeof reply.text === "string" ? reply.text : "done" };
 }

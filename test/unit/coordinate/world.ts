@@ -5,6 +5,7 @@ import { HeadMovedError } from "../../../src/core/forge/errors.ts";
 import { FakeEventStore, FakeCoordinatorLock } from "../../fakes/event-store.ts";
 import { FakeForge } from "../../fakes/forge.ts";
 import { issuesFrom } from "../../fakes/issues.ts";
+import { FakeOperatorChannel } from "../../fakes/operator-channel.ts";
 import { FakeWorkerPool, type FakeWorkerScript } from "../../fakes/worker-pool.ts";
 import type { PortOverrides } from "../../../src/services/project.ts";
 
@@ -23,12 +24,14 @@ export class CoordinatorWorld {
   readonly checkouts = new Map<string, string>();
   readonly mover: BranchMover;
   readonly workers: FakeWorkerPool;
+  readonly operator = new FakeOperatorChannel();
   #made = 0;
 
-  constructor(deps: Readonly<Record<number, readonly number[]>>, scripts: Readonly<Record<number, FakeWorkerScript>> = {}) {
+  /** `agentMs`: how long each agent works (2 ms unless a test needs time to act while one works). */
+  constructor(deps: Readonly<Record<number, readonly number[]>>, scripts: Readonly<Record<number, FakeWorkerScript>> = {}, options: { readonly agentMs?: number } = {}) {
     this.forge.addIssues(issuesFrom(deps));
     void this.forge.seed.commit("main", { "README.md": "hello\n" }, "initial");
-    this.workers = new FakeWorkerPool({ scripts, commit: (launch) => this.#agentCommit(launch), agentMs: 2 });
+    this.workers = new FakeWorkerPool({ scripts, commit: (launch) => this.#agentCommit(launch), agentMs: options.agentMs ?? 2 });
     this.mover = this.#mover();
   }
 
@@ -41,6 +44,7 @@ export class CoordinatorWorld {
       coordinatorLock: () => this.lock,
       branches: () => this.mover,
       workers: () => this.workers,
+      operator: () => this.operator,
     };
   }
 

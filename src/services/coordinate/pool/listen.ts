@@ -1,13 +1,9 @@
-import { appendFile, stat } from "node:fs/promises";
-import path from "node:path";
+import { stat } from "node:fs/promises";
 import { serveNdjson, type NdjsonServer } from "../../../adapters/messaging/server.ts";
 import type { WorkerReport } from "../../../core/agents/worker-status.ts";
-import type { ReportHandler } from "../../../core/coordinator-runtime/ports.ts";
+import type { WorkerHandlers } from "../../../core/coordinator-runtime/ports.ts";
 import { COORDINATOR_COMMANDS, errorReply, okReply, type Reply, type Request } from "../../../core/messaging/protocol.ts";
 import { pathsOf, type PoolContext } from "./context.ts";
-
-/** Workers' messages to the coordinator, one JSON line each, in the instance's directory: the runtime has no hook for them yet. */
-export const INBOX_FILE = "coordinator-inbox.ndjson";
 
 /**
  * The coordinator's end of every instance's c.sock. Instances are served as
@@ -17,20 +13,20 @@ export const INBOX_FILE = "coordinator-inbox.ndjson";
 export class CoordinatorSockets {
   readonly #context: PoolContext;
   readonly #servers = new Map<string, Promise<NdjsonServer | null>>();
-  #handler: ReportHandler | null = null;
+  #handlers: WorkerHandlers | null = null;
 
   constructor(context: PoolContext) {
     this.#context = context;
   }
 
-  async listen(instances: readonly string[], onReport: ReportHandler): Promise<void> {
-    this.#handler = onReport;
+  async listen(instances: readonly string[], handlers: WorkerHandlers): Promise<void> {
+    this.#handlers = handlers;
     await Promise.all(instances.map((instance) => this.ensure(instance)));
   }
 
   /** Serves the instance's socket when someone listens and its directory exists; a no-op once served. */
   async ensure(instance: string): Promise<void> {
-    if (this.#handler === null) return;
+    if (this.#handlers === null) return;
     const existing = this.#servers.get(instance);
     if (existing !== undefined && (await existing) !== null) return;
     const started = this.#serve(instance);
@@ -43,7 +39,7 @@ export class CoordinatorSockets {
   }
 
   async close(): Promise<void> {
-    this.#handler = null;
+    this.#handlers = null;
     const servers = await Promise.all([...this.#servers.values()].map((server) => server.catch(() => null)));
     this.#servers.clear();
     await Promise.all(servers.map((server) => (server === null ? Promise.resolve() : server.close())));
@@ -60,15 +56,16 @@ export class CoordinatorSockets {
   async #answer(instance: string, request: Request): Promise<Reply> {
     switch (request.cmd) {
       case "report": {
-        const handler = this.#handler;
-        if (handler === null) return errorReply(request.id, "internal", "the coordinator is closing; keep the report in the outbox");
+        const handlers = this.#handlers;
+        if (handlers === null) return errorReply(request.id, "internal", "the coordinator is closing; keep the report in the outbox");
         // Acknowledged only once persisted: an error reply leaves it in the worker's outbox for collectPending.
-        await handler(instance, request.report as WorkerReport);
+        await handlers.report(instance, request.report as WorkerReport);
         return okReply(request.id);
       }
       case "send": {
-        const line = { at: new Date().toISOString(), instance, from: request.from ?? null, text: request.text ?? "" };
-        await appendFile(path.join(pathsOf(this.#context, instance).dir, INBOX_FILE), `${JSON.stringify(line)}\n`, { mode: 0o600 });
+        const handlers = this.#handlers;
+        if (handlers === null) return errorReply(request.id, "internal", "the coordinator is closing; send it again to the next one");
+        await handlers.message(instance, request.text ?? "");
         return okReply(request.id, { delivered: true });
       }
       case "status":

@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { CoordinatorEvent } from "../../../src/core/coordinator/events.ts";
+import type { CoordinatorProgress } from "../../../src/core/coordinator-runtime/progress.ts";
+import { coordinate } from "../../../src/services/coordinate/coordinate.ts";
+import { makeProject, type TempProject } from "../../support/temp-project.ts";
+import { CoordinatorWorld } from "./world.ts";
+
+/**
+ * A person talking to the running coordinator (`cspace send _coordinator`
+ * on the host) and a worker talking to it from its container: each becomes
+ * an event in the log before it is answered, and pause, resume and skip
+ * change what the run does.
+ */
+
+const projects: TempProject[] = [];
+afterEach(async () => {
+  for (const project of projects.splice(0)) await project.remove();
+});
+
+async function setUp(deps: Readonly<Record<number, readonly number[]>>, agentMs: number) {
+  // Stacking off: 12 waits for 10's merge, so holding merges holds it.
+  const project = await makeProject({ config: { project: { name: "operator" }, forge: { type: "local" }, coordinator: { maxParallel: 2, stacking: false } } });
+  projects.push(project);
+  const world = new CoordinatorWorld(deps, {}, { agentMs });
+  const events: CoordinatorEvent[] = [];
+  const listeners: ((event: CoordinatorEvent) => void)[] = [];
+  const onProgress = (progress: CoordinatorProgress): void => {
+    if (progress.kind !== "event") return;
+    events.push(progress.event);
+    for (const listener of listeners) listener(progress.event);
+  };
+  const run = () => coordinate({ cwd: project.dir, env: { CSPACE_RUN_DIR: `${project.dir}/run` }, numbers: Object.keys(deps).map(Number), ports: world.ports(), onProgress, probeIntervalMs: 50, retryDelayMs: 10 });
+  /** Resolves at the first event (recorded from now on) that matches. */
+  const next = (match: (event: CoordinatorEvent) => boolean): Promise<CoordinatorEvent> =>
+    new Promise((resolve) => listeners.push((event) => { if (match(event)) resolve(event); }));
+  return { world, events, run, next };
+}
+
+const is = (type: CoordinatorEvent["type"], issue?: number) => (event: CoordinatorEvent): boolean =>
+  event.type === type && (issue === undefined || ("issue" in event && event.issue === issue));
+
+describe("the operator's commands to a running coordinator", () => {
+  it("pause holds merges and launches until resume; the run then ends merged, in order", async () => {
+    const { world, events, run, next } = await setUp({ 10: [], 12: [10] }, 150);
+    void next(is("Launched", 10)).then(() => world.operator.send("pause"));
+    // Paused while 10's agent works: its pull request opens, nothing merges; then resumed.
+    void next(is("PullRequestOpened", 10)).then(() => world.operator.send("resume"));
+    const result = await run();
+
+    expect(result.exitCode).toBe(0);
+    expect(world.operator.answers).toEqual([
+      { ok: true, text: "paused the run: no launch or merge until resume; agents already working go on" },
+      { ok: true, text: "resumed the run" },
+    ]);
+    const at = (match: (event: CoordinatorEvent) => boolean): number => events.findIndex(match);
+    expect(at(is("Paused"))).toBeGreaterThan(at(is("Launched", 10)));
+    expect(at(is("Paused"))).toBeLessThan(at(is("PullRequestOpened", 10)));
+    expect(at(is("Resumed"))).toBeLessThan(at(is("Merged", 10)));
+    expect(at(is("Merged", 10))).toBeLessThan(at(is("Launched", 12)));
+  });
+
+  it("skip gives an issue up: its agent is interrupted, it and its dependents end blocked by the operator, exit 1", async () => {
+    const { world, run, next } = await setUp({ 10: [], 11: [], 12: [10] }, 150);
+    void next(is("Launched", 10)).then(() => world.operator.send("skip 10 the schema is not decided"));
+    const result = await run();
+
+    expect(result.exitCode).toBe(1);
+    expect(result.report.rows.map((row) => [row.issue, row.status])).toEqual([[10, "blocked"], [11, "merged"], [12, "blocked"]]);
+    expect(result.report.rows.find((row) => row.issue === 10)?.reason).toContain("the schema is not decided");
+    expect(world.workers.interrupted).toEqual(["issue-10"]);
+    expect(world.workers.launchesOf(12)).toHaveLength(0);
+  });
+
+  it("answers a command it does not know, or an issue not in the run, with what it can do, recording nothing", async () => {
+    const { world, events, run, next } = await setUp({ 10: [] }, 50);
+    const answers = next(is("Launched", 10)).then(async () => [await world.operator.send("dance"), await world.operator.send("pause 99"), await world.operator.send("skip")]);
+    const result = await run();
+
+    expect(result.exitCode).toBe(0);
+    const [unknown, outside, bare] = await answers;
+    expect(unknown).toEqual({ ok: false, error: expect.stringContaining('"dance" is not a coordinator command') as string });
+    expect(unknown?.ok === false ? unknown.error : "").toContain("skip <N> [why]");
+    expect(outside).toEqual({ ok: false, error: "#99 is not in this run (#10)" });
+    expect(bare).toEqual({ ok: false, error: expect.stringContaining("skip needs an issue number") as string });
+    expect(events.filter((event) => ["Paused", "Resumed", "Skipped"].includes(event.type))).toEqual([]);
+  });
+});
+
+describe("a worker's message to _coordinator", () => {
+  it("is recorded in the run's log, known by the instance it came from", async () => {
+    const { world, events, run, next } = await setUp({ 10: [] }, 100);
+    void next(is("Launched", 10)).then(() => world.workers.say("issue-10", "needs the schema from #9"));
+    await run();
+
+    expect(events.filter(is("WorkerMessaged"))).toEqual([{ type: "WorkerMessaged", at: expect.any(String) as string, issue: 10, text: "needs the schema from #9" }]);
+  });
+});
