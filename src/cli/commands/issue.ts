@@ -26,7 +26,7 @@ export function registerIssue(program: Command): void {
         const issue = parseIssue(raw);
         const [{ startIssue, instanceForIssue }] = await Promise.all([import("../../services/workers/issue.ts")]);
         return startAndReport(ctx, instanceForIssue(issue), flags.follow === true, (signal, onWarmEvent) =>
-          startIssue({ cwd: ctx.globals.cwd, env: ctx.env, issue, agent: flags.agent, signal, onWarmEvent }),
+          startIssue({ cwd: ctx.globals.cwd, env: ctx.env, issue, agent: flags.agent, signal, onWarmEvent, onNotice: (text) => { ctx.out.info(`${instanceForIssue(issue)}: ${text}`); } }),
         );
       }),
     );

@@ -43,7 +43,7 @@ export function registerUp(program: Command): void {
       action(async (ctx, instance: string, flags: UpFlags) => {
         const { up } = await import("../../services/workers/up.ts");
         return startAndReport(ctx, instance, flags.follow === true, (signal, onWarmEvent) =>
-          up({ cwd: ctx.globals.cwd, env: ctx.env, instance, base: flags.base, prompt: flags.prompt, promptFile: flags.promptFile, agent: flags.agent, signal, onWarmEvent }),
+          up({ cwd: ctx.globals.cwd, env: ctx.env, instance, base: flags.base, prompt: flags.prompt, promptFile: flags.promptFile, agent: flags.agent, signal, onWarmEvent, onNotice: (text) => { ctx.out.info(`${instance}: ${text}`); } }),
         );
       }),
     );

@@ -78,7 +78,11 @@ export interface AgentPreset {
   readonly name: string;
   /** The executable that must be on the container user's PATH. */
   readonly executable: string;
-  /** The npm package that provides it (installed by warm when missing), or null when it is not on npm. */
+  /**
+   * The npm package that provides it, pinned (`name@version`): installed as
+   * root at the first launch in a container that lacks the executable
+   * (`agent.package` names another), or null when it is not on npm.
+   */
   readonly npmPackage: string | null;
   /** Whether a session can be resumed by id after the process is gone. */
   readonly resumable: boolean;

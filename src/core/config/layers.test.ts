@@ -50,7 +50,7 @@ describe("resolveConfig", () => {
 
   it("reports an unknown key with a close suggestion, a key from another section, or the valid keys", () => {
     expect(problems({ files: [file({ coordinator: { maxParalel: 2 }, projct: {}, maxAttempts: 3, agent: { colour: "red" } })] })).toEqual([
-      '.cspace.json: agent.colour: unknown key — valid keys here: preset, command, commandInput, model, env, passEnv',
+      '.cspace.json: agent.colour: unknown key — valid keys here: preset, command, commandInput, model, package, env, passEnv',
       '.cspace.json: coordinator.maxParalel: unknown key — did you mean "maxParallel"?',
       '.cspace.json: projct: unknown key — did you mean "project"?',
       '.cspace.json: maxAttempts: unknown key — did you mean "coordinator.maxAttempts"?',

@@ -109,6 +109,7 @@ const agentSchema = z
         .enum(commandInputs, { error: `expected one of ${commandInputs.map((p) => `"${p}"`).join(", ")}` })
         .default(defaults.commandInput),
       model: text("expected a model name (text)").optional(),
+      package: text('expected an npm install spec, like "@anthropic-ai/claude-code@2.1.332" or a tarball path').optional(),
       env: environment().default({}),
       passEnv: z
         .array(z.unknown(), { error: 'expected a list of host variable names, like ["ANTHROPIC_API_KEY"]' })

@@ -6,11 +6,12 @@ import type { WorkerStatus } from "../../core/agents/worker-status.ts";
 import { envFromList } from "../../core/devcontainer/substitute.ts";
 import { ExternalError, UserError } from "../../core/errors.ts";
 import { containerNameFor, validateInstanceName } from "../../core/instances/names.ts";
-import type { ContainerDetails, ContainerRuntime, ExecOptions } from "../../core/instances/ports.ts";
+import type { ContainerDetails, ContainerRuntime } from "../../core/instances/ports.ts";
 import type { InstanceOutcome, WarmEvent } from "../../core/instances/warm-events.ts";
 import { INSTANCE_DIR_IN_CONTAINER, INSTANCE_FILES, WORKER_BUNDLE_DIR } from "../../core/messaging/layout.ts";
 import { LAUNCH_DEFAULTS, type Launch } from "../../core/messaging/launch.ts";
 import { accessOf, loadInstanceSpec } from "../instances/spec.ts";
+import { ensureAgentExecutable } from "./agent-executable.ts";
 import { openProject, type OpenedProject, type PortOverrides } from "../project.ts";
 import { COMMIT_LABEL } from "../warm/bring-up.ts";
 import { warm } from "../warm/warm.ts";
@@ -31,6 +32,8 @@ export interface UpOptions {
   /** A preset name; default agent.preset. */
   readonly agent?: string | undefined;
   readonly onWarmEvent?: ((event: WarmEvent) => void) | undefined;
+  /** Told of slow steps after warm (installing the agent's CLI). */
+  readonly onNotice?: ((text: string) => void) | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly ports?: PortOverrides | undefined;
   /** How long the supervisor may take to answer after it is started. */
@@ -94,6 +97,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
         timeoutMs: options.startTimeoutMs ?? 30_000,
         // `cspace down` wins over an up in progress: it removes the container at once and waits for our lock.
         abandoned: () => locks.removalRequested(instance),
+        onNotice: options.onNotice,
       });
       return { instance, preset: preset.name, branch: instance, base: outcome.base, warmed: outcome, status, instanceDir: paths.dir, eventsFrom };
     },
@@ -113,6 +117,8 @@ export interface SupervisorStart {
   readonly timeoutMs: number;
   /** Whether to give up (the instance is being removed); asked between steps and while waiting for the supervisor. */
   readonly abandoned?: (() => Promise<boolean>) | undefined;
+  /** Told of slow steps (installing the agent's CLI). */
+  readonly onNotice?: ((text: string) => void) | undefined;
 }
 
 /**
@@ -129,7 +135,7 @@ export async function startSupervisor(project: OpenedProject, runtime: Container
   };
   await giveUpIfAbandoned();
   await runtime.copyIn(container.id, await workerBundleFiles());
-  await requireExecutable(runtime, container.id, start.preset, access);
+  await ensureAgentExecutable(runtime, container.id, { preset: start.preset, packageSpec: project.config.agent.package, access, onNotice: start.onNotice });
   const launch: Launch = {
     v: 1,
     instance: start.instance,
@@ -157,17 +163,6 @@ export async function startSupervisor(project: OpenedProject, runtime: Container
 
 function removedMeanwhile(instance: string): ExternalError {
   return new ExternalError(`instance ${instance} is being removed (cspace down): its agent was not started`);
-}
-
-/** The preset's executable on the container user's PATH; a clear refusal naming the package and the Dockerfile line otherwise. */
-async function requireExecutable(runtime: ContainerRuntime, id: string, preset: AgentPreset, access: ExecOptions): Promise<void> {
-  const found = await runtime.exec(id, ["/bin/sh", "-c", `command -v ${preset.executable}`], { ...access, signal: undefined });
-  if (found.exitCode === 0) return;
-  const install =
-    preset.npmPackage === null
-      ? `install ${preset.executable} in the image`
-      : `add \`RUN npm install -g ${preset.npmPackage}\` to the image's Dockerfile (or use cspace's default .devcontainer)`;
-  throw new UserError(`the ${preset.name} agent's executable "${preset.executable}" is not on the container user's PATH`, { hint: install });
 }
 
 function presetFor(name: string): AgentPreset {

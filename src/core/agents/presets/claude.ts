@@ -22,7 +22,7 @@ import { arrayAt, isObject, jsonObject, modelFlag, numberAt, objectAt, plainText
 export const claudePreset: AgentPreset = {
   name: "claude",
   executable: "claude",
-  npmPackage: "@anthropic-ai/claude-code",
+  npmPackage: "@anthropic-ai/claude-code@2.1.332",
   resumable: true,
   keepsSession: true,
   credentialEnv: ["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN"],

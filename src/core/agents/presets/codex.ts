@@ -19,7 +19,7 @@ import { jsonObject, modelFlag, objectAt, plainText, stringAt, NOTHING, type Jso
 export const codexPreset: AgentPreset = {
   name: "codex",
   executable: "codex",
-  npmPackage: "@openai/codex",
+  npmPackage: "@openai/codex@0.171.0",
   resumable: true,
   keepsSession: false,
   credentialEnv: ["OPENAI_API_KEY", "CODEX_API_KEY"],

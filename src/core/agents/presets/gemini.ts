@@ -16,7 +16,7 @@ import { jsonObject, modelFlag, objectAt, plainText, stringAt, NOTHING } from ".
 export const geminiPreset: AgentPreset = {
   name: "gemini",
   executable: "gemini",
-  npmPackage: "@google/gemini-cli",
+  npmPackage: "@google/gemini-cli@0.61.0",
   resumable: true,
   keepsSession: false,
   credentialEnv: ["GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_CLOUD_PROJECT", "GOOGLE_GENAI_USE_VERTEXAI"],

@@ -17,7 +17,7 @@ import { jsonObject, modelFlag, numberAt, objectAt, plainText, stringAt, NOTHING
 export const opencodePreset: AgentPreset = {
   name: "opencode",
   executable: "opencode",
-  npmPackage: "opencode-ai",
+  npmPackage: "opencode-ai@1.18.33",
   resumable: true,
   keepsSession: false,
   credentialEnv: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "OPENROUTER_API_KEY"],

@@ -1,0 +1,86 @@
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { presetNamed } from "../../src/core/agents/presets/index.ts";
+import { repoRoot } from "../support/cli.ts";
+import { runCliAsync } from "../support/cli-async.ts";
+import { testDocker } from "../support/docker.ts";
+import { containersOf } from "../support/fixture-instances.ts";
+import { makeFixtureRepo, type FixtureRepo } from "../support/fixture-repo.ts";
+
+/**
+ * A project whose own image lacks the agent's CLI (design §7): the first
+ * launch installs the preset's pinned npm package as root with the image's
+ * npm, and the agent runs; later launches find it. The image's npm is a
+ * stand-in that records how it was called and installs the claude stand-in
+ * (the registry is not reachable here); everything else is real: the
+ * engine, the supervisor, the claude preset's invocation.
+ */
+
+const runId = inject("cspaceTestRun");
+const docker = testDocker();
+const repos: FixtureRepo[] = [];
+
+afterEach(async () => {
+  for (const repo of repos.splice(0)) {
+    await Promise.all((await containersOf(docker, repo)).map((id) => docker.getContainer(id).remove({ force: true })));
+    await repo.remove();
+  }
+});
+
+const NPM_STANDIN = [
+  "#!/bin/sh",
+  "# Stand-in for npm: `npm install --global … <spec>` puts the claude stand-in on PATH; every call is recorded.",
+  'echo "$*" >> /var/log/npm-calls',
+  'case "$1" in',
+  "  install) ln -sf /opt/standin/claude /usr/local/bin/claude ;;",
+  "  prefix) echo /usr/local ;;",
+  "  *) exit 1 ;;",
+  "esac",
+  "",
+].join("\n");
+
+async function imageFiles(): Promise<Record<string, string>> {
+  const agents = path.join(repoRoot, "test", "fixtures", "agents");
+  const files: Record<string, string> = {
+    "image/Dockerfile": [
+      "FROM cspace-base:bookworm",
+      "RUN useradd --create-home --uid 1000 --shell /bin/sh dev && mkdir -p /workspaces && chown 1000:1000 /workspaces",
+      "COPY standin/ /opt/standin/",
+      "RUN chmod 0755 /opt/standin/claude /opt/standin/npm && ln -s /opt/standin/npm /usr/local/bin/npm",
+      `LABEL dev.cspace.test=${runId}`,
+      "",
+    ].join("\n"),
+    "image/standin/npm": NPM_STANDIN,
+    "image/standin/claude": await readFile(path.join(agents, "claude"), "utf8"),
+  };
+  for (const name of await readdir(path.join(agents, "standins"))) files[`image/standin/standins/${name}`] = await readFile(path.join(agents, "standins", name), "utf8");
+  return files;
+}
+
+describe("the agent's CLI missing from a project's image", () => {
+  it("is installed with the image's npm at the first launch, once, and the claude agent then runs", async () => {
+    const repo = await makeFixtureRepo({
+      projectName: `agent-install-${runId}`.slice(0, 60),
+      devcontainer: { build: { dockerfile: "../image/Dockerfile", context: "../image" }, remoteUser: "dev" },
+      config: { agent: { preset: "claude" } },
+      files: await imageFiles(),
+    });
+    repos.push(repo);
+    const cli = (args: readonly string[]) => runCliAsync(["--cwd", repo.dir, ...args], { env: repo.env });
+    const spec = presetNamed("claude")?.npmPackage ?? "";
+
+    const up = await cli(["up", "w1", "--prompt", "Say hello.", "--follow"]);
+    expect(up.status, up.stderr).toBe(0);
+    expect(up.stderr).toContain(`w1: installing ${spec} (claude is not in the image)…`);
+    expect((await cli(["exec", "w1", "--", "cat", "/var/log/npm-calls"])).stdout).toBe(`install --global --no-audit --no-fund --loglevel=error ${spec}\n`);
+    // The container user runs what root installed.
+    expect((await cli(["exec", "w1", "--", "sh", "-c", "id -un; command -v claude"])).stdout).toBe("dev\n/usr/local/bin/claude\n");
+
+    // Started again: found, not installed again.
+    const restarted = await cli(["restart", "w1", "--reason", "again"]);
+    expect(restarted.status, restarted.stderr).toBe(0);
+    expect(restarted.stderr).not.toContain("installing");
+    expect((await cli(["exec", "w1", "--", "cat", "/var/log/npm-calls"])).stdout.split("\n").filter(Boolean)).toHaveLength(1);
+  }, 240_000);
+});
