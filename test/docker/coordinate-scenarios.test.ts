@@ -155,6 +155,25 @@ describe("cspace coordinate scenarios on the local forge", () => {
     expect([row.status, row.attempts, row.failedAttempts]).toEqual(["merged", 2, 1]);
   });
 
+  it("an agent whose CLI the image lacks, with no npm to install it: that issue fails after maxAttempts launches, naming the Dockerfile line; no loop", async () => {
+    const p = await project({
+      name: "co-no-cli",
+      agent: { preset: "claude" },
+      coordinator: { maxAttempts: 2 },
+      issues: { 70: issueFile("Needs Claude", "Add a greeting.") },
+    });
+    const run = await p.coordinate([70]);
+    expect(run.status, explain(run)).toBe(1);
+
+    const row = rowOf(run.report, 70);
+    expect(row.status).toBe("failed");
+    expect(row.reason).toContain('its agent could not be started (2 tries)');
+    expect(row.reason).toContain('the claude agent\'s executable "claude" is not on the container user\'s PATH, and the image has no npm');
+    expect(row.reason).toContain("RUN npm install -g @anthropic-ai/claude-code@");
+    expect(p.subjects()).toEqual([]);
+    expect(p.git("for-each-ref", "--format=%(refname:short)", "refs/heads/")).toBe("main");
+  });
+
   it("a blocked worker: recorded blocked with its reason, its dependent blocked, the rest merged, its instance kept", async () => {
     const p = await project({
       name: "co-blocked",

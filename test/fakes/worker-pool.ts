@@ -28,6 +28,8 @@ export type FakeAgentOutcome = "success" | "failure" | "crash" | "blocked" | "no
 
 export interface FakeWorkerScript {
   readonly warm?: "ok" | "fail";
+  /** Each launch in turn: "fail" is an agent that cannot be started (its executable missing); once used up, every launch starts. */
+  readonly launch?: readonly ("ok" | "fail")[];
   /** Each run of the agent in turn; once used up, every run succeeds. */
   readonly attempts?: readonly FakeAgentOutcome[];
   readonly verify?: readonly ("pass" | "fail")[];
@@ -78,6 +80,9 @@ export class FakeWorkerPool implements WorkerPool {
     const running = this.#agents.get(request.instance);
     // A launch repeated after a coordinator crash: the agent of that attempt already runs (or ran).
     if (running !== undefined && running.launch.attempt === request.attempt) return Promise.resolve({ ok: true, adopted: true });
+    if (this.#take(request.issue, "launch", this.#script(request.issue).launch) === "fail") {
+      return Promise.resolve({ ok: false, error: `the claude agent's executable "claude" is not on the container user's PATH` });
+    }
     this.launches.push(request);
     const agent: Agent = { launch: request, state: "working" };
     this.#agents.set(request.instance, agent);

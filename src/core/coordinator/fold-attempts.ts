@@ -56,8 +56,10 @@ export function applyAttemptEvent(state: CoordinatorState, event: AttemptEvent):
         const attempt = event.attempt === null ? undefined : record.attempts[event.attempt - 1];
         const failure: Failure = { kind: "lost", summary: event.reason, command: null, output: null };
         const ended = attempt?.end === null ? updateLastAttempt(record, (open) => ({ ...open, end: "lost", endedAt: event.at, failure })) : record;
+        // No attempt: the launch itself could not start the agent. Counted, so an agent that can never start fails its issue.
+        const counted = event.attempt === null ? { ...ended, launchFailures: { count: (record.launchFailures?.count ?? 0) + 1, error: event.reason } } : ended;
         // The instance is made again (warm checks what is left) before the next launch; a settled issue has none.
-        return isSettled(record) ? ended : { ...ended, warm: "pending" };
+        return isSettled(record) ? counted : { ...counted, warm: "pending" };
       });
     case "Retried":
       return updateIssue(state, event.issue, (record) => {
@@ -128,7 +130,7 @@ function launched(state: CoordinatorState, record: IssueRecord, event: Launched)
   };
   // The launch used the pending prompt; one decided while it was in flight still waits its turn.
   const pending = record.pending !== null && JSON.stringify(record.pending) !== JSON.stringify(event.prompt) ? record.pending : null;
-  const next: IssueRecord = { ...record, attempts: [...record.attempts, attempt], pending, rateLimitedUntil: null };
+  const next: IssueRecord = { ...record, attempts: [...record.attempts, attempt], pending, rateLimitedUntil: null, launchFailures: null };
   if (record.attempts.length > 0) return next;
   // The first launch creates `issue-N` at the base's head: that is what the forge has.
   const stackedOn = stackedOnOf(record, event.base);

@@ -99,6 +99,7 @@ function newRecord(n: number, dependencies: readonly number[], external: readonl
     status: { kind: "warming", reason: "", waitingOn: [], until: null },
     warm: "pending",
     warmError: null,
+    launchFailures: null,
     base: null,
     stackedOn: null,
     baseSha: null,

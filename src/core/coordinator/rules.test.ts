@@ -120,6 +120,7 @@ describe("the coordinator's rule table, one row at a time", () => {
   it("has its rows in this order", () => {
     expect(coordinatorRules.map((rule) => rule.name)).toEqual([
       "failUnwarmable",
+      "failUnstartable",
       "failRefusedMerge",
       "failAfterMaxAttempts",
       "retryFailure",
@@ -151,6 +152,15 @@ describe("the coordinator's rule table, one row at a time", () => {
     const s = state(started({ 10: [], 11: [] }), { type: "WarmFailed", at: at(), issue: 10, instance: "issue-10", error: "image build failed" }, warmed(11));
     expect(fired(s, "failUnwarmable")).toEqual([{ type: "Fail", issue: 10, reason: "instance issue-10 could not be made: image build failed" }]);
     expect(types(fired(s, "launch"))).toEqual(["Launch"]);
+  });
+
+  it("failUnstartable: an agent that could not be started maxAttempts times in a row fails its issue; a start in between resets the count", () => {
+    const notStarted: CoordinatorEvent = { type: "WorkerLost", at: at(), issue: 10, attempt: null, reason: "no claude on PATH" };
+    expect(fired(state(started({ 10: [] }), warmed(10), notStarted, warmed(10)), "failUnstartable")).toEqual([]);
+    expect(fired(state(started({ 10: [] }), warmed(10), notStarted, warmed(10), notStarted), "failUnstartable")).toEqual([
+      { type: "Fail", issue: 10, reason: "its agent could not be started (2 tries): no claude on PATH" },
+    ]);
+    expect(fired(state(started({ 10: [] }), warmed(10), notStarted, warmed(10), launched(10), notStarted), "failUnstartable")).toEqual([]);
   });
 
   it("failRefusedMerge: a moved head or a closed pull request fails the issue; a conflict does not", () => {

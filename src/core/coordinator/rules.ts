@@ -38,6 +38,7 @@ export interface Rule {
 
 export type RuleName =
   | "failUnwarmable"
+  | "failUnstartable"
   | "failRefusedMerge"
   | "failAfterMaxAttempts"
   | "retryFailure"
@@ -73,6 +74,12 @@ export const coordinatorRules: readonly Rule[] = [
     reason: "its instance could not be made: the issue fails, the run goes on",
     when: (issue, context) => active(issue) && idle(issue, context) && issue.warm === "failed",
     then: (issue) => [{ type: "Fail", issue: issue.number, reason: `instance ${issue.branch} could not be made: ${issue.warmError ?? "unknown error"}` }],
+  },
+  {
+    name: "failUnstartable",
+    reason: "its agent could not be started coordinator.maxAttempts times in a row (no executable, nothing to install it with): the issue fails, the run goes on",
+    when: (issue, context) => active(issue) && idle(issue, context) && (issue.launchFailures?.count ?? 0) >= context.run.settings.maxAttempts,
+    then: (issue) => [{ type: "Fail", issue: issue.number, reason: `its agent could not be started (${String(issue.launchFailures?.count ?? 0)} tries): ${issue.launchFailures?.error ?? "unknown error"}` }],
   },
   {
     name: "failRefusedMerge",

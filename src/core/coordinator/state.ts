@@ -152,6 +152,8 @@ export interface IssueRecord {
   readonly status: IssueStatus;
   readonly warm: "pending" | "ready" | "failed";
   readonly warmError: string | null;
+  /** Launches in a row whose agent could not be started (none since the last that started), and the last reason. */
+  readonly launchFailures: { readonly count: number; readonly error: string } | null;
   /** The branch `issue-N` sits on: set at the first launch, moved by restacks and rebases. */
   readonly base: string | null;
   /** The run's issue whose branch `base` is, when stacked. */

@@ -128,6 +128,7 @@ async function launch(context: ExecutionContext, action: Extract<WorldAction, { 
   const first = action.attempt === 1;
   let baseSha: string | null = null;
   let head = await forge.branchHead(action.branch);
+  let created = false;
   if (first) {
     baseSha = await forge.branchHead(action.base);
     if (baseSha === null) throw new ExternalError(`the base branch ${action.base} of #${String(action.issue)} is not on the forge`);
@@ -135,6 +136,7 @@ async function launch(context: ExecutionContext, action: Extract<WorldAction, { 
     if (head === null) {
       await forge.createBranch(action.branch, baseSha);
       head = baseSha;
+      created = true;
     }
   }
   const prompt = await context.renderPrompt(action);
@@ -149,6 +151,13 @@ async function launch(context: ExecutionContext, action: Extract<WorldAction, { 
     why: whyOf(action.prompt),
     prompt,
   });
+  // No agent started on the branch this launch made: it goes (at the sha it was made at), so an issue that never
+  // starts leaves nothing on the forge; the next launch makes it again.
+  if (!outcome.ok && created && baseSha !== null) {
+    await forge.deleteBranch(action.branch, { expectedSha: baseSha }).catch((error: unknown) => {
+      context.notice(`${action.branch} was left on the forge: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
   await context.record([
     outcome.ok
       ? { type: "Launched", at: context.now(), issue: action.issue, attempt: action.attempt, why: whyOf(action.prompt), prompt: action.prompt, base: action.base, baseSha, headSha: head }

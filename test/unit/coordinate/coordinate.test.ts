@@ -99,6 +99,17 @@ describe("coordinate on fakes: shapes and faults", () => {
     expect(result.report.rows.find((r) => r.issue === 10)?.attempts).toBe(2);
   });
 
+  it("fails an issue whose agent cannot be started maxAttempts times in a row, instead of trying for ever; the rest merges", async () => {
+    const { world, run } = await setUp({ 10: [], 11: [], 12: [10] }, { 10: { launch: ["fail", "fail", "fail"] }, 11: { launch: ["fail"] } });
+    const result = await run();
+    expect(result.exitCode).toBe(1);
+    expect(result.report.rows.map((r) => [r.issue, r.status])).toEqual([[10, "failed"], [11, "merged"], [12, "blocked"]]);
+    expect(result.report.rows[0]?.reason).toBe(`its agent could not be started (2 tries): the agent could not be started: the claude agent's executable "claude" is not on the container user's PATH`);
+    // 11 could not start once, then did: a start failure between two that work is not counted against it.
+    expect(world.workers.launchesOf(11)).toHaveLength(1);
+    expect(world.workers.launchesOf(10)).toHaveLength(0);
+  });
+
   it("refuses to start a run when the container engine does not answer (exit 3), recording nothing", async () => {
     const { world, run } = await setUp({ 10: [] });
     world.runtime.down = true;

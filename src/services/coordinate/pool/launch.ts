@@ -5,6 +5,7 @@ import type { LaunchRequest, WorkerOutcome } from "../../../core/coordinator-run
 import { newRequestId, request as ask } from "../../../adapters/messaging/client.ts";
 import { MessagingError, RequestTimeoutError } from "../../../adapters/messaging/errors.ts";
 import type { WorkerStatus } from "../../../core/agents/worker-status.ts";
+import { CspaceError } from "../../../core/errors.ts";
 import { askSupervisor } from "../../workers/supervisor-client.ts";
 import type { InstancePaths } from "../../workers/instance-files.ts";
 import { startSupervisor } from "../../workers/up.ts";
@@ -61,7 +62,7 @@ export async function launchAgent(context: PoolContext, request: LaunchRequest):
         await askSupervisor(paths, request.instance, "send", { text: request.prompt, from: "coordinator" });
       } else {
         const runtime = await project.ports.runtime();
-        await startSupervisor(project, runtime, container, paths, {
+        const whyNotStarted = await startSupervisor(project, runtime, container, paths, {
           instance: request.instance,
           preset,
           base: request.base,
@@ -72,7 +73,19 @@ export async function launchAgent(context: PoolContext, request: LaunchRequest):
           signal: undefined,
           timeoutMs: SUPERVISOR_START_MS,
           abandoned: () => locks.removalRequested(request.instance),
-        });
+        }).then(
+          () => null,
+          // The agent could not be started (no executable and nothing to install it with, a supervisor that did not
+          // come up): an outcome the coordinator counts, not an action to repeat every few seconds for ever.
+          (error: unknown) => {
+            if (!(error instanceof CspaceError)) throw error;
+            return error.hint === undefined ? error.message : `${error.message} (${error.hint})`;
+          },
+        );
+        if (whyNotStarted !== null) {
+          await rm(markFile, { force: true });
+          return { ok: false, error: whyNotStarted };
+        }
       }
     } catch (error) {
       await rm(markFile, { force: true });
