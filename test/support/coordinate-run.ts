@@ -76,7 +76,7 @@ export async function makeForgeProject(name: string, issues: readonly ScriptedIs
 /** One `--json` progress line of the coordinator. */
 export interface ProgressLine {
   readonly kind: string;
-  readonly event?: { readonly type: string; readonly issue?: number };
+  readonly event?: { readonly type: string; readonly issue?: number; readonly onto?: string };
 }
 
 export interface CoordinatorChild {

@@ -130,8 +130,9 @@ function nextMerge(state: CoordinatorState, run: RunInfo, inFlight: readonly Act
   if (state.paused || inFlight.some((action) => action.type === "Merge")) return null;
   const records = Object.values(state.issues);
   if (records.some(isMerging)) return null;
-  // A launch stacking on a branch records where it starts only when it lands: the merge waits for it, so its stack is complete.
-  const stackingOn = new Set(inFlight.flatMap((action) => (action.type === "Launch" ? [action.base] : [])));
+  // A launch stacking on a branch, or a restack moving onto it, records where it starts only when it lands: the merge
+  // waits for it, so the stack it records (each child's parent sha) is the one the restacks after it start from.
+  const stackingOn = new Set(inFlight.flatMap((action) => (action.type === "Launch" ? [action.base] : action.type === "Restack" ? [action.onto] : [])));
   for (const n of run.order) {
     const record = state.issues[n];
     if (record === undefined || isSettled(record) || record.paused || stackingOn.has(record.branch)) continue;

@@ -97,7 +97,10 @@ export interface RestackTarget {
 /**
  * Where a stacked branch must move: onto the squash commit once its parent
  * is merged (and then it sits on the feature branch), or onto the parent's
- * new head once the parent's history was rewritten. Null when it is where it belongs.
+ * head on the forge once that moved from where the branch sits: the
+ * parent's history was rewritten, or its agent pushed more work, which the
+ * stacked branch is meant to build on (and its verify to see). Null when it
+ * is where it belongs.
  */
 export function restackTarget(state: CoordinatorState, record: IssueRecord): RestackTarget | null {
   if (record.stackedOn === null || isSettled(record)) return null;
@@ -107,10 +110,21 @@ export function restackTarget(state: CoordinatorState, record: IssueRecord): Res
   if (squash !== null) {
     return { parent: parent.number, onto: state.run?.settings.featureBranch ?? "", ontoSha: squash, from: record.baseSha };
   }
-  if (parent.generation > record.baseGeneration && parent.pushedSha !== null && !isMerging(parent)) {
-    return { parent: parent.number, onto: parent.branch, ontoSha: parent.pushedSha, from: record.baseSha };
-  }
-  return null;
+  if (parent.pushedSha === null || isMerging(parent)) return null;
+  const rewritten = parent.generation > record.baseGeneration;
+  const advanced = hasPushedWork(parent) && record.baseSha !== parent.pushedSha;
+  return rewritten || advanced ? { parent: parent.number, onto: parent.branch, ontoSha: parent.pushedSha, from: record.baseSha } : null;
+}
+
+/**
+ * A stacked branch is verified on top of its parent's verified work: until
+ * the parent's pushed head has passed verify (or the parent merged, after
+ * which the branch is restacked onto the squash), a verify of the branch
+ * would judge it without the code it builds on.
+ */
+export function parentVerified(state: CoordinatorState, record: IssueRecord): boolean {
+  const parent = record.stackedOn === null ? undefined : state.issues[record.stackedOn];
+  return parent === undefined || isMerged(parent) || verifyPassed(state, parent);
 }
 
 /** The verify commands, `verify.all` then `verify.e2e`, those set. */

@@ -13,6 +13,7 @@ import {
   isSettled,
   lastAttempt,
   openAttempt,
+  parentVerified,
   restackTarget,
   unresolvedFailure,
   verifyCommands,
@@ -205,9 +206,9 @@ export const coordinatorRules: readonly Rule[] = [
   },
   {
     name: "verify",
-    reason: "a pushed head has no verify result: run verify.all and verify.e2e in the worker's container",
+    reason: "a pushed head has no verify result (a stacked one sits on its parent's verified head): run verify.all and verify.e2e in the worker's container",
     when: (issue, { state }) =>
-      active(issue) && awaitsVerify(state, issue) && isQuiet(issue) && issue.pending === null && restackTarget(state, issue) === null,
+      active(issue) && awaitsVerify(state, issue) && isQuiet(issue) && issue.pending === null && restackTarget(state, issue) === null && parentVerified(state, issue),
     then: (issue, { run }) => [
       { type: "Verify", issue: issue.number, instance: issue.branch, headSha: issue.pushedSha ?? "", commands: verifyCommands(run.settings) },
     ],
@@ -413,9 +414,13 @@ function checkDue(issue: IssueRecord, { state, now }: DecisionContext): boolean 
   return waiting && now - Date.parse(check.at) >= PULL_REQUEST_POLL_MS;
 }
 
-/** A launch, pull request or retarget in flight names the branch as its base: it may land after the state says nothing does. */
+/** A launch, pull request, retarget or restack in flight names the branch as its base: it may land after the state says nothing does. */
 function aboutToBuildOn(issue: IssueRecord, inFlight: readonly Action[]): boolean {
-  return inFlight.some((action) => (action.type === "Launch" || action.type === "OpenPullRequest" || action.type === "Retarget") && action.base === issue.branch);
+  return inFlight.some(
+    (action) =>
+      ((action.type === "Launch" || action.type === "OpenPullRequest" || action.type === "Retarget") && action.base === issue.branch) ||
+      (action.type === "Restack" && action.onto === issue.branch),
+  );
 }
 
 /** Some unsettled branch still sits on it, or some open pull request still targets it. */
