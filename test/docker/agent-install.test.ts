@@ -1,8 +1,6 @@
-import { readdir, readFile } from "node:fs/promises";
-import path from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { presetNamed } from "../../src/core/agents/presets/index.ts";
-import { repoRoot } from "../support/cli.ts";
+import { CLAUDE_IMAGE_DEVCONTAINER, claudeImageFiles } from "../support/claude-image.ts";
 import { runCliAsync } from "../support/cli-async.ts";
 import { testDocker } from "../support/docker.ts";
 import { containersOf } from "../support/fixture-instances.ts";
@@ -28,43 +26,13 @@ afterEach(async () => {
   }
 });
 
-const NPM_STANDIN = [
-  "#!/bin/sh",
-  "# Stand-in for npm: `npm install --global … <spec>` puts the claude stand-in on PATH; every call is recorded.",
-  'echo "$*" >> /var/log/npm-calls',
-  'case "$1" in',
-  "  install) ln -sf /opt/standin/claude /usr/local/bin/claude ;;",
-  "  prefix) echo /usr/local ;;",
-  "  *) exit 1 ;;",
-  "esac",
-  "",
-].join("\n");
-
-async function imageFiles(): Promise<Record<string, string>> {
-  const agents = path.join(repoRoot, "test", "fixtures", "agents");
-  const files: Record<string, string> = {
-    "image/Dockerfile": [
-      "FROM cspace-base:bookworm",
-      "RUN useradd --create-home --uid 1000 --shell /bin/sh dev && mkdir -p /workspaces && chown 1000:1000 /workspaces",
-      "COPY standin/ /opt/standin/",
-      "RUN chmod 0755 /opt/standin/claude /opt/standin/npm && ln -s /opt/standin/npm /usr/local/bin/npm",
-      `LABEL dev.cspace.test=${runId}`,
-      "",
-    ].join("\n"),
-    "image/standin/npm": NPM_STANDIN,
-    "image/standin/claude": await readFile(path.join(agents, "claude"), "utf8"),
-  };
-  for (const name of await readdir(path.join(agents, "standins"))) files[`image/standin/standins/${name}`] = await readFile(path.join(agents, "standins", name), "utf8");
-  return files;
-}
-
 describe("the agent's CLI missing from a project's image", () => {
   it("is installed with the image's npm at the first launch, once, and the claude agent then runs", async () => {
     const repo = await makeFixtureRepo({
       projectName: `agent-install-${runId}`.slice(0, 60),
-      devcontainer: { build: { dockerfile: "../image/Dockerfile", context: "../image" }, remoteUser: "dev" },
+      devcontainer: CLAUDE_IMAGE_DEVCONTAINER,
       config: { agent: { preset: "claude" } },
-      files: await imageFiles(),
+      files: await claudeImageFiles(runId, { installed: false }),
     });
     repos.push(repo);
     const cli = (args: readonly string[]) => runCliAsync(["--cwd", repo.dir, ...args], { env: repo.env });

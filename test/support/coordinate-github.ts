@@ -34,6 +34,13 @@ export interface GithubProjectOptions {
   readonly coordinator?: Readonly<Record<string, unknown>>;
   /** Extra files in the checkout: templates, a file the issues edit. */
   readonly files?: Readonly<Record<string, string>>;
+  /** The project's devcontainer.json (default: the base image). */
+  readonly devcontainer?: unknown;
+  /** agent.* settings (default: the scripted preset) and verify.*. */
+  readonly agent?: Readonly<Record<string, unknown>>;
+  readonly verify?: Readonly<Record<string, unknown>>;
+  /** Host variables the coordinator runs with, beside the forge token (an agent's own key). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A coordinate run against the simulator: the same as on the local forge. */
@@ -67,11 +74,12 @@ export async function makeGithubProject(docker: Docker, runId: string, options: 
   try {
     repo = await makeFixtureRepo({
       projectName: `${options.name}-${runId}`.slice(0, 60),
-      devcontainer: { image: BASE_IMAGE },
+      devcontainer: options.devcontainer ?? { image: BASE_IMAGE },
       config: {
-        agent: { preset: "scripted" },
+        agent: options.agent ?? { preset: "scripted" },
         forge: { type: "github", repo: simulator.repo, apiUrl: simulator.url },
         coordinator: { maxParallel: 3, ...options.coordinator },
+        ...(options.verify === undefined ? {} : { verify: options.verify }),
       },
       files: { ...options.files },
     });
@@ -107,10 +115,10 @@ export async function makeGithubProject(docker: Docker, runId: string, options: 
   return {
     repo,
     simulator,
-    env: { GH_TOKEN: token },
+    env: { ...options.env, GH_TOKEN: token },
     paths: (instance) => instancePaths(repo.runDir, instance),
     git,
-    coordinate: (numbers, timeoutMs = 150_000) => runCoordinate(repo, numbers, timeoutMs, { GH_TOKEN: token }),
+    coordinate: (numbers, timeoutMs = 150_000) => runCoordinate(repo, numbers, timeoutMs, { ...options.env, GH_TOKEN: token }),
     subjects: () => {
       const log = git("log", "--format=%s", `${repo.head}..main`);
       return log === "" ? [] : log.split("\n").reverse();

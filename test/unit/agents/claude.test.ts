@@ -44,6 +44,13 @@ describe("the claude preset against the Claude Code stand-in", () => {
     expect(result.runs[0]?.stderr).toMatch(/No conversation found with session ID/);
   });
 
+  it("does what a turn asks of the workspace: each 'standin: commit' line is a commit, as the agent's contract wants", async () => {
+    const result = await drive(claudePreset, startInput({ prompt: "Add the greeting.\nstandin: commit greeting.txt hello there" }), { cwd: ws.cwd, env: ws.env });
+    expect(result.runs[0]?.code).toBe(0);
+    expect(ws.git("log", "-1", "--format=%s")).toBe("standin: greeting.txt");
+    expect(ws.git("show", "HEAD:greeting.txt")).toBe("hello there");
+  });
+
   it("marks an error result", async () => {
     const result = await drive(claudePreset, startInput({ prompt: "standin: error" }), { cwd: ws.cwd, env: ws.env });
     expect(result.isError).toBe(true);
