@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { LABELS } from "../../src/core/instances/labels.ts";
 import { projectId } from "../../src/core/run-dir.ts";
-import { agentStarts, isEvent, makeForgeProject, mergedOnce, startCoordinator, type ForgeProject, type ScriptedIssue } from "../support/coordinate-run.ts";
+import { agentStarts, isEvent, mergedOnce, startCoordinator, useForgeProjects } from "../support/coordinate-run.ts";
 import { testDocker } from "../support/docker.ts";
 
 /**
@@ -14,17 +14,7 @@ import { testDocker } from "../support/docker.ts";
 
 const runId = inject("cspaceTestRun");
 const docker = testDocker();
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function project(name: string, issues: readonly ScriptedIssue[]): Promise<ForgeProject> {
-  const made = await makeForgeProject(`${name}-${runId}`, issues, docker);
-  cleanups.push(() => made.remove());
-  return made;
-}
+const project = useForgeProjects(runId, docker);
 
 describe("cspace coordinate when a worker's container is killed", () => {
   it("relaunches the agent in the brought-back instance and merges the issue once; the other issue is untouched", async () => {

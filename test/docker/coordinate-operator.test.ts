@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { runCliAsync } from "../support/cli-async.ts";
-import { isEvent, makeForgeProject, mergedOnce, startCoordinator, type ForgeProject, type ProgressLine, type ScriptedIssue } from "../support/coordinate-run.ts";
+import { isEvent, mergedOnce, startCoordinator, type ProgressLine, useForgeProjects } from "../support/coordinate-run.ts";
 import { testDocker } from "../support/docker.ts";
 
 /**
@@ -12,17 +12,7 @@ import { testDocker } from "../support/docker.ts";
 
 const runId = inject("cspaceTestRun");
 const docker = testDocker();
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function project(name: string, issues: readonly ScriptedIssue[]): Promise<ForgeProject> {
-  const made = await makeForgeProject(`${name}-${runId}`, issues, docker);
-  cleanups.push(() => made.remove());
-  return made;
-}
+const project = useForgeProjects(runId, docker);
 
 function indexOf(lines: readonly ProgressLine[], match: (line: ProgressLine) => boolean): number {
   const at = lines.findIndex(match);

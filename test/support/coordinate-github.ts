@@ -7,7 +7,7 @@ import { projectId } from "../../src/core/run-dir.ts";
 import { instancePaths, type InstancePaths } from "../../src/services/workers/instance-files.ts";
 import { BASE_IMAGE } from "./docker.ts";
 import { runCoordinate, type CoordinateRun } from "./coordinate-project.ts";
-import type { ScriptedIssue } from "./coordinate-run.ts";
+import { mergedOnceProblems, type ScriptedIssue } from "./coordinate-run.ts";
 import { makeFixtureRepo, type FixtureRepo } from "./fixture-repo.ts";
 import { simulatorSeed } from "./github-simulator/seed.ts";
 import { startGithubSimulator, type GithubSimulator } from "./github-simulator/server.ts";
@@ -136,43 +136,14 @@ export function githubIssue(issue: ScriptedIssue): GithubIssue {
   return { number: issue.number, title: issue.title, body: lines.join("\n"), ...(issue.blockedBy === undefined ? {} : { blockedBy: issue.blockedBy }) };
 }
 
-/**
- * Every issue merged exactly once on the simulator, as coordinate-run.ts's
- * `mergedOnce` judges the local forge: one squash commit each on main above
- * the fixture's, in dependency order, no merge commits, each file's text;
- * each issue closed as completed; only `main` left as a branch; one merged
- * pull request per issue whose merge commit is on main, none sharing one.
- * The problems found; none when all holds.
- */
+/** `mergedOnceProblems` on the simulator, and each issue closed there as completed. */
 export function mergedOnceOnGithub(project: GithubProject, issues: readonly ScriptedIssue[]): string[] {
-  const problems: string[] = [];
   const { repo, simulator } = project;
-  const git = (...args: string[]): string => project.git(...args);
-  const subjects = project.subjects();
-  if (subjects.length !== issues.length) problems.push(`main has ${String(subjects.length)} commits above the fixture's, not ${String(issues.length)}: ${JSON.stringify(subjects)}`);
-  if (git("rev-list", "--merges", `${repo.head}..main`) !== "") problems.push("main has merge commits");
-  const at = (title: string): number => subjects.findIndex((s) => s.startsWith(title));
+  const pulls = [...simulator.world.pulls.values()].map((pr) => ({ head: pr.head, merged: pr.merged, state: pr.state, mergeSha: pr.mergeSha }));
+  const problems = mergedOnceProblems((...args) => project.git(...args), repo.head, issues, pulls);
   for (const issue of issues) {
-    const count = subjects.filter((s) => s.startsWith(issue.title)).length;
-    if (count !== 1) problems.push(`#${String(issue.number)} has ${String(count)} commits on main`);
-    for (const dependency of issue.blockedBy ?? []) {
-      const before = issues.find((i) => i.number === dependency);
-      if (before !== undefined && !(at(before.title) < at(issue.title))) problems.push(`#${String(issue.number)} is not merged after #${String(dependency)}`);
-    }
-    const text = git("ls-tree", "--name-only", "main", "--", issue.path) === "" ? null : git("show", `main:${issue.path}`);
-    if (text !== issue.text) problems.push(`main:${issue.path} is ${JSON.stringify(text)}, not ${issue.text}`);
     const state = simulator.world.issues.get(issue.number);
     if (state?.state !== "closed" || state.stateReason !== "completed") problems.push(`#${String(issue.number)} is ${String(state?.state)} (${String(state?.stateReason)}), not closed as completed`);
   }
-  const branches = git("for-each-ref", "--format=%(refname:short)", "refs/heads/");
-  if (branches !== "main") problems.push(`branches left on the simulator: ${branches.replace(/\n/g, " ")}`);
-  const pulls = [...simulator.world.pulls.values()];
-  const heads = pulls.map((pr) => `${pr.head}:${pr.merged ? "merged" : pr.state}`).sort();
-  const expected = issues.map((i) => `issue-${String(i.number)}:merged`).sort();
-  if (JSON.stringify(heads) !== JSON.stringify(expected)) problems.push(`pull requests ${JSON.stringify(heads)}, not ${JSON.stringify(expected)}`);
-  const onMain = new Set(git("rev-list", "main").split("\n"));
-  for (const pr of pulls) if (pr.mergeSha === null || !onMain.has(pr.mergeSha)) problems.push(`${pr.head}'s merge ${String(pr.mergeSha)} is not on main`);
-  const squashes = pulls.map((pr) => pr.mergeSha);
-  if (new Set(squashes).size !== squashes.length) problems.push("two pull requests share a merge commit");
   return problems;
 }

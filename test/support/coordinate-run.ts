@@ -3,6 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
+import { afterEach } from "vitest";
 import { LABELS } from "../../src/core/instances/labels.ts";
 import { projectId } from "../../src/core/run-dir.ts";
 import { instancePaths, type InstancePaths } from "../../src/services/workers/instance-files.ts";
@@ -37,6 +38,23 @@ export interface ForgeProject {
   readonly paths: (instance: string) => InstancePaths;
   /** Removes every container of the project, then the fixture. */
   remove(): Promise<void>;
+}
+
+/**
+ * `project(name, issues)` for a docker-lane test file: a local-forge project
+ * per call (named after the test run), each removed with its containers
+ * after its test.
+ */
+export function useForgeProjects(runId: string, docker: Docker): (name: string, issues: readonly ScriptedIssue[]) => Promise<ForgeProject> {
+  const made: ForgeProject[] = [];
+  afterEach(async () => {
+    for (const project of made.splice(0).reverse()) await project.remove();
+  });
+  return async (name, issues) => {
+    const project = await makeForgeProject(`${name}-${runId}`, issues, docker);
+    made.push(project);
+    return project;
+  };
 }
 
 export async function makeForgeProject(name: string, issues: readonly ScriptedIssue[], docker: Docker): Promise<ForgeProject> {
@@ -162,13 +180,26 @@ export function startCoordinator(project: CoordinatedProject, args: readonly str
   };
 }
 
-/** Every issue merged exactly once: one squash commit each on main, in dependency order; PRs merged once; no issue branch left; issues closed. */
-export async function mergedOnce(project: ForgeProject): Promise<string[]> {
+/** A pull request as the forge recorded it, whichever forge: its head branch, whether merged, its merge commit. */
+export interface MergedRecord {
+  readonly head: string;
+  readonly merged: boolean;
+  readonly state: string;
+  readonly mergeSha: string | null;
+}
+
+/**
+ * Every issue merged exactly once, judged by the remote's git history and the
+ * forge's pull-request records (either forge's): one squash commit each on
+ * main above the fixture's, in dependency order, no merge commits, each
+ * file's text; only `main` left as a branch; one merged pull request per
+ * issue whose merge commit is on main, none sharing one. The problems found.
+ */
+export function mergedOnceProblems(git: (...args: string[]) => string, fixtureHead: string, issues: readonly ScriptedIssue[], pulls: readonly MergedRecord[]): string[] {
   const problems: string[] = [];
-  const { git, issues, repo } = project;
-  const subjects = git("log", "--format=%s", `${repo.head}..main`).split("\n").filter((s) => s !== "").reverse();
+  const subjects = git("log", "--format=%s", `${fixtureHead}..main`).split("\n").filter((s) => s !== "").reverse();
   if (subjects.length !== issues.length) problems.push(`main has ${String(subjects.length)} commits above the fixture's, not ${String(issues.length)}: ${JSON.stringify(subjects)}`);
-  if (git("rev-list", "--merges", `${repo.head}..main`) !== "") problems.push("main has merge commits");
+  if (git("rev-list", "--merges", `${fixtureHead}..main`) !== "") problems.push("main has merge commits");
   const at = (title: string): number => subjects.findIndex((s) => s.startsWith(title));
   for (const issue of issues) {
     const count = subjects.filter((s) => s.startsWith(issue.title)).length;
@@ -177,20 +208,30 @@ export async function mergedOnce(project: ForgeProject): Promise<string[]> {
       const before = issues.find((i) => i.number === dependency);
       if (before !== undefined && !(at(before.title) < at(issue.title))) problems.push(`#${String(issue.number)} is not merged after #${String(dependency)}`);
     }
-    if (git("show", `main:${issue.path}`) !== issue.text) problems.push(`main:${issue.path} is not ${issue.text}`);
-    const file = await readFile(path.join(repo.dir, ".cspace", "issues", `${String(issue.number)}.md`), "utf8");
-    if (!/^state: closed$/m.test(file)) problems.push(`#${String(issue.number)} is not closed`);
+    const text = git("ls-tree", "--name-only", "main", "--", issue.path) === "" ? null : git("show", `main:${issue.path}`);
+    if (text !== issue.text) problems.push(`main:${issue.path} is ${JSON.stringify(text)}, not ${issue.text}`);
   }
   const branches = git("for-each-ref", "--format=%(refname:short)", "refs/heads/");
   if (branches !== "main") problems.push(`branches left on the remote: ${branches.replace(/\n/g, " ")}`);
-  const records = JSON.parse(await readFile(path.join(project.remote, "cspace", "pull-requests.json"), "utf8")) as { pullRequests: { head: string; state: string; mergeSha: string | null }[] };
-  const heads = records.pullRequests.map((pr) => `${pr.head}:${pr.state}`).sort();
+  const heads = pulls.map((pr) => `${pr.head}:${pr.merged ? "merged" : pr.state}`).sort();
   const expected = issues.map((i) => `issue-${String(i.number)}:merged`).sort();
   if (JSON.stringify(heads) !== JSON.stringify(expected)) problems.push(`pull requests ${JSON.stringify(heads)}, not ${JSON.stringify(expected)}`);
   const onMain = new Set(git("rev-list", "main").split("\n"));
-  for (const pr of records.pullRequests) if (pr.mergeSha === null || !onMain.has(pr.mergeSha)) problems.push(`${pr.head}'s merge ${String(pr.mergeSha)} is not on main`);
-  const squashes = records.pullRequests.map((pr) => pr.mergeSha);
+  for (const pr of pulls) if (pr.mergeSha === null || !onMain.has(pr.mergeSha)) problems.push(`${pr.head}'s merge ${String(pr.mergeSha)} is not on main`);
+  const squashes = pulls.map((pr) => pr.mergeSha);
   if (new Set(squashes).size !== squashes.length) problems.push("two pull requests share a merge commit");
+  return problems;
+}
+
+/** `mergedOnceProblems` on the local forge, and each issue's file says `state: closed`. */
+export async function mergedOnce(project: ForgeProject): Promise<string[]> {
+  const { git, issues, repo } = project;
+  const records = JSON.parse(await readFile(path.join(project.remote, "cspace", "pull-requests.json"), "utf8")) as { pullRequests: { head: string; state: string; mergeSha: string | null }[] };
+  const problems = mergedOnceProblems(git, repo.head, issues, records.pullRequests.map((pr) => ({ ...pr, merged: pr.state === "merged" })));
+  for (const issue of issues) {
+    const file = await readFile(path.join(repo.dir, ".cspace", "issues", `${String(issue.number)}.md`), "utf8");
+    if (!/^state: closed$/m.test(file)) problems.push(`#${String(issue.number)} is not closed`);
+  }
   return problems;
 }
 
