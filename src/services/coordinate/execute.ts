@@ -139,6 +139,10 @@ async function launch(context: ExecutionContext, action: Extract<WorldAction, { 
       created = true;
     }
   }
+  // The store is every checkout's `origin`: what the agent will build on or rebase onto is fetched from the
+  // forge first, so `origin/<base>` is the forge's now (a warm refreshes the store from the user's checkout).
+  const onto = action.prompt.kind === "rebase" ? [action.prompt.onto] : [];
+  await context.branches.fetch([...new Set([action.base, ...onto])]);
   const prompt = await context.renderPrompt(action);
   const outcome = await workers.launch({
     issue: action.issue,

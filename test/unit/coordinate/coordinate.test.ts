@@ -110,6 +110,18 @@ describe("coordinate on fakes: shapes and faults", () => {
     expect(world.workers.launchesOf(10)).toHaveLength(0);
   });
 
+  it("fetches each launch's base from the forge into the store first, so the agent's origin/<base> is current", async () => {
+    const { world, project } = await setUp({ 10: [], 12: [10] });
+    const fetched: string[][] = [];
+    const mover = world.mover;
+    const recording = { ...mover, fetch: (branches: readonly string[]) => { fetched.push([...branches]); return mover.fetch(branches); } };
+    const result = await coordinate({ cwd: project.dir, env: { CSPACE_RUN_DIR: `${project.dir}/run` }, numbers: [10, 12], ports: { ...world.ports(), branches: () => recording }, probeIntervalMs: 50, retryDelayMs: 10 });
+    expect(result.exitCode).toBe(0);
+    // 10 starts on the feature branch, 12 on issue-10 (stacked): each fetched before its launch.
+    expect(fetched).toContainEqual(["main"]);
+    expect(fetched).toContainEqual(["issue-10"]);
+  });
+
   it("refuses to start a run when the container engine does not answer (exit 3), recording nothing", async () => {
     const { world, run } = await setUp({ 10: [] });
     world.runtime.down = true;
