@@ -6,19 +6,14 @@ import { ExternalError, UserError } from "../core/errors.ts";
 import type { Host } from "../core/host.ts";
 import { FakeForge } from "../../test/fakes/forge.ts";
 import { fakePorts } from "../../test/fakes/ports.ts";
+import { fakeHost } from "../../test/fakes/host.ts";
 import { useTempDirs } from "../../test/support/temp-dirs.ts";
 import { runDoctor } from "./doctor.ts";
 import type { PortOverrides } from "./project.ts";
 
 const tempDir = useTempDirs("doctor");
 
-const readyHost: Host = {
-  gitVersionOutput: () => Promise.resolve("git version 2.39.5"),
-  nodeVersion: "24.1.0",
-  uid: process.getuid?.(),
-  tmpdir: "/tmp",
-  platform: "linux",
-};
+const readyHost: Host = fakeHost();
 
 /** A project with a config file and its own (not yet made) run directory; every port fake and healthy. */
 async function setup(config: Record<string, unknown> = { project: { name: "demo" } }) {

@@ -1,6 +1,7 @@
 import type { Forge } from "../../src/core/forge/port.ts";
 import type { PortOverrides } from "../../src/services/project.ts";
 import { FakeContainerRuntime } from "./container-runtime.ts";
+import { fakeHost } from "./host.ts";
 import { FakeCoordinatorLock, FakeEventStore } from "./event-store.ts";
 import { FakeInstanceLocks } from "./instance-locks.ts";
 import { FakeWorkspaceStore } from "./workspace-store.ts";
@@ -27,6 +28,7 @@ export function fakePorts(options: { forge?: Forge } = {}): FakePorts {
   const coordinatorLock = new FakeCoordinatorLock();
   const forge = options.forge;
   const overrides: PortOverrides = {
+    host: () => fakeHost(),
     runtime: () => runtime,
     workspaces: () => workspaces,
     locks: () => locks,
