@@ -61,6 +61,19 @@ export function operatorEvent(state: CoordinatorState, command: OperatorCommand,
   }
 }
 
+/** What the coordinator tells the sender it did. */
+export function operatorDone(command: OperatorCommand): string {
+  const what = command.issue === null ? "the run" : `#${String(command.issue)}`;
+  switch (command.kind) {
+    case "pause":
+      return `paused ${what}: no launch or merge until resume; agents already working go on`;
+    case "resume":
+      return `resumed ${what}`;
+    case "skip":
+      return `skipped ${what} (${command.reason}); its dependents are blocked`;
+  }
+}
+
 function issueNumber(text: string): number | null {
   const n = Number(text.replace(/^#/, ""));
   return Number.isInteger(n) && n > 0 ? n : null;

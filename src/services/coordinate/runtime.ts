@@ -4,7 +4,7 @@ import { actionKey, decisionEvent, isDecision, type Action, type WorldAction } f
 import { encodeEvent } from "../../core/coordinator/codec.ts";
 import { decide, nextWakeAt } from "../../core/coordinator/decide.ts";
 import type { CoordinatorEvent } from "../../core/coordinator/events.ts";
-import { OPERATOR_USAGE, operatorEvent, parseOperatorCommand, type OperatorCommand } from "../../core/coordinator/operator.ts";
+import { OPERATOR_USAGE, operatorDone, operatorEvent, parseOperatorCommand } from "../../core/coordinator/operator.ts";
 import { lastAttempt, openAttempt } from "../../core/coordinator/queries.ts";
 import { branchOf } from "../../core/coordinator/vocabulary.ts";
 import { apply, type CoordinatorState, type IssueRecord } from "../../core/coordinator/state.ts";
@@ -13,6 +13,7 @@ import type { ProgressListener } from "../../core/coordinator-runtime/progress.t
 import type { EventStore } from "../../core/coordinator-store/port.ts";
 import type { Forge } from "../../core/forge/port.ts";
 import { executeWorldAction } from "./execute.ts";
+import { LostWorkers } from "./lost-workers.ts";
 
 export interface RuntimeOptions {
   readonly store: EventStore;
@@ -36,12 +37,6 @@ export interface RuntimeOptions {
 
 const RETRY_DELAY_MS = 2_000;
 const PROBE_INTERVAL_MS = 10_000;
-/**
- * Probes in a row that find an attempt's agent exited with no report before
- * the attempt counts as lost: the first may race a report on its way (the
- * outbox is written before the state says exited, but delivery takes a moment).
- */
-const SILENT_EXIT_PROBES = 3;
 
 /**
  * The coordinator's loop (docs/architecture.md, "The coordinator's runtime"):
@@ -68,14 +63,21 @@ class Runtime {
   #fatal: unknown = undefined;
   #failed = false;
   #closed = false;
-  #probing: Promise<void> | null = null;
-  #probeAgain = false;
-  /** Attempts whose agent probes found exited while no report of theirs came, by issue. */
-  readonly #silent = new Map<number, { readonly attempt: number; readonly count: number }>();
+  readonly #lost: LostWorkers;
 
   constructor(options: RuntimeOptions) {
     this.#o = options;
     this.#state = options.state;
+    this.#lost = new LostWorkers({
+      workers: options.workers,
+      state: () => this.#state,
+      launching: (issue) => this.#launching.has(issue),
+      report: (instance, report) => this.#report(instance, report),
+      settled: () => this.#appending,
+      record: (events) => this.#record(events),
+      notice: (text) => { this.#notice(text); },
+      now: () => new Date(this.#now).toISOString(),
+    });
   }
 
   get #now(): number {
@@ -89,9 +91,9 @@ class Runtime {
     await workers.listen(instances, { report: onReport, message: (instance, text) => this.#message(instance, text) });
     await workers.collectPending(instances, onReport);
     const closeOperator = (await this.#o.operator?.open((text) => this.#operate(text))) ?? (() => Promise.resolve());
-    const probe = setInterval(() => { this.#probeSoon(); }, this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS);
+    const probe = setInterval(() => { this.#lost.probeSoon(); }, this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS);
     // A container that dies is probed at once; the interval stays the guarantee when the engine's events break.
-    const unwatch = await workers.watch((instance) => { this.#suspect(instance); }).catch((error: unknown) => {
+    const unwatch = await workers.watch((instance) => { this.#lost.suspect(issueOf(instance)); }).catch((error: unknown) => {
       this.#notice(`not following the engine's events (${message(error)}): lost workers are found by probes every ${String((this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS) / 1000)} s`);
       return () => undefined;
     });
@@ -244,70 +246,6 @@ class Runtime {
     return this.#state.issues[issue]?.attempts.some((attempt) => attempt.reportId === reportId) ?? false;
   }
 
-  /** An instance whose container stopped: probed now if an attempt of its issue is open. */
-  #suspect(instance: string): void {
-    const issue = issueOf(instance);
-    const record = issue === null ? undefined : this.#state.issues[issue];
-    if (record !== undefined && openAttempt(record) !== null) this.#probeSoon();
-  }
-
-  /** One probe at a time; asked for while one runs, another follows it (it may have read the world too early). */
-  #probeSoon(): void {
-    if (this.#probing !== null) {
-      this.#probeAgain = true;
-      return;
-    }
-    this.#probing = this.#probe()
-      .catch((error: unknown) => { this.#notice(`probing workers: ${message(error)}`); })
-      .finally(() => {
-        this.#probing = null;
-        if (this.#probeAgain) {
-          this.#probeAgain = false;
-          this.#probeSoon();
-        }
-      });
-  }
-
-  /**
-   * Lost workers: an open attempt whose container or supervisor is gone, with
-   * no launch of it under way; or whose agent has exited with no report
-   * delivered or waiting in its outbox, probe after probe (a supervisor that
-   * died between the agent's exit and its outbox write).
-   */
-  async #probe(): Promise<void> {
-    const open = Object.values(this.#state.issues).filter((issue) => openAttempt(issue) !== null && !this.#launching.has(issue.number));
-    if (open.length === 0) return;
-    const liveness = await this.#o.workers.probe(open.map((issue) => issue.branch));
-    const exited = open.filter((issue) => liveness.get(issue.branch) === "exited").map((issue) => issue.branch);
-    // An agent that exited has a report somewhere: if it was not delivered, it is in the outbox.
-    if (exited.length > 0) await this.#o.workers.collectPending(exited, (instance, report) => this.#report(instance, report));
-    await this.#appending;
-    const lost: CoordinatorEvent[] = [];
-    for (const issue of open) {
-      const state = liveness.get(issue.branch);
-      const attempt = openAttempt(this.#state.issues[issue.number] ?? issue);
-      const silent = state === "exited" && attempt !== null ? this.#silentExit(issue.number, attempt.number) : 0;
-      if (state !== "exited" || attempt === null) this.#silent.delete(issue.number);
-      if (attempt === null) continue;
-      const at = new Date(this.#now).toISOString();
-      if (state === "lost" || state === "none") {
-        lost.push({ type: "WorkerLost", at, issue: issue.number, attempt: attempt.number, reason: state === "lost" ? "the container or its supervisor is gone" : "no agent runs in the instance" });
-      } else if (silent >= SILENT_EXIT_PROBES) {
-        this.#silent.delete(issue.number);
-        lost.push({ type: "WorkerLost", at, issue: issue.number, attempt: attempt.number, reason: "the agent exited and its supervisor sent no report" });
-      }
-    }
-    if (lost.length > 0) await this.#record(lost);
-  }
-
-  /** How many probes in a row found this attempt's agent exited with no report anywhere. */
-  #silentExit(issue: number, attempt: number): number {
-    const seen = this.#silent.get(issue);
-    const count = seen?.attempt === attempt ? seen.count + 1 : 1;
-    this.#silent.set(issue, { attempt, count });
-    return count;
-  }
-
   #notice(text: string): void {
     this.#o.onProgress?.({ kind: "notice", at: new Date(this.#now).toISOString(), text });
   }
@@ -334,18 +272,6 @@ class Runtime {
 /** The attempt a report belongs to: the open one, else the last (a late report of an attempt already ended changes nothing). */
 function attemptFor(record: IssueRecord | undefined): { readonly number: number } | null {
   return record === undefined ? null : (openAttempt(record) ?? lastAttempt(record));
-}
-
-function operatorDone(command: OperatorCommand): string {
-  const what = command.issue === null ? "the run" : `#${String(command.issue)}`;
-  switch (command.kind) {
-    case "pause":
-      return `paused ${what}: no launch or merge until resume; agents already working go on`;
-    case "resume":
-      return `resumed ${what}`;
-    case "skip":
-      return `skipped ${what} (${command.reason}); its dependents are blocked`;
-  }
 }
 
 function issueOf(instance: string): number | null {
