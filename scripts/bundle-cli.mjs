@@ -144,8 +144,8 @@ function outputName(input) {
   return `${top}/${rest.join("-")}`;
 }
 
-// fast.ts: the paths bin/cspace takes before loading the full CLI (main.ts).
-const entries = ["src/cli/main.ts", "src/cli/fast.ts", ...(await lazyModules())];
+const lazy = await lazyModules();
+const entries = ["src/cli/main.ts", ...lazy];
 // Outputs of an older build (chunks with other hashes, tsc's per-module files)
 // would sit beside the new ones unused. The worker bundle has its own script
 // (scripts/bundle-worker.mjs) and the compile cache is keyed by content.
@@ -180,3 +180,47 @@ if (misplaced.length > 0) {
 }
 const modules = Object.keys(result.metafile.inputs).filter((input) => !input.startsWith("builtin:")).length;
 console.log(`bundle-cli: ${String(modules)} modules into ${String(outputs.length)} files in ${path.relative(root, outdir) || "."}/`);
+
+/**
+ * A module src/ imports with `import()` stays a separate module in the fast
+ * path's file: it is the split build's output of that module, so nothing
+ * the fast path does not run is loaded, and nothing is in two places.
+ */
+const lazyFromSplitBuild = {
+  name: "lazy-from-split-build",
+  setup(context) {
+    const outputs = new Map(lazy.map((input) => [path.resolve(root, input), `../${outputName(input)}.js`]));
+    context.onResolve({ filter: /^\./ }, (args) => {
+      if (args.kind !== "dynamic-import") return undefined;
+      const output = outputs.get(path.resolve(path.dirname(args.importer), args.path));
+      if (output === undefined) throw new Error(`bundle-cli: ${args.path} (imported by ${args.importer}) is not an output of the split build`);
+      return { path: output, external: true };
+    });
+  },
+};
+
+/**
+ * bin/cspace's fast path (src/cli/fast.ts, `cspace send`: people, workers
+ * and scripts run it most) as one file: Node's module loader spends time on
+ * every file it loads, and send's 16 files cost about 13 ms of its ~60.
+ * Alone it could not be: what the split build loads lazily (the ports'
+ * adapters) would be pulled in with their packages; they stay the split
+ * build's files (above), loaded only if the path ever asks for them.
+ */
+const fast = await build({
+  absWorkingDir: root,
+  entryPoints: [{ in: "src/cli/fast.ts", out: "cli/fast" }],
+  outdir,
+  bundle: true,
+  splitting: false,
+  format: "esm",
+  platform: "node",
+  target: "node22.13",
+  mainFields: ["module", "main"],
+  sourcemap: "linked",
+  metafile: true,
+  logLevel: "warning",
+  plugins: [lazyFromSplitBuild, builtins, externalPackages, sourceLocations],
+});
+const fastModules = Object.keys(fast.metafile.inputs).filter((input) => !input.startsWith("builtin:")).length;
+console.log(`bundle-cli: the fast path, ${String(fastModules)} modules, into cli/fast.js`);

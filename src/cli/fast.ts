@@ -2,6 +2,8 @@ import path from "node:path";
 import { Output } from "./output.ts";
 import { reportError } from "./report-error.ts";
 import { printSent, readStdin } from "./commands/send-output.ts";
+// Static: this file is only loaded for `send`, and scripts/bundle-cli.mjs makes it one file with the code send runs.
+import { sendMessage } from "../services/workers/send.ts";
 
 /**
  * Fast paths for the commands people and workers run most often, taken
@@ -15,7 +17,6 @@ export async function runFast(argv: readonly string[]): Promise<number | null> {
   if (send === null) return null;
   const out = new Output({ json: send.json });
   try {
-    const { sendMessage } = await import("../services/workers/send.ts");
     const text = send.text === "-" ? await readStdin() : send.text;
     printSent(out, await sendMessage({ cwd: send.cwd, env: process.env, instance: send.instance, text }));
     return 0;

@@ -12,6 +12,14 @@ export interface ErrorDetails {
   readonly cause?: unknown;
 }
 
+/**
+ * Marks cspace's errors whichever copy of this module made them: bin's fast
+ * path is one bundled file, and what it loads lazily comes from the split
+ * build, with its own copy of these classes (scripts/bundle-cli.mjs). A
+ * registered symbol is the same in both.
+ */
+const CSPACE_ERROR = Symbol.for("cspace.error");
+
 export abstract class CspaceError extends Error {
   abstract readonly kind: ErrorKind;
   readonly hint: string | undefined;
@@ -19,6 +27,20 @@ export abstract class CspaceError extends Error {
   constructor(message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.hint = details.hint;
+    Object.defineProperty(this, CSPACE_ERROR, { value: true });
+  }
+
+  /**
+   * `instanceof` for the kinds (CspaceError, UserError, ExternalError,
+   * InternalError) also holds for an error another copy of this module made,
+   * by its mark and kind; the classes derived from them check as usual.
+   */
+  static override [Symbol.hasInstance](this: unknown, value: unknown): boolean {
+    if (typeof this !== "function" || typeof value !== "object" || value === null) return false;
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (!KINDS.has(this) || !(CSPACE_ERROR in value)) return false;
+    const kind = KINDS.get(this);
+    return kind === null || (value as { kind?: unknown }).kind === kind;
   }
 }
 
@@ -39,6 +61,14 @@ export class InternalError extends CspaceError {
   readonly kind = "internal";
   override readonly name: string = "InternalError";
 }
+
+/** The classes whose `instanceof` holds across copies, and the kind each stands for (null: any). */
+const KINDS: ReadonlyMap<unknown, ErrorKind | null> = new Map<unknown, ErrorKind | null>([
+  [CspaceError, null],
+  [UserError, "user"],
+  [ExternalError, "external"],
+  [InternalError, "internal"],
+]);
 
 /** Process exit codes, documented in README.md. */
 export const ExitCode = {
