@@ -35,6 +35,7 @@ const cases: fc.Arbitrary<Case> = fc
       scripts: fc.array(
         fc.record({
           warm: fc.constantFrom("ok", "ok", "ok", "ok", "ok", "ok", "fail"),
+          launch: fc.array(fc.constantFrom("ok", "ok", "ok", "unstartable"), { maxLength: 3 }),
           attempts: fc.array(fc.oneof({ arbitrary: fc.constant<ScriptedOutcome>("success"), weight: 4 }, { arbitrary: fc.constantFrom(...OUTCOMES), weight: 2 }), { maxLength: 4 }),
           verify: fc.array(fc.constantFrom("pass", "pass", "fail"), { maxLength: 3 }),
           restack: fc.array(fc.constantFrom("ok", "conflict"), { maxLength: 3 }),
@@ -136,6 +137,7 @@ describe("decide, over random graphs and random report orders and outcomes", { t
           const script = plan.scripts?.[n] ?? {};
           return (
             script.warm !== "fail" &&
+            (script.launch ?? []).every((launch) => launch === "ok") &&
             (script.attempts ?? []).every((outcome) => CLEAN.has(outcome)) &&
             (script.verify ?? []).every((v) => v === "pass") &&
             (script.checks ?? []).every((c) => c === "green" || c === "pending") &&

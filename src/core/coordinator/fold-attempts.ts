@@ -56,8 +56,10 @@ export function applyAttemptEvent(state: CoordinatorState, event: AttemptEvent):
         const attempt = event.attempt === null ? undefined : record.attempts[event.attempt - 1];
         const failure: Failure = { kind: "lost", summary: event.reason, command: null, output: null };
         const ended = attempt?.end === null ? updateLastAttempt(record, (open) => ({ ...open, end: "lost", endedAt: event.at, failure })) : record;
-        // No attempt: the launch itself could not start the agent. Counted, so an agent that can never start fails its issue.
-        const counted = event.attempt === null ? { ...ended, launchFailures: { count: (record.launchFailures?.count ?? 0) + 1, error: event.reason } } : ended;
+        // No attempt: the launch itself could not start the agent. Counted, so an agent that can never start fails its issue;
+        // once per warm (a launch needs the instance warmed again first), so the same event applied twice counts once.
+        const launchFailed = event.attempt === null && record.warm !== "pending";
+        const counted = launchFailed ? { ...ended, launchFailures: { count: (record.launchFailures?.count ?? 0) + 1, error: event.reason } } : ended;
         // The instance is made again (warm checks what is left) before the next launch; a settled issue has none.
         return isSettled(record) ? counted : { ...counted, warm: "pending" };
       });

@@ -16,6 +16,8 @@ export type ScriptedOutcome = "success" | "failure" | "crash" | "oom" | "no-comm
 
 export interface IssueScript {
   readonly warm?: "ok" | "fail";
+  /** How each launch goes, in turn: "unstartable" is an agent that cannot be started (no executable); then every launch starts. */
+  readonly launch?: readonly ("ok" | "unstartable")[];
   /** How each run of the agent ends, in turn (every kind of attempt); once used up, every run succeeds. */
   readonly attempts?: readonly ScriptedOutcome[];
   readonly verify?: readonly ("pass" | "fail")[];
@@ -62,9 +64,14 @@ export function respond(world: SimulatedWorld, action: WorldAction, at: string):
       const first = action.attempt === 1;
       const baseSha = world.branches[action.base];
       if (first && baseSha === undefined) throw new SimulationError(`launch of #${n} on ${action.base}, which does not exist`);
+      const [start, afterTake] = take(world, n, "launch", script.launch, "ok");
+      if (start === "unstartable") {
+        // As the runtime: no agent, so the branch this first launch would have made is not left on the forge.
+        return { world: afterTake, events: [{ type: "WorkerLost", at, issue: n, attempt: null, reason: "the agent could not be started: no claude on PATH" }] };
+      }
       const head = first ? (baseSha ?? "") : (existing ?? world.workspaces[n] ?? "");
       // The runtime checks the worker's workspace out at the forge's head before the agent starts.
-      const next = { ...world, branches: { ...world.branches, [action.branch]: head }, workspaces: { ...world.workspaces, [n]: head } };
+      const next = { ...afterTake, branches: { ...world.branches, [action.branch]: head }, workspaces: { ...world.workspaces, [n]: head } };
       const launched: CoordinatorEvent = {
         type: "Launched",
         at,
