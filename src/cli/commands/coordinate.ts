@@ -21,7 +21,8 @@ export function registerCoordinate(program: Command): void {
       "Load the issues and their dependency graph, warm an instance per issue, launch agents as the base-branch rule allows, " +
         "push, verify and open pull requests, merge in dependency order and restack what sat on each merge. Every step is " +
         "recorded in the project's event log first, so --resume carries a run on after a crash. Progress lines go to stderr; " +
-        "the report goes to stdout (a markdown copy in the run directory).",
+        "the report goes to stdout (a markdown copy in the run directory). While it runs, `cspace status` shows the table from " +
+        "any terminal and `cspace send _coordinator \"pause\"` (also \"resume\", \"pause 12\", \"skip 12 <why>\") steers it.",
     )
     .argument("[issues...]", "issue numbers (default: every open issue matching --label/--milestone)")
     .option("--label <label>", "select the open issues with this label")
