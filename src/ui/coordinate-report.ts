@@ -11,6 +11,7 @@ export function renderRunReport(report: RunReport, paint: Paint, holder?: string
   const { merged, failed, blocked, costUsd } = report.totals;
   return [
     `Run ${report.runId ?? "-"} into ${report.featureBranch ?? "-"}${holder === undefined || holder === null ? "" : ` (running: ${holder})`}`,
+    ...(report.paused ? [paint("warn", 'Paused: no launch or merge until cspace send _coordinator "resume"; agents already working go on.')] : []),
     "",
     paint("heading", format(header)),
     ...report.rows.map((row, index) => {

@@ -77,6 +77,19 @@ export class FakeEventStore implements EventStore {
     return this.#step(() => this.#runInfos());
   }
 
+  /** The same log opened a second time, as `cspace status` in another terminal opens it while the coordinator writes: closing it leaves this one open. */
+  anotherHandle(): EventStore {
+    return {
+      startRun: (meta, at) => this.startRun(meta, at),
+      append: (runId, events) => this.append(runId, events),
+      read: (runId, fromSeq) => this.read(runId, fromSeq),
+      readSince: (seq, options) => this.readSince(seq, options),
+      latestRun: () => this.latestRun(),
+      runs: () => this.runs(),
+      close: () => Promise.resolve(),
+    };
+  }
+
   close(): Promise<void> {
     this.#closed = true;
     return Promise.resolve();

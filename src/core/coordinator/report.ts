@@ -29,6 +29,8 @@ export interface RunReport {
   readonly finishedAt: string | null;
   readonly wallMs: number | null;
   readonly exitCode: 0 | 1;
+  /** The operator paused the whole run (`cspace send _coordinator "pause"`) and has not resumed it. */
+  readonly paused: boolean;
   readonly rows: readonly ReportRow[];
   readonly totals: {
     readonly merged: number;
@@ -61,6 +63,7 @@ export function runReport(state: CoordinatorState): RunReport {
     finishedAt,
     wallMs: between(state.run?.startedAt ?? null, finishedAt ?? state.lastEventAt),
     exitCode: exitCodeOf(state),
+    paused: state.paused && state.finished === null,
     rows,
     totals: {
       merged: rows.filter((r) => r.status === "merged").length,

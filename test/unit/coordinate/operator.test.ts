@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { CoordinatorEvent } from "../../../src/core/coordinator/events.ts";
 import type { CoordinatorProgress } from "../../../src/core/coordinator-runtime/progress.ts";
 import { coordinate } from "../../../src/services/coordinate/coordinate.ts";
+import { runStatus, type RunStatus } from "../../../src/services/coordinate/run-status.ts";
+import { renderRunReport } from "../../../src/ui/coordinate-report.ts";
 import { makeProject, type TempProject } from "../../support/temp-project.ts";
 import { CoordinatorWorld } from "./world.ts";
 
@@ -33,7 +35,7 @@ async function setUp(deps: Readonly<Record<number, readonly number[]>>, agentMs:
   /** Resolves at the first event (recorded from now on) that matches. */
   const next = (match: (event: CoordinatorEvent) => boolean): Promise<CoordinatorEvent> =>
     new Promise((resolve) => listeners.push((event) => { if (match(event)) resolve(event); }));
-  return { world, events, run, next };
+  return { world, events, run, next, project };
 }
 
 const is = (type: CoordinatorEvent["type"], issue?: number) => (event: CoordinatorEvent): boolean =>
@@ -41,11 +43,19 @@ const is = (type: CoordinatorEvent["type"], issue?: number) => (event: Coordinat
 
 describe("the operator's commands to a running coordinator", () => {
   it("pause holds merges and launches until resume; the run then ends merged, in order", async () => {
-    const { world, events, run, next } = await setUp({ 10: [], 12: [10] }, 150);
+    const { world, events, run, next, project } = await setUp({ 10: [], 12: [10] }, 150);
     void next(is("Launched", 10)).then(() => world.operator.send("pause"));
-    // Paused while 10's agent works: its pull request opens, nothing merges; then resumed.
-    void next(is("PullRequestOpened", 10)).then(() => world.operator.send("resume"));
+    // Paused while 10's agent works: its pull request opens, nothing merges; `cspace status` says so; then resumed.
+    const seen: { whilePaused?: RunStatus } = {};
+    void next(is("PullRequestOpened", 10)).then(async () => {
+      const otherTerminal = { ...world.ports(), eventStore: () => world.store.anotherHandle() };
+      seen.whilePaused = await runStatus({ cwd: project.dir, env: { CSPACE_RUN_DIR: `${project.dir}/run` }, ports: otherTerminal });
+      await world.operator.send("resume");
+    });
     const result = await run();
+    expect(seen.whilePaused?.report?.paused).toBe(true);
+    expect(renderRunReport(seen.whilePaused?.report ?? result.report, (_tone, text) => text)[1]).toBe('Paused: no launch or merge until cspace send _coordinator "resume"; agents already working go on.');
+    expect(result.report.paused).toBe(false);
 
     expect(result.exitCode).toBe(0);
     expect(world.operator.answers).toEqual([
