@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { makeGithubProject, type GithubProject, type GithubProjectOptions } from "../support/coordinate-github.ts";
-import { explain as explainRun, rowOf as rowFor } from "../support/coordinate-project.ts";
+import { at, explain as explainRun, REBASE_TEMPLATE, retryTemplate, rowOf as rowFor } from "../support/coordinate-project.ts";
 import { testDocker } from "../support/docker.ts";
 
 /**
@@ -23,16 +23,6 @@ async function project(options: GithubProjectOptions): Promise<GithubProject> {
   cleanups.push(() => made.remove());
   return made;
 }
-
-/** A retry prompt carrying only an instruction line: the built-in one repeats the issue's body, whose instruction would run again. */
-function retryTemplate(path: string, text: string): string {
-  return ["# Issue #{{issue.number}}, attempt {{attempt}} of {{maxAttempts}} ({{failure.kind}})", "", `cspace-script: commit ${path} ${text}`, ""].join("\n");
-}
-
-/** As the demo's: rebase onto the new base, keeping the agent's side of each conflict. */
-const REBASE_TEMPLATE = ["# Rebase `{{branch}}` onto `{{onto}}`", "", "cspace-script: rebase {{onto}}", ""].join("\n");
-
-const at = (subjects: readonly string[], title: string): number => subjects.findIndex((s) => s.startsWith(title));
 
 function issueState(p: GithubProject, n: number): { state: string; stateReason: string | null } | undefined {
   const issue = p.simulator.world.issues.get(n);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { explain, issueFile, makeCoordinateProject, rowOf, type CoordinateProject, type CoordinateProjectOptions } from "../support/coordinate-project.ts";
+import { at, explain, issueFile, makeCoordinateProject, REBASE_TEMPLATE, retryTemplate, rowOf, type CoordinateProject, type CoordinateProjectOptions } from "../support/coordinate-project.ts";
 import { testDocker } from "../support/docker.ts";
 
 /**
@@ -22,16 +22,6 @@ async function project(options: CoordinateProjectOptions): Promise<CoordinatePro
   cleanups.push(() => made.remove());
   return made;
 }
-
-/** A retry prompt carrying only an instruction line: the built-in one repeats the issue's body, whose instruction would run again. */
-function retryTemplate(path: string, text: string): string {
-  return ["# Issue #{{issue.number}}, attempt {{attempt}} of {{maxAttempts}} ({{failure.kind}})", "", `cspace-script: commit ${path} ${text}`, ""].join("\n");
-}
-
-/** As the demo's: rebase onto the new base, keeping the agent's side of each conflict. */
-const REBASE_TEMPLATE = ["# Rebase `{{branch}}` onto `{{onto}}`", "", "cspace-script: rebase {{onto}}", ""].join("\n");
-
-const at = (subjects: readonly string[], title: string): number => subjects.findIndex((s) => s.startsWith(title));
 
 describe("cspace coordinate scenarios on the local forge", () => {
   it("a diamond: 13 (blocked by 11 and 12) is squash-merged after both", async () => {

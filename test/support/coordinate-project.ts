@@ -155,3 +155,14 @@ export function rowOf(report: RunReport | null, issue: number): ReportRow {
   if (row === undefined) throw new Error(`the report has no row for #${String(issue)}`);
   return row;
 }
+
+/** A retry prompt carrying only an instruction line: the built-in one repeats the issue's body, whose instruction would run again. */
+export function retryTemplate(path: string, text: string): string {
+  return ["# Issue #{{issue.number}}, attempt {{attempt}} of {{maxAttempts}} ({{failure.kind}})", "", `cspace-script: commit ${path} ${text}`, ""].join("\n");
+}
+
+/** As the demo's: rebase onto the new base, keeping the agent's side of each conflict. */
+export const REBASE_TEMPLATE = ["# Rebase `{{branch}}` onto `{{onto}}`", "", "cspace-script: rebase {{onto}}", ""].join("\n");
+
+/** Where the commit whose subject starts with `title` is among `subjects` (-1: nowhere). */
+export const at = (subjects: readonly string[], title: string): number => subjects.findIndex((s) => s.startsWith(title));
