@@ -30,8 +30,10 @@ export default defineConfig({
       },
       {
         test: {
+          // test/hostile/ plays a prompt-injected agent inside real workers
+          // (docs/security.md maps each attack to its defence).
           name: "docker",
-          include: ["test/docker/**/*.test.ts"],
+          include: ["test/docker/**/*.test.ts", "test/hostile/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           globalSetup: ["test/docker/global-setup.ts"],
