@@ -180,7 +180,9 @@ function configOf(merged: unknown): ParsedConfig {
       }),
     ),
     agent: orEmpty(agent),
-    verify: orEmpty((verify) => object(verify, { all: optional(text), e2e: optional(text) })),
+    verify: orEmpty((verify) =>
+      object(verify, { all: optional(text), e2e: optional(text), timeout: withDefault(() => defaults.verifyTimeout, matching(patterns.duration)) }),
+    ),
     coordinator: orEmpty((coordinator) =>
       object(coordinator, {
         maxParallel: withDefault(() => defaults.maxParallel, integer(limits.maxParallel)),

@@ -160,7 +160,11 @@ export const configSchema = z.strictObject(
     agent: agentSchema.prefault({}),
     verify: z
       .strictObject(
-        { all: text("expected a shell command line (text)").optional(), e2e: text("expected a shell command line (text)").optional() },
+        {
+          all: text("expected a shell command line (text)").optional(),
+          e2e: text("expected a shell command line (text)").optional(),
+          timeout: z.string({ error: validValues.duration }).regex(DURATION, { error: validValues.duration }).default(defaults.verifyTimeout),
+        },
         objectOf('like {"all": "npm test"}'),
       )
       .prefault({}),
