@@ -1,6 +1,7 @@
 import { chmod, lstat, unlink } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { IDLE_TIMEOUT_MS, MAX_LINE_BYTES, errorReply, frame, parseRequest, type Command, type Reply, type Request } from "../../core/messaging/protocol.ts";
+import { TokenBucket, type RateLimit } from "../../core/messaging/rate-limit.ts";
 import { ListenError } from "./errors.ts";
 import { LineSplitter } from "./lines.ts";
 import { assertPrivateFolder, messageOf, removeStaleSocket } from "./socket-file.ts";
@@ -26,6 +27,14 @@ export interface ServeOptions {
   /** The socket file's permission bits; 0600 unless a group must connect too. */
   readonly socketMode?: number;
   readonly maxLineBytes?: number;
+  /** A `send` whose text is longer (UTF-8 bytes) gets `too-large`; the connection goes on (the line itself was framed). */
+  readonly maxSendTextBytes?: number;
+  /**
+   * One bucket for every connection of this socket (one socket per worker): a line past it gets
+   * `rate-limited` and never reaches the handler. `onRateLimited` hears each refusal.
+   */
+  readonly rateLimit?: RateLimit;
+  readonly onRateLimited?: (refusal: { readonly firstOfBurst: boolean; readonly refused: number }) => void;
   readonly maxConnections?: number;
   /** Diagnostics the server cannot reply with (a socket error, a reply that could not be written). */
   readonly onDiagnostic?: (message: string) => void;
@@ -50,10 +59,11 @@ export async function serveNdjson(socketPath: string, handler: RequestHandler, o
   await assertPrivateFolder(socketPath);
   await removeStaleSocket(socketPath);
   const sockets = new Set<Socket>();
+  const bucket = options.rateLimit === undefined ? null : new TokenBucket(options.rateLimit, Date.now());
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    serveConnection(socket, handler, options);
+    serveConnection(socket, handler, options, bucket);
   });
   server.maxConnections = options.maxConnections ?? 1024;
   const mode = options.socketMode ?? 0o600;
@@ -111,7 +121,7 @@ function setUmask(mask: number): number | null {
   }
 }
 
-function serveConnection(socket: Socket, handler: RequestHandler, options: ServeOptions): void {
+function serveConnection(socket: Socket, handler: RequestHandler, options: ServeOptions, bucket: TokenBucket | null): void {
   const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   const idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
   let pending = 0;
@@ -129,8 +139,22 @@ function serveConnection(socket: Socket, handler: RequestHandler, options: Serve
     line(text) {
       if (finishing || text.trim() === "") return;
       const parsed = parseRequest(text, options.accepted);
+      const id = parsed.ok ? parsed.request.id : null;
+      // Before anything else: a flood costs a parse and a short reply each, never a handler call.
+      const admitted = bucket?.take(Date.now()) ?? { ok: true };
+      if (!admitted.ok) {
+        options.onRateLimited?.(admitted);
+        write(errorReply(id, "rate-limited", "too many requests on this socket: wait a few seconds and send again"));
+        return;
+      }
       if (!parsed.ok) {
         write(parsed.reply);
+        return;
+      }
+      const maxText = options.maxSendTextBytes;
+      const message = parsed.request.text;
+      if (maxText !== undefined && parsed.request.cmd === "send" && message !== undefined && Buffer.byteLength(message, "utf8") > maxText) {
+        write(errorReply(parsed.request.id, "too-large", `a message may be at most ${String(maxText)} bytes; this one is ${String(Buffer.byteLength(message, "utf8"))}: shorten it, or point to a file in the workspace`));
         return;
       }
       answer(parsed.request);

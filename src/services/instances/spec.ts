@@ -28,6 +28,7 @@ export async function loadInstanceSpec(
     repoName: path.basename(project.projectDir),
     // cspace passes container.env into the container too: it gets the same forge-token check.
     configContainerEnv: project.config.container.env,
+    configAgentEnv: project.config.agent.env,
   });
   return containerEnv === undefined ? loaded : { ...loaded, spec: substituteContainerEnv(loaded.spec, containerEnv) };
 }
