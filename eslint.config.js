@@ -91,6 +91,24 @@ export default tseslint.config(
     ]),
   },
   {
+    // A container can write its instance directory: the host touches it only through adapters/fs/untrusted-dir.ts
+    // (no link followed, regular files only, bounded reads, writes renamed into place). host-files.ts is the one
+    // module here with plain fs, for the host-only directory. A separate rule name, so the layer rule above still applies.
+    files: ["src/services/workers/**", "src/services/coordinate/pool/**"],
+    ignores: ["src/services/workers/host-files.ts", "**/*.test.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            ...["node:fs/promises", "fs/promises"].map((name) => ({ name, allowTypeImports: true, message: "Instance directories are written by containers: use adapters/fs/untrusted-dir.ts (or host-files.ts for the host-only directory)." })),
+            ...["node:fs", "fs"].map((name) => ({ name, allowTypeImports: true, allowImportNames: ["watch", "constants"], message: "Instance directories are written by containers: use adapters/fs/untrusted-dir.ts (or host-files.ts for the host-only directory)." })),
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["src/ui/**"],
     rules: restrict([
       { groups: [...layer("adapters"), ...layer("services"), "dockerode", "@octokit/*", "execa", "node:child_process"], message: "The UI renders data and subscribes to events; it does not reach outside systems." },
