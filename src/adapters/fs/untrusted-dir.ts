@@ -254,6 +254,19 @@ export async function listUntrusted(root: string, below: readonly string[] = [])
   return inDir(root, below, [], (dir) => readdir(dir.self, { withFileTypes: true }));
 }
 
+/**
+ * Removes the symbolic links in the directory `root/below…` (a link is never
+ * something cspace or its supervisor makes there: a worker planted it).
+ * Returns their names.
+ */
+export async function removePlantedLinks(root: string, below: readonly string[] = []): Promise<string[]> {
+  return inDir(root, below, [], async (dir) => {
+    const links = (await readdir(dir.self, { withFileTypes: true })).filter((entry) => entry.isSymbolicLink()).map((entry) => entry.name);
+    for (const name of links) await unlink(dir.at(name)).catch(() => undefined);
+    return links;
+  });
+}
+
 /** Makes the directory `root/below…/name` (mode `mode`) unless it is there; a link in its place is an UntrustedFileError. */
 export async function ensureUntrustedDir(root: string, below: readonly string[], name: string, mode: number): Promise<void> {
   const made = await inDir(root, below, false, async (dir) => {

@@ -1,4 +1,4 @@
-import { writeUntrustedFile } from "../../adapters/fs/untrusted-dir.ts";
+import { removePlantedLinks, writeUntrustedFile } from "../../adapters/fs/untrusted-dir.ts";
 import { workerBundleFiles } from "../../adapters/worker-bundle.ts";
 import { presetNamed, PRESETS } from "../../core/agents/presets/index.ts";
 import type { AgentPreset } from "../../core/agents/preset.ts";
@@ -153,6 +153,9 @@ export async function startSupervisor(project: OpenedProject, runtime: Container
     restartReason: start.restartReason,
     ...LAUNCH_DEFAULTS,
   };
+  // Links a worker left in its directory (its own sabotage) would break the new supervisor's files: they go first.
+  const planted = [...(await removePlantedLinks(paths.dir)), ...(await removePlantedLinks(paths.dir, [INSTANCE_FILES.outbox]).catch(() => []))];
+  if (planted.length > 0) start.onNotice?.(`removed links planted in ${paths.dir}: ${planted.join(", ")}`);
   const launchText = `${JSON.stringify(launch, null, 2)}\n`;
   // The host's own copies, where no container writes: what restart and status read back.
   await writeHostFile(paths, HOST_FILES.prompt, start.prompt);
