@@ -73,10 +73,20 @@ export default tseslint.config(
     rules: restrict([
       { groups: outsideWorld, message: "src/core is pure: no I/O or outside-system modules (see docs/architecture.md)." },
       {
-        groups: [...layer("adapters"), ...layer("services"), ...layer("cli"), ...layer("ui"), ...layer("worker")],
+        groups: [...layer("adapters"), ...layer("services"), ...layer("cli"), ...layer("ui"), ...layer("worker"), ...layer("shared")],
         message: "src/core must not import outer layers.",
       },
     ]),
+  },
+  {
+    // Shared by the host and the worker bundle (Node 18): Node's built-ins and its own modules, nothing else.
+    files: ["src/shared/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ regex: "^(?!node:|\\./)", message: "src/shared is bundled for the worker's Node 18: it imports only node: built-ins and its own modules (./)." }] },
+      ],
+    },
   },
   {
     files: ["src/adapters/**"],

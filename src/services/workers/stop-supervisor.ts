@@ -1,5 +1,6 @@
 import { lstatUntrusted, readUntrustedText, UNTRUSTED_LIMITS } from "../../adapters/fs/untrusted-dir.ts";
 import { INSTANCE_FILES } from "../../core/messaging/layout.ts";
+import { parseLockRecord } from "../../shared/pid-lock.ts";
 import { newRequestId, request } from "../../adapters/messaging/client.ts";
 import { MessagingError } from "../../adapters/messaging/errors.ts";
 import { ExternalError } from "../../core/errors.ts";
@@ -101,9 +102,6 @@ async function lockReleased(paths: InstancePaths, timeoutMs: number, signal: Abo
 /** The pid and start ticks supervisor.pid records; null when there is no lock (or it is empty: nobody holds it). */
 async function readLockHolder(paths: InstancePaths): Promise<{ pid: number; startTicks: string | null } | null> {
   const text = await readUntrustedText(paths.dir, INSTANCE_FILES.supervisorLock, UNTRUSTED_LIMITS.record).catch(() => null);
-  if (text === null) return null;
-  const [pidLine = "", ticksLine = ""] = text.split("\n");
-  const pid = Number(pidLine);
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  return { pid, startTicks: /^\d+$/.test(ticksLine.trim()) ? ticksLine.trim() : null };
+  const record = text === null ? null : parseLockRecord(text);
+  return record === null ? null : { pid: record.pid, startTicks: record.startTicks ?? null };
 }
