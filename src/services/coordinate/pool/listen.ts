@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { instanceDirExists } from "../../workers/host-files.ts";
 import { serveNdjson, type NdjsonServer } from "../../../adapters/messaging/server.ts";
 import type { WorkerReport } from "../../../core/agents/worker-status.ts";
 import type { WorkerHandlers } from "../../../core/coordinator-runtime/ports.ts";
@@ -48,7 +48,7 @@ export class CoordinatorSockets {
 
   async #serve(instance: string): Promise<NdjsonServer | null> {
     const paths = pathsOf(this.#context, instance);
-    const exists = await stat(paths.dir).then((s) => s.isDirectory(), () => false);
+    const exists = await instanceDirExists(paths);
     if (!exists) return null;
     // 0660: the supervisor runs as the container user, who shares the instance directory's group (mode 2770).
     // Whatever comes on c.sock is the worker's, and the worker is not trusted: lines, messages and their rate are bounded.
