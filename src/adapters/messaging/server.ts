@@ -67,10 +67,14 @@ export async function serveNdjson(socketPath: string, handler: RequestHandler, o
   });
   server.maxConnections = options.maxConnections ?? 1024;
   const mode = options.socketMode ?? 0o600;
-  await listen(server, socketPath, mode);
-  // The umask covered the bind; chmod states the mode outright (and covers platforms where umask could not be set).
-  await chmod(socketPath, mode);
-  const inode = (await lstat(socketPath)).ino;
+  const umaskApplied = await listen(server, socketPath, mode);
+  // The socket may sit in a folder a container can write (an instance's c.sock), so the path is never followed
+  // once bound: a worker could have swapped it for a link to a host file, which chmod would follow as root.
+  // The umask covered the bind; only where it could not be set is the mode stated afterwards, and then only on
+  // a socket (still a narrow race there, which is why the umask path is the one cspace's processes take).
+  const bound = await lstat(socketPath);
+  if (!umaskApplied && bound.isSocket() && (bound.mode & 0o777) !== mode) await chmod(socketPath, mode);
+  const inode = bound.ino;
   let closed: Promise<void> | null = null;
   return {
     socketPath,
@@ -93,7 +97,8 @@ export async function serveNdjson(socketPath: string, handler: RequestHandler, o
   };
 }
 
-function listen(server: Server, socketPath: string, mode: number): Promise<void> {
+/** Listens with the umask set for `mode`; resolves whether the umask could be set (it cannot in worker threads). */
+function listen(server: Server, socketPath: string, mode: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       reject(new ListenError(socketPath, error.code === "EADDRINUSE" ? `another process took ${socketPath} while cspace was starting to listen on it` : `cannot listen on ${socketPath}: ${error.message}`, { cause: error }));
@@ -104,7 +109,7 @@ function listen(server: Server, socketPath: string, mode: number): Promise<void>
     try {
       server.listen(socketPath, () => {
         server.off("error", onError);
-        resolve();
+        resolve(previous !== null);
       });
     } finally {
       if (previous !== null) setUmask(previous);
@@ -112,7 +117,7 @@ function listen(server: Server, socketPath: string, mode: number): Promise<void>
   });
 }
 
-/** process.umask cannot be set in worker threads; chmod after listen covers that case. */
+/** process.umask cannot be set in worker threads; a checked chmod after listen covers that case. */
 function setUmask(mask: number): number | null {
   try {
     return process.umask(mask);
