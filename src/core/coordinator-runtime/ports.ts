@@ -25,8 +25,11 @@ export interface WorkerPool {
    * acknowledged. Instances may be added later with `listen` again.
    */
   listen(instances: readonly string[], handlers: WorkerHandlers): Promise<void>;
-  /** Reports that nobody acknowledged (the instances' outboxes), handed to `onReport` before they are moved aside. */
-  collectPending(instances: readonly string[], onReport: ReportHandler): Promise<number>;
+  /**
+   * Reports that nobody acknowledged (the instances' outboxes), handed to `onReport` before they are moved aside.
+   * A file that is not a valid report is skipped (left in place) and named to `onSkipped`: never fatal.
+   */
+  collectPending(instances: readonly string[], onReport: ReportHandler, onSkipped?: SkippedHandler): Promise<number>;
   /** Runs each command in the worker's container on its checkout at `headSha`, in order, stopping at the first that fails. */
   verify(request: VerifyRequest): Promise<VerifyOutcome>;
   /** Stops the agent's current run, if one runs (its supervisor stays); repeating it is harmless. */
@@ -50,9 +53,14 @@ export type ReportHandler = (instance: string, report: WorkerReport) => Promise<
 /** Persists what a worker said with `cspace send _coordinator`; resolving acknowledges it. */
 export type MessageHandler = (instance: string, text: string) => Promise<void>;
 
+/** Something a worker sent or left that the host refused (why, naming the field): shown to people, never recorded. */
+export type SkippedHandler = (instance: string, reason: string) => void;
+
 export interface WorkerHandlers {
   readonly report: ReportHandler;
   readonly message: MessageHandler;
+  /** A request refused for not fitting the protocol (the worker got an error reply). */
+  readonly refused?: SkippedHandler | undefined;
 }
 
 /**
