@@ -26,18 +26,15 @@ afterEach(async () => {
   for (const project of projects.splice(0)) await project.remove();
 });
 
-interface FixtureLine {
-  readonly table: "runs" | "events";
-}
+type FixtureLine = ({ table: "runs" } & FakeEventLog["runs"][number]) | ({ table: "events" } & FakeEventLog["events"][number]);
 
 /** The fixture's rows in a fake store's "disk", as the SQLite table had them. */
 async function fixtureLog(): Promise<FakeEventLog> {
   const log = new FakeEventLog();
-  const lines = (await readFile(FIXTURE, "utf8")).trim().split("\n").map((line) => JSON.parse(line) as FixtureLine & Record<string, never>);
+  const lines = (await readFile(FIXTURE, "utf8")).trim().split("\n").map((line) => JSON.parse(line) as FixtureLine);
   for (const line of lines) {
-    const { table, ...row } = line;
-    if (table === "runs") log.runs.push(row);
-    else log.events.push(row);
+    if (line.table === "runs") log.runs.push({ runId: line.runId, startedAt: line.startedAt, meta: line.meta });
+    else log.events.push({ seq: line.seq, runId: line.runId, at: line.at, type: line.type, data: line.data });
   }
   log.nextSeq = Math.max(...log.events.map((event) => event.seq)) + 1;
   return log;
