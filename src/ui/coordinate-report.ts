@@ -1,3 +1,4 @@
+import { describeLogProblem } from "../core/coordinator/log.ts";
 import type { RunReport } from "../core/coordinator/report.ts";
 import { REPORT_COLUMNS, reportCells } from "../core/coordinator-runtime/report-table.ts";
 import type { Paint } from "./tone.ts";
@@ -12,6 +13,8 @@ export function renderRunReport(report: RunReport, paint: Paint, holder?: string
   return [
     `Run ${report.runId ?? "-"} into ${report.featureBranch ?? "-"}${holder === undefined || holder === null ? "" : ` (running: ${holder})`}`,
     ...(report.paused ? [paint("warn", 'Paused: no launch or merge until cspace send _coordinator "resume"; agents already working go on.')] : []),
+    ...(report.abandoned === null ? [] : [paint("warn", `Abandoned: ${report.abandoned}.`)]),
+    ...problemLines(report, paint),
     "",
     paint("heading", format(header)),
     ...report.rows.map((row, index) => {
@@ -21,4 +24,16 @@ export function renderRunReport(report: RunReport, paint: Paint, holder?: string
     "",
     `${String(merged)} merged, ${String(failed)} failed, ${String(blocked)} blocked${costUsd === null ? "" : `; $${costUsd.toFixed(2)}`}.`,
   ];
+}
+
+/** Events of the log that could not be applied: named by sequence number, with the way out while the run is unfinished. */
+function problemLines(report: RunReport, paint: Paint): string[] {
+  if (report.problems.length === 0) return [];
+  const shown = report.problems.slice(0, 5).map((problem) => paint("bad", `Problem: ${describeLogProblem(problem)}`));
+  const more = report.problems.length > 5 ? [paint("bad", `… and ${String(report.problems.length - 5)} more events that cannot be applied`)] : [];
+  const wayOut =
+    report.finishedAt === null
+      ? [paint("warn", "This run cannot be resumed: cspace coordinate --abandon ends it (its log is kept), then cspace coordinate <issues…> starts a new one.")]
+      : [];
+  return [...shown, ...more, ...wayOut];
 }

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { UserError } from "../../core/errors.ts";
+import type { CommandContext } from "../context.ts";
 import { action, examples } from "./action.ts";
 import { interruptible, progressPrinter } from "./run-view.ts";
 
@@ -10,6 +11,7 @@ interface CoordinateFlags {
   readonly maxParallel?: string;
   readonly agent?: string;
   readonly resume?: boolean;
+  readonly abandon?: boolean;
   readonly down?: boolean;
 }
 
@@ -31,14 +33,20 @@ export function registerCoordinate(program: Command): void {
     .option("--max-parallel <n>", "agents working at once (coordinator.maxParallel)")
     .option("--agent <preset>", "the agent preset (agent.preset)")
     .option("--resume", "carry on the latest run from its log")
+    .option(
+      "--abandon",
+      "end the latest unfinished run where it stands (recorded as abandoned; its log stays for cspace status) so a new run can start; " +
+        "nothing is stopped or removed — cspace down removes its instances",
+    )
     .option("--down", "remove the instances when the run ends (kept for inspection otherwise)")
     .addHelpText(
       "after",
-      examples("cspace coordinate 10 11 12", "cspace coordinate --label ready --max-parallel 3", "cspace coordinate --resume", "cspace coordinate 10 11 --json") +
+      examples("cspace coordinate 10 11 12", "cspace coordinate --label ready --max-parallel 3", "cspace coordinate --resume", "cspace coordinate --abandon", "cspace coordinate 10 11 --json") +
         "\nExit codes: 0 every issue merged, 1 some failed or were blocked, 2 bad input or another coordinator runs, 3 Docker, git or the forge failed, 130/143/129 interrupted (SIGINT/SIGTERM/SIGHUP; --resume carries the run on).\n",
     )
     .action(
       action(async (ctx, issues: string[], flags: CoordinateFlags) => {
+        if (flags.abandon === true) return abandon(ctx, issues, flags);
         const [{ coordinate }, { renderRunReport }] = await Promise.all([import("../../services/coordinate/coordinate.ts"), import("../../ui/coordinate-report.ts")]);
         const onProgress = await progressPrinter(ctx);
         return interruptible(ctx, "the run stops here; cspace coordinate --resume carries it on", async (signal) => {
@@ -62,6 +70,21 @@ export function registerCoordinate(program: Command): void {
         });
       }),
     );
+}
+
+/** `--abandon`: ends the latest unfinished run and shows its table as it stood; exit 0 once recorded. */
+async function abandon(ctx: CommandContext, issues: readonly string[], flags: CoordinateFlags): Promise<number> {
+  const other = [...(issues.length > 0 ? ["issue numbers"] : []), ...(flags.resume === true ? ["--resume"] : []), ...(flags.label === undefined ? [] : ["--label"]), ...(flags.milestone === undefined ? [] : ["--milestone"])];
+  if (other.length > 0) throw new UserError(`--abandon takes no ${other.join(", ")}: it ends the latest run`, { hint: "cspace coordinate --abandon, then cspace coordinate <issues…>" });
+  const [{ abandonRun }, { renderRunReport }] = await Promise.all([import("../../services/coordinate/coordinate.ts"), import("../../ui/coordinate-report.ts")]);
+  const result = await abandonRun({ cwd: ctx.globals.cwd, env: ctx.env });
+  if (ctx.globals.json) {
+    process.stdout.write(`${JSON.stringify({ kind: "abandoned", runId: result.runId, report: result.report })}\n`);
+    return 0;
+  }
+  for (const line of renderRunReport(result.report, ctx.out.tone)) ctx.out.line(line);
+  ctx.out.line(`Run ${result.runId} abandoned: cspace coordinate <issues…> starts a new one; its instances are kept (cspace down removes them).`);
+  return 0;
 }
 
 function issueNumber(text: string): number {

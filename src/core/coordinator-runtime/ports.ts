@@ -25,8 +25,11 @@ export interface WorkerPool {
    * acknowledged. Instances may be added later with `listen` again.
    */
   listen(instances: readonly string[], handlers: WorkerHandlers): Promise<void>;
-  /** Reports that nobody acknowledged (the instances' outboxes), handed to `onReport` before they are moved aside. */
-  collectPending(instances: readonly string[], onReport: ReportHandler): Promise<number>;
+  /**
+   * Reports that nobody acknowledged (the instances' outboxes), handed to `onReport` before they are moved aside.
+   * A file that is not a valid report is skipped (left in place) and named to `onSkipped`: never fatal.
+   */
+  collectPending(instances: readonly string[], onReport: ReportHandler, onSkipped?: SkippedHandler): Promise<number>;
   /**
    * Runs each command in the worker's container on its checkout at `headSha`, in order, stopping at the first that fails.
    * When `request.signal` fires, the command running is ended (its processes killed in the container) and the
@@ -54,6 +57,9 @@ export type ReportHandler = (instance: string, report: WorkerReport) => Promise<
 /** Persists what a worker said with `cspace send _coordinator`; resolving acknowledges it. */
 export type MessageHandler = (instance: string, text: string) => Promise<void>;
 
+/** Something a worker sent or left that the host refused (why, naming the field): shown to people, never recorded. */
+export type SkippedHandler = (instance: string, reason: string) => void;
+
 export interface WorkerHandlers {
   readonly report: ReportHandler;
   readonly message: MessageHandler;
@@ -62,6 +68,8 @@ export interface WorkerHandlers {
    * `firstOfBurst` is true once per burst: show that one, count the rest.
    */
   readonly rateLimited?: (instance: string, refusal: { readonly firstOfBurst: boolean; readonly refused: number }) => void;
+  /** A request refused for not fitting the protocol (the worker got an error reply). */
+  readonly refused?: SkippedHandler | undefined;
 }
 
 /**

@@ -311,6 +311,6 @@ export function decisionEvent(action: DecisionAction, at: string): CoordinatorEv
     case "ConcludeReview":
       return { type: "Reviewed", at, issue: action.issue, attempt: action.attempt, headSha: action.headSha, summary: action.summary };
     case "Finish":
-      return { type: "RunFinished", at, exitCode: action.exitCode };
+      return { type: "RunFinished", at, exitCode: action.exitCode, abandoned: null };
   }
 }

@@ -1,58 +1,88 @@
+import { z } from "zod";
 import type { WorkerReport } from "../agents/worker-status.ts";
-import type {
-  Blocked,
-  Failed,
-  Launched,
-  RateLimited,
-  RebaseRequested,
-  Reported,
-  Retried,
-  ReviewRequested,
-  Reviewed,
-  Warmed,
-  WarmFailed,
-  WorkerLost,
-} from "./events.ts";
+import { defineEvent, eventGroup, type EventFrom } from "./event-registry.ts";
 import { isSettled, lastAttempt, unresolvedFailure } from "./queries.ts";
 import type { Attempt, AttemptEnd, CoordinatorState, IssueRecord } from "./state.ts";
 import { updateIssue, updateLastAttempt } from "./update.ts";
 import type { Failure } from "./vocabulary.ts";
+import {
+  attemptWhySchema,
+  blockedBySchema,
+  count,
+  failureSchema,
+  issueNumber,
+  launchPromptSchema,
+  recordedReportSchema,
+  rebasePromptSchema,
+  text,
+  timestamp,
+} from "./vocabulary-schemas.ts";
 
-type AttemptEvent =
-  | Warmed
-  | WarmFailed
-  | Launched
-  | Reported
-  | RateLimited
-  | WorkerLost
-  | Retried
-  | Failed
-  | Blocked
-  | RebaseRequested
-  | ReviewRequested
-  | Reviewed;
+/** Instances, attempts, and the decisions about them (see event-registry.ts for how an event is declared). */
 
-/** Instances, attempts, and the decisions about them. */
-export function applyAttemptEvent(state: CoordinatorState, event: AttemptEvent): CoordinatorState {
-  switch (event.type) {
-    case "Warmed":
-      return updateIssue(state, event.issue, (record) => (record.warm === "ready" ? record : { ...record, warm: "ready", warmError: null }));
-    case "WarmFailed":
-      return updateIssue(state, event.issue, (record) => ({ ...record, warm: "failed", warmError: event.error }));
-    case "Launched":
-      return updateIssue(state, event.issue, (record) => launched(state, record, event));
-    case "Reported":
-      return updateIssue(state, event.issue, (record) => reported(state, record, event));
-    case "RateLimited":
-      return updateIssue(state, event.issue, (record) => {
+const attemptNumber = z.number().int().min(1);
+
+const launchedFields = z.object({
+  issue: issueNumber,
+  attempt: attemptNumber,
+  why: attemptWhySchema,
+  prompt: launchPromptSchema,
+  /** The branch `issue-N` started from (initial), or sits on now (later attempts). */
+  base: text,
+  /** The base's sha when `issue-N` was created from it; null for later attempts. */
+  baseSha: text.nullable(),
+  /** `issue-N`'s head as the agent starts. */
+  headSha: text.nullable(),
+});
+type Launched = EventFrom<"Launched", typeof launchedFields>;
+
+const reportedFields = z.object({ issue: issueNumber, attempt: attemptNumber, report: recordedReportSchema });
+type Reported = EventFrom<"Reported", typeof reportedFields>;
+
+export const attemptEvents = eventGroup(
+  defineEvent("Warmed", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, instance: text }),
+    apply: (state, event) => updateIssue(state, event.issue, (record) => (record.warm === "ready" ? record : { ...record, warm: "ready", warmError: null })),
+  }),
+  /** The instance could not be made: the issue fails, the run goes on. */
+  defineEvent("WarmFailed", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, instance: text, error: text }),
+    apply: (state, event) => updateIssue(state, event.issue, (record) => ({ ...record, warm: "failed", warmError: event.error })),
+  }),
+  /** An agent started (or was sent a new prompt in its session): attempt `attempt` of the issue, numbered from 1 without gaps. */
+  defineEvent("Launched", {
+    version: 1,
+    fields: launchedFields,
+    apply: (state, event) => updateIssue(state, event.issue, (record) => launched(state, record, event)),
+  }),
+  /** The worker's supervisor reported the agent's exit, for the attempt the runtime matched it to. */
+  defineEvent("Reported", {
+    version: 1,
+    fields: reportedFields,
+    apply: (state, event) => updateIssue(state, event.issue, (record) => reported(state, record, event)),
+  }),
+  /** The agent hit a usage limit: its attempt ends without counting as a failure, and the same prompt is sent again after `until`. */
+  defineEvent("RateLimited", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, attempt: attemptNumber, until: timestamp }),
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) => {
         const attempt = record.attempts[event.attempt - 1];
         if (attempt?.end !== null) return record;
         // A limit is a state, not a failure: the same prompt goes again after `until`.
         const ended = updateLastAttempt(record, (open) => ({ ...open, end: "rate-limited", endedAt: event.at }));
         return isSettled(record) ? ended : { ...ended, pending: attempt.prompt, rateLimitedUntil: event.until };
-      });
-    case "WorkerLost":
-      return updateIssue(state, event.issue, (record) => {
+      }),
+  }),
+  /** The container or its supervisor is gone. An open attempt ends as a failure (kind `lost`); the instance is warmed again. */
+  defineEvent("WorkerLost", {
+    version: 1,
+    /** `attempt`: the attempt that was running, or null when none was. */
+    fields: z.object({ issue: issueNumber, attempt: attemptNumber.nullable(), reason: text }),
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) => {
         const attempt = event.attempt === null ? undefined : record.attempts[event.attempt - 1];
         const failure: Failure = { kind: "lost", summary: event.reason, command: null, output: null };
         const ended = attempt?.end === null ? updateLastAttempt(record, (open) => ({ ...open, end: "lost", endedAt: event.at, failure })) : record;
@@ -62,34 +92,59 @@ export function applyAttemptEvent(state: CoordinatorState, event: AttemptEvent):
         const counted = launchFailed ? { ...ended, launchFailures: { count: (record.launchFailures?.count ?? 0) + 1, error: event.reason } } : ended;
         // The instance is made again (warm checks what is left) before the next launch; a settled issue has none.
         return isSettled(record) ? counted : { ...counted, warm: "pending" };
-      });
-    case "Retried":
-      return updateIssue(state, event.issue, (record) => {
+      }),
+  }),
+  /** Decision: attempt `attempt` failed and the issue runs again with `prompt`. */
+  defineEvent("Retried", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, attempt: attemptNumber, failure: failureSchema, prompt: launchPromptSchema }),
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) => {
         const attempt = unresolvedFailure(record);
         if (attempt?.number !== event.attempt || isSettled(record)) return record;
         const resolved = updateLastAttempt(record, (last) => ({ ...last, resolution: "retried" }));
         // New work needs a new review; a rebase or a second review try keeps the verdict.
         const review = event.prompt.kind === "retry" ? { requestedSha: null, passed: false } : record.review;
         return { ...resolved, pending: event.prompt, review };
-      });
-    case "Failed":
-      return updateIssue(state, event.issue, (record) => {
+      }),
+  }),
+  /** Decision: the issue ends failed; its instance is kept for inspection. */
+  defineEvent("Failed", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, reason: text }),
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) => {
         if (isSettled(record)) return record;
         const resolved = unresolvedFailure(record) === null ? record : updateLastAttempt(record, (last) => ({ ...last, resolution: "failed" }));
         return { ...resolved, pending: null, outcome: { kind: "failed", reason: event.reason, at: event.at } };
-      });
-    case "Blocked":
-      return updateIssue(state, event.issue, (record) =>
+      }),
+  }),
+  /** Decision: the issue ends blocked; its instance is kept. */
+  defineEvent("Blocked", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, by: blockedBySchema, reason: text }),
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) =>
         isSettled(record) ? record : { ...record, pending: null, outcome: { kind: "blocked", by: event.by, reason: event.reason, at: event.at } },
-      );
-    case "RebaseRequested":
-      return updateIssue(state, event.issue, (record) =>
+      ),
+  }),
+  /** Decision: the worker is to rebase, with the rebase template; `epoch` is the merges so far when asked. */
+  defineEvent("RebaseRequested", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, epoch: count, prompt: rebasePromptSchema }),
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) =>
         isSettled(record)
           ? record
           : { ...record, pending: event.prompt, rebase: { epoch: event.epoch, ontoSha: event.prompt.ontoSha, headSha: record.pushedSha } },
-      );
-    case "ReviewRequested":
-      return updateIssue(state, event.issue, (record) =>
+      ),
+  }),
+  /** Decision: the verified head is to be reviewed by the same worker. */
+  defineEvent("ReviewRequested", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, headSha: text, pullRequestUrl: text.nullable() }),
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) =>
         isSettled(record)
           ? record
           : {
@@ -97,13 +152,18 @@ export function applyAttemptEvent(state: CoordinatorState, event: AttemptEvent):
               pending: { kind: "review", headSha: event.headSha, pullRequestUrl: event.pullRequestUrl },
               review: { requestedSha: event.headSha, passed: false },
             },
-      );
-    case "Reviewed":
-      return updateIssue(state, event.issue, (record) =>
+      ),
+  }),
+  /** Decision: the review attempt ended well; its head (with any fixes it made) may merge once verified. */
+  defineEvent("Reviewed", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, attempt: attemptNumber, headSha: text.nullable(), summary: text }),
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) =>
         record.review.passed ? record : { ...record, review: { requestedSha: record.review.requestedSha, passed: true } },
-      );
-  }
-}
+      ),
+  }),
+);
 
 function launched(state: CoordinatorState, record: IssueRecord, event: Launched): IssueRecord {
   // Attempts are numbered without gaps and one runs at a time: anything else is a repeat. A launch

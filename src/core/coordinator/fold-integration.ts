@@ -1,58 +1,76 @@
-import type {
-  BranchDeleted,
-  IssueClosed,
-  Merged,
-  MergeReady,
-  MergeRefused,
-  PullRequestChecked,
-  PullRequestOpened,
-  Pushed,
-  Restacked,
-  RestackConflicted,
-  Retargeted,
-  Verified,
-  VerifyFailed,
-} from "./events.ts";
+import { z } from "zod";
+import { defineEvent, eventGroup, type EventFrom } from "./event-registry.ts";
 import { isMerged } from "./queries.ts";
 import type { CoordinatorState, IssueRecord } from "./state.ts";
 import { updateIssue, updateLastAttempt } from "./update.ts";
 import type { Failure } from "./vocabulary.ts";
+import { checksStateSchema, count, issueNumber, list, mergeabilitySchema, stackedParentSchema, text } from "./vocabulary-schemas.ts";
 
-type IntegrationEvent =
-  | Pushed
-  | Verified
-  | VerifyFailed
-  | PullRequestOpened
-  | PullRequestChecked
-  | MergeReady
-  | Merged
-  | MergeRefused
-  | IssueClosed
-  | Restacked
-  | RestackConflicted
-  | Retargeted
-  | BranchDeleted;
+/** Branches, verification, pull requests, merges and stacks (see event-registry.ts for how an event is declared). */
 
-/** Branches, verification, pull requests, merges and stacks. */
-export function applyIntegrationEvent(state: CoordinatorState, event: IntegrationEvent): CoordinatorState {
-  switch (event.type) {
-    case "Pushed":
-      // The same head again changes nothing, forced or not: a repeated event must not count a second rewrite.
-      // What was pushed is the branch's head from now on, even when the checkout had moved past (or away from)
-      // the head the report named: asking to push the reported one again would push the same thing for ever.
-      return updateIssue(state, event.issue, (record) => {
+const prNumber = z.number().int().positive();
+
+/** What the forge says about a pull request's head: checks and mergeability, observed after `epoch` merges of this run. */
+const pullRequestCheckedFields = z.object({
+  issue: issueNumber,
+  pr: prNumber,
+  headSha: text,
+  epoch: count,
+  mergeability: mergeabilitySchema,
+  checks: checksStateSchema,
+  /** Checks that failed or are pending. */
+  details: list(text),
+  /** Paths in conflict, when the forge knows them. */
+  conflicts: list(text),
+});
+type PullRequestChecked = EventFrom<"PullRequestChecked", typeof pullRequestCheckedFields>;
+
+/**
+ * The forge refused the squash merge. `conflicting` and `checks` lead to a
+ * rebase or a retry; `head-moved` (someone else pushed) and `closed` (someone
+ * closed the pull request) fail the issue rather than overwrite a person's work.
+ */
+const mergeRefusedFields = z.object({
+  issue: issueNumber,
+  pr: prNumber,
+  headSha: text,
+  reason: z.enum(["conflicting", "checks", "head-moved", "closed"]),
+  detail: text,
+  conflicts: list(text),
+});
+type MergeRefused = EventFrom<"MergeRefused", typeof mergeRefusedFields>;
+
+export const integrationEvents = eventGroup(
+  /** `issue-N` on the forge is at `headSha`, pushed from the host; `forced`: the push replaced history (restack what sits on it). */
+  defineEvent("Pushed", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, headSha: text, forced: z.boolean() }),
+    // The same head again changes nothing, forced or not: a repeated event must not count a second rewrite.
+    // What was pushed is the branch's head from now on, even when the checkout had moved past (or away from)
+    // the head the report named: asking to push the reported one again would push the same thing for ever.
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) => {
         if (record.pushedSha === event.headSha && record.headSha === event.headSha) return record;
         const rewritten = record.pushedSha !== event.headSha && event.forced;
         return { ...record, pushedSha: event.headSha, headSha: event.headSha, generation: record.generation + (rewritten ? 1 : 0) };
-      });
-    case "Verified":
-      return updateIssue(state, event.issue, (record) =>
+      }),
+  }),
+  defineEvent("Verified", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, headSha: text }),
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) =>
         record.pushedSha !== event.headSha
           ? record
           : { ...record, verification: { headSha: event.headSha, passed: true, command: null, exitCode: null, outputTail: null } },
-      );
-    case "VerifyFailed":
-      return updateIssue(state, event.issue, (record) => {
+      ),
+  }),
+  /** `command`: `verify.all` or `verify.e2e`, whichever failed; `outputTail`: the last lines of its output. */
+  defineEvent("VerifyFailed", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, headSha: text, command: text, exitCode: z.number().int().nullable(), outputTail: text }),
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) => {
         // A result for a head that is no longer the branch's says nothing about the branch.
         if (record.pushedSha !== event.headSha) return record;
         const e2e = event.command === state.run?.settings.verify.e2e && event.command !== state.run.settings.verify.all;
@@ -65,29 +83,55 @@ export function applyIntegrationEvent(state: CoordinatorState, event: Integratio
         };
         const verification = { headSha: event.headSha, passed: false, command: event.command, exitCode: event.exitCode, outputTail: event.outputTail };
         return withFailure({ ...record, verification }, failure);
-      });
-    case "PullRequestOpened":
-      return updateIssue(state, event.issue, (record) => ({ ...record, pullRequest: { number: event.pr, url: event.url, base: event.base } }));
-    case "PullRequestChecked":
-      return updateIssue(state, event.issue, (record) => checked(state, record, event));
-    case "MergeReady":
-      return updateIssue(state, event.issue, (record) =>
+      }),
+  }),
+  defineEvent("PullRequestOpened", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, pr: prNumber, url: text, base: text, headSha: text }),
+    apply: (state, event) => updateIssue(state, event.issue, (record) => ({ ...record, pullRequest: { number: event.pr, url: event.url, base: event.base } })),
+  }),
+  defineEvent("PullRequestChecked", {
+    version: 1,
+    fields: pullRequestCheckedFields,
+    apply: (state, event) => updateIssue(state, event.issue, (record) => checked(state, record, event)),
+  }),
+  /** Written by the runtime just before it squash-merges: the head it will name, and what is stacked on it. */
+  defineEvent("MergeReady", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, pr: prNumber, headSha: text, stacked: list(stackedParentSchema) }),
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) =>
         record.merge !== null
           ? record
           : { ...record, merge: { pr: event.pr, headSha: event.headSha, stacked: event.stacked, readyAt: event.at, squashSha: null, mergedAt: null } },
-      );
-    case "Merged": {
+      ),
+  }),
+  defineEvent("Merged", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, pr: prNumber, headSha: text, squashSha: text }),
+    apply: (state, event) => {
       const record = state.issues[event.issue];
       if (record === undefined || isMerged(record)) return state;
       const merge = { pr: event.pr, headSha: event.headSha, stacked: [], readyAt: event.at, ...record.merge, squashSha: event.squashSha, mergedAt: event.at };
       return { ...updateIssue(state, event.issue, () => ({ ...record, merge, pending: null })), epoch: state.epoch + 1 };
-    }
-    case "MergeRefused":
-      return updateIssue(state, event.issue, (record) => refused(state, record, event));
-    case "IssueClosed":
-      return updateIssue(state, event.issue, (record) => (record.issueClosed ? record : { ...record, issueClosed: true }));
-    case "Restacked":
-      return updateIssue(state, event.issue, (record) => {
+    },
+  }),
+  defineEvent("MergeRefused", {
+    version: 1,
+    fields: mergeRefusedFields,
+    apply: (state, event) => updateIssue(state, event.issue, (record) => refused(state, record, event)),
+  }),
+  defineEvent("IssueClosed", {
+    version: 1,
+    fields: z.object({ issue: issueNumber }),
+    apply: (state, event) => updateIssue(state, event.issue, (record) => (record.issueClosed ? record : { ...record, issueClosed: true })),
+  }),
+  /** `git rebase --onto <ontoSha> <from> issue-N` went through and was pushed with lease; `onto` is the branch it sits on now. */
+  defineEvent("Restacked", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, onto: text, ontoSha: text, from: text.nullable(), headSha: text }),
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) => {
         if (record.pushedSha === event.headSha && record.base === event.onto) return record;
         const stackedOn = record.dependencies.find((d) => event.onto === `issue-${String(d)}`) ?? null;
         return {
@@ -102,20 +146,32 @@ export function applyIntegrationEvent(state: CoordinatorState, event: Integratio
           generation: record.generation + 1,
           restackConflict: null,
         };
-      });
-    case "RestackConflicted":
-      return updateIssue(state, event.issue, (record) => ({
+      }),
+  }),
+  /** The restack stopped on a conflict and was aborted: nothing was pushed, no rebase is left in progress. */
+  defineEvent("RestackConflicted", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, onto: text, ontoSha: text, from: text.nullable(), paths: list(text) }),
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) => ({
         ...record,
         restackConflict: { ontoSha: event.ontoSha, from: event.from, paths: event.paths },
-      }));
-    case "Retargeted":
-      return updateIssue(state, event.issue, (record) =>
+      })),
+  }),
+  defineEvent("Retargeted", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, pr: prNumber, base: text }),
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) =>
         record.pullRequest === null ? record : { ...record, pullRequest: { ...record.pullRequest, base: event.base } },
-      );
-    case "BranchDeleted":
-      return updateIssue(state, event.issue, (record) => (record.branchDeleted ? record : { ...record, branchDeleted: true }));
-  }
-}
+      ),
+  }),
+  defineEvent("BranchDeleted", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, branch: text }),
+    apply: (state, event) => updateIssue(state, event.issue, (record) => (record.branchDeleted ? record : { ...record, branchDeleted: true })),
+  }),
+);
 
 function checked(state: CoordinatorState, record: IssueRecord, event: PullRequestChecked): IssueRecord {
   if (record.pushedSha !== event.headSha || event.epoch !== state.epoch) return record;

@@ -1,33 +1,81 @@
-import type { IssuesLoaded, Paused, Resumed, RunFinished, RunStarted, Skipped } from "./events.ts";
+import { z } from "zod";
+import { defineEvent, eventGroup, type EventFrom } from "./event-registry.ts";
 import type { CoordinatorState, IssueRecord, OutsideState } from "./state.ts";
 import { updateIssue, updateLastAttempt } from "./update.ts";
 import { branchOf, type GraphSnapshotNode } from "./vocabulary.ts";
+import { graphSnapshotSchema, issueNumber, issueStateSchema, list, runSettingsSchema, text } from "./vocabulary-schemas.ts";
 
-type RunEvent = RunStarted | IssuesLoaded | Paused | Resumed | Skipped | RunFinished;
+/** The run's own events and the operator's (see event-registry.ts for how an event is declared). */
 
-/** The run's own events and the operator's. */
-export function applyRunEvent(state: CoordinatorState, event: RunEvent): CoordinatorState {
-  switch (event.type) {
-    case "RunStarted":
-      return state.run === null ? startRun(event) : state;
-    case "IssuesLoaded":
-      return state.run === null ? state : loadIssues(state, event);
-    case "Paused":
-    case "Resumed": {
-      const paused = event.type === "Paused";
-      if (event.issue === null) return state.paused === paused ? state : { ...state, paused };
-      return updateIssue(state, event.issue, (record) => (record.paused === paused ? record : { ...record, paused }));
-    }
-    case "Skipped":
-      return updateIssue(state, event.issue, (record) => {
+const runStartedFields = z.object({
+  runId: text,
+  /** The selected issues, ascending. The graph may name more (their dependencies). */
+  selected: list(issueNumber),
+  graph: graphSnapshotSchema,
+  settings: runSettingsSchema,
+});
+type RunStarted = EventFrom<"RunStarted", typeof runStartedFields>;
+
+const issuesLoadedFields = z.object({
+  issues: list(z.object({ number: issueNumber, title: text, state: issueStateSchema, url: text.nullable() })),
+  /** Other repositories' issues the graph names, `owner/repo#N`; one left out is unknown and counts as open. */
+  external: list(z.object({ ref: text, state: issueStateSchema })),
+});
+type IssuesLoaded = EventFrom<"IssuesLoaded", typeof issuesLoadedFields>;
+
+/** Operator: `issue` null is the whole run. */
+const pauseFields = z.object({ issue: issueNumber.nullable() });
+
+export const runEvents = eventGroup(
+  /** The run begins: what it is about, fixed for its life. A second one in a log is ignored. */
+  defineEvent("RunStarted", {
+    version: 1,
+    fields: runStartedFields,
+    apply: (state, event) => (state.run === null ? startRun(event) : state),
+  }),
+  /** What the forge says about the graph's issues; first right after `RunStarted`, again on each resume. */
+  defineEvent("IssuesLoaded", {
+    version: 1,
+    fields: issuesLoadedFields,
+    apply: (state, event) => (state.run === null ? state : loadIssues(state, event)),
+  }),
+  /** Operator: hold launches and merges, for one issue or (null) the whole run. Work already running goes on. */
+  defineEvent("Paused", { version: 1, fields: pauseFields, apply: (state, event) => setPaused(state, event.issue, true) }),
+  defineEvent("Resumed", { version: 1, fields: pauseFields, apply: (state, event) => setPaused(state, event.issue, false) }),
+  /** Operator: give up on an issue; it ends blocked by the operator, and so do its dependents. */
+  defineEvent("Skipped", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, reason: text }),
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) => {
         if (record.outcome !== null || isMergedRecord(record)) return record;
         // The runtime interrupts the agent; its attempt ends here so the slot is free.
         const ended = updateLastAttempt(record, (attempt) => (attempt.end === null ? { ...attempt, end: "interrupted", endedAt: event.at } : attempt));
         return { ...ended, outcome: { kind: "blocked", by: { kind: "operator" }, reason: event.reason, at: event.at } };
-      });
-    case "RunFinished":
-      return state.finished === null ? { ...state, finished: { at: event.at, exitCode: event.exitCode } } : state;
-  }
+      }),
+  }),
+  /** A worker's `cspace send _coordinator "<text>"`, known by the socket it came on. Shown to people; changes no decision. */
+  defineEvent("WorkerMessaged", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, text }),
+    apply: (state) => state,
+  }),
+  /**
+   * The run ends. Version 2 added `abandoned`: why the run was given up
+   * before it ended on its own (`cspace coordinate --abandon`, a start that
+   * failed before any launch); null when it ran to its end.
+   */
+  defineEvent("RunFinished", {
+    version: 2,
+    fields: z.object({ exitCode: z.union([z.literal(0), z.literal(1)]), abandoned: text.nullable() }),
+    upcast: { 1: (data) => ({ ...data, abandoned: null }) },
+    apply: (state, event) => (state.finished === null ? { ...state, finished: { at: event.at, exitCode: event.exitCode, abandoned: event.abandoned } } : state),
+  }),
+);
+
+function setPaused(state: CoordinatorState, issue: number | null, paused: boolean): CoordinatorState {
+  if (issue === null) return state.paused === paused ? state : { ...state, paused };
+  return updateIssue(state, issue, (record) => (record.paused === paused ? record : { ...record, paused }));
 }
 
 function startRun(event: RunStarted): CoordinatorState {

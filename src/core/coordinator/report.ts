@@ -1,3 +1,4 @@
+import type { LogProblem } from "./log.ts";
 import { failureCount, isMerged } from "./queries.ts";
 import type { CoordinatorState, IssueRecord, IssueStatusKind } from "./state.ts";
 
@@ -31,6 +32,10 @@ export interface RunReport {
   readonly exitCode: 0 | 1;
   /** The operator paused the whole run (`cspace send _coordinator "pause"`) and has not resumed it. */
   readonly paused: boolean;
+  /** Why the run was given up before its end (`cspace coordinate --abandon`, a start that failed); null otherwise. */
+  readonly abandoned: string | null;
+  /** Events of its log that could not be applied, by sequence number: the table is what the rest says. */
+  readonly problems: readonly LogProblem[];
   readonly rows: readonly ReportRow[];
   readonly totals: {
     readonly merged: number;
@@ -52,7 +57,7 @@ export function reportRows(state: CoordinatorState): ReportRow[] {
     .map((issue) => row(state, issue));
 }
 
-export function runReport(state: CoordinatorState): RunReport {
+export function runReport(state: CoordinatorState, problems: readonly LogProblem[] = []): RunReport {
   const rows = reportRows(state);
   const finishedAt = state.finished?.at ?? null;
   const costs = rows.map((r) => r.costUsd).filter((cost): cost is number => cost !== null);
@@ -64,6 +69,8 @@ export function runReport(state: CoordinatorState): RunReport {
     wallMs: between(state.run?.startedAt ?? null, finishedAt ?? state.lastEventAt),
     exitCode: exitCodeOf(state),
     paused: state.paused && state.finished === null,
+    abandoned: state.finished?.abandoned ?? null,
+    problems,
     rows,
     totals: {
       merged: rows.filter((r) => r.status === "merged").length,

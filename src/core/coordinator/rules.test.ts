@@ -544,6 +544,6 @@ describe("the coordinator's rule table, one row at a time", () => {
     expect(explain(done, T0, [{ type: "CloseIssue", issue: 10 }])).toEqual([]);
     const failedTen: CoordinatorEvent = { type: "Failed", at: at(), issue: 10, reason: "no" };
     expect(explain(state(started({ 10: [] }), failedTen), T0).map((d) => d.action)).toEqual([{ type: "Finish", exitCode: 1 }]);
-    expect(explain(state(started({ 10: [] }), failedTen, { type: "RunFinished", at: at(), exitCode: 1 }), T0)).toEqual([]);
+    expect(explain(state(started({ 10: [] }), failedTen, { type: "RunFinished", at: at(), exitCode: 1, abandoned: null }), T0)).toEqual([]);
   });
 });

@@ -1,8 +1,5 @@
 import type { ChecksState, Mergeability } from "../forge/port.ts";
-import type { CoordinatorEvent } from "./events.ts";
-import { applyAttemptEvent } from "./fold-attempts.ts";
-import { applyIntegrationEvent } from "./fold-integration.ts";
-import { applyRunEvent } from "./fold-run.ts";
+import { eventEntry, type CoordinatorEvent } from "./events.ts";
 import { withStatuses } from "./status.ts";
 import type { AttemptWhy, BlockedBy, Failure, LaunchPrompt, RunSettings, StackedParent } from "./vocabulary.ts";
 
@@ -30,7 +27,12 @@ export interface CoordinatorState {
   readonly paused: boolean;
   /** Squash merges made by this run so far; a pull request observation from an earlier epoch is stale. */
   readonly epoch: number;
-  readonly finished: { readonly at: string; readonly exitCode: 0 | 1 } | null;
+  readonly finished: {
+    readonly at: string;
+    readonly exitCode: 0 | 1;
+    /** Why the run was given up before it ended on its own (`cspace coordinate --abandon`, a start that failed); null otherwise. */
+    readonly abandoned: string | null;
+  } | null;
   readonly lastEventAt: string | null;
 }
 
@@ -210,44 +212,10 @@ export function replay(events: Iterable<CoordinatorEvent>, from: CoordinatorStat
   return state;
 }
 
+/** The registry's fold for the event's type (events.ts). */
 function applyFact(state: CoordinatorState, event: CoordinatorEvent): CoordinatorState {
-  switch (event.type) {
-    case "RunStarted":
-    case "IssuesLoaded":
-    case "Paused":
-    case "Resumed":
-    case "Skipped":
-    case "RunFinished":
-      return applyRunEvent(state, event);
-    case "WorkerMessaged":
-      // For people (progress lines, the log); no decision depends on what a worker says.
-      return state;
-    case "Warmed":
-    case "WarmFailed":
-    case "Launched":
-    case "Reported":
-    case "RateLimited":
-    case "WorkerLost":
-    case "Retried":
-    case "Failed":
-    case "Blocked":
-    case "RebaseRequested":
-    case "ReviewRequested":
-    case "Reviewed":
-      return applyAttemptEvent(state, event);
-    case "Pushed":
-    case "Verified":
-    case "VerifyFailed":
-    case "PullRequestOpened":
-    case "PullRequestChecked":
-    case "MergeReady":
-    case "Merged":
-    case "MergeRefused":
-    case "IssueClosed":
-    case "Restacked":
-    case "RestackConflicted":
-    case "Retargeted":
-    case "BranchDeleted":
-      return applyIntegrationEvent(state, event);
-  }
+  const entry = eventEntry(event.type);
+  // Unreachable for an event the codec decoded: it knows the types it reads.
+  if (entry === undefined) return state;
+  return entry.apply(state, event);
 }

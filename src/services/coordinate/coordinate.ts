@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { decodeEvent } from "../../core/coordinator/codec.ts";
 import { encodeEvent } from "../../core/coordinator/codec.ts";
+import type { CoordinatorEvent } from "../../core/coordinator/events.ts";
+import { replayLog, unreadableRunError, type LogProblem } from "../../core/coordinator/log.ts";
 import { runReport, type RunReport } from "../../core/coordinator/report.ts";
 import { replay, type CoordinatorState } from "../../core/coordinator/state.ts";
 import type { RunSettings } from "../../core/coordinator/vocabulary.ts";
@@ -74,9 +75,17 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   await project.ports.runtime();
   const held = await (await project.ports.coordinatorLock()).acquire();
   try {
+    // The templates are read before a run is started: one that is missing or broken is a user error
+    // that must not leave an unfinished run behind, blocking the next one.
+    const templates = await loadTemplates(project);
     const [store, forge] = await Promise.all([project.ports.eventStore(), project.ports.forge()]);
     const opened = options.resume === true ? await resumeRun(store, forge) : await startRun(project, store, forge, options);
-    const [branches, workers, operator, templates] = await Promise.all([project.ports.branches(), project.ports.workers(), project.ports.operator(), loadTemplates(project)]);
+    // A new run whose start fails before anything was launched ends here, recorded as abandoned with the reason:
+    // nothing of it runs, and the next `cspace coordinate` may start.
+    const [branches, workers, operator] = await Promise.all([project.ports.branches(), project.ports.workers(), project.ports.operator()]).catch(async (error: unknown) => {
+      if (options.resume !== true) await endUnstartedRun(store, opened.runId, error);
+      throw error;
+    });
     let settings: RunSettings | null = opened.state.run?.settings ?? null;
     try {
       const state = await runCoordinatorLoop({
@@ -117,9 +126,12 @@ interface OpenedRun {
 async function startRun(project: OpenedProject, store: EventStore, forge: Forge, options: CoordinateOptions): Promise<OpenedRun> {
   const latest = await store.latestRun();
   if (latest !== undefined) {
-    const state = replay((await store.read(latest.runId)).map(decodeEvent));
+    const { state, problems } = replayLog(await store.read(latest.runId));
     if (state.finished === null && state.run !== null) {
-      throw new UserError(`run ${latest.runId} has not finished`, { hint: "cspace coordinate --resume carries it on; cspace status shows where it is" });
+      if (problems.length > 0) throw unreadableRunError(latest.runId, problems);
+      throw new UserError(`run ${latest.runId} has not finished`, {
+        hint: "cspace coordinate --resume carries it on, or cspace coordinate --abandon gives it up; cspace status shows where it is",
+      });
     }
   }
   const loaded = await loadRunIssues(forge, { numbers: options.numbers ?? [], label: options.label, milestone: options.milestone });
@@ -152,13 +164,64 @@ async function startRun(project: OpenedProject, store: EventStore, forge: Forge,
 async function resumeRun(store: EventStore, forge: Forge): Promise<OpenedRun> {
   const latest = await store.latestRun();
   if (latest === undefined) throw new UserError("there is no run to resume", { hint: "cspace coordinate <issues…> starts one" });
-  const past = replay((await store.read(latest.runId)).map(decodeEvent));
-  if (past.run === null) throw new UserError(`run ${latest.runId} has no start recorded; start a new one`, { hint: "cspace coordinate <issues…>" });
+  const { state: past, problems } = replayLog(await store.read(latest.runId));
   if (past.finished !== null) return { runId: latest.runId, state: past, issues: new Map() };
+  // A run is only carried on from a log that reads whole: deciding from a state with a hole in it could redo or lose work.
+  if (problems.length > 0) throw unreadableRunError(latest.runId, problems);
+  if (past.run === null) throw new UserError(`run ${latest.runId} has no start recorded; start a new one`, { hint: "cspace coordinate <issues…>" });
   const loaded = await loadRunIssues(forge, { numbers: past.run.selected });
   const event = loaded.loaded(new Date().toISOString());
   await store.append(latest.runId, [encodeEvent(event)]);
-  return { runId: latest.runId, state: replay([...(await store.read(latest.runId)).map(decodeEvent)]), issues: loaded.issues };
+  return { runId: latest.runId, state: replayLog(await store.read(latest.runId)).state, issues: loaded.issues };
+}
+
+/** Ends a run that never launched anything, with why: its log stays for `cspace status`, and it blocks no later run. */
+async function endUnstartedRun(store: EventStore, runId: string, error: unknown): Promise<void> {
+  const reason = `the run could not start: ${error instanceof Error ? error.message : String(error)}`;
+  const event: CoordinatorEvent = { type: "RunFinished", at: new Date().toISOString(), exitCode: 1, abandoned: reason };
+  // Best effort: the error that stopped the start is the one to report.
+  await store.append(runId, [encodeEvent(event)]).catch(() => undefined);
+}
+
+export interface AbandonOptions {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly ports?: PortOverrides | undefined;
+}
+
+export interface AbandonResult {
+  readonly runId: string;
+  readonly report: RunReport;
+  /** The events that could not be applied, which may be why it was abandoned. */
+  readonly problems: readonly LogProblem[];
+}
+
+/**
+ * `cspace coordinate --abandon`: ends the latest run where it stands, with a
+ * `RunFinished` that says it was abandoned, so a new run can start. Nothing
+ * is stopped or removed (instances, branches, pull requests stay as they
+ * are), and the log is kept: `cspace status` still shows the run, with any
+ * event that could not be applied. Takes the coordinator lock, so a running
+ * coordinator's run is never abandoned under it.
+ */
+export async function abandonRun(options: AbandonOptions): Promise<AbandonResult> {
+  const project = await openProject({ cwd: options.cwd, env: options.env, ports: options.ports });
+  const held = await (await project.ports.coordinatorLock()).acquire();
+  try {
+    const store = await project.ports.eventStore();
+    const latest = await store.latestRun();
+    if (latest === undefined) throw new UserError("there is no run to abandon", { hint: "cspace coordinate <issues…> starts one" });
+    const past = replayLog(await store.read(latest.runId));
+    if (past.state.finished !== null) {
+      throw new UserError(`run ${latest.runId} has already finished: there is nothing to abandon`, { hint: "cspace coordinate <issues…> starts a new one" });
+    }
+    const event: CoordinatorEvent = { type: "RunFinished", at: new Date().toISOString(), exitCode: 1, abandoned: "abandoned by the operator (cspace coordinate --abandon)" };
+    await store.append(latest.runId, [encodeEvent(event)]);
+    const { state, problems } = replayLog(await store.read(latest.runId));
+    return { runId: latest.runId, report: runReport(state, problems), problems };
+  } finally {
+    await held.release();
+  }
 }
 
 async function finish(project: OpenedProject, runId: string, state: CoordinatorState): Promise<CoordinateResult> {

@@ -2,6 +2,7 @@ import type {
   LaunchRequest,
   Liveness,
   ReportHandler,
+  SkippedHandler,
   VerifyOutcome,
   VerifyRequest,
   WarmRequest,
@@ -66,12 +67,13 @@ export class DockerWorkerPool implements WorkerPool {
     await this.#sockets.listen(instances, handlers);
   }
 
-  async collectPending(instances: readonly string[], onReport: ReportHandler): Promise<number> {
+  async collectPending(instances: readonly string[], onReport: ReportHandler, onSkipped?: SkippedHandler): Promise<number> {
     let count = 0;
     for (const instance of instances) {
       // The runtime drops a report it has already recorded (by id), so every file is handed over; each is moved only after.
       const collected = await collectOutbox(pathsOf(this.#context, instance), { has: () => false, persist: (report) => onReport(instance, report) });
       count += collected.collected.length;
+      for (const { file, reason } of collected.unreadable) onSkipped?.(instance, `outbox file ${file} skipped: ${reason}`);
     }
     return count;
   }

@@ -1,6 +1,5 @@
-import { decodeEvent } from "../../core/coordinator/codec.ts";
+import { replayLog } from "../../core/coordinator/log.ts";
 import { runReport, type RunReport } from "../../core/coordinator/report.ts";
-import { replay } from "../../core/coordinator/state.ts";
 import type { CoordinatorHolder } from "../../core/coordinator-store/port.ts";
 import { openProject, type PortOverrides } from "../project.ts";
 
@@ -14,6 +13,8 @@ export interface RunStatus {
 /**
  * `cspace status` without an instance: the latest run's table, folded from the
  * event log, from any terminal, while the coordinator runs or after it ended.
+ * An event that cannot be applied does not stop it: the report names it by
+ * its sequence number (`problems`), with the way out.
  */
 export async function runStatus(options: { cwd: string; env: NodeJS.ProcessEnv; ports?: PortOverrides | undefined }): Promise<RunStatus> {
   const project = await openProject(options);
@@ -21,8 +22,8 @@ export async function runStatus(options: { cwd: string; env: NodeJS.ProcessEnv; 
   try {
     const [latest, holder] = await Promise.all([store.latestRun(), lock.holder()]);
     if (latest === undefined) return { report: null, holder: holder ?? null };
-    const state = replay((await store.read(latest.runId)).map(decodeEvent));
-    return { report: runReport(state), holder: holder ?? null };
+    const { state, problems } = replayLog(await store.read(latest.runId));
+    return { report: runReport(state, problems), holder: holder ?? null };
   } finally {
     await store.close();
   }

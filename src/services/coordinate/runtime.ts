@@ -11,7 +11,7 @@ import { apply, type CoordinatorState, type IssueRecord } from "../../core/coord
 import type { OperatorAnswer, OperatorChannel, WorkerPool } from "../../core/coordinator-runtime/ports.ts";
 import type { ProgressListener } from "../../core/coordinator-runtime/progress.ts";
 import { FailureCounter, FIRST_RETRY_DELAY_MS, MAX_ACTION_FAILURES, MAX_RETRY_DELAY_MS, retryDelayMs } from "../../core/coordinator-runtime/retry.ts";
-import type { EventStore } from "../../core/coordinator-store/port.ts";
+import type { EventStore, NewEvent } from "../../core/coordinator-store/port.ts";
 import type { Forge } from "../../core/forge/port.ts";
 import { executeWorldAction, type VerifyTimeout } from "./execute.ts";
 import { LostWorkers } from "./lost-workers.ts";
@@ -97,15 +97,17 @@ class Runtime {
     const { workers } = this.#o;
     const instances = Object.values(this.#state.issues).map((issue) => issue.branch);
     const onReport = (instance: string, report: WorkerReport): Promise<void> => this.#report(instance, report);
+    const onRefused = (instance: string, reason: string): void => { this.#notice(`${instance}: ${reason}`); };
     await workers.listen(instances, {
       report: onReport,
       message: (instance, text) => this.#message(instance, text),
+      refused: onRefused,
       // Once per burst: a flood of refusals is one line, never one per request.
       rateLimited: (instance, refusal) => {
         if (refusal.firstOfBurst) this.#notice(`${instance} sends too fast: its requests are refused (rate-limited) until it slows down (${String(refusal.refused)} refused so far)`);
       },
     });
-    await workers.collectPending(instances, onReport);
+    await workers.collectPending(instances, onReport, onRefused);
     const closeOperator = (await this.#o.operator?.open((text) => this.#operate(text))) ?? (() => Promise.resolve());
     const probe = setInterval(() => { this.#lost.probeSoon(); }, this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS);
     // A container that dies is probed at once; the interval stays the guarantee when the engine's events break.
@@ -259,11 +261,19 @@ class Runtime {
 
   /** Durable first, then applied, then shown; a failed append stops the run (its state would run ahead of the log). */
   #record(events: readonly CoordinatorEvent[]): Promise<void> {
+    // Checked against the registry's schemas before anything is durable: an event that does not fit is
+    // refused to whoever asked (an error reply, an action tried again) and never stops the run.
+    let rows: NewEvent[];
+    try {
+      rows = events.map(encodeEvent);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     const appended = this.#appending.then(async () => {
       if (this.#failed) throw this.#fatal;
       if (this.#closed) throw new Error("the run has stopped: nothing more is recorded");
       try {
-        const seqs = await this.#o.store.append(this.#o.runId, events.map(encodeEvent));
+        const seqs = await this.#o.store.append(this.#o.runId, rows);
         events.forEach((event, i) => {
           this.#state = apply(this.#state, event);
           this.#o.onProgress?.({ kind: "event", seq: seqs[i] ?? 0, event });

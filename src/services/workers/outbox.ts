@@ -1,6 +1,7 @@
 import { ensureUntrustedDir, listUntrusted, moveUntrusted, readUntrustedText, removeUntrusted, UNTRUSTED_LIMITS } from "../../adapters/fs/untrusted-dir.ts";
 import path from "node:path";
 import type { WorkerReport } from "../../core/agents/worker-status.ts";
+import { checkWorkerReport } from "../../core/messaging/worker-messages.ts";
 import type { InstancePaths } from "./instance-files.ts";
 
 /**
@@ -10,7 +11,8 @@ import type { InstancePaths } from "./instance-files.ts";
  * persisted once by its id and then moved to `outbox/delivered/`. A report
  * already persisted (delivered over the socket meanwhile, or collected
  * before) is not persisted again; it is only moved. A file that cannot be
- * read as a report is left where it is and named.
+ * read as a report — not JSON, or not fitting the protocol's report schema:
+ * the worker wrote it, so it is hostile input — is left where it is and named.
  */
 
 /** Where collected reports are kept: the coordinator's store (tests: a map). */
@@ -76,10 +78,7 @@ async function moveToDelivered(dir: string, name: string): Promise<void> {
 }
 
 function asReport(value: unknown): WorkerReport {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not a JSON object");
-  const fields = value as Record<string, unknown>;
-  for (const key of ["id", "instance", "outcome"] as const) {
-    if (typeof fields[key] !== "string" || fields[key] === "") throw new Error(`${key} is missing or not a string`);
-  }
-  return value as WorkerReport;
+  const report = checkWorkerReport(value);
+  if (!report.ok) throw new Error(report.message);
+  return report.value;
 }

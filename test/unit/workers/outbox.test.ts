@@ -74,6 +74,22 @@ describe("collecting undelivered reports from an outbox", () => {
     expect(await readdir(paths.delivered)).toEqual([`${id}.json`]);
   });
 
+  it("skips a report the worker wrote that does not fit the protocol (issue 12's bogus outcome), and still collects the good one", async () => {
+    const good = "issue-1-20260501T100000000Z-aaaaaa";
+    const paths = await outboxWith({
+      "bogus.json": JSON.stringify({ ...report("bogus"), outcome: "bogus" }),
+      "bad-sha.json": JSON.stringify({ ...report("bad-sha"), headSha: "--output=/etc/passwd" }),
+      [`${good}.json`]: JSON.stringify(report(good)),
+    });
+    const sink = memorySink();
+    const result = await collectOutbox(paths, sink);
+    expect(sink.stored.map((r) => r.id)).toEqual([good]);
+    expect(result.unreadable.map((u) => [path.basename(u.file), u.reason.split(":")[0]])).toEqual([
+      ["bad-sha.json", "report.headSha"],
+      ["bogus.json", "report.outcome"],
+    ]);
+  });
+
   it("skips dot-files (a supervisor's temporary file) and leaves files that are not reports, naming them", async () => {
     const id = "issue-1-20260501T100000000Z-aaaaaa";
     const paths = await outboxWith({
@@ -87,7 +103,7 @@ describe("collecting undelivered reports from an outbox", () => {
     const result = await collectOutbox(paths, sink);
     expect(result.collected).toEqual([]);
     expect(result.unreadable.map((u) => path.basename(u.file))).toEqual(["broken.json", "other.json"]);
-    expect(result.unreadable[1]?.reason).toBe("id is missing or not a string");
+    expect(result.unreadable[1]?.reason).toMatch(/^report\.id: /);
     expect((await readdir(paths.outbox)).sort()).toEqual([`.${id}.json`, `.${id}.json.tmp`, "broken.json", "delivered", "notes.txt", "other.json"]);
   });
 

@@ -1,9 +1,9 @@
 import { instanceDirExists } from "../../workers/host-files.ts";
 import { serveNdjson, type NdjsonServer } from "../../../adapters/messaging/server.ts";
-import type { WorkerReport } from "../../../core/agents/worker-status.ts";
 import type { WorkerHandlers } from "../../../core/coordinator-runtime/ports.ts";
 import { COORDINATOR_COMMANDS, COORDINATOR_MAX_LINE_BYTES, errorReply, MAX_WORKER_MESSAGE_BYTES, okReply, type Reply, type Request } from "../../../core/messaging/protocol.ts";
 import { WORKER_RATE_LIMIT } from "../../../core/messaging/rate-limit.ts";
+import { checkWorkerMessageText, checkWorkerReport } from "../../../core/messaging/worker-messages.ts";
 import { pathsOf, type PoolContext } from "./context.ts";
 
 /**
@@ -67,14 +67,20 @@ export class CoordinatorSockets {
       case "report": {
         const handlers = this.#handlers;
         if (handlers === null) return errorReply(request.id, "internal", "the coordinator is closing; keep the report in the outbox");
+        // Checked before anything is recorded: what a container sends is hostile input, and a report
+        // the fold cannot read would otherwise stop this run and every replay of its log.
+        const report = checkWorkerReport(request.report);
+        if (!report.ok) return this.#refuse(instance, request, report.message);
         // Acknowledged only once persisted: an error reply leaves it in the worker's outbox for collectPending.
-        await handlers.report(instance, request.report as WorkerReport);
+        await handlers.report(instance, report.value);
         return okReply(request.id);
       }
       case "send": {
         const handlers = this.#handlers;
         if (handlers === null) return errorReply(request.id, "internal", "the coordinator is closing; send it again to the next one");
-        await handlers.message(instance, request.text ?? "");
+        const text = checkWorkerMessageText(request.text);
+        if (!text.ok) return this.#refuse(instance, request, text.message);
+        await handlers.message(instance, text.value);
         return okReply(request.id, { delivered: true });
       }
       case "status":
@@ -83,5 +89,11 @@ export class CoordinatorSockets {
       case "shutdown":
         return errorReply(request.id, "unknown-command", `${request.cmd} is not a coordinator command`);
     }
+  }
+
+  /** A request that does not fit the protocol: an error reply naming the field, a notice for people, nothing recorded. */
+  #refuse(instance: string, request: Request, message: string): Reply {
+    this.#handlers?.refused?.(instance, `${request.cmd} refused: ${message}`);
+    return errorReply(request.id, "bad-request", message);
   }
 }
