@@ -37,8 +37,24 @@ function homes(env: Readonly<Record<string, string | undefined>>): string[] {
   return [...new Set([given, own].filter((home): home is string => home !== undefined && path.isAbsolute(home) && path.resolve(home) !== "/"))];
 }
 
+/**
+ * Resolved once per process and inputs: warm loads the spec several times
+ * per instance, and about twenty paths are resolved each time.
+ */
+const resolvedGuards = new Map<string, Promise<GuardedPath[]>>();
+
 /** The guarded paths, resolved on this host: root first, so `/` is named as the root rather than as what it contains. */
-export async function guardedHostPaths(env: Readonly<Record<string, string | undefined>>, dirs: CspaceDirs): Promise<GuardedPath[]> {
+export function guardedHostPaths(env: Readonly<Record<string, string | undefined>>, dirs: CspaceDirs): Promise<GuardedPath[]> {
+  const key = JSON.stringify([env.HOME, env.XDG_RUNTIME_DIR, env.DOCKER_HOST, dirs.dataDir, dirs.runDir]);
+  let guarded = resolvedGuards.get(key);
+  if (guarded === undefined) {
+    guarded = resolveGuards(env, dirs);
+    resolvedGuards.set(key, guarded);
+  }
+  return guarded;
+}
+
+async function resolveGuards(env: Readonly<Record<string, string | undefined>>, dirs: CspaceDirs): Promise<GuardedPath[]> {
   const userHomes = homes(env);
   const entries: [string, string, GuardedPath["reach"]][] = [
     ["/", "the host's root", "it-and-above"],
