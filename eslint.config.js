@@ -73,10 +73,20 @@ export default tseslint.config(
     rules: restrict([
       { groups: outsideWorld, message: "src/core is pure: no I/O or outside-system modules (see docs/architecture.md)." },
       {
-        groups: [...layer("adapters"), ...layer("services"), ...layer("cli"), ...layer("ui"), ...layer("worker")],
+        groups: [...layer("adapters"), ...layer("services"), ...layer("cli"), ...layer("ui"), ...layer("worker"), ...layer("shared")],
         message: "src/core must not import outer layers.",
       },
     ]),
+  },
+  {
+    // Shared by the host and the worker bundle (Node 18): Node's built-ins and its own modules, nothing else.
+    files: ["src/shared/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ regex: "^(?!node:|\\./)", message: "src/shared is bundled for the worker's Node 18: it imports only node: built-ins and its own modules (./)." }] },
+      ],
+    },
   },
   {
     files: ["src/adapters/**"],
@@ -89,6 +99,24 @@ export default tseslint.config(
     rules: restrict([
       { groups: [...layer("cli"), ...layer("ui"), "ink", "react"], message: "Services emit events; they never call the UI or the CLI." },
     ]),
+  },
+  {
+    // A container can write its instance directory: the host touches it only through adapters/fs/untrusted-dir.ts
+    // (no link followed, regular files only, bounded reads, writes renamed into place). host-files.ts is the one
+    // module here with plain fs, for the host-only directory. A separate rule name, so the layer rule above still applies.
+    files: ["src/services/workers/**", "src/services/coordinate/pool/**"],
+    ignores: ["src/services/workers/host-files.ts", "**/*.test.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            ...["node:fs/promises", "fs/promises"].map((name) => ({ name, allowTypeImports: true, message: "Instance directories are written by containers: use adapters/fs/untrusted-dir.ts (or host-files.ts for the host-only directory)." })),
+            ...["node:fs", "fs"].map((name) => ({ name, allowTypeImports: true, allowImportNames: ["watch", "constants"], message: "Instance directories are written by containers: use adapters/fs/untrusted-dir.ts (or host-files.ts for the host-only directory)." })),
+          ],
+        },
+      ],
+    },
   },
   {
     files: ["src/ui/**"],

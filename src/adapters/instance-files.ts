@@ -1,6 +1,8 @@
-import { chmod, chown, mkdir, readdir, rm } from "node:fs/promises";
+import { constants } from "node:fs";
+import { lstat, mkdir, open, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { ExternalError, UserError } from "../core/errors.ts";
+import { HOST_ONLY_DIR } from "../core/messaging/layout.ts";
 
 /**
  * The instance's own directory in the run directory, `<run dir>/<instance>/`,
@@ -37,8 +39,14 @@ export async function shareInstanceDir(dir: string, uid: number, gid: number): P
     });
   }
   try {
-    await chown(dir, self, gid);
-    await chmod(dir, 0o2770);
+    // Changed through the opened directory, never through a path that could be a link.
+    const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    try {
+      await handle.chown(self, gid);
+      await handle.chmod(0o2770);
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     throw new ExternalError(`cannot share the instance directory ${dir} with gid ${gid}: ${String(error)}`, { cause: error });
   }
@@ -49,5 +57,10 @@ export async function removeInstanceFiles(dir: string, instance: string): Promis
   const names = await readdir(dir).catch(() => []);
   const mine = names.filter((name) => name === instance || name.startsWith(`${instance}.`));
   for (const name of mine) await rm(path.join(dir, name), { recursive: true, force: true });
+  const hostOnly = path.join(dir, HOST_ONLY_DIR, instance);
+  if (await lstat(hostOnly).then(() => true, () => false)) {
+    await rm(hostOnly, { recursive: true, force: true });
+    mine.push(path.join(HOST_ONLY_DIR, instance));
+  }
   return mine;
 }

@@ -1,6 +1,7 @@
 import type { WorldAction } from "../core/coordinator/actions.ts";
 import type { CoordinatorEvent } from "../core/coordinator/events.ts";
 import type { CoordinatorProgress } from "../core/coordinator-runtime/progress.ts";
+import { SHOWN_TEXT_CHARS, shownText } from "../core/messaging/shown-text.ts";
 
 /**
  * The coordinator's progress as plain timestamped lines (stderr): one per
@@ -11,16 +12,20 @@ export function progressLine(progress: CoordinatorProgress): string | null {
   switch (progress.kind) {
     case "event": {
       const text = eventText(progress.event);
-      return text === null ? null : `${clock(progress.event.at)} ${text}`;
+      // Events carry workers' words: each line stays one line, of a bounded length.
+      return text === null ? null : `${clock(progress.event.at)} ${shownText(text, LINE_CHARS)}`;
     }
     case "action": {
       const text = actionText(progress.action);
       return text === null ? null : `${clock(progress.at)} ${text}`;
     }
     case "notice":
-      return `${clock(progress.at)} note: ${progress.text}`;
+      return `${clock(progress.at)} note: ${shownText(progress.text, LINE_CHARS)}`;
   }
 }
+
+/** The longest line shown for one event; a worker's own text in it is cut shorter (SHOWN_TEXT_CHARS). */
+const LINE_CHARS = 1_000;
 
 function clock(at: string): string {
   return at.slice(11, 19);
@@ -37,7 +42,7 @@ function eventText(event: CoordinatorEvent): string | null {
     case "Launched":
       return `#${String(event.issue)} attempt ${String(event.attempt)} (${event.why}) started on ${event.base}`;
     case "Reported":
-      return `#${String(event.issue)} attempt ${String(event.attempt)} ended: ${event.report.outcome}${event.report.blockedReason === null ? "" : ` (${event.report.blockedReason})`}, ${String(event.report.turns)} turns`;
+      return `#${String(event.issue)} attempt ${String(event.attempt)} ended: ${event.report.outcome}${event.report.blockedReason === null ? "" : ` (${shownText(event.report.blockedReason, SHOWN_TEXT_CHARS)})`}, ${String(event.report.turns)} turns`;
     case "WorkerLost":
       return `#${String(event.issue)} worker lost: ${event.reason}`;
     case "RateLimited":
@@ -47,7 +52,9 @@ function eventText(event: CoordinatorEvent): string | null {
     case "Verified":
       return `#${String(event.issue)} verified ${event.headSha.slice(0, 8)}`;
     case "VerifyFailed":
-      return `#${String(event.issue)} verify failed: ${event.command} exited ${String(event.exitCode)}`;
+      return event.exitCode === null
+        ? `#${String(event.issue)} verify failed: ${event.command} did not finish: ${event.outputTail.trim().split("\n")[0] ?? ""}`
+        : `#${String(event.issue)} verify failed: ${event.command} exited ${String(event.exitCode)}`;
     case "PullRequestOpened":
       return `#${String(event.issue)} pull request #${String(event.pr)} into ${event.base}`;
     case "Merged":
@@ -63,15 +70,15 @@ function eventText(event: CoordinatorEvent): string | null {
     case "Retried":
       return `#${String(event.issue)} retrying after ${event.failure.kind}: ${event.failure.summary}`;
     case "Failed":
-      return `#${String(event.issue)} failed: ${event.reason}`;
+      return `#${String(event.issue)} failed: ${shownText(event.reason, SHOWN_TEXT_CHARS)}`;
     case "Blocked":
-      return `#${String(event.issue)} blocked: ${event.reason}`;
+      return `#${String(event.issue)} blocked: ${shownText(event.reason, SHOWN_TEXT_CHARS)}`;
     case "RebaseRequested":
       return `#${String(event.issue)} asked to rebase onto ${event.prompt.onto}`;
     case "RunFinished":
       return `run finished (exit ${String(event.exitCode)})`;
     case "WorkerMessaged":
-      return `#${String(event.issue)} says: ${event.text}`;
+      return `#${String(event.issue)} says: ${shownText(event.text, SHOWN_TEXT_CHARS)}`;
     case "Paused":
       return event.issue === null ? "paused: no launch or merge until resume" : `#${String(event.issue)} paused`;
     case "Resumed":

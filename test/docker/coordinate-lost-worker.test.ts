@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { LABELS } from "../../src/core/instances/labels.ts";
 import { projectId } from "../../src/core/run-dir.ts";
-import { agentStarts, isEvent, mergedOnce, startCoordinator, useForgeProjects } from "../support/coordinate-run.ts";
+import { agentStarted, agentStarts, isEvent, mergedOnce, startCoordinator, useForgeProjects } from "../support/coordinate-run.ts";
 import { testDocker } from "../support/docker.ts";
 
 /**
@@ -24,6 +24,8 @@ describe("cspace coordinate when a worker's container is killed", () => {
     ]);
     const run = startCoordinator(made, ["10", "11"]);
     await run.waitFor(isEvent("Launched", 10));
+    // Killed once its agent runs: a kill between the launch and the agent's start would leave one start to count.
+    await agentStarted(made.paths("issue-10"));
     const id = projectId(made.repo.projectName, made.repo.dir);
     const [container] = await docker.listContainers({ filters: { label: [`${LABELS.project}=${id}`, `${LABELS.instance}=issue-10`] } });
     if (container === undefined) throw new Error("issue-10's container is not running");

@@ -1,4 +1,5 @@
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { LABELS } from "../../src/core/instances/labels.ts";
 import { projectId } from "../../src/core/run-dir.ts";
@@ -16,13 +17,23 @@ afterEach(async () => {
 
 async function fixture(name: string): Promise<FixtureRepo> {
   const repo = await makeFixtureRepo({ projectName: `${name}-${runId}`.slice(0, 60), devcontainer: { image: BASE_IMAGE } });
+  // Whatever a failed test left is removed, silently: whether `down` leaves anything is each test's own assertion,
+  // made after its `down`, so a test that failed earlier is not also reported as leaking.
   cleanups.push(async () => {
-    const left = await docker.listContainers({ all: true, filters: { label: [`${LABELS.project}=${projectId(repo.projectName, repo.dir)}`] } });
+    const left = await docker.listContainers({ all: true, filters: { label: [projectLabel(repo)] } });
     await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
     await repo.remove();
-    expect(left.map((c) => c.Names[0])).toEqual([]);
   });
   return repo;
+}
+
+function projectLabel(repo: FixtureRepo): string {
+  return `${LABELS.project}=${projectId(repo.projectName, repo.dir)}`;
+}
+
+/** The names of the project's containers, running or not. */
+async function containersOf(repo: FixtureRepo): Promise<(string | undefined)[]> {
+  return (await docker.listContainers({ all: true, filters: { label: [projectLabel(repo)] } })).map((c) => c.Names[0]);
 }
 
 function cli(repo: FixtureRepo, args: readonly string[]): CliResult {
@@ -57,6 +68,7 @@ describe("cspace list, exec and down against the real engine", () => {
     expect(down.stdout).toBe("l1: removed container, workspace, instance directory\nl2: removed container, workspace, instance directory\n");
     expect((await other.inspect()).State.Running).toBe(true);
     expect(cli(repo, ["list", "--json"]).stdout).toContain('"instances": []');
+    expect(await containersOf(repo)).toEqual([]);
   });
 
   it("passes exec's exit code through, reports missing instances to down without failing the others", async () => {
@@ -68,6 +80,7 @@ describe("cspace list, exec and down against the real engine", () => {
     const down = cli(repo, ["down", "ghost", "e1"]);
     expect(down.status).toBe(0);
     expect(down.stdout).toBe("ghost: not found (nothing to remove)\ne1: removed container, workspace, instance directory\n");
+    expect(await containersOf(repo)).toEqual([]);
   });
 
   it("opens an interactive shell in the workspace under a terminal, and passes its exit code through", async () => {
@@ -76,17 +89,22 @@ describe("cspace list, exec and down against the real engine", () => {
     // script(1) gives cspace a real pseudo-terminal; the shell reads the typed lines from it.
     const quote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
     const command = [process.execPath, binPath, "--cwd", repo.dir, "exec", "t1"].map(quote).join(" ");
-    const session = spawnSync("script", ["-qfec", command, "/dev/null"], {
-      input: "echo inside-$((6*7)) $(id -u)\npwd\nexit 5\n",
-      env: { ...cleanEnv(), ...repo.env },
-      encoding: "utf8",
-      timeout: 60_000,
+    const session = spawn("script", ["-qfec", command, "/dev/null"], { env: { ...cleanEnv(), ...repo.env }, stdio: ["pipe", "pipe", "inherit"] });
+    let screen = "";
+    session.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      screen += chunk.replaceAll("\r", "");
     });
-    const screen = session.stdout.replaceAll("\r", "");
-    expect(session.status).toBe(5);
+    // Typed ahead, into a terminal that stays open as a person's does until the shell is gone: had its input ended,
+    // script(1) would have typed one more key (^D) after them.
+    session.stdin.on("error", () => undefined);
+    session.stdin.write("echo inside-$((6*7)) $(id -u)\npwd\nexit 5\n");
+    const [status] = (await once(session, "close")) as [number | null];
+    session.stdin.destroy();
+    expect(status, screen).toBe(5);
     expect(screen).toMatch(/^inside-42 \d+$/m);
     expect(screen).toMatch(/^\/workspaces\/repo$/m);
     expect(cli(repo, ["down", "t1"]).status).toBe(0);
+    expect(await containersOf(repo)).toEqual([]);
   });
 
   it("fails with exit 3 and a hint before any work when no engine answers", async () => {

@@ -32,7 +32,8 @@ export interface FakeWorkerScript {
   readonly launch?: readonly ("ok" | "fail")[];
   /** Each run of the agent in turn; once used up, every run succeeds. */
   readonly attempts?: readonly FakeAgentOutcome[];
-  readonly verify?: readonly ("pass" | "fail")[];
+  /** Each verify in turn; "hang" runs until the verify's signal ends it (its timeout, or a skip). */
+  readonly verify?: readonly ("pass" | "fail" | "hang")[];
 }
 
 export interface FakeWorkerPoolOptions {
@@ -123,7 +124,9 @@ export class FakeWorkerPool implements WorkerPool {
   verify(request: VerifyRequest): Promise<VerifyOutcome> {
     this.verifies.push(request);
     const result = this.#take(request.issue, "verify", this.#script(request.issue).verify) ?? "pass";
-    return Promise.resolve(result === "pass" ? { ok: true } : { ok: false, command: request.commands[0] ?? "verify", exitCode: 1, outputTail: "1 test failed" });
+    const command = request.commands[0] ?? "verify";
+    if (result === "hang") return hangUntil(request.signal, command);
+    return Promise.resolve(result === "pass" ? { ok: true } : { ok: false, command, exitCode: 1, outputTail: "1 test failed" });
   }
 
   probe(instances: readonly string[]): Promise<ReadonlyMap<string, Liveness>> {
@@ -218,4 +221,16 @@ export class FakeWorkerPool implements WorkerPool {
     this.#used.set(key, index + 1);
     return script?.[index];
   }
+}
+
+/** A verify command that never ends by itself: as the Docker pool does, the signal ends it as a failure naming its reason. */
+function hangUntil(signal: AbortSignal | undefined, command: string): Promise<VerifyOutcome> {
+  return new Promise((resolve) => {
+    const stopped = (): void => {
+      const reason: unknown = signal?.reason;
+      resolve({ ok: false, command, exitCode: null, outputTail: reason instanceof Error ? reason.message : String(reason) });
+    };
+    if (signal?.aborted === true) stopped();
+    else signal?.addEventListener("abort", stopped, { once: true });
+  });
 }

@@ -63,6 +63,8 @@ export interface CoordinateProjectOptions {
   readonly name: string;
   readonly issues: Readonly<Record<number, string>>;
   readonly coordinator?: Readonly<Record<string, unknown>>;
+  /** verify.* settings (none by default). */
+  readonly verify?: Readonly<Record<string, unknown>>;
   /** agent.* settings over the scripted preset. */
   readonly agent?: Readonly<Record<string, unknown>>;
   /** Extra files: templates, a file the issues edit. */
@@ -75,7 +77,7 @@ export async function makeCoordinateProject(docker: Docker, options: CoordinateP
   const repo = await makeFixtureRepo({
     projectName: options.name.slice(0, 60),
     devcontainer: { image: BASE_IMAGE },
-    config: { agent: { preset: "scripted", ...options.agent }, forge: { type: "local", remote: "../remote.git" }, coordinator: { maxParallel: 3, ...options.coordinator } },
+    config: { agent: { preset: "scripted", ...options.agent }, forge: { type: "local", remote: "../remote.git" }, coordinator: { maxParallel: 3, ...options.coordinator }, ...(options.verify === undefined ? {} : { verify: options.verify }) },
     files,
   });
   const id = projectId(repo.projectName, repo.dir);

@@ -6,6 +6,7 @@ import type Docker from "dockerode";
 import { afterEach } from "vitest";
 import { LABELS } from "../../src/core/instances/labels.ts";
 import { projectId } from "../../src/core/run-dir.ts";
+import { tailEvents } from "../../src/services/workers/events.ts";
 import { instancePaths, type InstancePaths } from "../../src/services/workers/instance-files.ts";
 import { binPath, cleanEnv, repoRoot } from "./cli.ts";
 import { BASE_IMAGE } from "./docker.ts";
@@ -247,6 +248,22 @@ export async function agentStarts(paths: InstancePaths): Promise<number> {
     }
   }
   return count;
+}
+
+/**
+ * Resolves once the instance's supervisor has written that it started an
+ * agent: its `started` event, followed as it is written (a `Launched` event
+ * only says the supervisor is up; its agent may start a moment later).
+ */
+export async function agentStarted(paths: InstancePaths): Promise<void> {
+  const stop = new AbortController();
+  try {
+    for await (const line of tailEvents(paths, { from: "start", signal: stop.signal })) {
+      if (line.event?.source === "supervisor" && line.event.type === "started") return;
+    }
+  } finally {
+    stop.abort();
+  }
 }
 
 /** The report files waiting in the instance's outbox (not yet collected). */

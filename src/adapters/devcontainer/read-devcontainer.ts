@@ -38,6 +38,8 @@ export interface LoadInput {
   readonly repoName?: string | undefined;
   /** `.cspace.json` `container.env`, which cspace also passes into the container: checked for the forge token with the file. */
   readonly configContainerEnv?: Readonly<Record<string, string>> | undefined;
+  /** `agent.env`: the supervisor passes it to the agent, so a token value in it is refused here too, before anything is made. */
+  readonly configAgentEnv?: Readonly<Record<string, string>> | undefined;
   /** Forge token values found outside the environment (`gh auth token`); GH_TOKEN and the like are read from context.localEnv. */
   readonly forgeTokens?: readonly string[] | undefined;
   /** cspace's own folders, which no mount may expose (with the engine's sockets, the host's root and the home). */
@@ -74,6 +76,7 @@ export async function loadDevcontainer(input: LoadInput): Promise<LoadedDevconta
   refuseLeaks([
     ...devcontainerLeaks({ file, raw: parseJsonc(file, text), spec, localEnv: input.context.localEnv, secrets }),
     ...envMapLeaks(".cspace.json", "container.env", input.configContainerEnv ?? {}, secrets),
+    ...envMapLeaks(".cspace.json", "agent.env", input.configAgentEnv ?? {}, secrets),
   ]);
   if (spec.image.kind === "image") return { spec, origin, imageRef: spec.image.ref, imageInputs: null };
   const imageInputs = await buildInputsHash(spec.image, spec.source);

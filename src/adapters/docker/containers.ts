@@ -16,6 +16,7 @@ import type {
   Terminal,
 } from "../../core/instances/ports.ts";
 import { watchStoppedContainers } from "./container-events.ts";
+import { execExitCode } from "./exec-exit.ts";
 import { dockerEndpoint, type DockerEndpoint } from "./endpoint.ts";
 import { engineHttpFor, type EngineHttp } from "./engine-http.ts";
 import { streamEnded } from "./stream-end.ts";
@@ -192,8 +193,7 @@ export class DockerRuntime implements ContainerRuntime {
       });
       docker.modem.demuxStream(stream, out, err);
       await streamEnded(stream, signal);
-      const inspected = await exec.inspect();
-      return { exitCode: inspected.ExitCode ?? -1, stdout: stdout.text(), stderr: stderr.text() };
+      return { exitCode: await execExitCode(docker, id, exec, signal), stdout: stdout.text(), stderr: stderr.text() };
     } catch (error) {
       if (signal?.aborted === true) throw error;
       throw new ExternalError(`cannot run ${command.join(" ")} in container ${id.slice(0, 12)}: ${dockerReason(error)}`, { cause: error });
@@ -209,6 +209,15 @@ export class DockerRuntime implements ContainerRuntime {
         throw new ExternalError(`cannot run ${command.join(" ")} in container ${id.slice(0, 12)}: ${dockerReason(error)}`, { cause: error });
       });
     const stream = await exec.start({ hijack: true, stdin: true, Tty: terminal.tty });
+    // Listened for before anything else is awaited: a short command's output can end while the terminal is being
+    // sized, and an end that came before its listener is never heard of (cspace then waited for ever).
+    const ended = new Promise<void>((resolve) => {
+      stream.on("end", resolve);
+      stream.on("close", resolve);
+      stream.on("error", () => {
+        resolve();
+      });
+    });
     if (terminal.tty) {
       stream.pipe(terminal.stdout, { end: false });
       if (terminal.columns !== undefined && terminal.rows !== undefined) {
@@ -218,17 +227,23 @@ export class DockerRuntime implements ContainerRuntime {
     } else {
       docker.modem.demuxStream(stream, terminal.stdout, terminal.stderr);
     }
-    terminal.stdin.pipe(stream);
-    await new Promise<void>((resolve) => {
-      stream.on("end", resolve);
-      stream.on("close", resolve);
-      stream.on("error", () => {
-        resolve();
-      });
-    });
-    terminal.stdin.unpipe(stream);
-    const inspected = await exec.inspect();
-    return inspected.ExitCode ?? 1;
+    // With a TTY, the container's terminal echoes and edits what is typed, and ^C or ^D reach its shell as keys: the
+    // local one passes keys through raw. Its end of input is not passed on: the engine stops copying a TTY exec's output
+    // when its input ends, so a shell given its last lines and then EOF was cut off before it answered them.
+    if (terminal.tty) terminal.setRawMode?.(true);
+    try {
+      terminal.stdin.pipe(stream, { end: !terminal.tty });
+      await ended;
+    } finally {
+      terminal.stdin.unpipe(stream);
+      if (terminal.tty) terminal.setRawMode?.(false);
+    }
+    try {
+      return await execExitCode(docker, id, exec);
+    } catch (error) {
+      if (error instanceof ExternalError) throw error;
+      throw new ExternalError(`cannot learn how ${command.join(" ")} ended in container ${id.slice(0, 12)}: ${dockerReason(error)}`, { cause: error });
+    }
   }
 
   async execDetached(id: string, command: readonly string[], options: ExecOptions = {}): Promise<void> {

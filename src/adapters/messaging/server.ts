@@ -1,6 +1,7 @@
 import { chmod, lstat, unlink } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { IDLE_TIMEOUT_MS, MAX_LINE_BYTES, errorReply, frame, parseRequest, type Command, type Reply, type Request } from "../../core/messaging/protocol.ts";
+import { TokenBucket, type RateLimit } from "../../core/messaging/rate-limit.ts";
 import { ListenError } from "./errors.ts";
 import { LineSplitter } from "./lines.ts";
 import { assertPrivateFolder, messageOf, removeStaleSocket } from "./socket-file.ts";
@@ -26,6 +27,14 @@ export interface ServeOptions {
   /** The socket file's permission bits; 0600 unless a group must connect too. */
   readonly socketMode?: number;
   readonly maxLineBytes?: number;
+  /** A `send` whose text is longer (UTF-8 bytes) gets `too-large`; the connection goes on (the line itself was framed). */
+  readonly maxSendTextBytes?: number;
+  /**
+   * One bucket for every connection of this socket (one socket per worker): a line past it gets
+   * `rate-limited` and never reaches the handler. `onRateLimited` hears each refusal.
+   */
+  readonly rateLimit?: RateLimit;
+  readonly onRateLimited?: (refusal: { readonly firstOfBurst: boolean; readonly refused: number }) => void;
   readonly maxConnections?: number;
   /** Diagnostics the server cannot reply with (a socket error, a reply that could not be written). */
   readonly onDiagnostic?: (message: string) => void;
@@ -50,17 +59,22 @@ export async function serveNdjson(socketPath: string, handler: RequestHandler, o
   await assertPrivateFolder(socketPath);
   await removeStaleSocket(socketPath);
   const sockets = new Set<Socket>();
+  const bucket = options.rateLimit === undefined ? null : new TokenBucket(options.rateLimit, Date.now());
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    serveConnection(socket, handler, options);
+    serveConnection(socket, handler, options, bucket);
   });
   server.maxConnections = options.maxConnections ?? 1024;
   const mode = options.socketMode ?? 0o600;
-  await listen(server, socketPath, mode);
-  // The umask covered the bind; chmod states the mode outright (and covers platforms where umask could not be set).
-  await chmod(socketPath, mode);
-  const inode = (await lstat(socketPath)).ino;
+  const umaskApplied = await listen(server, socketPath, mode);
+  // The socket may sit in a folder a container can write (an instance's c.sock), so the path is never followed
+  // once bound: a worker could have swapped it for a link to a host file, which chmod would follow as root.
+  // The umask covered the bind; only where it could not be set is the mode stated afterwards, and then only on
+  // a socket (still a narrow race there, which is why the umask path is the one cspace's processes take).
+  const bound = await lstat(socketPath);
+  if (!umaskApplied && bound.isSocket() && (bound.mode & 0o777) !== mode) await chmod(socketPath, mode);
+  const inode = bound.ino;
   let closed: Promise<void> | null = null;
   return {
     socketPath,
@@ -83,7 +97,8 @@ export async function serveNdjson(socketPath: string, handler: RequestHandler, o
   };
 }
 
-function listen(server: Server, socketPath: string, mode: number): Promise<void> {
+/** Listens with the umask set for `mode`; resolves whether the umask could be set (it cannot in worker threads). */
+function listen(server: Server, socketPath: string, mode: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       reject(new ListenError(socketPath, error.code === "EADDRINUSE" ? `another process took ${socketPath} while cspace was starting to listen on it` : `cannot listen on ${socketPath}: ${error.message}`, { cause: error }));
@@ -94,7 +109,7 @@ function listen(server: Server, socketPath: string, mode: number): Promise<void>
     try {
       server.listen(socketPath, () => {
         server.off("error", onError);
-        resolve();
+        resolve(previous !== null);
       });
     } finally {
       if (previous !== null) setUmask(previous);
@@ -102,7 +117,7 @@ function listen(server: Server, socketPath: string, mode: number): Promise<void>
   });
 }
 
-/** process.umask cannot be set in worker threads; chmod after listen covers that case. */
+/** process.umask cannot be set in worker threads; a checked chmod after listen covers that case. */
 function setUmask(mask: number): number | null {
   try {
     return process.umask(mask);
@@ -111,7 +126,7 @@ function setUmask(mask: number): number | null {
   }
 }
 
-function serveConnection(socket: Socket, handler: RequestHandler, options: ServeOptions): void {
+function serveConnection(socket: Socket, handler: RequestHandler, options: ServeOptions, bucket: TokenBucket | null): void {
   const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   const idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
   let pending = 0;
@@ -129,8 +144,22 @@ function serveConnection(socket: Socket, handler: RequestHandler, options: Serve
     line(text) {
       if (finishing || text.trim() === "") return;
       const parsed = parseRequest(text, options.accepted);
+      const id = parsed.ok ? parsed.request.id : null;
+      // Before anything else: a flood costs a parse and a short reply each, never a handler call.
+      const admitted = bucket?.take(Date.now()) ?? { ok: true };
+      if (!admitted.ok) {
+        options.onRateLimited?.(admitted);
+        write(errorReply(id, "rate-limited", "too many requests on this socket: wait a few seconds and send again"));
+        return;
+      }
       if (!parsed.ok) {
         write(parsed.reply);
+        return;
+      }
+      const maxText = options.maxSendTextBytes;
+      const message = parsed.request.text;
+      if (maxText !== undefined && parsed.request.cmd === "send" && message !== undefined && Buffer.byteLength(message, "utf8") > maxText) {
+        write(errorReply(parsed.request.id, "too-large", `a message may be at most ${String(maxText)} bytes; this one is ${String(Buffer.byteLength(message, "utf8"))}: shorten it, or point to a file in the workspace`));
         return;
       }
       answer(parsed.request);

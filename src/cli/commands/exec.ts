@@ -12,6 +12,7 @@ export function registerExec(program: Command): void {
     .action(
       action(async (ctx, instance: string, command: string[]) => {
         const { execInInstance } = await import("../../services/instances/exec.ts");
+        const tty = process.stdin.isTTY && command.length === 0;
         return execInInstance({
           cwd: ctx.globals.cwd,
           env: ctx.env,
@@ -21,9 +22,10 @@ export function registerExec(program: Command): void {
             stdin: process.stdin,
             stdout: process.stdout,
             stderr: process.stderr,
-            tty: process.stdin.isTTY && command.length === 0,
+            tty,
             columns: process.stdout.columns,
             rows: process.stdout.rows,
+            setRawMode: tty ? (raw) => process.stdin.setRawMode(raw) : undefined,
           },
         });
       }),

@@ -4,6 +4,7 @@ import { action, examples } from "./action.ts";
 interface WarmFlags {
   readonly base?: string;
   readonly reset?: boolean;
+  readonly force?: boolean;
 }
 
 export function registerWarm(program: Command): void {
@@ -18,6 +19,7 @@ export function registerWarm(program: Command): void {
     .argument("<instances...>", 'instance names, like issue-10 ("a-z", "0-9", ".", "_", "-"; at most 63)')
     .option("--base <branch>", "the branch each workspace starts from (default: coordinator.featureBranch, else the default branch)")
     .option("--reset", "remake instances whose base differs from --base, instead of refusing")
+    .option("--force", "with --reset: remake instances even when a running coordinator uses them (its attempt is lost)")
     .addHelpText("after", examples("cspace warm issue-10 issue-11 issue-12", "cspace warm issue-10 --base feature/login", "cspace warm issue-10 --json"))
     .action(
       action(async (ctx, instances: string[], flags: WarmFlags) => {
@@ -43,6 +45,7 @@ export function registerWarm(program: Command): void {
             instances,
             base: flags.base,
             reset: flags.reset === true,
+            force: flags.force === true,
             signal: controller.signal,
             onEvent: progress.onEvent,
           });

@@ -7,7 +7,7 @@ const defaults = {
   forge: { type: "local", issuesDir: ".cspace/issues" },
   container: { devcontainer: ".devcontainer/devcontainer.json", pidsLimit: 4096, env: {}, warmConcurrency: 4, lifecycleTimeout: "30m" },
   agent: { preset: "claude", commandInput: "per-message", env: {}, passEnv: [] },
-  verify: {},
+  verify: { timeout: "30m" },
   coordinator: { maxParallel: 4, stacking: true, review: false, maxAttempts: 2 },
   templates: {},
 };

@@ -74,7 +74,7 @@ const config = object({
     env: environment,
     passEnv,
   }),
-  verify: object({ all: text, e2e: text }),
+  verify: object({ all: text, e2e: text, timeout: one(["5s", "30m", "2h"], ["0s", "1d"]) }),
   coordinator: object({
     maxParallel: one([1, 4, 2 ** 53 - 1], [0, 1.5, 2 ** 53, "4"]),
     featureBranch: one(["main", "feature/login"], ["feature..x", ".x", "x.lock", "a b", "x/"]),

@@ -112,7 +112,7 @@ const environment: Check<Record<string, string>> = (value) => {
   if (!isRecord(value)) return unsure();
   const copy: Record<string, string> = {};
   for (const [name, text] of Object.entries(value)) {
-    if (name === "__proto__" || !patterns.envName.test(name) || typeof text !== "string") unsure();
+    if (name === "__proto__" || !patterns.envName.test(name) || typeof text !== "string" || FORGE_TOKEN_NAMES.includes(name)) unsure();
     copy[name] = text;
   }
   return copy;
@@ -181,7 +181,9 @@ function configOf(merged: unknown): ParsedConfig {
       }),
     ),
     agent: orEmpty(agent),
-    verify: orEmpty((verify) => object(verify, { all: optional(text), e2e: optional(text) })),
+    verify: orEmpty((verify) =>
+      object(verify, { all: optional(text), e2e: optional(text), timeout: withDefault(() => defaults.verifyTimeout, matching(patterns.duration)) }),
+    ),
     coordinator: orEmpty((coordinator) =>
       object(coordinator, {
         maxParallel: withDefault(() => defaults.maxParallel, integer(limits.maxParallel)),

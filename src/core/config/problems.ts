@@ -45,6 +45,8 @@ function describeIssue(issue: z.core.$ZodIssue, context: ProblemContext): string
     case "custom": {
       const params: unknown = issue.params;
       const sourcePath = isRecord(params) && Array.isArray(params.sourcePath) ? (params.sourcePath as KeyPath) : issue.path;
+      // A secret (the forge token) is never quoted back: the message would carry it to the terminal and logs.
+      if (isRecord(params) && params.secret === true) return [`${at(issue.path, sourcePath)}: ${issue.message}`];
       return [`${at(issue.path, sourcePath)}: ${given(valueAt(context.merged, issue.path))} — ${issue.message}`];
     }
     case "invalid_type":

@@ -53,6 +53,7 @@ export const defaults = {
   lifecycleTimeout: "30m",
   // Far above what an agent, its tools and a test run use (a few hundred), far below what hurts the host.
   pidsLimit: 4096,
+  verifyTimeout: "30m",
   preset: "claude",
   commandInput: "per-message",
   maxParallel: 4,
@@ -96,9 +97,12 @@ export function memoryBytes(size: string): number {
 
 const DURATION_UNIT = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
 
-/** A validated duration ("90s", "30m", "2h") in milliseconds. */
-export function lifecycleTimeoutMs(duration: string): number {
+/** A validated duration ("90s", "30m", "2h") in milliseconds (`container.lifecycleTimeout`, `verify.timeout`). */
+export function durationMs(duration: string): number {
   const unit = duration.slice(-1);
   const factor = unit === "s" || unit === "m" || unit === "h" ? DURATION_UNIT[unit] : 1_000;
   return Number(duration.slice(0, -1)) * factor;
 }
+
+/** `container.lifecycleTimeout` in milliseconds. */
+export const lifecycleTimeoutMs = durationMs;

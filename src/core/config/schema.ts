@@ -32,12 +32,25 @@ const path = (what: string) => text(`expected a path to ${what}, relative to the
 const integer = (valid: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.number({ error: valid }).int({ error: valid }).min(min, { error: valid }).max(max, { error: valid });
 const flag = () => z.boolean({ error: "expected true or false" });
+/** Variables cspace passes into a container (container.env, agent.env): never the forge token, refused before anything is made. */
 const environment = () =>
-  z.record(
-    z.string().regex(ENV_NAME, { error: "expected a variable name: letters, digits and _, not starting with a digit" }),
-    z.string({ error: 'expected text (environment values are strings: quote numbers, like "1")' }),
-    { error: 'expected an object of variable names and values, like {"NAME": "value"}' },
-  );
+  z
+    .record(
+      z.string().regex(ENV_NAME, { error: "expected a variable name: letters, digits and _, not starting with a digit" }),
+      z.string({ error: 'expected text (environment values are strings: quote numbers, like "1")' }),
+      { error: 'expected an object of variable names and values, like {"NAME": "value"}' },
+    )
+    .superRefine((env, context) => {
+      for (const name of Object.keys(env)) {
+        if (!FORGE_TOKEN_NAMES.includes(name)) continue;
+        context.addIssue({
+          code: "custom",
+          path: [name],
+          params: { secret: true },
+          message: `${name} is a forge token variable, and the forge token never enters a container (cspace pushes and opens pull requests from the host); remove it, and give a tool that needs GitHub its own token under another name`,
+        });
+      }
+    });
 
 export const projectNameSchema = z.string({ error: validValues.projectName }).regex(PROJECT_NAME, { error: validValues.projectName });
 export const githubRepoSchema = z.string({ error: validValues.githubRepo }).regex(GITHUB_REPO, { error: validValues.githubRepo });
@@ -161,7 +174,11 @@ export const configSchema = z.strictObject(
     agent: agentSchema.prefault({}),
     verify: z
       .strictObject(
-        { all: text("expected a shell command line (text)").optional(), e2e: text("expected a shell command line (text)").optional() },
+        {
+          all: text("expected a shell command line (text)").optional(),
+          e2e: text("expected a shell command line (text)").optional(),
+          timeout: z.string({ error: validValues.duration }).regex(DURATION, { error: validValues.duration }).default(defaults.verifyTimeout),
+        },
         objectOf('like {"all": "npm test"}'),
       )
       .prefault({}),

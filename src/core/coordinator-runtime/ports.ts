@@ -27,7 +27,11 @@ export interface WorkerPool {
   listen(instances: readonly string[], handlers: WorkerHandlers): Promise<void>;
   /** Reports that nobody acknowledged (the instances' outboxes), handed to `onReport` before they are moved aside. */
   collectPending(instances: readonly string[], onReport: ReportHandler): Promise<number>;
-  /** Runs each command in the worker's container on its checkout at `headSha`, in order, stopping at the first that fails. */
+  /**
+   * Runs each command in the worker's container on its checkout at `headSha`, in order, stopping at the first that fails.
+   * When `request.signal` fires, the command running is ended (its processes killed in the container) and the
+   * outcome is a failure of that command with `exitCode: null` and the signal's reason as its output.
+   */
   verify(request: VerifyRequest): Promise<VerifyOutcome>;
   /** Stops the agent's current run, if one runs (its supervisor stays); repeating it is harmless. */
   interrupt(instance: string): Promise<void>;
@@ -53,6 +57,11 @@ export type MessageHandler = (instance: string, text: string) => Promise<void>;
 export interface WorkerHandlers {
   readonly report: ReportHandler;
   readonly message: MessageHandler;
+  /**
+   * A worker's request was refused because it sends too fast (per instance: see core/messaging/rate-limit.ts).
+   * `firstOfBurst` is true once per burst: show that one, count the rest.
+   */
+  readonly rateLimited?: (instance: string, refusal: { readonly firstOfBurst: boolean; readonly refused: number }) => void;
 }
 
 /**
@@ -97,6 +106,8 @@ export interface VerifyRequest {
   readonly instance: string;
   readonly headSha: string;
   readonly commands: readonly string[];
+  /** Ends the command running: its timeout (`verify.timeout`) passed, or the operator skipped the issue. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export type VerifyOutcome =

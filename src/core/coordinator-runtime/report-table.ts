@@ -1,4 +1,5 @@
 import type { ReportRow, RunReport } from "../coordinator/report.ts";
+import { SHOWN_TEXT_CHARS, shownText } from "../messaging/shown-text.ts";
 
 /** The report's columns, shared by the terminal table (src/ui) and the markdown copy in the run directory. */
 export const REPORT_COLUMNS = ["issue", "PR", "base", "status", "attempts", "turns", "cost", "wall time"] as const;
@@ -8,7 +9,8 @@ export function reportCells(row: ReportRow): string[] {
     `#${String(row.issue)}`,
     row.pullRequest === null ? "-" : `#${String(row.pullRequest)}`,
     row.base ?? "-",
-    row.reason === "" ? row.status : `${row.status}: ${row.reason}`,
+    // The reason may carry a worker's words (a blocked reason, a failure's output): one line, shortened; --json has it whole.
+    row.reason === "" ? row.status : `${row.status}: ${shownText(row.reason, SHOWN_TEXT_CHARS)}`,
     String(row.attempts),
     String(row.turns),
     row.costUsd === null ? "-" : `$${row.costUsd.toFixed(2)}`,

@@ -91,7 +91,7 @@ function openCount(state: CoordinatorState): number {
 const maxParallelOf = (plan: SimulationPlan): number => plan.settings?.maxParallel ?? 2;
 
 describe("decide, over random graphs and random report orders and outcomes", { timeout: 60_000 }, () => {
-  it("merges nothing before its dependencies, never runs more than maxParallel agents, launches no attempt twice, and always finishes", () => {
+  it("merges nothing before its dependencies, never runs more than maxParallel agents, launches no attempt twice, verifies a stacked branch only on its parent's verified head, and always finishes", () => {
     fc.assert(
       fc.property(cases, ({ plan, deps }) => {
         const launches = new Set<string>();
@@ -115,7 +115,7 @@ describe("decide, over random graphs and random report orders and outcomes", { t
           onDecide: (actions, state, inFlight) => {
             const launching = [...inFlight, ...actions].filter((a) => a.type === "Launch").length;
             if (openCount(state) + launching > maxParallelOf(plan)) problems.push(`decide would run ${openCount(state) + launching} agents`);
-            for (const action of actions) problems.push(...repeats(state, action));
+            for (const action of actions) problems.push(...repeats(state, action), ...verifiedOffItsParent(state, action));
           },
         });
         expect(problems).toEqual([]);
@@ -182,6 +182,16 @@ function stuck(state: CoordinatorState, events: readonly CoordinatorEvent[]): st
   const statuses = Object.values(state.issues).map((issue) => `#${issue.number} ${issue.status.kind}: ${issue.status.reason}`);
   const actions = decide(state, SIMULATION_START + 86_400_000).map((action) => JSON.stringify(action));
   return [...statuses, `decide: ${actions.join(" ") || "nothing"}`, `last: ${events.slice(-5).map((e) => e.type).join(", ")}`].join("\n");
+}
+
+/** A verify of a stacked branch that does not sit on its parent's verified pushed head (the parent not merged). */
+function verifiedOffItsParent(state: CoordinatorState, action: Action): string[] {
+  if (action.type !== "Verify") return [];
+  const issue = state.issues[action.issue];
+  const parent = issue?.stackedOn == null ? undefined : state.issues[issue.stackedOn];
+  if (issue === undefined || parent === undefined || isMerged(parent)) return [];
+  const onVerifiedHead = issue.baseSha === parent.pushedSha && parent.verification?.headSha === parent.pushedSha && parent.verification.passed;
+  return onVerifiedHead ? [] : [`verify of #${issue.number} on ${String(issue.baseSha)}, while #${parent.number}'s verified head is ${String(parent.pushedSha)}`];
 }
 
 /** An action whose outcome the state already records: a repeated launch or merge. */

@@ -23,26 +23,36 @@ export const finishRule = {
  * actions still in flight. Level-triggered: it returns everything the state
  * calls for now, minus what is in flight, so calling it again before an
  * outcome is recorded asks for nothing twice, and a launch in flight keeps its
- * slot. Pure: the same arguments always give the same actions.
+ * slot. `givenUp`: world actions the runtime stopped retrying (they failed
+ * too often, see coordinator-runtime/retry.ts): never asked for again, of any
+ * attempt of the same kind on the same issue, and, unlike those in flight,
+ * they do not keep the run from finishing. Pure: the same arguments always
+ * give the same actions.
  */
-export function decide(state: CoordinatorState, now: number, inFlight: readonly Action[] = []): Action[] {
-  return explain(state, now, inFlight).map((decision) => decision.action);
+export function decide(state: CoordinatorState, now: number, inFlight: readonly Action[] = [], givenUp: readonly Action[] = []): Action[] {
+  return explain(state, now, inFlight, givenUp).map((decision) => decision.action);
+}
+
+/** What `givenUp` matches on: the kind of action and its issue, whatever its other arguments (a check's time, a push's head). */
+export function givenUpKey(action: Action): string {
+  return action.type === "Finish" ? "finish" : `${action.type}:${String(action.issue)}`;
 }
 
 /** `decide`, with the rule and reason behind each action. */
-export function explain(state: CoordinatorState, now: number, inFlight: readonly Action[] = []): Decision[] {
+export function explain(state: CoordinatorState, now: number, inFlight: readonly Action[] = [], givenUp: readonly Action[] = []): Decision[] {
   const run = state.run;
   if (run === null || !state.loaded || state.finished !== null) return [];
   const context = decisionContext(state, run, now, inFlight);
   const issues = Object.values(state.issues).sort((a, b) => a.number - b.number);
   const seen = new Set(context.inFlight);
+  const abandoned = new Set(givenUp.map(givenUpKey));
   const decisions: Decision[] = [];
   for (const rule of coordinatorRules) {
     for (const issue of issues) {
       if (!rule.when(issue, context)) continue;
       for (const action of rule.then(issue, context)) {
         const key = actionKey(action);
-        if (seen.has(key)) continue;
+        if (seen.has(key) || abandoned.has(givenUpKey(action))) continue;
         seen.add(key);
         decisions.push({ rule: rule.name, reason: rule.reason, action });
       }

@@ -129,7 +129,8 @@ function launchDependencies(state: CoordinatorState, record: IssueRecord): Launc
 function nextMerge(state: CoordinatorState, run: RunInfo, inFlight: readonly Action[]): number | null {
   if (state.paused || inFlight.some((action) => action.type === "Merge")) return null;
   const records = Object.values(state.issues);
-  if (records.some(isMerging)) return null;
+  // A merge under way holds the queue, unless its issue ended (its merge was given up after failing again and again).
+  if (records.some((record) => isMerging(record) && record.outcome === null)) return null;
   // A launch stacking on a branch, or a restack moving onto it, records where it starts only when it lands: the merge
   // waits for it, so the stack it records (each child's parent sha) is the one the restacks after it start from.
   const stackingOn = new Set(inFlight.flatMap((action) => (action.type === "Launch" ? [action.base] : action.type === "Restack" ? [action.onto] : [])));

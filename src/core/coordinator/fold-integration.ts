@@ -58,7 +58,8 @@ export function applyIntegrationEvent(state: CoordinatorState, event: Integratio
         const e2e = event.command === state.run?.settings.verify.e2e && event.command !== state.run.settings.verify.all;
         const failure: Failure = {
           kind: e2e ? "e2e" : "verify",
-          summary: `${event.command} exited ${event.exitCode === null ? "on a signal" : String(event.exitCode)}`,
+          // No exit code: the command did not finish (timed out, or the instance was gone); the output says why.
+          summary: event.exitCode === null ? `${event.command} did not finish: ${firstLine(event.outputTail)}` : `${event.command} exited ${String(event.exitCode)}`,
           command: event.command,
           output: event.outputTail,
         };
@@ -167,4 +168,8 @@ function refused(state: CoordinatorState, record: IssueRecord, event: MergeRefus
  */
 function withFailure(record: IssueRecord, failure: Failure): IssueRecord {
   return updateLastAttempt(record, (attempt) => (attempt.end === "succeeded" && attempt.failure === null ? { ...attempt, failure } : attempt));
+}
+
+function firstLine(text: string): string {
+  return text.trim().split("\n")[0] ?? "";
 }

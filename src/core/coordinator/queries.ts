@@ -111,20 +111,28 @@ export function restackTarget(state: CoordinatorState, record: IssueRecord): Res
     return { parent: parent.number, onto: state.run?.settings.featureBranch ?? "", ontoSha: squash, from: record.baseSha };
   }
   if (parent.pushedSha === null || isMerging(parent)) return null;
-  const rewritten = parent.generation > record.baseGeneration;
   const advanced = hasPushedWork(parent) && record.baseSha !== parent.pushedSha;
-  return rewritten || advanced ? { parent: parent.number, onto: parent.branch, ontoSha: parent.pushedSha, from: record.baseSha } : null;
+  return rewritten(parent, record) || advanced ? { parent: parent.number, onto: parent.branch, ontoSha: parent.pushedSha, from: record.baseSha } : null;
+}
+
+/** The parent's history was rewritten since the branch took its base sha. */
+function rewritten(parent: IssueRecord, record: IssueRecord): boolean {
+  return parent.generation > record.baseGeneration;
 }
 
 /**
- * A stacked branch is verified on top of its parent's verified work: until
- * the parent's pushed head has passed verify (or the parent merged, after
- * which the branch is restacked onto the squash), a verify of the branch
- * would judge it without the code it builds on.
+ * A stacked branch is verified on top of its parent's verified work: the
+ * parent's pushed head passed verify and the branch sits on that very head
+ * (or the parent merged, after which the branch is restacked onto the
+ * squash). `restackTarget` alone does not say the branch sits there: while
+ * the parent is being merged it asks for no restack (the squash is awaited),
+ * so a branch made before the parent pushed would be judged without the code
+ * it builds on, and fail.
  */
 export function parentVerified(state: CoordinatorState, record: IssueRecord): boolean {
   const parent = record.stackedOn === null ? undefined : state.issues[record.stackedOn];
-  return parent === undefined || isMerged(parent) || verifyPassed(state, parent);
+  if (parent === undefined || isMerged(parent)) return true;
+  return verifyPassed(state, parent) && record.baseSha === parent.pushedSha && !rewritten(parent, record);
 }
 
 /** The verify commands, `verify.all` then `verify.e2e`, those set. */

@@ -352,6 +352,52 @@ describe("the coordinator's rule table, one row at a time", () => {
     expect(fired(state(started({ 10: [] }), warmed(10), launched(10), reported(10, 1), pushed(10, "h10-1"), verified(10, "h10-1")), "verify")).toEqual([]);
   });
 
+  it("verify: a stacked branch made before its parent pushed is not verified while the parent is being merged, but after the restack onto the squash", () => {
+    // #12 started on issue-10 before #10 pushed: it sits on the sha issue-10 was made at, without #10's work.
+    const stackedEarly: CoordinatorEvent = { type: "Launched", at: at(11), issue: 12, attempt: 1, why: "initial", prompt: { kind: "implementer" }, base: "issue-10", baseSha: `${FEATURE}@0`, headSha: null };
+    const mergeReady: CoordinatorEvent = { type: "MergeReady", at: at(30), issue: 10, pr: 110, headSha: "h10-1", stacked: [{ issue: 12, branch: "issue-12", parentSha: `${FEATURE}@0` }] };
+    const merging = [
+      started({ 10: [], 12: [10] }),
+      warmed(10, 12),
+      launched(10),
+      stackedEarly,
+      reported(10, 1),
+      pushed(10, "h10-1"),
+      verified(10, "h10-1"),
+      opened(10, FEATURE, "h10-1"),
+      checked(10, "h10-1"),
+      mergeReady,
+      // #12's agent finishes while #10's squash merge is under way.
+      reported(12, 1),
+      pushed(12, "h12-1"),
+    ];
+    expect(fired(state(merging), "verify")).toEqual([]);
+    const squashed: CoordinatorEvent = { type: "Merged", at: at(31), issue: 10, pr: 110, headSha: "h10-1", squashSha: "s10" };
+    expect(fired(state(merging, squashed), "verify")).toEqual([]);
+    expect(fired(state(merging, squashed), "restack")).toEqual([expect.objectContaining({ issue: 12, onto: FEATURE, ontoSha: "s10", from: `${FEATURE}@0` })]);
+    const restacked: CoordinatorEvent = { type: "Restacked", at: at(32), issue: 12, onto: FEATURE, ontoSha: "s10", from: `${FEATURE}@0`, headSha: "h12-r" };
+    expect(fired(state(merging, squashed, restacked), "verify")).toEqual([expect.objectContaining({ issue: 12, headSha: "h12-r" })]);
+  });
+
+  it("verify: a stacked branch sitting on its parent's verified head is verified; one left on an older head is not", () => {
+    const onParentHead: CoordinatorEvent = { type: "Launched", at: at(11), issue: 12, attempt: 1, why: "initial", prompt: { kind: "implementer" }, base: "issue-10", baseSha: "h10-1", headSha: null };
+    const base = [started({ 10: [], 12: [10] }), warmed(10, 12), launched(10), reported(10, 1), pushed(10, "h10-1"), verified(10, "h10-1"), onParentHead, reported(12, 1), pushed(12, "h12-1")];
+    expect(fired(state(base), "verify")).toEqual([expect.objectContaining({ issue: 12, headSha: "h12-1" })]);
+    // The parent's head moved (more work, verified) while the merge of it is recorded: #12 waits for the squash, unverified.
+    const moved = [pushed(10, "h10-2"), verified(10, "h10-2"), { type: "MergeReady", at: at(30), issue: 10, pr: 110, headSha: "h10-2", stacked: [] } satisfies CoordinatorEvent];
+    expect(fired(state(base, opened(10, FEATURE, "h10-1"), moved), "verify")).toEqual([]);
+  });
+
+  it("verify: one at a time per worker: a newer head waits for the verify in flight on the older one", () => {
+    const s = state(started({ 10: [] }), warmed(10), launched(10), reported(10, 1), pushed(10, "h10-1"));
+    const older = fired(s, "verify");
+    expect(older).toEqual([expect.objectContaining({ issue: 10, headSha: "h10-1" })]);
+    // The head moves (a restack, a forced push) while the verify of the older head still runs in the worker's checkout.
+    const moved = state(started({ 10: [] }), warmed(10), launched(10), reported(10, 1), pushed(10, "h10-1"), pushed(10, "h10-2", true));
+    expect(fired(moved, "verify", { inFlight: older })).toEqual([]);
+    expect(fired(moved, "verify")).toEqual([expect.objectContaining({ issue: 10, headSha: "h10-2" })]);
+  });
+
   it("openPullRequest: pushed work gets a pull request on its base, naming its dependencies", () => {
     const s = state(started({ 10: [], 12: [10] }), warmed(10, 12), launched(10), launched(12, 1, "issue-10"), reported(12, 1), pushed(12, "h12-1"));
     expect(fired(s, "openPullRequest")).toEqual([{ type: "OpenPullRequest", issue: 12, head: "issue-12", base: "issue-10", title: "Issue 12", dependencies: [10] }]);

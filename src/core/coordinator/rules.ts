@@ -207,8 +207,16 @@ export const coordinatorRules: readonly Rule[] = [
   {
     name: "verify",
     reason: "a pushed head has no verify result (a stacked one sits on its parent's verified head): run verify.all and verify.e2e in the worker's container",
-    when: (issue, { state }) =>
-      active(issue) && awaitsVerify(state, issue) && isQuiet(issue) && issue.pending === null && restackTarget(state, issue) === null && parentVerified(state, issue),
+    when: (issue, { state, inFlightActions }) =>
+      active(issue) &&
+      awaitsVerify(state, issue) &&
+      isQuiet(issue) &&
+      issue.pending === null &&
+      restackTarget(state, issue) === null &&
+      parentVerified(state, issue) &&
+      // One verify at a time per worker: each moves the worker's one checkout to its head, so a second (for a newer head)
+      // would move it under the first, whose result would then be recorded for a head its commands did not run on.
+      !inFlightActions.some((action) => action.type === "Verify" && action.issue === issue.number),
     then: (issue, { run }) => [
       { type: "Verify", issue: issue.number, instance: issue.branch, headSha: issue.pushedSha ?? "", commands: verifyCommands(run.settings) },
     ],

@@ -98,6 +98,15 @@ export function simulate(plan: SimulationPlan): SimulationResult {
     const index = Math.min(pending.length - 1, Math.max(0, choose(pending.length)));
     const [item] = pending.splice(index, 1);
     if (item === undefined) break;
+    const merge = item.kind === "action" && item.action.type === "Merge" ? item.action : null;
+    if (merge !== null && state.issues[merge.issue]?.merge === null) {
+      // A merge is recorded as ready before the forge is asked, and stays in flight until it lands: other outcomes
+      // arrive in between, as they do in a runtime.
+      record({ type: "MergeReady", at, issue: merge.issue, pr: merge.pr, headSha: merge.headSha, stacked: merge.stacked });
+      pending.push(item);
+      now += 1_000;
+      continue;
+    }
     const response =
       item.kind === "action" ? respond(world, item.action, at) : finishAgent(world, item, at, new Date(now + 300_000).toISOString());
     world = response.world;

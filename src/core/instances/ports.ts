@@ -71,6 +71,8 @@ export interface Terminal {
   readonly tty: boolean;
   readonly columns?: number | undefined;
   readonly rows?: number | undefined;
+  /** Switches the local terminal to passing keys through as typed (and back), while a TTY exec runs. */
+  readonly setRawMode?: ((raw: boolean) => void) | undefined;
 }
 
 export interface EngineInfo {

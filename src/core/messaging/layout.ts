@@ -33,6 +33,21 @@ export const INSTANCE_FILES = {
   delivered: "outbox/delivered",
 } as const;
 
+/**
+ * `<run dir>/_host/<instance>/`: what only the host needs of an instance (the
+ * coordinator's attempt mark, the host's copies of launch.json and prompt.md).
+ * No container mounts it, so nothing there can have been planted by a worker.
+ * Not a valid instance name: those start with a letter or a digit.
+ */
+export const HOST_ONLY_DIR = "_host";
+
+/** The host's own files in it. */
+export const HOST_FILES = {
+  attempt: "coordinator-attempt.json",
+  launch: "launch.json",
+  prompt: "prompt.md",
+} as const;
+
 /** The longest file name above that is a socket: the sun_path check adds it to `<run dir>/<instance>/`. */
 export const LONGEST_SOCKET_NAME = Math.max(INSTANCE_FILES.workerSocket.length, INSTANCE_FILES.coordinatorSocket.length);
 

@@ -12,6 +12,29 @@ export const PROTOCOL_VERSION = 1;
 /** A longer line is refused with `too-large` and the connection is closed (its rest cannot be framed). */
 export const MAX_LINE_BYTES = 1024 * 1024;
 
+/**
+ * The bound on a line of a worker's `c.sock`: a report (its summary bounded by
+ * the supervisor, MAX_REPORT_SUMMARY_CHARS) and a message fit with room to
+ * spare; a worker has no use for the 1 MiB that the host's own sockets allow.
+ */
+export const COORDINATOR_MAX_LINE_BYTES = 128 * 1024;
+
+/** A worker's `cspace send _coordinator` text, at most (UTF-8 bytes): it is recorded in the run's log and shown to people. */
+export const MAX_WORKER_MESSAGE_BYTES = 8 * 1024;
+
+/**
+ * A report's summary as the supervisor writes it, at most (characters; the rest is cut with a note); its
+ * blocked reason a quarter of that. Even at 6 bytes a character (JSON's \uXXXX) both fit a c.sock line.
+ */
+export const MAX_REPORT_SUMMARY_CHARS = 8 * 1024;
+
+/** `text` cut to `maxChars` with a note of how much was left out, so a bounded field still says it was bounded. */
+export function cutTo(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  const left = text.length - maxChars;
+  return `${text.slice(0, maxChars)}… (${String(left)} more characters cut)`;
+}
+
 /** A client that connects and says nothing for this long is disconnected. */
 export const IDLE_TIMEOUT_MS = 30_000;
 
@@ -46,6 +69,7 @@ export type ErrorCode =
   | "bad-request"
   | "timeout"
   | "not-running"
+  | "rate-limited"
   | "internal";
 
 export interface ErrorReply {

@@ -8,6 +8,7 @@ import type { RunSettings } from "../../core/coordinator/vocabulary.ts";
 import { reportMarkdown } from "../../core/coordinator-runtime/report-table.ts";
 import type { ProgressListener } from "../../core/coordinator-runtime/progress.ts";
 import type { EventStore } from "../../core/coordinator-store/port.ts";
+import { durationMs } from "../../core/config/rules.ts";
 import { UserError } from "../../core/errors.ts";
 import type { Forge } from "../../core/forge/port.ts";
 import type { Issue } from "../../core/issues/issue.ts";
@@ -33,9 +34,10 @@ export interface CoordinateOptions {
   readonly onProgress?: ProgressListener | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly ports?: PortOverrides | undefined;
-  /** Test knobs: the probe interval and the delay before a failed action runs again. */
+  /** Test knobs: the probe interval, the first delay before a failed action runs again, and `verify.timeout` in ms. */
   readonly probeIntervalMs?: number | undefined;
   readonly retryDelayMs?: number | undefined;
+  readonly verifyTimeoutMs?: number | undefined;
 }
 
 export interface CoordinateResult {
@@ -92,6 +94,9 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
         },
         probeIntervalMs: options.probeIntervalMs,
         retryDelayMs: options.retryDelayMs,
+        verifyTimeout: options.verifyTimeoutMs === undefined
+          ? { ms: durationMs(project.config.verify.timeout), text: project.config.verify.timeout }
+          : { ms: options.verifyTimeoutMs, text: `${String(options.verifyTimeoutMs)} ms` },
         signal: options.signal,
       });
       return await finish(project, opened.runId, state);

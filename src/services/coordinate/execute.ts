@@ -3,7 +3,7 @@ import type { WorldAction } from "../../core/coordinator/actions.ts";
 import type { CoordinatorEvent } from "../../core/coordinator/events.ts";
 import type { CoordinatorState } from "../../core/coordinator/state.ts";
 import { whyOf } from "../../core/coordinator/vocabulary.ts";
-import type { WorkerPool } from "../../core/coordinator-runtime/ports.ts";
+import type { VerifyOutcome, WorkerPool } from "../../core/coordinator-runtime/ports.ts";
 import { ExternalError } from "../../core/errors.ts";
 import { ForgeConflictError, HeadMovedError } from "../../core/forge/errors.ts";
 import type { Forge } from "../../core/forge/port.ts";
@@ -19,6 +19,16 @@ export interface ExecutionContext {
   readonly renderPrompt: (action: Extract<WorldAction, { type: "Launch" }>) => Promise<string>;
   readonly now: () => string;
   readonly notice: (text: string) => void;
+  /** Fires when the action is no longer wanted (its issue was skipped): a verify ends its command. */
+  readonly signal?: AbortSignal | undefined;
+  /** How long a verify command may run (`verify.timeout`) before it is ended and counted as failed. */
+  readonly verifyTimeout?: VerifyTimeout | undefined;
+}
+
+/** `verify.timeout`, in milliseconds and as the user wrote it (for the reason). */
+export interface VerifyTimeout {
+  readonly ms: number;
+  readonly text: string;
 }
 
 /**
@@ -50,7 +60,7 @@ export async function executeWorldAction(context: ExecutionContext, action: Worl
       return;
     }
     case "Verify": {
-      const outcome = action.commands.length === 0 ? { ok: true as const } : await workers.verify({ issue: n, instance: action.instance, headSha: action.headSha, commands: action.commands });
+      const outcome = action.commands.length === 0 ? { ok: true as const } : await verifyWithin(context, action);
       await record([
         outcome.ok
           ? { type: "Verified", at: at(), issue: n, headSha: action.headSha }
@@ -120,6 +130,31 @@ export async function executeWorldAction(context: ExecutionContext, action: Worl
       await record([{ type: "BranchDeleted", at: at(), issue: n, branch: action.branch }]);
       return;
     }
+  }
+}
+
+/** Longest delay setTimeout takes; a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The verify commands, ended by the pool when they run past `verify.timeout`
+ * (a failed verify whose reason says so: the agent gets another attempt, as
+ * for any failed verify) or when the issue is skipped (nothing is recorded:
+ * the action was stopped).
+ */
+async function verifyWithin(context: ExecutionContext, action: Extract<WorldAction, { type: "Verify" }>): Promise<VerifyOutcome> {
+  const timeout = context.verifyTimeout;
+  const timer = new AbortController();
+  const reason = timeout === undefined ? "" : `verify timed out after ${timeout.text}`;
+  const handle = timeout === undefined ? undefined : setTimeout(() => { timer.abort(new Error(reason)); }, Math.min(timeout.ms, MAX_TIMER_MS));
+  const signal = context.signal === undefined ? timer.signal : AbortSignal.any([context.signal, timer.signal]);
+  try {
+    const outcome = await context.workers.verify({ issue: action.issue, instance: action.instance, headSha: action.headSha, commands: action.commands, signal });
+    context.signal?.throwIfAborted();
+    if (timer.signal.aborted && !outcome.ok) return { ...outcome, exitCode: null, outputTail: reason };
+    return outcome;
+  } finally {
+    clearTimeout(handle);
   }
 }
 

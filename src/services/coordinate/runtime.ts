@@ -1,18 +1,19 @@
 import type { WorkerReport } from "../../core/agents/worker-status.ts";
 import type { BranchMover } from "../../core/branches/port.ts";
-import { actionKey, decisionEvent, isDecision, type Action, type WorldAction } from "../../core/coordinator/actions.ts";
+import { actionKey, decisionEvent, isDecision, type WorldAction } from "../../core/coordinator/actions.ts";
 import { encodeEvent } from "../../core/coordinator/codec.ts";
-import { decide, nextWakeAt } from "../../core/coordinator/decide.ts";
+import { decide, givenUpKey, nextWakeAt } from "../../core/coordinator/decide.ts";
 import type { CoordinatorEvent } from "../../core/coordinator/events.ts";
 import { OPERATOR_USAGE, operatorDone, operatorEvent, parseOperatorCommand } from "../../core/coordinator/operator.ts";
-import { lastAttempt, openAttempt } from "../../core/coordinator/queries.ts";
+import { isSettled, lastAttempt, openAttempt } from "../../core/coordinator/queries.ts";
 import { branchOf } from "../../core/coordinator/vocabulary.ts";
 import { apply, type CoordinatorState, type IssueRecord } from "../../core/coordinator/state.ts";
 import type { OperatorAnswer, OperatorChannel, WorkerPool } from "../../core/coordinator-runtime/ports.ts";
 import type { ProgressListener } from "../../core/coordinator-runtime/progress.ts";
+import { FailureCounter, FIRST_RETRY_DELAY_MS, MAX_ACTION_FAILURES, MAX_RETRY_DELAY_MS, retryDelayMs } from "../../core/coordinator-runtime/retry.ts";
 import type { EventStore } from "../../core/coordinator-store/port.ts";
 import type { Forge } from "../../core/forge/port.ts";
-import { executeWorldAction } from "./execute.ts";
+import { executeWorldAction, type VerifyTimeout } from "./execute.ts";
 import { LostWorkers } from "./lost-workers.ts";
 
 export interface RuntimeOptions {
@@ -30,12 +31,15 @@ export interface RuntimeOptions {
   readonly now?: (() => number) | undefined;
   /** How often running agents are probed (lost within 30 s: the default 10 s plus the probe's own timeout). */
   readonly probeIntervalMs?: number | undefined;
-  /** How long a transiently failed action waits before it runs again. */
+  /** How long a failed action first waits before it runs again; doubled after each further failure (coordinator-runtime/retry.ts). */
   readonly retryDelayMs?: number | undefined;
+  /** `verify.timeout`: a verify command running longer is ended and counts as failed. */
+  readonly verifyTimeout?: VerifyTimeout | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
-const RETRY_DELAY_MS = 2_000;
+/** What a skip stops while it runs: actions that only wait or look. Those that move a branch or the forge finish and are recorded, so the log stays the world's. */
+const STOPPABLE: ReadonlySet<WorldAction["type"]> = new Set(["Warm", "Launch", "Verify", "CheckPullRequest"]);
 const PROBE_INTERVAL_MS = 10_000;
 
 /**
@@ -53,7 +57,12 @@ export async function runCoordinatorLoop(options: RuntimeOptions): Promise<Coord
 class Runtime {
   readonly #o: RuntimeOptions;
   #state: CoordinatorState;
-  readonly #inFlight = new Map<string, Action>();
+  readonly #inFlight = new Map<string, WorldAction>();
+  /** How to stop each action in flight, by its key. */
+  readonly #stops = new Map<string, AbortController>();
+  /** Actions that failed MAX_ACTION_FAILURES times in a row: never started again in this run (by kind and issue). */
+  readonly #givenUp = new Map<string, WorldAction>();
+  readonly #failures = new FailureCounter();
   /** Launches under way per issue: a report waits for its attempt's `Launched`. */
   readonly #launching = new Map<number, Promise<void>>();
   /** Reports that came before any attempt of theirs was recorded (a launch repeated after a crash). */
@@ -88,7 +97,14 @@ class Runtime {
     const { workers } = this.#o;
     const instances = Object.values(this.#state.issues).map((issue) => issue.branch);
     const onReport = (instance: string, report: WorkerReport): Promise<void> => this.#report(instance, report);
-    await workers.listen(instances, { report: onReport, message: (instance, text) => this.#message(instance, text) });
+    await workers.listen(instances, {
+      report: onReport,
+      message: (instance, text) => this.#message(instance, text),
+      // Once per burst: a flood of refusals is one line, never one per request.
+      rateLimited: (instance, refusal) => {
+        if (refusal.firstOfBurst) this.#notice(`${instance} sends too fast: its requests are refused (rate-limited) until it slows down (${String(refusal.refused)} refused so far)`);
+      },
+    });
     await workers.collectPending(instances, onReport);
     const closeOperator = (await this.#o.operator?.open((text) => this.#operate(text))) ?? (() => Promise.resolve());
     const probe = setInterval(() => { this.#lost.probeSoon(); }, this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS);
@@ -138,6 +154,7 @@ class Runtime {
     if (!event.ok) return { ok: false, error: event.error };
     await this.#record([event.value]);
     if (event.value.type === "Skipped") {
+      this.#stopActionsOf(event.value.issue, `#${String(event.value.issue)} was skipped`);
       const instance = branchOf(event.value.issue);
       await this.#o.workers.interrupt(instance).catch((error: unknown) => { this.#notice(`interrupting ${instance}: ${message(error)}`); });
     }
@@ -146,7 +163,7 @@ class Runtime {
 
   /** One round of decisions; true when decisions were recorded (decide again at once). */
   async #step(): Promise<boolean> {
-    const actions = decide(this.#state, this.#now, [...this.#inFlight.values()]);
+    const actions = decide(this.#state, this.#now, [...this.#inFlight.values()], [...this.#givenUp.values()]);
     const decisions = actions.filter(isDecision);
     if (decisions.length > 0) {
       const at = new Date(this.#now).toISOString();
@@ -159,33 +176,48 @@ class Runtime {
 
   #start(action: WorldAction): void {
     const key = actionKey(action);
+    const stop = new AbortController();
     this.#inFlight.set(key, action);
+    this.#stops.set(key, stop);
     this.#o.onProgress?.({ kind: "action", at: new Date(this.#now).toISOString(), action });
-    const done = executeWorldAction(
+    const executed = executeWorldAction(
       {
         forge: this.#o.forge,
         branches: this.#o.branches,
         workers: this.#o.workers,
         state: () => this.#state,
-        record: (events) => this.#record(events),
+        // A stopped action records nothing more: its issue was skipped, what it would say no longer applies.
+        record: (events) => (stop.signal.aborted ? Promise.reject(asError(stop.signal.reason)) : this.#record(events)),
         renderPrompt: this.#o.renderPrompt,
         now: () => new Date(this.#now).toISOString(),
         notice: (text) => { this.#notice(text); },
+        signal: stop.signal,
+        verifyTimeout: this.#o.verifyTimeout,
       },
       action,
-    ).then(
+    );
+    const done = untilStopped(executed, stop.signal);
+    done.then(
       () => {
-        this.#inFlight.delete(key);
-        this.#kick();
+        this.#failures.succeeded(givenUpKey(action));
+        this.#settle(key);
       },
       (error: unknown) => {
         if (this.#failed || this.#closed) return;
+        if (stop.signal.aborted) {
+          this.#notice(`${key} stopped: ${message(stop.signal.reason)}`);
+          this.#settle(key);
+          return;
+        }
+        const failures = this.#failures.failed(givenUpKey(action));
+        if (failures >= MAX_ACTION_FAILURES) {
+          this.#giveUp(action, key, failures, error);
+          return;
+        }
+        const delay = retryDelayMs(failures, this.#o.retryDelayMs ?? FIRST_RETRY_DELAY_MS, MAX_RETRY_DELAY_MS);
         // Held as in flight until the delay passes: decide neither repeats it at once nor gives a launch's slot away.
-        this.#notice(`${key} failed, trying again: ${message(error)}`);
-        setTimeout(() => {
-          this.#inFlight.delete(key);
-          this.#kick();
-        }, this.#o.retryDelayMs ?? RETRY_DELAY_MS).unref();
+        this.#notice(`${key} failed (${String(failures)} of ${String(MAX_ACTION_FAILURES)} tries), trying again in ${seconds(delay)}: ${message(error)}`);
+        setTimeout(() => { this.#settle(key); }, delay).unref();
       },
     );
     if (action.type === "Launch") {
@@ -193,7 +225,35 @@ class Runtime {
       void done.finally(() => {
         if (this.#launching.get(action.issue) === done) this.#launching.delete(action.issue);
         this.#flushEarly(action.issue);
-      });
+      }).catch(() => undefined);
+    }
+  }
+
+  #settle(key: string): void {
+    this.#inFlight.delete(key);
+    this.#stops.delete(key);
+    this.#kick();
+  }
+
+  /**
+   * An action that failed too often in a row is not started again: its issue fails with the action and the
+   * last error as the reason (an issue already merged or ended keeps its outcome; the notice says what was left undone).
+   */
+  #giveUp(action: WorldAction, key: string, failures: number, error: unknown): void {
+    this.#givenUp.set(givenUpKey(action), action);
+    const reason = `${action.type} failed ${String(failures)} times in a row: ${message(error)}`;
+    const record = this.#state.issues[action.issue];
+    this.#notice(`#${String(action.issue)}: ${reason}; not trying again`);
+    const failed = record === undefined || isSettled(record) ? Promise.resolve() : this.#record([{ type: "Failed", at: new Date(this.#now).toISOString(), issue: action.issue, reason }]);
+    // The slot is given back once the failure is recorded, so nothing is decided for the issue in between.
+    void failed.catch(() => undefined).finally(() => { this.#settle(key); });
+  }
+
+  /** The skipped issue's actions that only wait (a verify, a launch, a warm) end now; nothing they would record is. */
+  #stopActionsOf(issue: number, why: string): void {
+    for (const [key, action] of this.#inFlight) {
+      if (action.issue !== issue || !STOPPABLE.has(action.type)) continue;
+      this.#stops.get(key)?.abort(new Error(why));
     }
   }
 
@@ -277,6 +337,24 @@ function attemptFor(record: IssueRecord | undefined): { readonly number: number 
 function issueOf(instance: string): number | null {
   const match = /^issue-(\d+)$/.exec(instance);
   return match === null ? null : Number(match[1]);
+}
+
+/** Settles as `work` does, or rejects with the signal's reason as soon as it fires (the work goes on unobserved). */
+function untilStopped(work: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(asError(signal.reason));
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => { reject(asError(signal.reason)); };
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => { signal.removeEventListener("abort", onAbort); }).catch(() => undefined);
+  });
+}
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
+}
+
+function seconds(ms: number): string {
+  return ms >= 1_000 ? `${String(Math.round(ms / 100) / 10)} s` : `${String(ms)} ms`;
 }
 
 function message(error: unknown): string {

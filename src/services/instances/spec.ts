@@ -30,6 +30,7 @@ export async function loadInstanceSpec(
     // cspace passes container.env into the container too: it gets the same forge-token check.
     configContainerEnv: project.config.container.env,
     cspaceDirs: { dataDir: dataDirFor(project.env), runDir: project.runDirSpec.made[0] ?? project.runDir, ownWorkspace: workspaces.pathOf(instance) },
+    configAgentEnv: project.config.agent.env,
   });
   return containerEnv === undefined ? loaded : { ...loaded, spec: substituteContainerEnv(loaded.spec, containerEnv) };
 }

@@ -1,5 +1,6 @@
 import type { LoadedDevcontainer } from "../../adapters/devcontainer/read-devcontainer.ts";
 import { ensureRunDir } from "../../adapters/run-dir.ts";
+import { refuseResetUnderCoordinator } from "./coordinator-guard.ts";
 import { UserError } from "../../core/errors.ts";
 import { LABELS } from "../../core/instances/labels.ts";
 import { containerNameFor, validateInstanceName } from "../../core/instances/names.ts";
@@ -18,6 +19,8 @@ export interface WarmOptions {
   readonly instances: readonly string[];
   readonly base?: string | undefined;
   readonly reset: boolean;
+  /** With `reset`: remake instances even when a running coordinator uses them. */
+  readonly force?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly onEvent?: ((event: WarmEvent) => void) | undefined;
   readonly ports?: PortOverrides | undefined;
@@ -44,6 +47,7 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
   const [runtime, workspaces, locks] = await Promise.all([project.ports.runtime(), project.ports.workspaces(), project.ports.locks()]);
   const ports = { runtime, workspaces };
   const base = options.base ?? project.config.coordinator.featureBranch ?? (await workspaces.defaultBranch());
+  if (options.reset && options.force !== true) await refuseResetUnderCoordinator(project, names);
   const specs = new Map<string, LoadedDevcontainer>();
   for (const name of names) specs.set(name, await loadInstanceSpec(project, workspaces, name));
   for (const name of names) {

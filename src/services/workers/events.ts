@@ -1,6 +1,7 @@
-import { open, readFile, stat, type FileHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { watch, type FSWatcher } from "node:fs";
 import path from "node:path";
+import { lstatUntrusted, openUntrustedFile, readUntrustedFile, UNTRUSTED_LIMITS } from "../../adapters/fs/untrusted-dir.ts";
 import type { WorkerEvent } from "../../core/agents/worker-status.ts";
 import type { InstancePaths } from "./instance-files.ts";
 
@@ -10,7 +11,24 @@ import type { InstancePaths } from "./instance-files.ts";
  * events.1.ndjson and starts a new one; so a reader holds the file by its
  * inode, drains it to the end when the name points elsewhere, then goes on
  * with the new file from its start. Nothing is missed across a rotation.
+ * The worker can write these files: they are opened through
+ * adapters/fs/untrusted-dir.ts (no link followed, regular files only) and
+ * read UNTRUSTED_LIMITS.events at a time at most.
  */
+
+/** A file of the instance directory by its name there (the paths are `<dir>/<name>`). */
+function nameIn(paths: InstancePaths, file: string): string {
+  return path.relative(paths.dir, file);
+}
+
+async function statOf(paths: InstancePaths, file: string): Promise<{ readonly ino: number; readonly size: number } | null> {
+  const info = await lstatUntrusted(paths.dir, nameIn(paths, file)).catch(() => null);
+  return info?.isFile() === true ? info : null;
+}
+
+async function textOf(paths: InstancePaths, file: string): Promise<Buffer> {
+  return (await readUntrustedFile(paths.dir, nameIn(paths, file), UNTRUSTED_LIMITS.events)) ?? Buffer.alloc(0);
+}
 
 /** Where a reader is: which file (by inode) and how far into it. */
 export interface EventsPosition {
@@ -26,22 +44,23 @@ export interface EventLine {
 
 /** The end of the current events file now (events written after this are "new"); null when there is none yet. */
 export async function eventsEnd(paths: InstancePaths): Promise<EventsPosition | null> {
-  const info = await stat(paths.events).catch(() => null);
+  const info = await statOf(paths, paths.events);
   return info === null ? null : { ino: info.ino, offset: info.size };
 }
 
 /** Every event on disk, oldest first: the rotated file, then the current one. */
 export async function readAllEvents(paths: InstancePaths): Promise<EventLine[]> {
-  const [rotated, current] = await Promise.all([readFile(paths.eventsRotated, "utf8").catch(() => ""), readFile(paths.events, "utf8").catch(() => "")]);
-  return [...linesOf(rotated), ...linesOf(current)].map(toEventLine);
+  const [rotated, current] = await Promise.all([textOf(paths, paths.eventsRotated), textOf(paths, paths.events)]);
+  return [...linesOf(rotated.toString("utf8")), ...linesOf(current.toString("utf8"))].map(toEventLine);
 }
 
 /** The last event's time, reading only the file's tail (list calls this for every instance). */
 export async function lastEventTime(paths: InstancePaths): Promise<string | null> {
   for (const file of [paths.events, paths.eventsRotated]) {
-    let handle: FileHandle | undefined;
+    let handle: FileHandle | null = null;
     try {
-      handle = await open(file, "r");
+      handle = await openUntrustedFile(paths.dir, nameIn(paths, file));
+      if (handle === null) continue;
       const { size } = await handle.stat();
       const length = Math.min(size, 64 * 1024);
       const buffer = Buffer.alloc(length);
@@ -107,7 +126,7 @@ export async function* tailEvents(paths: InstancePaths, options: TailOptions): A
   const wake = new Wakeup(path.dirname(paths.events), options.signal);
   try {
     if (options.from === "start") {
-      for (const line of linesOf(await readFile(paths.eventsRotated, "utf8").catch(() => ""))) yield toEventLine(line);
+      for (const line of linesOf((await textOf(paths, paths.eventsRotated).catch(() => Buffer.alloc(0))).toString("utf8"))) yield toEventLine(line);
       await reader.openAt(0, null);
     } else {
       await reader.openAt(options.from.offset, options.from.ino);
@@ -153,7 +172,7 @@ class EventsReader {
   async openAt(offset: number, ino: number | null): Promise<void> {
     this.#offset = offset;
     if (ino !== null) {
-      const current = await stat(this.#paths.events).catch(() => null);
+      const current = await statOf(this.#paths, this.#paths.events);
       if (current?.ino !== ino) this.#pending = { ino, offset };
     }
     if (this.#pending === null) await this.#open(this.#paths.events, ino);
@@ -163,8 +182,8 @@ class EventsReader {
   async next(): Promise<string[]> {
     if (this.#pending !== null) {
       // Our starting file was renamed to events.1.ndjson: finish it there, then start the new file from 0.
-      const rotated = await stat(this.#paths.eventsRotated).catch(() => null);
-      const text = rotated?.ino === this.#pending.ino ? await readFrom(this.#paths.eventsRotated, this.#pending.offset) : "";
+      const rotated = await statOf(this.#paths, this.#paths.eventsRotated);
+      const text = rotated?.ino === this.#pending.ino ? await this.#readFrom(this.#paths.eventsRotated, this.#pending.offset) : "";
       this.#pending = null;
       this.#offset = 0;
       await this.#open(this.#paths.events, null);
@@ -172,7 +191,7 @@ class EventsReader {
     }
     if (this.#handle === null && !(await this.#open(this.#paths.events, null))) return [];
     const lines = this.#split(await this.#readRest(), false);
-    const current = await stat(this.#paths.events).catch(() => null);
+    const current = await statOf(this.#paths, this.#paths.events);
     if (this.#handle !== null && current !== null && current.ino !== this.#ino) {
       // Rotated: what is left in our (renamed) file comes first, then the new one.
       lines.push(...this.#split(await this.#readRest(), true));
@@ -193,7 +212,8 @@ class EventsReader {
   /** Whether the file could be opened (it may not exist yet). */
   async #open(file: string, expectedIno: number | null): Promise<boolean> {
     try {
-      const handle = await open(file, "r");
+      const handle = await openUntrustedFile(this.#paths.dir, nameIn(this.#paths, file));
+      if (handle === null) throw new Error("no events file yet");
       const info = await handle.stat();
       // A file shorter than where we were is a new one (it was replaced while nothing was open): read it whole.
       if (expectedIno === null && info.size < this.#offset) this.#offset = 0;
@@ -209,14 +229,21 @@ class EventsReader {
   async #readRest(): Promise<string> {
     if (this.#handle === null) return "";
     const chunks: Buffer[] = [];
-    for (;;) {
+    // At most one file's worth per call: a worker appending without end cannot make the host hold it all at once.
+    for (let total = 0; total < UNTRUSTED_LIMITS.events; ) {
       const buffer = Buffer.alloc(64 * 1024);
       const { bytesRead } = await this.#handle.read(buffer, 0, buffer.length, this.#offset);
       if (bytesRead === 0) break;
       this.#offset += bytesRead;
+      total += bytesRead;
       chunks.push(buffer.subarray(0, bytesRead));
     }
     return Buffer.concat(chunks).toString("utf8");
+  }
+
+  async #readFrom(file: string, offset: number): Promise<string> {
+    const text = await textOf(this.#paths, file).catch(() => Buffer.alloc(0));
+    return text.subarray(Math.min(offset, text.length)).toString("utf8");
   }
 
   /** Whole lines of what was read; the tail without a newline is kept for next time (or given up at the end of a rotated file). */
@@ -229,10 +256,6 @@ class EventsReader {
   }
 }
 
-async function readFrom(file: string, offset: number): Promise<string> {
-  const text = await readFile(file).catch(() => Buffer.alloc(0));
-  return text.subarray(Math.min(offset, text.length)).toString("utf8");
-}
 
 /** Resolves a wait early when the instance directory changes (where the filesystem says so) or the signal aborts. */
 class Wakeup {

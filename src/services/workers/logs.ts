@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { instanceDirExists } from "./host-files.ts";
 import { UserError } from "../../core/errors.ts";
 import { validateInstanceName } from "../../core/instances/names.ts";
 import { openProject } from "../project.ts";
@@ -30,7 +30,7 @@ export async function showLogs(options: LogsOptions): Promise<{ readonly lines: 
   const instance = validateInstanceName(options.instance);
   const project = await openProject(options);
   const paths = instancePaths(project.runDir, instance);
-  if (!(await stat(paths.dir).then((s) => s.isDirectory(), () => false))) {
+  if (!(await instanceDirExists(paths))) {
     throw new UserError(`there is no instance "${instance}" in this project`, { hint: "cspace list shows the instances" });
   }
   const since = options.since?.getTime();

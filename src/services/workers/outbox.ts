@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { ensureUntrustedDir, listUntrusted, moveUntrusted, readUntrustedText, removeUntrusted, UNTRUSTED_LIMITS } from "../../adapters/fs/untrusted-dir.ts";
 import path from "node:path";
 import type { WorkerReport } from "../../core/agents/worker-status.ts";
 import type { InstancePaths } from "./instance-files.ts";
@@ -30,23 +30,28 @@ export interface OutboxCollection {
   readonly unreadable: readonly { readonly file: string; readonly reason: string }[];
 }
 
-export async function collectOutbox(paths: Pick<InstancePaths, "outbox" | "delivered">, sink: ReportSink): Promise<OutboxCollection> {
-  const names = (await readdir(paths.outbox, { withFileTypes: true }).catch(() => []))
+/** outbox/ and outbox/delivered/ below the instance directory (INSTANCE_FILES), which the worker can write: never a link followed. */
+const OUTBOX = ["outbox"];
+const DELIVERED = ["outbox", "delivered"];
+
+export async function collectOutbox(paths: Pick<InstancePaths, "dir" | "outbox">, sink: ReportSink): Promise<OutboxCollection> {
+  const names = (await listUntrusted(paths.dir, OUTBOX).catch(() => []))
     .filter((entry) => entry.isFile() && entry.name.endsWith(".json") && !entry.name.startsWith("."))
     .map((entry) => entry.name)
     .sort();
   const collected: WorkerReport[] = [];
   const duplicates: string[] = [];
   const unreadable: { file: string; reason: string }[] = [];
-  if (names.length > 0) await mkdir(paths.delivered, { recursive: true, mode: 0o700 });
+  if (names.length > 0) await ensureUntrustedDir(paths.dir, OUTBOX, "delivered", 0o700);
   for (const name of names) {
     const file = path.join(paths.outbox, name);
     let report: WorkerReport;
     try {
-      report = asReport(JSON.parse(await readFile(file, "utf8")));
-    } catch (error) {
+      const text = await readUntrustedText(paths.dir, `outbox/${name}`, UNTRUSTED_LIMITS.record);
       // Gone meanwhile (the supervisor delivered it and moved it): nothing to collect.
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
+      if (text === null) continue;
+      report = asReport(JSON.parse(text));
+    } catch (error) {
       unreadable.push({ file, reason: error instanceof Error ? error.message : String(error) });
       continue;
     }
@@ -56,18 +61,17 @@ export async function collectOutbox(paths: Pick<InstancePaths, "outbox" | "deliv
       await sink.persist(report);
       collected.push(report);
     }
-    await moveToDelivered(file, path.join(paths.delivered, name));
+    await moveToDelivered(paths.dir, name);
   }
   return { collected, duplicates, unreadable };
 }
 
 /** Moves a collected report; a copy already in delivered/ (the supervisor got an ack for it) makes this one redundant. */
-async function moveToDelivered(from: string, to: string): Promise<void> {
+async function moveToDelivered(dir: string, name: string): Promise<void> {
   try {
-    await rename(from, to);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-    await rm(from, { force: true });
+    await moveUntrusted(dir, OUTBOX, DELIVERED, name);
+  } catch {
+    await removeUntrusted(dir, `outbox/${name}`);
   }
 }
 

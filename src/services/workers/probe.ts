@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { readUntrustedText, UNTRUSTED_LIMITS } from "../../adapters/fs/untrusted-dir.ts";
+import { INSTANCE_FILES } from "../../core/messaging/layout.ts";
 import type { WorkerStatus } from "../../core/agents/worker-status.ts";
 import { agentView, type AgentView, type ContainerPresence } from "./agent-state.ts";
 import { lastEventTime } from "./events.ts";
@@ -8,7 +9,9 @@ import { askStatus } from "./supervisor-client.ts";
 /** state.json as the supervisor last wrote it; null when there is none (or it cannot be read). */
 export async function readRecordedStatus(paths: InstancePaths): Promise<WorkerStatus | null> {
   try {
-    const value: unknown = JSON.parse(await readFile(paths.state, "utf8"));
+    const text = await readUntrustedText(paths.dir, INSTANCE_FILES.state, UNTRUSTED_LIMITS.record);
+    if (text === null) return null;
+    const value: unknown = JSON.parse(text);
     if (typeof value !== "object" || value === null) return null;
     const fields = value as Partial<WorkerStatus>;
     return typeof fields.state === "string" && typeof fields.instance === "string" ? (value as WorkerStatus) : null;

@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { presetNamed } from "../../core/agents/presets/index.ts";
 import type { WorkerStatus } from "../../core/agents/worker-status.ts";
 import { ExternalError, UserError } from "../../core/errors.ts";
@@ -6,7 +5,7 @@ import { containerNameFor, validateInstanceName } from "../../core/instances/nam
 import { openProject, type PortOverrides } from "../project.ts";
 import { eventsEnd, type EventsPosition } from "./events.ts";
 import { instancePaths } from "./instance-files.ts";
-import { requireLaunch } from "./launch-file.ts";
+import { readLaunchedFile, requireLaunch } from "./launch-file.ts";
 import { readRecordedStatus } from "./probe.ts";
 import { stopSupervisor, type StopOutcome } from "./stop-supervisor.ts";
 import { askStatus } from "./supervisor-client.ts";
@@ -75,9 +74,8 @@ export async function restartAgent(options: RestartOptions): Promise<RestartResu
       const live = await askStatus(paths, 2_000);
       const last = live ?? (await readRecordedStatus(paths));
       const stopped = await stopSupervisor(runtime, container.id, paths, { answering: live !== null, graceMs: launch.stopGraceMs, signal: options.signal });
-      const prompt = await readFile(paths.prompt, "utf8").catch((error: unknown) => {
-        throw new ExternalError(`cannot read ${instance}'s original prompt ${paths.prompt}: ${String(error)}`, { cause: error });
-      });
+      const prompt = (await readLaunchedFile(paths, "prompt"))?.text;
+      if (prompt === undefined) throw new ExternalError(`${instance}'s original prompt is gone (${paths.prompt})`, { hint: `cspace down ${instance}, then cspace up ${instance} --prompt "<task>"` });
       const decision = restartLaunch(preset, last?.sessionId ?? launch.resumeSessionId, reason);
       const eventsFrom = (await eventsEnd(paths)) ?? "start";
       const status = await startSupervisor(project, runtime, container, paths, {

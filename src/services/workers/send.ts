@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { instanceDirExists } from "./host-files.ts";
 import { newRequestId, request } from "../../adapters/messaging/client.ts";
 import { MessagingError } from "../../adapters/messaging/errors.ts";
 import { ExternalError, UserError } from "../../core/errors.ts";
@@ -43,7 +43,7 @@ export async function sendMessage(options: SendOptions): Promise<SendResult | Co
   const instance = validateInstanceName(options.instance);
   const project = await openProject(options);
   const paths = instancePaths(project.runDir, instance);
-  const exists = await stat(paths.dir).then((s) => s.isDirectory(), () => false);
+  const exists = await instanceDirExists(paths);
   if (!exists) {
     throw new ExternalError(`there is no instance "${instance}" in this project`, {
       hint: `cspace up ${instance} --prompt "<task>" starts one; cspace list shows what there is`,

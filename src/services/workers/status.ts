@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { instanceDirExists } from "./host-files.ts";
 import type { WorkerStatus } from "../../core/agents/worker-status.ts";
 import { UserError } from "../../core/errors.ts";
 import { containerNameFor, validateInstanceName } from "../../core/instances/names.ts";
@@ -33,7 +33,7 @@ export async function instanceStatus(options: { cwd: string; env: NodeJS.Process
   const runtime = await project.ports.runtime();
   const container = await runtime.inspect(containerNameFor(project.projectId, instance));
   const presence: ContainerPresence = container === null ? "missing" : container.state === "running" ? "running" : "stopped";
-  const hasDir = await stat(paths.dir).then(() => true, () => false);
+  const hasDir = await instanceDirExists(paths);
   if (container === null && !hasDir) {
     throw new UserError(`there is no instance "${instance}" in this project`, { hint: "cspace list shows the instances" });
   }

@@ -1,4 +1,6 @@
-import { readFile, stat } from "node:fs/promises";
+import { lstatUntrusted, readUntrustedText, UNTRUSTED_LIMITS } from "../../adapters/fs/untrusted-dir.ts";
+import { INSTANCE_FILES } from "../../core/messaging/layout.ts";
+import { parseLockRecord } from "../../shared/pid-lock.ts";
 import { newRequestId, request } from "../../adapters/messaging/client.ts";
 import { MessagingError } from "../../adapters/messaging/errors.ts";
 import { ExternalError } from "../../core/errors.ts";
@@ -91,7 +93,7 @@ async function lockReleased(paths: InstancePaths, timeoutMs: number, signal: Abo
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     signal?.throwIfAborted();
-    if (!(await stat(paths.supervisorLock).then(() => true, () => false))) return true;
+    if ((await lstatUntrusted(paths.dir, INSTANCE_FILES.supervisorLock).catch(() => null)) === null) return true;
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -99,10 +101,7 @@ async function lockReleased(paths: InstancePaths, timeoutMs: number, signal: Abo
 
 /** The pid and start ticks supervisor.pid records; null when there is no lock (or it is empty: nobody holds it). */
 async function readLockHolder(paths: InstancePaths): Promise<{ pid: number; startTicks: string | null } | null> {
-  const text = await readFile(paths.supervisorLock, "utf8").catch(() => null);
-  if (text === null) return null;
-  const [pidLine = "", ticksLine = ""] = text.split("\n");
-  const pid = Number(pidLine);
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  return { pid, startTicks: /^\d+$/.test(ticksLine.trim()) ? ticksLine.trim() : null };
+  const text = await readUntrustedText(paths.dir, INSTANCE_FILES.supervisorLock, UNTRUSTED_LIMITS.record).catch(() => null);
+  const record = text === null ? null : parseLockRecord(text);
+  return record === null ? null : { pid: record.pid, startTicks: record.startTicks ?? null };
 }

@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { readUntrustedTail } from "../../adapters/fs/untrusted-dir.ts";
+import { INSTANCE_FILES } from "../../core/messaging/layout.ts";
 import { newRequestId, request } from "../../adapters/messaging/client.ts";
 import { MessagingError } from "../../adapters/messaging/errors.ts";
 import type { WorkerStatus } from "../../core/agents/worker-status.ts";
@@ -53,7 +54,7 @@ export async function waitForSupervisor(
     const status = await askStatus(paths, 1_000);
     if (status !== null) return status;
     if (Date.now() > deadline) {
-      const log = await readFile(paths.supervisorLog, "utf8").catch(() => "");
+      const log = (await readUntrustedTail(paths.dir, INSTANCE_FILES.supervisorLog, 16 * 1024).catch(() => null)) ?? "";
       const tail = log.trimEnd().split("\n").slice(-15).join("\n");
       throw new ExternalError(`the supervisor of ${instance} did not come up within ${String(Math.round(options.timeoutMs / 1000))} s${tail === "" ? "" : `:\n${tail}`}`, {
         hint: `cspace logs ${instance} shows its events; ${paths.supervisorLog} its own log`,

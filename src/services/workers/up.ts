@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { removePlantedLinks, writeUntrustedFile } from "../../adapters/fs/untrusted-dir.ts";
 import { workerBundleFiles } from "../../adapters/worker-bundle.ts";
 import { presetNamed, PRESETS } from "../../core/agents/presets/index.ts";
 import type { AgentPreset } from "../../core/agents/preset.ts";
@@ -8,7 +8,7 @@ import { ExternalError, UserError } from "../../core/errors.ts";
 import { containerNameFor, validateInstanceName } from "../../core/instances/names.ts";
 import type { ContainerDetails, ContainerRuntime } from "../../core/instances/ports.ts";
 import type { InstanceOutcome, WarmEvent } from "../../core/instances/warm-events.ts";
-import { INSTANCE_DIR_IN_CONTAINER, INSTANCE_FILES, WORKER_BUNDLE_DIR } from "../../core/messaging/layout.ts";
+import { HOST_FILES, INSTANCE_DIR_IN_CONTAINER, INSTANCE_FILES, WORKER_BUNDLE_DIR } from "../../core/messaging/layout.ts";
 import { LAUNCH_DEFAULTS, type Launch } from "../../core/messaging/launch.ts";
 import { accessOf, loadInstanceSpec } from "../instances/spec.ts";
 import { ensureAgentExecutable } from "./agent-executable.ts";
@@ -16,6 +16,7 @@ import { openProject, type OpenedProject, type PortOverrides } from "../project.
 import { COMMIT_LABEL } from "../warm/bring-up.ts";
 import { warm } from "../warm/warm.ts";
 import { agentEnvironment } from "./agent-env.ts";
+import { readPromptFile, writeHostFile } from "./host-files.ts";
 import { instancePaths, type InstancePaths } from "./instance-files.ts";
 import { eventsEnd, type EventsPosition } from "./events.ts";
 import { askStatus, waitForSupervisor } from "./supervisor-client.ts";
@@ -152,9 +153,17 @@ export async function startSupervisor(project: OpenedProject, runtime: Container
     restartReason: start.restartReason,
     ...LAUNCH_DEFAULTS,
   };
+  // Links a worker left in its directory (its own sabotage) would break the new supervisor's files: they go first.
+  const planted = [...(await removePlantedLinks(paths.dir)), ...(await removePlantedLinks(paths.dir, [INSTANCE_FILES.outbox]).catch(() => []))];
+  if (planted.length > 0) start.onNotice?.(`removed links planted in ${paths.dir}: ${planted.join(", ")}`);
+  const launchText = `${JSON.stringify(launch, null, 2)}\n`;
+  // The host's own copies, where no container writes: what restart and status read back.
+  await writeHostFile(paths, HOST_FILES.prompt, start.prompt);
+  await writeHostFile(paths, HOST_FILES.launch, launchText);
+  // The supervisor's, in the directory its container can write (a link planted there is replaced, not followed).
   // Group-readable: the directory's group is the container user's (setgid), and the supervisor runs as that user.
-  await writeFile(paths.prompt, start.prompt, { mode: 0o640 });
-  await writeFile(paths.launch, `${JSON.stringify(launch, null, 2)}\n`, { mode: 0o640 });
+  await writeUntrustedFile(paths.dir, INSTANCE_FILES.prompt, start.prompt, 0o640);
+  await writeUntrustedFile(paths.dir, INSTANCE_FILES.launch, launchText, 0o640);
   const env = agentEnvironment(project.config, project.env, spec.spec.remoteEnv);
   await giveUpIfAbandoned();
   await runtime.execDetached(container.id, ["node", `${WORKER_BUNDLE_DIR}/worker.cjs`, "supervise", INSTANCE_DIR_IN_CONTAINER], { ...access, env, signal: undefined });
@@ -175,11 +184,7 @@ async function promptOf(options: UpOptions): Promise<string> {
   if (options.prompt !== undefined && options.promptFile !== undefined) throw new UserError("give --prompt or --prompt-file, not both");
   let text: string;
   if (options.promptFile !== undefined) {
-    try {
-      text = await readFile(options.promptFile, "utf8");
-    } catch (error) {
-      throw new UserError(`cannot read the prompt file ${options.promptFile}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    }
+    text = await readPromptFile(options.promptFile);
   } else if (options.prompt !== undefined) {
     text = options.prompt;
   } else {

@@ -4,7 +4,7 @@ import { INSTANCE_DIR_IN_CONTAINER, INSTANCE_FILES } from "../../core/messaging/
 import type { Reply, Request } from "../../core/messaging/protocol.ts";
 import { newRequestId, request } from "../../adapters/messaging/client.ts";
 import { MessagingError, NobodyListeningError } from "../../adapters/messaging/errors.ts";
-import { writeFileAtomic } from "../supervisor/atomic-file.ts";
+import { writeFileAtomic } from "../../shared/atomic-file.ts";
 
 /**
  * The `cspace` a worker's agent has on its PATH (/usr/local/bin/cspace runs
@@ -91,7 +91,7 @@ function blocked(args: readonly string[], dir: string, io: CliIo): number {
   const reason = args.join(" ").trim();
   if (reason === "") return usage(io, 'blocked needs a reason: cspace blocked "<what you need and from whom>"');
   try {
-    writeFileAtomic(path.join(dir, INSTANCE_FILES.blocked), `${JSON.stringify({ reason, at: new Date().toISOString() })}\n`, true);
+    writeFileAtomic(path.join(dir, INSTANCE_FILES.blocked), `${JSON.stringify({ reason, at: new Date().toISOString() })}\n`, { durable: true, mode: 0o600 });
   } catch (error) {
     io.err(`cspace: cannot record that you are blocked in ${dir}: ${error instanceof Error ? error.message : String(error)}\n`);
     return CliExit.unreachable;

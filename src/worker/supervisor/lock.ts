@@ -1,11 +1,11 @@
-import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { identityOf, isAlive, type ProcessIdentity } from "./proc.ts";
+import { ownLockRecord, releaseLock, tryTakeLock, type LockRecord } from "../../shared/pid-lock.ts";
 
 /**
- * Exactly one supervisor per instance: `supervisor.pid`, created with O_EXCL,
- * holds the owner's pid (first line, what the host reads) and its start time
- * in clock ticks (second line, so a pid reused after a container restart is
- * not mistaken for the owner). A lock whose owner is gone is replaced.
+ * Exactly one supervisor per instance: `supervisor.pid`, a lock naming its
+ * holder (src/shared/pid-lock.ts, the same as the host's locks: taken
+ * atomically, so never left empty; replaced when its holder is gone, judged
+ * by pid and start time, so a pid reused after a container restart is not
+ * mistaken for the owner).
  */
 
 export class LockHeldError extends Error {
@@ -22,77 +22,17 @@ export interface SupervisorLock {
   release(): void;
 }
 
-export function acquireLock(file: string): SupervisorLock {
-  const self = identityOf(process.pid);
-  for (let attempt = 0; attempt < 5; attempt += 1) {
-    try {
-      const fd = openSync(file, "wx", 0o644);
-      try {
-        writeSync(fd, `${String(self.pid)}\n${self.startTicks === null ? "" : String(self.startTicks)}\n`);
-      } finally {
-        closeSync(fd);
-      }
-      return { release: () => { releaseIfOurs(file, self); } };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-    const holder = readHolder(file);
-    if (holder !== null && isAlive(holder)) throw new LockHeldError(file, holder.pid);
-    setAsideStale(file, holder);
-  }
-  throw new Error(`could not take ${file}: it kept changing hands`);
-}
-
-/** The recorded owner, or null for a file that is empty or unreadable (a crash between create and write). */
-export function readHolder(file: string): ProcessIdentity | null {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    return null;
-  }
-  const [pidLine = "", ticksLine = ""] = text.split("\n");
-  const pid = Number(pidLine);
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  const ticks = ticksLine.trim() === "" ? null : Number(ticksLine);
-  return { pid, startTicks: ticks !== null && Number.isFinite(ticks) ? ticks : null };
-}
-
 /**
- * Moves a stale lock aside with a rename (atomic: of two processes doing
- * this, one wins). If what was moved turns out to be a live owner's fresh
- * lock (it changed between our read and the rename), it is put back.
+ * The lock is only ever written whole by the supervisor the host just copied
+ * in, so an unreadable one is a crash's leftover (or an older supervisor's,
+ * killed between its create and its write): cleared at once.
  */
-function setAsideStale(file: string, seen: ProcessIdentity | null): void {
-  const aside = `${file}.stale-${String(process.pid)}`;
-  try {
-    renameSync(file, aside);
-  } catch {
-    return;
-  }
-  const moved = readHolder(aside);
-  const same = moved?.pid === seen?.pid && moved?.startTicks === seen?.startTicks;
-  if (!same && moved !== null && isAlive(moved)) {
-    // link() refuses to overwrite: if yet another process took the path meanwhile, it keeps it.
-    try {
-      linkSync(aside, file);
-    } catch {
-      // Someone holds the path now; our next attempt reads them.
-    }
-  }
-  try {
-    unlinkSync(aside);
-  } catch {
-    // Nothing to clean.
-  }
-}
+const POLICY = { unreadableGraceMs: 0 };
 
-function releaseIfOurs(file: string, self: ProcessIdentity): void {
-  const holder = readHolder(file);
-  if (holder?.pid !== self.pid) return;
-  try {
-    unlinkSync(file);
-  } catch {
-    // Already gone.
-  }
+export function acquireLock(file: string): SupervisorLock {
+  const self: LockRecord = ownLockRecord();
+  const result = tryTakeLock(file, self, POLICY);
+  if (result.taken) return { release: () => { releaseLock(file, self); } };
+  if (result.holder !== null) throw new LockHeldError(file, result.holder.pid);
+  throw new Error(`could not take ${file}: it kept changing hands`);
 }

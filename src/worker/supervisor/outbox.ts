@@ -3,7 +3,7 @@ import path from "node:path";
 import type { WorkerReport } from "../../core/agents/worker-status.ts";
 import { request, newRequestId } from "../../adapters/messaging/client.ts";
 import { messageOf } from "../../adapters/messaging/socket-file.ts";
-import { writeFileAtomic } from "./atomic-file.ts";
+import { writeFileAtomic } from "../../shared/atomic-file.ts";
 
 export interface OutboxOptions {
   readonly outboxDir: string;
@@ -58,7 +58,7 @@ export class Outbox {
   /** Writes the report durably; the caller then calls nudge() to send it. */
   write(report: WorkerReport): string {
     const file = path.join(this.#options.outboxDir, `${report.id}.json`);
-    writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`, true);
+    writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`, { durable: true, mode: 0o600 });
     return file;
   }
 

@@ -1,6 +1,6 @@
 import type { WorkerStatus } from "../../core/agents/worker-status.ts";
 import type { ProcessIdentity } from "./proc.ts";
-import { writeFileAtomic } from "./atomic-file.ts";
+import { writeFileAtomic } from "../../shared/atomic-file.ts";
 import { readFileSync } from "node:fs";
 
 /** state.json: the status, plus the running agent's identity so a later supervisor can stop an agent left behind. */
@@ -25,7 +25,7 @@ export class StateWriter {
   now(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
-    writeFileAtomic(this.#file, `${JSON.stringify(this.#read(), null, 2)}\n`, false);
+    writeFileAtomic(this.#file, `${JSON.stringify(this.#read(), null, 2)}\n`, { mode: 0o600 });
   }
 
   /** Rewrites soon (only the last activity moved). */

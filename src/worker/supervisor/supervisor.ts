@@ -3,7 +3,7 @@ import { readFileSync, unlinkSync } from "node:fs";
 import type { AgentPreset, FollowUp, Invocation, StartInput } from "../../core/agents/preset.ts";
 import type { AgentState, WorkerEvent, WorkerReport, WorkerStatus } from "../../core/agents/worker-status.ts";
 import type { Launch } from "../../core/messaging/launch.ts";
-import { errorReply, okReply, type Reply, type Request } from "../../core/messaging/protocol.ts";
+import { cutTo, errorReply, MAX_REPORT_SUMMARY_CHARS, okReply, type Reply, type Request } from "../../core/messaging/protocol.ts";
 import { messageOf } from "../../adapters/messaging/socket-file.ts";
 import { AgentProcess, type AgentExit } from "./agent-process.ts";
 import type { EventsLog } from "./events-log.ts";
@@ -340,7 +340,8 @@ export class Supervisor {
     const oomKilled = run.oomBefore !== null && oomAfter !== null && oomAfter > run.oomBefore;
     const outcome = outcomeOf({ exit, stoppedByUs: run.stoppedByUs, blockedReason, oomKilled });
     const git = await gitFacts(launch.workdir, launch.baseSha ?? launch.base);
-    const summary = run.finalText ?? (exit.spawnError !== null ? `the agent could not start: ${exit.spawnError}` : run.tail.text());
+    // Bounded: the report must fit a c.sock line (COORDINATOR_MAX_LINE_BYTES), or the coordinator would refuse it every time.
+    const summary = cutTo(run.finalText ?? (exit.spawnError !== null ? `the agent could not start: ${exit.spawnError}` : run.tail.text()), MAX_REPORT_SUMMARY_CHARS);
     const report: WorkerReport = {
       id: reportId(launch.instance, endedAt, randomBytes(3).toString("hex")),
       instance: launch.instance,
@@ -397,7 +398,7 @@ export class Supervisor {
   #readBlocked(): string | null {
     try {
       const value = JSON.parse(readFileSync(this.#deps.blockedFile, "utf8")) as { reason?: unknown };
-      return typeof value.reason === "string" && value.reason.trim() !== "" ? value.reason : "blocked (no reason given)";
+      return typeof value.reason === "string" && value.reason.trim() !== "" ? cutTo(value.reason, MAX_REPORT_SUMMARY_CHARS / 4) : "blocked (no reason given)";
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
       return "blocked (blocked.json could not be read)";

@@ -2,6 +2,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { WarmEvent } from "../../../src/core/instances/warm-events.ts";
+import { encodeEvent } from "../../../src/core/coordinator/codec.ts";
+import type { CoordinatorEvent } from "../../../src/core/coordinator/events.ts";
+import { UserError } from "../../../src/core/errors.ts";
 import type { ExecOutcome } from "../../../src/core/instances/ports.ts";
 import { downInstances } from "../../../src/services/instances/down.ts";
 import { listInstances } from "../../../src/services/instances/list.ts";
@@ -142,5 +145,43 @@ describe("warm with fake ports", () => {
     );
     const again = await warm({ ...where, instances: ["issue-1"], base: "feature/x", reset: true, ports: ports.overrides });
     expect(again.instances[0]).toMatchObject({ status: "ready", action: "created", commit: "b".repeat(40) });
+  });
+});
+
+describe("warm --reset under a running coordinator", () => {
+  /** A coordinator holds the project's lock and runs #10 (instance issue-10). */
+  async function coordinated() {
+    const ports = fakePorts();
+    const held = await ports.coordinatorLock.acquire();
+    const runId = await ports.eventStore.startRun({});
+    const at = "2026-01-01T00:00:00.000Z";
+    const started: CoordinatorEvent = {
+      type: "RunStarted",
+      at,
+      runId,
+      selected: [10],
+      graph: { nodes: [{ number: 10, dependencies: [], external: [] }], order: [10] },
+      settings: { featureBranch: "main", maxParallel: 1, maxAttempts: 2, review: false, stacking: true, verify: { all: null, e2e: null } },
+    };
+    await ports.eventStore.append(runId, [encodeEvent(started)]);
+    return { ports, held, runId };
+  }
+
+  it("is refused for an instance the run uses, naming the run and its holder, before anything is made", async () => {
+    const { ports, held, runId } = await coordinated();
+    const where = await project({});
+    const refused = warm({ ...where, instances: ["issue-10"], reset: true, ports: ports.overrides });
+    await expect(refused).rejects.toThrow(UserError);
+    await expect(refused).rejects.toThrow(`issue-10 is used by the coordinator running now (run ${runId}, pid ${String(held.holder.pid)} on fake-host`);
+    expect(ports.runtime.calls.filter((c) => c.startsWith("create") || c.startsWith("remove"))).toEqual([]);
+  });
+
+  it("goes ahead with --force, for an instance the run does not use, and once the coordinator is gone", async () => {
+    const { ports, held } = await coordinated();
+    const where = await project({});
+    expect((await warm({ ...where, instances: ["issue-10"], reset: true, force: true, ports: ports.overrides })).instances[0]?.status).toBe("ready");
+    expect((await warm({ ...where, instances: ["issue-11"], reset: true, ports: ports.overrides })).instances[0]?.status).toBe("ready");
+    await held.release();
+    expect((await warm({ ...where, instances: ["issue-10"], reset: true, ports: ports.overrides })).instances[0]?.status).toBe("ready");
   });
 });

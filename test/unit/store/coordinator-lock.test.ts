@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { acquireCoordinatorLock, COORDINATOR_LOCK_FILE, FileCoordinatorLock } from "../../../src/adapters/store/coordinator-lock.ts";
-import { bootId, probeProcess } from "../../../src/adapters/store/process-identity.ts";
+import { bootId, probeProcess } from "../../../src/shared/process-identity.ts";
 import { UserError } from "../../../src/core/errors.ts";
 import { FakeCoordinatorLock } from "../../fakes/event-store.ts";
 import { useTempDirs } from "../../support/temp-dirs.ts";

@@ -193,3 +193,36 @@ describe("request", () => {
     await expect(request(socket, { v: 1, id: "t", cmd: "status" })).rejects.toBeInstanceOf(ConnectionClosedError);
   });
 });
+
+describe("serveNdjson's bounds for an untrusted peer", () => {
+  it("refuses requests past the rate limit with rate-limited, without calling the handler, and reports each refusal", async () => {
+    let handled = 0;
+    const refusals: { firstOfBurst: boolean; refused: number }[] = [];
+    const socket = await serve((message) => { handled += 1; return okReply(message.id); }, {
+      rateLimit: { capacity: 3, perSecond: 0.001 },
+      onRateLimited: (refusal) => refusals.push(refusal),
+    });
+    const { conn, lines } = await connect(socket);
+    for (let i = 0; i < 10; i++) conn.write(`${JSON.stringify({ v: 1, id: `r${String(i)}`, cmd: "status" })}\n`);
+    const replies: Reply[] = [];
+    for (let i = 0; i < 10; i++) replies.push(await lines());
+    const codes = replies.map((r) => (r.ok ? "ok" : r.error.code));
+    expect(codes.filter((code) => code === "ok")).toHaveLength(3);
+    expect(codes.filter((code) => code === "rate-limited")).toHaveLength(7);
+    expect(handled).toBe(3);
+    expect(refusals.filter((r) => r.firstOfBurst)).toHaveLength(1);
+    expect(refusals.at(-1)?.refused).toBe(7);
+    conn.end();
+  });
+
+  it("refuses a send whose text is past maxSendTextBytes with too-large and keeps the connection", async () => {
+    const socket = await serve(echo, { maxSendTextBytes: 16 });
+    const { conn, lines } = await connect(socket);
+    conn.write(`${JSON.stringify({ v: 1, id: "big", cmd: "send", text: "é".repeat(9) })}\n`);
+    const big = await lines();
+    expect(big.ok ? null : [big.id, big.error.code]).toEqual(["big", "too-large"]);
+    conn.write(`${JSON.stringify({ v: 1, id: "small", cmd: "send", text: "hello" })}\n`);
+    expect(await lines()).toMatchObject({ id: "small", ok: true });
+    conn.end();
+  });
+});

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { WorkerStatus } from "../../../src/core/agents/worker-status.ts";
 import { INSTANCE_FILES } from "../../../src/core/messaging/layout.ts";
 import { isAlive } from "../../../src/worker/supervisor/proc.ts";
+import { parseLockRecord } from "../../../src/shared/pid-lock.ts";
 import {
   allReports,
   ask,
@@ -148,7 +149,7 @@ describe("the supervisor", { timeout: 30_000 }, () => {
     writeFileSync(path.join(instance.dir, INSTANCE_FILES.supervisorLock), `${dead}\n`);
     const first = startSupervisor(instance.dir);
     const firstStatus = await waitUntilServing(instance.dir);
-    expect(readFileSync(path.join(instance.dir, INSTANCE_FILES.supervisorLock), "utf8").split("\n")[0]).toBe(String(firstStatus.pid));
+    expect(parseLockRecord(readFileSync(path.join(instance.dir, INSTANCE_FILES.supervisorLock), "utf8"))?.pid).toBe(firstStatus.pid);
     const second = await startSupervisor(instance.dir).exited;
     expect(second.code).toBe(3);
     expect(second.stderr).toContain(`another supervisor (pid ${String(firstStatus.pid)}) already runs`);

@@ -6,7 +6,7 @@ import { withIssueState } from "../../../core/forge/issue-front-matter.ts";
 import type { IssueListing, IssueQuery } from "../../../core/forge/port.ts";
 import type { Issue } from "../../../core/issues/issue.ts";
 import { matchesFilter } from "../../../core/issues/selection.ts";
-import { writeFileAtomic } from "./atomic-file.ts";
+import { writeFileAtomic } from "../../../shared/atomic-file.ts";
 import { ignoredNotice, isCode, parseLocalIssue, readLocalIssues } from "./issue-files.ts";
 
 /** The issue half of the local forge: `<N>.md` files, comments in `<N>.comments.md` beside them. */
@@ -55,7 +55,7 @@ export function createLocalIssueStore(issuesDir: string, projectDir: string): Lo
       const text = await readIssueText(number);
       const issue = await parseLocalIssue(shown(`${String(number)}.md`), number, text);
       if (issue.state === "closed") return;
-      await writeFileAtomic(path.join(issuesDir, `${String(number)}.md`), withIssueState(text, "closed"));
+      writeFileAtomic(path.join(issuesDir, `${String(number)}.md`), withIssueState(text, "closed"), { durable: true });
     },
 
     async comment(number, body) {

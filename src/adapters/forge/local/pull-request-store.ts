@@ -2,7 +2,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { ExternalError } from "../../../core/errors.ts";
-import { writeFileAtomic } from "./atomic-file.ts";
+import { writeFileAtomic } from "../../../shared/atomic-file.ts";
 import { withFileLock } from "../../fs/file-lock.ts";
 
 /**
@@ -79,7 +79,7 @@ export function createPullRequestStore(gitDir: string): PullRequestStore {
     async locked(work) {
       await mkdir(dir, { recursive: true });
       return withFileLock(path.join(dir, "pull-requests.lock"), async () =>
-        work(await read(), (next) => writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`)),
+        work(await read(), (next) => { writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, { durable: true }); return Promise.resolve(); }),
       );
     },
   };

@@ -1,4 +1,5 @@
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
+import { writeFileAtomic } from "../../../shared/atomic-file.ts";
 import path from "node:path";
 import { exists } from "../../fs/exists.ts";
 import { runGit, type GitResult } from "../run-git.ts";
@@ -49,9 +50,7 @@ export async function hostConfigFile(scratchDir: string): Promise<string> {
   if (await exists(file)) return file;
   await mkdir(scratchDir, { recursive: true });
   // Renamed into place: a concurrent first use never reads half a file.
-  const temp = `${file}.${String(process.pid)}.tmp`;
-  await writeFile(temp, HOST_CONFIG);
-  await rename(temp, file);
+  writeFileAtomic(file, HOST_CONFIG);
   return file;
 }
 

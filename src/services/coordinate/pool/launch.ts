@@ -1,24 +1,24 @@
-import { readFile, rm, writeFile } from "node:fs/promises";
-import path from "node:path";
 import { presetNamed } from "../../../core/agents/presets/index.ts";
 import type { LaunchRequest, WorkerOutcome } from "../../../core/coordinator-runtime/ports.ts";
 import { newRequestId, request as ask } from "../../../adapters/messaging/client.ts";
 import { MessagingError, RequestTimeoutError } from "../../../adapters/messaging/errors.ts";
 import type { WorkerStatus } from "../../../core/agents/worker-status.ts";
 import { CspaceError } from "../../../core/errors.ts";
+import { HOST_FILES } from "../../../core/messaging/layout.ts";
 import { askSupervisor } from "../../workers/supervisor-client.ts";
+import { readHostFile, removeHostFile, writeHostFile } from "../../workers/host-files.ts";
 import type { InstancePaths } from "../../workers/instance-files.ts";
 import { startSupervisor } from "../../workers/up.ts";
 import { bringCheckoutTo } from "./checkout.ts";
 import { containerOf, pathsOf, type PoolContext } from "./context.ts";
 
 /**
- * Which attempt the coordinator last started in an instance, written once
- * the agent is started (or the prompt sent): a launch repeated after a crash
- * finds it and adopts that agent instead of starting another.
+ * Which attempt the coordinator last started in an instance (HOST_FILES.attempt
+ * in the host-only directory: the worker must not forge it, nor plant a link
+ * the host would write through), written once the agent is started (or the
+ * prompt sent): a launch repeated after a crash finds it and adopts that agent
+ * instead of starting another.
  */
-const ATTEMPT_FILE = "coordinator-attempt.json";
-
 interface AttemptMark {
   readonly issue: number;
   readonly attempt: number;
@@ -32,15 +32,14 @@ const STATUS_MS = 2_000;
 export async function launchAgent(context: PoolContext, request: LaunchRequest): Promise<WorkerOutcome> {
   const { project } = context;
   const paths = pathsOf(context, request.instance);
-  const markFile = path.join(paths.dir, ATTEMPT_FILE);
-  const mark = await readMark(markFile);
+  const mark = await readMark(paths);
   if (mark !== null && mark.issue === request.issue && mark.attempt === request.attempt) return { ok: true, adopted: true };
   const live = await liveSupervisor(paths);
   // Slow is not absent: a second supervisor would stop at the first one's lock, the first would answer for it, and the prompt would be lost.
   if (live === "slow") return { ok: false, error: `the supervisor of ${request.instance} did not answer within ${String(STATUS_MS / 1000)} s` };
   // The coordinator launches only once no attempt is open: an agent at work is this attempt's, started just before a crash.
   if (live !== null && (live.state === "working" || live.state === "starting")) {
-    await writeMark(markFile, request);
+    await writeMark(paths, request);
     return { ok: true, adopted: true };
   }
   const preset = presetNamed(project.config.agent.preset);
@@ -55,7 +54,7 @@ export async function launchAgent(context: PoolContext, request: LaunchRequest):
     }
     // Marked before the agent starts: a crash in between leaves an attempt adopted with no agent, which the probe calls lost
     // (and the next attempt starts); marked after, the repeated launch would find that agent finished, reset its checkout and start it again.
-    await writeMark(markFile, request);
+    await writeMark(paths, request);
     try {
       if (live !== null) {
         // The supervisor outlives its agent: the prompt as a message starts the next run in the same session where the preset keeps one.
@@ -83,12 +82,12 @@ export async function launchAgent(context: PoolContext, request: LaunchRequest):
           },
         );
         if (whyNotStarted !== null) {
-          await rm(markFile, { force: true });
+          await removeHostFile(paths, HOST_FILES.attempt);
           return { ok: false, error: whyNotStarted };
         }
       }
     } catch (error) {
-      await rm(markFile, { force: true });
+      await removeHostFile(paths, HOST_FILES.attempt);
       throw error;
     }
     return { ok: true };
@@ -108,16 +107,18 @@ async function liveSupervisor(paths: InstancePaths): Promise<WorkerStatus | null
   }
 }
 
-async function readMark(file: string): Promise<AttemptMark | null> {
+async function readMark(paths: InstancePaths): Promise<AttemptMark | null> {
   try {
-    const value = JSON.parse(await readFile(file, "utf8")) as Partial<AttemptMark>;
+    const text = await readHostFile(paths, HOST_FILES.attempt);
+    if (text === null) return null;
+    const value = JSON.parse(text) as Partial<AttemptMark>;
     return typeof value.issue === "number" && typeof value.attempt === "number" ? { issue: value.issue, attempt: value.attempt, at: String(value.at) } : null;
   } catch {
     return null;
   }
 }
 
-async function writeMark(file: string, request: LaunchRequest): Promise<void> {
+async function writeMark(paths: InstancePaths, request: LaunchRequest): Promise<void> {
   const mark: AttemptMark = { issue: request.issue, attempt: request.attempt, at: new Date().toISOString() };
-  await writeFile(file, `${JSON.stringify(mark)}\n`, { mode: 0o600 });
+  await writeHostFile(paths, HOST_FILES.attempt, `${JSON.stringify(mark)}\n`);
 }

@@ -1,8 +1,9 @@
-import { stat } from "node:fs/promises";
+import { instanceDirExists } from "../../workers/host-files.ts";
 import { serveNdjson, type NdjsonServer } from "../../../adapters/messaging/server.ts";
 import type { WorkerReport } from "../../../core/agents/worker-status.ts";
 import type { WorkerHandlers } from "../../../core/coordinator-runtime/ports.ts";
-import { COORDINATOR_COMMANDS, errorReply, okReply, type Reply, type Request } from "../../../core/messaging/protocol.ts";
+import { COORDINATOR_COMMANDS, COORDINATOR_MAX_LINE_BYTES, errorReply, MAX_WORKER_MESSAGE_BYTES, okReply, type Reply, type Request } from "../../../core/messaging/protocol.ts";
+import { WORKER_RATE_LIMIT } from "../../../core/messaging/rate-limit.ts";
 import { pathsOf, type PoolContext } from "./context.ts";
 
 /**
@@ -47,10 +48,18 @@ export class CoordinatorSockets {
 
   async #serve(instance: string): Promise<NdjsonServer | null> {
     const paths = pathsOf(this.#context, instance);
-    const exists = await stat(paths.dir).then((s) => s.isDirectory(), () => false);
+    const exists = await instanceDirExists(paths);
     if (!exists) return null;
     // 0660: the supervisor runs as the container user, who shares the instance directory's group (mode 2770).
-    return serveNdjson(paths.coordinatorSocket, (request) => this.#answer(instance, request), { accepted: COORDINATOR_COMMANDS, socketMode: 0o660 });
+    // Whatever comes on c.sock is the worker's, and the worker is not trusted: lines, messages and their rate are bounded.
+    return serveNdjson(paths.coordinatorSocket, (request) => this.#answer(instance, request), {
+      accepted: COORDINATOR_COMMANDS,
+      socketMode: 0o660,
+      maxLineBytes: COORDINATOR_MAX_LINE_BYTES,
+      maxSendTextBytes: MAX_WORKER_MESSAGE_BYTES,
+      rateLimit: WORKER_RATE_LIMIT,
+      onRateLimited: (refusal) => this.#handlers?.rateLimited?.(instance, refusal),
+    });
   }
 
   async #answer(instance: string, request: Request): Promise<Reply> {

@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import type { VerifyOutcome, VerifyRequest } from "../../../core/coordinator-runtime/ports.ts";
+import type { ContainerRuntime, ExecOptions } from "../../../core/instances/ports.ts";
 import { bringCheckoutTo, tail } from "./checkout.ts";
 import { accessTo, containerOf, type PoolContext } from "./context.ts";
 
@@ -6,6 +8,10 @@ import { accessTo, containerOf, type PoolContext } from "./context.ts";
  * Runs the verify commands in the worker's container, as its user, in the
  * workspace folder, on the checkout at `headSha` (brought there first when
  * it is elsewhere: a restack moves the forge's branch, not the checkout).
+ * When the request's signal fires (verify.timeout, or a skip), the command
+ * running is ended: leaving the exec's stream is not enough, its processes
+ * would go on in the container, so every process carrying this run's mark in
+ * its environment is killed.
  */
 export async function verifyIn(context: PoolContext, request: VerifyRequest): Promise<VerifyOutcome> {
   const container = await containerOf(context, request.instance);
@@ -19,8 +25,42 @@ export async function verifyIn(context: PoolContext, request: VerifyRequest): Pr
   const runtime = await context.project.ports.runtime();
   const { access } = await accessTo(context, request.instance, container);
   for (const command of request.commands) {
-    const result = await runtime.exec(container.id, ["/bin/sh", "-c", command], access);
-    if (result.exitCode !== 0) return { ok: false, command, exitCode: result.exitCode, outputTail: tail(`${result.stdout}\n${result.stderr}`, 40) };
+    const mark = randomUUID();
+    try {
+      const result = await runtime.exec(container.id, ["/bin/sh", "-c", command], { ...access, env: { ...access.env, [MARK]: mark }, signal: request.signal });
+      if (result.exitCode !== 0) return { ok: false, command, exitCode: result.exitCode, outputTail: tail(`${result.stdout}\n${result.stderr}`, 40) };
+    } catch (error) {
+      const signal = request.signal;
+      if (signal?.aborted !== true) throw error;
+      const left = await killMarked(runtime, container.id, access, mark);
+      const why = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+      return { ok: false, command, exitCode: null, outputTail: left === null ? why : `${why} (${left})` };
+    }
   }
   return { ok: true };
+}
+
+/** The environment variable that marks every process of one verify command (children inherit it). */
+const MARK = "CSPACE_VERIFY_RUN";
+
+/**
+ * Kills (SIGKILL) every process whose environment holds `MARK=<mark>`, twice
+ * over so a child forked during the first pass goes too. Only `sh`, `tr` and
+ * `grep` are needed, which every image with a shell has. Answers null, or why
+ * the processes may still run.
+ */
+async function killMarked(runtime: ContainerRuntime, containerId: string, access: ExecOptions, mark: string): Promise<string | null> {
+  const script = [
+    'for pass in 1 2; do',
+    '  for p in /proc/[0-9]*; do',
+    '    if tr "\\000" "\\n" <"$p/environ" 2>/dev/null | grep -qx "$1=$2"; then kill -KILL "${p#/proc/}" 2>/dev/null; fi',
+    '  done',
+    'done',
+  ].join("\n");
+  try {
+    const killed = await runtime.exec(containerId, ["/bin/sh", "-c", script, "kill-verify", MARK, mark], { user: access.user, workdir: "/" });
+    return killed.exitCode === 0 ? null : `its processes may still run: the kill exited ${String(killed.exitCode)}`;
+  } catch (error) {
+    return `its processes may still run: ${error instanceof Error ? error.message : String(error)}`;
+  }
 }

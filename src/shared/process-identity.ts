@@ -3,10 +3,14 @@ import os from "node:os";
 
 /**
  * What tells a live lock holder from a dead one whose pid came back: a pid is
- * reused, so a lock that outlives its process (kill -9, a reboot: the lock is
- * on disk and survives it) could otherwise name a stranger that happens to
- * have the pid now. Linux answers exactly through /proc; elsewhere the
- * fallbacks are the pid alone and "taken before this boot".
+ * reused (after a kill -9, a reboot, a container restart, where pids start
+ * over), so a lock that outlives its process could otherwise name a stranger
+ * that happens to have the pid now. Linux answers exactly through /proc (the
+ * boot id, and the kernel's start time of the pid); elsewhere the fallbacks
+ * are the pid alone and "taken before this boot".
+ *
+ * src/shared is used by the host and by the worker bundle (Node 18): Node's
+ * built-ins only (lint enforces it).
  */
 
 /** This boot's id (Linux), undefined where the platform has none. */
@@ -23,7 +27,7 @@ export type ProcessState = "running" | "gone" | "unknown";
 
 export interface ProcessProbe {
   readonly state: ProcessState;
-  /** The kernel's start time of the process (Linux: clock ticks since boot), when known. */
+  /** The kernel's start time of the process (Linux: clock ticks since boot, field 22 of /proc/<pid>/stat), when known. */
   readonly startTicks?: string | undefined;
 }
 
@@ -43,6 +47,13 @@ export function probeProcess(pid: number): ProcessProbe {
   // A zombie has died and waits for its parent to collect it: it holds nothing.
   if (fields[0] === "Z" || fields[0] === "X") return { state: "gone" };
   return { state: "running", startTicks: fields[19] };
+}
+
+/** Whether that very process still runs (not merely some process with its pid): its start time must match where both are known. */
+export function isSameProcessAlive(pid: number, startTicks: string | undefined): boolean {
+  const probe = probeProcess(pid);
+  if (probe.state === "gone") return false;
+  return startTicks === undefined || probe.startTicks === undefined || probe.startTicks === startTicks;
 }
 
 function readProc(file: string): string | undefined {
