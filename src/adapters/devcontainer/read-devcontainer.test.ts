@@ -15,6 +15,7 @@ afterEach(async () => {
 });
 
 const context = (): SubstitutionContext => ({ localEnv: {}, localWorkspaceFolder: dir, devcontainerId: "id" });
+const cspaceDirs = () => ({ dataDir: path.join(dir, "data"), runDir: path.join(dir, "run"), ownWorkspace: path.join(dir, "data", "workspaces", "issue-7") });
 
 async function put(relative: string, content: string): Promise<string> {
   const file = path.join(dir, relative);
@@ -54,14 +55,14 @@ describe("locating the devcontainer.json", () => {
 describe("loadDevcontainer", () => {
   it("loads an image config with no inputs hash", async () => {
     await put(CONVENTIONAL, '{"image": "node:20", "remoteUser": "node"}');
-    const loaded = await loadDevcontainer({ projectDir: dir, configuredPath: CONVENTIONAL, context: context() });
+    const loaded = await loadDevcontainer({ projectDir: dir, configuredPath: CONVENTIONAL, cspaceDirs: cspaceDirs(), context: context() });
     expect(loaded.imageRef).toBe("node:20");
     expect(loaded.imageInputs).toBeNull();
     expect(loaded.spec.remoteUser).toBe("node");
   });
 
   it("loads cspace's default, a buildable Dockerfile config tagged by its inputs", async () => {
-    const loaded = await loadDevcontainer({ projectDir: dir, configuredPath: CONVENTIONAL, context: context(), repoName: "app" });
+    const loaded = await loadDevcontainer({ projectDir: dir, configuredPath: CONVENTIONAL, cspaceDirs: cspaceDirs(), context: context(), repoName: "app" });
     expect(loaded.origin).toBe("cspace");
     expect(loaded.spec.image).toMatchObject({ kind: "build", dockerfile: path.join(path.dirname(DEFAULT_DEVCONTAINER), "Dockerfile") });
     expect(loaded.imageInputs).toMatch(/^[0-9a-f]{64}$/);
@@ -75,6 +76,7 @@ describe("loadDevcontainer", () => {
     const loaded = await loadDevcontainer({
       projectDir: dir,
       configuredPath: CONVENTIONAL,
+      cspaceDirs: cspaceDirs(),
       context: { ...context(), localWorkspaceFolder: checkout },
       repoName: "shop",
     });
@@ -83,12 +85,12 @@ describe("loadDevcontainer", () => {
 
   it("names the file in a parse error", async () => {
     const file = await put(CONVENTIONAL, '{"image": "x", "features": {"a": {}}}');
-    await expect(loadDevcontainer({ projectDir: dir, configuredPath: CONVENTIONAL, context: context() })).rejects.toThrow(`${file}: features:`);
+    await expect(loadDevcontainer({ projectDir: dir, configuredPath: CONVENTIONAL, cspaceDirs: cspaceDirs(), context: context() })).rejects.toThrow(`${file}: features:`);
   });
 
   it("refuses a missing Dockerfile as the user's to fix", async () => {
     await put(CONVENTIONAL, '{"build": {"dockerfile": "Nope"}}');
-    const error: unknown = await loadDevcontainer({ projectDir: dir, configuredPath: CONVENTIONAL, context: context() }).catch((e: unknown) => e);
+    const error: unknown = await loadDevcontainer({ projectDir: dir, configuredPath: CONVENTIONAL, cspaceDirs: cspaceDirs(), context: context() }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toContain(`the Dockerfile ${path.join(dir, ".devcontainer/Nope")} does not exist`);
   });
@@ -102,6 +104,7 @@ describe("loadDevcontainer keeps the forge token on the host", () => {
     const error: unknown = await loadDevcontainer({
       projectDir: dir,
       configuredPath: CONVENTIONAL,
+      cspaceDirs: cspaceDirs(),
       context: { ...context(), localEnv: { HOME: "/home/ada", GH_TOKEN: TOKEN, ...over.env } },
       configContainerEnv: over.configContainerEnv,
       forgeTokens: over.forgeTokens,
@@ -126,7 +129,7 @@ describe("loadDevcontainer keeps the forge token on the host", () => {
     ["a lifecycle command", { postCreateCommand: { login: "echo ${env:GH_TOKEN} | gh auth login" } }, "postCreateCommand.login: reads ${env:GH_TOKEN}"],
     ["a build arg", { build: { dockerfile: "Dockerfile", args: { GH_TOKEN: "${localEnv:GH_TOKEN}" } } }, "build.args.GH_TOKEN: sets GH_TOKEN"],
     ["gh's config folder", { mounts: ["source=${localEnv:HOME}/.config/gh,target=/gh,type=bind"] }, "mounts[0]: binds /home/ada/.config/gh, which exposes /home/ada/.config/gh"],
-    ["a folder above it", { mounts: [{ source: "/home/ada", target: "/host-home", type: "bind" }] }, "mounts[0]: binds /home/ada, which exposes /home/ada/.config/gh"],
+    ["a folder above it", { mounts: [{ source: "/home/ada/.config", target: "/config", type: "bind" }] }, "mounts[0]: binds /home/ada/.config, which exposes /home/ada/.config/gh"],
   ])("refuses %s, naming the key", async (_route, devcontainer, problem) => {
     const config = { image: "x", ...devcontainer };
     const refused = await refusal(config, { env: { MINE: `prefix-${TOKEN}` } });
@@ -150,7 +153,7 @@ describe("loadDevcontainer keeps the forge token on the host", () => {
 
   it("refuses --env-file, which could carry anything, before reading it", async () => {
     await put(CONVENTIONAL, JSON.stringify({ image: "x", runArgs: ["--env-file", "/home/ada/.env"] }));
-    const error: unknown = await loadDevcontainer({ projectDir: dir, configuredPath: CONVENTIONAL, context: context() }).catch((e: unknown) => e);
+    const error: unknown = await loadDevcontainer({ projectDir: dir, configuredPath: CONVENTIONAL, cspaceDirs: cspaceDirs(), context: context() }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toContain('runArgs: "--env-file" is not supported by cspace');
   });
@@ -166,6 +169,7 @@ describe("loadDevcontainer keeps the forge token on the host", () => {
     const loaded = await loadDevcontainer({
       projectDir: dir,
       configuredPath: CONVENTIONAL,
+      cspaceDirs: cspaceDirs(),
       context: { ...context(), localEnv: { HOME: "/home/ada", GH_TOKEN: TOKEN } },
       configContainerEnv: { DEBUG: "1" },
     });
@@ -226,5 +230,61 @@ describe("buildInputsHash", () => {
 
   it("refuses a missing context folder", async () => {
     await expect(buildInputsHash(source({ context: path.join(dir, "nope") }))).rejects.toThrow(/build context .* is not a directory/);
+  });
+});
+
+describe("loadDevcontainer keeps the host out of a worker", () => {
+  const checkout = () => path.join(dir, "data", "workspaces", "issue-7");
+
+  async function load(mounts: unknown[], env: Record<string, string> = {}): Promise<unknown> {
+    await put(CONVENTIONAL, JSON.stringify({ image: "x", mounts }));
+    await mkdir(checkout(), { recursive: true });
+    return loadDevcontainer({
+      projectDir: dir,
+      configuredPath: CONVENTIONAL,
+      cspaceDirs: cspaceDirs(),
+      context: { ...context(), localWorkspaceFolder: checkout(), localEnv: { HOME: path.join(dir, "home"), ...env } },
+    }).catch((e: unknown) => e);
+  }
+
+  async function refusal(mounts: unknown[], env: Record<string, string> = {}): Promise<string> {
+    const error = await load(mounts, env);
+    expect(error).toBeInstanceOf(UserError);
+    return (error as UserError).message;
+  }
+
+  const file = () => path.join(dir, CONVENTIONAL);
+
+  it("refuses the engine's socket, naming the file and the key, in both mount forms", async () => {
+    expect(await refusal(["source=/var/run/docker.sock,target=/var/run/docker.sock,type=bind"])).toContain(`${file()}: mounts[0]: binds /var/run/docker.sock`);
+    expect(await refusal([{ source: "/srv", target: "/t", type: "bind" }, { source: "/run/docker.sock", target: "/d.sock", type: "bind" }])).toMatch(
+      /: mounts\[1\]: binds \/run\/docker\.sock.*a container engine's socket/,
+    );
+  });
+
+  it("refuses the folder of the socket DOCKER_HOST names", async () => {
+    const engine = path.join(dir, "engine");
+    await mkdir(engine);
+    const message = await refusal([`source=${engine},target=/engine,type=bind`], { DOCKER_HOST: `unix://${engine}/docker.sock` });
+    expect(message).toContain(`mounts[0]: binds ${engine}, which contains ${engine}/docker.sock: a container engine's socket`);
+  });
+
+  it("refuses the host's root and home, however they are spelt", async () => {
+    await mkdir(path.join(dir, "home"), { recursive: true });
+    expect(await refusal(["source=/,target=/host,type=bind"])).toContain("mounts[0]: binds /: the host's root");
+    expect(await refusal(["source=${localWorkspaceFolder}/../../../home,target=/h,type=bind"])).toContain(`mounts[0]: binds ${path.join(dir, "home")}: the user's home folder`);
+  });
+
+  it("follows a link the checkout holds to where the host would mount it from", async () => {
+    await mkdir(checkout(), { recursive: true });
+    await symlink(path.join(dir, "run"), path.join(checkout(), "cache"));
+    await mkdir(path.join(dir, "run"), { recursive: true });
+    const message = await refusal(["source=${localWorkspaceFolder}/cache,target=/cache,type=bind"]);
+    expect(message).toContain(`mounts[0]: binds ${checkout()}/cache (${path.join(dir, "run")} on the host): cspace's run directory`);
+  });
+
+  it("refuses cspace's data directory and anything in it but the instance's own checkout", async () => {
+    expect(await refusal(["source=${localWorkspaceFolder}/..,target=/all,type=bind"])).toContain(`mounts[0]: binds ${path.join(dir, "data", "workspaces")}, inside ${path.join(dir, "data")}`);
+    expect(await load(["source=${localWorkspaceFolder}/data,target=/data,type=bind", "source=/srv,target=/srv,type=bind", "source=cache,target=/cache,type=volume"])).not.toBeInstanceOf(Error);
   });
 });

@@ -6,10 +6,12 @@ import { builtImageRef } from "../../core/devcontainer/create-options.ts";
 import { parseDevcontainer } from "../../core/devcontainer/parse.ts";
 import type { BuildSource, DevcontainerSpec, SubstitutionContext } from "../../core/devcontainer/spec.ts";
 import { parseJsonc } from "../../core/devcontainer/jsonc.ts";
+import { hostExposures, refuseExposures } from "../../core/devcontainer/host-exposure.ts";
 import { devcontainerLeaks } from "../../core/devcontainer/secret-leaks.ts";
 import { ExternalError, UserError } from "../../core/errors.ts";
 import { envMapLeaks, forgeSecretsFrom, refuseLeaks } from "../../core/secrets/forge-token.ts";
 import { isIgnored, parseDockerignore, type IgnoreRule } from "./dockerignore.ts";
+import { bindSources, guardedHostPaths, onHost, type CspaceDirs } from "./host-paths.ts";
 
 /** cspace's own worker environment, shipped in the package (same depth from src/ and dist/). */
 export const DEFAULT_DEVCONTAINER = fileURLToPath(new URL("../../../.devcontainer/devcontainer.json", import.meta.url));
@@ -40,6 +42,8 @@ export interface LoadInput {
   readonly configAgentEnv?: Readonly<Record<string, string>> | undefined;
   /** Forge token values found outside the environment (`gh auth token`); GH_TOKEN and the like are read from context.localEnv. */
   readonly forgeTokens?: readonly string[] | undefined;
+  /** cspace's own folders, which no mount may expose (with the engine's sockets, the host's root and the home). */
+  readonly cspaceDirs: CspaceDirs;
 }
 
 /**
@@ -64,7 +68,10 @@ export async function loadDevcontainer(input: LoadInput): Promise<LoadedDevconta
   const { file, origin } = await locateDevcontainer(input.projectDir, input.configuredPath);
   const text = await readText(file, "devcontainer.json");
   const spec = parseDevcontainer(text, { file, context: input.context, repoName: input.repoName });
-  // Every route that makes or enters a container loads its spec here, so this is where the token is kept out.
+  // Every route that makes or enters a container loads its spec here, so this is where the host and the token are kept out.
+  // Mount sources are resolved on the host, where Docker will resolve them: a link in the checkout can point anywhere.
+  const [sources, guarded, ownWorkspace] = await Promise.all([bindSources(spec.mounts), guardedHostPaths(input.context.localEnv, input.cspaceDirs), onHost(input.cspaceDirs.ownWorkspace)]);
+  refuseExposures(hostExposures(file, sources, guarded, [ownWorkspace]));
   const secrets = forgeSecretsFrom(input.context.localEnv, input.forgeTokens);
   refuseLeaks([
     ...devcontainerLeaks({ file, raw: parseJsonc(file, text), spec, localEnv: input.context.localEnv, secrets }),

@@ -318,6 +318,8 @@ function createBody(spec: ContainerCreateSpec): Docker.ContainerCreateOptions {
       ...host,
       Mounts: host.Mounts.map((mount) => ({ ...mount })),
       ...(host.CapAdd === undefined ? {} : { CapAdd: [...host.CapAdd] }),
+      ...(host.CapDrop === undefined ? {} : { CapDrop: [...host.CapDrop] }),
+      ...(host.SecurityOpt === undefined ? {} : { SecurityOpt: [...host.SecurityOpt] }),
     },
   };
 }

@@ -62,6 +62,7 @@ const config = object({
     devcontainer: text,
     memory: one(["512m", "4G", "1.5g"], ["0m", "0.0k", "4", "12t"]),
     cpus: one([1, 1.5, 64], [0, -1, Number.POSITIVE_INFINITY]),
+    pidsLimit: one([64, 4096, 4_194_304], [63, 4_194_305, 100.5, "4096"]),
     env: environment,
     warmConcurrency: one([1, 4, 32], [0, 33, 2.5]),
     lifecycleTimeout: one(["90s", "30m", "2h", "999999h"], ["0s", "1d", "1000000s"]),

@@ -174,6 +174,7 @@ function configOf(merged: unknown): ParsedConfig {
         devcontainer: withDefault(() => defaults.devcontainer, text),
         memory: optional(matching(patterns.memory)),
         cpus: optional((cpus) => (typeof cpus === "number" && Number.isFinite(cpus) && cpus > 0 ? cpus : unsure())),
+        pidsLimit: withDefault(() => defaults.pidsLimit, integer(limits.pidsLimit)),
         env: withDefault(() => ({}), environment),
         warmConcurrency: withDefault(() => defaults.warmConcurrency, integer(limits.warmConcurrency)),
         lifecycleTimeout: withDefault(() => defaults.lifecycleTimeout, matching(patterns.duration)),

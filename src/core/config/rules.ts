@@ -41,6 +41,8 @@ export const limits = {
   maxParallel: { min: 1, max: Number.MAX_SAFE_INTEGER },
   warmConcurrency: { min: 1, max: 32 },
   maxAttempts: { min: 1, max: 10 },
+  // Below 64 a worker cannot run its lifecycle steps and an agent; above the kernel's pid_max it means nothing.
+  pidsLimit: { min: 64, max: 4_194_304 },
 } as const;
 
 /** The value of each key that has one when no layer sets it. */
@@ -49,6 +51,8 @@ export const defaults = {
   devcontainer: ".devcontainer/devcontainer.json",
   warmConcurrency: 4,
   lifecycleTimeout: "30m",
+  // Far above what an agent, its tools and a test run use (a few hundred), far below what hurts the host.
+  pidsLimit: 4096,
   verifyTimeout: "30m",
   preset: "claude",
   commandInput: "per-message",
@@ -64,6 +68,7 @@ export const validValues = {
   maxParallel: "expected an integer ≥ 1",
   warmConcurrency: "expected an integer from 1 to 32",
   maxAttempts: "expected an integer from 1 to 10",
+  pidsLimit: "expected an integer from 64 to 4194304 (processes and threads in one worker)",
   duration: 'expected a duration above 0 like "90s", "30m" or "2h"',
 } as const;
 

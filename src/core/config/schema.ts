@@ -160,6 +160,7 @@ export const configSchema = z.strictObject(
           cpus: z.number({ error: "expected a number of CPUs above 0, like 2 or 1.5" })
             .positive({ error: "expected a number of CPUs above 0, like 2 or 1.5" })
             .optional(),
+          pidsLimit: integer(validValues.pidsLimit, limits.pidsLimit.min, limits.pidsLimit.max).default(defaults.pidsLimit),
           env: environment().default({}),
           warmConcurrency: integer(validValues.warmConcurrency, limits.warmConcurrency.min, limits.warmConcurrency.max).default(defaults.warmConcurrency),
           lifecycleTimeout: z

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { UserError } from "../errors.ts";
 import { instanceLabels } from "../instances/labels.ts";
-import { builtImageRef, containerCreateSpec, devcontainerId, type ContainerCreateInput, type ContainerCreateSpec } from "./create-options.ts";
+import { builtImageRef, containerCreateSpec, devcontainerId, WORKER_CAPABILITIES, type ContainerCreateInput, type ContainerCreateSpec } from "./create-options.ts";
 import { parseDevcontainer } from "./parse.ts";
 
 const FILE = "/src/app/.devcontainer/devcontainer.json";
@@ -17,7 +17,7 @@ const input = (config: object, over: Partial<ContainerCreateInput> = {}): Contai
   labels,
   workspaceHostPath: "/var/cspace/app/issue-3",
   instanceDirHostPath: "/run/user/1000/cspace/app-1234abcd/issue-3",
-  limits: { memoryBytes: null, nanoCpus: null },
+  limits: { memoryBytes: null, nanoCpus: null, pidsLimit: 4096 },
   env: {},
   ...over,
 });
@@ -37,6 +37,10 @@ describe("containerCreateSpec", () => {
           { Type: "bind", Source: "/var/cspace/app/issue-3", Target: "/workspaces/app", ReadOnly: false },
           { Type: "bind", Source: "/run/user/1000/cspace/app-1234abcd/issue-3", Target: "/run/cspace", ReadOnly: false },
         ],
+        PidsLimit: 4096,
+        CapDrop: ["ALL"],
+        CapAdd: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID"],
+        SecurityOpt: ["no-new-privileges"],
       },
     } satisfies ContainerCreateSpec);
   });
@@ -53,7 +57,7 @@ describe("containerCreateSpec", () => {
           mounts: ["source=cache,target=/cache,type=volume"],
         },
         {
-          limits: { memoryBytes: 2 * 1024 ** 3, nanoCpus: null },
+          limits: { memoryBytes: 2 * 1024 ** 3, nanoCpus: null, pidsLimit: 512 },
           env: { C: "config" },
           extraMounts: [{ type: "bind", source: "/host/x", target: "/x", readOnly: true }],
         },
@@ -71,9 +75,41 @@ describe("containerCreateSpec", () => {
       ],
       Memory: 2 * 1024 ** 3,
       NanoCpus: 1e9,
-      CapAdd: ["SYS_PTRACE"],
+      PidsLimit: 512,
+      CapDrop: ["ALL"],
+      CapAdd: [...WORKER_CAPABILITIES, "SYS_PTRACE"],
+      SecurityOpt: ["no-new-privileges"],
       Init: true,
     });
+  });
+
+  it("hardens every worker: Docker's default capabilities minus the ones an agent never needs, no-new-privileges, a pids limit", () => {
+    const { HostConfig: host } = containerCreateSpec(input({ image: "node:20", containerUser: "root" }));
+    expect(host.CapDrop).toEqual(["ALL"]);
+    // Docker's default set, less what lets root in a worker sniff or spoof the network, make devices or set file capabilities.
+    for (const dropped of ["NET_RAW", "MKNOD", "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "AUDIT_WRITE", "SYS_ADMIN"]) {
+      expect(host.CapAdd).not.toContain(dropped);
+    }
+    expect(host.SecurityOpt).toEqual(["no-new-privileges"]);
+    expect(host.PidsLimit).toBe(4096);
+    expect(host).not.toHaveProperty("Privileged");
+  });
+
+  it("adds what capAdd and runArgs ask for to the reduced set, once each, however they are spelt", () => {
+    const { HostConfig: host } = containerCreateSpec(input({ image: "x", capAdd: ["cap_sys_ptrace", "CHOWN"], runArgs: ["--cap-add", "SYS_PTRACE", "--cap-add=NET_RAW"] }));
+    expect(host.CapAdd).toEqual([...WORKER_CAPABILITIES, "SYS_PTRACE", "NET_RAW"]);
+  });
+
+  it.each([
+    [{ securityOpt: ["no-new-privileges=false"] }],
+    [{ securityOpt: ["no-new-privileges:false", "seccomp=unconfined"] }],
+    [{ runArgs: ["--security-opt", "no-new-privileges=false"] }],
+    [{ securityOpt: ["no-new-privileges"], runArgs: ["--security-opt=no-new-privileges:false"] }],
+  ])("lets a devcontainer that needs sudo turn no-new-privileges off (%j), and nothing else", (config) => {
+    const { HostConfig: host } = containerCreateSpec(input({ image: "x", ...config }));
+    expect(host.SecurityOpt).toEqual([]);
+    expect(host.CapDrop).toEqual(["ALL"]);
+    expect(host.CapAdd).toEqual([...WORKER_CAPABILITIES]);
   });
 
   it("uses the image's own command when overrideCommand is false", () => {

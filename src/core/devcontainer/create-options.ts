@@ -23,7 +23,10 @@ export interface ContainerCreateSpec {
     readonly Mounts: readonly DockerMount[];
     readonly Memory?: number;
     readonly NanoCpus?: number;
+    readonly PidsLimit?: number;
+    readonly CapDrop?: readonly string[];
     readonly CapAdd?: readonly string[];
+    readonly SecurityOpt?: readonly string[];
     readonly Init?: boolean;
   };
 }
@@ -44,14 +47,26 @@ export interface ContainerCreateInput {
   /** The instance's own directory in the run directory (its sockets, events, outbox): the only part a container sees. */
   readonly instanceDirHostPath: string;
   readonly extraMounts?: readonly MountSpec[] | undefined;
-  /** From config (container.memory / container.cpus); they override runArgs. */
-  readonly limits: { readonly memoryBytes: number | null; readonly nanoCpus: number | null };
+  /** From config (container.memory / container.cpus override runArgs; container.pidsLimit). */
+  readonly limits: { readonly memoryBytes: number | null; readonly nanoCpus: number | null; readonly pidsLimit: number };
   /** From config (container.env); merged over containerEnv and runArgs --env. */
   readonly env: Readonly<Record<string, string>>;
 }
 
 /** Where its own instance directory (sockets, events, outbox) appears in each container. */
 export const RUN_DIR_IN_CONTAINER = INSTANCE_DIR_IN_CONTAINER;
+
+/**
+ * The capabilities every worker keeps out of Docker's default set; the
+ * others (NET_RAW, MKNOD, SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT,
+ * AUDIT_WRITE) are dropped. The container user needs none of them: they only
+ * matter to root, and root runs cspace's own steps (git config --system,
+ * npm install --global of the agent's CLI, killing a stuck supervisor) and a
+ * project's root lifecycle commands (apt-get drops to _apt: SETUID/SETGID;
+ * dpkg chowns and keeps setgid bits: CHOWN, FOWNER, FSETID). A devcontainer
+ * asks for more with capAdd or runArgs --cap-add.
+ */
+export const WORKER_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID"] as const;
 
 /** Keeps a container alive without the image's help, and stops promptly on SIGTERM. */
 export const KEEP_ALIVE = {
@@ -63,6 +78,9 @@ export const KEEP_ALIVE = {
  * The workspace at spec.workspaceFolder, the instance's own directory at /run/cspace,
  * then the spec's mounts and any extra ones. Config limits override runArgs;
  * config env is merged over runArgs --env, which is merged over containerEnv.
+ * Every worker is hardened the same way: all capabilities dropped but
+ * WORKER_CAPABILITIES and what the devcontainer adds, no-new-privileges
+ * unless it opts out, and a limit on its processes.
  */
 export function containerCreateSpec(input: ContainerCreateInput): ContainerCreateSpec {
   const { spec } = input;
@@ -88,10 +106,20 @@ export function containerCreateSpec(input: ContainerCreateInput): ContainerCreat
       Mounts: mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
       ...(memory === null ? {} : { Memory: memory }),
       ...(nanoCpus === null ? {} : { NanoCpus: nanoCpus }),
-      ...(spec.runArgs.capAdd.length === 0 ? {} : { CapAdd: [...spec.runArgs.capAdd] }),
+      PidsLimit: input.limits.pidsLimit,
+      CapDrop: ["ALL"],
+      CapAdd: capabilities(spec.runArgs.capAdd),
+      // A setuid binary (su, sudo, one the agent finds) cannot raise a process's privileges.
+      SecurityOpt: spec.runArgs.noNewPrivileges ? ["no-new-privileges"] : [],
       ...(spec.runArgs.init ? { Init: true } : {}),
     },
   };
+}
+
+/** The baseline and what the devcontainer asks for, once each, as Docker names them (`CAP_SYS_PTRACE` and `sys_ptrace` are `SYS_PTRACE`). */
+function capabilities(asked: readonly string[]): string[] {
+  const names = asked.map((name) => name.toUpperCase().replace(/^CAP_/, ""));
+  return [...new Set([...WORKER_CAPABILITIES, ...names])];
 }
 
 function refuseDuplicateTargets(mounts: readonly MountSpec[], source: string): void {

@@ -5,7 +5,7 @@ import { isRecord } from "./problems.ts";
 /** Keys cspace reads (see parse.ts and README.md). */
 export const SUPPORTED_KEYS = [
   "image", "build", "dockerFile", "context", "containerEnv", "remoteEnv", "containerUser", "remoteUser",
-  "workspaceFolder", "mounts", "runArgs", "capAdd", "init", "overrideCommand", "postCreateCommand", "postStartCommand",
+  "workspaceFolder", "mounts", "runArgs", "capAdd", "securityOpt", "init", "overrideCommand", "postCreateCommand", "postStartCommand",
 ] as const;
 
 /** Editor and tooling metadata: nothing for cspace to do, nothing to say. */
@@ -23,11 +23,12 @@ const REASONS: Readonly<Record<string, string>> = {
   postAttachCommand: "cspace runs postCreateCommand and postStartCommand only",
   waitFor: "lifecycle commands always finish before an instance counts as ready",
   workspaceMount: "cspace mounts each instance's own checkout at workspaceFolder",
+  privileged: "a privileged worker would hand the agent the host; add the capabilities it needs with capAdd",
 };
 
 /** Other keys of the devcontainer.json reference that cspace does not apply. */
 const IGNORED = new Set([
-  "privileged", "securityOpt", "shutdownAction", "userEnvProbe", "updateRemoteUserUID", "hostRequirements",
+  "shutdownAction", "userEnvProbe", "updateRemoteUserUID", "hostRequirements",
   "overrideFeatureInstallOrder", "secrets", "gpuRequirements",
 ]);
 

@@ -92,7 +92,12 @@ describe("ignored keys", () => {
     ["initializeCommand", "rm -rf /", "initializeCommand is ignored by cspace (cspace runs nothing from devcontainer.json on the host)"],
     ["onCreateCommand", "x", "onCreateCommand is ignored by cspace (cspace runs postCreateCommand and postStartCommand only)"],
     ["workspaceMount", "x", "workspaceMount is ignored by cspace (cspace mounts each instance's own checkout at workspaceFolder)"],
-    ["privileged", true, "privileged is ignored by cspace"],
+    ["privileged", true, "privileged is ignored by cspace (a privileged worker would hand the agent the host; add the capabilities it needs with capAdd)"],
+    [
+      "securityOpt",
+      ["seccomp=unconfined", "no-new-privileges=true"],
+      `securityOpt "seccomp=unconfined" is ignored by cspace (workers keep Docker's default seccomp and AppArmor confinement; only no-new-privileges=false is applied)`,
+    ],
     ["colour", "red", '"colour" is not a devcontainer.json key cspace knows; it is ignored'],
     ["\u001b[2J", 1, '"\\u001b[2J" is not a devcontainer.json key cspace knows; it is ignored'],
   ])("warns about %j", (key, value, warning) => {
@@ -227,6 +232,7 @@ describe("top-level container options", () => {
     [{ image: "x", overrideCommand: 1 }, "overrideCommand: got 1"],
     [{ image: "x", capAdd: "SYS_PTRACE" }, "capAdd: got"],
     [{ image: "x", capAdd: ["SYS PTRACE"] }, "capAdd: got a list"],
+    [{ image: "x", securityOpt: "no-new-privileges=false" }, "securityOpt: got"],
   ])("refuses %j", (config, message) => {
     expect(failure(config).message).toContain(message);
   });
@@ -311,7 +317,7 @@ describe("a realistic config from the wild", () => {
         { type: "bind", source: "/home/dev/.npmrc", target: "/home/node/.npmrc", readOnly: true },
         { type: "volume", source: "node_modules-devid", target: "/workspaces/app/node_modules", readOnly: false },
       ],
-      runArgs: { memoryBytes: null, nanoCpus: null, capAdd: [], env: {}, init: false },
+      runArgs: { memoryBytes: null, nanoCpus: null, capAdd: [], noNewPrivileges: true, env: {}, init: false },
       overrideCommand: true,
       postCreate: { parallel: [{ name: "postCreateCommand", command: "npm install" }] },
       postStart: null,

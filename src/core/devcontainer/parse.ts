@@ -5,6 +5,7 @@ import { parseLifecycle } from "./lifecycle.ts";
 import { parseMounts } from "./mounts.ts";
 import { invalid, isRecord, optionalString, stringRecord } from "./problems.ts";
 import { parseRunArgs } from "./run-args.ts";
+import { parseSecurityOpt } from "./security-opt.ts";
 import type { DevcontainerSpec, ImageSource, ParseOptions } from "./spec.ts";
 import { substituteLocal, type LocalVariables } from "./substitute.ts";
 import { ignoredKeyWarning, refuseUnsupported } from "./keys.ts";
@@ -32,6 +33,8 @@ export function parseDevcontainer(text: string, options: ParseOptions): Devconta
   }
   const image = imageSource(file, get, warnings);
   const runArgs = parseRunArgs(file, get("runArgs"), context.localEnv);
+  const securityOpt = parseSecurityOpt(file, get("securityOpt"));
+  warnings.push(...securityOpt.warnings);
   return {
     source: file,
     image,
@@ -44,6 +47,8 @@ export function parseDevcontainer(text: string, options: ParseOptions): Devconta
     runArgs: {
       ...runArgs,
       capAdd: [...new Set([...capabilities(file, get("capAdd")), ...runArgs.capAdd])],
+      // Either place turning it off turns it off: the file asked for sudo to work.
+      noNewPrivileges: runArgs.noNewPrivileges && securityOpt.noNewPrivileges,
       init: runArgs.init || flag(file, "init", get("init"), false),
     },
     overrideCommand: flag(file, "overrideCommand", get("overrideCommand"), true),

@@ -9,7 +9,7 @@ const GiB = 1024 ** 3;
 
 describe("parseRunArgs", () => {
   it("is empty without runArgs", () => {
-    expect(parse(undefined)).toEqual({ memoryBytes: null, nanoCpus: null, capAdd: [], env: {}, init: false });
+    expect(parse(undefined)).toEqual({ memoryBytes: null, nanoCpus: null, capAdd: [], noNewPrivileges: true, env: {}, init: false });
   });
 
   it.each([
@@ -35,6 +35,16 @@ describe("parseRunArgs", () => {
 
   it("adds capabilities in order", () => {
     expect(parse(["--cap-add=SYS_PTRACE", "--cap-add", "NET_ADMIN"]).capAdd).toEqual(["SYS_PTRACE", "NET_ADMIN"]);
+  });
+
+  it.each([
+    [[], true],
+    [["--security-opt", "no-new-privileges"], true],
+    [["--security-opt=no-new-privileges:true"], true],
+    [["--security-opt", "no-new-privileges=false"], false],
+    [["--security-opt=no-new-privileges:false"], false],
+  ])("no-new-privileges %j → %s", (args, on) => {
+    expect(parse(args).noNewPrivileges).toBe(on);
   });
 
   it("reads --env/-e as KEY=VALUE, and KEY alone from the host (left out when the host has none)", () => {
@@ -69,6 +79,8 @@ describe("parseRunArgs", () => {
     [["--cap-add=SYS PTRACE"], 'runArgs --cap-add: got "SYS PTRACE"'],
     [["-e", "=x"], 'runArgs -e: got "=x" — expected KEY=VALUE or KEY'],
     [["--init=maybe"], 'runArgs --init: got "maybe"'],
+    [["--security-opt", "seccomp=unconfined"], 'runArgs --security-opt: got "seccomp=unconfined" — expected no-new-privileges or no-new-privileges=false'],
+    [["--security-opt=apparmor=unconfined"], 'runArgs --security-opt: got "apparmor=unconfined"'],
     ["--memory=4g", "runArgs: got \"--memory=4g\" — expected a list of text arguments"],
     [[4], "runArgs: got a list [4]"],
   ])("refuses %j", (args, message) => {

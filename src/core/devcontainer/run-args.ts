@@ -1,9 +1,10 @@
 import { UserError } from "../errors.ts";
 import { quoteForMessage } from "../instances/names.ts";
 import { invalid } from "./problems.ts";
+import { noNewPrivilegesSetting, UNAPPLIED } from "./security-opt.ts";
 import type { RunArgs } from "./spec.ts";
 
-export const SUPPORTED_RUN_ARGS = "--memory/-m, --cpus, --cap-add, --env/-e, --init";
+export const SUPPORTED_RUN_ARGS = "--memory/-m, --cpus, --cap-add, --env/-e, --init, --security-opt no-new-privileges[=false]";
 
 const UNITS: Readonly<Record<string, number>> = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
@@ -16,7 +17,7 @@ export function parseSize(text: string): number | null {
   return bytes > 0 && Number.isSafeInteger(bytes) ? bytes : null;
 }
 
-type Flag = "memory" | "cpus" | "cap-add" | "env" | "init";
+type Flag = "memory" | "cpus" | "cap-add" | "env" | "init" | "security-opt";
 
 const NAMES: Readonly<Record<string, Flag>> = {
   "--memory": "memory",
@@ -26,6 +27,7 @@ const NAMES: Readonly<Record<string, Flag>> = {
   "--env": "env",
   "-e": "env",
   "--init": "init",
+  "--security-opt": "security-opt",
 };
 
 /**
@@ -38,13 +40,14 @@ export function parseRunArgs(
   value: unknown,
   localEnv: Readonly<Record<string, string | undefined>>,
 ): RunArgs {
-  if (value === undefined) return { memoryBytes: null, nanoCpus: null, capAdd: [], env: {}, init: false };
+  if (value === undefined) return { memoryBytes: null, nanoCpus: null, capAdd: [], noNewPrivileges: true, env: {}, init: false };
   if (!Array.isArray(value) || !value.every((item): item is string => typeof item === "string")) {
     throw invalid(file, "runArgs", value, 'expected a list of text arguments, like ["--memory=4g"]');
   }
   let memoryBytes: number | null = null;
   let nanoCpus: number | null = null;
   let init = false;
+  let noNewPrivileges = true;
   const capAdd: string[] = [];
   const env: [string, string][] = [];
   for (let i = 0; i < value.length; i++) {
@@ -89,6 +92,12 @@ export function parseRunArgs(
         if (!/^[A-Za-z_]+$/.test(argument)) throw invalid(file, `runArgs ${name}`, argument, 'expected a capability name, like "SYS_PTRACE"');
         capAdd.push(argument);
         break;
+      case "security-opt": {
+        const setting = noNewPrivilegesSetting(argument);
+        if (setting === null) throw invalid(file, `runArgs ${name}`, argument, `expected no-new-privileges or no-new-privileges=false (${UNAPPLIED})`);
+        if (!setting) noNewPrivileges = false;
+        break;
+      }
       case "env": {
         const at = argument.indexOf("=");
         const key = at === -1 ? argument : argument.slice(0, at);
@@ -101,5 +110,5 @@ export function parseRunArgs(
       }
     }
   }
-  return { memoryBytes, nanoCpus, capAdd, env: Object.fromEntries(env), init };
+  return { memoryBytes, nanoCpus, capAdd, noNewPrivileges, env: Object.fromEntries(env), init };
 }

@@ -38,7 +38,14 @@ export interface LifecycleStep {
 export interface RunArgs {
   readonly memoryBytes: number | null;
   readonly nanoCpus: number | null;
+  /** Added to the workers' reduced set (WORKER_CAPABILITIES); `capAdd` and `runArgs --cap-add`. */
   readonly capAdd: readonly string[];
+  /**
+   * `no-new-privileges` (default true): setuid binaries do not elevate.
+   * False only when `securityOpt` or `runArgs --security-opt` says
+   * `no-new-privileges=false` (a postCreateCommand that needs sudo).
+   */
+  readonly noNewPrivileges: boolean;
   readonly env: Readonly<Record<string, string>>;
   /** `--init` in runArgs or top-level `"init": true`. */
   readonly init: boolean;

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { loadDevcontainer, type LoadedDevcontainer } from "../../adapters/devcontainer/read-devcontainer.ts";
+import { dataDirFor } from "../../adapters/git/workspaces.ts";
 import { devcontainerId } from "../../core/devcontainer/create-options.ts";
 import { substituteContainerEnv } from "../../core/devcontainer/substitute.ts";
 import type { ExecOptions, WorkspaceStore } from "../../core/instances/ports.ts";
@@ -28,6 +29,7 @@ export async function loadInstanceSpec(
     repoName: path.basename(project.projectDir),
     // cspace passes container.env into the container too: it gets the same forge-token check.
     configContainerEnv: project.config.container.env,
+    cspaceDirs: { dataDir: dataDirFor(project.env), runDir: project.runDirSpec.made[0] ?? project.runDir, ownWorkspace: workspaces.pathOf(instance) },
     configAgentEnv: project.config.agent.env,
   });
   return containerEnv === undefined ? loaded : { ...loaded, spec: substituteContainerEnv(loaded.spec, containerEnv) };

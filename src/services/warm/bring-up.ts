@@ -91,6 +91,7 @@ export async function bringUp(
       limits: {
         memoryBytes: project.config.container.memory === undefined ? null : memoryBytes(project.config.container.memory),
         nanoCpus: cpus === undefined ? null : Math.round(cpus * 1e9),
+        pidsLimit: project.config.container.pidsLimit,
       },
       env: project.config.container.env,
     }),
