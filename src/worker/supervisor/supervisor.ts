@@ -338,9 +338,10 @@ export class Supervisor {
     const blockedReason = this.#readBlocked();
     const oomAfter = oomKills(this.#deps.oomFiles);
     const oomKilled = run.oomBefore !== null && oomAfter !== null && oomAfter > run.oomBefore;
-    const outcome = outcomeOf({ exit, stoppedByUs: run.stoppedByUs, blockedReason, oomKilled });
     const git = await gitFacts(launch.workdir, launch.baseSha ?? launch.base);
-    const summary = run.finalText ?? (exit.spawnError !== null ? `the agent could not start: ${exit.spawnError}` : run.tail.text());
+    const outcome = outcomeOf({ exit, stoppedByUs: run.stoppedByUs, blockedReason, oomKilled, countError: git.countError });
+    const agentSummary = run.finalText ?? (exit.spawnError !== null ? `the agent could not start: ${exit.spawnError}` : run.tail.text());
+    const summary = git.countError === null ? agentSummary : `cspace could not count the commits on the branch: ${git.countError}\n\n${agentSummary}`;
     const report: WorkerReport = {
       id: reportId(launch.instance, endedAt, randomBytes(3).toString("hex")),
       instance: launch.instance,
@@ -350,7 +351,7 @@ export class Supervisor {
       branch: git.branch ?? launch.branch,
       base: launch.base,
       headSha: git.headSha,
-      commitsAhead: git.commitsAhead,
+      commitsAhead: git.commitsAhead ?? 0,
       summary,
       blockedReason,
       // Totals of every invocation this supervisor ran, like status: one set of numbers across views.
