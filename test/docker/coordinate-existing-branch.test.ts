@@ -46,7 +46,7 @@ async function pushBranch(remote: string, branch: string, file: string, text: st
 }
 
 describe("cspace coordinate with an issue's branch already on the forge", () => {
-  it("without stacking, #2 (blocked by #1, its branch pre-existing) is counted from a base its checkout has: both are merged, #2's agent's work included", async () => {
+  it("without stacking, #2 (blocked by #1, its branch pre-existing) is counted from a base its checkout has: both are merged, #2's agent's work included", { timeout: 300_000 }, async () => {
     const p = await project({
       name: "co-existing",
       coordinator: { stacking: false, maxAttempts: 2 },
@@ -56,7 +56,8 @@ describe("cspace coordinate with an issue's branch already on the forge", () => 
       },
     });
     await pushBranch(p.remote, "issue-2", "early.txt", "started before");
-    const run = await p.coordinate([1, 2]);
+    // Two issues one after the other, each warmed, launched, pushed and merged: minutes on a loaded 2-core machine.
+    const run = await p.coordinate([1, 2], 240_000);
     expect(run.status, explain(run)).toBe(0);
 
     const records = await p.pullRequests();
