@@ -31,11 +31,11 @@ interface WorkspaceFigures {
   readonly medians: Readonly<Record<Way, number>>;
   readonly samples: Readonly<Record<Way, readonly number[]>>;
   /** Medians of per-round ratios: the workspace against each clone, and the two designs against each other. */
-  readonly ratios: { readonly localClone: number; readonly noLocalClone: number; readonly localOverShared: number };
+  readonly ratios: { readonly localClone: number; readonly noLocalClone: number; readonly localOverShared: number; readonly copyOverShared: number };
   readonly extraKiB: number;
 }
 
-type Way = "workspace" | "localClone" | "noLocalClone" | "storeLocal" | "storeShared";
+type Way = "workspace" | "localClone" | "noLocalClone" | "storeLocal" | "storeShared" | "storeCopy";
 
 function cspace(args: readonly string[]): { ms: number; stdout: string } {
   const started = performance.now();
@@ -100,13 +100,17 @@ async function measureWorkspaces(): Promise<WorkspaceFigures> {
     noLocalClone: (i) => {
       git(work, "clone", "--quiet", "--no-local", project, path.join(work, `clone-${String(i)}`));
     },
-    // The two designs alone, on the same store: the checkout's own objects (hard-linked packs, now) ...
+    // The designs alone, on the same store: borrowing the store's objects through alternates (the design now) ...
+    storeShared: (i) => {
+      cloneFromStore("--shared", path.join(work, `store-shared-${String(i)}`));
+    },
+    // ... against hard-linked packs (the design before: a container could rewrite the store's objects through them) ...
     storeLocal: (i) => {
       cloneFromStore("--local", path.join(work, `store-local-${String(i)}`));
     },
-    // ... against borrowing the store's objects through alternates (cspace's design before).
-    storeShared: (i) => {
-      cloneFromStore("--shared", path.join(work, `store-shared-${String(i)}`));
+    // ... and against copies of the packs (the other way to share no object file).
+    storeCopy: (i) => {
+      cloneFromStore("--no-hardlinks", path.join(work, `store-copy-${String(i)}`));
     },
   };
   const cloneFromStore = (how: string, dir: string): void => {
@@ -114,7 +118,7 @@ async function measureWorkspaces(): Promise<WorkspaceFigures> {
     git(dir, "checkout", "--quiet", "-B", "bench", commit);
   };
   const names = Object.keys(ways) as Way[];
-  const samples: Record<Way, number[]> = { workspace: [], localClone: [], noLocalClone: [], storeLocal: [], storeShared: [] };
+  const samples: Record<Way, number[]> = { workspace: [], localClone: [], noLocalClone: [], storeLocal: [], storeShared: [], storeCopy: [] };
   // In turn, each after `sync` (the page cache's writeback of one run's files must not land in the next one's
   // time), starting each round with a different way so that none always runs right after the same other.
   for (let i = 1; i <= SAMPLES; i++) {
@@ -124,13 +128,13 @@ async function measureWorkspaces(): Promise<WorkspaceFigures> {
     }
   }
   const ratio = (one: Way, other: Way): number => median(samples[one].map((ms, i) => ms / (samples[other][i] ?? Number.NaN)));
-  // du counts an inode once per call: the store's packs, hard-linked into the checkout, are not extra.
+  // du counts an inode once per call (packs hard-linked by an older checkout would not be extra); a checkout now borrows them.
   const extraKiB = duKiB(workspaces.storePath, workspaces.pathOf("ws-1")) - duKiB(workspaces.storePath);
   return {
     storeMs,
     medians: Object.fromEntries(names.map((way) => [way, median(samples[way])])) as Record<Way, number>,
     samples,
-    ratios: { localClone: ratio("workspace", "localClone"), noLocalClone: ratio("workspace", "noLocalClone"), localOverShared: ratio("storeLocal", "storeShared") },
+    ratios: { localClone: ratio("workspace", "localClone"), noLocalClone: ratio("workspace", "noLocalClone"), localOverShared: ratio("storeLocal", "storeShared"), copyOverShared: ratio("storeCopy", "storeShared") },
     extraKiB,
   };
 }
@@ -142,13 +146,16 @@ const verdict = (ok: boolean): string => (ok ? "met" : "MISSED");
 function printWorkspaces(ws: WorkspaceFigures, repoKiB: number): void {
   console.log(`object store, first fetch: ${s(ws.storeMs)}`);
   const row = (label: string, way: Way): string => `${label}${s(ws.medians[way])} (median of ${SAMPLES}: ${ws.samples[way].map(s).join(", ")})`;
-  console.log(row("workspace (store fetch + clone --local + checkout): ", "workspace"));
+  console.log(row("workspace (store fetch + clone --shared + checkout):", "workspace"));
   console.log(row("git clone <project> (local, hard-links):             ", "localClone"));
   console.log(row("git clone --no-local <project> (copies objects):     ", "noLocalClone"));
-  console.log(row("  of which the design: clone --local + checkout:     ", "storeLocal"));
-  console.log(row("  the design before: clone --shared + checkout:      ", "storeShared"));
+  console.log(row("  of which the design: clone --shared + checkout:    ", "storeShared"));
+  console.log(row("  the design before: clone --local + checkout:       ", "storeLocal"));
+  console.log(row("  copies instead: clone --no-hardlinks + checkout:   ", "storeCopy"));
   console.log(`workspace/clone --no-local: ${ws.ratios.noLocalClone.toFixed(3)}  target ≤ ${TARGET.workspace.toFixed(1)}: ${verdict(ws.ratios.noLocalClone <= TARGET.workspace)}`);
-  console.log(`workspace/plain local clone: ${ws.ratios.localClone.toFixed(2)}   --local/--shared from the store: ${ws.ratios.localOverShared.toFixed(2)}  (medians of the per-round ratios)`);
+  console.log(
+    `workspace/plain local clone: ${ws.ratios.localClone.toFixed(2)}   --local/--shared from the store: ${ws.ratios.localOverShared.toFixed(2)}   --no-hardlinks/--shared: ${ws.ratios.copyOverShared.toFixed(2)}  (medians of the per-round ratios)`,
+  );
   console.log(`extra disk per instance: ${mib(ws.extraKiB)} vs repository ${mib(repoKiB)} (${((100 * ws.extraKiB) / repoKiB).toFixed(1)}%)`);
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { useTempDirs } from "../../../test/support/temp-dirs.ts";
@@ -20,7 +20,8 @@ async function repoWithBranches(dir: string, branches: number): Promise<string> 
   return git("rev-parse", "main");
 }
 
-describe("GitWorkspaces' shared object store", () => {
+// Real git processes by the dozen: generous under a loaded machine.
+describe("GitWorkspaces' shared object store", { timeout: 30_000 }, () => {
   it("is filled by several cspace processes at once without git lock failures", async () => {
     const root = await tempDir();
     const project = path.join(root, "repo");
@@ -39,10 +40,8 @@ describe("GitWorkspaces' shared object store", () => {
   });
 });
 
-describe("GitWorkspaces' checkouts", () => {
-  // In a container the store is not there (under a data directory in /root a
-  // non-root user cannot even reach it): a checkout must need nothing outside itself.
-  it("keep working, log and commit included, once the object store has moved away", async () => {
+describe("GitWorkspaces' checkouts", { timeout: 30_000 }, () => {
+  it("share no object file with the store: they borrow its objects where the container mounts it read-only", async () => {
     const root = await tempDir();
     const project = path.join(root, "repo");
     await mkdir(project);
@@ -51,21 +50,34 @@ describe("GitWorkspaces' checkouts", () => {
     execFileSync("git", ["-C", project, "config", "user.email", "ada@example.invalid"]);
     const workspaces = new GitWorkspaces({ projectDir: project, dataDir: path.join(root, "data"), projectId: "p" });
     const made = await workspaces.create("w1", "main", await workspaces.resolveBase("main"));
-    // The store is mounted only as origin, for fetching new bases; the checkout's objects are its own.
     expect(made.supportMounts).toEqual([{ source: workspaces.storePath, target: STORE_IN_CONTAINER }]);
-    await rename(workspaces.storePath, path.join(root, "moved.git"));
+    expect(await readFile(path.join(made.path, ".git", "objects", "info", "alternates"), "utf8")).toBe(`${STORE_IN_CONTAINER}/objects\n`);
+    // Root in a container writes any file of its mount: not one inode of the checkout's objects may be the store's.
+    const storeInodes = new Set((await filesUnder(workspaces.storePath)).map((f) => f.ino));
+    expect((await filesUnder(path.join(made.path, ".git", "objects"))).filter((f) => storeInodes.has(f.ino))).toEqual([]);
 
-    const git = (...args: string[]): string => execFileSync("git", args, { cwd: made.path, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+    // As the container sees it: the store's objects at the mount (here passed to git as the container's path would resolve).
+    const git = (...args: string[]): string =>
+      execFileSync("git", args, { cwd: made.path, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...workspaces.storeEnvironment() } }).trim();
     expect(git("log", "-1", "--format=%H")).toBe(head);
     expect(git("status", "--porcelain")).toBe("");
-    expect(git("fsck", "--no-dangling")).toBe("");
     await writeFile(path.join(made.path, "new.txt"), "new\n");
     git("add", "new.txt");
     git("commit", "--quiet", "-m", "inside");
     expect(git("rev-list", "--count", "HEAD")).toBe("4");
+    expect(git("fsck", "--no-dangling")).toBe("");
     // Made with the user's identity, on the instance's branch, remembering its base.
     expect(git("log", "-1", "--format=%an <%ae>")).toBe("Ada Lovelace <ada@example.invalid>");
     expect(git("branch", "--show-current")).toBe("w1");
     expect(git("config", "cspace.base")).toBe("main");
+    // What the checkout wrote is its own: rewriting every object file of it leaves the store whole.
+    for (const file of await filesUnder(path.join(made.path, ".git", "objects"))) await appendFile(file.path, "tampered");
+    expect(execFileSync("git", ["--git-dir", workspaces.storePath, "fsck", "--no-dangling"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim()).toBe("");
   });
 });
+
+async function filesUnder(dir: string): Promise<{ path: string; ino: number }[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  const files = entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  return Promise.all(files.map(async (file) => ({ path: file, ino: (await stat(file)).ino })));
+}

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { mkdir, rm } from "node:fs/promises";
+import { constants } from "node:fs";
+import { mkdir, open, rm, writeFile, type FileHandle } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { ExternalError, UserError } from "../../core/errors.ts";
@@ -28,36 +29,34 @@ export function dataDirFor(env: NodeJS.ProcessEnv): string {
 
 /**
  * One bare object store per project (`<data>/<project>/objects.git`), fetched
- * from the user's repository, and per instance a self-contained checkout made
- * with `git clone --local --no-checkout` from it plus one checkout. A local
- * clone hard-links the store's pack files (the store and the workspaces are
- * both under the data directory, so on one filesystem; git copies when they
- * are not), so no object is copied and it costs about a checkout, like
- * `--shared` did. The user's repository is only read.
+ * from the user's repository, and per instance a checkout that borrows the
+ * store's objects through `.git/objects/info/alternates`, naming the store
+ * as the container sees it: mounted read-only at STORE_IN_CONTAINER, a path
+ * a non-root user can reach. The checkout's own object directory holds only
+ * what is written in it (the agent's commits); it costs about a checkout.
  *
- * Why not `--shared` (borrowing the store's objects through
- * `.git/objects/info/alternates`): the alternates file holds the store's
- * absolute host path, so the container needed the store mounted at that same
- * path, and under a data directory in /root (0700, as cspace running as root
- * has it) a non-root container user cannot reach it: git inside failed with
- * "bad object HEAD". A hard-linked checkout needs nothing outside itself to
- * work. The store is still mounted read-only at STORE_IN_CONTAINER, a path a
- * non-root user can reach, as the checkout's `origin`: agents fetch the
- * branches cspace brought in from there (a rebase onto a new base).
- * Why not `git worktree add`: a worktree's `.git` file and the store's
- * `worktrees/<name>` entry point at each other by absolute path, and git in
- * the container would write to the store through it.
+ * Why: no object file may be writable by two containers, or by a container
+ * and the store. A checkout made with `clone --local` hard-linked the
+ * store's pack files, and root in a container writes any file of its
+ * mount whatever its mode: a blob rewritten in place in one worker was read
+ * by the store and by every other worker (one prompt-injected agent could
+ * plant code in every other issue's checkout). Through a read-only mount
+ * nothing in a container can write the store; copies (`--no-hardlinks`)
+ * would cost the whole history in time and disk per instance.
  *
- * The links share inodes with the store, which matters in two places. Git
- * never writes into an existing pack (it writes new files and renames them),
- * so ordinary use by either side cannot change the other's objects. And a
- * root cspace hands the checkout to the container user without the shared
- * files (`handOver`), so they stay root's and read-only to that user. A
- * container user with the host user's uid owns them already and could chmod
- * one and rewrite it on purpose; git would read the altered pack in later
- * checkouts. The store never prunes (gc.auto is 0, fetches do not --prune):
- * checkouts of older cspace versions still borrow from it through
- * alternates, and a repack while a clone links the pack files would race it.
+ * On the host the alternates name a path that is not there: cspace runs no
+ * git in a checkout once made (the branch mover copies a worker's objects
+ * out, ./remote/worker-snapshot.ts); anything that must, passes the store
+ * with `storeEnvironment`. The store never prunes (gc.auto is 0, fetches
+ * do not --prune): every checkout borrows from it.
+ *
+ * Why not alternates at the store's host path (`clone --shared`, the design
+ * before last): the container needed the store mounted at that same path,
+ * and under a data directory in /root (0700, as cspace running as root has
+ * it) a non-root container user cannot reach it. Why not `git worktree
+ * add`: a worktree's `.git` file and the store's `worktrees/<name>` entry
+ * point at each other by absolute path, and git in the container would
+ * write to the store through it.
  */
 export class GitWorkspaces implements WorkspaceStore {
   readonly #projectDir: string;
@@ -131,10 +130,18 @@ export class GitWorkspaces implements WorkspaceStore {
     try {
       // The checkout's config is written by the clone itself: one git process fewer per setting.
       const config = { "cspace.base": base, ...(await this.#identity()) };
-      await this.#cloneStore(dir, Object.entries(config).flatMap(([key, value]) => ["-c", `${key}=${value}`]), signal);
+      const configArgs = Object.entries(config).flatMap(([key, value]) => ["-c", `${key}=${value}`]);
+      // Behind this process's fetches into the store (the commit may be what one brings); no file is shared, so no lock.
+      const cloned = this.#fetching.then(() =>
+        git(this.#workspaces, ["clone", "--quiet", "--shared", "--no-checkout", ...configArgs, "--", this.#store, dir], { signal, timeoutMs: SLOW_GIT_MS }),
+      );
+      this.#fetching = cloned.catch(() => undefined);
+      await cloned;
       await git(dir, ["checkout", "--quiet", "-B", instance, commit], { signal, timeoutMs: SLOW_GIT_MS });
       // origin is the store as the container sees it (mounted read-only there): the host never fetches through it.
       await git(dir, ["remote", "set-url", "origin", STORE_IN_CONTAINER], { signal });
+      // Last: from here on the checkout's objects are found only where the container mounts the store.
+      await writeFile(path.join(dir, ".git", "objects", "info", "alternates"), `${STORE_OBJECTS_IN_CONTAINER}\n`);
     } catch (error) {
       await this.remove(instance);
       throw error;
@@ -143,21 +150,13 @@ export class GitWorkspaces implements WorkspaceStore {
   }
 
   /**
-   * The clone lists the store's pack directory and links each file: a fetch
-   * from another process, finishing meanwhile, renames its temporary pack
-   * under it. So the clone takes the store's lock; in this process it also
-   * queues behind the fetches, rather than poll for the lock.
+   * What git on the host needs in its environment to read a checkout's
+   * objects: the store in place of its mount in the container. Never used
+   * by cspace on a worker's checkout (see the class comment); for tests and
+   * tools that inspect one.
    */
-  async #cloneStore(dir: string, configArgs: readonly string[], signal?: AbortSignal): Promise<void> {
-    const args = ["clone", "--quiet", "--local", "--no-checkout", ...configArgs, "--", this.#store, dir];
-    const cloned = this.#fetching.then(() =>
-      withFileLock(`${this.#store}.lock`, () => git(this.#workspaces, args, { signal, timeoutMs: SLOW_GIT_MS }), {
-        timeoutMs: STORE_LOCK_MS,
-        signal,
-      }),
-    );
-    this.#fetching = cloned.catch(() => undefined);
-    await cloned;
+  storeEnvironment(): Record<string, string> {
+    return { GIT_ALTERNATE_OBJECT_DIRECTORIES: path.join(this.#store, "objects") };
   }
 
   /** The user's identity as their repository sees it (includes and all), so commits made inside are theirs. */
@@ -191,11 +190,8 @@ export class GitWorkspaces implements WorkspaceStore {
    * The container's user must own the checkout: git refuses a repository
    * owned by someone else ("dubious ownership") and must write .git. Only a
    * root cspace can give files away; otherwise the uid must already match.
-   * Files with more than one link are the pack files shared with the store
-   * (a checkout writes none of its own that way): they stay root's, 0444,
-   * which git inside only needs to read, so that user cannot rewrite the
-   * store's objects (nor other instances') through them. Their directory is
-   * the user's, so git inside may still add packs and drop its own links.
+   * Files with more than one link are pack files a checkout made by an
+   * older cspace (`clone --local`) shares with the store: they stay root's.
    */
   async handOver(workspace: Workspace, uid: number, gid: number): Promise<void> {
     const self = process.getuid?.();
@@ -216,10 +212,34 @@ export class GitWorkspaces implements WorkspaceStore {
 
   async #workspace(instance: string): Promise<Workspace> {
     const dir = this.pathOf(instance);
-    // A checkout made by an older cspace with --shared still borrows the store's objects, at the store's host path.
-    const borrows = await exists(path.join(dir, ".git", "objects", "info", "alternates"));
     const origin = { source: this.#store, target: STORE_IN_CONTAINER };
-    return { instance, path: dir, supportMounts: borrows ? [origin, { source: this.#store, target: this.#store }] : [origin] };
+    // A checkout made by an older cspace with --shared borrows the store's objects at the store's host path.
+    const borrowsAtHostPath = (await smallFileText(path.join(dir, ".git", "objects", "info", "alternates"))).includes(path.join(this.#store, "objects"));
+    return { instance, path: dir, supportMounts: borrowsAtHostPath ? [origin, { source: this.#store, target: this.#store }] : [origin] };
+  }
+}
+
+/** What git inside a container finds in a checkout's alternates: the store's objects, mounted read-only. */
+const STORE_OBJECTS_IN_CONTAINER = path.posix.join(STORE_IN_CONTAINER, "objects");
+
+/**
+ * A small file of a checkout as text; "" when it is missing or not a plain
+ * file. The checkout is the agent's to write: no link is followed and a FIFO
+ * does not block.
+ */
+async function smallFileText(file: string): Promise<string> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return "";
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile() || stats.size > 64 * 1024) return "";
+    return await handle.readFile("utf8");
+  } finally {
+    await handle.close();
   }
 }
 

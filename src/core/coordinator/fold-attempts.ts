@@ -262,6 +262,8 @@ function classify(report: WorkerReport, attempt: Attempt): { end: AttemptEnd; fa
       return { end: "succeeded", failure: null };
     }
     case "failure":
+      // Exit 0 reported as a failure: git could not count the branch's commits (the summary says why); never "no commits".
+      if (report.exitCode === 0) return { end: "failed", failure: fail("agent-exit", "the agent exited 0, but git could not read its branch in the workspace", report.summary) };
       return { end: "failed", failure: fail("agent-exit", `the agent exited with code ${String(report.exitCode)}`, report.summary) };
     case "crash":
       return { end: "crashed", failure: fail("crash", report.signal === null ? "the agent crashed" : `the agent was killed by ${report.signal}`, report.summary) };

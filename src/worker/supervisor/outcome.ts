@@ -9,6 +9,8 @@ export interface OutcomeFacts {
   readonly blockedReason: string | null;
   /** The memory cgroup's oom_kill counter grew while the agent ran. */
   readonly oomKilled: boolean;
+  /** Why git could not count the commits on the branch, or null when it could (see GitFacts). */
+  readonly countError: string | null;
 }
 
 /** Exit codes a shell gives when its child died of SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGKILL or SIGSEGV. */
@@ -16,7 +18,10 @@ const CRASH_CODES = new Set([132, 134, 135, 136, 137, 139]);
 
 /**
  * The kernel's word comes first (an OOM kill explains any exit), then the
- * agent's own (blocked), then ours (we stopped it), then how it ended.
+ * agent's own (blocked), then ours (we stopped it), then how it ended. An
+ * exit 0 whose commits git could not count is a failure, not a success: the
+ * coordinator would take the count of a success as "no commits" and never
+ * push the work (the report's exit code 0 and summary say what happened).
  */
 export function outcomeOf(facts: OutcomeFacts): ReportOutcome {
   const { exit } = facts;
@@ -24,7 +29,8 @@ export function outcomeOf(facts: OutcomeFacts): ReportOutcome {
   if (facts.blockedReason !== null) return "blocked";
   if (facts.stoppedByUs) return "interrupted";
   if (exit.signal !== null || (exit.code !== null && CRASH_CODES.has(exit.code))) return "crash";
-  return exit.code === 0 ? "success" : "failure";
+  if (exit.code !== 0) return "failure";
+  return facts.countError === null ? "success" : "failure";
 }
 
 /** Keeps the last lines of the agent's output, for a summary when the preset gives no final message. */

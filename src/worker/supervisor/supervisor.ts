@@ -338,10 +338,14 @@ export class Supervisor {
     const blockedReason = this.#readBlocked();
     const oomAfter = oomKills(this.#deps.oomFiles);
     const oomKilled = run.oomBefore !== null && oomAfter !== null && oomAfter > run.oomBefore;
-    const outcome = outcomeOf({ exit, stoppedByUs: run.stoppedByUs, blockedReason, oomKilled });
     const git = await gitFacts(launch.workdir, launch.baseSha ?? launch.base);
+    const outcome = outcomeOf({ exit, stoppedByUs: run.stoppedByUs, blockedReason, oomKilled, countError: git.countError });
+    const agentSummary = run.finalText ?? (exit.spawnError !== null ? `the agent could not start: ${exit.spawnError}` : run.tail.text());
+    const fullSummary = git.countError === null ? agentSummary : `cspace could not count the commits on the branch: ${git.countError}
+
+${agentSummary}`;
     // Bounded: the report must fit a c.sock line (COORDINATOR_MAX_LINE_BYTES), or the coordinator would refuse it every time.
-    const summary = cutTo(run.finalText ?? (exit.spawnError !== null ? `the agent could not start: ${exit.spawnError}` : run.tail.text()), MAX_REPORT_SUMMARY_CHARS);
+    const summary = cutTo(fullSummary, MAX_REPORT_SUMMARY_CHARS);
     const report: WorkerReport = {
       id: reportId(launch.instance, endedAt, randomBytes(3).toString("hex")),
       instance: launch.instance,
@@ -351,7 +355,7 @@ export class Supervisor {
       branch: git.branch ?? launch.branch,
       base: launch.base,
       headSha: git.headSha,
-      commitsAhead: git.commitsAhead,
+      commitsAhead: git.commitsAhead ?? 0,
       summary,
       blockedReason,
       // Totals of every invocation this supervisor ran, like status: one set of numbers across views.

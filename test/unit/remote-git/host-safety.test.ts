@@ -1,14 +1,15 @@
 import { spawnSync } from "node:child_process";
-import { chown, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { chown, mkdir, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ExternalError } from "../../../src/core/errors.ts";
-import { git } from "../../support/git-fixtures.ts";
+import { branchSha, git } from "../../support/git-fixtures.ts";
 import { localWorld } from "../../contract/remote-git-worlds.ts";
 
 type World = Awaited<ReturnType<typeof localWorld>>;
 
-describe("the branch mover on the host", () => {
+// Each test runs dozens of git processes: generous under a loaded machine.
+describe("the branch mover on the host", { timeout: 30_000 }, () => {
   let world: World;
   let main: string;
   beforeEach(async () => {
@@ -26,6 +27,58 @@ describe("the branch mover on the host", () => {
     await writeFile(path.join(checkout, ".git"), `gitdir: ${world.gitDir}\n`);
     await expect(world.mover.push({ instance: "issue-1", branch: "main", expectedRemoteSha: main })).rejects.toThrow(/is not a directory/);
     await expect(world.mover.push({ instance: "issue-9", branch: "issue-9", expectedRemoteSha: null })).rejects.toBeInstanceOf(ExternalError);
+  });
+
+  // The agent writes its checkout's .git: alternates or links there must not make the host read another repository.
+  describe("a worker that points its checkout at another repository on the host", () => {
+    /** A repository on the host the worker was never given, with a blob only it has; and the worker's commit of that blob. */
+    async function plant(): Promise<{ secret: string; blob: string; sha: string; checkout: string }> {
+      const secret = path.join(world.layout.root, "secret");
+      await mkdir(secret);
+      await git(secret, ["init", "--quiet"]);
+      const blob = await git(secret, ["hash-object", "-w", "--stdin"], { input: "the host's secret\n" });
+      await git(secret, ["gc", "--quiet"]);
+      await world.workerCommit("issue-1", "issue-1", { "a.txt": "a\n" }, "add a", main);
+      const checkout = world.layout.checkoutOf("issue-1");
+      // Borrowed for a moment to commit the blob (as a worker that learned its sha would); the alternates stay planted.
+      await writeFile(path.join(checkout, ".git", "objects", "info", "alternates"), `${path.join(secret, ".git", "objects")}\n`);
+      await git(checkout, ["update-index", "--add", "--cacheinfo", `100644,${blob},stolen.txt`]);
+      const tree = await git(checkout, ["write-tree"]);
+      const sha = await git(checkout, ["commit-tree", tree, "-p", "issue-1", "-m", "steal"]);
+      await git(checkout, ["update-ref", "refs/heads/issue-1", sha]);
+      return { secret, blob, sha, checkout };
+    }
+
+    async function expectNowhere(blob: string): Promise<void> {
+      for (const repo of [world.gitDir, world.layout.store]) {
+        await expect(git(repo, ["cat-file", "-e", blob]), repo).rejects.toThrow();
+      }
+      expect(await branchSha(world.gitDir, "issue-1")).toBeNull();
+    }
+
+    it("through objects/info/alternates: the push fails and the blob reaches neither the store nor the remote", async () => {
+      const { blob } = await plant();
+      await expect(world.mover.push({ instance: "issue-1", branch: "issue-1", expectedRemoteSha: null })).rejects.toBeInstanceOf(ExternalError);
+      await expectNowhere(blob);
+    });
+
+    it("through a link in place of objects/pack: the push is refused and the blob reaches neither the store nor the remote", async () => {
+      const { secret, blob, checkout } = await plant();
+      await rm(path.join(checkout, ".git", "objects", "info", "alternates"));
+      await rm(path.join(checkout, ".git", "objects", "pack"), { recursive: true });
+      await symlink(path.join(secret, ".git", "objects", "pack"), path.join(checkout, ".git", "objects", "pack"));
+      await expect(world.mover.push({ instance: "issue-1", branch: "issue-1", expectedRemoteSha: null })).rejects.toThrow(/refusing to push from issue-1: .*pack is not a directory of its own/);
+      await expectNowhere(blob);
+    });
+
+    it("through a link in place of its branch's ref: the push is refused", async () => {
+      const { secret, checkout } = await plant();
+      await git(secret, ["commit", "--quiet", "--allow-empty", "-m", "secret history"]);
+      await rm(path.join(checkout, ".git", "refs", "heads", "issue-1"));
+      await symlink(path.join(secret, ".git", "refs", "heads", "master"), path.join(checkout, ".git", "refs", "heads", "issue-1"));
+      await expect(world.mover.push({ instance: "issue-1", branch: "issue-1", expectedRemoteSha: null })).rejects.toThrow(/refusing to push from issue-1: .*issue-1 cannot be opened as a file of its own/);
+      expect(await branchSha(world.gitDir, "issue-1")).toBeNull();
+    });
   });
 
   it.runIf(process.getuid?.() === 0)("pushes from a checkout owned by the container's user", async () => {

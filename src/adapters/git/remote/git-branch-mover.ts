@@ -1,4 +1,5 @@
-import { lstat } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { BranchMover, ConflictQuery, MoveOptions, PushRequest, RestackRequest, RestackResult } from "../../../core/branches/port.ts";
 import { ExternalError } from "../../../core/errors.ts";
@@ -12,6 +13,7 @@ import type { GitRemote } from "./remote.ts";
 import { replayOnto } from "./replay.ts";
 import { HostStore } from "./store.ts";
 import { remoteHeads, talkToRemote } from "./talk.ts";
+import { snapshotWorkerBranch } from "./worker-snapshot.ts";
 
 export interface GitBranchMoverOptions {
   readonly remote: GitRemote;
@@ -30,9 +32,10 @@ const SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
  * the remote differs (./remote.ts: a bare repository on disk;
  * ./github-remote.ts: HTTPS with the token in the child's environment).
  * Git runs in cspace's own repositories only (the store, throwaway replay
- * checkouts); a worker's checkout is only ever fetched from, because its
- * configuration is the agent's to write and could otherwise run commands
- * on the host or send the token elsewhere.
+ * checkouts and push snapshots): a worker's checkout is never a repository
+ * git opens on the host, because everything in its `.git` (configuration,
+ * alternates, links) is the agent's to write; its objects are copied out
+ * (./worker-snapshot.ts) and fetched from cspace's own copy.
  */
 export function createGitBranchMover(options: GitBranchMoverOptions): BranchMover {
   return new GitBranchMover(options);
@@ -74,23 +77,8 @@ class GitBranchMover implements BranchMover {
     assertBranchName(branch, "branch");
     if (expectedRemoteSha !== null) assertSha(expectedRemoteSha, "the expected remote sha");
     const checkout = this.#options.checkoutOf(instance);
-    await requireOwnGitDirectory(checkout, instance);
     const store = await this.#hostStore();
-    const sha = await store.locked(async () => {
-      const fetched = await store.git(
-        ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", checkout, `+refs/heads/${branch}:${HostStore.workerRef(instance)}`],
-        { okCodes: "any", signal: options.signal },
-      );
-      if (fetched.exitCode !== 0) {
-        const missing = /couldn't find remote ref/i.test(fetched.stderr);
-        throw new ExternalError(
-          missing
-            ? `the checkout of ${instance} (${checkout}) has no branch ${branch}: there is nothing to push`
-            : `cannot read ${branch} from the checkout of ${instance} (${checkout}): ${fetched.stderr.trim()}`,
-        );
-      }
-      return (await store.resolve(HostStore.workerRef(instance))) ?? "";
-    }, options.signal);
+    const sha = await this.#takeFromCheckout(store, instance, checkout, branch, options.signal);
     await pushWithLease(this.#options.remote, store.dir, { sha, branch, expected: expectedRemoteSha }, options.signal);
     await this.#record(store, branch, sha, options.signal);
     return sha;
@@ -153,6 +141,28 @@ class GitBranchMover implements BranchMover {
     return [a, b];
   }
 
+  /**
+   * The worker's branch into the store as `refs/cspace/workers/<instance>`,
+   * through a snapshot of the checkout's own objects (./worker-snapshot.ts):
+   * git on the host never runs in the checkout, whose alternates, config and
+   * links are the agent's to write.
+   */
+  async #takeFromCheckout(store: HostStore, instance: string, checkout: string, branch: string, signal?: AbortSignal): Promise<string> {
+    await mkdir(this.#options.scratchDir, { recursive: true });
+    const into = path.join(this.#options.scratchDir, `push-${String(process.pid)}-${randomBytes(4).toString("hex")}`);
+    try {
+      const snapshot = await snapshotWorkerBranch({ checkout, branch, into, instance, storeObjects: path.join(store.dir, "objects"), configFile: store.configFile }, signal);
+      return await store.locked(async () => {
+        const ref = HostStore.workerRef(instance);
+        const fetched = await store.git(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", snapshot.repo, `+refs/heads/${branch}:${ref}`], { okCodes: "any", signal });
+        if (fetched.exitCode !== 0) throw new ExternalError(`cannot read ${branch} from the checkout of ${instance} (${checkout}): ${fetched.stderr.trim()}`);
+        return (await store.resolve(ref)) ?? "";
+      }, signal);
+    } finally {
+      await rm(into, { recursive: true, force: true });
+    }
+  }
+
   /** The remote's branch is now at `sha`: the store says so too, without asking the remote again. */
   async #record(store: HostStore, branch: string, sha: string, signal?: AbortSignal): Promise<void> {
     await store.locked(() => store.updateRefs([`update ${HostStore.forgeRef(branch)} ${sha}`, `update refs/heads/${branch} ${sha}`], signal), signal);
@@ -162,16 +172,4 @@ class GitBranchMover implements BranchMover {
     this.#store ??= hostConfigFile(this.#options.scratchDir).then((config) => new HostStore(this.#options.store, config));
     return this.#store;
   }
-}
-
-/**
- * The checkout's `.git` must be a directory of its own: the agent may
- * replace it with a `gitdir:` file or a link pointing at any repository on
- * the host, whose branch the host would then read and push.
- */
-async function requireOwnGitDirectory(checkout: string, instance: string): Promise<void> {
-  const gitDir = path.join(checkout, ".git");
-  const stats = await lstat(gitDir).catch(() => null);
-  if (stats === null) throw new ExternalError(`the checkout of ${instance} is missing (${gitDir} does not exist)`, { hint: `Warm the instance again: cspace warm ${instance}.` });
-  if (!stats.isDirectory()) throw new ExternalError(`refusing to push from ${instance}: ${gitDir} is not a directory (a link or a gitdir file points elsewhere)`);
 }

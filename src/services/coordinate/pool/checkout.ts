@@ -24,6 +24,30 @@ export async function bringCheckoutTo(context: PoolContext, instance: string, co
   return { ok: false, error: `the checkout of ${instance} could not be brought to ${branch} at ${sha.slice(0, 12)}: ${tail(`${moved.stdout}\n${moved.stderr}`)}` };
 }
 
+/**
+ * Makes sure the checkout has the commit the supervisor counts the agent's
+ * commits from (`rev-list <baseSha>..HEAD`). A branch that already existed
+ * is taken as it is, but the base sha is the forge's current one, which a
+ * checkout warmed earlier may never have fetched: counting from it failed,
+ * and every attempt was judged "no commits". The host fetches the base into
+ * the store (which the checkout borrows its objects from, and fetches from
+ * as `origin`), then the checkout fetches it; the sha must then be there.
+ */
+export async function bringBaseInto(context: PoolContext, instance: string, container: ContainerDetails, base: string, baseSha: string): Promise<CheckoutOutcome> {
+  const runtime = await context.project.ports.runtime();
+  const { access } = await accessTo(context, instance, container);
+  const has = () => runtime.exec(container.id, ["git", "cat-file", "-e", `${baseSha}^{commit}`], access);
+  if ((await has()).exitCode === 0) return { ok: true };
+  const branches = await context.project.ports.branches();
+  await branches.fetch([base]);
+  const fetched = await runtime.exec(container.id, ["git", "fetch", "--quiet", "origin", base], access);
+  if ((await has()).exitCode === 0) return { ok: true };
+  return {
+    ok: false,
+    error: `the checkout of ${instance} does not have ${base}'s commit ${baseSha.slice(0, 12)}, which the agent's commits are counted from, even after fetching ${base}: ${tail(`${fetched.stdout}\n${fetched.stderr}`) || "(git printed nothing)"}`,
+  };
+}
+
 export function tail(text: string, lines = 20): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n");
 }

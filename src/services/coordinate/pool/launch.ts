@@ -9,7 +9,7 @@ import { askSupervisor } from "../../workers/supervisor-client.ts";
 import { readHostFile, removeHostFile, writeHostFile } from "../../workers/host-files.ts";
 import type { InstancePaths } from "../../workers/instance-files.ts";
 import { startSupervisor } from "../../workers/up.ts";
-import { bringCheckoutTo } from "./checkout.ts";
+import { bringBaseInto, bringCheckoutTo } from "./checkout.ts";
 import { containerOf, pathsOf, type PoolContext } from "./context.ts";
 
 /**
@@ -51,6 +51,10 @@ export async function launchAgent(context: PoolContext, request: LaunchRequest):
     if (request.headSha !== null) {
       const moved = await bringCheckoutTo(context, request.instance, container, request.branch, request.headSha);
       if (!moved.ok) return moved;
+    }
+    if (request.baseSha !== null) {
+      const based = await bringBaseInto(context, request.instance, container, request.base, request.baseSha);
+      if (!based.ok) return based;
     }
     // Marked before the agent starts: a crash in between leaves an attempt adopted with no agent, which the probe calls lost
     // (and the next attempt starts); marked after, the repeated launch would find that agent finished, reset its checkout and start it again.
