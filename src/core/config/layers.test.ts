@@ -5,7 +5,7 @@ import { resolveConfig, type ConfigLayer, type ResolveInput } from "./layers.ts"
 const defaults = {
   project: { name: "demo" },
   forge: { type: "local", issuesDir: ".cspace/issues" },
-  container: { devcontainer: ".devcontainer/devcontainer.json", env: {}, warmConcurrency: 4, lifecycleTimeout: "30m" },
+  container: { devcontainer: ".devcontainer/devcontainer.json", env: {}, warmConcurrency: 4, lifecycleTimeout: "30m", network: "open" },
   agent: { preset: "claude", commandInput: "per-message", env: {}, passEnv: [] },
   verify: {},
   coordinator: { maxParallel: 4, stacking: true, review: false, maxAttempts: 2 },
