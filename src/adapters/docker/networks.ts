@@ -9,7 +9,7 @@ export async function ensureNetwork(docker: Docker, spec: NetworkCreateSpec): Pr
   const found = await findNetwork(docker, spec.Name);
   if (found !== null) return found;
   try {
-    const made = await docker.createNetwork({ Name: spec.Name, Driver: "bridge", Internal: spec.Internal, CheckDuplicate: true, Labels: { ...spec.Labels } });
+    const made = await docker.createNetwork({ Name: spec.Name, Driver: "bridge", Internal: spec.Internal, CheckDuplicate: true, Labels: { ...spec.Labels }, Options: { ...spec.Options } });
     return made.id;
   } catch (error) {
     // Another cspace made it between the look and the create: use theirs.

@@ -1,3 +1,4 @@
+import { describeDenials } from "../network/denials.ts";
 import type { ReportRow, RunReport } from "../coordinator/report.ts";
 
 /** The report's columns, shared by the terminal table (src/ui) and the markdown copy in the run directory. */
@@ -34,6 +35,7 @@ export function reportMarkdown(report: RunReport): string {
     `|${REPORT_COLUMNS.map(() => "---").join("|")}|`,
     ...report.rows.map((row) => `| ${reportCells(row).map(escape).join(" | ")} |`),
     "",
+    ...(report.egressDenied === undefined || report.egressDenied.count === 0 ? [] : [`${describeDenials(report.egressDenied)}.`, ""]),
   ];
   return lines.join("\n");
 }

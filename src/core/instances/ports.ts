@@ -89,6 +89,8 @@ export interface NetworkCreateSpec {
   /** No route out: containers on it reach only each other. */
   readonly Internal: boolean;
   readonly Labels: Readonly<Record<string, string>>;
+  /** Driver options, like `com.docker.network.bridge.inhibit_ipv4`. */
+  readonly Options?: Readonly<Record<string, string>>;
 }
 
 export interface NetworkInfo {

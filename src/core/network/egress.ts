@@ -43,6 +43,21 @@ export function egressNames(projectId: string): EgressNames {
   };
 }
 
+/**
+ * The workers' network: internal (no NAT, no forwarding out) and with no
+ * address for the host on its bridge. Without the second, the bridge's
+ * gateway address is the host itself, and a worker reaches every host
+ * service listening on all interfaces (test/hostile/network.test.ts).
+ */
+export function workersNetworkSpec(projectId: string): { Name: string; Internal: true; Labels: Record<string, string>; Options: Record<string, string> } {
+  return {
+    Name: egressNames(projectId).workersNetwork,
+    Internal: true,
+    Labels: egressLabels(projectId, "workers"),
+    Options: { "com.docker.network.bridge.inhibit_ipv4": "true" },
+  };
+}
+
 export function egressLabels(projectId: string, role: "workers" | "outside" | "proxy"): Record<string, string> {
   return { [EGRESS_LABEL]: projectId, [EGRESS_ROLE_LABEL]: role };
 }

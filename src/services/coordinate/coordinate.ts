@@ -157,10 +157,18 @@ async function resumeRun(store: EventStore, forge: Forge): Promise<OpenedRun> {
 }
 
 async function finish(project: OpenedProject, runId: string, state: CoordinatorState): Promise<CoordinateResult> {
-  const report = runReport(state);
+  const report = await withEgressDenials(project, runReport(state));
   const dir = path.join(project.runDir, "runs", runId);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const reportFile = path.join(dir, "report.md");
   await writeFile(reportFile, reportMarkdown(report));
   return { runId, report, exitCode: report.exitCode, reportFile };
+}
+
+/** The report with the egress proxy's denials since the run started, when workers run on an allowlist. */
+export async function withEgressDenials(project: OpenedProject, report: RunReport): Promise<RunReport> {
+  if (typeof project.config.container.network !== "object") return report;
+  const { egressDenials } = await import("../warm/egress.ts");
+  const denied = await egressDenials(await project.ports.runtime(), project.projectId, report.startedAt ?? undefined);
+  return { ...report, egressDenied: denied };
 }

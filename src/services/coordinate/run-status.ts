@@ -3,6 +3,7 @@ import { runReport, type RunReport } from "../../core/coordinator/report.ts";
 import { replay } from "../../core/coordinator/state.ts";
 import type { CoordinatorHolder } from "../../core/coordinator-store/port.ts";
 import { openProject, type PortOverrides } from "../project.ts";
+import { withEgressDenials } from "./coordinate.ts";
 
 export interface RunStatus {
   /** Null when the project never ran a coordinator. */
@@ -22,7 +23,7 @@ export async function runStatus(options: { cwd: string; env: NodeJS.ProcessEnv; 
     const [latest, holder] = await Promise.all([store.latestRun(), lock.holder()]);
     if (latest === undefined) return { report: null, holder: holder ?? null };
     const state = replay((await store.read(latest.runId)).map(decodeEvent));
-    return { report: runReport(state), holder: holder ?? null };
+    return { report: await withEgressDenials(project, runReport(state)), holder: holder ?? null };
   } finally {
     await store.close();
   }

@@ -13,8 +13,10 @@ import {
   PROXY_COMMAND,
   policyDigest,
   workerNetwork,
+  workersNetworkSpec,
   type WorkerNetwork,
 } from "../../core/network/egress.ts";
+import { countDenials, type EgressDenials } from "../../core/network/denials.ts";
 import type { Project } from "../project.ts";
 
 /** What a worker's network label says: "open", "none", or the network it is on. */
@@ -41,7 +43,7 @@ export async function ensureEgress(runtime: ContainerRuntime, project: Project, 
   const network = workerNetwork(policy, project.projectId);
   if (policy.kind !== "allow") return network;
   const names = egressNames(project.projectId);
-  const workersNetwork = await runtime.ensureNetwork({ Name: names.workersNetwork, Internal: true, Labels: egressLabels(project.projectId, "workers") });
+  const workersNetwork = await runtime.ensureNetwork(workersNetworkSpec(project.projectId));
   await runtime.ensureNetwork({ Name: names.outsideNetwork, Internal: false, Labels: egressLabels(project.projectId, "outside") });
   const digest = policyDigest(policy.hosts, image);
   const existing = await runtime.inspect(names.proxyContainer);
@@ -106,4 +108,12 @@ export async function removeEgress(runtime: ContainerRuntime, projectId: string)
     if (await runtime.removeNetwork(network.id)) removed.push(network.name);
   }
   return removed;
+}
+
+/** What the project's egress proxy denied since `since` (ISO 8601): zero when there is no proxy. */
+export async function egressDenials(runtime: ContainerRuntime, projectId: string, since?: string): Promise<EgressDenials> {
+  const logs = await Promise.all(
+    (await runtime.list({ [EGRESS_LABEL]: projectId })).map((proxy) => runtime.logs(proxy.id, { since })),
+  );
+  return countDenials(logs.join("\n"), since);
 }
