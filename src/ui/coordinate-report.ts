@@ -1,6 +1,7 @@
 import { describeLogProblem } from "../core/coordinator/log.ts";
 import type { RunReport } from "../core/coordinator/report.ts";
 import { REPORT_COLUMNS, reportCells } from "../core/coordinator-runtime/report-table.ts";
+import { describeDenials } from "../core/network/denials.ts";
 import type { Paint } from "./tone.ts";
 
 /** The run's table (issue, PR, base, status, attempts, turns, cost, wall time) for a terminal. */
@@ -23,6 +24,7 @@ export function renderRunReport(report: RunReport, paint: Paint, holder?: string
     }),
     "",
     `${String(merged)} merged, ${String(failed)} failed, ${String(blocked)} blocked${costUsd === null ? "" : `; $${costUsd.toFixed(2)}`}.`,
+    ...(report.egressDenied === undefined || report.egressDenied.count === 0 ? [] : [paint("warn", `${describeDenials(report.egressDenied)}.`)]),
   ];
 }
 

@@ -4,10 +4,11 @@
  *   supervise <instance dir>   the supervisor (src/worker/supervisor/run.ts)
  *   cli <args…>                the in-container `cspace` (/usr/local/bin/cspace)
  *   scripted [args…]           the deterministic scripted agent (src/worker/agents/scripted.ts)
+ *   egress-proxy [ready]       the egress proxy of an allowlist, in its own container (src/worker/egress-proxy.ts)
  * Each role is loaded only when asked for, so `cspace send` does not load the supervisor.
  */
 
-const USAGE = "usage: worker.cjs supervise <instance dir> | cli <args…> | scripted [args…]\n";
+const USAGE = "usage: worker.cjs supervise <instance dir> | cli <args…> | scripted [args…] | egress-proxy [ready]\n";
 
 async function main(argv: readonly string[]): Promise<void> {
   const [role, ...rest] = argv;
@@ -44,6 +45,12 @@ async function main(argv: readonly string[]): Promise<void> {
     case "scripted": {
       const { runScriptedAgent } = await import("./agents/scripted.ts");
       process.exit(await runScriptedAgent(rest, process.stdin, process.stdout, process.env));
+      break;
+    }
+    case "egress-proxy": {
+      const { runEgressProxy, waitForProxy } = await import("./egress-proxy.ts");
+      if (rest[0] === "ready") process.exit(await waitForProxy(10_000));
+      await runEgressProxy(process.env, process.stdout);
       break;
     }
     case undefined:

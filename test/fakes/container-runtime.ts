@@ -10,6 +10,8 @@ import type {
   FileToCopy,
   ImageBuild,
   ImageInfo,
+  NetworkCreateSpec,
+  NetworkInfo,
   Terminal,
 } from "../../src/core/instances/ports.ts";
 
@@ -53,6 +55,10 @@ export class FakeContainerRuntime implements ContainerRuntime {
   /** Execs still running, by container: removing a container ends them, as on a real engine. */
   readonly #running = new Map<string, Set<(error: Error) => void>>();
   readonly #watchers = new Set<{ labels: Readonly<Record<string, string>>; onStopped: (labels: Readonly<Record<string, string>>) => void }>();
+  /** Networks by name, with the containers attached and their aliases. */
+  readonly networks = new Map<string, { readonly id: string; readonly spec: NetworkCreateSpec; readonly members: Map<string, readonly string[]> }>();
+  /** What each container's main process "wrote" to stdout, by id: tests add lines. */
+  readonly logLines = new Map<string, string[]>();
   /** Set to make ping fail as an engine that is down would. */
   down = false;
 
@@ -171,6 +177,40 @@ export class FakeContainerRuntime implements ContainerRuntime {
     return Promise.resolve(() => {
       this.#watchers.delete(watcher);
     });
+  }
+
+  ensureNetwork(spec: NetworkCreateSpec): Promise<string> {
+    this.calls.push(`ensureNetwork ${spec.Name}`);
+    const found = this.networks.get(spec.Name);
+    if (found !== undefined) return Promise.resolve(found.id);
+    const id = `net${String(this.#next++)}`;
+    this.networks.set(spec.Name, { id, spec, members: new Map() });
+    return Promise.resolve(id);
+  }
+
+  listNetworks(labels: Readonly<Record<string, string>>): Promise<readonly NetworkInfo[]> {
+    const matching = [...this.networks.values()].filter((n) => Object.entries(labels).every(([key, value]) => n.spec.Labels[key] === value));
+    return Promise.resolve(matching.map((n) => ({ id: n.id, name: n.spec.Name, labels: n.spec.Labels })));
+  }
+
+  connectNetwork(network: string, container: string, aliases: readonly string[]): Promise<void> {
+    this.calls.push(`connectNetwork ${network} ${container}`);
+    const found = [...this.networks.values()].find((n) => n.id === network || n.spec.Name === network);
+    if (found === undefined) return Promise.reject(new ExternalError(`no such network: ${network}`));
+    found.members.set(this.#get(container).id, aliases);
+    return Promise.resolve();
+  }
+
+  removeNetwork(id: string): Promise<boolean> {
+    this.calls.push(`removeNetwork ${id}`);
+    const found = [...this.networks.values()].find((n) => n.id === id || n.spec.Name === id);
+    if (found === undefined) return Promise.resolve(false);
+    this.networks.delete(found.spec.Name);
+    return Promise.resolve(true);
+  }
+
+  logs(id: string): Promise<string> {
+    return Promise.resolve(this.logLines.get(this.#get(id).id)?.join("") ?? "");
   }
 
   /** The container stops as `docker kill` would stop it: its execs end, watchers hear of it. */

@@ -13,6 +13,8 @@ import type {
   FileToCopy,
   ImageBuild,
   ImageInfo,
+  NetworkCreateSpec,
+  NetworkInfo,
   Terminal,
 } from "../../core/instances/ports.ts";
 import { watchStoppedContainers } from "./container-events.ts";
@@ -22,6 +24,7 @@ import { engineHttpFor, type EngineHttp } from "./engine-http.ts";
 import { streamEnded } from "./stream-end.ts";
 import { deadline, dockerReason, statusOf, unreachableReason } from "./errors.ts";
 import { buildImage, hasImage, pullImage } from "./images.ts";
+import { connectNetwork, containerLogs, ensureNetwork, listNetworks, removeNetwork } from "./networks.ts";
 
 /** Output kept per stream of an exec: enough for a failure's tail, bounded for chatty installs. */
 const KEEP_BYTES = 256 * 1024;
@@ -274,6 +277,26 @@ export class DockerRuntime implements ContainerRuntime {
     } catch (error) {
       throw new ExternalError(`cannot follow the Docker engine's events: ${dockerReason(error)}`, { cause: error });
     }
+  }
+
+  async ensureNetwork(spec: NetworkCreateSpec): Promise<string> {
+    return ensureNetwork(await this.#docker(), spec);
+  }
+
+  async listNetworks(labels: Readonly<Record<string, string>>): Promise<readonly NetworkInfo[]> {
+    return listNetworks(await this.#docker(), labels);
+  }
+
+  async connectNetwork(network: string, container: string, aliases: readonly string[]): Promise<void> {
+    return connectNetwork(await this.#docker(), network, container, aliases);
+  }
+
+  async removeNetwork(id: string): Promise<boolean> {
+    return removeNetwork(await this.#docker(), id);
+  }
+
+  async logs(id: string, options: { readonly since?: string | undefined } = {}): Promise<string> {
+    return containerLogs(await this.#docker(), id, options.since);
   }
 
   async remove(id: string): Promise<boolean> {

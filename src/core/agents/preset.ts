@@ -93,6 +93,12 @@ export interface AgentPreset {
    * `agent.passEnv` (doctor's hints, the README). Never a forge token.
    */
   readonly credentialEnv: readonly string[];
+  /**
+   * The hosts the CLI talks to (its model API, telemetry it cannot work
+   * without): what `@agent` in `container.network.allow` stands for. Empty
+   * for agents that need none, or whose hosts depend on the model (aider).
+   */
+  readonly networkHosts: readonly string[];
   start(input: StartInput): Invocation;
   /** How to deliver `text` now; `sessionId` is the session so far (null when unknown). */
   followUp(text: string, state: { readonly sessionId: string | null; readonly input: StartInput }): FollowUp;

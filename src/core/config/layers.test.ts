@@ -5,7 +5,7 @@ import { resolveConfig, type ConfigLayer, type ResolveInput } from "./layers.ts"
 const defaults = {
   project: { name: "demo" },
   forge: { type: "local", issuesDir: ".cspace/issues" },
-  container: { devcontainer: ".devcontainer/devcontainer.json", pidsLimit: 4096, env: {}, warmConcurrency: 4, lifecycleTimeout: "30m" },
+  container: { devcontainer: ".devcontainer/devcontainer.json", pidsLimit: 4096, env: {}, warmConcurrency: 4, lifecycleTimeout: "30m", network: "open" },
   agent: { preset: "claude", commandInput: "per-message", env: {}, passEnv: [] },
   verify: { timeout: "30m" },
   coordinator: { maxParallel: 4, stacking: true, review: false, maxAttempts: 2 },

@@ -66,6 +66,18 @@ const config = object({
     env: environment,
     warmConcurrency: one([1, 4, 32], [0, 33, 2.5]),
     lifecycleTimeout: one(["90s", "30m", "2h", "999999h"], ["0s", "1d", "1000000s"]),
+    network: fc.oneof(
+      { weight: 4, arbitrary: one(["open", "none"], ["closed", "Open", ""]) },
+      {
+        weight: 4,
+        arbitrary: object({
+          allow: fc.oneof(
+            { weight: 8, arbitrary: fc.array(one(["@agent", "@npm", "api.anthropic.com", "*.githubusercontent.com", "10.0.0.1", "::1", "fd00::2"], ["@nope", "*", "a..b", "-x.com", "*.*.x", "http://x", ""]), { maxLength: 3 }) },
+            { weight: 1, arbitrary: junk },
+          ),
+        }),
+      },
+    ),
   }),
   agent: object({
     preset: one(agentPresets, ["claud"]),

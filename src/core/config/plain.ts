@@ -1,6 +1,6 @@
 import { FORGE_TOKEN_NAMES } from "../secrets/forge-token.ts";
 import { configLayers, finishConfig, mergeLayers, type ResolveInput } from "./merge.ts";
-import { agentPresets, commandInputs, defaults, limits, patterns } from "./rules.ts";
+import { agentPresets, commandInputs, defaults, isAllowEntry, limits, networkModes, patterns } from "./rules.ts";
 import type { Config, ParsedConfig } from "./schema.ts";
 import { isRecord } from "./values.ts";
 
@@ -131,6 +131,21 @@ const passEnv: Check<string[]> = (value) => {
   return names;
 };
 
+/** "open", "none", or `{"allow": [entries]}` with at least one valid entry, copied. */
+const network: Check<ParsedConfig["container"]["network"]> = (value) => {
+  const mode = networkModes.find((known) => known === value);
+  if (mode !== undefined) return mode;
+  const { allow } = object(value, { allow: (list: unknown) => (Array.isArray(list) ? (list as unknown[]) : unsure()) });
+  const hosts: string[] = [];
+  // Indexed, not every(): a hole is a value the schema sees (as undefined) and refuses.
+  for (let index = 0; index < allow.length; index++) {
+    const host: unknown = allow[index];
+    if (typeof host !== "string" || !isAllowEntry(host)) unsure();
+    hosts.push(host);
+  }
+  return hosts.length === 0 ? unsure() : { allow: hosts };
+};
+
 const forge: Check<ParsedConfig["forge"]> = (value) => {
   const type = isRecord(value) ? value.type : unsure();
   if (type === undefined || type === "local") {
@@ -178,6 +193,7 @@ function configOf(merged: unknown): ParsedConfig {
         env: withDefault(() => ({}), environment),
         warmConcurrency: withDefault(() => defaults.warmConcurrency, integer(limits.warmConcurrency)),
         lifecycleTimeout: withDefault(() => defaults.lifecycleTimeout, matching(patterns.duration)),
+        network: withDefault(() => defaults.network, network),
       }),
     ),
     agent: orEmpty(agent),

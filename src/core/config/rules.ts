@@ -19,6 +19,20 @@ export type CommandInput = (typeof commandInputs)[number];
 
 export const forgeTypes = ["local", "github"] as const;
 
+/**
+ * `container.network` as words: "open" (any address, Docker's default
+ * bridge) or "none" (no network at all). The third form, `{"allow": […]}`,
+ * is an object (see ../network/allowlist.ts).
+ */
+export const networkModes = ["open", "none"] as const;
+export type NetworkMode = (typeof networkModes)[number];
+
+/** `container.network`: a mode, or the host names a worker may reach through cspace's egress proxy. */
+export type NetworkSetting = NetworkMode | { readonly allow: readonly string[] };
+
+/** The `@name`s an allowlist may use for a set of host names (../network/allowlist.ts expands them). */
+export const networkAliases = ["agent", "npm"] as const;
+
 /** The forge used when a file names none, or names one without its `type`. */
 export const defaultForgeType = "local";
 
@@ -34,6 +48,9 @@ export const patterns = {
   // A duration above zero: a whole number and a unit (s, m or h).
   duration: /^(?!0+[smh]$)[0-9]{1,6}[smh]$/,
   envName: /^[A-Za-z_][A-Za-z0-9_]*$/,
+  // An allowlist entry: a host name, "*." and a domain, an IPv4 or IPv6 address, or an @alias (checked by name).
+  allowEntry:
+    /^(?:(?:\*\.)?(?=[^/]{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}|@[a-z0-9-]+)$/i,
 } as const;
 
 /** Inclusive bounds of the integer keys. */
@@ -54,6 +71,8 @@ export const defaults = {
   // Far above what an agent, its tools and a test run use (a few hundred), far below what hurts the host.
   pidsLimit: 4096,
   verifyTimeout: "30m",
+  // Open by default: an allowlist that a project has not written would break every agent that installs anything.
+  network: "open",
   preset: "claude",
   commandInput: "per-message",
   maxParallel: 4,
@@ -70,7 +89,16 @@ export const validValues = {
   maxAttempts: "expected an integer from 1 to 10",
   pidsLimit: "expected an integer from 64 to 4194304 (processes and threads in one worker)",
   duration: 'expected a duration above 0 like "90s", "30m" or "2h"',
+  network: 'expected "open", "none" or {"allow": ["api.example.com", "*.example.org", "@agent", "@npm"]}',
+  allowEntry: `expected a host name ("api.example.com"), a wildcard ("*.example.com"), an IP address, or one of ${networkAliases.map((a) => `"@${a}"`).join(", ")}`,
+  allowList: 'expected a list of at least one host name, like ["@agent", "@npm"]',
 } as const;
+
+/** Whether an allowlist entry is valid: the pattern, and an @alias cspace knows. */
+export function isAllowEntry(entry: string): boolean {
+  if (!patterns.allowEntry.test(entry)) return false;
+  return !entry.startsWith("@") || (networkAliases as readonly string[]).includes(entry.slice(1));
+}
 
 /** A valid project name made from a directory name: "My App" becomes "my-app". */
 export function projectNameFrom(directoryName: string): string {

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { FORGE_TOKEN_NAMES } from "../secrets/forge-token.ts";
-import { agentPresets, commandInputs, defaults, forgeTypes, limits, patterns, validValues } from "./rules.ts";
+import { agentPresets, commandInputs, defaults, forgeTypes, isAllowEntry, limits, networkModes, patterns, validValues } from "./rules.ts";
 
 /**
  * The shape of `.cspace.json`. Every message given to a schema below is the
@@ -20,9 +20,11 @@ export {
   forgeTypes,
   lifecycleTimeoutMs,
   memoryBytes,
+  networkAliases,
   projectNameFrom,
   validValues,
   type AgentPreset,
+  type NetworkSetting,
 } from "./rules.ts";
 
 const { projectName: PROJECT_NAME, githubRepo: GITHUB_REPO, memory: MEMORY, branch: BRANCH, duration: DURATION, envName: ENV_NAME } = patterns;
@@ -56,6 +58,22 @@ export const projectNameSchema = z.string({ error: validValues.projectName }).re
 export const githubRepoSchema = z.string({ error: validValues.githubRepo }).regex(GITHUB_REPO, { error: validValues.githubRepo });
 
 const objectOf = (what: string) => ({ error: `expected an object (${what})` });
+
+/** `container.network`: "open", "none", or the hosts the egress proxy lets workers reach (docs: README, Containers). */
+const networkSchema = z.union(
+  [
+    z.enum(networkModes, { error: validValues.network }),
+    z.strictObject(
+      {
+        allow: z
+          .array(z.string({ error: validValues.allowEntry }).refine(isAllowEntry, { error: validValues.allowEntry }), { error: validValues.allowList })
+          .min(1, { error: validValues.allowList }),
+      },
+      { error: validValues.network },
+    ),
+  ],
+  { error: validValues.network },
+);
 
 const localForge = z.strictObject(
   {
@@ -167,6 +185,7 @@ export const configSchema = z.strictObject(
             .string({ error: validValues.duration })
             .regex(DURATION, { error: validValues.duration })
             .default(defaults.lifecycleTimeout),
+          network: networkSchema.default(defaults.network),
         },
         objectOf('like {"memory": "4g"}'),
       )

@@ -33,6 +33,11 @@ export function given(value: unknown): string {
 export function valueAt(root: unknown, path: KeyPath): unknown {
   let value = root;
   for (const key of path) {
+    // Into lists too: a problem in container.network.allow[2] quotes that entry.
+    if (Array.isArray(value) && typeof key === "number") {
+      value = value[key];
+      continue;
+    }
     if (!isRecord(value) || !Object.hasOwn(value, key)) return undefined;
     value = value[key as string];
   }

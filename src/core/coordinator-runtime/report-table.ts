@@ -1,3 +1,4 @@
+import { describeDenials } from "../network/denials.ts";
 import type { ReportRow, RunReport } from "../coordinator/report.ts";
 import { SHOWN_TEXT_CHARS, shownText } from "../messaging/shown-text.ts";
 
@@ -36,6 +37,7 @@ export function reportMarkdown(report: RunReport): string {
     `|${REPORT_COLUMNS.map(() => "---").join("|")}|`,
     ...report.rows.map((row) => `| ${reportCells(row).map(escape).join(" | ")} |`),
     "",
+    ...(report.egressDenied === undefined || report.egressDenied.count === 0 ? [] : [`${describeDenials(report.egressDenied)}.`, ""]),
   ];
   return lines.join("\n");
 }

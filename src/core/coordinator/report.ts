@@ -1,4 +1,5 @@
 import type { LogProblem } from "./log.ts";
+import type { EgressDenials } from "../network/denials.ts";
 import { failureCount, isMerged } from "./queries.ts";
 import type { CoordinatorState, IssueRecord, IssueStatusKind } from "./state.ts";
 
@@ -44,6 +45,12 @@ export interface RunReport {
     readonly turns: number;
     readonly costUsd: number | null;
   };
+  /**
+   * What the egress proxy refused workers during the run (container.network
+   * allowlist): read from the proxy's log when the report is made, not from
+   * the run's events. Absent when the project has no allowlist.
+   */
+  readonly egressDenied?: EgressDenials | undefined;
 }
 
 /** The exit code rule: 0 when every issue of the run merged, 1 otherwise. */

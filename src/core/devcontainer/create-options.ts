@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { InternalError, UserError } from "../errors.ts";
 import { INSTANCE_DIR_IN_CONTAINER } from "../messaging/layout.ts";
+import type { WorkerNetwork } from "../network/egress.ts";
 import type { DevcontainerSpec, MountSpec } from "./spec.ts";
 
 /**
@@ -28,6 +29,8 @@ export interface ContainerCreateSpec {
     readonly CapAdd?: readonly string[];
     readonly SecurityOpt?: readonly string[];
     readonly Init?: boolean;
+    /** "none", or the network the container joins (an egress allowlist); absent: Docker's default bridge. */
+    readonly NetworkMode?: string;
   };
 }
 
@@ -51,6 +54,8 @@ export interface ContainerCreateInput {
   readonly limits: { readonly memoryBytes: number | null; readonly nanoCpus: number | null; readonly pidsLimit: number };
   /** From config (container.env); merged over containerEnv and runArgs --env. */
   readonly env: Readonly<Record<string, string>>;
+  /** From config (container.network): the network mode and the proxy's variables (../network/egress.ts). */
+  readonly network?: WorkerNetwork | undefined;
 }
 
 /** Where its own instance directory (sockets, events, outbox) appears in each container. */
@@ -91,7 +96,8 @@ export function containerCreateSpec(input: ContainerCreateInput): ContainerCreat
     ...(input.extraMounts ?? []),
   ];
   refuseDuplicateTargets(mounts, spec.source);
-  const env = { ...spec.containerEnv, ...spec.runArgs.env, ...input.env };
+  // The proxy's variables over the devcontainer's, so agents use it; config env last, as a person's explicit choice.
+  const env = { ...spec.containerEnv, ...spec.runArgs.env, ...input.network?.env, ...input.env };
   const memory = input.limits.memoryBytes ?? spec.runArgs.memoryBytes;
   const nanoCpus = input.limits.nanoCpus ?? spec.runArgs.nanoCpus;
   return {
@@ -112,6 +118,7 @@ export function containerCreateSpec(input: ContainerCreateInput): ContainerCreat
       // A setuid binary (su, sudo, one the agent finds) cannot raise a process's privileges.
       SecurityOpt: spec.runArgs.noNewPrivileges ? ["no-new-privileges"] : [],
       ...(spec.runArgs.init ? { Init: true } : {}),
+      ...(input.network?.mode === undefined ? {} : { NetworkMode: input.network.mode }),
     },
   };
 }

@@ -9,6 +9,8 @@ export const LABELS = {
   run: "dev.cspace.run",
   issue: "dev.cspace.issue",
   image: "dev.cspace.image-inputs",
+  /** The network a worker was made on: "open", "none" or its egress network (container.network). */
+  network: "dev.cspace.network",
 } as const;
 
 export interface InstanceLabelsInput {

@@ -85,6 +85,22 @@ export interface ImageInfo {
   readonly sizeBytes: number;
 }
 
+/** A network to make: a mirror of the Engine API's `NetworkCreate` body. */
+export interface NetworkCreateSpec {
+  readonly Name: string;
+  /** No route out: containers on it reach only each other. */
+  readonly Internal: boolean;
+  readonly Labels: Readonly<Record<string, string>>;
+  /** Driver options, like `com.docker.network.bridge.inhibit_ipv4`. */
+  readonly Options?: Readonly<Record<string, string>>;
+}
+
+export interface NetworkInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 export interface ContainerRuntime {
   /** Where the engine is, as a person would write it (for messages). */
   readonly endpoint: string;
@@ -125,6 +141,16 @@ export interface ContainerRuntime {
    * keep a slower check of their own.
    */
   watchStopped(labels: Readonly<Record<string, string>>, onStopped: (labels: Readonly<Record<string, string>>) => void): Promise<() => void>;
+  /** The network of that name, made when there is none; its id. */
+  ensureNetwork(spec: NetworkCreateSpec): Promise<string>;
+  /** Networks carrying every one of these labels. */
+  listNetworks(labels: Readonly<Record<string, string>>): Promise<readonly NetworkInfo[]>;
+  /** Attaches a container to a network, reachable there under `aliases`; nothing when it is attached already. */
+  connectNetwork(network: string, container: string, aliases: readonly string[]): Promise<void>;
+  /** Removes a network (its containers gone first); false when it was already gone. */
+  removeNetwork(id: string): Promise<boolean>;
+  /** What the container's main process wrote to stdout, since `since` (ISO 8601) when given. */
+  logs(id: string, options?: { readonly since?: string | undefined }): Promise<string>;
 }
 
 /**

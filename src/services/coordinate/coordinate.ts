@@ -18,6 +18,7 @@ import { openProject, type OpenedProject, type PortOverrides } from "../project.
 import { loadTemplates } from "../templates/templates.ts";
 import { loadRunIssues } from "./load-run.ts";
 import { promptRenderer } from "./prompts.ts";
+import { withEgressDenials } from "./egress-report.ts";
 import { runCoordinatorLoop } from "./runtime.ts";
 
 export interface CoordinateOptions {
@@ -225,7 +226,7 @@ export async function abandonRun(options: AbandonOptions): Promise<AbandonResult
 }
 
 async function finish(project: OpenedProject, runId: string, state: CoordinatorState): Promise<CoordinateResult> {
-  const report = runReport(state);
+  const report = await withEgressDenials(project, runReport(state));
   const dir = path.join(project.runDir, "runs", runId);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const reportFile = path.join(dir, "report.md");

@@ -2,6 +2,7 @@ import { replayLog } from "../../core/coordinator/log.ts";
 import { runReport, type RunReport } from "../../core/coordinator/report.ts";
 import type { CoordinatorHolder } from "../../core/coordinator-store/port.ts";
 import { openProject, type PortOverrides } from "../project.ts";
+import { withEgressDenials } from "./egress-report.ts";
 
 export interface RunStatus {
   /** Null when the project never ran a coordinator. */
@@ -23,7 +24,7 @@ export async function runStatus(options: { cwd: string; env: NodeJS.ProcessEnv; 
     const [latest, holder] = await Promise.all([store.latestRun(), lock.holder()]);
     if (latest === undefined) return { report: null, holder: holder ?? null };
     const { state, problems } = replayLog(await store.read(latest.runId));
-    return { report: runReport(state, problems), holder: holder ?? null };
+    return { report: await withEgressDenials(project, runReport(state, problems)), holder: holder ?? null };
   } finally {
     await store.close();
   }

@@ -2,6 +2,7 @@ import { UserError } from "../../core/errors.ts";
 import { LABELS } from "../../core/instances/labels.ts";
 import { validateInstanceName } from "../../core/instances/names.ts";
 import { openProject, type PortOverrides } from "../project.ts";
+import { removeEgress } from "../warm/egress.ts";
 import { removeInstance, type RemovalResult } from "./remove.ts";
 
 export type DownResult = RemovalResult;
@@ -12,6 +13,7 @@ export type DownResult = RemovalResult;
  * marks the instance for removal (the warm stops at its next step and makes
  * nothing more), removes the container at once (ending a lifecycle command
  * the warm is blocked in), then takes the instance's lock and removes the rest.
+ * `--all` also removes the project's egress proxy and networks (container.network.allow).
  */
 export async function downInstances(options: {
   cwd: string;
@@ -49,6 +51,8 @@ export async function downInstances(options: {
       await locks.clearRemoval(instance);
     }
   }
+  // The egress proxy and its networks serve every worker: they go with the last one, on --all only.
+  if (options.all) await removeEgress(runtime, project.projectId);
   return results;
 }
 

@@ -3,13 +3,15 @@ import { ensureInstanceDir, shareInstanceDir } from "../../adapters/instance-fil
 import { lifecycleTimeoutMs, memoryBytes } from "../../core/config/rules.ts";
 import { containerCreateSpec } from "../../core/devcontainer/create-options.ts";
 import { envFromList } from "../../core/devcontainer/substitute.ts";
-import { instanceLabels } from "../../core/instances/labels.ts";
+import { instanceLabels, LABELS } from "../../core/instances/labels.ts";
 import { containerNameFor } from "../../core/instances/names.ts";
 import type { ContainerRuntime, WorkspaceStore } from "../../core/instances/ports.ts";
 import type { WarmAction, WarmStep } from "../../core/instances/warm-events.ts";
+import type { WorkerNetwork } from "../../core/network/egress.ts";
 import { removeInstance } from "../instances/remove.ts";
 import { accessOf, loadInstanceSpec } from "../instances/spec.ts";
 import type { Project } from "../project.ts";
+import { networkLabelOf } from "./egress.ts";
 import { markPostCreateDone, runLifecycle, trustStore, userIds, type LifecycleRun } from "./steps.ts";
 import { validate } from "./validate.ts";
 
@@ -26,6 +28,8 @@ export interface Target {
   readonly base: string;
   /** The commit the base names, fetched once and shared by every instance of this warm. */
   readonly baseCommit: () => Promise<string>;
+  /** The network mode and proxy variables of container.network (./egress.ts made what it needs). */
+  readonly network: WorkerNetwork;
 }
 
 /** Announces a step; throws when the warm must stop (interrupted, or `down` asked for the instance). */
@@ -84,7 +88,10 @@ export async function bringUp(
       spec,
       imageRef: loaded.imageRef,
       name,
-      labels: { ...instanceLabels({ projectId: project.projectId, instance, base, imageInputs: loaded.imageInputs ?? loaded.imageRef }), [COMMIT_LABEL]: commit },
+      labels: { ...instanceLabels({ projectId: project.projectId, instance, base, imageInputs: loaded.imageInputs ?? loaded.imageRef }),
+        [COMMIT_LABEL]: commit,
+        [LABELS.network]: networkLabelOf(target.network),
+      },
       workspaceHostPath: ws.path,
       instanceDirHostPath: instanceDir,
       extraMounts: ws.supportMounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: true })),
@@ -94,6 +101,7 @@ export async function bringUp(
         pidsLimit: project.config.container.pidsLimit,
       },
       env: project.config.container.env,
+      network: target.network,
     }),
   );
   await step("start");

@@ -10,7 +10,9 @@ import { removeInstance } from "../instances/remove.ts";
 import { loadInstanceSpec } from "../instances/spec.ts";
 import { openProject, type PortOverrides, type Project } from "../project.ts";
 import { bringUp, type BringUpPorts, type Target } from "./bring-up.ts";
+import { ensureEgress, networkLabelOf, projectEgressPolicy } from "./egress.ts";
 import { ensureImage } from "./image.ts";
+import { workerNetwork } from "../../core/network/egress.ts";
 import { StepFailure } from "./steps.ts";
 
 export interface WarmOptions {
@@ -50,12 +52,21 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
   if (options.reset && options.force !== true) await refuseResetUnderCoordinator(project, names);
   const specs = new Map<string, LoadedDevcontainer>();
   for (const name of names) specs.set(name, await loadInstanceSpec(project, workspaces, name));
+  const wantedNetwork = networkLabelOf(workerNetwork(projectEgressPolicy(project), project.projectId));
   for (const name of names) {
     const existing = await runtime.inspect(containerNameFor(project.projectId, name));
     const had = existing?.labels[LABELS.base];
     if (existing !== null && had !== undefined && had !== base && !options.reset) {
       throw new UserError(`instance "${name}" was made from base "${had}", not "${base}"`, {
         hint: `pass --base ${had} to keep it, or --reset to remake it from ${base}`,
+      });
+    }
+    // Made before the label existed: on Docker's default network, as every worker was then.
+    const hadNetwork = existing?.labels[LABELS.network] ?? "open";
+    if (existing !== null && hadNetwork !== wantedNetwork && !options.reset) {
+      // Never kept silently: a worker left on the open network after an allowlist was set would defeat it.
+      throw new UserError(`instance "${name}" was made on network "${hadNetwork}", but container.network now asks for "${wantedNetwork}"`, {
+        hint: `pass --reset to remake it on the new network (its uncommitted work is lost), or set container.network back`,
       });
     }
   }
@@ -66,6 +77,7 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
   for (const warning of first.spec.warnings) emit({ kind: "warning", message: `${first.spec.source}: ${warning}` });
   for (const name of names) emit({ kind: "step", instance: name, step: "image", attempt: 1 });
   await ensureImage(runtime, first, options.signal);
+  const network = await ensureEgress(runtime, project, first.imageRef);
   await ensureRunDir(project.runDirSpec);
 
   // One fetch into the object store per warm, not one per instance: the fetches would queue behind each other.
@@ -81,7 +93,7 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
     for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
       const instance = name;
       const loaded = specs.get(instance) ?? first;
-      const target: Target = { instance, base, baseCommit };
+      const target: Target = { instance, base, baseCommit, network };
       const outcome = await locks
         .withLock(instance, () => warmOne(project, ports, locks, target, loaded, options, emit), options.signal)
         .catch((error: unknown) => {

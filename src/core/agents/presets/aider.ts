@@ -24,6 +24,8 @@ export const aiderPreset: AgentPreset = {
   resumable: false,
   keepsSession: false,
   credentialEnv: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "DEEPSEEK_API_KEY", "OPENROUTER_API_KEY"],
+  // Which API depends on agent.model: name its host in container.network.allow.
+  networkHosts: [],
   closeStdinToFinish: false,
   start: (input) => aiderRun(input, input.prompt, false),
   followUp: (text, state) => ({ kind: "invoke", invocation: aiderRun(state.input, text, true) }),

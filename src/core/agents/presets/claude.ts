@@ -26,6 +26,7 @@ export const claudePreset: AgentPreset = {
   resumable: true,
   keepsSession: true,
   credentialEnv: ["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN"],
+  networkHosts: ["api.anthropic.com", "statsig.anthropic.com", "sentry.io"],
   closeStdinToFinish: true,
   start: (input: StartInput) => ({
     argv: [

@@ -23,6 +23,7 @@ export const codexPreset: AgentPreset = {
   resumable: true,
   keepsSession: false,
   credentialEnv: ["OPENAI_API_KEY", "CODEX_API_KEY"],
+  networkHosts: ["api.openai.com", "chatgpt.com", "auth.openai.com"],
   closeStdinToFinish: false,
   start: (input) => codexRun(input, input.prompt, input.resumeSessionId),
   followUp: (text, state) => ({ kind: "invoke", invocation: codexRun(state.input, text, state.sessionId ?? "--last") }),

@@ -21,6 +21,7 @@ export const commandPreset: AgentPreset = {
   resumable: false,
   keepsSession: false,
   credentialEnv: [],
+  networkHosts: [],
   closeStdinToFinish: false,
   start: (input) => commandRun(input, input.prompt, false),
   followUp: (text, state) => (state.input.commandInput === "stream" ? { kind: "stdin", line: text } : { kind: "invoke", invocation: commandRun(state.input, text, true) }),

@@ -20,6 +20,7 @@ export const geminiPreset: AgentPreset = {
   resumable: true,
   keepsSession: false,
   credentialEnv: ["GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_CLOUD_PROJECT", "GOOGLE_GENAI_USE_VERTEXAI"],
+  networkHosts: ["generativelanguage.googleapis.com", "oauth2.googleapis.com", "cloudcode-pa.googleapis.com"],
   closeStdinToFinish: false,
   start: (input) => geminiRun(input, input.prompt, input.resumeSessionId),
   followUp: (text, state) => ({ kind: "invoke", invocation: geminiRun(state.input, text, state.sessionId ?? "latest") }),

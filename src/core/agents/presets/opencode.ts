@@ -21,6 +21,7 @@ export const opencodePreset: AgentPreset = {
   resumable: true,
   keepsSession: false,
   credentialEnv: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "OPENROUTER_API_KEY"],
+  networkHosts: ["api.anthropic.com", "models.dev"],
   closeStdinToFinish: false,
   start: (input) => opencodeRun(input, input.prompt, input.resumeSessionId === null ? [] : ["--session", input.resumeSessionId]),
   followUp: (text, state) => ({

@@ -22,6 +22,7 @@ export const scriptedPreset: AgentPreset = {
   resumable: false,
   keepsSession: true,
   credentialEnv: [],
+  networkHosts: [],
   closeStdinToFinish: false,
   start: (input) => ({
     argv: ["node", `${WORKER_BUNDLE_DIR}/worker.cjs`, "scripted"],
