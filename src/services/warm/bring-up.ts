@@ -8,15 +8,14 @@ import { containerNameFor } from "../../core/instances/names.ts";
 import type { ContainerRuntime, WorkspaceStore } from "../../core/instances/ports.ts";
 import type { WarmAction, WarmStep } from "../../core/instances/warm-events.ts";
 import type { WorkerNetwork } from "../../core/network/egress.ts";
-import { removeInstance } from "../instances/remove.ts";
 import { accessOf, loadInstanceSpec } from "../instances/spec.ts";
 import type { Project } from "../project.ts";
 import { networkLabelOf } from "./egress.ts";
 import { markPostCreateDone, runLifecycle, trustStore, userIds, type LifecycleRun } from "./steps.ts";
 import { validate } from "./validate.ts";
+import { COMMIT_LABEL, discardAttempt, removeContainers, type HeldWork } from "./held-work.ts";
 
-/** The commit the workspace was made at; a label, since it never changes for the container's life. */
-export const COMMIT_LABEL = "dev.cspace.commit";
+export { COMMIT_LABEL } from "./held-work.ts";
 
 export interface BringUpPorts {
   readonly runtime: ContainerRuntime;
@@ -37,15 +36,24 @@ export type StepGate = (name: WarmStep) => Promise<void>;
 
 /**
  * One attempt at making an instance ready: an existing container with its
- * workspace is validated (restarted first when stopped); anything else is made
- * from scratch. The caller holds the instance's lock.
+ * workspace is validated (restarted first when stopped, and once more when it
+ * stops before the checks end); a kept workspace without its container gets
+ * a new container; anything else is made from scratch. The caller holds the
+ * instance's lock.
  */
 export async function bringUp(
   project: Project,
   ports: BringUpPorts,
   target: Target,
   loaded: LoadedDevcontainer,
-  options: { readonly reset: boolean; readonly step: StepGate; readonly signal: AbortSignal | undefined },
+  options: {
+    /** Do not reuse the container (a retry, or --reset). */
+    readonly reset: boolean;
+    /** What the warm found there and keeps (nothing under --reset). */
+    readonly held: HeldWork;
+    readonly step: StepGate;
+    readonly signal: AbortSignal | undefined;
+  },
 ): Promise<{ action: WarmAction; commit: string }> {
   const { runtime, workspaces } = ports;
   const { instance, base } = target;
@@ -63,23 +71,34 @@ export async function bringUp(
   const recorded = existing?.labels[COMMIT_LABEL];
   if (existing !== null && workspace !== null && recorded !== undefined) {
     const here = await loadInstanceSpec(project, workspaces, instance, envFromList(existing.env));
-    const action: WarmAction = existing.state === "running" ? "validated" : "restarted";
-    if (action === "restarted") {
-      await step("start");
-      await runtime.start(existing.id);
-      await step("postStart");
-      await runLifecycle(runtime, existing.id, lifecycle("postStartCommand", here));
+    let action: WarmAction = existing.state === "running" ? "validated" : "restarted";
+    for (let check = 1; ; check++) {
+      if (action === "restarted") {
+        await step("start");
+        await runtime.start(existing.id);
+        await step("postStart");
+        await runLifecycle(runtime, existing.id, lifecycle("postStartCommand", here));
+      }
+      await step("validate");
+      try {
+        await validate(runtime, existing.id, accessOf(here, signal), { commit: recorded, exact: false });
+        return { action, commit: recorded };
+      } catch (error) {
+        // Stopped after it was inspected (docker kill, the OOM killer): started and checked again, not remade.
+        const now = await runtime.inspect(existing.id);
+        if (check > 1 || now === null || now.state === "running") throw error;
+        action = "restarted";
+      }
     }
-    await step("validate");
-    await validate(runtime, existing.id, accessOf(here, signal), { commit: recorded, exact: false });
-    return { action, commit: recorded };
   }
-  // Leftovers of an earlier attempt (a container without its workspace, or the reverse) go first.
-  await removeInstance(ports, project, instance);
+  const kept = options.held.workspaceCommit !== null && workspace !== null ? { ws: workspace, commit: options.held.workspaceCommit } : null;
+  // Leftovers of an earlier attempt (a container without its workspace, or the reverse) go first; the work found there stays.
+  if (kept === null) await discardAttempt(ports, project, instance, options.held);
+  else await removeContainers(runtime, project, instance);
   await ensureInstanceDir(project.runDir, instance);
   await step("workspace");
-  const commit = await target.baseCommit();
-  const ws = await workspaces.create(instance, base, commit, signal);
+  const commit = kept?.commit ?? (await target.baseCommit());
+  const ws = kept?.ws ?? (await workspaces.create(instance, base, commit, signal));
   await step("create");
   const { spec } = loaded;
   const cpus = project.config.container.cpus;
@@ -119,6 +138,7 @@ export async function bringUp(
   await step("postStart");
   await runLifecycle(runtime, id, lifecycle("postStartCommand", resolved));
   await step("validate");
-  await validate(runtime, id, access, { commit, exact: true });
+  // A kept workspace may have moved on from the commit it was made at.
+  await validate(runtime, id, access, { commit, exact: kept === null });
   return { action: "created", commit };
 }

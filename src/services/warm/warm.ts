@@ -6,11 +6,11 @@ import { LABELS } from "../../core/instances/labels.ts";
 import { containerNameFor, validateInstanceName } from "../../core/instances/names.ts";
 import type { InstanceLocks } from "../../core/instances/ports.ts";
 import type { InstanceOutcome, WarmAction, WarmEvent, WarmStep } from "../../core/instances/warm-events.ts";
-import { removeInstance } from "../instances/remove.ts";
 import { loadInstanceSpec } from "../instances/spec.ts";
 import { openProject, type PortOverrides, type Project } from "../project.ts";
 import { bringUp, type BringUpPorts, type Target } from "./bring-up.ts";
 import { ensureEgress, networkLabelOf, projectEgressPolicy } from "./egress.ts";
+import { discardAttempt, heldWork, NOTHING_HELD } from "./held-work.ts";
 import { ensureImage } from "./image.ts";
 import { workerNetwork } from "../../core/network/egress.ts";
 import { StepFailure } from "./steps.ts";
@@ -39,8 +39,9 @@ export interface WarmResult {
  * base, a project that is no git repository) is refused before anything is
  * created. Each instance is worked on under its own lock, so a second warm
  * waits and then only validates, and a `down` of the instance stops this one.
- * An instance that fails is retried once from scratch, then removed; Ctrl-C
- * (the signal) removes what was being made.
+ * An instance that fails is retried once, then removed; Ctrl-C (the signal)
+ * removes what was being made. Neither removes work the instance held (a used
+ * workspace, an agent's events and reports): only --reset does.
  */
 export async function warm(options: WarmOptions): Promise<WarmResult> {
   if (options.instances.length === 0) throw new UserError("name at least one instance to warm", { hint: "cspace warm issue-10 issue-11" });
@@ -127,6 +128,7 @@ async function warmOne(
   const finish = (status: InstanceOutcome["status"], action: WarmAction | null, commit: string | null, attempts: number, error: InstanceOutcome["error"]) =>
     outcomeOf(project, target, loaded, started, status, action, commit, attempts, error);
   let reset = options.reset;
+  const held = options.reset ? NOTHING_HELD : await heldWork(ports, project, instance);
   let lastError: { message: string; output: string } = { message: "", output: "" };
   for (let attempt = 1; attempt <= 2; attempt++) {
     const gate = async (): Promise<void> => {
@@ -139,12 +141,12 @@ async function warmOne(
     };
     try {
       await gate();
-      const made = await bringUp(project, ports, target, loaded, { reset, step, signal: options.signal });
+      const made = await bringUp(project, ports, target, loaded, { reset, held, step, signal: options.signal });
       return finish("ready", made.action, made.commit, attempt, null);
     } catch (error) {
       if (options.signal?.aborted === true) {
-        // What this run was making is removed; a ready instance that was only being checked is left alone.
-        await removeInstance(ports, project, instance).catch(() => undefined);
+        // What this run was making is removed; the work the instance held is not.
+        await discardAttempt(ports, project, instance, held).catch(() => undefined);
         return finish("cancelled", null, null, attempt, { message: "interrupted", output: "" });
       }
       // Down removes the instance itself, once it has the lock: nothing more is made or removed here.
@@ -154,7 +156,7 @@ async function warmOne(
       if (error instanceof UserError) throw error;
       lastError = { message: error instanceof Error ? error.message : String(error), output: error instanceof StepFailure ? error.output : "" };
       emit({ kind: "step", instance, step: "cleanup", attempt });
-      await removeInstance(ports, project, instance);
+      await discardAttempt(ports, project, instance, held);
       if (error instanceof StepFailure && !error.retryable) return finish("failed", null, null, attempt, lastError);
       if (attempt === 1) emit({ kind: "retry", instance, reason: lastError.message });
       reset = true;

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { WarmEvent } from "../../../src/core/instances/warm-events.ts";
@@ -8,6 +8,7 @@ import { UserError } from "../../../src/core/errors.ts";
 import type { ExecOutcome } from "../../../src/core/instances/ports.ts";
 import { downInstances } from "../../../src/services/instances/down.ts";
 import { listInstances } from "../../../src/services/instances/list.ts";
+import { openProject } from "../../../src/services/project.ts";
 import { warm } from "../../../src/services/warm/warm.ts";
 import { fakePorts } from "../../fakes/ports.ts";
 import { useTempDirs } from "../../support/temp-dirs.ts";
@@ -145,6 +146,66 @@ describe("warm with fake ports", () => {
     );
     const again = await warm({ ...where, instances: ["issue-1"], base: "feature/x", reset: true, ports: ports.overrides });
     expect(again.instances[0]).toMatchObject({ status: "ready", action: "created", commit: "b".repeat(40) });
+  });
+});
+
+/** A warmed instance whose agent has run: its history is in the instance directory, its commits in the workspace. */
+async function usedInstance(ports: ReturnType<typeof fakePorts>, where: { cwd: string; env: NodeJS.ProcessEnv }) {
+  await warm({ ...where, instances: ["issue-1"], reset: false, ports: ports.overrides });
+  const { runDir } = await openProject({ ...where, ports: ports.overrides });
+  const events = path.join(runDir, "issue-1", "events.ndjson");
+  const history = `${JSON.stringify({ source: "supervisor", type: "started" })}\n`;
+  await writeFile(events, history);
+  const checkout = ports.workspaces.checkouts.get("issue-1");
+  return { events, history, checkout };
+}
+
+describe("warm of an instance that holds an agent's work", () => {
+  it("restarts and validates again a container that stopped between the inspect and the validation, keeping everything", async () => {
+    const ports = fakePorts();
+    const where = await project({});
+    const used = await usedInstance(ports, where);
+    let killed = false;
+    const onEvent = (event: WarmEvent): void => {
+      // docker kill lands after warm found the container running, before validate looks at it.
+      if (event.kind === "step" && event.step === "validate" && !killed) {
+        killed = true;
+        const [container] = [...ports.runtime.containers.values()].filter((c) => c.spec.Labels["dev.cspace.instance"] === event.instance);
+        if (container !== undefined) ports.runtime.kill(container.id);
+      }
+    };
+    const result = await warm({ ...where, instances: ["issue-1"], reset: false, ports: ports.overrides, onEvent });
+    expect(killed).toBe(true);
+    expect(result.instances[0]).toMatchObject({ status: "ready", action: "restarted", attempts: 1, error: null });
+    expect(ports.runtime.calls.filter((c) => c.startsWith("create"))).toHaveLength(1);
+    expect(ports.workspaces.checkouts.get("issue-1")).toBe(used.checkout);
+    expect(await readFile(used.events, "utf8")).toBe(used.history);
+  });
+
+  it("an automatic retry remakes a broken container on the kept workspace and instance directory; only --reset removes them", async () => {
+    const ports = fakePorts();
+    const where = await project({});
+    const used = await usedInstance(ports, where);
+    const workspaceCallsBefore = ports.workspaces.calls.length;
+    let broken = 1;
+    ports.runtime.onExec(({ command }) => (command[0] === "node" && broken-- > 0 ? failed("node: not found") : undefined));
+    const result = await warm({ ...where, instances: ["issue-1"], reset: false, ports: ports.overrides });
+    expect(result.instances[0]).toMatchObject({ status: "ready", attempts: 2, error: null });
+    expect(ports.runtime.calls.filter((c) => c.startsWith("create"))).toHaveLength(2);
+    expect(ports.runtime.instances()).toEqual(["issue-1"]);
+    expect(ports.workspaces.calls.slice(workspaceCallsBefore).filter((c) => c.startsWith("create") || c.startsWith("remove"))).toEqual([]);
+    expect(ports.workspaces.checkouts.get("issue-1")).toBe(used.checkout);
+    expect(await readFile(used.events, "utf8")).toBe(used.history);
+
+    broken = 2;
+    const failedTwice = await warm({ ...where, instances: ["issue-1"], reset: false, ports: ports.overrides });
+    expect(failedTwice.instances[0]).toMatchObject({ status: "failed", attempts: 2 });
+    expect(ports.workspaces.checkouts.get("issue-1")).toBe(used.checkout);
+    expect(await readFile(used.events, "utf8")).toBe(used.history);
+
+    const reset = await warm({ ...where, instances: ["issue-1"], reset: true, ports: ports.overrides });
+    expect(reset.instances[0]).toMatchObject({ status: "ready", action: "created" });
+    expect(await readFile(used.events, "utf8").catch(() => "gone")).toBe("gone");
   });
 });
 
