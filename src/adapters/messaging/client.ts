@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { lstatSync } from "node:fs";
 import { createConnection } from "node:net";
 import { frame, parseReply, type Reply, type Request } from "../../core/messaging/protocol.ts";
 import { ConnectionClosedError, MessagingError, NobodyListeningError, RequestTimeoutError } from "./errors.ts";
@@ -30,6 +31,8 @@ export function newRequestId(): string {
  */
 export function request(socketPath: string, message: Request, options: RequestOptions = {}): Promise<Reply> {
   const timeoutMs = options.timeoutMs ?? 5000;
+  const planted = notASocket(socketPath);
+  if (planted !== null) return Promise.reject(planted);
   return new Promise<Reply>((resolve, reject) => {
     let settled = false;
     const socket = createConnection(socketPath);
@@ -72,6 +75,18 @@ export function request(socketPath: string, message: Request, options: RequestOp
       settle({ error: connectError(socketPath, error) });
     });
   });
+}
+
+/**
+ * An instance's sockets sit in a folder its container can write: a worker could put a link there, pointing the
+ * host's messages at another worker's socket or any socket on the host. Only a socket itself is dialled; anything
+ * else counts as nobody listening (what a worker that sabotages its own socket gets).
+ */
+function notASocket(socketPath: string): MessagingError | null {
+  const stats = lstatSync(socketPath, { throwIfNoEntry: false });
+  if (stats === undefined || stats.isSocket()) return null;
+  const what = stats.isSymbolicLink() ? "a link" : "not a socket";
+  return new NobodyListeningError(socketPath, `nobody is listening on ${socketPath}: it is ${what}, which cspace does not dial`);
 }
 
 function connectError(socketPath: string, error: NodeJS.ErrnoException): MessagingError {

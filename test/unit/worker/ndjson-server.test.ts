@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createConnection, createServer, type Socket } from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -178,6 +178,21 @@ describe("request", () => {
     const stale = path.join(dir, "stale.sock");
     staleSocket(stale);
     await expect(request(stale, { v: 1, id: newRequestId(), cmd: "status" })).rejects.toBeInstanceOf(NobodyListeningError);
+  });
+
+  it("does not dial a link planted in place of a socket, even one to a live server (a worker pointing the host's messages elsewhere)", async () => {
+    let reached = 0;
+    const elsewhere = await serve((message) => {
+      reached++;
+      return okReply(message.id);
+    });
+    const planted = path.join(tempDir(), "w.sock");
+    symlinkSync(elsewhere, planted);
+    await expect(request(planted, { v: 1, id: newRequestId(), cmd: "status" })).rejects.toThrow(/it is a link, which cspace does not dial/);
+    await expect(request(planted, { v: 1, id: newRequestId(), cmd: "status" })).rejects.toBeInstanceOf(NobodyListeningError);
+    expect(reached).toBe(0);
+    // The server itself is fine: dialled directly, it answers.
+    await expect(request(elsewhere, { v: 1, id: newRequestId(), cmd: "status" })).resolves.toMatchObject({ ok: true });
   });
 
   it("times out when no reply comes", async () => {
