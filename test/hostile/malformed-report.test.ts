@@ -11,7 +11,7 @@ import { testDocker } from "../support/docker.ts";
  * (issue 12, item 2): from inside its real worker container it writes to
  * /run/cspace/c.sock the report that used to brick the project
  * (`outcome: "bogus"`, recorded unchecked, then crashing every fold of the
- * log), garbage, a non-object, a report with twenty thousand fields and one
+ * log), garbage, a non-object, reports with two and twenty thousand fields, and one
  * whose sha git would take for an option. Each gets an error reply; nothing
  * of it is recorded; the run still ends with both issues merged and
  * `cspace status` answers.
@@ -20,14 +20,19 @@ import { testDocker } from "../support/docker.ts";
 const runId = inject("cspaceTestRun");
 const docker = testDocker();
 
-/** Runs in the worker's Node 18: one connection, every line at once, then every reply. */
+/**
+ * Runs in the worker's Node 18: one connection with every line at once, then every reply; then a line past c.sock's
+ * bound on a connection of its own (the server answers it too-large and closes: its rest cannot be framed).
+ */
 const ATTACK = String.raw`
 const net = require("net");
 const valid = { id: "issue-10-forged", instance: "issue-10", outcome: "success", exitCode: 0, signal: null, branch: "issue-10", base: "main",
   headSha: "--upload-pack=touch /tmp/pwned", commitsAhead: 1, summary: "done", blockedReason: null, turns: 1, costUsd: null, sessionId: null,
   startedAt: "2026-01-01T00:00:00.000Z", endedAt: "2026-01-01T00:00:01.000Z" };
 const many = {};
-for (let i = 0; i < 20000; i++) many["field" + i] = i;
+for (let i = 0; i < 2000; i++) many["field" + i] = i;
+const huge = {};
+for (let i = 0; i < 20000; i++) huge["field" + i] = i;
 const lines = [
   JSON.stringify({ v: 1, id: "r", cmd: "report", report: { id: "x", outcome: "bogus" } }),
   "this is not json {",
@@ -35,23 +40,30 @@ const lines = [
   JSON.stringify({ v: 1, id: "many", cmd: "report", report: many }),
   JSON.stringify({ v: 1, id: "sha", cmd: "report", report: valid }),
 ];
-const socket = net.createConnection("/run/cspace/c.sock");
-let buffer = "";
-const replies = [];
-socket.on("data", (chunk) => {
-  buffer += chunk;
-  let at;
-  while ((at = buffer.indexOf("\n")) >= 0) {
-    replies.push(JSON.parse(buffer.slice(0, at)));
-    buffer = buffer.slice(at + 1);
-  }
-  if (replies.length === lines.length) {
-    process.stdout.write(JSON.stringify(replies));
-    socket.destroy();
-  }
-});
-socket.on("error", (error) => { process.stderr.write(String(error)); process.exit(1); });
-socket.write(lines.join("\n") + "\n");
+function exchange(sent) {
+  return new Promise((resolve) => {
+    const socket = net.createConnection("/run/cspace/c.sock");
+    let buffer = "";
+    const replies = [];
+    socket.on("data", (chunk) => {
+      buffer += chunk;
+      let at;
+      while ((at = buffer.indexOf("\n")) >= 0) {
+        replies.push(JSON.parse(buffer.slice(0, at)));
+        buffer = buffer.slice(at + 1);
+      }
+      if (replies.length === sent.length) {
+        socket.destroy();
+        resolve(replies);
+      }
+    });
+    socket.on("error", (error) => { process.stderr.write(String(error)); process.exit(1); });
+    socket.write(sent.join("\n") + "\n");
+  });
+}
+exchange(lines)
+  .then((first) => exchange([JSON.stringify({ v: 1, id: "huge", cmd: "report", report: huge })]).then((second) => first.concat(second)))
+  .then((replies) => process.stdout.write(JSON.stringify(replies)));
 `;
 
 interface Reply {
@@ -84,7 +96,10 @@ describe("a worker attacking the coordinator's c.sock with malformed lines", () 
       expect(byId("r")[0]?.error).toMatchObject({ code: "bad-request", message: expect.stringContaining("report.outcome") as unknown });
       expect(byId("many")[0]?.error).toMatchObject({ code: "bad-request", message: expect.stringContaining("report.id") as unknown });
       expect(byId("sha")[0]?.error).toMatchObject({ code: "bad-request", message: expect.stringContaining("report.headSha") as unknown });
-      expect(byId(null).map((reply) => reply.error?.code).sort()).toEqual(["bad-json", "bad-request"]);
+      // A line past c.sock's bound is not even parsed: too-large, with no id.
+      expect(byId(null).map((reply) => reply.error?.code).sort()).toEqual(["bad-json", "bad-request", "too-large"]);
+      // What goes back quotes the worker's fields: bounded however many it sent.
+      expect(replies.every((reply) => (reply.error?.message.length ?? 0) <= 400)).toBe(true);
 
       // The attacker's agent goes on, and so does the run.
       const go = await runCliAsync(["--cwd", made.repo.dir, "send", "issue-10", "go"], { env: made.repo.env });
