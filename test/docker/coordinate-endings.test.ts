@@ -1,10 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { containerNameFor } from "../../src/core/instances/names.ts";
 import { runCliAsync } from "../support/cli-async.ts";
-import { explain, issueFile, makeCoordinateProject, rowOf, type CoordinateProject, type CoordinateProjectOptions } from "../support/coordinate-project.ts";
+import { explain, issueFile, useCoordinateProjects, rowOf, type CoordinateProject } from "../support/coordinate-project.ts";
 import { startCoordinator, type ProgressLine } from "../support/coordinate-run.ts";
-import { testDocker } from "../support/docker.ts";
 
 /**
  * Every run ends (issue 12, items 7 and 8), on the local forge with scripted
@@ -14,19 +13,7 @@ import { testDocker } from "../support/docker.ts";
  * a skip during a hanging verify ends the run.
  */
 
-const runId = inject("cspaceTestRun");
-const docker = testDocker();
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function project(options: CoordinateProjectOptions): Promise<CoordinateProject> {
-  const made = await makeCoordinateProject(docker, { ...options, name: `${options.name}-${runId}` });
-  cleanups.push(() => made.remove());
-  return made;
-}
+const project = useCoordinateProjects();
 
 /** A verify that hangs only on a branch that has `hang.txt`: the other issues pass it. */
 const HANGS_ON_MARK = "if [ -f hang.txt ]; then sleep 100000; fi";

@@ -2,9 +2,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, inject, it } from "vitest";
-import { explain, issueFile, makeCoordinateProject, rowOf, type CoordinateProject, type CoordinateProjectOptions } from "../support/coordinate-project.ts";
-import { testDocker } from "../support/docker.ts";
+import { describe, expect, it } from "vitest";
+import { explain, issueFile, useCoordinateProjects, rowOf } from "../support/coordinate-project.ts";
 
 /**
  * A relaunch onto a branch that already exists on the forge (left by a run
@@ -15,19 +14,7 @@ import { testDocker } from "../support/docker.ts";
  * the agent's work was never pushed.
  */
 
-const runId = inject("cspaceTestRun");
-const docker = testDocker();
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function project(options: CoordinateProjectOptions): Promise<CoordinateProject> {
-  const made = await makeCoordinateProject(docker, { ...options, name: `${options.name}-${runId}` });
-  cleanups.push(() => made.remove());
-  return made;
-}
+const project = useCoordinateProjects();
 
 /** Pushes `branch` to the bare remote with one commit of its own (`file` = `text`) on the remote's main. */
 async function pushBranch(remote: string, branch: string, file: string, text: string): Promise<void> {

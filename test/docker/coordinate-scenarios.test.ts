@@ -1,6 +1,5 @@
-import { afterEach, describe, expect, inject, it } from "vitest";
-import { at, explain, issueFile, makeCoordinateProject, REBASE_TEMPLATE, retryTemplate, rowOf, type CoordinateProject, type CoordinateProjectOptions } from "../support/coordinate-project.ts";
-import { testDocker } from "../support/docker.ts";
+import { describe, expect, it } from "vitest";
+import { at, explain, issueFile, useCoordinateProjects, REBASE_TEMPLATE, retryTemplate, rowOf } from "../support/coordinate-project.ts";
 
 /**
  * `cspace coordinate` scenarios on the local forge with scripted agents in
@@ -9,19 +8,7 @@ import { testDocker } from "../support/docker.ts";
  * issue files' state) and the `--json` report's rows, never by log text.
  */
 
-const runId = inject("cspaceTestRun");
-const docker = testDocker();
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function project(options: CoordinateProjectOptions): Promise<CoordinateProject> {
-  const made = await makeCoordinateProject(docker, { ...options, name: `${options.name}-${runId}` });
-  cleanups.push(() => made.remove());
-  return made;
-}
+const project = useCoordinateProjects();
 
 describe("cspace coordinate scenarios on the local forge", () => {
   it("a diamond: 13 (blocked by 11 and 12) is squash-merged after both", async () => {

@@ -2,11 +2,12 @@ import { execFileSync, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type Docker from "dockerode";
+import { afterEach, inject } from "vitest";
 import { LABELS } from "../../src/core/instances/labels.ts";
 import type { ReportRow, RunReport } from "../../src/core/coordinator/report.ts";
 import { projectId } from "../../src/core/run-dir.ts";
 import { binPath, cleanEnv, repoRoot } from "./cli.ts";
-import { BASE_IMAGE } from "./docker.ts";
+import { BASE_IMAGE, testDocker } from "./docker.ts";
 import { makeFixtureRepo, type FixtureRepo } from "./fixture-repo.ts";
 
 /**
@@ -114,6 +115,24 @@ export async function makeCoordinateProject(docker: Docker, options: CoordinateP
 }
 
 /** `cspace coordinate <numbers> --json` as a user runs it, with `env` added (a forge token, say); a hang ends in SIGTERM then SIGKILL. */
+/**
+ * A docker-lane test file's project maker: each project is named after this test run (so the lane's teardown
+ * finds what it left) and removed after its test, last made first.
+ */
+export function useCoordinateProjects(): (options: CoordinateProjectOptions) => Promise<CoordinateProject> {
+  const runId = inject("cspaceTestRun");
+  const docker = testDocker();
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return async (options) => {
+    const made = await makeCoordinateProject(docker, { ...options, name: `${options.name}-${runId}` });
+    cleanups.push(() => made.remove());
+    return made;
+  };
+}
+
 export function runCoordinate(repo: FixtureRepo, numbers: readonly number[], timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<CoordinateRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binPath, "--cwd", repo.dir, "coordinate", ...numbers.map(String), "--json"], {

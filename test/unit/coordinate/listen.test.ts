@@ -8,33 +8,13 @@ import type { PoolContext } from "../../../src/services/coordinate/pool/context.
 import { CoordinatorSockets } from "../../../src/services/coordinate/pool/listen.ts";
 import { instancePaths } from "../../../src/services/workers/instance-files.ts";
 import { useTempDirs } from "../../support/temp-dirs.ts";
+import { sampleReport } from "../../support/worker-report.ts";
 
 const tempDir = useTempDirs("listen");
 const open: CoordinatorSockets[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((sockets) => sockets.close()));
 });
-
-function validReport(id: string): WorkerReport {
-  return {
-    id,
-    instance: "issue-1",
-    outcome: "success",
-    exitCode: 0,
-    signal: null,
-    branch: "issue-1",
-    base: "main",
-    headSha: "a".repeat(40),
-    commitsAhead: 1,
-    summary: "done",
-    blockedReason: null,
-    turns: 1,
-    costUsd: null,
-    sessionId: null,
-    startedAt: "2026-05-01T10:00:00.000Z",
-    endedAt: "2026-05-01T10:01:00.000Z",
-  };
-}
 
 async function serving() {
   const runDir = await tempDir();
@@ -87,7 +67,7 @@ describe("the coordinator's c.sock refuses what does not fit the protocol, befor
     expect(reply.ok ? "" : reply.error.message).toMatch(/report\.outcome/);
     expect(reports).toEqual([]);
     expect(refused).toEqual([expect.stringMatching(/^issue-1: report refused: .*report\.outcome/) as unknown]);
-    expect(await request(socket, { v: 1, id: "ok", cmd: "report", report: validReport("good") })).toMatchObject({ ok: true, id: "ok" });
+    expect(await request(socket, { v: 1, id: "ok", cmd: "report", report: sampleReport("good") })).toMatchObject({ ok: true, id: "ok" });
     expect(reports.map((r) => r.id)).toEqual(["good"]);
   });
 
@@ -95,10 +75,10 @@ describe("the coordinator's c.sock refuses what does not fit the protocol, befor
     const { socket, reports } = await serving();
     const many = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`field${String(i)}`, i]));
     const replies = await Promise.all([
-      request(socket, { v: 1, id: "a", cmd: "report", report: { ...validReport("a"), ...many } }),
-      request(socket, { v: 1, id: "b", cmd: "report", report: { ...validReport("b"), headSha: "--upload-pack=touch /tmp/x" } }),
+      request(socket, { v: 1, id: "a", cmd: "report", report: { ...sampleReport("a"), ...many } }),
+      request(socket, { v: 1, id: "b", cmd: "report", report: { ...sampleReport("b"), headSha: "--upload-pack=touch /tmp/x" } }),
       request(socket, { v: 1, id: "c", cmd: "report", report: ["not", "an", "object"] }),
-      request(socket, { v: 1, id: "d", cmd: "report", report: { ...validReport("d"), turns: -1 } }),
+      request(socket, { v: 1, id: "d", cmd: "report", report: { ...sampleReport("d"), turns: -1 } }),
     ]);
     expect(replies.map((reply) => (reply.ok ? "ok" : reply.error.code))).toEqual(["bad-request", "bad-request", "bad-request", "bad-request"]);
     expect(replies.map((reply) => (reply.ok ? "" : reply.error.message))).toEqual([
@@ -112,7 +92,7 @@ describe("the coordinator's c.sock refuses what does not fit the protocol, befor
 
   it("answers garbage lines each with an error and still takes a good report on the same connection", async () => {
     const { socket, reports } = await serving();
-    const good = JSON.stringify({ v: 1, id: "good", cmd: "report", report: validReport("good") });
+    const good = JSON.stringify({ v: 1, id: "good", cmd: "report", report: sampleReport("good") });
     const replies = await raw(socket, `not json\n42\n{"v":1,"id":"s","cmd":"send","text":"  "}\n${good}\n`, 4);
     expect(replies.map((reply) => (reply.ok ? "ok" : reply.error.code))).toEqual(["bad-json", "bad-request", "bad-request", "ok"]);
     expect(reports.map((r) => r.id)).toEqual(["good"]);

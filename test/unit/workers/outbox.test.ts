@@ -5,29 +5,9 @@ import type { WorkerReport } from "../../../src/core/agents/worker-status.ts";
 import { collectOutbox, type ReportSink } from "../../../src/services/workers/outbox.ts";
 import { instancePaths } from "../../../src/services/workers/instance-files.ts";
 import { useTempDirs } from "../../support/temp-dirs.ts";
+import { sampleReport } from "../../support/worker-report.ts";
 
 const tempDir = useTempDirs("outbox");
-
-function report(id: string): WorkerReport {
-  return {
-    id,
-    instance: "issue-1",
-    outcome: "success",
-    exitCode: 0,
-    signal: null,
-    branch: "issue-1",
-    base: "main",
-    headSha: "a".repeat(40),
-    commitsAhead: 1,
-    summary: "done",
-    blockedReason: null,
-    turns: 1,
-    costUsd: null,
-    sessionId: null,
-    startedAt: "2026-05-01T10:00:00.000Z",
-    endedAt: "2026-05-01T10:01:00.000Z",
-  };
-}
 
 function memorySink(known: readonly string[] = []): ReportSink & { readonly stored: WorkerReport[] } {
   const stored: WorkerReport[] = [];
@@ -53,7 +33,7 @@ describe("collecting undelivered reports from an outbox", () => {
   it("persists each report once, oldest first, and moves it to delivered/", async () => {
     const a = "issue-1-20260501T100000000Z-aaaaaa";
     const b = "issue-1-20260501T100500000Z-bbbbbb";
-    const paths = await outboxWith({ [`${b}.json`]: JSON.stringify(report(b)), [`${a}.json`]: JSON.stringify(report(a)) });
+    const paths = await outboxWith({ [`${b}.json`]: JSON.stringify(sampleReport(b)), [`${a}.json`]: JSON.stringify(sampleReport(a)) });
     const sink = memorySink();
     const result = await collectOutbox(paths, sink);
     expect(result.collected.map((r) => r.id)).toEqual([a, b]);
@@ -66,7 +46,7 @@ describe("collecting undelivered reports from an outbox", () => {
 
   it("drops a report whose id was persisted before (delivered over the socket meanwhile), and still moves it", async () => {
     const id = "issue-1-20260501T100000000Z-aaaaaa";
-    const paths = await outboxWith({ [`${id}.json`]: JSON.stringify(report(id)) });
+    const paths = await outboxWith({ [`${id}.json`]: JSON.stringify(sampleReport(id)) });
     const sink = memorySink([id]);
     const result = await collectOutbox(paths, sink);
     expect(result).toMatchObject({ collected: [], duplicates: [id] });
@@ -77,9 +57,9 @@ describe("collecting undelivered reports from an outbox", () => {
   it("skips a report the worker wrote that does not fit the protocol (issue 12's bogus outcome), and still collects the good one", async () => {
     const good = "issue-1-20260501T100000000Z-aaaaaa";
     const paths = await outboxWith({
-      "bogus.json": JSON.stringify({ ...report("bogus"), outcome: "bogus" }),
-      "bad-sha.json": JSON.stringify({ ...report("bad-sha"), headSha: "--output=/etc/passwd" }),
-      [`${good}.json`]: JSON.stringify(report(good)),
+      "bogus.json": JSON.stringify({ ...sampleReport("bogus"), outcome: "bogus" }),
+      "bad-sha.json": JSON.stringify({ ...sampleReport("bad-sha"), headSha: "--output=/etc/passwd" }),
+      [`${good}.json`]: JSON.stringify(sampleReport(good)),
     });
     const sink = memorySink();
     const result = await collectOutbox(paths, sink);
@@ -94,7 +74,7 @@ describe("collecting undelivered reports from an outbox", () => {
     const id = "issue-1-20260501T100000000Z-aaaaaa";
     const paths = await outboxWith({
       [`.${id}.json.tmp`]: "{half",
-      [`.${id}.json`]: JSON.stringify(report(id)),
+      [`.${id}.json`]: JSON.stringify(sampleReport(id)),
       "broken.json": "{not json",
       "other.json": JSON.stringify({ hello: "world" }),
       "notes.txt": "ignored",
