@@ -46,7 +46,9 @@ function eventText(event: CoordinatorEvent): string | null {
     case "WorkerLost":
       return `#${String(event.issue)} worker lost: ${event.reason}`;
     case "RateLimited":
-      return `#${String(event.issue)} rate-limited until ${event.until}`;
+      return `#${String(event.issue)} attempt ${String(event.attempt)} met ${event.account}'s usage limit${event.message === null ? "" : ` (${shownText(event.message, SHOWN_TEXT_CHARS)})`}: not counted; launches wait until ${event.until}, then one probes`;
+    case "BudgetSet":
+      return `budget: run ${event.run === null ? "unlimited" : `$${event.run.toFixed(2)}`}, issue ${event.issue === null ? "unlimited" : `$${event.issue.toFixed(2)}`}`;
     case "Pushed":
       return `#${String(event.issue)} pushed ${event.headSha.slice(0, 8)}${event.forced ? " (forced)" : ""}`;
     case "Verified":

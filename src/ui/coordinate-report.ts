@@ -1,6 +1,6 @@
 import { describeLogProblem } from "../core/coordinator/log.ts";
 import type { RunReport } from "../core/coordinator/report.ts";
-import { REPORT_COLUMNS, reportCells } from "../core/coordinator-runtime/report-table.ts";
+import { duration, REPORT_COLUMNS, reportCells } from "../core/coordinator-runtime/report-table.ts";
 import { describeDenials } from "../core/network/denials.ts";
 import type { Paint } from "./tone.ts";
 
@@ -15,6 +15,10 @@ export function renderRunReport(report: RunReport, paint: Paint, holder?: string
     `Run ${report.runId ?? "-"} into ${report.featureBranch ?? "-"}${holder === undefined || holder === null ? "" : ` (running: ${holder})`}`,
     ...(report.paused ? [paint("warn", 'Paused: no launch or merge until cspace send _coordinator "resume"; agents already working go on.')] : []),
     ...(report.abandoned === null ? [] : [paint("warn", `Abandoned: ${report.abandoned}.`)]),
+    ...(report.parked === null
+      ? []
+      : [paint("warn", `Parked: ${report.parked.account} hit its usage limit${report.parked.message === null ? "" : ` (${report.parked.message})`}; no agent starts until ${report.parked.until}, then one probes the account.`)]),
+    ...(report.overBudget === null ? [] : [paint("warn", `Over budget: ${report.overBudget}.`)]),
     ...problemLines(report, paint),
     "",
     paint("heading", format(header)),
@@ -23,7 +27,7 @@ export function renderRunReport(report: RunReport, paint: Paint, holder?: string
       return row.status === "merged" ? paint("good", line) : row.status === "failed" || row.status === "blocked" ? paint("bad", line) : line;
     }),
     "",
-    `${String(merged)} merged, ${String(failed)} failed, ${String(blocked)} blocked${costUsd === null ? "" : `; $${costUsd.toFixed(2)}`}.`,
+    `${String(merged)} merged, ${String(failed)} failed, ${String(blocked)} blocked${costUsd === null ? "" : `; $${costUsd.toFixed(2)}`}${report.parkedMs > 0 ? `; parked by usage limits ${duration(report.parkedMs)}` : ""}.`,
     ...(report.egressDenied === undefined || report.egressDenied.count === 0 ? [] : [paint("warn", `${describeDenials(report.egressDenied)}.`)]),
   ];
 }

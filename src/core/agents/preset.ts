@@ -1,3 +1,5 @@
+import type { UsageLimit } from "./usage-limit.ts";
+
 /**
  * An agent preset: how one agent CLI is started, fed follow-up messages,
  * resumed, and read. Presets are data plus small pure functions, run by the
@@ -72,6 +74,8 @@ export interface LineFacts {
   readonly finalText?: string;
   /** An error the agent reported in-band. */
   readonly isError?: boolean;
+  /** The agent said its account hit a usage limit (usage-limit.ts): the run parks, it does not fail. */
+  readonly usageLimit?: UsageLimit;
 }
 
 export interface AgentPreset {

@@ -1,3 +1,5 @@
+import type { UsageLimit } from "./usage-limit.ts";
+
 /**
  * What a worker's supervisor says about its agent: over the socket (`status`),
  * in state.json, in events, and in the report it sends when the agent exits.
@@ -68,6 +70,12 @@ export interface WorkerReport {
   /** ISO 8601. */
   readonly startedAt: string;
   readonly endedAt: string;
+  /**
+   * The agent failed because its account hit a usage limit (its last words
+   * said so): the coordinator parks the account instead of counting a
+   * failure. Absent or null otherwise (and in reports of older workers).
+   */
+  readonly usageLimit?: UsageLimit | null;
 }
 
 /** One line of events.ndjson. */

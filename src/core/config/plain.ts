@@ -77,6 +77,7 @@ const integer =
   (value) =>
     typeof value === "number" && Number.isInteger(value) && value >= min && value <= max ? value : unsure();
 
+const dollars: Check<number> = (value) => (typeof value === "number" && Number.isFinite(value) && value > 0 ? value : unsure());
 const flag: Check<boolean> = (value) => (typeof value === "boolean" ? value : unsure());
 
 /** An object's own keys, refused when one is unknown, undefined or `__proto__` (whose handling differs between copies). */
@@ -207,6 +208,8 @@ function configOf(merged: unknown): ParsedConfig {
         stacking: withDefault(() => defaults.stacking, flag),
         review: withDefault(() => defaults.review, flag),
         maxAttempts: withDefault(() => defaults.maxAttempts, integer(limits.maxAttempts)),
+        onUsageLimit: withDefault(() => defaults.onUsageLimit, (value) => (value === "wait" || value === "fail" ? value : unsure())),
+        budget: optional((budget) => object(budget, { run: optional(dollars), issue: optional(dollars) })),
       }),
     ),
     templates: orEmpty((templates) =>

@@ -79,7 +79,11 @@ export const defaults = {
   stacking: true,
   review: false,
   maxAttempts: 2,
+  onUsageLimit: "wait",
 } as const;
+
+/** `coordinator.onUsageLimit`: wait for the agent's account to reset, or fail the issues its limit stops. */
+export const usageLimitPolicies = ["wait", "fail"] as const;
 
 export const validValues = {
   projectName: 'expected lowercase letters, digits, ".", "_" or "-", starting with a letter or digit, at most 63 characters',
@@ -87,6 +91,8 @@ export const validValues = {
   maxParallel: "expected an integer ≥ 1",
   warmConcurrency: "expected an integer from 1 to 32",
   maxAttempts: "expected an integer from 1 to 10",
+  onUsageLimit: 'expected "wait" (the run waits for the reset) or "fail" (the issues it stops fail)',
+  dollars: "expected an amount of US dollars above 0, like 8 or 2.5",
   pidsLimit: "expected an integer from 64 to 4194304 (processes and threads in one worker)",
   duration: 'expected a duration above 0 like "90s", "30m" or "2h"',
   network: 'expected "open", "none" or {"allow": ["api.example.com", "*.example.org", "@agent", "@npm"]}',

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { FORGE_TOKEN_NAMES } from "../secrets/forge-token.ts";
-import { agentPresets, commandInputs, defaults, forgeTypes, isAllowEntry, limits, networkModes, patterns, validValues } from "./rules.ts";
+import { agentPresets, commandInputs, defaults, usageLimitPolicies, forgeTypes, isAllowEntry, limits, networkModes, patterns, validValues } from "./rules.ts";
 
 /**
  * The shape of `.cspace.json`. Every message given to a schema below is the
@@ -33,6 +33,7 @@ const text = (valid: string) => z.string({ error: valid }).min(1, { error: valid
 const path = (what: string) => text(`expected a path to ${what}, relative to the project directory`);
 const integer = (valid: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.number({ error: valid }).int({ error: valid }).min(min, { error: valid }).max(max, { error: valid });
+const dollars = () => z.number({ error: validValues.dollars }).positive({ error: validValues.dollars });
 const flag = () => z.boolean({ error: "expected true or false" });
 /** Variables cspace passes into a container (container.env, agent.env): never the forge token, refused before anything is made. */
 const environment = () =>
@@ -211,6 +212,10 @@ export const configSchema = z.strictObject(
           stacking: flag().default(defaults.stacking),
           review: flag().default(defaults.review),
           maxAttempts: integer(validValues.maxAttempts, limits.maxAttempts.min, limits.maxAttempts.max).default(defaults.maxAttempts),
+          onUsageLimit: z.enum(usageLimitPolicies, { error: validValues.onUsageLimit }).default(defaults.onUsageLimit),
+          budget: z
+            .strictObject({ run: dollars().optional(), issue: dollars().optional() }, objectOf('like {"run": 40, "issue": 8}, in US dollars'))
+            .optional(),
         },
         objectOf('like {"maxParallel": 4}'),
       )

@@ -15,7 +15,7 @@ export function reportCells(row: ReportRow): string[] {
     String(row.attempts),
     String(row.turns),
     row.costUsd === null ? "-" : `$${row.costUsd.toFixed(2)}`,
-    row.wallMs === null ? "-" : duration(row.wallMs),
+    (row.wallMs === null ? "-" : duration(row.wallMs)) + (row.parkedMs > 0 ? ` (parked ${duration(row.parkedMs)})` : ""),
   ];
 }
 
@@ -37,6 +37,7 @@ export function reportMarkdown(report: RunReport): string {
     `|${REPORT_COLUMNS.map(() => "---").join("|")}|`,
     ...report.rows.map((row) => `| ${reportCells(row).map(escape).join(" | ")} |`),
     "",
+    ...(report.parkedMs > 0 ? [`Parked by usage limits: ${duration(report.parkedMs)}.`, ""] : []),
     ...(report.egressDenied === undefined || report.egressDenied.count === 0 ? [] : [`${describeDenials(report.egressDenied)}.`, ""]),
   ];
   return lines.join("\n");

@@ -74,9 +74,11 @@ export function nextWakeAt(state: CoordinatorState): number | null {
   const consider = (time: number): void => {
     if (!Number.isNaN(time) && (wake === null || time < wake)) wake = time;
   };
+  if (state.parked !== null && state.parked.probe === null) consider(Date.parse(state.parked.until));
   for (const issue of Object.values(state.issues)) {
     if (isSettled(issue)) continue;
-    if (issue.rateLimitedUntil !== null && issue.pending !== null) consider(Date.parse(issue.rateLimitedUntil));
+    // While the account is parked its time governs: an issue's own may be older (the park was extended).
+    if (state.parked === null && issue.rateLimitedUntil !== null && issue.pending !== null) consider(Date.parse(issue.rateLimitedUntil));
     const check = currentCheck(state, issue);
     if (check !== null && (check.checks === "pending" || check.mergeability === "unknown") && internalGateHolding(state, issue) === null) {
       consider(Date.parse(check.at) + PULL_REQUEST_POLL_MS);

@@ -11,7 +11,9 @@ import {
   restackTarget,
   unresolvedFailure,
 } from "./queries.ts";
+import { runOverBudget } from "./budget.ts";
 import type { CoordinatorState, IssueRecord, RunInfo } from "./state.ts";
+import { launchesAllowedByLimit } from "./usage-limits.ts";
 import { branchOf, type LaunchPrompt } from "./vocabulary.ts";
 
 /**
@@ -54,13 +56,15 @@ export function decisionContext(state: CoordinatorState, run: RunInfo, now: numb
  */
 function admitLaunches(state: CoordinatorState, run: RunInfo, now: number, inFlight: readonly Action[]): Map<number, Launch> {
   const admitted = new Map<number, Launch>();
-  if (state.paused) return admitted;
+  if (state.paused || runOverBudget(state) !== null) return admitted;
+  const allowedByLimit = launchesAllowedByLimit(state, now, inFlight);
   const launching = new Set<number>();
   for (const action of inFlight) {
     if (action.type === "Launch" && (state.issues[action.issue]?.attempts.length ?? 0) < action.attempt) launching.add(action.issue);
   }
   const records = Object.values(state.issues);
   let free = run.settings.maxParallel - records.filter((record) => openAttempt(record) !== null).length - launching.size;
+  if (allowedByLimit !== null) free = Math.min(free, allowedByLimit);
   for (const record of records.sort((a, b) => a.number - b.number)) {
     if (free <= 0) break;
     if (launching.has(record.number) || record.paused) continue;

@@ -4,6 +4,7 @@ import { defineEvent, eventGroup, type EventFrom } from "./event-registry.ts";
 import { isSettled, lastAttempt, unresolvedFailure } from "./queries.ts";
 import type { Attempt, AttemptEnd, CoordinatorState, IssueRecord } from "./state.ts";
 import { updateIssue, updateLastAttempt } from "./update.ts";
+import { parkedBy } from "./usage-limits.ts";
 import type { Failure } from "./vocabulary.ts";
 import {
   attemptWhySchema,
@@ -55,26 +56,37 @@ export const attemptEvents = eventGroup(
   defineEvent("Launched", {
     version: 1,
     fields: launchedFields,
-    apply: (state, event) => updateIssue(state, event.issue, (record) => launched(state, record, event)),
+    apply: (state, event) => withProbe(updateIssue(state, event.issue, (record) => launched(state, record, event)), event),
   }),
   /** The worker's supervisor reported the agent's exit, for the attempt the runtime matched it to. */
   defineEvent("Reported", {
     version: 1,
     fields: reportedFields,
-    apply: (state, event) => updateIssue(state, event.issue, (record) => reported(state, record, event)),
+    apply: (state, event) => afterProbeReport(updateIssue(state, event.issue, (record) => reported(state, record, event)), event),
   }),
-  /** The agent hit a usage limit: its attempt ends without counting as a failure, and the same prompt is sent again after `until`. */
+  /**
+   * The agent hit its account's usage limit: its attempt ends without counting
+   * as a failure, the same prompt is sent again, and every launch on the
+   * account waits until `until` (the reset plus a margin), when one probes
+   * (usage-limits.ts). Version 2 added the account, the reset the agent
+   * announced and its message.
+   */
   defineEvent("RateLimited", {
-    version: 1,
-    fields: z.object({ issue: issueNumber, attempt: attemptNumber, until: timestamp }),
-    apply: (state, event) =>
-      updateIssue(state, event.issue, (record) => {
-        const attempt = record.attempts[event.attempt - 1];
-        if (attempt?.end !== null) return record;
-        // A limit is a state, not a failure: the same prompt goes again after `until`.
-        const ended = updateLastAttempt(record, (open) => ({ ...open, end: "rate-limited", endedAt: event.at }));
-        return isSettled(record) ? ended : { ...ended, pending: attempt.prompt, rateLimitedUntil: event.until };
-      }),
+    version: 2,
+    fields: z.object({ issue: issueNumber, attempt: attemptNumber, until: timestamp, account: text, resetsAt: timestamp.nullable(), message: text.nullable() }),
+    upcast: { 1: (data) => ({ ...data, account: "agent", resetsAt: null, message: null }) },
+    apply: (state, event) => {
+      const record = state.issues[event.issue];
+      const attempt = record?.attempts[event.attempt - 1];
+      // A limit met by a report already recorded (it ended the attempt as rate-limited), or by an open attempt.
+      if (record === undefined || attempt === undefined || (attempt.end !== null && attempt.end !== "rate-limited")) return state;
+      const parked = { ...state, parked: parkedBy(state.parked, event) };
+      return updateIssue(parked, event.issue, (current) => {
+        const ended = updateLastAttempt(current, (open) => (open.number === attempt.number && open.end === null ? { ...open, end: "rate-limited", endedAt: event.at } : open));
+        // A limit is a state, not a failure: the same prompt goes again once the account is back.
+        return isSettled(current) || lastAttempt(ended)?.number !== attempt.number ? ended : { ...ended, pending: attempt.prompt, rateLimitedUntil: event.until };
+      });
+    },
   }),
   /** The container or its supervisor is gone. An open attempt ends as a failure (kind `lost`); the instance is warmed again. */
   defineEvent("WorkerLost", {
@@ -82,7 +94,7 @@ export const attemptEvents = eventGroup(
     /** `attempt`: the attempt that was running, or null when none was. */
     fields: z.object({ issue: issueNumber, attempt: attemptNumber.nullable(), reason: text }),
     apply: (state, event) =>
-      updateIssue(state, event.issue, (record) => {
+      updateIssue(probeLost(state, event.issue), event.issue, (record) => {
         const attempt = event.attempt === null ? undefined : record.attempts[event.attempt - 1];
         const failure: Failure = { kind: "lost", summary: event.reason, command: null, output: null };
         const ended = attempt?.end === null ? updateLastAttempt(record, (open) => ({ ...open, end: "lost", endedAt: event.at, failure })) : record;
@@ -165,6 +177,30 @@ export const attemptEvents = eventGroup(
   }),
 );
 
+/** A launch once the account's park is over is its probe: no other starts until it reports. */
+function withProbe(state: CoordinatorState, event: Launched): CoordinatorState {
+  const park = state.parked;
+  if (park === null || park.probe !== null || Date.parse(event.at) < Date.parse(park.until)) return state;
+  return { ...state, parked: { ...park, probe: { issue: event.issue, attempt: event.attempt } } };
+}
+
+/** The probe reported without meeting the limit: the account works again and every launch may go. */
+function afterProbeReport(state: CoordinatorState, event: Reported): CoordinatorState {
+  const park = state.parked;
+  if (park?.probe?.issue !== event.issue || park.probe.attempt !== event.attempt) return state;
+  if (event.report.usageLimit != null) return { ...state, parked: { ...park, probe: null } };
+  const ms = Date.parse(event.at) - Date.parse(park.since);
+  // Every issue the park held may start now: none waits for a time that is past.
+  const issues = Object.fromEntries(Object.entries(state.issues).map(([n, record]) => [n, record.rateLimitedUntil === null ? record : { ...record, rateLimitedUntil: null }]));
+  return { ...state, issues, parked: null, parkedMs: state.parkedMs + (Number.isNaN(ms) ? 0 : Math.max(0, ms)) };
+}
+
+/** The probe's worker is gone before it said anything: another launch probes. */
+function probeLost(state: CoordinatorState, issue: number): CoordinatorState {
+  const park = state.parked;
+  return park?.probe?.issue === issue ? { ...state, parked: { ...park, probe: null } } : state;
+}
+
 function launched(state: CoordinatorState, record: IssueRecord, event: Launched): IssueRecord {
   // Attempts are numbered without gaps and one runs at a time: anything else is a repeat. A launch
   // that lands on a settled issue is still recorded: its agent runs, and its report will end it.
@@ -245,6 +281,8 @@ function reported(state: CoordinatorState, record: IssueRecord, event: Reported)
 
 /** How a report ends its attempt, and whether that counts as a failure. */
 function classify(report: WorkerReport, attempt: Attempt): { end: AttemptEnd; failure: Failure | null } {
+  // The account's limit stopped it, not the work: parked by the `RateLimited` recorded with it, never counted.
+  if (report.outcome === "failure" && report.usageLimit != null) return { end: "rate-limited", failure: null };
   const fail = (kind: Failure["kind"], summary: string, output: string | null = null): Failure => ({ kind, summary, command: null, output });
   switch (report.outcome) {
     case "success": {

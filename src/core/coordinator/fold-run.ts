@@ -42,6 +42,17 @@ export const runEvents = eventGroup(
   /** Operator: hold launches and merges, for one issue or (null) the whole run. Work already running goes on. */
   defineEvent("Paused", { version: 1, fields: pauseFields, apply: (state, event) => setPaused(state, event.issue, true) }),
   defineEvent("Resumed", { version: 1, fields: pauseFields, apply: (state, event) => setPaused(state, event.issue, false) }),
+  /**
+   * The spending ceilings in force, in dollars (`coordinator.budget`): recorded
+   * when a run starts or resumes, and when the operator resumes it, if the
+   * configuration says otherwise than the log.
+   */
+  defineEvent("BudgetSet", {
+    version: 1,
+    fields: z.object({ run: z.number().min(0).nullable(), issue: z.number().min(0).nullable() }),
+    apply: (state, event) =>
+      state.budget.run === event.run && state.budget.issue === event.issue ? state : { ...state, budget: { run: event.run, issue: event.issue } },
+  }),
   /** Operator: give up on an issue; it ends blocked by the operator, and so do its dependents. */
   defineEvent("Skipped", {
     version: 1,
@@ -106,6 +117,9 @@ function startRun(event: RunStarted): CoordinatorState {
     outside,
     loaded: false,
     paused: false,
+    parked: null,
+    parkedMs: 0,
+    budget: { run: null, issue: null },
     epoch: 0,
     finished: null,
     lastEventAt: event.at,

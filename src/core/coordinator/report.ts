@@ -1,4 +1,6 @@
+import { runOverBudget } from "./budget.ts";
 import type { LogProblem } from "./log.ts";
+import { issueParkedMs, runParkedMs } from "./usage-limits.ts";
 import type { EgressDenials } from "../network/denials.ts";
 import { failureCount, isMerged } from "./queries.ts";
 import type { CoordinatorState, IssueRecord, IssueStatusKind } from "./state.ts";
@@ -21,6 +23,8 @@ export interface ReportRow {
   readonly costUsd: number | null;
   /** From the first launch to the merge (or to when it failed or was blocked); null if it never started. */
   readonly wallMs: number | null;
+  /** Time it waited for its agent's account to come back from a usage limit (usage-limits.ts). */
+  readonly parkedMs: number;
   readonly squashSha: string | null;
 }
 
@@ -33,6 +37,11 @@ export interface RunReport {
   readonly exitCode: 0 | 1;
   /** The operator paused the whole run (`cspace send _coordinator "pause"`) and has not resumed it. */
   readonly paused: boolean;
+  /** Time the agent's account was parked by usage limits, and the park still on (null when none). */
+  readonly parkedMs: number;
+  readonly parked: { readonly account: string; readonly until: string; readonly message: string | null } | null;
+  /** Why no agent starts because the run spent its budget; null when it may. */
+  readonly overBudget: string | null;
   /** Why the run was given up before its end (`cspace coordinate --abandon`, a start that failed); null otherwise. */
   readonly abandoned: string | null;
   /** Events of its log that could not be applied, by sequence number: the table is what the rest says. */
@@ -76,6 +85,9 @@ export function runReport(state: CoordinatorState, problems: readonly LogProblem
     wallMs: between(state.run?.startedAt ?? null, finishedAt ?? state.lastEventAt),
     exitCode: exitCodeOf(state),
     paused: state.paused && state.finished === null,
+    parkedMs: runParkedMs(state, finishedAt ?? state.lastEventAt),
+    parked: state.parked === null || state.finished !== null ? null : { account: state.parked.account, until: state.parked.until, message: state.parked.message },
+    overBudget: state.finished === null ? runOverBudget(state) : null,
     abandoned: state.finished?.abandoned ?? null,
     problems,
     rows,
@@ -107,6 +119,7 @@ function row(state: CoordinatorState, issue: IssueRecord): ReportRow {
     turns: issue.attempts.reduce((sum, a) => sum + a.turns, 0),
     costUsd: costs.length === 0 ? null : roundCents(costs.reduce((sum, cost) => sum + cost, 0)),
     wallMs: first === undefined ? null : between(first.startedAt, end),
+    parkedMs: issueParkedMs(issue, state.lastEventAt),
     squashSha: issue.merge?.squashSha ?? null,
   };
 }

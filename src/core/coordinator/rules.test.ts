@@ -122,6 +122,8 @@ describe("the coordinator's rule table, one row at a time", () => {
       "failUnwarmable",
       "failUnstartable",
       "failRefusedMerge",
+      "failOverBudget",
+      "failOnUsageLimit",
       "failAfterMaxAttempts",
       "retryFailure",
       "blockByWorker",
@@ -287,7 +289,7 @@ describe("the coordinator's rule table, one row at a time", () => {
 
   it("launch: a rate-limited issue starts again with the same prompt after the limit, no attempt burned", () => {
     const until = at(600);
-    const s = state(started({ 10: [] }), warmed(10), launched(10), { type: "RateLimited", at: at(15), issue: 10, attempt: 1, until });
+    const s = state(started({ 10: [] }), warmed(10), launched(10), { type: "RateLimited", at: at(15), issue: 10, attempt: 1, until, account: "claude", resetsAt: null, message: null });
     expect(fired(s, "launch", { now: T0 + 599_000 })).toEqual([]);
     expect(fired(s, "launch", { now: T0 + 600_000 })).toEqual([expect.objectContaining({ attempt: 2, prompt: { kind: "implementer" } })]);
     expect(fired(s, "retryFailure")).toEqual([]);

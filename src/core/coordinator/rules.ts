@@ -1,5 +1,6 @@
 import type { Action, Merge } from "./actions.ts";
-import type { DecisionContext } from "./decision-context.ts";
+import { issueOverBudget } from "./budget.ts";
+import { launchFor, type DecisionContext } from "./decision-context.ts";
 import {
   awaitsVerify,
   currentCheck,
@@ -41,6 +42,8 @@ export type RuleName =
   | "failUnwarmable"
   | "failUnstartable"
   | "failRefusedMerge"
+  | "failOverBudget"
+  | "failOnUsageLimit"
   | "failAfterMaxAttempts"
   | "retryFailure"
   | "blockByWorker"
@@ -89,6 +92,28 @@ export const coordinatorRules: readonly Rule[] = [
     then: (issue) => [{ type: "Fail", issue: issue.number, reason: `the forge refused the merge (${issue.refused?.reason ?? "?"}): ${issue.refused?.detail ?? ""}` }],
   },
   {
+    name: "failOverBudget",
+    reason: "the issue spent coordinator.budget.issue: it is stopped once its agent is done, and fails",
+    when: (issue, context) => active(issue) && idle(issue, context) && openAttempt(issue) === null && issueOverBudget(context.state, issue) !== null,
+    then: (issue, { state }) => [{ type: "Fail", issue: issue.number, reason: `over budget: ${issueOverBudget(state, issue) ?? ""}` }],
+  },
+  {
+    name: "failOnUsageLimit",
+    reason: 'coordinator.onUsageLimit is "fail": an issue whose agent met the account\'s usage limit, or that would start while the account is parked, fails',
+    when: (issue, context) =>
+      context.run.settings.onUsageLimit === "fail" &&
+      context.state.parked !== null &&
+      active(issue) &&
+      idle(issue, context) &&
+      openAttempt(issue) === null &&
+      (lastAttempt(issue)?.end === "rate-limited" || launchFor(context.state, context.run, issue, context.now) !== null),
+    then: (issue, { state }) => {
+      const park = state.parked;
+      const what = park === null ? "" : `${park.account} hit its usage limit${park.message === null ? "" : ` (${park.message})`}${park.resetsAt === null ? "" : `, resetting at ${park.resetsAt}`}`;
+      return [{ type: "Fail", issue: issue.number, reason: `${what}; coordinator.onUsageLimit is "fail"` }];
+    },
+  },
+  {
     name: "failAfterMaxAttempts",
     reason: "an attempt failed and the issue has used coordinator.maxAttempts",
     when: (issue, context) =>
@@ -103,7 +128,11 @@ export const coordinatorRules: readonly Rule[] = [
     name: "retryFailure",
     reason: "an attempt failed (agent exit, crash, no commits, lost, verify, checks): run again with its failure, same worker",
     when: (issue, context) =>
-      active(issue) && idle(issue, context) && unresolvedFailure(issue) !== null && failureCount(issue) < context.run.settings.maxAttempts,
+      active(issue) &&
+      idle(issue, context) &&
+      unresolvedFailure(issue) !== null &&
+      failureCount(issue) < context.run.settings.maxAttempts &&
+      issueOverBudget(context.state, issue) === null,
     then: (issue, { state, run }) => {
       const failed = unresolvedFailure(issue);
       if (failed?.failure == null) return [];

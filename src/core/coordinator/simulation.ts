@@ -207,7 +207,7 @@ export function finishAgent(
     case "interrupted":
       return { world: used, events: [report({ outcome: "interrupted", exitCode: null, signal: "SIGTERM" })] };
     case "rate-limited":
-      return { world: used, events: [{ type: "RateLimited", at, issue: n, attempt: agent.attempt, until: limitUntil }] };
+      return { world: used, events: [{ type: "RateLimited", at, issue: n, attempt: agent.attempt, until: limitUntil, account: "claude", resetsAt: null, message: null }] };
     case "lost":
       return { world: used, events: [{ type: "WorkerLost", at, issue: n, attempt: agent.attempt, reason: "container exited (137)" }] };
   }

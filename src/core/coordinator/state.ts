@@ -25,6 +25,12 @@ export interface CoordinatorState {
   readonly loaded: boolean;
   /** The operator paused the whole run. */
   readonly paused: boolean;
+  /** The agent's account hit a usage limit: launches wait for its reset (usage-limits.ts); null when not parked. */
+  readonly parked: AccountPark | null;
+  /** Milliseconds the account was parked in parks that have ended. */
+  readonly parkedMs: number;
+  /** The spending ceilings in force (`coordinator.budget`, re-read on resume): `BudgetSet`. */
+  readonly budget: Budget;
   /** Squash merges made by this run so far; a pull request observation from an earlier epoch is stale. */
   readonly epoch: number;
   readonly finished: {
@@ -37,6 +43,26 @@ export interface CoordinatorState {
 }
 
 export type OutsideState = "open" | "closed" | "unknown";
+
+export interface AccountPark {
+  /** Whose limit it is (usage-limits.ts `accountName`). */
+  readonly account: string;
+  /** When the first limit of this park was met. */
+  readonly since: string;
+  /** When one launch may probe the account again: the reset plus a margin. */
+  readonly until: string;
+  /** The reset the agent announced; null when it did not say. */
+  readonly resetsAt: string | null;
+  readonly message: string | null;
+  /** The launch that probes the account after `until`; the park ends when it reports without the limit. */
+  readonly probe: { readonly issue: number; readonly attempt: number } | null;
+}
+
+/** US dollars; null: no ceiling. */
+export interface Budget {
+  readonly run: number | null;
+  readonly issue: number | null;
+}
 
 export interface RunInfo {
   readonly runId: string;
@@ -195,7 +221,19 @@ export interface IssueRecord {
 }
 
 export function initialState(): CoordinatorState {
-  return { run: null, issues: {}, outside: {}, loaded: false, paused: false, epoch: 0, finished: null, lastEventAt: null };
+  return {
+    run: null,
+    issues: {},
+    outside: {},
+    loaded: false,
+    paused: false,
+    parked: null,
+    parkedMs: 0,
+    budget: { run: null, issue: null },
+    epoch: 0,
+    finished: null,
+    lastEventAt: null,
+  };
 }
 
 /** The state after one more event. Pure: the same state and event always give the same result. */

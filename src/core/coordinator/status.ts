@@ -1,3 +1,4 @@
+import { runOverBudget } from "./budget.ts";
 import {
   awaitsVerify,
   basePlan,
@@ -59,7 +60,10 @@ export function statusOf(state: CoordinatorState, record: IssueRecord): IssueSta
     return status("ready", `attempt ${failed.number} failed (${failed.failure.summary}); ${failureCount(record)} of ${maxAttempts} attempts failed`);
   }
   if (record.rateLimitedUntil !== null && record.pending !== null) {
-    return status("rate-limited", `usage limit: attempt ${record.attempts.length + 1} starts after ${record.rateLimitedUntil}`, [], record.rateLimitedUntil);
+    const until = state.parked?.until ?? record.rateLimitedUntil;
+    const who = state.parked === null ? "usage limit" : `${state.parked.account}'s usage limit`;
+    const probing = state.parked?.probe != null ? `; #${String(state.parked.probe.issue)} is probing the account` : "";
+    return status("rate-limited", `${who}: attempt ${record.attempts.length + 1} starts after ${until}${probing}`, [], until);
   }
   if (record.attempts.length === 0) return notStarted(state, record, status);
   if (record.warm !== "ready") return status("warming", "instance being made again after it was lost");
@@ -100,7 +104,7 @@ function notStarted(
   if (record.warm !== "ready") return status("warming", "instance being made");
   const plan = basePlan(state, record);
   if (plan.action === "wait") return status("waiting", `waiting on ${plan.waitingOn.map(refText).join(", ")} (${plan.row})`, plan.waitingOn);
-  const held = record.paused || state.paused ? "paused" : "waits for a slot";
+  const held = record.paused || state.paused ? "paused" : (runOverBudget(state) ?? (state.parked === null ? "waits for a slot" : `${state.parked.account} is parked by its usage limit until ${state.parked.until}`));
   return status("ready", `starts on ${plan.base} (${plan.row}); ${held}`, ["slot"]);
 }
 

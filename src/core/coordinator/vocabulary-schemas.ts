@@ -56,6 +56,7 @@ export const runSettingsSchema: z.ZodType<RunSettings> = z.object({
   maxAttempts: count,
   review: z.boolean(),
   stacking: z.boolean(),
+  onUsageLimit: z.enum(["wait", "fail"]).optional(),
   verify: z.object({ all: text.nullable(), e2e: text.nullable() }),
 });
 

@@ -18,6 +18,8 @@ export interface RunSettings {
   readonly review: boolean;
   /** Whether an issue may start on its one unmerged dependency's branch (design.md §4); false waits for the merge. */
   readonly stacking: boolean;
+  /** What a usage limit does (`coordinator.onUsageLimit`): wait for the reset (absent: wait), or fail the issues it stops. */
+  readonly onUsageLimit?: "wait" | "fail";
   /** `verify.all` and `verify.e2e`; null when the project sets none (the head then counts as verified once pushed). */
   readonly verify: { readonly all: string | null; readonly e2e: string | null };
 }

@@ -35,6 +35,11 @@ const workerReportObject = z.strictObject({
   sessionId: name.nullable(),
   startedAt: timestamp,
   endedAt: timestamp,
+  // Its message reaches the log and the report: bounded like a summary line.
+  usageLimit: z
+    .strictObject({ resetsAt: timestamp.nullable(), kind: name.nullable(), message: z.string().max(400) })
+    .nullable()
+    .optional(),
 });
 
 /** A report as it comes from a worker: strict, since its shas reach git on the host and its words reach the log. */

@@ -16,6 +16,9 @@ import type { Issue } from "../../core/issues/issue.ts";
 import { featureBranchFor, needsDefaultBranch } from "../../core/plan/feature-branch.ts";
 import { openProject, type OpenedProject, type PortOverrides } from "../project.ts";
 import { loadTemplates } from "../templates/templates.ts";
+import { accountName } from "../../core/coordinator/usage-limits.ts";
+import { loadConfig } from "../config.ts";
+import { budgetOf, costlessAgent } from "./budget-config.ts";
 import { loadRunIssues } from "./load-run.ts";
 import { promptRenderer } from "./prompts.ts";
 import { withEgressDenials } from "./egress-report.ts";
@@ -104,6 +107,10 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
         },
         probeIntervalMs: options.probeIntervalMs,
         retryDelayMs: options.retryDelayMs,
+        account: accountName(project.config.agent.preset, project.config.agent.passEnv),
+        // Re-read on each resume: an operator who raised coordinator.budget in the file gets the new ceilings.
+        budget: async () => budgetOf((await loadConfig({ cwd: options.cwd, env: options.env })).config),
+        costless: costlessAgent(project.config.agent.preset),
         verifyTimeout: options.verifyTimeoutMs === undefined
           ? { ms: durationMs(project.config.verify.timeout), text: project.config.verify.timeout }
           : { ms: options.verifyTimeoutMs, text: `${String(options.verifyTimeoutMs)} ms` },
@@ -152,6 +159,7 @@ async function startRun(project: OpenedProject, store: EventStore, forge: Forge,
     maxAttempts: coordinator.maxAttempts,
     review: coordinator.review,
     stacking: coordinator.stacking,
+    onUsageLimit: coordinator.onUsageLimit,
     verify: { all: verify.all ?? null, e2e: verify.e2e ?? null },
   };
   const now = new Date();

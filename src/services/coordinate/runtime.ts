@@ -7,7 +7,8 @@ import type { CoordinatorEvent } from "../../core/coordinator/events.ts";
 import { OPERATOR_USAGE, operatorDone, operatorEvent, parseOperatorCommand } from "../../core/coordinator/operator.ts";
 import { isSettled, lastAttempt, openAttempt } from "../../core/coordinator/queries.ts";
 import { branchOf } from "../../core/coordinator/vocabulary.ts";
-import { apply, type CoordinatorState, type IssueRecord } from "../../core/coordinator/state.ts";
+import { apply, type Budget, type CoordinatorState, type IssueRecord } from "../../core/coordinator/state.ts";
+import { parkUntil } from "../../core/coordinator/usage-limits.ts";
 import type { OperatorAnswer, OperatorChannel, WorkerPool } from "../../core/coordinator-runtime/ports.ts";
 import type { ProgressListener } from "../../core/coordinator-runtime/progress.ts";
 import { FailureCounter, FIRST_RETRY_DELAY_MS, MAX_ACTION_FAILURES, MAX_RETRY_DELAY_MS, retryDelayMs } from "../../core/coordinator-runtime/retry.ts";
@@ -36,6 +37,12 @@ export interface RuntimeOptions {
   /** `verify.timeout`: a verify command running longer is ended and counts as failed. */
   readonly verifyTimeout?: VerifyTimeout | undefined;
   readonly signal?: AbortSignal | undefined;
+  /** Whose usage limits the run's agents share (usage-limits.ts `accountName`). */
+  readonly account?: string | undefined;
+  /** Reads `coordinator.budget` from the configuration: when the run starts or resumes, and when the operator resumes it. */
+  readonly budget?: (() => Promise<Budget>) | undefined;
+  /** Why a budget cannot hold the run's agent (it reports no cost), said once when a budget is set; null when it can. */
+  readonly costless?: string | null | undefined;
 }
 
 /** What a skip stops while it runs: actions that only wait or look. Those that move a branch or the forge finish and are recorded, so the log stays the world's. */
@@ -72,6 +79,7 @@ class Runtime {
   #fatal: unknown = undefined;
   #failed = false;
   #closed = false;
+  #saidCostless = false;
   readonly #lost: LostWorkers;
 
   constructor(options: RuntimeOptions) {
@@ -107,6 +115,7 @@ class Runtime {
         if (refusal.firstOfBurst) this.#notice(`${instance} sends too fast: its requests are refused (rate-limited) until it slows down (${String(refusal.refused)} refused so far)`);
       },
     });
+    await this.#syncBudget();
     await workers.collectPending(instances, onReport, onRefused);
     const closeOperator = (await this.#o.operator?.open((text) => this.#operate(text))) ?? (() => Promise.resolve());
     const probe = setInterval(() => { this.#lost.probeSoon(); }, this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS);
@@ -152,6 +161,11 @@ class Runtime {
     const command = parseOperatorCommand(text);
     if (!command.ok) return { ok: false, error: `${command.error}; the commands are:\n${OPERATOR_USAGE}` };
     await this.#appending;
+    // A run held by its budget resumes with the budget the configuration says now.
+    if (command.value.kind === "resume" && command.value.issue === null) {
+      const reread = await this.#syncBudget().then(() => null, (error: unknown) => message(error));
+      if (reread !== null) return { ok: false, error: `coordinator.budget could not be read again: ${reread}` };
+    }
     const event = operatorEvent(this.#state, command.value, new Date(this.#now).toISOString());
     if (!event.ok) return { ok: false, error: event.error };
     await this.#record([event.value]);
@@ -161,6 +175,22 @@ class Runtime {
       await this.#o.workers.interrupt(instance).catch((error: unknown) => { this.#notice(`interrupting ${instance}: ${message(error)}`); });
     }
     return { ok: true, text: operatorDone(command.value) };
+  }
+
+  /** Records the configured budget when it differs from the log's, and says once when it cannot hold the agent. */
+  async #syncBudget(): Promise<void> {
+    if (this.#o.budget === undefined) return;
+    const budget = await this.#o.budget();
+    await this.#appending;
+    const current = this.#state.budget;
+    if (budget.run !== current.run || budget.issue !== current.issue) {
+      await this.#record([{ type: "BudgetSet", at: new Date(this.#now).toISOString(), run: budget.run, issue: budget.issue }]);
+    }
+    const costless = this.#o.costless ?? null;
+    if (costless !== null && (budget.run !== null || budget.issue !== null) && !this.#saidCostless) {
+      this.#saidCostless = true;
+      this.#notice(costless);
+    }
   }
 
   /** One round of decisions; true when decisions were recorded (decide again at once). */
@@ -302,7 +332,14 @@ class Runtime {
       this.#early.set(issue, [...(this.#early.get(issue) ?? []), report]);
       return;
     }
-    await this.#record([{ type: "Reported", at: new Date(this.#now).toISOString(), issue, attempt: attempt.number, report }]);
+    const at = new Date(this.#now).toISOString();
+    const limit = report.outcome === "failure" ? (report.usageLimit ?? null) : null;
+    // A usage limit ends the attempt without counting it, and parks the account the agent runs on.
+    const limited: CoordinatorEvent[] =
+      limit === null
+        ? []
+        : [{ type: "RateLimited", at, issue, attempt: attempt.number, until: parkUntil(limit.resetsAt, this.#now), account: this.#o.account ?? "agent", resetsAt: limit.resetsAt, message: limit.message }];
+    await this.#record([{ type: "Reported", at, issue, attempt: attempt.number, report }, ...limited]);
   }
 
   #flushEarly(issue: number): void {

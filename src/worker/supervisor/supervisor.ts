@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, unlinkSync } from "node:fs";
-import type { AgentPreset, FollowUp, Invocation, StartInput } from "../../core/agents/preset.ts";
+import type { AgentPreset, FollowUp, Invocation, LineFacts, StartInput } from "../../core/agents/preset.ts";
+import type { UsageLimit } from "../../core/agents/usage-limit.ts";
 import type { AgentState, WorkerEvent, WorkerReport, WorkerStatus } from "../../core/agents/worker-status.ts";
 import type { Launch } from "../../core/messaging/launch.ts";
 import { cutTo, errorReply, MAX_REPORT_SUMMARY_CHARS, okReply, type Reply, type Request } from "../../core/messaging/protocol.ts";
@@ -45,6 +46,8 @@ interface Run {
   costTotal: number | null;
   costAdded: number | null;
   finalText: string | null;
+  /** The usage limit the agent last said it hit, unless a turn since ended well (usage-limit.ts). */
+  usageLimit: UsageLimit | null;
   stoppedByUs: boolean;
   /**
    * Messages written to stdin that the agent has not answered yet (it said
@@ -277,6 +280,7 @@ export class Supervisor {
       costTotal: null,
       costAdded: null,
       finalText: null,
+      usageLimit: null,
       stoppedByUs: false,
       inFlight: [],
       done: agent.exited.then((exit) => this.#onExit(run, exit)),
@@ -323,6 +327,7 @@ export class Supervisor {
       changed = true;
     }
     if (facts.finalText !== undefined) run.finalText = facts.finalText;
+    run.usageLimit = nextUsageLimit(run.usageLimit, facts);
     if (facts.turnEnded === true && run.agent.stdinOpen && this.#deps.preset.keepsSession) {
       this.#setState("idle");
       void this.#refreshHead();
@@ -364,6 +369,8 @@ ${agentSummary}`;
       sessionId: this.#sessionId,
       startedAt: run.startedAt.toISOString(),
       endedAt: endedAt.toISOString(),
+      // Only a run that failed was stopped by the limit; one that went on and ended well was not.
+      ...(outcome === "failure" && run.usageLimit !== null ? { usageLimit: run.usageLimit } : {}),
     };
     this.#event("supervisor", "exited", `${outcome}${exit.code === null ? "" : ` (exit ${String(exit.code)})`}${exit.signal === null ? "" : ` (${exit.signal})`}`, { code: exit.code, signal: exit.signal, spawnError: exit.spawnError });
     try {
@@ -440,6 +447,17 @@ ${agentSummary}`;
 }
 
 /** An invocation's cost: its last stated running total plus what it stated per step; null when it said nothing. */
+/**
+ * Claude says a limit twice (a `rate_limit_event` with the reset time, then a
+ * result with the words): the time of the first is kept. A turn that ends
+ * well afterwards means the account works again.
+ */
+function nextUsageLimit(last: UsageLimit | null, facts: LineFacts): UsageLimit | null {
+  const limit = facts.usageLimit;
+  if (limit !== undefined) return { resetsAt: limit.resetsAt ?? last?.resetsAt ?? null, kind: limit.kind ?? last?.kind ?? null, message: limit.message };
+  return facts.turnEnded === true && facts.isError !== true ? null : last;
+}
+
 function runCost(run: Run): number | null {
   return run.costTotal === null && run.costAdded === null ? null : (run.costTotal ?? 0) + (run.costAdded ?? 0);
 }

@@ -1,5 +1,6 @@
 import type { AgentPreset, LineFacts, StartInput } from "../preset.ts";
-import { arrayAt, isObject, jsonObject, modelFlag, numberAt, objectAt, plainText, stringAt, NOTHING } from "./json-line.ts";
+import { epochSecondsToIso, isUsageLimitText, limitMessage } from "../usage-limit.ts";
+import { arrayAt, isObject, jsonObject, modelFlag, numberAt, objectAt, plainText, stringAt, NOTHING, type JsonObject } from "./json-line.ts";
 
 /**
  * Claude Code in print mode with stream-json in and out: one long-lived
@@ -67,6 +68,8 @@ export function parseClaudeLine(line: string): LineFacts {
       return { events: assistantEvents(objectAt(event, "message")), ...session };
     case "result":
       return resultFacts(event, session);
+    case "rate_limit_event":
+      return { ...rateLimitFacts(event), ...session };
     default:
       return sessionId === undefined ? NOTHING : { events: [], ...session };
   }
@@ -88,10 +91,31 @@ function assistantEvents(message: ReturnType<typeof objectAt>): LineFacts["event
   });
 }
 
-function resultFacts(event: NonNullable<ReturnType<typeof jsonObject>>, session: { sessionId?: string }): LineFacts {
+/**
+ * `rate_limit_event`: Claude Code's word on the subscription's windows, with
+ * `status` "allowed", "allowed_warning" or "rejected" (the limit is hit),
+ * `resetsAt` (epoch seconds) and `rateLimitType` ("five_hour", "seven_day"…),
+ * at the top level or under `rate_limit_info` depending on the release.
+ */
+function rateLimitFacts(event: JsonObject): LineFacts {
+  const info = objectAt(event, "rate_limit_info") ?? event;
+  const status = stringAt(info, "status") ?? "";
+  if (status !== "rejected") return { events: [] };
+  const kind = stringAt(info, "rateLimitType") ?? null;
+  const resetsAt = epochSecondsToIso(numberAt(info, "resetsAt"));
+  const message = `usage limit${kind === null ? "" : ` (${kind})`} reached${resetsAt === null ? "" : `; resets at ${resetsAt}`}`;
+  return { events: [{ type: "usage-limit", text: message, data: { kind, resetsAt } }], usageLimit: { resetsAt, kind, message } };
+}
+
+function resultFacts(event: JsonObject, session: { sessionId?: string }): LineFacts {
   const text = stringAt(event, "result");
   const cost = numberAt(event, "total_cost_usd");
   const isError = event.is_error === true || (stringAt(event, "subtype") ?? "success") !== "success";
+  // "You've hit your 5-hour limit · resets 10:13am (UTC)" (older releases: "Claude AI usage limit reached|<epoch>"):
+  // the time in the text has no date, so the rate_limit_event before it gives the reset.
+  const limited = isError && text !== undefined && isUsageLimitText(text);
+  const epoch = limited ? /\|(\d{9,11})\s*$/.exec(text)?.[1] : undefined;
+  const usageLimit = limited ? { usageLimit: { resetsAt: epochSecondsToIso(epoch === undefined ? undefined : Number(epoch)), kind: null, message: limitMessage(text) } } : {};
   return {
     events: [{ type: "result", text: text ?? stringAt(event, "subtype") ?? "", data: { numTurns: numberAt(event, "num_turns") } }],
     ...session,
@@ -100,5 +124,6 @@ function resultFacts(event: NonNullable<ReturnType<typeof jsonObject>>, session:
     ...(cost === undefined ? {} : { costUsd: cost }),
     ...(text === undefined ? {} : { finalText: text }),
     isError,
+    ...usageLimit,
   };
 }

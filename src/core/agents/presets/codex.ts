@@ -1,4 +1,5 @@
 import type { AgentPreset, Invocation, LineFacts, StartInput } from "../preset.ts";
+import { isUsageLimitText, limitMessage } from "../usage-limit.ts";
 import { jsonObject, modelFlag, objectAt, plainText, stringAt, NOTHING, type JsonObject } from "./json-line.ts";
 
 /**
@@ -53,13 +54,24 @@ export function parseCodexLine(line: string): LineFacts {
       return { events: [{ type: "turn", data: objectAt(event, "usage") }], turnEnded: true, addTurns: 1 };
     case "turn.failed": {
       const message = stringAt(objectAt(event, "error"), "message") ?? "turn failed";
-      return { events: [{ type: "error", text: message }], turnEnded: true, addTurns: 1, isError: true };
+      return { events: [{ type: "error", text: message }], turnEnded: true, addTurns: 1, isError: true, ...usageLimitOf(message) };
     }
-    case "error":
-      return { events: [{ type: "error", text: stringAt(event, "message") ?? "error" }], isError: true };
+    case "error": {
+      const message = stringAt(event, "message") ?? "error";
+      return { events: [{ type: "error", text: message }], isError: true, ...usageLimitOf(message) };
+    }
     default:
       return NOTHING;
   }
+}
+
+/**
+ * Codex ends a turn on a ChatGPT plan's limit with "You've hit your usage
+ * limit. … try again at <local time>." (`error`, then `turn.failed`): the time
+ * is in the machine's words and zone, so the reset is left unknown.
+ */
+function usageLimitOf(message: string): Pick<LineFacts, "usageLimit"> {
+  return isUsageLimitText(message) ? { usageLimit: { resetsAt: null, kind: "usage_limit", message: limitMessage(message) } } : {};
 }
 
 function itemFacts(item: JsonObject | undefined): LineFacts {

@@ -1,3 +1,4 @@
+import { isUsageLimitText, limitMessage } from "../usage-limit.ts";
 import type { AgentPreset, Invocation, LineFacts, StartInput } from "../preset.ts";
 import { jsonObject, modelFlag, objectAt, plainText, stringAt, NOTHING } from "./json-line.ts";
 
@@ -68,11 +69,14 @@ export function parseGeminiLine(line: string): LineFacts {
     case "result": {
       const status = stringAt(event, "status") ?? "success";
       const error = stringAt(objectAt(event, "error"), "message");
+      // A quota the CLI gives up on ends the run with a `result` of `error.type` TerminalQuotaError, exit 1.
+      const quota = status !== "success" && (stringAt(objectAt(event, "error"), "type") === "TerminalQuotaError" || isUsageLimitText(error ?? ""));
       return {
         events: [{ type: "result", text: error ?? status, data: objectAt(event, "stats") }],
         turnEnded: true,
         addTurns: 1,
         isError: status !== "success",
+        ...(quota ? { usageLimit: { resetsAt: null, kind: "quota", message: limitMessage(error ?? "quota exhausted") } } : {}),
       };
     }
     default:

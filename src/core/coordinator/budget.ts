@@ -1,0 +1,42 @@
+import type { CoordinatorState, IssueRecord } from "./state.ts";
+
+/**
+ * Spending ceilings (`coordinator.budget`, dollars), against the cost the
+ * agents report (each attempt's, as the report adds them up). An issue that
+ * has spent its budget fails at the end of its attempt, with the reason; a run
+ * that has spent its budget starts no agent (those running finish) until the
+ * operator raises the budget and sends `resume`, which re-reads it.
+ * An agent that reports no cost is not held by either: cspace says so when
+ * the run starts (budget-notice in the coordinate service).
+ */
+
+/** Dollars the issue's attempts cost, as far as their agents said. */
+export function issueSpent(record: IssueRecord): number {
+  return record.attempts.reduce((sum, attempt) => sum + (attempt.costUsd ?? 0), 0);
+}
+
+export function runSpent(state: CoordinatorState): number {
+  return Object.values(state.issues).reduce((sum, record) => sum + issueSpent(record), 0);
+}
+
+/** Why the issue may spend no more, or null while it may. */
+export function issueOverBudget(state: CoordinatorState, record: IssueRecord): string | null {
+  const budget = state.budget.issue;
+  if (budget === null) return null;
+  const spent = issueSpent(record);
+  return spent >= budget ? `it spent ${dollars(spent)} of its ${dollars(budget)} budget (coordinator.budget.issue)` : null;
+}
+
+/** Why the run starts no agent, or null while it may. */
+export function runOverBudget(state: CoordinatorState): string | null {
+  const budget = state.budget.run;
+  if (budget === null) return null;
+  const spent = runSpent(state);
+  return spent >= budget
+    ? `the run spent ${dollars(spent)} of its ${dollars(budget)} budget: no agent starts until coordinator.budget.run is raised and the run resumed (cspace send _coordinator resume)`
+    : null;
+}
+
+export function dollars(amount: number): string {
+  return `$${amount.toFixed(2)}`;
+}
