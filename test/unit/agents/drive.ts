@@ -28,6 +28,8 @@ export interface Driven {
   readonly costUsd: number | null;
   readonly finalText: string | null;
   readonly isError: boolean;
+  /** The last usage limit the agent said it hit. */
+  readonly usageLimit: LineFacts["usageLimit"] | null;
   readonly events: LineFacts["events"];
   /** Every stdout line, for a failing assertion's message. */
   readonly lines: readonly string[];
@@ -57,6 +59,7 @@ export async function drive(preset: AgentPreset, input: StartInput, options: Dri
   const events: LineFacts["events"][number][] = [];
   const lines: string[] = [];
   const runs: Run[] = [];
+  let usageLimit: LineFacts["usageLimit"] | null = null;
   let next: Invocation | null = preset.start(input);
   while (next !== null) {
     let invocationCost = 0;
@@ -71,6 +74,7 @@ export async function drive(preset: AgentPreset, input: StartInput, options: Dri
       if (facts.costUsd !== undefined || facts.addCostUsd !== undefined) state.costSeen = true;
       if (facts.finalText !== undefined) state.finalText = facts.finalText;
       if (facts.isError === true) state.isError = true;
+      if (facts.usageLimit !== undefined) usageLimit = facts.usageLimit;
       if (facts.turnEnded !== true || next?.stdin.kind !== "stream") return;
       const message = messages.shift();
       if (message !== undefined) {
@@ -98,6 +102,7 @@ export async function drive(preset: AgentPreset, input: StartInput, options: Dri
     costUsd: state.costSeen ? Math.round(state.finishedCost * 1e9) / 1e9 : null,
     finalText: state.finalText,
     isError: state.isError,
+    usageLimit,
     events,
     lines,
   };
