@@ -37,6 +37,8 @@ export function runOverBudget(state: CoordinatorState): string | null {
     : null;
 }
 
+/** Cents, or hundredths of a cent below a dollar when cents would hide the amount ($0.0125 against a $0.01 budget). */
 export function dollars(amount: number): string {
-  return `$${amount.toFixed(2)}`;
+  const cents = Math.round(amount * 100);
+  return `$${amount >= 1 || Math.abs(amount * 100 - cents) < 1e-9 ? amount.toFixed(2) : amount.toFixed(4)}`;
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, unlinkSync } from "node:fs";
-import type { AgentPreset, FollowUp, Invocation, LineFacts, StartInput } from "../../core/agents/preset.ts";
+import type { AgentPreset, FollowUp, Invocation, StartInput } from "../../core/agents/preset.ts";
 import type { UsageLimit } from "../../core/agents/usage-limit.ts";
+import { nextUsageLimit } from "./usage-limit.ts";
 import type { AgentState, WorkerEvent, WorkerReport, WorkerStatus } from "../../core/agents/worker-status.ts";
 import type { Launch } from "../../core/messaging/launch.ts";
 import { cutTo, errorReply, MAX_REPORT_SUMMARY_CHARS, okReply, type Reply, type Request } from "../../core/messaging/protocol.ts";
@@ -447,17 +448,6 @@ ${agentSummary}`;
 }
 
 /** An invocation's cost: its last stated running total plus what it stated per step; null when it said nothing. */
-/**
- * Claude says a limit twice (a `rate_limit_event` with the reset time, then a
- * result with the words): the time of the first is kept. A turn that ends
- * well afterwards means the account works again.
- */
-function nextUsageLimit(last: UsageLimit | null, facts: LineFacts): UsageLimit | null {
-  const limit = facts.usageLimit;
-  if (limit !== undefined) return { resetsAt: limit.resetsAt ?? last?.resetsAt ?? null, kind: limit.kind ?? last?.kind ?? null, message: limit.message };
-  return facts.turnEnded === true && facts.isError !== true ? null : last;
-}
-
 function runCost(run: Run): number | null {
   return run.costTotal === null && run.costAdded === null ? null : (run.costTotal ?? 0) + (run.costAdded ?? 0);
 }
