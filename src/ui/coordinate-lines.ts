@@ -85,6 +85,9 @@ function eventText(event: CoordinatorEvent): string | null {
       return event.issue === null ? "resumed" : `#${String(event.issue)} resumed`;
     case "Skipped":
       return `#${String(event.issue)} skipped: ${event.reason}`;
+    // Shown as the runtime's notice of each failure, with the wait before the next try.
+    case "ActionFailed":
+    case "ActionRecovered":
     case "IssuesLoaded":
     case "PullRequestChecked":
     case "ReviewRequested":

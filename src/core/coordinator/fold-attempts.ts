@@ -94,6 +94,29 @@ export const attemptEvents = eventGroup(
         return isSettled(record) ? counted : { ...counted, warm: "pending" };
       }),
   }),
+  /**
+   * A world action of the issue failed (the port threw): `failures` in a row of this kind of action, counting this one.
+   * `givenUp`: the runtime stops trying it (coordinator-runtime/retry.ts); `decide` never asks for it again, even after a resume.
+   */
+  defineEvent("ActionFailed", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, action: text, failures: z.number().int().min(1), error: text, givenUp: z.boolean() }),
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) => ({
+        ...record,
+        actionFailures: { ...record.actionFailures, [event.action]: { count: event.failures, error: event.error, givenUp: event.givenUp } },
+      })),
+  }),
+  /** A world action that had failed went through: its count of failures in a row starts again. */
+  defineEvent("ActionRecovered", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, action: text }),
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) => {
+        if (!Object.hasOwn(record.actionFailures, event.action)) return record;
+        return { ...record, actionFailures: Object.fromEntries(Object.entries(record.actionFailures).filter(([kind]) => kind !== event.action)) };
+      }),
+  }),
   /** Decision: attempt `attempt` failed and the issue runs again with `prompt`. */
   defineEvent("Retried", {
     version: 1,

@@ -148,6 +148,7 @@ function newRecord(n: number, dependencies: readonly number[], external: readonl
     warm: "pending",
     warmError: null,
     launchFailures: null,
+    actionFailures: {},
     base: null,
     stackedOn: null,
     baseSha: null,
