@@ -179,6 +179,11 @@ async function launch(context: ExecutionContext, action: Extract<WorldAction, { 
   const onto = action.prompt.kind === "rebase" ? [action.prompt.onto] : [];
   await context.branches.fetch([...new Set([action.base, ...onto])]);
   const prompt = await context.renderPrompt(action);
+  // Skipped while this launch prepared: no agent is started, and the branch it made goes (as for an agent that cannot start).
+  if (context.signal?.aborted === true) {
+    if (created && baseSha !== null) await dropCreatedBranch(context, action.branch, baseSha);
+    context.signal.throwIfAborted();
+  }
   const outcome = await workers.launch({
     issue: action.issue,
     instance: action.instance,
@@ -190,18 +195,30 @@ async function launch(context: ExecutionContext, action: Extract<WorldAction, { 
     why: whyOf(action.prompt),
     prompt,
   });
+  // Skipped while the agent started: the skip's interrupt may have come before there was an agent to stop, so this
+  // launch stops what it started (interrupting twice is harmless) and records nothing.
+  if (outcome.ok && context.signal?.aborted === true) {
+    await workers.interrupt(action.instance).catch((error: unknown) => { context.notice(`interrupting ${action.instance}: ${messageOf(error)}`); });
+    context.signal.throwIfAborted();
+  }
   // No agent started on the branch this launch made: it goes (at the sha it was made at), so an issue that never
   // starts leaves nothing on the forge; the next launch makes it again.
-  if (!outcome.ok && created && baseSha !== null) {
-    await forge.deleteBranch(action.branch, { expectedSha: baseSha }).catch((error: unknown) => {
-      context.notice(`${action.branch} was left on the forge: ${error instanceof Error ? error.message : String(error)}`);
-    });
-  }
+  if (!outcome.ok && created && baseSha !== null) await dropCreatedBranch(context, action.branch, baseSha);
   await context.record([
     outcome.ok
       ? { type: "Launched", at: context.now(), issue: action.issue, attempt: action.attempt, why: whyOf(action.prompt), prompt: action.prompt, base: action.base, baseSha, headSha: head }
       : { type: "WorkerLost", at: context.now(), issue: action.issue, attempt: null, reason: `the agent could not be started: ${outcome.error}` },
   ]);
+}
+
+async function dropCreatedBranch(context: ExecutionContext, branch: string, baseSha: string): Promise<void> {
+  await context.forge.deleteBranch(branch, { expectedSha: baseSha }).catch((error: unknown) => {
+    context.notice(`${branch} was left on the forge: ${messageOf(error)}`);
+  });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 async function merge(context: ExecutionContext, action: Extract<WorldAction, { type: "Merge" }>): Promise<void> {
