@@ -44,3 +44,8 @@ export const coordinatorEventTypes = Object.keys(coordinatorEvents) as readonly 
 export function eventEntry(type: string): AnyEventEntry | undefined {
   return Object.hasOwn(coordinatorEvents, type) ? coordinatorEvents[type as CoordinatorEventType] : undefined;
 }
+
+/** The event's line in the run's progress, as its entry declares it; null: not shown. */
+export function eventLine(event: CoordinatorEvent): string | null {
+  return eventEntry(event.type)?.line(event) ?? null;
+}

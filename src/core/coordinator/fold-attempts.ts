@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SHOWN_TEXT_CHARS, shownText } from "../messaging/shown-text.ts";
 import type { WorkerReport } from "../agents/worker-status.ts";
 import { defineEvent, eventGroup, type EventFrom } from "./event-registry.ts";
 import { isSettled, lastAttempt, unresolvedFailure } from "./queries.ts";
@@ -43,30 +44,35 @@ export const attemptEvents = eventGroup(
   defineEvent("Warmed", {
     version: 1,
     fields: z.object({ issue: issueNumber, instance: text }),
+    line: (event) => `#${String(event.issue)} ${event.instance} ready`,
     apply: (state, event) => updateIssue(state, event.issue, (record) => (record.warm === "ready" ? record : { ...record, warm: "ready", warmError: null })),
   }),
   /** The instance could not be made: the issue fails, the run goes on. */
   defineEvent("WarmFailed", {
     version: 1,
     fields: z.object({ issue: issueNumber, instance: text, error: text }),
+    line: (event) => `#${String(event.issue)} ${event.instance} could not be made: ${event.error}`,
     apply: (state, event) => updateIssue(state, event.issue, (record) => ({ ...record, warm: "failed", warmError: event.error })),
   }),
   /** An agent started (or was sent a new prompt in its session): attempt `attempt` of the issue, numbered from 1 without gaps. */
   defineEvent("Launched", {
     version: 1,
     fields: launchedFields,
+    line: (event) => `#${String(event.issue)} attempt ${String(event.attempt)} (${event.why}) started on ${event.base}`,
     apply: (state, event) => updateIssue(state, event.issue, (record) => launched(state, record, event)),
   }),
   /** The worker's supervisor reported the agent's exit, for the attempt the runtime matched it to. */
   defineEvent("Reported", {
     version: 1,
     fields: reportedFields,
+    line: (event) => `#${String(event.issue)} attempt ${String(event.attempt)} ended: ${event.report.outcome}${event.report.blockedReason === null ? "" : ` (${shownText(event.report.blockedReason, SHOWN_TEXT_CHARS)})`}, ${String(event.report.turns)} turns`,
     apply: (state, event) => updateIssue(state, event.issue, (record) => reported(state, record, event)),
   }),
   /** The agent hit a usage limit: its attempt ends without counting as a failure, and the same prompt is sent again after `until`. */
   defineEvent("RateLimited", {
     version: 1,
     fields: z.object({ issue: issueNumber, attempt: attemptNumber, until: timestamp }),
+    line: (event) => `#${String(event.issue)} rate-limited until ${event.until}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) => {
         const attempt = record.attempts[event.attempt - 1];
@@ -81,6 +87,7 @@ export const attemptEvents = eventGroup(
     version: 1,
     /** `attempt`: the attempt that was running, or null when none was. */
     fields: z.object({ issue: issueNumber, attempt: attemptNumber.nullable(), reason: text }),
+    line: (event) => `#${String(event.issue)} worker lost: ${event.reason}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) => {
         const attempt = event.attempt === null ? undefined : record.attempts[event.attempt - 1];
@@ -101,6 +108,7 @@ export const attemptEvents = eventGroup(
   defineEvent("ActionFailed", {
     version: 1,
     fields: z.object({ issue: issueNumber, action: text, failures: z.number().int().min(1), error: text, givenUp: z.boolean() }),
+    line: () => null,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) => ({
         ...record,
@@ -111,6 +119,7 @@ export const attemptEvents = eventGroup(
   defineEvent("ActionRecovered", {
     version: 1,
     fields: z.object({ issue: issueNumber, action: text }),
+    line: () => null,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) => {
         if (!Object.hasOwn(record.actionFailures, event.action)) return record;
@@ -121,6 +130,7 @@ export const attemptEvents = eventGroup(
   defineEvent("Retried", {
     version: 1,
     fields: z.object({ issue: issueNumber, attempt: attemptNumber, failure: failureSchema, prompt: launchPromptSchema }),
+    line: (event) => `#${String(event.issue)} retrying after ${event.failure.kind}: ${event.failure.summary}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) => {
         const attempt = unresolvedFailure(record);
@@ -135,6 +145,7 @@ export const attemptEvents = eventGroup(
   defineEvent("Failed", {
     version: 1,
     fields: z.object({ issue: issueNumber, reason: text }),
+    line: (event) => `#${String(event.issue)} failed: ${shownText(event.reason, SHOWN_TEXT_CHARS)}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) => {
         if (isSettled(record)) return record;
@@ -146,6 +157,7 @@ export const attemptEvents = eventGroup(
   defineEvent("Blocked", {
     version: 1,
     fields: z.object({ issue: issueNumber, by: blockedBySchema, reason: text }),
+    line: (event) => `#${String(event.issue)} blocked: ${shownText(event.reason, SHOWN_TEXT_CHARS)}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) =>
         isSettled(record) ? record : { ...record, pending: null, outcome: { kind: "blocked", by: event.by, reason: event.reason, at: event.at } },
@@ -155,6 +167,7 @@ export const attemptEvents = eventGroup(
   defineEvent("RebaseRequested", {
     version: 1,
     fields: z.object({ issue: issueNumber, epoch: count, prompt: rebasePromptSchema }),
+    line: (event) => `#${String(event.issue)} asked to rebase onto ${event.prompt.onto}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) =>
         isSettled(record)
@@ -166,6 +179,7 @@ export const attemptEvents = eventGroup(
   defineEvent("ReviewRequested", {
     version: 1,
     fields: z.object({ issue: issueNumber, headSha: text, pullRequestUrl: text.nullable() }),
+    line: () => null,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) =>
         isSettled(record)
@@ -181,6 +195,7 @@ export const attemptEvents = eventGroup(
   defineEvent("Reviewed", {
     version: 1,
     fields: z.object({ issue: issueNumber, attempt: attemptNumber, headSha: text.nullable(), summary: text }),
+    line: () => null,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) =>
         record.review.passed ? record : { ...record, review: { requestedSha: record.review.requestedSha, passed: true } },
