@@ -15,7 +15,9 @@ import { runEvents } from "./fold-run.ts";
  *
  * Two kinds, told apart by who records them:
  * - observations, recorded by the runtime after it acted or heard something
- *   (`Launched`, `Reported`, `Pushed`, `Merged`, `RestackConflicted`, …);
+ *   (`Launched`, `Reported`, `Pushed`, `Merged`, `RestackConflicted`, …;
+ *   a world action's through `outcomeEvents` in outcomes.ts), and its
+ *   retries (`ActionFailed`, `ActionRecovered`);
  * - decisions, recorded when the runtime executes a decision-only action
  *   (`Retried`, `Failed`, `Blocked`, `RebaseRequested`, `ReviewRequested`,
  *   `Reviewed`, `RunFinished`: see `decisionEvent` in actions.ts).
