@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { ExternalError, UserError } from "../../core/errors.ts";
 import { STORE_IN_CONTAINER, type Workspace, type WorkspaceStore } from "../../core/instances/ports.ts";
-import { withFileLock } from "../fs/file-lock.ts";
+import { stderrNotice, withFileLock } from "../fs/file-lock.ts";
 import { exists } from "../fs/exists.ts";
 import { workTreeState } from "./bare-clone.ts";
 import { defaultBranchOf } from "./repository.ts";
@@ -105,7 +105,7 @@ export class GitWorkspaces implements WorkspaceStore {
    */
   async #fetch(signal?: AbortSignal): Promise<void> {
     await mkdir(path.dirname(this.#store), { recursive: true });
-    await withFileLock(`${this.#store}.lock`, () => this.#fetchLocked(signal), { timeoutMs: STORE_LOCK_MS, signal });
+    await withFileLock(`${this.#store}.lock`, () => this.#fetchLocked(signal), { timeoutMs: STORE_LOCK_MS, signal, onWait: stderrNotice });
   }
 
   async #fetchLocked(signal?: AbortSignal): Promise<void> {
