@@ -100,7 +100,7 @@ async function lockReleased(paths: InstancePaths, timeoutMs: number, signal: Abo
 }
 
 /** The pid and start ticks supervisor.pid records; null when there is no lock (or it is empty: nobody holds it). */
-async function readLockHolder(paths: InstancePaths): Promise<{ pid: number; startTicks: string | null } | null> {
+export async function readLockHolder(paths: InstancePaths): Promise<{ pid: number; startTicks: string | null } | null> {
   const text = await readUntrustedText(paths.dir, INSTANCE_FILES.supervisorLock, UNTRUSTED_LIMITS.record).catch(() => null);
   const record = text === null ? null : parseLockRecord(text);
   return record === null ? null : { pid: record.pid, startTicks: record.startTicks ?? null };
