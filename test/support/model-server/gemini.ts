@@ -33,18 +33,20 @@ export function geminiSchema(body: Record<string, unknown>): Record<string, unkn
 /**
  * A value that satisfies `schema`, choosing what lets the CLI go on: "user"
  * where the next speaker is asked (the turn ends), the first choice of other
- * enums, the minimum of numbers (a loop check's confidence stays low).
+ * enums, numbers at their minimum, else 1 (the classifier's complexity
+ * score is 1 to 100, told only in its description) or 0 for a confidence (a
+ * loop check then finds none).
  */
-export function fillSchema(schema: Record<string, unknown>): unknown {
+export function fillSchema(schema: Record<string, unknown>, name = ""): unknown {
   const type = (text(schema["type"]) ?? "").toLowerCase();
   const choices = Array.isArray(schema["enum"]) ? schema["enum"] : undefined;
   if (choices !== undefined && choices.length > 0) return choices.includes("user") ? "user" : choices[0];
   if (type === "object" || isRecord(schema["properties"])) {
     const properties = isRecord(schema["properties"]) ? schema["properties"] : {};
-    return Object.fromEntries(Object.entries(properties).map(([name, property]) => [name, isRecord(property) ? fillSchema(property) : null]));
+    return Object.fromEntries(Object.entries(properties).map(([key, property]) => [key, isRecord(property) ? fillSchema(property, key) : null]));
   }
   if (type === "array") return [];
-  if (type === "number" || type === "integer") return typeof schema["minimum"] === "number" ? schema["minimum"] : 0;
+  if (type === "number" || type === "integer") return typeof schema["minimum"] === "number" ? schema["minimum"] : /confidence/i.test(name) ? 0 : 1;
   if (type === "boolean") return false;
   return "scripted";
 }

@@ -18,7 +18,7 @@ export interface LogEntry {
   readonly usage: { readonly input: number; readonly output: number } | undefined;
   /** The steering user text, truncated. */
   readonly userText: string | undefined;
-  /** Its `@model` lines. */
+  /** Its `#model` lines. */
   readonly script: readonly string[];
 }
 

@@ -1,6 +1,6 @@
 /**
  * The steering grammar of the scripted model server (README.md here): lines
- * `@model <verb> …` in the latest user text message. Each `shell` or `say`
+ * `#model <verb> …` in the latest user text message. Each `shell` or `say`
  * line is one step (one model response); `wait`, `fail`, `limit` and `usage`
  * modify the step that follows them. Pure: no I/O, no clock.
  */
@@ -31,7 +31,7 @@ export const DEFAULT_USAGE: Usage = { input: 1000, output: 50 };
 /** What the model answers once the script has no step left (or when there is none): it ends the turn. */
 export const DEFAULT_ANSWER = "Done.";
 
-const LINE = /^\s*@model\s+(\w+)\b[ \t]*(.*)$/;
+const LINE = /^\s*#model\s+(\w+)\b[ \t]*(.*)$/;
 
 export class ScriptError extends Error {}
 

@@ -1,6 +1,6 @@
 /**
  * The scripted model server: one HTTP server on 127.0.0.1 that answers the
- * Anthropic, OpenAI Responses and Gemini APIs from the `@model` lines of the
+ * Anthropic, OpenAI Responses and Gemini APIs from the `#model` lines of the
  * conversation it is sent (README.md here). Node built-ins only: it is
  * bundled to one file that runs on the Node 18 of worker containers.
  */

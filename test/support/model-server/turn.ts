@@ -38,7 +38,7 @@ export type Entry = { readonly role: "user"; readonly text: string } | { readonl
 
 /**
  * The user text that steers this request and the step it asks for. The script
- * is read from the latest user message that has `@model` lines (a CLI's own
+ * is read from the latest user message that has `#model` lines (a CLI's own
  * user messages, such as reminders or environment context, have none and do
  * not restart the script); without one, from the latest user text, which then
  * has no script. The step is the number of model responses since that message.
