@@ -13,6 +13,8 @@ export interface LogEntry {
   /** What was answered: a text, a shell call, a scripted error or usage limit, JSON for a side call, a probe. */
   readonly answer: "text" | "shell" | "error" | "limit" | "json" | "probe" | "unknown";
   readonly command?: string;
+  /** The shell tool a `shell` answer called (the one the request offered). */
+  readonly tool?: string;
   readonly resetsAt?: number;
   /** The usage reported in the answer; undefined when the answer reports none. */
   readonly usage: { readonly input: number; readonly output: number } | undefined;

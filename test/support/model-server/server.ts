@@ -169,7 +169,7 @@ export async function createModelServer(options: ModelServerOptions = {}): Promi
     const salt = `${dialect.api}|${turn.userText ?? ""}`;
     if (turn.stream) sendEvents(response, dialect.events(turn, answer, salt));
     else send(response, { status: 200, headers: {}, body: dialect.json(turn, answer, salt) });
-    record({ ...logged, status: 200, answer: reply.kind, usage: step.usage, ...(reply.kind === "shell" ? { command: reply.command } : {}) });
+    record({ ...logged, status: 200, answer: reply.kind, usage: step.usage, ...(reply.kind === "shell" ? { command: reply.command, tool: reply.tool } : {}) });
   }
 
   await new Promise<void>((resolve, reject) => {
