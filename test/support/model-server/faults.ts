@@ -1,8 +1,9 @@
 /**
  * The only state of the server besides its log: how many requests met each
  * `fail` of a script, and when each `limit` was first met (a relative reset
- * counts from then). Keyed by the API, the steering text, the step and the
- * fault's place, so a retried request meets the same fault.
+ * counts from then). Keyed by the API, the script's lines, the step and the
+ * fault's place, so a retried request, a resumed session or a new attempt
+ * with the same prompt meets the same fault.
  */
 import type { Fault } from "./script.ts";
 

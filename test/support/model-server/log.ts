@@ -9,9 +9,13 @@ export interface LogEntry {
   readonly model: string | undefined;
   /** The step of the script answered (model responses since the steering message); undefined off a turn. */
   readonly step: number | undefined;
+  /** The HTTP status sent; 0 when nothing was sent (`waiting`, `abandoned`). */
   readonly status: number;
-  /** What was answered: a text, a shell call, a scripted error or usage limit, JSON for a side call, a probe. */
-  readonly answer: "text" | "shell" | "error" | "limit" | "json" | "probe" | "unknown";
+  /**
+   * What was answered: a text, a shell call, a scripted error or usage limit, JSON for a side call, a probe; or, for a
+   * step with a wait, `waiting` when it arrived and `abandoned` when the client went away before the answer.
+   */
+  readonly answer: "text" | "shell" | "error" | "limit" | "json" | "probe" | "unknown" | "waiting" | "abandoned";
   readonly command?: string;
   /** The shell tool a `shell` answer called (the one the request offered). */
   readonly tool?: string;

@@ -24,6 +24,8 @@ export interface ModelServerOptions {
   readonly logPath?: string;
   /** Milliseconds since the epoch; tests of usage limits pass their own clock. */
   readonly now?: () => number;
+  /** Called with each log entry as it is written (in process only): a test can wait for one. */
+  readonly onLog?: (entry: LogEntry) => void;
 }
 
 export interface RunningModelServer {
@@ -66,6 +68,7 @@ export async function createModelServer(options: ModelServerOptions = {}): Promi
     const full: LogEntry = { time: new Date(now()).toISOString(), ...entry };
     entries.push(full);
     if (options.logPath !== undefined) appendFileSync(options.logPath, `${JSON.stringify(full)}\n`);
+    options.onLog?.(full);
   };
 
   const server = createServer((request, response) => {
@@ -151,9 +154,18 @@ export async function createModelServer(options: ModelServerOptions = {}): Promi
       return;
     }
     const step = stepAt(steps, turn.step);
-    if (step.waitSeconds > 0 && !(await waitUnlessClosed(response, step.waitSeconds * 1000))) return;
+    if (step.waitSeconds > 0) {
+      // Logged on arrival too, so a test can interrupt the agent while its request is held.
+      record({ ...logged, status: 0, answer: "waiting", usage: undefined });
+      if (!(await waitUnlessClosed(response, step.waitSeconds * 1000))) {
+        record({ ...logged, status: 0, answer: "abandoned", usage: undefined });
+        return;
+      }
+    }
     const nowSeconds = Math.floor(now() / 1000);
-    const firing = counters.fire(`${dialect.api}|${turn.userText ?? ""}|${String(turn.step)}`, step.faults, nowSeconds);
+    // Keyed by the script, not the whole text: a CLI's context around the prompt (a git status) may differ when a
+    // new attempt sends the same prompt, and a limit met then must keep its reset.
+    const firing = counters.fire(`${dialect.api}|${logged.script.join("\n")}|${String(turn.step)}`, step.faults, nowSeconds);
     if (firing?.kind === "status") {
       send(response, dialect.error(firing.status));
       record({ ...logged, status: firing.status, answer: "error", usage: undefined });

@@ -113,6 +113,38 @@ describe("model server: Anthropic Messages", () => {
     ]);
   });
 
+  it("keeps a limit's reset for a new attempt whose prompt has the same script in a different context", async () => {
+    let now = Date.parse("2026-12-06T14:00:00Z");
+    server = await startModelServer({ now: () => now });
+    const script = "Fix.\n#model limit 10m\n#model say After.";
+    const firstAttempt = await post(server, "/v1/messages", request([{ role: "user", content: `gitStatus: clean\n${script}` }]));
+    now += 60_000;
+    const secondAttempt = await post(server, "/v1/messages", request([{ role: "user", content: `gitStatus: 1 commit ahead\n${script}` }]));
+    expect([firstAttempt.status, secondAttempt.status]).toEqual([429, 429]);
+    expect(secondAttempt.headers.get("anthropic-ratelimit-unified-reset")).toBe(firstAttempt.headers.get("anthropic-ratelimit-unified-reset"));
+  });
+
+  it("logs a held request when it arrives and when its client goes away before the answer", async () => {
+    const seen = new Map<string, () => void>();
+    const logged = (answer: string) =>
+      new Promise<void>((resolve) => {
+        seen.set(answer, resolve);
+      });
+    const arrived = logged("waiting");
+    const abandoned = logged("abandoned");
+    server = await startModelServer({ onLog: (entry) => seen.get(entry.answer)?.() });
+    const client = new AbortController();
+    const held = fetch(`${server.url}/v1/messages`, { method: "POST", body: JSON.stringify(request([prompt("#model wait 600\n#model say Too late.")])), signal: client.signal });
+    await arrived;
+    client.abort();
+    await expect(held).rejects.toThrow();
+    await abandoned;
+    expect(server.log().map((entry) => [entry.answer, entry.status])).toEqual([
+      ["waiting", 0],
+      ["abandoned", 0],
+    ]);
+  });
+
   it("answers after a scripted wait", async () => {
     server = await startModelServer();
     const events = sse(await post(server, "/v1/messages", request([prompt("#model wait 0.01\n#model say Waited.")])));
