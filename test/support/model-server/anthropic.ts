@@ -20,6 +20,7 @@ export function readAnthropicTurn(body: Record<string, unknown>, hasScript: (tex
     stream: body["stream"] === true,
     ...locate(entries, hasScript),
     shellTool: pickTool(records(body["tools"]).map((tool) => text(tool["name"]) ?? ""), SHELL_TOOLS),
+    offersTools: records(body["tools"]).length > 0,
   };
 }
 

@@ -19,7 +19,7 @@ export function readGeminiTurn(model: string, stream: boolean, body: Record<stri
     return texts.length === 0 ? { role: "other" } : { role: "user", text: texts.join("\n") };
   });
   const functions = records(body["tools"]).flatMap((tool) => records(tool["functionDeclarations"]).map((declaration) => text(declaration["name"]) ?? ""));
-  return { model, stream, ...locate(entries, hasScript), shellTool: pickTool(functions, SHELL_TOOLS) };
+  return { model, stream, ...locate(entries, hasScript), shellTool: pickTool(functions, SHELL_TOOLS), offersTools: functions.length > 0 };
 }
 
 /** The JSON schema a side call asks its answer to follow, if it is one. */

@@ -12,10 +12,11 @@ export interface LogEntry {
   /** The HTTP status sent; 0 when nothing was sent (`waiting`, `abandoned`). */
   readonly status: number;
   /**
-   * What was answered: a text, a shell call, a scripted error or usage limit, JSON for a side call, a probe; or, for a
+   * What was answered: a text, a shell call, a scripted error or usage limit, JSON for a schema side call, a text for a
+   * tool-less side call, a probe; or, for a
    * step with a wait, `waiting` when it arrived and `abandoned` when the client went away before the answer.
    */
-  readonly answer: "text" | "shell" | "error" | "limit" | "json" | "probe" | "unknown" | "waiting" | "abandoned";
+  readonly answer: "text" | "shell" | "error" | "limit" | "json" | "side" | "probe" | "unknown" | "waiting" | "abandoned";
   readonly command?: string;
   /** The shell tool a `shell` answer called (the one the request offered). */
   readonly tool?: string;

@@ -22,7 +22,7 @@ export function readOpenAiTurn(body: Record<string, unknown>, hasScript: (text: 
     return userText === undefined ? { role: "other" } : { role: "user", text: userText };
   });
   const functions = records(body["tools"]).map((tool) => text(tool["name"]) ?? "");
-  return { model: text(body["model"]) ?? "gpt-scripted", stream: body["stream"] === true, ...locate(entries, hasScript), shellTool: pickTool(functions, SHELL_TOOLS) };
+  return { model: text(body["model"]) ?? "gpt-scripted", stream: body["stream"] === true, ...locate(entries, hasScript), shellTool: pickTool(functions, SHELL_TOOLS), offersTools: functions.length > 0 };
 }
 
 function userTextOf(content: unknown): string | undefined {

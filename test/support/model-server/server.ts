@@ -56,6 +56,9 @@ const GEMINI: Dialect = {
   limit: geminiLimit,
 };
 
+/** What a request offering no tools is answered: it is a side call, not a step of the script. */
+export const SIDE_ANSWER = "Scripted side answer.";
+
 const GEMINI_PATH = /^\/v1(?:beta|alpha)?\/models\/([^/:]+):(\w+)$/;
 
 const hasScript = (value: string): boolean => scriptLines(value).length > 0;
@@ -144,6 +147,15 @@ export async function createModelServer(options: ModelServerOptions = {}): Promi
 
   async function answerTurn(response: ServerResponse, dialect: Dialect, turn: Turn, base: { method: string; path: string }): Promise<void> {
     const logged = { ...base, api: dialect.api, model: turn.model, step: turn.step, userText: truncate(turn.userText), script: scriptLines(turn.userText ?? "") };
+    if (!turn.offersTools) {
+      // A side call (opencode's session title, say) must not take a step or meet the script's faults.
+      const answer: Answer = { reply: { kind: "text", text: SIDE_ANSWER }, usage: DEFAULT_USAGE };
+      const salt = `${dialect.api}|side|${turn.userText ?? ""}`;
+      if (turn.stream) sendEvents(response, dialect.events(turn, answer, salt));
+      else send(response, { status: 200, headers: {}, body: dialect.json(turn, answer, salt) });
+      record({ ...logged, step: undefined, status: 200, answer: "side", usage: DEFAULT_USAGE });
+      return;
+    }
     let steps;
     try {
       steps = parseScript(turn.userText ?? "");

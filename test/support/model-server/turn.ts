@@ -15,6 +15,8 @@ export interface Turn {
   readonly step: number;
   /** The name of the shell tool the request offers, if it offers one this server knows. */
   readonly shellTool: string | undefined;
+  /** Whether the request offers any tool: one that offers none is a CLI's side call (a title, a summary), not a step. */
+  readonly offersTools: boolean;
 }
 
 export type Reply =

@@ -64,10 +64,22 @@ describe("model server: Anthropic Messages", () => {
     expect(answer).toMatchObject({ content: [{ type: "tool_use", name: "bash", input: { command: "git commit -qam fix" } }], stop_reason: "tool_use" });
   });
 
-  it("answers a shell step with text where the request offers no shell tool", async () => {
+  it("answers a shell step with text where the request offers tools but no shell tool", async () => {
     server = await startModelServer();
-    const answer = json(await post(server, "/v1/messages", { model: "m", messages: [{ role: "user", content: SCRIPT }] }));
+    const answer = json(await post(server, "/v1/messages", { model: "m", tools: [{ name: "Read" }], messages: [{ role: "user", content: SCRIPT }] }));
     expect(answer["content"]).toEqual([{ type: "text", text: "model-server: the request offers no shell tool to run: git commit -qam fix" }]);
+  });
+
+  it("answers a request offering no tools as a side call, which neither takes a step nor meets the script's faults", async () => {
+    server = await startModelServer();
+    const script = "#model fail 500 once\n#model say Real answer.";
+    const title = json(await post(server, "/v1/messages", { model: "small", system: "Generate a title", messages: [{ role: "user", content: script }] }));
+    expect(title["content"]).toEqual([{ type: "text", text: "Scripted side answer." }]);
+    expect((await post(server, "/v1/messages", request([prompt(script)]))).status).toBe(500);
+    expect(server.log().map((entry) => [entry.answer, entry.step])).toEqual([
+      ["side", undefined],
+      ["error", 0],
+    ]);
   });
 
   it("fails a step with the scripted status once, then answers it when the CLI retries the same request", async () => {

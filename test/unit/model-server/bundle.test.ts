@@ -26,7 +26,7 @@ describe("model server bundle", () => {
       const [line] = (await Promise.race([once(createInterface({ input: child.stdout }), "line"), exited])) as [string];
       const url = /^model-server listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line)?.[1];
       expect(url).toBeDefined();
-      const response = await fetch(`${String(url)}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "#model say Hello." }] }) });
+      const response = await fetch(`${String(url)}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "m", tools: [{ name: "Bash" }], messages: [{ role: "user", content: "#model say Hello." }] }) });
       expect(await response.json()).toMatchObject({ content: [{ type: "text", text: "Hello." }] });
       expect(JSON.parse(await readFile(logPath, "utf8"))).toMatchObject({ api: "anthropic", status: 200, answer: "text" });
     } finally {
