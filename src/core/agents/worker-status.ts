@@ -68,6 +68,13 @@ export interface WorkerReport {
   /** ISO 8601. */
   readonly startedAt: string;
   readonly endedAt: string;
+  /**
+   * Set on the `interrupted` report of a supervisor stopped by `cspace
+   * restart`: a new supervisor carries on the same attempt (resuming the
+   * session where the preset can), so the coordinator keeps the attempt open
+   * and adds this report's turns and cost to it. Absent otherwise.
+   */
+  readonly restarted?: boolean;
 }
 
 /** One line of events.ndjson. */

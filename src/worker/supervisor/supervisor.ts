@@ -92,6 +92,8 @@ export class Supervisor {
   #startedAt = new Date();
   #lastActivity = new Date();
   #stopping: Promise<ShutdownResult> | null = null;
+  /** Stopped for `cspace restart`: the interrupted run's report says the attempt goes on. */
+  #restarting = false;
   #started = false;
 
   constructor(deps: SupervisorDeps) {
@@ -142,14 +144,15 @@ export class Supervisor {
       case "interrupt":
         return this.#interrupt(request);
       case "shutdown":
-        return this.shutdown().then((result) => okReply(request.id, { ...result }));
+        return this.shutdown({ restart: request.text === "restart" }).then((result) => okReply(request.id, { ...result }));
       case "report":
         return errorReply(request.id, "unknown-command", "report is a coordinator command; this is a worker's socket");
     }
   }
 
   /** Stops the agent (its report is written), tries once to deliver what is pending, and takes nothing more. */
-  shutdown(): Promise<ShutdownResult> {
+  shutdown(options: { readonly restart?: boolean } = {}): Promise<ShutdownResult> {
+    if (this.#stopping === null && options.restart === true) this.#restarting = true;
     this.#stopping ??= (async () => {
       this.#event("supervisor", "shutdown");
       const run = this.#run;
@@ -378,6 +381,7 @@ ${agentSummary}`;
       sessionId: this.#sessionId,
       startedAt: run.startedAt.toISOString(),
       endedAt: endedAt.toISOString(),
+      ...(this.#restarting && outcome === "interrupted" ? { restarted: true } : {}),
     };
     this.#event("supervisor", "exited", `${outcome}${exit.code === null ? "" : ` (exit ${String(exit.code)})`}${exit.signal === null ? "" : ` (${exit.signal})`}`, { code: exit.code, signal: exit.signal, spawnError: exit.spawnError });
     try {

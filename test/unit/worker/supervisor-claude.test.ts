@@ -71,6 +71,14 @@ describe("the supervisor with the claude preset", { timeout: 60_000 }, () => {
     expect(report?.summary).toBe("[Request interrupted by user]");
   });
 
+  it("marks the report of a supervisor stopped for `cspace restart`, so the coordinator keeps the attempt open", async () => {
+    const instance = makeInstance("claude", "Think for ever.\nstandin: hang");
+    startSupervisor(instance.dir, claudeEnv());
+    await waitFor("the turn under way", () => events(instance.dir).some((e) => e.type === "started" && e.source === "agent"));
+    expect(await ask(instance.dir, "shutdown", { text: "restart" })).toMatchObject({ ok: true });
+    expect(allReports(instance.dir).map((r) => [r.outcome, r.restarted])).toEqual([["interrupted", true]]);
+  });
+
   it("keeps the session it asked to resume when the CLI answers with an error result under a new session id", async () => {
     const unknown = "0badc0de-0000-4000-8000-000000000000";
     const instance = makeInstance("claude", "Go on.", { resumeSessionId: unknown });
