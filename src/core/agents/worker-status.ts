@@ -35,6 +35,12 @@ export interface WorkerStatus {
   /** The supervisor's process id inside the container. */
   readonly pid: number;
   readonly startedAt: string;
+  /**
+   * The API error the agent is retrying, while it retries ("API error 529,
+   * retry 3 of 10"): absent once the agent says anything else. Without it a
+   * failing API looks like minutes of nothing.
+   */
+  readonly apiRetry?: string;
 }
 
 /**

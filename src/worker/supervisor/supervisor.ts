@@ -92,6 +92,8 @@ export class Supervisor {
   #startedAt = new Date();
   #lastActivity = new Date();
   #stopping: Promise<ShutdownResult> | null = null;
+  /** The API error the agent retries now (its last line said so), for status. */
+  #apiRetry: string | null = null;
   /** Stopped for `cspace restart`: the interrupted run's report says the attempt goes on. */
   #restarting = false;
   #started = false;
@@ -131,6 +133,7 @@ export class Supervisor {
       headSha: this.#headSha,
       pid: process.pid,
       startedAt: this.#startedAt.toISOString(),
+      ...(this.#apiRetry === null ? {} : { apiRetry: this.#apiRetry }),
     };
   }
 
@@ -322,6 +325,8 @@ export class Supervisor {
       this.#event("agent", event.type, event.text, event.data);
       if (event.text !== undefined) run.tail.push(event.text);
     }
+    const retry = facts.events.find((event) => event.type === "api-retry");
+    if (retry !== undefined || facts.events.length > 0) this.#apiRetry = retry?.text ?? null;
     // A line the preset read as saying nothing is no summary either; raw JSON in a report helps no one.
     if (facts.events.length === 0 && jsonObject(line) === null) run.tail.push(line);
     let changed = false;

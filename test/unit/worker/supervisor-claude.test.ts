@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { FIXTURES } from "../agents/drive.ts";
 import { allReports, ask, cleanUp, events, makeInstance, startSupervisor, status, tempDir, waitFor, waitForState } from "./support.ts";
@@ -52,6 +53,13 @@ describe("the supervisor with the claude preset", { timeout: 60_000 }, () => {
     const instance = makeInstance("claude", `First turn.\nstandin: api-retry 529 3\nstandin: wait-file ${go}\nstandin: commit a.txt a`);
     startSupervisor(instance.dir, claudeEnv());
     await waitForState(instance.dir, "working");
+    // While the API fails, status says so (the turn is held after its third retry).
+    let retrying = (await status(instance.dir)).apiRetry;
+    while (retrying === undefined) {
+      await sleep(15);
+      retrying = (await status(instance.dir)).apiRetry;
+    }
+    expect(retrying).toBe("API error 529, retry 3 of 10");
     // Queued while the first turn is held, so it is a second turn of the same process.
     expect(await ask(instance.dir, "send", { text: "Second turn." })).toMatchObject({ ok: true });
     writeFileSync(go, "");
@@ -59,6 +67,7 @@ describe("the supervisor with the claude preset", { timeout: 60_000 }, () => {
     const agent = events(instance.dir).filter((e) => e.source === "agent");
     expect(agent.filter((e) => e.type === "result")).toHaveLength(2);
     expect(agent.filter((e) => e.type === "started")).toHaveLength(1);
+    expect((await status(instance.dir)).apiRetry).toBeUndefined();
     expect(agent.filter((e) => e.type === "api-retry").map((e) => e.text)).toEqual(["API error 529, retry 1 of 10", "API error 529, retry 2 of 10", "API error 529, retry 3 of 10"]);
   });
 
