@@ -5,6 +5,7 @@ import { defineEvent, eventGroup, type EventFrom } from "./event-registry.ts";
 import { isSettled, lastAttempt, unresolvedFailure } from "./queries.ts";
 import type { Attempt, AttemptEnd, CoordinatorState, IssueRecord } from "./state.ts";
 import { updateIssue, updateLastAttempt } from "./update.ts";
+import { addCost } from "../agents/usage-ledger.ts";
 import type { Failure } from "./vocabulary.ts";
 import {
   attemptWhySchema,
@@ -248,6 +249,14 @@ function reported(state: CoordinatorState, record: IssueRecord, event: Reported)
   const attempt = record.attempts[event.attempt - 1];
   const { report } = event;
   if (attempt === undefined || attempt.end !== null || record.attempts.some((a) => a.reportId === report.id)) return record;
+  // Both runs of a restarted attempt count: each report has its own run's share.
+  const turns = attempt.turns + report.turns;
+  const costUsd = addCost(attempt.costUsd, report.costUsd);
+  if (report.restarted === true && report.outcome === "interrupted") {
+    // `cspace restart` is not a new attempt: a new supervisor carries this one on, and its report ends it.
+    const goesOn: Attempt = { ...attempt, reportId: report.id, turns, costUsd };
+    return { ...record, attempts: record.attempts.map((a) => (a.number === attempt.number ? goesOn : a)) };
+  }
   const { end, failure } = classify(report, attempt);
   const ended: Attempt = {
     ...attempt,
@@ -258,8 +267,8 @@ function reported(state: CoordinatorState, record: IssueRecord, event: Reported)
     exitCode: report.exitCode,
     headSha: report.headSha,
     commitsAhead: report.commitsAhead,
-    turns: report.turns,
-    costUsd: report.costUsd,
+    turns,
+    costUsd,
     summary: report.summary,
     blockedReason: report.blockedReason,
   };

@@ -35,6 +35,7 @@ const workerReportObject = z.strictObject({
   sessionId: name.nullable(),
   startedAt: timestamp,
   endedAt: timestamp,
+  restarted: z.literal(true).optional(),
 });
 
 /** A report as it comes from a worker: strict, since its shas reach git on the host and its words reach the log. */
