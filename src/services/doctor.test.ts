@@ -9,6 +9,9 @@ import { fakePorts } from "../../test/fakes/ports.ts";
 import { fakeHost } from "../../test/fakes/host.ts";
 import { useTempDirs } from "../../test/support/temp-dirs.ts";
 import { runDoctor } from "./doctor.ts";
+import { openProject } from "./project.ts";
+import { LABELS, WORKER_LAYOUT } from "../core/instances/labels.ts";
+import type { ContainerCreateSpec } from "../core/devcontainer/create-options.ts";
 import type { PortOverrides } from "./project.ts";
 
 const tempDir = useTempDirs("doctor");
@@ -45,12 +48,29 @@ describe("runDoctor on fake ports", () => {
       ["config", "pass"],
       ["forge", "pass"],
       ["run-dir", "pass"],
+      ["workers", "pass"],
     ]);
     expect(check(report, "docker-engine").detail).toBe("Docker 20.10.24 (API 1.41) at fake://engine");
     expect(check(report, "base-image").detail).toBe("cspace-base:bookworm (8eab8b6af0b2, 443 MB)");
     expect(check(report, "config").detail).toBe('project "demo" from .cspace.json');
     expect(check(report, "run-dir").detail).toMatch(/does not exist yet; warm makes it/);
     expect(await readdir(dir)).toEqual([".cspace.json"]);
+  });
+
+  it("warns of workers made by an older cspace, naming each and the warm that makes it again", async () => {
+    const { ports, options, fakes } = await setup();
+    const project = await openProject(options);
+    const made = (instance: string, labels: Record<string, string>) =>
+      fakes.runtime.create({ name: `c-${instance}`, Image: "cspace-base:bookworm", Labels: { [LABELS.project]: project.projectId, [LABELS.instance]: instance, ...labels } } as unknown as ContainerCreateSpec);
+    await made("old", {});
+    await made("new", { [LABELS.layout]: WORKER_LAYOUT });
+    const report = await runDoctor({ ...options, ports: ports() });
+    expect(check(report, "workers")).toMatchObject({
+      status: "warn",
+      detail: expect.stringMatching(/^made by an older cspace: old \(its container is of layout 1, not 2/) as unknown,
+      hint: expect.stringContaining("Run `cspace warm old`") as unknown,
+    });
+    expect(report.ok).toBe(true);
   });
 
   it("runs independent checks concurrently", async () => {
@@ -118,7 +138,7 @@ describe("runDoctor on fake ports", () => {
       { id: "squash-merge", title: "Squash merges", status: "fail", required: true, detail: "acme/app does not allow squash merging" },
     ];
     const report = await runDoctor({ ...options, ports: ports() });
-    expect(report.checks.map((c) => c.id)).toEqual(["docker-engine", "base-image", "git", "node", "config", "forge", "squash-merge", "run-dir"]);
+    expect(report.checks.map((c) => c.id)).toEqual(["docker-engine", "base-image", "git", "node", "config", "forge", "squash-merge", "run-dir", "workers"]);
     expect(report.ok).toBe(false);
     const unopened = await runDoctor({ ...options, ports: ports({ forge: () => Promise.reject(new ExternalError("the forge is down", { hint: "try later" })) }) });
     expect(check(unopened, "forge")).toMatchObject({ status: "fail", detail: "the forge is down", hint: "try later" });

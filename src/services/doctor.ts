@@ -3,8 +3,10 @@ import { inspectRunDir } from "../adapters/run-dir.ts";
 import { baseImage, gitCheck, nodeCheck, skipped, summarize, type CheckId, type CheckResult, type DoctorReport } from "../core/doctor/checks.ts";
 import { CspaceError } from "../core/errors.ts";
 import type { Host } from "../core/host.ts";
+import { LABELS } from "../core/instances/labels.ts";
 import type { ContainerRuntime } from "../core/instances/ports.ts";
 import { socketRoom } from "../core/run-dir.ts";
+import { outdatedWorker } from "./warm/outdated-worker.ts";
 import { openProject, portFactories, type OpenedProject, type PortOverrides } from "./project.ts";
 
 export interface DoctorOptions {
@@ -73,6 +75,7 @@ async function projectChecks(options: DoctorOptions, host: Host): Promise<CheckR
       { ...configBase, status: "fail", detail: error.message, hint },
       skipped("forge", "Forge", true, because),
       skipped("run-dir", "Run directory", true, because),
+      skipped("workers", "Workers", false, because),
     ];
   }
   const config: CheckResult =
@@ -83,8 +86,12 @@ async function projectChecks(options: DoctorOptions, host: Host): Promise<CheckR
           status: "pass",
           detail: `project "${project.config.project.name}" from ${project.files.map((file) => path.relative(project.projectDir, file)).join(" + ")}`,
         };
-  const [forge, runDir] = await Promise.all([forgeChecks(project), guard("run-dir", "Run directory", () => runDirCheck(project, host))]);
-  return [config, ...forge, runDir];
+  const [forge, runDir, workers] = await Promise.all([
+    forgeChecks(project),
+    guard("run-dir", "Run directory", () => runDirCheck(project, host)),
+    guard("workers", "Workers", () => workersCheck(project)),
+  ]);
+  return [config, ...forge, runDir, workers];
 }
 
 /** The forge says how it is (sign-in, repository, squash merges, its issues): doctor never asks which forge it has. */
@@ -123,6 +130,34 @@ async function runDirCheck(project: OpenedProject, host: Host): Promise<CheckRes
       return { ...base, status: "fail", detail: first?.message ?? `${where} cannot be used`, hint: first?.hint ?? "Set CSPACE_RUN_DIR to a directory of your own that you can write." };
     }
   }
+}
+
+/** Workers made by an older cspace are named: each keeps what this version closed until the next `warm` makes it again. */
+async function workersCheck(project: OpenedProject): Promise<CheckResult> {
+  const base = { id: "workers", title: "Workers", required: false } as const;
+  let runtime: ContainerRuntime;
+  try {
+    runtime = await project.ports.runtime();
+  } catch (error) {
+    if (!(error instanceof CspaceError)) throw error;
+    return skipped(base.id, base.title, base.required, "the Docker engine is unreachable");
+  }
+  const workspaces = await project.ports.workspaces();
+  const found = await runtime.list({ [LABELS.project]: project.projectId });
+  const outdated: string[] = [];
+  for (const c of found) {
+    const instance = c.labels[LABELS.instance] ?? c.name;
+    const reasons = await outdatedWorker(workspaces, c, instance);
+    if (reasons.length > 0) outdated.push(`${instance} (${reasons.join("; ")})`);
+  }
+  if (outdated.length === 0) return { ...base, status: "pass", detail: found.length === 0 ? "no workers yet" : `${String(found.length)} made as this version makes them` };
+  const names = outdated.map((o) => o.slice(0, o.indexOf(" (")));
+  return {
+    ...base,
+    status: "warn",
+    detail: `made by an older cspace: ${outdated.join(", ")}`,
+    hint: `Run \`cspace warm ${names.join(" ")}\`: it makes them again, hardened, keeping their checkouts and work (--reset would discard the work).`,
+  };
 }
 
 /** Runs one check; an outside system or the user's input failing becomes a failed check, not a crash. */

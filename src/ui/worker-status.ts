@@ -14,6 +14,7 @@ export interface AgentSummary {
   readonly lastActivity: string | null;
   readonly queueDepth: number | null;
   readonly lostBecause: string | null;
+  readonly apiRetry?: string | null;
 }
 
 export const AGENT_HEADER = ["AGENT", "TURNS", "COST", "LAST ACTIVITY"] as const;
@@ -32,6 +33,7 @@ export function statusLines(instance: string, agent: AgentSummary, details: { re
   const tone = agent.state === "lost" ? "bad" : agent.state === "exited" ? (agent.label === "exited 0" ? "good" : "warn") : "good";
   const lines = [`${paint("heading", instance)}: ${paint(tone, agent.label)}${agent.preset === null ? "" : ` (${agent.preset})`}`];
   if (agent.lostBecause !== null) lines.push(`  why:            ${agent.lostBecause}`);
+  if (agent.apiRetry !== undefined && agent.apiRetry !== null) lines.push(`  retrying:       ${paint("warn", agent.apiRetry)}`);
   if (details.branch !== null) lines.push(`  branch:         ${details.branch}${details.headSha === null ? "" : ` at ${details.headSha.slice(0, 12)}`}`);
   if (agent.turns !== null) lines.push(`  turns:          ${String(agent.turns)}`);
   if (agent.costUsd !== null) lines.push(`  cost:           ${cost(agent.costUsd)}`);

@@ -53,6 +53,19 @@ export class FakeWorkspaceStore implements WorkspaceStore {
     return Promise.resolve();
   }
 
+  /** Object files each checkout shares with the store (as one made by an older cspace); none unless a test sets it. */
+  readonly sharedFiles = new Map<string, number>();
+
+  sharedObjectFiles(instance: string): Promise<number> {
+    return Promise.resolve(this.checkouts.has(instance) ? (this.sharedFiles.get(instance) ?? 0) : 0);
+  }
+
+  borrowStore(instance: string): Promise<void> {
+    this.calls.push(`borrow-store ${instance}`);
+    this.sharedFiles.delete(instance);
+    return Promise.resolve();
+  }
+
   #workspace(instance: string): Workspace {
     return { instance, path: this.pathOf(instance), supportMounts: [] };
   }

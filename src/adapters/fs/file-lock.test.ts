@@ -1,4 +1,4 @@
-import { readFile, utimes, writeFile } from "node:fs/promises";
+import { readFile, unlink, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -30,6 +30,19 @@ it("waits for a live holder and gives up with the holder named", async () => {
   await expect(waiting).rejects.toBeInstanceOf(ExternalError);
   await expect(waiting).rejects.toThrow(`process ${String(process.pid)}`);
   expect(JSON.parse(await readFile(lock, "utf8"))).toMatchObject({ token: "live" });
+});
+
+it("says once whom it waits for, when it waits", async () => {
+  const lock = path.join(dir.dir, "x.lock");
+  const startedAt = new Date().toISOString();
+  await writeFile(lock, JSON.stringify({ host: os.hostname(), pid: process.pid, token: "live", startedAt }));
+  const said: string[] = [];
+  await expect(withFileLock(lock, () => Promise.resolve("ran"), { timeoutMs: 100, onWait: (text) => said.push(text) })).rejects.toBeInstanceOf(ExternalError);
+  expect(said).toEqual([`waiting for the lock ${lock}, held by process ${String(process.pid)} on ${os.hostname()}, since ${startedAt}`]);
+  said.length = 0;
+  await unlink(lock);
+  expect(await withFileLock(lock, () => Promise.resolve("ran"), { onWait: (text) => said.push(text) })).toBe("ran");
+  expect(said).toEqual([]);
 });
 
 it("runs one holder at a time", async () => {

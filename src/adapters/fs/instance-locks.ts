@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { InstanceLocks } from "../../core/instances/ports.ts";
 import { exists } from "./exists.ts";
-import { withFileLock } from "./file-lock.ts";
+import { stderrNotice, withFileLock } from "./file-lock.ts";
 
 /**
  * Instance locks as files in `<data>/<project>/locks/`: `<instance>.lock`
@@ -21,8 +21,8 @@ export class FileInstanceLocks implements InstanceLocks {
 
   async withLock<T>(instance: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    // A warm holds its instance for as long as its lifecycle commands run: wait as long, unless interrupted.
-    return withFileLock(path.join(this.#dir, `${instance}.lock`), work, { timeoutMs: 24 * 60 * 60_000, signal });
+    // A warm holds its instance for as long as its lifecycle commands run: wait as long, unless interrupted, saying for whom.
+    return withFileLock(path.join(this.#dir, `${instance}.lock`), work, { timeoutMs: 24 * 60 * 60_000, signal, onWait: stderrNotice });
   }
 
   async held(instance: string): Promise<boolean> {

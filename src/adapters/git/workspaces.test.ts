@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { appendFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { useTempDirs } from "../../../test/support/temp-dirs.ts";
@@ -73,6 +73,62 @@ describe("GitWorkspaces' checkouts", { timeout: 30_000 }, () => {
     // What the checkout wrote is its own: rewriting every object file of it leaves the store whole.
     for (const file of await filesUnder(path.join(made.path, ".git", "objects"))) await appendFile(file.path, "tampered");
     expect(execFileSync("git", ["--git-dir", workspaces.storePath, "fsck", "--no-dangling"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim()).toBe("");
+  });
+});
+
+describe("GitWorkspaces and a checkout an older cspace made (clone --local)", { timeout: 30_000 }, () => {
+  it("counts the object files it shares with the store, and borrowStore moves it onto the store's mount keeping its own commits", async () => {
+    const root = await tempDir();
+    const project = path.join(root, "repo");
+    await mkdir(project);
+    const head = await repoWithBranches(project, 3);
+    const workspaces = new GitWorkspaces({ projectDir: project, dataDir: path.join(root, "data"), projectId: "p" });
+    await workspaces.resolveBase("main");
+    // As the version before made it: hard links to the store's object files, origin at the store's mount.
+    const dir = workspaces.pathOf("w1");
+    await mkdir(path.dirname(dir), { recursive: true });
+    execFileSync("git", ["clone", "--quiet", "--local", "--no-checkout", workspaces.storePath, dir]);
+    const git = (...args: string[]): string =>
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", ...args], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...workspaces.storeEnvironment() } }).trim();
+    git("checkout", "--quiet", "-B", "w1", head);
+    // An agent's commit, in the checkout's own objects only.
+    await writeFile(path.join(dir, "agent.txt"), "work\n");
+    git("add", "agent.txt");
+    git("commit", "--quiet", "-m", "the agent's work");
+    const agentHead = git("rev-parse", "HEAD");
+    const shared = await workspaces.sharedObjectFiles("w1");
+    expect(shared).toBeGreaterThan(0);
+    expect(await workspaces.sharedObjectFiles("none")).toBe(0);
+
+    await workspaces.borrowStore("w1");
+    expect(await workspaces.sharedObjectFiles("w1")).toBe(0);
+    const storeInodes = new Set((await filesUnder(workspaces.storePath)).map((f) => f.ino));
+    expect((await filesUnder(path.join(dir, ".git", "objects"))).filter((f) => storeInodes.has(f.ino))).toEqual([]);
+    expect(await readFile(path.join(dir, ".git", "objects", "info", "alternates"), "utf8")).toBe(`${STORE_IN_CONTAINER}/objects\n`);
+    // Everything is still there: the agent's commit from the checkout, the rest borrowed from the store.
+    expect(git("rev-parse", "HEAD")).toBe(agentHead);
+    expect(git("fsck", "--no-dangling")).toBe("");
+    expect(git("show", "HEAD:agent.txt")).toBe("work");
+    expect(execFileSync("git", ["--git-dir", workspaces.storePath, "fsck", "--no-dangling"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim()).toBe("");
+  });
+
+  it("never follows a link the agent put in place of .git/objects", async () => {
+    const root = await tempDir();
+    const project = path.join(root, "repo");
+    await mkdir(project);
+    await repoWithBranches(project, 1);
+    const workspaces = new GitWorkspaces({ projectDir: project, dataDir: path.join(root, "data"), projectId: "p" });
+    await workspaces.resolveBase("main");
+    const dir = workspaces.pathOf("w1");
+    await mkdir(path.join(dir, ".git"), { recursive: true });
+    // The store's own objects, linked from elsewhere (another checkout): through the link they would count, and be unlinked.
+    execFileSync("git", ["clone", "--quiet", "--local", "--bare", workspaces.storePath, path.join(root, "other.git")]);
+    await symlink(path.join(root, "other.git", "objects"), path.join(dir, ".git", "objects"));
+    expect(await workspaces.sharedObjectFiles("w1")).toBe(0);
+    const before = (await filesUnder(workspaces.storePath)).length;
+    await workspaces.borrowStore("w1");
+    expect((await filesUnder(workspaces.storePath)).length).toBe(before);
+    expect((await filesUnder(path.join(root, "other.git", "objects"))).some((f) => f.path.endsWith("alternates"))).toBe(false);
   });
 });
 

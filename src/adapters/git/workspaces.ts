@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
 import { constants } from "node:fs";
-import { mkdir, open, rm, writeFile, type FileHandle } from "node:fs/promises";
+import { copyFile, lstat, mkdir, open, readdir, rename, rm, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { ExternalError, UserError } from "../../core/errors.ts";
 import { STORE_IN_CONTAINER, type Workspace, type WorkspaceStore } from "../../core/instances/ports.ts";
-import { withFileLock } from "../fs/file-lock.ts";
+import { writeFileAtomic } from "../../shared/atomic-file.ts";
+import { stderrNotice, withFileLock } from "../fs/file-lock.ts";
 import { exists } from "../fs/exists.ts";
 import { workTreeState } from "./bare-clone.ts";
 import { defaultBranchOf } from "./repository.ts";
@@ -105,7 +106,7 @@ export class GitWorkspaces implements WorkspaceStore {
    */
   async #fetch(signal?: AbortSignal): Promise<void> {
     await mkdir(path.dirname(this.#store), { recursive: true });
-    await withFileLock(`${this.#store}.lock`, () => this.#fetchLocked(signal), { timeoutMs: STORE_LOCK_MS, signal });
+    await withFileLock(`${this.#store}.lock`, () => this.#fetchLocked(signal), { timeoutMs: STORE_LOCK_MS, signal, onWait: stderrNotice });
   }
 
   async #fetchLocked(signal?: AbortSignal): Promise<void> {
@@ -208,6 +209,67 @@ export class GitWorkspaces implements WorkspaceStore {
         else reject(new ExternalError(`cannot give ${workspace.path} to uid ${String(uid)}: ${stderr.trim() || error.message}`, { cause: error }));
       });
     });
+  }
+
+  async sharedObjectFiles(instance: string): Promise<number> {
+    return (await this.#linkedObjectFiles(instance)).length;
+  }
+
+  async borrowStore(instance: string): Promise<void> {
+    const objects = await this.#objectsDir(instance);
+    // No checkout of its own to move (gone, or its .git a link out of it): validate finds it unusable and it is made afresh.
+    if (objects === null) return;
+    const storeObjects = path.join(this.#store, "objects");
+    for (const file of await this.#linkedObjectFiles(instance)) {
+      const relative = path.relative(objects, file);
+      const [mine, stores] = await Promise.all([lstat(file), lstat(path.join(storeObjects, relative)).catch(() => null)]);
+      if (stores !== null && stores.ino === mine.ino && stores.dev === mine.dev) {
+        // The store's own file under the same name: borrowed from the store's mount from now on.
+        await unlink(file);
+      } else {
+        // Linked with something that is not the store's file of that name (another checkout): kept, as a copy of its own.
+        const copy = `${file}.cspace-copy`;
+        await copyFile(file, copy);
+        await rename(copy, file);
+      }
+    }
+    // objects/info is the agent's too: anything there but a directory (a link out of the checkout) is replaced by one.
+    const info = path.join(objects, "info");
+    if ((await lstat(info).catch(() => null))?.isDirectory() !== true) await rm(info, { force: true });
+    await mkdir(info, { recursive: true });
+    writeFileAtomic(path.join(objects, "info", "alternates"), `${STORE_OBJECTS_IN_CONTAINER}\n`, { mode: 0o644 });
+  }
+
+  /**
+   * The checkout's object files with more than one link: what `clone
+   * --local` shared with the store. The checkout is the agent's: no link is
+   * followed (a `.git` or `objects` that is a symlink holds nothing of the
+   * checkout's), so nothing outside it is ever counted, or unlinked.
+   */
+  async #linkedObjectFiles(instance: string): Promise<string[]> {
+    const objects = await this.#objectsDir(instance);
+    if (objects === null) return [];
+    const found: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const at = path.join(dir, entry.name);
+        if (entry.isDirectory()) await walk(at);
+        else if (entry.isFile() && (await lstat(at)).nlink > 1) found.push(at);
+      }
+    };
+    await walk(objects);
+    return found;
+  }
+
+  /** The checkout's `.git/objects`, when it and every folder on the way are real folders (no link); else null. */
+  async #objectsDir(instance: string): Promise<string | null> {
+    const git = path.join(this.pathOf(instance), ".git");
+    const objects = path.join(git, "objects");
+    for (const dir of [this.pathOf(instance), git, objects]) {
+      const stats = await lstat(dir).catch(() => null);
+      if (stats === null || !stats.isDirectory()) return null;
+    }
+    return objects;
   }
 
   async #workspace(instance: string): Promise<Workspace> {

@@ -4,6 +4,7 @@ import path from "node:path";
 import type { CoordinatorHolder, CoordinatorLock, HeldCoordinatorLock } from "../../core/coordinator-store/port.ts";
 import { coordinatorRunning } from "../../core/coordinator-store/refusal.ts";
 import { ExternalError } from "../../core/errors.ts";
+import { stderrNotice } from "../fs/file-lock.ts";
 import { ownLockRecord, readLock, releaseLock, staleReason, tryTakeLock, type LockRecord, type StalePolicy } from "../../shared/pid-lock.ts";
 
 /**
@@ -54,6 +55,8 @@ export async function acquireCoordinatorLock(dir: string): Promise<HeldCoordinat
   } catch (error) {
     throw new ExternalError(`cannot create the coordinator lock ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+  // Said as the instance and store locks say it: a run that went on over a crash's leftover is worth knowing.
+  for (const why of result.broken) stderrNotice(`broke a stale lock ${file}: ${why}`);
   if (result.taken) {
     return {
       holder: holderOf(mine),

@@ -30,6 +30,9 @@ export function registerList(program: Command): void {
         const header = ["INSTANCE", "STATE", "BASE", "AGE", "IMAGE", ...(agents ? AGENT_HEADER : [])];
         const widths = header.map((h, n) => Math.max(h.length, ...rows.map((r) => (r[n] ?? "").length)));
         for (const cells of [header, ...rows]) ctx.out.line(cells.map((c, n) => c.padEnd(widths[n] ?? 0)).join("  ").trimEnd());
+        for (const i of instances.filter((x) => x.outdated.length > 0)) {
+          ctx.out.line(`${i.instance} is outdated: ${i.outdated.join("; ")}. \`cspace warm ${i.instance}\` makes it again, keeping its work.`);
+        }
         return 0;
       }),
     );

@@ -62,13 +62,17 @@ export interface LineFacts {
    */
   readonly addTurns?: number;
   /**
-   * The cost so far of this invocation (this process), in US dollars, where
-   * the agent states a running total (Claude Code's `total_cost_usd`, aider's
-   * "$X session"). The supervisor keeps the last value of each invocation
-   * and adds up the invocations of a run.
+   * A running total of cost in US dollars, where the agent states one:
+   * Claude Code's `total_cost_usd` (the session's total, carried over by
+   * `--resume`), aider's "$X session" (the process's). Never added up as it
+   * is: UsageLedger counts what it grew by within the session.
    */
   readonly costUsd?: number;
-  /** A cost for one step alone, to add (agents that report per step, like opencode). */
+  /**
+   * This line's own share of the cost, to add: a step's cost (opencode), or
+   * the cost since the previous result (Claude Code's
+   * `model_usage_since_last_result`). Preferred to `costUsd` when both are given.
+   */
   readonly addCostUsd?: number;
   /** The agent's final message for the report. */
   readonly finalText?: string;

@@ -37,6 +37,12 @@ export interface WorkerStatus {
   /** The supervisor's process id inside the container. */
   readonly pid: number;
   readonly startedAt: string;
+  /**
+   * The API error the agent is retrying, while it retries ("API error 529,
+   * retry 3 of 10"): absent once the agent says anything else. Without it a
+   * failing API looks like minutes of nothing.
+   */
+  readonly apiRetry?: string;
 }
 
 /**
@@ -76,6 +82,13 @@ export interface WorkerReport {
    * failure. Absent or null otherwise (and in reports of older workers).
    */
   readonly usageLimit?: UsageLimit | null;
+  /**
+   * Set on the `interrupted` report of a supervisor stopped by `cspace
+   * restart`: a new supervisor carries on the same attempt (resuming the
+   * session where the preset can), so the coordinator keeps the attempt open
+   * and adds this report's turns and cost to it. Absent otherwise.
+   */
+  readonly restarted?: boolean;
 }
 
 /** One line of events.ndjson. */

@@ -5,7 +5,9 @@
  * action and the last error as its reason; the run goes on with the others.
  * A failure that cannot pass (git refusing a title, a forge answering 422 to
  * the same request) ends in about a minute instead of repeating for ever; a
- * blip of the network or the forge is ridden out.
+ * blip of the network or the forge is ridden out. The count is durable: each
+ * failure is an `ActionFailed` event (and a success after failures an
+ * `ActionRecovered`), so a resumed run gives up where the one before would have.
  */
 
 /** The wait after the first failure; doubled after each further one. */
@@ -19,20 +21,4 @@ export const MAX_ACTION_FAILURES = 6;
 export function retryDelayMs(failures: number, firstDelayMs: number = FIRST_RETRY_DELAY_MS, maxDelayMs: number = MAX_RETRY_DELAY_MS): number {
   const doublings = Math.max(0, Math.min(failures - 1, 30));
   return Math.min(maxDelayMs, firstDelayMs * 2 ** doublings);
-}
-
-/** Counts failures in a row per key; a success forgets the key's count. */
-export class FailureCounter {
-  readonly #counts = new Map<string, number>();
-
-  /** One more failure for `key`; answers how many in a row now. */
-  failed(key: string): number {
-    const count = (this.#counts.get(key) ?? 0) + 1;
-    this.#counts.set(key, count);
-    return count;
-  }
-
-  succeeded(key: string): void {
-    this.#counts.delete(key);
-  }
 }

@@ -24,10 +24,10 @@ const launched = (n: number, attempt: number): CoordinatorEvent => ({
   type: "Launched", at: at(10), issue: n, attempt, why: attempt === 1 ? "initial" : "retry", prompt: { kind: "implementer" }, base: FEATURE, baseSha: "f0", headSha: null,
 });
 
-function failedWithCost(n: number, attempt: number, costUsd: number): CoordinatorEvent {
+function failedWithCost(n: number, attempt: number, costUsd: number, fields: Partial<WorkerReport> = {}): CoordinatorEvent {
   const report: WorkerReport = {
     id: `r${n}-${attempt}`, instance: `issue-${n}`, outcome: "failure", exitCode: 1, signal: null, branch: `issue-${n}`, base: FEATURE, headSha: null,
-    commitsAhead: 0, summary: "tests fail", blockedReason: null, turns: 3, costUsd, sessionId: null, startedAt: at(10), endedAt: at(20),
+    commitsAhead: 0, summary: "tests fail", blockedReason: null, turns: 3, costUsd, sessionId: null, startedAt: at(10), endedAt: at(20), ...fields,
   };
   return { type: "Reported", at: at(20), issue: n, attempt, report };
 }
@@ -60,5 +60,12 @@ describe("coordinator.budget", () => {
     const raised = state(started([1, 2], { run: 1, issue: null }), launched(1, 1), failedWithCost(1, 1, 1.5), { type: "BudgetSet", at: at(30), run: 10, issue: null });
     expect(raised.budget).toEqual({ run: 10, issue: null });
     expect(runReport(raised).overBudget).toBeNull();
+  });
+
+  it("counts both runs of an attempt carried on by cspace restart, each report its own run's share", () => {
+    const restarted = failedWithCost(1, 1, 0.6, { id: "r1-1a", outcome: "interrupted", exitCode: null, signal: "SIGTERM", restarted: true });
+    const s = state(started([1], { run: null, issue: 1 }), launched(1, 1), restarted, failedWithCost(1, 1, 0.6));
+    expect(s.issues[1]?.attempts[0]?.costUsd).toBeCloseTo(1.2);
+    expect(explain(s, T0 + 60_000)[0]?.action).toEqual({ type: "Fail", issue: 1, reason: "over budget: it spent $1.20 of its $1.00 budget (coordinator.budget.issue)" });
   });
 });

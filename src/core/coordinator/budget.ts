@@ -2,7 +2,8 @@ import type { CoordinatorState, IssueRecord } from "./state.ts";
 
 /**
  * Spending ceilings (`coordinator.budget`, dollars), against the cost the
- * agents report (each attempt's, as the report adds them up). An issue that
+ * agents report: each attempt's, the sum of its reports, each of which
+ * carries only its own run's share (agents/usage-ledger.ts). An issue that
  * has spent its budget fails at the end of its attempt, with the reason; a run
  * that has spent its budget starts no agent (those running finish) until the
  * operator raises the budget and sends `resume`, which re-reads it.

@@ -23,29 +23,31 @@ export const finishRule = {
  * actions still in flight. Level-triggered: it returns everything the state
  * calls for now, minus what is in flight, so calling it again before an
  * outcome is recorded asks for nothing twice, and a launch in flight keeps its
- * slot. `givenUp`: world actions the runtime stopped retrying (they failed
- * too often, see coordinator-runtime/retry.ts): never asked for again, of any
- * attempt of the same kind on the same issue, and, unlike those in flight,
- * they do not keep the run from finishing. Pure: the same arguments always
- * give the same actions.
+ * slot. World actions the runtime gave up (`ActionFailed` with `givenUp`:
+ * they failed too often in a row, see coordinator-runtime/retry.ts) are
+ * never asked for again, of any attempt of the same kind on the same issue,
+ * and, unlike those in flight, they do not keep the run from finishing.
+ * Pure: the same arguments always give the same actions.
  */
-export function decide(state: CoordinatorState, now: number, inFlight: readonly Action[] = [], givenUp: readonly Action[] = []): Action[] {
-  return explain(state, now, inFlight, givenUp).map((decision) => decision.action);
+export function decide(state: CoordinatorState, now: number, inFlight: readonly Action[] = []): Action[] {
+  return explain(state, now, inFlight).map((decision) => decision.action);
 }
 
-/** What `givenUp` matches on: the kind of action and its issue, whatever its other arguments (a check's time, a push's head). */
+/** What a give-up matches on: the kind of action and its issue, whatever its other arguments (a check's time, a push's head). */
 export function givenUpKey(action: Action): string {
   return action.type === "Finish" ? "finish" : `${action.type}:${String(action.issue)}`;
 }
 
 /** `decide`, with the rule and reason behind each action. */
-export function explain(state: CoordinatorState, now: number, inFlight: readonly Action[] = [], givenUp: readonly Action[] = []): Decision[] {
+export function explain(state: CoordinatorState, now: number, inFlight: readonly Action[] = []): Decision[] {
   const run = state.run;
   if (run === null || !state.loaded || state.finished !== null) return [];
   const context = decisionContext(state, run, now, inFlight);
   const issues = Object.values(state.issues).sort((a, b) => a.number - b.number);
   const seen = new Set(context.inFlight);
-  const abandoned = new Set(givenUp.map(givenUpKey));
+  const abandoned = new Set(
+    issues.flatMap((issue) => Object.entries(issue.actionFailures).filter(([, failures]) => failures.givenUp).map(([kind]) => `${kind}:${String(issue.number)}`)),
+  );
   const decisions: Decision[] = [];
   for (const rule of coordinatorRules) {
     for (const issue of issues) {

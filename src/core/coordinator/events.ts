@@ -15,7 +15,9 @@ import { runEvents } from "./fold-run.ts";
  *
  * Two kinds, told apart by who records them:
  * - observations, recorded by the runtime after it acted or heard something
- *   (`Launched`, `Reported`, `Pushed`, `Merged`, `RestackConflicted`, …);
+ *   (`Launched`, `Reported`, `Pushed`, `Merged`, `RestackConflicted`, …;
+ *   a world action's through `outcomeEvents` in outcomes.ts), and its
+ *   retries (`ActionFailed`, `ActionRecovered`);
  * - decisions, recorded when the runtime executes a decision-only action
  *   (`Retried`, `Failed`, `Blocked`, `RebaseRequested`, `ReviewRequested`,
  *   `Reviewed`, `RunFinished`: see `decisionEvent` in actions.ts).
@@ -43,4 +45,9 @@ export const coordinatorEventTypes = Object.keys(coordinatorEvents) as readonly 
 /** The entry of a type this cspace knows; undefined for one it does not (a newer cspace wrote it). */
 export function eventEntry(type: string): AnyEventEntry | undefined {
   return Object.hasOwn(coordinatorEvents, type) ? coordinatorEvents[type as CoordinatorEventType] : undefined;
+}
+
+/** The event's line in the run's progress, as its entry declares it; null: not shown. */
+export function eventLine(event: CoordinatorEvent): string | null {
+  return eventEntry(event.type)?.line(event) ?? null;
 }

@@ -1,10 +1,12 @@
 import { z } from "zod";
+import { SHOWN_TEXT_CHARS, shownText } from "../messaging/shown-text.ts";
 import type { WorkerReport } from "../agents/worker-status.ts";
 import { defineEvent, eventGroup, type EventFrom } from "./event-registry.ts";
 import { isSettled, lastAttempt, unresolvedFailure } from "./queries.ts";
 import type { Attempt, AttemptEnd, CoordinatorState, IssueRecord } from "./state.ts";
 import { updateIssue, updateLastAttempt } from "./update.ts";
 import { parkedBy } from "./usage-limits.ts";
+import { addCost } from "../agents/usage-ledger.ts";
 import type { Failure } from "./vocabulary.ts";
 import {
   attemptWhySchema,
@@ -44,24 +46,28 @@ export const attemptEvents = eventGroup(
   defineEvent("Warmed", {
     version: 1,
     fields: z.object({ issue: issueNumber, instance: text }),
+    line: (event) => `#${String(event.issue)} ${event.instance} ready`,
     apply: (state, event) => updateIssue(state, event.issue, (record) => (record.warm === "ready" ? record : { ...record, warm: "ready", warmError: null })),
   }),
   /** The instance could not be made: the issue fails, the run goes on. */
   defineEvent("WarmFailed", {
     version: 1,
     fields: z.object({ issue: issueNumber, instance: text, error: text }),
+    line: (event) => `#${String(event.issue)} ${event.instance} could not be made: ${event.error}`,
     apply: (state, event) => updateIssue(state, event.issue, (record) => ({ ...record, warm: "failed", warmError: event.error })),
   }),
   /** An agent started (or was sent a new prompt in its session): attempt `attempt` of the issue, numbered from 1 without gaps. */
   defineEvent("Launched", {
     version: 1,
     fields: launchedFields,
+    line: (event) => `#${String(event.issue)} attempt ${String(event.attempt)} (${event.why}) started on ${event.base}`,
     apply: (state, event) => withProbe(updateIssue(state, event.issue, (record) => launched(state, record, event)), event),
   }),
   /** The worker's supervisor reported the agent's exit, for the attempt the runtime matched it to. */
   defineEvent("Reported", {
     version: 1,
     fields: reportedFields,
+    line: (event) => `#${String(event.issue)} attempt ${String(event.attempt)} ended: ${event.report.outcome}${event.report.blockedReason === null ? "" : ` (${shownText(event.report.blockedReason, SHOWN_TEXT_CHARS)})`}, ${String(event.report.turns)} turns`,
     apply: (state, event) => afterProbeReport(updateIssue(state, event.issue, (record) => reported(state, record, event)), event),
   }),
   /**
@@ -75,6 +81,8 @@ export const attemptEvents = eventGroup(
     version: 2,
     fields: z.object({ issue: issueNumber, attempt: attemptNumber, until: timestamp, account: text, resetsAt: timestamp.nullable(), message: text.nullable() }),
     upcast: { 1: (data) => ({ ...data, account: "agent", resetsAt: null, message: null }) },
+    line: (event) =>
+      `#${String(event.issue)} attempt ${String(event.attempt)} met ${event.account}'s usage limit${event.message === null ? "" : ` (${shownText(event.message, SHOWN_TEXT_CHARS)})`}: not counted; launches wait until ${event.until}, then one probes`,
     apply: (state, event) => {
       const record = state.issues[event.issue];
       const attempt = record?.attempts[event.attempt - 1];
@@ -93,6 +101,7 @@ export const attemptEvents = eventGroup(
     version: 1,
     /** `attempt`: the attempt that was running, or null when none was. */
     fields: z.object({ issue: issueNumber, attempt: attemptNumber.nullable(), reason: text }),
+    line: (event) => `#${String(event.issue)} worker lost: ${event.reason}`,
     apply: (state, event) =>
       updateIssue(probeLost(state, event.issue), event.issue, (record) => {
         const attempt = event.attempt === null ? undefined : record.attempts[event.attempt - 1];
@@ -106,10 +115,36 @@ export const attemptEvents = eventGroup(
         return isSettled(record) ? counted : { ...counted, warm: "pending" };
       }),
   }),
+  /**
+   * A world action of the issue failed (the port threw): `failures` in a row of this kind of action, counting this one.
+   * `givenUp`: the runtime stops trying it (coordinator-runtime/retry.ts); `decide` never asks for it again, even after a resume.
+   */
+  defineEvent("ActionFailed", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, action: text, failures: z.number().int().min(1), error: text, givenUp: z.boolean() }),
+    line: () => null,
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) => ({
+        ...record,
+        actionFailures: { ...record.actionFailures, [event.action]: { count: event.failures, error: event.error, givenUp: event.givenUp } },
+      })),
+  }),
+  /** A world action that had failed went through: its count of failures in a row starts again. */
+  defineEvent("ActionRecovered", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, action: text }),
+    line: () => null,
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) => {
+        if (!Object.hasOwn(record.actionFailures, event.action)) return record;
+        return { ...record, actionFailures: Object.fromEntries(Object.entries(record.actionFailures).filter(([kind]) => kind !== event.action)) };
+      }),
+  }),
   /** Decision: attempt `attempt` failed and the issue runs again with `prompt`. */
   defineEvent("Retried", {
     version: 1,
     fields: z.object({ issue: issueNumber, attempt: attemptNumber, failure: failureSchema, prompt: launchPromptSchema }),
+    line: (event) => `#${String(event.issue)} retrying after ${event.failure.kind}: ${event.failure.summary}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) => {
         const attempt = unresolvedFailure(record);
@@ -124,6 +159,7 @@ export const attemptEvents = eventGroup(
   defineEvent("Failed", {
     version: 1,
     fields: z.object({ issue: issueNumber, reason: text }),
+    line: (event) => `#${String(event.issue)} failed: ${shownText(event.reason, SHOWN_TEXT_CHARS)}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) => {
         if (isSettled(record)) return record;
@@ -135,6 +171,7 @@ export const attemptEvents = eventGroup(
   defineEvent("Blocked", {
     version: 1,
     fields: z.object({ issue: issueNumber, by: blockedBySchema, reason: text }),
+    line: (event) => `#${String(event.issue)} blocked: ${shownText(event.reason, SHOWN_TEXT_CHARS)}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) =>
         isSettled(record) ? record : { ...record, pending: null, outcome: { kind: "blocked", by: event.by, reason: event.reason, at: event.at } },
@@ -144,6 +181,7 @@ export const attemptEvents = eventGroup(
   defineEvent("RebaseRequested", {
     version: 1,
     fields: z.object({ issue: issueNumber, epoch: count, prompt: rebasePromptSchema }),
+    line: (event) => `#${String(event.issue)} asked to rebase onto ${event.prompt.onto}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) =>
         isSettled(record)
@@ -155,6 +193,7 @@ export const attemptEvents = eventGroup(
   defineEvent("ReviewRequested", {
     version: 1,
     fields: z.object({ issue: issueNumber, headSha: text, pullRequestUrl: text.nullable() }),
+    line: () => null,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) =>
         isSettled(record)
@@ -170,6 +209,7 @@ export const attemptEvents = eventGroup(
   defineEvent("Reviewed", {
     version: 1,
     fields: z.object({ issue: issueNumber, attempt: attemptNumber, headSha: text.nullable(), summary: text }),
+    line: () => null,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) =>
         record.review.passed ? record : { ...record, review: { requestedSha: record.review.requestedSha, passed: true } },
@@ -246,6 +286,14 @@ function reported(state: CoordinatorState, record: IssueRecord, event: Reported)
   const attempt = record.attempts[event.attempt - 1];
   const { report } = event;
   if (attempt === undefined || attempt.end !== null || record.attempts.some((a) => a.reportId === report.id)) return record;
+  // Both runs of a restarted attempt count: each report has its own run's share.
+  const turns = attempt.turns + report.turns;
+  const costUsd = addCost(attempt.costUsd, report.costUsd);
+  if (report.restarted === true && report.outcome === "interrupted") {
+    // `cspace restart` is not a new attempt: a new supervisor carries this one on, and its report ends it.
+    const goesOn: Attempt = { ...attempt, reportId: report.id, turns, costUsd };
+    return { ...record, attempts: record.attempts.map((a) => (a.number === attempt.number ? goesOn : a)) };
+  }
   const { end, failure } = classify(report, attempt);
   const ended: Attempt = {
     ...attempt,
@@ -256,8 +304,8 @@ function reported(state: CoordinatorState, record: IssueRecord, event: Reported)
     exitCode: report.exitCode,
     headSha: report.headSha,
     commitsAhead: report.commitsAhead,
-    turns: report.turns,
-    costUsd: report.costUsd,
+    turns,
+    costUsd,
     summary: report.summary,
     blockedReason: report.blockedReason,
   };

@@ -48,6 +48,7 @@ export const integrationEvents = eventGroup(
     // The same head again changes nothing, forced or not: a repeated event must not count a second rewrite.
     // What was pushed is the branch's head from now on, even when the checkout had moved past (or away from)
     // the head the report named: asking to push the reported one again would push the same thing for ever.
+    line: (event) => `#${String(event.issue)} pushed ${event.headSha.slice(0, 8)}${event.forced ? " (forced)" : ""}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) => {
         if (record.pushedSha === event.headSha && record.headSha === event.headSha) return record;
@@ -58,6 +59,7 @@ export const integrationEvents = eventGroup(
   defineEvent("Verified", {
     version: 1,
     fields: z.object({ issue: issueNumber, headSha: text }),
+    line: (event) => `#${String(event.issue)} verified ${event.headSha.slice(0, 8)}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) =>
         record.pushedSha !== event.headSha
@@ -69,6 +71,10 @@ export const integrationEvents = eventGroup(
   defineEvent("VerifyFailed", {
     version: 1,
     fields: z.object({ issue: issueNumber, headSha: text, command: text, exitCode: z.number().int().nullable(), outputTail: text }),
+    line: (event) =>
+      event.exitCode === null
+        ? `#${String(event.issue)} verify failed: ${event.command} did not finish: ${event.outputTail.trim().split("\n")[0] ?? ""}`
+        : `#${String(event.issue)} verify failed: ${event.command} exited ${String(event.exitCode)}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) => {
         // A result for a head that is no longer the branch's says nothing about the branch.
@@ -88,17 +94,20 @@ export const integrationEvents = eventGroup(
   defineEvent("PullRequestOpened", {
     version: 1,
     fields: z.object({ issue: issueNumber, pr: prNumber, url: text, base: text, headSha: text }),
+    line: (event) => `#${String(event.issue)} pull request #${String(event.pr)} into ${event.base}`,
     apply: (state, event) => updateIssue(state, event.issue, (record) => ({ ...record, pullRequest: { number: event.pr, url: event.url, base: event.base } })),
   }),
   defineEvent("PullRequestChecked", {
     version: 1,
     fields: pullRequestCheckedFields,
+    line: () => null,
     apply: (state, event) => updateIssue(state, event.issue, (record) => checked(state, record, event)),
   }),
   /** Written by the runtime just before it squash-merges: the head it will name, and what is stacked on it. */
   defineEvent("MergeReady", {
     version: 1,
     fields: z.object({ issue: issueNumber, pr: prNumber, headSha: text, stacked: list(stackedParentSchema) }),
+    line: () => null,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) =>
         record.merge !== null
@@ -109,6 +118,7 @@ export const integrationEvents = eventGroup(
   defineEvent("Merged", {
     version: 1,
     fields: z.object({ issue: issueNumber, pr: prNumber, headSha: text, squashSha: text }),
+    line: (event) => `#${String(event.issue)} merged as ${event.squashSha.slice(0, 8)}`,
     apply: (state, event) => {
       const record = state.issues[event.issue];
       if (record === undefined || isMerged(record)) return state;
@@ -119,17 +129,20 @@ export const integrationEvents = eventGroup(
   defineEvent("MergeRefused", {
     version: 1,
     fields: mergeRefusedFields,
+    line: (event) => `#${String(event.issue)} merge refused (${event.reason}): ${event.detail}`,
     apply: (state, event) => updateIssue(state, event.issue, (record) => refused(state, record, event)),
   }),
   defineEvent("IssueClosed", {
     version: 1,
     fields: z.object({ issue: issueNumber }),
+    line: () => null,
     apply: (state, event) => updateIssue(state, event.issue, (record) => (record.issueClosed ? record : { ...record, issueClosed: true })),
   }),
   /** `git rebase --onto <ontoSha> <from> issue-N` went through and was pushed with lease; `onto` is the branch it sits on now. */
   defineEvent("Restacked", {
     version: 1,
     fields: z.object({ issue: issueNumber, onto: text, ontoSha: text, from: text.nullable(), headSha: text }),
+    line: (event) => `#${String(event.issue)} restacked onto ${event.onto}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) => {
         if (record.pushedSha === event.headSha && record.base === event.onto) return record;
@@ -152,6 +165,7 @@ export const integrationEvents = eventGroup(
   defineEvent("RestackConflicted", {
     version: 1,
     fields: z.object({ issue: issueNumber, onto: text, ontoSha: text, from: text.nullable(), paths: list(text) }),
+    line: (event) => `#${String(event.issue)} restack onto ${event.onto} conflicts in ${event.paths.join(", ")}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) => ({
         ...record,
@@ -161,6 +175,7 @@ export const integrationEvents = eventGroup(
   defineEvent("Retargeted", {
     version: 1,
     fields: z.object({ issue: issueNumber, pr: prNumber, base: text }),
+    line: (event) => `#${String(event.issue)} pull request retargeted to ${event.base}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) =>
         record.pullRequest === null ? record : { ...record, pullRequest: { ...record.pullRequest, base: event.base } },
@@ -169,6 +184,7 @@ export const integrationEvents = eventGroup(
   defineEvent("BranchDeleted", {
     version: 1,
     fields: z.object({ issue: issueNumber, branch: text }),
+    line: () => null,
     apply: (state, event) => updateIssue(state, event.issue, (record) => (record.branchDeleted ? record : { ...record, branchDeleted: true })),
   }),
 );

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SHOWN_TEXT_CHARS, shownText } from "../messaging/shown-text.ts";
 import { defineEvent, eventGroup, type EventFrom } from "./event-registry.ts";
 import type { CoordinatorState, IssueRecord, OutsideState } from "./state.ts";
 import { updateIssue, updateLastAttempt } from "./update.ts";
@@ -31,17 +32,29 @@ export const runEvents = eventGroup(
   defineEvent("RunStarted", {
     version: 1,
     fields: runStartedFields,
+    line: (event) => `run ${event.runId}: ${event.selected.map((n) => `#${String(n)}`).join(" ")} into ${event.settings.featureBranch}, ${String(event.settings.maxParallel)} at once`,
     apply: (state, event) => (state.run === null ? startRun(event) : state),
   }),
   /** What the forge says about the graph's issues; first right after `RunStarted`, again on each resume. */
   defineEvent("IssuesLoaded", {
     version: 1,
     fields: issuesLoadedFields,
+    line: () => null,
     apply: (state, event) => (state.run === null ? state : loadIssues(state, event)),
   }),
   /** Operator: hold launches and merges, for one issue or (null) the whole run. Work already running goes on. */
-  defineEvent("Paused", { version: 1, fields: pauseFields, apply: (state, event) => setPaused(state, event.issue, true) }),
-  defineEvent("Resumed", { version: 1, fields: pauseFields, apply: (state, event) => setPaused(state, event.issue, false) }),
+  defineEvent("Paused", {
+    version: 1,
+    fields: pauseFields,
+    line: (event) => (event.issue === null ? "paused: no launch or merge until resume" : `#${String(event.issue)} paused`),
+    apply: (state, event) => setPaused(state, event.issue, true),
+  }),
+  defineEvent("Resumed", {
+    version: 1,
+    fields: pauseFields,
+    line: (event) => (event.issue === null ? "resumed" : `#${String(event.issue)} resumed`),
+    apply: (state, event) => setPaused(state, event.issue, false),
+  }),
   /**
    * The spending ceilings in force, in dollars (`coordinator.budget`): recorded
    * when a run starts or resumes, and when the operator resumes it, if the
@@ -50,6 +63,7 @@ export const runEvents = eventGroup(
   defineEvent("BudgetSet", {
     version: 1,
     fields: z.object({ run: z.number().min(0).nullable(), issue: z.number().min(0).nullable() }),
+    line: (event) => `budget: run ${event.run === null ? "unlimited" : `$${event.run.toFixed(2)}`}, issue ${event.issue === null ? "unlimited" : `$${event.issue.toFixed(2)}`}`,
     apply: (state, event) =>
       state.budget.run === event.run && state.budget.issue === event.issue ? state : { ...state, budget: { run: event.run, issue: event.issue } },
   }),
@@ -57,6 +71,7 @@ export const runEvents = eventGroup(
   defineEvent("Skipped", {
     version: 1,
     fields: z.object({ issue: issueNumber, reason: text }),
+    line: (event) => `#${String(event.issue)} skipped: ${event.reason}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) => {
         if (record.outcome !== null || isMergedRecord(record)) return record;
@@ -69,6 +84,7 @@ export const runEvents = eventGroup(
   defineEvent("WorkerMessaged", {
     version: 1,
     fields: z.object({ issue: issueNumber, text }),
+    line: (event) => `#${String(event.issue)} says: ${shownText(event.text, SHOWN_TEXT_CHARS)}`,
     apply: (state) => state,
   }),
   /**
@@ -80,6 +96,7 @@ export const runEvents = eventGroup(
     version: 2,
     fields: z.object({ exitCode: z.union([z.literal(0), z.literal(1)]), abandoned: text.nullable() }),
     upcast: { 1: (data) => ({ ...data, abandoned: null }) },
+    line: (event) => `run finished (exit ${String(event.exitCode)})`,
     apply: (state, event) => (state.finished === null ? { ...state, finished: { at: event.at, exitCode: event.exitCode, abandoned: event.abandoned } } : state),
   }),
 );
@@ -162,6 +179,7 @@ function newRecord(n: number, dependencies: readonly number[], external: readonl
     warm: "pending",
     warmError: null,
     launchFailures: null,
+    actionFailures: {},
     base: null,
     stackedOn: null,
     baseSha: null,

@@ -1,7 +1,7 @@
 import type { WorkerReport } from "../agents/worker-status.ts";
 import type { WorldAction } from "./actions.ts";
 import type { CoordinatorEvent } from "./events.ts";
-import { whyOf } from "./vocabulary.ts";
+import { mergeReadyEvent, outcomeEvents } from "./outcomes.ts";
 
 /**
  * A pure, scripted world that answers the coordinator's world actions with
@@ -50,15 +50,13 @@ export interface Response {
   readonly events: readonly CoordinatorEvent[];
 }
 
-/** The events a runtime would record after executing a world action. */
+/** The events a runtime would record after executing a world action: the scripted result, recorded as the runtime records it (outcomes.ts). */
 export function respond(world: SimulatedWorld, action: WorldAction, at: string): Response {
   const n = action.issue;
   const script = world.scripts[n] ?? {};
   switch (action.type) {
     case "Warm":
-      return script.warm === "fail"
-        ? { world, events: [{ type: "WarmFailed", at, issue: n, instance: action.instance, error: "postCreateCommand exited 1" }] }
-        : { world, events: [{ type: "Warmed", at, issue: n, instance: action.instance }] };
+      return { world, events: outcomeEvents(action, script.warm === "fail" ? { ok: false, error: "postCreateCommand exited 1" } : { ok: true }, at) };
     case "Launch": {
       const existing = world.branches[action.branch];
       const first = action.attempt === 1;
@@ -67,87 +65,71 @@ export function respond(world: SimulatedWorld, action: WorldAction, at: string):
       const [start, afterTake] = take(world, n, "launch", script.launch, "ok");
       if (start === "unstartable") {
         // As the runtime: no agent, so the branch this first launch would have made is not left on the forge.
-        return { world: afterTake, events: [{ type: "WorkerLost", at, issue: n, attempt: null, reason: "the agent could not be started: no claude on PATH" }] };
+        return { world: afterTake, events: outcomeEvents(action, { ok: false, error: "no claude on PATH" }, at) };
       }
       const head = first ? (baseSha ?? "") : (existing ?? world.workspaces[n] ?? "");
       // The runtime checks the worker's workspace out at the forge's head before the agent starts.
       const next = { ...afterTake, branches: { ...world.branches, [action.branch]: head }, workspaces: { ...world.workspaces, [n]: head } };
-      const launched: CoordinatorEvent = {
-        type: "Launched",
-        at,
-        issue: n,
-        attempt: action.attempt,
-        why: whyOf(action.prompt),
-        prompt: action.prompt,
-        base: action.base,
-        baseSha: first ? (baseSha ?? null) : null,
-        headSha: head,
-      };
-      return { world: next, events: [launched] };
+      return { world: next, events: outcomeEvents(action, { ok: true, baseSha: first ? (baseSha ?? null) : null, headSha: head }, at) };
     }
     case "Push": {
       const current = world.branches[action.branch] ?? null;
       if (current !== action.expectedSha) throw new SimulationError(`push of ${action.branch} expected ${String(action.expectedSha)}, forge has ${String(current)}`);
-      return { world: withBranch(world, action.branch, action.headSha), events: [{ type: "Pushed", at, issue: n, headSha: action.headSha, forced: action.force }] };
+      return { world: withBranch(world, action.branch, action.headSha), events: outcomeEvents(action, { headSha: action.headSha }, at) };
     }
     case "Verify": {
       const [result, used] = take(world, n, "verify", script.verify, "pass");
-      return result === "pass"
-        ? { world: used, events: [{ type: "Verified", at, issue: n, headSha: action.headSha }] }
-        : { world: used, events: [{ type: "VerifyFailed", at, issue: n, headSha: action.headSha, command: action.commands[0] ?? "verify", exitCode: 1, outputTail: "1 test failed" }] };
+      const outcome = result === "pass" ? { ok: true as const } : { ok: false as const, command: action.commands[0] ?? "verify", exitCode: 1, outputTail: "1 test failed" };
+      return { world: used, events: outcomeEvents(action, outcome, at) };
     }
     case "OpenPullRequest": {
       const pr = world.pullRequests[n] ?? { number: 100 + n, base: action.base, merged: false };
       const next = { ...world, pullRequests: { ...world.pullRequests, [n]: { ...pr, base: action.base } } };
       const headSha = world.branches[action.head] ?? "";
-      return { world: next, events: [{ type: "PullRequestOpened", at, issue: n, pr: pr.number, url: `https://forge.test/pr/${pr.number}`, base: action.base, headSha }] };
+      return { world: next, events: outcomeEvents(action, { pr: pr.number, url: `https://forge.test/pr/${pr.number}`, base: action.base, headSha }, at) };
     }
     case "CheckPullRequest": {
       const [result, used] = take(world, n, "checks", script.checks, "green");
       const conflicting = result === "conflicting";
       return {
         world: used,
-        events: [
+        events: outcomeEvents(
+          action,
           {
-            type: "PullRequestChecked",
-            at,
-            issue: n,
-            pr: action.pr,
-            headSha: action.headSha,
-            epoch: action.epoch,
             mergeability: conflicting ? "conflicting" : "mergeable",
             checks: result === "pending" ? "pending" : result === "failing" ? "failure" : "success",
             details: result === "failing" ? ["ci/test"] : result === "pending" ? ["ci/test"] : [],
             conflicts: conflicting ? ["src/shared.ts"] : [],
           },
-        ],
+          at,
+        ),
       };
     }
     case "Merge":
       return merge(world, action, at);
     case "CloseIssue":
-      return { world, events: [{ type: "IssueClosed", at, issue: n }] };
+      return { world, events: outcomeEvents(action, null, at) };
     case "Restack": {
       const [result, used] = take(world, n, "restack", script.restack, "ok");
       if (result === "conflict") {
-        return { world: used, events: [{ type: "RestackConflicted", at, issue: n, onto: action.onto, ontoSha: action.ontoSha, from: action.from, paths: ["src/shared.ts"] }] };
+        return { world: used, events: outcomeEvents(action, { ok: false, paths: ["src/shared.ts"] }, at) };
       }
       const current = world.branches[action.branch] ?? null;
       if (current !== action.expectedSha) throw new SimulationError(`restack of ${action.branch} expected ${String(action.expectedSha)}, forge has ${String(current)}`);
       const [sha, next] = newSha(used, `${n}r`);
-      return { world: withBranch(next, action.branch, sha), events: [{ type: "Restacked", at, issue: n, onto: action.onto, ontoSha: action.ontoSha, from: action.from, headSha: sha }] };
+      return { world: withBranch(next, action.branch, sha), events: outcomeEvents(action, { ok: true, headSha: sha }, at) };
     }
     case "Retarget": {
       const pr = world.pullRequests[n];
       if (pr === undefined) throw new SimulationError(`retarget of #${n}, which has no pull request`);
-      return { world: { ...world, pullRequests: { ...world.pullRequests, [n]: { ...pr, base: action.base } } }, events: [{ type: "Retargeted", at, issue: n, pr: action.pr, base: action.base }] };
+      return { world: { ...world, pullRequests: { ...world.pullRequests, [n]: { ...pr, base: action.base } } }, events: outcomeEvents(action, null, at) };
     }
     case "DeleteBranch": {
       const still = Object.values(world.pullRequests).find((pr) => pr.base === action.branch && !pr.merged);
       // On GitHub this closes the pull request: the coordinator must retarget first.
       if (still !== undefined) throw new SimulationError(`deleting ${action.branch} while pull request #${still.number} targets it`);
       const branches = Object.fromEntries(Object.entries(world.branches).filter(([name]) => name !== action.branch));
-      return { world: { ...world, branches }, events: [{ type: "BranchDeleted", at, issue: n, branch: action.branch }] };
+      return { world: { ...world, branches }, events: outcomeEvents(action, null, at) };
     }
   }
 }
@@ -218,10 +200,11 @@ function merge(world: SimulatedWorld, action: Extract<WorldAction, { type: "Merg
   const pr = world.pullRequests[n];
   if (pr === undefined) throw new SimulationError(`merge of #${n}, which has no pull request`);
   if (pr.base !== world.featureBranch) throw new SimulationError(`merge of #${n} into ${pr.base}, not the feature branch`);
-  const ready: CoordinatorEvent = { type: "MergeReady", at, issue: n, pr: pr.number, headSha: action.headSha, stacked: action.stacked };
+  const made = { pr: pr.number, headSha: action.headSha };
+  const ready = mergeReadyEvent(action, made, at);
   const head = world.branches[`issue-${String(n)}`];
   if (head !== action.headSha) {
-    return { world, events: [ready, { type: "MergeRefused", at, issue: n, pr: pr.number, headSha: action.headSha, reason: "head-moved", detail: `head is ${String(head)}`, conflicts: [] }] };
+    return { world, events: [ready, ...outcomeEvents(action, { ...made, merged: false, reason: "head-moved", detail: `head is ${String(head)}`, conflicts: [] }, at)] };
   }
   const [squash, next] = newSha(world, `${n}s`);
   const merged = {
@@ -229,7 +212,7 @@ function merge(world: SimulatedWorld, action: Extract<WorldAction, { type: "Merg
     branches: { ...next.branches, [world.featureBranch]: squash },
     pullRequests: { ...next.pullRequests, [n]: { ...pr, merged: true } },
   };
-  return { world: merged, events: [ready, { type: "Merged", at, issue: n, pr: pr.number, headSha: action.headSha, squashSha: squash }] };
+  return { world: merged, events: [ready, ...outcomeEvents(action, { ...made, merged: true, squashSha: squash }, at)] };
 }
 
 function take<T>(world: SimulatedWorld, n: number, what: string, script: readonly T[] | undefined, otherwise: T): [T, SimulatedWorld] {

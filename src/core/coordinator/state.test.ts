@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CoordinatorEvent } from "./events.ts";
+import { sampleReport } from "../../../test/support/worker-report.ts";
 import { simulate } from "./simulate.ts";
 import { apply, initialState, replay, type CoordinatorState, type IssueStatusKind } from "./state.ts";
 
@@ -113,6 +114,27 @@ describe("the state, a fold over events", () => {
     expect(lost.issues[11]?.warm).toBe("pending");
     // Nothing before the run starts.
     expect(apply(initialState(), launched(11))).toEqual(initialState());
+  });
+
+  it("keeps an attempt open across `cspace restart` and counts both runs' turns and cost once: a restart is not a new attempt", () => {
+    const report = (id: string, outcome: "interrupted" | "success", turns: number, costUsd: number, restarted = false): CoordinatorEvent => ({
+      type: "Reported",
+      at: AT,
+      issue: 11,
+      attempt: 1,
+      report: { ...sampleReport(id), instance: "issue-11", branch: "issue-11", outcome, exitCode: outcome === "success" ? 0 : null, turns, costUsd, ...(restarted ? { restarted: true } : {}) },
+    });
+    const restarted = replay([...start, launched(11), report("before-restart", "interrupted", 2, 0.05, true)]);
+    expect(restarted.issues[11]?.attempts).toMatchObject([{ number: 1, end: null, turns: 2, costUsd: 0.05 }]);
+    // Nothing waits to be launched: the restarted agent is this attempt, and a repeated report changes nothing.
+    expect(restarted.issues[11]?.pending).toBeNull();
+    expect(apply(restarted, report("before-restart", "interrupted", 2, 0.05, true))).toBe(restarted);
+    const done = apply(restarted, report("after-restart", "success", 1, 0.019));
+    expect(done.issues[11]?.attempts).toMatchObject([{ number: 1, end: "succeeded", turns: 3, costUsd: 0.069 }]);
+    // An interrupt (no restart) still ends the attempt, and the prompt is launched again as the next one.
+    const interrupted = replay([...start, launched(11), report("interrupted", "interrupted", 1, 0.01)]);
+    expect(interrupted.issues[11]?.attempts).toMatchObject([{ number: 1, end: "interrupted" }]);
+    expect(interrupted.issues[11]?.pending).toEqual({ kind: "implementer" });
   });
 
   it("counts an issue closed before the run as merged, and keeps titles fresh on a resume", () => {

@@ -163,6 +163,12 @@ export interface MergeRecord {
   readonly mergedAt: string | null;
 }
 
+export interface ActionFailures {
+  readonly count: number;
+  readonly error: string;
+  readonly givenUp: boolean;
+}
+
 export type IssueOutcome =
   | { readonly kind: "failed"; readonly reason: string; readonly at: string }
   | { readonly kind: "blocked"; readonly by: BlockedBy; readonly reason: string; readonly at: string };
@@ -180,6 +186,11 @@ export interface IssueRecord {
   readonly status: IssueStatus;
   readonly warm: "pending" | "ready" | "failed";
   readonly warmError: string | null;
+  /**
+   * World actions of the issue that failed in a row, by kind (`Merge`, `CloseIssue`…): how many times, the last
+   * error, and whether the runtime gave the action up. Durable, so a resumed run counts on from where the last stopped.
+   */
+  readonly actionFailures: Readonly<Record<string, ActionFailures>>;
   /** Launches in a row whose agent could not be started (none since the last that started), and the last reason. */
   readonly launchFailures: { readonly count: number; readonly error: string } | null;
   /** The branch `issue-N` sits on: set at the first launch, moved by restacks and rebases. */

@@ -11,7 +11,18 @@ export const LABELS = {
   image: "dev.cspace.image-inputs",
   /** The network a worker was made on: "open", "none" or its egress network (container.network). */
   network: "dev.cspace.network",
+  /** The worker layout the container and its checkout were made to (WORKER_LAYOUT); absent on those of a cspace before it. */
+  layout: "dev.cspace.layout",
 } as const;
+
+/**
+ * The layout of the workers this cspace makes. 2: the container hardened
+ * (capabilities dropped, no-new-privileges, a pids limit), the checkout
+ * borrowing the store from its read-only mount, host-only files out of the
+ * container's sight. Raise it when a change to how workers are made must
+ * reach the workers already made (./outdated.ts).
+ */
+export const WORKER_LAYOUT = "2";
 
 export interface InstanceLabelsInput {
   readonly projectId: string;

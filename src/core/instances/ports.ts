@@ -188,6 +188,15 @@ export interface WorkspaceStore {
   remove(instance: string): Promise<boolean>;
   /** Gives the checkout to the container's user (uid:gid), so git inside can write. */
   handOver(workspace: Workspace, uid: number, gid: number): Promise<void>;
+  /** How many object files the checkout shares with the store (hard links a checkout of an older cspace has); 0 without one. */
+  sharedObjectFiles(instance: string): Promise<number>;
+  /**
+   * Moves a checkout an older cspace made (`clone --local`) onto the store's
+   * read-only mount, keeping everything it holds: its links to the store's
+   * object files are dropped (the store has them) and it borrows them
+   * through alternates. Only while no container uses the checkout.
+   */
+  borrowStore(instance: string): Promise<void>;
 }
 
 /**

@@ -55,7 +55,7 @@ export interface Request {
   readonly cmd: Command;
   /** Who speaks, as they say; servers that know better (identity by channel) ignore it. */
   readonly from?: string | undefined;
-  /** `send`: the message. */
+  /** `send`: the message. `shutdown`: "restart" when a new supervisor will carry on the same attempt (`cspace restart`). */
   readonly text?: string | undefined;
   /** `report`: what the worker reports. */
   readonly report?: unknown;

@@ -40,6 +40,7 @@ const workerReportObject = z.strictObject({
     .strictObject({ resetsAt: timestamp.nullable(), kind: name.nullable(), message: z.string().max(400) })
     .nullable()
     .optional(),
+  restarted: z.literal(true).optional(),
 });
 
 /** A report as it comes from a worker: strict, since its shas reach git on the host and its words reach the log. */

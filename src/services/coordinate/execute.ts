@@ -1,6 +1,7 @@
 import type { BranchMover } from "../../core/branches/port.ts";
 import type { WorldAction } from "../../core/coordinator/actions.ts";
 import type { CoordinatorEvent } from "../../core/coordinator/events.ts";
+import { mergeReadyEvent, outcomeEvents } from "../../core/coordinator/outcomes.ts";
 import type { CoordinatorState } from "../../core/coordinator/state.ts";
 import { whyOf } from "../../core/coordinator/vocabulary.ts";
 import type { VerifyOutcome, WorkerPool } from "../../core/coordinator-runtime/ports.ts";
@@ -34,7 +35,8 @@ export interface VerifyTimeout {
 /**
  * Carries out one world action: each checks the world first (the branch is
  * there, the pull request is open or merged), so repeating one after a crash
- * is harmless, and ends by recording its outcome.
+ * is harmless, and ends by recording its outcome (core/coordinator/outcomes.ts
+ * turns what it found out into events, as the simulated world does).
  */
 export async function executeWorldAction(context: ExecutionContext, action: WorldAction): Promise<void> {
   const { forge, branches, workers, record } = context;
@@ -43,7 +45,7 @@ export async function executeWorldAction(context: ExecutionContext, action: Worl
   switch (action.type) {
     case "Warm": {
       const outcome = await workers.warm({ issue: n, instance: action.instance, base: action.base });
-      await record([outcome.ok ? { type: "Warmed", at: at(), issue: n, instance: action.instance } : { type: "WarmFailed", at: at(), issue: n, instance: action.instance, error: outcome.error }]);
+      await record(outcomeEvents(action, outcome.ok ? { ok: true } : outcome, at()));
       return;
     }
     case "Launch":
@@ -56,16 +58,12 @@ export async function executeWorldAction(context: ExecutionContext, action: Worl
         // Pushed before a crash, not yet recorded: the forge already has this head.
         if (!(error instanceof HeadMovedError && error.actualSha === action.headSha)) throw error;
       }
-      await record([{ type: "Pushed", at: at(), issue: n, headSha: pushed, forced: action.force }]);
+      await record(outcomeEvents(action, { headSha: pushed }, at()));
       return;
     }
     case "Verify": {
       const outcome = action.commands.length === 0 ? { ok: true as const } : await verifyWithin(context, action);
-      await record([
-        outcome.ok
-          ? { type: "Verified", at: at(), issue: n, headSha: action.headSha }
-          : { type: "VerifyFailed", at: at(), issue: n, headSha: action.headSha, command: outcome.command, exitCode: outcome.exitCode, outputTail: outcome.outputTail },
-      ]);
+      await record(outcomeEvents(action, outcome, at()));
       return;
     }
     case "OpenPullRequest": {
@@ -73,25 +71,12 @@ export async function executeWorldAction(context: ExecutionContext, action: Worl
       const body = pullRequestBody(n, action.dependencies);
       let pr = existing !== null && existing.state !== "closed" ? existing : await forge.openPullRequest({ head: action.head, base: action.base, title: action.title, body });
       if (pr.state === "open" && pr.base !== action.base) pr = await forge.retargetPullRequest(pr.number, action.base);
-      await record([{ type: "PullRequestOpened", at: at(), issue: n, pr: pr.number, url: pr.url, base: pr.base, headSha: pr.headSha }]);
+      await record(outcomeEvents(action, { pr: pr.number, url: pr.url, base: pr.base, headSha: pr.headSha }, at()));
       return;
     }
     case "CheckPullRequest": {
       const [pr, checks] = await Promise.all([forge.getPullRequest(action.pr), forge.checksFor(action.headSha)]);
-      await record([
-        {
-          type: "PullRequestChecked",
-          at: at(),
-          issue: n,
-          pr: action.pr,
-          headSha: action.headSha,
-          epoch: action.epoch,
-          mergeability: pr.mergeability,
-          checks: checks.state,
-          details: checks.details,
-          conflicts: pr.conflicts,
-        },
-      ]);
+      await record(outcomeEvents(action, { mergeability: pr.mergeability, checks: checks.state, details: checks.details, conflicts: pr.conflicts }, at()));
       return;
     }
     case "Merge":
@@ -99,24 +84,20 @@ export async function executeWorldAction(context: ExecutionContext, action: Worl
     case "CloseIssue": {
       const issue = await forge.getIssue(n);
       if (issue.state === "open") await forge.closeIssue(n);
-      await record([{ type: "IssueClosed", at: at(), issue: n }]);
+      await record(outcomeEvents(action, null, at()));
       return;
     }
     case "Restack": {
       await branches.fetch([action.branch, action.onto]);
       // Without the old parent head the squash itself is the best lower bound the port can take.
       const result = await branches.restack({ branch: action.branch, oldParentHead: action.from ?? action.ontoSha, onto: action.ontoSha });
-      await record([
-        result.ok
-          ? { type: "Restacked", at: at(), issue: n, onto: action.onto, ontoSha: action.ontoSha, from: action.from, headSha: result.sha }
-          : { type: "RestackConflicted", at: at(), issue: n, onto: action.onto, ontoSha: action.ontoSha, from: action.from, paths: result.conflicts },
-      ]);
+      await record(outcomeEvents(action, result.ok ? { ok: true, headSha: result.sha } : { ok: false, paths: result.conflicts }, at()));
       return;
     }
     case "Retarget": {
       const pr = await forge.getPullRequest(action.pr);
       if (pr.state === "open" && pr.base !== action.base) await forge.retargetPullRequest(action.pr, action.base);
-      await record([{ type: "Retargeted", at: at(), issue: n, pr: action.pr, base: action.base }]);
+      await record(outcomeEvents(action, null, at()));
       return;
     }
     case "DeleteBranch": {
@@ -127,7 +108,7 @@ export async function executeWorldAction(context: ExecutionContext, action: Worl
         if (!(error instanceof HeadMovedError)) throw error;
         context.notice(`${action.branch} moved since cspace last pushed it; left in place (${error.message})`);
       }
-      await record([{ type: "BranchDeleted", at: at(), issue: n, branch: action.branch }]);
+      await record(outcomeEvents(action, null, at()));
       return;
     }
   }
@@ -179,6 +160,11 @@ async function launch(context: ExecutionContext, action: Extract<WorldAction, { 
   const onto = action.prompt.kind === "rebase" ? [action.prompt.onto] : [];
   await context.branches.fetch([...new Set([action.base, ...onto])]);
   const prompt = await context.renderPrompt(action);
+  // Skipped while this launch prepared: no agent is started, and the branch it made goes (as for an agent that cannot start).
+  if (context.signal?.aborted === true) {
+    if (created && baseSha !== null) await dropCreatedBranch(context, action.branch, baseSha);
+    context.signal.throwIfAborted();
+  }
   const outcome = await workers.launch({
     issue: action.issue,
     instance: action.instance,
@@ -190,18 +176,26 @@ async function launch(context: ExecutionContext, action: Extract<WorldAction, { 
     why: whyOf(action.prompt),
     prompt,
   });
+  // Skipped while the agent started: the skip's interrupt may have come before there was an agent to stop, so this
+  // launch stops what it started (interrupting twice is harmless) and records nothing.
+  if (outcome.ok && context.signal?.aborted === true) {
+    await workers.interrupt(action.instance).catch((error: unknown) => { context.notice(`interrupting ${action.instance}: ${messageOf(error)}`); });
+    context.signal.throwIfAborted();
+  }
   // No agent started on the branch this launch made: it goes (at the sha it was made at), so an issue that never
   // starts leaves nothing on the forge; the next launch makes it again.
-  if (!outcome.ok && created && baseSha !== null) {
-    await forge.deleteBranch(action.branch, { expectedSha: baseSha }).catch((error: unknown) => {
-      context.notice(`${action.branch} was left on the forge: ${error instanceof Error ? error.message : String(error)}`);
-    });
-  }
-  await context.record([
-    outcome.ok
-      ? { type: "Launched", at: context.now(), issue: action.issue, attempt: action.attempt, why: whyOf(action.prompt), prompt: action.prompt, base: action.base, baseSha, headSha: head }
-      : { type: "WorkerLost", at: context.now(), issue: action.issue, attempt: null, reason: `the agent could not be started: ${outcome.error}` },
-  ]);
+  if (!outcome.ok && created && baseSha !== null) await dropCreatedBranch(context, action.branch, baseSha);
+  await context.record(outcomeEvents(action, outcome.ok ? { ok: true, baseSha, headSha: head } : outcome, context.now()));
+}
+
+async function dropCreatedBranch(context: ExecutionContext, branch: string, baseSha: string): Promise<void> {
+  await context.forge.deleteBranch(branch, { expectedSha: baseSha }).catch((error: unknown) => {
+    context.notice(`${branch} was left on the forge: ${messageOf(error)}`);
+  });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 async function merge(context: ExecutionContext, action: Extract<WorldAction, { type: "Merge" }>): Promise<void> {
@@ -211,29 +205,22 @@ async function merge(context: ExecutionContext, action: Extract<WorldAction, { t
   const headSha = recorded?.headSha ?? action.headSha;
   const pr = recorded?.pr ?? action.pr;
   // The head and what is stacked on it are durable before the base moves: a restack after a crash knows where each branch began.
-  if (recorded === null) await record([{ type: "MergeReady", at: context.now(), issue: n, pr, headSha, stacked: action.stacked }]);
+  if (recorded === null) await record([mergeReadyEvent(action, { pr, headSha }, context.now())]);
   const current = await forge.getPullRequest(pr);
-  const refused = (reason: "conflicting" | "checks" | "head-moved" | "closed", detail: string, conflicts: readonly string[] = []): CoordinatorEvent => ({
-    type: "MergeRefused",
-    at: context.now(),
-    issue: n,
-    pr,
-    headSha,
-    reason,
-    detail,
-    conflicts,
-  });
+  const merged = (squashSha: string): Promise<void> => record(outcomeEvents(action, { pr, headSha, merged: true, squashSha }, context.now()));
+  const refused = (reason: "conflicting" | "checks" | "head-moved" | "closed", detail: string, conflicts: readonly string[] = []): Promise<void> =>
+    record(outcomeEvents(action, { pr, headSha, merged: false, reason, detail, conflicts }, context.now()));
   if (current.state === "merged" && current.mergeSha !== null) {
-    await record([{ type: "Merged", at: context.now(), issue: n, pr, headSha, squashSha: current.mergeSha }]);
+    await merged(current.mergeSha);
   } else if (current.state === "closed") {
-    await record([refused("closed", `pull request #${String(pr)} was closed`)]);
+    await refused("closed", `pull request #${String(pr)} was closed`);
   } else {
     try {
       const { sha } = await forge.squashMerge(pr, { expectedHeadSha: headSha, title: `${action.title} (#${String(pr)})`, message: `Closes #${String(n)}` });
-      await record([{ type: "Merged", at: context.now(), issue: n, pr, headSha, squashSha: sha }]);
+      await merged(sha);
     } catch (error) {
-      if (error instanceof HeadMovedError) await record([refused("head-moved", error.message)]);
-      else if (error instanceof ForgeConflictError) await record([refused("conflicting", error.message, error.paths)]);
+      if (error instanceof HeadMovedError) await refused("head-moved", error.message);
+      else if (error instanceof ForgeConflictError) await refused("conflicting", error.message, error.paths);
       else throw error;
     }
   }

@@ -2,7 +2,7 @@ import type { WorkerReport } from "../../core/agents/worker-status.ts";
 import type { BranchMover } from "../../core/branches/port.ts";
 import { actionKey, decisionEvent, isDecision, type WorldAction } from "../../core/coordinator/actions.ts";
 import { encodeEvent } from "../../core/coordinator/codec.ts";
-import { decide, givenUpKey, nextWakeAt } from "../../core/coordinator/decide.ts";
+import { decide, nextWakeAt } from "../../core/coordinator/decide.ts";
 import type { CoordinatorEvent } from "../../core/coordinator/events.ts";
 import { OPERATOR_USAGE, operatorDone, operatorEvent, parseOperatorCommand } from "../../core/coordinator/operator.ts";
 import { isSettled, lastAttempt, openAttempt } from "../../core/coordinator/queries.ts";
@@ -11,7 +11,7 @@ import { apply, type Budget, type CoordinatorState, type IssueRecord } from "../
 import { parkUntil } from "../../core/coordinator/usage-limits.ts";
 import type { OperatorAnswer, OperatorChannel, WorkerPool } from "../../core/coordinator-runtime/ports.ts";
 import type { ProgressListener } from "../../core/coordinator-runtime/progress.ts";
-import { FailureCounter, FIRST_RETRY_DELAY_MS, MAX_ACTION_FAILURES, MAX_RETRY_DELAY_MS, retryDelayMs } from "../../core/coordinator-runtime/retry.ts";
+import { FIRST_RETRY_DELAY_MS, MAX_ACTION_FAILURES, MAX_RETRY_DELAY_MS, retryDelayMs } from "../../core/coordinator-runtime/retry.ts";
 import type { EventStore, NewEvent } from "../../core/coordinator-store/port.ts";
 import type { Forge } from "../../core/forge/port.ts";
 import { executeWorldAction, type VerifyTimeout } from "./execute.ts";
@@ -67,9 +67,6 @@ class Runtime {
   readonly #inFlight = new Map<string, WorldAction>();
   /** How to stop each action in flight, by its key. */
   readonly #stops = new Map<string, AbortController>();
-  /** Actions that failed MAX_ACTION_FAILURES times in a row: never started again in this run (by kind and issue). */
-  readonly #givenUp = new Map<string, WorldAction>();
-  readonly #failures = new FailureCounter();
   /** Launches under way per issue: a report waits for its attempt's `Launched`. */
   readonly #launching = new Map<number, Promise<void>>();
   /** Reports that came before any attempt of theirs was recorded (a launch repeated after a crash). */
@@ -195,7 +192,7 @@ class Runtime {
 
   /** One round of decisions; true when decisions were recorded (decide again at once). */
   async #step(): Promise<boolean> {
-    const actions = decide(this.#state, this.#now, [...this.#inFlight.values()], [...this.#givenUp.values()]);
+    const actions = decide(this.#state, this.#now, [...this.#inFlight.values()]);
     const decisions = actions.filter(isDecision);
     if (decisions.length > 0) {
       const at = new Date(this.#now).toISOString();
@@ -231,7 +228,7 @@ class Runtime {
     const done = untilStopped(executed, stop.signal);
     done.then(
       () => {
-        this.#failures.succeeded(givenUpKey(action));
+        this.#recovered(action);
         this.#settle(key);
       },
       (error: unknown) => {
@@ -241,7 +238,7 @@ class Runtime {
           this.#settle(key);
           return;
         }
-        const failures = this.#failures.failed(givenUpKey(action));
+        const failures = (this.#state.issues[action.issue]?.actionFailures[action.type]?.count ?? 0) + 1;
         if (failures >= MAX_ACTION_FAILURES) {
           this.#giveUp(action, key, failures, error);
           return;
@@ -249,7 +246,9 @@ class Runtime {
         const delay = retryDelayMs(failures, this.#o.retryDelayMs ?? FIRST_RETRY_DELAY_MS, MAX_RETRY_DELAY_MS);
         // Held as in flight until the delay passes: decide neither repeats it at once nor gives a launch's slot away.
         this.#notice(`${key} failed (${String(failures)} of ${String(MAX_ACTION_FAILURES)} tries), trying again in ${seconds(delay)}: ${message(error)}`);
-        setTimeout(() => { this.#settle(key); }, delay).unref();
+        // Counted in the log, so a resumed run goes on counting from here; the wait starts once it is durable.
+        const counted = this.#record([this.#actionFailed(action, failures, error, false)]);
+        void counted.catch(() => undefined).finally(() => { setTimeout(() => { this.#settle(key); }, delay).unref(); });
       },
     );
     if (action.type === "Launch") {
@@ -272,13 +271,26 @@ class Runtime {
    * last error as the reason (an issue already merged or ended keeps its outcome; the notice says what was left undone).
    */
   #giveUp(action: WorldAction, key: string, failures: number, error: unknown): void {
-    this.#givenUp.set(givenUpKey(action), action);
     const reason = `${action.type} failed ${String(failures)} times in a row: ${message(error)}`;
     const record = this.#state.issues[action.issue];
     this.#notice(`#${String(action.issue)}: ${reason}; not trying again`);
-    const failed = record === undefined || isSettled(record) ? Promise.resolve() : this.#record([{ type: "Failed", at: new Date(this.#now).toISOString(), issue: action.issue, reason }]);
+    // One batch: the give-up (which decide reads, now and after a resume) and the issue's failure are durable together.
+    const givenUp = this.#actionFailed(action, failures, error, true);
+    const events: CoordinatorEvent[] =
+      record === undefined || isSettled(record) ? [givenUp] : [givenUp, { type: "Failed", at: new Date(this.#now).toISOString(), issue: action.issue, reason }];
+    const failed = this.#record(events);
     // The slot is given back once the failure is recorded, so nothing is decided for the issue in between.
     void failed.catch(() => undefined).finally(() => { this.#settle(key); });
+  }
+
+  #actionFailed(action: WorldAction, failures: number, error: unknown, givenUp: boolean): CoordinatorEvent {
+    return { type: "ActionFailed", at: new Date(this.#now).toISOString(), issue: action.issue, action: action.type, failures, error: message(error), givenUp };
+  }
+
+  /** An action that had failed went through: its count starts again (recorded only when there was one). */
+  #recovered(action: WorldAction): void {
+    if (this.#state.issues[action.issue]?.actionFailures[action.type] === undefined) return;
+    void this.#record([{ type: "ActionRecovered", at: new Date(this.#now).toISOString(), issue: action.issue, action: action.type }]).catch(() => undefined);
   }
 
   /** The skipped issue's actions that only wait (a verify, a launch, a warm) end now; nothing they would record is. */

@@ -3,6 +3,7 @@ import { LABELS } from "../../core/instances/labels.ts";
 import type { ContainerInfo } from "../../core/instances/ports.ts";
 import { openProject, type PortOverrides } from "../project.ts";
 import type { AgentView, ContainerPresence } from "../workers/agent-state.ts";
+import { outdatedWorker } from "../warm/outdated-worker.ts";
 import { instancePaths } from "../workers/instance-files.ts";
 import { probeAgent, readRecordedStatus } from "../workers/probe.ts";
 
@@ -16,6 +17,8 @@ export interface InstanceSummary {
   readonly createdAt: string;
   /** The agent: working, idle, exited N, lost, none; with turns, cost and last activity. */
   readonly agent: AgentView;
+  /** Why the worker was made by an older cspace (the next `cspace warm` makes it again); empty when it is current. */
+  readonly outdated: readonly string[];
 }
 
 /** How long list waits for each supervisor: they are asked all at once, so this bounds the whole command's wait. */
@@ -31,7 +34,7 @@ export const LIST_PROBE_TIMEOUT_MS = 750;
  */
 export async function listInstances(options: { cwd: string; env: NodeJS.ProcessEnv; ports?: PortOverrides; probeTimeoutMs?: number }): Promise<InstanceSummary[]> {
   const project = await openProject(options);
-  const runtime = await project.ports.runtime();
+  const [runtime, workspaces] = await Promise.all([project.ports.runtime(), project.ports.workspaces()]);
   const found = await runtime.list({ [LABELS.project]: project.projectId });
   const timeoutMs = options.probeTimeoutMs ?? LIST_PROBE_TIMEOUT_MS;
   const listed = await Promise.all(
@@ -46,6 +49,7 @@ export async function listInstances(options: { cwd: string; env: NodeJS.ProcessE
         image: c.image,
         createdAt: c.createdAt,
         agent: await probeAgent(instancePaths(project.runDir, instance), presence, timeoutMs),
+        outdated: await outdatedWorker(workspaces, c, instance),
       };
     }),
   );
@@ -71,6 +75,7 @@ async function orphanInstances(runDir: string, known: ReadonlySet<string>): Prom
         image: "-",
         createdAt: recorded.startedAt,
         agent: await probeAgent(paths, "missing", 0),
+        outdated: [],
       };
     }),
   );

@@ -3,7 +3,7 @@ import { ensureInstanceDir, shareInstanceDir } from "../../adapters/instance-fil
 import { lifecycleTimeoutMs, memoryBytes } from "../../core/config/rules.ts";
 import { containerCreateSpec } from "../../core/devcontainer/create-options.ts";
 import { envFromList } from "../../core/devcontainer/substitute.ts";
-import { instanceLabels, LABELS } from "../../core/instances/labels.ts";
+import { instanceLabels, LABELS, WORKER_LAYOUT } from "../../core/instances/labels.ts";
 import { containerNameFor } from "../../core/instances/names.ts";
 import type { ContainerRuntime, WorkspaceStore } from "../../core/instances/ports.ts";
 import type { WarmAction, WarmStep } from "../../core/instances/warm-events.ts";
@@ -49,6 +49,8 @@ export async function bringUp(
   options: {
     /** Do not reuse the container (a retry, or --reset). */
     readonly reset: boolean;
+    /** Made by an older cspace: its container is made again, its kept checkout moved onto the store's mount (./outdated-worker.ts). */
+    readonly outdated?: boolean | undefined;
     /** What the warm found there and keeps (nothing under --reset). */
     readonly held: HeldWork;
     readonly step: StepGate;
@@ -66,7 +68,7 @@ export async function bringUp(
   });
   const name = containerNameFor(project.projectId, instance);
   const instanceDir = await ensureInstanceDir(project.runDir, instance);
-  const existing = options.reset ? null : await runtime.inspect(name);
+  const existing = options.reset || options.outdated === true ? null : await runtime.inspect(name);
   const workspace = await workspaces.find(instance);
   const recorded = existing?.labels[COMMIT_LABEL];
   if (existing !== null && workspace !== null && recorded !== undefined) {
@@ -94,7 +96,11 @@ export async function bringUp(
   const kept = options.held.workspaceCommit !== null && workspace !== null ? { ws: workspace, commit: options.held.workspaceCommit } : null;
   // Leftovers of an earlier attempt (a container without its workspace, or the reverse) go first; the work found there stays.
   if (kept === null) await discardAttempt(ports, project, instance, options.held);
-  else await removeContainers(runtime, project, instance);
+  else {
+    await removeContainers(runtime, project, instance);
+    // With no container left using it, a checkout an older cspace linked to the store stops sharing its files.
+    if (options.outdated === true) await workspaces.borrowStore(instance);
+  }
   await ensureInstanceDir(project.runDir, instance);
   await step("workspace");
   const commit = kept?.commit ?? (await target.baseCommit());
@@ -110,6 +116,7 @@ export async function bringUp(
       labels: { ...instanceLabels({ projectId: project.projectId, instance, base, imageInputs: loaded.imageInputs ?? loaded.imageRef }),
         [COMMIT_LABEL]: commit,
         [LABELS.network]: networkLabelOf(target.network),
+        [LABELS.layout]: WORKER_LAYOUT,
       },
       workspaceHostPath: ws.path,
       instanceDirHostPath: instanceDir,

@@ -12,6 +12,7 @@ import { bringUp, type BringUpPorts, type Target } from "./bring-up.ts";
 import { ensureEgress, networkLabelOf, projectEgressPolicy } from "./egress.ts";
 import { discardAttempt, heldWork, NOTHING_HELD } from "./held-work.ts";
 import { ensureImage } from "./image.ts";
+import { outdatedWorker, refuseMigrationWhileAgentRuns } from "./outdated-worker.ts";
 import { workerNetwork } from "../../core/network/egress.ts";
 import { StepFailure } from "./steps.ts";
 
@@ -54,6 +55,9 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
   const specs = new Map<string, LoadedDevcontainer>();
   for (const name of names) specs.set(name, await loadInstanceSpec(project, workspaces, name));
   const wantedNetwork = networkLabelOf(workerNetwork(projectEgressPolicy(project), project.projectId));
+  const emit = options.onEvent ?? (() => undefined);
+  /** Instances made by an older cspace, made again (./outdated-worker.ts). */
+  const outdated = new Set<string>();
   for (const name of names) {
     const existing = await runtime.inspect(containerNameFor(project.projectId, name));
     const had = existing?.labels[LABELS.base];
@@ -70,8 +74,13 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
         hint: `pass --reset to remake it on the new network (its uncommitted work is lost), or set container.network back`,
       });
     }
+    const reasons = options.reset ? [] : await outdatedWorker(workspaces, existing, name);
+    if (existing !== null && reasons.length > 0) {
+      await refuseMigrationWhileAgentRuns(runtime, project.runDir, existing, name, reasons);
+      outdated.add(name);
+      emit({ kind: "warning", message: `${name} was made by an older cspace (${reasons.join("; ")}): its container is made again and its checkout moved onto the store's read-only mount, keeping its work` });
+    }
   }
-  const emit = options.onEvent ?? (() => undefined);
   const first = specs.get(names[0] ?? "");
   if (first === undefined) throw new UserError("no instances to warm");
   // The same file for every instance: its ignored keys are said once.
@@ -96,7 +105,7 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
       const loaded = specs.get(instance) ?? first;
       const target: Target = { instance, base, baseCommit, network };
       const outcome = await locks
-        .withLock(instance, () => warmOne(project, ports, locks, target, loaded, options, emit), options.signal)
+        .withLock(instance, () => warmOne(project, ports, locks, target, loaded, { ...options, outdated: outdated.has(instance) }, emit), options.signal)
         .catch((error: unknown) => {
           if (options.signal?.aborted !== true) throw error;
           return outcomeOf(project, target, loaded, Date.now(), "cancelled", null, null, 0, { message: "interrupted", output: "" });
@@ -120,7 +129,7 @@ async function warmOne(
   locks: InstanceLocks,
   target: Target,
   loaded: LoadedDevcontainer,
-  options: WarmOptions,
+  options: WarmOptions & { readonly outdated: boolean },
   emit: (event: WarmEvent) => void,
 ): Promise<InstanceOutcome> {
   const { instance } = target;
@@ -141,7 +150,7 @@ async function warmOne(
     };
     try {
       await gate();
-      const made = await bringUp(project, ports, target, loaded, { reset, held, step, signal: options.signal });
+      const made = await bringUp(project, ports, target, loaded, { reset, outdated: options.outdated, held, step, signal: options.signal });
       return finish("ready", made.action, made.commit, attempt, null);
     } catch (error) {
       if (options.signal?.aborted === true) {

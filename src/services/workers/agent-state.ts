@@ -35,13 +35,15 @@ export interface AgentView {
   readonly queueDepth: number | null;
   /** Why the state is `lost`, for people; null otherwise. */
   readonly lostBecause: string | null;
+  /** The API error the agent retries now ("API error 529, retry 3 of 10"); null when it is not retrying. */
+  readonly apiRetry: string | null;
 }
 
 export function agentView(facts: AgentFacts): AgentView {
   const status = facts.live ?? facts.recorded;
   const lastActivity = latest(status?.lastActivity ?? null, facts.lastEventAt);
   if (status === null) {
-    return { state: "none", label: "none", preset: null, exitCode: null, signal: null, turns: null, costUsd: null, sessionId: null, lastActivity, queueDepth: null, lostBecause: null };
+    return { state: "none", label: "none", preset: null, exitCode: null, signal: null, turns: null, costUsd: null, sessionId: null, lastActivity, queueDepth: null, lostBecause: null, apiRetry: null };
   }
   const base = {
     preset: status.preset,
@@ -52,6 +54,8 @@ export function agentView(facts: AgentFacts): AgentView {
     sessionId: status.sessionId,
     lastActivity,
     queueDepth: status.queueDepth,
+    // Only while it runs: an exited or lost agent retries nothing.
+    apiRetry: facts.live !== null && facts.live.state === "working" ? (facts.live.apiRetry ?? null) : null,
   };
   if (facts.live !== null) return { ...base, state: facts.live.state, label: labelOf(facts.live), lostBecause: null };
   // Nobody answers. An agent that had exited (its report written) ended; anything else was cut off.

@@ -73,7 +73,8 @@ export async function restartAgent(options: RestartOptions): Promise<RestartResu
       }
       const live = await askStatus(paths, 2_000);
       const last = live ?? (await readRecordedStatus(paths));
-      const stopped = await stopSupervisor(runtime, container.id, paths, { answering: live !== null, graceMs: launch.stopGraceMs, signal: options.signal });
+      // The same attempt goes on: the old supervisor's report says so, and the coordinator does not start another.
+      const stopped = await stopSupervisor(runtime, container.id, paths, { answering: live !== null, graceMs: launch.stopGraceMs, signal: options.signal, restart: true });
       const prompt = (await readLaunchedFile(paths, "prompt"))?.text;
       if (prompt === undefined) throw new ExternalError(`${instance}'s original prompt is gone (${paths.prompt})`, { hint: `cspace down ${instance}, then cspace up ${instance} --prompt "<task>"` });
       const decision = restartLaunch(preset, last?.sessionId ?? launch.resumeSessionId, reason);

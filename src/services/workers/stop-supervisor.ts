@@ -26,10 +26,10 @@ export async function stopSupervisor(
   runtime: ContainerRuntime,
   containerId: string,
   paths: InstancePaths,
-  options: { readonly answering: boolean; readonly graceMs: number; readonly signal?: AbortSignal | undefined },
+  options: { readonly answering: boolean; readonly graceMs: number; readonly signal?: AbortSignal | undefined; readonly restart?: boolean },
 ): Promise<StopOutcome> {
   if (options.answering) {
-    const asked = await askShutdown(paths, 2 * options.graceMs + 10_000);
+    const asked = await askShutdown(paths, 2 * options.graceMs + 10_000, options.restart === true);
     if (asked && (await lockReleased(paths, RELEASE_WAIT_MS, options.signal))) return "shutdown";
   }
   const holder = await readLockHolder(paths);
@@ -78,9 +78,10 @@ alive && { echo alive; exit 1; }
 echo KILL
 `;
 
-async function askShutdown(paths: InstancePaths, timeoutMs: number): Promise<boolean> {
+/** `restart`: a new supervisor carries on the same attempt; the old one's report says so. */
+async function askShutdown(paths: InstancePaths, timeoutMs: number, restart: boolean): Promise<boolean> {
   try {
-    const reply = await request(paths.workerSocket, { v: 1, id: newRequestId(), cmd: "shutdown", from: "host" }, { timeoutMs });
+    const reply = await request(paths.workerSocket, { v: 1, id: newRequestId(), cmd: "shutdown", from: "host", ...(restart ? { text: "restart" } : {}) }, { timeoutMs });
     return reply.ok;
   } catch (error) {
     if (error instanceof MessagingError) return false;
@@ -100,7 +101,7 @@ async function lockReleased(paths: InstancePaths, timeoutMs: number, signal: Abo
 }
 
 /** The pid and start ticks supervisor.pid records; null when there is no lock (or it is empty: nobody holds it). */
-async function readLockHolder(paths: InstancePaths): Promise<{ pid: number; startTicks: string | null } | null> {
+export async function readLockHolder(paths: InstancePaths): Promise<{ pid: number; startTicks: string | null } | null> {
   const text = await readUntrustedText(paths.dir, INSTANCE_FILES.supervisorLock, UNTRUSTED_LIMITS.record).catch(() => null);
   const record = text === null ? null : parseLockRecord(text);
   return record === null ? null : { pid: record.pid, startTicks: record.startTicks ?? null };

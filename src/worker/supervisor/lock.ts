@@ -19,6 +19,8 @@ export class LockHeldError extends Error {
 }
 
 export interface SupervisorLock {
+  /** Why a stale lock was broken to take this one (a dead supervisor's, or an empty file a crash left): for the log. */
+  readonly broken: readonly string[];
   release(): void;
 }
 
@@ -32,7 +34,7 @@ const POLICY = { unreadableGraceMs: 0 };
 export function acquireLock(file: string): SupervisorLock {
   const self: LockRecord = ownLockRecord();
   const result = tryTakeLock(file, self, POLICY);
-  if (result.taken) return { release: () => { releaseLock(file, self); } };
+  if (result.taken) return { broken: result.broken, release: () => { releaseLock(file, self); } };
   if (result.holder !== null) throw new LockHeldError(file, result.holder.pid);
   throw new Error(`could not take ${file}: it kept changing hands`);
 }

@@ -80,6 +80,7 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   let onSignal: (() => void) | null = null;
   try {
     log(`supervisor starting for ${launch.instance} (preset ${preset.name})`);
+    for (const why of lock.broken) log(`broke a stale ${INSTANCE_FILES.supervisorLock}: ${why}`);
     await stopLeftoverAgent(file(INSTANCE_FILES.state), launch.stopGraceMs, log);
     const prompt = firstPrompt(readFileSync(launch.promptFile, "utf8"), launch, preset.resumable);
     const events = new EventsLog(file(INSTANCE_FILES.events), file(INSTANCE_FILES.eventsRotated), launch.eventsMaxBytes);

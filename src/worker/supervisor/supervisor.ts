@@ -6,6 +6,8 @@ import { nextUsageLimit } from "./usage-limit.ts";
 import type { AgentState, WorkerEvent, WorkerReport, WorkerStatus } from "../../core/agents/worker-status.ts";
 import type { Launch } from "../../core/messaging/launch.ts";
 import { cutTo, errorReply, MAX_REPORT_SUMMARY_CHARS, okReply, type Reply, type Request } from "../../core/messaging/protocol.ts";
+import { jsonObject } from "../../core/agents/presets/json-line.ts";
+import { addCost, UsageLedger } from "../../core/agents/usage-ledger.ts";
 import { messageOf } from "../../adapters/messaging/socket-file.ts";
 import { AgentProcess, type AgentExit } from "./agent-process.ts";
 import type { EventsLog } from "./events-log.ts";
@@ -42,10 +44,13 @@ interface Run {
   readonly startedAt: Date;
   readonly tail: OutputTail;
   readonly oomBefore: number | null;
+  /** This run's own turns and cost (UsageLedger's shares): what its report says. */
   turns: number;
-  /** The agent's running total for this process (the last one it stated), and amounts it stated per step. */
-  costTotal: number | null;
-  costAdded: number | null;
+  costUsd: number | null;
+  /** Sessions whose start this run has shown: Claude Code says `init` at every turn, the log says it once. */
+  readonly announced: Set<string>;
+  /** Keys the running total of an agent without sessions (aider's "$X session" is its process's). */
+  readonly key: string;
   finalText: string | null;
   /** The usage limit the agent last said it hit, unless a turn since ended well (usage-limit.ts). */
   usageLimit: UsageLimit | null;
@@ -83,18 +88,26 @@ export class Supervisor {
   #exitCode: number | null = null;
   #signal: string | null = null;
   /** Turns and cost of the invocations that ended; the running one's are added in status(). */
+  readonly #ledger = new UsageLedger();
+  #runs = 0;
   #priorTurns = 0;
   #priorCost: number | null = null;
   #headSha: string | null = null;
   #startedAt = new Date();
   #lastActivity = new Date();
   #stopping: Promise<ShutdownResult> | null = null;
+  /** The API error the agent retries now (its last line said so), for status. */
+  #apiRetry: string | null = null;
+  /** Stopped for `cspace restart`: the interrupted run's report says the attempt goes on. */
+  #restarting = false;
   #started = false;
 
   constructor(deps: SupervisorDeps) {
     this.#deps = deps;
     const { launch } = deps;
     this.#sessionId = launch.resumeSessionId;
+    // A restart resumes a session another supervisor counted: its running total so far is not this one's to count.
+    if (launch.resumeSessionId !== null) this.#ledger.resumed(launch.resumeSessionId);
     this.#input = { prompt: deps.prompt, promptFile: launch.promptFile, model: launch.model, resumeSessionId: launch.resumeSessionId, command: launch.command, commandInput: launch.commandInput };
     this.#state = new StateWriter(deps.stateFile, () => this.#stateFile());
   }
@@ -116,7 +129,7 @@ export class Supervisor {
       exitCode: this.#exitCode,
       signal: this.#signal,
       turns: this.#priorTurns + (this.#run?.turns ?? 0),
-      costUsd: addCost(this.#priorCost, this.#run === null ? null : runCost(this.#run)),
+      costUsd: addCost(this.#priorCost, this.#run?.costUsd ?? null),
       sessionId: this.#sessionId,
       lastActivity: this.#lastActivity.toISOString(),
       queueDepth: this.#queue.length,
@@ -124,6 +137,7 @@ export class Supervisor {
       headSha: this.#headSha,
       pid: process.pid,
       startedAt: this.#startedAt.toISOString(),
+      ...(this.#apiRetry === null ? {} : { apiRetry: this.#apiRetry }),
     };
   }
 
@@ -137,14 +151,15 @@ export class Supervisor {
       case "interrupt":
         return this.#interrupt(request);
       case "shutdown":
-        return this.shutdown().then((result) => okReply(request.id, { ...result }));
+        return this.shutdown({ restart: request.text === "restart" }).then((result) => okReply(request.id, { ...result }));
       case "report":
         return errorReply(request.id, "unknown-command", "report is a coordinator command; this is a worker's socket");
     }
   }
 
   /** Stops the agent (its report is written), tries once to deliver what is pending, and takes nothing more. */
-  shutdown(): Promise<ShutdownResult> {
+  shutdown(options: { readonly restart?: boolean } = {}): Promise<ShutdownResult> {
+    if (this.#stopping === null && options.restart === true) this.#restarting = true;
     this.#stopping ??= (async () => {
       this.#event("supervisor", "shutdown");
       const run = this.#run;
@@ -278,8 +293,9 @@ export class Supervisor {
       tail: new OutputTail(),
       oomBefore: oomKills(this.#deps.oomFiles),
       turns: 0,
-      costTotal: null,
-      costAdded: null,
+      costUsd: null,
+      announced: new Set(),
+      key: `run ${String(++this.#runs)}`,
       finalText: null,
       usageLimit: null,
       stoppedByUs: false,
@@ -306,10 +322,18 @@ export class Supervisor {
       facts = { events: [{ type: "raw", text: line, data: { parseError: messageOf(error) } }] };
     }
     for (const event of facts.events) {
+      if (event.type === "started") {
+        const session = facts.sessionId ?? "";
+        if (run.announced.has(session)) continue;
+        run.announced.add(session);
+      }
       this.#event("agent", event.type, event.text, event.data);
       if (event.text !== undefined) run.tail.push(event.text);
     }
-    if (facts.events.length === 0) run.tail.push(line);
+    const retry = facts.events.find((event) => event.type === "api-retry");
+    if (retry !== undefined || facts.events.length > 0) this.#apiRetry = retry?.text ?? null;
+    // A line the preset read as saying nothing is no summary either; raw JSON in a report helps no one.
+    if (facts.events.length === 0 && jsonObject(line) === null) run.tail.push(line);
     let changed = false;
     if (facts.sessionId !== undefined && facts.sessionId !== this.#sessionId) {
       this.#sessionId = facts.sessionId;
@@ -319,12 +343,9 @@ export class Supervisor {
       run.turns += facts.addTurns;
       changed = true;
     }
-    if (facts.costUsd !== undefined) {
-      run.costTotal = facts.costUsd;
-      changed = true;
-    }
-    if (facts.addCostUsd !== undefined) {
-      run.costAdded = (run.costAdded ?? 0) + facts.addCostUsd;
+    const share = this.#ledger.share(facts, facts.sessionId ?? this.#sessionId ?? run.key);
+    if (share !== null) {
+      run.costUsd = addCost(run.costUsd, share);
       changed = true;
     }
     if (facts.finalText !== undefined) run.finalText = facts.finalText;
@@ -364,14 +385,16 @@ ${agentSummary}`;
       commitsAhead: git.commitsAhead ?? 0,
       summary,
       blockedReason,
-      // Totals of every invocation this supervisor ran, like status: one set of numbers across views.
-      turns: this.#priorTurns + run.turns,
-      costUsd: addCost(this.#priorCost, runCost(run)),
+      // This run's own share: the coordinator adds up the reports of an issue's attempts, so a report
+      // that repeated what earlier runs of this supervisor spent would be counted again (status has the totals).
+      turns: run.turns,
+      costUsd: run.costUsd,
       sessionId: this.#sessionId,
       startedAt: run.startedAt.toISOString(),
       endedAt: endedAt.toISOString(),
       // Only a run that failed was stopped by the limit; one that went on and ended well was not.
       ...(outcome === "failure" && run.usageLimit !== null ? { usageLimit: run.usageLimit } : {}),
+      ...(this.#restarting && outcome === "interrupted" ? { restarted: true } : {}),
     };
     this.#event("supervisor", "exited", `${outcome}${exit.code === null ? "" : ` (exit ${String(exit.code)})`}${exit.signal === null ? "" : ` (${exit.signal})`}`, { code: exit.code, signal: exit.signal, spawnError: exit.spawnError });
     try {
@@ -388,7 +411,7 @@ ${agentSummary}`;
       this.#event("supervisor", "requeued", `${String(run.inFlight.length)} message(s) the agent did not answer before it exited`);
     }
     this.#priorTurns += run.turns;
-    this.#priorCost = addCost(this.#priorCost, runCost(run));
+    this.#priorCost = addCost(this.#priorCost, run.costUsd);
     this.#exitCode = exit.code;
     this.#signal = exit.signal;
     this.#headSha = git.headSha;
@@ -445,13 +468,4 @@ ${agentSummary}`;
   #stateFile(): StateFile {
     return { ...this.status(), agent: this.#run?.agent.identity ?? null };
   }
-}
-
-/** An invocation's cost: its last stated running total plus what it stated per step; null when it said nothing. */
-function runCost(run: Run): number | null {
-  return run.costTotal === null && run.costAdded === null ? null : (run.costTotal ?? 0) + (run.costAdded ?? 0);
-}
-
-function addCost(a: number | null, b: number | null): number | null {
-  return a === null && b === null ? null : (a ?? 0) + (b ?? 0);
 }

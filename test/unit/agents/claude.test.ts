@@ -18,7 +18,8 @@ describe("the claude preset against the Claude Code stand-in", () => {
     expect(result.costUsd).toBe(0.025);
     expect(result.finalText).toBe("Done: Rebase onto the latest feature/login.");
     expect(result.isError).toBe(false);
-    expect(result.events.map((event) => event.type)).toEqual(["started", "text", "tool", "text", "result", "text", "tool", "text", "result"]);
+    // Like the real CLI, `system/init` comes at every turn (the supervisor shows it once).
+    expect(result.events.map((event) => event.type)).toEqual(["started", "text", "tool", "text", "result", "started", "text", "tool", "text", "result"]);
 
     const [run] = recorded(ws.log);
     expect(run?.argv).toEqual([
@@ -51,10 +52,18 @@ describe("the claude preset against the Claude Code stand-in", () => {
     expect(ws.git("show", "HEAD:greeting.txt")).toBe("hello there");
   });
 
-  it("marks an error result", async () => {
+  it("marks an API error result, and exits 1 after it as the CLI does", async () => {
     const result = await drive(claudePreset, startInput({ prompt: "standin: error" }), { cwd: ws.cwd, env: ws.env });
     expect(result.isError).toBe(true);
-    expect(result.finalText).toBeNull();
+    expect(result.finalText).toMatch(/^API Error: 500/);
     expect(result.turns).toBe(1);
+    expect(result.runs[0]?.code).toBe(1);
+  });
+
+  it("counts a resumed session's cost once: the running total carries over --resume, each result's own share does not", async () => {
+    const first = await drive(claudePreset, startInput(), { cwd: ws.cwd, env: ws.env });
+    const again = await drive(claudePreset, startInput({ prompt: "Go on", resumeSessionId: first.sessionId }), { cwd: ws.cwd, env: ws.env, messages: ["And then this"] });
+    expect(first.costUsd).toBe(0.0125);
+    expect(again.costUsd).toBe(0.025);
   });
 });

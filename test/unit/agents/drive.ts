@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AgentPreset, Invocation, LineFacts, StartInput } from "../../../src/core/agents/preset.ts";
+import { UsageLedger } from "../../../src/core/agents/usage-ledger.ts";
 import { WORKER_BUNDLE_DIR } from "../../../src/core/messaging/layout.ts";
 
 /**
@@ -55,23 +56,28 @@ function runnable(argv: readonly string[]): [string, string[]] {
 
 export async function drive(preset: AgentPreset, input: StartInput, options: DriveOptions): Promise<Driven> {
   const messages = [...(options.messages ?? [])];
-  const state = { sessionId: null as string | null, turns: 0, finishedCost: 0, costSeen: false, finalText: null as string | null, isError: false };
+  const state = { sessionId: null as string | null, turns: 0, cost: 0, costSeen: false, finalText: null as string | null, isError: false };
+  // Cost is counted the way the supervisor counts it: each line's own share.
+  const ledger = new UsageLedger();
+  if (input.resumeSessionId !== null) ledger.resumed(input.resumeSessionId);
   const events: LineFacts["events"][number][] = [];
   const lines: string[] = [];
   const runs: Run[] = [];
   let usageLimit: LineFacts["usageLimit"] | null = null;
   let next: Invocation | null = preset.start(input);
   while (next !== null) {
-    let invocationCost = 0;
+    const key = `run ${String(runs.length + 1)}`;
     const run = await runOnce(next, options, (line, writeLine, endStdin) => {
       lines.push(line);
       const facts = preset.parseLine(line);
       events.push(...facts.events);
+      const share = ledger.share(facts, facts.sessionId ?? state.sessionId ?? key);
       if (facts.sessionId !== undefined) state.sessionId = facts.sessionId;
       state.turns += facts.addTurns ?? 0;
-      if (facts.costUsd !== undefined) invocationCost = facts.costUsd;
-      if (facts.addCostUsd !== undefined) invocationCost += facts.addCostUsd;
-      if (facts.costUsd !== undefined || facts.addCostUsd !== undefined) state.costSeen = true;
+      if (share !== null) {
+        state.cost += share;
+        state.costSeen = true;
+      }
       if (facts.finalText !== undefined) state.finalText = facts.finalText;
       if (facts.isError === true) state.isError = true;
       if (facts.usageLimit !== undefined) usageLimit = facts.usageLimit;
@@ -86,7 +92,6 @@ export async function drive(preset: AgentPreset, input: StartInput, options: Dri
       }
     });
     runs.push(run);
-    state.finishedCost += invocationCost;
     const message = messages.shift();
     if (message === undefined) next = null;
     else {
@@ -99,7 +104,7 @@ export async function drive(preset: AgentPreset, input: StartInput, options: Dri
     runs,
     sessionId: state.sessionId,
     turns: state.turns,
-    costUsd: state.costSeen ? Math.round(state.finishedCost * 1e9) / 1e9 : null,
+    costUsd: state.costSeen ? Math.round(state.cost * 1e9) / 1e9 : null,
     finalText: state.finalText,
     isError: state.isError,
     usageLimit,

@@ -10,7 +10,7 @@ afterEach(() => { ws.remove(); });
 const OPTIONS = ["--output-format", "stream-json", "--approval-mode", "yolo"];
 
 describe("the gemini preset against the Gemini CLI stand-in", () => {
-  it("runs headless with stream-json, then resumes the session by id for a message", async () => {
+  it("runs headless with stream-json in a workspace it trusts (0.61.0 exits 55 otherwise), then resumes the session by id for a message", async () => {
     const input = startInput({ model: "gemini-2.5-pro", prompt: "-x marks the spot" });
     const result = await drive(geminiPreset, input, { cwd: ws.cwd, env: ws.env, messages: ["Add a test."] });
 
@@ -27,6 +27,7 @@ describe("the gemini preset against the Gemini CLI stand-in", () => {
     expect(first?.argv).toEqual([...OPTIONS, "--model", "gemini-2.5-pro", "--prompt=-x marks the spot"]);
     expect(second?.argv).toEqual([...OPTIONS, "--model", "gemini-2.5-pro", "--resume", result.sessionId, "--prompt=Add a test."]);
     expect(first?.stdin).toBe("");
+    expect([first?.env.GEMINI_CLI_TRUST_WORKSPACE, second?.env.GEMINI_CLI_TRUST_WORKSPACE]).toEqual(["true", "true"]);
   });
 
   it("resumes the latest session when the id is unknown", () => {

@@ -20,14 +20,21 @@ describe("the opencode preset against the opencode stand-in", () => {
     expect(result.events.map((event) => event.type)).toEqual(["tool", "text", "turn", "tool", "text", "turn"]);
 
     const [first, second] = recorded(ws.log);
-    expect(first?.argv).toEqual(["run", "--format", "json", "--model", "anthropic/claude-sonnet-4", "--", "--version is wrong"]);
-    expect(second?.argv).toEqual(["run", "--format", "json", "--model", "anthropic/claude-sonnet-4", "--session", result.sessionId, "--", "Now the changelog."]);
+    expect(first?.argv).toEqual(["run", "--format", "json", "--model", "anthropic/claude-sonnet-4"]);
+    expect(second?.argv).toEqual(["run", "--format", "json", "--model", "anthropic/claude-sonnet-4", "--session", result.sessionId]);
+    expect([first?.stdin, second?.stdin]).toEqual(["--version is wrong", "Now the changelog."]);
     expect(JSON.parse(first?.env.OPENCODE_PERMISSION ?? "null")).toEqual({ "*": "allow" });
+  });
+
+  it("sends the model the rendered prompt byte for byte: quotes, spaces and newlines as written, not re-quoted by the CLI", async () => {
+    const prompt = '# Issue 7: "Fix" the \'quoting\'\n\n  - keep   spaces and a \\"backslash\\"\n--not-a-flag\n';
+    await drive(opencodePreset, startInput({ prompt }), { cwd: ws.cwd, env: ws.env });
+    expect((recorded(ws.log)[0] as { prompt?: string } | undefined)?.prompt).toBe(prompt);
   });
 
   it("continues the last session when the id is unknown, and reads error events", () => {
     const followUp = opencodePreset.followUp("again", { sessionId: null, input: startInput() });
-    expect(followUp.kind === "invoke" && followUp.invocation.argv).toEqual(["opencode", "run", "--format", "json", "--continue", "--", "again"]);
+    expect(followUp.kind === "invoke" && followUp.invocation.argv).toEqual(["opencode", "run", "--format", "json", "--continue"]);
     const error = { type: "error", sessionID: "ses_1", error: { name: "APIError", data: { message: "rate limited" } } };
     expect(opencodePreset.parseLine(JSON.stringify(error))).toEqual({ events: [{ type: "error", text: "rate limited" }], sessionId: "ses_1", isError: true });
   });

@@ -36,8 +36,8 @@ async function setUp({ deps, scripts = {}, verifyTimeoutMs }: SetUp) {
     if (progress.kind === "event") events.push(progress.event);
     for (const listener of listeners) listener(progress);
   };
-  const run = () =>
-    coordinate({ cwd: project.dir, env: { CSPACE_RUN_DIR: `${project.dir}/run` }, numbers: Object.keys(deps).map(Number), ports: world.ports(), onProgress, probeIntervalMs: 50, retryDelayMs: 5, verifyTimeoutMs });
+  const run = (extra: { readonly resume?: boolean } = {}) =>
+    coordinate({ cwd: project.dir, env: { CSPACE_RUN_DIR: `${project.dir}/run` }, numbers: Object.keys(deps).map(Number), ports: world.ports(), onProgress, probeIntervalMs: 50, retryDelayMs: 5, verifyTimeoutMs, ...extra });
   const on = (match: (progress: CoordinatorProgress) => boolean, then: () => void): void => {
     let done = false;
     listeners.push((progress) => {
@@ -63,6 +63,27 @@ describe("an action that fails every time", () => {
     expect(result.exitCode).toBe(1);
     expect(result.report.rows.map((row) => [row.issue, row.status])).toEqual([[10, "failed"], [11, "merged"]]);
     expect(result.report.rows[0]?.reason).toBe(`Merge failed ${String(MAX_ACTION_FAILURES)} times in a row: git commit-tree failed: error: a NUL byte in commit log message not allowed.`);
+  });
+
+  it("is given up where the crashed run would have: a resumed run counts on from the failures in the log", async () => {
+    const { world, run } = await setUp({ deps: { 10: [] } });
+    const nul = new ExternalError("git commit-tree failed: error: a NUL byte in commit log message not allowed.");
+    let tries = 0;
+    world.forge.squashMerge = () => {
+      tries++;
+      // The coordinator dies as it records the fourth failure: three are durable.
+      if (tries === 4) world.store.failNextAppend(new Error("killed"));
+      return Promise.reject(nul);
+    };
+
+    await expect(run()).rejects.toThrow("killed");
+    expect(tries).toBe(4);
+    const result = await run({ resume: true });
+
+    expect(result.report.rows.map((row) => [row.issue, row.status])).toEqual([[10, "failed"]]);
+    expect(result.report.rows[0]?.reason).toBe(`Merge failed ${String(MAX_ACTION_FAILURES)} times in a row: ${nul.message}`);
+    // Three failures were recorded before the crash: the resumed run tries MAX_ACTION_FAILURES - 3 more, not MAX_ACTION_FAILURES.
+    expect(tries - 4).toBe(MAX_ACTION_FAILURES - 3);
   });
 
   it("waits longer after each failure in a row, up to a cap", () => {

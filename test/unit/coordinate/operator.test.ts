@@ -81,6 +81,57 @@ describe("the operator's commands to a running coordinator", () => {
     expect(world.workers.launchesOf(12)).toHaveLength(0);
   });
 
+  it("skip while the agent's launch is under way: the agent the launch then starts is interrupted, not left working on a skipped issue", async () => {
+    const { world, run } = await setUp({ 10: [], 11: [] }, 50);
+    const seen: string[] = [];
+    const launch = world.workers.launch.bind(world.workers);
+    const interrupt = world.workers.interrupt.bind(world.workers);
+    let skipped = false;
+    world.workers.launch = async (request) => {
+      // The engine is still starting the agent when the operator's skip is recorded and answered.
+      if (request.issue === 10 && !skipped) {
+        skipped = true;
+        seen.push(`skip answered: ${JSON.stringify(await world.operator.send("skip 10 the schema is not decided"))}`);
+      }
+      const outcome = await launch(request);
+      seen.push(`started ${request.instance}`);
+      return outcome;
+    };
+    world.workers.interrupt = (instance) => {
+      seen.push(`interrupted ${instance}`);
+      return interrupt(instance);
+    };
+
+    const result = await run();
+
+    expect(result.report.rows.map((row) => [row.issue, row.status])).toEqual([[10, "blocked"], [11, "merged"]]);
+    const of10 = seen.filter((line) => line.includes("issue-10"));
+    expect(of10.at(-1)).toBe("interrupted issue-10");
+    expect(of10).toContain("started issue-10");
+  });
+
+  it("skip while the launch prepares (before the agent starts): no agent is started for the skipped issue", async () => {
+    const { world, run } = await setUp({ 10: [], 11: [] }, 50);
+    const fetch = world.mover.fetch.bind(world.mover);
+    let skipped = false;
+    // The launch fetches its base into the store before it starts the agent: the skip lands then.
+    world.mover.fetch = async (branches) => {
+      if (!skipped && world.workers.launchesOf(10).length === 0 && world.forge.callsOf("createBranch").some((args) => args[0] === "issue-10")) {
+        skipped = true;
+        await world.operator.send("skip 10 the schema is not decided");
+      }
+      return fetch(branches);
+    };
+
+    const result = await run();
+
+    expect(skipped).toBe(true);
+    expect(result.report.rows.map((row) => [row.issue, row.status])).toEqual([[10, "blocked"], [11, "merged"]]);
+    expect(world.workers.launchesOf(10)).toEqual([]);
+    // The branch the launch had made for it is not left on the forge.
+    expect(await world.forge.branchHead("issue-10")).toBeNull();
+  });
+
   it("answers a command it does not know, or an issue not in the run, with what it can do, recording nothing", async () => {
     const { world, events, run, next } = await setUp({ 10: [] }, 50);
     const answers = next(is("Launched", 10)).then(async () => [await world.operator.send("dance"), await world.operator.send("pause 99"), await world.operator.send("skip")]);

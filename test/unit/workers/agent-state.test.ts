@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { WorkerStatus } from "../../../src/core/agents/worker-status.ts";
 import { agentView } from "../../../src/services/workers/agent-state.ts";
 import { restartLaunch } from "../../../src/services/workers/restart.ts";
+import { statusLines } from "../../../src/ui/worker-status.ts";
 
 function status(fields: Partial<WorkerStatus> = {}): WorkerStatus {
   return {
@@ -28,6 +29,14 @@ describe("the host's view of an agent", () => {
     expect(agentView({ container: "running", live: status({ state: "idle" }), recorded: status({ state: "working" }), lastEventAt: null })).toMatchObject({ state: "idle", label: "idle", turns: 3, costUsd: 0.5, queueDepth: 1, lostBecause: null });
     expect(agentView({ container: "running", live: status({ state: "exited", exitCode: 2 }), recorded: null, lastEventAt: null }).label).toBe("exited 2");
     expect(agentView({ container: "running", live: status({ state: "exited", signal: "SIGKILL" }), recorded: null, lastEventAt: null }).label).toBe("exited SIGKILL");
+  });
+
+  it("shows the API error a working agent retries, as `cspace status` prints it", () => {
+    const retrying = agentView({ container: "running", live: status({ state: "working", apiRetry: "API error 529, retry 3 of 10" }), recorded: null, lastEventAt: null });
+    expect(retrying.apiRetry).toBe("API error 529, retry 3 of 10");
+    expect(statusLines("issue-1", retrying, { branch: null, headSha: null, pid: null }, (_tone, text) => text)).toContain("  retrying:       API error 529, retry 3 of 10");
+    // A stale word from state.json is not shown once nobody answers.
+    expect(agentView({ container: "missing", live: null, recorded: status({ state: "working", apiRetry: "API error 529, retry 3 of 10" }), lastEventAt: null }).apiRetry).toBeNull();
   });
 
   it("is none when no supervisor ever wrote a state", () => {

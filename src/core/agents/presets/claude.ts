@@ -8,12 +8,18 @@ import { arrayAt, isObject, jsonObject, modelFlag, numberAt, objectAt, plainText
  * then each `cspace send`) is one line:
  *   {"type":"user","message":{"role":"user","content":[{"type":"text","text":"…"}]}}
  * stdout is one JSON object per line: `system` (subtype `init` carries the
- * session id), `assistant` (message.content holds text and tool_use blocks),
- * `user` (tool results) and `result`, which ends a turn and carries
- * session_id, num_turns, total_cost_usd (a running total for the process),
- * the final text and is_error. `--verbose` is required by the CLI for
- * stream-json output in print mode. Claude waits for more input after a
- * result, so the session ends when stdin is closed.
+ * session id and comes again at the start of every turn; `api_retry` says
+ * the API failed and is being retried), `assistant` (message.content holds
+ * text and tool_use blocks), `user` (tool results, and "[Request
+ * interrupted by user]" when a turn is interrupted) and `result`, which
+ * ends a turn and carries session_id, num_turns, total_cost_usd (a running
+ * total for the session: it carries over `--resume`),
+ * model_usage_since_last_result (each model's cost since the process's
+ * previous result: the result's own share), the final text and is_error.
+ * An error result (an API error, a resume of an unknown session) may carry
+ * a new random session id, which is not the session. `--verbose` is
+ * required by the CLI for stream-json output in print mode. Claude waits
+ * for more input after a result, so the session ends when stdin is closed.
  *
  * `--dangerously-skip-permissions`: the agent works unattended inside its
  * own container, which is the sandbox; the supervisor never runs on the
@@ -61,11 +67,11 @@ export function parseClaudeLine(line: string): LineFacts {
   const session = sessionId === undefined ? {} : { sessionId };
   switch (stringAt(event, "type") ?? "") {
     case "system":
-      return stringAt(event, "subtype") === "init"
-        ? { events: [{ type: "started", text: `session ${sessionId ?? "?"}`, data: { model: stringAt(event, "model") } }], ...session }
-        : { events: [], ...session };
+      return { events: systemEvents(event, sessionId), ...session };
     case "assistant":
       return { events: assistantEvents(objectAt(event, "message")), ...session };
+    case "user":
+      return userFacts(objectAt(event, "message"), session);
     case "result":
       return resultFacts(event, session);
     case "rate_limit_event":
@@ -74,6 +80,31 @@ export function parseClaudeLine(line: string): LineFacts {
       return sessionId === undefined ? NOTHING : { events: [], ...session };
   }
 }
+
+/** `init` (the supervisor shows one per session, not one per turn) and `api_retry`, which would otherwise leave minutes of silence. */
+function systemEvents(event: JsonObject, sessionId: string | undefined): LineFacts["events"] {
+  switch (stringAt(event, "subtype") ?? "") {
+    case "init":
+      return [{ type: "started", text: `session ${sessionId ?? "?"}`, data: { model: stringAt(event, "model") } }];
+    case "api_retry": {
+      const attempt = numberAt(event, "attempt");
+      const max = numberAt(event, "max_retries");
+      const status = numberAt(event, "error_status") ?? stringAt(event, "error_status");
+      const retry = attempt === undefined ? "retrying" : `retry ${String(attempt)}${max === undefined ? "" : ` of ${String(max)}`}`;
+      return [{ type: "api-retry", text: `API error ${status === undefined ? "" : `${String(status)}, `}${retry}`, data: { attempt, maxRetries: max, errorStatus: status } }];
+    }
+    default:
+      return [];
+  }
+}
+
+/** Tool results say nothing worth a line; an interrupted turn does, and ends the run's story. */
+function userFacts(message: JsonObject | undefined, session: { sessionId?: string }): LineFacts {
+  const interrupted = arrayAt(message, "content").some((block) => isObject(block) && (stringAt(block, "text") ?? "").startsWith(INTERRUPTED));
+  return interrupted ? { events: [{ type: "interrupted", text: INTERRUPTED }], ...session, finalText: INTERRUPTED } : { events: [], ...session };
+}
+
+const INTERRUPTED = "[Request interrupted by user]";
 
 function assistantEvents(message: ReturnType<typeof objectAt>): LineFacts["events"] {
   return arrayAt(message, "content").flatMap((block) => {
@@ -109,7 +140,8 @@ function rateLimitFacts(event: JsonObject): LineFacts {
 
 function resultFacts(event: JsonObject, session: { sessionId?: string }): LineFacts {
   const text = stringAt(event, "result");
-  const cost = numberAt(event, "total_cost_usd");
+  const total = numberAt(event, "total_cost_usd");
+  const share = sinceLastResult(objectAt(event, "model_usage_since_last_result"));
   const isError = event.is_error === true || (stringAt(event, "subtype") ?? "success") !== "success";
   // "You've hit your 5-hour limit · resets 10:13am (UTC)" (older releases: "Claude AI usage limit reached|<epoch>"):
   // the time in the text has no date, so the rate_limit_event before it gives the reset.
@@ -118,12 +150,20 @@ function resultFacts(event: JsonObject, session: { sessionId?: string }): LineFa
   const usageLimit = limited ? { usageLimit: { resetsAt: epochSecondsToIso(epoch === undefined ? undefined : Number(epoch)), kind: null, message: limitMessage(text) } } : {};
   return {
     events: [{ type: "result", text: text ?? stringAt(event, "subtype") ?? "", data: { numTurns: numberAt(event, "num_turns") } }],
-    ...session,
+    // An error result's session id may be a new random one (a resume of an unknown session): never the session to resume.
+    ...(isError ? {} : session),
     turnEnded: true,
     addTurns: 1,
-    ...(cost === undefined ? {} : { costUsd: cost }),
+    ...(total === undefined ? {} : { costUsd: total }),
+    ...(share === undefined ? {} : { addCostUsd: share }),
     ...(text === undefined ? {} : { finalText: text }),
     isError,
     ...usageLimit,
   };
+}
+
+/** The cost of the calls since the previous result, summed over models; absent when the CLI did not say ({} says nothing was spent). */
+function sinceLastResult(usage: JsonObject | undefined): number | undefined {
+  if (usage === undefined) return undefined;
+  return Object.values(usage).reduce<number>((sum, model) => sum + (isObject(model) ? (numberAt(model, "costUSD") ?? 0) : 0), 0);
 }

@@ -13,6 +13,13 @@ import { jsonObject, modelFlag, objectAt, plainText, stringAt, NOTHING } from ".
  *
  * `--approval-mode yolo`: tool calls are approved without asking, since no
  * one can answer inside the container, which is the sandbox.
+ *
+ * GEMINI_CLI_TRUST_WORKSPACE=true: headless in a folder it has not trusted,
+ * 0.61.0 exits 55 ("not running in a trusted directory"); the workspace is
+ * the agent's own checkout in its own container. The variable rather than
+ * `--skip-trust`, which in 0.61.0 does nothing but set it: a release that
+ * does not know the variable ignores it, one that does not know the flag
+ * refuses to start.
  */
 export const geminiPreset: AgentPreset = {
   name: "gemini",
@@ -41,6 +48,7 @@ function geminiRun(input: StartInput, prompt: string, resume: string | null): In
       `--prompt=${prompt}`,
     ],
     stdin: { kind: "none" },
+    env: { GEMINI_CLI_TRUST_WORKSPACE: "true" },
   };
 }
 

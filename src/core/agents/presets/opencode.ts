@@ -2,8 +2,8 @@ import type { AgentPreset, Invocation, LineFacts, StartInput } from "../preset.t
 import { jsonObject, modelFlag, numberAt, objectAt, plainText, stringAt, NOTHING } from "./json-line.ts";
 
 /**
- * opencode, non-interactive: `opencode run --format json -- <message>` runs
- * one turn and exits; a follow-up is a new process with `--session <id>`
+ * opencode, non-interactive: `opencode run --format json` with the message
+ * on stdin runs one turn and exits; a follow-up is a new process with `--session <id>`
  * (or `--continue`, the last session, when the id is unknown). The model is
  * "provider/model". stdout is JSONL, each event carrying `sessionID` and a
  * `part`: `step_start`, `text` (a finished text part), `tool_use`
@@ -13,6 +13,12 @@ import { jsonObject, modelFlag, numberAt, objectAt, plainText, stringAt, NOTHING
  *
  * OPENCODE_PERMISSION allows every tool: `run` cannot ask anyone, and the
  * container is the sandbox.
+ *
+ * The message goes on stdin, never as arguments: 1.18.33 joins its message
+ * arguments into one string, wrapping each that holds a space in quotes and
+ * escaping its quotes, so a prompt passed as `-- <prompt>` reached the model
+ * altered. Piped stdin with no message arguments is the message as it is
+ * (with arguments too, it would be appended after a newline).
  */
 export const opencodePreset: AgentPreset = {
   name: "opencode",
@@ -33,9 +39,8 @@ export const opencodePreset: AgentPreset = {
 
 function opencodeRun(input: StartInput, message: string, session: readonly string[]): Invocation {
   return {
-    // `--` ends the options, so a message starting with "-" stays the message.
-    argv: ["opencode", "run", "--format", "json", ...modelFlag(input.model), ...session, "--", message],
-    stdin: { kind: "none" },
+    argv: ["opencode", "run", "--format", "json", ...modelFlag(input.model), ...session],
+    stdin: { kind: "text", text: message },
     env: { OPENCODE_PERMISSION: JSON.stringify({ "*": "allow" }) },
   };
 }

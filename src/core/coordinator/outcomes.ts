@@ -1,0 +1,87 @@
+import type { ChecksState, Mergeability } from "../forge/port.ts";
+import type { WorldAction } from "./actions.ts";
+import type { CoordinatorEvent } from "./events.ts";
+import { whyOf } from "./vocabulary.ts";
+
+/**
+ * How a world action's result is recorded: the one place that turns what
+ * happened into events. The runtime's executor (services/coordinate/execute.ts)
+ * learns the result from the ports, the simulated world (simulation.ts) from
+ * its script; both record `outcomeEvents(action, result, at)`, so an event
+ * that a result already tells (a new outcome of an existing action) is
+ * added here, in its registry entry and in the rule that uses it.
+ */
+
+/** What each world action found out, by the action's type. */
+export interface ActionResults {
+  readonly Warm: { readonly ok: true } | { readonly ok: false; readonly error: string };
+  /** `ok`: the agent started on `headSha` (`baseSha`: the base's head when this launch made the branch); else why it could not. */
+  readonly Launch: { readonly ok: true; readonly baseSha: string | null; readonly headSha: string | null } | { readonly ok: false; readonly error: string };
+  /** The head the forge now has. */
+  readonly Push: { readonly headSha: string };
+  readonly Verify: { readonly ok: true } | { readonly ok: false; readonly command: string; readonly exitCode: number | null; readonly outputTail: string };
+  readonly OpenPullRequest: { readonly pr: number; readonly url: string; readonly base: string; readonly headSha: string };
+  readonly CheckPullRequest: { readonly mergeability: Mergeability; readonly checks: ChecksState; readonly details: readonly string[]; readonly conflicts: readonly string[] };
+  /** The pull request and head the merge was made ready with (a merge repeated after a crash keeps the recorded ones). */
+  readonly Merge: { readonly pr: number; readonly headSha: string } & (
+    | { readonly merged: true; readonly squashSha: string }
+    | { readonly merged: false; readonly reason: "conflicting" | "checks" | "head-moved" | "closed"; readonly detail: string; readonly conflicts: readonly string[] }
+  );
+  readonly CloseIssue: null;
+  readonly Restack: { readonly ok: true; readonly headSha: string } | { readonly ok: false; readonly paths: readonly string[] };
+  readonly Retarget: null;
+  readonly DeleteBranch: null;
+}
+
+export type WorldActionType = WorldAction["type"];
+export type ActionResult<K extends WorldActionType> = ActionResults[K];
+type ActionOf<K extends WorldActionType> = Extract<WorldAction, { readonly type: K }>;
+type Recorder<K extends WorldActionType> = (action: ActionOf<K>, result: ActionResults[K], at: string) => CoordinatorEvent[];
+
+const recorders: { readonly [K in WorldActionType]: Recorder<K> } = {
+  Warm: (action, result, at) => [
+    result.ok ? { type: "Warmed", at, issue: action.issue, instance: action.instance } : { type: "WarmFailed", at, issue: action.issue, instance: action.instance, error: result.error },
+  ],
+  Launch: (action, result, at) => [
+    result.ok
+      ? { type: "Launched", at, issue: action.issue, attempt: action.attempt, why: whyOf(action.prompt), prompt: action.prompt, base: action.base, baseSha: result.baseSha, headSha: result.headSha }
+      : { type: "WorkerLost", at, issue: action.issue, attempt: null, reason: `the agent could not be started: ${result.error}` },
+  ],
+  Push: (action, result, at) => [{ type: "Pushed", at, issue: action.issue, headSha: result.headSha, forced: action.force }],
+  Verify: (action, result, at) => [
+    result.ok
+      ? { type: "Verified", at, issue: action.issue, headSha: action.headSha }
+      : { type: "VerifyFailed", at, issue: action.issue, headSha: action.headSha, command: result.command, exitCode: result.exitCode, outputTail: result.outputTail },
+  ],
+  OpenPullRequest: (action, result, at) => [{ type: "PullRequestOpened", at, issue: action.issue, pr: result.pr, url: result.url, base: result.base, headSha: result.headSha }],
+  CheckPullRequest: (action, result, at) => [
+    { type: "PullRequestChecked", at, issue: action.issue, pr: action.pr, headSha: action.headSha, epoch: action.epoch, ...result },
+  ],
+  Merge: (action, result, at) => [
+    result.merged
+      ? { type: "Merged", at, issue: action.issue, pr: result.pr, headSha: result.headSha, squashSha: result.squashSha }
+      : { type: "MergeRefused", at, issue: action.issue, pr: result.pr, headSha: result.headSha, reason: result.reason, detail: result.detail, conflicts: result.conflicts },
+  ],
+  CloseIssue: (action, _result, at) => [{ type: "IssueClosed", at, issue: action.issue }],
+  Restack: (action, result, at) => [
+    result.ok
+      ? { type: "Restacked", at, issue: action.issue, onto: action.onto, ontoSha: action.ontoSha, from: action.from, headSha: result.headSha }
+      : { type: "RestackConflicted", at, issue: action.issue, onto: action.onto, ontoSha: action.ontoSha, from: action.from, paths: result.paths },
+  ],
+  Retarget: (action, _result, at) => [{ type: "Retargeted", at, issue: action.issue, pr: action.pr, base: action.base }],
+  DeleteBranch: (action, _result, at) => [{ type: "BranchDeleted", at, issue: action.issue, branch: action.branch }],
+};
+
+/** The events that record what the action found out. */
+export function outcomeEvents<K extends WorldActionType>(action: ActionOf<K>, result: ActionResults[K], at: string): CoordinatorEvent[] {
+  const record = recorders[action.type] as Recorder<K>;
+  return record(action, result, at);
+}
+
+/**
+ * A merge's first step, durable before the base moves: the head it merges and each stacked branch's
+ * parent sha, so a restack after a crash knows where each branch began.
+ */
+export function mergeReadyEvent(action: ActionOf<"Merge">, ready: { readonly pr: number; readonly headSha: string }, at: string): CoordinatorEvent {
+  return { type: "MergeReady", at, issue: action.issue, pr: ready.pr, headSha: ready.headSha, stacked: action.stacked };
+}

@@ -1,0 +1,81 @@
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import type Docker from "dockerode";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { LABELS } from "../../src/core/instances/labels.ts";
+import { projectId } from "../../src/core/run-dir.ts";
+import { CLAUDE_IMAGE_DEVCONTAINER, claudeImageFiles } from "../support/claude-image.ts";
+import { runCliAsync } from "../support/cli-async.ts";
+import { isEvent, startCoordinator, until, type CoordinatorChild } from "../support/coordinate-run.ts";
+import { testDocker } from "../support/docker.ts";
+import { makeFixtureRepo, type FixtureRepo } from "../support/fixture-repo.ts";
+
+/**
+ * What a real Claude Code run showed (issue 13): total_cost_usd is the
+ * session's running total and carries over --resume, and a `cspace restart`
+ * became a new attempt, so a run's report counted a resumed session twice
+ * and showed more attempts than maxAttempts. Here the Claude Code stand-in
+ * (which does what 2.1.332 does, $0.0125 a turn) takes a second turn from
+ * `cspace send`, is restarted mid-turn and resumes its session; the report
+ * must say one attempt, the two turns that ended, and $0.025 — what the agent
+ * said its results cost, to the cent.
+ */
+
+const runId = inject("cspaceTestRun");
+const docker = testDocker();
+const repos: FixtureRepo[] = [];
+const children: CoordinatorChild[] = [];
+
+afterEach(async () => {
+  for (const child of children.splice(0)) await child.kill9();
+  for (const repo of repos.splice(0)) {
+    const id = projectId(repo.projectName, repo.dir);
+    const left = await docker.listContainers({ all: true, filters: { label: [`${LABELS.project}=${id}`] } });
+    await Promise.all(left.map((c: Docker.ContainerInfo) => docker.getContainer(c.Id).remove({ force: true })));
+    await repo.remove();
+  }
+});
+
+interface InstanceStatus {
+  readonly agent: { readonly state: string; readonly turns: number | null; readonly queueDepth: number | null };
+}
+
+describe("cost and attempts of a Claude Code session that is sent a message and restarted", () => {
+  it("reports one attempt with each result's cost counted once, not the resumed session's running total again", async () => {
+    const repo = await makeFixtureRepo({
+      projectName: `co-cost-${runId}`.slice(0, 60),
+      devcontainer: CLAUDE_IMAGE_DEVCONTAINER,
+      config: { agent: { preset: "claude" }, forge: { type: "local", remote: "../remote.git" }, coordinator: { maxAttempts: 1 } },
+      files: {
+        ...(await claudeImageFiles(runId, { installed: true })),
+        ".cspace/issues/10.md": "---\ntitle: Add the greeting\n---\n\nWrite a greeting.\n\nstandin: wait-file /tmp/first-turn-may-end\nstandin: commit greeting.txt hello\n",
+      },
+    });
+    repos.push(repo);
+    execFileSync("git", ["clone", "--quiet", "--bare", repo.dir, path.join(path.dirname(repo.dir), "remote.git")]);
+    const cli = (args: readonly string[]) => runCliAsync(["--cwd", repo.dir, ...args], { env: repo.env });
+    const status = async (): Promise<InstanceStatus> => JSON.parse((await cli(["status", "issue-10", "--json"])).stdout) as InstanceStatus;
+
+    const run = startCoordinator({ repo }, ["10"]);
+    children.push(run);
+    await run.waitFor(isEvent("Launched", 10));
+    // Turn 1 is held; the message waits for it, then is turn 2 of the same process, which is held in its turn.
+    expect((await cli(["send", "issue-10", "Also say it twice.\nstandin: wait-file /tmp/never"])).status).toBe(0);
+    expect((await cli(["exec", "issue-10", "--", "touch", "/tmp/first-turn-may-end"])).status).toBe(0);
+    await until(async () => {
+      const now = await status();
+      return now.agent.turns === 1 && now.agent.queueDepth === 0 && now.agent.state === "working";
+    }, "turn 2 under way");
+
+    // Restarted mid-turn 2: the session is resumed with the original prompt, which now ends.
+    const restarted = await cli(["restart", "issue-10", "--json"]);
+    expect(restarted.status, restarted.stderr).toBe(0);
+    const { status: code, stderr } = await run.exited;
+    expect(code, stderr.slice(-3000)).toBe(0);
+
+    const report = JSON.parse((await cli(["status", "--json"])).stdout) as { report: { rows: { issue: number; status: string; attempts: number; turns: number; costUsd: number | null }[] } };
+    expect(report.report.rows.map(({ issue, status: s, attempts, turns, costUsd }) => ({ issue, status: s, attempts, turns, costUsd }))).toEqual([
+      { issue: 10, status: "merged", attempts: 1, turns: 2, costUsd: 0.025 },
+    ]);
+  }, 300_000);
+});
