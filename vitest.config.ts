@@ -10,6 +10,9 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["src/**/*.test.ts", "test/unit/**/*.test.ts"],
+          // Many unit tests drive real git; on CI's 2 busy cores a 5 s
+          // default timed some out. Timeouts catch hangs, not slowness.
+          testTimeout: 30_000,
         },
       },
       {
