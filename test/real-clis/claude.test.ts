@@ -11,7 +11,7 @@ beforeAll(() => {
 }, 900_000);
 
 describe("the real claude CLI", () => {
-  it("takes a chain of two issues and an independent one to the remote's main, committing through its own shell tool", async () => {
-    await runChain(make, "claude", image);
+  it("takes a chain of two issues and an independent one to the remote's main, committing through its own shell tool, retrying an API error, taking a sent message as a new turn", async () => {
+    await runChain(make, "claude", image, { send: true });
   }, 600_000);
 });

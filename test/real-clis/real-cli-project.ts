@@ -26,7 +26,7 @@ export type RealCli = "claude" | "codex" | "gemini" | "opencode";
 /** The model server's port on each worker's loopback. */
 const PORT = 8790;
 const SERVER = `http://127.0.0.1:${String(PORT)}`;
-const MOUNT = "/opt/model-server";
+export const MOUNT = "/opt/model-server";
 
 /**
  * The image with the pinned CLIs: built (or found) by the idempotent prepare
@@ -105,6 +105,8 @@ const POST_START = [
 ].join("\n");
 
 export interface RealCliProject extends CoordinateProject {
+  /** The host directory mounted at /opt/model-server in every worker (the server, its logs, files a step leaves). */
+  readonly serverDir: string;
   /** Every request the model servers of this project's workers answered, in the order each server logged them. */
   modelLog(): Promise<readonly LogEntry[]>;
 }
@@ -137,6 +139,7 @@ export async function makeRealCliProject(options: RealCliProjectOptions): Promis
   });
   return {
     ...project,
+    serverDir,
     modelLog: async () => {
       const logs = (await readdir(serverDir)).filter((name) => name.startsWith("log-")).sort();
       const entries: LogEntry[] = [];
