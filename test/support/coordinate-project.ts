@@ -70,6 +70,10 @@ export interface CoordinateProjectOptions {
   readonly agent?: Readonly<Record<string, unknown>>;
   /** Extra files: templates, a file the issues edit. */
   readonly files?: Readonly<Record<string, string>>;
+  /** The devcontainer.json (default: the base image as is). */
+  readonly devcontainer?: unknown;
+  /** container.* settings (none by default). */
+  readonly container?: Readonly<Record<string, unknown>>;
 }
 
 export async function makeCoordinateProject(docker: Docker, options: CoordinateProjectOptions): Promise<CoordinateProject> {
@@ -77,8 +81,8 @@ export async function makeCoordinateProject(docker: Docker, options: CoordinateP
   for (const [n, text] of Object.entries(options.issues)) files[`.cspace/issues/${n}.md`] = text;
   const repo = await makeFixtureRepo({
     projectName: options.name.slice(0, 60),
-    devcontainer: { image: BASE_IMAGE },
-    config: { agent: { preset: "scripted", ...options.agent }, forge: { type: "local", remote: "../remote.git" }, coordinator: { maxParallel: 3, ...options.coordinator }, ...(options.verify === undefined ? {} : { verify: options.verify }) },
+    devcontainer: options.devcontainer ?? { image: BASE_IMAGE },
+    config: { agent: { preset: "scripted", ...options.agent }, forge: { type: "local", remote: "../remote.git" }, coordinator: { maxParallel: 3, ...options.coordinator }, ...(options.verify === undefined ? {} : { verify: options.verify }), ...(options.container === undefined ? {} : { container: options.container }) },
     files,
   });
   const id = projectId(repo.projectName, repo.dir);
