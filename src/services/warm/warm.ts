@@ -45,6 +45,10 @@ export interface WarmResult {
  */
 export async function warm(options: WarmOptions): Promise<WarmResult> {
   if (options.instances.length === 0) throw new UserError("name at least one instance to warm", { hint: "cspace warm issue-10 issue-11" });
+  // --force only lifts --reset's refusal to remake instances a running coordinator uses: alone it would be silently ignored.
+  if (options.force === true && !options.reset) {
+    throw new UserError("--force only applies to --reset: it remakes instances even when a running coordinator uses them", { hint: "cspace warm <instances…> --reset --force, or drop --force" });
+  }
   const names = [...new Set(options.instances.map(validateInstanceName))];
   const project = await openProject(options);
   const [runtime, workspaces, locks] = await Promise.all([project.ports.runtime(), project.ports.workspaces(), project.ports.locks()]);
