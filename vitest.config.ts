@@ -1,8 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-// Four lanes. `unit` needs nothing but Node and git; `contract` holds both
+// Five lanes. `unit` needs nothing but Node and git; `contract` holds both
 // forges to one suite; `cli` drives the built binary (npm test builds first);
-// `docker` talks to a real Docker Engine and cleans up everything it labels.
+// `docker` talks to a real Docker Engine and cleans up everything it labels;
+// `real-clis` runs the pinned agent CLIs in workers against a scripted model server.
 export default defineConfig({
   test: {
     projects: [
@@ -10,6 +11,9 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["src/**/*.test.ts", "test/unit/**/*.test.ts"],
+          // Many unit tests drive real git; on CI's 2 busy cores a 5 s
+          // default timed some out. Timeouts catch hangs, not slowness.
+          testTimeout: 30_000,
         },
       },
       {
@@ -36,6 +40,20 @@ export default defineConfig({
           include: ["test/docker/**/*.test.ts", "test/hostile/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          globalSetup: ["test/docker/global-setup.ts"],
+        },
+      },
+      {
+        test: {
+          // The pinned real agent CLIs (test/real-clis/pinned-clis.json) in
+          // real workers against the scripted model server on each worker's
+          // loopback: no API key, no network. One file at a time: each runs
+          // several heavy CLIs at once on CI's two cores.
+          name: "real-clis",
+          include: ["test/real-clis/**/*.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
           globalSetup: ["test/docker/global-setup.ts"],
         },
       },

@@ -5,10 +5,15 @@
 //   node probe.mjs proxy-connect <host:port>  CONNECT through $HTTPS_PROXY, then GET / in the tunnel
 //   node probe.mjs tcp <host> <port> [ip]     a raw TCP connect, straight out (the name mapped to ip when given)
 //   node probe.mjs http <host> <port> [ip]    a plain HTTP GET, straight out (likewise)
+//   node probe.mjs resolve <name>             the name through the container's resolver (Docker's embedded DNS)
+//   node probe.mjs dns-udp <ip> <name>        a DNS query for <name> sent straight to a resolver at <ip>:53 (tunnelling out)
 //   node probe.mjs batch '<JSON list of argument lists>'
+import { Buffer } from "node:buffer";
+import dgram from "node:dgram";
 import dns from "node:dns";
 import http from "node:http";
 import net from "node:net";
+import { clearTimeout, setTimeout } from "node:timers";
 
 const proxy = new URL(process.env.HTTPS_PROXY || process.env.HTTP_PROXY || "http://no-proxy-set:1");
 
@@ -55,10 +60,33 @@ function attempt([mode, target, port, ip]) {
       socket.on("error", failed);
     } else if (mode === "http") {
       http.get({ host: target, port: Number(port), path: "/", lookup: lookupAs(ip) }, read).on("error", failed);
+    } else if (mode === "resolve") {
+      dns.lookup(target, { all: true }, (error, addresses) => (error ? failed(error) : done({ addresses: addresses.map((a) => a.address) })));
+    } else if (mode === "dns-udp") {
+      const socket = dgram.createSocket("udp4");
+      const end = (outcome) => {
+        clearTimeout(timer);
+        socket.close();
+        done(outcome);
+      };
+      // With a route and nobody answering, the bound ends it: what matters is that nothing answered.
+      const timer = setTimeout(() => end({ error: "no answer" }), 5000);
+      socket.on("message", () => end({ answered: true }));
+      socket.on("error", (error) => end({ error: error.code || error.message }));
+      // The third argument is the name to ask for.
+      socket.send(dnsQuery(port), 53, target, (error) => {
+        if (error) end({ error: error.code || error.message });
+      });
     } else {
       done({ error: `unknown mode ${mode}` });
     }
   });
+}
+
+/** A DNS query (type A, recursion desired) for `name`: what a tunnel sends, its payload in the labels. */
+function dnsQuery(name) {
+  const labels = name.split(".").flatMap((label) => [Buffer.from([label.length]), Buffer.from(label, "ascii")]);
+  return Buffer.concat([Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]), ...labels, Buffer.from([0, 0, 1, 0, 1])]);
 }
 
 const args = process.argv.slice(2);

@@ -2,7 +2,9 @@ import { readFile } from "node:fs/promises";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LABELS } from "../../src/core/instances/labels.ts";
-import { countDenials } from "../../src/core/network/denials.ts";
+import { countDenials, describeDenials } from "../../src/core/network/denials.ts";
+import { DockerRuntime } from "../../src/adapters/docker/containers.ts";
+import { egressDenials } from "../../src/services/warm/egress.ts";
 import { EGRESS_LABEL, egressNames } from "../../src/core/network/egress.ts";
 import { stdoutOfFrames } from "../../src/adapters/docker/networks.ts";
 import { projectId } from "../../src/core/run-dir.ts";
@@ -34,8 +36,10 @@ const PORT = 8080;
  */
 const UNREACHABLE = /^E(NETUNREACH|HOSTUNREACH)$/;
 
+// Each server also answers any datagram on port 53, as a resolver outside would answer a tunnelled query.
 const SERVER = (name: string) =>
-  `require("node:http").createServer((q, s) => s.end("hello from ${name}")).listen(${String(PORT)}, () => console.log("listening"))`;
+  `const udp = require("node:dgram").createSocket("udp4"); udp.on("message", (m, from) => udp.send(m, from.port, from.address)); udp.bind(53);
+  require("node:http").createServer((q, s) => s.end("hello from ${name}")).listen(${String(PORT)}, () => console.log("listening"))`;
 const READY = `const net = require("node:net"); const until = Date.now() + 20000;
 const tryOnce = () => { const s = net.connect(${String(PORT)}, "127.0.0.1", () => { s.destroy(); process.exit(0); });
   s.on("error", () => { if (Date.now() > until) process.exit(1); setTimeout(tryOnce, 50); }); };
@@ -175,6 +179,34 @@ describe("a worker on an allowlist", () => {
     expect(outcomes).toEqual(attempts.map(() => ({ error: expect.stringMatching(UNREACHABLE) as unknown })));
   });
 
+  it("gets nothing over DNS: no outside name resolves through the embedded DNS, so none can be connected to, and no query reaches a resolver outside", async () => {
+    // A tunnel's payload rides in the labels of the names it asks for.
+    const tunnelled = `exfil-${"c0de".repeat(8)}.${DENIED}`;
+    const attempts = [
+      ["resolve", DENIED],
+      ["resolve", ALLOWED],
+      ["resolve", tunnelled],
+      // Resolved by the worker, then connected to: it fails at the name, before any packet goes out.
+      ["tcp", DENIED, String(PORT)],
+      ["http", ALLOWED, String(PORT)],
+      // Straight to a resolver outside, by address (each server answers on port 53): no route to it, so nothing answers.
+      ["dns-udp", denied.ip, tunnelled],
+      ["dns-udp", allowed.ip, tunnelled],
+    ];
+    const outcomes = await probeAll(cli, "w1", attempts);
+    const NOT_FOUND = /^(ENOTFOUND|EAI_AGAIN)$/;
+    const NO_ANSWER = /^(E(NETUNREACH|HOSTUNREACH)|no answer)$/;
+    expect(outcomes).toEqual([
+      ...attempts.slice(0, 5).map(() => ({ error: expect.stringMatching(NOT_FOUND) as unknown })),
+      // A datagram to an unreachable address fails at once or goes unanswered (the kernel reports it only when it can).
+      { error: expect.stringMatching(NO_ANSWER) as unknown },
+      { error: expect.stringMatching(NO_ANSWER) as unknown },
+    ]);
+    // The proxy is the one name a worker resolves: it is how the allowed host is reached.
+    const proxyName = new URL((await cli(["exec", "w1", "--", "printenv", "HTTPS_PROXY"])).stdout.trim()).hostname;
+    expect(await probe(cli, "w1", ["resolve", proxyName])).toMatchObject({ addresses: [expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/) as unknown] });
+  });
+
   it("cannot reach the host either, at the workers' network's gateway address", async () => {
     // A service on the host listening on every interface, as many do.
     const accepted: string[] = [];
@@ -208,6 +240,10 @@ describe("a worker on an allowlist", () => {
     );
     expect(denials.count).toBe(4);
     expect(log).not.toContain(`"host":"${ALLOWED}"`);
+    // Per worker, as the report and status show them: by the worker's address on the workers' network.
+    const counted = await egressDenials(new DockerRuntime(process.env), id, since);
+    expect(counted.instances).toEqual([{ instance: "w1", count: 4 }]);
+    expect(describeDenials(counted)).toContain("; from w1 (4)");
   });
 
   it("is gone with down --all: proxy and networks", async () => {

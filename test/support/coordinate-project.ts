@@ -70,8 +70,10 @@ export interface CoordinateProjectOptions {
   readonly agent?: Readonly<Record<string, unknown>>;
   /** Extra files: templates, a file the issues edit. */
   readonly files?: Readonly<Record<string, string>>;
-  /** The devcontainer (the base image by default), like CLAUDE_IMAGE_DEVCONTAINER with its image's files. */
-  readonly devcontainer?: Readonly<Record<string, unknown>>;
+  /** The devcontainer.json (default: the base image as is). */
+  readonly devcontainer?: unknown;
+  /** container.* settings (none by default). */
+  readonly container?: Readonly<Record<string, unknown>>;
 }
 
 export async function makeCoordinateProject(docker: Docker, options: CoordinateProjectOptions): Promise<CoordinateProject> {
@@ -80,7 +82,7 @@ export async function makeCoordinateProject(docker: Docker, options: CoordinateP
   const repo = await makeFixtureRepo({
     projectName: options.name.slice(0, 60),
     devcontainer: options.devcontainer ?? { image: BASE_IMAGE },
-    config: { agent: { preset: "scripted", ...options.agent }, forge: { type: "local", remote: "../remote.git" }, coordinator: { maxParallel: 3, ...options.coordinator }, ...(options.verify === undefined ? {} : { verify: options.verify }) },
+    config: { agent: { preset: "scripted", ...options.agent }, forge: { type: "local", remote: "../remote.git" }, coordinator: { maxParallel: 3, ...options.coordinator }, ...(options.verify === undefined ? {} : { verify: options.verify }), ...(options.container === undefined ? {} : { container: options.container }) },
     files,
   });
   const id = projectId(repo.projectName, repo.dir);

@@ -144,6 +144,7 @@ export class DockerRuntime implements ContainerRuntime {
         image: info.Config.Image,
         createdAt: info.Created,
         env: info.Config.Env,
+        addresses: addressesOf(info),
       };
     } catch (error) {
       if (statusOf(error) === 404) return null;
@@ -401,4 +402,10 @@ async function tarOf(files: readonly FileToCopy[]): Promise<Buffer> {
   archive.finalize();
   await ended;
   return Buffer.concat(chunks);
+}
+
+/** Each network's IPv4 address, by network name; networks without one are left out. */
+function addressesOf(info: Docker.ContainerInspectInfo): Record<string, string> {
+  const networks = (info.NetworkSettings as { Networks?: Record<string, { IPAddress?: string } | undefined> } | undefined)?.Networks ?? {};
+  return Object.fromEntries(Object.entries(networks).flatMap(([name, endpoint]) => (endpoint?.IPAddress === undefined || endpoint.IPAddress === "" ? [] : [[name, endpoint.IPAddress]])));
 }

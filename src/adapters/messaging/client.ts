@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { lstatSync } from "node:fs";
 import { createConnection } from "node:net";
 import { frame, parseReply, type Reply, type Request } from "../../core/messaging/protocol.ts";
-import { ConnectionClosedError, MessagingError, NobodyListeningError, RequestTimeoutError } from "./errors.ts";
+import { BadReplyError, ConnectionClosedError, MessagingError, NobodyListeningError, RequestTimeoutError } from "./errors.ts";
 import { LineSplitter } from "./lines.ts";
 
 /**
@@ -13,6 +13,8 @@ import { LineSplitter } from "./lines.ts";
 export interface RequestOptions {
   /** From connecting to the reply; 5 s unless given. */
   readonly timeoutMs?: number;
+  /** The longest reply line taken (bytes); a longer one ends the request with BadReplyError. 16 MiB unless given. */
+  readonly maxReplyBytes?: number;
 }
 
 /** Replies can carry a status or a report; allow them more room than a request line. */
@@ -27,10 +29,15 @@ export function newRequestId(): string {
  * Sends `message` on `socketPath` and resolves with the reply that carries
  * its id (an error reply too: `ok: false` is an answer). Throws
  * NobodyListeningError when no one listens, RequestTimeoutError when no reply
- * comes in time, ConnectionClosedError when the peer hangs up without one.
+ * comes in time, ConnectionClosedError when the peer hangs up without one,
+ * BadReplyError when it answers with something that is not this request's
+ * reply (one request per connection: any other id is a broken peer). The
+ * peer may be hostile: at most maxReplyBytes are buffered, and the timeout
+ * holds however it drips.
  */
 export function request(socketPath: string, message: Request, options: RequestOptions = {}): Promise<Reply> {
   const timeoutMs = options.timeoutMs ?? 5000;
+  const maxReplyBytes = options.maxReplyBytes ?? MAX_REPLY_BYTES;
   const planted = notASocket(socketPath);
   if (planted !== null) return Promise.reject(planted);
   return new Promise<Reply>((resolve, reject) => {
@@ -47,18 +54,21 @@ export function request(socketPath: string, message: Request, options: RequestOp
     const timer = setTimeout(() => {
       settle({ error: new RequestTimeoutError(socketPath, `no reply on ${socketPath} within ${String(timeoutMs)} ms`) });
     }, timeoutMs);
-    const splitter = new LineSplitter(MAX_REPLY_BYTES, {
+    const splitter = new LineSplitter(maxReplyBytes, {
       line(text) {
+        if (text.trim() === "") return;
         const reply = parseReply(text);
         if (reply === null) {
-          settle({ error: new ConnectionClosedError(socketPath, `the peer on ${socketPath} does not speak cspace protocol v1 (it sent ${JSON.stringify(text.slice(0, 80))})`) });
+          settle({ error: new BadReplyError(socketPath, `the peer on ${socketPath} does not speak cspace protocol v1 (it sent ${JSON.stringify(text.slice(0, 80))})`) });
         } else if (reply.id === message.id || (reply.id === null && !reply.ok)) {
           // An error with no id is the server refusing the whole line (too large, idle): it is this request's answer.
           settle({ reply });
+        } else {
+          settle({ error: new BadReplyError(socketPath, `the peer on ${socketPath} answered another request (id ${JSON.stringify(String(reply.id).slice(0, 80))}, not ${message.id})`) });
         }
       },
       overflow() {
-        settle({ error: new ConnectionClosedError(socketPath, `a reply on ${socketPath} is longer than ${String(MAX_REPLY_BYTES)} bytes`) });
+        settle({ error: new BadReplyError(socketPath, `a reply on ${socketPath} is longer than ${String(maxReplyBytes)} bytes`) });
       },
     });
     socket.on("connect", () => {

@@ -24,9 +24,19 @@ export class RequestTimeoutError extends MessagingError {
   override readonly name: string = "RequestTimeoutError";
 }
 
-/** The peer closed the connection, or sent something that is not a reply, before answering. */
+/** The peer closed the connection before answering. */
 export class ConnectionClosedError extends MessagingError {
   override readonly name: string = "ConnectionClosedError";
+}
+
+/**
+ * The peer answered, but not as the protocol says: a line past the bound, one
+ * that is not a v1 reply, a reply to another request, or (checked by the
+ * caller, who knows the command) a reply of the wrong shape. On a worker's
+ * w.sock that is a hostile or broken container, never the host's fault.
+ */
+export class BadReplyError extends MessagingError {
+  override readonly name: string = "BadReplyError";
 }
 
 /** A server could not listen: someone else answers on the socket, or its folder is not private. */

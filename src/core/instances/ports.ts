@@ -25,6 +25,8 @@ export interface ContainerInfo {
 export interface ContainerDetails extends ContainerInfo {
   /** The container's environment, `KEY=VALUE`. */
   readonly env: readonly string[];
+  /** Its IPv4 address on each network it is on, by network name (who a denial of the egress proxy came from). */
+  readonly addresses?: Readonly<Record<string, string>> | undefined;
 }
 
 /** An image to build from a context the runtime is sent (as a tar), tagged so it is reused. */

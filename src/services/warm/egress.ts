@@ -1,6 +1,7 @@
 import { workerBundleFiles } from "../../adapters/worker-bundle.ts";
 import { presetNamed } from "../../core/agents/presets/index.ts";
 import { ExternalError } from "../../core/errors.ts";
+import { LABELS } from "../../core/instances/labels.ts";
 import type { ContainerRuntime } from "../../core/instances/ports.ts";
 import { egressPolicy, type EgressPolicy } from "../../core/network/allowlist.ts";
 import {
@@ -110,10 +111,22 @@ export async function removeEgress(runtime: ContainerRuntime, projectId: string)
   return removed;
 }
 
-/** What the project's egress proxy denied since `since` (ISO 8601): zero when there is no proxy. */
+/**
+ * What the project's egress proxy denied since `since` (ISO 8601), by host and
+ * by worker (its address on the workers' network, as the engine gives it
+ * now): zero when there is no proxy.
+ */
 export async function egressDenials(runtime: ContainerRuntime, projectId: string, since?: string): Promise<EgressDenials> {
-  const logs = await Promise.all(
-    (await runtime.list({ [EGRESS_LABEL]: projectId })).map((proxy) => runtime.logs(proxy.id, { since })),
-  );
-  return countDenials(logs.join("\n"), since);
+  const [logs, workers] = await Promise.all([
+    Promise.all((await runtime.list({ [EGRESS_LABEL]: projectId })).map((proxy) => runtime.logs(proxy.id, { since }))),
+    runtime.list({ [LABELS.project]: projectId }),
+  ]);
+  const network = egressNames(projectId).workersNetwork;
+  const byAddress = new Map<string, string>();
+  for (const worker of workers) {
+    const instance = worker.labels[LABELS.instance];
+    const address = (await runtime.inspect(worker.id))?.addresses?.[network];
+    if (instance !== undefined && address !== undefined) byAddress.set(address, instance);
+  }
+  return countDenials(logs.join("\n"), since, (address) => byAddress.get(address) ?? null);
 }

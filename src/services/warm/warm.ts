@@ -7,6 +7,7 @@ import { containerNameFor, validateInstanceName } from "../../core/instances/nam
 import type { InstanceLocks } from "../../core/instances/ports.ts";
 import type { InstanceOutcome, WarmAction, WarmEvent, WarmStep } from "../../core/instances/warm-events.ts";
 import { loadInstanceSpec } from "../instances/spec.ts";
+import { refuseNetworkEscapes } from "../../core/devcontainer/network-confinement.ts";
 import { openProject, type PortOverrides, type Project } from "../project.ts";
 import { bringUp, type BringUpPorts, type Target } from "./bring-up.ts";
 import { ensureEgress, networkLabelOf, projectEgressPolicy } from "./egress.ts";
@@ -46,15 +47,26 @@ export interface WarmResult {
  */
 export async function warm(options: WarmOptions): Promise<WarmResult> {
   if (options.instances.length === 0) throw new UserError("name at least one instance to warm", { hint: "cspace warm issue-10 issue-11" });
+  // --force only lifts --reset's refusal to remake instances a running coordinator uses: alone it would be silently ignored.
+  if (options.force === true && !options.reset) {
+    throw new UserError("--force only applies to --reset: it remakes instances even when a running coordinator uses them", { hint: "cspace warm <instances…> --reset --force, or drop --force" });
+  }
   const names = [...new Set(options.instances.map(validateInstanceName))];
   const project = await openProject(options);
-  const [runtime, workspaces, locks] = await Promise.all([project.ports.runtime(), project.ports.workspaces(), project.ports.locks()]);
+  const workspaces = await project.ports.workspaces();
+  // Every instance's devcontainer is checked before the engine is reached: a refusal there needs no engine to say.
+  const specs = new Map<string, LoadedDevcontainer>();
+  const policy = projectEgressPolicy(project);
+  for (const name of names) {
+    const loaded = await loadInstanceSpec(project, workspaces, name);
+    refuseNetworkEscapes(loaded.spec, policy);
+    specs.set(name, loaded);
+  }
+  const [runtime, locks] = await Promise.all([project.ports.runtime(), project.ports.locks()]);
   const ports = { runtime, workspaces };
   const base = options.base ?? project.config.coordinator.featureBranch ?? (await workspaces.defaultBranch());
   if (options.reset && options.force !== true) await refuseResetUnderCoordinator(project, names);
-  const specs = new Map<string, LoadedDevcontainer>();
-  for (const name of names) specs.set(name, await loadInstanceSpec(project, workspaces, name));
-  const wantedNetwork = networkLabelOf(workerNetwork(projectEgressPolicy(project), project.projectId));
+  const wantedNetwork = networkLabelOf(workerNetwork(policy, project.projectId));
   const emit = options.onEvent ?? (() => undefined);
   /** Instances made by an older cspace, made again (./outdated-worker.ts). */
   const outdated = new Set<string>();

@@ -14,6 +14,8 @@ export interface AgentFacts {
   readonly container: ContainerPresence;
   /** The supervisor's `status` reply; null when nobody answered in time. */
   readonly live: WorkerStatus | null;
+  /** Why the answer on w.sock was refused (a hostile or broken peer); the agent is then lost whatever was recorded. */
+  readonly broken?: string | null | undefined;
   /** state.json as last written; null when no supervisor ever ran here. */
   readonly recorded: WorkerStatus | null;
   /** The time of the last line in events.ndjson, when there is one. */
@@ -42,6 +44,10 @@ export interface AgentView {
 export function agentView(facts: AgentFacts): AgentView {
   const status = facts.live ?? facts.recorded;
   const lastActivity = latest(status?.lastActivity ?? null, facts.lastEventAt);
+  if (facts.broken !== undefined && facts.broken !== null) {
+    // Whatever answers is not a supervisor cspace can trust: nothing it or its files say is taken as the agent's state.
+    return { state: "lost", label: "lost", preset: status?.preset ?? null, exitCode: null, signal: null, turns: null, costUsd: null, sessionId: null, lastActivity, queueDepth: null, lostBecause: facts.broken, apiRetry: null };
+  }
   if (status === null) {
     return { state: "none", label: "none", preset: null, exitCode: null, signal: null, turns: null, costUsd: null, sessionId: null, lastActivity, queueDepth: null, lostBecause: null, apiRetry: null };
   }

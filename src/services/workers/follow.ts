@@ -2,7 +2,7 @@ import path from "node:path";
 import type { ReportOutcome } from "../../core/agents/worker-status.ts";
 import { tailEvents, type EventLine, type EventsPosition } from "./events.ts";
 import { instancePaths, type InstancePaths } from "./instance-files.ts";
-import { askStatus } from "./supervisor-client.ts";
+import { supervisorAnswers } from "./supervisor-client.ts";
 
 const OUTCOMES: readonly ReportOutcome[] = ["success", "failure", "crash", "oom", "blocked", "interrupted"];
 
@@ -24,7 +24,7 @@ export async function followAgent(
   from: EventsPosition | "start",
   options: { readonly signal?: AbortSignal | undefined; readonly onLine: (line: EventLine) => void },
 ): Promise<FollowEnd> {
-  const stillWriting = async (): Promise<boolean> => (await askStatus(paths, 1_000)) !== null;
+  const stillWriting = (): Promise<boolean> => supervisorAnswers(paths);
   for await (const line of tailEvents(paths, { from, signal: options.signal, stillWriting })) {
     options.onLine(line);
     const event = line.event;

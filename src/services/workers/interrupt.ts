@@ -1,11 +1,11 @@
-import { newRequestId, request } from "../../adapters/messaging/client.ts";
-import { MessagingError } from "../../adapters/messaging/errors.ts";
+import { BadReplyError, MessagingError, RequestTimeoutError } from "../../adapters/messaging/errors.ts";
 import type { ReportOutcome } from "../../core/agents/worker-status.ts";
 import { ExternalError } from "../../core/errors.ts";
 import { validateInstanceName } from "../../core/instances/names.ts";
 import { openProject } from "../project.ts";
 import { instancePaths } from "./instance-files.ts";
 import { readLaunch, stopTimeoutMs } from "./launch-file.ts";
+import { askWorker } from "./supervisor-client.ts";
 
 export interface InterruptResult {
   readonly instance: string;
@@ -30,8 +30,9 @@ export async function interruptAgent(options: { cwd: string; env: NodeJS.Process
   const launch = await readLaunch(paths).catch(() => null);
   let reply;
   try {
-    reply = await request(paths.workerSocket, { v: 1, id: newRequestId(), cmd: "interrupt", from: "host" }, { timeoutMs: stopTimeoutMs(launch) });
+    reply = await askWorker(paths, "interrupt", {}, stopTimeoutMs(launch));
   } catch (error) {
+    if (error instanceof BadReplyError || error instanceof RequestTimeoutError) throw error;
     if (error instanceof MessagingError) {
       throw new ExternalError(`no supervisor is running for instance "${instance}": ${error.message}`, {
         hint: `cspace list shows its state; cspace restart ${instance} starts its agent again`,
@@ -44,11 +45,5 @@ export async function interruptAgent(options: { cwd: string; env: NodeJS.Process
     if (reply.error.code === "not-running") return { instance, interrupted: false, reportId: null, outcome: null, note: reply.error.message };
     throw new ExternalError(`${instance}'s supervisor refused the interrupt: ${reply.error.message} (${reply.error.code})`);
   }
-  return {
-    instance,
-    interrupted: true,
-    reportId: typeof reply.reportId === "string" ? reply.reportId : null,
-    outcome: typeof reply.outcome === "string" ? (reply.outcome as ReportOutcome) : null,
-    note: null,
-  };
+  return { instance, interrupted: true, reportId: reply.reportId, outcome: reply.outcome, note: null };
 }

@@ -4,7 +4,7 @@ import { validateInstanceName } from "../../core/instances/names.ts";
 import { openProject } from "../project.ts";
 import { readAllEvents, tailEvents, type EventLine } from "./events.ts";
 import { instancePaths } from "./instance-files.ts";
-import { askStatus } from "./supervisor-client.ts";
+import { supervisorAnswers } from "./supervisor-client.ts";
 
 export interface LogsOptions {
   readonly cwd: string;
@@ -45,7 +45,7 @@ export async function showLogs(options: LogsOptions): Promise<{ readonly lines: 
     for (const line of await readAllEvents(paths)) emit(line);
     return { lines: count };
   }
-  const stillWriting = async (): Promise<boolean> => (await askStatus(paths, 1_000)) !== null;
+  const stillWriting = (): Promise<boolean> => supervisorAnswers(paths);
   for await (const line of tailEvents(paths, { from: "start", signal: options.signal, stillWriting })) emit(line);
   return { lines: count };
 }

@@ -1,3 +1,4 @@
+import { BadReplyError } from "../../adapters/messaging/errors.ts";
 import { presetNamed } from "../../core/agents/presets/index.ts";
 import type { WorkerStatus } from "../../core/agents/worker-status.ts";
 import { ExternalError, UserError } from "../../core/errors.ts";
@@ -71,7 +72,11 @@ export async function restartAgent(options: RestartOptions): Promise<RestartResu
           hint: container === null ? `cspace up ${instance} --prompt "<task>" makes it again` : `cspace warm ${instance} starts its container; then cspace restart ${instance}`,
         });
       }
-      const live = await askStatus(paths, 2_000);
+      // What answers wrongly is no supervisor to ask for a shutdown: it is killed by its pid like one that does not answer.
+      const live = await askStatus(paths, 2_000).catch((error: unknown) => {
+        if (error instanceof BadReplyError) return null;
+        throw error;
+      });
       const last = live ?? (await readRecordedStatus(paths));
       // The same attempt goes on: the old supervisor's report says so, and the coordinator does not start another.
       const stopped = await stopSupervisor(runtime, container.id, paths, { answering: live !== null, graceMs: launch.stopGraceMs, signal: options.signal, restart: true });

@@ -1,11 +1,12 @@
 import { instanceDirExists } from "./host-files.ts";
 import { newRequestId, request } from "../../adapters/messaging/client.ts";
-import { MessagingError } from "../../adapters/messaging/errors.ts";
+import { BadReplyError, MessagingError, RequestTimeoutError } from "../../adapters/messaging/errors.ts";
 import { ExternalError, UserError } from "../../core/errors.ts";
 import { COORDINATOR_INSTANCE, validateInstanceName } from "../../core/instances/names.ts";
 import { operatorSocketPath } from "../../core/run-dir.ts";
 import { openProject } from "../project.ts";
 import { instancePaths } from "./instance-files.ts";
+import { askWorker } from "./supervisor-client.ts";
 
 /**
  * `cspace send`: one message, one request on the instance's w.sock. This is
@@ -51,8 +52,10 @@ export async function sendMessage(options: SendOptions): Promise<SendResult | Co
   }
   let reply;
   try {
-    reply = await request(paths.workerSocket, { v: 1, id: newRequestId(), cmd: "send", text: options.text, from: "host" }, { timeoutMs: options.timeoutMs ?? 5_000 });
+    reply = await askWorker(paths, "send", { text: options.text }, options.timeoutMs ?? 5_000);
   } catch (error) {
+    // Someone answered, wrongly or too slowly: said as it is (naming the instance), not as "no supervisor".
+    if (error instanceof BadReplyError || error instanceof RequestTimeoutError) throw error;
     if (error instanceof MessagingError) {
       throw new ExternalError(`no supervisor is running for instance "${instance}": ${error.message}`, {
         hint: `cspace up ${instance} --prompt "<task>" starts its agent (cspace restart ${instance} starts it again with its last prompt); cspace list shows its state`,
@@ -66,7 +69,7 @@ export async function sendMessage(options: SendOptions): Promise<SendResult | Co
       hint: reply.error.code === "not-running" ? `cspace restart ${instance} starts its agent again` : undefined,
     });
   }
-  return { instance, queued: reply.queued === true, queueDepth: typeof reply.queueDepth === "number" ? reply.queueDepth : 0 };
+  return { instance, queued: reply.queued, queueDepth: reply.queueDepth };
 }
 
 /**

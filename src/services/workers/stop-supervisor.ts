@@ -1,11 +1,11 @@
 import { lstatUntrusted, readUntrustedText, UNTRUSTED_LIMITS } from "../../adapters/fs/untrusted-dir.ts";
 import { INSTANCE_FILES } from "../../core/messaging/layout.ts";
 import { parseLockRecord } from "../../shared/pid-lock.ts";
-import { newRequestId, request } from "../../adapters/messaging/client.ts";
 import { MessagingError } from "../../adapters/messaging/errors.ts";
 import { ExternalError } from "../../core/errors.ts";
 import type { ContainerRuntime } from "../../core/instances/ports.ts";
 import type { InstancePaths } from "./instance-files.ts";
+import { askWorker } from "./supervisor-client.ts";
 
 /** `not-running`: there was none; `shutdown`: it went when asked; `SIGTERM`/`SIGKILL`: it had to be killed. */
 export type StopOutcome = "not-running" | "shutdown" | "SIGTERM" | "SIGKILL";
@@ -78,11 +78,13 @@ alive && { echo alive; exit 1; }
 echo KILL
 `;
 
-/** `restart`: a new supervisor carries on the same attempt; the old one's report says so. */
+/**
+ * Whether the supervisor took the shutdown. Anything else (none there, a broken or hostile answer) leaves the kill by pid.
+ * `restart`: a new supervisor carries on the same attempt; the old one's report says so.
+ */
 async function askShutdown(paths: InstancePaths, timeoutMs: number, restart: boolean): Promise<boolean> {
   try {
-    const reply = await request(paths.workerSocket, { v: 1, id: newRequestId(), cmd: "shutdown", from: "host", ...(restart ? { text: "restart" } : {}) }, { timeoutMs });
-    return reply.ok;
+    return (await askWorker(paths, "shutdown", restart ? { text: "restart" } : {}, timeoutMs)).ok;
   } catch (error) {
     if (error instanceof MessagingError) return false;
     throw error;

@@ -1,7 +1,7 @@
-import { newRequestId, request } from "../../../adapters/messaging/client.ts";
-import { MessagingError } from "../../../adapters/messaging/errors.ts";
+import { BadReplyError, MessagingError } from "../../../adapters/messaging/errors.ts";
 import { ExternalError } from "../../../core/errors.ts";
 import { readLaunch, stopTimeoutMs } from "../../workers/launch-file.ts";
+import { askWorker } from "../../workers/supervisor-client.ts";
 import { pathsOf, type PoolContext } from "./context.ts";
 
 /**
@@ -13,12 +13,13 @@ export async function interruptIn(context: PoolContext, instance: string): Promi
   const paths = pathsOf(context, instance);
   const launch = await readLaunch(paths).catch(() => null);
   try {
-    const reply = await request(paths.workerSocket, { v: 1, id: newRequestId(), cmd: "interrupt", from: "_coordinator" }, { timeoutMs: stopTimeoutMs(launch) });
+    const reply = await askWorker(paths, "interrupt", { from: "_coordinator" }, stopTimeoutMs(launch));
     if (!reply.ok && reply.error.code !== "not-running") {
       throw new ExternalError(`${instance}'s supervisor refused the interrupt: ${reply.error.message} (${reply.error.code})`);
     }
   } catch (error) {
-    if (error instanceof MessagingError) return;
+    // A broken answer is said (the runtime shows it as a notice); nobody there is already the wanted state.
+    if (error instanceof MessagingError && !(error instanceof BadReplyError)) return;
     throw error;
   }
 }

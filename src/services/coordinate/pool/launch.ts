@@ -1,11 +1,10 @@
 import { presetNamed } from "../../../core/agents/presets/index.ts";
 import type { LaunchRequest, WorkerOutcome } from "../../../core/coordinator-runtime/ports.ts";
-import { newRequestId, request as ask } from "../../../adapters/messaging/client.ts";
-import { MessagingError, RequestTimeoutError } from "../../../adapters/messaging/errors.ts";
+import { BadReplyError, MessagingError, RequestTimeoutError } from "../../../adapters/messaging/errors.ts";
 import type { WorkerStatus } from "../../../core/agents/worker-status.ts";
 import { CspaceError } from "../../../core/errors.ts";
 import { HOST_FILES } from "../../../core/messaging/layout.ts";
-import { askSupervisor } from "../../workers/supervisor-client.ts";
+import { askSupervisor, askWorker } from "../../workers/supervisor-client.ts";
 import { readHostFile, removeHostFile, writeHostFile } from "../../workers/host-files.ts";
 import type { InstancePaths } from "../../workers/instance-files.ts";
 import { startSupervisor } from "../../workers/up.ts";
@@ -35,6 +34,8 @@ export async function launchAgent(context: PoolContext, request: LaunchRequest):
   const mark = await readMark(paths);
   if (mark !== null && mark.issue === request.issue && mark.attempt === request.attempt) return { ok: true, adopted: true };
   const live = await liveSupervisor(paths);
+  // Whatever answers wrongly on w.sock is a faulty (or hostile) worker: its attempt fails with the reason, nothing is started.
+  if (typeof live === "object" && live !== null && "broken" in live) return { ok: false, error: live.broken };
   // Slow is not absent: a second supervisor would stop at the first one's lock, the first would answer for it, and the prompt would be lost.
   if (live === "slow") return { ok: false, error: `the supervisor of ${request.instance} did not answer within ${String(STATUS_MS / 1000)} s` };
   // The coordinator launches only once no attempt is open: an agent at work is this attempt's, started just before a crash.
@@ -92,18 +93,20 @@ export async function launchAgent(context: PoolContext, request: LaunchRequest):
       }
     } catch (error) {
       await removeHostFile(paths, HOST_FILES.attempt);
+      if (error instanceof BadReplyError) return { ok: false, error: error.message };
       throw error;
     }
     return { ok: true };
   });
 }
 
-/** The supervisor's status; null when none listens; "slow" when one is there but did not answer in time. */
-async function liveSupervisor(paths: InstancePaths): Promise<WorkerStatus | null | "slow"> {
+/** The supervisor's status; null when none listens; "slow" when one is there but did not answer in time; why, when what answers breaks the protocol. */
+async function liveSupervisor(paths: InstancePaths): Promise<WorkerStatus | null | "slow" | { readonly broken: string }> {
   try {
-    const reply = await ask(paths.workerSocket, { v: 1, id: newRequestId(), cmd: "status", from: "host" }, { timeoutMs: STATUS_MS });
-    return reply.ok ? (reply.status as WorkerStatus) : null;
+    const answer = await askWorker(paths, "status", {}, STATUS_MS);
+    return answer.ok ? answer.status : null;
   } catch (error) {
+    if (error instanceof BadReplyError) return { broken: error.message };
     if (error instanceof RequestTimeoutError) return "slow";
     // Nothing listens (or the socket is gone): no supervisor, as askStatus says.
     if (error instanceof MessagingError) return null;

@@ -1,0 +1,17 @@
+import { beforeAll, describe, it } from "vitest";
+import { runChain } from "./chain-scenario.ts";
+import { agentClisImage, useRealCliProjects } from "./real-cli-project.ts";
+
+/** The real `codex` (test/real-clis/pinned-clis.json) through `cspace coordinate`, against the scripted model server. */
+
+const make = useRealCliProjects();
+let image = "";
+beforeAll(() => {
+  image = agentClisImage();
+}, 900_000);
+
+describe("the real codex CLI", () => {
+  it("takes a chain of two issues and an independent one to the remote's main, committing through its own shell tool and retrying an API error", async () => {
+    await runChain(make, "codex", image, { send: false });
+  }, 600_000);
+});
