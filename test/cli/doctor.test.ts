@@ -24,7 +24,7 @@ async function nowhere(): Promise<string> {
   return dir;
 }
 
-const ids = ["docker-engine", "base-image", "git", "node", "config", "forge", "run-dir"];
+const ids = ["docker-engine", "base-image", "git", "node", "config", "forge", "run-dir", "workers"];
 
 describe("cspace doctor", () => {
   it("fails the config check naming the bad key, skips what needs the config, and exits 1", async () => {
@@ -61,7 +61,7 @@ describe("cspace doctor", () => {
     expect(lines).toContainEqual(expect.stringMatching(/^- Base image +not checked: the Docker engine is unreachable$/));
     expect(lines).toContainEqual(expect.stringMatching(/^✗ Configuration +.*\.cspace\.json: coordinator\.maxParallel: got "four"/));
     expect(lines).toContainEqual(expect.stringMatching(/^ {4,}hint: Start the engine:/));
-    expect(lines[lines.length - 1]).toMatch(/^Not ready: 7 checks: 2 passed, 2 failed, 3 not checked\./);
+    expect(lines[lines.length - 1]).toMatch(/^Not ready: 8 checks: 2 passed, 2 failed, 4 not checked\./);
   });
 
   it("checks the run directory without creating it (warm makes it)", async () => {
