@@ -74,6 +74,8 @@ export interface LineFacts {
   readonly addCostUsd?: number;
   /** The agent's final message for the report. */
   readonly finalText?: string;
+  /** A chunk of the agent's message: chunks in a row are one message, the last message the final text (FinalText). */
+  readonly finalTextDelta?: string;
   /** An error the agent reported in-band. */
   readonly isError?: boolean;
 }

@@ -6,6 +6,7 @@ import type { Launch } from "../../core/messaging/launch.ts";
 import { cutTo, errorReply, MAX_REPORT_SUMMARY_CHARS, okReply, type Reply, type Request } from "../../core/messaging/protocol.ts";
 import { jsonObject } from "../../core/agents/presets/json-line.ts";
 import { addCost, UsageLedger } from "../../core/agents/usage-ledger.ts";
+import { FinalText } from "../../core/agents/final-text.ts";
 import { messageOf } from "../../adapters/messaging/socket-file.ts";
 import { AgentProcess, type AgentExit } from "./agent-process.ts";
 import type { EventsLog } from "./events-log.ts";
@@ -49,7 +50,7 @@ interface Run {
   readonly announced: Set<string>;
   /** Keys the running total of an agent without sessions (aider's "$X session" is its process's). */
   readonly key: string;
-  finalText: string | null;
+  readonly finalText: FinalText;
   stoppedByUs: boolean;
   /**
    * Messages written to stdin that the agent has not answered yet (it said
@@ -312,7 +313,7 @@ export class Supervisor {
       costUsd: null,
       announced: new Set(),
       key: `run ${String(++this.#runs)}`,
-      finalText: null,
+      finalText: new FinalText(),
       stoppedByUs: false,
       inFlight: [],
       carried,
@@ -345,7 +346,8 @@ export class Supervisor {
         run.announced.add(session);
       }
       this.#event("agent", event.type, event.text, event.data);
-      if (event.text !== undefined) run.tail.push(event.text);
+      // A warning (codex's unknown model metadata) is no account of the work: it must not become the summary.
+      if (event.text !== undefined && event.type !== "warning") run.tail.push(event.text);
     }
     const retry = facts.events.find((event) => event.type === "api-retry");
     if (retry !== undefined || facts.events.length > 0) this.#apiRetry = retry?.text ?? null;
@@ -365,7 +367,7 @@ export class Supervisor {
       run.costUsd = addCost(run.costUsd, share);
       changed = true;
     }
-    if (facts.finalText !== undefined) run.finalText = facts.finalText;
+    run.finalText.take(facts);
     if (facts.turnEnded === true && run.agent.stdinOpen && this.#deps.preset.keepsSession) {
       this.#setState("idle");
       void this.#refreshHead();
@@ -401,7 +403,7 @@ export class Supervisor {
       }
       ended = true;
     }
-    const agentSummary = run.finalText ?? (exit.spawnError !== null ? `the agent could not start: ${exit.spawnError}` : run.tail.text());
+    const agentSummary = run.finalText.text ?? (exit.spawnError !== null ? `the agent could not start: ${exit.spawnError}` : run.tail.text());
     const fullSummary = git.countError === null ? agentSummary : `cspace could not count the commits on the branch: ${git.countError}
 
 ${agentSummary}`;
