@@ -61,11 +61,10 @@ export async function runChain(
   options: {
     readonly agent?: RealCliProjectOptions["agent"];
     /**
-     * Whether to send issue 3 its message mid-turn and expect it taken. Off for
-     * the one-shot CLIs (codex, gemini, opencode) until cspace runs a message
-     * queued during such a CLI's turn before the worker reports: today the
-     * follow-up invocation runs after the report, so its commit never reaches
-     * the pull request (seen with all three).
+     * Whether to send issue 3 its message mid-turn and expect it taken. A
+     * one-shot CLI (codex, gemini, opencode) exits with the message still
+     * queued: the supervisor runs it as the follow-up turn before it reports,
+     * so its commit reaches the pull request.
      */
     readonly send: boolean;
   },

@@ -12,6 +12,6 @@ beforeAll(() => {
 
 describe("the real codex CLI", () => {
   it("takes a chain of two issues and an independent one to the remote's main, committing through its own shell tool and retrying an API error", async () => {
-    await runChain(make, "codex", image, { send: false });
+    await runChain(make, "codex", image, { send: true });
   }, 600_000);
 });

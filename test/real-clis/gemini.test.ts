@@ -12,7 +12,7 @@ beforeAll(() => {
 
 describe("the real gemini CLI", () => {
   it("takes a chain of two issues and an independent one to the remote's main, committing through its own shell tool and retrying an API error", async () => {
-    // Until the gemini preset trusts the workspace itself (issue 13, finding 4): without this, 0.61.0 exits 55.
-    await runChain(make, "gemini", image, { agent: { env: { GEMINI_CLI_TRUST_WORKSPACE: "true" } }, send: false });
+    // Nothing here trusts the workspace: the preset must (issue 13, finding 4; 0.61.0 exits 55 in an untrusted one).
+    await runChain(make, "gemini", image, { send: true });
   }, 600_000);
 });

@@ -12,6 +12,6 @@ beforeAll(() => {
 
 describe("the real opencode CLI", () => {
   it("takes a chain of two issues and an independent one to the remote's main, committing through its own shell tool and retrying an API error", async () => {
-    await runChain(make, "opencode", image, { send: false });
+    await runChain(make, "opencode", image, { send: true });
   }, 600_000);
 });

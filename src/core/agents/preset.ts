@@ -76,6 +76,8 @@ export interface LineFacts {
   readonly addCostUsd?: number;
   /** The agent's final message for the report. */
   readonly finalText?: string;
+  /** A chunk of the agent's message: chunks in a row are one message, the last message the final text (FinalText). */
+  readonly finalTextDelta?: string;
   /** An error the agent reported in-band. */
   readonly isError?: boolean;
   /** The agent said its account hit a usage limit (usage-limit.ts): the run parks, it does not fail. */

@@ -8,6 +8,7 @@ import type { Launch } from "../../core/messaging/launch.ts";
 import { cutTo, errorReply, MAX_REPORT_SUMMARY_CHARS, okReply, type Reply, type Request } from "../../core/messaging/protocol.ts";
 import { jsonObject } from "../../core/agents/presets/json-line.ts";
 import { addCost, UsageLedger } from "../../core/agents/usage-ledger.ts";
+import { FinalText } from "../../core/agents/final-text.ts";
 import { messageOf } from "../../adapters/messaging/socket-file.ts";
 import { AgentProcess, type AgentExit } from "./agent-process.ts";
 import type { EventsLog } from "./events-log.ts";
@@ -51,7 +52,7 @@ interface Run {
   readonly announced: Set<string>;
   /** Keys the running total of an agent without sessions (aider's "$X session" is its process's). */
   readonly key: string;
-  finalText: string | null;
+  readonly finalText: FinalText;
   /** The usage limit the agent last said it hit, unless a turn since ended well (usage-limit.ts). */
   usageLimit: UsageLimit | null;
   stoppedByUs: boolean;
@@ -61,8 +62,22 @@ interface Run {
    * the queue: a message is taken when the agent responds, not when it is written.
    */
   readonly inFlight: QueuedMessage[];
-  /** Resolves once the agent exited and its report is in the outbox. */
+  /** What the runs before this one in the same report did (see Carried), or null when this run's report is its own. */
+  readonly carried: Carried | null;
+  /** Resolves once the agent exited and its report (this run's, or the follow-up's that covers it) is in the outbox. */
   done: Promise<WorkerReport>;
+}
+
+/**
+ * A run that ended while a message waited is not reported on its own: the
+ * message runs first as its follow-up turn, and that run's report covers both.
+ * Otherwise a one-shot CLI (codex, gemini, opencode) would report "done" and
+ * the coordinator push and merge before the follow-up's commits exist.
+ */
+interface Carried {
+  readonly turns: number;
+  readonly costUsd: number | null;
+  readonly startedAt: Date;
 }
 
 export interface ShutdownResult {
@@ -247,10 +262,16 @@ export class Supervisor {
       this.#event("message", "delivered", next.text, { from: next.from, via: "stdin" });
       return;
     }
+    this.#startFollowUp(null);
+  }
+
+  /** Starts the next queued message as a new run (null when none waits). */
+  #startFollowUp(carried: Carried | null): Run | null {
     const next = this.#queue.shift();
-    if (next === undefined) return;
-    this.#startRun(() => this.#invocationFor(next.text), "message");
+    if (next === undefined) return null;
+    const run = this.#startRun(() => this.#invocationFor(next.text), "message", carried);
     this.#event("message", "delivered", next.text, { from: next.from, via: "invocation" });
+    return run;
   }
 
   /**
@@ -267,7 +288,7 @@ export class Supervisor {
   }
 
   /** `make` may throw (a preset that cannot build its command line): the run then ends at once and is reported as a failure. */
-  #startRun(make: () => Invocation, why: "start" | "message"): void {
+  #startRun(make: () => Invocation, why: "start" | "message", carried: Carried | null = null): Run {
     const { launch } = this.#deps;
     let invocation: Invocation = { argv: [], stdin: { kind: "none" } };
     let notStarted: string | null = null;
@@ -296,10 +317,11 @@ export class Supervisor {
       costUsd: null,
       announced: new Set(),
       key: `run ${String(++this.#runs)}`,
-      finalText: null,
+      finalText: new FinalText(),
       usageLimit: null,
       stoppedByUs: false,
       inFlight: [],
+      carried,
       done: agent.exited.then((exit) => this.#onExit(run, exit)),
     };
     this.#run = run;
@@ -308,6 +330,7 @@ export class Supervisor {
     this.#signal = null;
     this.#event("supervisor", "started", invocation.argv.join(" "), { why, pid: agent.identity?.pid ?? null, stdin: invocation.stdin.kind });
     if (agent.identity !== null) this.#setState("working");
+    return run;
   }
 
   #onStdout(line: string): void {
@@ -328,7 +351,8 @@ export class Supervisor {
         run.announced.add(session);
       }
       this.#event("agent", event.type, event.text, event.data);
-      if (event.text !== undefined) run.tail.push(event.text);
+      // A warning (codex's unknown model metadata) is no account of the work: it must not become the summary.
+      if (event.text !== undefined && event.type !== "warning") run.tail.push(event.text);
     }
     const retry = facts.events.find((event) => event.type === "api-retry");
     if (retry !== undefined || facts.events.length > 0) this.#apiRetry = retry?.text ?? null;
@@ -348,7 +372,7 @@ export class Supervisor {
       run.costUsd = addCost(run.costUsd, share);
       changed = true;
     }
-    if (facts.finalText !== undefined) run.finalText = facts.finalText;
+    run.finalText.take(facts);
     run.usageLimit = nextUsageLimit(run.usageLimit, facts);
     if (facts.turnEnded === true && run.agent.stdinOpen && this.#deps.preset.keepsSession) {
       this.#setState("idle");
@@ -367,7 +391,25 @@ export class Supervisor {
     const oomKilled = run.oomBefore !== null && oomAfter !== null && oomAfter > run.oomBefore;
     const git = await gitFacts(launch.workdir, launch.baseSha ?? launch.base);
     const outcome = outcomeOf({ exit, stoppedByUs: run.stoppedByUs, blockedReason, oomKilled, countError: git.countError });
-    const agentSummary = run.finalText ?? (exit.spawnError !== null ? `the agent could not start: ${exit.spawnError}` : run.tail.text());
+    const exitedText = `${outcome}${exit.code === null ? "" : ` (exit ${String(exit.code)})`}${exit.signal === null ? "" : ` (${exit.signal})`}`;
+    const carried: Carried = {
+      turns: (run.carried?.turns ?? 0) + run.turns,
+      costUsd: addCost(run.carried?.costUsd ?? null, run.costUsd),
+      startedAt: run.carried?.startedAt ?? run.startedAt,
+    };
+    // A run that finished its work while a message waited: the message is its follow-up turn, reported with it.
+    let ended = false;
+    if (outcome === "success" && this.#stopping === null && (run.inFlight.length > 0 || this.#queue.length > 0)) {
+      this.#event("supervisor", "exited", exitedText, { code: exit.code, signal: exit.signal, spawnError: exit.spawnError });
+      this.#endRun(run, exit, git.headSha);
+      const next = this.#startFollowUp(carried);
+      if (next !== null) {
+        this.#event("supervisor", "report-deferred", "a message waited: it runs as the follow-up turn, whose report covers this run too");
+        return next.done;
+      }
+      ended = true;
+    }
+    const agentSummary = run.finalText.text ?? (exit.spawnError !== null ? `the agent could not start: ${exit.spawnError}` : run.tail.text());
     const fullSummary = git.countError === null ? agentSummary : `cspace could not count the commits on the branch: ${git.countError}
 
 ${agentSummary}`;
@@ -387,16 +429,16 @@ ${agentSummary}`;
       blockedReason,
       // This run's own share: the coordinator adds up the reports of an issue's attempts, so a report
       // that repeated what earlier runs of this supervisor spent would be counted again (status has the totals).
-      turns: run.turns,
-      costUsd: run.costUsd,
+      turns: carried.turns,
+      costUsd: carried.costUsd,
       sessionId: this.#sessionId,
-      startedAt: run.startedAt.toISOString(),
+      startedAt: carried.startedAt.toISOString(),
       endedAt: endedAt.toISOString(),
       // Only a run that failed was stopped by the limit; one that went on and ended well was not.
       ...(outcome === "failure" && run.usageLimit !== null ? { usageLimit: run.usageLimit } : {}),
       ...(this.#restarting && outcome === "interrupted" ? { restarted: true } : {}),
     };
-    this.#event("supervisor", "exited", `${outcome}${exit.code === null ? "" : ` (exit ${String(exit.code)})`}${exit.signal === null ? "" : ` (${exit.signal})`}`, { code: exit.code, signal: exit.signal, spawnError: exit.spawnError });
+    if (!ended) this.#event("supervisor", "exited", exitedText, { code: exit.code, signal: exit.signal, spawnError: exit.spawnError });
     try {
       outbox.write(report);
       this.#event("supervisor", "report-written", report.id, { outcome });
@@ -404,6 +446,14 @@ ${agentSummary}`;
       // Still sent below: a report that cannot be kept is better delivered once than not at all.
       this.#deps.log(`cannot write report ${report.id} to the outbox: ${messageOf(error)}`);
     }
+    if (!ended) this.#endRun(run, exit, git.headSha);
+    void outbox.nudge();
+    this.#pump();
+    return report;
+  }
+
+  /** What every run's end does, reported now or with its follow-up. */
+  #endRun(run: Run, exit: AgentExit, headSha: string | null): void {
     this.#clearBlocked();
     if (run.inFlight.length > 0) {
       // Written to the agent but never answered: delivered again, first, to the next run.
@@ -414,12 +464,9 @@ ${agentSummary}`;
     this.#priorCost = addCost(this.#priorCost, run.costUsd);
     this.#exitCode = exit.code;
     this.#signal = exit.signal;
-    this.#headSha = git.headSha;
+    this.#headSha = headSha;
     this.#run = null;
     this.#setState("exited");
-    void outbox.nudge();
-    this.#pump();
-    return report;
   }
 
   async #refreshHead(): Promise<void> {

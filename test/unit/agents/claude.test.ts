@@ -19,7 +19,7 @@ describe("the claude preset against the Claude Code stand-in", () => {
     expect(result.finalText).toBe("Done: Rebase onto the latest feature/login.");
     expect(result.isError).toBe(false);
     // Like the real CLI, `system/init` comes at every turn (the supervisor shows it once).
-    expect(result.events.map((event) => event.type)).toEqual(["started", "text", "tool", "text", "result", "started", "text", "tool", "text", "result"]);
+    expect(result.events.map((event) => event.type)).toEqual(["started", "tool", "text", "result", "started", "tool", "text", "result"]);
 
     const [run] = recorded(ws.log);
     expect(run?.argv).toEqual([

@@ -41,7 +41,7 @@ describe("the codex preset against the Codex CLI stand-in", () => {
     expect(result.turns).toBe(2);
     expect(result.costUsd).toBeNull();
     expect(result.finalText).toBe("Done: Rebase onto main. (resumed after 1 turns)");
-    expect(result.events.map((event) => event.type)).toEqual(["started", "reasoning", "tool", "text", "turn", "started", "reasoning", "tool", "text", "turn"]);
+    expect(result.events.map((event) => event.type)).toEqual(["started", "warning", "tool", "text", "turn", "started", "warning", "tool", "text", "turn"]);
 
     const [first, second] = recorded(ws.log);
     expect(first?.argv).toEqual(["exec", ...OPTIONS, "--model", "gpt-5-codex", "-"]);

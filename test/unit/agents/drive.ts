@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AgentPreset, Invocation, LineFacts, StartInput } from "../../../src/core/agents/preset.ts";
 import { UsageLedger } from "../../../src/core/agents/usage-ledger.ts";
+import { FinalText } from "../../../src/core/agents/final-text.ts";
 import { WORKER_BUNDLE_DIR } from "../../../src/core/messaging/layout.ts";
 
 /**
@@ -56,7 +57,8 @@ function runnable(argv: readonly string[]): [string, string[]] {
 
 export async function drive(preset: AgentPreset, input: StartInput, options: DriveOptions): Promise<Driven> {
   const messages = [...(options.messages ?? [])];
-  const state = { sessionId: null as string | null, turns: 0, cost: 0, costSeen: false, finalText: null as string | null, isError: false };
+  const state = { sessionId: null as string | null, turns: 0, cost: 0, costSeen: false, isError: false };
+  const finalText = new FinalText();
   // Cost is counted the way the supervisor counts it: each line's own share.
   const ledger = new UsageLedger();
   if (input.resumeSessionId !== null) ledger.resumed(input.resumeSessionId);
@@ -78,7 +80,7 @@ export async function drive(preset: AgentPreset, input: StartInput, options: Dri
         state.cost += share;
         state.costSeen = true;
       }
-      if (facts.finalText !== undefined) state.finalText = facts.finalText;
+      finalText.take(facts);
       if (facts.isError === true) state.isError = true;
       if (facts.usageLimit !== undefined) usageLimit = facts.usageLimit;
       if (facts.turnEnded !== true || next?.stdin.kind !== "stream") return;
@@ -105,7 +107,7 @@ export async function drive(preset: AgentPreset, input: StartInput, options: Dri
     sessionId: state.sessionId,
     turns: state.turns,
     costUsd: state.costSeen ? Math.round(state.cost * 1e9) / 1e9 : null,
-    finalText: state.finalText,
+    finalText: finalText.text,
     isError: state.isError,
     usageLimit,
     events,

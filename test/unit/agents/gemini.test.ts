@@ -18,8 +18,8 @@ describe("the gemini preset against the Gemini CLI stand-in", () => {
     expect(result.turns).toBe(2);
     expect(result.costUsd).toBeNull();
     expect(result.isError).toBe(false);
-    // Gemini streams its answer in chunks: they are text events, and no chunk is the final text.
-    expect(result.finalText).toBeNull();
+    // 0.61.0 streams its answer only in chunks: each is a text event, and the last message's chunks are the final text.
+    expect(result.finalText).toBe("Done: Add a test. (resumed after 1 turns)");
     const texts = result.events.filter((event) => event.type === "text").map((event) => event.text);
     expect(texts.slice(-2).join("")).toBe("Done: Add a test. (resumed after 1 turns)");
 

@@ -73,8 +73,11 @@ describe("the supervisor", { timeout: 30_000 }, () => {
     await waitForState(instance.dir, "working");
     await ask(instance.dir, "send", { text: "print rescued" });
     writeFileSync(go, "");
-    const reports = await waitFor("two reports", () => allReports(instance.dir).length === 2 && allReports(instance.dir));
-    expect(reports.map((r) => r.summary)).toEqual([`done: wait-file ${go}`, "done: print rescued"]);
+    // Answered by the next run, which is the exited run's follow-up turn: one report covers both.
+    const [report] = await waitFor("the report", () => allReports(instance.dir).length === 1 && allReports(instance.dir));
+    expect(report).toMatchObject({ summary: "done: print rescued", turns: 2 });
+    expect(await status(instance.dir)).toMatchObject({ state: "exited", queueDepth: 0 });
+    expect(allReports(instance.dir)).toHaveLength(1);
     expect(events(instance.dir).map((e) => e.type)).toContain("requeued");
     expect(readFileSync(path.join(instance.workdir, "inputs.log"), "utf8").split("\n").filter(Boolean)).toEqual([`wait-file ${go}\\ndrop-next`, "print rescued"]);
   });
@@ -88,6 +91,22 @@ describe("the supervisor", { timeout: 30_000 }, () => {
     // Each report has its own run's turns (the coordinator adds reports up); commits are the branch's.
     expect(reports.map((r) => [r.outcome, r.commitsAhead, r.turns])).toEqual([["success", 1, 1], ["success", 2, 1]]);
     expect(reports[0]?.id).not.toBe(reports[1]?.id);
+  });
+
+  it("runs a message that waited for a one-shot agent as its follow-up turn before reporting, so the report covers both turns' commits", async () => {
+    const go = path.join(tempDir(), "go");
+    const instance = makeInstance("test-oneshot", `wait-file ${go}\ncommit a.txt`);
+    const coordinator = await listenAsCoordinator(instance.dir);
+    startSupervisor(instance.dir);
+    await waitForState(instance.dir, "working");
+    expect(await ask(instance.dir, "send", { text: "commit b.txt", from: "test" })).toMatchObject({ ok: true, queued: true });
+    writeFileSync(go, "");
+    // The first report the coordinator hears is the one it merges on: it must already have the follow-up's commit.
+    await waitFor("a report delivered", () => coordinator.reports.length > 0);
+    expect(coordinator.reports[0]).toMatchObject({ outcome: "success", commitsAhead: 2, turns: 2, summary: "done: commit b.txt" });
+    expect(await status(instance.dir)).toMatchObject({ state: "exited", queueDepth: 0, turns: 2 });
+    expect(allReports(instance.dir)).toHaveLength(1);
+    expect(readFileSync(path.join(instance.workdir, "inputs.log"), "utf8").split("\n").filter(Boolean)).toEqual([`wait-file ${go}\\ncommit a.txt`, "commit b.txt"]);
   });
 
   it("writes each message to a streaming command's open stdin at once, without starting it again (agent.commandInput stream)", async () => {

@@ -91,7 +91,9 @@ function itemFacts(item: JsonObject | undefined): LineFacts {
     case "web_search":
       return { events: [{ type: "tool", text: `web search: ${stringAt(item, "query") ?? ""}` }] };
     case "error":
-      return { events: [{ type: "error", text: stringAt(item, "message") ?? text ?? "error" }] };
+      // An item, not the turn: 0.171.0 says so of a model it has no metadata for ("Model metadata for `gpt-5-codex`
+      // not found. Defaulting to fallback metadata…") and goes on normally. A failure is `turn.failed` or `error`.
+      return { events: [{ type: "warning", text: stringAt(item, "message") ?? text ?? "warning" }] };
     default:
       return NOTHING;
   }

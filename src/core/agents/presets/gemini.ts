@@ -8,7 +8,7 @@ import { jsonObject, modelFlag, objectAt, plainText, stringAt, NOTHING } from ".
  * `--resume <session id>` (or `latest` when the id is unknown). The prompt is
  * given as `--prompt=…` so a prompt starting with "-" is not read as a flag.
  * stdout is JSONL: `init` (session_id, model), `message` (role, content,
- * delta: assistant text comes in chunks), `tool_use`, `tool_result`,
+ * delta: 0.61.0 gives the assistant's text only in chunks), `tool_use`, `tool_result`,
  * `error` (non-fatal) and `result` (status, stats: tokens, no cost).
  *
  * `--approval-mode yolo`: tool calls are approved without asking, since no
@@ -65,8 +65,8 @@ export function parseGeminiLine(line: string): LineFacts {
     case "message": {
       const content = stringAt(event, "content");
       if (stringAt(event, "role") !== "assistant" || content === undefined) return NOTHING;
-      // A chunk is only part of the answer; a whole message is the answer so far.
-      return event.delta === true ? { events: [{ type: "text", text: content }] } : { events: [{ type: "text", text: content }], finalText: content };
+      // 0.61.0 sends its answer only in chunks (delta: true), never whole: the last message's chunks are the final text.
+      return event.delta === true ? { events: [{ type: "text", text: content }], finalTextDelta: content } : { events: [{ type: "text", text: content }], finalText: content };
     }
     case "tool_use":
       return { events: [{ type: "tool", text: stringAt(event, "tool_name") ?? "tool", data: event.parameters }] };
