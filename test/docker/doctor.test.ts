@@ -69,7 +69,7 @@ describe("cspace doctor against the real engine", () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^✓ Docker engine +Docker \d/m);
     expect(result.stdout).toMatch(/^✓ Base image +cspace-base:bookworm/m);
-    expect(result.stdout).toMatch(/^Ready: 7 checks: 7 passed\.$/m);
+    expect(result.stdout).toMatch(/^Ready: 8 checks: 8 passed\.$/m);
   });
 
   it("fails fast with a hint when DOCKER_HOST names a socket where nothing listens, and skips the image", () => {
