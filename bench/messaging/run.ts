@@ -115,6 +115,7 @@ async function prepare(): Promise<void> {
     promptFile: path.join(instanceDir, INSTANCE_FILES.prompt),
     resumeSessionId: null,
     restartReason: null,
+    resumedCostUsd: null,
     eventsMaxBytes: 10 * 1024 * 1024,
     stopGraceMs: 2000,
     reportRetryMaxMs: 30_000,

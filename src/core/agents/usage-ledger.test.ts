@@ -31,6 +31,19 @@ describe("UsageLedger", () => {
     expect(ledger.share({ costUsd: 0.08 }, "s")).toBe(0.011);
   });
 
+  it("counts a restarted session's spend that no result stated: its running total less what was counted before (real claude 2.1.332)", () => {
+    // Seen: claude stopped by `cspace restart` mid-turn printed no result for its $0.375 request; the resumed
+    // process's result said total $0.75, own share $0.375. Nothing had been counted before: $0.75 is still to count.
+    const lost = new UsageLedger();
+    lost.resumed("s", 0);
+    expect(lost.share({ costUsd: 0.75, addCostUsd: 0.375 }, "s")).toBe(0.75);
+    expect(lost.share({ costUsd: 0.8, addCostUsd: 0.05 }, "s")).toBe(0.05);
+    // When the stopped process did print its result (counted: $0.375), the resumed one counts only its own share.
+    const printed = new UsageLedger();
+    printed.resumed("s", 0.375);
+    expect(printed.share({ costUsd: 0.75, addCostUsd: 0.375 }, "s")).toBe(0.375);
+  });
+
   it("says nothing for a line that states no cost", () => {
     expect(new UsageLedger().share({}, "s")).toBeNull();
   });

@@ -14,7 +14,12 @@ import type { LineFacts } from "./preset.ts";
  *   a `/clear`: it counts from zero);
  * - the first total of a session this process resumed, with no share
  *   stated, is where that session stood: it was counted by whoever ran it
- *   before, so it counts nothing.
+ *   before, so it counts nothing;
+ * - unless what was counted before is known (a `cspace restart` says): then
+ *   that first total less what was counted is this line's share, even where
+ *   a share is stated. A process stopped mid-turn may print no result, so
+ *   its spend is in no share; Claude Code's running total carries it over
+ *   `--resume`, and only the difference counts it, once.
  *
  * Pure: the supervisor keeps one per worker, and the tests drive it directly.
  */
@@ -23,10 +28,17 @@ export class UsageLedger {
   readonly #totals = new Map<string, number>();
   /** Sessions taken over from an earlier process whose totals this ledger never saw. */
   readonly #resumed = new Set<string>();
+  /** Of those, the dollars already counted by the processes before, where known. */
+  readonly #countedBefore = new Map<string, number>();
 
-  /** `sessionId` was resumed from a process this ledger did not watch: its first total is a baseline. */
-  resumed(sessionId: string): void {
-    if (!this.#totals.has(sessionId)) this.#resumed.add(sessionId);
+  /**
+   * `sessionId` was resumed from a process this ledger did not watch: its first total is a baseline, or, when
+   * `countedUsd` says what was counted of the session before, that total less it is still to count.
+   */
+  resumed(sessionId: string, countedUsd: number | null = null): void {
+    if (this.#totals.has(sessionId)) return;
+    this.#resumed.add(sessionId);
+    if (countedUsd !== null) this.#countedBefore.set(sessionId, countedUsd);
   }
 
   /** This line's own share of the cost, in dollars; null when it states none. `session` keys its running total. */
@@ -34,9 +46,12 @@ export class UsageLedger {
     const total = facts.costUsd;
     const previous = this.#totals.get(session);
     const baseline = previous === undefined && this.#resumed.has(session);
+    const counted = baseline ? this.#countedBefore.get(session) : undefined;
     if (total !== undefined) {
       this.#totals.set(session, total);
       this.#resumed.delete(session);
+      this.#countedBefore.delete(session);
+      if (counted !== undefined) return Math.max(facts.addCostUsd ?? 0, Math.round((total - counted) * 1e9) / 1e9);
     }
     if (facts.addCostUsd !== undefined) return facts.addCostUsd;
     if (total === undefined) return null;

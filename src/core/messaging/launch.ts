@@ -31,6 +31,12 @@ export interface Launch {
   readonly resumeSessionId: string | null;
   /** Why this is a restart (`cspace restart --reason`); null on a first start. */
   readonly restartReason: string | null;
+  /**
+   * The dollars earlier supervisors already counted of the resumed session (a restart); null when unknown.
+   * The session's running total less this is what is still uncounted, such as a turn whose process was
+   * stopped before it printed its result.
+   */
+  readonly resumedCostUsd: number | null;
   /** events.ndjson is rotated to events.1.ndjson past this size. */
   readonly eventsMaxBytes: number;
   /** interrupt/shutdown: SIGINT, then SIGTERM after this long, then SIGKILL after as long again. */
@@ -66,6 +72,13 @@ export function parseLaunch(value: unknown): LaunchParse {
     problems.push(`${key} must be a string or null (got ${JSON.stringify(field)})`);
     return null;
   };
+  const optionalDollars = (): number | null => {
+    const field = fields.resumedCostUsd;
+    if (field === undefined || field === null) return null;
+    if (typeof field === "number" && Number.isFinite(field) && field >= 0) return field;
+    problems.push(`resumedCostUsd must be a number of dollars, 0 or more, or null (got ${JSON.stringify(field)})`);
+    return null;
+  };
   const positive = (key: keyof typeof LAUNCH_DEFAULTS): number => {
     const field = fields[key];
     if (field === undefined || field === null) return LAUNCH_DEFAULTS[key];
@@ -87,6 +100,7 @@ export function parseLaunch(value: unknown): LaunchParse {
     promptFile: text("promptFile"),
     resumeSessionId: optionalText("resumeSessionId"),
     restartReason: optionalText("restartReason"),
+    resumedCostUsd: optionalDollars(),
     eventsMaxBytes: positive("eventsMaxBytes"),
     stopGraceMs: positive("stopGraceMs"),
     reportRetryMaxMs: positive("reportRetryMaxMs"),

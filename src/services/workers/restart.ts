@@ -48,6 +48,20 @@ export function restartLaunch(preset: { readonly resumable: boolean }, sessionId
 }
 
 /**
+ * What the supervisors before the new one counted of the session it resumes:
+ * the old supervisor's count (its status, when it ran that session) plus what
+ * its own launch said was counted before it. The new supervisor counts the
+ * session's running total less this, so a turn whose process was stopped
+ * before it printed a result is counted once, not lost (issue 13).
+ */
+export function resumedCost(resumed: string | null, old: { readonly sessionId: string | null; readonly costUsd: number | null } | null, launch: { readonly resumeSessionId: string | null; readonly resumedCostUsd: number | null }): number | null {
+  if (resumed === null) return null;
+  const before = launch.resumeSessionId === resumed ? launch.resumedCostUsd : null;
+  const own = old?.sessionId === resumed ? old.costUsd : null;
+  return before === null && own === null ? (old === null ? null : 0) : (before ?? 0) + (own ?? 0);
+}
+
+/**
  * `cspace restart`: under the instance's lock, stops the old supervisor
  * (a `shutdown` request; if it does not go, its pid is killed inside the
  * container, TERM then KILL), waits until it is gone, then starts exactly one
@@ -83,6 +97,8 @@ export async function restartAgent(options: RestartOptions): Promise<RestartResu
       const prompt = (await readLaunchedFile(paths, "prompt"))?.text;
       if (prompt === undefined) throw new ExternalError(`${instance}'s original prompt is gone (${paths.prompt})`, { hint: `cspace down ${instance}, then cspace up ${instance} --prompt "<task>"` });
       const decision = restartLaunch(preset, last?.sessionId ?? launch.resumeSessionId, reason);
+      // Counted after the stop: the old agent may print its turn's result (and its supervisor count it) as it is stopped.
+      const counted = resumedCost(decision.resumeSessionId, (await readRecordedStatus(paths)) ?? last, launch);
       const eventsFrom = (await eventsEnd(paths)) ?? "start";
       const status = await startSupervisor(project, runtime, container, paths, {
         instance,
@@ -92,6 +108,7 @@ export async function restartAgent(options: RestartOptions): Promise<RestartResu
         prompt,
         resumeSessionId: decision.resumeSessionId,
         restartReason: decision.restartReason,
+        resumedCostUsd: counted,
         signal: options.signal,
         timeoutMs: options.startTimeoutMs ?? 30_000,
         abandoned: () => locks.removalRequested(instance),

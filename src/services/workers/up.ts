@@ -114,6 +114,8 @@ export interface SupervisorStart {
   readonly prompt: string;
   readonly resumeSessionId: string | null;
   readonly restartReason: string | null;
+  /** What earlier supervisors counted of the resumed session's cost (a restart); null otherwise. */
+  readonly resumedCostUsd?: number | null;
   readonly signal: AbortSignal | undefined;
   readonly timeoutMs: number;
   /** Whether to give up (the instance is being removed); asked between steps and while waiting for the supervisor. */
@@ -151,6 +153,7 @@ export async function startSupervisor(project: OpenedProject, runtime: Container
     promptFile: `${INSTANCE_DIR_IN_CONTAINER}/${INSTANCE_FILES.prompt}`,
     resumeSessionId: start.resumeSessionId,
     restartReason: start.restartReason,
+    resumedCostUsd: start.resumedCostUsd ?? null,
     ...LAUNCH_DEFAULTS,
   };
   // Links a worker left in its directory (its own sabotage) would break the new supervisor's files: they go first.

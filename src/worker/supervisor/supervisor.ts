@@ -122,7 +122,7 @@ export class Supervisor {
     const { launch } = deps;
     this.#sessionId = launch.resumeSessionId;
     // A restart resumes a session another supervisor counted: its running total so far is not this one's to count.
-    if (launch.resumeSessionId !== null) this.#ledger.resumed(launch.resumeSessionId);
+    if (launch.resumeSessionId !== null) this.#ledger.resumed(launch.resumeSessionId, launch.resumedCostUsd);
     this.#input = { prompt: deps.prompt, promptFile: launch.promptFile, model: launch.model, resumeSessionId: launch.resumeSessionId, command: launch.command, commandInput: launch.commandInput };
     this.#state = new StateWriter(deps.stateFile, () => this.#stateFile());
   }

@@ -75,6 +75,7 @@ export function makeInstance(preset: string, prompt: string, launch: Partial<Lau
     promptFile: path.join(dir, INSTANCE_FILES.prompt),
     resumeSessionId: null,
     restartReason: null,
+    resumedCostUsd: null,
     eventsMaxBytes: 10 * 1024 * 1024,
     stopGraceMs: 300,
     reportRetryMaxMs: 200,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { WorkerStatus } from "../../../src/core/agents/worker-status.ts";
 import { agentView } from "../../../src/services/workers/agent-state.ts";
-import { restartLaunch } from "../../../src/services/workers/restart.ts";
+import { restartLaunch, resumedCost } from "../../../src/services/workers/restart.ts";
 import { statusLines } from "../../../src/ui/worker-status.ts";
 
 function status(fields: Partial<WorkerStatus> = {}): WorkerStatus {
@@ -70,5 +70,17 @@ describe("restart's decision", () => {
   it("starts over with the original prompt and the reason otherwise", () => {
     expect(restartLaunch({ resumable: false }, "sess-9", "stuck")).toEqual({ resumeSessionId: null, restartReason: "stuck" });
     expect(restartLaunch({ resumable: true }, null, "stuck")).toEqual({ resumeSessionId: null, restartReason: "stuck" });
+  });
+
+  it("tells the new supervisor what was counted of the resumed session before it: the old supervisor's count and its own launch's", () => {
+    const fresh = { resumeSessionId: null, resumedCostUsd: null };
+    expect(resumedCost("s", { sessionId: "s", costUsd: 0.375 }, fresh)).toBe(0.375);
+    // Stopped before its agent printed a result: it counted nothing, so the resumed total is still to count.
+    expect(resumedCost("s", { sessionId: "s", costUsd: null }, fresh)).toBe(0);
+    // A second restart adds what the first one's launch said was counted before it.
+    expect(resumedCost("s", { sessionId: "s", costUsd: 0.1 }, { resumeSessionId: "s", resumedCostUsd: 0.375 })).toBe(0.475);
+    // No session resumed, or nothing known: nothing to say.
+    expect(resumedCost(null, { sessionId: "s", costUsd: 0.1 }, fresh)).toBeNull();
+    expect(resumedCost("s", null, fresh)).toBeNull();
   });
 });

@@ -149,7 +149,8 @@ function resultFacts(event: JsonObject, session: { sessionId?: string }): LineFa
   const epoch = limited ? /\|(\d{9,11})\s*$/.exec(text)?.[1] : undefined;
   const usageLimit = limited ? { usageLimit: { resetsAt: epochSecondsToIso(epoch === undefined ? undefined : Number(epoch)), kind: null, message: limitMessage(text) } } : {};
   return {
-    events: [{ type: "result", text: text ?? stringAt(event, "subtype") ?? "", data: { numTurns: numberAt(event, "num_turns") } }],
+    // The CLI's own figures, kept in the events log: what `cspace logs` shows and what the report's cost can be checked against.
+    events: [{ type: "result", text: text ?? stringAt(event, "subtype") ?? "", data: { numTurns: numberAt(event, "num_turns"), totalCostUsd: total, costUsdSinceLastResult: share } }],
     // An error result's session id may be a new random one (a resume of an unknown session): never the session to resume.
     ...(isError ? {} : session),
     turnEnded: true,
