@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { SHOWN_TEXT_CHARS, shownText } from "../messaging/shown-text.ts";
 import { defineEvent, eventGroup, type EventFrom } from "./event-registry.ts";
+import { initialState } from "./initial-state.ts";
 import type { CoordinatorState, IssueRecord, OutsideState } from "./state.ts";
 import { updateIssue, updateLastAttempt } from "./update.ts";
 import { branchOf, type GraphSnapshotNode } from "./vocabulary.ts";
@@ -129,16 +130,10 @@ function startRun(event: RunStarted): CoordinatorState {
   const ordered = event.graph.order.filter((n) => inRun.has(n));
   const order = [...ordered, ...selected.filter((n) => !ordered.includes(n))];
   return {
+    ...initialState(),
     run: { runId: event.runId, startedAt: event.at, selected, order, settings: event.settings },
     issues,
     outside,
-    loaded: false,
-    paused: false,
-    parked: null,
-    parkedMs: 0,
-    budget: { run: null, issue: null },
-    epoch: 0,
-    finished: null,
     lastEventAt: event.at,
   };
 }

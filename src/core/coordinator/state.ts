@@ -1,6 +1,7 @@
 import type { ChecksState, Mergeability } from "../forge/port.ts";
 import { eventEntry, type CoordinatorEvent } from "./events.ts";
 import { withStatuses } from "./status.ts";
+import { initialState } from "./initial-state.ts";
 import type { AttemptWhy, BlockedBy, Failure, LaunchPrompt, RunSettings, StackedParent } from "./vocabulary.ts";
 
 /**
@@ -231,21 +232,8 @@ export interface IssueRecord {
   readonly paused: boolean;
 }
 
-export function initialState(): CoordinatorState {
-  return {
-    run: null,
-    issues: {},
-    outside: {},
-    loaded: false,
-    paused: false,
-    parked: null,
-    parkedMs: 0,
-    budget: { run: null, issue: null },
-    epoch: 0,
-    finished: null,
-    lastEventAt: null,
-  };
-}
+
+export { initialState };
 
 /** The state after one more event. Pure: the same state and event always give the same result. */
 export function apply(state: CoordinatorState, event: CoordinatorEvent): CoordinatorState {
