@@ -1,10 +1,9 @@
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { presetNamed } from "../../src/core/agents/presets/index.ts";
 import { CLAUDE_IMAGE_DEVCONTAINER, claudeImageFiles } from "../support/claude-image.ts";
 import { runCliAsync } from "../support/cli-async.ts";
 import { testDocker } from "../support/docker.ts";
-import { containersOf } from "../support/fixture-instances.ts";
-import { makeFixtureRepo, type FixtureRepo } from "../support/fixture-repo.ts";
+import { useFixtureRepos } from "../support/fixture-instances.ts";
 
 /**
  * A project whose own image lacks the agent's CLI (design §7): the first
@@ -17,24 +16,15 @@ import { makeFixtureRepo, type FixtureRepo } from "../support/fixture-repo.ts";
 
 const runId = inject("cspaceTestRun");
 const docker = testDocker();
-const repos: FixtureRepo[] = [];
-
-afterEach(async () => {
-  for (const repo of repos.splice(0)) {
-    await Promise.all((await containersOf(docker, repo)).map((id) => docker.getContainer(id).remove({ force: true })));
-    await repo.remove();
-  }
-});
+const fixture = useFixtureRepos(docker, runId);
 
 describe("the agent's CLI missing from a project's image", () => {
   it("is installed with the image's npm at the first launch, once, and the claude agent then runs", async () => {
-    const repo = await makeFixtureRepo({
-      projectName: `agent-install-${runId}`.slice(0, 60),
+    const repo = await fixture("agent-install", {
       devcontainer: CLAUDE_IMAGE_DEVCONTAINER,
       config: { agent: { preset: "claude" } },
       files: await claudeImageFiles(runId, { installed: false }),
     });
-    repos.push(repo);
     const cli = (args: readonly string[]) => runCliAsync(["--cwd", repo.dir, ...args], { env: repo.env });
     const spec = presetNamed("claude")?.npmPackage ?? "";
 

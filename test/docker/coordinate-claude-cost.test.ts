@@ -1,14 +1,8 @@
-import { execFileSync } from "node:child_process";
-import path from "node:path";
-import type Docker from "dockerode";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { LABELS } from "../../src/core/instances/labels.ts";
-import { projectId } from "../../src/core/run-dir.ts";
 import { CLAUDE_IMAGE_DEVCONTAINER, claudeImageFiles } from "../support/claude-image.ts";
 import { runCliAsync } from "../support/cli-async.ts";
+import { issueFile, useCoordinateProjects } from "../support/coordinate-project.ts";
 import { isEvent, startCoordinator, until, type CoordinatorChild } from "../support/coordinate-run.ts";
-import { testDocker } from "../support/docker.ts";
-import { makeFixtureRepo, type FixtureRepo } from "../support/fixture-repo.ts";
 
 /**
  * What a real Claude Code run showed (issue 13): total_cost_usd is the
@@ -22,18 +16,12 @@ import { makeFixtureRepo, type FixtureRepo } from "../support/fixture-repo.ts";
  */
 
 const runId = inject("cspaceTestRun");
-const docker = testDocker();
-const repos: FixtureRepo[] = [];
+const coordinateProject = useCoordinateProjects();
 const children: CoordinatorChild[] = [];
 
+// Registered after the projects' cleanup, so it runs first: a coordinator still running is killed before its containers go.
 afterEach(async () => {
   for (const child of children.splice(0)) await child.kill9();
-  for (const repo of repos.splice(0)) {
-    const id = projectId(repo.projectName, repo.dir);
-    const left = await docker.listContainers({ all: true, filters: { label: [`${LABELS.project}=${id}`] } });
-    await Promise.all(left.map((c: Docker.ContainerInfo) => docker.getContainer(c.Id).remove({ force: true })));
-    await repo.remove();
-  }
 });
 
 interface InstanceStatus {
@@ -42,17 +30,14 @@ interface InstanceStatus {
 
 describe("cost and attempts of a Claude Code session that is sent a message and restarted", () => {
   it("reports one attempt with each result's cost counted once, not the resumed session's running total again", async () => {
-    const repo = await makeFixtureRepo({
-      projectName: `co-cost-${runId}`.slice(0, 60),
+    const { repo } = await coordinateProject({
+      name: "co-cost",
       devcontainer: CLAUDE_IMAGE_DEVCONTAINER,
-      config: { agent: { preset: "claude" }, forge: { type: "local", remote: "../remote.git" }, coordinator: { maxAttempts: 1 } },
-      files: {
-        ...(await claudeImageFiles(runId, { installed: true })),
-        ".cspace/issues/10.md": "---\ntitle: Add the greeting\n---\n\nWrite a greeting.\n\nstandin: wait-file /tmp/first-turn-may-end\nstandin: commit greeting.txt hello\n",
-      },
+      agent: { preset: "claude" },
+      coordinator: { maxAttempts: 1 },
+      files: await claudeImageFiles(runId, { installed: true }),
+      issues: { 10: issueFile("Add the greeting", "Write a greeting.\n\nstandin: wait-file /tmp/first-turn-may-end\nstandin: commit greeting.txt hello") },
     });
-    repos.push(repo);
-    execFileSync("git", ["clone", "--quiet", "--bare", repo.dir, path.join(path.dirname(repo.dir), "remote.git")]);
     const cli = (args: readonly string[]) => runCliAsync(["--cwd", repo.dir, ...args], { env: repo.env });
     const status = async (): Promise<InstanceStatus> => JSON.parse((await cli(["status", "issue-10", "--json"])).stdout) as InstanceStatus;
 

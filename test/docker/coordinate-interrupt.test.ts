@@ -1,14 +1,10 @@
-import { execFileSync } from "node:child_process";
 import { access } from "node:fs/promises";
 import path from "node:path";
-import type Docker from "dockerode";
-import { afterEach, describe, expect, inject, it } from "vitest";
-import { LABELS } from "../../src/core/instances/labels.ts";
-import { projectId } from "../../src/core/run-dir.ts";
+import { afterEach, describe, expect, it } from "vitest";
 import { runCliAsync } from "../support/cli-async.ts";
+import { issueFile, useCoordinateProjects } from "../support/coordinate-project.ts";
 import { isEvent, startCoordinator, until, type CoordinatorChild } from "../support/coordinate-run.ts";
-import { BASE_IMAGE, testDocker } from "../support/docker.ts";
-import { makeFixtureRepo, type FixtureRepo } from "../support/fixture-repo.ts";
+import { BASE_IMAGE } from "../support/docker.ts";
 
 /**
  * Ctrl-C, SIGTERM or a closed terminal while `cspace coordinate` is busy in
@@ -17,19 +13,12 @@ import { makeFixtureRepo, type FixtureRepo } from "../support/fixture-repo.ts";
  * free, and the run is left unfinished for --resume, not started afresh.
  */
 
-const runId = inject("cspaceTestRun");
-const docker = testDocker();
-const repos: FixtureRepo[] = [];
+const coordinateProject = useCoordinateProjects();
 const children: CoordinatorChild[] = [];
 
+// Registered after the projects' cleanup, so it runs first: a coordinator still running is killed before its containers go.
 afterEach(async () => {
   for (const child of children.splice(0)) await child.kill9();
-  for (const repo of repos.splice(0)) {
-    const id = projectId(repo.projectName, repo.dir);
-    const left = await docker.listContainers({ all: true, filters: { label: [`${LABELS.project}=${id}`] } });
-    await Promise.all(left.map((c: Docker.ContainerInfo) => docker.getContainer(c.Id).remove({ force: true })));
-    await repo.remove();
-  }
 });
 
 describe.each([
@@ -38,14 +27,11 @@ describe.each([
   ["SIGHUP", 129],
 ] as const)("%s while cspace coordinate is stuck in a warm", (signal, expectedCode) => {
   it(`exits ${String(expectedCode)} at once, releases the lock and leaves the run to --resume`, async () => {
-    const repo = await makeFixtureRepo({
-      projectName: `co-int-${signal.toLowerCase()}-${runId}`.slice(0, 60),
+    const { repo } = await coordinateProject({
+      name: `co-int-${signal.toLowerCase()}`,
       devcontainer: { image: BASE_IMAGE, postCreateCommand: "touch /run/cspace/stuck; while [ ! -f /tmp/never ]; do sleep 0.2; done" },
-      config: { agent: { preset: "scripted" }, forge: { type: "local", remote: "../remote.git" } },
-      files: { ".cspace/issues/10.md": "---\ntitle: Add the greeting\n---\n\ncspace-script: commit greeting.txt hello\n" },
+      issues: { 10: issueFile("Add the greeting", "cspace-script: commit greeting.txt hello") },
     });
-    repos.push(repo);
-    execFileSync("git", ["clone", "--quiet", "--bare", repo.dir, path.join(path.dirname(repo.dir), "remote.git")]);
 
     const run = startCoordinator({ repo }, ["10"]);
     children.push(run);

@@ -9,9 +9,9 @@ import { bootId, probeProcess } from "../../src/shared/process-identity.ts";
 import { binPath, cleanEnv, runCli } from "../support/cli.ts";
 import { runCliAsync } from "../support/cli-async.ts";
 import { explain, issueFile, useCoordinateProjects } from "../support/coordinate-project.ts";
-import { BASE_IMAGE, testDocker } from "../support/docker.ts";
-import { containersOf } from "../support/fixture-instances.ts";
-import { makeFixtureRepo, type FixtureRepo } from "../support/fixture-repo.ts";
+import { testDocker } from "../support/docker.ts";
+import { containersOf, useFixtureRepos } from "../support/fixture-instances.ts";
+import { type FixtureRepo } from "../support/fixture-repo.ts";
 
 /**
  * The locks a crash leaves, met by the real binary where each is taken: the
@@ -25,23 +25,13 @@ import { makeFixtureRepo, type FixtureRepo } from "../support/fixture-repo.ts";
 
 const runId = inject("cspaceTestRun");
 const docker = testDocker();
-const repos: FixtureRepo[] = [];
+const fixture = useFixtureRepos(docker, runId);
 const children: ChildProcess[] = [];
 const coordinateProject = useCoordinateProjects();
 
-afterEach(async () => {
+afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  for (const repo of repos.splice(0)) {
-    await Promise.all((await containersOf(docker, repo)).map((id) => docker.getContainer(id).remove({ force: true })));
-    await repo.remove();
-  }
 });
-
-async function fixture(name: string): Promise<FixtureRepo> {
-  const repo = await makeFixtureRepo({ projectName: `${name}-${runId}`.slice(0, 60), devcontainer: { image: BASE_IMAGE } });
-  repos.push(repo);
-  return repo;
-}
 
 /** Writes a lock file as a crash left it, a minute ago (a crash is found by the next command, not in the same instant). */
 async function leftover(file: string, text: string): Promise<void> {

@@ -3,15 +3,15 @@ import { mkdtemp, readdir, rm, stat, symlink, writeFile } from "node:fs/promises
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { LABELS, WORKER_LAYOUT } from "../../src/core/instances/labels.ts";
 import { containerNameFor } from "../../src/core/instances/names.ts";
 import { projectId } from "../../src/core/run-dir.ts";
 import { cleanEnv, repoRoot, runCli, type CliResult } from "../support/cli.ts";
 import { runCliAsync } from "../support/cli-async.ts";
-import { BASE_IMAGE, testDocker } from "../support/docker.ts";
-import { containersOf } from "../support/fixture-instances.ts";
-import { makeFixtureRepo, type FixtureRepo } from "../support/fixture-repo.ts";
+import { testDocker } from "../support/docker.ts";
+import { useFixtureRepos } from "../support/fixture-instances.ts";
+import { type FixtureRepo } from "../support/fixture-repo.ts";
 
 /**
  * Workers made by the version before this one's hardening, made by that
@@ -28,7 +28,7 @@ const OLD_VERSION = "65b20ec";
 
 const runId = inject("cspaceTestRun");
 const docker = testDocker();
-const repos: FixtureRepo[] = [];
+const fixture = useFixtureRepos(docker, runId);
 let oldCspace = "";
 let oldDir = "";
 
@@ -45,19 +45,6 @@ beforeAll(async () => {
 afterAll(async () => {
   if (oldDir !== "") await rm(oldDir, { recursive: true, force: true });
 });
-
-afterEach(async () => {
-  for (const repo of repos.splice(0)) {
-    await Promise.all((await containersOf(docker, repo)).map((id) => docker.getContainer(id).remove({ force: true })));
-    await repo.remove();
-  }
-});
-
-async function fixture(name: string): Promise<FixtureRepo> {
-  const repo = await makeFixtureRepo({ projectName: `${name}-${runId}`.slice(0, 60), devcontainer: { image: BASE_IMAGE } });
-  repos.push(repo);
-  return repo;
-}
 
 /** The old version's `cspace`, run as a user ran it (runCli runs this version's). */
 function oldCli(repo: FixtureRepo, args: readonly string[]): CliResult {

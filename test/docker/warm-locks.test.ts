@@ -6,13 +6,13 @@ import { afterEach, describe, expect, inject, it } from "vitest";
 import { binPath, cleanEnv, runCli, type CliResult } from "../support/cli.ts";
 import { runCliAsync } from "../support/cli-async.ts";
 import { BASE_IMAGE, testDocker } from "../support/docker.ts";
-import { containersOf, workspacesOf } from "../support/fixture-instances.ts";
-import { makeFixtureRepo, nonRootDockerfile, type FixtureOptions, type FixtureRepo } from "../support/fixture-repo.ts";
+import { containersOf, workspacesOf, useFixtureRepos } from "../support/fixture-instances.ts";
+import { nonRootDockerfile, type FixtureOptions, type FixtureRepo } from "../support/fixture-repo.ts";
 import { useTempDirs } from "../support/temp-dirs.ts";
 
 const runId = inject("cspaceTestRun");
 const docker = testDocker();
-const repos: FixtureRepo[] = [];
+const makeFixture = useFixtureRepos(docker, runId);
 const children: ChildProcess[] = [];
 const tempDir = useTempDirs("warm-locks");
 const dataDirs: string[] = [];
@@ -24,11 +24,7 @@ interface Outcome {
   error: { message: string; output: string } | null;
 }
 
-async function fixture(name: string, devcontainer: unknown, extra: Partial<FixtureOptions> = {}): Promise<FixtureRepo> {
-  const repo = await makeFixtureRepo({ projectName: `${name}-${runId}`.slice(0, 60), devcontainer, ...extra });
-  repos.push(repo);
-  return repo;
-}
+const fixture = (name: string, devcontainer: unknown, extra: Partial<FixtureOptions> = {}): Promise<FixtureRepo> => makeFixture(name, { devcontainer, ...extra });
 
 const outcomes = (result: CliResult): Outcome[] => (JSON.parse(result.stdout) as { instances: Outcome[] }).instances;
 
@@ -36,10 +32,6 @@ const outcomes = (result: CliResult): Outcome[] => (JSON.parse(result.stdout) as
 
 afterEach(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  for (const repo of repos.splice(0)) {
-    await Promise.all((await containersOf(docker, repo)).map((id) => docker.getContainer(id).remove({ force: true })));
-    await repo.remove();
-  }
   await Promise.all(dataDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
