@@ -17,13 +17,27 @@ export interface WorkerLayoutFacts {
 
 /** Why the worker is outdated, one reason a line; empty when it is made as this version makes workers. */
 export function outdatedReasons(facts: WorkerLayoutFacts): string[] {
+  return [...outdatedContainer(facts.labels), ...outdatedCheckout(facts.sharedObjectFiles)];
+}
+
+/**
+ * The container's part alone, from its labels: what `cspace list` shows,
+ * without reading the checkout. Enough there because a container of the
+ * current layout was made by this version's warm, on a checkout it made or
+ * moved onto the store's mount: a checkout is kept only together with its
+ * labelled container, whose layout then says it was outdated.
+ */
+export function outdatedContainer(labels: Readonly<Record<string, string>>): string[] {
   const reasons: string[] = [];
-  const layout = Number(facts.labels[LABELS.layout] ?? "1");
+  const layout = Number(labels[LABELS.layout] ?? "1");
   if (!(layout >= Number(WORKER_LAYOUT))) {
     reasons.push(`its container is of layout ${Number.isNaN(layout) ? "unknown" : String(layout)}, not ${WORKER_LAYOUT}: made without the worker hardening (dropped capabilities, no-new-privileges, a pids limit)`);
   }
-  if (facts.sharedObjectFiles > 0) {
-    reasons.push(`its checkout shares ${String(facts.sharedObjectFiles)} object file${facts.sharedObjectFiles === 1 ? "" : "s"} with the project's store (hard links of clone --local, which a worker can rewrite for every other worker)`);
-  }
   return reasons;
+}
+
+/** The checkout's part: object files that are hard links to the store's. */
+export function outdatedCheckout(sharedObjectFiles: number): string[] {
+  if (sharedObjectFiles === 0) return [];
+  return [`its checkout shares ${String(sharedObjectFiles)} object file${sharedObjectFiles === 1 ? "" : "s"} with the project's store (hard links of clone --local, which a worker can rewrite for every other worker)`];
 }

@@ -3,7 +3,7 @@ import { LABELS } from "../../core/instances/labels.ts";
 import type { ContainerInfo } from "../../core/instances/ports.ts";
 import { openProject, type PortOverrides } from "../project.ts";
 import type { AgentView, ContainerPresence } from "../workers/agent-state.ts";
-import { outdatedWorker } from "../warm/outdated-worker.ts";
+import { outdatedContainer } from "../../core/instances/outdated.ts";
 import { instancePaths } from "../workers/instance-files.ts";
 import { probeAgent, readRecordedStatus } from "../workers/probe.ts";
 
@@ -34,7 +34,7 @@ export const LIST_PROBE_TIMEOUT_MS = 750;
  */
 export async function listInstances(options: { cwd: string; env: NodeJS.ProcessEnv; ports?: PortOverrides; probeTimeoutMs?: number }): Promise<InstanceSummary[]> {
   const project = await openProject(options);
-  const [runtime, workspaces] = await Promise.all([project.ports.runtime(), project.ports.workspaces()]);
+  const runtime = await project.ports.runtime();
   const found = await runtime.list({ [LABELS.project]: project.projectId });
   const timeoutMs = options.probeTimeoutMs ?? LIST_PROBE_TIMEOUT_MS;
   const listed = await Promise.all(
@@ -49,7 +49,7 @@ export async function listInstances(options: { cwd: string; env: NodeJS.ProcessE
         image: c.image,
         createdAt: c.createdAt,
         agent: await probeAgent(instancePaths(project.runDir, instance), presence, timeoutMs),
-        outdated: await outdatedWorker(workspaces, c, instance),
+        outdated: outdatedContainer(c.labels),
       };
     }),
   );
