@@ -4,7 +4,7 @@
  */
 import type { Usage } from "./script.ts";
 import type { Answer, Entry, Plain, Turn } from "./turn.ts";
-import { locate, pickTool, records, replyId, text } from "./turn.ts";
+import { locate, pickTool, records, replyId, text, userTextOfBlocks } from "./turn.ts";
 
 /** Claude Code's shell tool is `Bash`, opencode's `bash`; both take `{command}`. */
 const SHELL_TOOLS = ["Bash", "bash"];
@@ -12,7 +12,7 @@ const SHELL_TOOLS = ["Bash", "bash"];
 export function readAnthropicTurn(body: Record<string, unknown>, hasScript: (text: string) => boolean): Turn {
   const entries = records(body["messages"]).map((message): Entry => {
     if (message["role"] === "assistant") return { role: "model" };
-    const userText = userTextOf(message["content"]);
+    const userText = userTextOf(message["content"], hasScript);
     return userText === undefined ? { role: "other" } : { role: "user", text: userText };
   });
   return {
@@ -25,12 +25,11 @@ export function readAnthropicTurn(body: Record<string, unknown>, hasScript: (tex
 }
 
 /** The text of a user message that is the user's (not one carrying tool results), else undefined. */
-function userTextOf(content: unknown): string | undefined {
+function userTextOf(content: unknown, hasScript: (text: string) => boolean): string | undefined {
   if (typeof content === "string") return content;
   const blocks = records(content);
   if (blocks.some((block) => block["type"] === "tool_result")) return undefined;
-  const texts = blocks.filter((block) => block["type"] === "text").map((block) => text(block["text"]) ?? "");
-  return texts.length === 0 ? undefined : texts.join("\n");
+  return userTextOfBlocks(blocks.filter((block) => block["type"] === "text").map((block) => text(block["text"]) ?? ""), hasScript);
 }
 
 function content(answer: Answer, id: string): Record<string, unknown> {
