@@ -11,7 +11,7 @@ const SHELL_TOOLS = ["Bash", "bash"];
 
 export function readAnthropicTurn(body: Record<string, unknown>, hasScript: (text: string) => boolean): Turn {
   const entries = records(body["messages"]).map((message): Entry => {
-    if (message["role"] === "assistant") return { role: "model" };
+    if (message["role"] === "assistant") return isPlaceholder(message["content"]) ? { role: "other" } : { role: "model" };
     const userText = userTextOf(message["content"], hasScript);
     return userText === undefined ? { role: "other" } : { role: "user", text: userText };
   });
@@ -22,6 +22,21 @@ export function readAnthropicTurn(body: Record<string, unknown>, hasScript: (tex
     shellTool: pickTool(records(body["tools"]).map((tool) => text(tool["name"]) ?? ""), SHELL_TOOLS),
     offersTools: records(body["tools"]).length > 0,
   };
+}
+
+/**
+ * Claude Code 2.1.332's own stand-in for an answer it never got: a session
+ * resumed after a turn interrupted during a tool call holds, after the tool
+ * result and "[Request interrupted by user for tool use]", an assistant
+ * message "No response requested." that this server never sent (seen
+ * here). Counted as a response, it moved the script one step on: the
+ * closing answer was skipped.
+ */
+const PLACEHOLDER_ANSWER = "No response requested.";
+
+function isPlaceholder(content: unknown): boolean {
+  const blocks = typeof content === "string" ? [{ type: "text", text: content }] : records(content);
+  return blocks.length > 0 && blocks.every((block) => block["type"] === "text" && (text(block["text"]) ?? "").trim() === PLACEHOLDER_ANSWER);
 }
 
 /** The text of a user message that is the user's (not one carrying tool results), else undefined. */
