@@ -115,6 +115,12 @@ export interface AgentPreset {
   /** Reads one stdout line (without its newline). */
   parseLine(line: string): LineFacts;
   /**
+   * Reads one stderr line, for a CLI that says something worth an event only
+   * there (Gemini CLI's API retries): the events it stands for, or none, and
+   * the line is kept as a `stderr` event. Absent: every line is kept as it is.
+   */
+  readonly parseStderrLine?: (line: string) => LineFacts["events"];
+  /**
    * Whether the agent only exits once its stdin is closed: Claude Code in
    * stream-json mode waits for the next user turn forever, so the supervisor
    * closes stdin when a turn ends and no message is queued. False for agents

@@ -17,12 +17,13 @@ export interface UsageLimit {
 /**
  * Messages the CLIs print when an account's limit is reached, as seen in
  * their releases: Claude Code "You've hit your 5-hour limit · resets …"
- * (also "Claude AI usage limit reached|<epoch>"), Codex "You've hit your
- * usage limit. … try again at …", Gemini CLI "You have exhausted your daily
- * quota on this model." Plain rate limits (HTTP 429 retried by the CLI
- * itself) are not usage limits and are not matched.
+ * (also "Claude AI usage limit reached|<epoch>"), Codex "You’ve hit your
+ * usage limit. … try again at …" (0.171.0 writes a typographic apostrophe),
+ * Gemini CLI "You have exhausted your daily quota on this model." Plain rate
+ * limits (HTTP 429 retried by the CLI itself) are not usage limits and are
+ * not matched.
  */
-const LIMIT_TEXT = /you've hit your .*limit|usage limit reached|you have exhausted your (daily )?quota/i;
+const LIMIT_TEXT = /you['’]ve hit your .*limit|usage limit reached|you have exhausted your (daily )?quota/i;
 
 export function isUsageLimitText(text: string): boolean {
   return LIMIT_TEXT.test(text);

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, unlinkSync } from "node:fs";
-import type { AgentPreset, FollowUp, Invocation, StartInput } from "../../core/agents/preset.ts";
+import type { AgentPreset, FollowUp, Invocation, LineFacts, StartInput } from "../../core/agents/preset.ts";
 import type { UsageLimit } from "../../core/agents/usage-limit.ts";
 import { nextUsageLimit } from "./usage-limit.ts";
 import type { AgentState, WorkerEvent, WorkerReport, WorkerStatus } from "../../core/agents/worker-status.ts";
@@ -302,10 +302,7 @@ export class Supervisor {
     this.#setState("starting");
     const agent = new AgentProcess(invocation, launch.workdir, this.#deps.env, {
       stdoutLine: (line) => { this.#onStdout(line); },
-      stderrLine: (line) => {
-        this.#run?.tail.push(line);
-        this.#event("agent", "stderr", line);
-      },
+      stderrLine: (line) => { this.#onStderr(line); },
       overlong: (stream) => { this.#event("supervisor", "overlong-line", `the agent wrote a ${stream} line too long to read; it was skipped`); },
     }, notStarted);
     const run: Run = {
@@ -331,6 +328,25 @@ export class Supervisor {
     this.#event("supervisor", "started", invocation.argv.join(" "), { why, pid: agent.identity?.pid ?? null, stdin: invocation.stdin.kind });
     if (agent.identity !== null) this.#setState("working");
     return run;
+  }
+
+  #onStderr(line: string): void {
+    let events: LineFacts["events"];
+    try {
+      events = this.#deps.preset.parseStderrLine?.(line) ?? [];
+    } catch {
+      // A line the preset cannot read is kept as it is.
+      events = [];
+    }
+    if (events.length === 0) {
+      this.#run?.tail.push(line);
+      this.#event("agent", "stderr", line);
+      return;
+    }
+    for (const event of events) {
+      this.#event("agent", event.type, event.text, event.data);
+      if (event.type === "api-retry") this.#apiRetry = event.text ?? null;
+    }
   }
 
   #onStdout(line: string): void {

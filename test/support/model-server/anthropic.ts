@@ -4,15 +4,15 @@
  */
 import type { Usage } from "./script.ts";
 import type { Answer, Entry, Plain, Turn } from "./turn.ts";
-import { locate, pickTool, records, replyId, text } from "./turn.ts";
+import { locate, pickTool, records, replyId, text, userTextOfBlocks } from "./turn.ts";
 
 /** Claude Code's shell tool is `Bash`, opencode's `bash`; both take `{command}`. */
 const SHELL_TOOLS = ["Bash", "bash"];
 
 export function readAnthropicTurn(body: Record<string, unknown>, hasScript: (text: string) => boolean): Turn {
   const entries = records(body["messages"]).map((message): Entry => {
-    if (message["role"] === "assistant") return { role: "model" };
-    const userText = userTextOf(message["content"]);
+    if (message["role"] === "assistant") return isPlaceholder(message["content"]) ? { role: "other" } : { role: "model" };
+    const userText = userTextOf(message["content"], hasScript);
     return userText === undefined ? { role: "other" } : { role: "user", text: userText };
   });
   return {
@@ -24,13 +24,27 @@ export function readAnthropicTurn(body: Record<string, unknown>, hasScript: (tex
   };
 }
 
+/**
+ * Claude Code 2.1.332's own stand-in for an answer it never got: a session
+ * resumed after a turn interrupted during a tool call holds, after the tool
+ * result and "[Request interrupted by user for tool use]", an assistant
+ * message "No response requested." that this server never sent (seen
+ * here). Counted as a response, it moved the script one step on: the
+ * closing answer was skipped.
+ */
+const PLACEHOLDER_ANSWER = "No response requested.";
+
+function isPlaceholder(content: unknown): boolean {
+  const blocks = typeof content === "string" ? [{ type: "text", text: content }] : records(content);
+  return blocks.length > 0 && blocks.every((block) => block["type"] === "text" && (text(block["text"]) ?? "").trim() === PLACEHOLDER_ANSWER);
+}
+
 /** The text of a user message that is the user's (not one carrying tool results), else undefined. */
-function userTextOf(content: unknown): string | undefined {
+function userTextOf(content: unknown, hasScript: (text: string) => boolean): string | undefined {
   if (typeof content === "string") return content;
   const blocks = records(content);
   if (blocks.some((block) => block["type"] === "tool_result")) return undefined;
-  const texts = blocks.filter((block) => block["type"] === "text").map((block) => text(block["text"]) ?? "");
-  return texts.length === 0 ? undefined : texts.join("\n");
+  return userTextOfBlocks(blocks.filter((block) => block["type"] === "text").map((block) => text(block["text"]) ?? ""), hasScript);
 }
 
 function content(answer: Answer, id: string): Record<string, unknown> {

@@ -84,3 +84,18 @@ export function replyId(prefix: string, step: number, salt: string): string {
   for (const char of `${salt}|${String(step)}`) hash = Math.imul(hash ^ char.charCodeAt(0), 16777619) >>> 0;
   return `${prefix}${hash.toString(16).padStart(8, "0")}${String(step)}`;
 }
+
+/**
+ * A user message's text from its text blocks (parts), as steering reads it.
+ * A CLI may put the prompt into one message twice: Claude Code 2.1.332, when
+ * a turn ended in an API error (a usage limit) and the session is resumed
+ * with the prompt sent again, drops its synthetic error answer and merges the
+ * two user messages into one, each prompt a block of its own. Only the
+ * latest block with `#model` lines steers (the earlier one never got an
+ * answer); blocks without any (a CLI's context) are kept.
+ */
+export function userTextOfBlocks(texts: readonly string[], hasScript: (text: string) => boolean): string | undefined {
+  if (texts.length === 0) return undefined;
+  const last = texts.findLastIndex(hasScript);
+  return texts.filter((text, index) => index >= last || !hasScript(text)).join("\n");
+}

@@ -29,15 +29,15 @@ describe("a usage limit, as each preset reads its CLI's signal", () => {
     expect(rejected.usageLimit).toEqual({ resetsAt: "2030-01-01T00:00:00.000Z", kind: "five_hour", message: "usage limit (five_hour) reached; resets at 2030-01-01T00:00:00.000Z" });
   });
 
-  it("codex: the error and turn.failed \"You've hit your usage limit\"; exit 1", async () => {
+  it("codex: the error and turn.failed \"You’ve hit your usage limit\" (a typographic apostrophe); exit 1", async () => {
     const result = await drive(codexPreset, startInput({ prompt: "Fix it. standin: usage-limit 3600" }), { cwd: ws.cwd, env: ws.env });
     expect(result.runs.map((run) => run.code)).toEqual([1]);
-    expect(result.usageLimit).toMatchObject({ resetsAt: null, kind: "usage_limit", message: expect.stringMatching(/^You've hit your usage limit\./) as string });
+    expect(result.usageLimit).toMatchObject({ resetsAt: null, kind: "usage_limit", message: expect.stringMatching(/^You’ve hit your usage limit\./) as string });
   });
 
-  it("gemini: a result with a TerminalQuotaError; exit 1", async () => {
+  it("gemini: a result with the daily quota's words; exit 173", async () => {
     const result = await drive(geminiPreset, startInput({ prompt: "Fix it. standin: usage-limit 3600" }), { cwd: ws.cwd, env: ws.env });
-    expect(result.runs.map((run) => run.code)).toEqual([1]);
+    expect(result.runs.map((run) => run.code)).toEqual([173]);
     expect(result.usageLimit).toMatchObject({ resetsAt: null, kind: "quota", message: expect.stringContaining("You have exhausted your daily quota") as string });
   });
 

@@ -157,6 +157,34 @@ describe("model server: Anthropic Messages", () => {
     ]);
   });
 
+  it("steers a resumed session whose user message holds the prompt twice by that script once: its fault met once, its step answered", async () => {
+    // Claude Code 2.1.332 resumed after a turn that ended in an API error (a usage limit) and sent the prompt again:
+    // it dropped its synthetic error answer and merged both prompts into one user message, a text block each.
+    server = await startModelServer();
+    const script = ["Say hi.", "#model fail 500 once", "#model say Hello."].join("\n");
+    expect((await post(server, "/v1/messages", request([prompt(script)], { stream: false }))).status).toBe(500);
+    const merged = { role: "user", content: [...prompt(script).content, { type: "text", text: script }] };
+    const resumed = json(await post(server, "/v1/messages", request([merged], { stream: false })));
+    expect(resumed).toMatchObject({ content: [{ type: "text", text: "Hello." }] });
+    expect(server.log().map((entry) => [entry.step, entry.status, entry.script])).toEqual([
+      [0, 500, ["#model fail 500 once", "#model say Hello."]],
+      [0, 200, ["#model fail 500 once", "#model say Hello."]],
+    ]);
+  });
+
+  it("counts no response for the placeholder Claude Code puts in a session resumed after its shell step was interrupted", async () => {
+    // Claude Code 2.1.332, interrupted during the scripted shell step and resumed with a message of its own (no
+    // script): the tool result refused, "[Request interrupted by user for tool use]", then its own "No response
+    // requested." The server answered one step (the shell call): the next is the script's closing answer.
+    server = await startModelServer();
+    const interrupted = { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: "The user doesn't want to proceed with this tool use.", is_error: true }, { type: "text", text: "[Request interrupted by user for tool use]" }] };
+    const placeholder = { role: "assistant", content: [{ type: "text", text: "No response requested." }] };
+    const resumed = [prompt(SCRIPT), toolUse("t1"), interrupted, placeholder, { role: "user", content: [{ type: "text", text: "Go on." }] }];
+    const answer = json(await post(server, "/v1/messages", request(resumed, { stream: false })));
+    expect(answer).toMatchObject({ content: [{ type: "text", text: "Fixed it." }] });
+    expect(server.log()[0]).toMatchObject({ step: 1, answer: "text" });
+  });
+
   it("answers after a scripted wait", async () => {
     server = await startModelServer();
     const events = sse(await post(server, "/v1/messages", request([prompt("#model wait 0.01\n#model say Waited.")])));

@@ -11,7 +11,8 @@ import { jsonObject, modelFlag, objectAt, plainText, stringAt, NOTHING, type Jso
  * updated|completed` (item.type agent_message, reasoning, command_execution,
  * file_change, mcp_tool_call, web_search, todo_list, error; early releases
  * named the field item_type and the message assistant_message),
- * `turn.completed` (usage: tokens, no cost), `turn.failed` and `error`.
+ * `turn.completed` (usage: tokens, no cost), `turn.failed` and `error` (also
+ * its word that it retries the API: "Reconnecting... n/5").
  *
  * `--dangerously-bypass-approvals-and-sandbox`: Codex's own sandbox
  * (Landlock, seccomp) is often unavailable inside a container, and the
@@ -58,6 +59,8 @@ export function parseCodexLine(line: string): LineFacts {
     }
     case "error": {
       const message = stringAt(event, "message") ?? "error";
+      const retry = apiRetryOf(message);
+      if (retry !== null) return { events: [retry] };
       return { events: [{ type: "error", text: message }], isError: true, ...usageLimitOf(message) };
     }
     default:
@@ -72,6 +75,27 @@ export function parseCodexLine(line: string): LineFacts {
  */
 function usageLimitOf(message: string): Pick<LineFacts, "usageLimit"> {
   return isUsageLimitText(message) ? { usageLimit: { resetsAt: null, kind: "usage_limit", message: limitMessage(message) } } : {};
+}
+
+/**
+ * Codex 0.171.0 retries a failed request four times without a word; when the
+ * turn's stream is retried after that, it says so in an `error` event:
+ * "Reconnecting... 1/5 (unexpected status 529 <unknown status code>: …)" (a
+ * 500 reads "(We’re currently experiencing high demand, …)"). Not an error of
+ * the turn: an API retry, shown as one while it lasts.
+ */
+function apiRetryOf(message: string): LineFacts["events"][number] | null {
+  const match = /^Reconnecting\.{3}\s*(\d+)\/(\d+)\b\s*(?:\((.*)\))?/s.exec(message);
+  if (match === null) return null;
+  const attempt = Number(match[1]);
+  const maxRetries = Number(match[2]);
+  const status = /\bstatus (\d{3})\b/.exec(match[3] ?? "")?.[1];
+  const errorStatus = status === undefined ? undefined : Number(status);
+  return {
+    type: "api-retry",
+    text: `API error${errorStatus === undefined ? "" : ` ${String(errorStatus)}`}, retry ${String(attempt)} of ${String(maxRetries)}`,
+    data: { attempt, maxRetries, errorStatus, message: limitMessage(message) },
+  };
 }
 
 function itemFacts(item: JsonObject | undefined): LineFacts {

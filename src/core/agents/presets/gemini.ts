@@ -10,6 +10,7 @@ import { jsonObject, modelFlag, objectAt, plainText, stringAt, NOTHING } from ".
  * stdout is JSONL: `init` (session_id, model), `message` (role, content,
  * delta: 0.61.0 gives the assistant's text only in chunks), `tool_use`, `tool_result`,
  * `error` (non-fatal) and `result` (status, stats: tokens, no cost).
+ * API retries are said on stderr only (parseGeminiStderrLine).
  *
  * `--approval-mode yolo`: tool calls are approved without asking, since no
  * one can answer inside the container, which is the sandbox.
@@ -33,6 +34,7 @@ export const geminiPreset: AgentPreset = {
   start: (input) => geminiRun(input, input.prompt, input.resumeSessionId),
   followUp: (text, state) => ({ kind: "invoke", invocation: geminiRun(state.input, text, state.sessionId ?? "latest") }),
   parseLine: parseGeminiLine,
+  parseStderrLine: parseGeminiStderrLine,
 };
 
 function geminiRun(input: StartInput, prompt: string, resume: string | null): Invocation {
@@ -90,4 +92,22 @@ export function parseGeminiLine(line: string): LineFacts {
     default:
       return NOTHING;
   }
+}
+
+/**
+ * Gemini CLI 0.61.0 retries a failed API request (up to ten attempts, with
+ * backoff) and says so on stderr only, never on its stream-json stdout:
+ * "Attempt 1 failed with status 500. Retrying with backoff... _ApiError: …"
+ * (then the error's stack, one line a frame). Also "Attempt 2 failed with
+ * 5xx error. …", "… with 429 error (no Retry-After header). …" and "Attempt
+ * 3 failed. …". It does not say how many attempts it will make.
+ */
+export function parseGeminiStderrLine(line: string): LineFacts["events"] {
+  const match = /^Attempt (\d+) failed(?: with (?:status (\d{3})|(\d{3}|5xx) error[^.]*))?\. Retrying with backoff/.exec(line);
+  if (match === null) return [];
+  const attempt = Number(match[1]);
+  const status = match[2] ?? match[3];
+  const errorStatus = status === undefined || status === "5xx" ? undefined : Number(status);
+  const what = status === undefined ? "" : ` ${status}`;
+  return [{ type: "api-retry", text: `API error${what}, retry ${String(attempt)}`, data: { attempt, errorStatus } }];
 }
