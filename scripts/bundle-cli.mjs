@@ -144,6 +144,33 @@ function outputName(input) {
   return `${top}/${rest.join("-")}`;
 }
 
+/**
+ * Modules built alone, each into one file of its own with the packages it
+ * uses, which the split build and the fast path import rather than bundle.
+ * The checks of worker replies use zod/mini and are on the paths people run
+ * most (`list`, `status`, `send`): in the split build esbuild puts a file
+ * into the one chunk shared by every output that reaches it, with the code
+ * any of them uses, so zod's core, which zod/mini shares with the classic
+ * API the coordinator and the configuration use, would come whole into
+ * `list` (a 665 KB chunk with every locale). Alone, the module holds only
+ * the zod it uses. A process that loads both (the coordinator) has zod's
+ * core twice; these checks return plain values, so no zod object passes
+ * between the copies.
+ */
+const SEPARATE = ["src/core/messaging/worker-replies.ts"];
+
+const separateModules = {
+  name: "separate-modules",
+  setup(context) {
+    const outputs = new Map(SEPARATE.map((input) => [path.resolve(root, input), `../${outputName(input)}.js`]));
+    context.onResolve({ filter: /^\./ }, (args) => {
+      if (args.kind === "entry-point") return undefined;
+      const output = outputs.get(path.resolve(args.resolveDir, args.path));
+      return output === undefined ? undefined : { path: output, external: true };
+    });
+  },
+};
+
 const lazy = await lazyModules();
 const entries = ["src/cli/main.ts", ...lazy];
 // Outputs of an older build (chunks with other hashes, tsc's per-module files)
@@ -152,6 +179,20 @@ const entries = ["src/cli/main.ts", ...lazy];
 const KEEP = new Set([".compile-cache", "worker"]);
 for (const name of await readdir(outdir).catch(() => [])) {
   if (!KEEP.has(name)) await rm(path.join(outdir, name), { recursive: true, force: true });
+}
+for (const input of SEPARATE) {
+  await build({
+    absWorkingDir: root,
+    entryPoints: [{ in: input, out: outputName(input) }],
+    outdir,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node22.13",
+    sourcemap: "linked",
+    logLevel: "warning",
+    plugins: [builtins, externalPackages, sourceLocations],
+  });
 }
 const result = await build({
   absWorkingDir: root,
@@ -169,7 +210,7 @@ const result = await build({
   sourcemap: "linked",
   metafile: true,
   logLevel: "warning",
-  plugins: [builtins, externalPackages, sourceLocations],
+  plugins: [separateModules, builtins, externalPackages, sourceLocations],
 });
 
 const outputs = Object.keys(result.metafile.outputs).filter((output) => output.endsWith(".js"));
@@ -220,7 +261,7 @@ const fast = await build({
   sourcemap: "linked",
   metafile: true,
   logLevel: "warning",
-  plugins: [lazyFromSplitBuild, builtins, externalPackages, sourceLocations],
+  plugins: [lazyFromSplitBuild, separateModules, builtins, externalPackages, sourceLocations],
 });
 const fastModules = Object.keys(fast.metafile.inputs).filter((input) => !input.startsWith("builtin:")).length;
 console.log(`bundle-cli: the fast path, ${String(fastModules)} modules, into cli/fast.js`);

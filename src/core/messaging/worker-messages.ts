@@ -1,5 +1,9 @@
 import { z } from "zod";
 import type { ReportOutcome, WorkerReport } from "../agents/worker-status.ts";
+import { checked, type Checked } from "./checked.ts";
+
+// Here for the modules that import them from this file; they live in checked.ts, which loads no classic zod.
+export { checked, describeIssues, type Checked } from "./checked.ts";
 
 /**
  * What a worker may say to the host, as zod schemas: the host's check of
@@ -65,8 +69,6 @@ export const recordedReportSchema: z.ZodType<WorkerReport> = z.object({
 /** The text of a worker's `cspace send _coordinator`. */
 export const workerMessageTextSchema = z.string().refine((text) => text.trim() !== "", "must not be empty");
 
-export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
-
 /** A report as the host accepts it (unknown fields dropped), or why not, naming the field. */
 export function checkWorkerReport(value: unknown): Checked<WorkerReport> {
   return checked(workerReportSchema, value, "report");
@@ -74,28 +76,4 @@ export function checkWorkerReport(value: unknown): Checked<WorkerReport> {
 
 export function checkWorkerMessageText(value: unknown): Checked<string> {
   return checked(workerMessageTextSchema, value, "text");
-}
-
-/** The first problem zod found, as `report.outcome: expected one of …`: enough to fix the sender. */
-export function checked<T>(schema: z.ZodType<T>, value: unknown, root: string): Checked<T> {
-  const result = schema.safeParse(value);
-  if (result.success) return { ok: true, value: result.data };
-  return { ok: false, message: describeIssues(result.error, root) };
-}
-
-/**
- * zod's words quote what was sent (every unknown key, for one), and what was sent is the worker's: the
- * description goes back to it and into a notice, so each part and the whole are bounded.
- */
-const MAX_ISSUE_CHARS = 160;
-const MAX_DESCRIPTION_CHARS = 400;
-
-export function describeIssues(error: z.ZodError, root: string): string {
-  const issues = error.issues.slice(0, 3).map((issue) => clip(`${[root, ...issue.path.map(String)].join(".")}: ${issue.message}`, MAX_ISSUE_CHARS));
-  const more = error.issues.length > 3 ? ` (and ${String(error.issues.length - 3)} more)` : "";
-  return clip(`${issues.join("; ")}${more}`, MAX_DESCRIPTION_CHARS);
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -1,7 +1,7 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { AgentState, ReportOutcome, WorkerStatus } from "../agents/worker-status.ts";
 import type { ErrorCode, WorkerCommand } from "./protocol.ts";
-import { checked, type Checked } from "./worker-messages.ts";
+import { checked, type Checked } from "./checked.ts";
 
 /**
  * What the host accepts as an answer on a worker's `w.sock`, as zod schemas.
@@ -11,6 +11,9 @@ import { checked, type Checked } from "./worker-messages.ts";
  * of it (docs/protocol.md, "Worker commands"). Unknown fields are dropped,
  * as the protocol lets v1 grow; known ones must have their shape and bounds.
  * Host-side only, like worker-messages.ts: protocol.ts stays free of zod.
+ * zod/mini, not zod: `list`, `status` and `send` check replies with these,
+ * and zod's classic API would add a 755 KB chunk to each (docs/architecture.md,
+ * "Start-up"). The checks are classic zod's, written as functions.
  */
 
 const AGENT_STATES = ["starting", "working", "idle", "exited"] as const satisfies readonly AgentState[];
@@ -28,28 +31,28 @@ const ERROR_CODES = [
 ] as const satisfies readonly ErrorCode[];
 
 /** Ids, names, refs and shas: one line, short (they are shown and compared, never run). */
-const name = z.string().min(1).max(200).regex(/^[^\n\r\0]*$/, "must be one line without NUL");
-const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const name = z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^[^\n\r\0]*$/, "must be one line without NUL"));
+const count = z.number().check(z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
 const timestamp = z.iso.datetime({ offset: true });
 
 /** The supervisor's `status` (and state.json, which carries the same fields and more). */
-export const workerStatusSchema: z.ZodType<WorkerStatus> = z.object({
+export const workerStatusSchema: z.ZodMiniType<WorkerStatus> = z.object({
   instance: name,
   preset: name,
   state: z.enum(AGENT_STATES),
-  exitCode: z.number().int().min(-2_147_483_648).max(2_147_483_647).nullable(),
-  signal: name.nullable(),
+  exitCode: z.nullable(z.number().check(z.int(), z.minimum(-2_147_483_648), z.maximum(2_147_483_647))),
+  signal: z.nullable(name),
   turns: count,
-  costUsd: z.number().min(0).max(1e9).nullable(),
-  sessionId: name.nullable(),
+  costUsd: z.nullable(z.number().check(z.minimum(0), z.maximum(1e9))),
+  sessionId: z.nullable(name),
   lastActivity: timestamp,
   queueDepth: count,
   branch: name,
-  headSha: z.string().regex(/^[0-9a-f]{4,64}$/, "must be a hex commit id").nullable(),
-  pid: z.number().int().min(1).max(2 ** 22),
+  headSha: z.nullable(z.string().check(z.regex(/^[0-9a-f]{4,64}$/, "must be a hex commit id"))),
+  pid: z.number().check(z.int(), z.minimum(1), z.maximum(2 ** 22)),
   startedAt: timestamp,
   /** Shown on `status` while the agent retries its model API ("API error 529, retry 3 of 10"). */
-  apiRetry: name.optional(),
+  apiRetry: z.optional(name),
 });
 
 /** The most of an error reply's message the host shows: a person reads it, and the worker wrote it. */
@@ -57,7 +60,7 @@ export const MAX_SHOWN_ERROR_CHARS = 500;
 
 const errorReplySchema = z.object({
   ok: z.literal(false),
-  error: z.object({ code: z.enum(ERROR_CODES), message: z.string().max(64 * 1024) }),
+  error: z.object({ code: z.enum(ERROR_CODES), message: z.string().check(z.maxLength(64 * 1024)) }),
 });
 
 /** The `ok: true` answer to each command, as the supervisor sends it. */
@@ -65,7 +68,7 @@ const okSchemas = {
   status: z.object({ ok: z.literal(true), status: workerStatusSchema }),
   send: z.object({ ok: z.literal(true), queued: z.literal(true), queueDepth: count }),
   interrupt: z.object({ ok: z.literal(true), reportId: name, outcome: z.enum(REPORT_OUTCOMES) }),
-  shutdown: z.object({ ok: z.literal(true), reportId: name.nullable(), undelivered: z.array(z.string()) }),
+  shutdown: z.object({ ok: z.literal(true), reportId: z.nullable(name), undelivered: z.array(z.string()) }),
 } as const;
 
 export type WorkerOk<C extends WorkerCommand> = z.infer<(typeof okSchemas)[C]>;
@@ -84,13 +87,13 @@ export function checkWorkerReply<C extends WorkerCommand>(cmd: C, reply: unknown
     const { code, message } = result.value.error;
     return { ok: true, value: { ok: false, error: { code, message: clipShown(message) } } };
   }
-  const schema: z.ZodType<WorkerOk<C>> = okSchemas[cmd] as unknown as z.ZodType<WorkerOk<C>>;
+  const schema = okSchemas[cmd] as unknown as z.ZodMiniType<WorkerOk<C>>;
   return checked(schema, reply, "reply");
 }
 
 /** state.json as the host accepts it, or null: a file the worker can write is read like a reply. */
 export function checkRecordedStatus(value: unknown): WorkerStatus | null {
-  const result = workerStatusSchema.safeParse(value);
+  const result = z.safeParse(workerStatusSchema, value);
   return result.success ? result.data : null;
 }
 
