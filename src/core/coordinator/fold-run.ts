@@ -203,6 +203,7 @@ function newRecord(n: number, dependencies: readonly number[], external: readonl
     mergedBeforeRun: false,
     outcome: null,
     paused: false,
+    freshStart: false,
   };
 }
 

@@ -271,6 +271,7 @@ describe("the coordinator's rule table, one row at a time", () => {
       attempt: 1,
       prompt: { kind: "implementer" },
       dependencies: [],
+      fresh: false,
     })));
     // A launch in flight keeps its slot.
     const inFlight = fired(s, "launch").slice(0, 1);
@@ -540,7 +541,7 @@ describe("the coordinator's rule table, one row at a time", () => {
       { type: "DeleteBranch", issue: 12, branch: "issue-12", expectedSha: "issue-10@0" },
     ]);
     // Not while a launch of it is in flight (12's branch; 10's too, which it builds on); not once deleted.
-    const inFlight: Action[] = [{ type: "Launch", issue: 12, instance: "issue-12", branch: "issue-12", base: "issue-10", stacked: true, attempt: 2, prompt: { kind: "implementer" }, dependencies: [] }];
+    const inFlight: Action[] = [{ type: "Launch", issue: 12, instance: "issue-12", branch: "issue-12", base: "issue-10", stacked: true, attempt: 2, prompt: { kind: "implementer" }, dependencies: [], fresh: false }];
     expect(issuesOf(fired(unpushed, "deleteEmptyBranch", { inFlight }))).toEqual([]);
     expect(issuesOf(fired(state(history, { type: "BranchDeleted", at: at(42), issue: 10, branch: "issue-10" }), "deleteEmptyBranch"))).toEqual([12]);
     // Pushed work (a pull request on the forge) stays for inspection; an issue never launched has no branch.
