@@ -67,26 +67,40 @@ export function lowerBound(graph: BenchGraph, maxParallel: number): Bound {
 }
 
 /**
+ * When a stacked issue may start: `verified`, what the coordinator does (once
+ * its one unmerged dependency's agent ended: its work is pushed and verified,
+ * at zero overhead here); `launched`, the rule before issue 14 (as soon as the
+ * dependency started, on its still empty branch); `launched-redo`, the same
+ * with the price the README walkthrough paid for it: a dependent started
+ * before its dependency's work existed runs its agent a second time once
+ * that work is there (its first verify judged it without the code it builds on).
+ */
+export type StackOn = "verified" | "launched" | "launched-redo";
+
+/**
  * The makespan of the coordinator's launch policy with zero overhead: at
  * most `maxParallel` agents, lowest number first among those the base-branch
  * rule allows; an issue merges the moment its agent ended and its
  * dependencies merged. Without stacking an issue launches once every
  * dependency merged; with stacking also when exactly one is unmerged and
- * that one was launched (it runs stacked on it).
+ * that one may be stacked on (`stackOn`).
  */
-export function policyMakespan(graph: BenchGraph, maxParallel: number, stacking: boolean): number {
+export function policyMakespan(graph: BenchGraph, maxParallel: number, stacking: boolean, stackOn: StackOn = "verified"): number {
   const launched = new Map<number, number>();
   const ended = new Map<number, number>();
   const merged = new Set<number>();
+  /** Dependents started before their dependency's work existed: they run again once it ends. */
+  const early = new Map<number, number>();
   let now = 0;
   const issues = [...graph.deps.keys()].sort((a, b) => a - b);
+  const duration = (issue: number): number => graph.durations.get(issue) ?? 0;
   while (merged.size < issues.length) {
     let progress = true;
     while (progress) {
       progress = false;
       for (const issue of issues) {
         const deps = graph.deps.get(issue) ?? [];
-        if (!merged.has(issue) && (ended.get(issue) ?? Infinity) <= now && deps.every((d) => merged.has(d))) {
+        if (!merged.has(issue) && !early.has(issue) && (ended.get(issue) ?? Infinity) <= now && deps.every((d) => merged.has(d))) {
           merged.add(issue);
           progress = true;
         }
@@ -94,18 +108,32 @@ export function policyMakespan(graph: BenchGraph, maxParallel: number, stacking:
     }
     const running = issues.filter((issue) => launched.has(issue) && (ended.get(issue) ?? 0) > now).length;
     let slots = maxParallel - running;
+    // A redo takes its slot as soon as its agent's first run ended (the retry follows at once, in the same worker).
+    for (const [issue, parent] of early) {
+      const parentEnd = ended.get(parent) ?? Infinity;
+      if ((ended.get(issue) ?? Infinity) <= now && parentEnd <= now && slots > 0) {
+        ended.set(issue, now + duration(issue));
+        early.delete(issue);
+        slots--;
+      }
+    }
     for (const issue of issues) {
       if (slots === 0) break;
       if (launched.has(issue)) continue;
       const unmerged = (graph.deps.get(issue) ?? []).filter((d) => !merged.has(d));
-      const stackable = stacking && unmerged.length === 1 && launched.has(unmerged[0] ?? 0);
+      const parent = unmerged[0] ?? 0;
+      const parentDone = (ended.get(parent) ?? Infinity) <= now;
+      const stackable = stacking && unmerged.length === 1 && launched.has(parent) && (stackOn !== "verified" || parentDone);
       if (unmerged.length === 0 || stackable) {
         launched.set(issue, now);
-        ended.set(issue, now + (graph.durations.get(issue) ?? 0));
+        ended.set(issue, now + duration(issue));
+        if (stackable && stackOn === "launched-redo" && !parentDone) early.set(issue, parent);
         slots--;
       }
     }
-    const next = Math.min(...[...ended.values()].filter((t) => t > now));
+    const pending = [...ended.values()].filter((t) => t > now);
+    const waits = [...early.values()].map((parent) => ended.get(parent) ?? Infinity).filter((t) => t > now);
+    const next = Math.min(...pending, ...waits);
     if (merged.size < issues.length) {
       if (!Number.isFinite(next)) throw new Error(`graph ${String(graph.seed)}: the policy is stuck at ${String(now)} ms`);
       now = next;

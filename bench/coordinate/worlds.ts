@@ -5,6 +5,7 @@
 // the bench sees when each report reached the coordinator and when each
 // launch started.
 import { execFile } from "node:child_process";
+import { commitsOnFakeForge } from "../../test/fakes/forge-commits.ts";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -136,6 +137,7 @@ export function memoryWorld(graph: BenchGraph): BenchWorld {
       return { ok: true, sha, changed: true };
     },
     predictConflicts: () => Promise.resolve([]),
+    commitsBetween: (query) => commitsOnFakeForge(forge, query),
   };
   const pool = new StampedPool(new FakeWorkerPool({ commit, agentMsOf: (launch) => graph.durations.get(launch.issue) ?? 0 }));
   // The container engine is never used by a fake pool, but the run checks it answers: a fake one does.

@@ -188,5 +188,18 @@ export function remoteGitContract(name: string, makeWorld: () => Promise<RemoteG
       expect(await world.mover.predictConflicts({ branch: "issue-2", onto: s })).toEqual(["a.txt"]);
       expect(await world.mover.restack({ branch: "issue-2", oldParentHead: a, onto: s })).toMatchObject({ ok: true, changed: true });
     });
+
+    it("lists what a branch holds over another, newest first, with each commit's first parent, up to a limit", async () => {
+      const main = await base();
+      const a1 = await world.remoteCommit("issue-1", { "a.txt": "a1\n" }, "A: add a\n\nThe body is not the title.", main);
+      const a2 = await world.remoteCommit("issue-1", { "a.txt": "a2\n" }, "A: refine a");
+      await world.mover.fetch(["main", "issue-1"]);
+      expect(await world.mover.commitsBetween({ base: "main", head: "issue-1", limit: 10 })).toEqual([
+        { sha: a2, title: "A: refine a", parent: a1 },
+        { sha: a1, title: "A: add a", parent: main },
+      ]);
+      expect(await world.mover.commitsBetween({ base: main, head: a2, limit: 1 })).toEqual([{ sha: a2, title: "A: refine a", parent: a1 }]);
+      expect(await world.mover.commitsBetween({ base: "issue-1", head: "main", limit: 10 })).toEqual([]);
+    });
   });
 }

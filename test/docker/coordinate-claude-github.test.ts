@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
+import type { CoordinatorEvent } from "../../src/core/coordinator/events.ts";
 import { CLAUDE_IMAGE_DEVCONTAINER, claudeImageFiles } from "../support/claude-image.ts";
 import { runCliAsync } from "../support/cli-async.ts";
 import { makeGithubProject, type GithubProject } from "../support/coordinate-github.ts";
@@ -49,6 +50,18 @@ describe("the README's GitHub + Claude Code walkthrough", () => {
     expect(p.pulls()).toEqual([["issue-10", true], ["issue-12", true]]);
     for (const n of [10, 12]) expect(p.simulator.world.issues.get(n)?.state).toBe("closed");
     p.simulator.assertNoViolations();
+    // Stacked only on real work: #12 starts once #10's head is pushed and verified, on that very head, so its verify
+    // (test -s greeting.txt) sees #10's work and no attempt of #12 is burnt (before, #12 started on an empty issue-10
+    // and failed both attempts).
+    const events = run.stdout.split("\n").flatMap((line) => (line.startsWith('{"kind":"event"') ? [(JSON.parse(line) as { event: CoordinatorEvent }).event] : []));
+    const index = (match: (event: CoordinatorEvent) => boolean): number => events.findIndex(match);
+    const tenVerified = index((e) => e.type === "Verified" && e.issue === 10);
+    const twelveLaunched = events.find((e): e is Extract<CoordinatorEvent, { type: "Launched" }> => e.type === "Launched" && e.issue === 12 && e.attempt === 1);
+    expect(tenVerified, explain(run)).toBeGreaterThan(-1);
+    expect(index((e) => e === twelveLaunched)).toBeGreaterThan(tenVerified);
+    const tenVerifiedHead = events.find((e): e is Extract<CoordinatorEvent, { type: "Verified" }> => e.type === "Verified" && e.issue === 10)?.headSha;
+    if (twelveLaunched?.base === "issue-10") expect(twelveLaunched.baseSha).toBe(tenVerifiedHead);
+    expect(rowOf(run.report, 12).failedAttempts).toBe(0);
     // Claude's own accounting reaches the report: its turns and total_cost_usd.
     for (const n of [10, 12]) {
       const row = rowOf(run.report, n);

@@ -1,4 +1,4 @@
-import type { BranchMover, ConflictQuery, PushRequest, RestackRequest, RestackResult } from "../../src/core/branches/port.ts";
+import type { BranchMover, CommitRange, CommitSummary, ConflictQuery, PushRequest, RestackRequest, RestackResult } from "../../src/core/branches/port.ts";
 import { ExternalError, type CspaceError } from "../../src/core/errors.ts";
 import { HeadMovedError } from "../../src/core/forge/errors.ts";
 import { assertBranchName } from "../../src/core/plan/feature-branch.ts";
@@ -123,6 +123,23 @@ export class FakeBranchMover implements BranchMover {
     const base = old !== undefined && this.graph.has(old) && this.graph.isAncestor(old, head) ? old : this.graph.mergeBase(onto, head);
     const merged = this.graph.merge(base, onto, head);
     return merged.ok ? [] : merged.conflicts;
+  }
+
+  async commitsBetween(query: CommitRange): Promise<readonly CommitSummary[]> {
+    await this.#enter("commitsBetween", [query]);
+    const excluded = this.graph.ancestors(this.#known(query.base));
+    const found: CommitSummary[] = [];
+    // Newest first: a walk from the head along parents, as git log shows a line of history.
+    const stack = [this.#known(query.head)];
+    const seen = new Set<string>();
+    for (let next = stack.shift(); next !== undefined && found.length < query.limit; next = stack.shift()) {
+      if (seen.has(next) || excluded.has(next)) continue;
+      seen.add(next);
+      const commit = this.graph.get(next);
+      found.push({ sha: next, title: commit.message.split("\n")[0] ?? "", parent: commit.parents[0] ?? null });
+      stack.push(...commit.parents);
+    }
+    return found;
   }
 
   // Inside.

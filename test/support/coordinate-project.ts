@@ -47,8 +47,8 @@ export interface CoordinateProject {
   readonly projectId: string;
   /** git against the bare remote. */
   git(...args: string[]): string;
-  /** `cspace coordinate <numbers> --json`, killed (SIGTERM, then SIGKILL) after `timeoutMs`. */
-  coordinate(numbers: readonly number[], timeoutMs?: number): Promise<CoordinateRun>;
+  /** `cspace coordinate <numbers> --json [args…]`, killed (SIGTERM, then SIGKILL) after `timeoutMs`. */
+  coordinate(numbers: readonly number[], timeoutMs?: number, args?: readonly string[]): Promise<CoordinateRun>;
   /** The subjects of the commits on the remote's main above the fixture's, oldest first. */
   subjects(): string[];
   pullRequests(): Promise<readonly PullRequestRecord[]>;
@@ -96,7 +96,7 @@ export async function makeCoordinateProject(docker: Docker, options: CoordinateP
     remote,
     projectId: id,
     git,
-    coordinate: (numbers, timeoutMs = 75_000) => runCoordinate(repo, numbers, timeoutMs),
+    coordinate: (numbers, timeoutMs = 75_000, args = []) => runCoordinate(repo, numbers, timeoutMs, {}, args),
     subjects: () => {
       const log = git("log", "--format=%s", `${repo.head}..main`);
       return log === "" ? [] : log.split("\n").reverse();
@@ -137,9 +137,9 @@ export function useCoordinateProjects(): (options: CoordinateProjectOptions) => 
   };
 }
 
-export function runCoordinate(repo: FixtureRepo, numbers: readonly number[], timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<CoordinateRun> {
+export function runCoordinate(repo: FixtureRepo, numbers: readonly number[], timeoutMs: number, env: NodeJS.ProcessEnv = {}, args: readonly string[] = []): Promise<CoordinateRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath, "--cwd", repo.dir, "coordinate", ...numbers.map(String), "--json"], {
+    const child = spawn(process.execPath, [binPath, "--cwd", repo.dir, "coordinate", ...numbers.map(String), "--json", ...args], {
       cwd: repoRoot,
       env: { ...cleanEnv(), ...repo.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],

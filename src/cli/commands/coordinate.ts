@@ -13,6 +13,7 @@ interface CoordinateFlags {
   readonly resume?: boolean;
   readonly abandon?: boolean;
   readonly down?: boolean;
+  readonly fresh?: readonly string[];
 }
 
 export function registerCoordinate(program: Command): void {
@@ -24,7 +25,10 @@ export function registerCoordinate(program: Command): void {
         "push, verify and open pull requests, merge in dependency order and restack what sat on each merge. Every step is " +
         "recorded in the project's event log first, so --resume carries a run on after a crash. Progress lines go to stderr; " +
         "the report goes to stdout (a markdown copy in the run directory). While it runs, `cspace status` shows the table from " +
-        "any terminal and `cspace send _coordinator \"pause\"` (also \"resume\", \"pause 12\", \"skip 12 <why>\") steers it.",
+        "any terminal and `cspace send _coordinator \"pause\"` (also \"resume\", \"pause 12\", \"skip 12 <why>\", \"reset 12\") steers it. " +
+        "An issue-N left by an earlier run (a failed issue's branch stays on the forge) is carried over at the issue's first launch: " +
+        "its own commits are replayed onto the current base (kept on their old base when that conflicts), and the progress line says " +
+        "which commit the agent starts from; --fresh N discards it instead.",
     )
     .argument("[issues...]", "issue numbers (default: every open issue matching --label/--milestone)")
     .option("--label <label>", "select the open issues with this label")
@@ -39,9 +43,15 @@ export function registerCoordinate(program: Command): void {
         "nothing is stopped or removed — cspace down removes its instances",
     )
     .option("--down", "remove the instances when the run ends (kept for inspection otherwise)")
+    .option(
+      "--fresh <issues>",
+      "start these issues fresh from their base: the issue-N an earlier run left is moved back to the base (on the forge and in the worker) " +
+        "instead of being carried over, and its open pull request is reused for the new work (repeatable, or a list: --fresh 12,14)",
+      (value: string, previous: readonly string[] | undefined) => [...(previous ?? []), value],
+    )
     .addHelpText(
       "after",
-      examples("cspace coordinate 10 11 12", "cspace coordinate --label ready --max-parallel 3", "cspace coordinate --resume", "cspace coordinate --abandon", "cspace coordinate 10 11 --json") +
+      examples("cspace coordinate 10 11 12", "cspace coordinate 10 11 12 --fresh 12", "cspace coordinate --label ready --max-parallel 3", "cspace coordinate --resume", "cspace coordinate --abandon", "cspace coordinate 10 11 --json") +
         "\nExit codes: 0 every issue merged, 1 some failed or were blocked, 2 bad input or another coordinator runs, 3 Docker, git or the forge failed, 130/143/129 interrupted (SIGINT/SIGTERM/SIGHUP; --resume carries the run on).\n",
     )
     .action(
@@ -61,6 +71,7 @@ export function registerCoordinate(program: Command): void {
             agent: flags.agent,
             resume: flags.resume,
             down: flags.down,
+            fresh: freshIssues(flags.fresh ?? []),
             signal,
             onProgress,
           });
@@ -74,7 +85,7 @@ export function registerCoordinate(program: Command): void {
 
 /** `--abandon`: ends the latest unfinished run and shows its table as it stood; exit 0 once recorded. */
 async function abandon(ctx: CommandContext, issues: readonly string[], flags: CoordinateFlags): Promise<number> {
-  const other = [...(issues.length > 0 ? ["issue numbers"] : []), ...(flags.resume === true ? ["--resume"] : []), ...(flags.label === undefined ? [] : ["--label"]), ...(flags.milestone === undefined ? [] : ["--milestone"])];
+  const other = [...(issues.length > 0 ? ["issue numbers"] : []), ...(flags.resume === true ? ["--resume"] : []), ...(flags.fresh === undefined ? [] : ["--fresh"]), ...(flags.label === undefined ? [] : ["--label"]), ...(flags.milestone === undefined ? [] : ["--milestone"])];
   if (other.length > 0) throw new UserError(`--abandon takes no ${other.join(", ")}: it ends the latest run`, { hint: "cspace coordinate --abandon, then cspace coordinate <issues…>" });
   const [{ abandonRun }, { renderRunReport }] = await Promise.all([import("../../services/coordinate/coordinate.ts"), import("../../ui/coordinate-report.ts")]);
   const result = await abandonRun({ cwd: ctx.globals.cwd, env: ctx.env });
@@ -91,6 +102,16 @@ function issueNumber(text: string): number {
   const n = Number(text.replace(/^#/, ""));
   if (!Number.isInteger(n) || n <= 0) throw new UserError(`"${text}" is not an issue number`, { hint: "cspace coordinate 10 11 12" });
   return n;
+}
+
+/** `--fresh 12 --fresh 14,15`: the issue numbers, each once. */
+function freshIssues(values: readonly string[]): number[] {
+  const numbers = values.flatMap((value) => value.split(",")).map((text) => text.trim()).filter((text) => text.length > 0);
+  return [...new Set(numbers.map((text) => {
+    const n = Number(text.replace(/^#/, ""));
+    if (!Number.isInteger(n) || n <= 0) throw new UserError(`--fresh expects issue numbers, not "${text}"`, { hint: "cspace coordinate 10 11 12 --fresh 12" });
+    return n;
+  }))];
 }
 
 function positive(text: string): number {

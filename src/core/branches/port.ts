@@ -51,6 +51,28 @@ export interface BranchMover {
    * count, as `restack` would replay them.
    */
   predictConflicts(request: ConflictQuery, options?: MoveOptions): Promise<readonly string[]>;
+
+  /**
+   * The commits reachable from `head` and not from `base` (each a branch of
+   * the remote as last fetched, fetching one never fetched, or a sha in the
+   * host's store), newest first, at most `limit`: what a branch holds over
+   * another, so a prompt can say what is in the agent's checkout.
+   */
+  commitsBetween(query: CommitRange, options?: MoveOptions): Promise<readonly CommitSummary[]>;
+}
+
+export interface CommitRange {
+  readonly base: string;
+  readonly head: string;
+  readonly limit: number;
+}
+
+export interface CommitSummary {
+  readonly sha: string;
+  /** The first line of its message. */
+  readonly title: string;
+  /** Its first parent; null for a root commit. */
+  readonly parent: string | null;
 }
 
 export interface MoveOptions {

@@ -66,6 +66,8 @@ export interface Launch {
   readonly attempt: number;
   readonly prompt: LaunchPrompt;
   readonly dependencies: readonly LaunchDependency[];
+  /** The first launch of an issue asked to start fresh: an `issue-N` left by an earlier run is moved back to `base`, not carried over. */
+  readonly fresh: boolean;
 }
 
 /** Push the worker's `issue-N` at `headSha` from the host; outcome `Pushed`. */

@@ -91,6 +91,7 @@ export function launchFor(state: CoordinatorState, run: RunInfo, record: IssueRe
     attempt: record.attempts.length + 1,
     prompt,
     dependencies: launchDependencies(state, record),
+    fresh: record.freshStart && record.attempts.length === 0,
   });
   if (record.attempts.length === 0) {
     const plan = basePlan(state, record);

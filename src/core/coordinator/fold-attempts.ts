@@ -5,6 +5,7 @@ import { defineEvent, eventGroup, type EventFrom } from "./event-registry.ts";
 import { isSettled, lastAttempt, unresolvedFailure } from "./queries.ts";
 import type { Attempt, AttemptEnd, CoordinatorState, IssueRecord } from "./state.ts";
 import { updateIssue, updateLastAttempt } from "./update.ts";
+import { launchStartSchema, startedWhere } from "./launch-start.ts";
 import { parkedBy } from "./usage-limits.ts";
 import { addCost } from "../agents/usage-ledger.ts";
 import type { Failure } from "./vocabulary.ts";
@@ -36,6 +37,8 @@ const launchedFields = z.object({
   baseSha: text.nullable(),
   /** `issue-N`'s head as the agent starts. */
   headSha: text.nullable(),
+  /** First launches: whether `issue-N` was made now or left by an earlier run, and what became of that (launch-start.ts). */
+  start: launchStartSchema.optional(),
 });
 type Launched = EventFrom<"Launched", typeof launchedFields>;
 
@@ -60,7 +63,7 @@ export const attemptEvents = eventGroup(
   defineEvent("Launched", {
     version: 1,
     fields: launchedFields,
-    line: (event) => `#${String(event.issue)} attempt ${String(event.attempt)} (${event.why}) started on ${event.base}`,
+    line: (event) => `#${String(event.issue)} attempt ${String(event.attempt)} (${event.why}) started ${startedWhere(event)}`,
     apply: (state, event) => withProbe(updateIssue(state, event.issue, (record) => launched(state, record, event)), event),
   }),
   /** The worker's supervisor reported the agent's exit, for the attempt the runtime matched it to. */

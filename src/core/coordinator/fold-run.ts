@@ -198,6 +198,7 @@ function newRecord(n: number, dependencies: readonly number[], external: readonl
     mergedBeforeRun: false,
     outcome: null,
     paused: false,
+    freshStart: false,
   };
 }
 

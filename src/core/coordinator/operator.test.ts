@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { operatorEvent, parseOperatorCommand } from "./operator.ts";
+import type { CoordinatorEvent } from "./events.ts";
+import { operatorDone, operatorEvent, parseOperatorCommand } from "./operator.ts";
 import { replay } from "./state.ts";
 
 const AT = "2030-01-01T00:00:00.000Z";
@@ -43,5 +44,45 @@ describe("operatorEvent", () => {
 
   it("refuses an issue that is not in the run, naming those that are", () => {
     expect(operatorEvent(state, { kind: "skip", issue: 99, reason: "no" }, AT)).toEqual({ ok: false, error: "#99 is not in this run (#10, #12)" });
+  });
+});
+
+describe("reset (a fresh start for an issue of a running coordinator)", () => {
+  const base = [
+    {
+      type: "RunStarted",
+      at: AT,
+      runId: "r1",
+      selected: [10, 12],
+      graph: { nodes: [{ number: 10, dependencies: [], external: [] }, { number: 12, dependencies: [10], external: [] }], order: [10, 12] },
+      settings: { featureBranch: "main", maxParallel: 2, maxAttempts: 2, review: false, stacking: true, verify: { all: null, e2e: null } },
+    },
+    { type: "IssuesLoaded", at: AT, issues: [10, 12].map((n) => ({ number: n, title: `Issue ${String(n)}`, state: "open" as const, url: null })), external: [] },
+  ] as const satisfies readonly CoordinatorEvent[];
+  const launched10: CoordinatorEvent = { type: "Launched", at: AT, issue: 10, attempt: 1, why: "initial", prompt: { kind: "implementer" }, base: "main", baseSha: "m0", headSha: "m0" };
+
+  it("reads reset with exactly one issue number", () => {
+    expect(parseOperatorCommand("reset 12")).toEqual({ ok: true, value: { kind: "reset", issue: 12 } });
+    expect(parseOperatorCommand("Reset #12")).toEqual({ ok: true, value: { kind: "reset", issue: 12 } });
+    expect(parseOperatorCommand("reset")).toEqual({ ok: false, error: 'reset takes one issue number, like "reset 12"' });
+    expect(parseOperatorCommand("reset 12 13")).toEqual({ ok: false, error: 'reset takes one issue number, like "reset 12"' });
+  });
+
+  it("marks an issue not launched yet to start fresh, and the next launch asks for it", () => {
+    const recorded = operatorEvent(replay(base), { kind: "reset", issue: 12 }, AT);
+    expect(recorded).toEqual({ ok: true, value: { type: "FreshStartRequested", at: AT, issue: 12, by: "operator" } });
+    if (!recorded.ok) return;
+    const after = replay([...base, recorded.value]);
+    expect(after.issues[12]?.freshStart).toBe(true);
+    expect(after.issues[10]?.freshStart).toBe(false);
+    expect(operatorDone({ kind: "reset", issue: 12 })).toBe("#12 will start fresh from its base at its first launch: the issue-12 an earlier run left is discarded");
+  });
+
+  it("refuses an issue already started in this run, or not in it, saying what to do instead", () => {
+    expect(operatorEvent(replay([...base, launched10]), { kind: "reset", issue: 10 }, AT)).toEqual({
+      ok: false,
+      error: "#10 has started in this run already (attempt 1): reset only applies before its first launch; cspace coordinate --fresh 10 starts it over in a new run",
+    });
+    expect(operatorEvent(replay(base), { kind: "reset", issue: 99 }, AT)).toEqual({ ok: false, error: "#99 is not in this run (#10, #12)" });
   });
 });

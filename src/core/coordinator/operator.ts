@@ -1,6 +1,6 @@
 import type { CoordinatorEvent } from "./events.ts";
-import { isMerged } from "./queries.ts";
-import type { CoordinatorState } from "./state.ts";
+import { isMerged, isSettled } from "./queries.ts";
+import type { CoordinatorState, IssueRecord } from "./state.ts";
 
 /**
  * What a person can tell a running coordinator with `cspace send
@@ -11,7 +11,8 @@ import type { CoordinatorState } from "./state.ts";
 export type OperatorCommand =
   | { readonly kind: "pause"; readonly issue: number | null }
   | { readonly kind: "resume"; readonly issue: number | null }
-  | { readonly kind: "skip"; readonly issue: number; readonly reason: string };
+  | { readonly kind: "skip"; readonly issue: number; readonly reason: string }
+  | { readonly kind: "reset"; readonly issue: number };
 
 export const OPERATOR_USAGE = [
   "pause            hold launches and merges for the whole run (agents already working go on)",
@@ -19,6 +20,7 @@ export const OPERATOR_USAGE = [
   "resume           lift a run-wide pause",
   "resume <N>       lift issue N's pause",
   "skip <N> [why]   give up on issue N: it ends blocked by you, and so do its dependents",
+  "reset <N>        before issue N starts: discard the issue-N an earlier run left (it starts fresh from its base)",
 ].join("\n");
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
@@ -36,6 +38,10 @@ export function parseOperatorCommand(text: string): Parsed<OperatorCommand> {
       if (issue === null) return bad('skip needs an issue number, like "skip 12 the schema is not decided"');
       return { ok: true, value: { kind: "skip", issue, reason: rest.join(" ") || "skipped by the operator" } };
     }
+    case "reset": {
+      if (issue === null || rest.length > 0) return bad('reset takes one issue number, like "reset 12"');
+      return { ok: true, value: { kind: "reset", issue } };
+    }
     default:
       return bad(`"${text.trim().slice(0, 60)}" is not a coordinator command`);
   }
@@ -50,6 +56,10 @@ export function operatorEvent(state: CoordinatorState, command: OperatorCommand,
       return bad(`#${String(command.issue)} is not in this run (${inRun})`);
     }
     if (command.kind === "skip" && isMerged(record)) return bad(`#${String(command.issue)} is merged already: there is nothing to skip`);
+    if (command.kind === "reset") {
+      const refusal = resetRefusal(record);
+      if (refusal !== null) return bad(refusal);
+    }
   }
   switch (command.kind) {
     case "pause":
@@ -58,7 +68,23 @@ export function operatorEvent(state: CoordinatorState, command: OperatorCommand,
       return { ok: true, value: { type: "Resumed", at, issue: command.issue } };
     case "skip":
       return { ok: true, value: { type: "Skipped", at, issue: command.issue, reason: command.reason } };
+    case "reset":
+      return { ok: true, value: { type: "FreshStartRequested", at, issue: command.issue, by: "operator" } };
   }
+}
+
+/**
+ * Why `reset N` cannot apply: it discards an earlier run's branch at the
+ * issue's first launch, so an issue that already started in this run (its
+ * branch is this run's work now) or ended is refused, saying what to do.
+ */
+function resetRefusal(record: IssueRecord): string | null {
+  const n = `#${String(record.number)}`;
+  if (isSettled(record)) return `${n} has ended in this run (${isMerged(record) ? "merged" : (record.outcome?.kind ?? "settled")}): there is nothing to reset; cspace coordinate --fresh ${String(record.number)} starts it over in a new run`;
+  if (record.attempts.length > 0) {
+    return `${n} has started in this run already (attempt ${String(record.attempts.length)}): reset only applies before its first launch; cspace coordinate --fresh ${String(record.number)} starts it over in a new run`;
+  }
+  return null;
 }
 
 /** What the coordinator tells the sender it did. */
@@ -71,6 +97,8 @@ export function operatorDone(command: OperatorCommand): string {
       return `resumed ${what}`;
     case "skip":
       return `skipped ${what} (${command.reason}); its dependents are blocked`;
+    case "reset":
+      return `${what} will start fresh from its base at its first launch: the issue-${String(command.issue)} an earlier run left is discarded`;
   }
 }
 

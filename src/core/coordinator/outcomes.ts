@@ -1,6 +1,7 @@
 import type { ChecksState, Mergeability } from "../forge/port.ts";
 import type { WorldAction } from "./actions.ts";
 import type { CoordinatorEvent } from "./events.ts";
+import type { LaunchStart } from "./launch-start.ts";
 import { whyOf } from "./vocabulary.ts";
 
 /**
@@ -16,7 +17,9 @@ import { whyOf } from "./vocabulary.ts";
 export interface ActionResults {
   readonly Warm: { readonly ok: true } | { readonly ok: false; readonly error: string };
   /** `ok`: the agent started on `headSha` (`baseSha`: the base's head when this launch made the branch); else why it could not. */
-  readonly Launch: { readonly ok: true; readonly baseSha: string | null; readonly headSha: string | null } | { readonly ok: false; readonly error: string };
+  readonly Launch:
+    | { readonly ok: true; readonly baseSha: string | null; readonly headSha: string | null; readonly start?: LaunchStart | undefined }
+    | { readonly ok: false; readonly error: string };
   /** The head the forge now has. */
   readonly Push: { readonly headSha: string };
   readonly Verify: { readonly ok: true } | { readonly ok: false; readonly command: string; readonly exitCode: number | null; readonly outputTail: string };
@@ -44,7 +47,7 @@ const recorders: { readonly [K in WorldActionType]: Recorder<K> } = {
   ],
   Launch: (action, result, at) => [
     result.ok
-      ? { type: "Launched", at, issue: action.issue, attempt: action.attempt, why: whyOf(action.prompt), prompt: action.prompt, base: action.base, baseSha: result.baseSha, headSha: result.headSha }
+      ? { type: "Launched", at, issue: action.issue, attempt: action.attempt, why: whyOf(action.prompt), prompt: action.prompt, base: action.base, baseSha: result.baseSha, headSha: result.headSha, ...(result.start === undefined ? {} : { start: result.start }) }
       : { type: "WorkerLost", at, issue: action.issue, attempt: null, reason: `the agent could not be started: ${result.error}` },
   ],
   Push: (action, result, at) => [{ type: "Pushed", at, issue: action.issue, headSha: result.headSha, forced: action.force }],

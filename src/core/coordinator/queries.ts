@@ -1,4 +1,5 @@
 import { baseBranchDecision, type BaseBranchDecision } from "../plan/base-branch-rule.ts";
+import { holdsVerifiedWork } from "./stack-on.ts";
 import type { Attempt, CoordinatorState, IssueRecord, PullRequestCheck } from "./state.ts";
 import type { RunSettings } from "./vocabulary.ts";
 
@@ -66,14 +67,15 @@ export function unmergedDependencies(state: CoordinatorState, record: IssueRecor
 }
 
 /**
- * Whether `issue-<d>` can be a base now: it is one of this run's, launched
- * (so the branch exists), not merged, not being merged (its stack is about to
- * be recorded), not settled, and not itself waiting for a restack.
+ * Whether `issue-<d>` can be a base now: it is one of this run's, holds
+ * verified work on the forge (stack-on.ts), is not merged, not being merged
+ * (its stack is about to be recorded), not settled, and not itself waiting
+ * for a restack.
  */
 export function isStackableBase(state: CoordinatorState, d: number): boolean {
   const record = state.issues[d];
   if (record === undefined || state.run?.settings.stacking !== true) return false;
-  return record.attempts.length > 0 && !isSettled(record) && !isMerging(record) && restackTarget(state, record) === null;
+  return record.attempts.length > 0 && holdsVerifiedWork(state, record) && !isSettled(record) && !isMerging(record) && restackTarget(state, record) === null;
 }
 
 /** The base-branch rule of design.md §4 for an issue not launched yet. */

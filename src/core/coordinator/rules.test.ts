@@ -271,19 +271,34 @@ describe("the coordinator's rule table, one row at a time", () => {
       attempt: 1,
       prompt: { kind: "implementer" },
       dependencies: [],
+      fresh: false,
     })));
     // A launch in flight keeps its slot.
     const inFlight = fired(s, "launch").slice(0, 1);
     expect(fired(s, "launch", { inFlight }).map((a) => (a.type === "Launch" ? a.issue : 0))).toEqual([11]);
   });
 
-  it("launch: stacks on the one unmerged dependency once its branch exists; waits on two", () => {
-    const s = state(started({ 11: [], 12: [11], 13: [11, 12] }), warmed(11, 12, 13), launched(11));
+  it("launch: a stacked issue waits for its parent's verified push, not its launch (stack only on real work)", () => {
+    const base = [started({ 11: [], 12: [11] }), warmed(11, 12), launched(11)];
+    expect(fired(state(base), "launch")).toEqual([]);
+    expect(state(base).issues[12]?.status).toMatchObject({ kind: "waiting", waitingOn: [11] });
+    // Reported and pushed, not verified yet: still nothing to build on.
+    expect(fired(state(base, reported(11, 1), pushed(11, "h11-1")), "launch")).toEqual([]);
+    // Verify failed: the parent's work is not real work yet.
+    const red: CoordinatorEvent = { type: "VerifyFailed", at: at(22), issue: 11, headSha: "h11-1", command: "npm test", exitCode: 1, outputTail: "1 failing" };
+    expect(fired(state(base, reported(11, 1), pushed(11, "h11-1"), red), "launch")).toEqual([]);
+    expect(fired(state(base, reported(11, 1), pushed(11, "h11-1"), verified(11, "h11-1")), "launch")).toEqual([
+      expect.objectContaining({ issue: 12, base: "issue-11", stacked: true }),
+    ]);
+  });
+
+  it("launch: stacks on the one unmerged dependency once it holds verified work; waits on two", () => {
+    const s = state(started({ 11: [], 12: [11], 13: [11, 12] }), warmed(11, 12, 13), launched(11), reported(11, 1), pushed(11, "h11-1"), verified(11, "h11-1"));
     expect(fired(s, "launch")).toEqual([
       expect.objectContaining({ issue: 12, base: "issue-11", stacked: true, dependencies: [{ number: 11, title: "Issue 11", state: "launched", branch: "issue-11" }] }),
     ]);
-    expect(state(started({ 11: [], 12: [11], 13: [11, 12] }), warmed(11, 12, 13), launched(11)).issues[13]?.status).toMatchObject({ kind: "waiting", waitingOn: [11, 12] });
-    const noStacking = state(started({ 11: [], 12: [11] }, { settings: { stacking: false } }), warmed(11, 12), launched(11));
+    expect(s.issues[13]?.status).toMatchObject({ kind: "waiting", waitingOn: [11, 12] });
+    const noStacking = state(started({ 11: [], 12: [11] }, { settings: { stacking: false } }), warmed(11, 12), launched(11), reported(11, 1), pushed(11, "h11-1"), verified(11, "h11-1"));
     expect(fired(noStacking, "launch")).toEqual([]);
   });
 
@@ -526,7 +541,7 @@ describe("the coordinator's rule table, one row at a time", () => {
       { type: "DeleteBranch", issue: 12, branch: "issue-12", expectedSha: "issue-10@0" },
     ]);
     // Not while a launch of it is in flight (12's branch; 10's too, which it builds on); not once deleted.
-    const inFlight: Action[] = [{ type: "Launch", issue: 12, instance: "issue-12", branch: "issue-12", base: "issue-10", stacked: true, attempt: 2, prompt: { kind: "implementer" }, dependencies: [] }];
+    const inFlight: Action[] = [{ type: "Launch", issue: 12, instance: "issue-12", branch: "issue-12", base: "issue-10", stacked: true, attempt: 2, prompt: { kind: "implementer" }, dependencies: [], fresh: false }];
     expect(issuesOf(fired(unpushed, "deleteEmptyBranch", { inFlight }))).toEqual([]);
     expect(issuesOf(fired(state(history, { type: "BranchDeleted", at: at(42), issue: 10, branch: "issue-10" }), "deleteEmptyBranch"))).toEqual([12]);
     // Pushed work (a pull request on the forge) stays for inspection; an issue never launched has no branch.

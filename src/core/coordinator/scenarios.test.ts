@@ -35,17 +35,21 @@ describe("scenarios against the simulated world", () => {
       [14, "issue-12"],
     ]);
     expect(mergeOrder(result.events)).toEqual([10, 12, 14]);
-    // 12 follows 10's pushed work onto issue-10, then moves onto 10's squash; 14 follows 12 each time 12 moves.
+    // Stacked only on real work: 12 starts on 10's verified, pushed head (no restack onto issue-10 needed), then moves
+    // onto 10's squash; 14 starts on a verified head of 12's and moves onto 12's squash.
     const restacks = eventsOf(result.events, "Restacked").map((event) => [event.issue, event.onto, event.ontoSha]);
     const pushedHead = (n: number): string | undefined => eventsOf(result.events, "Pushed").find((event) => event.issue === n)?.headSha;
-    expect(restacks).toContainEqual([12, "issue-10", pushedHead(10)]);
+    expect(launched.find((event) => event.issue === 12)?.baseSha).toBe(pushedHead(10));
+    const verifiedHeads = (n: number): string[] => eventsOf(result.events, "Verified").filter((event) => event.issue === n).map((event) => event.headSha);
+    expect(verifiedHeads(12)).toContain(launched.find((event) => event.issue === 14)?.baseSha);
+    expect(restacks).not.toContainEqual([12, "issue-10", pushedHead(10)]);
     expect(restacks).toContainEqual([12, FEATURE, eventsOf(result.events, "Merged")[0]?.squashSha]);
     expect(restacks).toContainEqual([14, FEATURE, eventsOf(result.events, "Merged")[1]?.squashSha]);
-    expect(restacks.filter(([issue, onto]) => issue === 14 && onto === "issue-12").length).toBeGreaterThanOrEqual(1);
-    // Verified on top of its parent's verified work: 12's verify comes after 10's, and after 12 sat on 10's head.
+    // Launched on top of its parent's verified work, and verified after it.
     const at = (match: (event: CoordinatorEvent) => boolean): number => indexOf(result.events, match);
+    expect(at((e) => e.type === "Launched" && e.issue === 12)).toBeGreaterThan(at((e) => e.type === "Verified" && e.issue === 10));
+    expect(at((e) => e.type === "Launched" && e.issue === 14)).toBeGreaterThan(at((e) => e.type === "Verified" && e.issue === 12));
     expect(at((e) => e.type === "Verified" && e.issue === 12)).toBeGreaterThan(at((e) => e.type === "Verified" && e.issue === 10));
-    expect(at((e) => e.type === "Verified" && e.issue === 12)).toBeGreaterThan(at((e) => e.type === "Restacked" && e.issue === 12));
     // The parent's head and its stack are recorded before the merge: 12 sits on 10's merged head.
     expect(eventsOf(result.events, "MergeReady")[0]?.stacked).toEqual([{ issue: 12, branch: "issue-12", parentSha: eventsOf(result.events, "MergeReady")[0]?.headSha }]);
     for (const n of [10, 12]) {
@@ -69,14 +73,13 @@ describe("scenarios against the simulated world", () => {
   });
 
   it("a restack that conflicts sends the rebase template with the old parent head and the paths, then merges", () => {
-    // 12 first follows 10's pushed work onto issue-10 (clean); then, 10 merged, the move onto its squash conflicts.
-    const result = run({ issues: { 10: [], 12: [10] }, scripts: { 12: { restack: ["ok", "conflict"] } } });
-    const onParent = eventsOf(result.events, "Restacked").find((event) => event.issue === 12);
-    expect(onParent).toMatchObject({ onto: "issue-10", from: "f0" });
+    // 12 starts on 10's verified head; 10 merged, the move onto its squash conflicts.
+    const result = run({ issues: { 10: [], 12: [10] }, scripts: { 12: { restack: ["conflict"] } } });
+    const tenHead = eventsOf(result.events, "Pushed").find((event) => event.issue === 10)?.headSha;
     const conflict = eventsOf(result.events, "RestackConflicted")[0];
-    expect(conflict).toMatchObject({ issue: 12, onto: FEATURE, from: onParent?.ontoSha, paths: ["src/shared.ts"] });
+    expect(conflict).toMatchObject({ issue: 12, onto: FEATURE, from: tenHead, paths: ["src/shared.ts"] });
     const rebase = eventsOf(result.events, "Launched").find((event) => event.why === "rebase");
-    expect(rebase?.prompt).toEqual({ kind: "rebase", onto: FEATURE, ontoSha: conflict?.ontoSha, from: onParent?.ontoSha, paths: ["src/shared.ts"], cause: "restack-conflict" });
+    expect(rebase?.prompt).toEqual({ kind: "rebase", onto: FEATURE, ontoSha: conflict?.ontoSha, from: tenHead, paths: ["src/shared.ts"], cause: "restack-conflict" });
     expect(eventsOf(result.events, "Pushed").filter((event) => event.issue === 12).map((event) => event.forced)).toEqual([false, true]);
     expect(mergeOrder(result.events)).toEqual([10, 12]);
     expect(reportRows(result.state).find((row) => row.issue === 12)).toMatchObject({ attempts: 2, failedAttempts: 0, status: "merged" });

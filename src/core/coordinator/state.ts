@@ -230,6 +230,8 @@ export interface IssueRecord {
   readonly mergedBeforeRun: boolean;
   readonly outcome: IssueOutcome | null;
   readonly paused: boolean;
+  /** `--fresh N` or the operator's `reset N` (fold-fresh.ts): the first launch discards an earlier run's `issue-N`. */
+  readonly freshStart: boolean;
 }
 
 

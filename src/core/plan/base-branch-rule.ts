@@ -12,7 +12,7 @@ export interface DependencyStatus {
   readonly named: number;
   /** Those not merged yet: issue numbers, or `owner/repo#N` references, in the order they are waited on. */
   readonly unmerged: readonly (number | string)[];
-  /** Whether issue N's branch `issue-N` exists, so work can stack on it now. */
+  /** Whether issue N's branch `issue-N` holds verified work on the forge, so work can stack on it now. */
   readonly hasBranch: (issue: number) => boolean;
   readonly featureBranch: string;
 }
@@ -47,7 +47,7 @@ export const baseBranchRule: readonly BaseBranchRow[] = [
   },
   {
     name: "oneUnmerged",
-    table: { state: "Exactly one unmerged dependency", base: "`issue-<dep>`", action: "launch now, stacked, once that dependency is launched" },
+    table: { state: "Exactly one unmerged dependency", base: "`issue-<dep>`", action: "launch, stacked, once that dependency has pushed verified work" },
     applies: (status) => status.unmerged.length === 1,
     decide: (status) => {
       const [dependency] = status.unmerged;

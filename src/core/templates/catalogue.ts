@@ -49,6 +49,9 @@ const common = {
   repo: "value",
   instance: "value",
   context: "value",
+  baseSha: "value",
+  baseCommits: [{ sha: "value", title: "value" }],
+  earlierWork: { commits: [{ sha: "value", title: "value" }], restacked: "value" },
 } as const satisfies FieldsFor<CommonTemplateData>;
 
 const review = { pullRequestUrl: "value", diffSummary: "value" } as const satisfies FieldsFor<Omit<ReviewData, keyof CommonTemplateData>>;

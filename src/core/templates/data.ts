@@ -47,6 +47,25 @@ export interface CommonTemplateData {
   readonly instance: string;
   /** The text of the project's `.cspace/context.md`, when it has one. */
   readonly context?: string | null | undefined;
+  /** The commit `branch` really starts from (an abbreviated sha), when known. */
+  readonly baseSha?: string | null | undefined;
+  /** When stacked: what `baseBranch` holds over `featureBranch`, its verified commits, newest first. */
+  readonly baseCommits?: readonly TemplateCommit[] | undefined;
+  /** `branch` already held work from an earlier run: its commits, and how cspace carried them over. */
+  readonly earlierWork?: TemplateEarlierWork | null | undefined;
+}
+
+export interface TemplateCommit {
+  /** Abbreviated. */
+  readonly sha: string;
+  readonly title: string;
+}
+
+export interface TemplateEarlierWork {
+  /** The earlier run's commits, as they are in the checkout now, newest first. */
+  readonly commits: readonly TemplateCommit[];
+  /** True: replayed onto the current `baseBranch`; false: left on the base they were made on (the replay conflicted). */
+  readonly restacked: boolean;
 }
 
 export type ImplementerData = CommonTemplateData;

@@ -36,6 +36,8 @@ export interface CoordinateOptions {
   readonly resume?: boolean | undefined;
   /** Remove the instances when the run ends (they are kept for inspection otherwise). */
   readonly down?: boolean | undefined;
+  /** `--fresh`: issues whose first launch discards the `issue-N` an earlier run left (fold-fresh.ts). */
+  readonly fresh?: readonly number[] | undefined;
   readonly onProgress?: ProgressListener | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly ports?: PortOverrides | undefined;
@@ -83,7 +85,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     // that must not leave an unfinished run behind, blocking the next one.
     const templates = await loadTemplates(project);
     const [store, forge] = await Promise.all([project.ports.eventStore(), project.ports.forge()]);
-    const opened = options.resume === true ? await resumeRun(store, forge) : await startRun(project, store, forge, options);
+    const opened = options.resume === true ? await resumeRun(store, forge, options.fresh ?? []) : await startRun(project, store, forge, options);
     // A new run whose start fails before anything was launched ends here, recorded as abandoned with the reason:
     // nothing of it runs, and the next `cspace coordinate` may start.
     const [branches, workers, operator] = await Promise.all([project.ports.branches(), project.ports.workers(), project.ports.operator()]).catch(async (error: unknown) => {
@@ -144,6 +146,8 @@ async function startRun(project: OpenedProject, store: EventStore, forge: Forge,
   }
   const loaded = await loadRunIssues(forge, { numbers: options.numbers ?? [], label: options.label, milestone: options.milestone });
   if (loaded.selected.length === 0) throw new UserError("no open issue matches the selection", { hint: "cspace plan shows what a selection picks" });
+  const fresh = options.fresh ?? [];
+  assertFreshInRun(fresh, loaded.selected, () => []);
   const sources = { flag: options.featureBranch, configured: project.config.coordinator.featureBranch, milestone: options.milestone };
   const defaultBranch = await forge.defaultBranch();
   const featureBranch = featureBranchFor(needsDefaultBranch(sources) ? { ...sources, defaultBranch } : sources);
@@ -164,24 +168,52 @@ async function startRun(project: OpenedProject, store: EventStore, forge: Forge,
   };
   const now = new Date();
   const runId = await store.startRun({ selected: [...loaded.selected], featureBranch }, now);
-  const events = [loaded.started(runId, settings, now.toISOString()), loaded.loaded(now.toISOString())];
+  const events = [loaded.started(runId, settings, now.toISOString()), loaded.loaded(now.toISOString()), ...freshEvents(fresh, now.toISOString())];
   await store.append(runId, events.map(encodeEvent));
   return { runId, state: replay(events), issues: loaded.issues };
 }
 
 /** The latest run's log replayed, and the issues read again (a fresh `IssuesLoaded`: someone may have closed one meanwhile). */
-async function resumeRun(store: EventStore, forge: Forge): Promise<OpenedRun> {
+async function resumeRun(store: EventStore, forge: Forge, fresh: readonly number[]): Promise<OpenedRun> {
   const latest = await store.latestRun();
   if (latest === undefined) throw new UserError("there is no run to resume", { hint: "cspace coordinate <issues…> starts one" });
   const { state: past, problems } = replayLog(await store.read(latest.runId));
-  if (past.finished !== null) return { runId: latest.runId, state: past, issues: new Map() };
+  if (past.finished !== null) {
+    if (fresh.length > 0) throw new UserError(`run ${latest.runId} has finished: --fresh applies to a new run`, { hint: `cspace coordinate <issues…> --fresh ${fresh.join(",")}` });
+    return { runId: latest.runId, state: past, issues: new Map() };
+  }
   // A run is only carried on from a log that reads whole: deciding from a state with a hole in it could redo or lose work.
   if (problems.length > 0) throw unreadableRunError(latest.runId, problems);
   if (past.run === null) throw new UserError(`run ${latest.runId} has no start recorded; start a new one`, { hint: "cspace coordinate <issues…>" });
+  assertFreshInRun(fresh, past.run.selected, (n) => past.issues[n]?.attempts ?? []);
   const loaded = await loadRunIssues(forge, { numbers: past.run.selected });
-  const event = loaded.loaded(new Date().toISOString());
-  await store.append(latest.runId, [encodeEvent(event)]);
+  const now = new Date().toISOString();
+  await store.append(latest.runId, [loaded.loaded(now), ...freshEvents(fresh, now)].map(encodeEvent));
   return { runId: latest.runId, state: replayLog(await store.read(latest.runId)).state, issues: loaded.issues };
+}
+
+/**
+ * `--fresh` names issues of the run that have not started in it: an unknown
+ * number is a typo that would otherwise be ignored, and one that started in
+ * this run has no earlier run's branch left to discard.
+ */
+function assertFreshInRun(fresh: readonly number[], selected: readonly number[], attemptsOf: (n: number) => readonly unknown[]): void {
+  const unknown = fresh.filter((n) => !selected.includes(n));
+  if (unknown.length > 0) {
+    throw new UserError(`--fresh names ${unknown.map((n) => `#${String(n)}`).join(", ")}, not in this run (${selected.map((n) => `#${String(n)}`).join(", ")})`, {
+      hint: "--fresh takes issue numbers the run selects",
+    });
+  }
+  const started = fresh.filter((n) => attemptsOf(n).length > 0);
+  if (started.length > 0) {
+    throw new UserError(`--fresh ${started.join(",")}: already started in this run, so there is no earlier run's branch to discard`, {
+      hint: "cspace coordinate --abandon, then cspace coordinate <issues…> --fresh <N> starts them over",
+    });
+  }
+}
+
+function freshEvents(fresh: readonly number[], at: string): CoordinatorEvent[] {
+  return fresh.map((issue) => ({ type: "FreshStartRequested", at, issue, by: "flag" }));
 }
 
 /** Ends a run that never launched anything, with why: its log stays for `cspace status`, and it blocks no later run. */

@@ -1,6 +1,8 @@
 import type { BranchMover } from "../../core/branches/port.ts";
+import type { LaunchCheckout } from "./prompts.ts";
 import type { WorldAction } from "../../core/coordinator/actions.ts";
 import type { CoordinatorEvent } from "../../core/coordinator/events.ts";
+import type { LaunchStart } from "../../core/coordinator/launch-start.ts";
 import { mergeReadyEvent, outcomeEvents } from "../../core/coordinator/outcomes.ts";
 import type { CoordinatorState } from "../../core/coordinator/state.ts";
 import { whyOf } from "../../core/coordinator/vocabulary.ts";
@@ -17,7 +19,7 @@ export interface ExecutionContext {
   readonly state: () => CoordinatorState;
   /** Appends and applies; resolves once durable. */
   readonly record: (events: readonly CoordinatorEvent[]) => Promise<void>;
-  readonly renderPrompt: (action: Extract<WorldAction, { type: "Launch" }>) => Promise<string>;
+  readonly renderPrompt: (action: Extract<WorldAction, { type: "Launch" }>, checkout: LaunchCheckout) => Promise<string>;
   readonly now: () => string;
   readonly notice: (text: string) => void;
   /** Fires when the action is no longer wanted (its issue was skipped): a verify ends its command. */
@@ -145,21 +147,29 @@ async function launch(context: ExecutionContext, action: Extract<WorldAction, { 
   let baseSha: string | null = null;
   let head = await forge.branchHead(action.branch);
   let created = false;
+  let start: LaunchStart | undefined;
+  let earlierWork: LaunchCheckout["earlierWork"] = null;
   if (first) {
     baseSha = await forge.branchHead(action.base);
     if (baseSha === null) throw new ExternalError(`the base branch ${action.base} of #${String(action.issue)} is not on the forge`);
-    // A branch already there is a launch repeated after a crash: it is taken as it is.
     if (head === null) {
       await forge.createBranch(action.branch, baseSha);
       head = baseSha;
       created = true;
+      start = { kind: "new", commits: 0 };
+    } else {
+      // A branch already there: an earlier run's, or this launch's own, repeated after a crash (made at an older base, nothing on it).
+      const carried = await carryOver(context, action, head, baseSha);
+      head = carried.head;
+      start = carried.start;
+      earlierWork = carried.earlierWork;
     }
   }
   // The store is every checkout's `origin`: what the agent will build on or rebase onto is fetched from the
   // forge first, so `origin/<base>` is the forge's now (a warm refreshes the store from the user's checkout).
   const onto = action.prompt.kind === "rebase" ? [action.prompt.onto] : [];
   await context.branches.fetch([...new Set([action.base, ...onto])]);
-  const prompt = await context.renderPrompt(action);
+  const prompt = await context.renderPrompt(action, await checkoutOf(context, action, head, earlierWork));
   // Skipped while this launch prepared: no agent is started, and the branch it made goes (as for an agent that cannot start).
   if (context.signal?.aborted === true) {
     if (created && baseSha !== null) await dropCreatedBranch(context, action.branch, baseSha);
@@ -185,7 +195,61 @@ async function launch(context: ExecutionContext, action: Extract<WorldAction, { 
   // No agent started on the branch this launch made: it goes (at the sha it was made at), so an issue that never
   // starts leaves nothing on the forge; the next launch makes it again.
   if (!outcome.ok && created && baseSha !== null) await dropCreatedBranch(context, action.branch, baseSha);
-  await context.record(outcomeEvents(action, outcome.ok ? { ok: true, baseSha, headSha: head } : outcome, context.now()));
+  await context.record(outcomeEvents(action, outcome.ok ? { ok: true, baseSha, headSha: head, start } : outcome, context.now()));
+}
+
+/** How many of an earlier run's commits are looked at: more than this is not replayed, only kept (and named as kept). */
+const EARLIER_COMMITS = 100;
+/** How many of a stacked parent's commits the prompt lists. */
+const PARENT_COMMITS = 20;
+
+/**
+ * An `issue-N` that exists at an issue's first launch in this run. With
+ * `fresh`, or with nothing of its own on it, it is moved back to the base.
+ * Otherwise its own commits (those the base does not reach) are replayed onto
+ * the base, as a restack does, so the agent starts from the current base with
+ * the earlier work on top; when the replay conflicts (or there is too much to
+ * replay) the branch is left as it is, and the progress line and the prompt
+ * say so. The worker's checkout follows: the launch brings it to `head`.
+ */
+async function carryOver(
+  context: ExecutionContext,
+  action: Extract<WorldAction, { type: "Launch" }>,
+  head: string,
+  baseSha: string,
+): Promise<{ readonly head: string; readonly start: LaunchStart; readonly earlierWork: LaunchCheckout["earlierWork"] }> {
+  const { forge, branches } = context;
+  if (head === baseSha) return { head, start: { kind: "new", commits: 0 }, earlierWork: null };
+  await branches.fetch([action.branch, action.base]);
+  const own = await branches.commitsBetween({ base: baseSha, head, limit: EARLIER_COMMITS });
+  if (action.fresh || own.length === 0) {
+    await forge.moveBranch(action.branch, baseSha, { expectedSha: head, force: true });
+    await branches.fetch([action.branch]);
+    return { head: baseSha, start: { kind: own.length === 0 ? "new" : "fresh", commits: own.length }, earlierWork: null };
+  }
+  const oldest = own[own.length - 1];
+  if (own.length < EARLIER_COMMITS && oldest?.parent != null) {
+    const replayed = await branches.restack({ branch: action.branch, oldParentHead: oldest.parent, onto: baseSha });
+    if (replayed.ok) {
+      const commits = await branches.commitsBetween({ base: baseSha, head: replayed.sha, limit: EARLIER_COMMITS });
+      return { head: replayed.sha, start: { kind: "restacked", commits: commits.length }, earlierWork: { commits, restacked: true } };
+    }
+    context.notice(`${action.branch} from an earlier run conflicts with ${action.base} in ${replayed.conflicts.join(", ")}: left as it was`);
+  }
+  return { head, start: { kind: "kept", commits: own.length }, earlierWork: { commits: own, restacked: false } };
+}
+
+/** What the prompt says is in the checkout: the commit it starts from, and a stacked parent's verified commits. */
+async function checkoutOf(
+  context: ExecutionContext,
+  action: Extract<WorldAction, { type: "Launch" }>,
+  head: string | null,
+  earlierWork: LaunchCheckout["earlierWork"],
+): Promise<LaunchCheckout> {
+  const feature = context.state().run?.settings.featureBranch ?? null;
+  if (!action.stacked || feature === null || action.attempt !== 1) return { startSha: head, baseCommits: [], earlierWork };
+  const baseCommits = await context.branches.commitsBetween({ base: feature, head: action.base, limit: PARENT_COMMITS });
+  return { startSha: head, baseCommits, earlierWork };
 }
 
 async function dropCreatedBranch(context: ExecutionContext, branch: string, baseSha: string): Promise<void> {

@@ -1,8 +1,26 @@
+import type { CommitSummary } from "../../core/branches/port.ts";
 import type { WorldAction } from "../../core/coordinator/actions.ts";
 import type { RunSettings } from "../../core/coordinator/vocabulary.ts";
 import type { Issue } from "../../core/issues/issue.ts";
-import type { CommonTemplateData } from "../../core/templates/data.ts";
+import type { CommonTemplateData, TemplateCommit } from "../../core/templates/data.ts";
 import type { PromptTemplates } from "../templates/templates.ts";
+
+/**
+ * What is in the agent's checkout as it starts, found out by the launch (the
+ * forge's heads, the host's store): the prompt says exactly this.
+ */
+export interface LaunchCheckout {
+  /** The commit `issue-N` starts from; null when unknown. */
+  readonly startSha: string | null;
+  /** When stacked: the parent's commits over the feature branch, newest first. */
+  readonly baseCommits: readonly CommitSummary[];
+  /** `issue-N` held an earlier run's work: its commits as they are now, and whether they were replayed onto the base. */
+  readonly earlierWork: { readonly commits: readonly CommitSummary[]; readonly restacked: boolean } | null;
+}
+
+
+const SHORT_SHA = 12;
+const short = (commit: CommitSummary): TemplateCommit => ({ sha: commit.sha.slice(0, SHORT_SHA), title: commit.title });
 
 /**
  * Renders a launch's prompt from the core's LaunchPrompt data: the template
@@ -14,8 +32,8 @@ export function promptRenderer(options: {
   readonly issues: ReadonlyMap<number, Issue>;
   readonly settings: () => RunSettings | null;
   readonly repo: string | null;
-}): (action: Extract<WorldAction, { type: "Launch" }>) => Promise<string> {
-  return (action) => {
+}): (action: Extract<WorldAction, { type: "Launch" }>, checkout: LaunchCheckout) => Promise<string> {
+  return (action, checkout) => {
     const issue = options.issues.get(action.issue);
     const settings = options.settings();
     const common: CommonTemplateData = {
@@ -28,6 +46,9 @@ export function promptRenderer(options: {
       e2eCommand: settings?.verify.e2e ?? null,
       repo: options.repo,
       instance: action.instance,
+      baseSha: checkout.startSha?.slice(0, SHORT_SHA) ?? null,
+      baseCommits: checkout.baseCommits.map(short),
+      earlierWork: checkout.earlierWork === null ? null : { commits: checkout.earlierWork.commits.map(short), restacked: checkout.earlierWork.restacked },
     };
     const { prompt } = action;
     const render = options.templates.render.bind(options.templates);

@@ -1,4 +1,5 @@
 import type { WorkerReport } from "../../core/agents/worker-status.ts";
+import type { LaunchCheckout } from "./prompts.ts";
 import type { BranchMover } from "../../core/branches/port.ts";
 import { actionKey, decisionEvent, isDecision, type WorldAction } from "../../core/coordinator/actions.ts";
 import { encodeEvent } from "../../core/coordinator/codec.ts";
@@ -25,7 +26,7 @@ export interface RuntimeOptions {
   readonly workers: WorkerPool;
   /** Where a person's commands come from (`cspace send _coordinator` on the host); none in some tests. */
   readonly operator?: OperatorChannel | undefined;
-  readonly renderPrompt: (action: Extract<WorldAction, { type: "Launch" }>) => Promise<string>;
+  readonly renderPrompt: (action: Extract<WorldAction, { type: "Launch" }>, checkout: LaunchCheckout) => Promise<string>;
   /** The state replayed from the log so far. */
   readonly state: CoordinatorState;
   readonly onProgress?: ProgressListener | undefined;

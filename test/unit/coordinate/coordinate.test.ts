@@ -122,6 +122,21 @@ describe("coordinate on fakes: shapes and faults", () => {
     expect(fetched).toContainEqual(["issue-10"]);
   });
 
+  it("stacks 12 on 10 only once 10's head is pushed and verified, and its prompt names that head and 10's commits", async () => {
+    const { world, run } = await setUp({ 10: [], 12: [10] });
+    const result = await run();
+    expect(result.exitCode).toBe(0);
+    const [launch] = world.workers.launchesOf(12);
+    expect(launch?.base).toBe("issue-10");
+    // Where 12 starts is 10's pushed head, with 10's commit on it: the prompt says exactly that.
+    const tenHead = launch?.baseSha ?? "";
+    expect(launch?.headSha).toBe(tenHead);
+    expect(await world.forge.repository.message(tenHead)).toBe("#10: work");
+    expect(launch?.prompt).toContain(`\`issue-12\` starts from \`issue-10\` at commit \`${tenHead.slice(0, 12)}\`.`);
+    expect(launch?.prompt).toContain(`  - \`${tenHead.slice(0, 12)}\` #10: work`);
+    expect(launch?.prompt).not.toContain("nothing yet");
+  });
+
   it("refuses to start a run when the container engine does not answer (exit 3), recording nothing", async () => {
     const { world, run } = await setUp({ 10: [] });
     world.runtime.down = true;

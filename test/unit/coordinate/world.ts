@@ -1,4 +1,5 @@
 import type { BranchMover, PushRequest, RestackRequest, RestackResult } from "../../../src/core/branches/port.ts";
+import { commitsOnFakeForge } from "../../fakes/forge-commits.ts";
 import { FakeContainerRuntime } from "../../fakes/container-runtime.ts";
 import type { LaunchRequest } from "../../../src/core/coordinator-runtime/ports.ts";
 import { HeadMovedError } from "../../../src/core/forge/errors.ts";
@@ -84,6 +85,7 @@ export class CoordinatorWorld {
         return { ok: true, sha, changed: true };
       },
       predictConflicts: () => Promise.resolve([]),
+      commitsBetween: (query) => commitsOnFakeForge(forge, query),
     };
   }
 }

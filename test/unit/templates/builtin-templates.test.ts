@@ -66,7 +66,11 @@ describe("the implementer prompt", () => {
     expect(text).toMatch(/^# Issue #12: Add login\n/);
     expect(text).toContain("labels: auth, backend");
     expect(text).toContain("Users log in with their email address.");
-    expect(text).toContain("`issue-12` starts from `issue-10`. That is another issue's branch, not merged yet");
+    // Exactly what is in the checkout: the commit it starts from, and the parent's verified commits.
+    expect(text).toContain("`issue-12` starts from `issue-10` at commit `3f2a1c0d9e8b`.");
+    expect(text).toContain("`issue-10` is another issue's branch, not merged yet. Its work passed cspace's verify and is in your checkout: these commits on top of `feature/login`");
+    expect(text).toContain("  - `3f2a1c0d9e8b` User table: add the email column\n  - `9b8c7d6e5f4a` User table: create it\n");
+    expect(text).toContain("`issue-12` already holds work from an earlier run of cspace on this issue, replayed onto `issue-10`:\n  - `77aa88bb99cc` Login: first try");
     expect(text).toContain("Your work will be merged into `feature/login`.");
     expect(text).toContain("- #9 Schema: merged into `feature/login`, so it is in your base");
     expect(text).toContain("- #10 User table: not merged yet, in progress on `issue-10`");

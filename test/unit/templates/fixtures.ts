@@ -21,6 +21,12 @@ export const fullCommon: CommonTemplateData = {
   repo: "acme/app",
   instance: "issue-12",
   context: "A TypeScript monorepo; run commands from the root.",
+  baseSha: "3f2a1c0d9e8b",
+  baseCommits: [
+    { sha: "3f2a1c0d9e8b", title: "User table: add the email column" },
+    { sha: "9b8c7d6e5f4a", title: "User table: create it" },
+  ],
+  earlierWork: { commits: [{ sha: "77aa88bb99cc", title: "Login: first try" }], restacked: true },
 };
 
 /** Only what is required: the local forge, no verify command, no dependencies, an empty body. */

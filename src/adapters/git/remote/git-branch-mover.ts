@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import type { BranchMover, ConflictQuery, MoveOptions, PushRequest, RestackRequest, RestackResult } from "../../../core/branches/port.ts";
+import type { BranchMover, CommitRange, CommitSummary, ConflictQuery, MoveOptions, PushRequest, RestackRequest, RestackResult } from "../../../core/branches/port.ts";
 import { ExternalError } from "../../../core/errors.ts";
 import { validateInstanceName } from "../../../core/instances/names.ts";
 import { assertBranchName } from "../../../core/plan/feature-branch.ts";
@@ -121,6 +121,21 @@ class GitBranchMover implements BranchMover {
     const old = query.oldParentHead === undefined ? null : await store.resolve(assertSha(query.oldParentHead, "the old parent head"));
     if (old !== null && (await store.isAncestor(old, head))) return restackConflicts(store, head, old, onto, options.signal);
     return mergeConflicts(store, onto, head, options.signal);
+  }
+
+  async commitsBetween(query: CommitRange, options: MoveOptions = {}): Promise<readonly CommitSummary[]> {
+    const store = await this.#hostStore();
+    const [base, head] = await this.#resolveAll([query.base, query.head], options);
+    const limit = Math.max(0, Math.floor(query.limit));
+    if (limit === 0) return [];
+    const log = await store.git(["log", "--no-decorate", `--max-count=${String(limit)}`, "--format=%H%x09%P%x09%s", `${base}..${head}`, "--"], { signal: options.signal });
+    return log.stdout
+      .split("\n")
+      .filter((line) => line.length > 0)
+      .map((line) => {
+        const [sha = "", parents = "", ...title] = line.split("\t");
+        return { sha, title: title.join("\t"), parent: parents.split(" ")[0] || null };
+      });
   }
 
   /** Shas as they are; branch names as last fetched, fetching those never fetched. */
