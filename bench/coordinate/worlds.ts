@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import type { WorkerReport } from "../../src/core/agents/worker-status.ts";
+import type { UnreportedSpend, WorkerReport } from "../../src/core/agents/worker-status.ts";
 import type { BranchMover, PushRequest, RestackRequest, RestackResult } from "../../src/core/branches/port.ts";
 import type {
   LaunchRequest,
@@ -76,6 +76,10 @@ export class StampedPool implements WorkerPool {
 
   probe(instances: readonly string[]): Promise<ReadonlyMap<string, Liveness>> {
     return this.#inner.probe(instances);
+  }
+
+  spending(instances: readonly string[]): Promise<ReadonlyMap<string, UnreportedSpend>> {
+    return this.#inner.spending(instances);
   }
 
   watch(onSuspect: (instance: string) => void): Promise<() => void> {

@@ -43,6 +43,22 @@ export interface WorkerStatus {
    * failing API looks like minutes of nothing.
    */
   readonly apiRetry?: string;
+  /**
+   * What the running invocation has done that no report holds yet: its turns
+   * and cost so far (and those of runs its report will cover), and when the
+   * first of them started. The coordinator polls it to hold a budget while
+   * the agent runs; absent with no run (and from older supervisors).
+   */
+  readonly unreported?: UnreportedSpend;
+}
+
+/** A running invocation's figures, not yet in any report (WorkerStatus.unreported). */
+export interface UnreportedSpend {
+  readonly turns: number;
+  /** US dollars, where the agent reports it; null when unknown. */
+  readonly costUsd: number | null;
+  /** ISO 8601: when the run these figures belong to started (worker's clock); a report ended before it does not hold them. */
+  readonly since: string;
 }
 
 /**

@@ -291,7 +291,8 @@ function reported(state: CoordinatorState, record: IssueRecord, event: Reported)
   const costUsd = addCost(attempt.costUsd, report.costUsd);
   if (report.restarted === true && report.outcome === "interrupted") {
     // `cspace restart` is not a new attempt: a new supervisor carries this one on, and its report ends it.
-    const goesOn: Attempt = { ...attempt, reportId: report.id, turns, costUsd };
+    // What its runs spent is in this report now: figures polled from them (`Spending`) no longer count.
+    const goesOn: Attempt = { ...attempt, reportId: report.id, turns, costUsd, live: null, reportedUpTo: report.endedAt };
     return { ...record, attempts: record.attempts.map((a) => (a.number === attempt.number ? goesOn : a)) };
   }
   const { end, failure } = classify(report, attempt);

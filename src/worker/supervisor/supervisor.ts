@@ -3,7 +3,7 @@ import { readFileSync, unlinkSync } from "node:fs";
 import type { AgentPreset, FollowUp, Invocation, StartInput } from "../../core/agents/preset.ts";
 import type { UsageLimit } from "../../core/agents/usage-limit.ts";
 import { nextUsageLimit } from "./usage-limit.ts";
-import type { AgentState, WorkerEvent, WorkerReport, WorkerStatus } from "../../core/agents/worker-status.ts";
+import type { AgentState, UnreportedSpend, WorkerEvent, WorkerReport, WorkerStatus } from "../../core/agents/worker-status.ts";
 import type { Launch } from "../../core/messaging/launch.ts";
 import { cutTo, errorReply, MAX_REPORT_SUMMARY_CHARS, okReply, type Reply, type Request } from "../../core/messaging/protocol.ts";
 import { jsonObject } from "../../core/agents/presets/json-line.ts";
@@ -80,6 +80,15 @@ interface Carried {
   readonly startedAt: Date;
 }
 
+/** What the run's report will hold, so far: its own turns and cost, and those of the runs it carries. */
+function unreportedOf(run: Run): UnreportedSpend {
+  return {
+    turns: (run.carried?.turns ?? 0) + run.turns,
+    costUsd: addCost(run.carried?.costUsd ?? null, run.costUsd),
+    since: (run.carried?.startedAt ?? run.startedAt).toISOString(),
+  };
+}
+
 export interface ShutdownResult {
   readonly reportId: string | null;
   /** Messages that never reached the agent (they are in events.ndjson too). */
@@ -153,6 +162,7 @@ export class Supervisor {
       pid: process.pid,
       startedAt: this.#startedAt.toISOString(),
       ...(this.#apiRetry === null ? {} : { apiRetry: this.#apiRetry }),
+      ...(this.#run === null ? {} : { unreported: unreportedOf(this.#run) }),
     };
   }
 
