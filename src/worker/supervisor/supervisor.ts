@@ -132,6 +132,9 @@ export class Supervisor {
     this.#sessionId = launch.resumeSessionId;
     // A restart resumes a session another supervisor counted: its running total so far is not this one's to count.
     if (launch.resumeSessionId !== null) this.#ledger.resumed(launch.resumeSessionId, launch.resumedCostUsd);
+    // A restart: status goes on from what the supervisors before counted (their reports are sent; this one's never repeat them).
+    this.#priorTurns = launch.priorTurns ?? 0;
+    this.#priorCost = launch.priorCostUsd ?? null;
     this.#input = { prompt: deps.prompt, promptFile: launch.promptFile, model: launch.model, resumeSessionId: launch.resumeSessionId, command: launch.command, commandInput: launch.commandInput };
     this.#state = new StateWriter(deps.stateFile, () => this.#stateFile());
   }
