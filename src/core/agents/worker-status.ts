@@ -50,6 +50,8 @@ export interface WorkerStatus {
    * the agent runs; absent with no run (and from older supervisors).
    */
   readonly unreported?: UnreportedSpend;
+  /** `costUsd` is (partly) tokens priced by `coordinator.prices`, not what the agent said it cost. Absent otherwise. */
+  readonly costEstimated?: true;
 }
 
 /** A running invocation's figures, not yet in any report (WorkerStatus.unreported). */
@@ -105,6 +107,8 @@ export interface WorkerReport {
    * and adds this report's turns and cost to it. Absent otherwise.
    */
   readonly restarted?: boolean;
+  /** `costUsd` is (partly) tokens priced by `coordinator.prices` (the agent reports no cost). Absent otherwise. */
+  readonly costEstimated?: true;
 }
 
 /** One line of events.ndjson. */

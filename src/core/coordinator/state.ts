@@ -131,6 +131,8 @@ export interface Attempt {
   readonly live?: LiveSpend | null;
   /** The end (worker's clock) of the last report counted in the attempt while it stays open (a `cspace restart`'s): figures of runs started before it are in that report. */
   readonly reportedUpTo?: string | null;
+  /** Some of `costUsd` is tokens priced by `coordinator.prices`: an estimate, marked so in the report. */
+  readonly costEstimated?: boolean;
 }
 
 /** A running attempt's figures not yet in a report, as its supervisor last said (`Spending`). */

@@ -1,3 +1,5 @@
+import type { TokenPrice } from "../agents/token-price.ts";
+
 /**
  * launch.json: what the supervisor runs, written by the host (`cspace up`,
  * `restart`) into the instance directory before the supervisor starts. Paths
@@ -43,6 +45,8 @@ export interface Launch {
    */
   readonly priorTurns?: number;
   readonly priorCostUsd?: number | null;
+  /** `coordinator.prices` for this agent (dollars per million tokens): what its tokens cost when it states no cost; null: none. */
+  readonly tokenPrice?: TokenPrice | null;
   /** events.ndjson is rotated to events.1.ndjson past this size. */
   readonly eventsMaxBytes: number;
   /** interrupt/shutdown: SIGINT, then SIGTERM after this long, then SIGKILL after as long again. */
@@ -116,6 +120,7 @@ export function parseLaunch(value: unknown): LaunchParse {
     resumedCostUsd: optionalDollars(),
     priorTurns: turnsBefore(),
     priorCostUsd: optionalDollars("priorCostUsd"),
+    tokenPrice: tokenPriceOf(fields.tokenPrice, problems),
     eventsMaxBytes: positive("eventsMaxBytes"),
     stopGraceMs: positive("stopGraceMs"),
     reportRetryMaxMs: positive("reportRetryMaxMs"),
@@ -126,4 +131,13 @@ export function parseLaunch(value: unknown): LaunchParse {
 function commandInputOf(field: unknown, problems: string[]): "per-message" {
   if (field !== undefined && field !== null && field !== "per-message") problems.push(`commandInput must be "per-message" or "stream" (got ${JSON.stringify(field)})`);
   return "per-message";
+}
+
+function tokenPriceOf(field: unknown, problems: string[]): TokenPrice | null {
+  if (field === undefined || field === null) return null;
+  const price = field as { input?: unknown; output?: unknown };
+  const rate = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value) && value >= 0;
+  if (typeof field === "object" && rate(price.input) && rate(price.output)) return { input: price.input, output: price.output };
+  problems.push(`tokenPrice must be {"input": <dollars>, "output": <dollars>} per million tokens, or null (got ${JSON.stringify(field)})`);
+  return null;
 }

@@ -51,6 +51,7 @@ export const workerStatusSchema: z.ZodType<WorkerStatus> = z.object({
   /** Shown on `status` while the agent retries its model API ("API error 529, retry 3 of 10"). */
   apiRetry: name.optional(),
   /** The running invocation's turns and cost that no report holds yet (the coordinator's budget polls it). */
+  costEstimated: z.literal(true).optional(),
   unreported: z.object({ turns: count, costUsd: z.number().min(0).max(1e9).nullable(), since: timestamp }).optional(),
 });
 

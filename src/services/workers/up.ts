@@ -1,4 +1,5 @@
 import { removePlantedLinks, writeUntrustedFile } from "../../adapters/fs/untrusted-dir.ts";
+import { priceFor } from "../../core/agents/token-price.ts";
 import { workerBundleFiles } from "../../adapters/worker-bundle.ts";
 import { presetNamed, PRESETS } from "../../core/agents/presets/index.ts";
 import type { AgentPreset } from "../../core/agents/preset.ts";
@@ -158,6 +159,7 @@ export async function startSupervisor(project: OpenedProject, runtime: Container
     resumedCostUsd: start.resumedCostUsd ?? null,
     priorTurns: start.prior?.turns ?? 0,
     priorCostUsd: start.prior?.costUsd ?? null,
+    tokenPrice: priceFor(project.config.coordinator.prices, start.preset.name, project.config.agent.model ?? null),
     ...LAUNCH_DEFAULTS,
   };
   // Links a worker left in its directory (its own sabotage) would break the new supervisor's files: they go first.

@@ -8,6 +8,7 @@ import type { Launch } from "../../core/messaging/launch.ts";
 import { cutTo, errorReply, MAX_REPORT_SUMMARY_CHARS, okReply, type Reply, type Request } from "../../core/messaging/protocol.ts";
 import { jsonObject } from "../../core/agents/presets/json-line.ts";
 import { addCost, UsageLedger } from "../../core/agents/usage-ledger.ts";
+import { tokenCost } from "../../core/agents/token-price.ts";
 import { FinalText } from "../../core/agents/final-text.ts";
 import { messageOf } from "../../adapters/messaging/socket-file.ts";
 import { AgentProcess, type AgentExit } from "./agent-process.ts";
@@ -48,6 +49,8 @@ interface Run {
   /** This run's own turns and cost (UsageLedger's shares): what its report says. */
   turns: number;
   costUsd: number | null;
+  /** Some of `costUsd` is tokens priced by `coordinator.prices` (launch.json's tokenPrice), not a cost the agent stated. */
+  costEstimated: boolean;
   /** Sessions whose start this run has shown: Claude Code says `init` at every turn, the log says it once. */
   readonly announced: Set<string>;
   /** Keys the running total of an agent without sessions (aider's "$X session" is its process's). */
@@ -77,6 +80,7 @@ interface Run {
 interface Carried {
   readonly turns: number;
   readonly costUsd: number | null;
+  readonly costEstimated: boolean;
   readonly startedAt: Date;
 }
 
@@ -124,6 +128,8 @@ export class Supervisor {
   #apiRetry: string | null = null;
   /** Stopped for `cspace restart`: the interrupted run's report says the attempt goes on. */
   #restarting = false;
+  /** Some cost this supervisor counted is priced tokens (status says so). */
+  #costEstimated = false;
   #started = false;
 
   constructor(deps: SupervisorDeps) {
@@ -166,6 +172,7 @@ export class Supervisor {
       startedAt: this.#startedAt.toISOString(),
       ...(this.#apiRetry === null ? {} : { apiRetry: this.#apiRetry }),
       ...(this.#run === null ? {} : { unreported: unreportedOf(this.#run) }),
+      ...(this.#costEstimated ? { costEstimated: true as const } : {}),
     };
   }
 
@@ -328,6 +335,7 @@ export class Supervisor {
       oomBefore: oomKills(this.#deps.oomFiles),
       turns: 0,
       costUsd: null,
+      costEstimated: false,
       announced: new Set(),
       key: `run ${String(++this.#runs)}`,
       finalText: new FinalText(),
@@ -380,7 +388,14 @@ export class Supervisor {
       run.turns += facts.addTurns;
       changed = true;
     }
-    const share = this.#ledger.share(facts, facts.sessionId ?? this.#sessionId ?? run.key);
+    let share = this.#ledger.share(facts, facts.sessionId ?? this.#sessionId ?? run.key);
+    const price = this.#deps.launch.tokenPrice ?? null;
+    if (share === null && facts.addTokens !== undefined && price !== null) {
+      // The agent states tokens, no cost: priced as coordinator.prices says, and marked as an estimate wherever it is shown.
+      share = tokenCost(facts.addTokens, price);
+      run.costEstimated = true;
+      this.#costEstimated = true;
+    }
     if (share !== null) {
       run.costUsd = addCost(run.costUsd, share);
       changed = true;
@@ -408,6 +423,7 @@ export class Supervisor {
     const carried: Carried = {
       turns: (run.carried?.turns ?? 0) + run.turns,
       costUsd: addCost(run.carried?.costUsd ?? null, run.costUsd),
+      costEstimated: (run.carried?.costEstimated ?? false) || run.costEstimated,
       startedAt: run.carried?.startedAt ?? run.startedAt,
     };
     // A run that finished its work while a message waited: the message is its follow-up turn, reported with it.
@@ -450,6 +466,7 @@ ${agentSummary}`;
       // Only a run that failed was stopped by the limit; one that went on and ended well was not.
       ...(outcome === "failure" && run.usageLimit !== null ? { usageLimit: run.usageLimit } : {}),
       ...(this.#restarting && outcome === "interrupted" ? { restarted: true } : {}),
+      ...(carried.costEstimated ? { costEstimated: true as const } : {}),
     };
     if (!ended) this.#event("supervisor", "exited", exitedText, { code: exit.code, signal: exit.signal, spawnError: exit.spawnError });
     try {

@@ -1,6 +1,6 @@
 import { isUsageLimitText, limitMessage } from "../usage-limit.ts";
 import type { AgentPreset, Invocation, LineFacts, StartInput } from "../preset.ts";
-import { jsonObject, modelFlag, objectAt, plainText, stringAt, NOTHING } from "./json-line.ts";
+import { jsonObject, modelFlag, numberAt, objectAt, plainText, stringAt, NOTHING, type JsonObject } from "./json-line.ts";
 
 /**
  * Gemini CLI, headless: `gemini --prompt=<text> --output-format stream-json`
@@ -84,10 +84,18 @@ export function parseGeminiLine(line: string): LineFacts {
         turnEnded: true,
         addTurns: 1,
         isError: status !== "success",
+        ...statsTokens(objectAt(event, "stats")),
         ...(quota ? { usageLimit: { resetsAt: null, kind: "quota", message: limitMessage(error ?? "quota exhausted") } } : {}),
       };
     }
     default:
       return NOTHING;
   }
+}
+
+/** `stats`' tokens, where it states them. */
+function statsTokens(stats: JsonObject | undefined): Pick<LineFacts, "addTokens"> {
+  const input = numberAt(stats, "input_tokens");
+  const output = numberAt(stats, "output_tokens");
+  return input === undefined && output === undefined ? {} : { addTokens: { input: input ?? 0, output: output ?? 0 } };
 }
