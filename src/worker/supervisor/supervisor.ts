@@ -426,9 +426,13 @@ export class Supervisor {
       costEstimated: (run.carried?.costEstimated ?? false) || run.costEstimated,
       startedAt: run.carried?.startedAt ?? run.startedAt,
     };
-    // A run that finished its work while a message waited: the message is its follow-up turn, reported with it.
+    // A run that ended on its own while a message waited: the message is its follow-up turn, reported with it. Also after
+    // a failed or crashed turn: reported apart, the message's run would reach the coordinator as a second report, after
+    // it ended the attempt (and maybe started the next). Not a stop (interrupt, restart), a usage limit (the account is
+    // parked) or an agent that could not start: the message waits for the next run then.
+    const endedOnItsOwn = outcome === "success" || ((outcome === "failure" || outcome === "crash" || outcome === "oom") && run.usageLimit === null && exit.spawnError === null);
     let ended = false;
-    if (outcome === "success" && this.#stopping === null && (run.inFlight.length > 0 || this.#queue.length > 0)) {
+    if (endedOnItsOwn && this.#stopping === null && (run.inFlight.length > 0 || this.#queue.length > 0)) {
       this.#event("supervisor", "exited", exitedText, { code: exit.code, signal: exit.signal, spawnError: exit.spawnError });
       this.#endRun(run, exit, git.headSha);
       const next = this.#startFollowUp(carried);
