@@ -9,7 +9,7 @@ import { commitsOnFakeForge } from "../../test/fakes/forge-commits.ts";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import type { WorkerReport } from "../../src/core/agents/worker-status.ts";
+import type { UnreportedSpend, WorkerReport } from "../../src/core/agents/worker-status.ts";
 import type { BranchMover, PushRequest, RestackRequest, RestackResult } from "../../src/core/branches/port.ts";
 import type {
   LaunchRequest,
@@ -77,6 +77,10 @@ export class StampedPool implements WorkerPool {
 
   probe(instances: readonly string[]): Promise<ReadonlyMap<string, Liveness>> {
     return this.#inner.probe(instances);
+  }
+
+  spending(instances: readonly string[]): Promise<ReadonlyMap<string, UnreportedSpend>> {
+    return this.#inner.spending(instances);
   }
 
   watch(onSuspect: (instance: string) => void): Promise<() => void> {

@@ -27,7 +27,8 @@ export function renderRunReport(report: RunReport, paint: Paint, holder?: string
       return row.status === "merged" ? paint("good", line) : row.status === "failed" || row.status === "blocked" ? paint("bad", line) : line;
     }),
     "",
-    `${String(merged)} merged, ${String(failed)} failed, ${String(blocked)} blocked${costUsd === null ? "" : `; $${costUsd.toFixed(2)}`}${report.parkedMs > 0 ? `; parked by usage limits ${duration(report.parkedMs)}` : ""}.`,
+    `${String(merged)} merged, ${String(failed)} failed, ${String(blocked)} blocked${costUsd === null ? "" : `; ${report.rows.some((r) => r.costEstimated) ? "~" : ""}$${costUsd.toFixed(2)}`}${report.parkedMs > 0 ? `; parked by usage limits ${duration(report.parkedMs)}` : ""}.`,
+    ...(report.rows.some((r) => r.costEstimated) ? ["~: estimated, the agent's tokens priced by coordinator.prices (it reports no cost)."] : []),
     ...(report.egressDenied === undefined || report.egressDenied.count === 0 ? [] : [paint("warn", `${describeDenials(report.egressDenied)}.`)]),
   ];
 }

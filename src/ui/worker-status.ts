@@ -15,6 +15,8 @@ export interface AgentSummary {
   readonly queueDepth: number | null;
   readonly lostBecause: string | null;
   readonly apiRetry?: string | null;
+  /** `costUsd` is tokens priced by `coordinator.prices`: shown with "~". */
+  readonly costEstimated?: boolean;
 }
 
 export const AGENT_HEADER = ["AGENT", "TURNS", "COST", "LAST ACTIVITY"] as const;
@@ -23,7 +25,7 @@ export function agentCells(agent: AgentSummary, now: number = Date.now()): strin
   return [
     agent.state === "lost" && agent.lastActivity !== null ? `lost (since ${ago(agent.lastActivity, now)})` : agent.label,
     agent.turns === null ? "-" : String(agent.turns),
-    cost(agent.costUsd),
+    cost(agent.costUsd, agent.costEstimated === true),
     agent.lastActivity === null ? "-" : ago(agent.lastActivity, now),
   ];
 }
@@ -36,7 +38,7 @@ export function statusLines(instance: string, agent: AgentSummary, details: { re
   if (agent.apiRetry !== undefined && agent.apiRetry !== null) lines.push(`  retrying:       ${paint("warn", agent.apiRetry)}`);
   if (details.branch !== null) lines.push(`  branch:         ${details.branch}${details.headSha === null ? "" : ` at ${details.headSha.slice(0, 12)}`}`);
   if (agent.turns !== null) lines.push(`  turns:          ${String(agent.turns)}`);
-  if (agent.costUsd !== null) lines.push(`  cost:           ${cost(agent.costUsd)}`);
+  if (agent.costUsd !== null) lines.push(`  cost:           ${cost(agent.costUsd, agent.costEstimated === true)}${agent.costEstimated === true ? " (estimated: tokens priced by coordinator.prices)" : ""}`);
   if (agent.queueDepth !== null) lines.push(`  queued:         ${String(agent.queueDepth)} message(s)`);
   if (agent.sessionId !== null) lines.push(`  session:        ${agent.sessionId}`);
   if (details.pid !== null) lines.push(`  supervisor pid: ${String(details.pid)} (in the container)`);
@@ -44,8 +46,8 @@ export function statusLines(instance: string, agent: AgentSummary, details: { re
   return lines;
 }
 
-function cost(usd: number | null): string {
-  return usd === null ? "-" : `$${usd.toFixed(2)}`;
+function cost(usd: number | null, estimated = false): string {
+  return usd === null ? "-" : `${estimated ? "~" : ""}$${usd.toFixed(2)}`;
 }
 
 function ago(iso: string, now: number): string {

@@ -12,7 +12,8 @@ import { isEvent, startCoordinator, until, type CoordinatorChild } from "../supp
  * (which does what 2.1.332 does, $0.0125 a turn) takes a second turn from
  * `cspace send`, is restarted mid-turn and resumes its session; the report
  * must say one attempt, the two turns that ended, and $0.025 — what the agent
- * said its results cost, to the cent.
+ * said its results cost, to the cent — and so must `status issue-10` and
+ * `list`, which once showed only the new supervisor's figures.
  */
 
 const runId = inject("cspaceTestRun");
@@ -62,5 +63,11 @@ describe("cost and attempts of a Claude Code session that is sent a message and 
     expect(report.report.rows.map(({ issue, status: s, attempts, turns, costUsd }) => ({ issue, status: s, attempts, turns, costUsd }))).toEqual([
       { issue: 10, status: "merged", attempts: 1, turns: 2, costUsd: 0.025 },
     ]);
+    // The instance's own figures after the restart are the attempt's too, not only the new supervisor's.
+    const instance = JSON.parse((await cli(["status", "issue-10", "--json"])).stdout) as { agent: { turns: number | null; costUsd: number | null } };
+    expect({ turns: instance.agent.turns, costUsd: instance.agent.costUsd }).toEqual({ turns: 2, costUsd: 0.025 });
+    const listed = JSON.parse((await cli(["list", "--json"])).stdout) as { instances: { instance: string; agent: { turns: number | null; costUsd: number | null } }[] };
+    const row = listed.instances.find((entry) => entry.instance === "issue-10");
+    expect({ turns: row?.agent.turns, costUsd: row?.agent.costUsd }).toEqual({ turns: 2, costUsd: 0.025 });
   }, 300_000);
 });

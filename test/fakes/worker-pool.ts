@@ -1,4 +1,4 @@
-import type { WorkerReport } from "../../src/core/agents/worker-status.ts";
+import type { UnreportedSpend, WorkerReport } from "../../src/core/agents/worker-status.ts";
 import type {
   LaunchRequest,
   Liveness,
@@ -44,11 +44,15 @@ export interface FakeWorkerPoolOptions {
   readonly agentMs?: number;
   /** How long this run of the agent works, per launch (bench/coordinate: known durations per issue); `agentMs` when absent. */
   readonly agentMsOf?: (launch: LaunchRequest) => number;
+  /** An interrupt ends a working agent at once with an `interrupted` report carrying what it spent (`spend`); otherwise it is only recorded. */
+  readonly interruptStops?: boolean;
 }
 
 interface Agent {
   readonly launch: LaunchRequest;
   state: "working" | "exited" | "lost";
+  /** What it spent so far that no report holds (`spend`), as its supervisor's status would say. */
+  unreported: UnreportedSpend | null;
 }
 
 export class FakeWorkerPool implements WorkerPool {
@@ -85,7 +89,7 @@ export class FakeWorkerPool implements WorkerPool {
       return Promise.resolve({ ok: false, error: `the claude agent's executable "claude" is not on the container user's PATH` });
     }
     this.launches.push(request);
-    const agent: Agent = { launch: request, state: "working" };
+    const agent: Agent = { launch: request, state: "working", unreported: null };
     this.#agents.set(request.instance, agent);
     setTimeout(() => void this.#finish(agent), this.#options.agentMsOf?.(request) ?? this.#options.agentMs ?? 5);
     return Promise.resolve({ ok: true });
@@ -103,10 +107,37 @@ export class FakeWorkerPool implements WorkerPool {
     await this.#messageHandler(instance, text);
   }
 
-  interrupt(instance: string): Promise<void> {
+  async interrupt(instance: string): Promise<void> {
     // Recorded only: the agent's run still ends with a report, which the coordinator finds belongs to an attempt it ended.
     this.interrupted.push(instance);
-    return Promise.resolve();
+    const agent = this.#agents.get(instance);
+    if (this.#options.interruptStops !== true || agent?.state !== "working") return;
+    agent.state = "exited";
+    const { launch } = agent;
+    const now = new Date().toISOString();
+    const spent = agent.unreported;
+    const report: WorkerReport = {
+      id: `${launch.instance}-${String(++this.#reports).padStart(6, "0")}`, instance: launch.instance, outcome: "interrupted", exitCode: null, signal: "SIGINT",
+      branch: launch.branch, base: launch.base, headSha: launch.headSha, commitsAhead: 0, summary: "interrupted", blockedReason: null,
+      turns: spent?.turns ?? 0, costUsd: spent?.costUsd ?? null, sessionId: null, startedAt: spent?.since ?? now, endedAt: now,
+    };
+    this.outbox.set(launch.instance, [...(this.outbox.get(launch.instance) ?? []), report]);
+    await this.#deliverAll();
+  }
+
+  /** The working agent of `instance` has spent this so far (its supervisor's status says it until its report does). */
+  spend(instance: string, turns: number, costUsd: number): void {
+    const agent = this.#agents.get(instance);
+    if (agent?.state !== "working") throw new Error(`no agent works in ${instance}`);
+    agent.unreported = { turns, costUsd, since: agent.unreported?.since ?? new Date().toISOString() };
+  }
+
+  spending(instances: readonly string[]): Promise<ReadonlyMap<string, UnreportedSpend>> {
+    const figures = instances.flatMap((instance) => {
+      const agent = this.#agents.get(instance);
+      return agent?.state === "working" && agent.unreported !== null ? [[instance, agent.unreported] as const] : [];
+    });
+    return Promise.resolve(new Map(figures));
   }
 
   async collectPending(instances: readonly string[], onReport: ReportHandler): Promise<number> {
@@ -153,6 +184,8 @@ export class FakeWorkerPool implements WorkerPool {
 
   async #finish(agent: Agent): Promise<void> {
     const { launch } = agent;
+    // Stopped by an interrupt (interruptStops): its report is written.
+    if (agent.state !== "working") return;
     const outcome = this.#take(launch.issue, "attempts", this.#script(launch.issue).attempts) ?? "success";
     if (outcome === "lost") {
       agent.state = "lost";

@@ -74,6 +74,8 @@ export interface LineFacts {
    * `model_usage_since_last_result`). Preferred to `costUsd` when both are given.
    */
   readonly addCostUsd?: number;
+  /** Tokens this line's turn used, where the agent states tokens and no cost (Codex, Gemini CLI): priced by `coordinator.prices`. */
+  readonly addTokens?: { readonly input: number; readonly output: number };
   /** The agent's final message for the report. */
   readonly finalText?: string;
   /** A chunk of the agent's message: chunks in a row are one message, the last message the final text (FinalText). */

@@ -43,6 +43,24 @@ export interface WorkerStatus {
    * failing API looks like minutes of nothing.
    */
   readonly apiRetry?: string;
+  /**
+   * What the running invocation has done that no report holds yet: its turns
+   * and cost so far (and those of runs its report will cover), and when the
+   * first of them started. The coordinator polls it to hold a budget while
+   * the agent runs; absent with no run (and from older supervisors).
+   */
+  readonly unreported?: UnreportedSpend;
+  /** `costUsd` is (partly) tokens priced by `coordinator.prices`, not what the agent said it cost. Absent otherwise. */
+  readonly costEstimated?: true;
+}
+
+/** A running invocation's figures, not yet in any report (WorkerStatus.unreported). */
+export interface UnreportedSpend {
+  readonly turns: number;
+  /** US dollars, where the agent reports it; null when unknown. */
+  readonly costUsd: number | null;
+  /** ISO 8601: when the run these figures belong to started (worker's clock); a report ended before it does not hold them. */
+  readonly since: string;
 }
 
 /**
@@ -89,6 +107,8 @@ export interface WorkerReport {
    * and adds this report's turns and cost to it. Absent otherwise.
    */
   readonly restarted?: boolean;
+  /** `costUsd` is (partly) tokens priced by `coordinator.prices` (the agent reports no cost). Absent otherwise. */
+  readonly costEstimated?: true;
 }
 
 /** One line of events.ndjson. */

@@ -68,6 +68,18 @@ describe("the JSON Schema for editors", () => {
     expect(schema.required ?? []).toEqual([]);
     expect(schema.additionalProperties).toBe(false);
     expect(schema.properties.coordinator?.additionalProperties).toBe(false);
-    expect(Object.keys(schema.properties.coordinator?.properties ?? {})).toEqual(["maxParallel", "featureBranch", "stacking", "review", "maxAttempts", "onUsageLimit", "budget"]);
+    expect(Object.keys(schema.properties.coordinator?.properties ?? {})).toEqual(["maxParallel", "featureBranch", "stacking", "review", "maxAttempts", "onUsageLimit", "budget", "prices"]);
+  });
+});
+
+describe("coordinator.prices", () => {
+  it("takes dollars per million input and output tokens by model or preset, and says what is wrong otherwise", () => {
+    const parse = (prices: unknown) => configSchema.safeParse({ coordinator: { prices } });
+    const ok = parse({ codex: { input: 1.25, output: 10 }, "gemini-2.5-pro": { input: 0, output: 10 } });
+    expect(ok.success && ok.data.coordinator.prices).toEqual({ codex: { input: 1.25, output: 10 }, "gemini-2.5-pro": { input: 0, output: 10 } });
+    const negative = parse({ codex: { input: -1, output: 10 } });
+    expect(negative.error?.issues[0]?.message).toBe("expected US dollars per million tokens (a number, 0 or more)");
+    expect(parse({ codex: { input: 1 } }).success).toBe(false);
+    expect(parse({ codex: { input: 1, output: 2, cached: 0.1 } }).success).toBe(false);
   });
 });

@@ -34,6 +34,7 @@ const path = (what: string) => text(`expected a path to ${what}, relative to the
 const integer = (valid: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.number({ error: valid }).int({ error: valid }).min(min, { error: valid }).max(max, { error: valid });
 const dollars = () => z.number({ error: validValues.dollars }).positive({ error: validValues.dollars });
+const perMillionTokens = () => z.number({ error: "expected US dollars per million tokens (a number, 0 or more)" }).min(0, { error: "expected US dollars per million tokens (a number, 0 or more)" });
 const flag = () => z.boolean({ error: "expected true or false" });
 /** Variables cspace passes into a container (container.env, agent.env): never the forge token, refused before anything is made. */
 const environment = () =>
@@ -215,6 +216,14 @@ export const configSchema = z.strictObject(
           onUsageLimit: z.enum(usageLimitPolicies, { error: validValues.onUsageLimit }).default(defaults.onUsageLimit),
           budget: z
             .strictObject({ run: dollars().optional(), issue: dollars().optional() }, objectOf('like {"run": 40, "issue": 8}, in US dollars'))
+            .optional(),
+          // Dollars per million tokens, by model or preset: what an agent that reports tokens and no cost is taken to spend.
+          prices: z
+            .record(
+              z.string().min(1, { error: "expected a model or preset name" }),
+              z.strictObject({ input: perMillionTokens(), output: perMillionTokens() }, objectOf('like {"input": 1.25, "output": 10}, US dollars per million tokens')),
+              { error: 'expected an object like {"codex": {"input": 1.25, "output": 10}}' },
+            )
             .optional(),
         },
         objectOf('like {"maxParallel": 4}'),

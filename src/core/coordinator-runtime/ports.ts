@@ -1,4 +1,4 @@
-import type { WorkerReport } from "../agents/worker-status.ts";
+import type { UnreportedSpend, WorkerReport } from "../agents/worker-status.ts";
 import type { AttemptWhy } from "../coordinator/vocabulary.ts";
 
 /**
@@ -49,6 +49,11 @@ export interface WorkerPool {
   watch(onSuspect: (instance: string) => void): Promise<() => void>;
   /** Stops listening; with `down`, removes the instances too. Workers keep running otherwise. */
   close(options?: { readonly down?: boolean }): Promise<void>;
+  /**
+   * What each instance's running agent has spent that no report holds yet (its supervisor's `status`), to hold
+   * `coordinator.budget` while agents work. An instance with no agent running, or whose supervisor does not answer, is left out.
+   */
+  spending(instances: readonly string[]): Promise<ReadonlyMap<string, UnreportedSpend>>;
 }
 
 /** Persists a report; resolving acknowledges it. The instance is the socket (or outbox) it came from. */

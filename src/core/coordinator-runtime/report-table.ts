@@ -14,7 +14,8 @@ export function reportCells(row: ReportRow): string[] {
     row.reason === "" ? row.status : `${row.status}: ${shownText(row.reason, SHOWN_TEXT_CHARS)}`,
     String(row.attempts),
     String(row.turns),
-    row.costUsd === null ? "-" : `$${row.costUsd.toFixed(2)}`,
+    // "~": tokens priced by coordinator.prices, not a cost the agent stated.
+    row.costUsd === null ? "-" : `${row.costEstimated ? "~" : ""}$${row.costUsd.toFixed(2)}`,
     (row.wallMs === null ? "-" : duration(row.wallMs)) + (row.parkedMs > 0 ? ` (parked ${duration(row.parkedMs)})` : ""),
   ];
 }

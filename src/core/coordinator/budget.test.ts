@@ -68,4 +68,39 @@ describe("coordinator.budget", () => {
     expect(s.issues[1]?.attempts[0]?.costUsd).toBeCloseTo(1.2);
     expect(explain(s, T0 + 60_000)[0]?.action).toEqual({ type: "Fail", issue: 1, reason: "over budget: it spent $1.20 of its $1.00 budget (coordinator.budget.issue)" });
   });
+
+  it("stops a running agent once what it spent so far passes the issue's budget, and counts its report once", () => {
+    const spending = (attempt: number, costUsd: number, since = at(10)): CoordinatorEvent => ({ type: "Spending", at: at(15), issue: 1, attempt, since, turns: 2, costUsd });
+    const running = state(started([1], { run: null, issue: 2 }), launched(1, 1), spending(1, 1.5));
+    expect(explain(running, T0 + 60_000).map((d) => d.rule)).toEqual([]);
+    const over = state(started([1], { run: null, issue: 2 }), launched(1, 1), spending(1, 1.5), spending(1, 2.4));
+    const decisions = explain(over, T0 + 60_000);
+    expect(decisions.map((d) => d.rule)).toEqual(["stopOverBudget"]);
+    expect(decisions[0]?.action).toEqual({ type: "Fail", issue: 1, reason: "over budget: it spent $2.40 of its $2.00 budget (coordinator.budget.issue); its agent was stopped" });
+    // The run's budget sees it too: no other agent starts meanwhile.
+    expect(runReport(state(started([1, 2], { run: 2, issue: null }), launched(1, 1), spending(1, 2.4))).overBudget).toContain("$2.40 of its $2.00");
+    // Its interrupted report holds what it spent: counted once, not again on top of the polled figure.
+    const stopped = state(
+      started([1], { run: null, issue: 2 }), launched(1, 1), spending(1, 2.4),
+      { type: "Failed", at: at(16), issue: 1, reason: "over budget" },
+      failedWithCost(1, 1, 2.5, { outcome: "interrupted", exitCode: null, signal: "SIGINT" }),
+    );
+    expect(stopped.issues[1]?.outcome?.kind).toBe("failed");
+    expect(stopped.issues[1]?.attempts[0]?.end).toBe("interrupted");
+    expect(runReport(stopped).totals.costUsd).toBe(2.5);
+    // A poll that comes after the report changes nothing.
+    expect(replay([spending(1, 9)], stopped)).toBe(stopped);
+  });
+
+  it("does not count a restarted attempt's first run twice when a poll of it comes after its report", () => {
+    const restarted = failedWithCost(1, 1, 0.6, { id: "r1-1a", outcome: "interrupted", exitCode: null, signal: "SIGTERM", restarted: true, startedAt: at(10), endedAt: at(20) });
+    const stale: CoordinatorEvent = { type: "Spending", at: at(21), issue: 1, attempt: 1, since: at(10), turns: 2, costUsd: 0.6 };
+    const fresh: CoordinatorEvent = { type: "Spending", at: at(40), issue: 1, attempt: 1, since: at(30), turns: 1, costUsd: 0.3 };
+    const s = state(started([1], { run: null, issue: 1 }), launched(1, 1), restarted, stale);
+    expect(runReport(s).overBudget).toBeNull();
+    expect(explain(s, T0 + 60_000).map((d) => d.rule)).toEqual([]);
+    const later = replay([fresh], s);
+    expect(explain(later, T0 + 60_000).map((d) => d.rule)).toEqual([]);
+    expect(explain(replay([{ ...fresh, costUsd: 0.45 }], s), T0 + 60_000).map((d) => d.rule)).toEqual(["stopOverBudget"]);
+  });
 });

@@ -3,8 +3,11 @@ import type { CoordinatorState, IssueRecord } from "./state.ts";
 /**
  * Spending ceilings (`coordinator.budget`, dollars), against the cost the
  * agents report: each attempt's, the sum of its reports, each of which
- * carries only its own run's share (agents/usage-ledger.ts). An issue that
- * has spent its budget fails at the end of its attempt, with the reason; a run
+ * carries only its own run's share (agents/usage-ledger.ts), and, while an
+ * attempt runs, what its running invocation has spent that no report holds
+ * yet (`Spending`, polled from its supervisor: fold-budget.ts). An issue that
+ * has spent its budget fails with the reason: a running agent is stopped
+ * (rules-budget.ts), an ended attempt is not retried; a run
  * that has spent its budget starts no agent (those running finish) until the
  * operator raises the budget and sends `resume`, which re-reads it.
  * An agent that reports no cost is not held by either: cspace says so when
@@ -13,7 +16,7 @@ import type { CoordinatorState, IssueRecord } from "./state.ts";
 
 /** Dollars the issue's attempts cost, as far as their agents said. */
 export function issueSpent(record: IssueRecord): number {
-  return record.attempts.reduce((sum, attempt) => sum + (attempt.costUsd ?? 0), 0);
+  return record.attempts.reduce((sum, attempt) => sum + (attempt.costUsd ?? 0) + (attempt.end === null ? (attempt.live?.costUsd ?? 0) : 0), 0);
 }
 
 export function runSpent(state: CoordinatorState): number {

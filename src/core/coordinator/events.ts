@@ -1,5 +1,6 @@
 import { type AnyEventEntry, type EventOfEntry } from "./event-registry.ts";
 import { attemptEvents } from "./fold-attempts.ts";
+import { budgetEvents } from "./fold-budget.ts";
 import { integrationEvents } from "./fold-integration.ts";
 import { freshEvents } from "./fold-fresh.ts";
 import { runEvents } from "./fold-run.ts";
@@ -30,7 +31,7 @@ import { runEvents } from "./fold-run.ts";
  * one that no longer fits (a report for an attempt already ended), changes
  * nothing, so a resent report or a replayed outbox is harmless.
  */
-export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents, ...freshEvents };
+export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents, ...freshEvents, ...budgetEvents };
 
 type Registry = typeof coordinatorEvents;
 

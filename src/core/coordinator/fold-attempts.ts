@@ -292,9 +292,11 @@ function reported(state: CoordinatorState, record: IssueRecord, event: Reported)
   // Both runs of a restarted attempt count: each report has its own run's share.
   const turns = attempt.turns + report.turns;
   const costUsd = addCost(attempt.costUsd, report.costUsd);
+  const estimated = attempt.costEstimated === true || report.costEstimated === true ? { costEstimated: true } : {};
   if (report.restarted === true && report.outcome === "interrupted") {
     // `cspace restart` is not a new attempt: a new supervisor carries this one on, and its report ends it.
-    const goesOn: Attempt = { ...attempt, reportId: report.id, turns, costUsd };
+    // What its runs spent is in this report now: figures polled from them (`Spending`) no longer count.
+    const goesOn: Attempt = { ...attempt, reportId: report.id, turns, costUsd, live: null, reportedUpTo: report.endedAt, ...estimated };
     return { ...record, attempts: record.attempts.map((a) => (a.number === attempt.number ? goesOn : a)) };
   }
   const { end, failure } = classify(report, attempt);
@@ -309,6 +311,7 @@ function reported(state: CoordinatorState, record: IssueRecord, event: Reported)
     commitsAhead: report.commitsAhead,
     turns,
     costUsd,
+    ...estimated,
     summary: report.summary,
     blockedReason: report.blockedReason,
   };

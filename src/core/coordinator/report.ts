@@ -21,6 +21,8 @@ export interface ReportRow {
   readonly turns: number;
   /** US dollars; null when no attempt's agent told its cost. */
   readonly costUsd: number | null;
+  /** Some of `costUsd` is an estimate: tokens priced by `coordinator.prices` (the agent stated no cost). */
+  readonly costEstimated: boolean;
   /** From the first launch to the merge (or to when it failed or was blocked); null if it never started. */
   readonly wallMs: number | null;
   /** Time it waited for its agent's account to come back from a usage limit (usage-limits.ts). */
@@ -118,6 +120,7 @@ function row(state: CoordinatorState, issue: IssueRecord): ReportRow {
     failedAttempts: failureCount(issue),
     turns: issue.attempts.reduce((sum, a) => sum + a.turns, 0),
     costUsd: costs.length === 0 ? null : roundCents(costs.reduce((sum, cost) => sum + cost, 0)),
+    costEstimated: issue.attempts.some((a) => a.costEstimated === true && a.costUsd !== null),
     wallMs: first === undefined ? null : between(first.startedAt, end),
     parkedMs: issueParkedMs(issue, state.lastEventAt),
     squashSha: issue.merge?.squashSha ?? null,

@@ -123,6 +123,7 @@ describe("the coordinator's rule table, one row at a time", () => {
       "failUnstartable",
       "failRefusedMerge",
       "failOverBudget",
+      "stopOverBudget",
       "failOnUsageLimit",
       "failAfterMaxAttempts",
       "retryFailure",

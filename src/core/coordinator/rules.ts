@@ -1,5 +1,6 @@
 import type { Action, Merge } from "./actions.ts";
 import { issueOverBudget } from "./budget.ts";
+import { stopOverBudget } from "./rules-budget.ts";
 import { launchFor, type DecisionContext } from "./decision-context.ts";
 import {
   awaitsVerify,
@@ -65,7 +66,8 @@ export type RuleName =
   | "finishMerge"
   | "closeIssue"
   | "deleteBranch"
-  | "deleteEmptyBranch";
+  | "deleteEmptyBranch"
+  | "stopOverBudget";
 
 /** How long a pending check or an unknown mergeability is left before the forge is asked again. */
 export const PULL_REQUEST_POLL_MS = 15_000;
@@ -97,6 +99,7 @@ export const coordinatorRules: readonly Rule[] = [
     when: (issue, context) => active(issue) && idle(issue, context) && openAttempt(issue) === null && issueOverBudget(context.state, issue) !== null,
     then: (issue, { state }) => [{ type: "Fail", issue: issue.number, reason: `over budget: ${issueOverBudget(state, issue) ?? ""}` }],
   },
+  stopOverBudget,
   {
     name: "failOnUsageLimit",
     reason: 'coordinator.onUsageLimit is "fail": an issue whose agent met the account\'s usage limit, or that would start while the account is parked, fails',

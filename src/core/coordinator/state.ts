@@ -128,6 +128,20 @@ export interface Attempt {
   readonly failure: Failure | null;
   /** What was decided about the failure. */
   readonly resolution: "retried" | "failed" | null;
+  /** While it runs: what its running invocation spent that no report holds yet (`Spending`, polled; fold-budget.ts). */
+  readonly live?: LiveSpend | null;
+  /** The end (worker's clock) of the last report counted in the attempt while it stays open (a `cspace restart`'s): figures of runs started before it are in that report. */
+  readonly reportedUpTo?: string | null;
+  /** Some of `costUsd` is tokens priced by `coordinator.prices`: an estimate, marked so in the report. */
+  readonly costEstimated?: boolean;
+}
+
+/** A running attempt's figures not yet in a report, as its supervisor last said (`Spending`). */
+export interface LiveSpend {
+  /** When the run they belong to started, on the worker's clock. */
+  readonly since: string;
+  readonly turns: number;
+  readonly costUsd: number | null;
 }
 
 export interface Verification {

@@ -1,3 +1,5 @@
+import type { TokenPrice } from "../agents/token-price.ts";
+
 /**
  * launch.json: what the supervisor runs, written by the host (`cspace up`,
  * `restart`) into the instance directory before the supervisor starts. Paths
@@ -37,6 +39,14 @@ export interface Launch {
    * stopped before it printed its result.
    */
   readonly resumedCostUsd: number | null;
+  /**
+   * The turns and dollars the supervisors before this one counted on this instance (a restart carries them on;
+   * 0 and null on a first start). `status` shows totals over them, so a restart loses none; reports never repeat them.
+   */
+  readonly priorTurns?: number;
+  readonly priorCostUsd?: number | null;
+  /** `coordinator.prices` for this agent (dollars per million tokens): what its tokens cost when it states no cost; null: none. */
+  readonly tokenPrice?: TokenPrice | null;
   /** events.ndjson is rotated to events.1.ndjson past this size. */
   readonly eventsMaxBytes: number;
   /** interrupt/shutdown: SIGINT, then SIGTERM after this long, then SIGKILL after as long again. */
@@ -72,12 +82,19 @@ export function parseLaunch(value: unknown): LaunchParse {
     problems.push(`${key} must be a string or null (got ${JSON.stringify(field)})`);
     return null;
   };
-  const optionalDollars = (): number | null => {
-    const field = fields.resumedCostUsd;
+  const optionalDollars = (key: "resumedCostUsd" | "priorCostUsd" = "resumedCostUsd"): number | null => {
+    const field = fields[key];
     if (field === undefined || field === null) return null;
     if (typeof field === "number" && Number.isFinite(field) && field >= 0) return field;
-    problems.push(`resumedCostUsd must be a number of dollars, 0 or more, or null (got ${JSON.stringify(field)})`);
+    problems.push(`${key} must be a number of dollars, 0 or more, or null (got ${JSON.stringify(field)})`);
     return null;
+  };
+  const turnsBefore = (): number => {
+    const field = fields.priorTurns;
+    if (field === undefined || field === null) return 0;
+    if (typeof field === "number" && Number.isInteger(field) && field >= 0) return field;
+    problems.push(`priorTurns must be a whole number, 0 or more (got ${JSON.stringify(field)})`);
+    return 0;
   };
   const positive = (key: keyof typeof LAUNCH_DEFAULTS): number => {
     const field = fields[key];
@@ -101,6 +118,9 @@ export function parseLaunch(value: unknown): LaunchParse {
     resumeSessionId: optionalText("resumeSessionId"),
     restartReason: optionalText("restartReason"),
     resumedCostUsd: optionalDollars(),
+    priorTurns: turnsBefore(),
+    priorCostUsd: optionalDollars("priorCostUsd"),
+    tokenPrice: tokenPriceOf(fields.tokenPrice, problems),
     eventsMaxBytes: positive("eventsMaxBytes"),
     stopGraceMs: positive("stopGraceMs"),
     reportRetryMaxMs: positive("reportRetryMaxMs"),
@@ -111,4 +131,13 @@ export function parseLaunch(value: unknown): LaunchParse {
 function commandInputOf(field: unknown, problems: string[]): "per-message" {
   if (field !== undefined && field !== null && field !== "per-message") problems.push(`commandInput must be "per-message" or "stream" (got ${JSON.stringify(field)})`);
   return "per-message";
+}
+
+function tokenPriceOf(field: unknown, problems: string[]): TokenPrice | null {
+  if (field === undefined || field === null) return null;
+  const price = field as { input?: unknown; output?: unknown };
+  const rate = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value) && value >= 0;
+  if (typeof field === "object" && rate(price.input) && rate(price.output)) return { input: price.input, output: price.output };
+  problems.push(`tokenPrice must be {"input": <dollars>, "output": <dollars>} per million tokens, or null (got ${JSON.stringify(field)})`);
+  return null;
 }

@@ -45,6 +45,7 @@ const workerReportObject = z.strictObject({
     .nullable()
     .optional(),
   restarted: z.literal(true).optional(),
+  costEstimated: z.literal(true).optional(),
 });
 
 /** A report as it comes from a worker: strict, since its shas reach git on the host and its words reach the log. */

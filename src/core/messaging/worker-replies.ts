@@ -53,6 +53,9 @@ export const workerStatusSchema: z.ZodMiniType<WorkerStatus> = z.object({
   startedAt: timestamp,
   /** Shown on `status` while the agent retries its model API ("API error 529, retry 3 of 10"). */
   apiRetry: z.optional(name),
+  /** The running invocation's turns and cost that no report holds yet (the coordinator's budget polls it). */
+  costEstimated: z.optional(z.literal(true)),
+  unreported: z.optional(z.object({ turns: count, costUsd: z.nullable(z.number().check(z.minimum(0), z.maximum(1e9))), since: timestamp })),
 });
 
 /** The most of an error reply's message the host shows: a person reads it, and the worker wrote it. */

@@ -16,8 +16,8 @@ export function budgetOf(config: Config): Budget {
 const STATES_COST: ReadonlySet<string> = new Set(["claude", "aider", "opencode", "scripted"]);
 
 /** Why a configured budget cannot hold this agent, or null when it can (or none is set). */
-export function costlessAgent(preset: string): string | null {
-  return STATES_COST.has(preset)
+export function costlessAgent(preset: string, priced = false): string | null {
+  return STATES_COST.has(preset) || priced
     ? null
-    : `the ${preset} agent reports no cost in dollars, so coordinator.budget cannot hold it: its issues and the run are not stopped by spending`;
+    : `the ${preset} agent reports no cost in dollars and coordinator.prices has no price for it, so coordinator.budget cannot hold it: its issues and the run are not stopped by spending`;
 }

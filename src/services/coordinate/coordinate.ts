@@ -19,6 +19,7 @@ import { loadTemplates } from "../templates/templates.ts";
 import { accountName } from "../../core/coordinator/usage-limits.ts";
 import { loadConfig } from "../config.ts";
 import { budgetOf, costlessAgent } from "./budget-config.ts";
+import { priceFor } from "../../core/agents/token-price.ts";
 import { loadRunIssues } from "./load-run.ts";
 import { promptRenderer } from "./prompts.ts";
 import { withEgressDenials } from "./egress-report.ts";
@@ -112,7 +113,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
         account: accountName(project.config.agent.preset, project.config.agent.passEnv),
         // Re-read on each resume: an operator who raised coordinator.budget in the file gets the new ceilings.
         budget: async () => budgetOf((await loadConfig({ cwd: options.cwd, env: options.env })).config),
-        costless: costlessAgent(project.config.agent.preset),
+        costless: costlessAgent(project.config.agent.preset, priceFor(project.config.coordinator.prices, project.config.agent.preset, project.config.agent.model ?? null) !== null),
         verifyTimeout: options.verifyTimeoutMs === undefined
           ? { ms: durationMs(project.config.verify.timeout), text: project.config.verify.timeout }
           : { ms: options.verifyTimeoutMs, text: `${String(options.verifyTimeoutMs)} ms` },

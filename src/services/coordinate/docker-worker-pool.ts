@@ -20,6 +20,8 @@ import { launchAgent } from "./pool/launch.ts";
 import { CoordinatorSockets } from "./pool/listen.ts";
 import { interruptIn } from "./pool/interrupt.ts";
 import { livenessOf } from "./pool/probe.ts";
+import { unreportedIn } from "./pool/spending.ts";
+import type { UnreportedSpend } from "../../core/agents/worker-status.ts";
 import { verifyIn } from "./pool/verify.ts";
 
 /**
@@ -89,6 +91,11 @@ export class DockerWorkerPool implements WorkerPool {
   async probe(instances: readonly string[]): Promise<ReadonlyMap<string, Liveness>> {
     const states = await Promise.all(instances.map(async (instance) => [instance, await livenessOf(this.#context, instance)] as const));
     return new Map(states);
+  }
+
+  async spending(instances: readonly string[]): Promise<ReadonlyMap<string, UnreportedSpend>> {
+    const figures = await Promise.all(instances.map(async (instance) => [instance, await unreportedIn(this.#context, instance)] as const));
+    return new Map(figures.flatMap(([instance, spend]) => (spend === null ? [] : [[instance, spend] as const])));
   }
 
   async watch(onSuspect: (instance: string) => void): Promise<() => void> {

@@ -17,6 +17,7 @@ import type { EventStore, NewEvent } from "../../core/coordinator-store/port.ts"
 import type { Forge } from "../../core/forge/port.ts";
 import { executeWorldAction, type VerifyTimeout } from "./execute.ts";
 import { LostWorkers } from "./lost-workers.ts";
+import { BudgetWatch } from "./budget-watch.ts";
 
 export interface RuntimeOptions {
   readonly store: EventStore;
@@ -79,6 +80,7 @@ class Runtime {
   #closed = false;
   #saidCostless = false;
   readonly #lost: LostWorkers;
+  readonly #spending: BudgetWatch;
 
   constructor(options: RuntimeOptions) {
     this.#o = options;
@@ -89,6 +91,14 @@ class Runtime {
       launching: (issue) => this.#launching.has(issue),
       report: (instance, report) => this.#report(instance, report),
       settled: () => this.#appending,
+      record: (events) => this.#record(events),
+      notice: (text) => { this.#notice(text); },
+      now: () => new Date(this.#now).toISOString(),
+    });
+    this.#spending = new BudgetWatch({
+      workers: options.workers,
+      state: () => this.#state,
+      launching: (issue) => this.#launching.has(issue),
       record: (events) => this.#record(events),
       notice: (text) => { this.#notice(text); },
       now: () => new Date(this.#now).toISOString(),
@@ -116,7 +126,10 @@ class Runtime {
     await this.#syncBudget();
     await workers.collectPending(instances, onReport, onRefused);
     const closeOperator = (await this.#o.operator?.open((text) => this.#operate(text))) ?? (() => Promise.resolve());
-    const probe = setInterval(() => { this.#lost.probeSoon(); }, this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS);
+    const probe = setInterval(() => {
+      this.#lost.probeSoon();
+      this.#spending.pollSoon();
+    }, this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS);
     // A container that dies is probed at once; the interval stays the guarantee when the engine's events break.
     const unwatch = await workers.watch((instance) => { this.#lost.suspect(issueOf(instance)); }).catch((error: unknown) => {
       this.#notice(`not following the engine's events (${message(error)}): lost workers are found by probes every ${String((this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS) / 1000)} s`);
@@ -197,7 +210,9 @@ class Runtime {
     const decisions = actions.filter(isDecision);
     if (decisions.length > 0) {
       const at = new Date(this.#now).toISOString();
+      const stopping = decisions.flatMap((decision) => (decision.type === "Fail" && this.#runs(decision.issue) ? [decision.issue] : []));
       await this.#record(decisions.map((decision) => decisionEvent(decision, at)));
+      for (const issue of stopping) this.#stopAgentOf(issue);
       return true;
     }
     for (const action of actions) if (!isDecision(action)) this.#start(action);
@@ -292,6 +307,21 @@ class Runtime {
   #recovered(action: WorldAction): void {
     if (this.#state.issues[action.issue]?.actionFailures[action.type] === undefined) return;
     void this.#record([{ type: "ActionRecovered", at: new Date(this.#now).toISOString(), issue: action.issue, action: action.type }]).catch(() => undefined);
+  }
+
+  /** An attempt of the issue is open: its agent runs (or its report is on its way). */
+  #runs(issue: number): boolean {
+    const record = this.#state.issues[issue];
+    return record !== undefined && openAttempt(record) !== null;
+  }
+
+  /**
+   * An issue that failed while its agent ran (over its budget) has its agent stopped, as a skip does; the attempt stays
+   * open until the agent's report ends it, so what it spent is counted. In the background: a stop takes seconds.
+   */
+  #stopAgentOf(issue: number): void {
+    const instance = branchOf(issue);
+    void this.#o.workers.interrupt(instance).catch((error: unknown) => { this.#notice(`interrupting ${instance}: ${message(error)}`); });
   }
 
   /** The skipped issue's actions that only wait (a verify, a launch, a warm) end now; nothing they would record is. */

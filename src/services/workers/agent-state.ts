@@ -39,6 +39,8 @@ export interface AgentView {
   readonly lostBecause: string | null;
   /** The API error the agent retries now ("API error 529, retry 3 of 10"); null when it is not retrying. */
   readonly apiRetry: string | null;
+  /** `costUsd` is (partly) tokens priced by `coordinator.prices`: an estimate. */
+  readonly costEstimated?: boolean;
 }
 
 export function agentView(facts: AgentFacts): AgentView {
@@ -57,6 +59,7 @@ export function agentView(facts: AgentFacts): AgentView {
     signal: status.signal,
     turns: status.turns,
     costUsd: status.costUsd,
+    ...(status.costEstimated === true ? { costEstimated: true } : {}),
     sessionId: status.sessionId,
     lastActivity,
     queueDepth: status.queueDepth,

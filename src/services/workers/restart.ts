@@ -49,15 +49,21 @@ export function restartLaunch(preset: { readonly resumable: boolean }, sessionId
 
 /**
  * What the supervisors before the new one counted of the session it resumes:
- * the old supervisor's count (its status, when it ran that session) plus what
- * its own launch said was counted before it. The new supervisor counts the
+ * the old supervisor's own count (its status, when it ran that session, less
+ * what that status carried from the supervisors before it) plus what its own
+ * launch said was counted before it. The new supervisor counts the
  * session's running total less this, so a turn whose process was stopped
  * before it printed a result is counted once, not lost (issue 13).
  */
-export function resumedCost(resumed: string | null, old: { readonly sessionId: string | null; readonly costUsd: number | null } | null, launch: { readonly resumeSessionId: string | null; readonly resumedCostUsd: number | null }): number | null {
+export function resumedCost(
+  resumed: string | null,
+  old: { readonly sessionId: string | null; readonly costUsd: number | null } | null,
+  launch: { readonly resumeSessionId: string | null; readonly resumedCostUsd: number | null; readonly priorCostUsd?: number | null },
+): number | null {
   if (resumed === null) return null;
   const before = launch.resumeSessionId === resumed ? launch.resumedCostUsd : null;
-  const own = old?.sessionId === resumed ? old.costUsd : null;
+  // The old status's cost starts from what it carried from the supervisors before it (launch.priorCostUsd): only the rest is its own count.
+  const own = old?.sessionId === resumed && old.costUsd !== null ? Math.max(0, Math.round((old.costUsd - (launch.priorCostUsd ?? 0)) * 1e9) / 1e9) : null;
   return before === null && own === null ? (old === null ? null : 0) : (before ?? 0) + (own ?? 0);
 }
 
@@ -98,7 +104,8 @@ export async function restartAgent(options: RestartOptions): Promise<RestartResu
       if (prompt === undefined) throw new ExternalError(`${instance}'s original prompt is gone (${paths.prompt})`, { hint: `cspace down ${instance}, then cspace up ${instance} --prompt "<task>"` });
       const decision = restartLaunch(preset, last?.sessionId ?? launch.resumeSessionId, reason);
       // Counted after the stop: the old agent may print its turn's result (and its supervisor count it) as it is stopped.
-      const counted = resumedCost(decision.resumeSessionId, (await readRecordedStatus(paths)) ?? last, launch);
+      const final = (await readRecordedStatus(paths)) ?? last;
+      const counted = resumedCost(decision.resumeSessionId, final, launch);
       const eventsFrom = (await eventsEnd(paths)) ?? "start";
       const status = await startSupervisor(project, runtime, container, paths, {
         instance,
@@ -109,6 +116,8 @@ export async function restartAgent(options: RestartOptions): Promise<RestartResu
         resumeSessionId: decision.resumeSessionId,
         restartReason: decision.restartReason,
         resumedCostUsd: counted,
+        // The old supervisor's totals (its own, and those it carried): list and status go on from them, not from zero.
+        prior: final === null ? null : { turns: final.turns, costUsd: final.costUsd },
         signal: options.signal,
         timeoutMs: options.startTimeoutMs ?? 30_000,
         abandoned: () => locks.removalRequested(instance),

@@ -1,4 +1,5 @@
 import { removePlantedLinks, writeUntrustedFile } from "../../adapters/fs/untrusted-dir.ts";
+import { priceFor } from "../../core/agents/token-price.ts";
 import { workerBundleFiles } from "../../adapters/worker-bundle.ts";
 import { presetNamed, PRESETS } from "../../core/agents/presets/index.ts";
 import type { AgentPreset } from "../../core/agents/preset.ts";
@@ -116,6 +117,8 @@ export interface SupervisorStart {
   readonly restartReason: string | null;
   /** What earlier supervisors counted of the resumed session's cost (a restart); null otherwise. */
   readonly resumedCostUsd?: number | null;
+  /** What the supervisors before counted on the instance (a restart: the old one's status totals), carried into `status`. */
+  readonly prior?: { readonly turns: number; readonly costUsd: number | null } | null;
   readonly signal: AbortSignal | undefined;
   readonly timeoutMs: number;
   /** Whether to give up (the instance is being removed); asked between steps and while waiting for the supervisor. */
@@ -154,6 +157,9 @@ export async function startSupervisor(project: OpenedProject, runtime: Container
     resumeSessionId: start.resumeSessionId,
     restartReason: start.restartReason,
     resumedCostUsd: start.resumedCostUsd ?? null,
+    priorTurns: start.prior?.turns ?? 0,
+    priorCostUsd: start.prior?.costUsd ?? null,
+    tokenPrice: priceFor(project.config.coordinator.prices, start.preset.name, project.config.agent.model ?? null),
     ...LAUNCH_DEFAULTS,
   };
   // Links a worker left in its directory (its own sabotage) would break the new supervisor's files: they go first.

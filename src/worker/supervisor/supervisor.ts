@@ -3,11 +3,12 @@ import { readFileSync, unlinkSync } from "node:fs";
 import type { AgentPreset, FollowUp, Invocation, LineFacts, StartInput } from "../../core/agents/preset.ts";
 import type { UsageLimit } from "../../core/agents/usage-limit.ts";
 import { nextUsageLimit } from "./usage-limit.ts";
-import type { AgentState, WorkerEvent, WorkerReport, WorkerStatus } from "../../core/agents/worker-status.ts";
+import type { AgentState, UnreportedSpend, WorkerEvent, WorkerReport, WorkerStatus } from "../../core/agents/worker-status.ts";
 import type { Launch } from "../../core/messaging/launch.ts";
 import { cutTo, errorReply, MAX_REPORT_SUMMARY_CHARS, okReply, type Reply, type Request } from "../../core/messaging/protocol.ts";
 import { jsonObject } from "../../core/agents/presets/json-line.ts";
 import { addCost, UsageLedger } from "../../core/agents/usage-ledger.ts";
+import { tokenCost } from "../../core/agents/token-price.ts";
 import { FinalText } from "../../core/agents/final-text.ts";
 import { messageOf } from "../../adapters/messaging/socket-file.ts";
 import { AgentProcess, type AgentExit } from "./agent-process.ts";
@@ -48,6 +49,8 @@ interface Run {
   /** This run's own turns and cost (UsageLedger's shares): what its report says. */
   turns: number;
   costUsd: number | null;
+  /** Some of `costUsd` is tokens priced by `coordinator.prices` (launch.json's tokenPrice), not a cost the agent stated. */
+  costEstimated: boolean;
   /** Sessions whose start this run has shown: Claude Code says `init` at every turn, the log says it once. */
   readonly announced: Set<string>;
   /** Keys the running total of an agent without sessions (aider's "$X session" is its process's). */
@@ -77,7 +80,17 @@ interface Run {
 interface Carried {
   readonly turns: number;
   readonly costUsd: number | null;
+  readonly costEstimated: boolean;
   readonly startedAt: Date;
+}
+
+/** What the run's report will hold, so far: its own turns and cost, and those of the runs it carries. */
+function unreportedOf(run: Run): UnreportedSpend {
+  return {
+    turns: (run.carried?.turns ?? 0) + run.turns,
+    costUsd: addCost(run.carried?.costUsd ?? null, run.costUsd),
+    since: (run.carried?.startedAt ?? run.startedAt).toISOString(),
+  };
 }
 
 export interface ShutdownResult {
@@ -115,6 +128,8 @@ export class Supervisor {
   #apiRetry: string | null = null;
   /** Stopped for `cspace restart`: the interrupted run's report says the attempt goes on. */
   #restarting = false;
+  /** Some cost this supervisor counted is priced tokens (status says so). */
+  #costEstimated = false;
   #started = false;
 
   constructor(deps: SupervisorDeps) {
@@ -123,6 +138,9 @@ export class Supervisor {
     this.#sessionId = launch.resumeSessionId;
     // A restart resumes a session another supervisor counted: its running total so far is not this one's to count.
     if (launch.resumeSessionId !== null) this.#ledger.resumed(launch.resumeSessionId, launch.resumedCostUsd);
+    // A restart: status goes on from what the supervisors before counted (their reports are sent; this one's never repeat them).
+    this.#priorTurns = launch.priorTurns ?? 0;
+    this.#priorCost = launch.priorCostUsd ?? null;
     this.#input = { prompt: deps.prompt, promptFile: launch.promptFile, model: launch.model, resumeSessionId: launch.resumeSessionId, command: launch.command, commandInput: launch.commandInput };
     this.#state = new StateWriter(deps.stateFile, () => this.#stateFile());
   }
@@ -153,6 +171,8 @@ export class Supervisor {
       pid: process.pid,
       startedAt: this.#startedAt.toISOString(),
       ...(this.#apiRetry === null ? {} : { apiRetry: this.#apiRetry }),
+      ...(this.#run === null ? {} : { unreported: unreportedOf(this.#run) }),
+      ...(this.#costEstimated ? { costEstimated: true as const } : {}),
     };
   }
 
@@ -312,6 +332,7 @@ export class Supervisor {
       oomBefore: oomKills(this.#deps.oomFiles),
       turns: 0,
       costUsd: null,
+      costEstimated: false,
       announced: new Set(),
       key: `run ${String(++this.#runs)}`,
       finalText: new FinalText(),
@@ -383,7 +404,14 @@ export class Supervisor {
       run.turns += facts.addTurns;
       changed = true;
     }
-    const share = this.#ledger.share(facts, facts.sessionId ?? this.#sessionId ?? run.key);
+    let share = this.#ledger.share(facts, facts.sessionId ?? this.#sessionId ?? run.key);
+    const price = this.#deps.launch.tokenPrice ?? null;
+    if (share === null && facts.addTokens !== undefined && price !== null) {
+      // The agent states tokens, no cost: priced as coordinator.prices says, and marked as an estimate wherever it is shown.
+      share = tokenCost(facts.addTokens, price);
+      run.costEstimated = true;
+      this.#costEstimated = true;
+    }
     if (share !== null) {
       run.costUsd = addCost(run.costUsd, share);
       changed = true;
@@ -411,11 +439,16 @@ export class Supervisor {
     const carried: Carried = {
       turns: (run.carried?.turns ?? 0) + run.turns,
       costUsd: addCost(run.carried?.costUsd ?? null, run.costUsd),
+      costEstimated: (run.carried?.costEstimated ?? false) || run.costEstimated,
       startedAt: run.carried?.startedAt ?? run.startedAt,
     };
-    // A run that finished its work while a message waited: the message is its follow-up turn, reported with it.
+    // A run that ended on its own while a message waited: the message is its follow-up turn, reported with it. Also after
+    // a failed or crashed turn: reported apart, the message's run would reach the coordinator as a second report, after
+    // it ended the attempt (and maybe started the next). Not a stop (interrupt, restart), a usage limit (the account is
+    // parked) or an agent that could not start: the message waits for the next run then.
+    const endedOnItsOwn = outcome === "success" || ((outcome === "failure" || outcome === "crash" || outcome === "oom") && run.usageLimit === null && exit.spawnError === null);
     let ended = false;
-    if (outcome === "success" && this.#stopping === null && (run.inFlight.length > 0 || this.#queue.length > 0)) {
+    if (endedOnItsOwn && this.#stopping === null && (run.inFlight.length > 0 || this.#queue.length > 0)) {
       this.#event("supervisor", "exited", exitedText, { code: exit.code, signal: exit.signal, spawnError: exit.spawnError });
       this.#endRun(run, exit, git.headSha);
       const next = this.#startFollowUp(carried);
@@ -453,6 +486,7 @@ ${agentSummary}`;
       // Only a run that failed was stopped by the limit; one that went on and ended well was not.
       ...(outcome === "failure" && run.usageLimit !== null ? { usageLimit: run.usageLimit } : {}),
       ...(this.#restarting && outcome === "interrupted" ? { restarted: true } : {}),
+      ...(carried.costEstimated ? { costEstimated: true as const } : {}),
     };
     if (!ended) this.#event("supervisor", "exited", exitedText, { code: exit.code, signal: exit.signal, spawnError: exit.spawnError });
     try {

@@ -47,4 +47,32 @@ describe("coordinator.budget.run", () => {
     const index = (match: (event: CoordinatorEvent) => boolean): number => events.findIndex(match);
     expect(index((e) => e.type === "Launched" && e.issue === 11)).toBeGreaterThan(index((e) => e.type === "BudgetSet" && e.run === 10));
   }, 30_000);
+
+});
+
+describe("coordinator.budget.issue", () => {
+  it("stops an agent whose running spend passes the issue's budget: the issue fails with the reason, its spend counted once", async () => {
+    const project = await makeProject({ config: { project: { name: "budget" }, forge: { type: "local" }, coordinator: { maxParallel: 2, stacking: false, budget: { issue: 2 } } } });
+    projects.push(project);
+    // #10's agent never ends by itself; #11's does, and merges.
+    const world = new CoordinatorWorld({ 10: [], 11: [] }, {}, { agentMsOf: (launch) => (launch.issue === 10 ? 3_600_000 : 2), interruptStops: true });
+    const events: CoordinatorEvent[] = [];
+    const onProgress = (progress: CoordinatorProgress): void => {
+      if (progress.kind !== "event") return;
+      events.push(progress.event);
+      // What #10's supervisor says while its agent works: $0.90 after its first turn, $2.40 after its second.
+      if (progress.event.type === "Launched" && progress.event.issue === 10) world.workers.spend("issue-10", 1, 0.9);
+      if (progress.event.type === "Spending" && progress.event.costUsd === 0.9) world.workers.spend("issue-10", 2, 2.4);
+    };
+    const result = await coordinate({ cwd: project.dir, env: { CSPACE_RUN_DIR: `${project.dir}/run` }, numbers: [10, 11], ports: world.ports(), onProgress, probeIntervalMs: 50, retryDelayMs: 10 });
+
+    expect(result.exitCode).toBe(1);
+    expect(events).toContainEqual(expect.objectContaining({ type: "Failed", issue: 10, reason: "over budget: it spent $2.40 of its $2.00 budget (coordinator.budget.issue); its agent was stopped" }));
+    expect(world.workers.interrupted).toEqual(["issue-10"]);
+    expect(result.report.rows.map((r) => [r.issue, r.status])).toEqual([[10, "failed"], [11, "merged"]]);
+    const row = result.report.rows.find((r) => r.issue === 10);
+    // The interrupted report carries what it spent: counted once, not added to the polled figure.
+    expect(row?.costUsd).toBe(2.4);
+    expect(row?.attempts).toBe(1);
+  }, 30_000);
 });

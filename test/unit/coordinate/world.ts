@@ -29,10 +29,17 @@ export class CoordinatorWorld {
   #made = 0;
 
   /** `agentMs`: how long each agent works (2 ms unless a test needs time to act while one works). */
-  constructor(deps: Readonly<Record<number, readonly number[]>>, scripts: Readonly<Record<number, FakeWorkerScript>> = {}, options: { readonly agentMs?: number } = {}) {
+  constructor(
+    deps: Readonly<Record<number, readonly number[]>>,
+    scripts: Readonly<Record<number, FakeWorkerScript>> = {},
+    options: { readonly agentMs?: number; readonly agentMsOf?: (launch: LaunchRequest) => number; readonly interruptStops?: boolean } = {},
+  ) {
     this.forge.addIssues(issuesFrom(deps));
     void this.forge.seed.commit("main", { "README.md": "hello\n" }, "initial");
-    this.workers = new FakeWorkerPool({ scripts, commit: (launch) => this.#agentCommit(launch), agentMs: options.agentMs ?? 2 });
+    this.workers = new FakeWorkerPool({ scripts, commit: (launch) => this.#agentCommit(launch), agentMs: options.agentMs ?? 2,
+      ...(options.agentMsOf === undefined ? {} : { agentMsOf: options.agentMsOf }),
+      interruptStops: options.interruptStops ?? false,
+    });
     this.mover = this.#mover();
   }
 

@@ -48,6 +48,27 @@ describe("the supervisor with the claude preset", { timeout: 60_000 }, () => {
     expect([resumed?.sessionId, resumed?.turns, resumed?.costUsd]).toEqual([sessionId, 1, TURN]);
   });
 
+  it("prices a token-only agent's turns by coordinator.prices and marks the cost as estimated; without a price it has none", async () => {
+    const priced = makeInstance("codex", "Add a.", { tokenPrice: { input: 10, output: 40 } });
+    startSupervisor(priced.dir, claudeEnv());
+    const [report] = await waitFor("the priced report", () => allReports(priced.dir).length === 1 && allReports(priced.dir));
+    // The codex stand-in's turn: 1,200 input and 80 output tokens.
+    expect([report?.turns, report?.costUsd, report?.costEstimated]).toEqual([1, 0.0152, true]);
+    expect(await status(priced.dir)).toMatchObject({ costUsd: 0.0152, costEstimated: true });
+    const unpriced = makeInstance("codex", "Add a.");
+    startSupervisor(unpriced.dir, claudeEnv());
+    const [plain] = await waitFor("the unpriced report", () => allReports(unpriced.dir).length === 1 && allReports(unpriced.dir));
+    expect([plain?.costUsd, plain?.costEstimated]).toEqual([null, undefined]);
+  });
+
+  it("after a restart, shows the turns and cost the supervisors before it counted, and reports only its own", async () => {
+    const instance = makeInstance("claude", "Go on.\nstandin: commit c.txt c", { priorTurns: 2, priorCostUsd: 2 * TURN });
+    startSupervisor(instance.dir, claudeEnv());
+    const [report] = await waitFor("the report", () => allReports(instance.dir).length === 1 && allReports(instance.dir));
+    expect([report?.turns, report?.costUsd]).toEqual([1, TURN]);
+    expect(await status(instance.dir)).toMatchObject({ turns: 3, costUsd: 3 * TURN });
+  });
+
   it("shows one 'started' line per session, not one per turn, and each API retry as it happens", async () => {
     const go = path.join(tempDir(), "go");
     const instance = makeInstance("claude", `First turn.\nstandin: api-retry 529 3\nstandin: wait-file ${go}\nstandin: commit a.txt a`);

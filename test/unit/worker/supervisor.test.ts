@@ -109,6 +109,22 @@ describe("the supervisor", { timeout: 30_000 }, () => {
     expect(readFileSync(path.join(instance.workdir, "inputs.log"), "utf8").split("\n").filter(Boolean)).toEqual([`wait-file ${go}\\ncommit a.txt`, "commit b.txt"]);
   });
 
+  it("runs a message that waited for a one-shot agent whose turn failed as its follow-up, reported with it, not in a report of its own", async () => {
+    const go = path.join(tempDir(), "go");
+    const instance = makeInstance("test-oneshot", `wait-file ${go}\nexit 1`);
+    const coordinator = await listenAsCoordinator(instance.dir);
+    startSupervisor(instance.dir);
+    await waitForState(instance.dir, "working");
+    expect(await ask(instance.dir, "send", { text: "commit b.txt", from: "test" })).toMatchObject({ ok: true, queued: true });
+    writeFileSync(go, "");
+    await waitFor("a report delivered", () => coordinator.reports.length > 0);
+    // One report for the attempt: the failed turn and the message's, which ended it.
+    expect(coordinator.reports[0]).toMatchObject({ outcome: "success", commitsAhead: 1, summary: "done: commit b.txt" });
+    expect(await status(instance.dir)).toMatchObject({ state: "exited", queueDepth: 0 });
+    expect(allReports(instance.dir)).toHaveLength(1);
+    expect(events(instance.dir).filter((e) => e.type === "report-deferred")).toHaveLength(1);
+  });
+
   it("writes each message to a streaming command's open stdin at once, without starting it again (agent.commandInput stream)", async () => {
     const instance = makeInstance("command", "the prompt", {
       command: 'while IFS= read -r line; do echo "$line" >> inputs.log; done',

@@ -79,6 +79,8 @@ describe("restart's decision", () => {
     expect(resumedCost("s", { sessionId: "s", costUsd: null }, fresh)).toBe(0);
     // A second restart adds what the first one's launch said was counted before it.
     expect(resumedCost("s", { sessionId: "s", costUsd: 0.1 }, { resumeSessionId: "s", resumedCostUsd: 0.375 })).toBe(0.475);
+    // Its status went on from the first supervisor's totals ($0.375 carried, $0.1 its own): the carried part is not counted again.
+    expect(resumedCost("s", { sessionId: "s", costUsd: 0.475 }, { resumeSessionId: "s", resumedCostUsd: 0.375, priorCostUsd: 0.375 })).toBe(0.475);
     // No session resumed, or nothing known: nothing to say.
     expect(resumedCost(null, { sessionId: "s", costUsd: 0.1 }, fresh)).toBeNull();
     expect(resumedCost("s", null, fresh)).toBeNull();

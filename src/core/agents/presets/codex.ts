@@ -1,6 +1,6 @@
 import type { AgentPreset, Invocation, LineFacts, StartInput } from "../preset.ts";
 import { isUsageLimitText, limitMessage } from "../usage-limit.ts";
-import { jsonObject, modelFlag, objectAt, plainText, stringAt, NOTHING, type JsonObject } from "./json-line.ts";
+import { jsonObject, modelFlag, numberAt, objectAt, plainText, stringAt, NOTHING, type JsonObject } from "./json-line.ts";
 
 /**
  * OpenAI Codex CLI, non-interactive: `codex exec --json` runs one turn and
@@ -52,7 +52,7 @@ export function parseCodexLine(line: string): LineFacts {
     case "item.completed":
       return itemFacts(objectAt(event, "item"));
     case "turn.completed":
-      return { events: [{ type: "turn", data: objectAt(event, "usage") }], turnEnded: true, addTurns: 1 };
+      return { events: [{ type: "turn", data: objectAt(event, "usage") }], turnEnded: true, addTurns: 1, ...tokensOf(objectAt(event, "usage")) };
     case "turn.failed": {
       const message = stringAt(objectAt(event, "error"), "message") ?? "turn failed";
       return { events: [{ type: "error", text: message }], turnEnded: true, addTurns: 1, isError: true, ...usageLimitOf(message) };
@@ -96,6 +96,13 @@ function apiRetryOf(message: string): LineFacts["events"][number] | null {
     text: `API error${errorStatus === undefined ? "" : ` ${String(errorStatus)}`}, retry ${String(attempt)} of ${String(maxRetries)}`,
     data: { attempt, maxRetries, errorStatus, message: limitMessage(message) },
   };
+}
+
+/** `usage`'s tokens (cached input is part of `input_tokens`, priced as input: an estimate that errs high). */
+function tokensOf(usage: JsonObject | undefined): Pick<LineFacts, "addTokens"> {
+  const input = numberAt(usage, "input_tokens");
+  const output = numberAt(usage, "output_tokens");
+  return input === undefined && output === undefined ? {} : { addTokens: { input: input ?? 0, output: output ?? 0 } };
 }
 
 function itemFacts(item: JsonObject | undefined): LineFacts {

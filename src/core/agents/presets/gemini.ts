@@ -1,6 +1,6 @@
 import { isUsageLimitText, limitMessage } from "../usage-limit.ts";
 import type { AgentPreset, Invocation, LineFacts, StartInput } from "../preset.ts";
-import { jsonObject, modelFlag, objectAt, plainText, stringAt, NOTHING } from "./json-line.ts";
+import { jsonObject, modelFlag, numberAt, objectAt, plainText, stringAt, NOTHING, type JsonObject } from "./json-line.ts";
 
 /**
  * Gemini CLI, headless: `gemini --prompt=<text> --output-format stream-json`
@@ -86,6 +86,7 @@ export function parseGeminiLine(line: string): LineFacts {
         turnEnded: true,
         addTurns: 1,
         isError: status !== "success",
+        ...statsTokens(objectAt(event, "stats")),
         ...(quota ? { usageLimit: { resetsAt: null, kind: "quota", message: limitMessage(error ?? "quota exhausted") } } : {}),
       };
     }
@@ -110,4 +111,11 @@ export function parseGeminiStderrLine(line: string): LineFacts["events"] {
   const errorStatus = status === undefined || status === "5xx" ? undefined : Number(status);
   const what = status === undefined ? "" : ` ${status}`;
   return [{ type: "api-retry", text: `API error${what}, retry ${String(attempt)}`, data: { attempt, errorStatus } }];
+}
+
+/** `stats`' tokens, where it states them. */
+function statsTokens(stats: JsonObject | undefined): Pick<LineFacts, "addTokens"> {
+  const input = numberAt(stats, "input_tokens");
+  const output = numberAt(stats, "output_tokens");
+  return input === undefined && output === undefined ? {} : { addTokens: { input: input ?? 0, output: output ?? 0 } };
 }
