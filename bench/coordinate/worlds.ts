@@ -9,7 +9,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import type { WorkerReport } from "../../src/core/agents/worker-status.ts";
-import type { BranchMover, PushRequest, RestackRequest, RestackResult } from "../../src/core/branches/port.ts";
+import type { BranchMover, LandingPreparation, LandingRequest, PushRequest, RestackRequest, RestackResult } from "../../src/core/branches/port.ts";
 import type {
   LaunchRequest,
   Liveness,
@@ -136,6 +136,12 @@ export function memoryWorld(graph: BenchGraph): BenchWorld {
       return { ok: true, sha, changed: true };
     },
     predictConflicts: () => Promise.resolve([]),
+    // Trees are not modelled here: the landing is the head on the tip, and no squash's tree is known to compare with.
+    prepareLanding: async (request: LandingRequest): Promise<LandingPreparation> => {
+      const baseSha = (await forge.branchHead(request.base)) ?? "";
+      return { ok: true, baseSha, tree: `${baseSha}+${request.head}`, commit: request.head, underneath: "" };
+    },
+    treeOf: () => Promise.resolve(null),
   };
   const pool = new StampedPool(new FakeWorkerPool({ commit, agentMsOf: (launch) => graph.durations.get(launch.issue) ?? 0 }));
   // The container engine is never used by a fake pool, but the run checks it answers: a fake one does.

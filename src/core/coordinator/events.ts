@@ -2,6 +2,7 @@ import { type AnyEventEntry, type EventOfEntry } from "./event-registry.ts";
 import { attemptEvents } from "./fold-attempts.ts";
 import { integrationEvents } from "./fold-integration.ts";
 import { runEvents } from "./fold-run.ts";
+import { verificationEvents } from "./fold-verification.ts";
 
 /**
  * The run's log: every observation of the world and every decision, in the
@@ -29,7 +30,7 @@ import { runEvents } from "./fold-run.ts";
  * one that no longer fits (a report for an attempt already ended), changes
  * nothing, so a resent report or a replayed outbox is harmless.
  */
-export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents };
+export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents, ...verificationEvents };
 
 type Registry = typeof coordinatorEvents;
 

@@ -1,4 +1,4 @@
-import type { BranchMover, PushRequest, RestackRequest, RestackResult } from "../../../src/core/branches/port.ts";
+import type { BranchMover, LandingPreparation, LandingRequest, PushRequest, RestackRequest, RestackResult } from "../../../src/core/branches/port.ts";
 import { FakeContainerRuntime } from "../../fakes/container-runtime.ts";
 import type { LaunchRequest } from "../../../src/core/coordinator-runtime/ports.ts";
 import { HeadMovedError } from "../../../src/core/forge/errors.ts";
@@ -84,6 +84,12 @@ export class CoordinatorWorld {
         return { ok: true, sha, changed: true };
       },
       predictConflicts: () => Promise.resolve([]),
+      // Trees are not modelled here: the landing is the head on the tip, and no squash's tree is known to compare with.
+      prepareLanding: async (request: LandingRequest): Promise<LandingPreparation> => {
+        const baseSha = (await forge.branchHead(request.base)) ?? "";
+        return { ok: true, baseSha, tree: `${baseSha}+${request.head}`, commit: request.head, underneath: "" };
+      },
+      treeOf: () => Promise.resolve(null),
     };
   }
 }
