@@ -10,7 +10,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import type { UnreportedSpend, WorkerReport } from "../../src/core/agents/worker-status.ts";
-import type { BranchMover, PushRequest, RestackRequest, RestackResult } from "../../src/core/branches/port.ts";
+import type { BranchMover, LandingPreparation, LandingRequest, PushRequest, RestackRequest, RestackResult } from "../../src/core/branches/port.ts";
 import type {
   LaunchRequest,
   Liveness,
@@ -142,6 +142,12 @@ export function memoryWorld(graph: BenchGraph): BenchWorld {
     },
     predictConflicts: () => Promise.resolve([]),
     commitsBetween: (query) => commitsOnFakeForge(forge, query),
+    // Trees are not modelled here: the landing is the head on the tip, and no squash's tree is known to compare with.
+    prepareLanding: async (request: LandingRequest): Promise<LandingPreparation> => {
+      const baseSha = (await forge.branchHead(request.base)) ?? "";
+      return { ok: true, baseSha, tree: `${baseSha}+${request.head}`, commit: request.head, underneath: "" };
+    },
+    treeOf: () => Promise.resolve(null),
   };
   const pool = new StampedPool(new FakeWorkerPool({ commit, agentMsOf: (launch) => graph.durations.get(launch.issue) ?? 0 }));
   // The container engine is never used by a fake pool, but the run checks it answers: a fake one does.

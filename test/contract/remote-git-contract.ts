@@ -166,6 +166,30 @@ export function remoteGitContract(name: string, makeWorld: () => Promise<RemoteG
       expect(await world.leftovers()).toEqual([]);
     });
 
+    it("prepares the tree that would land: the head on the base's tip now, the tree its squash merge then has, and what changed underneath", async () => {
+      const main = await base();
+      const a = await world.remoteCommit("issue-1", { "a.txt": "a\n" }, "A: add a", main);
+      await world.remoteCommit("issue-2", { "b.txt": "b\n" }, "B: add b", main);
+      const sibling = await world.squashMerge("issue-2", "main");
+      const landing = await world.mover.prepareLanding({ base: "main", headBranch: "issue-1", head: a, since: main });
+      if (!landing.ok) throw new Error(`expected a clean landing, got conflicts in ${landing.conflicts.join(", ")}`);
+      expect(landing.baseSha).toBe(sibling);
+      expect(landing.underneath).not.toBe("");
+      expect(await world.mover.treeOf(landing.commit)).toBe(landing.tree);
+      const squash = await world.squashMerge("issue-1", "main");
+      await world.mover.fetch(["main"]);
+      expect(await world.mover.treeOf(squash)).toBe(landing.tree);
+      expect(await world.mover.treeOf(sibling)).not.toBe(landing.tree);
+    });
+
+    it("names the paths when the head does not merge into the base's tip", async () => {
+      const main = await base();
+      const head = await world.remoteCommit("issue-1", { "shared.txt": "one\nTWO by 1\nthree\n" }, "1", main);
+      await world.remoteCommit("main", { "shared.txt": "one\n2 on main\nthree\n" }, "main moved");
+      const landing = await world.mover.prepareLanding({ base: "main", headBranch: "issue-1", head, since: main });
+      expect(landing).toMatchObject({ ok: false, conflicts: ["shared.txt"] });
+    });
+
     it("predicts which siblings conflict with a new base, before anyone rebases", async () => {
       const main = await base();
       await world.remoteCommit("issue-1", { "shared.txt": "one\ntwo by 1\nthree\n" }, "1", main);

@@ -1,4 +1,5 @@
-import type { BranchMover, CommitRange, CommitSummary, ConflictQuery, PushRequest, RestackRequest, RestackResult } from "../../src/core/branches/port.ts";
+import { createHash } from "node:crypto";
+import type { BranchMover, CommitRange, CommitSummary, ConflictQuery, LandingPreparation, LandingRequest, PushRequest, RestackRequest, RestackResult } from "../../src/core/branches/port.ts";
 import { ExternalError, type CspaceError } from "../../src/core/errors.ts";
 import { HeadMovedError } from "../../src/core/forge/errors.ts";
 import { assertBranchName } from "../../src/core/plan/feature-branch.ts";
@@ -142,6 +143,23 @@ export class FakeBranchMover implements BranchMover {
     return found;
   }
 
+  async prepareLanding(request: LandingRequest): Promise<LandingPreparation> {
+    await this.#enter("prepareLanding", [request]);
+    const baseSha = this.#remoteHead(request.base);
+    this.fetched.set(request.base, baseSha);
+    const merged = this.graph.merge(this.graph.mergeBase(baseSha, request.head), baseSha, request.head);
+    if (!merged.ok) return { ok: false, baseSha, conflicts: merged.conflicts };
+    const commit = this.graph.add({ parents: [baseSha, request.head], files: merged.files, message: "cspace: the tree that would land" });
+    const since = request.since ?? this.graph.mergeBase(baseSha, request.head);
+    const underneath = [...this.graph.ancestors(baseSha)].filter((sha) => since === null || !this.graph.isAncestor(sha, since)).map((sha) => this.graph.get(sha).message);
+    return { ok: true, baseSha, tree: fakeTree(merged.files), commit, underneath: underneath.join("\n") };
+  }
+
+  async treeOf(commit: string): Promise<string | null> {
+    await this.#enter("treeOf", [commit]);
+    return this.graph.has(commit) ? fakeTree(this.graph.get(commit).files) : null;
+  }
+
   // Inside.
 
   #lease(branch: string, sha: string, expected: string | null): void {
@@ -176,4 +194,9 @@ export class FakeBranchMover implements BranchMover {
     this.#faults.set(method, rest);
     throw fault;
   }
+}
+
+/** A tree's name in the fake: the same files, the same name. */
+function fakeTree(files: ReadonlyMap<string, string>): string {
+  return createHash("sha1").update(JSON.stringify([...files].sort())).digest("hex");
 }

@@ -34,6 +34,8 @@ export interface FakeWorkerScript {
   readonly attempts?: readonly FakeAgentOutcome[];
   /** Each verify in turn; "hang" runs until the verify's signal ends it (its timeout, or a skip). */
   readonly verify?: readonly ("pass" | "fail" | "hang")[];
+  /** Each verify of a commit the host made (the tree that would land, the feature branch alone: `detached`), in turn; then pass. */
+  readonly detached?: readonly ("pass" | "fail" | "hang")[];
 }
 
 export interface FakeWorkerPoolOptions {
@@ -154,7 +156,8 @@ export class FakeWorkerPool implements WorkerPool {
 
   verify(request: VerifyRequest): Promise<VerifyOutcome> {
     this.verifies.push(request);
-    const result = this.#take(request.issue, "verify", this.#script(request.issue).verify) ?? "pass";
+    const script = this.#script(request.issue);
+    const result = (request.detached === true ? this.#take(request.issue, "detached", script.detached) : this.#take(request.issue, "verify", script.verify)) ?? "pass";
     const command = request.commands[0] ?? "verify";
     if (result === "hang") return hangUntil(request.signal, command);
     return Promise.resolve(result === "pass" ? { ok: true } : { ok: false, command, exitCode: 1, outputTail: "1 test failed" });

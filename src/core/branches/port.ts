@@ -53,6 +53,20 @@ export interface BranchMover {
   predictConflicts(request: ConflictQuery, options?: MoveOptions): Promise<readonly string[]>;
 
   /**
+   * The tree that would land if `head` were squash-merged into `base` now:
+   * `base` is fetched, `head` merged into its tip in the store (`git
+   * merge-tree --write-tree`), and a commit of that tree written with the tip
+   * and the head as parents. No ref names it: workers' checkouts borrow the
+   * store's objects, so they can check it out. Also what changed underneath:
+   * the commits on `base` since `since` (their titles and `--stat`). A head
+   * that does not merge cleanly is `ok: false` with the paths.
+   */
+  prepareLanding(request: LandingRequest, options?: MoveOptions): Promise<LandingPreparation>;
+
+  /** The tree of a commit in the store (null when the store does not have it): a merge's result is compared with the verified tree. */
+  treeOf(commit: string, options?: MoveOptions): Promise<string | null>;
+
+  /**
    * The commits reachable from `head` and not from `base` (each a branch of
    * the remote as last fetched, fetching one never fetched, or a sha in the
    * host's store), newest first, at most `limit`: what a branch holds over
@@ -74,6 +88,30 @@ export interface CommitSummary {
   /** Its first parent; null for a root commit. */
   readonly parent: string | null;
 }
+
+export interface LandingRequest {
+  /** The branch it merges into (the feature branch). */
+  readonly base: string;
+  /** The pull request's branch, fetched with `base`. */
+  readonly headBranch: string;
+  /** The pull request's head sha: what was verified alone and what the merge will name. */
+  readonly head: string;
+  /** Where the branch's own commits start: what changed underneath is counted from it (null: from the merge base). */
+  readonly since: string | null;
+}
+
+export type LandingPreparation =
+  | {
+      readonly ok: true;
+      /** `base`'s tip the head was merged into. */
+      readonly baseSha: string;
+      readonly tree: string;
+      /** A commit of `tree`: what the worker checks out. */
+      readonly commit: string;
+      /** `git log --stat` of `base` since `since`, bounded. */
+      readonly underneath: string;
+    }
+  | { readonly ok: false; readonly baseSha: string; readonly conflicts: readonly string[] };
 
 export interface MoveOptions {
   /** Stops git and rejects with the signal's reason. */

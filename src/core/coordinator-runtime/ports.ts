@@ -121,6 +121,11 @@ export interface VerifyRequest {
   readonly commands: readonly string[];
   /** Ends the command running: its timeout (`verify.timeout`) passed, or the operator skipped the issue. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * `headSha` is not the branch's head but a commit the host made (the tree that would land, or the feature
+   * branch's tip): the checkout is detached at it, and `issue-N` is left where it is.
+   */
+  readonly detached?: boolean | undefined;
 }
 
 export type VerifyOutcome =

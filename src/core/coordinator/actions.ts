@@ -25,7 +25,9 @@ export type WorldAction =
   | CloseIssue
   | Restack
   | Retarget
-  | DeleteBranch;
+  | DeleteBranch
+  | VerifyLanding
+  | VerifyBase;
 
 export type DecisionAction = Retry | Fail | Block | RequestRebase | RequestReview | ConcludeReview | Finish;
 
@@ -169,6 +171,37 @@ export interface DeleteBranch {
   readonly expectedSha: string | null;
 }
 
+/**
+ * Verify the tree that would land: `headSha` merged into `base`'s tip now
+ * (`git merge-tree --write-tree` in the host's store), checked out detached in
+ * the issue's worker. Outcome `LandingVerified`, `LandingFailed` (with the
+ * merges since `since`, for the retry prompt) or `LandingConflicted`.
+ */
+export interface VerifyLanding {
+  readonly type: "VerifyLanding";
+  readonly issue: number;
+  readonly instance: string;
+  readonly headSha: string;
+  /** The feature branch. */
+  readonly base: string;
+  /** Merges so far: the tip this verification is for. */
+  readonly epoch: number;
+  /** Where the branch's own commits start (its base sha): what changed underneath is counted from it. */
+  readonly since: string | null;
+  readonly commands: readonly string[];
+}
+
+/** Verify `branch`'s tip alone, checked out detached in the issue's worker: once per tip. Outcome `BaseVerified`. */
+export interface VerifyBase {
+  readonly type: "VerifyBase";
+  /** Whose worker runs it. */
+  readonly issue: number;
+  readonly instance: string;
+  readonly branch: string;
+  readonly epoch: number;
+  readonly commands: readonly string[];
+}
+
 /** Decision → `Retried`. */
 export interface Retry {
   readonly type: "Retry";
@@ -268,6 +301,10 @@ export function actionKey(action: Action): string {
       return `conclude-review:${action.issue}:${action.attempt}`;
     case "Finish":
       return "finish";
+    case "VerifyLanding":
+      return `verify-landing:${action.issue}:${action.headSha}:${action.epoch}`;
+    case "VerifyBase":
+      return `verify-base:${action.epoch}`;
   }
 }
 
@@ -293,6 +330,8 @@ export function isDecision(action: Action): action is DecisionAction {
     case "Restack":
     case "Retarget":
     case "DeleteBranch":
+    case "VerifyLanding":
+    case "VerifyBase":
       return false;
   }
 }

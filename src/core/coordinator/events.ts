@@ -4,6 +4,7 @@ import { budgetEvents } from "./fold-budget.ts";
 import { integrationEvents } from "./fold-integration.ts";
 import { freshEvents } from "./fold-fresh.ts";
 import { runEvents } from "./fold-run.ts";
+import { verificationEvents } from "./fold-verification.ts";
 
 /**
  * The run's log: every observation of the world and every decision, in the
@@ -31,7 +32,7 @@ import { runEvents } from "./fold-run.ts";
  * one that no longer fits (a report for an attempt already ended), changes
  * nothing, so a resent report or a replayed outbox is harmless.
  */
-export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents, ...freshEvents, ...budgetEvents };
+export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents, ...freshEvents, ...budgetEvents, ...verificationEvents };
 
 type Registry = typeof coordinatorEvents;
 

@@ -34,6 +34,12 @@ export interface ActionResults {
   readonly Restack: { readonly ok: true; readonly headSha: string } | { readonly ok: false; readonly paths: readonly string[] };
   readonly Retarget: null;
   readonly DeleteBranch: null;
+  /** The tip it was merged into, and the merged tree's verify result (or the paths that conflict). */
+  readonly VerifyLanding:
+    | { readonly ok: true; readonly baseSha: string; readonly tree: string }
+    | { readonly ok: false; readonly baseSha: string; readonly tree: string; readonly command: string; readonly exitCode: number | null; readonly outputTail: string; readonly underneath: string }
+    | { readonly ok: "conflict"; readonly baseSha: string; readonly paths: readonly string[] };
+  readonly VerifyBase: { readonly baseSha: string } & ({ readonly ok: true } | { readonly ok: false; readonly command: string; readonly exitCode: number | null; readonly outputTail: string });
 }
 
 export type WorldActionType = WorldAction["type"];
@@ -73,6 +79,17 @@ const recorders: { readonly [K in WorldActionType]: Recorder<K> } = {
   ],
   Retarget: (action, _result, at) => [{ type: "Retargeted", at, issue: action.issue, pr: action.pr, base: action.base }],
   DeleteBranch: (action, _result, at) => [{ type: "BranchDeleted", at, issue: action.issue, branch: action.branch }],
+  VerifyLanding: (action, result, at) => {
+    const fields = { at, issue: action.issue, headSha: action.headSha, epoch: action.epoch, baseSha: result.baseSha };
+    if (result.ok === "conflict") return [{ type: "LandingConflicted", ...fields, paths: result.paths }];
+    if (result.ok) return [{ type: "LandingVerified", ...fields, tree: result.tree }];
+    return [{ type: "LandingFailed", ...fields, tree: result.tree, command: result.command, exitCode: result.exitCode, outputTail: result.outputTail, underneath: result.underneath }];
+  },
+  VerifyBase: (action, result, at) => [
+    result.ok
+      ? { type: "BaseVerified", at, epoch: action.epoch, branch: action.branch, baseSha: result.baseSha, passed: true, command: null, exitCode: null, outputTail: null }
+      : { type: "BaseVerified", at, epoch: action.epoch, branch: action.branch, baseSha: result.baseSha, passed: false, command: result.command, exitCode: result.exitCode, outputTail: result.outputTail },
+  ],
 };
 
 /** The events that record what the action found out. */

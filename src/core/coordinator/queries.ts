@@ -1,6 +1,6 @@
 import { baseBranchDecision, type BaseBranchDecision } from "../plan/base-branch-rule.ts";
 import { holdsVerifiedWork } from "./stack-on.ts";
-import type { Attempt, CoordinatorState, IssueRecord, PullRequestCheck } from "./state.ts";
+import type { Attempt, CoordinatorState, IssueRecord, LandingRecord, PullRequestCheck, TipVerdict } from "./state.ts";
 import type { RunSettings } from "./vocabulary.ts";
 
 /**
@@ -177,13 +177,13 @@ export function isQuiet(record: IssueRecord): boolean {
 /**
  * The merge gate of design.md §4, in order; the first one not met holds the
  * pull request. `checks` and `mergeable` are read from the newest observation
- * that still holds.
+ * that still holds; `landing` last: the tree the merge would make passed verify.
  */
-export const mergeGates = ["pull-request", "dependencies", "settled-work", "base", "verify", "review", "checks", "mergeable"] as const;
+export const mergeGates = ["pull-request", "dependencies", "settled-work", "base", "verify", "review", "checks", "mergeable", "landing"] as const;
 export type MergeGate = (typeof mergeGates)[number];
 
 export function mergeGateHolding(state: CoordinatorState, record: IssueRecord): MergeGate | null {
-  return internalGateHolding(state, record) ?? observedGateHolding(state, record);
+  return internalGateHolding(state, record) ?? observedGateHolding(state, record) ?? (landingPassed(state, record) ? null : "landing");
 }
 
 /** The gates cspace knows without asking the forge. */
@@ -204,4 +204,31 @@ function observedGateHolding(state: CoordinatorState, record: IssueRecord): Merg
   const check = currentCheck(state, record);
   if (check === null || (check.checks !== "success" && check.checks !== "none")) return "checks";
   return check.mergeability === "mergeable" ? null : "mergeable";
+}
+
+/**
+ * Only verified trees land (fold-verification.ts, rules-verification.ts): the
+ * tree a merge would make, the pull request's head merged into the feature
+ * branch's current tip, must have passed verify. The tip is named by the
+ * epoch (merges so far): only this run moves the feature branch, and a merge
+ * finds out when someone else did (the base moved: the verification is stale).
+ */
+export function verifiesLanding(state: CoordinatorState): boolean {
+  return state.run?.settings.verifyLanding === true && verifyCommands(state.run.settings).length > 0;
+}
+
+/** The feature branch's tip verified alone at the current epoch, if it was. */
+export function tipVerdict(state: CoordinatorState): TipVerdict | null {
+  return state.tips?.[state.epoch] ?? null;
+}
+
+/** The verification of the tree that would land now: this head on this tip. */
+export function currentLanding(state: CoordinatorState, record: IssueRecord): LandingRecord | null {
+  const landing = record.landing;
+  return landing != null && landing.epoch === state.epoch && landing.headSha === record.pushedSha ? landing : null;
+}
+
+/** The tree that would land now passed verify (or there is nothing to run). */
+export function landingPassed(state: CoordinatorState, record: IssueRecord): boolean {
+  return !verifiesLanding(state) || currentLanding(state, record)?.result === "passed";
 }

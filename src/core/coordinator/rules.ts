@@ -23,6 +23,7 @@ import {
 } from "./queries.ts";
 import type { Attempt, CoordinatorState, IssueRecord } from "./state.ts";
 import type { LaunchPrompt } from "./vocabulary.ts";
+import { blockOnRedBase, failOnLandingMismatch, launchesHeld, verifyBase, verifyLanding, type VerificationRuleName } from "./rules-verification.ts";
 
 /**
  * The coordinator's decisions as a table, like the base-branch rule: one row
@@ -67,7 +68,8 @@ export type RuleName =
   | "closeIssue"
   | "deleteBranch"
   | "deleteEmptyBranch"
-  | "stopOverBudget";
+  | "stopOverBudget"
+  | VerificationRuleName;
 
 /** How long a pending check or an unknown mergeability is left before the forge is asked again. */
 export const PULL_REQUEST_POLL_MS = 15_000;
@@ -172,16 +174,19 @@ export const coordinatorRules: readonly Rule[] = [
       return [{ type: "Block", issue: issue.number, by: { kind: "outside", ref: label }, reason: `depends on ${label}, which is not in this run and not closed` }];
     },
   },
+  failOnLandingMismatch,
+  blockOnRedBase,
   {
     name: "warm",
     reason: "every issue's instance is made up front (also those that wait), so a launch never waits for provisioning",
     when: (issue) => active(issue) && issue.warm === "pending",
     then: (issue, { run }) => [{ type: "Warm", issue: issue.number, instance: issue.branch, base: run.settings.featureBranch }],
   },
+  verifyBase,
   {
     name: "launch",
     reason: "the base-branch rule allows it (or a retry, rebase or review is due) and a slot is free, lowest number first",
-    when: (issue, { launches }) => launches.has(issue.number),
+    when: (issue, { launches, state }) => launches.has(issue.number) && !launchesHeld(state),
     then: (issue, { launches }) => {
       const launch = launches.get(issue.number);
       return launch === undefined ? [] : [launch];
@@ -331,6 +336,7 @@ export const coordinatorRules: readonly Rule[] = [
       return [{ type: "RequestRebase", issue: issue.number, epoch: state.epoch, prompt }];
     },
   },
+  verifyLanding,
   {
     name: "merge",
     reason: "every gate is met and it is next in the queue: record the head and the stacked parents, then squash-merge naming that head",

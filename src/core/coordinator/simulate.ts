@@ -5,6 +5,7 @@ import { decide, nextWakeAt } from "./decide.ts";
 import type { CoordinatorEvent } from "./events.ts";
 import { createWorld, finishAgent, respond, type IssueScript, type SimulatedWorld } from "./simulation.ts";
 import { apply, initialState, type CoordinatorState } from "./state.ts";
+import type { WorldSemantics } from "./world-contents.ts";
 import type { RunSettings } from "./vocabulary.ts";
 
 /**
@@ -28,6 +29,8 @@ export interface SimulationPlan {
   readonly onEvent?: (event: CoordinatorEvent, before: CoordinatorState, after: CoordinatorState) => void;
   /** After each call of `decide`, with what was in flight then. */
   readonly onDecide?: (actions: readonly Action[], state: CoordinatorState, inFlight: readonly Action[]) => void;
+  /** What verify answers on a tree: issues that fail only together, a red feature branch (world-contents.ts). */
+  readonly semantics?: WorldSemantics;
 }
 
 export interface SimulationResult {
@@ -47,6 +50,7 @@ export const defaultSimulationSettings: RunSettings = {
   review: false,
   stacking: true,
   verify: { all: "npm test", e2e: null },
+  verifyLanding: true,
 };
 
 type Pending =
@@ -58,7 +62,7 @@ export function simulate(plan: SimulationPlan): SimulationResult {
   const choose = plan.choose ?? (() => 0);
   const maxSteps = plan.maxSteps ?? 10_000;
   let now = SIMULATION_START;
-  let world = createWorld(settings.featureBranch, plan.scripts);
+  let world = createWorld(settings.featureBranch, plan.scripts, plan.semantics);
   let state = initialState();
   const events: CoordinatorEvent[] = [];
   const pending: Pending[] = [];

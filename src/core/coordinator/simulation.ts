@@ -2,6 +2,7 @@ import type { WorkerReport } from "../agents/worker-status.ts";
 import type { WorldAction } from "./actions.ts";
 import type { CoordinatorEvent } from "./events.ts";
 import { mergeReadyEvent, outcomeEvents } from "./outcomes.ts";
+import { committed, contentsOf, merged, restacked, treeId, treePasses, type Contents, type WorldSemantics } from "./world-contents.ts";
 
 /**
  * A pure, scripted world that answers the coordinator's world actions with
@@ -23,6 +24,8 @@ export interface IssueScript {
   readonly verify?: readonly ("pass" | "fail")[];
   readonly restack?: readonly ("ok" | "conflict")[];
   readonly checks?: readonly ("green" | "pending" | "failing" | "conflicting")[];
+  /** How each merge of its head into the feature branch's tip goes, in turn (then clean); its verify follows the tree's contents. */
+  readonly landing?: readonly ("clean" | "conflict")[];
 }
 
 export interface SimulatedWorld {
@@ -35,14 +38,17 @@ export interface SimulatedWorld {
   /** How much of each issue's script was used: `attempts`, `verify`, `restack`, `checks`. */
   readonly used: Readonly<Record<string, number>>;
   readonly shas: number;
+  /** Whose work each commit holds (world-contents.ts): what a verify of its tree answers. */
+  readonly contents: Readonly<Record<string, Contents>>;
+  readonly semantics: WorldSemantics;
 }
 
 export class SimulationError extends Error {
   override readonly name = "SimulationError";
 }
 
-export function createWorld(featureBranch: string, scripts: Readonly<Record<number, IssueScript>> = {}): SimulatedWorld {
-  return { featureBranch, branches: { [featureBranch]: "f0" }, workspaces: {}, pullRequests: {}, scripts, used: {}, shas: 0 };
+export function createWorld(featureBranch: string, scripts: Readonly<Record<number, IssueScript>> = {}, semantics: WorldSemantics = {}): SimulatedWorld {
+  return { featureBranch, branches: { [featureBranch]: "f0" }, workspaces: {}, pullRequests: {}, scripts, used: {}, shas: 0, contents: { f0: {} }, semantics };
 }
 
 export interface Response {
@@ -78,7 +84,8 @@ export function respond(world: SimulatedWorld, action: WorldAction, at: string):
       return { world: withBranch(world, action.branch, action.headSha), events: outcomeEvents(action, { headSha: action.headSha }, at) };
     }
     case "Verify": {
-      const [result, used] = take(world, n, "verify", script.verify, "pass");
+      const [scripted, used] = take(world, n, "verify", script.verify, "pass");
+      const result = scripted === "pass" && treePasses(world.semantics, contentsOf(world, action.headSha)) ? "pass" : "fail";
       const outcome = result === "pass" ? { ok: true as const } : { ok: false as const, command: action.commands[0] ?? "verify", exitCode: 1, outputTail: "1 test failed" };
       return { world: used, events: outcomeEvents(action, outcome, at) };
     }
@@ -117,12 +124,29 @@ export function respond(world: SimulatedWorld, action: WorldAction, at: string):
       const current = world.branches[action.branch] ?? null;
       if (current !== action.expectedSha) throw new SimulationError(`restack of ${action.branch} expected ${String(action.expectedSha)}, forge has ${String(current)}`);
       const [sha, next] = newSha(used, `${n}r`);
-      return { world: withBranch(next, action.branch, sha), events: outcomeEvents(action, { ok: true, headSha: sha }, at) };
+      const contents = restacked(n, contentsOf(world, current ?? ""), contentsOf(world, action.ontoSha));
+      return { world: withBranch(withContents(next, sha, contents), action.branch, sha), events: outcomeEvents(action, { ok: true, headSha: sha }, at) };
     }
     case "Retarget": {
       const pr = world.pullRequests[n];
       if (pr === undefined) throw new SimulationError(`retarget of #${n}, which has no pull request`);
       return { world: { ...world, pullRequests: { ...world.pullRequests, [n]: { ...pr, base: action.base } } }, events: outcomeEvents(action, null, at) };
+    }
+    case "VerifyLanding": {
+      const tip = world.branches[world.featureBranch] ?? "";
+      const [landing, used] = take(world, n, "landing", script.landing, "clean");
+      if (landing === "conflict") return { world: used, events: outcomeEvents(action, { ok: "conflict", baseSha: tip, paths: ["src/shared.ts"] }, at) };
+      const contents = merged(n, contentsOf(world, tip), contentsOf(world, action.headSha));
+      const tree = treeId(contents);
+      const result = treePasses(world.semantics, contents)
+        ? { ok: true as const, baseSha: tip, tree }
+        : { ok: false as const, baseSha: tip, tree, command: action.commands[0] ?? "verify", exitCode: 1, outputTail: "1 test failed together", underneath: "Issue N (#N)\n src/x.ts | 2 +-" };
+      return { world: used, events: outcomeEvents(action, result, at) };
+    }
+    case "VerifyBase": {
+      const tip = world.branches[world.featureBranch] ?? "";
+      const outcome = treePasses(world.semantics, contentsOf(world, tip)) ? { ok: true as const } : { ok: false as const, command: action.commands[0] ?? "verify", exitCode: 1, outputTail: "base fails" };
+      return { world, events: outcomeEvents(action, { baseSha: tip, ...outcome }, at) };
     }
     case "DeleteBranch": {
       const still = Object.values(world.pullRequests).find((pr) => pr.base === action.branch && !pr.merged);
@@ -174,7 +198,10 @@ export function finishAgent(
     case "success": {
       if (agent.why === "review") return { world: used, events: [report({})] };
       const [sha, next] = newSha(used, `${n}c`);
-      return { world: { ...next, workspaces: { ...next.workspaces, [n]: sha } }, events: [report({ headSha: sha })] };
+      // A retry or rebase is told what is on the feature branch now, and brings it in; a first attempt knows its base only.
+      const tip = agent.why === "initial" ? null : contentsOf(world, world.branches[world.featureBranch] ?? "");
+      const contents = committed(n, contentsOf(world, head ?? ""), tip);
+      return { world: withContents({ ...next, workspaces: { ...next.workspaces, [n]: sha } }, sha, contents), events: [report({ headSha: sha })] };
     }
     case "no-commits":
       return { world: used, events: [report({ commitsAhead: agent.why === "initial" ? 0 : 1 })] };
@@ -206,13 +233,14 @@ function merge(world: SimulatedWorld, action: Extract<WorldAction, { type: "Merg
   if (head !== action.headSha) {
     return { world, events: [ready, ...outcomeEvents(action, { ...made, merged: false, reason: "head-moved", detail: `head is ${String(head)}`, conflicts: [] }, at)] };
   }
-  const [squash, next] = newSha(world, `${n}s`);
-  const merged = {
+  const [squash, afterSha] = newSha(world, `${n}s`);
+  const next = withContents(afterSha, squash, merged(n, contentsOf(world, world.branches[world.featureBranch] ?? ""), contentsOf(world, action.headSha)));
+  const landed = {
     ...next,
     branches: { ...next.branches, [world.featureBranch]: squash },
     pullRequests: { ...next.pullRequests, [n]: { ...pr, merged: true } },
   };
-  return { world: merged, events: [ready, ...outcomeEvents(action, { ...made, merged: true, squashSha: squash }, at)] };
+  return { world: landed, events: [ready, ...outcomeEvents(action, { ...made, merged: true, squashSha: squash }, at)] };
 }
 
 function take<T>(world: SimulatedWorld, n: number, what: string, script: readonly T[] | undefined, otherwise: T): [T, SimulatedWorld] {
@@ -223,6 +251,10 @@ function take<T>(world: SimulatedWorld, n: number, what: string, script: readonl
 
 function newSha(world: SimulatedWorld, prefix: string): [string, SimulatedWorld] {
   return [`${prefix}${String(world.shas + 1)}`, { ...world, shas: world.shas + 1 }];
+}
+
+function withContents(world: SimulatedWorld, sha: string, contents: Contents): SimulatedWorld {
+  return { ...world, contents: { ...world.contents, [sha]: contents } };
 }
 
 function withBranch(world: SimulatedWorld, branch: string, sha: string): SimulatedWorld {

@@ -41,6 +41,51 @@ export interface CoordinatorState {
     readonly abandoned: string | null;
   } | null;
   readonly lastEventAt: string | null;
+  /**
+   * The feature branch's tip verified alone, by epoch (merges so far): at most once per tip (fold-verification.ts).
+   * Absent: none yet.
+   */
+  readonly tips?: Readonly<Record<number, TipVerdict>>;
+  /** A squash commit's tree was not the verified one: cspace merges nothing more (fold-verification.ts). */
+  readonly landingMismatch?: LandingMismatch;
+}
+
+/** The feature branch alone, verified at its tip after `epoch` merges. */
+export interface TipVerdict {
+  readonly epoch: number;
+  readonly sha: string;
+  readonly passed: boolean;
+  readonly command: string | null;
+  readonly exitCode: number | null;
+  readonly outputTail: string | null;
+}
+
+export interface LandingMismatch {
+  readonly issue: number;
+  readonly squashSha: string;
+  readonly squashTree: string;
+  readonly verifiedTree: string;
+}
+
+/**
+ * The verification of the tree that would land: the pull request's head
+ * merged into the feature branch's tip after `epoch` merges
+ * (`git merge-tree --write-tree`), checked out in the issue's worker.
+ */
+export interface LandingRecord {
+  readonly epoch: number;
+  readonly headSha: string;
+  readonly baseSha: string;
+  /** The merged tree (null: it conflicted). */
+  readonly tree: string | null;
+  readonly result: "passed" | "failed" | "conflicted";
+  readonly command: string | null;
+  readonly exitCode: number | null;
+  readonly outputTail: string | null;
+  /** The merges since the branch's base (titles and `--stat`), for the retry prompt. */
+  readonly underneath: string | null;
+  /** The failure was counted against the branch (the branch alone and the tip alone pass). */
+  readonly blamed: boolean;
 }
 
 export type OutsideState = "open" | "closed" | "unknown";
@@ -246,6 +291,8 @@ export interface IssueRecord {
   readonly paused: boolean;
   /** `--fresh N` or the operator's `reset N` (fold-fresh.ts): the first launch discards an earlier run's `issue-N`. */
   readonly freshStart: boolean;
+  /** The newest verification of the tree that would land (fold-verification.ts); absent or null: none. */
+  readonly landing?: LandingRecord | null;
 }
 
 

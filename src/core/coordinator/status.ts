@@ -5,6 +5,7 @@ import {
   failureCount,
   hasPushedWork,
   hasUnpushedWork,
+  currentLanding,
   internalGateHolding,
   isMerging,
   mergeGateHolding,
@@ -91,6 +92,7 @@ export function statusOf(state: CoordinatorState, record: IssueRecord): IssueSta
   if (record.pullRequest === null) return status("pr-open", "opening the pull request");
   const gate = mergeGateHolding(state, record);
   if (gate === "review") return status("reviewing", "review to be asked for");
+  if (gate === "landing") return status("verifying", landingText(state, record), ["landing"]);
   if (gate === null) return status("pr-open", `pull request #${record.pullRequest.number} may merge${record.paused || state.paused ? " (paused)" : ""}`);
   const waiting = gate === "dependencies" ? unmergedDependencies(state, record) : [gate];
   return status("pr-open", `pull request #${record.pullRequest.number} waits: ${gateText(gate, record, state)}`, waiting);
@@ -126,7 +128,19 @@ function gateText(gate: MergeGate, record: IssueRecord, state: CoordinatorState)
       return internalGateHolding(state, record) === null && record.check?.checks === "pending" ? "checks pending" : "checks not green yet";
     case "mergeable":
       return `the forge says ${record.check?.mergeability ?? "unknown"}`;
+    case "landing":
+      return landingText(state, record);
   }
+}
+
+/** "verifying on feature/login + #11": the tree that would land, as `cspace status` shows it. */
+function landingText(state: CoordinatorState, record: IssueRecord): string {
+  const feature = state.run?.settings.featureBranch ?? "the feature branch";
+  const on = `${feature} + #${String(record.number)}`;
+  const landing = currentLanding(state, record);
+  if (landing?.result === "failed" && !landing.blamed) return `failed on ${on} at ${short(landing.baseSha)}; verifying ${feature} alone before judging it`;
+  if (landing?.result === "conflicted") return `conflicts with ${feature} at ${short(landing.baseSha)}`;
+  return `verifying on ${on} (merge candidates are verified one at a time, in merge order)`;
 }
 
 function refText(ref: number | string): string {

@@ -48,6 +48,7 @@ export const blockedBySchema: z.ZodType<BlockedBy> = z.discriminatedUnion("kind"
   z.object({ kind: z.literal("outside"), ref: text }),
   z.object({ kind: z.literal("worker") }),
   z.object({ kind: z.literal("operator") }),
+  z.object({ kind: z.literal("base"), sha: text }),
 ]);
 
 export const runSettingsSchema: z.ZodType<RunSettings> = z.object({
@@ -58,6 +59,7 @@ export const runSettingsSchema: z.ZodType<RunSettings> = z.object({
   stacking: z.boolean(),
   onUsageLimit: z.enum(["wait", "fail"]).optional(),
   verify: z.object({ all: text.nullable(), e2e: text.nullable() }),
+  verifyLanding: z.boolean().optional(),
 });
 
 export const graphSnapshotSchema: z.ZodType<GraphSnapshot> = z.object({

@@ -22,6 +22,11 @@ export interface RunSettings {
   readonly onUsageLimit?: "wait" | "fail";
   /** `verify.all` and `verify.e2e`; null when the project sets none (the head then counts as verified once pushed). */
   readonly verify: { readonly all: string | null; readonly e2e: string | null };
+  /**
+   * Only verified trees land (rules-verification.ts): each merge candidate is verified merged into the feature
+   * branch's tip first. Absent (a run recorded before this existed): off, as that run decided.
+   */
+  readonly verifyLanding?: boolean;
 }
 
 /** The dependency graph as the run saw it: the selected issues and, transitively, what they depend on. */
@@ -114,7 +119,9 @@ export type BlockedBy =
   /** The worker said it cannot go on. */
   | { readonly kind: "worker" }
   /** `cspace send _coordinator "skip …"`. */
-  | { readonly kind: "operator" };
+  | { readonly kind: "operator" }
+  /** The feature branch alone fails verify at `sha`: every candidate would fail on it (rules-verification.ts). */
+  | { readonly kind: "base"; readonly sha: string };
 
 /** A branch stacked on the one being merged, and the sha its own commits start after, recorded before the merge. */
 export interface StackedParent {

@@ -166,6 +166,8 @@ async function startRun(project: OpenedProject, store: EventStore, forge: Forge,
     stacking: coordinator.stacking,
     onUsageLimit: coordinator.onUsageLimit,
     verify: { all: verify.all ?? null, e2e: verify.e2e ?? null },
+    // Only verified trees land: every run started from now on verifies each merge candidate on the feature branch's tip.
+    verifyLanding: true,
   };
   const now = new Date();
   const runId = await store.startRun({ selected: [...loaded.selected], featureBranch }, now);

@@ -4,6 +4,7 @@ import type { WorldAction } from "../../core/coordinator/actions.ts";
 import type { CoordinatorEvent } from "../../core/coordinator/events.ts";
 import type { LaunchStart } from "../../core/coordinator/launch-start.ts";
 import { mergeReadyEvent, outcomeEvents } from "../../core/coordinator/outcomes.ts";
+import { verifiesLanding } from "../../core/coordinator/queries.ts";
 import type { CoordinatorState } from "../../core/coordinator/state.ts";
 import { whyOf } from "../../core/coordinator/vocabulary.ts";
 import type { VerifyOutcome, WorkerPool } from "../../core/coordinator-runtime/ports.ts";
@@ -68,6 +69,15 @@ export async function executeWorldAction(context: ExecutionContext, action: Worl
       await record(outcomeEvents(action, outcome, at()));
       return;
     }
+    case "VerifyLanding":
+      return verifyLanding(context, action);
+    case "VerifyBase": {
+      const tip = (await branches.fetch([action.branch])).get(action.branch) ?? null;
+      if (tip === null) throw new ExternalError(`the feature branch ${action.branch} is not on the forge`);
+      const outcome = await verifyWithin(context, { issue: n, instance: action.instance, headSha: tip, commands: action.commands }, true);
+      await record(outcomeEvents(action, { baseSha: tip, ...outcome }, at()));
+      return;
+    }
     case "OpenPullRequest": {
       const existing = await forge.findPullRequest(action.head);
       const body = pullRequestBody(n, action.dependencies);
@@ -125,20 +135,41 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * for any failed verify) or when the issue is skipped (nothing is recorded:
  * the action was stopped).
  */
-async function verifyWithin(context: ExecutionContext, action: Extract<WorldAction, { type: "Verify" }>): Promise<VerifyOutcome> {
+async function verifyWithin(
+  context: ExecutionContext,
+  action: Pick<Extract<WorldAction, { type: "Verify" }>, "issue" | "instance" | "headSha" | "commands">,
+  detached = false,
+): Promise<VerifyOutcome> {
   const timeout = context.verifyTimeout;
   const timer = new AbortController();
   const reason = timeout === undefined ? "" : `verify timed out after ${timeout.text}`;
   const handle = timeout === undefined ? undefined : setTimeout(() => { timer.abort(new Error(reason)); }, Math.min(timeout.ms, MAX_TIMER_MS));
   const signal = context.signal === undefined ? timer.signal : AbortSignal.any([context.signal, timer.signal]);
   try {
-    const outcome = await context.workers.verify({ issue: action.issue, instance: action.instance, headSha: action.headSha, commands: action.commands, signal });
+    const outcome = await context.workers.verify({ issue: action.issue, instance: action.instance, headSha: action.headSha, commands: action.commands, signal, detached });
     context.signal?.throwIfAborted();
     if (timer.signal.aborted && !outcome.ok) return { ...outcome, exitCode: null, outputTail: reason };
     return outcome;
   } finally {
     clearTimeout(handle);
   }
+}
+
+/**
+ * The tree that would land, verified: the head merged into the feature
+ * branch's tip in the host's store, that commit checked out detached in the
+ * issue's worker, the verify commands run on it.
+ */
+async function verifyLanding(context: ExecutionContext, action: Extract<WorldAction, { type: "VerifyLanding" }>): Promise<void> {
+  const prepared = await context.branches.prepareLanding({ base: action.base, headBranch: action.instance, head: action.headSha, since: action.since });
+  if (!prepared.ok) {
+    await context.record(outcomeEvents(action, { ok: "conflict", baseSha: prepared.baseSha, paths: prepared.conflicts }, context.now()));
+    return;
+  }
+  const { baseSha, tree } = prepared;
+  const outcome = await verifyWithin(context, { issue: action.issue, instance: action.instance, headSha: prepared.commit, commands: action.commands }, true);
+  const result = outcome.ok ? { ok: true as const, baseSha, tree } : { ...outcome, baseSha, tree, underneath: prepared.underneath };
+  await context.record(outcomeEvents(action, result, context.now()));
 }
 
 async function launch(context: ExecutionContext, action: Extract<WorldAction, { type: "Launch" }>): Promise<void> {
@@ -268,6 +299,18 @@ async function merge(context: ExecutionContext, action: Extract<WorldAction, { t
   const recorded = context.state().issues[n]?.merge ?? null;
   const headSha = recorded?.headSha ?? action.headSha;
   const pr = recorded?.pr ?? action.pr;
+  const feature = context.state().run?.settings.featureBranch;
+  const state = context.state();
+  const record0 = state.issues[n];
+  const landing = verifiesLanding(state) && record0 !== undefined ? (record0.landing ?? null) : null;
+  if (recorded === null && landing !== null && feature !== undefined) {
+    // The verification holds for one tip: someone else moved the feature branch since, so it is verified again first.
+    const tip = (await context.branches.fetch([feature])).get(feature) ?? null;
+    if (tip !== landing.baseSha) {
+      await record([{ type: "LandingStale", at: context.now(), issue: n, headSha, epoch: landing.epoch, expectedBaseSha: landing.baseSha, actualBaseSha: tip }]);
+      return;
+    }
+  }
   // The head and what is stacked on it are durable before the base moves: a restack after a crash knows where each branch began.
   if (recorded === null) await record([mergeReadyEvent(action, { pr, headSha }, context.now())]);
   const current = await forge.getPullRequest(pr);
@@ -288,9 +331,26 @@ async function merge(context: ExecutionContext, action: Extract<WorldAction, { t
       else throw error;
     }
   }
-  const feature = context.state().run?.settings.featureBranch;
   // The squash must be in the host's store before anything is restacked onto it.
   if (feature !== undefined) await context.branches.fetch([feature]);
+  if (landing?.tree != null && landing.headSha === headSha) await compareLanded(context, n, landing.tree);
+}
+
+/**
+ * The squash commit's tree must be the tree that was verified (on GitHub the
+ * merge names only the head: the base could have moved under it). When they
+ * differ the run stops merging (`LandingMismatched`); when the tree cannot
+ * be read, people are told.
+ */
+async function compareLanded(context: ExecutionContext, n: number, verifiedTree: string): Promise<void> {
+  const squashSha = context.state().issues[n]?.merge?.squashSha ?? null;
+  if (squashSha === null) return;
+  const squashTree = await context.branches.treeOf(squashSha);
+  if (squashTree === null) {
+    context.notice(`#${String(n)}'s squash commit ${squashSha.slice(0, 8)} is not in the host's store: its tree could not be compared with the verified one`);
+    return;
+  }
+  if (squashTree !== verifiedTree) await context.record([{ type: "LandingMismatched", at: context.now(), issue: n, squashSha, squashTree, verifiedTree }]);
 }
 
 export function pullRequestBody(issue: number, dependencies: readonly number[]): string {

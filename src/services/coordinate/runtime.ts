@@ -48,7 +48,7 @@ export interface RuntimeOptions {
 }
 
 /** What a skip stops while it runs: actions that only wait or look. Those that move a branch or the forge finish and are recorded, so the log stays the world's. */
-const STOPPABLE: ReadonlySet<WorldAction["type"]> = new Set(["Warm", "Launch", "Verify", "CheckPullRequest"]);
+const STOPPABLE: ReadonlySet<WorldAction["type"]> = new Set(["Warm", "Launch", "Verify", "CheckPullRequest", "VerifyLanding", "VerifyBase"]);
 const PROBE_INTERVAL_MS = 10_000;
 
 /**

@@ -1,4 +1,4 @@
-import type { BranchMover, PushRequest, RestackRequest, RestackResult } from "../../../src/core/branches/port.ts";
+import type { BranchMover, LandingPreparation, LandingRequest, PushRequest, RestackRequest, RestackResult } from "../../../src/core/branches/port.ts";
 import { commitsOnFakeForge } from "../../fakes/forge-commits.ts";
 import { FakeContainerRuntime } from "../../fakes/container-runtime.ts";
 import type { LaunchRequest } from "../../../src/core/coordinator-runtime/ports.ts";
@@ -93,6 +93,12 @@ export class CoordinatorWorld {
       },
       predictConflicts: () => Promise.resolve([]),
       commitsBetween: (query) => commitsOnFakeForge(forge, query),
+      // Trees are not modelled here: the landing is the head on the tip, and no squash's tree is known to compare with.
+      prepareLanding: async (request: LandingRequest): Promise<LandingPreparation> => {
+        const baseSha = (await forge.branchHead(request.base)) ?? "";
+        return { ok: true, baseSha, tree: `${baseSha}+${request.head}`, commit: request.head, underneath: "" };
+      },
+      treeOf: () => Promise.resolve(null),
     };
   }
 }

@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import type { BranchMover, CommitRange, CommitSummary, ConflictQuery, MoveOptions, PushRequest, RestackRequest, RestackResult } from "../../../core/branches/port.ts";
+import type { BranchMover, CommitRange, CommitSummary, ConflictQuery, LandingPreparation, LandingRequest, MoveOptions, PushRequest, RestackRequest, RestackResult } from "../../../core/branches/port.ts";
 import { ExternalError } from "../../../core/errors.ts";
 import { validateInstanceName } from "../../../core/instances/names.ts";
 import { assertBranchName } from "../../../core/plan/feature-branch.ts";
 import { assertSha } from "../plumbing.ts";
 import { mergeConflicts, restackConflicts } from "./conflicts.ts";
 import { hostConfigFile } from "./host-git.ts";
+import { prepareLandingIn, treeIn } from "./landing.ts";
 import { pushWithLease } from "./push.ts";
 import type { GitRemote } from "./remote.ts";
 import { replayOnto } from "./replay.ts";
@@ -136,6 +137,22 @@ class GitBranchMover implements BranchMover {
         const [sha = "", parents = "", ...title] = line.split("\t");
         return { sha, title: title.join("\t"), parent: parents.split(" ")[0] || null };
       });
+  }
+
+  async prepareLanding(request: LandingRequest, options: MoveOptions = {}): Promise<LandingPreparation> {
+    assertBranchName(request.base, "base");
+    assertBranchName(request.headBranch, "the head's branch");
+    const head = assertSha(request.head, "the head");
+    const since = request.since === null ? null : assertSha(request.since, "the branch's base");
+    const tip = (await this.fetch([request.base, request.headBranch], options)).get(request.base) ?? null;
+    if (tip === null) throw new ExternalError(`cannot verify what would land on ${request.base}: no such branch on ${this.#options.remote.description}`);
+    const store = await this.#hostStore();
+    if ((await store.resolve(head)) === null) throw new ExternalError(`cannot verify what would land on ${request.base}: the host's store has no commit ${head}`);
+    return prepareLandingIn(store, tip, head, since, options.signal);
+  }
+
+  async treeOf(commit: string, options: MoveOptions = {}): Promise<string | null> {
+    return treeIn(await this.#hostStore(), assertSha(commit, "the commit"), options.signal);
   }
 
   /** Shas as they are; branch names as last fetched, fetching those never fetched. */

@@ -7,7 +7,8 @@ import { accessTo, containerOf, type PoolContext } from "./context.ts";
 /**
  * Runs the verify commands in the worker's container, as its user, in the
  * workspace folder, on the checkout at `headSha` (brought there first when
- * it is elsewhere: a restack moves the forge's branch, not the checkout).
+ * it is elsewhere: a restack moves the forge's branch, not the checkout; or
+ * detached there, for a commit the host made: the tree that would land).
  * When the request's signal fires (verify.timeout, or a skip), the command
  * running is ended: leaving the exec's stream is not enough, its processes
  * would go on in the container, so every process carrying this run's mark in
@@ -20,10 +21,18 @@ export async function verifyIn(context: PoolContext, request: VerifyRequest): Pr
   }
   // The instance is named after its branch (`issue-N`), as the coordinator makes both.
   const branch = request.instance;
-  const moved = await bringCheckoutTo(context, request.instance, container, branch, request.headSha);
-  if (!moved.ok) return { ok: false, command: `git checkout -B ${branch} ${request.headSha}`, exitCode: null, outputTail: moved.error };
   const runtime = await context.project.ports.runtime();
   const { access } = await accessTo(context, request.instance, container);
+  if (request.detached === true) {
+    // A commit the host wrote into the store, which the checkout borrows its objects from: no fetch is needed.
+    const detached = await runtime.exec(container.id, ["git", "checkout", "--quiet", "--detach", request.headSha], access);
+    if (detached.exitCode !== 0) {
+      return { ok: false, command: `git checkout --detach ${request.headSha}`, exitCode: null, outputTail: tail(`${detached.stdout}\n${detached.stderr}`) };
+    }
+  } else {
+    const moved = await bringCheckoutTo(context, request.instance, container, branch, request.headSha);
+    if (!moved.ok) return { ok: false, command: `git checkout -B ${branch} ${request.headSha}`, exitCode: null, outputTail: moved.error };
+  }
   for (const command of request.commands) {
     const mark = randomUUID();
     try {

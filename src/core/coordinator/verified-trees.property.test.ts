@@ -1,0 +1,194 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { CoordinatorEvent, CoordinatorEventType } from "./events.ts";
+import { decide } from "./decide.ts";
+import { openAttempt } from "./queries.ts";
+import { simulate, SIMULATION_START, type SimulationPlan, type SimulationResult } from "./simulate.ts";
+import type { IssueScript, ScriptedOutcome } from "./simulation.ts";
+import { replay } from "./state.ts";
+import { contentsOf, treeId, treePasses } from "./world-contents.ts";
+
+/**
+ * The rule: every commit cspace puts on the feature branch has a tree on
+ * which verify passed. The simulated world answers verify from a tree's
+ * contents (world-contents.ts), with pairs of issues that pass alone and fail
+ * together, so a merge that skipped the verification of its exact tree shows.
+ */
+
+const OUTCOMES: readonly ScriptedOutcome[] = ["success", "failure", "crash", "no-commits", "blocked", "lost"];
+
+interface Case {
+  readonly plan: SimulationPlan;
+  readonly deps: ReadonlyMap<number, readonly number[]>;
+  readonly pairs: readonly (readonly [number, number])[];
+}
+
+const cases: fc.Arbitrary<Case> = fc
+  .integer({ min: 2, max: 8 })
+  .chain((size) =>
+    fc.record({
+      numbers: fc.uniqueArray(fc.integer({ min: 1, max: 40 }), { minLength: size, maxLength: size }),
+      edges: fc.array(
+        fc.oneof({ arbitrary: fc.constant([]), weight: 3 }, { arbitrary: fc.array(fc.nat({ max: size - 1 }), { maxLength: 2 }), weight: 2 }),
+        { minLength: size, maxLength: size },
+      ),
+      pairs: fc.array(fc.tuple(fc.nat({ max: size - 1 }), fc.nat({ max: size - 1 })), { maxLength: 3 }),
+      scripts: fc.array(
+        fc.record({
+          attempts: fc.array(fc.oneof({ arbitrary: fc.constant<ScriptedOutcome>("success"), weight: 5 }, { arbitrary: fc.constantFrom(...OUTCOMES), weight: 1 }), { maxLength: 3 }),
+          verify: fc.array(fc.constantFrom("pass", "pass", "pass", "fail"), { maxLength: 2 }),
+          checks: fc.array(fc.constantFrom("green", "green", "pending", "conflicting"), { maxLength: 2 }),
+          landing: fc.array(fc.constantFrom("clean", "clean", "clean", "conflict"), { maxLength: 2 }),
+        }),
+        { minLength: size, maxLength: size },
+      ),
+      maxParallel: fc.integer({ min: 1, max: 4 }),
+      maxAttempts: fc.integer({ min: 1, max: 4 }),
+      stacking: fc.boolean(),
+      seed: fc.integer(),
+    }),
+  )
+  .map(({ numbers, edges, pairs, scripts, maxParallel, maxAttempts, stacking, seed }): Case => {
+    const deps = new Map<number, number[]>();
+    const issues: Record<number, number[]> = {};
+    const byNumber: Record<number, IssueScript> = {};
+    numbers.forEach((n, i) => {
+      const own = [...new Set((edges[i] ?? []).filter((j) => j < i).map((j) => numbers[j] ?? 0))].sort((a, b) => a - b);
+      deps.set(n, own);
+      issues[n] = own;
+      byNumber[n] = scripts[i] ?? {};
+    });
+    const incompatible = pairs.filter(([a, b]) => a !== b).map(([a, b]) => [numbers[a] ?? 0, numbers[b] ?? 0] as const);
+    const plan: SimulationPlan = {
+      issues,
+      scripts: byNumber,
+      settings: { maxParallel, maxAttempts, stacking },
+      semantics: { incompatible },
+      choose: random(seed),
+      maxSteps: 8_000,
+    };
+    return { plan, deps, pairs: incompatible };
+  });
+
+function random(seed: number): (count: number) => number {
+  let a = seed >>> 0;
+  return (count) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * count);
+  };
+}
+
+function eventsOf<T extends CoordinatorEventType>(events: readonly CoordinatorEvent[], type: T): Extract<CoordinatorEvent, { type: T }>[] {
+  return events.filter((event): event is Extract<CoordinatorEvent, { type: T }> => event.type === type);
+}
+
+/**
+ * Every squash merge's tree, as the world made it, against the verifications
+ * recorded before it: each must be a tree that passed, verified for that head
+ * on the tip as it was (the same epoch), and that tree must really pass.
+ */
+function unverifiedLandings(plan: SimulationPlan): { result: SimulationResult; problems: string[] } {
+  const passed: { issue: number; headSha: string; epoch: number; tree: string }[] = [];
+  const merges: { issue: number; headSha: string; squashSha: string; epoch: number }[] = [];
+  const result = simulate({
+    ...plan,
+    onEvent: (event, before) => {
+      if (event.type === "LandingVerified") passed.push({ issue: event.issue, headSha: event.headSha, epoch: event.epoch, tree: event.tree });
+      if (event.type === "Merged" && before.issues[event.issue]?.merge?.squashSha == null) {
+        merges.push({ issue: event.issue, headSha: event.headSha, squashSha: event.squashSha, epoch: before.epoch });
+      }
+    },
+  });
+  const problems: string[] = [];
+  for (const merge of merges) {
+    const contents = contentsOf(result.world, merge.squashSha);
+    const tree = treeId(contents);
+    const verified = passed.some((p) => p.issue === merge.issue && p.headSha === merge.headSha && p.epoch === merge.epoch && p.tree === tree);
+    if (!verified) problems.push(`#${merge.issue} landed ${tree} with no passing verification of that tree on that tip`);
+    if (!treePasses(plan.semantics ?? {}, contents)) problems.push(`#${merge.issue} landed ${tree}, which fails verify`);
+  }
+  return { result, problems };
+}
+
+describe("only verified trees land, over random graphs, outcomes, incompatible pairs and report orders", { timeout: 120_000 }, () => {
+  it("no merge lands a tree without a passing verification of that exact tree, and every issue ends merged, failed or blocked", () => {
+    fc.assert(
+      fc.property(cases, ({ plan }) => {
+        const { result, problems } = unverifiedLandings(plan);
+        expect(problems).toEqual([]);
+        expect(result.finished).toBe(true);
+        for (const issue of Object.values(result.state.issues)) expect(["merged", "failed", "blocked"]).toContain(issue.status.kind);
+        expect(replay(result.events)).toEqual(result.state);
+      }),
+      { numRuns: 250 },
+    );
+  });
+
+  it("without the rule (verifyLanding off) the same worlds land trees that fail: the property has teeth", () => {
+    const broken = fc.sample(cases, { numRuns: 400, seed: 7 }).some(({ plan }) => unverifiedLandings({ ...plan, settings: { ...plan.settings, verifyLanding: false } }).problems.some((p) => p.includes("fails verify")));
+    expect(broken).toBe(true);
+  });
+
+  it("an issue held back only by a partner it fails together with still merges, given a second attempt", () => {
+    fc.assert(
+      fc.property(cases, ({ plan, deps, pairs }) => {
+        const settings = { ...plan.settings, maxAttempts: 3 };
+        const clean: Record<number, IssueScript> = {};
+        for (const n of deps.keys()) clean[n] = {};
+        const { result, problems } = unverifiedLandings({ ...plan, settings, scripts: clean });
+        expect(problems).toEqual([]);
+        // One side of each pair fails once on the combined tree, is told what changed, and merges on its next attempt.
+        expect(Object.values(result.state.issues).map((issue) => [issue.number, issue.status.kind])).toEqual([...deps.keys()].sort((a, b) => a - b).map((n) => [n, "merged"]));
+        if (pairs.length === 0) expect(eventsOf(result.events, "LandingFailed")).toEqual([]);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe("only verified trees land: scenarios", () => {
+  it("a semantic conflict between two independent issues: the second fails on the combined tree, is retried with what changed underneath, and merges", () => {
+    const result = simulate({ issues: { 11: [], 12: [] }, settings: { maxParallel: 2, maxAttempts: 2 }, semantics: { incompatible: [[11, 12]] } });
+    expect(result.finished).toBe(true);
+    expect(eventsOf(result.events, "Merged").map((event) => event.issue)).toEqual([11, 12]);
+    const failed = eventsOf(result.events, "LandingFailed");
+    expect(failed.map((event) => event.issue)).toEqual([12]);
+    const retry = eventsOf(result.events, "Retried").find((event) => event.issue === 12);
+    expect(retry?.failure.summary).toContain("though issue-12 alone passed and feature/sim alone passes");
+    expect(retry?.failure.output).toContain("What changed underneath");
+    expect(retry?.prompt).toMatchObject({ kind: "retry", attempt: 2 });
+    // Judged only once the tip alone was known to pass: the start's verification, then the squash of a verified tree.
+    expect(eventsOf(result.events, "BaseVerified").map((event) => [event.epoch, event.passed])).toEqual([[0, true], [1, true]]);
+  });
+
+  it("a red feature branch is reported once, and no agent starts, so no attempt is spent", () => {
+    const result = simulate({ issues: { 11: [], 12: [], 13: [11] }, semantics: { redBase: true } });
+    expect(result.finished).toBe(true);
+    const verdicts = eventsOf(result.events, "BaseVerified");
+    expect(verdicts.map((event) => event.passed)).toEqual([false]);
+    expect(eventsOf(result.events, "Launched")).toEqual([]);
+    for (const issue of Object.values(result.state.issues)) {
+      expect(issue.status.kind).toBe("blocked");
+      expect(issue.status.reason).toContain("feature/sim is red at f0: every candidate would fail");
+    }
+    expect(result.state.finished?.exitCode).toBe(1);
+  });
+
+  it("a squash commit whose tree is not the verified one stops the run: nothing more is verified or merged, every issue left fails", () => {
+    const first = simulate({ issues: { 11: [], 12: [] }, settings: { maxParallel: 2 } });
+    const upTo = first.events.slice(0, first.events.findIndex((event) => event.type === "Merged") + 1);
+    const squash = eventsOf(upTo, "Merged")[0];
+    if (squash === undefined) throw new Error("no merge");
+    const mismatch: CoordinatorEvent = { type: "LandingMismatched", at: squash.at, issue: squash.issue, squashSha: squash.squashSha, squashTree: "aaaaaaa", verifiedTree: "bbbbbbb" };
+    const state = replay([...upTo, mismatch]);
+    const actions = decide(state, SIMULATION_START + 60_000);
+    expect(actions.filter((action) => action.type === "Merge" || action.type === "VerifyLanding" || action.type === "Launch")).toEqual([]);
+    const other = squash.issue === 11 ? 12 : 11;
+    if (openAttempt(state.issues[other] ?? ({} as never)) === null) {
+      expect(actions).toContainEqual(expect.objectContaining({ type: "Fail", issue: other, reason: expect.stringContaining("cspace stopped merging") as unknown }));
+    }
+  });
+});
