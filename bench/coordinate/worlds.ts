@@ -62,6 +62,10 @@ export class StampedPool implements WorkerPool {
     return this.#inner.listen(instances, { ...handlers, report: this.#stamped(handlers.report) });
   }
 
+  tell(instance: string, text: string): Promise<void> {
+    return this.#inner.tell(instance, text);
+  }
+
   interrupt(instance: string): Promise<void> {
     return this.#inner.interrupt(instance);
   }
@@ -136,6 +140,8 @@ export function memoryWorld(graph: BenchGraph): BenchWorld {
       return { ok: true, sha, changed: true };
     },
     predictConflicts: () => Promise.resolve([]),
+    readWork: () => Promise.resolve(null),
+    conflictHunks: () => Promise.resolve(""),
   };
   const pool = new StampedPool(new FakeWorkerPool({ commit, agentMsOf: (launch) => graph.durations.get(launch.issue) ?? 0 }));
   // The container engine is never used by a fake pool, but the run checks it answers: a fake one does.

@@ -125,6 +125,24 @@ export class FakeBranchMover implements BranchMover {
     return merged.ok ? [] : merged.conflicts;
   }
 
+  async readWork(instance: string, branch: string): Promise<string | null> {
+    await this.#enter("readWork", [instance, branch]);
+    return this.checkouts.get(instance)?.get(branch) ?? null;
+  }
+
+  async conflictHunks(query: ConflictQuery, maxChars: number): Promise<string> {
+    await this.#enter("conflictHunks", [query, maxChars]);
+    const head = this.#known(query.branch);
+    const onto = this.#known(query.onto);
+    const merged = this.graph.merge(this.graph.mergeBase(onto, head), onto, head);
+    if (merged.ok) return "";
+    // Whole files stand for git's regions: the two sides of each conflicted file, between the same markers.
+    const text = merged.conflicts
+      .flatMap((file) => [`--- ${file}`, `<<<<<<< ${query.onto}`, this.graph.get(onto).files.get(file) ?? "", "=======", this.graph.get(head).files.get(file) ?? "", `>>>>>>> ${query.branch}`])
+      .join("\n");
+    return text.slice(0, maxChars);
+  }
+
   // Inside.
 
   #lease(branch: string, sha: string, expected: string | null): void {

@@ -51,6 +51,24 @@ export interface BranchMover {
    * count, as `restack` would replay them.
    */
   predictConflicts(request: ConflictQuery, options?: MoveOptions): Promise<readonly string[]>;
+
+  /**
+   * The worker's `branch` as its checkout has it now, brought into the host's
+   * store the way `push` reads it (a copy of the checkout's own objects; git
+   * never runs in the checkout), without pushing anything: what an agent has
+   * committed so far, for `predictConflicts` (pass the answered sha).
+   * Null when the checkout has no such branch, or what it has cannot be read
+   * (a checkout is the worker's to break).
+   */
+  readWork(instance: string, branch: string, options?: MoveOptions): Promise<string | null>;
+
+  /**
+   * The conflicting hunks of a merge of `branch` into `onto` (as
+   * `predictConflicts` without `oldParentHead`): for each conflicted path, a
+   * `--- <path>` line and the regions between git's conflict markers in the
+   * merged result, cut to `maxChars` in all. Empty when it merges cleanly.
+   */
+  conflictHunks(request: ConflictQuery, maxChars: number, options?: MoveOptions): Promise<string>;
 }
 
 export interface MoveOptions {

@@ -49,6 +49,12 @@ export interface WorkerPool {
   watch(onSuspect: (instance: string) => void): Promise<() => void>;
   /** Stops listening; with `down`, removes the instances too. Workers keep running otherwise. */
   close(options?: { readonly down?: boolean }): Promise<void>;
+  /**
+   * Sends the instance's agent a message while it works, as `cspace send`
+   * does: its supervisor queues it and delivers it when the agent can take it
+   * (docs/protocol.md, `send`). Rejects when no supervisor takes it.
+   */
+  tell(instance: string, text: string): Promise<void>;
 }
 
 /** Persists a report; resolving acknowledges it. The instance is the socket (or outbox) it came from. */

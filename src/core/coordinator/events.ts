@@ -1,6 +1,7 @@
 import { type AnyEventEntry, type EventOfEntry } from "./event-registry.ts";
 import { attemptEvents } from "./fold-attempts.ts";
 import { integrationEvents } from "./fold-integration.ts";
+import { predictionEvents } from "./fold-predictions.ts";
 import { runEvents } from "./fold-run.ts";
 
 /**
@@ -29,7 +30,7 @@ import { runEvents } from "./fold-run.ts";
  * one that no longer fits (a report for an attempt already ended), changes
  * nothing, so a resent report or a replayed outbox is harmless.
  */
-export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents };
+export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents, ...predictionEvents };
 
 type Registry = typeof coordinatorEvents;
 

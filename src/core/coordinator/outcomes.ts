@@ -1,6 +1,7 @@
 import type { ChecksState, Mergeability } from "../forge/port.ts";
 import type { WorldAction } from "./actions.ts";
 import type { CoordinatorEvent } from "./events.ts";
+import type { PredictedConflict } from "./predictions.ts";
 import { whyOf } from "./vocabulary.ts";
 
 /**
@@ -31,7 +32,20 @@ export interface ActionResults {
   readonly Restack: { readonly ok: true; readonly headSha: string } | { readonly ok: false; readonly paths: readonly string[] };
   readonly Retarget: null;
   readonly DeleteBranch: null;
+  /** The conflicts a prediction round found that were not predicted before, every conflict it found (keys), and its cost; `error`: why it was not made. */
+  readonly PredictConflicts: {
+    readonly found: readonly FoundConflict[];
+    readonly current: readonly string[];
+    readonly pairs: number;
+    readonly ms: number;
+    readonly error: string | null;
+  };
+  /** Whether the worker's supervisor took the message. */
+  readonly TellWorker: { readonly delivered: true } | { readonly delivered: false; readonly error: string };
 }
+
+/** A conflict a prediction round found (predictions.ts `PredictedConflict`, before it is recorded). */
+export type FoundConflict = Omit<PredictedConflict, "at" | "told">;
 
 export type WorldActionType = WorldAction["type"];
 export type ActionResult<K extends WorldActionType> = ActionResults[K];
@@ -70,6 +84,13 @@ const recorders: { readonly [K in WorldActionType]: Recorder<K> } = {
   ],
   Retarget: (action, _result, at) => [{ type: "Retargeted", at, issue: action.issue, pr: action.pr, base: action.base }],
   DeleteBranch: (action, _result, at) => [{ type: "BranchDeleted", at, issue: action.issue, branch: action.branch }],
+  PredictConflicts: (action, result, at) => [
+    ...result.found.map((conflict): CoordinatorEvent => ({ type: "ConflictPredicted", at, ...conflict })),
+    { type: "ConflictsChecked", at, signature: action.signature, pairs: result.pairs, ms: Math.round(result.ms), current: result.current, error: result.error },
+  ],
+  TellWorker: (action, result, at) => [
+    { type: "ConflictWarned", at, issue: action.issue, key: action.key, delivered: result.delivered, error: result.delivered ? null : result.error },
+  ],
 };
 
 /** The events that record what the action found out. */

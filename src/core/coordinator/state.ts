@@ -1,5 +1,6 @@
 import type { ChecksState, Mergeability } from "../forge/port.ts";
 import { eventEntry, type CoordinatorEvent } from "./events.ts";
+import type { PredictionsState } from "./predictions.ts";
 import { withStatuses } from "./status.ts";
 import type { AttemptWhy, BlockedBy, Failure, LaunchPrompt, RunSettings, StackedParent } from "./vocabulary.ts";
 
@@ -40,6 +41,8 @@ export interface CoordinatorState {
     readonly abandoned: string | null;
   } | null;
   readonly lastEventAt: string | null;
+  /** Conflicts seen coming and met (predictions.ts, fold-predictions.ts); absent until the first such event. */
+  readonly predictions?: PredictionsState;
 }
 
 export type OutsideState = "open" | "closed" | "unknown";

@@ -84,6 +84,8 @@ export class CoordinatorWorld {
         return { ok: true, sha, changed: true };
       },
       predictConflicts: () => Promise.resolve([]),
+      readWork: () => Promise.resolve(null),
+      conflictHunks: () => Promise.resolve(""),
     };
   }
 }

@@ -6,7 +6,7 @@ import { ExternalError } from "../../../core/errors.ts";
 import { validateInstanceName } from "../../../core/instances/names.ts";
 import { assertBranchName } from "../../../core/plan/feature-branch.ts";
 import { assertSha } from "../plumbing.ts";
-import { mergeConflicts, restackConflicts } from "./conflicts.ts";
+import { mergeConflictHunks, mergeConflicts, restackConflicts } from "./conflicts.ts";
 import { hostConfigFile } from "./host-git.ts";
 import { pushWithLease } from "./push.ts";
 import type { GitRemote } from "./remote.ts";
@@ -121,6 +121,25 @@ class GitBranchMover implements BranchMover {
     const old = query.oldParentHead === undefined ? null : await store.resolve(assertSha(query.oldParentHead, "the old parent head"));
     if (old !== null && (await store.isAncestor(old, head))) return restackConflicts(store, head, old, onto, options.signal);
     return mergeConflicts(store, onto, head, options.signal);
+  }
+
+  async readWork(instance: string, branch: string, options: MoveOptions = {}): Promise<string | null> {
+    validateInstanceName(instance);
+    assertBranchName(branch, "branch");
+    const store = await this.#hostStore();
+    try {
+      return await this.#takeFromCheckout(store, instance, this.#options.checkoutOf(instance), branch, options.signal);
+    } catch (error) {
+      // No such branch, or a checkout the worker broke: either way there is no work to read now.
+      if (error instanceof ExternalError) return null;
+      throw error;
+    }
+  }
+
+  async conflictHunks(query: ConflictQuery, maxChars: number, options: MoveOptions = {}): Promise<string> {
+    const store = await this.#hostStore();
+    const [head, onto] = await this.#resolveAll([query.branch, query.onto], options);
+    return mergeConflictHunks(store, onto, head, maxChars, options.signal);
   }
 
   /** Shas as they are; branch names as last fetched, fetching those never fetched. */
