@@ -53,13 +53,13 @@ function inReview(n: number): CoordinatorEvent[] {
   ];
 }
 
-function predicted(earlier: number, earlierSha: string, later: number, laterSha: string, second: number, paths = ["src/app.ts"]): CoordinatorEvent {
+function predicted(earlier: number | null, earlierSha: string, later: number, laterSha: string, second: number, paths = ["src/app.ts"]): CoordinatorEvent {
   return {
     type: "ConflictPredicted",
     at: at(second),
     key: conflictKey(earlier, earlierSha, later, laterSha),
     earlier,
-    earlierBranch: `issue-${String(earlier)}`,
+    earlierBranch: earlier === null ? FEATURE : `issue-${String(earlier)}`,
     earlierSha,
     later,
     laterSha,
@@ -208,6 +208,15 @@ describe("conflicts seen coming", () => {
     const key = conflictKey(10, "h10-1", 11, "h11-1");
     const s = replay([predicted(10, "h10-1", 11, "h11-1", 30), checkedRound(base, [key], 30), ...merged(10, 40), ...merged(11, 50)], base);
     expect(predictionReport(s)).toMatchObject({ predicted: 1, cameTrue: 0, falseAlarms: 1, missed: 0 });
+    // A prediction made just as the conflict was met (the base, once #10 merged) is as true as the one before it.
+    const met = replay(
+      [
+        { type: "ConflictMet", at: at(45), issue: 11, how: "forge", key: "forge:1:h11-1", paths: ["src/app.ts"], predictedAt: at(30), predictions: [key] },
+        predicted(null, "s10", 11, "h11-1", 46),
+      ],
+      replay([predicted(10, "h10-1", 11, "h11-1", 30), checkedRound(base, [key], 30), ...merged(10, 40)], base),
+    );
+    expect(predictionReport(replay(merged(11, 50), met))).toMatchObject({ predicted: 2, cameTrue: 2, falseAlarms: 0, missed: 0 });
   });
 
   it("folds the events idempotently: a prediction, a warning and a meeting applied twice count once", () => {

@@ -206,9 +206,9 @@ export function predictionsSinceLastMeeting(state: CoordinatorState, issue: numb
 export interface PredictionReport {
   /** Pairs of branches predicted to conflict (each pair once, whatever its heads). */
   readonly predicted: number;
-  /** Of those, pairs whose later branch then met a conflict. */
+  /** Of those, pairs one of whose branches met a conflict on a path of the prediction. */
   readonly cameTrue: number;
-  /** Pairs whose later branch merged without meeting a conflict after the prediction. */
+  /** Pairs whose later branch merged without either branch meeting a conflict on those paths. */
   readonly falseAlarms: number;
   /** Conflicts met with no prediction before them. */
   readonly missed: number;
@@ -225,8 +225,11 @@ export function predictionReport(state: CoordinatorState): PredictionReport {
   const pairOf = (conflict: PredictedConflict): string => `${conflict.earlier === null ? "base" : String(conflict.earlier)}>${String(conflict.later)}`;
   const pairs = new Map<string, PredictedConflict>();
   for (const conflict of predictions.conflicts) if (!pairs.has(pairOf(conflict))) pairs.set(pairOf(conflict), conflict);
-  const provenKeys = new Set(predictions.met.flatMap((m) => m.predictions));
-  const proven = new Set(predictions.conflicts.filter((conflict) => provenKeys.has(conflict.key)).map(pairOf));
+  // A pair came true when either side met a conflict on one of its paths (the forge may not name them: any then),
+  // before or after the prediction: a prediction made as the conflict was being met is still right.
+  const shares = (conflict: PredictedConflict, m: ConflictMeeting): boolean =>
+    (m.issue === conflict.later || m.issue === conflict.earlier) && (m.paths.length === 0 || m.paths.some((path) => conflict.paths.includes(path)));
+  const proven = new Set(predictions.conflicts.filter((conflict) => predictions.met.some((m) => m.predictions.includes(conflict.key) || shares(conflict, m))).map(pairOf));
   let falseAlarms = 0;
   for (const [pair, first] of pairs) {
     if (proven.has(pair)) continue;
