@@ -142,6 +142,7 @@ export function memoryWorld(graph: BenchGraph): BenchWorld {
     predictConflicts: () => Promise.resolve([]),
     readWork: () => Promise.resolve(null),
     conflictHunks: () => Promise.resolve(""),
+    changedPaths: () => Promise.resolve([]),
   };
   const pool = new StampedPool(new FakeWorkerPool({ commit, agentMsOf: (launch) => graph.durations.get(launch.issue) ?? 0 }));
   // The container engine is never used by a fake pool, but the run checks it answers: a fake one does.

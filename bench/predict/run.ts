@@ -5,8 +5,8 @@
 // process there is: what any per-pair git call costs at least). The two are
 // measured in turn, flipping which goes first each round. A prediction round
 // of the coordinator asks about each branch with the feature branch and with
-// every branch merging before it: 50 + 50·49/2 = 1,275 pairs the first time,
-// 50 after one branch moved (pairs of commits are answered once).
+// every branch merging before it whose changed paths meet its own (one diff
+// per head): the bench times such a first round too.
 // Run: `node bench/predict/run.ts` (BENCH_ROUNDS, BENCH_BRANCHES).
 import { execFileSync } from "node:child_process";
 import { mkdir, rm, rmdir } from "node:fs/promises";
@@ -27,7 +27,7 @@ const FILES = 200;
 const git = (cwd: string, ...args: string[]): string =>
   execFileSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@cspace.invalid", "-c", "commit.gpgsign=false", ...args], { cwd, encoding: "utf8", env: { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null" } }).trim();
 
-/** A project of FILES files of 40 lines; BRANCHES branches each change 3 lines of 2 files, so about 1 pair in 10 conflicts. */
+/** A project of FILES files of 40 lines; BRANCHES branches each change 3 lines of 2 files: some pairs share a file, a few of those the lines. */
 async function makeRepository(): Promise<{ remote: string; store: string; branches: string[]; feature: string }> {
   const seed = path.join(work, "seed");
   const remote = path.join(work, "remote.git");
@@ -44,10 +44,10 @@ async function makeRepository(): Promise<{ remote: string; store: string; branch
     const branch = `issue-${String(b)}`;
     branches.push(branch);
     git(seed, "checkout", "--quiet", "-b", branch, "main");
-    for (const f of [(b * 7) % 30, 30 + ((b * 13) % (FILES - 30))]) {
+    for (const f of [b % 10, 10 + ((b * 13) % (FILES - 10))]) {
       const file = path.join(seed, "src", `f${String(f)}.ts`);
       const lines = Array.from({ length: 40 }, (_, l) => `export const v${String(l)} = ${String(l)};`);
-      for (const l of [(b % 4) * 10, (b % 4) * 10 + 1, (b % 4) * 10 + 2]) lines[l] = `export const v${String(l)} = ${String(b * 1000 + l)}; // ${branch}`;
+      for (const l of [(b % 3) * 10, (b % 3) * 10 + 1, (b % 3) * 10 + 2]) lines[l] = `export const v${String(l)} = ${String(b * 1000 + l)}; // ${branch}`;
       await writeFile(file, lines.join("\n") + "\n");
     }
     git(seed, "commit", "--quiet", "-am", branch);
@@ -68,11 +68,25 @@ async function main(): Promise<void> {
     const shas = branches.map((branch) => heads.get(branch) ?? "");
     const all: [string, string][] = [];
     for (let later = 0; later < shas.length; later++) for (let earlier = 0; earlier < later; earlier++) all.push([shas[earlier] ?? "", shas[later] ?? ""]);
-    // Every pair once, to count the conflicting ones (and warm the store's caches).
+    // A first round as the coordinator makes it (services/coordinate/predict.ts): each branch's changed paths,
+    // a merge-tree with the feature branch, and one for each earlier branch whose changes meet its own.
+    const round = performance.now();
+    const featureSha = heads.get(feature) ?? "";
+    const changed = new Map<string, Set<string>>();
+    for (const sha of shas) changed.set(sha, new Set(await mover.changedPaths({ branch: sha, onto: featureSha })));
+    let asked = 0;
     let conflicting = 0;
-    const full = performance.now();
-    for (const [onto, branch] of all) if ((await mover.predictConflicts({ branch, onto })).length > 0) conflicting++;
-    const fullMs = performance.now() - full;
+    for (const [index, later] of shas.entries()) {
+      asked++;
+      await mover.predictConflicts({ branch: later, onto: featureSha });
+      for (const earlier of shas.slice(0, index)) {
+        const mine = changed.get(later) ?? new Set<string>();
+        if (![...(changed.get(earlier) ?? [])].some((path) => mine.has(path))) continue;
+        asked++;
+        if ((await mover.predictConflicts({ branch: later, onto: earlier })).length > 0) conflicting++;
+      }
+    }
+    const roundMs = performance.now() - round;
     const predict = async (pairs: readonly [string, string][]): Promise<number> => {
       const started = performance.now();
       for (const [onto, branch] of pairs) await mover.predictConflicts({ branch, onto });
@@ -103,10 +117,11 @@ async function main(): Promise<void> {
     }
     const ms = (value: number): string => `${value.toFixed(1)} ms`;
     console.log(`${String(BRANCHES)} branches, ${String(all.length)} pairs (${String(conflicting)} conflicting); ${String(ROUNDS)} rounds of ${String(PAIRS)} pairs per mode, in turn; medians\n`);
+    console.log(`a first prediction round: ${(roundMs / 1000).toFixed(1)} s (${String(BRANCHES)} diffs, ${String(asked)} merge-trees: ${String(BRANCHES)} with the feature branch, ${String(asked - BRANCHES)} pairs whose changes meet)`);
     console.log(`predictConflicts per pair   ${ms(median(perPair))}`);
     console.log(`git rev-parse per pair      ${ms(median(baseline))}   (baseline)`);
     console.log(`ratio                       ${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
-    console.log(`every pair once (a first round without the base pairs): ${(fullMs / 1000).toFixed(1)} s; after one push (${String(BRANCHES)} pairs): about ${((median(perPair) * BRANCHES) / 1000).toFixed(1)} s`);
+    console.log(`every one of the ${String(all.length)} pairs by merge-tree would take about ${((median(perPair) * all.length) / 1000).toFixed(0)} s`);
   } finally {
     await rm(work, { recursive: true, force: true });
     await rmdir(path.dirname(work)).catch(() => undefined);

@@ -143,6 +143,15 @@ export class FakeBranchMover implements BranchMover {
     return text.slice(0, maxChars);
   }
 
+  async changedPaths(query: ConflictQuery): Promise<readonly string[]> {
+    await this.#enter("changedPaths", [query]);
+    const head = this.#known(query.branch);
+    const base = this.graph.mergeBase(this.#known(query.onto), head);
+    const before = base === null ? new Map<string, string>() : this.graph.get(base).files;
+    const after = this.graph.get(head).files;
+    return [...new Set([...before.keys(), ...after.keys()])].filter((file) => before.get(file) !== after.get(file)).sort();
+  }
+
   // Inside.
 
   #lease(branch: string, sha: string, expected: string | null): void {

@@ -69,6 +69,14 @@ export interface BranchMover {
    * merged result, cut to `maxChars` in all. Empty when it merges cleanly.
    */
   conflictHunks(request: ConflictQuery, maxChars: number, options?: MoveOptions): Promise<string>;
+
+  /**
+   * The paths `branch` changes since its merge base with `onto` (`git diff
+   * --name-only onto...branch` in the host's store), sorted: two branches
+   * whose changed paths do not meet cannot conflict textually, so a
+   * prediction round asks `predictConflicts` only about pairs that share one.
+   */
+  changedPaths(request: ConflictQuery, options?: MoveOptions): Promise<readonly string[]>;
 }
 
 export interface MoveOptions {

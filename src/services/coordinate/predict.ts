@@ -10,7 +10,8 @@ import type { ExecutionContext } from "./execute.ts";
  * branch is read (as pushed, as left on the forge by an earlier run, or as
  * its working agent has committed so far), then `predictConflicts` (merge-tree
  * in the host's store, no checkout) is asked for each branch against the
- * feature branch and against every branch that merges before it. Answers are
+ * feature branch and against every branch that merges before it and changes
+ * one of the same paths (`changedPaths`, one diff per head). Answers are
  * kept per pair of commits for the coordinator's life, so a round after one
  * push asks only about the pairs that push changed. Best effort: a round
  * that cannot be made records why (the run goes on, the next push or merge
@@ -22,6 +23,8 @@ export const HUNK_CHARS = 2_000;
 
 /** Paths in conflict per (onto, head) pair of commits: a pair's answer never changes. */
 const answers = new WeakMap<BranchMover, Map<string, readonly string[]>>();
+/** Paths a head changes since its merge base with the feature branch, per (feature, head). */
+const changedCache = new WeakMap<BranchMover, Map<string, readonly string[]>>();
 
 export async function predictionRound(context: ExecutionContext, action: PredictConflicts): Promise<void> {
   const started = performance.now();
@@ -73,8 +76,24 @@ async function findConflicts(branches: BranchMover, state: CoordinatorState, sig
   const found: FoundConflict[] = [];
   const current: string[] = [];
   let pairs = 0;
+  // Each branch's own changed paths, once per head: a pair whose changes do not meet is clean without a merge-tree.
+  const changed = changedCache.get(branches) ?? new Map<string, readonly string[]>();
+  changedCache.set(branches, changed);
+  const changedBy = async (sha: string): Promise<ReadonlySet<string>> => {
+    const key = `${featureSha}...${sha}`;
+    let paths = changed.get(key);
+    if (paths === undefined) {
+      paths = await branches.changedPaths({ branch: sha, onto: featureSha }, options);
+      changed.set(key, paths);
+    }
+    return new Set(paths);
+  };
   const ask = async (earlier: { issue: number | null; branch: string; sha: string }, later: Read): Promise<void> => {
     pairs++;
+    if (earlier.issue !== null) {
+      const [mine, theirs] = await Promise.all([changedBy(later.sha), changedBy(earlier.sha)]);
+      if (![...mine].some((path) => theirs.has(path))) return;
+    }
     const pair = `${earlier.sha}>${later.sha}`;
     let paths = cache.get(pair);
     if (paths === undefined) {

@@ -86,6 +86,7 @@ export class CoordinatorWorld {
       predictConflicts: () => Promise.resolve([]),
       readWork: () => Promise.resolve(null),
       conflictHunks: () => Promise.resolve(""),
+      changedPaths: () => Promise.resolve([]),
     };
   }
 }

@@ -142,6 +142,13 @@ class GitBranchMover implements BranchMover {
     return mergeConflictHunks(store, onto, head, maxChars, options.signal);
   }
 
+  async changedPaths(query: ConflictQuery, options: MoveOptions = {}): Promise<readonly string[]> {
+    const store = await this.#hostStore();
+    const [head, onto] = await this.#resolveAll([query.branch, query.onto], options);
+    const diff = await store.git(["diff", "--name-only", "--no-renames", "-z", `${onto}...${head}`], { signal: options.signal });
+    return diff.stdout.split("\0").filter((path) => path !== "").sort();
+  }
+
   /** Shas as they are; branch names as last fetched, fetching those never fetched. */
   async #resolveAll(revs: readonly [string, string], options: MoveOptions): Promise<[string, string]> {
     const store = await this.#hostStore();
