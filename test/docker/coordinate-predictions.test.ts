@@ -35,6 +35,11 @@ describe("cspace coordinate sees conflicts coming", () => {
     await run.waitFor(isEvent("WorkerMessaged", 61));
     const go = await runCliAsync(["--cwd", p.repo.dir, "send", "issue-60", "go on"], { env: p.repo.env });
     expect(go.status, go.stderr).toBe(0);
+    // Without the warning #61 would wait for ever: the run is ended (not left behind) when it does not come.
+    await run.waitFor((line) => isEvent("ConflictWarned", 61)(line), 240_000).catch(async (error: unknown) => {
+      await run.kill9();
+      throw error;
+    });
     const { status, stderr } = await run.exited;
     expect(status, stderr.slice(-3000)).toBe(0);
 
