@@ -63,6 +63,10 @@ export class StampedPool implements WorkerPool {
     return this.#inner.listen(instances, { ...handlers, report: this.#stamped(handlers.report) });
   }
 
+  tell(instance: string, text: string): Promise<void> {
+    return this.#inner.tell(instance, text);
+  }
+
   interrupt(instance: string): Promise<void> {
     return this.#inner.interrupt(instance);
   }
@@ -148,6 +152,9 @@ export function memoryWorld(graph: BenchGraph): BenchWorld {
       return { ok: true, baseSha, tree: `${baseSha}+${request.head}`, commit: request.head, underneath: "" };
     },
     treeOf: () => Promise.resolve(null),
+    readWork: () => Promise.resolve(null),
+    conflictHunks: () => Promise.resolve(""),
+    changedPaths: () => Promise.resolve([]),
   };
   const pool = new StampedPool(new FakeWorkerPool({ commit, agentMsOf: (launch) => graph.durations.get(launch.issue) ?? 0 }));
   // The container engine is never used by a fake pool, but the run checks it answers: a fake one does.

@@ -30,6 +30,18 @@ export function renderRunReport(report: RunReport, paint: Paint, holder?: string
     `${String(merged)} merged, ${String(failed)} failed, ${String(blocked)} blocked${costUsd === null ? "" : `; ${report.rows.some((r) => r.costEstimated) ? "~" : ""}$${costUsd.toFixed(2)}`}${report.parkedMs > 0 ? `; parked by usage limits ${duration(report.parkedMs)}` : ""}.`,
     ...(report.rows.some((r) => r.costEstimated) ? ["~: estimated, the agent's tokens priced by coordinator.prices (it reports no cost)."] : []),
     ...(report.egressDenied === undefined || report.egressDenied.count === 0 ? [] : [paint("warn", `${describeDenials(report.egressDenied)}.`)]),
+    ...predictionLines(report),
+  ];
+}
+
+/** Conflicts seen coming: a line when any was predicted or met, and each issue held by one. */
+function predictionLines(report: RunReport): string[] {
+  const p = report.predictions;
+  if (p === undefined || (p.predicted === 0 && p.missed === 0 && p.held.length === 0)) return [];
+  const lead = p.leadMs.length === 0 ? "" : `, ${duration(Math.min(...p.leadMs))}–${duration(Math.max(...p.leadMs))} before they were met`;
+  return [
+    `Conflicts: ${String(p.predicted)} predicted, ${String(p.cameTrue)} came true${lead}; ${String(p.falseAlarms)} false alarms; ${String(p.missed)} missed; ${String(p.told)} agents told while working.`,
+    ...p.held.map((held) => `#${String(held.issue)} ${held.reason}.`),
   ];
 }
 

@@ -225,5 +225,26 @@ export function remoteGitContract(name: string, makeWorld: () => Promise<RemoteG
       expect(await world.mover.commitsBetween({ base: main, head: a2, limit: 1 })).toEqual([{ sha: a2, title: "A: refine a", parent: a1 }]);
       expect(await world.mover.commitsBetween({ base: "issue-1", head: "main", limit: 10 })).toEqual([]);
     });
+
+    it("reads a working agent's commits without pushing them, and predicts them against another branch: the changed paths and the conflict's hunks", async () => {
+      const main = await base();
+      const one = await world.remoteCommit("issue-1", { "shared.txt": "one\ntwo by 1\nthree\n" }, "1", main);
+      const work = await world.workerCommit("issue-2", "issue-2", { "shared.txt": "one\ntwo by 2\nthree\n", "b.txt": "b\n" }, "2 in progress", main);
+      expect(await world.mover.readWork("issue-2", "issue-2")).toBe(work);
+      expect(await world.mover.readWork("issue-2", "no-such-branch")).toBeNull();
+      // Read, not pushed.
+      expect(await world.view.branchSha("issue-2")).toBeNull();
+      await world.mover.fetch(["main", "issue-1"]);
+      expect(await world.mover.changedPaths({ branch: work, onto: main })).toEqual(["b.txt", "shared.txt"]);
+      expect(await world.mover.changedPaths({ branch: one, onto: main })).toEqual(["shared.txt"]);
+      expect(await world.mover.predictConflicts({ branch: work, onto: one })).toEqual(["shared.txt"]);
+      const hunks = await world.mover.conflictHunks({ branch: work, onto: one }, 2_000);
+      expect(hunks.split("\n")[0]).toBe("--- shared.txt");
+      expect(hunks).toContain("two by 1");
+      expect(hunks).toContain("two by 2");
+      expect(hunks).toMatch(/^<<<<<<< /m);
+      expect((await world.mover.conflictHunks({ branch: work, onto: one }, 20)).length).toBeLessThanOrEqual(20);
+      expect(await world.mover.conflictHunks({ branch: one, onto: main }, 2_000)).toBe("");
+    });
   });
 }

@@ -160,6 +160,33 @@ export class FakeBranchMover implements BranchMover {
     return this.graph.has(commit) ? fakeTree(this.graph.get(commit).files) : null;
   }
 
+  async readWork(instance: string, branch: string): Promise<string | null> {
+    await this.#enter("readWork", [instance, branch]);
+    return this.checkouts.get(instance)?.get(branch) ?? null;
+  }
+
+  async conflictHunks(query: ConflictQuery, maxChars: number): Promise<string> {
+    await this.#enter("conflictHunks", [query, maxChars]);
+    const head = this.#known(query.branch);
+    const onto = this.#known(query.onto);
+    const merged = this.graph.merge(this.graph.mergeBase(onto, head), onto, head);
+    if (merged.ok) return "";
+    // Whole files stand for git's regions: the two sides of each conflicted file, between the same markers.
+    const text = merged.conflicts
+      .flatMap((file) => [`--- ${file}`, `<<<<<<< ${query.onto}`, this.graph.get(onto).files.get(file) ?? "", "=======", this.graph.get(head).files.get(file) ?? "", `>>>>>>> ${query.branch}`])
+      .join("\n");
+    return text.slice(0, maxChars);
+  }
+
+  async changedPaths(query: ConflictQuery): Promise<readonly string[]> {
+    await this.#enter("changedPaths", [query]);
+    const head = this.#known(query.branch);
+    const base = this.graph.mergeBase(this.#known(query.onto), head);
+    const before = base === null ? new Map<string, string>() : this.graph.get(base).files;
+    const after = this.graph.get(head).files;
+    return [...new Set([...before.keys(), ...after.keys()])].filter((file) => before.get(file) !== after.get(file)).sort();
+  }
+
   // Inside.
 
   #lease(branch: string, sha: string, expected: string | null): void {

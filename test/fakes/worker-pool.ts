@@ -109,6 +109,16 @@ export class FakeWorkerPool implements WorkerPool {
     await this.#messageHandler(instance, text);
   }
 
+  /** Messages the coordinator sent working agents, in order; an instance in `refuseTell` has no supervisor to take them. */
+  readonly told: { readonly instance: string; readonly text: string }[] = [];
+  readonly refuseTell = new Set<string>();
+
+  tell(instance: string, text: string): Promise<void> {
+    if (this.refuseTell.has(instance)) return Promise.reject(new Error(`no supervisor is running for instance "${instance}"`));
+    this.told.push({ instance, text });
+    return Promise.resolve();
+  }
+
   async interrupt(instance: string): Promise<void> {
     // Recorded only: the agent's run still ends with a report, which the coordinator finds belongs to an attempt it ended.
     this.interrupted.push(instance);

@@ -73,6 +73,32 @@ export interface BranchMover {
    * another, so a prompt can say what is in the agent's checkout.
    */
   commitsBetween(query: CommitRange, options?: MoveOptions): Promise<readonly CommitSummary[]>;
+
+  /**
+   * The worker's `branch` as its checkout has it now, brought into the host's
+   * store the way `push` reads it (a copy of the checkout's own objects; git
+   * never runs in the checkout), without pushing anything: what an agent has
+   * committed so far, for `predictConflicts` (pass the answered sha).
+   * Null when the checkout has no such branch, or what it has cannot be read
+   * (a checkout is the worker's to break).
+   */
+  readWork(instance: string, branch: string, options?: MoveOptions): Promise<string | null>;
+
+  /**
+   * The conflicting hunks of a merge of `branch` into `onto` (as
+   * `predictConflicts` without `oldParentHead`): for each conflicted path, a
+   * `--- <path>` line and the regions between git's conflict markers in the
+   * merged result, cut to `maxChars` in all. Empty when it merges cleanly.
+   */
+  conflictHunks(request: ConflictQuery, maxChars: number, options?: MoveOptions): Promise<string>;
+
+  /**
+   * The paths `branch` changes since its merge base with `onto` (`git diff
+   * --name-only onto...branch` in the host's store), sorted: two branches
+   * whose changed paths do not meet cannot conflict textually, so a
+   * prediction round asks `predictConflicts` only about pairs that share one.
+   */
+  changedPaths(request: ConflictQuery, options?: MoveOptions): Promise<readonly string[]>;
 }
 
 export interface CommitRange {

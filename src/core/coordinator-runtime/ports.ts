@@ -54,6 +54,13 @@ export interface WorkerPool {
    * `coordinator.budget` while agents work. An instance with no agent running, or whose supervisor does not answer, is left out.
    */
   spending(instances: readonly string[]): Promise<ReadonlyMap<string, UnreportedSpend>>;
+
+  /**
+   * Sends the instance's agent a message while it works, as `cspace send`
+   * does: its supervisor queues it and delivers it when the agent can take it
+   * (docs/protocol.md, `send`). Rejects when no supervisor takes it.
+   */
+  tell(instance: string, text: string): Promise<void>;
 }
 
 /** Persists a report; resolving acknowledges it. The instance is the socket (or outbox) it came from. */

@@ -27,9 +27,12 @@ export type WorldAction =
   | Retarget
   | DeleteBranch
   | VerifyLanding
-  | VerifyBase;
+  | VerifyBase
 
-export type DecisionAction = Retry | Fail | Block | RequestRebase | RequestReview | ConcludeReview | Finish;
+  | PredictConflicts
+  | TellWorker;
+
+export type DecisionAction = Retry | Fail | Block | RequestRebase | RequestReview | ConcludeReview | Finish | RecordConflictMet;
 
 export type ActionType = Action["type"];
 
@@ -259,6 +262,42 @@ export interface Finish {
 }
 
 /**
+ * A prediction round (predictions.ts): read each in-flight branch (the
+ * forge's, or its working agent's checkout), merge-tree every pair that will
+ * meet and each branch with the feature branch; outcome `ConflictPredicted`
+ * for each new conflict, then `ConflictsChecked` with `signature`. Best
+ * effort: a round that cannot be made records why and is not repeated
+ * before the next push or merge. `issue` is the first in-flight issue (for
+ * bookkeeping only).
+ */
+export interface PredictConflicts {
+  readonly type: "PredictConflicts";
+  readonly issue: number;
+  /** The inputs this round is for (`predictionSignature`). */
+  readonly signature: string;
+}
+
+/** Send the working agent of `issue` a message (`text`) about the predicted conflict `key`; outcome `ConflictWarned`. */
+export interface TellWorker {
+  readonly type: "TellWorker";
+  readonly issue: number;
+  readonly instance: string;
+  readonly key: string;
+  readonly text: string;
+}
+
+/** Decision → `ConflictMet`: the issue met a conflict, with the predictions it proves right (none: missed). */
+export interface RecordConflictMet {
+  readonly type: "RecordConflictMet";
+  readonly issue: number;
+  readonly how: "restack" | "forge";
+  readonly key: string;
+  readonly paths: readonly string[];
+  readonly predictedAt: string | null;
+  readonly predictions: readonly string[];
+}
+
+/**
  * Names an action for in-flight bookkeeping: two actions with one key ask for
  * the same outcome, so the runtime runs one. Keys carry what makes a request
  * new (the attempt, the head, the merges so far), never the time.
@@ -305,6 +344,12 @@ export function actionKey(action: Action): string {
       return `verify-landing:${action.issue}:${action.headSha}:${action.epoch}`;
     case "VerifyBase":
       return `verify-base:${action.epoch}`;
+    case "PredictConflicts":
+      return `predict:${action.signature}`;
+    case "TellWorker":
+      return `tell:${action.issue}:${action.key}`;
+    case "RecordConflictMet":
+      return `conflict-met:${action.issue}:${action.key}`;
   }
 }
 
@@ -318,6 +363,7 @@ export function isDecision(action: Action): action is DecisionAction {
     case "RequestReview":
     case "ConcludeReview":
     case "Finish":
+    case "RecordConflictMet":
       return true;
     case "Warm":
     case "Launch":
@@ -332,6 +378,8 @@ export function isDecision(action: Action): action is DecisionAction {
     case "DeleteBranch":
     case "VerifyLanding":
     case "VerifyBase":
+    case "PredictConflicts":
+    case "TellWorker":
       return false;
   }
 }
@@ -353,5 +401,7 @@ export function decisionEvent(action: DecisionAction, at: string): CoordinatorEv
       return { type: "Reviewed", at, issue: action.issue, attempt: action.attempt, headSha: action.headSha, summary: action.summary };
     case "Finish":
       return { type: "RunFinished", at, exitCode: action.exitCode, abandoned: null };
+    case "RecordConflictMet":
+      return { type: "ConflictMet", at, issue: action.issue, how: action.how, key: action.key, paths: action.paths, predictedAt: action.predictedAt, predictions: action.predictions };
   }
 }

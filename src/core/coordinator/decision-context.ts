@@ -12,6 +12,7 @@ import {
   unresolvedFailure,
 } from "./queries.ts";
 import { runOverBudget } from "./budget.ts";
+import { heldByPrediction } from "./predictions.ts";
 import type { CoordinatorState, IssueRecord, RunInfo } from "./state.ts";
 import { launchesAllowedByLimit } from "./usage-limits.ts";
 import { branchOf, type LaunchPrompt } from "./vocabulary.ts";
@@ -79,6 +80,7 @@ function admitLaunches(state: CoordinatorState, run: RunInfo, now: number, inFli
 /** The launch an issue is ready for, slots aside; null when it is not ready for one. */
 export function launchFor(state: CoordinatorState, run: RunInfo, record: IssueRecord, now: number): Launch | null {
   if (isSettled(record) || record.refused !== null || record.warm !== "ready" || openAttempt(record) !== null) return null;
+  if (heldByPrediction(state, record) !== null) return null;
   // About to be blocked: a dependency failed or is blocked, or one outside the run is open.
   if (record.dependencies.some((d) => state.issues[d]?.outcome != null || (state.outside[String(d)] ?? "closed") !== "closed")) return null;
   const launch = (base: string, stacked: boolean, prompt: LaunchPrompt): Launch => ({

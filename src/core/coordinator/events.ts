@@ -3,6 +3,7 @@ import { attemptEvents } from "./fold-attempts.ts";
 import { budgetEvents } from "./fold-budget.ts";
 import { integrationEvents } from "./fold-integration.ts";
 import { freshEvents } from "./fold-fresh.ts";
+import { predictionEvents } from "./fold-predictions.ts";
 import { runEvents } from "./fold-run.ts";
 import { verificationEvents } from "./fold-verification.ts";
 
@@ -32,7 +33,7 @@ import { verificationEvents } from "./fold-verification.ts";
  * one that no longer fits (a report for an attempt already ended), changes
  * nothing, so a resent report or a replayed outbox is harmless.
  */
-export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents, ...freshEvents, ...budgetEvents, ...verificationEvents };
+export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents, ...freshEvents, ...budgetEvents, ...verificationEvents, ...predictionEvents };
 
 type Registry = typeof coordinatorEvents;
 

@@ -2,6 +2,7 @@ import type { ChecksState, Mergeability } from "../forge/port.ts";
 import type { WorldAction } from "./actions.ts";
 import type { CoordinatorEvent } from "./events.ts";
 import type { LaunchStart } from "./launch-start.ts";
+import type { PredictedConflict } from "./predictions.ts";
 import { whyOf } from "./vocabulary.ts";
 
 /**
@@ -40,7 +41,20 @@ export interface ActionResults {
     | { readonly ok: false; readonly baseSha: string; readonly tree: string; readonly command: string; readonly exitCode: number | null; readonly outputTail: string; readonly underneath: string }
     | { readonly ok: "conflict"; readonly baseSha: string; readonly paths: readonly string[] };
   readonly VerifyBase: { readonly baseSha: string } & ({ readonly ok: true } | { readonly ok: false; readonly command: string; readonly exitCode: number | null; readonly outputTail: string });
+  /** The conflicts a prediction round found that were not predicted before, every conflict it found (keys), and its cost; `error`: why it was not made. */
+  readonly PredictConflicts: {
+    readonly found: readonly FoundConflict[];
+    readonly current: readonly string[];
+    readonly pairs: number;
+    readonly ms: number;
+    readonly error: string | null;
+  };
+  /** Whether the worker's supervisor took the message. */
+  readonly TellWorker: { readonly delivered: true } | { readonly delivered: false; readonly error: string };
 }
+
+/** A conflict a prediction round found (predictions.ts `PredictedConflict`, before it is recorded). */
+export type FoundConflict = Omit<PredictedConflict, "at" | "told">;
 
 export type WorldActionType = WorldAction["type"];
 export type ActionResult<K extends WorldActionType> = ActionResults[K];
@@ -89,6 +103,13 @@ const recorders: { readonly [K in WorldActionType]: Recorder<K> } = {
     result.ok
       ? { type: "BaseVerified", at, epoch: action.epoch, branch: action.branch, baseSha: result.baseSha, passed: true, command: null, exitCode: null, outputTail: null }
       : { type: "BaseVerified", at, epoch: action.epoch, branch: action.branch, baseSha: result.baseSha, passed: false, command: result.command, exitCode: result.exitCode, outputTail: result.outputTail },
+  ],
+  PredictConflicts: (action, result, at) => [
+    ...result.found.map((conflict): CoordinatorEvent => ({ type: "ConflictPredicted", at, ...conflict })),
+    { type: "ConflictsChecked", at, signature: action.signature, pairs: result.pairs, ms: Math.round(result.ms), current: result.current, error: result.error },
+  ],
+  TellWorker: (action, result, at) => [
+    { type: "ConflictWarned", at, issue: action.issue, key: action.key, delivered: result.delivered, error: result.delivered ? null : result.error },
   ],
 };
 

@@ -2,6 +2,7 @@ import { runOverBudget } from "./budget.ts";
 import type { LogProblem } from "./log.ts";
 import { issueParkedMs, runParkedMs } from "./usage-limits.ts";
 import type { EgressDenials } from "../network/denials.ts";
+import { predictionReport, type PredictionReport } from "./predictions.ts";
 import { failureCount, isMerged } from "./queries.ts";
 import type { CoordinatorState, IssueRecord, IssueStatusKind } from "./state.ts";
 
@@ -62,6 +63,8 @@ export interface RunReport {
    * the run's events. Absent when the project has no allowlist.
    */
   readonly egressDenied?: EgressDenials | undefined;
+  /** Conflicts seen coming (predictions.ts): predicted, came true and how early, false alarms, missed, issues held now. */
+  readonly predictions?: PredictionReport | undefined;
 }
 
 /** The exit code rule: 0 when every issue of the run merged, 1 otherwise. */
@@ -100,6 +103,7 @@ export function runReport(state: CoordinatorState, problems: readonly LogProblem
       turns: rows.reduce((sum, r) => sum + r.turns, 0),
       costUsd: costs.length === 0 ? null : roundCents(costs.reduce((sum, cost) => sum + cost, 0)),
     },
+    predictions: predictionReport(state),
   };
 }
 

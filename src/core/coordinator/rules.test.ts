@@ -151,6 +151,9 @@ describe("the coordinator's rule table, one row at a time", () => {
       "closeIssue",
       "deleteBranch",
       "deleteEmptyBranch",
+      "predictConflicts",
+      "warnOfConflict",
+      "recordConflictMet",
     ]);
     for (const rule of coordinatorRules) expect(rule.reason).not.toContain("\n");
   });

@@ -21,6 +21,7 @@ import {
   verifyCommands,
   verifyPassed,
 } from "./queries.ts";
+import { predictConflictsRule, recordConflictMetRule, warnOfConflictRule } from "./rules-predictions.ts";
 import type { Attempt, CoordinatorState, IssueRecord } from "./state.ts";
 import type { LaunchPrompt } from "./vocabulary.ts";
 import { blockOnRedBase, failOnLandingMismatch, launchesHeld, verifyBase, verifyLanding, type VerificationRuleName } from "./rules-verification.ts";
@@ -69,7 +70,11 @@ export type RuleName =
   | "deleteBranch"
   | "deleteEmptyBranch"
   | "stopOverBudget"
-  | VerificationRuleName;
+  | VerificationRuleName
+
+  | "predictConflicts"
+  | "warnOfConflict"
+  | "recordConflictMet";
 
 /** How long a pending check or an unknown mergeability is left before the forge is asked again. */
 export const PULL_REQUEST_POLL_MS = 15_000;
@@ -390,6 +395,9 @@ export const coordinatorRules: readonly Rule[] = [
     // With the lease of the sha it was created at: a branch someone pushed to since is left alone.
     then: (issue) => [{ type: "DeleteBranch", issue: issue.number, branch: issue.branch, expectedSha: issue.baseSha }],
   },
+  predictConflictsRule,
+  warnOfConflictRule,
+  recordConflictMetRule,
 ];
 
 /**

@@ -155,6 +155,11 @@ export function respond(world: SimulatedWorld, action: WorldAction, at: string):
       const branches = Object.fromEntries(Object.entries(world.branches).filter(([name]) => name !== action.branch));
       return { world: { ...world, branches }, events: outcomeEvents(action, null, at) };
     }
+    // The simulated world has no file contents: every prediction round finds nothing, every message is taken.
+    case "PredictConflicts":
+      return { world, events: outcomeEvents(action, { found: [], current: [], pairs: 0, ms: 0, error: null }, at) };
+    case "TellWorker":
+      return { world, events: outcomeEvents(action, { delivered: true }, at) };
   }
 }
 

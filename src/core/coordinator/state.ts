@@ -1,5 +1,6 @@
 import type { ChecksState, Mergeability } from "../forge/port.ts";
 import { eventEntry, type CoordinatorEvent } from "./events.ts";
+import type { PredictionsState } from "./predictions.ts";
 import { withStatuses } from "./status.ts";
 import { initialState } from "./initial-state.ts";
 import type { AttemptWhy, BlockedBy, Failure, LaunchPrompt, RunSettings, StackedParent } from "./vocabulary.ts";
@@ -48,6 +49,8 @@ export interface CoordinatorState {
   readonly tips?: Readonly<Record<number, TipVerdict>>;
   /** A squash commit's tree was not the verified one: cspace merges nothing more (fold-verification.ts). */
   readonly landingMismatch?: LandingMismatch;
+  /** Conflicts seen coming and met (predictions.ts, fold-predictions.ts); absent until the first such event. */
+  readonly predictions?: PredictionsState;
 }
 
 /** The feature branch alone, verified at its tip after `epoch` merges. */

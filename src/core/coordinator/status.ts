@@ -15,6 +15,7 @@ import {
   unresolvedFailure,
   type MergeGate,
 } from "./queries.ts";
+import { predictionHold } from "./predictions.ts";
 import type { CoordinatorState, IssueRecord, IssueStatus, IssueStatusKind } from "./state.ts";
 
 /** Every issue's status, derived again from its facts (called by `apply` after each event). */
@@ -66,6 +67,8 @@ export function statusOf(state: CoordinatorState, record: IssueRecord): IssueSta
     const probing = state.parked?.probe != null ? `; #${String(state.parked.probe.issue)} is probing the account` : "";
     return status("rate-limited", `${who}: attempt ${record.attempts.length + 1} starts after ${until}${probing}`, [], until);
   }
+  const hold = predictionHold(state, record);
+  if (hold !== null && (record.attempts.length > 0 ? record.pending !== null : record.warm === "ready" && basePlan(state, record).action === "launch")) return status("waiting", hold.reason, [hold.on]);
   if (record.attempts.length === 0) return notStarted(state, record, status);
   if (record.warm !== "ready") return status("warming", "instance being made again after it was lost");
 

@@ -10,11 +10,13 @@ import type {
   WorkerOutcome,
   WorkerPool,
 } from "../../core/coordinator-runtime/ports.ts";
+import { ExternalError } from "../../core/errors.ts";
 import { LABELS } from "../../core/instances/labels.ts";
 import { downInstances } from "../instances/down.ts";
 import type { OpenedProject } from "../project.ts";
 import { warm } from "../warm/warm.ts";
 import { collectOutbox } from "../workers/outbox.ts";
+import { askSupervisor } from "../workers/supervisor-client.ts";
 import { pathsOf, sharedPorts, type PoolContext } from "./pool/context.ts";
 import { launchAgent } from "./pool/launch.ts";
 import { CoordinatorSockets } from "./pool/listen.ts";
@@ -105,6 +107,14 @@ export class DockerWorkerPool implements WorkerPool {
       const instance = labels[LABELS.instance];
       if (instance !== undefined) onSuspect(instance);
     });
+  }
+
+  async tell(instance: string, text: string): Promise<void> {
+    const paths = pathsOf(this.#context, instance);
+    // A message after the agent exited would start another run, outside any attempt the coordinator knows: not sent then.
+    const { status } = await askSupervisor(paths, instance, "status");
+    if (status.state === "exited") throw new ExternalError(`the agent of ${instance} already finished: the message was not sent`);
+    await askSupervisor(paths, instance, "send", { text, from: "coordinator" });
   }
 
   async close(options: { readonly down?: boolean } = {}): Promise<void> {

@@ -11,6 +11,7 @@ import type { VerifyOutcome, WorkerPool } from "../../core/coordinator-runtime/p
 import { ExternalError } from "../../core/errors.ts";
 import { ForgeConflictError, HeadMovedError } from "../../core/forge/errors.ts";
 import type { Forge } from "../../core/forge/port.ts";
+import { predictionRound, tellWorker } from "./predict.ts";
 
 /** What executing a world action needs: the ports, the current state, and a way to record events durably. */
 export interface ExecutionContext {
@@ -123,6 +124,10 @@ export async function executeWorldAction(context: ExecutionContext, action: Worl
       await record(outcomeEvents(action, null, at()));
       return;
     }
+    case "PredictConflicts":
+      return predictionRound(context, action);
+    case "TellWorker":
+      return tellWorker(context, action);
   }
 }
 

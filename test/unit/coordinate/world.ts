@@ -99,6 +99,9 @@ export class CoordinatorWorld {
         return { ok: true, baseSha, tree: `${baseSha}+${request.head}`, commit: request.head, underneath: "" };
       },
       treeOf: () => Promise.resolve(null),
+      readWork: () => Promise.resolve(null),
+      conflictHunks: () => Promise.resolve(""),
+      changedPaths: () => Promise.resolve([]),
     };
   }
 }

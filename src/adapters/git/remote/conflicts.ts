@@ -37,3 +37,46 @@ export async function restackConflicts(store: HostStore, head: string, oldParent
   const stand = await store.git(["commit-tree", "-p", oldParentHead, tree], { input: "cspace: restack preview\n", env: CSPACE_AUTHOR, signal });
   return mergeConflicts(store, stand.stdout.trim(), head, signal);
 }
+
+/**
+ * The conflicting regions of a merge of `head` into `base`: `merge-tree
+ * --write-tree` writes the merged tree with git's conflict markers in each
+ * conflicted file; for each, a `--- <path>` line and the lines from each
+ * `<<<<<<<` to its `>>>>>>>`, the whole cut to `maxChars`. Empty when clean.
+ */
+export async function mergeConflictHunks(store: HostStore, base: string, head: string, maxChars: number, signal?: AbortSignal): Promise<string> {
+  const result = await store.git(["merge-tree", "--write-tree", "--name-only", "-z", base, head], { okCodes: [0, 1, 128], signal });
+  if (result.exitCode !== 1) return "";
+  const [tree, ...fields] = result.stdout.split("\0");
+  const paths: string[] = [];
+  for (const field of fields) {
+    if (field === "") break;
+    if (!paths.includes(field)) paths.push(field);
+  }
+  const out: string[] = [];
+  let size = 0;
+  for (const file of paths) {
+    if (size >= maxChars) break;
+    const blob = await store.git(["cat-file", "blob", `${tree ?? ""}:${file}`], { okCodes: "any", signal });
+    const lines = [`--- ${file}`, ...(blob.exitCode === 0 ? conflictRegions(blob.stdout) : ["(no text to show: deleted, renamed or binary on one side)"])];
+    for (const line of lines) {
+      out.push(line);
+      size += line.length + 1;
+      if (size >= maxChars) break;
+    }
+  }
+  const text = out.join("\n");
+  return text.length > maxChars ? text.slice(0, maxChars) : text;
+}
+
+/** The lines of each conflict region, markers included. */
+function conflictRegions(text: string): string[] {
+  const regions: string[] = [];
+  let inside = false;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("<<<<<<< ")) inside = true;
+    if (inside) regions.push(line);
+    if (line.startsWith(">>>>>>> ")) inside = false;
+  }
+  return regions;
+}

@@ -6,7 +6,7 @@ import { ExternalError } from "../../../core/errors.ts";
 import { validateInstanceName } from "../../../core/instances/names.ts";
 import { assertBranchName } from "../../../core/plan/feature-branch.ts";
 import { assertSha } from "../plumbing.ts";
-import { mergeConflicts, restackConflicts } from "./conflicts.ts";
+import { mergeConflictHunks, mergeConflicts, restackConflicts } from "./conflicts.ts";
 import { hostConfigFile } from "./host-git.ts";
 import { prepareLandingIn, treeIn } from "./landing.ts";
 import { pushWithLease } from "./push.ts";
@@ -153,6 +153,32 @@ class GitBranchMover implements BranchMover {
 
   async treeOf(commit: string, options: MoveOptions = {}): Promise<string | null> {
     return treeIn(await this.#hostStore(), assertSha(commit, "the commit"), options.signal);
+  }
+
+  async readWork(instance: string, branch: string, options: MoveOptions = {}): Promise<string | null> {
+    validateInstanceName(instance);
+    assertBranchName(branch, "branch");
+    const store = await this.#hostStore();
+    try {
+      return await this.#takeFromCheckout(store, instance, this.#options.checkoutOf(instance), branch, options.signal);
+    } catch (error) {
+      // No such branch, or a checkout the worker broke: either way there is no work to read now.
+      if (error instanceof ExternalError) return null;
+      throw error;
+    }
+  }
+
+  async conflictHunks(query: ConflictQuery, maxChars: number, options: MoveOptions = {}): Promise<string> {
+    const store = await this.#hostStore();
+    const [head, onto] = await this.#resolveAll([query.branch, query.onto], options);
+    return mergeConflictHunks(store, onto, head, maxChars, options.signal);
+  }
+
+  async changedPaths(query: ConflictQuery, options: MoveOptions = {}): Promise<readonly string[]> {
+    const store = await this.#hostStore();
+    const [head, onto] = await this.#resolveAll([query.branch, query.onto], options);
+    const diff = await store.git(["diff", "--name-only", "--no-renames", "-z", `${onto}...${head}`], { signal: options.signal });
+    return diff.stdout.split("\0").filter((path) => path !== "").sort();
   }
 
   /** Shas as they are; branch names as last fetched, fetching those never fetched. */

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import type { RunReport } from "../../src/core/coordinator/report.ts";
+import { runCliAsync } from "../support/cli-async.ts";
+import { issueFile, REBASE_TEMPLATE, useCoordinateProjects } from "../support/coordinate-project.ts";
+import { isEvent, startCoordinator, type ProgressLine } from "../support/coordinate-run.ts";
+
+/**
+ * Conflicts seen coming (issue 14) on the local forge, with scripted agents in
+ * real containers: two independent issues edit the same line; the later one's
+ * agent (#61: it merges after #60, by number) is told while it works, and the
+ * prediction is in the report. Judged by what reached the worker (the
+ * scripted agent logs every message it receives in its checkout), the
+ * order of the run's events, the remote's history and the `--json` report.
+ *
+ * The order is made by the agents, not by time: #61 commits, says so
+ * (`cspace send _coordinator`), and waits for a message; only then is #60
+ * let commit (a message from the test), so #60's push, which starts a
+ * prediction round, finds #61's work in its checkout. #61 cannot finish
+ * before a message reaches it.
+ */
+
+const project = useCoordinateProjects();
+
+describe("cspace coordinate sees conflicts coming", () => {
+  it("tells the later agent, while it works, which branch it will conflict with, where, and in what order they merge; the report counts the prediction", async () => {
+    const p = await project({
+      name: "co-predict",
+      files: { "greeting.txt": "hi\n", ".cspace/templates/rebase.md.hbs": REBASE_TEMPLATE },
+      issues: {
+        60: issueFile("Greet in English", "cspace-script: wait-message\ncspace-script: commit greeting.txt hello"),
+        61: issueFile("Greet in French", "cspace-script: commit greeting.txt bonjour\ncspace-script: say committed\ncspace-script: wait-message"),
+      },
+    });
+    const run = startCoordinator(p, ["60", "61"]);
+    await run.waitFor(isEvent("WorkerMessaged", 61));
+    const go = await runCliAsync(["--cwd", p.repo.dir, "send", "issue-60", "go on"], { env: p.repo.env });
+    expect(go.status, go.stderr).toBe(0);
+    // Without the warning #61 would wait for ever: the run is ended (not left behind) when it does not come.
+    await run.waitFor((line) => isEvent("ConflictWarned", 61)(line), 240_000).catch(async (error: unknown) => {
+      await run.kill9();
+      throw error;
+    });
+    const { status, stderr } = await run.exited;
+    expect(status, stderr.slice(-3000)).toBe(0);
+
+    // What reached #61's agent while it waited: the prediction, first of all it received.
+    const received = await runCliAsync(["--cwd", p.repo.dir, "exec", "issue-61", "--", "cat", ".cspace-messages.log"], { env: p.repo.env });
+    expect(received.status, received.stderr).toBe(0);
+    const [first = ""] = received.stdout.split("\n");
+    expect(first).toMatch(/^Note from cspace coordinate: your branch issue-61 \(at [0-9a-f]{8}\) will conflict with issue-60 \(#60 "Greet in English"\)/);
+    expect(received.stdout).toContain("Merge order: #60 merges into");
+    expect(received.stdout).toContain("Conflicting paths: greeting.txt");
+    expect(received.stdout).toContain("| hello");
+    expect(received.stdout).toContain("| bonjour");
+
+    // Told before it finished: the warning was taken before #61's first report.
+    const lines = run.lines;
+    const warned = lines.findIndex((line) => isEvent("ConflictWarned", 61)(line) && (line.event as { delivered?: boolean }).delivered === true);
+    const reported = lines.findIndex(isEvent("Reported", 61));
+    expect(warned).toBeGreaterThanOrEqual(0);
+    expect(warned).toBeLessThan(reported);
+
+    // Both merged, the later one on top of the first (after the rebase the conflict asked for).
+    expect(p.subjects().map((s) => s.replace(/ \(#\d+\)$/, ""))).toEqual(["Greet in English", "Greet in French"]);
+    expect(p.git("show", "main:greeting.txt")).toBe("bonjour");
+
+    // The report: the pair predicted, the conflict met proving it, nothing missed.
+    const report = reportOf(lines);
+    // (After #60 merged, #61's branch conflicts with the feature branch itself: that pair may be predicted too, and is as true.)
+    expect(report?.predictions).toMatchObject({ missed: 0, falseAlarms: 0 });
+    expect(report?.predictions?.predicted).toBeGreaterThanOrEqual(1);
+    expect(report?.predictions?.cameTrue).toBe(report?.predictions?.predicted);
+    expect(report?.predictions?.told).toBeGreaterThanOrEqual(1);
+    expect(report?.predictions?.leadMs).toHaveLength(1);
+  }, 420_000);
+});
+
+function reportOf(lines: readonly ProgressLine[]): RunReport | null {
+  const line = [...lines].reverse().find((l) => l.kind === "report") as { report?: RunReport } | undefined;
+  return line?.report ?? null;
+}
