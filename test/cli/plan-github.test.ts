@@ -53,7 +53,7 @@ describe("cspace plan --repo (GitHub, against the simulator)", () => {
     expect(parsed.issues.map(({ number, base, action, waitingOn }) => ({ number, base, action, waitingOn }))).toEqual([
       { number: 10, base: "trunk", action: "launch", waitingOn: [] },
       { number: 11, base: "trunk", action: "launch", waitingOn: [] },
-      { number: 12, base: "issue-10", action: "launch", waitingOn: [] },
+      { number: 12, base: null, action: "wait", waitingOn: [10] },
       { number: 13, base: null, action: "wait", waitingOn: [11, 12] },
     ]);
     expect(parsed.issues[1]?.dependencies).toMatchObject([{ ref: "#5", state: "closed" }]);

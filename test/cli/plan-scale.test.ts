@@ -57,14 +57,15 @@ describe("cspace plan at scale, on the local forge", () => {
     expect(result.status).toBe(0);
     const plan = JSON.parse(result.stdout) as PlanJson;
     expect(plan.issues).toHaveLength(2500);
-    // Four slots (the default maxParallel): the first chains' first two links, then every other issue waits.
+    // Four slots (the default maxParallel): the first four chains' roots; the links after a root wait on it, the rest for a slot.
     expect(plan.issues.filter((issue) => issue.action === "launch").map(({ number, base }) => [number, base])).toEqual([
       [1, "main"],
-      [2, "issue-1"],
       [51, "main"],
-      [52, "issue-51"],
+      [101, "main"],
+      [151, "main"],
     ]);
-    expect(plan.issues.find((issue) => issue.number === 3)).toMatchObject({ action: "wait", waitingOn: [2] });
+    expect(plan.issues.find((issue) => issue.number === 2)).toMatchObject({ action: "wait", waitingOn: [1] });
+    expect(plan.issues.find((issue) => issue.number === 201)).toMatchObject({ action: "wait", waitingOn: ["slot"] });
   });
 
   it("loads neither the GitHub client nor the YAML parser when the issues' front matter is flat, and warns about a misnamed file", async () => {

@@ -39,7 +39,7 @@ function planJson(stdout: string): PlanJson {
 }
 
 describe("cspace plan", () => {
-  it("plans the example: roots and the first stacked link launch, #13 waits for two", async () => {
+  it("plans the example: the roots launch, #12 waits for #10 to push verified work, #13 waits for two", async () => {
     const { dir } = await project({ config: { project: { name: "demo" } }, issues: example });
     const result = runCli(["plan", "--json", "--cwd", dir, "--feature-branch", "feature/login"]);
     expect(result.stderr).toBe("");
@@ -49,7 +49,7 @@ describe("cspace plan", () => {
     expect(plan.issues.map(({ number, base, action, waitingOn }) => ({ number, base, action, waitingOn }))).toEqual([
       { number: 10, base: "feature/login", action: "launch", waitingOn: [] },
       { number: 11, base: "feature/login", action: "launch", waitingOn: [] },
-      { number: 12, base: "issue-10", action: "launch", waitingOn: [] },
+      { number: 12, base: null, action: "wait", waitingOn: [10] },
       { number: 13, base: null, action: "wait", waitingOn: [11, 12] },
     ]);
     expect(plan.issues[3]?.dependencies.map((d) => d.ref)).toEqual(["#11", "#12"]);
@@ -100,13 +100,15 @@ describe("cspace plan", () => {
     const table = runCli(["plan", "--cwd", dir, "--feature-branch", "main"]);
     expect(table.status).toBe(0);
     expect(table.stdout).toContain("Feature branch: main");
-    expect(table.stdout).toMatch(/#12\s+Session store\s+#10\s+issue-10\s+launch \(stacked\)/);
+    expect(table.stdout).toMatch(/#10\s+Login page\s+-\s+main\s+launch\n/);
+    expect(table.stdout).toMatch(/#12\s+Session store\s+#10\s+-\s+wait for #10\n/);
     expect(table.stdout).toMatch(/#13\s+Single sign-on\s+#11, #12\s+-\s+wait for #11, #12/);
 
     const mermaid = runCli(["plan", "--cwd", dir, "--format", "mermaid", "--feature-branch", "main"]);
     const lines = mermaid.stdout.split("\n");
     expect(lines[0]).toBe("graph TD");
-    expect(lines).toContain('  i12["#12 Session store<br/>launch (stacked) on issue-10"]:::launch');
+    expect(lines).toContain('  i10["#10 Login page<br/>launch on main"]:::launch');
+    expect(lines).toContain('  i12["#12 Session store<br/>wait for #10"]:::wait');
     expect(lines).toContain("  i10 --> i12");
     expect(lines).toContain("  i11 --> i13");
     expect(lines).toContain("  i12 --> i13");

@@ -45,12 +45,12 @@ describe("planRound: the design.md §4 table", () => {
       ["#10 launch feature/login"],
     ],
     [
-      "exactly one unmerged dependency, launched → stacked on it",
+      "exactly one unmerged dependency, running → stacked on it",
       { issues: issuesFrom({ 1: [], 2: [], 10: [1, 2] }, [1]), selected: [10], launched: [2] },
       ["#10 launch issue-2"],
     ],
     [
-      "exactly one unmerged dependency, not launched → wait on it",
+      "exactly one unmerged dependency, not running → wait on it",
       { issues: issuesFrom({ 1: [], 10: [1] }), selected: [10] },
       ["#10 wait 1"],
     ],
@@ -65,10 +65,10 @@ describe("planRound: the design.md §4 table", () => {
 });
 
 describe("planRound: rounds and chains", () => {
-  it("starts the first two links of a chain together; the third waits on the second", () => {
+  it("starts only the first link of a chain: a branch launched this round holds no verified work to stack on", () => {
     expect(summary(plan({ issues: issuesFrom({ 10: [], 12: [10], 14: [12] }) }))).toEqual([
       "#10 launch feature/login",
-      "#12 launch issue-10",
+      "#12 wait 10",
       "#14 wait 12",
     ]);
   });
@@ -76,8 +76,16 @@ describe("planRound: rounds and chains", () => {
   it("gives a chain numbered in reverse the same shape", () => {
     expect(summary(plan({ issues: issuesFrom({ 10: [12], 12: [14], 14: [] }) }))).toEqual([
       "#10 wait 12",
-      "#12 launch issue-14",
+      "#12 wait 14",
       "#14 launch feature/login",
+    ]);
+  });
+
+  it("stacks the second link the round after the first launched, on its branch", () => {
+    expect(summary(plan({ issues: issuesFrom({ 10: [], 12: [10], 14: [12] }), launched: [10] }))).toEqual([
+      "#10 running",
+      "#12 launch issue-10",
+      "#14 wait 12",
     ]);
   });
 
@@ -149,14 +157,14 @@ describe("planRound: slots", () => {
     ]);
   });
 
-  it("lets an issue stacked on one launched earlier in the same pass take a slot before higher numbers", () => {
+  it("gives a slot to an issue stacked on a running one before higher numbers", () => {
     const issues = issuesFrom({ 10: [], 11: [10], 12: [] });
-    expect(summary(plan({ issues, maxParallel: 2 }))).toEqual(["#10 launch feature/login", "#11 launch issue-10", "#12 wait slot"]);
+    expect(summary(plan({ issues, launched: [10], maxParallel: 2 }))).toEqual(["#10 running", "#11 launch issue-10", "#12 wait slot"]);
   });
 
-  it("hands slots out in the order launches happen: a later pass comes last", () => {
+  it("spends no slot on an issue whose dependency launches only this round: it waits on the dependency", () => {
     const issues = issuesFrom({ 1: [3], 2: [], 3: [] });
-    expect(summary(plan({ issues, maxParallel: 2 }))).toEqual(["#1 wait slot", "#2 launch feature/login", "#3 launch feature/login"]);
+    expect(summary(plan({ issues, maxParallel: 2 }))).toEqual(["#1 wait 3", "#2 launch feature/login", "#3 launch feature/login"]);
   });
 
   it("makes an issue whose only dependency waits for a slot wait on that dependency", () => {
@@ -177,7 +185,7 @@ describe("planRound: external dependencies", () => {
   const issues = [issue(1, { externalDeps: ["other/lib#4"] }), issue(2, { deps: [1] })];
 
   it.each<[string, Scenario["external"], string[]]>([
-    ["known closed counts as merged", { "other/lib#4": "closed" }, ["#1 launch feature/login", "#2 launch issue-1"]],
+    ["known closed counts as merged", { "other/lib#4": "closed" }, ["#1 launch feature/login", "#2 wait 1"]],
     ["open means wait", { "other/lib#4": "open" }, ["#1 wait other/lib#4", "#2 wait 1"]],
     ["unknown means wait", {}, ["#1 wait other/lib#4", "#2 wait 1"]],
   ])("%s", (_, external, expected) => {
@@ -222,6 +230,6 @@ describe("planRound: scale", () => {
     const graph = buildDependencyGraph(issues, { selected, repo: null });
     const input = { graph, issues, selected, featureBranch: "main", maxParallel: 20_000, launched: new Set<number>(), merged: new Set<number>(), externalStates: new Map() };
     const result = planRound(input);
-    expect(result.issues.filter((i) => i.action === "launch").map((i) => i.number)).toEqual([4_999, 5_000, 5_001, 5_002]);
+    expect(result.issues.filter((i) => i.action === "launch").map((i) => i.number)).toEqual([5_000, 5_001]);
   });
 });

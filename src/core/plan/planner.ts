@@ -59,13 +59,13 @@ const NO_SLOT: Outcome = { action: "wait", base: null, waitingOn: ["slot"] };
  * The next round of design.md §4: which selected issues launch now, on which
  * base, and what the others wait for.
  *
- * Passes over the pending issues run in ascending number order until nothing
- * changes, so numbering changes only who gets a slot first. A launch is seen at
- * once by the issues after it in the same pass. A branch can be a base
- * once it exists: every running issue's branch, and the branch of an issue
- * launched on the feature branch in this round. A branch stacked in this round
- * is not yet a base for a third link: of a chain 10 ← 12 ← 14, 10 and 12 start
- * together and 14 waits on 12. Slots go to launches in the order they happen.
+ * A branch is a base only once it holds verified work (issue 14: stack only
+ * on real work), which no issue launched in this round can have yet: the
+ * plan forecasts every running issue's branch as a base, and no other. So a
+ * stacked issue launches in the round after its parent's launch, on
+ * `issue-<parent>`: of a chain 10 ← 12 ← 14, 10 starts now, 12 waits on 10
+ * and 14 on 12. One pass in ascending number order decides every issue, so
+ * numbering changes only who gets a slot first.
  */
 export function planRound(input: PlanInput): Plan {
   if (!Number.isInteger(input.maxParallel) || input.maxParallel < 1) {
@@ -93,9 +93,8 @@ export function planRound(input: PlanInput): Plan {
   }
 
   const decisions = new Map<number, Outcome>();
-  let newBases: number[] = [];
   const hasBranch = (d: number): boolean => bases.has(d);
-  const decide = (n: number, waits: readonly (number | string)[]): void => {
+  for (const [n, waits] of unmerged) {
     const decision = baseBranchDecision({ named: named.get(n) ?? 0, unmerged: waits, hasBranch, featureBranch: input.featureBranch });
     if (decision.action === "wait") {
       decisions.set(n, { action: "wait", base: null, waitingOn: decision.waitingOn });
@@ -104,29 +103,7 @@ export function planRound(input: PlanInput): Plan {
     } else {
       slots--;
       decisions.set(n, { action: "launch", base: decision.base, waitingOn: [] });
-      // A branch started from the feature branch is a base at once; a stacked one only next round.
-      if (!decision.stacked) {
-        bases.add(n);
-        newBases.push(n);
-      }
     }
-  };
-
-  let pass = [...unmerged.keys()];
-  while (pass.length > 0) {
-    newBases = [];
-    for (const n of pass) decide(n, unmerged.get(n) ?? []);
-    // Only an issue whose one unmerged dependency just became a base can
-    // change: one the pass went by before that launch (a lower number).
-    const next = new Set<number>();
-    for (const n of newBases) {
-      for (const dependent of nodeOf(input.graph, n).dependents) {
-        const waits = unmerged.get(dependent);
-        const decided = decisions.get(dependent);
-        if (waits?.length === 1 && waits[0] === n && decided?.action === "wait" && decided !== NO_SLOT) next.add(dependent);
-      }
-    }
-    pass = [...next].sort((a, b) => a - b);
   }
 
   const stateOf = (d: number): DependencyState => {
