@@ -19,6 +19,7 @@ export class FakeSupervisor {
   state: AgentState;
   sessionId: string | null;
   #server: NdjsonServer | null = null;
+  #serving: Promise<NdjsonServer> | null = null;
   readonly #paths: InstancePaths;
   readonly #pid: number;
 
@@ -34,10 +35,17 @@ export class FakeSupervisor {
     }
   }
 
-  static async start(paths: InstancePaths, options: { pid?: number; state?: AgentState; sessionId?: string | null } = {}): Promise<FakeSupervisor> {
+  /**
+   * `created` hears the supervisor before its socket answers: a caller that
+   * counts supervisors must count this one before anyone can talk to it (the
+   * service under test may get its answer, and return, before `start` resolves).
+   */
+  static async start(paths: InstancePaths, options: { pid?: number; state?: AgentState; sessionId?: string | null; created?: (supervisor: FakeSupervisor) => void } = {}): Promise<FakeSupervisor> {
     const supervisor = new FakeSupervisor(paths, options.pid ?? 4242, options.state ?? "working", options.sessionId ?? null);
+    options.created?.(supervisor);
     await writeFile(paths.supervisorLock, `${String(supervisor.#pid)}\n12345\n`);
-    supervisor.#server = await serveNdjson(paths.workerSocket, (request) => supervisor.#handle(request), { accepted: WORKER_COMMANDS });
+    supervisor.#serving = serveNdjson(paths.workerSocket, (request) => supervisor.#handle(request), { accepted: WORKER_COMMANDS });
+    supervisor.#server = await supervisor.#serving;
     await supervisor.writeState();
     return supervisor;
   }
@@ -71,6 +79,8 @@ export class FakeSupervisor {
 
   /** Dies without a word: the socket stops answering, the lock stays (as after SIGKILL). */
   async die(): Promise<void> {
+    // Its socket may answer before start() has resolved: a death then must still close it.
+    await this.#serving;
     await this.#server?.close();
     this.#server = null;
   }

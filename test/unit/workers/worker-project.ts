@@ -38,10 +38,10 @@ export async function workerProject(dir: string, config: Record<string, unknown>
   ports.runtime.onExec(({ command, container }): Promise<ExecOutcome> | undefined => {
     const instance = container.spec.Labels["dev.cspace.instance"] ?? "";
     if (command.includes("supervise")) {
-      return FakeSupervisor.start(paths(instance), { pid: 100 + supervisors.length, sessionId: options.sessionId ?? null }).then((s) => {
+      const created = (s: FakeSupervisor): void => {
         supervisors.push(s);
-        return { exitCode: 0, stdout: "", stderr: "" };
-      });
+      };
+      return FakeSupervisor.start(paths(instance), { pid: 100 + supervisors.length, sessionId: options.sessionId ?? null, created }).then(() => ({ exitCode: 0, stdout: "", stderr: "" }));
     }
     if (command.includes("cspace-stop")) {
       const pid = command[command.indexOf("cspace-stop") + 1] ?? "";
