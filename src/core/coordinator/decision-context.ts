@@ -60,15 +60,19 @@ function admitLaunches(state: CoordinatorState, run: RunInfo, now: number, inFli
   if (state.paused || runOverBudget(state) !== null) return admitted;
   const allowedByLimit = launchesAllowedByLimit(state, now, inFlight);
   const launching = new Set<number>();
+  // A branch the host is still moving (restack or push in flight) gets no agent until the move lands: the agent
+  // would start from the old head, and its work be pushed with a lease the move already broke.
+  const moving = new Set<number>();
   for (const action of inFlight) {
     if (action.type === "Launch" && (state.issues[action.issue]?.attempts.length ?? 0) < action.attempt) launching.add(action.issue);
+    if (action.type === "Restack" || action.type === "Push") moving.add(action.issue);
   }
   const records = Object.values(state.issues);
   let free = run.settings.maxParallel - records.filter((record) => openAttempt(record) !== null).length - launching.size;
   if (allowedByLimit !== null) free = Math.min(free, allowedByLimit);
   for (const record of records.sort((a, b) => a.number - b.number)) {
     if (free <= 0) break;
-    if (launching.has(record.number) || record.paused) continue;
+    if (launching.has(record.number) || moving.has(record.number) || record.paused) continue;
     const launch = launchFor(state, run, record, now);
     if (launch === null) continue;
     admitted.set(record.number, launch);
