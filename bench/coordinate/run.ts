@@ -19,6 +19,7 @@ import { FakeCoordinatorLock, FakeEventStore } from "../../test/fakes/event-stor
 import { median } from "../support/processes.ts";
 import { chainGraph, lowerBound, policyMakespan, randomGraph, type BenchGraph } from "./graphs.ts";
 import { AGENT_SECONDS, CONTAINER_CHAIN, containerRun, containerRunBlocked } from "./containers.ts";
+import { landingComparison } from "./landing.ts";
 import { localForgeWorld, memoryWorld, type BenchWorld, type Stamp } from "./worlds.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -32,6 +33,8 @@ const TARGET = { ratio: 1.15, overheadMs: 1000, peakMiB: 150 };
 const MEMORY_STORE = process.env.BENCH_STORE === "memory";
 /** BENCH_ONLY=scheduling: the scheduling runs alone (comparing launch policies without the slower parts). */
 const ONLY_SCHEDULING = process.env.BENCH_ONLY === "scheduling";
+/** BENCH_ONLY=landing: the landing comparison alone (what verifying the tree that will land costs, issue 14). */
+const ONLY_LANDING = process.env.BENCH_ONLY === "landing";
 
 interface Measured {
   readonly exitCode: number;
@@ -207,9 +210,12 @@ async function main(): Promise<void> {
   try {
     console.log(`bench/coordinate: the coordinate service on a container-free world, agents 50–400 ms of wall time each`);
     console.log(`before: ${load()}`);
-    await scheduling(false);
-    await scheduling(true);
-    if (!ONLY_SCHEDULING) {
+    if (!ONLY_LANDING) {
+      await scheduling(false);
+      await scheduling(true);
+    }
+    if (!ONLY_SCHEDULING) await landingComparison(work);
+    if (!ONLY_SCHEDULING && !ONLY_LANDING) {
       await overheadOnLocalForge();
       peakMemory();
       await realContainers();

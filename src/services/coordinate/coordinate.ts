@@ -46,6 +46,8 @@ export interface CoordinateOptions {
   readonly probeIntervalMs?: number | undefined;
   readonly retryDelayMs?: number | undefined;
   readonly verifyTimeoutMs?: number | undefined;
+  /** Bench knob: `false` merges without verifying the landing tree, as before issue 14 (bench/coordinate compares the two); no flag or config key offers it. */
+  readonly verifyLanding?: boolean | undefined;
 }
 
 export interface CoordinateResult {
@@ -167,7 +169,7 @@ async function startRun(project: OpenedProject, store: EventStore, forge: Forge,
     onUsageLimit: coordinator.onUsageLimit,
     verify: { all: verify.all ?? null, e2e: verify.e2e ?? null },
     // Only verified trees land: every run started from now on verifies each merge candidate on the feature branch's tip.
-    verifyLanding: true,
+    verifyLanding: options.verifyLanding ?? true,
   };
   const now = new Date();
   const runId = await store.startRun({ selected: [...loaded.selected], featureBranch }, now);
