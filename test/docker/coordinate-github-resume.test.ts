@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { githubIssue, makeGithubProject, mergedOnceOnGithub, type GithubProject } from "../support/coordinate-github.ts";
-import { agentStarts, isEvent, outboxReports, startCoordinator, until, type ScriptedIssue } from "../support/coordinate-run.ts";
+import { agentStarts, isEvent, operate, outboxReports, startCoordinator, until, type ScriptedIssue } from "../support/coordinate-run.ts";
 import { testDocker } from "../support/docker.ts";
 
 /**
@@ -79,6 +79,12 @@ describe("cspace coordinate on GitHub (the simulator) killed with -9, then --res
     ];
     const made = await project("cogh-kill-merge", issues);
     const first = startCoordinator(made, ["10", "12"]);
+    // 12 stacks on 10 once 10's work is pushed and verified, and 10 would merge at once after: its merge is held
+    // (the operator's pause) until 12 has pushed work on issue-10 of its own, so the kill lands where it is meant to.
+    await first.waitFor(isEvent("Launched", 10));
+    await operate(made, "pause 10");
+    await first.waitFor(isEvent("Pushed", 12));
+    await operate(made, "resume 10");
     await first.waitFor(isEvent("Merged", 10));
     await first.kill9();
     // The moment is the one meant: 12 was stacked, pushed, and not yet restacked onto the squash.

@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
 import { runCliAsync } from "../support/cli-async.ts";
-import { agentStarts, isEvent, mergedOnce, outboxReports, startCoordinator, until, useForgeProjects, type ForgeProject } from "../support/coordinate-run.ts";
+import { agentStarts, isEvent, mergedOnce, operate, outboxReports, startCoordinator, until, useForgeProjects, type ForgeProject } from "../support/coordinate-run.ts";
 import { testDocker } from "../support/docker.ts";
 
 /**
@@ -75,6 +75,12 @@ describe("cspace coordinate killed with -9, then --resume", () => {
       { number: 12, title: "Greet by name", blockedBy: [10], sleepSeconds: 1, path: "name.txt", text: "world" },
     ]);
     const first = startCoordinator(made, ["10", "12"]);
+    // 12 stacks on 10 once 10's work is pushed and verified, and 10 would merge at once after: its merge is held
+    // (the operator's pause) until 12 has pushed work on issue-10 of its own, so the kill lands where it is meant to.
+    await first.waitFor(isEvent("Launched", 10));
+    await operate(made, "pause 10");
+    await first.waitFor(isEvent("Pushed", 12));
+    await operate(made, "resume 10");
     await first.waitFor(isEvent("Merged", 10));
     await first.kill9();
     // The moment is the one meant: 12 was stacked, pushed, and not yet restacked onto the squash.

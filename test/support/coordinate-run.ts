@@ -8,6 +8,7 @@ import { LABELS } from "../../src/core/instances/labels.ts";
 import { projectId } from "../../src/core/run-dir.ts";
 import { tailEvents } from "../../src/services/workers/events.ts";
 import { instancePaths, type InstancePaths } from "../../src/services/workers/instance-files.ts";
+import { runCliAsync } from "./cli-async.ts";
 import { binPath, cleanEnv, repoRoot } from "./cli.ts";
 import { BASE_IMAGE } from "./docker.ts";
 import { makeFixtureRepo, type FixtureRepo } from "./fixture-repo.ts";
@@ -116,6 +117,12 @@ export function isEvent(type: string, issue?: number): (line: ProgressLine) => b
 export interface CoordinatedProject {
   readonly repo: FixtureRepo;
   readonly env?: NodeJS.ProcessEnv;
+}
+
+/** An operator command to the running coordinator, as `cspace send _coordinator <command>`; throws when it is refused. */
+export async function operate(project: CoordinatedProject, command: string): Promise<void> {
+  const result = await runCliAsync(["--cwd", project.repo.dir, "send", "_coordinator", command], { env: { ...project.repo.env, ...project.env } });
+  if (result.status !== 0) throw new Error(`cspace send _coordinator "${command}": exit ${String(result.status)}\n${result.stderr}`);
 }
 
 export function startCoordinator(project: CoordinatedProject, args: readonly string[]): CoordinatorChild {
