@@ -30,7 +30,9 @@ describe("the README's GitHub + Claude Code walkthrough", () => {
       name: "cogh-claude",
       devcontainer: CLAUDE_IMAGE_DEVCONTAINER,
       agent: { preset: "claude", passEnv: ["ANTHROPIC_API_KEY"], env: { CSPACE_STANDIN_LOG: "/tmp/standin.log" } },
-      verify: { all: "test -s greeting.txt" },
+      // Green on main (no name.txt yet), so the feature branch is not red at the start; #12's work passes only on top of
+      // #10's greeting, so its verify still tells whether it was stacked on #10's real work.
+      verify: { all: "test -s greeting.txt || test ! -e name.txt" },
       env: { ANTHROPIC_API_KEY: "sk-ant-standin" },
       files: await claudeImageFiles(runId, { installed: true }),
       issues: [
@@ -51,7 +53,7 @@ describe("the README's GitHub + Claude Code walkthrough", () => {
     for (const n of [10, 12]) expect(p.simulator.world.issues.get(n)?.state).toBe("closed");
     p.simulator.assertNoViolations();
     // Stacked only on real work: #12 starts once #10's head is pushed and verified, on that very head, so its verify
-    // (test -s greeting.txt) sees #10's work and no attempt of #12 is burnt (before, #12 started on an empty issue-10
+    // (a greeting, once name.txt exists) sees #10's work and no attempt of #12 is burnt (before, #12 started on an empty issue-10
     // and failed both attempts).
     const events = run.stdout.split("\n").flatMap((line) => (line.startsWith('{"kind":"event"') ? [(JSON.parse(line) as { event: CoordinatorEvent }).event] : []));
     const index = (match: (event: CoordinatorEvent) => boolean): number => events.findIndex(match);
