@@ -36,7 +36,7 @@ function actionText(action: WorldAction): string | null {
   // Most actions show as the event they end with; these take long enough to be worth a line when they start.
   if (action.type === "Merge") return `#${String(action.issue)} merging pull request #${String(action.pr)}`;
   if (action.type === "Verify") return `#${String(action.issue)} verifying ${action.headSha.slice(0, 8)}`;
-  if (action.type === "VerifyLanding") return `#${String(action.issue)} verifying on ${action.base} + #${String(action.issue)}`;
+  if (action.type === "VerifyLanding") return `#${String(action.issue)} verifying on ${action.base}${[...action.ahead, action].map((car) => ` + #${String(car.issue)}`).join("")}`;
   if (action.type === "VerifyBase") return `verifying ${action.branch} alone, in ${action.instance}`;
   return null;
 }

@@ -190,6 +190,35 @@ export function remoteGitContract(name: string, makeWorld: () => Promise<RemoteG
       expect(landing).toMatchObject({ ok: false, conflicts: ["shared.txt"] });
     });
 
+    it("merges a train's cars ahead first: the tree is the one the head's merge makes once they have squash-merged", async () => {
+      const main = await base();
+      const a = await world.remoteCommit("issue-1", { "a.txt": "a\n" }, "A: add a", main);
+      const b = await world.remoteCommit("issue-2", { "b.txt": "b\n" }, "B: add b", main);
+      const c = await world.remoteCommit("issue-3", { "c.txt": "c\n" }, "C: add c", main);
+      await world.mover.fetch(["issue-1", "issue-2"]);
+      const ahead = [{ head: a, label: "#1 Add a" }, { head: b, label: "#2 Add b" }];
+      const landing = await world.mover.prepareLanding({ base: "main", headBranch: "issue-3", head: c, since: main, ahead });
+      if (!landing.ok) throw new Error(`expected a clean landing, got conflicts in ${landing.conflicts.join(", ")}`);
+      expect(landing.baseSha).toBe(main);
+      // What changed underneath names the cars ahead, as their merges would.
+      expect(landing.underneath).toContain("#1 Add a");
+      expect(landing.underneath).toContain("#2 Add b");
+      await world.squashMerge("issue-1", "main");
+      await world.squashMerge("issue-2", "main");
+      const squash = await world.squashMerge("issue-3", "main");
+      await world.mover.fetch(["main"]);
+      expect(await world.mover.treeOf(squash)).toBe(landing.tree);
+    });
+
+    it("names the paths when a car ahead and the head do not merge", async () => {
+      const main = await base();
+      const one = await world.remoteCommit("issue-1", { "shared.txt": "one\nTWO by 1\nthree\n" }, "1", main);
+      const two = await world.remoteCommit("issue-2", { "shared.txt": "one\n2 by 2\nthree\n" }, "2", main);
+      await world.mover.fetch(["issue-1"]);
+      const landing = await world.mover.prepareLanding({ base: "main", headBranch: "issue-2", head: two, since: main, ahead: [{ head: one, label: "#1" }] });
+      expect(landing).toMatchObject({ ok: false, conflicts: ["shared.txt"] });
+    });
+
     it("predicts which siblings conflict with a new base, before anyone rebases", async () => {
       const main = await base();
       await world.remoteCommit("issue-1", { "shared.txt": "one\ntwo by 1\nthree\n" }, "1", main);

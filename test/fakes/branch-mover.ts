@@ -147,11 +147,18 @@ export class FakeBranchMover implements BranchMover {
     await this.#enter("prepareLanding", [request]);
     const baseSha = this.#remoteHead(request.base);
     this.fetched.set(request.base, baseSha);
-    const merged = this.graph.merge(this.graph.mergeBase(baseSha, request.head), baseSha, request.head);
+    // The train's cars ahead are merged onto the tip first, in order, as the real store does.
+    let onto = baseSha;
+    for (const car of request.ahead ?? []) {
+      const ahead = this.graph.merge(this.graph.mergeBase(onto, car.head), onto, car.head);
+      if (!ahead.ok) return { ok: false, baseSha, conflicts: ahead.conflicts };
+      onto = this.graph.add({ parents: [onto, car.head], files: ahead.files, message: car.label });
+    }
+    const merged = this.graph.merge(this.graph.mergeBase(onto, request.head), onto, request.head);
     if (!merged.ok) return { ok: false, baseSha, conflicts: merged.conflicts };
-    const commit = this.graph.add({ parents: [baseSha, request.head], files: merged.files, message: "cspace: the tree that would land" });
-    const since = request.since ?? this.graph.mergeBase(baseSha, request.head);
-    const underneath = [...this.graph.ancestors(baseSha)].filter((sha) => since === null || !this.graph.isAncestor(sha, since)).map((sha) => this.graph.get(sha).message);
+    const commit = this.graph.add({ parents: [onto, request.head], files: merged.files, message: "cspace: the tree that would land" });
+    const since = request.since ?? this.graph.mergeBase(onto, request.head);
+    const underneath = [...this.graph.ancestors(onto)].filter((sha) => since === null || !this.graph.isAncestor(sha, since)).map((sha) => this.graph.get(sha).message);
     return { ok: true, baseSha, tree: fakeTree(merged.files), commit, underneath: underneath.join("\n") };
   }
 

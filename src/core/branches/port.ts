@@ -124,6 +124,17 @@ export interface LandingRequest {
   readonly head: string;
   /** Where the branch's own commits start: what changed underneath is counted from it (null: from the merge base). */
   readonly since: string | null;
+  /**
+   * The merge train's cars ahead of it (each a head sha in the host's store): merged onto the tip first, in order,
+   * each as a commit titled with its `label`, so the tree is the one this head's merge makes once they have merged.
+   */
+  readonly ahead?: readonly LandingCar[];
+}
+
+export interface LandingCar {
+  readonly head: string;
+  /** "#11 Rename the session store": the title of the commit that stands for its merge. */
+  readonly label: string;
 }
 
 export type LandingPreparation =

@@ -208,6 +208,7 @@ function configOf(merged: unknown): ParsedConfig {
         stacking: withDefault(() => defaults.stacking, flag),
         review: withDefault(() => defaults.review, flag),
         maxAttempts: withDefault(() => defaults.maxAttempts, integer(limits.maxAttempts)),
+        train: withDefault(() => defaults.train, integer(limits.train)),
         onUsageLimit: withDefault(() => defaults.onUsageLimit, (value) => (value === "wait" || value === "fail" ? value : unsure())),
         budget: optional((budget) => object(budget, { run: optional(dollars), issue: optional(dollars) })),
       }),

@@ -58,6 +58,7 @@ export const limits = {
   maxParallel: { min: 1, max: Number.MAX_SAFE_INTEGER },
   warmConcurrency: { min: 1, max: 32 },
   maxAttempts: { min: 1, max: 10 },
+  train: { min: 1, max: 16 },
   // Below 64 a worker cannot run its lifecycle steps and an agent; above the kernel's pid_max it means nothing.
   pidsLimit: { min: 64, max: 4_194_304 },
 } as const;
@@ -79,6 +80,8 @@ export const defaults = {
   stacking: true,
   review: false,
   maxAttempts: 2,
+  // Merge candidates verified at once: GitHub's merge queue builds five by default; four keep a 2-core laptop usable.
+  train: 4,
   onUsageLimit: "wait",
 } as const;
 
@@ -91,6 +94,7 @@ export const validValues = {
   maxParallel: "expected an integer ≥ 1",
   warmConcurrency: "expected an integer from 1 to 32",
   maxAttempts: "expected an integer from 1 to 10",
+  train: "expected an integer from 1 to 16 (merge candidates verified at once; 1: one at a time)",
   onUsageLimit: 'expected "wait" (the run waits for the reset) or "fail" (the issues it stops fail)',
   dollars: "expected an amount of US dollars above 0, like 8 or 2.5",
   pidsLimit: "expected an integer from 64 to 4194304 (processes and threads in one worker)",

@@ -213,6 +213,7 @@ export const configSchema = z.strictObject(
           stacking: flag().default(defaults.stacking),
           review: flag().default(defaults.review),
           maxAttempts: integer(validValues.maxAttempts, limits.maxAttempts.min, limits.maxAttempts.max).default(defaults.maxAttempts),
+          train: integer(validValues.train, limits.train.min, limits.train.max).default(defaults.train),
           onUsageLimit: z.enum(usageLimitPolicies, { error: validValues.onUsageLimit }).default(defaults.onUsageLimit),
           budget: z
             .strictObject({ run: dollars().optional(), issue: dollars().optional() }, objectOf('like {"run": 40, "issue": 8}, in US dollars'))

@@ -1,6 +1,6 @@
 import type { DependencyState } from "../plan/planner.ts";
 import type { CoordinatorEvent } from "./events.ts";
-import type { BlockedBy, Failure, LaunchPrompt, StackedParent } from "./vocabulary.ts";
+import type { BlockedBy, Failure, LaunchPrompt, StackedParent, TrainCar } from "./vocabulary.ts";
 
 /**
  * What `decide` asks for. Actions are requests: the runtime checks the world
@@ -132,6 +132,12 @@ export interface Merge {
   readonly headSha: string;
   readonly title: string;
   readonly stacked: readonly StackedParent[];
+  /**
+   * The verification it lands on (rules-verification.ts): its tree, and the tip and epoch it was verified on (with the
+   * cars ahead of it merged); null when landings are not verified. Before merging, the runtime merges the head into
+   * the tip as it is now: another tree (someone else moved the tip) is `LandingStale`, not a merge.
+   */
+  readonly verified: { readonly tree: string; readonly baseSha: string; readonly epoch: number } | null;
 }
 
 export interface CloseIssue {
@@ -176,8 +182,9 @@ export interface DeleteBranch {
 
 /**
  * Verify the tree that would land: `headSha` merged into `base`'s tip now
- * (`git merge-tree --write-tree` in the host's store), checked out detached in
- * the issue's worker. Outcome `LandingVerified`, `LandingFailed` (with the
+ * with the heads of the cars `ahead` merged first, in order (`git merge-tree
+ * --write-tree` in the host's store), checked out detached in the issue's
+ * worker. Outcome `LandingVerified`, `LandingFailed` (with the
  * merges since `since`, for the retry prompt) or `LandingConflicted`.
  */
 export interface VerifyLanding {
@@ -189,6 +196,8 @@ export interface VerifyLanding {
   readonly base: string;
   /** Merges so far: the tip this verification is for. */
   readonly epoch: number;
+  /** The cars ahead of it in the merge train: merged onto the tip, in order, before this head. */
+  readonly ahead: readonly TrainCar[];
   /** Where the branch's own commits start (its base sha): what changed underneath is counted from it. */
   readonly since: string | null;
   readonly commands: readonly string[];
@@ -341,7 +350,7 @@ export function actionKey(action: Action): string {
     case "Finish":
       return "finish";
     case "VerifyLanding":
-      return `verify-landing:${action.issue}:${action.headSha}:${action.epoch}`;
+      return `verify-landing:${action.issue}:${action.headSha}:${action.epoch}:${action.ahead.map((car) => `${String(car.issue)}@${car.headSha}`).join(",")}`;
     case "VerifyBase":
       return `verify-base:${action.epoch}`;
     case "PredictConflicts":

@@ -14,14 +14,15 @@ import {
 import { runOverBudget } from "./budget.ts";
 import { heldByPrediction } from "./predictions.ts";
 import type { CoordinatorState, IssueRecord, RunInfo } from "./state.ts";
+import { trainJoins } from "./train.ts";
 import { launchesAllowedByLimit } from "./usage-limits.ts";
-import { branchOf, type LaunchPrompt } from "./vocabulary.ts";
+import { branchOf, type LaunchPrompt, type TrainCar } from "./vocabulary.ts";
 
 /**
  * What every rule sees: the state, the time, the actions still in flight, and
- * the two choices that depend on more than one issue, made once up front so
- * each rule stays a question about one issue: which issues get the free
- * slots, and which pull request is next in the merge queue.
+ * the choices that depend on more than one issue, made once up front so each
+ * rule stays a question about one issue: which issues get the free slots,
+ * which pull request is next in the merge queue, and which join the train.
  */
 export interface DecisionContext {
   readonly state: CoordinatorState;
@@ -35,6 +36,8 @@ export interface DecisionContext {
   readonly launches: ReadonlyMap<number, Launch>;
   /** The one issue that may be squash-merged now, first in dependency order then by number. */
   readonly nextMerge: number | null;
+  /** The merge candidates that join the train now, with the cars ahead of each (train.ts). */
+  readonly train: ReadonlyMap<number, readonly TrainCar[]>;
 }
 
 export function decisionContext(state: CoordinatorState, run: RunInfo, now: number, inFlight: readonly Action[]): DecisionContext {
@@ -47,6 +50,7 @@ export function decisionContext(state: CoordinatorState, run: RunInfo, now: numb
     inFlight: keys,
     launches: admitLaunches(state, run, now, inFlight),
     nextMerge: nextMerge(state, run, inFlight),
+    train: trainJoins(state, run, inFlight),
   };
 }
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineEvent, eventGroup, type EventFrom } from "./event-registry.ts";
-import { isMerged } from "./queries.ts";
+import { judgeLandings, meetConflicts } from "./fold-verification.ts";
+import { currentLanding, isMerged, verifiesLanding } from "./queries.ts";
 import type { CoordinatorState, IssueRecord } from "./state.ts";
 import { updateIssue, updateLastAttempt } from "./update.ts";
 import type { Failure } from "./vocabulary.ts";
@@ -123,7 +124,18 @@ export const integrationEvents = eventGroup(
       const record = state.issues[event.issue];
       if (record === undefined || isMerged(record)) return state;
       const merge = { pr: event.pr, headSha: event.headSha, stacked: [], readyAt: event.at, ...record.merge, squashSha: event.squashSha, mergedAt: event.at };
-      return { ...updateIssue(state, event.issue, () => ({ ...record, merge, pending: null })), epoch: state.epoch + 1 };
+      const verified = currentLanding(state, record);
+      const next: CoordinatorState = {
+        ...updateIssue(state, event.issue, () => ({ ...record, merge, pending: null })),
+        epoch: state.epoch + 1,
+        landed: [...(state.landed ?? []), { issue: event.issue, headSha: event.headSha }],
+      };
+      if (!verifiesLanding(state)) return next;
+      if (verified?.result !== "passed") return meetConflicts(next, event.at);
+      // The new tip is the tree that passed (a squash of another tree stops the run: LandingMismatched), so a car
+      // behind it that failed is judged now, with no verification of the tip alone.
+      const tip = { epoch: next.epoch, sha: event.squashSha, passed: true, command: null, exitCode: null, outputTail: null };
+      return meetConflicts(judgeLandings({ ...next, tips: { ...next.tips, [next.epoch]: tip } }), event.at);
     },
   }),
   defineEvent("MergeRefused", {

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { defineEvent, eventGroup } from "./event-registry.ts";
-import { currentLanding, tipVerdict } from "./queries.ts";
+import { carsAhead, currentLanding, tipVerdict } from "./queries.ts";
 import type { CoordinatorState, IssueRecord, LandingRecord } from "./state.ts";
 import { updateIssue, updateLastAttempt } from "./update.ts";
-import type { Failure } from "./vocabulary.ts";
+import type { Failure, TrainCar } from "./vocabulary.ts";
 import { count, issueNumber, list, text } from "./vocabulary-schemas.ts";
 
 /**
@@ -20,53 +20,42 @@ import { count, issueNumber, list, text } from "./vocabulary-schemas.ts";
  */
 
 const sha = text;
-const landingFields = { issue: issueNumber, headSha: sha, epoch: count, baseSha: sha };
+const trainCar = z.object({ issue: issueNumber, headSha: sha });
+/** `ahead`: the train's cars merged onto the tip before this head (absent in logs from before trains: none). */
+const landingFields = { issue: issueNumber, headSha: sha, epoch: count, baseSha: sha, ahead: list(trainCar).optional() };
 
 export const verificationEvents = eventGroup(
   /** The head merged into the tip (`tree`) passed verify in the issue's worker. */
   defineEvent("LandingVerified", {
     version: 1,
     fields: z.object({ ...landingFields, tree: sha }),
-    line: (event) => `#${String(event.issue)} verified on the feature branch at ${short(event.baseSha)} + #${String(event.issue)} (tree ${short(event.tree)})`,
-    apply: (state, event) => withLanding(state, event.issue, event.headSha, event.epoch, (record) => ({ ...record, landing: landing(event, { tree: event.tree, result: "passed" }) })),
+    line: (event) => `#${String(event.issue)} verified on the feature branch at ${short(event.baseSha)}${plus(event)} (tree ${short(event.tree)})`,
+    apply: (state, event) => withLanding(state, event, (record) => ({ ...record, landing: landing(event, { tree: event.tree, result: "passed" }) })),
   }),
   /** The head merged into the tip failed verify; `underneath`: the merges since the branch's base (titles and `--stat`). */
   defineEvent("LandingFailed", {
     version: 1,
     fields: z.object({ ...landingFields, tree: sha, command: text, exitCode: z.number().int().nullable(), outputTail: text, underneath: text }),
     line: (event) =>
-      `#${String(event.issue)} failed on the feature branch at ${short(event.baseSha)} + #${String(event.issue)}: ${event.command} ${event.exitCode === null ? "did not finish" : `exited ${String(event.exitCode)}`}`,
+      `#${String(event.issue)} failed on the feature branch at ${short(event.baseSha)}${plus(event)}: ${event.command} ${event.exitCode === null ? "did not finish" : `exited ${String(event.exitCode)}`}`,
     apply: (state, event) =>
-      withLanding(state, event.issue, event.headSha, event.epoch, (record) => {
+      withLanding(state, event, (record) => {
         const failed = { ...record, landing: landing(event, { tree: event.tree, result: "failed", command: event.command, exitCode: event.exitCode, outputTail: event.outputTail, underneath: event.underneath }) };
-        // Judged at once when the tip alone is known to pass; otherwise once it is verified (BaseVerified).
-        return tipVerdict(state)?.passed === true ? blamed(state, failed) : failed;
+        // Judged at once when it is on the tip (no car ahead of it left) and the tip alone is known to pass; otherwise
+        // once the tip is verified (BaseVerified) or the cars ahead have merged (Merged: judgeLandings).
+        return tipVerdict(state)?.passed === true && currentLanding(state, failed) !== null ? blamed(state, failed) : failed;
       }),
   }),
   /** The head does not merge into the tip: as if the forge called the pull request conflicting (a rebase follows). */
   defineEvent("LandingConflicted", {
     version: 1,
     fields: z.object({ ...landingFields, paths: list(text) }),
-    line: (event) => `#${String(event.issue)} conflicts with the feature branch at ${short(event.baseSha)} in ${event.paths.join(", ")}`,
+    line: (event) => `#${String(event.issue)} conflicts with the feature branch at ${short(event.baseSha)}${plus(event, false)} in ${event.paths.join(", ")}`,
     apply: (state, event) =>
-      withLanding(state, event.issue, event.headSha, event.epoch, (record) => {
-        const next: IssueRecord = {
-          ...record,
-          landing: landing(event, { tree: null, result: "conflicted" }),
-          check: {
-            at: event.at,
-            headSha: event.headSha,
-            epoch: event.epoch,
-            mergeability: "conflicting",
-            checks: record.check?.headSha === event.headSha ? record.check.checks : "none",
-            details: [],
-            conflicts: event.paths,
-          },
-        };
-        // As when the forge says so (fold-integration.ts): still conflicting on a head made since a rebase was asked for, with no merge in between.
-        if (record.rebase?.epoch !== event.epoch || record.rebase.headSha === event.headSha) return next;
-        const failure: Failure = { kind: "agent-exit", summary: "the pull request is still conflicting after the rebase", command: null, output: event.paths.join("\n") || null };
-        return updateLastAttempt(next, (attempt) => (attempt.end === "succeeded" && attempt.failure === null ? { ...attempt, failure } : attempt));
+      withLanding(state, event, (record) => {
+        const conflicted: IssueRecord = { ...record, landing: landing(event, { tree: null, result: "conflicted", conflicts: event.paths }) };
+        // With cars ahead, it waits for them to merge (meetConflicts), then is conflicting on the tip it meets.
+        return currentLanding(state, conflicted) === null ? conflicted : conflictMet(state, conflicted, event.at);
       }),
   }),
   /** The feature branch alone, verified at its tip after `epoch` merges: once per tip. */
@@ -81,21 +70,15 @@ export const verificationEvents = eventGroup(
       if (state.tips?.[event.epoch] !== undefined) return state;
       const { epoch, baseSha, passed, command, exitCode, outputTail } = event;
       const next: CoordinatorState = { ...state, tips: { ...state.tips, [epoch]: { epoch, sha: baseSha, passed, command, exitCode, outputTail } } };
-      if (!passed || epoch !== state.epoch) return next;
-      // The tip alone passes: a combined tree that failed on it is the branch's failure.
-      let judged = next;
-      for (const record of Object.values(next.issues)) {
-        const current = currentLanding(next, record);
-        if (current?.result === "failed" && !current.blamed) judged = updateIssue(judged, record.number, (r) => blamed(judged, r));
-      }
-      return judged;
+      return !passed || epoch !== state.epoch ? next : judgeLandings(next);
     },
   }),
-  /** Before merging, the feature branch was found elsewhere than the verified tip (someone else pushed): verified again. */
+  /** Before merging, the head merged into the feature branch's tip was not the verified tree (someone else pushed): verified again. */
   defineEvent("LandingStale", {
     version: 1,
     fields: z.object({ issue: issueNumber, headSha: sha, epoch: count, expectedBaseSha: sha, actualBaseSha: sha.nullable() }),
-    line: (event) => `#${String(event.issue)} not merged: the feature branch moved from the verified ${short(event.expectedBaseSha)} to ${short(event.actualBaseSha ?? "nothing")}; verifying again`,
+    line: (event) =>
+      `#${String(event.issue)} not merged: on the feature branch at ${short(event.actualBaseSha ?? "nothing")} it would not make the tree verified at ${short(event.expectedBaseSha)}; verifying again`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) => {
         if (record.landing?.baseSha !== event.expectedBaseSha || record.landing.headSha !== event.headSha) return record;
@@ -115,7 +98,44 @@ export const verificationEvents = eventGroup(
   }),
 );
 
-type LandingEvent = { readonly headSha: string; readonly epoch: number; readonly baseSha: string };
+/**
+ * The tip alone passes: each combined tree that failed on it (its cars ahead,
+ * if any, merged) is its branch's failure.
+ */
+export function judgeLandings(state: CoordinatorState): CoordinatorState {
+  let judged = state;
+  for (const record of Object.values(state.issues)) {
+    const current = currentLanding(state, record);
+    if (current?.result === "failed" && !current.blamed) judged = updateIssue(judged, record.number, (r) => blamed(judged, r));
+  }
+  return judged;
+}
+
+/** After a merge: a car whose cars ahead have all merged, and whose head conflicted on them, conflicts with the tip now. */
+export function meetConflicts(state: CoordinatorState, at: string): CoordinatorState {
+  let met = state;
+  for (const record of Object.values(state.issues)) {
+    const current = currentLanding(state, record);
+    const check = record.check;
+    const seen = check !== null && check.headSha === record.pushedSha && check.epoch === state.epoch && check.mergeability === "conflicting";
+    if (current?.result === "conflicted" && !seen) met = updateIssue(met, record.number, (r) => conflictMet(met, r, at));
+  }
+  return met;
+}
+
+/** The head does not merge into the tip: as if the forge called the pull request conflicting (a rebase follows). */
+function conflictMet(state: CoordinatorState, record: IssueRecord, at: string): IssueRecord {
+  const headSha = record.pushedSha ?? "";
+  const paths = record.landing?.conflicts ?? [];
+  const checks = record.check?.headSha === headSha ? record.check.checks : "none";
+  const next: IssueRecord = { ...record, check: { at, headSha, epoch: state.epoch, mergeability: "conflicting", checks, details: [], conflicts: paths } };
+  // As when the forge says so (fold-integration.ts): still conflicting on a head made since a rebase was asked for, with no merge in between.
+  if (record.rebase?.epoch !== state.epoch || record.rebase.headSha === headSha) return next;
+  const failure: Failure = { kind: "agent-exit", summary: "the pull request is still conflicting after the rebase", command: null, output: paths.join("\n") || null };
+  return updateLastAttempt(next, (attempt) => (attempt.end === "succeeded" && attempt.failure === null ? { ...attempt, failure } : attempt));
+}
+
+type LandingEvent = { readonly issue: number; readonly headSha: string; readonly epoch: number; readonly baseSha: string; readonly ahead?: readonly TrainCar[] | undefined };
 
 function landing(event: LandingEvent, fields: Partial<LandingRecord> & Pick<LandingRecord, "tree" | "result">): LandingRecord {
   return {
@@ -127,13 +147,31 @@ function landing(event: LandingEvent, fields: Partial<LandingRecord> & Pick<Land
     outputTail: null,
     underneath: null,
     blamed: false,
+    ...(event.ahead !== undefined && event.ahead.length > 0 ? { ahead: event.ahead } : {}),
     ...fields,
   };
 }
 
-/** Applies a landing result only while it is about the branch's head and the current tip; a late one says nothing. */
-function withLanding(state: CoordinatorState, n: number, headSha: string, epoch: number, update: (record: IssueRecord) => IssueRecord): CoordinatorState {
-  return updateIssue(state, n, (record) => (record.pushedSha !== headSha || epoch !== state.epoch || currentLanding(state, record) !== null ? record : update(record)));
+/**
+ * Applies a landing result only while it is about the branch's head and a tip
+ * still coming (the merges since are its cars ahead, in order), and no result
+ * already holds on today's tip; a late one says nothing.
+ */
+function withLanding(state: CoordinatorState, event: LandingEvent, update: (record: IssueRecord) => IssueRecord): CoordinatorState {
+  return updateIssue(state, event.issue, (record) =>
+    record.pushedSha !== event.headSha || carsAhead(state, event) === null || currentLanding(state, record) !== null ? record : update(record),
+  );
+}
+
+/** " after #11, #12": the train's cars merged onto the tip before this head (merged since). */
+function mergedOnto(ahead: readonly TrainCar[] | undefined): string {
+  return ahead === undefined || ahead.length === 0 ? "" : ` after ${ahead.map((car) => `#${String(car.issue)}`).join(", ")}`;
+}
+
+/** " + #11 + #12" for a car behind #11: what was merged onto the tip, in order. */
+function plus(event: LandingEvent, own = true): string {
+  const cars = [...(event.ahead ?? []).map((car) => car.issue), ...(own ? [event.issue] : [])];
+  return cars.map((n) => ` + #${String(n)}`).join("");
 }
 
 /**
@@ -151,7 +189,7 @@ function blamed(state: CoordinatorState, record: IssueRecord): IssueRecord {
   const failure: Failure = {
     kind: e2e ? "e2e" : "verify",
     summary:
-      `${command} ${ran} on ${feature} at ${short(current.baseSha)} merged with ${record.branch}, though ${record.branch} alone passed and ${feature} alone passes: ` +
+      `${command} ${ran} on ${record.branch} merged into ${feature} at ${short(current.baseSha)}${mergedOnto(current.ahead)}, though ${record.branch} alone passed and ${feature} alone passes: ` +
       `something merged into ${feature} since your branch's base and your change break each other. Bring ${feature} into your branch ` +
       `(git fetch origin ${feature}, then rebase or merge origin/${feature}), make it pass there, and commit.`,
     command,

@@ -94,7 +94,7 @@ const recorders: { readonly [K in WorldActionType]: Recorder<K> } = {
   Retarget: (action, _result, at) => [{ type: "Retargeted", at, issue: action.issue, pr: action.pr, base: action.base }],
   DeleteBranch: (action, _result, at) => [{ type: "BranchDeleted", at, issue: action.issue, branch: action.branch }],
   VerifyLanding: (action, result, at) => {
-    const fields = { at, issue: action.issue, headSha: action.headSha, epoch: action.epoch, baseSha: result.baseSha };
+    const fields = { at, issue: action.issue, headSha: action.headSha, epoch: action.epoch, baseSha: result.baseSha, ...(action.ahead.length > 0 ? { ahead: action.ahead } : {}) };
     if (result.ok === "conflict") return [{ type: "LandingConflicted", ...fields, paths: result.paths }];
     if (result.ok) return [{ type: "LandingVerified", ...fields, tree: result.tree }];
     return [{ type: "LandingFailed", ...fields, tree: result.tree, command: result.command, exitCode: result.exitCode, outputTail: result.outputTail, underneath: result.underneath }];

@@ -1,7 +1,7 @@
 import { baseBranchDecision, type BaseBranchDecision } from "../plan/base-branch-rule.ts";
 import { holdsVerifiedWork } from "./stack-on.ts";
 import type { Attempt, CoordinatorState, IssueRecord, LandingRecord, PullRequestCheck, TipVerdict } from "./state.ts";
-import type { RunSettings } from "./vocabulary.ts";
+import type { RunSettings, TrainCar } from "./vocabulary.ts";
 
 /**
  * Questions about the state that the fold, the statuses and the rules share,
@@ -222,10 +222,28 @@ export function tipVerdict(state: CoordinatorState): TipVerdict | null {
   return state.tips?.[state.epoch] ?? null;
 }
 
-/** The verification of the tree that would land now: this head on this tip. */
+/** The verification of the tree that would land now: this head on this tip (every car that was ahead of it has merged). */
 export function currentLanding(state: CoordinatorState, record: IssueRecord): LandingRecord | null {
   const landing = record.landing;
-  return landing != null && landing.epoch === state.epoch && landing.headSha === record.pushedSha ? landing : null;
+  return landing != null && landing.headSha === record.pushedSha && carsAhead(state, landing)?.length === 0 ? landing : null;
+}
+
+/**
+ * The cars of a landing's train still to merge before it: null when it is
+ * stale (the merges since its tip are not its cars ahead, in order). A
+ * verification holds for one tip and the heads merged onto it.
+ */
+export function carsAhead(state: CoordinatorState, landing: { readonly epoch: number; readonly ahead?: readonly TrainCar[] | undefined }): readonly TrainCar[] | null {
+  const ahead = landing.ahead ?? [];
+  const mergedSince = state.epoch - landing.epoch;
+  if (mergedSince < 0 || mergedSince > ahead.length) return null;
+  const landed = state.landed ?? [];
+  for (let i = 0; i < mergedSince; i += 1) {
+    const car = ahead[i];
+    const merge = landed[landing.epoch + i];
+    if (car === undefined || merge === undefined || merge.issue !== car.issue || merge.headSha !== car.headSha) return null;
+  }
+  return ahead.slice(mergedSince);
 }
 
 /** The tree that would land now passed verify (or there is nothing to run). */

@@ -1,24 +1,22 @@
 import type { Action } from "./actions.ts";
 import type { DecisionContext } from "./decision-context.ts";
-import { currentLanding, isMerging, isQuiet, isSettled, mergeGateHolding, openAttempt, tipVerdict, verifiesLanding, verifyCommands } from "./queries.ts";
+import { currentLanding, isMerging, isQuiet, isSettled, openAttempt, tipVerdict, verifiesLanding, verifyCommands } from "./queries.ts";
 import type { Rule } from "./rules.ts";
-import type { CoordinatorState, IssueRecord, RunInfo } from "./state.ts";
+import type { CoordinatorState, IssueRecord } from "./state.ts";
+import { CHECKOUT_ACTIONS } from "./train.ts";
 
 /**
  * The rule: every commit cspace puts on the feature branch has a tree on
  * which the verify commands passed. The rows below (inserted into
- * `coordinatorRules`) verify that tree before each merge, one candidate at a
- * time in merge order, on the tip as it is now (so again after every merge:
- * a verification holds for one tip and one head); verify the tip alone once
+ * `coordinatorRules`) verify that tree before each merge, as a train of
+ * candidates in merge order (train.ts): a verification holds for one tip and
+ * the heads merged onto it; verify the tip alone once
  * per tip when it is needed to judge a failure, and before the first agent
  * starts; block everything on a red tip instead of burning attempts; and stop
  * merging when a squash commit's tree is not the tree that was verified.
  */
 
 export type VerificationRuleName = "verifyBase" | "blockOnRedBase" | "failOnLandingMismatch" | "verifyLanding";
-
-/** Kinds of world action that move or read an issue's one checkout. */
-const CHECKOUT_ACTIONS: ReadonlySet<Action["type"]> = new Set(["Launch", "Verify", "VerifyLanding", "VerifyBase", "Restack", "Push"]);
 
 export const failOnLandingMismatch: Rule = {
   name: "failOnLandingMismatch",
@@ -59,9 +57,10 @@ export const verifyBase: Rule = {
 
 export const verifyLanding: Rule = {
   name: "verifyLanding",
-  reason: "every other gate is met and it is next in merge order: verify its head merged into the feature branch's tip, in its own worker",
-  when: (issue, context) => landingCandidate(context) === issue.number,
-  then: (issue, { state, run }) => [
+  reason:
+    "every other gate is met and the merge train has room: verify its head merged into the feature branch's tip with the cars ahead of it merged first, in its own worker",
+  when: (issue, { state, train }) => train.has(issue.number) && !baseVerdictNeeded(state),
+  then: (issue, { state, run, train }) => [
     {
       type: "VerifyLanding",
       issue: issue.number,
@@ -69,6 +68,7 @@ export const verifyLanding: Rule = {
       headSha: issue.pushedSha ?? "",
       base: run.settings.featureBranch,
       epoch: state.epoch,
+      ahead: train.get(issue.number) ?? [],
       since: issue.baseSha,
       commands: verifyCommands(run.settings),
     },
@@ -98,25 +98,6 @@ function baseVerifier({ state, inFlightActions }: DecisionContext): number | nul
     .filter((record) => !isSettled(record) && record.warm === "ready" && isQuiet(record) && !touching(record, inFlightActions))
     .sort((a, b) => a.number - b.number);
   return (idle.find((record) => awaitsJudgement(state, record)) ?? idle[0])?.number ?? null;
-}
-
-/** The one issue whose landing is verified now: first in merge order among those held only by it, one at a time. */
-function landingCandidate(context: DecisionContext): number | null {
-  const { state, run, inFlightActions } = context;
-  if (!verifiesLanding(state) || state.paused || state.landingMismatch !== undefined || tipVerdict(state)?.passed === false || baseVerdictNeeded(state)) return null;
-  // One at a time: a merge about to happen would make any verification on today's tip stale.
-  if (context.nextMerge !== null || inFlightActions.some((action) => action.type === "VerifyLanding" || action.type === "VerifyBase" || action.type === "Merge")) return null;
-  if (Object.values(state.issues).some((record) => isMerging(record) && record.outcome === null)) return null;
-  for (const n of orderOf(run)) {
-    const record = state.issues[n];
-    if (record === undefined || isSettled(record) || record.paused || touching(record, inFlightActions)) continue;
-    if (mergeGateHolding(state, record) === "landing" && currentLanding(state, record) === null) return n;
-  }
-  return null;
-}
-
-function orderOf(run: RunInfo): readonly number[] {
-  return run.order;
 }
 
 function touching(record: IssueRecord, inFlight: readonly Action[]): boolean {

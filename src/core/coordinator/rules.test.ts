@@ -497,7 +497,7 @@ describe("the coordinator's rule table, one row at a time", () => {
       checked(11, "h11-1"),
     );
     expect(fired(s, "merge")).toEqual([
-      { type: "Merge", issue: 10, pr: 110, headSha: "h10-1", title: "Issue 10", stacked: [{ issue: 12, branch: "issue-12", parentSha: "issue-10@0" }] },
+      { type: "Merge", issue: 10, pr: 110, headSha: "h10-1", title: "Issue 10", stacked: [{ issue: 12, branch: "issue-12", parentSha: "issue-10@0" }], verified: null },
     ]);
     expect(fired(s, "merge", { inFlight: fired(s, "merge") })).toEqual([]);
     // Not before its dependency is merged, and not with checks failing.
@@ -517,7 +517,7 @@ describe("the coordinator's rule table, one row at a time", () => {
       headSha: "h10-1",
       stacked: [],
     });
-    expect(fired(s, "finishMerge")).toEqual([{ type: "Merge", issue: 10, pr: 110, headSha: "h10-1", title: "Issue 10", stacked: [] }]);
+    expect(fired(s, "finishMerge")).toEqual([{ type: "Merge", issue: 10, pr: 110, headSha: "h10-1", title: "Issue 10", stacked: [], verified: null }]);
     expect(fired(s, "merge")).toEqual([]);
     expect(s.issues[10]?.status.kind).toBe("merging");
   });

@@ -5,6 +5,7 @@ import { launchFor, type DecisionContext } from "./decision-context.ts";
 import {
   awaitsVerify,
   currentCheck,
+  currentLanding,
   failureCount,
   hasPushedWork,
   hasUnpushedWork,
@@ -18,6 +19,7 @@ import {
   parentVerified,
   restackTarget,
   unresolvedFailure,
+  verifiesLanding,
   verifyCommands,
   verifyPassed,
 } from "./queries.ts";
@@ -351,7 +353,9 @@ export const coordinatorRules: readonly Rule[] = [
       const stacked = Object.values(state.issues)
         .filter((child) => child.stackedOn === issue.number && !isMerged(child))
         .map((child) => ({ issue: child.number, branch: child.branch, parentSha: child.baseSha }));
-      const merge: Merge = { type: "Merge", issue: issue.number, pr: issue.pullRequest.number, headSha: issue.pushedSha, title: issue.title, stacked };
+      const landing = verifiesLanding(state) ? currentLanding(state, issue) : null;
+      const verified = landing?.tree == null ? null : { tree: landing.tree, baseSha: landing.baseSha, epoch: landing.epoch };
+      const merge: Merge = { type: "Merge", issue: issue.number, pr: issue.pullRequest.number, headSha: issue.pushedSha, title: issue.title, stacked, verified };
       return [merge];
     },
   },
@@ -362,7 +366,8 @@ export const coordinatorRules: readonly Rule[] = [
     then: (issue) => {
       const merge = issue.merge;
       if (merge === null) return [];
-      return [{ type: "Merge", issue: issue.number, pr: merge.pr, headSha: merge.headSha, title: issue.title, stacked: merge.stacked }];
+      // The tree was compared before the merge was recorded as ready; after it, the squash's tree is.
+      return [{ type: "Merge", issue: issue.number, pr: merge.pr, headSha: merge.headSha, title: issue.title, stacked: merge.stacked, verified: null }];
     },
   },
   {

@@ -187,7 +187,7 @@ describe("stopping the coordinator at any point and replaying its log", () => {
   it("between the merge record and the merge, the merge is finished with the recorded head", () => {
     const state = replay(cutAt("MergeReady", 10));
     const merge = decide(state, later).filter((action) => action.type === "Merge");
-    expect(merge).toEqual([{ type: "Merge", issue: 10, pr: 110, headSha: state.issues[10]?.merge?.headSha, title: "Issue 10", stacked: state.issues[10]?.merge?.stacked }]);
+    expect(merge).toEqual([{ type: "Merge", issue: 10, pr: 110, headSha: state.issues[10]?.merge?.headSha, title: "Issue 10", stacked: state.issues[10]?.merge?.stacked, verified: null }]);
   });
 
   it("between the merge and the restack, the restack comes next and the merged branch stays", () => {

@@ -136,7 +136,9 @@ export function respond(world: SimulatedWorld, action: WorldAction, at: string):
       const tip = world.branches[world.featureBranch] ?? "";
       const [landing, used] = take(world, n, "landing", script.landing, "clean");
       if (landing === "conflict") return { world: used, events: outcomeEvents(action, { ok: "conflict", baseSha: tip, paths: ["src/shared.ts"] }, at) };
-      const contents = merged(n, contentsOf(world, tip), contentsOf(world, action.headSha));
+      // The cars ahead are merged onto the tip first, in order, as the host's store does it.
+      const under = action.ahead.reduce((acc, car) => merged(car.issue, acc, contentsOf(world, car.headSha)), contentsOf(world, tip));
+      const contents = merged(n, under, contentsOf(world, action.headSha));
       const tree = treeId(contents);
       const result = treePasses(world.semantics, contents)
         ? { ok: true as const, baseSha: tip, tree }
@@ -238,8 +240,15 @@ function merge(world: SimulatedWorld, action: Extract<WorldAction, { type: "Merg
   if (head !== action.headSha) {
     return { world, events: [ready, ...outcomeEvents(action, { ...made, merged: false, reason: "head-moved", detail: `head is ${String(head)}`, conflicts: [] }, at)] };
   }
+  const tip = world.branches[world.featureBranch] ?? "";
+  const contents = merged(n, contentsOf(world, tip), contentsOf(world, action.headSha));
+  // As the runtime does before merging: another tree than the verified one on today's tip is verified again.
+  const verified = action.verified;
+  if (verified !== null && treeId(contents) !== verified.tree) {
+    return { world, events: [{ type: "LandingStale", at, issue: n, headSha: action.headSha, epoch: verified.epoch, expectedBaseSha: verified.baseSha, actualBaseSha: tip }] };
+  }
   const [squash, afterSha] = newSha(world, `${n}s`);
-  const next = withContents(afterSha, squash, merged(n, contentsOf(world, world.branches[world.featureBranch] ?? ""), contentsOf(world, action.headSha)));
+  const next = withContents(afterSha, squash, contents);
   const landed = {
     ...next,
     branches: { ...next.branches, [world.featureBranch]: squash },

@@ -3,7 +3,7 @@ import { eventEntry, type CoordinatorEvent } from "./events.ts";
 import type { PredictionsState } from "./predictions.ts";
 import { withStatuses } from "./status.ts";
 import { initialState } from "./initial-state.ts";
-import type { AttemptWhy, BlockedBy, Failure, LaunchPrompt, RunSettings, StackedParent } from "./vocabulary.ts";
+import type { AttemptWhy, BlockedBy, Failure, LaunchPrompt, RunSettings, StackedParent, TrainCar } from "./vocabulary.ts";
 
 /**
  * The coordinator's state: a fold over its events (`apply`), plain JSON, so
@@ -49,6 +49,8 @@ export interface CoordinatorState {
   readonly tips?: Readonly<Record<number, TipVerdict>>;
   /** A squash commit's tree was not the verified one: cspace merges nothing more (fold-verification.ts). */
   readonly landingMismatch?: LandingMismatch;
+  /** What this run merged, in order: the merge at index i moved the feature branch from epoch i to i + 1. Absent: none yet. */
+  readonly landed?: readonly TrainCar[];
   /** Conflicts seen coming and met (predictions.ts, fold-predictions.ts); absent until the first such event. */
   readonly predictions?: PredictionsState;
 }
@@ -79,8 +81,15 @@ export interface LandingRecord {
   readonly epoch: number;
   readonly headSha: string;
   readonly baseSha: string;
+  /**
+   * The cars ahead of it in the merge train (rules-verification.ts): their heads were merged onto `baseSha`, in order,
+   * before this head. The verification is for this issue's merge once exactly they have merged. Absent: none.
+   */
+  readonly ahead?: readonly TrainCar[];
   /** The merged tree (null: it conflicted). */
   readonly tree: string | null;
+  /** The paths that conflicted (absent: none, or a log from before trains). */
+  readonly conflicts?: readonly string[];
   readonly result: "passed" | "failed" | "conflicted";
   readonly command: string | null;
   readonly exitCode: number | null;

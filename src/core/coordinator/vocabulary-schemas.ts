@@ -60,6 +60,7 @@ export const runSettingsSchema: z.ZodType<RunSettings> = z.object({
   onUsageLimit: z.enum(["wait", "fail"]).optional(),
   verify: z.object({ all: text.nullable(), e2e: text.nullable() }),
   verifyLanding: z.boolean().optional(),
+  train: z.number().int().min(1).optional(),
 });
 
 export const graphSnapshotSchema: z.ZodType<GraphSnapshot> = z.object({

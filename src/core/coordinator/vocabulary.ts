@@ -27,6 +27,17 @@ export interface RunSettings {
    * branch's tip first. Absent (a run recorded before this existed): off, as that run decided.
    */
   readonly verifyLanding?: boolean;
+  /**
+   * Merge candidates verified at once as a train (`coordinator.train`): the first on the tip, each next one on the
+   * tip with the cars before it merged. Absent (a run recorded before trains): 1, one at a time.
+   */
+  readonly train?: number;
+}
+
+/** A merge candidate's head, as a car of the merge train (rules-verification.ts). */
+export interface TrainCar {
+  readonly issue: number;
+  readonly headSha: string;
 }
 
 /** The dependency graph as the run saw it: the selected issues and, transitively, what they depend on. */

@@ -170,6 +170,7 @@ async function startRun(project: OpenedProject, store: EventStore, forge: Forge,
     verify: { all: verify.all ?? null, e2e: verify.e2e ?? null },
     // Only verified trees land: every run started from now on verifies each merge candidate on the feature branch's tip.
     verifyLanding: options.verifyLanding ?? true,
+    train: coordinator.train,
   };
   const now = new Date();
   const runId = await store.startRun({ selected: [...loaded.selected], featureBranch }, now);

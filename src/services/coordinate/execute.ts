@@ -6,7 +6,7 @@ import type { LaunchStart } from "../../core/coordinator/launch-start.ts";
 import { mergeReadyEvent, outcomeEvents } from "../../core/coordinator/outcomes.ts";
 import { verifiesLanding } from "../../core/coordinator/queries.ts";
 import type { CoordinatorState } from "../../core/coordinator/state.ts";
-import { whyOf } from "../../core/coordinator/vocabulary.ts";
+import { branchOf, whyOf } from "../../core/coordinator/vocabulary.ts";
 import type { VerifyOutcome, WorkerPool } from "../../core/coordinator-runtime/ports.ts";
 import { ExternalError } from "../../core/errors.ts";
 import { ForgeConflictError, HeadMovedError } from "../../core/forge/errors.ts";
@@ -166,7 +166,9 @@ async function verifyWithin(
  * issue's worker, the verify commands run on it.
  */
 async function verifyLanding(context: ExecutionContext, action: Extract<WorldAction, { type: "VerifyLanding" }>): Promise<void> {
-  const prepared = await context.branches.prepareLanding({ base: action.base, headBranch: action.instance, head: action.headSha, since: action.since });
+  const issues = context.state().issues;
+  const ahead = action.ahead.map((car) => ({ head: car.headSha, label: `#${String(car.issue)} ${issues[car.issue]?.title ?? ""}`.trim() }));
+  const prepared = await context.branches.prepareLanding({ base: action.base, headBranch: action.instance, head: action.headSha, since: action.since, ahead });
   if (!prepared.ok) {
     await context.record(outcomeEvents(action, { ok: "conflict", baseSha: prepared.baseSha, paths: prepared.conflicts }, context.now()));
     return;
@@ -305,17 +307,8 @@ async function merge(context: ExecutionContext, action: Extract<WorldAction, { t
   const headSha = recorded?.headSha ?? action.headSha;
   const pr = recorded?.pr ?? action.pr;
   const feature = context.state().run?.settings.featureBranch;
-  const state = context.state();
-  const record0 = state.issues[n];
-  const landing = verifiesLanding(state) && record0 !== undefined ? (record0.landing ?? null) : null;
-  if (recorded === null && landing !== null && feature !== undefined) {
-    // The verification holds for one tip: someone else moved the feature branch since, so it is verified again first.
-    const tip = (await context.branches.fetch([feature])).get(feature) ?? null;
-    if (tip !== landing.baseSha) {
-      await record([{ type: "LandingStale", at: context.now(), issue: n, headSha, epoch: landing.epoch, expectedBaseSha: landing.baseSha, actualBaseSha: tip }]);
-      return;
-    }
-  }
+  const verified = action.verified;
+  if (recorded === null && verified !== null && feature !== undefined && !(await landsAsVerified(context, action, feature, verified))) return;
   // The head and what is stacked on it are durable before the base moves: a restack after a crash knows where each branch began.
   if (recorded === null) await record([mergeReadyEvent(action, { pr, headSha }, context.now())]);
   const current = await forge.getPullRequest(pr);
@@ -338,7 +331,26 @@ async function merge(context: ExecutionContext, action: Extract<WorldAction, { t
   }
   // The squash must be in the host's store before anything is restacked onto it.
   if (feature !== undefined) await context.branches.fetch([feature]);
+  const landing = verifiesLanding(context.state()) ? (context.state().issues[n]?.landing ?? null) : null;
   if (landing?.tree != null && landing.headSha === headSha) await compareLanded(context, n, landing.tree);
+}
+
+/**
+ * A verification holds for the tree a merge makes: the head merged into the
+ * feature branch's tip as it is now must make the verified tree (the tip is
+ * the one verified, or the train's cars ahead merged onto it since). When
+ * someone else moved the tip, it does not: `LandingStale`, and it is
+ * verified again first.
+ */
+async function landsAsVerified(context: ExecutionContext, action: Extract<WorldAction, { type: "Merge" }>, feature: string, verified: NonNullable<Extract<WorldAction, { type: "Merge" }>["verified"]>): Promise<boolean> {
+  const tip = (await context.branches.fetch([feature])).get(feature) ?? null;
+  if (tip === verified.baseSha) return true;
+  const instance = branchOf(action.issue);
+  const now = tip === null ? null : await context.branches.prepareLanding({ base: feature, headBranch: instance, head: action.headSha, since: null });
+  if (now?.ok === true && now.tree === verified.tree) return true;
+  const stale = { type: "LandingStale", at: context.now(), issue: action.issue, headSha: action.headSha, epoch: verified.epoch, expectedBaseSha: verified.baseSha, actualBaseSha: tip } as const;
+  await context.record([stale]);
+  return false;
 }
 
 /**

@@ -93,10 +93,11 @@ export class CoordinatorWorld {
       },
       predictConflicts: () => Promise.resolve([]),
       commitsBetween: (query) => commitsOnFakeForge(forge, query),
-      // Trees are not modelled here: the landing is the head on the tip, and no squash's tree is known to compare with.
+      // Trees are not modelled here: the landing tree is named by the head alone (so a train's verification holds on
+      // the tip its cars ahead make), and no squash's tree is known to compare with.
       prepareLanding: async (request: LandingRequest): Promise<LandingPreparation> => {
         const baseSha = (await forge.branchHead(request.base)) ?? "";
-        return { ok: true, baseSha, tree: `${baseSha}+${request.head}`, commit: request.head, underneath: "" };
+        return { ok: true, baseSha, tree: `tree-of-${request.head}`, commit: request.head, underneath: "" };
       },
       treeOf: () => Promise.resolve(null),
       readWork: () => Promise.resolve(null),

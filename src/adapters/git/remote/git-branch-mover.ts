@@ -146,9 +146,12 @@ class GitBranchMover implements BranchMover {
     const since = request.since === null ? null : assertSha(request.since, "the branch's base");
     const tip = (await this.fetch([request.base, request.headBranch], options)).get(request.base) ?? null;
     if (tip === null) throw new ExternalError(`cannot verify what would land on ${request.base}: no such branch on ${this.#options.remote.description}`);
+    const ahead = (request.ahead ?? []).map((car) => ({ head: assertSha(car.head, "a car ahead in the train"), label: car.label }));
     const store = await this.#hostStore();
-    if ((await store.resolve(head)) === null) throw new ExternalError(`cannot verify what would land on ${request.base}: the host's store has no commit ${head}`);
-    return prepareLandingIn(store, tip, head, since, options.signal);
+    for (const commit of [...ahead.map((car) => car.head), head]) {
+      if ((await store.resolve(commit)) === null) throw new ExternalError(`cannot verify what would land on ${request.base}: the host's store has no commit ${commit}`);
+    }
+    return prepareLandingIn(store, tip, head, since, options.signal, ahead);
   }
 
   async treeOf(commit: string, options: MoveOptions = {}): Promise<string | null> {

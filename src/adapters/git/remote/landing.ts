@@ -1,4 +1,4 @@
-import type { LandingPreparation } from "../../../core/branches/port.ts";
+import type { LandingCar, LandingPreparation } from "../../../core/branches/port.ts";
 import { ExternalError } from "../../../core/errors.ts";
 import { CSPACE_AUTHOR } from "./host-git.ts";
 import type { HostStore } from "./store.ts";
@@ -7,17 +7,34 @@ import type { HostStore } from "./store.ts";
 const UNDERNEATH_LINES = 80;
 
 /**
- * The tree `head` would land as on `baseSha` (`git merge-tree --write-tree`
- * in the store: objects only, no ref, no working tree), a commit of it with
- * both as parents for a worker to check out, and what changed on the base
- * since `since`. The commit is a dangling object of the store, which never
- * prunes; nothing refers to it.
+ * The tree `head` would land as on `baseSha` with the train's cars `ahead`
+ * merged first, in order (`git merge-tree --write-tree` in the store: objects
+ * only, no ref, no working tree), a commit of it for a worker to check out,
+ * and what changed on the base since `since`. Each car is a commit titled
+ * with its label on the one before, so what changed underneath shows the
+ * cars as merges would. The commits are dangling objects of the store, which
+ * never prunes; nothing refers to them.
  */
-export async function prepareLandingIn(store: HostStore, baseSha: string, head: string, since: string | null, signal?: AbortSignal): Promise<LandingPreparation> {
-  const merged = await store.git(["merge-tree", "--write-tree", "--name-only", "-z", baseSha, head], { okCodes: [0, 1, 128], signal });
+export async function prepareLandingIn(store: HostStore, baseSha: string, head: string, since: string | null, signal?: AbortSignal, ahead: readonly LandingCar[] = []): Promise<LandingPreparation> {
+  let onto = baseSha;
+  for (const car of ahead) {
+    const merged = await mergeTree(store, onto, car.head, signal);
+    if (!merged.ok) return { ok: false, baseSha, conflicts: merged.conflicts };
+    onto = await commitTree(store, merged.tree, [onto, car.head], `${car.label}\n\ncspace: ahead in the merge train\n`, signal);
+  }
+  const merged = await mergeTree(store, onto, head, signal);
+  if (!merged.ok) return { ok: false, baseSha, conflicts: merged.conflicts };
+  const commit = await commitTree(store, merged.tree, [onto, head], "cspace: the tree that would land\n", signal);
+  return { ok: true, baseSha, tree: merged.tree, commit, underneath: await underneath(store, onto, head, since, signal) };
+}
+
+type Merged = { readonly ok: true; readonly tree: string } | { readonly ok: false; readonly conflicts: readonly string[] };
+
+async function mergeTree(store: HostStore, onto: string, head: string, signal?: AbortSignal): Promise<Merged> {
+  const merged = await store.git(["merge-tree", "--write-tree", "--name-only", "-z", onto, head], { okCodes: [0, 1, 128], signal });
   if (merged.exitCode === 128) {
-    if (/unrelated histories/i.test(merged.stderr)) return { ok: false, baseSha, conflicts: ["/"] };
-    throw new ExternalError(`git merge-tree ${baseSha} ${head} failed in ${store.dir}: ${merged.stderr.trim()}`);
+    if (/unrelated histories/i.test(merged.stderr)) return { ok: false, conflicts: ["/"] };
+    throw new ExternalError(`git merge-tree ${onto} ${head} failed in ${store.dir}: ${merged.stderr.trim()}`);
   }
   const fields = merged.stdout.split("\0");
   if (merged.exitCode === 1) {
@@ -26,11 +43,14 @@ export async function prepareLandingIn(store: HostStore, baseSha: string, head: 
       if (field === "") break;
       paths.add(field);
     }
-    return { ok: false, baseSha, conflicts: [...paths].sort() };
+    return { ok: false, conflicts: [...paths].sort() };
   }
-  const tree = (fields[0] ?? "").trim();
-  const commit = await store.git(["commit-tree", "-p", baseSha, "-p", head, tree], { input: "cspace: the tree that would land\n", env: CSPACE_AUTHOR, signal });
-  return { ok: true, baseSha, tree, commit: commit.stdout.trim(), underneath: await underneath(store, baseSha, head, since, signal) };
+  return { ok: true, tree: (fields[0] ?? "").trim() };
+}
+
+async function commitTree(store: HostStore, tree: string, parents: readonly string[], message: string, signal?: AbortSignal): Promise<string> {
+  const commit = await store.git(["commit-tree", ...parents.flatMap((parent) => ["-p", parent]), tree], { input: message, env: CSPACE_AUTHOR, signal });
+  return commit.stdout.trim();
 }
 
 /** The commits on the base since the branch's own base (or their merge base): titles and `--stat`, bounded. */
