@@ -3,6 +3,7 @@ import { buildDependencyGraph } from "../core/graph/dependency-graph.ts";
 import type { IssueSelection } from "../core/issues/selection.ts";
 import { featureBranchFor, needsDefaultBranch, type FeatureBranchSources } from "../core/plan/feature-branch.ts";
 import { planRound, type Plan } from "../core/plan/planner.ts";
+import { runUnderWay } from "./coordinate/run-under-way.ts";
 import { collectPlanIssues } from "./issues/collect.ts";
 import { openProject, type PortOverrides } from "./project.ts";
 
@@ -46,17 +47,18 @@ export async function planIssues(options: PlanOptions): Promise<PlanResult> {
   };
   // Asked only when nothing else names the branch: on GitHub it costs a request.
   const featureBranch = featureBranchFor(needsDefaultBranch(sources) ? { ...sources, defaultBranch: await forge.defaultBranch() } : sources);
+  const run = await runUnderWay(project, featureBranch);
   const plan = planRound({
     graph,
     issues: found.issues,
     selected: found.selected,
     featureBranch,
     maxParallel: project.config.coordinator.maxParallel,
-    // A plan made outside a run starts from nothing launched: the coordinator
-    // passes what its run has launched and merged.
-    launched: new Set(),
-    merged: new Set(),
+    // Outside a run nothing is launched; while one runs on this feature branch, what it launched, merged and holds.
+    launched: run?.launched ?? new Set(),
+    merged: run?.merged ?? new Set(),
     externalStates: new Map(),
+    ...(run === null ? {} : { held: run.held }),
   });
   return { plan, warnings: found.notices };
 }

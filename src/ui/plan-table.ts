@@ -44,6 +44,7 @@ export function describeAction(issue: PlannedIssue): string {
     case "launch":
       return issue.base !== null && issue.base.startsWith("issue-") ? "launch (stacked)" : "launch";
     case "wait":
+      if (issue.held !== undefined) return issue.held;
       return `wait for ${issue.waitingOn.map((w) => (typeof w === "number" ? `#${w}` : w === "slot" ? "a free slot" : w)).join(", ")}`;
     case "running":
       return "running";

@@ -19,7 +19,9 @@ export function registerPlan(program: Command): void {
     .description(
       "Plan the next round without side effects: for each selected issue, its dependencies, the base branch it " +
         "would start on, and whether it launches now or waits (for a dependency or a free slot). " +
-        "With no issue numbers, every open issue is planned.",
+        "With no issue numbers, every open issue is planned. While a coordinator run that has not ended merges into " +
+        "the same feature branch, the plan starts from what it launched and merged, and shows the issues it holds " +
+        "back because they will conflict with a branch merging before them.",
     )
     .argument("[issues...]", "issue numbers, like 10 or #10")
     .option("--label <label>", "only issues carrying this label")

@@ -12,6 +12,7 @@ interface Scenario {
   readonly launched?: readonly number[];
   readonly merged?: readonly number[];
   readonly external?: Readonly<Record<string, "open" | "closed">>;
+  readonly held?: ReadonlyMap<number, { readonly reason: string; readonly on: number }>;
 }
 
 function plan(scenario: Scenario): Plan {
@@ -25,6 +26,7 @@ function plan(scenario: Scenario): Plan {
     launched: new Set(scenario.launched ?? []),
     merged: new Set(scenario.merged ?? []),
     externalStates: new Map(Object.entries(scenario.external ?? {})),
+    ...(scenario.held === undefined ? {} : { held: scenario.held }),
   };
   return planRound(input);
 }
@@ -231,5 +233,17 @@ describe("planRound: scale", () => {
     const input = { graph, issues, selected, featureBranch: "main", maxParallel: 20_000, launched: new Set<number>(), merged: new Set<number>(), externalStates: new Map() };
     const result = planRound(input);
     expect(result.issues.filter((i) => i.action === "launch").map((i) => i.number)).toEqual([5_000, 5_001]);
+  });
+});
+
+describe("planRound during a run: the soft edge of a predicted conflict", () => {
+  it("shows an issue the run holds as waiting on the issue it will conflict with, with the reason, and gives its slot away", () => {
+    const reason = "held: will conflict with issue-10 in src/app.ts; starts once #10 merges";
+    const result = plan({ issues: issuesFrom({ 10: [], 11: [], 12: [] }), launched: [10], maxParallel: 2, held: new Map([[11, { reason, on: 10 }]]) });
+    expect(summary(result)).toEqual(["#10 running", "#11 wait 10", "#12 launch feature/login"]);
+    expect(result.issues[1]).toMatchObject({ action: "wait", waitingOn: [10], held: reason });
+    // An issue held for another reason first (a dependency) says that reason.
+    const waiting = plan({ issues: issuesFrom({ 10: [], 11: [10] }), held: new Map([[11, { reason, on: 10 }]]) });
+    expect(waiting.issues[1]).toEqual(expect.not.objectContaining({ held: reason }));
   });
 });

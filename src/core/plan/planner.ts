@@ -17,6 +17,11 @@ export interface PlanInput {
   readonly merged: ReadonlySet<number>;
   /** `owner/repo#N` (as in the graph's `external`) → state; an absent one is unknown and counts as unmerged. */
   readonly externalStates: ReadonlyMap<string, "open" | "closed">;
+  /**
+   * Issues a run under way holds back because they will conflict with a branch merging before them (the soft edge
+   * of predictions.ts): the reason, and the issue they start after. Absent: none.
+   */
+  readonly held?: ReadonlyMap<number, { readonly reason: string; readonly on: number }>;
 }
 
 export type DependencyState = "open" | "launched" | "merged" | "closed" | "unknown";
@@ -41,6 +46,8 @@ export interface PlannedIssue {
   readonly action: PlannedAction;
   /** Issue numbers, external references (`owner/repo#4`), or `"slot"`. */
   readonly waitingOn: readonly (number | string)[];
+  /** Why a run under way holds it (a predicted conflict with the issue it waits on); absent when it is not held. */
+  readonly held?: string;
 }
 
 export interface Plan {
@@ -49,7 +56,7 @@ export interface Plan {
   readonly issues: readonly PlannedIssue[];
 }
 
-type Outcome = Pick<PlannedIssue, "action" | "base" | "waitingOn">;
+type Outcome = Pick<PlannedIssue, "action" | "base" | "waitingOn" | "held">;
 
 const MERGED: Outcome = { action: "merged", base: null, waitingOn: [] };
 const RUNNING: Outcome = { action: "running", base: null, waitingOn: [] };
@@ -96,8 +103,11 @@ export function planRound(input: PlanInput): Plan {
   const hasBranch = (d: number): boolean => bases.has(d);
   for (const [n, waits] of unmerged) {
     const decision = baseBranchDecision({ named: named.get(n) ?? 0, unmerged: waits, hasBranch, featureBranch: input.featureBranch });
+    const hold = input.held?.get(n);
     if (decision.action === "wait") {
       decisions.set(n, { action: "wait", base: null, waitingOn: decision.waitingOn });
+    } else if (hold !== undefined) {
+      decisions.set(n, { action: "wait", base: null, waitingOn: [hold.on], held: hold.reason });
     } else if (slots <= 0) {
       decisions.set(n, NO_SLOT);
     } else {
@@ -116,8 +126,8 @@ export function planRound(input: PlanInput): Plan {
     const dependencies: PlannedDependency[] = [];
     for (const d of node.dependencies) dependencies.push({ ref: `#${d}`, number: d, repo: null, state: stateOf(d) });
     for (const ref of node.external) dependencies.push(externalDependency(ref, input.externalStates.get(ref)));
-    const { action, base, waitingOn } = isMerged(n) ? MERGED : (decisions.get(n) ?? RUNNING);
-    return { number: n, title: issues.get(n)?.title ?? "", dependencies, base, action, waitingOn };
+    const { action, base, waitingOn, held } = isMerged(n) ? MERGED : (decisions.get(n) ?? RUNNING);
+    return { number: n, title: issues.get(n)?.title ?? "", dependencies, base, action, waitingOn, ...(held === undefined ? {} : { held }) };
   });
   return { featureBranch: input.featureBranch, issues: planned };
 }
