@@ -25,11 +25,15 @@ const trainCar = z.object({ issue: issueNumber, headSha: sha });
 const landingFields = { issue: issueNumber, headSha: sha, epoch: count, baseSha: sha, ahead: list(trainCar).optional() };
 
 export const verificationEvents = eventGroup(
-  /** The head merged into the tip (`tree`) passed verify in the issue's worker. */
+  /**
+   * The head merged into the tip (`tree`) passed verify in the issue's worker; `branchTree`: the tree is the head's
+   * own (it already sits on the tip: restacked or rebased there), whose verification passed, so none ran again.
+   */
   defineEvent("LandingVerified", {
     version: 1,
-    fields: z.object({ ...landingFields, tree: sha }),
-    line: (event) => `#${String(event.issue)} verified on the feature branch at ${short(event.baseSha)}${plus(event)} (tree ${short(event.tree)})`,
+    fields: z.object({ ...landingFields, tree: sha, branchTree: z.boolean().optional() }),
+    line: (event) =>
+      `#${String(event.issue)} verified on the feature branch at ${short(event.baseSha)}${plus(event)} (tree ${short(event.tree)}${event.branchTree === true ? ": the branch's own, verified already" : ""})`,
     apply: (state, event) => withLanding(state, event, (record) => ({ ...record, landing: landing(event, { tree: event.tree, result: "passed" }) })),
   }),
   /** The head merged into the tip failed verify; `underneath`: the merges since the branch's base (titles and `--stat`). */

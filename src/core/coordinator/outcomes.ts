@@ -37,7 +37,7 @@ export interface ActionResults {
   readonly DeleteBranch: null;
   /** The tip it was merged into, and the merged tree's verify result (or the paths that conflict). */
   readonly VerifyLanding:
-    | { readonly ok: true; readonly baseSha: string; readonly tree: string }
+    | { readonly ok: true; readonly baseSha: string; readonly tree: string; readonly branchTree?: boolean }
     | { readonly ok: false; readonly baseSha: string; readonly tree: string; readonly command: string; readonly exitCode: number | null; readonly outputTail: string; readonly underneath: string }
     | { readonly ok: "conflict"; readonly baseSha: string; readonly paths: readonly string[] };
   readonly VerifyBase: { readonly baseSha: string } & ({ readonly ok: true } | { readonly ok: false; readonly command: string; readonly exitCode: number | null; readonly outputTail: string });
@@ -96,7 +96,7 @@ const recorders: { readonly [K in WorldActionType]: Recorder<K> } = {
   VerifyLanding: (action, result, at) => {
     const fields = { at, issue: action.issue, headSha: action.headSha, epoch: action.epoch, baseSha: result.baseSha, ...(action.ahead.length > 0 ? { ahead: action.ahead } : {}) };
     if (result.ok === "conflict") return [{ type: "LandingConflicted", ...fields, paths: result.paths }];
-    if (result.ok) return [{ type: "LandingVerified", ...fields, tree: result.tree }];
+    if (result.ok) return [{ type: "LandingVerified", ...fields, tree: result.tree, ...(result.branchTree === true ? { branchTree: true } : {}) }];
     return [{ type: "LandingFailed", ...fields, tree: result.tree, command: result.command, exitCode: result.exitCode, outputTail: result.outputTail, underneath: result.underneath }];
   },
   VerifyBase: (action, result, at) => [

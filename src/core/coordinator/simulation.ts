@@ -140,8 +140,10 @@ export function respond(world: SimulatedWorld, action: WorldAction, at: string):
       const under = action.ahead.reduce((acc, car) => merged(car.issue, acc, contentsOf(world, car.headSha)), contentsOf(world, tip));
       const contents = merged(n, under, contentsOf(world, action.headSha));
       const tree = treeId(contents);
+      // As the runtime does: a head already on the tip lands as its own tree, verified with the branch.
+      const branchTree = action.ahead.length === 0 && tree === treeId(contentsOf(world, action.headSha));
       const result = treePasses(world.semantics, contents)
-        ? { ok: true as const, baseSha: tip, tree }
+        ? { ok: true as const, baseSha: tip, tree, ...(branchTree ? { branchTree } : {}) }
         : { ok: false as const, baseSha: tip, tree, command: action.commands[0] ?? "verify", exitCode: 1, outputTail: "1 test failed together", underneath: "Issue N (#N)\n src/x.ts | 2 +-" };
       return { world: used, events: outcomeEvents(action, result, at) };
     }

@@ -174,6 +174,12 @@ async function verifyLanding(context: ExecutionContext, action: Extract<WorldAct
     return;
   }
   const { baseSha, tree } = prepared;
+  // A head that already sits on the tip (restacked onto a parent's squash, or rebased there) lands as its own tree,
+  // whose verification the merge gate already required: a stacked branch's verification is its landing's.
+  if (action.ahead.length === 0 && (await context.branches.treeOf(action.headSha)) === tree) {
+    await context.record(outcomeEvents(action, { ok: true, baseSha, tree, branchTree: true }, context.now()));
+    return;
+  }
   const outcome = await verifyWithin(context, { issue: action.issue, instance: action.instance, headSha: prepared.commit, commands: action.commands }, true);
   const result = outcome.ok ? { ok: true as const, baseSha, tree } : { ...outcome, baseSha, tree, underneath: prepared.underneath };
   await context.record(outcomeEvents(action, result, context.now()));
