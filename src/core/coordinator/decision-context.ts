@@ -142,7 +142,8 @@ function launchDependencies(state: CoordinatorState, record: IssueRecord): Launc
  * agent is bothered), in dependency order, then by number.
  */
 function nextMerge(state: CoordinatorState, run: RunInfo, inFlight: readonly Action[]): number | null {
-  if (state.paused || inFlight.some((action) => action.type === "Merge")) return null;
+  // A squash that landed as another tree than the verified one stops all merging, even of a candidate verified since.
+  if (state.paused || state.landingMismatch !== undefined || inFlight.some((action) => action.type === "Merge")) return null;
   const records = Object.values(state.issues);
   // A merge under way holds the queue, unless its issue ended (its merge was given up after failing again and again).
   if (records.some((record) => isMerging(record) && record.outcome === null)) return null;

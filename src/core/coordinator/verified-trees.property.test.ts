@@ -185,6 +185,23 @@ describe("only verified trees land: scenarios", () => {
     expect(result.state.finished?.exitCode).toBe(1);
   });
 
+  it("after a squash whose tree is not the verified one, a candidate whose verification was under way is not merged", () => {
+    const first = simulate({ issues: { 11: [], 12: [] }, settings: { maxParallel: 2, train: 1 } });
+    const upTo = first.events.slice(0, first.events.findIndex((event) => event.type === "Merged") + 1);
+    const squash = eventsOf(upTo, "Merged")[0];
+    if (squash === undefined) throw new Error("no merge");
+    const mismatch: CoordinatorEvent = { type: "LandingMismatched", at: squash.at, issue: squash.issue, squashSha: squash.squashSha, squashTree: "aaaaaaa", verifiedTree: "bbbbbbb" };
+    const other = squash.issue === 11 ? 12 : 11;
+    const head = replay(upTo).issues[other]?.pushedSha;
+    if (head == null) throw new Error(`#${String(other)} had pushed nothing when #${String(squash.issue)} merged`);
+    // The other's landing was verified on the new tip by a verification dispatched before the trees were compared.
+    const late: CoordinatorEvent = { type: "LandingVerified", at: squash.at, issue: other, headSha: head, epoch: 1, baseSha: squash.squashSha, tree: "ccccccc" };
+    const checked: CoordinatorEvent = { type: "PullRequestChecked", at: squash.at, issue: other, pr: replay(upTo).issues[other]?.pullRequest?.number ?? 0, headSha: head, epoch: 1, mergeability: "mergeable", checks: "success", details: [], conflicts: [] };
+    const actions = decide(replay([...upTo, mismatch, late, checked]), SIMULATION_START + 60_000);
+    expect(actions.filter((action) => action.type === "Merge")).toEqual([]);
+    expect(actions).toContainEqual(expect.objectContaining({ type: "Fail", issue: other, reason: expect.stringContaining("cspace stopped merging") as unknown }));
+  });
+
   it("a squash commit whose tree is not the verified one stops the run: nothing more is verified or merged, every issue left fails", () => {
     const first = simulate({ issues: { 11: [], 12: [] }, settings: { maxParallel: 2 } });
     const upTo = first.events.slice(0, first.events.findIndex((event) => event.type === "Merged") + 1);

@@ -5,7 +5,9 @@ export type FaultKind =
   | "primary-rate-limit"
   | "mergeable-null"
   | "base-modified"
-  | "head-moved";
+  | "head-moved"
+  /** Someone pushes to the base branch between the check and the merge: the squash lands on a tip the caller never saw. */
+  | "base-advanced";
 
 interface Pending {
   readonly kind: FaultKind;
@@ -24,6 +26,7 @@ const defaultScope: Readonly<Record<FaultKind, string | undefined>> = {
   "mergeable-null": "pulls/get",
   "base-modified": "pulls/merge",
   "head-moved": "pulls/merge",
+  "base-advanced": "pulls/merge",
 };
 
 export class Faults {

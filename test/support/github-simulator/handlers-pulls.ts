@@ -136,6 +136,7 @@ const merge: Handler = async (context, { params, body }) => {
   if (expected !== undefined && expected !== headSha) return json(409, { message: "Head branch was modified. Review and try the merge again." });
   if (faults.take("base-modified", "pulls/merge") !== false) return notMergeable("Base branch was modified. Review and try the merge again.");
   if ((str(body.merge_method) ?? "merge") !== "squash") return notMergeable("Merge commits are not allowed on this repository.");
+  if (faults.take("base-advanced", "pulls/merge") !== false) await advanceBranch(world, pull.base, "a push to the base between check and merge");
   const baseSha = await world.git.resolve(`refs/heads/${pull.base}`);
   if (baseSha === null) return unprocessable("Base does not exist");
   const result = await world.git.mergeTree(baseSha, headSha);
@@ -152,10 +153,15 @@ const merge: Handler = async (context, { params, body }) => {
 
 /** Someone pushes to the head between the check and the merge. */
 async function advanceHead(world: World, pull: SimPull): Promise<void> {
-  const ref = `refs/heads/${pull.head}`;
+  await advanceBranch(world, pull.head, "a push between check and merge");
+}
+
+/** A commit adding a file of its own on `branch`, as someone else's push would. */
+async function advanceBranch(world: World, branch: string, subject: string): Promise<void> {
+  const ref = `refs/heads/${branch}`;
   const old = await world.git.resolve(ref);
   if (old === null) return;
-  const next = await world.git.commitFiles(old, { [`.simulator-push-${Date.now()}`]: "pushed meanwhile\n" }, "a push between check and merge");
+  const next = await world.git.commitFiles(old, { [`.simulator-push-${Date.now()}`]: "pushed meanwhile\n" }, subject);
   await world.git.updateRef(ref, next, old);
 }
 
