@@ -105,6 +105,8 @@ export interface WarmRequest {
 }
 
 export interface LaunchRequest {
+  /** The coordinator run it is part of: a launch repeated after a crash is the same run's; a later run's attempt 1 is not. */
+  readonly runId: string;
   readonly issue: number;
   readonly instance: string;
   readonly branch: string;

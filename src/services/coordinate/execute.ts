@@ -220,6 +220,7 @@ async function launch(context: ExecutionContext, action: Extract<WorldAction, { 
     context.signal.throwIfAborted();
   }
   const outcome = await workers.launch({
+    runId: context.state().run?.runId ?? "",
     issue: action.issue,
     instance: action.instance,
     branch: action.branch,

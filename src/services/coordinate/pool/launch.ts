@@ -19,6 +19,8 @@ import { containerOf, pathsOf, type PoolContext } from "./context.ts";
  * instead of starting another.
  */
 interface AttemptMark {
+  /** Absent in marks written before runs were named: such a mark is adopted by no launch. */
+  readonly runId: string | null;
   readonly issue: number;
   readonly attempt: number;
   readonly at: string;
@@ -32,7 +34,9 @@ export async function launchAgent(context: PoolContext, request: LaunchRequest):
   const { project } = context;
   const paths = pathsOf(context, request.instance);
   const mark = await readMark(paths);
-  if (mark !== null && mark.issue === request.issue && mark.attempt === request.attempt) return { ok: true, adopted: true };
+  // The same run's same attempt only: a later run numbers its attempts from 1 again, and an earlier run's mark must not
+  // pass for its launch (the agent would never start, and the attempt would be lost for want of a report).
+  if (mark !== null && mark.runId === request.runId && mark.issue === request.issue && mark.attempt === request.attempt) return { ok: true, adopted: true };
   const live = await liveSupervisor(paths);
   // Whatever answers wrongly on w.sock is a faulty (or hostile) worker: its attempt fails with the reason, nothing is started.
   if (typeof live === "object" && live !== null && "broken" in live) return { ok: false, error: live.broken };
@@ -119,13 +123,14 @@ async function readMark(paths: InstancePaths): Promise<AttemptMark | null> {
     const text = await readHostFile(paths, HOST_FILES.attempt);
     if (text === null) return null;
     const value = JSON.parse(text) as Partial<AttemptMark>;
-    return typeof value.issue === "number" && typeof value.attempt === "number" ? { issue: value.issue, attempt: value.attempt, at: String(value.at) } : null;
+    if (typeof value.issue !== "number" || typeof value.attempt !== "number") return null;
+    return { runId: typeof value.runId === "string" ? value.runId : null, issue: value.issue, attempt: value.attempt, at: String(value.at) };
   } catch {
     return null;
   }
 }
 
 async function writeMark(paths: InstancePaths, request: LaunchRequest): Promise<void> {
-  const mark: AttemptMark = { issue: request.issue, attempt: request.attempt, at: new Date().toISOString() };
+  const mark: AttemptMark = { runId: request.runId, issue: request.issue, attempt: request.attempt, at: new Date().toISOString() };
   await writeHostFile(paths, HOST_FILES.attempt, `${JSON.stringify(mark)}\n`);
 }
