@@ -68,6 +68,9 @@ class ContentsForge extends FakeForge {
 class JudgingPool extends FakeWorkerPool {
   /** Verifies of a commit the host made (`detached`): the landing tree, or the feature branch alone. */
   hostVerifies = 0;
+  /** Of those, how many ran on a tree that had already passed a verify (the branch's own, after its restack): the same tree twice. */
+  repeatVerifies = 0;
+  readonly #passed = new Set<string>();
   readonly #table: ContentsTable;
   readonly #semantics: WorldSemantics;
   readonly #verifyMs: number;
@@ -86,7 +89,12 @@ class JudgingPool extends FakeWorkerPool {
     const command = request.commands[0] ?? "verify";
     const ended = await delay(request.detached === true ? this.#hostVerifyMs : this.#verifyMs, false, request.signal === undefined ? {} : { signal: request.signal }).catch(() => true);
     if (ended) return { ok: false, command, exitCode: null, outputTail: "ended before it finished" };
-    return treePasses(this.#semantics, this.#table.of(request.headSha)) ? { ok: true } : { ok: false, command, exitCode: 1, outputTail: "1 test failed: two changes break each other" };
+    const contents = this.#table.of(request.headSha);
+    if (!treePasses(this.#semantics, contents)) return { ok: false, command, exitCode: 1, outputTail: "1 test failed: two changes break each other" };
+    const tree = treeId(contents);
+    if (request.detached === true && this.#passed.has(tree)) this.repeatVerifies++;
+    this.#passed.add(tree);
+    return { ok: true };
   }
 }
 
@@ -94,6 +102,7 @@ export interface LandingWorld extends BenchWorld {
   /** Of the commits the run put on the feature branch, how many fail verify (judged from their contents). */
   readonly redLandings: () => { readonly red: number; readonly landed: number };
   readonly hostVerifies: () => number;
+  readonly repeatVerifies: () => number;
 }
 
 /**
@@ -181,5 +190,6 @@ export function landingWorld(graph: BenchGraph, semantics: WorldSemantics, verif
     ports: { runtime: () => new FakeContainerRuntime(), forge: () => forge, branches: () => mover, workers: () => pool },
     redLandings: () => ({ red: forge.landed.filter((sha) => !treePasses(semantics, table.of(sha))).length, landed: forge.landed.length }),
     hostVerifies: () => judging.hostVerifies,
+    repeatVerifies: () => judging.repeatVerifies,
   };
 }

@@ -50,6 +50,8 @@ interface LandingRun {
   readonly red: number;
   readonly landed: number;
   readonly hostVerifies: number;
+  /** Host verifies of a tree that had already passed (the branch's own verify after a restack ran on the same tree). */
+  readonly repeatVerifies: number;
   readonly times: LandingTimes;
 }
 
@@ -105,7 +107,7 @@ async function measureLanding(work: string, graph: BenchGraph, semantics: WorldS
   });
   await rm(dir, { recursive: true, force: true });
   const { red, landed } = world.redLandings();
-  return { exitCode: result.exitCode, makespan: Math.max(...merges) - started, merged: merges.length, failed, red, landed, hostVerifies: world.hostVerifies(), times: timeline.times() };
+  return { exitCode: result.exitCode, makespan: Math.max(...merges) - started, merged: merges.length, failed, red, landed, hostVerifies: world.hostVerifies(), repeatVerifies: world.repeatVerifies(), times: timeline.times() };
 }
 
 /** Issues on the graph's longest dependency chain. */
@@ -163,7 +165,7 @@ function timeColumns(rows: readonly Row[], side: Side): string {
   return (
     `${side.padEnd(3)} ${fixed(median(rows.map((row) => row.depth)), 0).padStart(5)} ${side === "a" ? "–".padStart(5) : fixed(extra, 1).padStart(5)} ${fixed(bound2).padStart(5)} ${fixed(med((run) => run.times.tail / run.makespan)).padStart(5)} ${fixed(med((run) => run.times.peakVerifying), 0).padStart(5)} ` +
     `${fixed(med((run) => run.times.meanAhead), 1).padStart(5)} ${fixed(med((run) => run.times.pushToMerged), 0).padStart(6)} ${fixed(med((run) => run.times.queued), 0).padStart(6)} ${fixed(med((run) => run.times.waitAhead), 0).padStart(6)} ${gaps} ` +
-    `${fixed(med((run) => run.times.mismatchedLandings), 0).padStart(4)}  ${first}`
+    `${fixed(med((run) => run.times.mismatchedLandings), 0).padStart(4)} ${fixed(med((run) => run.repeatVerifies), 0).padStart(5)}  ${first}`
   );
 }
 
@@ -209,11 +211,11 @@ export async function landingComparison(work: string): Promise<void> {
       "ver: verifies of a tree the host made (landing trees, the tip alone); fail: issues that ended failed; stale: LandingStale, the tree to merge was not the one verified)",
   );
   console.log("\nwhere the time goes (medians over the graphs; times in ms)");
-  console.log("  n   conflict pairs side depth Δ÷ver ÷bnd2 tail÷ peak  ahead p→mrg queued   wait    gap  gaps÷  mis  actions in a merge's gap (most often)");
+  console.log("  n   conflict pairs side depth Δ÷ver ÷bnd2 tail÷ peak  ahead p→mrg queued   wait    gap  gaps÷  mis again  actions in a merge's gap (most often)");
   for (const line of timeLines) console.log(line);
   console.log(
     "  (depth: issues on the longest dependency chain; Δ÷ver: (makespan − (a)'s makespan) ÷ one verify's time; ÷bnd2: makespan ÷ the bound with two verifies per issue; tail÷: last agent push → last merge, ÷ makespan; peak: landing verifies at once; ahead: cars ahead per landing verify; p→mrg: an issue's last push → its merge; queued: that push → its landing verify starting; wait: its verification passed → the merge before it; " +
-      "gap: that (or its verification, if later) → its own Merged; gaps÷: all gaps ÷ makespan; mis: LandingMismatched, a squash whose tree is not the verified one)",
+      "gap: that (or its verification, if later) → its own Merged; gaps÷: all gaps ÷ makespan; mis: LandingMismatched, a squash whose tree is not the verified one; again: landing verifies of a tree that had already passed a verify, e.g. a restacked branch's own)",
   );
   console.log(`  the landing comparison took ${fixed((performance.now() - began) / 1000, 0)} s`);
 }
