@@ -5,6 +5,8 @@
 // Each verify takes a fixed time (a timer, as the agents), and the verifies
 // of trees the host made (the landing tree, the feature branch alone) are
 // counted: the extra verifies the rule "only verified trees land" costs.
+// A landing tree is the train's cars ahead merged onto the tip, then the
+// candidate: what its squash will hold once they have merged.
 import { setTimeout as delay } from "node:timers/promises";
 import type { BranchMover, LandingPreparation, LandingRequest, PushRequest, RestackRequest, RestackResult } from "../../src/core/branches/port.ts";
 import { committed, merged, restacked, treeId, treePasses, type Contents, type WorldSemantics } from "../../src/core/coordinator/world-contents.ts";
@@ -59,27 +61,40 @@ class ContentsForge extends FakeForge {
   }
 }
 
-/** A fake pool whose verify takes `verifyMs` and answers from the tree's contents; it counts the verifies of trees the host made. */
+/**
+ * A fake pool whose verify takes `verifyMs` (`hostVerifyMs` for a tree the host made) and answers from the tree's
+ * contents; it counts the verifies of trees the host made.
+ */
 class JudgingPool extends FakeWorkerPool {
   /** Verifies of a commit the host made (`detached`): the landing tree, or the feature branch alone. */
   hostVerifies = 0;
+  /** Of those, how many ran on a tree that had already passed a verify (the branch's own, after its restack): the same tree twice. */
+  repeatVerifies = 0;
+  readonly #passed = new Set<string>();
   readonly #table: ContentsTable;
   readonly #semantics: WorldSemantics;
   readonly #verifyMs: number;
+  readonly #hostVerifyMs: number;
 
-  constructor(options: FakeWorkerPoolOptions, table: ContentsTable, semantics: WorldSemantics, verifyMs: number) {
+  constructor(options: FakeWorkerPoolOptions, table: ContentsTable, semantics: WorldSemantics, verifyMs: number, hostVerifyMs: number) {
     super(options);
     this.#table = table;
     this.#semantics = semantics;
     this.#verifyMs = verifyMs;
+    this.#hostVerifyMs = hostVerifyMs;
   }
 
   override async verify(request: VerifyRequest): Promise<VerifyOutcome> {
     if (request.detached === true) this.hostVerifies++;
     const command = request.commands[0] ?? "verify";
-    const ended = await delay(this.#verifyMs, false, request.signal === undefined ? {} : { signal: request.signal }).catch(() => true);
+    const ended = await delay(request.detached === true ? this.#hostVerifyMs : this.#verifyMs, false, request.signal === undefined ? {} : { signal: request.signal }).catch(() => true);
     if (ended) return { ok: false, command, exitCode: null, outputTail: "ended before it finished" };
-    return treePasses(this.#semantics, this.#table.of(request.headSha)) ? { ok: true } : { ok: false, command, exitCode: 1, outputTail: "1 test failed: two changes break each other" };
+    const contents = this.#table.of(request.headSha);
+    if (!treePasses(this.#semantics, contents)) return { ok: false, command, exitCode: 1, outputTail: "1 test failed: two changes break each other" };
+    const tree = treeId(contents);
+    if (request.detached === true && this.#passed.has(tree)) this.repeatVerifies++;
+    this.#passed.add(tree);
+    return { ok: true };
   }
 }
 
@@ -87,24 +102,34 @@ export interface LandingWorld extends BenchWorld {
   /** Of the commits the run put on the feature branch, how many fail verify (judged from their contents). */
   readonly redLandings: () => { readonly red: number; readonly landed: number };
   readonly hostVerifies: () => number;
+  readonly repeatVerifies: () => number;
 }
 
 /**
  * FakeForge with contents, a mover over it, agents of the graph's durations.
  * An agent commits on its branch's head (or its base's), written against
  * what is there; a later attempt first brings the feature branch in (the
- * retry prompt after a failure on the combined tree says to). A restack or a
- * landing tree is the branch's work merged onto the new base.
+ * retry prompt after a failure on the combined tree says to). A restack is
+ * the branch's work merged onto the new base; a landing tree, onto the tip
+ * with the train's cars ahead merged first.
  */
-export function landingWorld(graph: BenchGraph, semantics: WorldSemantics, verifyMs: number, featureBranch: string): LandingWorld {
+export function landingWorld(graph: BenchGraph, semantics: WorldSemantics, verifyMs: number, featureBranch: string, hostVerifyMs = verifyMs): LandingWorld {
   const table = new ContentsTable();
   const forge = new ContentsForge(table, featureBranch);
   forge.addIssues(issuesFrom(Object.fromEntries(graph.deps)));
   let made = 0;
+  /** Whose work each commit an agent or a restack made is: a train car names only its head. */
+  const issueOf = new Map<string, number>();
   const seedCommit = async (branch: string, issue: number, note: string, from: string | undefined, contents: Contents): Promise<string> => {
     const sha = await forge.seed.commit(branch, { [`src/issue-${String(issue)}.txt`]: `${note} ${String(++made)}\n` }, `#${String(issue)}: ${note}`, from);
     table.set(sha, contents);
+    issueOf.set(sha, issue);
     return sha;
+  };
+  const issueOfSha = (sha: string): number => {
+    const issue = issueOf.get(sha);
+    if (issue === undefined) throw new Error(`landing bench: a train car's head ${sha} is no issue's commit`);
+    return issue;
   };
   void forge.seed.commit("main", { "README.md": "hello\n" }, "initial").then((sha) => { table.set(sha, {}); });
   const checkouts = new Map<string, string>();
@@ -139,26 +164,32 @@ export function landingWorld(graph: BenchGraph, semantics: WorldSemantics, verif
     },
     predictConflicts: () => Promise.resolve([]),
     commitsBetween: (query) => commitsOnFakeForge(forge, query),
-    // The tree that would land: the head's work merged onto the tip, as a commit of its own that verify runs on.
+    // The tree that would land: the train's cars ahead merged onto the tip first, in order (each as its squash
+    // would: the tip's version of everything but the car's own work), then the head's work, as a commit of its
+    // own that verify runs on. So a car verified behind a pair that breaks together fails, as it would for real.
     prepareLanding: async (request: LandingRequest): Promise<LandingPreparation> => {
       const baseSha = (await forge.branchHead(request.base)) ?? "";
+      let onto = table.of(baseSha);
+      for (const car of request.ahead ?? []) onto = merged(issueOfSha(car.head), onto, table.of(car.head));
       const issue = Number(request.headBranch.replace("issue-", ""));
-      const contents = merged(issue, table.of(baseSha), table.of(request.head));
+      const contents = merged(issue, onto, table.of(request.head));
       const commitSha = await seedCommit(`landing/${request.headBranch}/${String(made)}`, issue, "landing", baseSha, contents);
       return { ok: true, baseSha, tree: treeId(contents), commit: commitSha, underneath: "" };
     },
-    // No squash tree is compared with the verified one here: the fake forge's tree ids are not the contents' names.
-    treeOf: () => Promise.resolve(null),
+    // A commit's tree is named by its contents, as the landing trees are: the runtime compares each squash with
+    // the tree that was verified (a mismatch stops the run's merges: `LandingMismatched`, counted by the bench).
+    treeOf: (commit: string) => Promise.resolve(treeId(table.of(commit))),
     readWork: () => Promise.resolve(null),
     conflictHunks: () => Promise.resolve(""),
     changedPaths: () => Promise.resolve([]),
   };
-  const judging = new JudgingPool({ commit, agentMsOf: (launch) => graph.durations.get(launch.issue) ?? 0 }, table, semantics, verifyMs);
+  const judging = new JudgingPool({ commit, agentMsOf: (launch) => graph.durations.get(launch.issue) ?? 0 }, table, semantics, verifyMs, hostVerifyMs);
   const pool = new StampedPool(judging);
   return {
     pool,
     ports: { runtime: () => new FakeContainerRuntime(), forge: () => forge, branches: () => mover, workers: () => pool },
     redLandings: () => ({ red: forge.landed.filter((sha) => !treePasses(semantics, table.of(sha))).length, landed: forge.landed.length }),
     hostVerifies: () => judging.hostVerifies,
+    repeatVerifies: () => judging.repeatVerifies,
   };
 }
