@@ -173,14 +173,13 @@ async function judgeTrain(run: TrainRun, cars: readonly Car[], gitDir: string, f
 
   // #1, #2 and #4 merged on their first attempt; #3 was sent back with what changed underneath and merged on its second.
   expect(ofType(run.events, "Merged").map((event) => event.issue), why).toEqual([one, two, four, three]);
-  expect(
-    cars.map((car) => [car.number, rowOf(run.report, car.number).status, rowOf(run.report, car.number).attempts]),
-    why,
-  ).toEqual([
-    [one, "merged", 1],
-    [two, "merged", 1],
-    [three, "merged", 2],
-    [four, "merged", 1],
+  // The fourth's failure behind the third was the third's, not the fourth's: it cost the fourth no attempt.
+  const row = (n: number): unknown[] => [n, rowOf(run.report, n).status, rowOf(run.report, n).attempts, rowOf(run.report, n).failedAttempts];
+  expect(cars.map((car) => row(car.number)), why).toEqual([
+    [one, "merged", 1, 0],
+    [two, "merged", 1, 0],
+    [three, "merged", 2, 1],
+    [four, "merged", 1, 0],
   ]);
   const retried = ofType(run.events, "Retried");
   expect(retried.map((event) => event.issue), why).toEqual([three]);
@@ -190,6 +189,9 @@ async function judgeTrain(run: TrainRun, cars: readonly Car[], gitDir: string, f
   expect(failure?.output).toContain(`#${String(two)} Rename greet to welcome`);
   expect(failure?.output).toMatch(/names\.txt \| +2 \+-/);
   expect(failure?.output).toContain("callers/hello.txt calls greet, which names.txt does not define");
+  // And that is what the third's second attempt was launched with.
+  const relaunched = ofType(run.events, "Launched").filter((event) => event.issue === three && event.attempt === 2);
+  expect(relaunched.map((event) => event.prompt), why).toEqual([{ kind: "retry", attempt: 2, maxAttempts: 2, failure }]);
   // The tip alone was verified once, before any agent started; after that every tip was a verified car's squash.
   expect(ofType(run.events, "BaseVerified").map((event) => [event.epoch, event.passed]), why).toEqual([[0, true]]);
 
