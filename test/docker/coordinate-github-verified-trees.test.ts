@@ -1,12 +1,8 @@
-import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import type { CoordinatorEvent, CoordinatorEventType } from "../../src/core/coordinator/events.ts";
 import { makeGithubProject, type GithubProject, type GithubProjectOptions } from "../support/coordinate-github.ts";
 import { explain, rowOf } from "../support/coordinate-project.ts";
 import { testDocker } from "../support/docker.ts";
+import { CALL_WELCOME_RETRY, CALLERS_CHECK, eventsOf, ofType, verifyEachCommit } from "../support/verified-trees.ts";
 
 /**
  * Only verified trees land, on GitHub (the simulator): the scenario of
@@ -30,57 +26,13 @@ async function project(options: GithubProjectOptions): Promise<GithubProject> {
   return made;
 }
 
-const CHECK = [
-  "#!/bin/sh",
-  "for f in callers/*.txt; do",
-  '  [ -e "$f" ] || continue',
-  '  name=$(cat "$f")',
-  '  grep -qx "$name" names.txt || { echo "$f calls $name, which names.txt does not define"; exit 1; }',
-  "done",
-  "",
-].join("\n");
-
-const RETRY = ["# Issue #{{issue.number}}, attempt {{attempt}}", "", "cspace-script: rebase {{baseBranch}}", "cspace-script: commit callers/hello.txt welcome", ""].join("\n");
-
-function ofType<T extends CoordinatorEventType>(stdout: string, type: T): Extract<CoordinatorEvent, { type: T }>[] {
-  return stdout
-    .split("\n")
-    .filter((line) => line.startsWith('{"kind":"event"'))
-    .map((line) => (JSON.parse(line) as { event: CoordinatorEvent }).event)
-    .filter((event): event is Extract<CoordinatorEvent, { type: T }> => event.type === type);
-}
-
-/** Each commit's files written out from the simulator's repository, then `command` run there: its exit code. */
-async function verifyEachCommit(p: GithubProject, command: string): Promise<number[]> {
-  const shas = p.git("rev-list", "--reverse", `${p.repo.head}..main`).split("\n").filter((sha) => sha !== "");
-  const codes: number[] = [];
-  for (const sha of shas) {
-    const dir = await mkdtemp(path.join(tmpdir(), "cspace-verify-commit-"));
-    try {
-      for (const file of p.git("ls-tree", "-r", "--name-only", sha).split("\n")) {
-        await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
-        await writeFile(path.join(dir, file), `${p.git("show", `${sha}:${file}`)}\n`);
-      }
-      try {
-        execFileSync("sh", ["-c", command], { cwd: dir, stdio: "pipe" });
-        codes.push(0);
-      } catch (error) {
-        codes.push((error as { status?: number }).status ?? -1);
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
-  return codes;
-}
-
 describe("only verified trees land, on GitHub (the simulator)", () => {
   it("a semantic conflict between two independent issues: the second is sent back with what changed underneath, merges next, and each squash tree is the verified one", async () => {
     const p = await project({
       name: "vtgh-semantic",
       coordinator: { maxAttempts: 2 },
       verify: { all: "sh check.sh" },
-      files: { "check.sh": CHECK, "names.txt": "greet\n", ".cspace/templates/retry.md.hbs": RETRY },
+      files: { "check.sh": CALLERS_CHECK, "names.txt": "greet\n", ".cspace/templates/retry.md.hbs": CALL_WELCOME_RETRY },
       issues: [
         { number: 70, title: "Rename greet to welcome", body: "cspace-script: commit names.txt welcome" },
         { number: 71, title: "Add a caller of greet", body: "cspace-script: commit callers/hello.txt greet" },
@@ -89,16 +41,56 @@ describe("only verified trees land, on GitHub (the simulator)", () => {
     const run = await p.coordinate([70, 71], 240_000);
     expect(run.status, explain(run)).toBe(0);
 
-    expect(await verifyEachCommit(p, "sh check.sh")).toEqual([0, 0]);
-    const failed = ofType(run.stdout, "LandingFailed");
+    const verdicts = await verifyEachCommit(p.simulator.world.git.dir, p.repo.head, "main", "sh check.sh");
+    expect(verdicts.map((v) => [v.exitCode, v.output]), explain(run)).toEqual([
+      [0, "all callers resolve\n"],
+      [0, "all callers resolve\n"],
+    ]);
+    const events = eventsOf(run.stdout);
+    const failed = ofType(events, "LandingFailed");
     expect(failed).toHaveLength(1);
     const second = failed[0]?.issue ?? 0;
-    const retried = ofType(run.stdout, "Retried").find((event) => event.issue === second);
+    const retried = ofType(events, "Retried").find((event) => event.issue === second);
     expect(retried?.failure.output).toContain("What changed underneath");
     expect(rowOf(run.report, second).attempts).toBe(2);
     // The trees were compared after each merge, and matched.
-    expect(ofType(run.stdout, "LandingMismatched")).toEqual([]);
-    const verified = new Set(ofType(run.stdout, "LandingVerified").map((event) => event.tree));
-    for (const merged of ofType(run.stdout, "Merged")) expect(verified).toContain(p.git("rev-parse", `${merged.squashSha}^{tree}`));
+    expect(ofType(events, "LandingMismatched")).toEqual([]);
+    const verified = new Set(ofType(events, "LandingVerified").map((event) => event.tree));
+    for (const merged of ofType(events, "Merged")) expect(verified).toContain(p.git("rev-parse", `${merged.squashSha}^{tree}`));
   }, 300_000);
+
+  it("a red feature branch is reported once, and no agent starts: no attempt is spent, no branch or pull request is made", async () => {
+    const p = await project({
+      name: "vtgh-red",
+      verify: { all: "sh check.sh" },
+      files: { "check.sh": "#!/bin/sh\necho the build is broken on the base\nexit 1\n" },
+      issues: [
+        { number: 72, title: "Add a", body: "cspace-script: commit a.txt a" },
+        { number: 73, title: "Add b", body: "cspace-script: commit b.txt b" },
+      ],
+    });
+    const run = await p.coordinate([72, 73], 180_000);
+    expect(run.status, explain(run)).toBe(1);
+
+    // Nothing reached main, so nothing there is unverified.
+    expect(await verifyEachCommit(p.simulator.world.git.dir, p.repo.head, "main", "sh check.sh")).toEqual([]);
+    const events = eventsOf(run.stdout);
+    // The tip was verified alone once, and that one red verdict blocks both issues before any agent starts.
+    const verdicts = ofType(events, "BaseVerified");
+    expect(verdicts.map((event) => [event.passed, event.baseSha])).toEqual([[false, p.repo.head]]);
+    expect(verdicts[0]?.outputTail).toContain("the build is broken on the base");
+    expect(ofType(events, "Launched")).toEqual([]);
+    for (const n of [72, 73]) {
+      const row = rowOf(run.report, n);
+      expect([row.status, row.attempts]).toEqual(["blocked", 0]);
+    }
+    const red = `main is red at ${p.repo.head.slice(0, 7)}: every candidate would fail (sh check.sh exited 1)`;
+    // Each blocked once, in whichever order their workers came free.
+    expect(ofType(events, "Blocked").map((event) => [event.issue, event.reason]).sort()).toEqual([
+      [72, red],
+      [73, red],
+    ]);
+    expect(p.git("for-each-ref", "--format=%(refname:short)", "refs/heads/")).toBe("main");
+    expect(p.pulls()).toEqual([]);
+  }, 240_000);
 });

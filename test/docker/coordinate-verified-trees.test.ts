@@ -1,10 +1,6 @@
-import { execFileSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { CoordinatorEvent, CoordinatorEventType } from "../../src/core/coordinator/events.ts";
-import { explain, issueFile, rowOf, useCoordinateProjects, type CoordinateProject } from "../support/coordinate-project.ts";
+import { explain, issueFile, rowOf, useCoordinateProjects } from "../support/coordinate-project.ts";
+import { CALL_WELCOME_RETRY, CALLERS_CHECK, eventsOf, ofType, verifyEachCommit } from "../support/verified-trees.ts";
 
 /**
  * Only verified trees land (issue 14, "The rule"), on the local forge with
@@ -15,70 +11,13 @@ import { explain, issueFile, rowOf, useCoordinateProjects, type CoordinateProjec
 
 const project = useCoordinateProjects();
 
-/**
- * The verify command: every caller names a function that names.txt defines.
- * A rename on one side and a new caller of the old name on the other each
- * pass alone and fail together, with no textual conflict.
- */
-const CHECK = [
-  "#!/bin/sh",
-  "for f in callers/*.txt; do",
-  '  [ -e "$f" ] || continue',
-  '  name=$(cat "$f")',
-  '  grep -qx "$name" names.txt || { echo "$f calls $name, which names.txt does not define"; exit 1; }',
-  "done",
-  "echo all callers resolve",
-  "",
-].join("\n");
-
-/** On a retry, the agent brings the feature branch in and calls the name it defines now. */
-const RETRY = [
-  "# Issue #{{issue.number}}, attempt {{attempt}} of {{maxAttempts}} ({{failure.kind}})",
-  "",
-  "cspace-script: rebase {{baseBranch}}",
-  "cspace-script: commit callers/hello.txt welcome",
-  "",
-].join("\n");
-
-function ofType<T extends CoordinatorEventType>(events: readonly CoordinatorEvent[], type: T): Extract<CoordinatorEvent, { type: T }>[] {
-  return events.filter((event): event is Extract<CoordinatorEvent, { type: T }> => event.type === type);
-}
-
-function eventsOf(stdout: string): CoordinatorEvent[] {
-  return stdout
-    .split("\n")
-    .filter((line) => line.startsWith('{"kind":"event"'))
-    .map((line) => (JSON.parse(line) as { event: CoordinatorEvent }).event);
-}
-
-/** Runs `command` on every commit between the fixture's head and main, each checked out alone: the exit code of each. */
-async function verifyEachCommit(p: CoordinateProject, command: string): Promise<Record<string, number>> {
-  const shas = p.git("rev-list", "--reverse", `${p.repo.head}..main`).split("\n").filter((sha) => sha !== "");
-  const results: Record<string, number> = {};
-  for (const sha of shas) {
-    const dir = await mkdtemp(path.join(tmpdir(), "cspace-verify-commit-"));
-    try {
-      execFileSync("sh", ["-c", `git --git-dir "$1" archive "$2" | tar -x -C "$3"`, "archive", p.remote, sha, dir]);
-      try {
-        execFileSync("sh", ["-c", command], { cwd: dir, stdio: "pipe" });
-        results[sha] = 0;
-      } catch (error) {
-        results[sha] = (error as { status?: number }).status ?? -1;
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
-  return results;
-}
-
 describe("only verified trees land, on the local forge", () => {
   it("a semantic conflict between two independent issues: the second is sent back with what changed underneath, and merges on its next attempt", async () => {
     const p = await project({
       name: "vt-semantic",
       coordinator: { maxAttempts: 2 },
       verify: { all: "sh check.sh" },
-      files: { "check.sh": CHECK, "names.txt": "greet\n", ".cspace/templates/retry.md.hbs": RETRY },
+      files: { "check.sh": CALLERS_CHECK, "names.txt": "greet\n", ".cspace/templates/retry.md.hbs": CALL_WELCOME_RETRY },
       issues: {
         60: issueFile("Rename greet to welcome", "cspace-script: commit names.txt welcome"),
         61: issueFile("Add a caller of greet", "cspace-script: commit callers/hello.txt greet"),
@@ -88,9 +27,11 @@ describe("only verified trees land, on the local forge", () => {
     expect(run.status, explain(run)).toBe(0);
 
     // Every commit the run put on main passes verify, checked out alone.
-    const verdicts = await verifyEachCommit(p, "sh check.sh");
-    expect(Object.keys(verdicts)).toHaveLength(2);
-    expect(Object.values(verdicts)).toEqual([0, 0]);
+    const verdicts = await verifyEachCommit(p.remote, p.repo.head, "main", "sh check.sh");
+    expect(verdicts.map((v) => [v.exitCode, v.output]), explain(run)).toEqual([
+      [0, "all callers resolve\n"],
+      [0, "all callers resolve\n"],
+    ]);
     expect(p.git("show", "main:names.txt")).toBe("welcome");
     expect(p.git("show", "main:callers/hello.txt")).toBe("welcome");
 
@@ -127,6 +68,7 @@ describe("only verified trees land, on the local forge", () => {
     expect(run.status, explain(run)).toBe(1);
 
     expect(p.subjects()).toEqual([]);
+    expect(await verifyEachCommit(p.remote, p.repo.head, "main", "sh check.sh")).toEqual([]);
     const events = eventsOf(run.stdout);
     expect(ofType(events, "BaseVerified").map((event) => event.passed)).toEqual([false]);
     expect(ofType(events, "Launched")).toEqual([]);
