@@ -1,11 +1,13 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import type { RunReport } from "../../src/core/coordinator/report.ts";
 import { runCliAsync } from "../support/cli-async.ts";
+import { makeGithubProject, type GithubProject, type GithubProjectOptions } from "../support/coordinate-github.ts";
 import { issueFile, REBASE_TEMPLATE, useCoordinateProjects } from "../support/coordinate-project.ts";
-import { isEvent, startCoordinator, type ProgressLine } from "../support/coordinate-run.ts";
+import { isEvent, startCoordinator, type CoordinatedProject, type ProgressLine } from "../support/coordinate-run.ts";
+import { testDocker } from "../support/docker.ts";
 
 /**
- * Conflicts seen coming (issue 14) on the local forge, with scripted agents in
+ * Conflicts seen coming (issue 14) on both forges, with scripted agents in
  * real containers: two independent issues edit the same line; the later one's
  * agent (#61: it merges after #60, by number) is told while it works, and the
  * prediction is in the report. Judged by what reached the worker (the
@@ -19,59 +21,80 @@ import { isEvent, startCoordinator, type ProgressLine } from "../support/coordin
  * before a message reaches it.
  */
 
-const project = useCoordinateProjects();
+const runId = inject("cspaceTestRun");
+const docker = testDocker();
+const localProject = useCoordinateProjects();
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function githubProject(options: GithubProjectOptions): Promise<GithubProject> {
+  const made = await makeGithubProject(docker, runId, options);
+  cleanups.push(() => made.remove());
+  return made;
+}
+
+const FILES = { "greeting.txt": "hi\n", ".cspace/templates/rebase.md.hbs": REBASE_TEMPLATE };
+const ENGLISH = { number: 60, title: "Greet in English", body: "cspace-script: wait-message\ncspace-script: commit greeting.txt hello" };
+const FRENCH = { number: 61, title: "Greet in French", body: "cspace-script: commit greeting.txt bonjour\ncspace-script: say committed\ncspace-script: wait-message" };
+
+/** The run, from the start to its end; judged by what reached #61, the events, the feature branch and the report. */
+async function seeItComing(p: CoordinatedProject & { readonly subjects: () => readonly string[]; readonly git: (...args: string[]) => string }): Promise<void> {
+  const env = { ...p.repo.env, ...p.env };
+  const run = startCoordinator(p, ["60", "61"]);
+  await run.waitFor(isEvent("WorkerMessaged", 61));
+  const go = await runCliAsync(["--cwd", p.repo.dir, "send", "issue-60", "go on"], { env });
+  expect(go.status, go.stderr).toBe(0);
+  // Without the warning #61 would wait for ever: the run is ended (not left behind) when it does not come.
+  await run.waitFor((line) => isEvent("ConflictWarned", 61)(line), 240_000).catch(async (error: unknown) => {
+    await run.kill9();
+    throw error;
+  });
+  const { status, stderr } = await run.exited;
+  expect(status, stderr.slice(-3000)).toBe(0);
+
+  // What reached #61's agent while it waited: the prediction, first of all it received.
+  const received = await runCliAsync(["--cwd", p.repo.dir, "exec", "issue-61", "--", "cat", ".cspace-messages.log"], { env });
+  expect(received.status, received.stderr).toBe(0);
+  const [first = ""] = received.stdout.split("\n");
+  expect(first).toMatch(/^Note from cspace coordinate: your branch issue-61 \(at [0-9a-f]{8}\) will conflict with issue-60 \(#60 "Greet in English"\)/);
+  expect(received.stdout).toContain("Merge order: #60 merges into");
+  expect(received.stdout).toContain("Conflicting paths: greeting.txt");
+  expect(received.stdout).toContain("| hello");
+  expect(received.stdout).toContain("| bonjour");
+
+  // Told before it finished: the warning was taken before #61's first report.
+  const lines = run.lines;
+  const warned = lines.findIndex((line) => isEvent("ConflictWarned", 61)(line) && (line.event as { delivered?: boolean }).delivered === true);
+  const reported = lines.findIndex(isEvent("Reported", 61));
+  expect(warned).toBeGreaterThanOrEqual(0);
+  expect(warned).toBeLessThan(reported);
+
+  // Both merged, the later one on top of the first (after the rebase the conflict asked for).
+  expect(p.subjects().map((s) => s.replace(/ \(#\d+\)$/, ""))).toEqual(["Greet in English", "Greet in French"]);
+  expect(p.git("show", "main:greeting.txt")).toBe("bonjour");
+
+  // The report: the pair predicted, the conflict met proving it, nothing missed.
+  const report = reportOf(lines);
+  // (After #60 merged, #61's branch conflicts with the feature branch itself: that pair may be predicted too, and is as true.)
+  expect(report?.predictions).toMatchObject({ missed: 0, falseAlarms: 0 });
+  expect(report?.predictions?.predicted).toBeGreaterThanOrEqual(1);
+  expect(report?.predictions?.cameTrue).toBe(report?.predictions?.predicted);
+  expect(report?.predictions?.told).toBeGreaterThanOrEqual(1);
+  expect(report?.predictions?.leadMs).toHaveLength(1);
+}
 
 describe("cspace coordinate sees conflicts coming", () => {
-  it("tells the later agent, while it works, which branch it will conflict with, where, and in what order they merge; the report counts the prediction", async () => {
-    const p = await project({
-      name: "co-predict",
-      files: { "greeting.txt": "hi\n", ".cspace/templates/rebase.md.hbs": REBASE_TEMPLATE },
-      issues: {
-        60: issueFile("Greet in English", "cspace-script: wait-message\ncspace-script: commit greeting.txt hello"),
-        61: issueFile("Greet in French", "cspace-script: commit greeting.txt bonjour\ncspace-script: say committed\ncspace-script: wait-message"),
-      },
-    });
-    const run = startCoordinator(p, ["60", "61"]);
-    await run.waitFor(isEvent("WorkerMessaged", 61));
-    const go = await runCliAsync(["--cwd", p.repo.dir, "send", "issue-60", "go on"], { env: p.repo.env });
-    expect(go.status, go.stderr).toBe(0);
-    // Without the warning #61 would wait for ever: the run is ended (not left behind) when it does not come.
-    await run.waitFor((line) => isEvent("ConflictWarned", 61)(line), 240_000).catch(async (error: unknown) => {
-      await run.kill9();
-      throw error;
-    });
-    const { status, stderr } = await run.exited;
-    expect(status, stderr.slice(-3000)).toBe(0);
+  it("on the local forge: tells the later agent, while it works, which branch it will conflict with, where, and in what order they merge; the report counts the prediction", async () => {
+    const p = await localProject({ name: "co-predict", files: FILES, issues: { 60: issueFile(ENGLISH.title, ENGLISH.body), 61: issueFile(FRENCH.title, FRENCH.body) } });
+    await seeItComing(p);
+  }, 420_000);
 
-    // What reached #61's agent while it waited: the prediction, first of all it received.
-    const received = await runCliAsync(["--cwd", p.repo.dir, "exec", "issue-61", "--", "cat", ".cspace-messages.log"], { env: p.repo.env });
-    expect(received.status, received.stderr).toBe(0);
-    const [first = ""] = received.stdout.split("\n");
-    expect(first).toMatch(/^Note from cspace coordinate: your branch issue-61 \(at [0-9a-f]{8}\) will conflict with issue-60 \(#60 "Greet in English"\)/);
-    expect(received.stdout).toContain("Merge order: #60 merges into");
-    expect(received.stdout).toContain("Conflicting paths: greeting.txt");
-    expect(received.stdout).toContain("| hello");
-    expect(received.stdout).toContain("| bonjour");
-
-    // Told before it finished: the warning was taken before #61's first report.
-    const lines = run.lines;
-    const warned = lines.findIndex((line) => isEvent("ConflictWarned", 61)(line) && (line.event as { delivered?: boolean }).delivered === true);
-    const reported = lines.findIndex(isEvent("Reported", 61));
-    expect(warned).toBeGreaterThanOrEqual(0);
-    expect(warned).toBeLessThan(reported);
-
-    // Both merged, the later one on top of the first (after the rebase the conflict asked for).
-    expect(p.subjects().map((s) => s.replace(/ \(#\d+\)$/, ""))).toEqual(["Greet in English", "Greet in French"]);
-    expect(p.git("show", "main:greeting.txt")).toBe("bonjour");
-
-    // The report: the pair predicted, the conflict met proving it, nothing missed.
-    const report = reportOf(lines);
-    // (After #60 merged, #61's branch conflicts with the feature branch itself: that pair may be predicted too, and is as true.)
-    expect(report?.predictions).toMatchObject({ missed: 0, falseAlarms: 0 });
-    expect(report?.predictions?.predicted).toBeGreaterThanOrEqual(1);
-    expect(report?.predictions?.cameTrue).toBe(report?.predictions?.predicted);
-    expect(report?.predictions?.told).toBeGreaterThanOrEqual(1);
-    expect(report?.predictions?.leadMs).toHaveLength(1);
+  it("on GitHub (the simulator): the same, the later agent told before it finishes and the prediction in the report", async () => {
+    const p = await githubProject({ name: "co-predict-gh", files: FILES, issues: [ENGLISH, FRENCH] });
+    await seeItComing(p);
   }, 420_000);
 });
 
