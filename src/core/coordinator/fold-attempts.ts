@@ -288,11 +288,18 @@ function launched(state: CoordinatorState, record: IssueRecord, event: Launched)
 function reported(state: CoordinatorState, record: IssueRecord, event: Reported): IssueRecord {
   const attempt = record.attempts[event.attempt - 1];
   const { report } = event;
-  if (attempt === undefined || attempt.end !== null || record.attempts.some((a) => a.reportId === report.id)) return record;
+  if (attempt === undefined || record.attempts.some((a) => a.reportId === report.id)) return record;
   // Both runs of a restarted attempt count: each report has its own run's share.
   const turns = attempt.turns + report.turns;
   const costUsd = addCost(attempt.costUsd, report.costUsd);
   const estimated = attempt.costEstimated === true || report.costEstimated === true ? { costEstimated: true } : {};
+  if (attempt.end !== null) {
+    // Ended by the operator's skip before its agent stopped: the report that follows decides nothing, but what the
+    // attempt spent is in it (and replaces the figures polled while it ran), so the run's cost does not lose it.
+    if (attempt.end !== "interrupted" || attempt.reportId !== null || !isSettled(record)) return record;
+    const spent: Attempt = { ...attempt, reportId: report.id, turns, costUsd, live: null, reportedUpTo: report.endedAt, ...estimated };
+    return { ...record, attempts: record.attempts.map((a) => (a.number === attempt.number ? spent : a)) };
+  }
   if (report.restarted === true && report.outcome === "interrupted") {
     // `cspace restart` is not a new attempt: a new supervisor carries this one on, and its report ends it.
     // What its runs spent is in this report now: figures polled from them (`Spending`) no longer count.

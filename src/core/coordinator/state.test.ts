@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CoordinatorEvent } from "./events.ts";
 import { sampleReport } from "../../../test/support/worker-report.ts";
+import { runReport } from "./report.ts";
 import { simulate } from "./simulate.ts";
 import { apply, initialState, replay, type CoordinatorState, type IssueStatusKind } from "./state.ts";
 
@@ -154,6 +155,23 @@ describe("the state, a fold over events", () => {
     const skipped = replay([...start, launched(11), { type: "Skipped", at: AT, issue: 11, reason: "done by hand" }]);
     expect(skipped.issues[11]).toMatchObject({ status: { kind: "blocked", reason: "done by hand" }, outcome: { by: { kind: "operator" } } });
     expect(skipped.issues[11]?.attempts[0]?.end).toBe("interrupted");
+  });
+
+  it("keeps what a skipped attempt spent: the interrupted agent's late report counts its turns and cost, and decides nothing", () => {
+    const skip: CoordinatorEvent = { type: "Skipped", at: AT, issue: 11, reason: "done by hand" };
+    const late: CoordinatorEvent = {
+      type: "Reported",
+      at: AT,
+      issue: 11,
+      attempt: 1,
+      report: { ...sampleReport("late-11"), instance: "issue-11", branch: "issue-11", outcome: "interrupted", exitCode: null, signal: "SIGTERM", turns: 7, costUsd: 0.75, headSha: "h11" },
+    };
+    const after = replay([...start, launched(11), skip, late]);
+    expect(after.issues[11]?.attempts[0]).toMatchObject({ end: "interrupted", turns: 7, costUsd: 0.75, reportId: "late-11" });
+    expect(after.issues[11]).toMatchObject({ status: { kind: "blocked", reason: "done by hand" }, headSha: null, pending: null });
+    expect(runReport(after).rows.find((row) => row.issue === 11)).toMatchObject({ turns: 7, costUsd: 0.75 });
+    // Counted once: the same report again changes nothing.
+    expect(replay([late], after)).toEqual(after);
   });
 
   it("is plain JSON: a state survives a JSON round trip unchanged", () => {
