@@ -43,12 +43,15 @@ async function snapshot(canaries: readonly Canary[]): Promise<string[]> {
 function attack(canaryDir: string): string {
   return [
     "set -e",
-    "cd /run/cspace",
-    `for f in * .[!.]*; do [ -e "$f" ] || [ -L "$f" ] || continue; [ -S "$f" ] && continue; rm -rf "$f"; ln -s "${canaryDir}/$f" "$f"; done`,
-    `for f in ${NAMES.join(" ")}; do [ -e "$f" ] || [ -L "$f" ] || ln -s "${canaryDir}/$f" "$f"; done`,
-    // The supervisor and its agent: without them the coordinator finds the worker lost and starts the attempt over.
     // "worker[.]cjs" matches the supervisor's command line and not this script's own.
-    'for p in /proc/[0-9]*; do [ "${p#/proc/}" = "$$" ] && continue; if tr "\\0" " " < "$p/cmdline" 2>/dev/null | grep -q "worker[.]cjs"; then kill -9 "${p#/proc/}" 2>/dev/null || true; fi; done',
+    'signal_supervisor() { for p in /proc/[0-9]*; do [ "${p#/proc/}" = "$$" ] && continue; if tr "\\0" " " < "$p/cmdline" 2>/dev/null | grep -q "worker[.]cjs"; then kill "-$1" "${p#/proc/}" 2>/dev/null || true; fi; done; }',
+    // Frozen first: a supervisor still at work rewrites state.json between the attacker's rm and ln.
+    "signal_supervisor STOP",
+    "cd /run/cspace",
+    `for f in * .[!.]*; do [ -e "$f" ] || [ -L "$f" ] || continue; [ -S "$f" ] && continue; rm -rf "$f"; ln -sfn "${canaryDir}/$f" "$f"; done`,
+    `for f in ${NAMES.join(" ")}; do [ -e "$f" ] || [ -L "$f" ] || ln -sfn "${canaryDir}/$f" "$f"; done`,
+    // Then gone: without the supervisor the coordinator finds the worker lost and starts the attempt over.
+    "signal_supervisor KILL",
     "ls -la /run/cspace",
   ].join("\n");
 }
