@@ -52,13 +52,6 @@ export function trainJoins(state: CoordinatorState, run: RunInfo, inFlight: read
   return joins;
 }
 
-/** Whether a recorded landing is void: a car ahead of it will not merge as it was when this one was verified. */
-export function landingVoid(state: CoordinatorState, record: IssueRecord, inFlight: readonly Action[]): boolean {
-  const cars = carsOf(state, inFlight);
-  const car = cars.find((c) => c.issue === record.number);
-  return car !== undefined && isVoid(state, car, cars);
-}
-
 function carsOf(state: CoordinatorState, inFlight: readonly Action[]): readonly Car[] {
   const cars = new Map<number, Car>();
   for (const record of Object.values(state.issues)) {
