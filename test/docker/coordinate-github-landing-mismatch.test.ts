@@ -1,8 +1,7 @@
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CoordinatorEvent, CoordinatorEventType } from "../../src/core/coordinator/events.ts";
-import { makeGithubProject, type GithubProject, type GithubProjectOptions } from "../support/coordinate-github.ts";
+import { useGithubProjects } from "../support/coordinate-github.ts";
 import { explain, rowOf } from "../support/coordinate-project.ts";
-import { testDocker } from "../support/docker.ts";
 
 /**
  * On GitHub the merge names only the head: the base can move between
@@ -12,19 +11,7 @@ import { testDocker } from "../support/docker.ts";
  * nothing more, and fail the issues left.
  */
 
-const runId = inject("cspaceTestRun");
-const docker = testDocker();
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function project(options: GithubProjectOptions): Promise<GithubProject> {
-  const made = await makeGithubProject(docker, runId, options);
-  cleanups.push(() => made.remove());
-  return made;
-}
+const project = useGithubProjects();
 
 function ofType<T extends CoordinatorEventType>(stdout: string, type: T): Extract<CoordinatorEvent, { type: T }>[] {
   return stdout

@@ -1,7 +1,6 @@
-import { afterEach, describe, expect, inject, it } from "vitest";
-import { makeGithubProject, type GithubProject, type GithubProjectOptions } from "../support/coordinate-github.ts";
+import { describe, expect, it } from "vitest";
+import { useGithubProjects, type GithubProject } from "../support/coordinate-github.ts";
 import { at, explain as explainRun, REBASE_TEMPLATE, retryTemplate, rowOf as rowFor } from "../support/coordinate-project.ts";
-import { testDocker } from "../support/docker.ts";
 
 /**
  * The `cspace coordinate` scenarios of coordinate-scenarios.test.ts on the
@@ -10,19 +9,7 @@ import { testDocker } from "../support/docker.ts";
  * pull-request and issue records and `assertNoViolations()`, never by log text.
  */
 
-const runId = inject("cspaceTestRun");
-const docker = testDocker();
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function project(options: GithubProjectOptions): Promise<GithubProject> {
-  const made = await makeGithubProject(docker, runId, options);
-  cleanups.push(() => made.remove());
-  return made;
-}
+const project = useGithubProjects();
 
 function issueState(p: GithubProject, n: number): { state: string; stateReason: string | null } | undefined {
   const issue = p.simulator.world.issues.get(n);

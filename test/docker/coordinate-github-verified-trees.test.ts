@@ -1,7 +1,6 @@
-import { afterEach, describe, expect, inject, it } from "vitest";
-import { makeGithubProject, type GithubProject, type GithubProjectOptions } from "../support/coordinate-github.ts";
+import { describe, expect, it } from "vitest";
+import { useGithubProjects } from "../support/coordinate-github.ts";
 import { explain, rowOf } from "../support/coordinate-project.ts";
-import { testDocker } from "../support/docker.ts";
 import { CALL_WELCOME_RETRY, CALLERS_CHECK, eventsOf, ofType, verifyEachCommit } from "../support/verified-trees.ts";
 
 /**
@@ -12,19 +11,7 @@ import { CALL_WELCOME_RETRY, CALLERS_CHECK, eventsOf, ofType, verifyEachCommit }
  * `LandingMismatched`: the run compares them after every merge).
  */
 
-const runId = inject("cspaceTestRun");
-const docker = testDocker();
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function project(options: GithubProjectOptions): Promise<GithubProject> {
-  const made = await makeGithubProject(docker, runId, options);
-  cleanups.push(() => made.remove());
-  return made;
-}
+const project = useGithubProjects();
 
 describe("only verified trees land, on GitHub (the simulator)", () => {
   it("a semantic conflict between two independent issues: the second is sent back with what changed underneath, merges next, and each squash tree is the verified one", async () => {

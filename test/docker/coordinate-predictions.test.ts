@@ -1,10 +1,9 @@
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RunReport } from "../../src/core/coordinator/report.ts";
 import { runCliAsync } from "../support/cli-async.ts";
-import { makeGithubProject, type GithubProject, type GithubProjectOptions } from "../support/coordinate-github.ts";
+import { useGithubProjects } from "../support/coordinate-github.ts";
 import { issueFile, REBASE_TEMPLATE, useCoordinateProjects } from "../support/coordinate-project.ts";
 import { isEvent, startCoordinator, type CoordinatedProject, type ProgressLine } from "../support/coordinate-run.ts";
-import { testDocker } from "../support/docker.ts";
 
 /**
  * Conflicts seen coming (issue 14) on both forges, with scripted agents in
@@ -21,20 +20,8 @@ import { testDocker } from "../support/docker.ts";
  * before a message reaches it.
  */
 
-const runId = inject("cspaceTestRun");
-const docker = testDocker();
 const localProject = useCoordinateProjects();
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function githubProject(options: GithubProjectOptions): Promise<GithubProject> {
-  const made = await makeGithubProject(docker, runId, options);
-  cleanups.push(() => made.remove());
-  return made;
-}
+const githubProject = useGithubProjects();
 
 const FILES = { "greeting.txt": "hi\n", ".cspace/templates/rebase.md.hbs": REBASE_TEMPLATE };
 const ENGLISH = { number: 60, title: "Greet in English", body: "cspace-script: wait-message\ncspace-script: commit greeting.txt hello" };

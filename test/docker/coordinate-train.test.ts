@@ -1,11 +1,10 @@
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CoordinatorEvent } from "../../src/core/coordinator/events.ts";
 import type { RunReport } from "../../src/core/coordinator/report.ts";
 import { runCliAsync } from "../support/cli-async.ts";
-import { makeGithubProject, type GithubProject, type GithubProjectOptions } from "../support/coordinate-github.ts";
+import { useGithubProjects } from "../support/coordinate-github.ts";
 import { issueFile, rowOf, useCoordinateProjects } from "../support/coordinate-project.ts";
 import { isEvent, operate, startCoordinator, type CoordinatedProject, type ProgressLine } from "../support/coordinate-run.ts";
-import { testDocker } from "../support/docker.ts";
 import { CALLERS_CHECK, eventsIn, ofType, verifyEachCommit } from "../support/verified-trees.ts";
 
 /**
@@ -29,20 +28,8 @@ import { CALLERS_CHECK, eventsIn, ofType, verifyEachCommit } from "../support/ve
  * train ahead of the fourth however slow a worker is.
  */
 
-const runId = inject("cspaceTestRun");
-const docker = testDocker();
 const localProject = useCoordinateProjects();
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function githubProject(options: GithubProjectOptions): Promise<GithubProject> {
-  const made = await makeGithubProject(docker, runId, options);
-  cleanups.push(() => made.remove());
-  return made;
-}
+const githubProject = useGithubProjects();
 
 interface Car {
   readonly number: number;

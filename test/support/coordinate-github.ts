@@ -5,7 +5,8 @@ import { tokenAccess } from "../../src/adapters/git/remote/github-remote.ts";
 import { LABELS } from "../../src/core/instances/labels.ts";
 import { projectId } from "../../src/core/run-dir.ts";
 import { instancePaths, type InstancePaths } from "../../src/services/workers/instance-files.ts";
-import { BASE_IMAGE } from "./docker.ts";
+import { afterEach, inject } from "vitest";
+import { BASE_IMAGE, testDocker } from "./docker.ts";
 import { runCoordinate, type CoordinateRun } from "./coordinate-project.ts";
 import { mergedOnceProblems, type ScriptedIssue } from "./coordinate-run.ts";
 import { makeFixtureRepo, type FixtureRepo } from "./fixture-repo.ts";
@@ -146,4 +147,19 @@ export function mergedOnceOnGithub(project: GithubProject, issues: readonly Scri
     if (state?.state !== "closed" || state.stateReason !== "completed") problems.push(`#${String(issue.number)} is ${String(state?.state)} (${String(state?.stateReason)}), not closed as completed`);
   }
   return problems;
+}
+
+/** `makeGithubProject` for a docker test file: each project (its containers, checkout and simulator) is removed after its test. */
+export function useGithubProjects(): (options: GithubProjectOptions) => Promise<GithubProject> {
+  const runId = inject("cspaceTestRun");
+  const docker = testDocker();
+  const made: GithubProject[] = [];
+  afterEach(async () => {
+    for (const project of made.splice(0).reverse()) await project.remove();
+  });
+  return async (options) => {
+    const project = await makeGithubProject(docker, runId, options);
+    made.push(project);
+    return project;
+  };
 }
