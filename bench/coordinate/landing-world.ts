@@ -8,13 +8,12 @@
 // A landing tree is the train's cars ahead merged onto the tip, then the
 // candidate: what its squash will hold once they have merged.
 import { setTimeout as delay } from "node:timers/promises";
-import type { BranchMover, LandingPreparation, LandingRequest, PushRequest, RestackRequest, RestackResult } from "../../src/core/branches/port.ts";
+import type { LandingPreparation, LandingRequest } from "../../src/core/branches/port.ts";
 import { committed, merged, restacked, treeId, treePasses, type Contents, type WorldSemantics } from "../../src/core/coordinator/world-contents.ts";
 import type { LaunchRequest, VerifyOutcome, VerifyRequest } from "../../src/core/coordinator-runtime/ports.ts";
-import { HeadMovedError } from "../../src/core/forge/errors.ts";
 import type { MergeResult, SquashMergeOptions } from "../../src/core/forge/port.ts";
 import { FakeContainerRuntime } from "../../test/fakes/container-runtime.ts";
-import { commitsOnFakeForge } from "../../test/fakes/forge-commits.ts";
+import { forgeMover } from "../../test/fakes/forge-commits.ts";
 import { FakeForge } from "../../test/fakes/forge.ts";
 import { issuesFrom } from "../../test/fakes/issues.ts";
 import { FakeWorkerPool, type FakeWorkerPoolOptions } from "../../test/fakes/worker-pool.ts";
@@ -140,30 +139,12 @@ export function landingWorld(graph: BenchGraph, semantics: WorldSemantics, verif
     checkouts.set(launch.instance, sha);
     return sha;
   };
-  const heads = async (branches: readonly string[]): Promise<ReadonlyMap<string, string | null>> =>
-    new Map(await Promise.all(branches.map(async (b) => [b, await forge.branchHead(b)] as const)));
-  const mover: BranchMover = {
-    fetch: heads,
-    push: async (request: PushRequest): Promise<string> => {
-      const sha = checkouts.get(request.instance);
-      if (sha === undefined) throw new Error(`no checkout for ${request.instance}`);
-      const current = await forge.branchHead(request.branch);
-      if (current === sha) return sha;
-      if (current !== request.expectedRemoteSha) throw new HeadMovedError(`lease on ${request.branch}`, { expectedSha: request.expectedRemoteSha, actualSha: current });
-      if (current === null) await forge.createBranch(request.branch, sha);
-      else await forge.moveBranch(request.branch, sha, { expectedSha: current, force: true });
-      return sha;
-    },
-    restack: async (request: RestackRequest): Promise<RestackResult> => {
-      const head = await forge.branchHead(request.branch);
-      if (head === null) throw new Error(`restack of ${request.branch}, which is not on the forge`);
+  const mover = forgeMover(forge, {
+    checkouts,
+    restackCommit: (request, head) => {
       const issue = Number(request.branch.replace("issue-", ""));
-      const sha = await seedCommit(`rs/${request.branch}/${String(made)}`, issue, "restacked", request.onto, restacked(issue, table.of(head), table.of(request.onto)));
-      await forge.moveBranch(request.branch, sha, { expectedSha: head, force: true });
-      return { ok: true, sha, changed: true };
+      return seedCommit(`rs/${request.branch}/${String(made)}`, issue, "restacked", request.onto, restacked(issue, table.of(head), table.of(request.onto)));
     },
-    predictConflicts: () => Promise.resolve([]),
-    commitsBetween: (query) => commitsOnFakeForge(forge, query),
     // The tree that would land: the train's cars ahead merged onto the tip first, in order (each as its squash
     // would: the tip's version of everything but the car's own work), then the head's work, as a commit of its
     // own that verify runs on. So a car verified behind a pair that breaks together fails, as it would for real.
@@ -179,10 +160,8 @@ export function landingWorld(graph: BenchGraph, semantics: WorldSemantics, verif
     // A commit's tree is named by its contents, as the landing trees are: the runtime compares each squash with
     // the tree that was verified (a mismatch stops the run's merges: `LandingMismatched`, counted by the bench).
     treeOf: (commit: string) => Promise.resolve(treeId(table.of(commit))),
-    readWork: () => Promise.resolve(null),
-    conflictHunks: () => Promise.resolve(""),
-    changedPaths: () => Promise.resolve([]),
-  };
+  });
+
   const judging = new JudgingPool({ commit, agentMsOf: (launch) => graph.durations.get(launch.issue) ?? 0 }, table, semantics, verifyMs, hostVerifyMs);
   const pool = new StampedPool(judging);
   return {

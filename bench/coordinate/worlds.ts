@@ -5,12 +5,11 @@
 // the bench sees when each report reached the coordinator and when each
 // launch started.
 import { execFile } from "node:child_process";
-import { commitsOnFakeForge } from "../../test/fakes/forge-commits.ts";
+import { forgeMover } from "../../test/fakes/forge-commits.ts";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import type { UnreportedSpend, WorkerReport } from "../../src/core/agents/worker-status.ts";
-import type { BranchMover, LandingPreparation, LandingRequest, PushRequest, RestackRequest, RestackResult } from "../../src/core/branches/port.ts";
 import type {
   LaunchRequest,
   Liveness,
@@ -22,7 +21,6 @@ import type {
   WorkerOutcome,
   WorkerPool,
 } from "../../src/core/coordinator-runtime/ports.ts";
-import { HeadMovedError } from "../../src/core/forge/errors.ts";
 import type { PortOverrides } from "../../src/services/project.ts";
 import { FakeContainerRuntime } from "../../test/fakes/container-runtime.ts";
 import { createGitBranchMover } from "../../src/adapters/git/remote/git-branch-mover.ts";
@@ -122,41 +120,13 @@ export function memoryWorld(graph: BenchGraph): BenchWorld {
     checkouts.set(launch.instance, sha);
     return sha;
   };
-  const heads = async (branches: readonly string[]): Promise<ReadonlyMap<string, string | null>> =>
-    new Map(await Promise.all(branches.map(async (b) => [b, await forge.branchHead(b)] as const)));
-  const mover: BranchMover = {
-    fetch: heads,
-    push: async (request: PushRequest): Promise<string> => {
-      const sha = checkouts.get(request.instance);
-      if (sha === undefined) throw new Error(`no checkout for ${request.instance}`);
-      const current = await forge.branchHead(request.branch);
-      if (current === sha) return sha;
-      if (current !== request.expectedRemoteSha) throw new HeadMovedError(`lease on ${request.branch}`, { expectedSha: request.expectedRemoteSha, actualSha: current });
-      if (current === null) await forge.createBranch(request.branch, sha);
-      else await forge.moveBranch(request.branch, sha, { expectedSha: current, force: true });
-      return sha;
-    },
-    restack: async (request: RestackRequest): Promise<RestackResult> => {
-      const head = await forge.branchHead(request.branch);
-      if (head === null) throw new Error(`restack of ${request.branch}, which is not on the forge`);
+  const mover = forgeMover(forge, {
+    checkouts,
+    restackCommit: (request) => {
       const issue = request.branch.replace("issue-", "");
-      const sha = await forge.seed.commit(`rs/${request.branch}/${String(++made)}`, { [`src/issue-${issue}.txt`]: "restacked\n" }, `${request.branch}: restacked`, request.onto);
-      await forge.moveBranch(request.branch, sha, { expectedSha: head, force: true });
-      return { ok: true, sha, changed: true };
+      return forge.seed.commit(`rs/${request.branch}/${String(++made)}`, { [`src/issue-${issue}.txt`]: "restacked\n" }, `${request.branch}: restacked`, request.onto);
     },
-    predictConflicts: () => Promise.resolve([]),
-    commitsBetween: (query) => commitsOnFakeForge(forge, query),
-    // Trees are not modelled here: the landing tree is named by the head alone (so a train's verification holds on
-    // the tip its cars ahead make), and no squash's tree is known to compare with.
-    prepareLanding: async (request: LandingRequest): Promise<LandingPreparation> => {
-      const baseSha = (await forge.branchHead(request.base)) ?? "";
-      return { ok: true, baseSha, tree: `tree-of-${request.head}`, commit: request.head, underneath: "" };
-    },
-    treeOf: () => Promise.resolve(null),
-    readWork: () => Promise.resolve(null),
-    conflictHunks: () => Promise.resolve(""),
-    changedPaths: () => Promise.resolve([]),
-  };
+  });
   const pool = new StampedPool(new FakeWorkerPool({ commit, agentMsOf: (launch) => graph.durations.get(launch.issue) ?? 0 }));
   // The container engine is never used by a fake pool, but the run checks it answers: a fake one does.
   return { pool, ports: { runtime: () => new FakeContainerRuntime(), forge: () => forge, branches: () => mover, workers: () => pool } };

@@ -1,8 +1,7 @@
-import type { BranchMover, LandingPreparation, LandingRequest, PushRequest, RestackRequest, RestackResult } from "../../../src/core/branches/port.ts";
-import { commitsOnFakeForge } from "../../fakes/forge-commits.ts";
+import type { BranchMover } from "../../../src/core/branches/port.ts";
+import { forgeMover } from "../../fakes/forge-commits.ts";
 import { FakeContainerRuntime } from "../../fakes/container-runtime.ts";
 import type { LaunchRequest } from "../../../src/core/coordinator-runtime/ports.ts";
-import { HeadMovedError } from "../../../src/core/forge/errors.ts";
 import { FakeEventStore, FakeCoordinatorLock } from "../../fakes/event-store.ts";
 import { FakeForge } from "../../fakes/forge.ts";
 import { issuesFrom } from "../../fakes/issues.ts";
@@ -68,41 +67,12 @@ export class CoordinatorWorld {
   }
 
   #mover(): BranchMover {
-    const forge = this.forge;
-    const heads = async (branches: readonly string[]): Promise<ReadonlyMap<string, string | null>> =>
-      new Map(await Promise.all(branches.map(async (b) => [b, await forge.branchHead(b)] as const)));
-    return {
-      fetch: heads,
-      push: async (request: PushRequest): Promise<string> => {
-        const sha = this.checkouts.get(request.instance);
-        if (sha === undefined) throw new Error(`no checkout for ${request.instance}`);
-        const current = await forge.branchHead(request.branch);
-        if (current === sha) return sha;
-        if (current !== request.expectedRemoteSha) throw new HeadMovedError(`lease on ${request.branch}`, { expectedSha: request.expectedRemoteSha, actualSha: current });
-        if (current === null) await forge.createBranch(request.branch, sha);
-        else await forge.moveBranch(request.branch, sha, { expectedSha: current, force: true });
-        return sha;
-      },
-      restack: async (request: RestackRequest): Promise<RestackResult> => {
-        const head = await forge.branchHead(request.branch);
-        if (head === null) throw new Error(`restack of ${request.branch}, which is not on the forge`);
+    return forgeMover(this.forge, {
+      checkouts: this.checkouts,
+      restackCommit: (request) => {
         const issue = request.branch.replace("issue-", "");
-        const sha = await forge.seed.commit(`rs/${request.branch}/${String(++this.#made)}`, { [`src/issue-${issue}.txt`]: `restacked\n` }, `${request.branch}: restacked`, request.onto);
-        await forge.moveBranch(request.branch, sha, { expectedSha: head, force: true });
-        return { ok: true, sha, changed: true };
+        return this.forge.seed.commit(`rs/${request.branch}/${String(++this.#made)}`, { [`src/issue-${issue}.txt`]: `restacked\n` }, `${request.branch}: restacked`, request.onto);
       },
-      predictConflicts: () => Promise.resolve([]),
-      commitsBetween: (query) => commitsOnFakeForge(forge, query),
-      // Trees are not modelled here: the landing tree is named by the head alone (so a train's verification holds on
-      // the tip its cars ahead make), and no squash's tree is known to compare with.
-      prepareLanding: async (request: LandingRequest): Promise<LandingPreparation> => {
-        const baseSha = (await forge.branchHead(request.base)) ?? "";
-        return { ok: true, baseSha, tree: `tree-of-${request.head}`, commit: request.head, underneath: "" };
-      },
-      treeOf: () => Promise.resolve(null),
-      readWork: () => Promise.resolve(null),
-      conflictHunks: () => Promise.resolve(""),
-      changedPaths: () => Promise.resolve([]),
-    };
+    });
   }
 }
