@@ -6,7 +6,8 @@ import type { CoordinatorEvent } from "./events.ts";
 import { isMerged, openAttempt } from "./queries.ts";
 import { exitCodeOf } from "./report.ts";
 import { simulate, SIMULATION_START, type SimulationPlan } from "./simulate.ts";
-import type { IssueScript, ScriptedOutcome } from "./simulation.ts";
+import type { ScriptedOutcome } from "./simulation.ts";
+import { drawnGraph, seededChoice } from "../../../test/support/simulation-cases.ts";
 import { replay, type CoordinatorState } from "./state.ts";
 
 const OUTCOMES: readonly ScriptedOutcome[] = ["success", "failure", "crash", "oom", "no-commits", "blocked", "rate-limited", "lost", "interrupted"];
@@ -52,37 +53,16 @@ const cases: fc.Arbitrary<Case> = fc
     }),
   )
   .map(({ numbers, edges, scripts, maxParallel, maxAttempts, review, stacking, verify, seed }): Case => {
-    const deps = new Map<number, number[]>();
-    const issues: Record<number, number[]> = {};
-    const byNumber: Record<number, IssueScript> = {};
-    numbers.forEach((n, i) => {
-      const own = [...new Set((edges[i] ?? []).filter((j) => j < i).map((j) => numbers[j] ?? 0))].sort((a, b) => a - b);
-      deps.set(n, own);
-      issues[n] = own;
-      byNumber[n] = scripts[i] ?? {};
-    });
+    const { deps, issues, scripts: byNumber } = drawnGraph(numbers, edges, scripts);
     const plan: SimulationPlan = {
       issues,
       scripts: byNumber,
       settings: { maxParallel, maxAttempts, review, stacking, verify: { all: verify ? "npm test" : null, e2e: null } },
-      choose: random(seed),
+      choose: seededChoice(seed),
       maxSteps: 6_000,
     };
     return { plan, deps, seed };
   });
-
-/** A small seeded generator (mulberry32): the order outcomes arrive in. */
-function random(seed: number): (count: number) => number {
-  let a = seed >>> 0;
-  return (count) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const r = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return Math.floor(r * count);
-  };
-}
 
 function openCount(state: CoordinatorState): number {
   return Object.values(state.issues).filter((issue) => openAttempt(issue) !== null).length;

@@ -5,6 +5,7 @@ import { decide } from "./decide.ts";
 import { openAttempt } from "./queries.ts";
 import { simulate, SIMULATION_START, type SimulationPlan, type SimulationResult } from "./simulate.ts";
 import type { IssueScript, ScriptedOutcome } from "./simulation.ts";
+import { drawnGraph, seededChoice } from "../../../test/support/simulation-cases.ts";
 import { replay } from "./state.ts";
 import { contentsOf, treeId, treePasses } from "./world-contents.ts";
 
@@ -50,37 +51,18 @@ const cases: fc.Arbitrary<Case> = fc
     }),
   )
   .map(({ numbers, edges, pairs, scripts, maxParallel, maxAttempts, stacking, train, seed }): Case => {
-    const deps = new Map<number, number[]>();
-    const issues: Record<number, number[]> = {};
-    const byNumber: Record<number, IssueScript> = {};
-    numbers.forEach((n, i) => {
-      const own = [...new Set((edges[i] ?? []).filter((j) => j < i).map((j) => numbers[j] ?? 0))].sort((a, b) => a - b);
-      deps.set(n, own);
-      issues[n] = own;
-      byNumber[n] = scripts[i] ?? {};
-    });
+    const { deps, issues, scripts: byNumber } = drawnGraph(numbers, edges, scripts);
     const incompatible = pairs.filter(([a, b]) => a !== b).map(([a, b]) => [numbers[a] ?? 0, numbers[b] ?? 0] as const);
     const plan: SimulationPlan = {
       issues,
       scripts: byNumber,
       settings: { maxParallel, maxAttempts, stacking, train },
       semantics: { incompatible },
-      choose: random(seed),
+      choose: seededChoice(seed),
       maxSteps: 8_000,
     };
     return { plan, deps, pairs: incompatible };
   });
-
-function random(seed: number): (count: number) => number {
-  let a = seed >>> 0;
-  return (count) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * count);
-  };
-}
 
 function eventsOf<T extends CoordinatorEventType>(events: readonly CoordinatorEvent[], type: T): Extract<CoordinatorEvent, { type: T }>[] {
   return events.filter((event): event is Extract<CoordinatorEvent, { type: T }> => event.type === type);
