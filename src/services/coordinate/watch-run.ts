@@ -16,7 +16,9 @@ import { recentWorkerEvents, WorkerLines } from "./worker-lines.ts";
  * so the elapsed time ticks and the workers' last lines stay fresh. Works
  * while the coordinator runs and after it ended, from any terminal.
  * Ends after the frame whose model says the run ended, or when
- * `options.signal` aborts.
+ * `options.signal` aborts; at once, with no frame, when the project never
+ * ran a coordinator (a view says so, as `cspace status` does). A run named
+ * by `runId` that does not exist is a UserError.
  */
 
 /** How often a frame comes while the log is quiet. */
@@ -27,6 +29,7 @@ export async function* watchRun(options: WatchOptions): AsyncGenerator<WatchFram
   const [store, lock] = await Promise.all([project.ports.eventStore(), project.ports.coordinatorLock()]);
   try {
     const runId = await chosenRun(store, options.runId);
+    if (runId === null) return;
     const rows = await store.read(runId);
     let state = replayLog(rows).state;
     const lines = new WorkerLines(project.runDir);
@@ -55,20 +58,18 @@ export async function* watchRun(options: WatchOptions): AsyncGenerator<WatchFram
 /**
  * The selected worker's recent events for the `enter` panel, oldest first,
  * safe for a terminal (a worker wrote them). Empty before its first launch.
+ * The instance's files are the project's, whichever run launched it: `runId`
+ * is accepted and not needed.
  */
-export async function recentEvents(options: Pick<WatchOptions, "cwd" | "env">, issue: number, limit = 20): Promise<RecentEvent[]> {
+export async function recentEvents(options: Omit<WatchOptions, "signal">, issue: number, limit = 20): Promise<RecentEvent[]> {
   if (!Number.isSafeInteger(issue) || issue < 1) throw new UserError(`there is no issue ${String(issue)}: an issue number is a positive integer`);
   const project = await openProject(options);
   return recentWorkerEvents(project.runDir, issue, Math.max(1, limit));
 }
 
-/** The named run, or the latest; a UserError saying what there is when there is none. */
-async function chosenRun(store: EventStore, runId: string | undefined): Promise<string> {
-  if (runId === undefined) {
-    const latest = await store.latestRun();
-    if (latest === undefined) throw new UserError("this project has no coordinated run to watch", { hint: "cspace coordinate <issues…> starts one" });
-    return latest.runId;
-  }
+/** The named run, or the latest (null: there is none); a UserError saying what there is when the named one does not exist. */
+async function chosenRun(store: EventStore, runId: string | undefined): Promise<string | null> {
+  if (runId === undefined) return (await store.latestRun())?.runId ?? null;
   const runs = await store.runs();
   if (runs.some((run) => run.runId === runId)) return runId;
   const known = runs.slice(-5).map((run) => run.runId);

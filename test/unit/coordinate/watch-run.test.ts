@@ -116,6 +116,22 @@ describe("watching a run from its event log", () => {
     expect(await frames.next()).toMatchObject({ done: true });
   });
 
+  it("follows a run announced before its first event (a coordinator just started) from its start", async () => {
+    const { options, store } = await setUp();
+    const runId = await store.startRun({});
+    const stop = new AbortController();
+    const frames = watchRun({ ...options, runId, signal: stop.signal })[Symbol.asyncIterator]();
+    const empty = await next(frames);
+    expect(empty.model).toMatchObject({ rows: [], ended: false });
+    const events = runEvents({ issues: { 10: [] } }, runId);
+    await record(store, runId, events.slice(0, 2));
+    const loaded = await next(frames);
+    expect(loaded.model.runId).toBe(runId);
+    expect(loaded.model.rows.map((r) => r.issue)).toEqual([10]);
+    stop.abort();
+    await frames.return();
+  });
+
   it("ticks while the log is quiet, says whether a coordinator holds the run, and stops when aborted", async () => {
     const { options, store, openLock } = await setUp();
     const runId = await store.startRun({});
@@ -140,9 +156,10 @@ describe("watching a run from its event log", () => {
     expect(await frames.next()).toMatchObject({ done: true });
   });
 
-  it("shows an older run when named, ended from its first frame, and refuses a run that does not exist", async () => {
+  it("shows no frame before any run, an older run when named, ended from its first frame, and refuses a run that does not exist", async () => {
     const { options, store } = await setUp();
-    await expect(watchRun({ ...options, signal: new AbortController().signal }).next()).rejects.toThrow(UserError);
+    // A project that never ran a coordinator: nothing to show, and no error (the view says there is no run yet).
+    await expect(watchRun({ ...options, signal: new AbortController().signal }).next()).resolves.toMatchObject({ done: true });
     const older = await store.startRun({});
     await record(store, older, runEvents({ issues: { 10: [] } }, older));
     const newer = await store.startRun({});
