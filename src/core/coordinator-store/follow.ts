@@ -11,6 +11,8 @@ export interface FollowOptions {
   readonly batch?: number | undefined;
   /** Ends the iteration (without throwing) when aborted. */
   readonly signal?: AbortSignal | undefined;
+  /** Yields an empty batch after this long with nothing new, so a view can redraw its clock; never when absent. */
+  readonly heartbeatMs?: number | undefined;
 }
 
 /**
@@ -23,16 +25,24 @@ export interface FollowOptions {
 export async function* followEvents(store: EventStore, options: FollowOptions): AsyncGenerator<StoredEvent[], void, undefined> {
   let last = options.after;
   const intervalMs = options.intervalMs ?? 250;
+  let yieldedAt = Date.now();
   while (options.signal?.aborted !== true) {
     const events = await store.readSince(last, { runId: options.runId, limit: options.batch ?? 1000 });
     const tail = events.at(-1);
     if (tail !== undefined) {
       last = tail.seq;
+      yieldedAt = Date.now();
       yield events;
       continue;
     }
+    const beat = options.heartbeatMs === undefined ? Number.POSITIVE_INFINITY : yieldedAt + options.heartbeatMs - Date.now();
+    if (beat <= 0) {
+      yieldedAt = Date.now();
+      yield [];
+      continue;
+    }
     try {
-      await delay(intervalMs, undefined, { signal: options.signal });
+      await delay(Math.min(intervalMs, beat), undefined, { signal: options.signal });
     } catch {
       // Aborted while waiting: the loop's condition ends it.
     }

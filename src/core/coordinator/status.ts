@@ -51,7 +51,8 @@ export function statusOf(state: CoordinatorState, record: IssueRecord): IssueSta
 
   const open = openAttempt(record);
   if (open !== null) {
-    const what = `attempt ${open.number} (${open.why}) running`;
+    // Words, not the attempt's kind as the code names it ("attempt 1 (initial) running").
+    const what = `attempt ${open.number} running${open.why === "initial" ? "" : ` (a ${open.why})`}`;
     if (open.why === "rebase") return status("rebasing", what);
     if (open.why === "review") return status("reviewing", what);
     return status("working", what);

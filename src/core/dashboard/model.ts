@@ -58,4 +58,6 @@ export interface DashboardRow {
   readonly pullRequestUrl: string | null;
   /** The issue is listed in `needsYou`. */
   readonly needsYou: boolean;
+  /** When the usage limit holding it ends (ISO 8601), so a view can show it in local time; null or absent otherwise. */
+  readonly until?: string | null;
 }

@@ -23,4 +23,17 @@ describe("followEvents", () => {
     }
     expect(seen.map((batch) => batch.map((event) => event.type))).toEqual([["A"], ["B", "C"]]);
   });
+
+  it("yields an empty batch when nothing came for heartbeatMs, so a view can tick, and the events as they come", async () => {
+    const store = new FakeEventStore();
+    const runId = await store.startRun(null);
+    const stop = new AbortController();
+    const seen: string[][] = [];
+    for await (const batch of followEvents(store, { after: 0, runId, intervalMs: 1, heartbeatMs: 1, signal: stop.signal })) {
+      seen.push(batch.map((event) => event.type));
+      if (seen.length === 1) await store.append(runId, [{ type: "A", data: 1 }]);
+      if (seen.length === 3) stop.abort();
+    }
+    expect(seen).toEqual([[], ["A"], []]);
+  });
 });
