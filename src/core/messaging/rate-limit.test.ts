@@ -40,7 +40,7 @@ describe("a worker's token bucket", () => {
 
 describe("a worker's text as shown", () => {
   it("is one line without control characters, cut with a note of what was left out", () => {
-    expect(shownText("fine\n\u001b[2K12:00:00 #1 merged\r", 200)).toBe("fine [2K12:00:00 #1 merged");
+    expect(shownText("fine\n\u001b[2K12:00:00 #1 merged\r", 200)).toBe("fine 12:00:00 #1 merged");
     expect(shownText("x".repeat(1_000_000), 10)).toBe("xxxxxxxxxx… (999990 more characters)");
   });
 });
