@@ -121,7 +121,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
           : { ms: options.verifyTimeoutMs, text: `${String(options.verifyTimeoutMs)} ms` },
         signal: options.signal,
       });
-      return await finish(project, opened.runId, state);
+      return await finish(project, opened.runId, state, store);
     } finally {
       await workers.close({ down: options.down === true });
     }
@@ -271,8 +271,10 @@ export async function abandonRun(options: AbandonOptions): Promise<AbandonResult
   }
 }
 
-async function finish(project: OpenedProject, runId: string, state: CoordinatorState): Promise<CoordinateResult> {
-  const report = await withEgressDenials(project, runReport(state));
+async function finish(project: OpenedProject, runId: string, state: CoordinatorState, store: EventStore): Promise<CoordinateResult> {
+  // The log as written, for the time splits and the review: they walk the events, not only the state they fold into.
+  const { events } = replayLog(await store.read(runId));
+  const report = await withEgressDenials(project, runReport(state, [], events));
   const dir = path.join(project.runDir, "runs", runId);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const reportFile = path.join(dir, "report.md");
