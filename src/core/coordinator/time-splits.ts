@@ -57,7 +57,8 @@ export function timeSplits(events: readonly CoordinatorEvent[]): RunTimes {
   for (const event of events) {
     const at = Date.parse(event.at);
     if (event.type === "IssuesLoaded") loads++;
-    if (state.run !== null && previous !== null && !Number.isNaN(at)) {
+    // Nothing counts after the run's end: what is recorded then (a notification of the end) is not the run's time.
+    if (state.run !== null && state.finished === null && previous !== null && !Number.isNaN(at)) {
       const ms = Math.max(0, at - previous);
       // Issues are read again on each resume: the time before it, the coordinator was not running.
       const resumed = event.type === "IssuesLoaded" && loads > 1;
