@@ -186,55 +186,37 @@ function walkLog(events: readonly CoordinatorEvent[]): LogWalk {
       note("stall", stall.issue, event.at, `#${String(stall.issue)} ${stall.text} (${when})`);
       continue;
     }
-    switch (event.type) {
-      case "Retried":
-        note("retry", event.issue, event.at, `#${String(event.issue)} attempt ${String(event.attempt)} failed (${event.failure.kind}: ${worker(event.failure.summary)}); tried again (${when})`);
-        break;
-      case "Failed":
-        note("failed", event.issue, event.at, `#${String(event.issue)} failed: ${worker(event.reason)} (${when})`);
-        break;
-      case "Blocked":
-        if (event.by.kind === "worker" || event.by.kind === "operator") {
-          note("blocked", event.issue, event.at, `#${String(event.issue)} blocked by ${event.by.kind === "worker" ? "its agent" : "the operator"}: ${worker(event.reason)} (${when})`);
-        }
-        break;
-      case "RebaseRequested": {
-        const { onto, cause, paths } = event.prompt;
-        const why = cause === "restack-conflict" ? "its restack conflicted" : "the forge called its pull request conflicting";
-        note("rebase", event.issue, event.at, `#${String(event.issue)} asked to rebase onto ${onto}: ${why}${paths.length === 0 ? "" : ` in ${shownPaths(paths)}`} (${when})`);
-        break;
-      }
-      case "ConflictMet": {
-        const other = conflictPartner(before, event.issue, event.predictions, event.paths);
-        conflicts.push({ issue: event.issue, paths: event.paths, at: event.at, with: other });
-        const withText = other === null ? "the feature branch" : `#${String(other)}`;
-        const predicted = event.predictedAt === null ? "not predicted" : `predicted ${duration(Math.max(0, Date.parse(event.at) - Date.parse(event.predictedAt)))} before`;
-        note("conflict", event.issue, event.at, `#${String(event.issue)} conflicted with ${withText} in ${shownPaths(event.paths)} (${event.how === "restack" ? "restack" : "the forge"}; ${predicted}) (${when})`);
-        break;
-      }
-      case "VerifyFailed":
-        if (before.issues[event.issue]?.pushedSha !== event.headSha) break;
-        verifyFailures.push({ issue: event.issue, command: event.command });
-        note("verify", event.issue, event.at, `#${String(event.issue)} verify failed: ${event.command} ${event.exitCode === null ? "did not finish" : `exited ${String(event.exitCode)}`} (${when})`);
-        break;
-      case "LandingFailed":
-        verifyFailures.push({ issue: event.issue, command: event.command });
-        note("verify", event.issue, event.at, `#${String(event.issue)} failed verify merged into the feature branch: ${event.command} ${event.exitCode === null ? "did not finish" : `exited ${String(event.exitCode)}`} (${when})`);
-        break;
-      case "WorkerLost":
-        note("lost", event.issue, event.at, `#${String(event.issue)} lost its worker${event.attempt === null ? " before its agent started" : ` during attempt ${String(event.attempt)}`}: ${event.reason} (${when})`);
-        break;
-      case "RateLimited":
-        if (before.parked === null) note("usage-limit", event.issue, event.at, `#${String(event.issue)} met ${event.account}'s usage limit: launches held until ${event.until} (${when})`);
-        break;
-      case "ActionFailed":
-        if (event.givenUp) note("given-up", event.issue, event.at, `#${String(event.issue)}: ${event.action} given up after ${String(event.failures)} failures: ${event.error} (${when})`);
-        break;
-      case "BaseVerified":
-        if (!event.passed) note("red-base", null, event.at, `${event.branch} failed verify on its own at ${event.baseSha.slice(0, 7)}: every candidate waited on it (${when})`);
-        break;
-      default:
-        break;
+    if (event.type === "Retried") {
+      note("retry", event.issue, event.at, `#${String(event.issue)} attempt ${String(event.attempt)} failed (${event.failure.kind}: ${worker(event.failure.summary)}); tried again (${when})`);
+    } else if (event.type === "Failed") {
+      note("failed", event.issue, event.at, `#${String(event.issue)} failed: ${worker(event.reason)} (${when})`);
+    } else if (event.type === "Blocked" && (event.by.kind === "worker" || event.by.kind === "operator")) {
+      note("blocked", event.issue, event.at, `#${String(event.issue)} blocked by ${event.by.kind === "worker" ? "its agent" : "the operator"}: ${worker(event.reason)} (${when})`);
+    } else if (event.type === "RebaseRequested") {
+      const { onto, cause, paths } = event.prompt;
+      const why = cause === "restack-conflict" ? "its restack conflicted" : "the forge called its pull request conflicting";
+      note("rebase", event.issue, event.at, `#${String(event.issue)} asked to rebase onto ${onto}: ${why}${paths.length === 0 ? "" : ` in ${shownPaths(paths)}`} (${when})`);
+    } else if (event.type === "ConflictMet") {
+      const other = conflictPartner(before, event.issue, event.predictions, event.paths);
+      conflicts.push({ issue: event.issue, paths: event.paths, at: event.at, with: other });
+      const withText = other === null ? "the feature branch" : `#${String(other)}`;
+      const predicted = event.predictedAt === null ? "not predicted" : `predicted ${duration(Math.max(0, Date.parse(event.at) - Date.parse(event.predictedAt)))} before`;
+      note("conflict", event.issue, event.at, `#${String(event.issue)} conflicted with ${withText} in ${shownPaths(event.paths)} (${event.how === "restack" ? "restack" : "the forge"}; ${predicted}) (${when})`);
+    } else if (event.type === "VerifyFailed" && before.issues[event.issue]?.pushedSha === event.headSha) {
+      // A result for a head that is no longer the branch's says nothing (the fold ignores it too).
+      verifyFailures.push({ issue: event.issue, command: event.command });
+      note("verify", event.issue, event.at, `#${String(event.issue)} verify failed: ${worker(event.command)} ${ran(event.exitCode)} (${when})`);
+    } else if (event.type === "LandingFailed") {
+      verifyFailures.push({ issue: event.issue, command: event.command });
+      note("verify", event.issue, event.at, `#${String(event.issue)} failed verify merged into the feature branch: ${worker(event.command)} ${ran(event.exitCode)} (${when})`);
+    } else if (event.type === "WorkerLost") {
+      note("lost", event.issue, event.at, `#${String(event.issue)} lost its worker${event.attempt === null ? " before its agent started" : ` during attempt ${String(event.attempt)}`}: ${worker(event.reason)} (${when})`);
+    } else if (event.type === "RateLimited" && before.parked === null) {
+      note("usage-limit", event.issue, event.at, `#${String(event.issue)} met ${event.account}'s usage limit: launches held until ${event.until} (${when})`);
+    } else if (event.type === "ActionFailed" && event.givenUp) {
+      note("given-up", event.issue, event.at, `#${String(event.issue)}: ${event.action} given up after ${String(event.failures)} failures: ${worker(event.error)} (${when})`);
+    } else if (event.type === "BaseVerified" && !event.passed) {
+      note("red-base", null, event.at, `${event.branch} failed verify on its own at ${event.baseSha.slice(0, 7)}: every candidate waited on it (${when})`);
     }
   }
   if (state.parkedMs > 0) {
@@ -365,6 +347,10 @@ function dependsOn(state: CoordinatorState, from: number, on: number): boolean {
 
 function percent(part: number, whole: number): string {
   return whole <= 0 ? "-" : `${String(Math.round((part / whole) * 100))}%`;
+}
+
+function ran(exitCode: number | null): string {
+  return exitCode === null ? "did not finish" : `exited ${String(exitCode)}`;
 }
 
 function worker(text: string): string {
