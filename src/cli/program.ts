@@ -11,6 +11,7 @@ import { registerIssue } from "./commands/issue.ts";
 import { registerList } from "./commands/list.ts";
 import { registerLogs } from "./commands/logs.ts";
 import { registerPlan } from "./commands/plan.ts";
+import { registerReport } from "./commands/report.ts";
 import { registerRestart } from "./commands/restart.ts";
 import { registerSend } from "./commands/send.ts";
 import { registerStatus } from "./commands/status.ts";
@@ -54,5 +55,6 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerInterrupt(program);
   registerRestart(program);
+  registerReport(program);
   return program;
 }

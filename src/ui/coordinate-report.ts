@@ -1,6 +1,6 @@
 import { describeLogProblem } from "../core/coordinator/log.ts";
 import type { RunReport } from "../core/coordinator/report.ts";
-import { duration, REPORT_COLUMNS, reportCells } from "../core/coordinator-runtime/report-table.ts";
+import { duration, REPORT_COLUMNS, reportCells, reviewSections, TIME_COLUMNS, timeCells } from "../core/coordinator-runtime/report-table.ts";
 import { describeDenials } from "../core/network/denials.ts";
 import type { Paint } from "./tone.ts";
 
@@ -31,7 +31,36 @@ export function renderRunReport(report: RunReport, paint: Paint, holder?: string
     ...(report.rows.some((r) => r.costEstimated) ? ["~: estimated, the agent's tokens priced by coordinator.prices (it reports no cost)."] : []),
     ...(report.egressDenied === undefined || report.egressDenied.count === 0 ? [] : [paint("warn", `${describeDenials(report.egressDenied)}.`)]),
     ...predictionLines(report),
+    ...timeLines(report, paint),
   ];
+}
+
+/** The run's wall time and, when the report has them, where each issue's time went. */
+function timeLines(report: RunReport, paint: Paint): string[] {
+  const rows = report.rows.flatMap((row) => {
+    const cells = timeCells(row);
+    return cells === null ? [] : [cells];
+  });
+  const wall = report.wallMs === null ? [] : [`Wall time: ${duration(report.wallMs)}.`];
+  if (rows.length === 0) return wall;
+  return ["", ...wall, paint("heading", columns([...TIME_COLUMNS], rows)[0] ?? ""), ...columns([...TIME_COLUMNS], rows).slice(1)];
+}
+
+/** The after-action review (critical path, what went wrong, what would have helped), for a terminal. */
+export function renderReview(report: RunReport, paint: Paint): string[] {
+  if (report.review === undefined) return [];
+  return reviewSections(report.review, report.startedAt).flatMap((section) => [
+    "",
+    paint("heading", `${section.heading}:`),
+    ...section.lines.map((line, index) => (section.numbered ? `  ${String(index + 1)}. ${line}` : `  - ${line}`)),
+  ]);
+}
+
+/** A header and rows padded into columns (the last one unpadded). */
+function columns(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => (row[column] ?? "").length)));
+  const format = (cells: readonly string[]): string => cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join("  ");
+  return [format(header), ...rows.map(format)];
 }
 
 /** Conflicts seen coming: a line when any was predicted or met, and each issue held by one. */

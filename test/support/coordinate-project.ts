@@ -74,6 +74,8 @@ export interface CoordinateProjectOptions {
   readonly devcontainer?: unknown;
   /** container.* settings (none by default). */
   readonly container?: Readonly<Record<string, unknown>>;
+  /** notify.* settings (none by default). */
+  readonly notify?: Readonly<Record<string, unknown>>;
 }
 
 export async function makeCoordinateProject(docker: Docker, options: CoordinateProjectOptions): Promise<CoordinateProject> {
@@ -82,7 +84,7 @@ export async function makeCoordinateProject(docker: Docker, options: CoordinateP
   const repo = await makeFixtureRepo({
     projectName: options.name.slice(0, 60),
     devcontainer: options.devcontainer ?? { image: BASE_IMAGE },
-    config: { agent: { preset: "scripted", ...options.agent }, forge: { type: "local", remote: "../remote.git" }, coordinator: { maxParallel: 3, ...options.coordinator }, ...(options.verify === undefined ? {} : { verify: options.verify }), ...(options.container === undefined ? {} : { container: options.container }) },
+    config: { agent: { preset: "scripted", ...options.agent }, forge: { type: "local", remote: "../remote.git" }, coordinator: { maxParallel: 3, ...options.coordinator }, ...(options.verify === undefined ? {} : { verify: options.verify }), ...(options.container === undefined ? {} : { container: options.container }), ...(options.notify === undefined ? {} : { notify: options.notify }) },
     files,
   });
   const id = projectId(repo.projectName, repo.dir);

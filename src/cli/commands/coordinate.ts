@@ -57,7 +57,7 @@ export function registerCoordinate(program: Command): void {
     .action(
       action(async (ctx, issues: string[], flags: CoordinateFlags) => {
         if (flags.abandon === true) return abandon(ctx, issues, flags);
-        const [{ coordinate }, { renderRunReport }] = await Promise.all([import("../../services/coordinate/coordinate.ts"), import("../../ui/coordinate-report.ts")]);
+        const [{ coordinate }, { renderRunReport, renderReview }] = await Promise.all([import("../../services/coordinate/coordinate.ts"), import("../../ui/coordinate-report.ts")]);
         const onProgress = await progressPrinter(ctx);
         return interruptible(ctx, "the run stops here; cspace coordinate --resume carries it on", async (signal) => {
           const result = await coordinate({
@@ -76,7 +76,7 @@ export function registerCoordinate(program: Command): void {
             onProgress,
           });
           if (ctx.globals.json) process.stdout.write(`${JSON.stringify({ kind: "report", report: result.report, reportFile: result.reportFile })}\n`);
-          else for (const line of renderRunReport(result.report, ctx.out.tone)) ctx.out.line(line);
+          else for (const line of [...renderRunReport(result.report, ctx.out.tone), ...renderReview(result.report, ctx.out.tone)]) ctx.out.line(line);
           return result.exitCode;
         });
       }),

@@ -48,9 +48,12 @@ export async function progressPrinter(ctx: CommandContext): Promise<ProgressList
       process.stdout.write(`${JSON.stringify(progress)}\n`);
     };
   }
-  const { progressLine } = await import("../../ui/coordinate-lines.ts");
+  const [{ progressLine }, { terminalNotification }] = await Promise.all([import("../../ui/coordinate-lines.ts"), import("../../ui/terminal-notification.ts")]);
+  // A notification (something needs a person, the run ended) also pings the terminal, when stderr is one.
+  const attached = process.stderr.isTTY;
   return (progress) => {
     const line = progressLine(progress);
     if (line !== null) process.stderr.write(`${line}\n`);
+    if (attached && progress.kind === "event" && progress.event.type === "Notified") process.stderr.write(terminalNotification(progress.event));
   };
 }

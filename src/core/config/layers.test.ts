@@ -10,6 +10,7 @@ const defaults = {
   verify: { timeout: "30m" },
   coordinator: { maxParallel: 4, stacking: true, review: false, maxAttempts: 2, train: 4, onUsageLimit: "wait" },
   templates: {},
+  notify: {},
 };
 
 function resolve(input: Partial<ResolveInput> = {}) {

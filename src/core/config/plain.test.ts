@@ -95,6 +95,7 @@ const config = object({
     maxAttempts: one([1, 2, 10], [0, 11]),
   }),
   templates: object({ implementer: text, review: text, rebase: text, retry: text }),
+  notify: object({ command: fc.oneof(text, fc.array(text, { maxLength: 3 })) }),
 });
 
 describe("parsePlainConfig", () => {

@@ -216,5 +216,16 @@ function configOf(merged: unknown): ParsedConfig {
     templates: orEmpty((templates) =>
       object(templates, { implementer: optional(text), review: optional(text), rebase: optional(text), retry: optional(text) }),
     ),
+    notify: orEmpty((notify) => object(notify, { command: optional(notifyCommand) })),
   });
 }
+
+/** `notify.command`: a command line, or the program and its arguments (at least the program). */
+const notifyCommand: Check<string | string[]> = (value) => {
+  if (typeof value === "string") return text(value);
+  if (!Array.isArray(value) || value.length === 0) return unsure();
+  const argv: string[] = [];
+  // Indexed, not map(): a hole is a value the schema sees (as undefined) and refuses.
+  for (let index = 0; index < value.length; index++) argv.push(text(value[index]));
+  return argv;
+};

@@ -36,6 +36,7 @@ const integer = (valid: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
 const dollars = () => z.number({ error: validValues.dollars }).positive({ error: validValues.dollars });
 const perMillionTokens = () => z.number({ error: "expected US dollars per million tokens (a number, 0 or more)" }).min(0, { error: "expected US dollars per million tokens (a number, 0 or more)" });
 const flag = () => z.boolean({ error: "expected true or false" });
+const NOTIFY_COMMAND = "expected a command line (text, run by /bin/sh -c) or a list of the program and its arguments";
 /** Variables cspace passes into a container (container.env, agent.env): never the forge token, refused before anything is made. */
 const environment = () =>
   z
@@ -239,6 +240,17 @@ export const configSchema = z.strictObject(
           retry: path("a handlebars template").optional(),
         },
         objectOf('like {"implementer": ".cspace/implementer.hbs"}'),
+      )
+      .prefault({}),
+    // What runs when a coordinated run needs a person or ends (core/notify): the event as JSON on its stdin.
+    notify: z
+      .strictObject(
+        {
+          command: z
+            .union([text(NOTIFY_COMMAND), z.array(text(NOTIFY_COMMAND), { error: NOTIFY_COMMAND }).min(1, { error: NOTIFY_COMMAND })], { error: NOTIFY_COMMAND })
+            .optional(),
+        },
+        objectOf('like {"command": "notify-send cspace"} or {"command": ["/usr/local/bin/page-me", "--cspace"]}'),
       )
       .prefault({}),
   },

@@ -1,6 +1,7 @@
 import type { StoredEvent } from "../coordinator-store/port.ts";
 import { UserError } from "../errors.ts";
 import { decodeEvent, EventCodecError } from "./codec.ts";
+import type { CoordinatorEvent } from "./events.ts";
 import { apply, initialState, type CoordinatorState } from "./state.ts";
 
 /**
@@ -22,20 +23,25 @@ export interface LogProblem {
 export interface ReadLog {
   readonly state: CoordinatorState;
   readonly problems: readonly LogProblem[];
+  /** The events that were applied, in order: what the report's time splits and review walk (a problem's event is left out). */
+  readonly events: readonly CoordinatorEvent[];
 }
 
 export function replayLog(rows: Iterable<Pick<StoredEvent, "seq" | "type" | "at" | "data">>): ReadLog {
   let state = initialState();
   const problems: LogProblem[] = [];
+  const events: CoordinatorEvent[] = [];
   for (const row of rows) {
     try {
-      state = apply(state, decodeEvent(row));
+      const event = decodeEvent(row);
+      state = apply(state, event);
+      events.push(event);
     } catch (error) {
       const reason = error instanceof EventCodecError ? error.reason : `its fold failed: ${error instanceof Error ? error.message : String(error)}`;
       problems.push({ seq: row.seq, type: row.type, reason });
     }
   }
-  return { state, problems };
+  return { state, problems, events };
 }
 
 /** One line per problem, for people. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { reportMarkdown } from "../coordinator-runtime/report-table.ts";
 import { exitCodeOf, reportRows, runReport } from "./report.ts";
 import { simulate } from "./simulate.ts";
 
@@ -31,5 +32,29 @@ describe("the final report", () => {
       [9, "merged", 0, null, null],
       [10, "merged", 1, "feature/sim", expect.any(Number)],
     ]);
+  });
+
+  it("made from the run's events, shows the wall time and each issue's time split, and the markdown ends with the review", () => {
+    const { state, events } = simulate({ issues: { 12: [], 13: [12] }, settings: { stacking: false } });
+    const report = runReport(state, [], events);
+    expect(report.rows.map((row) => row.time?.totalMs)).toEqual([
+      Date.parse(state.issues[12]?.merge?.mergedAt ?? "") - Date.parse(state.run?.startedAt ?? ""),
+      Date.parse(state.issues[13]?.merge?.mergedAt ?? "") - Date.parse(state.run?.startedAt ?? ""),
+    ]);
+    const markdown = reportMarkdown(report);
+    expect(markdown).toMatch(/^Wall time: 1m\d\ds|^Wall time: \d+s/m);
+    expect(markdown).toContain("## Where the time went");
+    const review = markdown.indexOf("## After-action review");
+    expect(review).toBeGreaterThan(markdown.indexOf("## Where the time went"));
+    expect(markdown.slice(review).split("\n").filter((line) => line.startsWith("#"))).toEqual([
+      "## After-action review",
+      "### Critical path (what set the finish time)",
+      "### What went wrong",
+      "### What would have helped",
+    ]);
+    expect(markdown.trimEnd().split("\n").at(-1)).toMatch(/^- /);
+    // From the state alone (cspace status): no time splits, no review.
+    expect(runReport(state).review).toBeUndefined();
+    expect(reportMarkdown(runReport(state))).not.toContain("After-action review");
   });
 });

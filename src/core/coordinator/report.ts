@@ -5,6 +5,9 @@ import type { EgressDenials } from "../network/denials.ts";
 import { predictionReport, type PredictionReport } from "./predictions.ts";
 import { failureCount, isMerged } from "./queries.ts";
 import type { CoordinatorState, IssueRecord, IssueStatusKind } from "./state.ts";
+import type { CoordinatorEvent } from "./events.ts";
+import { runReview, type RunReview } from "./review.ts";
+import { timeSplits, type TimeSplit } from "./time-splits.ts";
 
 /** One line of the final table (stdout, `--json`, and the markdown copy in the run directory). */
 export interface ReportRow {
@@ -29,6 +32,12 @@ export interface ReportRow {
   /** Time it waited for its agent's account to come back from a usage limit (usage-limits.ts). */
   readonly parkedMs: number;
   readonly squashSha: string | null;
+  /**
+   * Where its time in the run went (time-splits.ts): working, waiting on dependencies, for a slot, parked,
+   * verifying, waiting to merge. Present when the report was made from the run's events (the final report,
+   * `cspace report`), absent in `cspace status`'s.
+   */
+  readonly time?: TimeSplit | undefined;
 }
 
 export interface RunReport {
@@ -65,6 +74,8 @@ export interface RunReport {
   readonly egressDenied?: EgressDenials | undefined;
   /** Conflicts seen coming (predictions.ts): predicted, came true and how early, false alarms, missed, issues held now. */
   readonly predictions?: PredictionReport | undefined;
+  /** The after-action review (review.ts), drawn from the run's events; absent when the report was made from its state alone. */
+  readonly review?: RunReview | undefined;
 }
 
 /** The exit code rule: 0 when every issue of the run merged, 1 otherwise. */
@@ -78,8 +89,13 @@ export function reportRows(state: CoordinatorState): ReportRow[] {
     .map((issue) => row(state, issue));
 }
 
-export function runReport(state: CoordinatorState, problems: readonly LogProblem[] = []): RunReport {
-  const rows = reportRows(state);
+/** The report; given the run's events too (the log as read), its rows say where their time went and it ends with the review. */
+export function runReport(state: CoordinatorState, problems: readonly LogProblem[] = [], events?: readonly CoordinatorEvent[]): RunReport {
+  const times = events === undefined ? null : timeSplits(events);
+  const rows = reportRows(state).map((row) => {
+    const time = times?.issues[row.issue];
+    return time === undefined ? row : { ...row, time };
+  });
   const finishedAt = state.finished?.at ?? null;
   const costs = rows.map((r) => r.costUsd).filter((cost): cost is number => cost !== null);
   return {
@@ -104,6 +120,7 @@ export function runReport(state: CoordinatorState, problems: readonly LogProblem
       costUsd: costs.length === 0 ? null : roundCents(costs.reduce((sum, cost) => sum + cost, 0)),
     },
     predictions: predictionReport(state),
+    ...(events === undefined || times === null ? {} : { review: runReview(events, undefined, times) }),
   };
 }
 

@@ -24,6 +24,9 @@ import { loadRunIssues } from "./load-run.ts";
 import { promptRenderer } from "./prompts.ts";
 import { withEgressDenials } from "./egress-report.ts";
 import { runCoordinatorLoop } from "./runtime.ts";
+import { Notifier, NOTIFY_COMMAND_TIMEOUT_MS } from "./notifier.ts";
+import { notifiedCauses } from "../../core/notify/notification.ts";
+import { runNotifyCommand } from "../../adapters/notify/run-command.ts";
 
 export interface CoordinateOptions {
   readonly cwd: string;
@@ -46,6 +49,8 @@ export interface CoordinateOptions {
   readonly probeIntervalMs?: number | undefined;
   readonly retryDelayMs?: number | undefined;
   readonly verifyTimeoutMs?: number | undefined;
+  /** Test knob: how long `notify.command` may run (10 s by default). */
+  readonly notifyTimeoutMs?: number | undefined;
   /** Bench knob: `false` merges without verifying the landing tree, as before issue 14 (bench/coordinate compares the two); no flag or config key offers it. */
   readonly verifyLanding?: boolean | undefined;
 }
@@ -96,6 +101,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
       throw error;
     });
     let settings: RunSettings | null = opened.state.run?.settings ?? null;
+    const notifier = await startNotifier(project, store, opened, options);
     try {
       const state = await runCoordinatorLoop({
         store,
@@ -108,7 +114,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
         renderPrompt: promptRenderer({ templates, issues: opened.issues, settings: () => settings, repo: forge.repo }),
         onProgress: (progress) => {
           if (progress.kind === "event" && progress.event.type === "RunStarted") settings = progress.event.settings;
-          options.onProgress?.(progress);
+          notifier.listener(progress);
         },
         probeIntervalMs: options.probeIntervalMs,
         retryDelayMs: options.retryDelayMs,
@@ -121,13 +127,32 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
           : { ms: options.verifyTimeoutMs, text: `${String(options.verifyTimeoutMs)} ms` },
         signal: options.signal,
       });
-      return await finish(project, opened.runId, state);
+      await notifier.finish(state);
+      return await finish(project, opened.runId, state, store);
     } finally {
       await workers.close({ down: options.down === true });
     }
   } finally {
     await held.release();
   }
+}
+
+/**
+ * The run's notifier (notifier.ts), told what the log says was sent already; it sends at once what a crash left
+ * unsent. `notify.command` runs in the project directory with the user's environment.
+ */
+async function startNotifier(project: OpenedProject, store: EventStore, opened: OpenedRun, options: CoordinateOptions): Promise<Notifier> {
+  const command = project.config.notify.command;
+  const notifier = new Notifier({
+    store,
+    runId: opened.runId,
+    state: opened.state,
+    notified: notifiedCauses(replayLog(await store.read(opened.runId)).events),
+    deliver: command === undefined ? undefined : (notification) => runNotifyCommand(command, notification, { timeoutMs: options.notifyTimeoutMs ?? NOTIFY_COMMAND_TIMEOUT_MS, cwd: project.projectDir, env: options.env }),
+    onProgress: options.onProgress,
+  });
+  notifier.check();
+  return notifier;
 }
 
 interface OpenedRun {
@@ -271,8 +296,10 @@ export async function abandonRun(options: AbandonOptions): Promise<AbandonResult
   }
 }
 
-async function finish(project: OpenedProject, runId: string, state: CoordinatorState): Promise<CoordinateResult> {
-  const report = await withEgressDenials(project, runReport(state));
+async function finish(project: OpenedProject, runId: string, state: CoordinatorState, store: EventStore): Promise<CoordinateResult> {
+  // The log as written, for the time splits and the review: they walk the events, not only the state they fold into.
+  const { events } = replayLog(await store.read(runId));
+  const report = await withEgressDenials(project, runReport(state, [], events));
   const dir = path.join(project.runDir, "runs", runId);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const reportFile = path.join(dir, "report.md");

@@ -23,8 +23,9 @@ export async function runStatus(options: { cwd: string; env: NodeJS.ProcessEnv; 
   try {
     const [latest, holder] = await Promise.all([store.latestRun(), lock.holder()]);
     if (latest === undefined) return { report: null, holder: holder ?? null };
-    const { state, problems } = replayLog(await store.read(latest.runId));
-    return { report: await withEgressDenials(project, runReport(state, problems)), holder: holder ?? null };
+    const { state, problems, events } = replayLog(await store.read(latest.runId));
+    // With the events: each row's time split so far, as the final report has them.
+    return { report: await withEgressDenials(project, runReport(state, problems, events)), holder: holder ?? null };
   } finally {
     await store.close();
   }
