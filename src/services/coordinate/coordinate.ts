@@ -24,6 +24,16 @@ import { loadRunIssues } from "./load-run.ts";
 import { promptRenderer } from "./prompts.ts";
 import { withEgressDenials } from "./egress-report.ts";
 import { runCoordinatorLoop } from "./runtime.ts";
+import { basicDashboardModel } from "../../core/dashboard/basic-model.ts";
+import { parentSelection } from "../issues/parent.ts";
+import { ProgressComment, type DashboardModelBuilder } from "./progress-comment.ts";
+
+/**
+ * What the parent issue's progress comment renders. At merge with the live
+ * dashboard this becomes `dashboardModel` (core/dashboard/build.ts): the
+ * comment then shows exactly what the dashboard shows.
+ */
+const progressModel: DashboardModelBuilder = basicDashboardModel;
 
 export interface CoordinateOptions {
   readonly cwd: string;
@@ -46,6 +56,10 @@ export interface CoordinateOptions {
   readonly probeIntervalMs?: number | undefined;
   readonly retryDelayMs?: number | undefined;
   readonly verifyTimeoutMs?: number | undefined;
+  /** `--parent 42`: the run takes the sub-issues of #42 (and `numbers` beside them); recorded, so a resumed run keeps it. */
+  readonly parent?: number | undefined;
+  /** Test knob: the progress comment's interval between routine edits (default 30 s). */
+  readonly progressIntervalMs?: number | undefined;
   /** Bench knob: `false` merges without verifying the landing tree, as before issue 14 (bench/coordinate compares the two); no flag or config key offers it. */
   readonly verifyLanding?: boolean | undefined;
 }
@@ -96,6 +110,8 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
       throw error;
     });
     let settings: RunSettings | null = opened.state.run?.settings ?? null;
+    const comment = progressCommentFor(project, forge, opened, options);
+    await comment?.start();
     try {
       const state = await runCoordinatorLoop({
         store,
@@ -108,6 +124,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
         renderPrompt: promptRenderer({ templates, issues: opened.issues, settings: () => settings, repo: forge.repo }),
         onProgress: (progress) => {
           if (progress.kind === "event" && progress.event.type === "RunStarted") settings = progress.event.settings;
+          comment?.observe(progress);
           options.onProgress?.(progress);
         },
         probeIntervalMs: options.probeIntervalMs,
@@ -121,8 +138,13 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
           : { ms: options.verifyTimeoutMs, text: `${String(options.verifyTimeoutMs)} ms` },
         signal: options.signal,
       });
-      return await finish(project, opened.runId, state);
+      const result = await finish(project, opened.runId, state);
+      // The after-action review joins the comment here once the report has one (issue 15: the review is its own part).
+      await comment?.finish(null);
+      return result;
     } finally {
+      // A run stopped early (interrupted, failed) leaves the comment as the run stood; it never holds the stop up for long.
+      await comment?.finish(null);
       await workers.close({ down: options.down === true });
     }
   } finally {
@@ -147,7 +169,9 @@ async function startRun(project: OpenedProject, store: EventStore, forge: Forge,
       });
     }
   }
-  const loaded = await loadRunIssues(forge, { numbers: options.numbers ?? [], label: options.label, milestone: options.milestone });
+  const parent = options.parent === undefined ? null : await parentSelection(forge, options.parent, options.numbers ?? []);
+  for (const text of parent?.notices ?? []) options.onProgress?.({ kind: "notice", at: new Date().toISOString(), text });
+  const loaded = await loadRunIssues(forge, { numbers: parent?.numbers ?? options.numbers ?? [], label: options.label, milestone: options.milestone });
   if (loaded.selected.length === 0) throw new UserError("no open issue matches the selection", { hint: "cspace plan shows what a selection picks" });
   const fresh = options.fresh ?? [];
   assertFreshInRun(fresh, loaded.selected, () => []);
@@ -174,9 +198,25 @@ async function startRun(project: OpenedProject, store: EventStore, forge: Forge,
   };
   const now = new Date();
   const runId = await store.startRun({ selected: [...loaded.selected], featureBranch }, now);
-  const events = [loaded.started(runId, settings, now.toISOString()), loaded.loaded(now.toISOString()), ...freshEvents(fresh, now.toISOString())];
+  const parentEvent: CoordinatorEvent[] = options.parent === undefined ? [] : [{ type: "ParentSelected", at: now.toISOString(), parent: options.parent }];
+  const events = [loaded.started(runId, settings, now.toISOString()), ...parentEvent, loaded.loaded(now.toISOString()), ...freshEvents(fresh, now.toISOString())];
   await store.append(runId, events.map(encodeEvent));
   return { runId, state: replay(events), issues: loaded.issues };
+}
+
+/** The parent's progress comment, when the run has a parent and `coordinator.progressComments` is on (read again on each resume). */
+function progressCommentFor(project: OpenedProject, forge: Forge, opened: OpenedRun, options: CoordinateOptions): ProgressComment | null {
+  const parent = opened.state.parent;
+  if (parent === undefined || !project.config.coordinator.progressComments) return null;
+  return new ProgressComment({
+    forge,
+    parent,
+    runId: opened.runId,
+    state: opened.state,
+    model: progressModel,
+    notice: (text) => options.onProgress?.({ kind: "notice", at: new Date().toISOString(), text }),
+    intervalMs: options.progressIntervalMs,
+  });
 }
 
 /** The latest run's log replayed, and the issues read again (a fresh `IssuesLoaded`: someone may have closed one meanwhile). */
