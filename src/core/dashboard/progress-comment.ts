@@ -69,7 +69,7 @@ export function progressCommentMarkdown(model: DashboardModel, review: string | 
 }
 
 function issueCell(row: DashboardRow): string {
-  const indent = row.depth > 0 ? `${"↳ ".repeat(Math.min(row.depth, 4))}` : "";
+  const indent = "↳ ".repeat(Math.min(row.depth, 4));
   return `${indent}#${String(row.issue)} ${cell(row.title)}`;
 }
 

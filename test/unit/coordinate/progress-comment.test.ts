@@ -112,3 +112,32 @@ describe("the parent's progress comment as a run goes", () => {
     expect(forge.callsOf("commentOnIssue")).toHaveLength(2);
   });
 });
+
+describe("the progress comment on GitHub (the simulator) through an outage", () => {
+  it("goes on through server errors on every comment request, then creates exactly one comment when GitHub answers again", async () => {
+    const { simulatedGithub } = await import("../../support/github-simulator/harness.ts");
+    const gh = await simulatedGithub();
+    try {
+      await gh.seed.issues([{ number: 40, title: "Epic" }, { number: 41, title: "Cart", parent: 40 }]);
+      const { events } = simulate({ issues: { 41: [] } });
+      const notices: string[] = [];
+      const comment = new ProgressComment({ forge: gh.forge, parent: 40, runId: "sim", state: initialState(), model: basicDashboardModel, notice: (text) => notices.push(text), schedule: () => () => undefined });
+      gh.simulator.faults.inject("server-error", { times: 1_000, operationId: "issues/list-comments" });
+      await comment.start();
+      const merged = events.findIndex((e) => e.type === "Merged");
+      for (const event of events.slice(0, merged + 1)) comment.observe({ kind: "event", seq: 0, event });
+      await comment.settled();
+      expect(gh.simulator.world.issues.get(40)?.comments).toEqual([]);
+      expect(notices).toEqual([expect.stringMatching(/^could not update the progress comment on #40 .*the run goes on/)]);
+      gh.simulator.faults.clear();
+      for (const event of events.slice(merged + 1)) comment.observe({ kind: "event", seq: 0, event });
+      await comment.finish(null);
+      const comments = gh.simulator.world.issues.get(40)?.comments ?? [];
+      expect(comments).toHaveLength(1);
+      expect(comments[0]?.body).toContain("1 of 1 merged — run ended");
+      expect(notices.at(-1)).toBe("the progress comment on #40 is up to date again");
+    } finally {
+      await gh.teardown();
+    }
+  });
+});
