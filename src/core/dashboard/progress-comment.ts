@@ -62,10 +62,11 @@ export function progressCommentMarkdown(model: DashboardModel, review: string | 
   }
   const body = lines.join("\n");
   const footer = model.ended ? "_Final: cspace will not edit this comment again._" : "_Kept up to date by cspace as the run goes (edited in place)._";
-  if (review === null || review.trim() === "") return `${body}${footer}\n`;
+  // A blank line first: a line right under a table would read as one more row, and `---` under text as a heading.
+  if (review === null || review.trim() === "") return `${body}\n${footer}\n`;
   const room = COMMENT_LIMIT - body.length - footer.length - 200;
   const cut = review.length > room ? `${review.slice(0, Math.max(0, room)).trimEnd()}\n\n…the review is longer than a comment may be: the run directory's report.md has all of it.` : review.trimEnd();
-  return `${body}---\n\n${cut}\n\n${footer}\n`;
+  return `${body}\n---\n\n${cut}\n\n${footer}\n`;
 }
 
 function issueCell(row: DashboardRow): string {
