@@ -5,6 +5,7 @@ import { featureBranchFor, needsDefaultBranch, type FeatureBranchSources } from 
 import { planRound, type Plan } from "../core/plan/planner.ts";
 import { runUnderWay } from "./coordinate/run-under-way.ts";
 import { collectPlanIssues } from "./issues/collect.ts";
+import { parentSelection } from "./issues/parent.ts";
 import { openProject, type PortOverrides } from "./project.ts";
 
 export interface PlanOptions extends IssueSelection {
@@ -13,6 +14,8 @@ export interface PlanOptions extends IssueSelection {
   readonly featureBranch?: string | undefined;
   /** `owner/name`: GitHub for this run, whatever the config says. */
   readonly repo?: string | undefined;
+  /** `--parent 42`: the sub-issues of #42, and `numbers` beside them (services/issues/parent.ts). */
+  readonly parent?: number | undefined;
   /** Replacements for real adapters (tests: test/fakes/forge.ts). */
   readonly ports?: PortOverrides | undefined;
 }
@@ -38,7 +41,9 @@ export async function planIssues(options: PlanOptions): Promise<PlanResult> {
     ports: options.ports,
   });
   const forge = await project.ports.forge();
-  const found = await collectPlanIssues(forge, options);
+  const parent = options.parent === undefined ? null : await parentSelection(forge, options.parent, options.numbers);
+  const selection = parent === null ? options : { ...options, numbers: parent.numbers };
+  const found = await collectPlanIssues(forge, selection);
   const graph = buildDependencyGraph(found.issues, { selected: found.selected, repo: forge.repo });
   const sources: FeatureBranchSources = {
     flag: options.featureBranch,
@@ -60,5 +65,5 @@ export async function planIssues(options: PlanOptions): Promise<PlanResult> {
     externalStates: new Map(),
     ...(run === null ? {} : { held: run.held }),
   });
-  return { plan, warnings: found.notices };
+  return { plan, warnings: [...(parent?.notices ?? []), ...found.notices] };
 }

@@ -38,6 +38,8 @@ export interface SeedIssue {
   readonly labels?: readonly string[];
   readonly milestone?: string | null;
   readonly state?: "open" | "closed";
+  /** Makes it a sub-issue of this issue (seeded in the same call or before): `parent:` in a local issue's front matter, GitHub's sub-issue list. */
+  readonly parent?: number;
 }
 
 /**
@@ -350,6 +352,46 @@ export function forgeContract(name: string, setup: () => Promise<ForgeWorld>, op
         expect(comments[0]).toContain("Merged as abc123.");
         expect(comments[1]).toContain("Second note.");
         await expect(forge.commentOnIssue(99, "x")).rejects.toBeInstanceOf(ForgeNotFoundError);
+      });
+
+      it("lists a parent's sub-issues whatever their state, none for an issue without, and a missing parent is not found", async () => {
+        await seed.issues([
+          { number: 40, title: "Checkout epic" },
+          { number: 41, title: "Cart total", parent: 40 },
+          { number: 42, title: "Unrelated" },
+          { number: 43, title: "Already done", state: "closed", parent: 40 },
+          { number: 44, title: "Receipt", parent: 40, body: "blocked-by: #41\n" },
+        ]);
+        const listing = await forge.subIssues(40);
+        expect([...listing.numbers].sort((a, b) => a - b)).toEqual([41, 43, 44]);
+        expect(listing.notices).toEqual([]);
+        expect((await forge.subIssues(42)).numbers).toEqual([]);
+        await expect(forge.subIssues(99)).rejects.toBeInstanceOf(ForgeNotFoundError);
+      });
+
+      it("finds a comment again by listing, and edits it in place without adding one or touching the others", async () => {
+        const first = await forge.commentOnIssue(1, "A person's note.");
+        const progress = await forge.commentOnIssue(1, "<!-- cspace:progress run=r1 -->\n0 of 2 merged");
+        await forge.commentOnIssue(1, "A later note.");
+        expect(progress.id).not.toBe(first.id);
+        const found = (await forge.listComments(1)).find((comment) => comment.body.startsWith("<!-- cspace:progress run=r1 -->"));
+        expect(found).toEqual(progress);
+        const edited = await forge.updateComment(1, progress.id, "<!-- cspace:progress run=r1 -->\n2 of 2 merged");
+        expect(edited).toEqual({ id: progress.id, body: "<!-- cspace:progress run=r1 -->\n2 of 2 merged" });
+        expect(await forge.listComments(1)).toEqual([
+          { id: first.id, body: "A person's note." },
+          { id: progress.id, body: "<!-- cspace:progress run=r1 -->\n2 of 2 merged" },
+          expect.objectContaining({ body: "A later note." }),
+        ]);
+        expect(await seed.comments(1)).toEqual(["A person's note.", "<!-- cspace:progress run=r1 -->\n2 of 2 merged", "A later note."]);
+        expect(await forge.listComments(2)).toEqual([]);
+        await expect(forge.listComments(99)).rejects.toBeInstanceOf(ForgeNotFoundError);
+      });
+
+      it("refuses to edit a comment that does not exist", async () => {
+        await forge.commentOnIssue(1, "Only one.");
+        await expect(forge.updateComment(1, 987_654, "x")).rejects.toBeInstanceOf(ForgeNotFoundError);
+        expect(await seed.comments(1)).toEqual(["Only one."]);
       });
     });
 

@@ -5,6 +5,7 @@ import type {
   ChecksSummary,
   Forge,
   ForgeCheck,
+  IssueComment,
   IssueListing,
   IssueQuery,
   MergeResult,
@@ -12,6 +13,7 @@ import type {
   PullRequestDraft,
   PullRequestState,
   SquashMergeOptions,
+  SubIssueListing,
 } from "../../src/core/forge/port.ts";
 import { squashCommitText } from "../../src/core/forge/squash-message.ts";
 import type { Issue } from "../../src/core/issues/issue.ts";
@@ -81,13 +83,14 @@ export class FakeForge implements Forge {
 
   private readonly defaultBranchName: string;
   private readonly issues = new Map<number, Issue>();
-  private readonly comments = new Map<number, string[]>();
+  private readonly comments = new Map<number, IssueComment[]>();
   private readonly commits = new Map<string, Commit>();
   private readonly branches = new Map<string, string>();
   private readonly pulls: PullRecord[] = [];
   private readonly checks = new Map<string, ChecksSummary>();
   private readonly faults = new Map<ForgeMethod, Fault[]>();
   private made = 0;
+  private commentIds = 0;
 
   constructor(options: FakeForgeOptions = {}) {
     this.repo = options.repo ?? null;
@@ -133,7 +136,7 @@ export class FakeForge implements Forge {
       this.addIssues(issues.map(seedIssue));
       return Promise.resolve();
     },
-    comments: (number) => Promise.resolve([...(this.comments.get(number) ?? [])]),
+    comments: (number) => Promise.resolve((this.comments.get(number) ?? []).map((comment) => comment.body)),
   };
 
   /** How the contract suite reads the fake's commits. */
@@ -180,10 +183,36 @@ export class FakeForge implements Forge {
     this.issues.set(number, { ...this.issue(number), state: "closed" });
   }
 
-  async commentOnIssue(number: number, body: string): Promise<void> {
+  async commentOnIssue(number: number, body: string): Promise<IssueComment> {
     await this.enter("commentOnIssue", [number, body]);
     this.issue(number);
-    this.comments.set(number, [...(this.comments.get(number) ?? []), body]);
+    const comment = { id: ++this.commentIds, body };
+    this.comments.set(number, [...(this.comments.get(number) ?? []), comment]);
+    return comment;
+  }
+
+  async listComments(number: number): Promise<readonly IssueComment[]> {
+    await this.enter("listComments", [number]);
+    this.issue(number);
+    return [...(this.comments.get(number) ?? [])];
+  }
+
+  async updateComment(number: number, commentId: number, body: string): Promise<IssueComment> {
+    await this.enter("updateComment", [number, commentId, body]);
+    this.issue(number);
+    const comments = this.comments.get(number) ?? [];
+    if (!comments.some((comment) => comment.id === commentId)) throw new ForgeNotFoundError(`comment ${String(commentId)} not found on issue #${String(number)} in the fake forge`);
+    const updated = { id: commentId, body };
+    this.comments.set(number, comments.map((comment) => (comment.id === commentId ? updated : comment)));
+    return updated;
+  }
+
+  /** Issues whose `parent` is `parent`, by number, as the local forge reads `parent:` from front matter. */
+  async subIssues(parent: number): Promise<SubIssueListing> {
+    await this.enter("subIssues", [parent]);
+    this.issue(parent);
+    const numbers = [...this.issues.values()].filter((issue) => issue.parent === parent).map((issue) => issue.number).sort((a, b) => a - b);
+    return { numbers, notices: [] };
   }
 
   async branchHead(branch: string): Promise<string | null> {
@@ -430,5 +459,6 @@ function seedIssue(seed: SeedIssue): Issue {
     labels: seed.labels ?? [],
     milestone: seed.milestone ?? null,
     body: seed.body ?? "",
+    ...(seed.parent === undefined ? {} : { parent: seed.parent }),
   };
 }

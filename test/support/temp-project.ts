@@ -8,6 +8,8 @@ export interface IssueSpec {
   readonly labels?: readonly string[];
   readonly milestone?: string;
   readonly body?: string;
+  /** `parent: N`: a sub-issue of #N. */
+  readonly parent?: number;
 }
 
 export interface TempProject {
@@ -36,6 +38,7 @@ export function issueFile(issue: IssueSpec): string {
   const lines = ["---", `title: ${JSON.stringify(issue.title)}`, `state: ${issue.state ?? "open"}`];
   if (issue.labels !== undefined) lines.push(`labels: [${issue.labels.map((l) => JSON.stringify(l)).join(", ")}]`);
   if (issue.milestone !== undefined) lines.push(`milestone: ${JSON.stringify(issue.milestone)}`);
+  if (issue.parent !== undefined) lines.push(`parent: ${String(issue.parent)}`);
   lines.push("---", "", issue.body ?? "");
   return `${lines.join("\n")}\n`;
 }

@@ -14,6 +14,7 @@ interface CoordinateFlags {
   readonly abandon?: boolean;
   readonly down?: boolean;
   readonly fresh?: readonly string[];
+  readonly parent?: string;
 }
 
 export function registerCoordinate(program: Command): void {
@@ -49,14 +50,22 @@ export function registerCoordinate(program: Command): void {
         "instead of being carried over, and its open pull request is reused for the new work (repeatable, or a list: --fresh 12,14)",
       (value: string, previous: readonly string[] | undefined) => [...(previous ?? []), value],
     )
+    .option(
+      "--parent <issue>",
+      "take the sub-issues of this issue (GitHub's sub-issues; `parent: N` in a local issue's front matter), whatever their state, " +
+        "plus any issues named beside it; with coordinator.progressComments one comment on it follows the run",
+    )
     .addHelpText(
       "after",
-      examples("cspace coordinate 10 11 12", "cspace coordinate 10 11 12 --fresh 12", "cspace coordinate --label ready --max-parallel 3", "cspace coordinate --resume", "cspace coordinate --abandon", "cspace coordinate 10 11 --json") +
+      examples("cspace coordinate 10 11 12", "cspace coordinate --parent 42", "cspace coordinate 10 11 12 --fresh 12", "cspace coordinate --label ready --max-parallel 3", "cspace coordinate --resume", "cspace coordinate --abandon", "cspace coordinate 10 11 --json") +
         "\nExit codes: 0 every issue merged, 1 some failed or were blocked, 2 bad input or another coordinator runs, 3 Docker, git or the forge failed, 130/143/129 interrupted (SIGINT/SIGTERM/SIGHUP; --resume carries the run on).\n",
     )
     .action(
       action(async (ctx, issues: string[], flags: CoordinateFlags) => {
         if (flags.abandon === true) return abandon(ctx, issues, flags);
+        if (flags.parent !== undefined && flags.resume === true) {
+          throw new UserError("--parent starts a new run: --resume carries on the latest run with the issues (and parent) it started with", { hint: "cspace coordinate --resume" });
+        }
         const [{ coordinate }, { renderRunReport, renderReview }] = await Promise.all([import("../../services/coordinate/coordinate.ts"), import("../../ui/coordinate-report.ts")]);
         const onProgress = await progressPrinter(ctx);
         return interruptible(ctx, "the run stops here; cspace coordinate --resume carries it on", async (signal) => {
@@ -72,6 +81,7 @@ export function registerCoordinate(program: Command): void {
             resume: flags.resume,
             down: flags.down,
             fresh: freshIssues(flags.fresh ?? []),
+            parent: flags.parent === undefined ? undefined : parentIssue(flags.parent),
             signal,
             onProgress,
           });
@@ -85,7 +95,7 @@ export function registerCoordinate(program: Command): void {
 
 /** `--abandon`: ends the latest unfinished run and shows its table as it stood; exit 0 once recorded. */
 async function abandon(ctx: CommandContext, issues: readonly string[], flags: CoordinateFlags): Promise<number> {
-  const other = [...(issues.length > 0 ? ["issue numbers"] : []), ...(flags.resume === true ? ["--resume"] : []), ...(flags.fresh === undefined ? [] : ["--fresh"]), ...(flags.label === undefined ? [] : ["--label"]), ...(flags.milestone === undefined ? [] : ["--milestone"])];
+  const other = [...(issues.length > 0 ? ["issue numbers"] : []), ...(flags.resume === true ? ["--resume"] : []), ...(flags.fresh === undefined ? [] : ["--fresh"]), ...(flags.label === undefined ? [] : ["--label"]), ...(flags.milestone === undefined ? [] : ["--milestone"]), ...(flags.parent === undefined ? [] : ["--parent"])];
   if (other.length > 0) throw new UserError(`--abandon takes no ${other.join(", ")}: it ends the latest run`, { hint: "cspace coordinate --abandon, then cspace coordinate <issues…>" });
   const [{ abandonRun }, { renderRunReport }] = await Promise.all([import("../../services/coordinate/coordinate.ts"), import("../../ui/coordinate-report.ts")]);
   const result = await abandonRun({ cwd: ctx.globals.cwd, env: ctx.env });
@@ -101,6 +111,12 @@ async function abandon(ctx: CommandContext, issues: readonly string[], flags: Co
 function issueNumber(text: string): number {
   const n = Number(text.replace(/^#/, ""));
   if (!Number.isInteger(n) || n <= 0) throw new UserError(`"${text}" is not an issue number`, { hint: "cspace coordinate 10 11 12" });
+  return n;
+}
+
+function parentIssue(text: string): number {
+  const n = Number(text.replace(/^#/, ""));
+  if (!Number.isInteger(n) || n <= 0) throw new UserError(`--parent expects an issue number, not "${text}"`, { hint: "cspace coordinate --parent 42" });
   return n;
 }
 

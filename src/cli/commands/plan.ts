@@ -10,6 +10,7 @@ interface PlanFlags {
   readonly featureBranch?: string;
   readonly repo?: string;
   readonly format: "table" | "json" | "mermaid";
+  readonly parent?: string;
 }
 
 export function registerPlan(program: Command): void {
@@ -29,6 +30,7 @@ export function registerPlan(program: Command): void {
     .option("--feature-branch <branch>", "the branch finished work merges into")
     .option("--repo <owner/name>", "read issues from this GitHub repository for this run (GITHUB_API_URL or forge.apiUrl points elsewhere)")
     .addOption(new Option("--format <format>", "output format").choices(["table", "json", "mermaid"]).default("table"))
+    .option("--parent <issue>", "plan the sub-issues of this issue (and any issues named beside it), as cspace coordinate --parent takes them")
     .addHelpText(
       "after",
       examples("cspace plan", "cspace plan 10 11 12 13", "cspace plan --repo octocat/hello-world 4 5", "cspace plan --milestone 'Login v2' --format mermaid", "cspace plan --json | jq '.issues[] | select(.action == \"launch\")'"),
@@ -44,6 +46,7 @@ export function registerPlan(program: Command): void {
           milestone: flags.milestone,
           featureBranch: flags.featureBranch,
           repo: flags.repo,
+          parent: flags.parent === undefined ? undefined : parseIssueNumber(flags.parent),
         });
         for (const warning of result.warnings) ctx.out.warn(warning);
         await print(result.plan, ctx.globals.json ? "json" : flags.format, ctx.out);

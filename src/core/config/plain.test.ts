@@ -93,6 +93,7 @@ const config = object({
     stacking: one([true, false], ["yes"]),
     review: one([true, false], [0]),
     maxAttempts: one([1, 2, 10], [0, 11]),
+    progressComments: one([true, false], ["yes"]),
   }),
   templates: object({ implementer: text, review: text, rebase: text, retry: text }),
   notify: object({ command: fc.oneof(text, fc.array(text, { maxLength: 3 })) }),

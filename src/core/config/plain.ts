@@ -211,6 +211,7 @@ function configOf(merged: unknown): ParsedConfig {
         train: withDefault(() => defaults.train, integer(limits.train)),
         onUsageLimit: withDefault(() => defaults.onUsageLimit, (value) => (value === "wait" || value === "fail" ? value : unsure())),
         budget: optional((budget) => object(budget, { run: optional(dollars), issue: optional(dollars) })),
+        progressComments: withDefault(() => defaults.progressComments, flag),
       }),
     ),
     templates: orEmpty((templates) =>

@@ -83,6 +83,8 @@ export const defaults = {
   // Merge candidates verified at once: GitHub's merge queue builds five by default; four keep a 2-core laptop usable.
   train: 4,
   onUsageLimit: "wait",
+  // Off: a comment on the parent issue is visible to everyone watching it, so a project asks for it.
+  progressComments: false,
 } as const;
 
 /** `coordinator.onUsageLimit`: wait for the agent's account to reset, or fail the issues its limit stops. */

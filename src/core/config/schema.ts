@@ -227,6 +227,8 @@ export const configSchema = z.strictObject(
               { error: 'expected an object like {"codex": {"input": 1.25, "output": 10}}' },
             )
             .optional(),
+          // One comment on the parent issue (coordinate --parent) mirroring the dashboard, edited in place as the run goes.
+          progressComments: flag().default(defaults.progressComments),
         },
         objectOf('like {"maxParallel": 4}'),
       )

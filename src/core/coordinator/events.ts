@@ -3,6 +3,7 @@ import { attemptEvents } from "./fold-attempts.ts";
 import { budgetEvents } from "./fold-budget.ts";
 import { integrationEvents } from "./fold-integration.ts";
 import { freshEvents } from "./fold-fresh.ts";
+import { parentEvents } from "./fold-parent.ts";
 import { predictionEvents } from "./fold-predictions.ts";
 import { runEvents } from "./fold-run.ts";
 import { verificationEvents } from "./fold-verification.ts";
@@ -34,7 +35,7 @@ import { notifyEvents } from "./fold-notify.ts";
  * one that no longer fits (a report for an attempt already ended), changes
  * nothing, so a resent report or a replayed outbox is harmless.
  */
-export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents, ...freshEvents, ...budgetEvents, ...verificationEvents, ...predictionEvents, ...notifyEvents };
+export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents, ...freshEvents, ...budgetEvents, ...verificationEvents, ...predictionEvents, ...notifyEvents, ...parentEvents };
 
 type Registry = typeof coordinatorEvents;
 

@@ -53,6 +53,8 @@ export interface CoordinatorState {
   readonly landed?: readonly TrainCar[];
   /** Conflicts seen coming and met (predictions.ts, fold-predictions.ts); absent until the first such event. */
   readonly predictions?: PredictionsState;
+  /** The parent issue whose sub-issues the run takes (`--parent`, fold-parent.ts); absent: none. */
+  readonly parent?: number;
 }
 
 /** The feature branch alone, verified at its tip after `epoch` merges. */

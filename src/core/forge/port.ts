@@ -27,7 +27,8 @@ export interface Forge {
   listIssues(query: IssueQuery): Promise<IssueListing>;
   getIssue(number: number): Promise<Issue>;
   closeIssue(number: number): Promise<void>;
-  commentOnIssue(number: number, body: string): Promise<void>;
+  /** Adds a comment to an issue and returns it (with the id that `updateComment` takes). */
+  commentOnIssue(number: number, body: string): Promise<IssueComment>;
 
   // Branches (names without `refs/heads/`)
   /** The head sha, or null when the branch does not exist. */
@@ -61,6 +62,32 @@ export interface Forge {
 
   /** The combined state of required checks for a commit. */
   checksFor(sha: string): Promise<ChecksSummary>;
+
+  // Parent issues and comments kept up to date (issue 15)
+  /**
+   * The sub-issues of issue `parent`, in the forge's order (GitHub: the
+   * parent's sub-issue list; the local forge: issues whose front matter says
+   * `parent: <N>`, by number), whatever their state. A missing parent is
+   * `ForgeNotFoundError`; a parent without sub-issues answers none.
+   */
+  subIssues(parent: number): Promise<SubIssueListing>;
+  /** Every comment on an issue, oldest first (a missing issue is `ForgeNotFoundError`). */
+  listComments(number: number): Promise<readonly IssueComment[]>;
+  /** Replaces the body of comment `commentId` on issue `number`, in place; a missing one is `ForgeNotFoundError`. */
+  updateComment(number: number, commentId: number, body: string): Promise<IssueComment>;
+}
+
+export interface IssueComment {
+  /** The forge's id: GitHub's comment id; the local forge's position in the issue's comments file, from 1. */
+  readonly id: number;
+  readonly body: string;
+}
+
+export interface SubIssueListing {
+  /** This repository's sub-issues, in the forge's order. */
+  readonly numbers: readonly number[];
+  /** What was left out and why, one sentence each (a sub-issue in another repository). */
+  readonly notices: readonly string[];
 }
 
 export interface IssueQuery extends IssueFilter {

@@ -6,10 +6,14 @@ export interface IssueFields {
   readonly state: IssueState;
   readonly labels: readonly string[];
   readonly milestone: string | null;
+  /** `parent: 42`: the issue this one is a sub-issue of (cspace coordinate --parent 42). */
+  readonly parent: number | null;
 }
 
 type Key = keyof IssueFields;
-const LINE = /^(title|state|labels|milestone):(?: (.*))?$/;
+const LINE = /^(title|state|labels|milestone|parent):(?: (.*))?$/;
+// A parent is an issue number, written plainly: anything else goes to the full parser, which says what is wrong.
+const ISSUE_NUMBER = /^[1-9][0-9]{0,8}$/;
 // YAML forbids most control characters and gives tabs and a BOM meanings of their own.
 // eslint-disable-next-line no-control-regex -- control characters are exactly what sends a file to the full parser
 const UNUSUAL = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\ufeff\ufffe\uffff]/;
@@ -35,6 +39,7 @@ export function readFlatFrontMatter(block: string): IssueFields | null {
   let state: IssueState = "open";
   let labels: readonly string[] = [];
   let milestone: string | null = null;
+  let parent: number | null = null;
   for (const raw of block.split("\n")) {
     const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
     if (line.trim() === "") continue;
@@ -72,9 +77,14 @@ export function readFlatFrontMatter(block: string): IssueFields | null {
         milestone = text;
         break;
       }
+      case "parent": {
+        if (!ISSUE_NUMBER.test(value)) return null;
+        parent = Number(value);
+        break;
+      }
     }
   }
-  return title === null ? null : { title, state, labels, milestone };
+  return title === null ? null : { title, state, labels, milestone, parent };
 }
 
 /** A single-line scalar that is certainly text, or null. */

@@ -11,6 +11,7 @@ const frontMatterSchema = z.strictObject({
   state: z.enum(["open", "closed"]).default("open"),
   labels: z.array(z.string()).default([]),
   milestone: z.union([z.string(), z.number().transform(String)]).nullable().default(null),
+  parent: z.number().int("an issue number, like 42").positive("an issue number, like 42").nullable().default(null),
 });
 
 export const validateFrontMatter: FullFrontMatter["validate"] = (raw) => {

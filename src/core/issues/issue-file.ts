@@ -60,7 +60,7 @@ export function parseIssueFile(fileLabel: string, number: number, text: string, 
   const parsed = full.validate(raw ?? {});
   if (!parsed.ok) {
     throw new UserError(`${fileLabel}: invalid front matter: ${parsed.problems.join("; ")}`, {
-      hint: "Valid keys: title (text), state (open or closed), labels (list of text), milestone (text).",
+      hint: "Valid keys: title (text), state (open or closed), labels (list of text), milestone (text), parent (an issue number).",
     });
   }
   return issueOf(number, parsed.fields, body);
@@ -77,7 +77,9 @@ function splitIssueFile(fileLabel: string, text: string): { frontMatter: string;
 }
 
 function issueOf(number: number, fields: IssueFields, body: string): Issue {
-  return { number, title: fields.title, state: fields.state, labels: fields.labels, milestone: fields.milestone, body };
+  const issue: Issue = { number, title: fields.title, state: fields.state, labels: fields.labels, milestone: fields.milestone, body };
+  // Only a sub-issue carries `parent`: most issues have none, and their shape stays as it was.
+  return fields.parent === null ? issue : { ...issue, parent: fields.parent };
 }
 
 /** The 1-based line of a YAMLParseError (the `yaml` package's `linePos`), without importing the package. */

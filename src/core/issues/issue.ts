@@ -15,4 +15,10 @@ export interface Issue {
   readonly labels: readonly string[];
   readonly milestone: string | null;
   readonly body: string;
+  /**
+   * The parent issue a local issue's front matter names (`parent: 42`); absent
+   * otherwise. GitHub keeps sub-issues apart from the issue: `Forge.subIssues`
+   * is how every forge answers "the sub-issues of #42".
+   */
+  readonly parent?: number | undefined;
 }

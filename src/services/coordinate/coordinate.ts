@@ -6,7 +6,7 @@ import { replayLog, unreadableRunError, type LogProblem } from "../../core/coord
 import { runReport, type RunReport } from "../../core/coordinator/report.ts";
 import { replay, type CoordinatorState } from "../../core/coordinator/state.ts";
 import type { RunSettings } from "../../core/coordinator/vocabulary.ts";
-import { reportMarkdown } from "../../core/coordinator-runtime/report-table.ts";
+import { reportMarkdown, reviewMarkdown } from "../../core/coordinator-runtime/report-table.ts";
 import type { ProgressListener } from "../../core/coordinator-runtime/progress.ts";
 import type { EventStore } from "../../core/coordinator-store/port.ts";
 import { durationMs } from "../../core/config/rules.ts";
@@ -27,6 +27,12 @@ import { runCoordinatorLoop } from "./runtime.ts";
 import { Notifier, NOTIFY_COMMAND_TIMEOUT_MS } from "./notifier.ts";
 import { notifiedCauses } from "../../core/notify/notification.ts";
 import { runNotifyCommand } from "../../adapters/notify/run-command.ts";
+import { dashboardModel } from "../../core/dashboard/build.ts";
+import { parentSelection } from "../issues/parent.ts";
+import { ProgressComment, type DashboardModelBuilder } from "./progress-comment.ts";
+
+/** What the parent issue's progress comment renders: exactly what the dashboard shows. */
+const progressModel: DashboardModelBuilder = dashboardModel;
 
 export interface CoordinateOptions {
   readonly cwd: string;
@@ -51,6 +57,10 @@ export interface CoordinateOptions {
   readonly verifyTimeoutMs?: number | undefined;
   /** Test knob: how long `notify.command` may run (10 s by default). */
   readonly notifyTimeoutMs?: number | undefined;
+  /** `--parent 42`: the run takes the sub-issues of #42 (and `numbers` beside them); recorded, so a resumed run keeps it. */
+  readonly parent?: number | undefined;
+  /** Test knob: the progress comment's interval between routine edits (default 30 s). */
+  readonly progressIntervalMs?: number | undefined;
   /** Bench knob: `false` merges without verifying the landing tree, as before issue 14 (bench/coordinate compares the two); no flag or config key offers it. */
   readonly verifyLanding?: boolean | undefined;
 }
@@ -102,6 +112,8 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
     });
     let settings: RunSettings | null = opened.state.run?.settings ?? null;
     const notifier = await startNotifier(project, store, opened, options);
+    const comment = progressCommentFor(project, forge, opened, options);
+    await comment?.start();
     try {
       const state = await runCoordinatorLoop({
         store,
@@ -114,6 +126,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
         renderPrompt: promptRenderer({ templates, issues: opened.issues, settings: () => settings, repo: forge.repo }),
         onProgress: (progress) => {
           if (progress.kind === "event" && progress.event.type === "RunStarted") settings = progress.event.settings;
+          comment?.observe(progress);
           notifier.listener(progress);
         },
         probeIntervalMs: options.probeIntervalMs,
@@ -128,8 +141,12 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
         signal: options.signal,
       });
       await notifier.finish(state);
-      return await finish(project, opened.runId, state, store);
+      const result = await finish(project, opened.runId, state, store);
+      await comment?.finish(result.report.review === undefined ? null : reviewMarkdown(result.report.review, result.report.startedAt).join("\n"));
+      return result;
     } finally {
+      // A run stopped early (interrupted, failed) leaves the comment as the run stood; it never holds the stop up for long.
+      await comment?.finish(null);
       await workers.close({ down: options.down === true });
     }
   } finally {
@@ -172,7 +189,9 @@ async function startRun(project: OpenedProject, store: EventStore, forge: Forge,
       });
     }
   }
-  const loaded = await loadRunIssues(forge, { numbers: options.numbers ?? [], label: options.label, milestone: options.milestone });
+  const parent = options.parent === undefined ? null : await parentSelection(forge, options.parent, options.numbers ?? []);
+  for (const text of parent?.notices ?? []) options.onProgress?.({ kind: "notice", at: new Date().toISOString(), text });
+  const loaded = await loadRunIssues(forge, { numbers: parent?.numbers ?? options.numbers ?? [], label: options.label, milestone: options.milestone });
   if (loaded.selected.length === 0) throw new UserError("no open issue matches the selection", { hint: "cspace plan shows what a selection picks" });
   const fresh = options.fresh ?? [];
   assertFreshInRun(fresh, loaded.selected, () => []);
@@ -199,9 +218,25 @@ async function startRun(project: OpenedProject, store: EventStore, forge: Forge,
   };
   const now = new Date();
   const runId = await store.startRun({ selected: [...loaded.selected], featureBranch }, now);
-  const events = [loaded.started(runId, settings, now.toISOString()), loaded.loaded(now.toISOString()), ...freshEvents(fresh, now.toISOString())];
+  const parentEvent: CoordinatorEvent[] = options.parent === undefined ? [] : [{ type: "ParentSelected", at: now.toISOString(), parent: options.parent }];
+  const events = [loaded.started(runId, settings, now.toISOString()), ...parentEvent, loaded.loaded(now.toISOString()), ...freshEvents(fresh, now.toISOString())];
   await store.append(runId, events.map(encodeEvent));
   return { runId, state: replay(events), issues: loaded.issues };
+}
+
+/** The parent's progress comment, when the run has a parent and `coordinator.progressComments` is on (read again on each resume). */
+function progressCommentFor(project: OpenedProject, forge: Forge, opened: OpenedRun, options: CoordinateOptions): ProgressComment | null {
+  const parent = opened.state.parent;
+  if (parent === undefined || !project.config.coordinator.progressComments) return null;
+  return new ProgressComment({
+    forge,
+    parent,
+    runId: opened.runId,
+    state: opened.state,
+    model: progressModel,
+    notice: (text) => options.onProgress?.({ kind: "notice", at: new Date().toISOString(), text }),
+    intervalMs: options.progressIntervalMs,
+  });
 }
 
 /** The latest run's log replayed, and the issues read again (a fresh `IssuesLoaded`: someone may have closed one meanwhile). */

@@ -1,13 +1,15 @@
-import { json, notFound, str, type Handler, type SimResponse } from "./handler.ts";
-import { takeId, type SimIssue, type SimPull, type World } from "./world.ts";
+import { json, notFound, str, validationFailed, type Handler, type SimResponse } from "./handler.ts";
+import { issueIdOf, takeId, type SimIssue, type SimPull, type World } from "./world.ts";
 
 export function issueJson(world: World, issue: SimIssue): Record<string, unknown> {
   const url = `${world.baseUrl}/repos/${world.owner}/${world.name}/issues/${issue.number}`;
   const milestone = issue.milestone === null ? undefined : world.milestones.get(issue.milestone);
   return {
-    id: issue.number,
+    id: issueIdOf(issue.number),
     node_id: `I_${issue.number}`,
     url,
+    repository_url: `${world.baseUrl}/repos/${world.owner}/${world.name}`,
+    ...(issue.parent === null ? {} : { parent_issue_url: `${world.baseUrl}/repos/${world.owner}/${world.name}/issues/${issue.parent}` }),
     html_url: `https://github.com/${world.owner}/${world.name}/issues/${issue.number}`,
     number: issue.number,
     state: issue.state,
@@ -96,10 +98,76 @@ const createComment: Handler = ({ world }, { params, body }) => {
   const number = Number(params.issue_number);
   const issue = world.issues.get(number);
   if (issue === undefined) return Promise.resolve(notFound());
-  const comment = { id: takeId(world), body: str(body.body) ?? "" };
+  const now = new Date().toISOString();
+  const comment = { id: takeId(world), body: str(body.body) ?? "", createdAt: now, updatedAt: now };
   issue.comments.push(comment);
-  const url = `${world.baseUrl}/repos/${world.owner}/${world.name}/issues/comments/${comment.id}`;
-  return Promise.resolve(json(201, { id: comment.id, node_id: `IC_${comment.id}`, url, body: comment.body, issue_url: `${world.baseUrl}/repos/${world.owner}/${world.name}/issues/${number}` }));
+  return Promise.resolve(json(201, commentJson(world, number, comment)));
+};
+
+function commentJson(world: World, number: number, comment: SimIssue["comments"][number]): Record<string, unknown> {
+  const repo = `${world.baseUrl}/repos/${world.owner}/${world.name}`;
+  return {
+    id: comment.id,
+    node_id: `IC_${comment.id}`,
+    url: `${repo}/issues/comments/${comment.id}`,
+    html_url: `https://github.com/${world.owner}/${world.name}/issues/${number}#issuecomment-${comment.id}`,
+    body: comment.body,
+    issue_url: `${repo}/issues/${number}`,
+    created_at: comment.createdAt,
+    updated_at: comment.updatedAt,
+  };
+}
+
+const listComments: Handler = ({ world }, { params, query }) => {
+  const number = Number(params.issue_number);
+  const issue = world.issues.get(number);
+  if (issue === undefined) return Promise.resolve(notFound());
+  const items = issue.comments.map((comment) => commentJson(world, number, comment));
+  return Promise.resolve(paginate(world, `/repos/${world.owner}/${world.name}/issues/${number}/comments`, query, items));
+};
+
+/** GitHub finds a comment by its id alone, whichever issue holds it. */
+const updateComment: Handler = ({ world }, { params, body }) => {
+  const id = Number(params.comment_id);
+  for (const issue of world.issues.values()) {
+    const comment = issue.comments.find((c) => c.id === id);
+    if (comment === undefined) continue;
+    comment.body = str(body.body) ?? comment.body;
+    comment.updatedAt = new Date().toISOString();
+    return Promise.resolve(json(200, commentJson(world, issue.number, comment)));
+  }
+  return Promise.resolve(notFound());
+};
+
+/** The parent's sub-issues in their order, paginated; a missing parent is 404. */
+const listSubIssues: Handler = ({ world }, { params, query }) => {
+  const number = Number(params.issue_number);
+  const parent = world.issues.get(number);
+  if (parent === undefined) return Promise.resolve(notFound());
+  const items = parent.subIssues.flatMap((n) => {
+    const child = world.issues.get(n);
+    return child === undefined ? [] : [issueJson(world, child)];
+  });
+  return Promise.resolve(paginate(world, `/repos/${world.owner}/${world.name}/issues/${number}/sub_issues`, query, items));
+};
+
+/** `sub_issue_id` is the child's id (not its number); a child that has a parent needs `replace_parent`. Answers the parent. */
+const addSubIssue: Handler = ({ world }, { params, body }) => {
+  const parent = world.issues.get(Number(params.issue_number));
+  if (parent === undefined) return Promise.resolve(notFound());
+  const child = [...world.issues.values()].find((issue) => issueIdOf(issue.number) === body.sub_issue_id);
+  if (child === undefined) return Promise.resolve(validationFailed("Issue", "The provided sub-issue does not exist", "invalid"));
+  if (child.number === parent.number) return Promise.resolve(validationFailed("Issue", "An issue cannot be its own sub-issue", "invalid"));
+  if (child.parent !== null && body.replace_parent !== true) {
+    return Promise.resolve(validationFailed("Issue", "Sub issue may only have one parent", "invalid"));
+  }
+  if (child.parent !== null) {
+    const previous = world.issues.get(child.parent);
+    previous?.subIssues.splice(previous.subIssues.indexOf(child.number), 1);
+  }
+  parent.subIssues.push(child.number);
+  child.parent = parent.number;
+  return Promise.resolve(json(201, issueJson(world, parent)));
 };
 
 const listMilestones: Handler = ({ world }, { query }) => {
@@ -116,4 +184,8 @@ export const issueHandlers: Readonly<Record<string, Handler>> = {
   "issues/update": update,
   "issues/create-comment": createComment,
   "issues/list-milestones": listMilestones,
+  "issues/list-comments": listComments,
+  "issues/update-comment": updateComment,
+  "issues/list-sub-issues": listSubIssues,
+  "issues/add-sub-issue": addSubIssue,
 };

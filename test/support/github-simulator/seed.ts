@@ -27,8 +27,11 @@ export function simulatorSeed(simulator: GithubSimulator): ForgeSeed {
           labels: [...(issue.labels ?? [])],
           milestone: issue.milestone === undefined || issue.milestone === null ? null : milestone(simulator, issue.milestone),
           comments: [],
+          subIssues: [],
+          parent: null,
         });
         world.nextNumber = Math.max(world.nextNumber, issue.number + 1);
+        if (issue.parent !== undefined) linkSubIssue(simulator, issue.parent, issue.number);
       }
       return Promise.resolve();
     },
@@ -36,6 +39,17 @@ export function simulatorSeed(simulator: GithubSimulator): ForgeSeed {
       return Promise.resolve(world.issues.get(number)?.comments.map((c) => c.body) ?? []);
     },
   };
+}
+
+/** Makes `child` a sub-issue of `parent`, as `POST .../sub_issues` does (test/support/github-simulator/handlers-sub-issues.ts). */
+export function linkSubIssue(simulator: GithubSimulator, parent: number, child: number): void {
+  const { world } = simulator;
+  const parentIssue = world.issues.get(parent);
+  const childIssue = world.issues.get(child);
+  if (parentIssue === undefined || childIssue === undefined) throw new Error(`seed: #${parent} and #${child} must both be issues`);
+  if (childIssue.parent !== null) throw new Error(`seed: #${child} already has the parent #${childIssue.parent}`);
+  parentIssue.subIssues.push(child);
+  childIssue.parent = parent;
 }
 
 function milestone(simulator: GithubSimulator, title: string): number {

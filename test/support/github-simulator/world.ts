@@ -9,7 +9,11 @@ export interface SimIssue {
   stateReason: "completed" | "not_planned" | "reopened" | null;
   labels: string[];
   milestone: number | null;
-  readonly comments: { readonly id: number; readonly body: string }[];
+  readonly comments: { readonly id: number; body: string; readonly createdAt: string; updatedAt: string }[];
+  /** Its sub-issues' numbers, in GitHub's order (the order they were added). */
+  readonly subIssues: number[];
+  /** The issue it is a sub-issue of: GitHub allows one parent. */
+  parent: number | null;
 }
 
 export interface SimPull {
@@ -59,6 +63,14 @@ export interface World {
   /** Issues and pull requests share one sequence, as on GitHub. */
   nextNumber: number;
   nextId: number;
+}
+
+/**
+ * An issue's `id`, GitHub's global one, never its number: the sub-issues API
+ * takes ids (`sub_issue_id`), so a client that sent a number would be caught.
+ */
+export function issueIdOf(number: number): number {
+  return 4_000_000_000 + number;
 }
 
 export function takeNumber(world: World): number {

@@ -5,7 +5,7 @@ import { checksFor } from "./checks.ts";
 import { createGithubClient, type GithubThrottle } from "./client.ts";
 import { call, parseRepo, type GithubContext } from "./context.ts";
 import { checkGithubForge } from "./health.ts";
-import { closeIssue, commentOnIssue, getIssue, listIssues } from "./issues.ts";
+import { closeIssue, commentOnIssue, getIssue, listComments, listIssues, subIssues, updateComment } from "./issues.ts";
 import { findPullRequest, getPullRequest, openPullRequest, retargetPullRequest, squashMerge } from "./pulls.ts";
 import { missingToken, type TokenLookup, type TokenProvider } from "./token.ts";
 
@@ -74,6 +74,9 @@ export function createGithubForge(options: GithubForgeOptions): Forge {
     retargetPullRequest: withContext(retargetPullRequest),
     squashMerge: withContext(squashMerge),
     checksFor: withContext(checksFor),
+    subIssues: withContext(subIssues),
+    listComments: withContext(listComments),
+    updateComment: withContext(updateComment),
   };
 }
 

@@ -1,5 +1,5 @@
 import { ForgeNotFoundError } from "../../../core/forge/errors.ts";
-import type { IssueListing, IssueQuery } from "../../../core/forge/port.ts";
+import type { IssueComment, IssueListing, IssueQuery, SubIssueListing } from "../../../core/forge/port.ts";
 import type { Issue } from "../../../core/issues/issue.ts";
 import { matchesFilter } from "../../../core/issues/selection.ts";
 import { call, type GithubContext } from "./context.ts";
@@ -79,8 +79,45 @@ export async function closeIssue(context: GithubContext, number: number): Promis
   );
 }
 
-export async function commentOnIssue(context: GithubContext, number: number, body: string): Promise<void> {
-  await call(context, `comment on issue #${number}`, () =>
+export async function commentOnIssue(context: GithubContext, number: number, body: string): Promise<IssueComment> {
+  const { data } = await call(context, `comment on issue #${number}`, () =>
     context.octokit.rest.issues.createComment({ owner: context.owner, repo: context.repo, issue_number: number, body }),
   );
+  return { id: data.id, body: data.body ?? "" };
+}
+
+export async function listComments(context: GithubContext, number: number): Promise<readonly IssueComment[]> {
+  const items = await call(context, `list the comments on issue #${number}`, () =>
+    context.octokit.paginate(context.octokit.rest.issues.listComments, { owner: context.owner, repo: context.repo, issue_number: number, per_page: 100 }),
+  );
+  return items.map((item) => ({ id: item.id, body: item.body ?? "" }));
+}
+
+/** GitHub names a comment by its id alone; `number` is only for the message. */
+export async function updateComment(context: GithubContext, number: number, commentId: number, body: string): Promise<IssueComment> {
+  const { data } = await call(context, `edit comment ${commentId} on issue #${number}`, () =>
+    context.octokit.rest.issues.updateComment({ owner: context.owner, repo: context.repo, comment_id: commentId, body }),
+  );
+  return { id: data.id, body: data.body ?? "" };
+}
+
+/**
+ * GitHub's sub-issues of `parent` (`issues.listSubIssues`, paginated), in
+ * the parent's order. A sub-issue may live in another repository of the same
+ * owner: cspace runs one repository's issues, so those are left out, each
+ * with a notice.
+ */
+export async function subIssues(context: GithubContext, parent: number): Promise<SubIssueListing> {
+  const items = await call(context, `list the sub-issues of #${parent} in ${context.owner}/${context.repo}`, () =>
+    context.octokit.paginate(context.octokit.rest.issues.listSubIssues, { owner: context.owner, repo: context.repo, issue_number: parent, per_page: 100 }),
+  );
+  const here = `/repos/${context.owner}/${context.repo}`.toLowerCase();
+  const numbers: number[] = [];
+  const notices: string[] = [];
+  for (const item of items) {
+    const repository = new URL(item.repository_url).pathname.replace(/\/+$/, "");
+    if (repository.toLowerCase().endsWith(here)) numbers.push(item.number);
+    else notices.push(`#${parent}'s sub-issue ${repository.replace(/^.*\/repos\//, "")}#${item.number} is in another repository: left out (cspace runs one repository's issues)`);
+  }
+  return { numbers, notices };
 }

@@ -47,6 +47,33 @@ describe("local forge issues", () => {
     expect(ignored).toEqual([]);
     expect(await readFile(path.join(issuesDir, "1.comments.md"), "utf8")).toMatch(/^### Comment by cspace at \S+Z\n\nA note\.\n\n$/);
   });
+
+  it("keeps a comment whole when its body holds a line that reads as a comment heading, so later ids still name their comments", async () => {
+    await writeFile(path.join(issuesDir, "1.md"), "---\ntitle: One\n---\n");
+    const quoting = "Quoted:\n### Comment by cspace at 2020-01-01T00:00:00Z\n\\### Comment by cspace at already escaped";
+    const first = await forge.commentOnIssue(1, quoting);
+    const second = await forge.commentOnIssue(1, "progress 0 of 1");
+    await forge.updateComment(1, second.id, "progress 1 of 1");
+    expect(await forge.listComments(1)).toEqual([
+      { id: first.id, body: quoting },
+      { id: second.id, body: "progress 1 of 1" },
+    ]);
+    const text = await readFile(path.join(issuesDir, "1.comments.md"), "utf8");
+    expect(text.match(/^### Comment by cspace at /gm)).toHaveLength(2);
+    expect(text).toMatch(/^### Comment by cspace at \S+Z, edited \S+Z$/m);
+  });
+
+  it("reads `parent:` from front matter: the sub-issues of a parent, whichever reader takes the file", async () => {
+    await writeFile(path.join(issuesDir, "40.md"), "---\ntitle: Epic\n---\n");
+    await writeFile(path.join(issuesDir, "41.md"), "---\ntitle: Flat\nparent: 40\n---\n");
+    // A block list sends this one to the full YAML parser.
+    await writeFile(path.join(issuesDir, "42.md"), "---\ntitle: Full\nlabels:\n  - api\nparent: 40\n---\n");
+    await writeFile(path.join(issuesDir, "43.md"), "---\ntitle: Elsewhere\nparent: 7\n---\n");
+    expect(await forge.subIssues(40)).toEqual({ numbers: [41, 42], notices: [] });
+    expect((await forge.getIssue(41)).parent).toBe(40);
+    await writeFile(path.join(issuesDir, "44.md"), "---\ntitle: Bad\nparent: forty\n---\n");
+    await expect(forge.subIssues(40)).rejects.toThrow(/44\.md: invalid front matter: parent: .*\n?/);
+  });
 });
 
 describe("local forge issues at scale and in unusual shapes", () => {

@@ -1,26 +1,30 @@
-import { appendFile, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ExternalError } from "../../../core/errors.ts";
 import { ForgeNotFoundError } from "../../../core/forge/errors.ts";
 import { withIssueState } from "../../../core/forge/issue-front-matter.ts";
-import type { IssueListing, IssueQuery } from "../../../core/forge/port.ts";
+import type { IssueComment, IssueListing, IssueQuery, SubIssueListing } from "../../../core/forge/port.ts";
 import type { Issue } from "../../../core/issues/issue.ts";
 import { matchesFilter } from "../../../core/issues/selection.ts";
 import { writeFileAtomic } from "../../../shared/atomic-file.ts";
 import { ignoredNotice, isCode, parseLocalIssue, readLocalIssues } from "./issue-files.ts";
+import { createLocalComments, parseComments } from "./local-comments.ts";
 
 /** The issue half of the local forge: `<N>.md` files, comments in `<N>.comments.md` beside them. */
 export interface LocalIssueStore {
   list(query: IssueQuery): Promise<IssueListing>;
   get(number: number): Promise<Issue>;
   close(number: number): Promise<void>;
-  comment(number: number, body: string): Promise<void>;
+  comment(number: number, body: string): Promise<IssueComment>;
+  comments(number: number): Promise<readonly IssueComment[]>;
+  updateComment(number: number, commentId: number, body: string): Promise<IssueComment>;
+  /** Issues whose front matter says `parent: <parent>`, by number, whatever their state. */
+  subIssues(parent: number): Promise<SubIssueListing>;
 }
-
-const COMMENT_HEADING = /^### Comment by cspace at (\S+)\r?\n/m;
 
 export function createLocalIssueStore(issuesDir: string, projectDir: string): LocalIssueStore {
   const shown = (name: string) => path.join(path.relative(projectDir, issuesDir) || ".", name);
+  const comments = createLocalComments(issuesDir);
 
   async function readIssueText(number: number): Promise<string> {
     assertIssueNumber(number);
@@ -60,20 +64,31 @@ export function createLocalIssueStore(issuesDir: string, projectDir: string): Lo
 
     async comment(number, body) {
       await readIssueText(number);
-      const entry = `### Comment by cspace at ${new Date().toISOString()}\n\n${body.trimEnd()}\n\n`;
-      // One append per comment: O_APPEND keeps two writers' comments whole.
-      await appendFile(path.join(issuesDir, `${String(number)}.comments.md`), entry);
+      return comments.add(number, body);
+    },
+
+    async comments(number) {
+      await readIssueText(number);
+      return comments.list(number);
+    },
+
+    async updateComment(number, commentId, body) {
+      await readIssueText(number);
+      return comments.update(number, commentId, body);
+    },
+
+    async subIssues(parent) {
+      // The parent must exist: a typo in --parent is not "no sub-issues".
+      await readIssueText(parent);
+      const { issues } = await readLocalIssues(issuesDir, projectDir);
+      return { numbers: issues.filter((issue) => issue.parent === parent).map((issue) => issue.number), notices: [] };
     },
   };
 }
 
 /** The comment bodies of a `<N>.comments.md` file, oldest first. */
 export function parseCommentsFile(text: string): readonly string[] {
-  const parts = text.split(new RegExp(COMMENT_HEADING.source, "m"));
-  // split with one capture group: [before, time1, body1, time2, body2, ...]
-  const bodies: string[] = [];
-  for (let i = 2; i < parts.length; i += 2) bodies.push((parts[i] ?? "").trim());
-  return bodies;
+  return parseComments(text).map((comment) => comment.body);
 }
 
 /** The comments on local issue `number`, oldest first; none when it has no comments file. */
