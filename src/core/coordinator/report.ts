@@ -16,7 +16,11 @@ export interface ReportRow {
   readonly base: string | null;
   readonly status: IssueStatusKind;
   readonly reason: string;
-  /** Every run of the agent: implementation, retries, rebases, reviews, relaunches after a limit. */
+  /**
+   * The attempts `coordinator.maxAttempts` speaks of (README): every run of the agent on the issue (its first, a
+   * retry, a rebase, a review, a relaunch after a lost worker), but not a `cspace restart` (it carries the attempt
+   * on) nor a relaunch after a usage limit (the same attempt, sent again once the account is back).
+   */
   readonly attempts: number;
   readonly failedAttempts: number;
   readonly turns: number;
@@ -120,7 +124,7 @@ function row(state: CoordinatorState, issue: IssueRecord): ReportRow {
     base: first?.base ?? null,
     status: issue.status.kind,
     reason: issue.status.reason,
-    attempts: issue.attempts.length,
+    attempts: issue.attempts.filter((attempt) => attempt.end !== "rate-limited").length,
     failedAttempts: failureCount(issue),
     turns: issue.attempts.reduce((sum, a) => sum + a.turns, 0),
     costUsd: costs.length === 0 ? null : roundCents(costs.reduce((sum, cost) => sum + cost, 0)),
