@@ -13,6 +13,7 @@ export function renderRunReport(report: RunReport, paint: Paint, holder?: string
   const { merged, failed, blocked, costUsd } = report.totals;
   return [
     `Run ${report.runId ?? "-"} into ${report.featureBranch ?? "-"}${holder === undefined || holder === null ? "" : ` (running: ${holder})`}`,
+    ...notRunningLines(report, holder, paint),
     ...(report.paused ? [paint("warn", 'Paused: no launch or merge until cspace send _coordinator "resume"; agents already working go on.')] : []),
     ...(report.abandoned === null ? [] : [paint("warn", `Abandoned: ${report.abandoned}.`)]),
     ...(report.parked === null
@@ -55,4 +56,20 @@ function problemLines(report: RunReport, paint: Paint): string[] {
       ? [paint("warn", "This run cannot be resumed: cspace coordinate --abandon ends it (its log is kept), then cspace coordinate <issues…> starts a new one.")]
       : [];
   return [...shown, ...more, ...wayOut];
+}
+
+/**
+ * `cspace status` of a run nobody coordinates (null holder) that has not
+ * finished: its coordinator was stopped (Ctrl-C, a closed terminal, a crash),
+ * which the table alone does not say. Undefined holder: the coordinator's own
+ * report, which is running by definition.
+ */
+function notRunningLines(report: RunReport, holder: string | null | undefined, paint: Paint): string[] {
+  if (holder !== null || report.finishedAt !== null || report.runId === null) return [];
+  return [
+    paint(
+      "warn",
+      "Not running: no coordinator is carrying this run on (it was stopped: Ctrl-C, a closed terminal, a crash). Agents already working go on; cspace coordinate --resume carries the run on from where it stopped.",
+    ),
+  ];
 }

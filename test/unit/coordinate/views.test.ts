@@ -29,4 +29,25 @@ describe("views of a run", () => {
     const table = renderRunReport(result.report, (_tone, text) => text);
     expect(table.join("\n")).toMatch(/#12 +#\d+ +issue-10 +merged/);
   });
+
+  it("status of a run whose coordinator was stopped says it is not running and how to resume it", async () => {
+    const project = await makeProject({ config: { project: { name: "views-stopped" }, forge: { type: "local" } } });
+    projects.push(project);
+    const world = new CoordinatorWorld({ 10: [], 12: [10] }, {}, { agentMs: 60_000 });
+    const env = { CSPACE_RUN_DIR: `${project.dir}/run` };
+    const stop = new AbortController();
+    // Ctrl-C once the first agent is at work: the run is left unfinished, nobody holds it.
+    const stopped = coordinate({ cwd: project.dir, env, numbers: [10, 12], ports: world.ports(), signal: stop.signal, onProgress: (p) => {
+      if (p.kind === "event" && p.event.type === "Launched") stop.abort(new Error("interrupted"));
+    } });
+    await expect(stopped).rejects.toThrow();
+    const status = await runStatus({ cwd: project.dir, env, ports: { ...world.ports(), eventStore: () => world.store } });
+    expect(status.holder).toBeNull();
+    if (status.report === null) throw new Error("the stopped run has no report");
+    const table = renderRunReport(status.report, (_tone, text) => text, null).join("\n");
+    expect(table).toContain("Not running");
+    expect(table).toContain("cspace coordinate --resume");
+    // While a coordinator holds the run, or in the coordinator's own report, nothing of the kind is said.
+    expect(renderRunReport(status.report, (_tone, text) => text, "pid 1 on host since now").join("\n")).not.toContain("Not running");
+  });
 });
