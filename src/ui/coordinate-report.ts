@@ -1,3 +1,4 @@
+import { failureSection } from "../core/coordinator/failure-words.ts";
 import { describeLogProblem } from "../core/coordinator/log.ts";
 import type { RunReport } from "../core/coordinator/report.ts";
 import { duration, REPORT_COLUMNS, reportCells } from "../core/coordinator-runtime/report-table.ts";
@@ -30,6 +31,7 @@ export function renderRunReport(report: RunReport, paint: Paint, holder?: string
     "",
     `${String(merged)} merged, ${String(failed)} failed, ${String(blocked)} blocked${costUsd === null ? "" : `; ${report.rows.some((r) => r.costEstimated) ? "~" : ""}$${costUsd.toFixed(2)}`}${report.parkedMs > 0 ? `; parked by usage limits ${duration(report.parkedMs)}` : ""}.`,
     ...(report.rows.some((r) => r.costEstimated) ? ["~: estimated, the agent's tokens priced by coordinator.prices (it reports no cost)."] : []),
+    ...failureSection(report.rows).map((line) => (line.startsWith("#") ? paint("bad", line) : line)),
     ...(report.egressDenied === undefined || report.egressDenied.count === 0 ? [] : [paint("warn", `${describeDenials(report.egressDenied)}.`)]),
     ...predictionLines(report),
   ];

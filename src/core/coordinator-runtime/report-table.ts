@@ -1,6 +1,8 @@
 import { describeDenials } from "../network/denials.ts";
 import type { ReportRow, RunReport } from "../coordinator/report.ts";
 import { SHOWN_TEXT_CHARS, shownText } from "../messaging/shown-text.ts";
+import { failureSection } from "../coordinator/failure-words.ts";
+import { fence } from "../templates/helpers.ts";
 
 /** The report's columns, shared by the terminal table (src/ui) and the markdown copy in the run directory. */
 export const REPORT_COLUMNS = ["issue", "PR", "base", "status", "attempts", "turns", "cost", "wall time"] as const;
@@ -40,6 +42,13 @@ export function reportMarkdown(report: RunReport): string {
     "",
     ...(report.parkedMs > 0 ? [`Parked by usage limits: ${duration(report.parkedMs)}.`, ""] : []),
     ...(report.egressDenied === undefined || report.egressDenied.count === 0 ? [] : [`${describeDenials(report.egressDenied)}.`, ""]),
+    ...failedIssuesMarkdown(report),
   ];
   return lines.join("\n");
+}
+
+/** Each failed issue: why, the end of what failed and `cspace logs issue-N`, in a code block (its fence longer than any inside). */
+function failedIssuesMarkdown(report: RunReport): string[] {
+  const lines = failureSection(report.rows);
+  return lines.length === 0 ? [] : ["## Failed", "", fence(lines.join("\n"), "text"), ""];
 }

@@ -5,6 +5,7 @@ import type { EgressDenials } from "../network/denials.ts";
 import { predictionReport, type PredictionReport } from "./predictions.ts";
 import { failureCount, isMerged } from "./queries.ts";
 import type { CoordinatorState, IssueRecord, IssueStatusKind } from "./state.ts";
+import type { Failure } from "./vocabulary.ts";
 
 /** One line of the final table (stdout, `--json`, and the markdown copy in the run directory). */
 export interface ReportRow {
@@ -33,6 +34,8 @@ export interface ReportRow {
   /** Time it waited for its agent's account to come back from a usage limit (usage-limits.ts). */
   readonly parkedMs: number;
   readonly squashSha: string | null;
+  /** A failed issue's last failed attempt's failure (what failed, its command and the end of its output); null otherwise. */
+  readonly failure?: Failure | null;
 }
 
 export interface RunReport {
@@ -132,6 +135,7 @@ function row(state: CoordinatorState, issue: IssueRecord): ReportRow {
     wallMs: first === undefined ? null : between(first.startedAt, end),
     parkedMs: issueParkedMs(issue, state.lastEventAt),
     squashSha: issue.merge?.squashSha ?? null,
+    failure: issue.outcome?.kind === "failed" ? ([...issue.attempts].reverse().find((attempt) => attempt.failure !== null)?.failure ?? null) : null,
   };
 }
 
