@@ -1,12 +1,14 @@
 import type { WorldAction } from "../core/coordinator/actions.ts";
 import { eventLine } from "../core/coordinator/events.ts";
+import { failureTail } from "../core/coordinator/failure-words.ts";
 import type { CoordinatorProgress } from "../core/coordinator-runtime/progress.ts";
 import { shownText } from "../core/messaging/shown-text.ts";
 
 /**
  * The coordinator's progress as plain timestamped lines (stderr): one per
  * event worth a person's attention (its text is the event's `line`, declared
- * in its registry entry: core/coordinator/fold-*.ts) and per action started. Pure, so a
+ * in its registry entry: core/coordinator/fold-*.ts) and per action started; a
+ * failed issue's line is followed by the last lines of what failed. Pure, so a
  * dashboard can replace it by subscribing to the same stream. Null: nothing to show.
  */
 export function progressLine(progress: CoordinatorProgress): string | null {
@@ -14,7 +16,11 @@ export function progressLine(progress: CoordinatorProgress): string | null {
     case "event": {
       const text = eventLine(progress.event);
       // Events carry workers' words: each line stays one line, of a bounded length.
-      return text === null ? null : `${clock(progress.event.at)} ${shownText(text, LINE_CHARS)}`;
+      if (text === null) return null;
+      const at = clock(progress.event.at);
+      // A failed issue: the end of what failed, under its line (each of those lines flattened and cut too).
+      const tail = progress.event.type === "Failed" && progress.event.failure !== undefined ? failureTail(progress.event.failure) : [];
+      return [`${at} ${shownText(text, LINE_CHARS)}`, ...tail.map((line) => `${at}   ${line}`)].join("\n");
     }
     case "action": {
       const text = actionText(progress.action);

@@ -1,3 +1,4 @@
+import { failureSection } from "../core/coordinator/failure-words.ts";
 import { describeLogProblem } from "../core/coordinator/log.ts";
 import type { RunReport } from "../core/coordinator/report.ts";
 import { duration, REPORT_COLUMNS, reportCells, reviewSections, TIME_COLUMNS, timeCells } from "../core/coordinator-runtime/report-table.ts";
@@ -13,6 +14,7 @@ export function renderRunReport(report: RunReport, paint: Paint, holder?: string
   const { merged, failed, blocked, costUsd } = report.totals;
   return [
     `Run ${report.runId ?? "-"} into ${report.featureBranch ?? "-"}${holder === undefined || holder === null ? "" : ` (running: ${holder})`}`,
+    ...notRunningLines(report, holder, paint),
     ...(report.paused ? [paint("warn", 'Paused: no launch or merge until cspace send _coordinator "resume"; agents already working go on.')] : []),
     ...(report.abandoned === null ? [] : [paint("warn", `Abandoned: ${report.abandoned}.`)]),
     ...(report.parked === null
@@ -29,6 +31,7 @@ export function renderRunReport(report: RunReport, paint: Paint, holder?: string
     "",
     `${String(merged)} merged, ${String(failed)} failed, ${String(blocked)} blocked${costUsd === null ? "" : `; ${report.rows.some((r) => r.costEstimated) ? "~" : ""}$${costUsd.toFixed(2)}`}${report.parkedMs > 0 ? `; parked by usage limits ${duration(report.parkedMs)}` : ""}.`,
     ...(report.rows.some((r) => r.costEstimated) ? ["~: estimated, the agent's tokens priced by coordinator.prices (it reports no cost)."] : []),
+    ...failureSection(report.rows).map((line) => (line.startsWith("#") ? paint("bad", line) : line)),
     ...(report.egressDenied === undefined || report.egressDenied.count === 0 ? [] : [paint("warn", `${describeDenials(report.egressDenied)}.`)]),
     ...predictionLines(report),
     ...timeLines(report, paint),
@@ -84,4 +87,20 @@ function problemLines(report: RunReport, paint: Paint): string[] {
       ? [paint("warn", "This run cannot be resumed: cspace coordinate --abandon ends it (its log is kept), then cspace coordinate <issues…> starts a new one.")]
       : [];
   return [...shown, ...more, ...wayOut];
+}
+
+/**
+ * `cspace status` of a run nobody coordinates (null holder) that has not
+ * finished: its coordinator was stopped (Ctrl-C, a closed terminal, a crash),
+ * which the table alone does not say. Undefined holder: the coordinator's own
+ * report, which is running by definition.
+ */
+function notRunningLines(report: RunReport, holder: string | null | undefined, paint: Paint): string[] {
+  if (holder !== null || report.finishedAt !== null || report.runId === null) return [];
+  return [
+    paint(
+      "warn",
+      "Not running: no coordinator is carrying this run on (it was stopped: Ctrl-C, a closed terminal, a crash). Agents already working go on; cspace coordinate --resume carries the run on from where it stopped.",
+    ),
+  ];
 }

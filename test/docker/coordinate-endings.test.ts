@@ -38,7 +38,7 @@ describe("every run ends", () => {
     expect(rowOf(run.report, 30).status, explain(run)).toBe("failed");
     expect(rowOf(run.report, 30).reason).toMatch(/^Merge failed 6 times in a row: .*NUL byte/);
     expect(rowOf(run.report, 31).status).toBe("merged");
-    expect(p.subjects()).toEqual([expect.stringMatching(/^Add the accepted file \(#\d+\)$/)]);
+    expect(p.subjects()).toEqual([expect.stringMatching(/^Add the accepted file \(closes #31\)$/)]);
   }, 300_000);
 
   it("a verify that hangs past verify.timeout is ended, its process killed, and counts as failed with the reason", async () => {

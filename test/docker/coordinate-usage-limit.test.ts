@@ -29,7 +29,7 @@ describe("usage limits and budgets in a real run (claude stand-in)", () => {
     expect(run.status, explain(run)).toBe(0);
     expect(p.subjects()).toEqual([expect.stringMatching(/^Greet/)]);
     const row = rowOf(run.report, 80);
-    expect(row).toMatchObject({ status: "merged", attempts: 2, failedAttempts: 0 });
+    expect(row).toMatchObject({ status: "merged", attempts: 1, failedAttempts: 0 });
     expect(row.parkedMs).toBeGreaterThan(0);
     expect(run.report?.parkedMs).toBeGreaterThan(0);
     // The limit as recorded: Claude's reset time and words, the account it parked.

@@ -21,7 +21,7 @@ describe("cspace demo", () => {
   it("merges the seven generated issues: dependencies first, the same-line pair rebased, no branch left, instances removed", async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), "cspace-demo-test-"));
     const dir = path.join(root, "demo");
-    const env = { CSPACE_RUN_DIR: path.join(root, "run") };
+    const env = { CSPACE_RUN_DIR: path.join(root, "run"), CSPACE_DATA_DIR: path.join(root, "data") };
     const projectIdOf = async (): Promise<string> => {
       const config = JSON.parse(await readFile(path.join(dir, "project", ".cspace.json"), "utf8")) as { project: { name: string } };
       return projectId(config.project.name, path.join(dir, "project"));
@@ -35,7 +35,7 @@ describe("cspace demo", () => {
       await rm(root, { recursive: true, force: true });
     });
 
-    const run = await runCliAsync(["demo", "--dir", dir], { env });
+    const run = await runCliAsync(["demo", "--dir", dir], { env, timeoutMs: 840_000 });
     expect(run.status, run.stderr.slice(-4000)).toBe(0);
 
     const remote = path.join(dir, "remote.git");

@@ -116,7 +116,7 @@ describe("the real claude CLI restarted mid-turn", () => {
     expect(new Set(sessions), why).toEqual(new Set([`session ${resumed ?? ""}`]));
 
     // The commit made before the restart reached main, once; the closing answer came from the resumed session.
-    expect(project.subjects(), why).toEqual(["Add the greeting (#1)"]);
+    expect(project.subjects(), why).toEqual(["Add the greeting (closes #1)"]);
     expect(project.git("show", "main:greeting.txt")).toBe("hello");
     expect((await project.pullRequests()).map((pr) => [pr.head, pr.state])).toEqual([["issue-1", "merged"]]);
     const answered = log.filter((e) => e.api === "anthropic" && e.status === 200 && e.usage !== undefined);

@@ -100,9 +100,9 @@ describe("the real claude CLI meeting its account's usage limit", () => {
     expect(Date.parse(String(launches[1]?.at)), why).toBeGreaterThanOrEqual(Date.parse(String(rateLimited[0]?.until)));
 
     // Merged with maxAttempts 1: the limited attempt was not counted as failed; the report shows the time parked.
-    expect(project.subjects(), why).toEqual(["Add the greeting (#1)"]);
+    expect(project.subjects(), why).toEqual(["Add the greeting (closes #1)"]);
     const row = rowOf(run.report, 1);
-    expect(row, why).toMatchObject({ status: "merged", attempts: 2, failedAttempts: 0 });
+    expect(row, why).toMatchObject({ status: "merged", attempts: 1, failedAttempts: 0 });
     expect(row.parkedMs, why).toBeGreaterThanOrEqual(USAGE_LIMIT_MARGIN_MS);
     expect(run.report?.parkedMs, why).toBeGreaterThanOrEqual(USAGE_LIMIT_MARGIN_MS);
   }, 600_000);

@@ -68,7 +68,7 @@ export async function runLimits(make: (options: RealCliProjectOptions) => Promis
     expect(limited, why).toEqual([]);
     expect(rowOf(run.report, 2), why).toMatchObject({ status: "merged", attempts: 1, parkedMs: 0 });
     expect(run.status, why).toBe(0);
-    expect(project.subjects(), why).toEqual(["Add the greeting (#1)", "Greet by name (#2)"]);
+    expect(project.subjects(), why).toEqual(["Add the greeting (closes #1)", "Greet by name (closes #2)"]);
     return;
   }
   // 2: the CLI gave up on the limit, in its words; cspace parked the account for the guessed wait, and with
@@ -85,5 +85,5 @@ export async function runLimits(make: (options: RealCliProjectOptions) => Promis
   expect(row.status, why).toBe("failed");
   expect(row.reason, why).toContain('coordinator.onUsageLimit is "fail"');
   expect(run.status, why).toBe(1);
-  expect(project.subjects(), why).toEqual(["Add the greeting (#1)"]);
+  expect(project.subjects(), why).toEqual(["Add the greeting (closes #1)"]);
 }

@@ -6,13 +6,14 @@ import { binPath, cleanEnv, repoRoot, type CliResult } from "./cli.ts";
  * tests whose CLI talks to a server in the test process (the GitHub
  * simulator): runCli's spawnSync would leave that server unable to answer.
  */
-export function runCliAsync(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCliAsync(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binPath, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: { ...cleanEnv(), ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
-      timeout: 60_000,
+      // Killed past this (a whole demo on a busy machine takes minutes: its test says how long).
+      timeout: options.timeoutMs ?? 60_000,
     });
     let stdout = "";
     let stderr = "";

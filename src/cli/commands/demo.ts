@@ -5,6 +5,7 @@ import { interruptible, progressPrinter } from "./run-view.ts";
 interface DemoFlags {
   readonly dir?: string;
   readonly keep?: boolean;
+  readonly issues?: string;
 }
 
 export function registerDemo(program: Command): void {
@@ -14,33 +15,45 @@ export function registerDemo(program: Command): void {
     .description(
       "Generate a throwaway project (a temporary directory, or --dir) with a local forge and seven issues — a chain, a diamond, " +
         "an independent issue and two issues editing the same line — whose agents are scripted, then coordinate them to merged " +
-        "code in real containers and print the report. Needs Docker and the base image (cspace doctor says how).",
+        "code in real containers and print the report. --issues N (1 to 50) repeats that shape, each group with files of its own. " +
+        "Without --keep it then removes what it made: the instances, the run's data and log (as cspace down --all --purge does), " +
+        "and the temporary directory (a --dir directory is left). With --keep everything stays: cspace status, list and " +
+        "down --all --purge run in <dir>/project find the run. Needs Docker and the base image (cspace doctor says how).",
     )
     .option("--dir <dir>", "make the project here (an empty or new directory) instead of a temporary one")
-    .option("--keep", "keep the instances afterwards (removed by default)")
-    .addHelpText("after", examples("cspace demo", "cspace demo --dir /tmp/cspace-demo --keep", "cspace demo --json") + "\nExit codes: 0 every issue merged, 1 some did not, 3 Docker or git failed.\n")
+    .option("--keep", "keep the instances, the run's data and the directory afterwards (removed by default)")
+    .option("--issues <n>", "how many issues, 1 to 50 (default 7)")
+    .addHelpText("after", examples("cspace demo", "cspace demo --issues 10", "cspace demo --dir /tmp/cspace-demo --keep", "cspace demo --json") + "\nExit codes: 0 every issue merged, 1 some did not, 2 a bad option, 3 Docker or git failed.\n")
     .action(
       action(async (ctx, flags: DemoFlags) => {
         const [{ demo }, { renderRunReport }] = await Promise.all([import("../../services/demo/demo.ts"), import("../../ui/coordinate-report.ts")]);
+        const issues = flags.issues === undefined ? undefined : /^\d+$/.test(flags.issues.trim()) ? Number(flags.issues) : Number.NaN;
         const onProgress = await progressPrinter(ctx);
         return interruptible(ctx, "the demo stops here", async (signal) => {
           const result = await demo({
             env: ctx.env,
             dir: flags.dir,
             keep: flags.keep,
+            issues,
             signal,
-            onCreated: (created) => {
-              if (!ctx.globals.json) process.stderr.write(`cspace demo: the project is ${created.projectDir}, its forge ${created.remote}\n`);
-            },
+            // On stderr with --json too: stdout stays NDJSON, and whoever runs it learns where the project is before the run ends.
+            onCreated: (created) => process.stderr.write(`cspace demo: the project is ${created.projectDir}, its forge ${created.remote}\n`),
             onProgress,
           });
           if (ctx.globals.json) {
-            process.stdout.write(`${JSON.stringify({ kind: "report", report: result.run.report, reportFile: result.run.reportFile, projectDir: result.projectDir, remote: result.remote })}\n`);
+            const where = result.left === "nothing" ? { projectId: result.projectId } : { projectId: result.projectId, projectDir: result.projectDir, remote: result.remote };
+            process.stdout.write(`${JSON.stringify({ kind: "report", report: result.run.report, reportFile: result.left === "everything" ? result.run.reportFile : null, merged: result.merged, left: result.left, ...where })}\n`);
+            return result.run.exitCode;
+          }
+          for (const line of renderRunReport(result.run.report, ctx.out.tone)) ctx.out.line(line);
+          ctx.out.line("");
+          if (result.left === "nothing") {
+            ctx.out.line("What was merged (the demo's directory is removed; --keep keeps it):");
+            for (const line of result.merged) ctx.out.line(`  ${line}`);
           } else {
-            for (const line of renderRunReport(result.run.report, ctx.out.tone)) ctx.out.line(line);
-            ctx.out.line("");
             ctx.out.line(`What was merged: git --git-dir ${result.remote} log --oneline main`);
           }
+          if (result.left === "everything") ctx.out.line(`Look around: cd ${result.projectDir}, then cspace status, cspace list; cspace down --all --purge removes what the demo made.`);
           return result.run.exitCode;
         });
       }),

@@ -9,7 +9,8 @@ export function registerList(program: Command): void {
       "List the containers carrying this project's label (other projects' instances are never shown), with their agents. " +
         "Every supervisor is asked at once with a short timeout. AGENT is working, idle, starting, exited <code or signal>, " +
         "none, or lost (with how long ago its last event was) when the container is gone or stopped or the supervisor does " +
-        "not answer while its agent had not exited. The agent columns appear once any instance has run an agent.",
+        "not answer while its agent had not exited. The agent columns appear once any instance has run an agent. " +
+        "BASE is the branch its agent was launched on (a dependency's issue-<N> when stacked, as the run's report says), else the one its container was made from.",
     )
     .addHelpText("after", examples("cspace list", "cspace list --json"))
     .action(

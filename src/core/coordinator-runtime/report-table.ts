@@ -3,6 +3,8 @@ import type { ReportRow, RunReport } from "../coordinator/report.ts";
 import type { RunReview } from "../coordinator/review.ts";
 import type { TimeSplit } from "../coordinator/time-splits.ts";
 import { SHOWN_TEXT_CHARS, shownText } from "../messaging/shown-text.ts";
+import { failureSection } from "../coordinator/failure-words.ts";
+import { fence } from "../templates/helpers.ts";
 
 /** The report's columns, shared by the terminal table (src/ui) and the markdown copy in the run directory. */
 export const REPORT_COLUMNS = ["issue", "PR", "base", "status", "attempts", "turns", "cost", "wall time"] as const;
@@ -43,6 +45,7 @@ export function reportMarkdown(report: RunReport): string {
     ...(report.parkedMs > 0 ? [`Parked by usage limits: ${duration(report.parkedMs)}.`, ""] : []),
     ...(report.egressDenied === undefined || report.egressDenied.count === 0 ? [] : [`${describeDenials(report.egressDenied)}.`, ""]),
     ...(report.wallMs === null ? [] : [`Wall time: ${duration(report.wallMs)}${report.totals.costUsd === null ? "" : `; cost: ${report.rows.some((r) => r.costEstimated) ? "~" : ""}$${report.totals.costUsd.toFixed(2)}`}.`, ""]),
+    ...failedIssuesMarkdown(report),
     ...timeMarkdown(report),
     ...reviewMarkdown(report.review, report.startedAt),
   ];
@@ -119,4 +122,10 @@ export function reviewMarkdown(review: RunReview | undefined, runStartedAt: stri
     "",
     ...reviewSections(review, runStartedAt).flatMap((section) => [`### ${section.heading}`, "", ...section.lines.map((line, index) => (section.numbered ? `${String(index + 1)}. ${line}` : `- ${line}`)), ""]),
   ];
+}
+
+/** Each failed issue: why, the end of what failed and `cspace logs issue-N`, in a code block (its fence longer than any inside). */
+function failedIssuesMarkdown(report: RunReport): string[] {
+  const lines = failureSection(report.rows);
+  return lines.length === 0 ? [] : ["## Failed", "", fence(lines.join("\n"), "text"), ""];
 }

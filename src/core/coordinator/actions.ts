@@ -229,6 +229,8 @@ export interface Fail {
   readonly type: "Fail";
   readonly issue: number;
   readonly reason: string;
+  /** The failed attempt's failure, when an attempt's failure is what fails the issue: its progress line shows the end of the output. */
+  readonly failure?: Failure | undefined;
 }
 
 /** Decision → `Blocked`. */
@@ -399,7 +401,7 @@ export function decisionEvent(action: DecisionAction, at: string): CoordinatorEv
     case "Retry":
       return { type: "Retried", at, issue: action.issue, attempt: action.attempt, failure: action.failure, prompt: action.prompt };
     case "Fail":
-      return { type: "Failed", at, issue: action.issue, reason: action.reason };
+      return { type: "Failed", at, issue: action.issue, reason: action.reason, ...(action.failure === undefined ? {} : { failure: action.failure }) };
     case "Block":
       return { type: "Blocked", at, issue: action.issue, by: action.by, reason: action.reason };
     case "RequestRebase":

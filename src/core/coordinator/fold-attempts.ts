@@ -6,6 +6,7 @@ import { isSettled, lastAttempt, unresolvedFailure } from "./queries.ts";
 import type { Attempt, AttemptEnd, CoordinatorState, IssueRecord } from "./state.ts";
 import { updateIssue, updateLastAttempt } from "./update.ts";
 import { launchStartSchema, startedWhere } from "./launch-start.ts";
+import { failedLine } from "./failure-words.ts";
 import { parkedBy } from "./usage-limits.ts";
 import { addCost } from "../agents/usage-ledger.ts";
 import type { Failure } from "./vocabulary.ts";
@@ -158,11 +159,14 @@ export const attemptEvents = eventGroup(
         return { ...resolved, pending: event.prompt, review };
       }),
   }),
-  /** Decision: the issue ends failed; its instance is kept for inspection. */
+  /**
+   * Decision: the issue ends failed; its instance is kept for inspection. `failure`: the attempt's failure that
+   * failed it, when one did (absent in logs written before it was recorded, and for other reasons).
+   */
   defineEvent("Failed", {
     version: 1,
-    fields: z.object({ issue: issueNumber, reason: text }),
-    line: (event) => `#${String(event.issue)} failed: ${shownText(event.reason, SHOWN_TEXT_CHARS)}`,
+    fields: z.object({ issue: issueNumber, reason: text, failure: failureSchema.optional() }),
+    line: failedLine,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) => {
         if (isSettled(record)) return record;

@@ -8,6 +8,7 @@ import type { CoordinatorState, IssueRecord, IssueStatusKind } from "./state.ts"
 import type { CoordinatorEvent } from "./events.ts";
 import { runReview, type RunReview } from "./review.ts";
 import { timeSplits, type TimeSplit } from "./time-splits.ts";
+import type { Failure } from "./vocabulary.ts";
 
 /** One line of the final table (stdout, `--json`, and the markdown copy in the run directory). */
 export interface ReportRow {
@@ -19,7 +20,11 @@ export interface ReportRow {
   readonly base: string | null;
   readonly status: IssueStatusKind;
   readonly reason: string;
-  /** Every run of the agent: implementation, retries, rebases, reviews, relaunches after a limit. */
+  /**
+   * The attempts `coordinator.maxAttempts` speaks of (README): every run of the agent on the issue (its first, a
+   * retry, a rebase, a review, a relaunch after a lost worker), but not a `cspace restart` (it carries the attempt
+   * on) nor a relaunch after a usage limit (the same attempt, sent again once the account is back).
+   */
   readonly attempts: number;
   readonly failedAttempts: number;
   readonly turns: number;
@@ -38,6 +43,8 @@ export interface ReportRow {
    * `cspace report`), absent in `cspace status`'s.
    */
   readonly time?: TimeSplit | undefined;
+  /** A failed issue's last failed attempt's failure (what failed, its command and the end of its output); null otherwise. */
+  readonly failure?: Failure | null;
 }
 
 export interface RunReport {
@@ -137,7 +144,7 @@ function row(state: CoordinatorState, issue: IssueRecord): ReportRow {
     base: first?.base ?? null,
     status: issue.status.kind,
     reason: issue.status.reason,
-    attempts: issue.attempts.length,
+    attempts: issue.attempts.filter((attempt) => attempt.end !== "rate-limited").length,
     failedAttempts: failureCount(issue),
     turns: issue.attempts.reduce((sum, a) => sum + a.turns, 0),
     costUsd: costs.length === 0 ? null : roundCents(costs.reduce((sum, cost) => sum + cost, 0)),
@@ -145,6 +152,7 @@ function row(state: CoordinatorState, issue: IssueRecord): ReportRow {
     wallMs: first === undefined ? null : between(first.startedAt, end),
     parkedMs: issueParkedMs(issue, state.lastEventAt),
     squashSha: issue.merge?.squashSha ?? null,
+    failure: issue.outcome?.kind === "failed" ? ([...issue.attempts].reverse().find((attempt) => attempt.failure !== null)?.failure ?? null) : null,
   };
 }
 

@@ -196,7 +196,7 @@ describe("the coordinator's rule table, one row at a time", () => {
     const once = [started({ 10: [] }), warmed(10), launched(10), reported(10, 1, "failure")];
     expect(fired(state(once), "failAfterMaxAttempts")).toEqual([]);
     const twice = [...once, { type: "Retried", at: at(), issue: 10, attempt: 1, failure, prompt: retry } as const, launched(10, 2, FEATURE, retry), reported(10, 2, "failure")];
-    expect(fired(state(twice), "failAfterMaxAttempts")).toEqual([{ type: "Fail", issue: 10, reason: "2 of 2 attempts failed; the last: the agent exited with code 1" }]);
+    expect(fired(state(twice), "failAfterMaxAttempts")).toEqual([{ type: "Fail", issue: 10, reason: "2 of 2 attempts failed; the last: the agent exited with code 1", failure: expect.objectContaining({ kind: "agent-exit" }) as unknown }]);
     expect(fired(state(twice), "retryFailure")).toEqual([]);
   });
 

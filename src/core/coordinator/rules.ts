@@ -133,7 +133,7 @@ export const coordinatorRules: readonly Rule[] = [
     then: (issue, { run }) => {
       const failed = unresolvedFailure(issue);
       const reason = `${failureCount(issue)} of ${run.settings.maxAttempts} attempts failed; the last: ${failed?.failure?.summary ?? "?"}`;
-      return [{ type: "Fail", issue: issue.number, reason }];
+      return [{ type: "Fail", issue: issue.number, reason, ...(failed?.failure == null ? {} : { failure: failed.failure }) }];
     },
   },
   {

@@ -1,4 +1,5 @@
 import { runOverBudget } from "./budget.ts";
+import { basePlanWords } from "./base-plan-words.ts";
 import {
   awaitsVerify,
   basePlan,
@@ -109,9 +110,9 @@ function notStarted(
 ): IssueStatus {
   if (record.warm !== "ready") return status("warming", "instance being made");
   const plan = basePlan(state, record);
-  if (plan.action === "wait") return status("waiting", `waiting on ${plan.waitingOn.map(refText).join(", ")} (${plan.row})`, plan.waitingOn);
+  if (plan.action === "wait") return status("waiting", `waiting on ${plan.waitingOn.map(refText).join(", ")}: ${basePlanWords(plan)}`, plan.waitingOn);
   const held = record.paused || state.paused ? "paused" : (runOverBudget(state) ?? (state.parked === null ? "waits for a slot" : `${state.parked.account} is parked by its usage limit until ${state.parked.until}`));
-  return status("ready", `starts on ${plan.base} (${plan.row}); ${held}`, ["slot"]);
+  return status("ready", `starts on ${plan.base} (${basePlanWords(plan)}); ${held}`, ["slot"]);
 }
 
 function gateText(gate: MergeGate, record: IssueRecord, state: CoordinatorState): string {

@@ -11,6 +11,7 @@ import type { VerifyOutcome, WorkerPool } from "../../core/coordinator-runtime/p
 import { ExternalError } from "../../core/errors.ts";
 import { ForgeConflictError, HeadMovedError } from "../../core/forge/errors.ts";
 import type { Forge } from "../../core/forge/port.ts";
+import { squashMessage } from "../../core/forge/squash-message.ts";
 import { predictionRound, tellWorker } from "./predict.ts";
 
 /** What executing a world action needs: the ports, the current state, and a way to record events durably. */
@@ -328,7 +329,10 @@ async function merge(context: ExecutionContext, action: Extract<WorldAction, { t
     await refused("closed", `pull request #${String(pr)} was closed`);
   } else {
     try {
-      const { sha } = await forge.squashMerge(pr, { expectedHeadSha: headSha, title: `${action.title} (#${String(pr)})`, message: `Closes #${String(n)}` });
+      // Local pull requests are numbered apart from issues: their squash titles name the issue (squash-message.ts).
+      const numbering = forge.repo === null ? "local" : "github";
+      const words = squashMessage({ title: action.title, number: pr, head: branchOf(n), base: feature ?? current.base, issue: n, numbering });
+      const { sha } = await forge.squashMerge(pr, { expectedHeadSha: headSha, ...words });
       await merged(sha);
     } catch (error) {
       if (error instanceof HeadMovedError) await refused("head-moved", error.message);

@@ -1,20 +1,25 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { runGit } from "../../adapters/git/run-git.ts";
 import type { ProgressListener } from "../../core/coordinator-runtime/progress.ts";
 import { baseImage } from "../../core/doctor/checks.ts";
 import { UserError } from "../../core/errors.ts";
+import { projectId } from "../../core/run-dir.ts";
 import { coordinate, type CoordinateResult } from "../coordinate/coordinate.ts";
-import { DEMO_ISSUES, DEMO_README, issueFile, REBASE_TEMPLATE } from "./scenario.ts";
+import { downAndPurge } from "../instances/down.ts";
+import { openProject } from "../project.ts";
+import { DEMO_ISSUE_RANGE, DEMO_README, demoIssues, issueFile, REBASE_TEMPLATE, type DemoIssue } from "./scenario.ts";
 
 export interface DemoOptions {
   readonly env: NodeJS.ProcessEnv;
   /** Where to make the project (empty or missing); a new temporary directory otherwise. */
   readonly dir?: string | undefined;
-  /** Keep the instances after the run (removed by default: the project is throwaway). */
+  /** Keep the instances, the run's data and the directory after the run (removed by default: the project is throwaway). */
   readonly keep?: boolean | undefined;
+  /** How many issues (DEMO_ISSUE_RANGE); the seven of DEMO_ISSUES by default. */
+  readonly issues?: number | undefined;
   readonly onProgress?: ProgressListener | undefined;
   readonly signal?: AbortSignal | undefined;
   /** Called once the project exists, before the run: where it is. */
@@ -25,34 +30,59 @@ export interface DemoProject {
   readonly dir: string;
   readonly projectDir: string;
   readonly remote: string;
+  /** What its containers are labelled with (`dev.cspace.project`). */
+  readonly projectId: string;
 }
 
 export interface DemoResult extends DemoProject {
   readonly run: CoordinateResult;
+  /** The forge's main after the run, `git log --oneline`, newest first: read before a temporary directory goes. */
+  readonly merged: readonly string[];
+  /** What is left for a look around: everything (`--keep`), the named directory (`--dir`), or nothing. */
+  readonly left: "everything" | "directory" | "nothing";
 }
 
 /**
  * `cspace demo`: generates a project on the local forge whose agents are
  * scripted, then runs `cspace coordinate` on every issue in real
- * containers. Its data directory (object store, event log) is inside the
- * demo directory too, so removing that directory removes the demo.
+ * containers. Its data (object store, event log) and run directory are where
+ * any project's are, found from the project's directory alone: `cspace
+ * status`, `list` and `down` run in `<dir>/project` find them with no
+ * variable set. Without `--keep` it removes what it made afterwards: the
+ * instances, the data and the run directory (`down --all --purge`), and the
+ * directory itself when it was a temporary one.
  */
 export async function demo(options: DemoOptions): Promise<DemoResult> {
-  const created = await makeDemoProject(options.dir);
+  const count = options.issues ?? DEMO_ISSUE_RANGE.default;
+  if (!Number.isInteger(count) || count < DEMO_ISSUE_RANGE.min || count > DEMO_ISSUE_RANGE.max) {
+    throw new UserError(`--issues ${String(count)} is not a number of issues from ${String(DEMO_ISSUE_RANGE.min)} to ${String(DEMO_ISSUE_RANGE.max)}`, { hint: "cspace demo --issues 10" });
+  }
+  const issues = demoIssues(count);
+  const created = await makeDemoProject(options.dir, issues);
   options.onCreated?.(created);
-  const env = { ...options.env, CSPACE_DATA_DIR: options.env.CSPACE_DATA_DIR ?? path.join(created.dir, "data") };
+  // The folder above the run directory (`<tmp>/cspace-<uid>`), when this demo is the one that makes it: removed with it.
+  const runTop = (await openProject({ cwd: created.projectDir, env: options.env })).runDirSpec.made[0];
+  const runTopIsNew = runTop !== undefined && !(await present(runTop));
+  const keep = options.keep === true;
   const run = await coordinate({
     cwd: created.projectDir,
-    env,
-    numbers: DEMO_ISSUES.map((issue) => issue.number),
-    down: options.keep !== true,
+    env: options.env,
+    numbers: issues.map((issue) => issue.number),
+    down: !keep,
     onProgress: options.onProgress,
     signal: options.signal,
   });
-  return { ...created, run };
+  const log = await runGit(["--git-dir", created.remote, "log", "--oneline", "main"], { cwd: created.dir });
+  const merged = log.stdout.split("\n").filter((line) => line !== "");
+  if (keep) return { ...created, run, merged, left: "everything" };
+  await downAndPurge({ cwd: created.projectDir, env: options.env });
+  if (runTopIsNew) await rmdir(runTop).catch(() => undefined);
+  if (options.dir !== undefined) return { ...created, run, merged, left: "directory" };
+  await rm(created.dir, { recursive: true, force: true });
+  return { ...created, run, merged, left: "nothing" };
 }
 
-export async function makeDemoProject(dir: string | undefined): Promise<DemoProject> {
+export async function makeDemoProject(dir: string | undefined, issues: readonly DemoIssue[] = demoIssues(DEMO_ISSUE_RANGE.default)): Promise<DemoProject> {
   const root = dir === undefined ? await mkdtemp(path.join(os.tmpdir(), "cspace-demo-")) : path.resolve(dir);
   if (dir !== undefined) {
     const entries = await readdir(root).catch((error: unknown) => {
@@ -63,13 +93,14 @@ export async function makeDemoProject(dir: string | undefined): Promise<DemoProj
   }
   const projectDir = path.join(root, "project");
   const remote = path.join(root, "remote.git");
+  // A name of its own per demo: instances, locks, data and the run directory are per project.
+  const name = `cspace-demo-${randomBytes(3).toString("hex")}`;
   const files: Record<string, string> = {
-    // A name of its own per demo: instances, locks and the run directory are per project.
-    ".cspace.json": `${JSON.stringify({ project: { name: `cspace-demo-${randomBytes(3).toString("hex")}` }, agent: { preset: "scripted" }, forge: { type: "local", remote: "../remote.git" }, coordinator: { maxParallel: 4 } }, null, 2)}\n`,
+    ".cspace.json": `${JSON.stringify({ project: { name }, agent: { preset: "scripted" }, forge: { type: "local", remote: "../remote.git" }, coordinator: { maxParallel: 4 } }, null, 2)}\n`,
     ".devcontainer/devcontainer.json": `${JSON.stringify({ name: "cspace demo", image: baseImage }, null, 2)}\n`,
     ".cspace/templates/rebase.md.hbs": REBASE_TEMPLATE,
     "README.md": DEMO_README,
-    ...Object.fromEntries(DEMO_ISSUES.map((issue) => [`.cspace/issues/${String(issue.number)}.md`, issueFile(issue)])),
+    ...Object.fromEntries(issues.map((issue) => [`.cspace/issues/${String(issue.number)}.md`, issueFile(issue)])),
   };
   for (const [name, text] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(projectDir, name)), { recursive: true });
@@ -80,5 +111,12 @@ export async function makeDemoProject(dir: string | undefined): Promise<DemoProj
   await runGit(["add", "--all"], { cwd: projectDir });
   await runGit([...identity, "commit", "--quiet", "-m", "The demo project"], { cwd: projectDir });
   await runGit(["clone", "--quiet", "--bare", projectDir, remote], { cwd: root });
-  return { dir: root, projectDir, remote };
+  return { dir: root, projectDir, remote, projectId: projectId(name, projectDir) };
+}
+
+async function present(target: string): Promise<boolean> {
+  return stat(target).then(
+    () => true,
+    () => false,
+  );
 }

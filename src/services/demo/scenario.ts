@@ -23,6 +23,32 @@ export const DEMO_ISSUES: readonly DemoIssue[] = [
   { number: 7, title: "Greet in French", blockedBy: [], path: "greeting.txt", text: "bonjour" },
 ];
 
+/** How many issues `cspace demo --issues` may ask for, and the default (the seven above). */
+export const DEMO_ISSUE_RANGE = { min: 1, max: 50, default: DEMO_ISSUES.length } as const;
+
+/**
+ * The demo's issues for `--issues N`: the seven above, then as many more
+ * groups of the same shape as N needs (issues 8–14 a second chain, diamond,
+ * independent issue and same-line pair, with files of their own, and so on),
+ * the last group cut at N. Each issue depends only on lower numbers of its
+ * own group, so a cut group keeps a valid graph; groups are independent, so
+ * the run's critical path stays that of one group however large N is.
+ */
+export function demoIssues(count: number): DemoIssue[] {
+  const issues: DemoIssue[] = [];
+  for (let number = 1; number <= count; number++) {
+    const group = Math.floor((number - 1) / DEMO_ISSUES.length);
+    const shape = DEMO_ISSUES[(number - 1) % DEMO_ISSUES.length];
+    if (shape === undefined) continue;
+    const offset = group * DEMO_ISSUES.length;
+    const part = group === 0 ? "" : ` (part ${String(group + 1)})`;
+    const dot = shape.path.lastIndexOf(".");
+    const file = group === 0 ? shape.path : `${shape.path.slice(0, dot)}-${String(group + 1)}${shape.path.slice(dot)}`;
+    issues.push({ number, title: `${shape.title}${part}`, blockedBy: shape.blockedBy.map((d) => d + offset), path: file, text: shape.text });
+  }
+  return issues;
+}
+
 /** A local-forge issue file whose body the scripted agent follows. */
 export function issueFile(issue: DemoIssue): string {
   const lines = ["---", `title: ${issue.title}`, "---", `Demo issue #${String(issue.number)}: the scripted agent writes \`${issue.path}\`.`, ""];
@@ -45,7 +71,10 @@ export const DEMO_README = [
   "# cspace demo",
   "",
   "A throwaway project made by `cspace demo`: a local forge (`../remote.git`), scripted agents, and",
-  "seven issues with a chain, a diamond, an independent issue and two issues editing the same line.",
+  "issues with chains, diamonds, independent issues and pairs editing the same line.",
   "`git --git-dir ../remote.git log --oneline main` shows what was merged.",
+  "",
+  "Run in this directory: `cspace status` (the run's table), `cspace list` (the instances),",
+  "`cspace down --all --purge` (removes the instances, the object store and the run's log and reports).",
   "",
 ].join("\n");

@@ -1,11 +1,18 @@
 import { UserError } from "../../core/errors.ts";
 import { LABELS } from "../../core/instances/labels.ts";
 import { validateInstanceName } from "../../core/instances/names.ts";
-import { openProject, type PortOverrides } from "../project.ts";
+import { openProject, type OpenedProject, type PortOverrides } from "../project.ts";
+import { purgeProjectData } from "./purge.ts";
 import { removeEgress } from "../warm/egress.ts";
 import { removeInstance, type RemovalResult } from "./remove.ts";
 
 export type DownResult = RemovalResult;
+
+/** `down --all --purge`: the instances removed, and the project's data and logs that were there and are gone. */
+export interface PurgeResult {
+  readonly instances: readonly DownResult[];
+  readonly purged: readonly string[];
+}
 
 /**
  * Removes container, workspace and run-dir files of the named instances, or
@@ -28,7 +35,27 @@ export async function downInstances(options: {
     });
   }
   const names = options.instances.map(validateInstanceName);
+  return removeInstances(await openProject(options), { instances: names, all: options.all });
+}
+
+/**
+ * `down --all --purge`: every instance as `down --all` removes them, then the
+ * project's data and logs (./purge.ts). Refused while a coordinator runs the
+ * project (its log would go from under it), before anything is removed.
+ */
+export async function downAndPurge(options: { cwd: string; env: NodeJS.ProcessEnv; ports?: PortOverrides }): Promise<PurgeResult> {
   const project = await openProject(options);
+  const held = await (await project.ports.coordinatorLock()).acquire();
+  try {
+    const instances = await removeInstances(project, { instances: [], all: true });
+    return { instances, purged: await purgeProjectData(project, held) };
+  } finally {
+    await held.release().catch(() => undefined);
+  }
+}
+
+async function removeInstances(project: OpenedProject, options: { instances: readonly string[]; all: boolean }): Promise<DownResult[]> {
+  const names = options.instances;
   const [runtime, workspaces, locks] = await Promise.all([project.ports.runtime(), project.ports.workspaces(), project.ports.locks()]);
   const targets = options.all
     ? [...new Set((await runtime.list({ [LABELS.project]: project.projectId })).map((c) => c.labels[LABELS.instance]).filter((n) => n !== undefined))].sort()

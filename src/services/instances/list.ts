@@ -4,14 +4,18 @@ import type { ContainerInfo } from "../../core/instances/ports.ts";
 import { openProject, type PortOverrides } from "../project.ts";
 import type { AgentView, ContainerPresence } from "../workers/agent-state.ts";
 import { outdatedContainer } from "../../core/instances/outdated.ts";
-import { instancePaths } from "../workers/instance-files.ts";
+import { instancePaths, type InstancePaths } from "../workers/instance-files.ts";
 import { probeAgent, readRecordedStatus } from "../workers/probe.ts";
+import { readHostFile } from "../workers/host-files.ts";
+import { parseLaunch } from "../../core/messaging/launch.ts";
+import { HOST_FILES } from "../../core/messaging/layout.ts";
 
 export interface InstanceSummary {
   readonly instance: string;
   readonly container: string;
   /** The container's state; `missing` for an instance whose container is gone while its run files remain. */
   readonly state: ContainerInfo["state"] | "missing";
+  /** The branch its agent was launched on (a dependency's `issue-<N>` when stacked), else the one its container was made from. */
   readonly base: string | null;
   readonly image: string;
   readonly createdAt: string;
@@ -45,7 +49,8 @@ export async function listInstances(options: { cwd: string; env: NodeJS.ProcessE
         instance,
         container: c.name,
         state: c.state,
-        base: c.labels[LABELS.base] ?? null,
+        // Where its agent started (a stacked issue's `issue-1`, as the report says), else what the container was made from.
+        base: (await launchedBase(instancePaths(project.runDir, instance))) ?? c.labels[LABELS.base] ?? null,
         image: c.image,
         createdAt: c.createdAt,
         agent: await probeAgent(instancePaths(project.runDir, instance), presence, timeoutMs),
@@ -71,7 +76,7 @@ async function orphanInstances(runDir: string, known: ReadonlySet<string>): Prom
         instance: entry.name,
         container: "-",
         state: "missing",
-        base: null,
+        base: await launchedBase(paths),
         image: "-",
         createdAt: recorded.startedAt,
         agent: await probeAgent(paths, "missing", 0),
@@ -80,4 +85,20 @@ async function orphanInstances(runDir: string, known: ReadonlySet<string>): Prom
     }),
   );
   return orphans.filter((o): o is InstanceSummary => o !== null);
+}
+
+/**
+ * The base the host last launched the instance's agent on, from its own copy
+ * of launch.json (the worker cannot change it); null when no agent was
+ * launched there or the copy cannot be read (list shows what it can).
+ */
+async function launchedBase(paths: InstancePaths): Promise<string | null> {
+  try {
+    const text = await readHostFile(paths, HOST_FILES.launch);
+    if (text === null) return null;
+    const parsed = parseLaunch(JSON.parse(text));
+    return parsed.ok ? parsed.launch.base : null;
+  } catch {
+    return null;
+  }
 }

@@ -35,6 +35,16 @@ describe("coordinate on fakes", () => {
     expect(world.workers.launchesOf(12)[0]?.base).toBe("issue-10");
     expect(await world.forge.branchHead("issue-10")).toBeNull();
   });
+
+  it("titles each squash commit on the local forge with the issue it closes, not the pull request's number", async () => {
+    const { world, run } = await setUp({ 10: [], 12: [10] });
+    expect((await run()).exitCode).toBe(0);
+    const titles = world.forge.callsOf("squashMerge").map((args) => (args[1] as { title: string }).title);
+    const prs = world.forge.callsOf("squashMerge").map((args) => args[0] as number);
+    // Pull requests are numbered apart from issues here: "(#1)" would name issue 1, which is not in this run.
+    expect(titles.map((title) => title.replace(/^.* \(/, "("))).toEqual(["(closes #10)", "(closes #12)"]);
+    for (const pr of prs) expect(titles.join(" ")).not.toContain(`(#${String(pr)})`);
+  });
 });
 
 describe("coordinate on fakes: shapes and faults", () => {

@@ -3,7 +3,7 @@ import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FileInstanceLocks } from "../../../src/adapters/fs/instance-locks.ts";
-import { downInstances } from "../../../src/services/instances/down.ts";
+import { downAndPurge, downInstances } from "../../../src/services/instances/down.ts";
 import { fakePorts } from "../../fakes/ports.ts";
 import { useTempDirs } from "../../support/temp-dirs.ts";
 
@@ -29,6 +29,47 @@ describe("cspace down", () => {
     const where = await project();
     await expect(downInstances({ ...where, instances: [], all: false })).rejects.toThrow("name the instances to remove, or pass --all");
     await expect(downInstances({ ...where, instances: ["a"], all: true })).rejects.toThrow("give instance names or --all, not both");
+  });
+});
+
+describe("cspace down --all --purge", () => {
+  /** A project whose data and run directories hold what runs leave: the object store, the event log, reports; and another project's. */
+  async function withData() {
+    const where = await project();
+    const data = path.join(where.cwd, "data");
+    const env = { ...where.env, CSPACE_DATA_DIR: data };
+    const ports = fakePorts();
+    const runId = await ports.eventStore.startRun({});
+    const { projectId } = await import("../../../src/core/run-dir.ts");
+    const own = path.join(data, projectId("demo", where.cwd));
+    const runs = path.join(where.env.CSPACE_RUN_DIR, "runs");
+    for (const file of [path.join(own, "objects.git", "HEAD"), path.join(own, "coordinator.db"), path.join(data, "another-project", "coordinator.db"), path.join(runs, runId, "report.md"), path.join(runs, "another-run", "report.md")]) {
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, "x");
+    }
+    return { where: { ...where, env }, ports, own, data, runs, runId };
+  }
+
+  it("removes the project's object store, event log and its runs' reports; nothing of another project's", async () => {
+    const { where, ports, own, data, runs, runId } = await withData();
+    const result = await downAndPurge({ ...where, ports: ports.overrides });
+    expect(result.purged).toEqual(expect.arrayContaining([own, path.join(runs, runId)]));
+    await expect(stat(own)).rejects.toThrow(/ENOENT/);
+    await expect(stat(path.join(runs, runId))).rejects.toThrow(/ENOENT/);
+    // CSPACE_RUN_DIR may be shared by projects, and the data directory is: another's files stay.
+    expect(await readdir(data)).toEqual(["another-project"]);
+    expect(await readdir(runs)).toEqual(["another-run"]);
+  });
+
+  it("down --all without --purge keeps them, and a running coordinator refuses the purge before anything goes", async () => {
+    const { where, ports, own, runs, runId } = await withData();
+    await downInstances({ ...where, instances: [], all: true, ports: ports.overrides });
+    expect((await stat(path.join(own, "coordinator.db"))).isFile()).toBe(true);
+    expect((await stat(path.join(runs, runId, "report.md"))).isFile()).toBe(true);
+    const running = await ports.coordinatorLock.acquire();
+    await expect(downAndPurge({ ...where, ports: ports.overrides })).rejects.toThrow(/coordinator/);
+    expect((await stat(path.join(own, "objects.git", "HEAD"))).isFile()).toBe(true);
+    await running.release();
   });
 });
 

@@ -1,4 +1,5 @@
 import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ExternalError, UserError } from "../../../src/core/errors.ts";
 import type { Launch } from "../../../src/core/messaging/launch.ts";
@@ -92,6 +93,17 @@ describe("status, list and lost agents", () => {
     for (const c of [...project.ports.runtime.containers.values()]) await project.ports.runtime.remove(c.id);
     const [gone] = await listInstances({ cwd: project.cwd, env: project.env, ports: project.ports.overrides });
     expect(gone).toMatchObject({ instance: "issue-1", state: "missing", agent: { state: "lost", lostBecause: "the container is gone (agent was working)" } });
+  });
+
+  it("shows the base its agent was launched on (a stacked issue's issue-<N>), not only the branch its container was made from", async () => {
+    const project = await started();
+    const paths = project.paths("issue-1");
+    // The coordinator launches a stacked issue on its dependency's branch in a container warmed from the feature branch.
+    const hostLaunch = path.join(paths.hostDir, "launch.json");
+    const launch = JSON.parse(await readFile(hostLaunch, "utf8")) as Launch;
+    await writeFile(hostLaunch, JSON.stringify({ ...launch, base: "issue-7" }));
+    const [listed] = await listInstances({ cwd: project.cwd, env: project.env, ports: project.ports.overrides });
+    expect(listed?.base).toBe("issue-7");
   });
 
   it("shows none for an instance that never ran an agent", async () => {
