@@ -24,6 +24,7 @@ import { loadRunIssues } from "./load-run.ts";
 import { promptRenderer } from "./prompts.ts";
 import { withEgressDenials } from "./egress-report.ts";
 import { runCoordinatorLoop } from "./runtime.ts";
+import { refusalOf } from "../../core/doctor/preflight.ts";
 
 export interface CoordinateOptions {
   readonly cwd: string;
@@ -84,6 +85,13 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   await project.ports.runtime();
   const held = await (await project.ports.coordinatorLock()).acquire();
   try {
+    // What the workers need is checked before anything is made (a run, a branch, a container): every finding at once, exit 2.
+    const preflight = (await (await project.ports.workers()).preflight?.(options.signal)) ?? [];
+    const refusal = refusalOf(preflight);
+    if (refusal !== null) throw refusal;
+    for (const check of preflight.filter((c) => c.status === "warn")) {
+      options.onProgress?.({ kind: "notice", at: new Date().toISOString(), text: `${check.title}: ${check.detail}${check.hint === undefined ? "" : ` (${check.hint})`}` });
+    }
     // The templates are read before a run is started: one that is missing or broken is a user error
     // that must not leave an unfinished run behind, blocking the next one.
     const templates = await loadTemplates(project);
