@@ -25,6 +25,7 @@ import { promptRenderer } from "./prompts.ts";
 import { withEgressDenials } from "./egress-report.ts";
 import { runCoordinatorLoop } from "./runtime.ts";
 import { refusalOf } from "../../core/doctor/preflight.ts";
+import { localAheadNotice } from "../forge-drift.ts";
 
 export interface CoordinateOptions {
   readonly cwd: string;
@@ -162,10 +163,21 @@ async function startRun(project: OpenedProject, store: EventStore, forge: Forge,
   const sources = { flag: options.featureBranch, configured: project.config.coordinator.featureBranch, milestone: options.milestone };
   const defaultBranch = await forge.defaultBranch();
   const featureBranch = featureBranchFor(needsDefaultBranch(sources) ? { ...sources, defaultBranch } : sources);
-  if ((await forge.branchHead(featureBranch)) === null) {
+  let featureHead = await forge.branchHead(featureBranch);
+  const compared: [string, string][] = [];
+  if (featureHead === null) {
     const from = await forge.branchHead(defaultBranch);
     if (from === null) throw new UserError(`the default branch ${defaultBranch} is not on the forge`, { hint: "push it first" });
     await forge.createBranch(featureBranch, from);
+    featureHead = from;
+    // Made from the forge's default branch: the user's commits on theirs are what would be missing.
+    if (featureBranch !== defaultBranch) compared.push([defaultBranch, from]);
+  }
+  compared.push([featureBranch, featureHead]);
+  // The run starts from the forge's branch: commits only the user's checkout has are not in it, and that is said.
+  for (const [branch, sha] of compared) {
+    const notice = await localAheadNotice(project, branch, sha);
+    if (notice !== null) options.onProgress?.({ kind: "notice", at: new Date().toISOString(), text: notice });
   }
   const { coordinator, verify } = project.config;
   const settings: RunSettings = {

@@ -16,6 +16,7 @@ import { ensureImage } from "./image.ts";
 import { outdatedWorker, refuseMigrationWhileAgentRuns } from "./outdated-worker.ts";
 import { workerNetwork } from "../../core/network/egress.ts";
 import { StepFailure } from "./steps.ts";
+import { startCommit } from "./forge-base.ts";
 
 export interface WarmOptions {
   readonly cwd: string;
@@ -105,7 +106,7 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
   // One fetch into the object store per warm, not one per instance: the fetches would queue behind each other.
   let resolving: Promise<string> | undefined;
   const baseCommit = (): Promise<string> =>
-    (resolving ??= workspaces.resolveBase(base, options.signal).catch((error: unknown) => {
+    (resolving ??= startCommit(project, workspaces, base, options.signal, (message) => emit({ kind: "warning", message })).catch((error: unknown) => {
       resolving = undefined;
       throw error;
     }));
