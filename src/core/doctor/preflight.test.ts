@@ -34,9 +34,11 @@ describe("verifyExecutables", () => {
 
 describe("the preflight's findings", () => {
   it("fails outside a git repository and in one with no commits, saying what to run", () => {
-    expect(repositoryCheck("/p", { kind: "none" })).toMatchObject({ status: "fail", required: true, detail: expect.stringContaining("/p is not in a git repository") });
+    expect(repositoryCheck("/p", { kind: "none" })).toMatchObject({ status: "fail", required: true });
+    expect(repositoryCheck("/p", { kind: "none" }).detail).toContain("/p is not in a git repository");
     expect(repositoryCheck("/p", { kind: "none" }).hint).toContain("git init");
-    expect(repositoryCheck("/p", { kind: "no-commits", top: "/p" })).toMatchObject({ status: "fail", hint: expect.stringContaining("git commit") });
+    expect(repositoryCheck("/p", { kind: "no-commits", top: "/p" }).status).toBe("fail");
+    expect(repositoryCheck("/p", { kind: "no-commits", top: "/p" }).hint).toContain("git commit");
     expect(repositoryCheck("/p", { kind: "ready", top: "/p" })).toMatchObject({ status: "pass" });
   });
 

@@ -106,7 +106,9 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
   // One fetch into the object store per warm, not one per instance: the fetches would queue behind each other.
   let resolving: Promise<string> | undefined;
   const baseCommit = (): Promise<string> =>
-    (resolving ??= startCommit(project, workspaces, base, options.signal, (message) => emit({ kind: "warning", message })).catch((error: unknown) => {
+    (resolving ??= startCommit(project, workspaces, base, options.signal, (message) => {
+      emit({ kind: "warning", message });
+    }).catch((error: unknown) => {
       resolving = undefined;
       throw error;
     }));
