@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { chmod, chown, mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -22,6 +23,11 @@ const readyHost: Host = fakeHost();
 async function setup(config: Record<string, unknown> = { project: { name: "demo" } }) {
   const dir = await tempDir();
   await writeFile(path.join(dir, ".cspace.json"), JSON.stringify(config));
+  // A git repository with a commit, as a run needs (the preflight's repository check).
+  const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@cspace.invalid", ...args], { cwd: dir });
+  git("init", "--quiet");
+  git("add", "-A");
+  git("commit", "--quiet", "-m", "initial");
   const fakes = fakePorts();
   const forge = new FakeForge();
   const ports = (overrides: PortOverrides = {}): PortOverrides => ({ ...fakes.overrides, forge: () => forge, host: () => readyHost, ...overrides });
@@ -49,12 +55,17 @@ describe("runDoctor on fake ports", () => {
       ["forge", "pass"],
       ["run-dir", "pass"],
       ["workers", "pass"],
+      ["repository", "pass"],
+      // cspace's own image is not made in the fake engine: a caveat, and the default claude preset's key is not passed.
+      ["agent", "warn"],
+      ["agent-key", "warn"],
+      ["verify", "pass"],
     ]);
     expect(check(report, "docker-engine").detail).toBe("Docker 20.10.24 (API 1.41) at fake://engine");
     expect(check(report, "base-image").detail).toBe("cspace-base:bookworm (8eab8b6af0b2, 443 MB)");
     expect(check(report, "config").detail).toBe('project "demo" from .cspace.json');
     expect(check(report, "run-dir").detail).toMatch(/does not exist yet; warm makes it/);
-    expect(await readdir(dir)).toEqual([".cspace.json"]);
+    expect(await readdir(dir)).toEqual([".cspace.json", ".git"]);
   });
 
   it("warns of workers made by an older cspace, naming each and the warm that makes it again", async () => {
@@ -138,7 +149,7 @@ describe("runDoctor on fake ports", () => {
       { id: "squash-merge", title: "Squash merges", status: "fail", required: true, detail: "acme/app does not allow squash merging" },
     ];
     const report = await runDoctor({ ...options, ports: ports() });
-    expect(report.checks.map((c) => c.id)).toEqual(["docker-engine", "base-image", "git", "node", "config", "forge", "squash-merge", "run-dir", "workers"]);
+    expect(report.checks.map((c) => c.id)).toEqual(["docker-engine", "base-image", "git", "node", "config", "forge", "squash-merge", "run-dir", "workers", "repository", "agent", "agent-key", "verify"]);
     expect(report.ok).toBe(false);
     const unopened = await runDoctor({ ...options, ports: ports({ forge: () => Promise.reject(new ExternalError("the forge is down", { hint: "try later" })) }) });
     expect(check(unopened, "forge")).toMatchObject({ status: "fail", detail: "the forge is down", hint: "try later" });

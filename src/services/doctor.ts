@@ -7,6 +7,7 @@ import { LABELS } from "../core/instances/labels.ts";
 import type { ContainerRuntime } from "../core/instances/ports.ts";
 import { socketRoom } from "../core/run-dir.ts";
 import { outdatedWorker } from "./warm/outdated-worker.ts";
+import { preflightChecks } from "./preflight/preflight.ts";
 import { openProject, portFactories, type OpenedProject, type PortOverrides } from "./project.ts";
 
 export interface DoctorOptions {
@@ -76,6 +77,10 @@ async function projectChecks(options: DoctorOptions, host: Host): Promise<CheckR
       skipped("forge", "Forge", true, because),
       skipped("run-dir", "Run directory", true, because),
       skipped("workers", "Workers", false, because),
+      skipped("repository", "Git repository", true, because),
+      skipped("agent", "Agent", true, because),
+      skipped("agent-key", "Agent's key", false, because),
+      skipped("verify", "Verify commands", true, because),
     ];
   }
   const config: CheckResult =
@@ -86,12 +91,13 @@ async function projectChecks(options: DoctorOptions, host: Host): Promise<CheckR
           status: "pass",
           detail: `project "${project.config.project.name}" from ${project.files.map((file) => path.relative(project.projectDir, file)).join(" + ")}`,
         };
-  const [forge, runDir, workers] = await Promise.all([
+  const [forge, runDir, workers, preflight] = await Promise.all([
     forgeChecks(project),
     guard("run-dir", "Run directory", () => runDirCheck(project, host)),
     guard("workers", "Workers", () => workersCheck(project)),
+    runPreflight(project),
   ]);
-  return [config, ...forge, runDir, workers];
+  return [config, ...forge, runDir, workers, ...preflight];
 }
 
 /** The forge says how it is (sign-in, repository, squash merges, its issues): doctor never asks which forge it has. */
@@ -158,6 +164,17 @@ async function workersCheck(project: OpenedProject): Promise<CheckResult> {
     detail: `made by an older cspace: ${outdated.join(", ")}`,
     hint: `Run \`cspace warm ${names.join(" ")}\`: it makes them again, hardened, keeping their checkouts and work (--reset would discard the work).`,
   };
+}
+
+/** What a run needs (the same checks coordinate runs before it makes anything), looking into the worker image only if it is already made. */
+async function runPreflight(project: OpenedProject): Promise<CheckResult[]> {
+  let runtime: ContainerRuntime | null = null;
+  try {
+    runtime = await project.ports.runtime();
+  } catch (error) {
+    if (!(error instanceof CspaceError)) throw error;
+  }
+  return preflightChecks(project, { runtime, prepare: false });
 }
 
 /** Runs one check; an outside system or the user's input failing becomes a failed check, not a crash. */

@@ -11,6 +11,9 @@ export interface LocalRemote {
   readonly relative: string;
   /** False when a bare repository was already there and is used as it is. */
   readonly created: boolean;
+  /** The top of the user's repository, and its current branch (null on a detached HEAD): what is pushed to it. */
+  readonly top: string;
+  readonly branch: string | null;
 }
 
 /**
@@ -42,13 +45,13 @@ export async function createLocalRemote(directory: string, name: string, remote:
   }
   const kind = await entryKind(target);
   if (kind !== "missing") {
-    if (kind === "directory" && (await repositoryKind(target)) === "bare") return { path: target, relative, created: false };
+    if (kind === "directory" && (await repositoryKind(target)) === "bare") return { path: target, relative, created: false, top: state.top, branch: state.branch };
     throw new UserError(`${relative} already exists and is not a bare git repository; cspace init never overwrites anything`, {
       hint: "Pass --remote <path> naming a path that does not exist yet, or move what is there.",
     });
   }
   await cloneBare(state.top, target);
-  return { path: target, relative, created: true };
+  return { path: target, relative, created: true, top: state.top, branch: state.branch };
 }
 
 function isInside(child: string, parent: string): boolean {

@@ -3,6 +3,7 @@ import path from "node:path";
 import Handlebars from "handlebars";
 import { CONFIG_FILE, fileNamesIn, requireDirectory, writeFileIfAbsent } from "../adapters/config/config-files.ts";
 import { createLocalRemote, type LocalRemote } from "./init-local-forge.ts";
+import { connectRemote, type ConnectedRemote } from "../adapters/git/local-versus-forge.ts";
 import { given } from "../core/config/problems.ts";
 import { githubRepoSchema, projectNameFrom, projectNameSchema } from "../core/config/schema.ts";
 import { InternalError, UserError } from "../core/errors.ts";
@@ -27,6 +28,8 @@ export interface InitResult {
   readonly kept: readonly string[];
   /** Things the user should know, one line each. */
   readonly notes: readonly string[];
+  /** With --local-forge: the user's remote for the bare repository, so later commits reach the forge with a push. */
+  readonly remote?: ConnectedRemote | undefined;
 }
 
 /** Where the starting files' sources are: `../../templates` from both src/services and dist/services. */
@@ -68,6 +71,18 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
     notes.push(`${CONFIG_FILE} was kept as it is: to use the bare repository, set "forge": {"type": "local", "remote": ${JSON.stringify(remote.relative)}} in it.`);
   }
 
+  // The forge is where runs start and merge: without a remote, later commits would never reach it.
+  const connected = remote === undefined ? undefined : await connectRemote(remote.top, remote.path, remote.branch);
+  if (connected !== undefined && remote !== undefined) {
+    const branch = connected.branch ?? "<branch>";
+    notes.push(
+      connected.added
+        ? `Added the git remote ${connected.name} for ${remote.relative}: \`git push ${connected.name} ${branch}\` sends later commits to the forge, where runs start.`
+        : `The git remote ${connected.name} already names ${remote.relative}: \`git push ${connected.name} ${branch}\` sends later commits to the forge.`,
+    );
+    if (connected.pushProblem !== null) notes.push(`${branch} was not pushed to ${connected.name}: ${connected.pushProblem}`);
+  }
+
   if (repo !== undefined) {
     notes.push(`Issues come from GitHub (${repo}), so no example issue file was written.`);
   } else {
@@ -80,7 +95,7 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
       record(EXAMPLE_ISSUE, await writeFileIfAbsent(path.join(directory, EXAMPLE_ISSUE), await template("issue-1.md")));
     }
   }
-  return { directory, created, kept, notes };
+  return { directory, created, kept, notes, ...(connected === undefined ? {} : { remote: connected }) };
 }
 
 /** The commented `.cspace.json` that init writes; it loads to the defaults (with the given name and forge). */

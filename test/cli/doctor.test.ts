@@ -24,7 +24,7 @@ async function nowhere(): Promise<string> {
   return dir;
 }
 
-const ids = ["docker-engine", "base-image", "git", "node", "config", "forge", "run-dir", "workers"];
+const ids = ["docker-engine", "base-image", "git", "node", "config", "forge", "run-dir", "workers", "repository", "agent", "agent-key", "verify"];
 
 describe("cspace doctor", () => {
   it("fails the config check naming the bad key, skips what needs the config, and exits 1", async () => {
@@ -61,7 +61,7 @@ describe("cspace doctor", () => {
     expect(lines).toContainEqual(expect.stringMatching(/^- Base image +not checked: the Docker engine is unreachable$/));
     expect(lines).toContainEqual(expect.stringMatching(/^✗ Configuration +.*\.cspace\.json: coordinator\.maxParallel: got "four"/));
     expect(lines).toContainEqual(expect.stringMatching(/^ {4,}hint: Start the engine:/));
-    expect(lines[lines.length - 1]).toMatch(/^Not ready: 8 checks: 2 passed, 2 failed, 4 not checked\./);
+    expect(lines[lines.length - 1]).toMatch(/^Not ready: 12 checks: 2 passed, 2 failed, 8 not checked\./);
   });
 
   it("checks the run directory without creating it (warm makes it)", async () => {
@@ -74,5 +74,20 @@ describe("cspace doctor", () => {
     const report = JSON.parse(result.stdout) as { checks: { id: string; status: string; detail: string }[] };
     expect(report.checks.find((check) => check.id === "run-dir")).toMatchObject({ status: "pass", detail: `${runDir} (from CSPACE_RUN_DIR) does not exist yet; warm makes it (mode 0700)` });
     expect(await readdir(scratch)).toEqual([]);
+  });
+
+  it("fails the git repository check outside a git repository, where coordinate could make no worker", async () => {
+    const { dir } = await project({ project: { name: "no-repo" }, agent: { preset: "scripted" } });
+    const scratch = await nowhere();
+    const result = runCli(["doctor", "--json", "--cwd", dir], {
+      env: { DOCKER_HOST: `unix://${path.join(scratch, "nothing.sock")}`, CSPACE_RUN_DIR: path.join(scratch, "run") },
+    });
+    expect(result.status).toBe(1);
+    const report = JSON.parse(result.stdout) as { checks: { id: string; status: string; detail: string; hint?: string }[] };
+    const repository = report.checks.find((check) => check.id === "repository");
+    expect(repository).toMatchObject({ status: "fail", detail: `${dir} is not in a git repository: every worker's checkout is made from the project's repository` });
+    expect(repository?.hint).toContain("git init");
+    // The image cannot be looked into without an engine: said, not guessed.
+    expect(report.checks.find((check) => check.id === "agent")).toMatchObject({ status: "skip", detail: "not checked: the Docker engine is unreachable" });
   });
 });

@@ -43,19 +43,28 @@ describe("cspace init --local-forge", () => {
     const first = runCli(["init", "--local-forge", "--json", "--cwd", dir]);
     expect(first.stderr).toBe("");
     expect(first.status).toBe(0);
-    expect(JSON.parse(first.stdout)).toEqual({ created: ["../shop.git/", ".cspace.json", ".cspace/issues/1.md"], kept: [] });
+    expect(JSON.parse(first.stdout)).toEqual({
+      created: ["../shop.git/", ".cspace.json", ".cspace/issues/1.md"],
+      kept: [],
+      remote: { name: "origin", added: true, branch: "trunk", pushProblem: null },
+    });
 
     const bare = path.join(root, "shop.git");
     expect(git(bare, "rev-parse", "--is-bare-repository")).toBe("true");
     expect(git(bare, "rev-parse", "refs/heads/trunk")).toBe(git(dir, "rev-parse", "HEAD"));
     expect(git(bare, "symbolic-ref", "HEAD")).toBe("refs/heads/trunk");
     expect(git(bare, "remote")).toBe("");
+    // The bare repository is the checkout's remote, the branch's upstream: a plain `git push` reaches the forge.
+    expect(git(dir, "remote", "get-url", "origin")).toBe(bare);
+    expect(git(dir, "rev-parse", "--abbrev-ref", "trunk@{upstream}")).toBe("origin/trunk");
     expect(await readFile(path.join(dir, ".cspace.json"), "utf8")).toContain('"remote": "../shop.git",');
     expect(forgeCheck(dir, root)).toMatchObject({ status: "pass", detail: ".cspace/issues: 1 issue; remote ../shop.git (bare)" });
 
     const config = await readFile(path.join(dir, ".cspace.json"), "utf8");
     const second = runCli(["init", "--local-forge", "--cwd", dir]);
     expect(second.status).toBe(0);
+    expect(second.stdout).toContain("The git remote origin already names ../shop.git: `git push origin trunk` sends later commits to the forge.");
+    expect(git(dir, "remote")).toBe("origin");
     expect(second.stdout).toMatch(/kept +\.\.\/shop\.git\/ \(already there, left unchanged\)/);
     expect(second.stdout).not.toContain("created");
     expect(await readFile(path.join(dir, ".cspace.json"), "utf8")).toBe(config);
@@ -116,5 +125,21 @@ describe("cspace init --local-forge", () => {
     expect(inside.status).toBe(2);
     expect(inside.stderr).toContain("inside the repository it is cloned from");
     expect(existsSync(path.join(dir, ".cspace.json"))).toBe(false);
+  });
+
+  it("names the remote cspace when the repository has an origin already, and pushes later commits there", async () => {
+    const { root, dir } = await repository();
+    const upstream = path.join(root, "elsewhere.git");
+    git(root, "init", "--quiet", "--bare", upstream);
+    git(dir, "remote", "add", "origin", upstream);
+    const result = runCli(["init", "--local-forge", "--cwd", dir]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain("Added the git remote cspace for ../shop.git: `git push cspace trunk` sends later commits to the forge, where runs start.");
+    expect(git(dir, "remote", "get-url", "origin")).toBe(upstream);
+    await writeFile(path.join(dir, "later.txt"), "later\n");
+    git(dir, "add", "later.txt");
+    git(dir, "commit", "--quiet", "-m", "Later");
+    git(dir, "push", "--quiet", "cspace", "trunk");
+    expect(git(path.join(root, "shop.git"), "rev-parse", "trunk")).toBe(git(dir, "rev-parse", "HEAD"));
   });
 });

@@ -1,9 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { presetNamed } from "../../src/core/agents/presets/index.ts";
+import { runCliAsync } from "../support/cli-async.ts";
+import { testDocker } from "../support/docker.ts";
+import { containersOf, useFixtureRepos } from "../support/fixture-instances.ts";
 import { runCli, type CliResult } from "../support/cli.ts";
 import { makeProject, type TempProject } from "../support/temp-project.ts";
 
@@ -25,8 +29,13 @@ let project: TempProject;
 let scratch: string;
 
 beforeAll(async () => {
-  project = await makeProject({ config: { project: { name: "doctor-test" } } });
-  execFileSync("git", ["init", "--quiet", project.dir]);
+  // A project a run could start in: a git repository with a commit, an image that has the scripted agent's node.
+  project = await makeProject({ config: { project: { name: "doctor-test" }, agent: { preset: "scripted" }, container: { devcontainer: "worker.json" } } });
+  await writeFile(path.join(project.dir, "worker.json"), `${JSON.stringify({ image: "cspace-base:bookworm" })}\n`);
+  const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@cspace.invalid", ...args], { cwd: project.dir });
+  git("init", "--quiet");
+  git("add", "-A");
+  git("commit", "--quiet", "-m", "initial");
   scratch = await mkdtemp(path.join(os.tmpdir(), "cspace-doctor-"));
 });
 
@@ -69,7 +78,7 @@ describe("cspace doctor against the real engine", () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^✓ Docker engine +Docker \d/m);
     expect(result.stdout).toMatch(/^✓ Base image +cspace-base:bookworm/m);
-    expect(result.stdout).toMatch(/^Ready: 8 checks: 8 passed\.$/m);
+    expect(result.stdout).toMatch(/^Ready: 12 checks: 12 passed\.$/m);
   });
 
   it("fails fast with a hint when DOCKER_HOST names a socket where nothing listens, and skips the image", () => {
@@ -104,4 +113,38 @@ describe("cspace doctor against the real engine", () => {
       expect(check(report(result), "docker-engine").detail).toBe(`no Docker engine at unix://${socket}: no answer within 3 s`);
     });
   });
+});
+
+describe("cspace doctor looks into the worker image, as coordinate will", () => {
+  const runId = inject("cspaceTestRun");
+  const docker = testDocker();
+  const fixture = useFixtureRepos(docker, runId);
+
+  it("fails the claude preset where the image has no claude and no npm to install it, and verify.all \"npm test\" without npm; leaves no container", async () => {
+    const repo = await fixture("doctor-image", { config: { agent: { preset: "claude" }, verify: { all: "npm test" } } });
+    const result = await runCliAsync(["doctor", "--json", "--cwd", repo.dir], { env: repo.env });
+    const parsed = report(result);
+    expect(result.status, result.stderr).toBe(1);
+    expect(parsed.ok).toBe(false);
+    const spec = presetNamed("claude")?.npmPackage ?? "";
+    expect(check(parsed, "agent")).toMatchObject({
+      status: "fail",
+      detail: `claude: claude is not on the container user's PATH in cspace-base:bookworm, and the image has no npm to install ${spec} with`,
+    });
+    expect(check(parsed, "agent").hint).toContain(`RUN npm install -g ${spec}`);
+    expect(check(parsed, "verify")).toMatchObject({ status: "fail", detail: `"npm test" needs npm, not on the container user's PATH in cspace-base:bookworm` });
+    expect(check(parsed, "repository")).toMatchObject({ status: "pass" });
+    // The agent's key is a caveat, never a refusal: a login mounted into the container would do.
+    expect(check(parsed, "agent-key")).toMatchObject({ status: "warn", required: false });
+    expect(result.stdout).not.toContain("cspace-base:bookworm: not checked");
+    expect(await containersOf(docker, repo)).toEqual([]);
+  }, 120_000);
+
+  it("passes the same project once the image has what the run needs (node for the scripted agent, sh for its verify)", async () => {
+    const repo = await fixture("doctor-image-ok", { config: { agent: { preset: "scripted" }, verify: { all: "sh check.sh && node -e 1" } } });
+    const parsed = report(await runCliAsync(["doctor", "--json", "--cwd", repo.dir], { env: repo.env }));
+    expect(check(parsed, "agent")).toMatchObject({ status: "pass", detail: "scripted: node is in cspace-base:bookworm" });
+    expect(check(parsed, "verify")).toMatchObject({ status: "pass", detail: "sh, node in cspace-base:bookworm" });
+    expect(await containersOf(docker, repo)).toEqual([]);
+  }, 120_000);
 });

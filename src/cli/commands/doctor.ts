@@ -9,7 +9,9 @@ export function registerDoctor(program: Command): void {
     .description(
       "Check everything cspace needs and say how to fix what is missing: the Docker engine (DOCKER_HOST respected) " +
         "and the base image, git 2.38+, Node.js 22.13+, the configuration, the forge (issues directory and remote, " +
-        "or GitHub sign-in and squash merges allowed) and the run directory. Exits 0 when every required check passes, 1 otherwise.",
+        "or GitHub sign-in and squash merges allowed), the run directory, and what a run needs (a git repository with a " +
+        "commit; in the worker image, the agent's executable or npm to install it and the verify commands' executables; " +
+        "the agent's key passed by name), as coordinate checks them before it starts. Exits 0 when every required check passes, 1 otherwise.",
     )
     .addHelpText(
       "after",

@@ -36,7 +36,7 @@ export function registerInit(program: Command): void {
           remote: flags.remote,
         });
         if (ctx.globals.json) {
-          ctx.out.data({ created: result.created, kept: result.kept });
+          ctx.out.data({ created: result.created, kept: result.kept, ...(result.remote === undefined ? {} : { remote: result.remote }) });
           return 0;
         }
         const { out } = ctx;

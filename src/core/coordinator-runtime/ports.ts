@@ -1,3 +1,4 @@
+import type { CheckResult } from "../doctor/checks.ts";
 import type { UnreportedSpend, WorkerReport } from "../agents/worker-status.ts";
 import type { AttemptWhy } from "../coordinator/vocabulary.ts";
 
@@ -61,6 +62,14 @@ export interface WorkerPool {
    * (docs/protocol.md, `send`). Rejects when no supervisor takes it.
    */
   tell(instance: string, text: string): Promise<void>;
+
+  /**
+   * What this pool's workers need that is missing, checked before a run makes
+   * anything (the worker image's agent and verify executables, the project's
+   * repository: docs/architecture.md, "Preflight"), as doctor reports them.
+   * Absent: a pool with nothing to check (the fakes run no containers).
+   */
+  preflight?(signal?: AbortSignal): Promise<readonly CheckResult[]>;
 }
 
 /** Persists a report; resolving acknowledges it. The instance is the socket (or outbox) it came from. */

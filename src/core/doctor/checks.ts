@@ -11,7 +11,7 @@
 export type CheckStatus = "pass" | "fail" | "warn" | "skip";
 
 /** `squash-merge` is reported for the GitHub forge only: the local forge always squash-merges. */
-export type CheckId = "docker-engine" | "base-image" | "git" | "node" | "config" | "forge" | "squash-merge" | "run-dir" | "workers";
+export type CheckId = "docker-engine" | "base-image" | "git" | "node" | "config" | "forge" | "squash-merge" | "run-dir" | "workers" | "repository" | "agent" | "agent-key" | "verify";
 
 export interface CheckResult {
   readonly id: CheckId;
@@ -31,7 +31,7 @@ export interface DoctorReport {
 }
 
 /** The order checks are reported in, whatever order they finish in. */
-export const checkOrder: readonly CheckId[] = ["docker-engine", "base-image", "git", "node", "config", "forge", "squash-merge", "run-dir", "workers"];
+export const checkOrder: readonly CheckId[] = ["docker-engine", "base-image", "git", "node", "config", "forge", "squash-merge", "run-dir", "workers", "repository", "agent", "agent-key", "verify"];
 
 export const requirements = {
   /** `git merge-tree --write-tree` arrived in 2.38. */

@@ -30,6 +30,8 @@ import { runNotifyCommand } from "../../adapters/notify/run-command.ts";
 import { dashboardModel } from "../../core/dashboard/build.ts";
 import { parentSelection } from "../issues/parent.ts";
 import { ProgressComment, type DashboardModelBuilder } from "./progress-comment.ts";
+import { refusalOf } from "../../core/doctor/preflight.ts";
+import { localAheadNotice } from "../forge-drift.ts";
 
 /** What the parent issue's progress comment renders: exactly what the dashboard shows. */
 const progressModel: DashboardModelBuilder = dashboardModel;
@@ -99,6 +101,13 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
   await project.ports.runtime();
   const held = await (await project.ports.coordinatorLock()).acquire();
   try {
+    // What the workers need is checked before anything is made (a run, a branch, a container): every finding at once, exit 2.
+    const preflight = (await (await project.ports.workers()).preflight?.(options.signal)) ?? [];
+    const refusal = refusalOf(preflight);
+    if (refusal !== null) throw refusal;
+    for (const check of preflight.filter((c) => c.status === "warn")) {
+      options.onProgress?.({ kind: "notice", at: new Date().toISOString(), text: `${check.title}: ${check.detail}${check.hint === undefined ? "" : ` (${check.hint})`}` });
+    }
     // The templates are read before a run is started: one that is missing or broken is a user error
     // that must not leave an unfinished run behind, blocking the next one.
     const templates = await loadTemplates(project);
@@ -198,10 +207,21 @@ async function startRun(project: OpenedProject, store: EventStore, forge: Forge,
   const sources = { flag: options.featureBranch, configured: project.config.coordinator.featureBranch, milestone: options.milestone };
   const defaultBranch = await forge.defaultBranch();
   const featureBranch = featureBranchFor(needsDefaultBranch(sources) ? { ...sources, defaultBranch } : sources);
-  if ((await forge.branchHead(featureBranch)) === null) {
+  let featureHead = await forge.branchHead(featureBranch);
+  const compared: [string, string][] = [];
+  if (featureHead === null) {
     const from = await forge.branchHead(defaultBranch);
     if (from === null) throw new UserError(`the default branch ${defaultBranch} is not on the forge`, { hint: "push it first" });
     await forge.createBranch(featureBranch, from);
+    featureHead = from;
+    // Made from the forge's default branch: the user's commits on theirs are what would be missing.
+    if (featureBranch !== defaultBranch) compared.push([defaultBranch, from]);
+  }
+  compared.push([featureBranch, featureHead]);
+  // The run starts from the forge's branch: commits only the user's checkout has are not in it, and that is said.
+  for (const [branch, sha] of compared) {
+    const notice = await localAheadNotice(project, branch, sha);
+    if (notice !== null) options.onProgress?.({ kind: "notice", at: new Date().toISOString(), text: notice });
   }
   const { coordinator, verify } = project.config;
   const settings: RunSettings = {

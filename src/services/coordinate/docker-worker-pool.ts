@@ -10,11 +10,13 @@ import type {
   WorkerOutcome,
   WorkerPool,
 } from "../../core/coordinator-runtime/ports.ts";
+import type { CheckResult } from "../../core/doctor/checks.ts";
 import { ExternalError } from "../../core/errors.ts";
 import { LABELS } from "../../core/instances/labels.ts";
 import { downInstances } from "../instances/down.ts";
 import type { OpenedProject } from "../project.ts";
 import { warm } from "../warm/warm.ts";
+import { preflightChecks } from "../preflight/preflight.ts";
 import { collectOutbox } from "../workers/outbox.ts";
 import { askSupervisor } from "../workers/supervisor-client.ts";
 import { pathsOf, sharedPorts, type PoolContext } from "./pool/context.ts";
@@ -48,7 +50,8 @@ export class DockerWorkerPool implements WorkerPool {
     this.#instances.add(request.instance);
     const { project } = this.#context;
     try {
-      const result = await warm({ cwd: project.projectDir, env: project.env, instances: [request.instance], base: request.base, reset: false, ports: sharedPorts(project) });
+      // The launch brings the checkout to the forge's head itself (pool/checkout.ts): warm need not fetch it first.
+      const result = await warm({ cwd: project.projectDir, env: project.env, instances: [request.instance], base: request.base, reset: false, ports: sharedPorts(project), startFromForge: false });
       const outcome = result.instances[0];
       if (outcome?.status !== "ready") return { ok: false, error: outcome?.error?.message ?? `instance ${request.instance} was not made` };
     } catch (error) {
@@ -115,6 +118,11 @@ export class DockerWorkerPool implements WorkerPool {
     const { status } = await askSupervisor(paths, instance, "status");
     if (status.state === "exited") throw new ExternalError(`the agent of ${instance} already finished: the message was not sent`);
     await askSupervisor(paths, instance, "send", { text, from: "coordinator" });
+  }
+
+  async preflight(signal?: AbortSignal): Promise<readonly CheckResult[]> {
+    const { project } = this.#context;
+    return preflightChecks(project, { runtime: await project.ports.runtime(), prepare: true, signal });
   }
 
   async close(options: { readonly down?: boolean } = {}): Promise<void> {

@@ -16,6 +16,7 @@ import { ensureImage } from "./image.ts";
 import { outdatedWorker, refuseMigrationWhileAgentRuns } from "./outdated-worker.ts";
 import { workerNetwork } from "../../core/network/egress.ts";
 import { StepFailure } from "./steps.ts";
+import { startCommit } from "./forge-base.ts";
 
 export interface WarmOptions {
   readonly cwd: string;
@@ -28,6 +29,11 @@ export interface WarmOptions {
   readonly signal?: AbortSignal | undefined;
   readonly onEvent?: ((event: WarmEvent) => void) | undefined;
   readonly ports?: PortOverrides | undefined;
+  /**
+   * false: check out the user's repository's commit of the base even with the local forge's bare repository here
+   * (the coordinator's pool: its launch brings the checkout to the forge's head itself). Default true (./forge-base.ts).
+   */
+  readonly startFromForge?: boolean | undefined;
 }
 
 export interface WarmResult {
@@ -105,7 +111,12 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
   // One fetch into the object store per warm, not one per instance: the fetches would queue behind each other.
   let resolving: Promise<string> | undefined;
   const baseCommit = (): Promise<string> =>
-    (resolving ??= workspaces.resolveBase(base, options.signal).catch((error: unknown) => {
+    (resolving ??= (options.startFromForge === false
+      ? workspaces.resolveBase(base, options.signal)
+      : startCommit(project, workspaces, base, options.signal, (message) => {
+          emit({ kind: "warning", message });
+        })
+    ).catch((error: unknown) => {
       resolving = undefined;
       throw error;
     }));
