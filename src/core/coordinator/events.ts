@@ -6,6 +6,7 @@ import { freshEvents } from "./fold-fresh.ts";
 import { predictionEvents } from "./fold-predictions.ts";
 import { runEvents } from "./fold-run.ts";
 import { verificationEvents } from "./fold-verification.ts";
+import { retryEvents } from "./fold-retry.ts";
 
 /**
  * The run's log: every observation of the world and every decision, in the
@@ -33,7 +34,7 @@ import { verificationEvents } from "./fold-verification.ts";
  * one that no longer fits (a report for an attempt already ended), changes
  * nothing, so a resent report or a replayed outbox is harmless.
  */
-export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents, ...freshEvents, ...budgetEvents, ...verificationEvents, ...predictionEvents };
+export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents, ...freshEvents, ...budgetEvents, ...verificationEvents, ...predictionEvents, ...retryEvents };
 
 type Registry = typeof coordinatorEvents;
 

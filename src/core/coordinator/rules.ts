@@ -154,7 +154,8 @@ export const coordinatorRules: readonly Rule[] = [
   {
     name: "blockByWorker",
     reason: "the worker said it cannot go on: keep its instance, block it and (next) its dependents",
-    when: (issue, context) => active(issue) && idle(issue, context) && lastAttempt(issue)?.end === "blocked",
+    // An attempt from before the operator's `retry N` no longer blocks: the retry's own attempt will say.
+    when: (issue, context) => active(issue) && idle(issue, context) && lastAttempt(issue)?.end === "blocked" && (lastAttempt(issue)?.number ?? 0) > (issue.retriedAfter ?? 0),
     then: (issue) => [
       { type: "Block", issue: issue.number, by: { kind: "worker" }, reason: `the worker is blocked: ${lastAttempt(issue)?.blockedReason ?? "no reason given"}` },
     ],

@@ -305,6 +305,13 @@ export interface IssueRecord {
   readonly freshStart: boolean;
   /** The newest verification of the tree that would land (fold-verification.ts); absent or null: none. */
   readonly landing?: LandingRecord | null;
+  /**
+   * The operator's last `retry N` (fold-retry.ts): attempts up to this number came before it, so their failures no
+   * longer count against `maxAttempts` (a retry gives `maxAttempts` more from then on). Absent: never retried.
+   */
+  readonly retriedAfter?: number;
+  /** The prompt that was pending when the issue was blocked (`Blocked` clears it), given back if a `retry` unblocks it. */
+  readonly pendingWhenBlocked?: LaunchPrompt | null;
 }
 
 

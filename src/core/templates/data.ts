@@ -96,9 +96,11 @@ export interface RebaseData extends CommonTemplateData {
  * container; `checks`: the forge's required checks failed; `agent-exit`: the
  * agent exited non-zero; `crash`: it was killed (signal, out of memory);
  * `no-commits`: it exited 0 with nothing committed; `lost`: the container or
- * supervisor disappeared.
+ * supervisor disappeared; `stopped`: the issue was stopped without a failed
+ * run (its agent said it was blocked, the operator skipped it, or it failed
+ * outside an attempt) and the operator asked for another attempt (`retry N`).
  */
-export const failureKinds = ["verify", "e2e", "checks", "agent-exit", "crash", "no-commits", "lost"] as const;
+export const failureKinds = ["verify", "e2e", "checks", "agent-exit", "crash", "no-commits", "lost", "stopped"] as const;
 export type FailureKind = (typeof failureKinds)[number];
 
 export interface RetryFailure {
