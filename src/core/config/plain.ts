@@ -211,10 +211,11 @@ function configOf(merged: unknown): ParsedConfig {
         train: withDefault(() => defaults.train, integer(limits.train)),
         onUsageLimit: withDefault(() => defaults.onUsageLimit, (value) => (value === "wait" || value === "fail" ? value : unsure())),
         budget: optional((budget) => object(budget, { run: optional(dollars), issue: optional(dollars) })),
+        stallMinutes: withDefault(() => defaults.stallMinutes, dollars),
       }),
     ),
     templates: orEmpty((templates) =>
-      object(templates, { implementer: optional(text), review: optional(text), rebase: optional(text), retry: optional(text) }),
+      object(templates, { implementer: optional(text), review: optional(text), rebase: optional(text), retry: optional(text), nudge: optional(text) }),
     ),
   });
 }

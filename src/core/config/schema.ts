@@ -226,6 +226,8 @@ export const configSchema = z.strictObject(
               { error: 'expected an object like {"codex": {"input": 1.25, "output": 10}}' },
             )
             .optional(),
+          // Minutes an agent may say nothing while it works before it is nudged, then restarted, then needs you (stalls.ts).
+          stallMinutes: z.number({ error: validValues.stallMinutes }).positive({ error: validValues.stallMinutes }).default(defaults.stallMinutes),
         },
         objectOf('like {"maxParallel": 4}'),
       )
@@ -237,6 +239,7 @@ export const configSchema = z.strictObject(
           review: path("a handlebars template").optional(),
           rebase: path("a handlebars template").optional(),
           retry: path("a handlebars template").optional(),
+          nudge: path("a handlebars template").optional(),
         },
         objectOf('like {"implementer": ".cspace/implementer.hbs"}'),
       )

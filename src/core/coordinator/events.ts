@@ -7,6 +7,7 @@ import { predictionEvents } from "./fold-predictions.ts";
 import { runEvents } from "./fold-run.ts";
 import { verificationEvents } from "./fold-verification.ts";
 import { retryEvents } from "./fold-retry.ts";
+import { stallEvents } from "./fold-stalls.ts";
 
 /**
  * The run's log: every observation of the world and every decision, in the
@@ -34,7 +35,7 @@ import { retryEvents } from "./fold-retry.ts";
  * one that no longer fits (a report for an attempt already ended), changes
  * nothing, so a resent report or a replayed outbox is harmless.
  */
-export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents, ...freshEvents, ...budgetEvents, ...verificationEvents, ...predictionEvents, ...retryEvents };
+export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents, ...freshEvents, ...budgetEvents, ...verificationEvents, ...predictionEvents, ...retryEvents, ...stallEvents };
 
 type Registry = typeof coordinatorEvents;
 

@@ -3,8 +3,9 @@ import type { LogProblem } from "./log.ts";
 import { issueParkedMs, runParkedMs } from "./usage-limits.ts";
 import type { EgressDenials } from "../network/denials.ts";
 import { predictionReport, type PredictionReport } from "./predictions.ts";
-import { failureCount, isMerged } from "./queries.ts";
+import { isMerged } from "./queries.ts";
 import type { CoordinatorState, IssueRecord, IssueStatusKind } from "./state.ts";
+import { NO_STALLS, type StallCounts } from "./stalls.ts";
 
 /** One line of the final table (stdout, `--json`, and the markdown copy in the run directory). */
 export interface ReportRow {
@@ -29,6 +30,8 @@ export interface ReportRow {
   /** Time it waited for its agent's account to come back from a usage limit (usage-limits.ts). */
   readonly parkedMs: number;
   readonly squashSha: string | null;
+  /** Stall steps taken for it (stalls.ts): nudges, restarts, escalations to a person. */
+  readonly stalls: StallCounts;
 }
 
 export interface RunReport {
@@ -121,13 +124,14 @@ function row(state: CoordinatorState, issue: IssueRecord): ReportRow {
     status: issue.status.kind,
     reason: issue.status.reason,
     attempts: issue.attempts.length,
-    failedAttempts: failureCount(issue),
+    failedAttempts: issue.attempts.filter((a) => a.failure !== null).length,
     turns: issue.attempts.reduce((sum, a) => sum + a.turns, 0),
     costUsd: costs.length === 0 ? null : roundCents(costs.reduce((sum, cost) => sum + cost, 0)),
     costEstimated: issue.attempts.some((a) => a.costEstimated === true && a.costUsd !== null),
     wallMs: first === undefined ? null : between(first.startedAt, end),
     parkedMs: issueParkedMs(issue, state.lastEventAt),
     squashSha: issue.merge?.squashSha ?? null,
+    stalls: issue.stalls ?? NO_STALLS,
   };
 }
 

@@ -24,6 +24,7 @@ import {
   verifyPassed,
 } from "./queries.ts";
 import { predictConflictsRule, recordConflictMetRule, warnOfConflictRule } from "./rules-predictions.ts";
+import { escalateStall, nudgeStalled, restartStalled, type StallRuleName } from "./rules-stalls.ts";
 import type { Attempt, CoordinatorState, IssueRecord } from "./state.ts";
 import type { LaunchPrompt } from "./vocabulary.ts";
 import { blockOnRedBase, failOnLandingMismatch, launchesHeld, verifyBase, verifyLanding, type VerificationRuleName } from "./rules-verification.ts";
@@ -76,7 +77,8 @@ export type RuleName =
 
   | "predictConflicts"
   | "warnOfConflict"
-  | "recordConflictMet";
+  | "recordConflictMet"
+  | StallRuleName;
 
 /** How long a pending check or an unknown mergeability is left before the forge is asked again. */
 export const PULL_REQUEST_POLL_MS = 15_000;
@@ -404,6 +406,9 @@ export const coordinatorRules: readonly Rule[] = [
   predictConflictsRule,
   warnOfConflictRule,
   recordConflictMetRule,
+  nudgeStalled,
+  restartStalled,
+  escalateStall,
 ];
 
 /**

@@ -1,6 +1,7 @@
 import type { ChecksState, Mergeability } from "../forge/port.ts";
 import { eventEntry, type CoordinatorEvent } from "./events.ts";
 import type { PredictionsState } from "./predictions.ts";
+import type { StallCounts, StallState } from "./stalls.ts";
 import { withStatuses } from "./status.ts";
 import { initialState } from "./initial-state.ts";
 import type { AttemptWhy, BlockedBy, Failure, LaunchPrompt, RunSettings, StackedParent, TrainCar } from "./vocabulary.ts";
@@ -312,6 +313,10 @@ export interface IssueRecord {
   readonly retriedAfter?: number;
   /** The prompt that was pending when the issue was blocked (`Blocked` clears it), given back if a `retry` unblocks it. */
   readonly pendingWhenBlocked?: LaunchPrompt | null;
+  /** The open attempt's silence (stalls.ts, fold-stalls.ts); absent or for another attempt: none recorded yet. */
+  readonly stall?: StallState | null;
+  /** Stall steps taken over the run (nudges, restarts, escalations), for the report; absent: none. */
+  readonly stalls?: StallCounts;
 }
 
 

@@ -8,7 +8,7 @@ import type { DependencyState } from "../plan/planner.ts";
  * and a template tests optional ones with `{{#if …}}`.
  */
 
-export const templateKinds = ["implementer", "review", "rebase", "retry"] as const;
+export const templateKinds = ["implementer", "review", "rebase", "retry", "nudge"] as const;
 export type TemplateKind = (typeof templateKinds)[number];
 
 export interface TemplateIssue {
@@ -120,11 +120,20 @@ export interface RetryData extends CommonTemplateData {
   readonly failure: RetryFailure;
 }
 
+/** The message a silent agent is sent (core/coordinator/stalls.ts): not a prompt, a short reminder in its session. */
+export interface NudgeData extends CommonTemplateData {
+  /** Whole minutes since the agent last said anything, as the coordinator saw it. */
+  readonly minutesSilent: number;
+  /** The agent's last event in its worker's log (its type and text, one line, shortened); absent when it wrote none. */
+  readonly lastEvent?: string | null | undefined;
+}
+
 export interface TemplateDataByKind {
   readonly implementer: ImplementerData;
   readonly review: ReviewData;
   readonly rebase: RebaseData;
   readonly retry: RetryData;
+  readonly nudge: NudgeData;
 }
 
 export type TemplateDataFor<K extends TemplateKind> = TemplateDataByKind[K];

@@ -1,4 +1,5 @@
 import type {
+  AgentEventSeen,
   LaunchRequest,
   Liveness,
   ReportHandler,
@@ -25,6 +26,8 @@ import { livenessOf } from "./pool/probe.ts";
 import { unreportedIn } from "./pool/spending.ts";
 import type { UnreportedSpend } from "../../core/agents/worker-status.ts";
 import { verifyIn } from "./pool/verify.ts";
+import { lastAgentEventIn } from "./pool/agent-events.ts";
+import { restartAgent } from "../workers/restart.ts";
 
 /**
  * The WorkerPool over real containers (docs/architecture.md, "The
@@ -115,6 +118,17 @@ export class DockerWorkerPool implements WorkerPool {
     const { status } = await askSupervisor(paths, instance, "status");
     if (status.state === "exited") throw new ExternalError(`the agent of ${instance} already finished: the message was not sent`);
     await askSupervisor(paths, instance, "send", { text, from: "coordinator" });
+  }
+
+  async lastAgentEvents(instances: readonly string[]): Promise<ReadonlyMap<string, AgentEventSeen>> {
+    const seen = await Promise.all(instances.map(async (instance) => [instance, await lastAgentEventIn(this.#context, instance)] as const));
+    return new Map(seen.flatMap(([instance, event]) => (event === null ? [] : [[instance, event] as const])));
+  }
+
+  async restart(instance: string, reason: string): Promise<void> {
+    const { project } = this.#context;
+    // `cspace restart`'s own path: the old supervisor's report says `restarted`, so the attempt stays open.
+    await restartAgent({ cwd: project.projectDir, env: project.env, instance, reason, ports: sharedPorts(project) });
   }
 
   async close(options: { readonly down?: boolean } = {}): Promise<void> {
