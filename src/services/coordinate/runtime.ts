@@ -85,6 +85,8 @@ class Runtime {
   readonly #lost: LostWorkers;
   readonly #spending: BudgetWatch;
   readonly #stalls: StallWatch;
+  /** Skipped issues' agents being interrupted: the run waits for them before it closes. */
+  readonly #interrupting = new Set<Promise<void>>();
 
   constructor(options: RuntimeOptions) {
     this.#o = options;
@@ -137,7 +139,14 @@ class Runtime {
     });
     await this.#syncBudget();
     await workers.collectPending(instances, onReport, onRefused);
-    const closeOperator = (await this.#o.operator?.open((text) => this.#operate(text))) ?? (() => Promise.resolve());
+    // Each command is answered even when it ends the run (the last issue skipped): the channel closes after the answers.
+    const answering = new Set<Promise<OperatorAnswer>>();
+    const closeOperator = (await this.#o.operator?.open((text) => {
+      const answer = this.#operate(text);
+      answering.add(answer);
+      void answer.finally(() => answering.delete(answer)).catch(() => undefined);
+      return answer;
+    })) ?? (() => Promise.resolve());
     const probe = setInterval(() => {
       this.#lost.probeSoon();
       this.#spending.pollSoon();
@@ -171,6 +180,7 @@ class Runtime {
       clearInterval(stallPoll);
       unwatch();
       this.#o.signal?.removeEventListener("abort", abort);
+      await Promise.allSettled([...answering, ...this.#interrupting]);
       await closeOperator();
     }
   }
@@ -199,7 +209,11 @@ class Runtime {
     if (event.value.type === "Skipped") {
       this.#stopActionsOf(event.value.issue, `#${String(event.value.issue)} was skipped`);
       const instance = branchOf(event.value.issue);
-      await this.#o.workers.interrupt(instance).catch((error: unknown) => { this.#notice(`interrupting ${instance}: ${message(error)}`); });
+      // Answered once recorded (docs/protocol.md), not once the agent stopped, which takes up to twice its grace period:
+      // the run, which may end with this skip, waits for the interrupt before it closes.
+      const stopping = this.#o.workers.interrupt(instance).catch((error: unknown) => { this.#notice(`interrupting ${instance}: ${message(error)}`); });
+      this.#interrupting.add(stopping);
+      void stopping.finally(() => this.#interrupting.delete(stopping));
     }
     return { ok: true, text: operatorDone(command.value) };
   }
