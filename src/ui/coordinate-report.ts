@@ -31,7 +31,23 @@ export function renderRunReport(report: RunReport, paint: Paint, holder?: string
     ...(report.rows.some((r) => r.costEstimated) ? ["~: estimated, the agent's tokens priced by coordinator.prices (it reports no cost)."] : []),
     ...(report.egressDenied === undefined || report.egressDenied.count === 0 ? [] : [paint("warn", `${describeDenials(report.egressDenied)}.`)]),
     ...predictionLines(report),
+    ...stallLines(report),
   ];
+}
+
+/** Agents that went silent (core/coordinator/stalls.ts): one line with each issue's steps, when any was taken. */
+export function stallLines(report: RunReport): string[] {
+  const stalled = report.rows.filter((row) => row.stalls.nudged + row.stalls.restarted + row.stalls.escalated > 0);
+  if (stalled.length === 0) return [];
+  const steps = stalled.map((row) => {
+    const taken = [
+      row.stalls.nudged > 0 ? `nudged ${String(row.stalls.nudged)}×` : "",
+      row.stalls.restarted > 0 ? `restarted ${String(row.stalls.restarted)}×` : "",
+      row.stalls.escalated > 0 ? `needed you ${String(row.stalls.escalated)}×` : "",
+    ].filter((text) => text !== "");
+    return `#${String(row.issue)} ${taken.join(", ")}`;
+  });
+  return [`Stalls (agents silent for coordinator.stallMinutes): ${steps.join("; ")}.`];
 }
 
 /** Conflicts seen coming: a line when any was predicted or met, and each issue held by one. */

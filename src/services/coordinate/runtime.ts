@@ -153,7 +153,7 @@ class Runtime {
     }, this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS);
     // Agents' activity, for stalls: at a quarter of coordinator.stallMinutes (stall-watch.ts).
     const stallEvery = this.#stalls.intervalMs(this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS);
-    const stallPoll = stallEvery === null ? undefined : setInterval(() => { this.#stalls.pollSoon(); }, stallEvery);
+    const stallPoll = stallEvery === null ? undefined : setInterval(() => { void this.#stalls.pollSoon(); }, stallEvery);
     // A container that dies is probed at once; the interval stays the guarantee when the engine's events break.
     const unwatch = await workers.watch((instance) => { this.#lost.suspect(issueOf(instance)); }).catch((error: unknown) => {
       this.#notice(`not following the engine's events (${message(error)}): lost workers are found by probes every ${String((this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS) / 1000)} s`);

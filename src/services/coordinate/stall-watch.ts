@@ -52,12 +52,14 @@ export class StallWatch {
     return ms === null ? null : Math.max(250, Math.min(probeIntervalMs, ms / 4));
   }
 
-  /** One poll at a time; one asked for while another runs is skipped (the next interval asks again). */
-  pollSoon(): void {
-    if (this.#polling !== null) return;
-    this.#polling = this.#poll()
+  /** One poll at a time; one asked for while another runs is skipped (the next interval asks again). Resolves when it is done. */
+  pollSoon(): Promise<void> {
+    if (this.#polling !== null) return this.#polling;
+    const polling = this.#poll()
       .catch((error: unknown) => { this.#c.notice(`reading what agents did: ${error instanceof Error ? error.message : String(error)}`); })
       .finally(() => { this.#polling = null; });
+    this.#polling = polling;
+    return polling;
   }
 
   async #poll(): Promise<void> {
