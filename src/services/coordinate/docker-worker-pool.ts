@@ -127,6 +127,10 @@ export class DockerWorkerPool implements WorkerPool {
 
   async restart(instance: string, reason: string): Promise<void> {
     const { project } = this.#context;
+    // An agent that finished has its report on the way: restarting it would start a run outside any attempt.
+    // A supervisor that does not answer is what a restart is for: it is stopped by its pid.
+    const answer = await askSupervisor(pathsOf(this.#context, instance), instance, "status").catch(() => null);
+    if (answer?.status.state === "exited") throw new ExternalError(`the agent of ${instance} already finished: it was not restarted`);
     // `cspace restart`'s own path: the old supervisor's report says `restarted`, so the attempt stays open.
     await restartAgent({ cwd: project.projectDir, env: project.env, instance, reason, ports: sharedPorts(project) });
   }

@@ -1,5 +1,6 @@
 import type { NudgeStalled, RestartStalled } from "../../core/coordinator/actions.ts";
 import { outcomeEvents } from "../../core/coordinator/outcomes.ts";
+import { openAttempt } from "../../core/coordinator/queries.ts";
 import type { ExecutionContext } from "./execute.ts";
 import type { StallLook } from "./stall-watch.ts";
 
@@ -39,11 +40,14 @@ export async function nudgeStalled(context: ExecutionContext, action: NudgeStall
  * session resumed where the preset can. A restart that fails is recorded with why; the next step still follows.
  */
 export async function restartStalled(context: ExecutionContext, action: RestartStalled): Promise<void> {
+  // Its report came meanwhile: the attempt is over, and a restart would start an agent outside any attempt.
+  if (!stillOpen(context, action)) return;
   const look = (await context.stalls?.look(action.issue, action.attempt, action.instance)) ?? { active: false, lastEvent: null };
   if (look.active) {
     await context.record(outcomeEvents(action, { active: true }, context.now()));
     return;
   }
+  if (!stillOpen(context, action)) return;
   let error: string | null = null;
   try {
     await context.workers.restart(action.instance, action.reason);
@@ -52,4 +56,9 @@ export async function restartStalled(context: ExecutionContext, action: RestartS
     error = failure instanceof Error ? failure.message : String(failure);
   }
   await context.record(outcomeEvents(action, { active: false, error }, context.now()));
+}
+
+function stillOpen(context: ExecutionContext, action: RestartStalled): boolean {
+  const record = context.state().issues[action.issue];
+  return record !== undefined && openAttempt(record)?.number === action.attempt;
 }
