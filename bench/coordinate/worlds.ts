@@ -11,6 +11,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import type { UnreportedSpend, WorkerReport } from "../../src/core/agents/worker-status.ts";
 import type {
+  AgentEventSeen,
   LaunchRequest,
   Liveness,
   ReportHandler,
@@ -83,6 +84,14 @@ export class StampedPool implements WorkerPool {
 
   spending(instances: readonly string[]): Promise<ReadonlyMap<string, UnreportedSpend>> {
     return this.#inner.spending(instances);
+  }
+
+  lastAgentEvents(instances: readonly string[]): Promise<ReadonlyMap<string, AgentEventSeen>> {
+    return this.#inner.lastAgentEvents(instances);
+  }
+
+  restart(instance: string, reason: string): Promise<void> {
+    return this.#inner.restart(instance, reason);
   }
 
   watch(onSuspect: (instance: string) => void): Promise<() => void> {

@@ -34,6 +34,7 @@ export function renderRunReport(report: RunReport, paint: Paint, holder?: string
     ...failureSection(report.rows).map((line) => (line.startsWith("#") ? paint("bad", line) : line)),
     ...(report.egressDenied === undefined || report.egressDenied.count === 0 ? [] : [paint("warn", `${describeDenials(report.egressDenied)}.`)]),
     ...predictionLines(report),
+    ...stallLines(report),
     ...timeLines(report, paint),
   ];
 }
@@ -64,6 +65,21 @@ function columns(header: readonly string[], rows: readonly (readonly string[])[]
   const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => (row[column] ?? "").length)));
   const format = (cells: readonly string[]): string => cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join("  ");
   return [format(header), ...rows.map(format)];
+}
+
+/** Agents that went silent (core/coordinator/stalls.ts): one line with each issue's steps, when any was taken. */
+export function stallLines(report: RunReport): string[] {
+  const stalled = report.rows.filter((row) => row.stalls.nudged + row.stalls.restarted + row.stalls.escalated > 0);
+  if (stalled.length === 0) return [];
+  const steps = stalled.map((row) => {
+    const taken = [
+      row.stalls.nudged > 0 ? `nudged ${String(row.stalls.nudged)}×` : "",
+      row.stalls.restarted > 0 ? `restarted ${String(row.stalls.restarted)}×` : "",
+      row.stalls.escalated > 0 ? `needed you ${String(row.stalls.escalated)}×` : "",
+    ].filter((text) => text !== "");
+    return `#${String(row.issue)} ${taken.join(", ")}`;
+  });
+  return [`Stalls (agents silent for coordinator.stallMinutes): ${steps.join("; ")}.`];
 }
 
 /** Conflicts seen coming: a line when any was predicted or met, and each issue held by one. */

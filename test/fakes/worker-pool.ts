@@ -1,5 +1,6 @@
 import type { UnreportedSpend, WorkerReport } from "../../src/core/agents/worker-status.ts";
 import type {
+  AgentEventSeen,
   LaunchRequest,
   Liveness,
   ReportHandler,
@@ -142,6 +143,30 @@ export class FakeWorkerPool implements WorkerPool {
     const agent = this.#agents.get(instance);
     if (agent?.state !== "working") throw new Error(`no agent works in ${instance}`);
     agent.unreported = { turns, costUsd, since: agent.unreported?.since ?? new Date().toISOString() };
+  }
+
+  /** The last event each agent wrote, as a test sets it (`agentSays`): the stall watch reads it. */
+  readonly agentEvents = new Map<string, AgentEventSeen>();
+  /** Restarts the coordinator asked for, in order; an instance in `refuseRestart` cannot be restarted. */
+  readonly restarts: { readonly instance: string; readonly reason: string }[] = [];
+  readonly refuseRestart = new Set<string>();
+
+  /** The agent of `instance` writes an event now (anything: the stall watch sees activity). */
+  agentSays(instance: string, text: string): void {
+    this.agentEvents.set(instance, { ts: new Date().toISOString(), type: "text", text });
+  }
+
+  lastAgentEvents(instances: readonly string[]): Promise<ReadonlyMap<string, AgentEventSeen>> {
+    return Promise.resolve(new Map(instances.flatMap((instance) => {
+      const seen = this.agentEvents.get(instance);
+      return seen === undefined ? [] : [[instance, seen] as const];
+    })));
+  }
+
+  restart(instance: string, reason: string): Promise<void> {
+    if (this.refuseRestart.has(instance)) return Promise.reject(new Error(`instance ${instance} is gone (no container): its agent cannot be restarted`));
+    this.restarts.push({ instance, reason });
+    return Promise.resolve();
   }
 
   spending(instances: readonly string[]): Promise<ReadonlyMap<string, UnreportedSpend>> {

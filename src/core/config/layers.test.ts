@@ -8,7 +8,7 @@ const defaults = {
   container: { devcontainer: ".devcontainer/devcontainer.json", pidsLimit: 4096, env: {}, warmConcurrency: 4, lifecycleTimeout: "30m", network: "open" },
   agent: { preset: "claude", commandInput: "per-message", env: {}, passEnv: [] },
   verify: { timeout: "30m" },
-  coordinator: { maxParallel: 4, stacking: true, review: false, maxAttempts: 2, train: 4, onUsageLimit: "wait", progressComments: false },
+  coordinator: { maxParallel: 4, stacking: true, review: false, maxAttempts: 2, train: 4, onUsageLimit: "wait", progressComments: false, stallMinutes: 15 },
   templates: {},
   notify: {},
 };
@@ -173,7 +173,7 @@ describe("layer precedence", () => {
       env: { CSPACE_FEATURE_BRANCH: "from-env", CSPACE_AGENT_MODEL: "env-model" },
       overrides: { coordinator: { featureBranch: "from-flag" } },
     });
-    expect(config.coordinator).toEqual({ maxParallel: 3, featureBranch: "from-flag", stacking: true, review: false, maxAttempts: 3, train: 4, onUsageLimit: "wait", progressComments: false });
+    expect(config.coordinator).toEqual({ maxParallel: 3, featureBranch: "from-flag", stacking: true, review: false, maxAttempts: 3, train: 4, onUsageLimit: "wait", progressComments: false, stallMinutes: 15 });
     expect(config.agent.model).toBe("env-model");
   });
 

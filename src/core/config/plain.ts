@@ -212,10 +212,11 @@ function configOf(merged: unknown): ParsedConfig {
         onUsageLimit: withDefault(() => defaults.onUsageLimit, (value) => (value === "wait" || value === "fail" ? value : unsure())),
         budget: optional((budget) => object(budget, { run: optional(dollars), issue: optional(dollars) })),
         progressComments: withDefault(() => defaults.progressComments, flag),
+        stallMinutes: withDefault(() => defaults.stallMinutes, dollars),
       }),
     ),
     templates: orEmpty((templates) =>
-      object(templates, { implementer: optional(text), review: optional(text), rebase: optional(text), retry: optional(text) }),
+      object(templates, { implementer: optional(text), review: optional(text), rebase: optional(text), retry: optional(text), nudge: optional(text) }),
     ),
     notify: orEmpty((notify) => object(notify, { command: optional(notifyCommand) })),
   });

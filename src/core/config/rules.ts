@@ -85,6 +85,8 @@ export const defaults = {
   onUsageLimit: "wait",
   // Off: a comment on the parent issue is visible to everyone watching it, so a project asks for it.
   progressComments: false,
+  // A quarter of an hour without a word is far longer than any tool call or test run an agent waits on.
+  stallMinutes: 15,
 } as const;
 
 /** `coordinator.onUsageLimit`: wait for the agent's account to reset, or fail the issues its limit stops. */
@@ -98,6 +100,7 @@ export const validValues = {
   maxAttempts: "expected an integer from 1 to 10",
   train: "expected an integer from 1 to 16 (merge candidates verified at once; 1: one at a time)",
   onUsageLimit: 'expected "wait" (the run waits for the reset) or "fail" (the issues it stops fail)',
+  stallMinutes: "expected a number of minutes above 0, like 15 or 0.5 (how long an agent may say nothing while it works)",
   dollars: "expected an amount of US dollars above 0, like 8 or 2.5",
   pidsLimit: "expected an integer from 64 to 4194304 (processes and threads in one worker)",
   duration: 'expected a duration above 0 like "90s", "30m" or "2h"',

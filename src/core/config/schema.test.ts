@@ -68,7 +68,7 @@ describe("the JSON Schema for editors", () => {
     expect(schema.required ?? []).toEqual([]);
     expect(schema.additionalProperties).toBe(false);
     expect(schema.properties.coordinator?.additionalProperties).toBe(false);
-    expect(Object.keys(schema.properties.coordinator?.properties ?? {})).toEqual(["maxParallel", "featureBranch", "stacking", "review", "maxAttempts", "train", "onUsageLimit", "budget", "prices", "progressComments"]);
+    expect(Object.keys(schema.properties.coordinator?.properties ?? {})).toEqual(["maxParallel", "featureBranch", "stacking", "review", "maxAttempts", "train", "onUsageLimit", "budget", "prices", "progressComments", "stallMinutes"]);
   });
 });
 

@@ -229,6 +229,8 @@ export const configSchema = z.strictObject(
             .optional(),
           // One comment on the parent issue (coordinate --parent) mirroring the dashboard, edited in place as the run goes.
           progressComments: flag().default(defaults.progressComments),
+          // Minutes an agent may say nothing while it works before it is nudged, then restarted, then needs you (stalls.ts).
+          stallMinutes: z.number({ error: validValues.stallMinutes }).positive({ error: validValues.stallMinutes }).default(defaults.stallMinutes),
         },
         objectOf('like {"maxParallel": 4}'),
       )
@@ -240,6 +242,7 @@ export const configSchema = z.strictObject(
           review: path("a handlebars template").optional(),
           rebase: path("a handlebars template").optional(),
           retry: path("a handlebars template").optional(),
+          nudge: path("a handlebars template").optional(),
         },
         objectOf('like {"implementer": ".cspace/implementer.hbs"}'),
       )

@@ -70,6 +70,24 @@ export interface WorkerPool {
    * Absent: a pool with nothing to check (the fakes run no containers).
    */
   preflight?(signal?: AbortSignal): Promise<readonly CheckResult[]>;
+
+  /**
+   * The last event each instance's agent wrote (source `agent` in its worker's event log), for the stall watch
+   * (core/coordinator/stalls.ts). An instance whose agent wrote none, or whose log cannot be read, is left out.
+   */
+  lastAgentEvents(instances: readonly string[]): Promise<ReadonlyMap<string, AgentEventSeen>>;
+  /**
+   * Restarts the instance's agent in the same attempt, as `cspace restart` does: the old supervisor's report says
+   * `restarted`, and the new one resumes the session where the preset can, told `reason`. Rejects when it cannot.
+   */
+  restart(instance: string, reason: string): Promise<void>;
+}
+
+/** An agent's event as the stall watch sees it: when (the worker's clock, compared only with itself), what, and its text. */
+export interface AgentEventSeen {
+  readonly ts: string;
+  readonly type: string;
+  readonly text: string | null;
 }
 
 /** Persists a report; resolving acknowledges it. The instance is the socket (or outbox) it came from. */

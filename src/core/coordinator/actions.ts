@@ -30,9 +30,11 @@ export type WorldAction =
   | VerifyBase
 
   | PredictConflicts
-  | TellWorker;
+  | TellWorker
+  | NudgeStalled
+  | RestartStalled;
 
-export type DecisionAction = Retry | Fail | Block | RequestRebase | RequestReview | ConcludeReview | Finish | RecordConflictMet;
+export type DecisionAction = Retry | Fail | Block | RequestRebase | RequestReview | ConcludeReview | Finish | RecordConflictMet | EscalateStall;
 
 export type ActionType = Action["type"];
 
@@ -308,6 +310,33 @@ export interface RecordConflictMet {
   readonly predictions: readonly string[];
 }
 
+/** A stall step (stalls.ts): what the step's event records besides what happened. */
+interface StallStepAction {
+  readonly issue: number;
+  readonly instance: string;
+  /** The open attempt that is silent. */
+  readonly attempt: number;
+  /** When the silence (or the step before) began: each silence and step is a new request. */
+  readonly since: string;
+  readonly silentMinutes: number;
+}
+
+/** Send the silent agent the `nudge` template's message (first checking it is still silent); outcome `StallNudged`, or `AgentActive`. */
+export interface NudgeStalled extends StallStepAction {
+  readonly type: "NudgeStalled";
+}
+
+/** Restart the silent agent's attempt with `reason` (first checking it is still silent); outcome `StallRestarted`, or `AgentActive`. */
+export interface RestartStalled extends StallStepAction {
+  readonly type: "RestartStalled";
+  readonly reason: string;
+}
+
+/** Decision → `StallEscalated`: the silent agent needs a person. */
+export interface EscalateStall extends StallStepAction {
+  readonly type: "EscalateStall";
+}
+
 /**
  * Names an action for in-flight bookkeeping: two actions with one key ask for
  * the same outcome, so the runtime runs one. Keys carry what makes a request
@@ -361,6 +390,12 @@ export function actionKey(action: Action): string {
       return `tell:${action.issue}:${action.key}`;
     case "RecordConflictMet":
       return `conflict-met:${action.issue}:${action.key}`;
+    case "NudgeStalled":
+      return `stall-nudge:${action.issue}:${action.attempt}:${action.since}`;
+    case "RestartStalled":
+      return `stall-restart:${action.issue}:${action.attempt}:${action.since}`;
+    case "EscalateStall":
+      return `stall-escalate:${action.issue}:${action.attempt}:${action.since}`;
   }
 }
 
@@ -375,6 +410,7 @@ export function isDecision(action: Action): action is DecisionAction {
     case "ConcludeReview":
     case "Finish":
     case "RecordConflictMet":
+    case "EscalateStall":
       return true;
     case "Warm":
     case "Launch":
@@ -391,6 +427,8 @@ export function isDecision(action: Action): action is DecisionAction {
     case "VerifyBase":
     case "PredictConflicts":
     case "TellWorker":
+    case "NudgeStalled":
+    case "RestartStalled":
       return false;
   }
 }
@@ -414,5 +452,7 @@ export function decisionEvent(action: DecisionAction, at: string): CoordinatorEv
       return { type: "RunFinished", at, exitCode: action.exitCode, abandoned: null };
     case "RecordConflictMet":
       return { type: "ConflictMet", at, issue: action.issue, how: action.how, key: action.key, paths: action.paths, predictedAt: action.predictedAt, predictions: action.predictions };
+    case "EscalateStall":
+      return { type: "StallEscalated", at, issue: action.issue, attempt: action.attempt, silentMinutes: action.silentMinutes };
   }
 }

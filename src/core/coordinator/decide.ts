@@ -4,6 +4,7 @@ import { currentCheck, internalGateHolding, isSettled, openAttempt } from "./que
 import { exitCodeOf } from "./report.ts";
 import { coordinatorRules, PULL_REQUEST_POLL_MS, type RuleName } from "./rules.ts";
 import type { CoordinatorState } from "./state.ts";
+import { stallDueAt } from "./stalls.ts";
 
 /** An action and the row of the table that asked for it, for the log. */
 export interface Decision {
@@ -81,6 +82,9 @@ export function nextWakeAt(state: CoordinatorState): number | null {
     if (isSettled(issue)) continue;
     // While the account is parked its time governs: an issue's own may be older (the park was extended).
     if (state.parked === null && issue.rateLimitedUntil !== null && issue.pending !== null) consider(Date.parse(issue.rateLimitedUntil));
+    // An agent silent past coordinator.stallMinutes takes its next step then (stalls.ts).
+    const stall = stallDueAt(state, issue);
+    if (stall !== null) consider(stall);
     const check = currentCheck(state, issue);
     if (check !== null && (check.checks === "pending" || check.mergeability === "unknown") && internalGateHolding(state, issue) === null) {
       consider(Date.parse(check.at) + PULL_REQUEST_POLL_MS);

@@ -8,6 +8,8 @@ import { predictionEvents } from "./fold-predictions.ts";
 import { runEvents } from "./fold-run.ts";
 import { verificationEvents } from "./fold-verification.ts";
 import { notifyEvents } from "./fold-notify.ts";
+import { retryEvents } from "./fold-retry.ts";
+import { stallEvents } from "./fold-stalls.ts";
 
 /**
  * The run's log: every observation of the world and every decision, in the
@@ -35,7 +37,7 @@ import { notifyEvents } from "./fold-notify.ts";
  * one that no longer fits (a report for an attempt already ended), changes
  * nothing, so a resent report or a replayed outbox is harmless.
  */
-export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents, ...freshEvents, ...budgetEvents, ...verificationEvents, ...predictionEvents, ...notifyEvents, ...parentEvents };
+export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents, ...freshEvents, ...budgetEvents, ...verificationEvents, ...predictionEvents, ...notifyEvents, ...parentEvents, ...retryEvents, ...stallEvents };
 
 type Registry = typeof coordinatorEvents;
 

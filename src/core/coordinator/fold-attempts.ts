@@ -181,7 +181,9 @@ export const attemptEvents = eventGroup(
     line: (event) => `#${String(event.issue)} blocked: ${shownText(event.reason, SHOWN_TEXT_CHARS)}`,
     apply: (state, event) =>
       updateIssue(state, event.issue, (record) =>
-        isSettled(record) ? record : { ...record, pending: null, outcome: { kind: "blocked", by: event.by, reason: event.reason, at: event.at } },
+        isSettled(record)
+          ? record
+          : { ...record, pending: null, outcome: { kind: "blocked", by: event.by, reason: event.reason, at: event.at }, ...(record.pending === null ? {} : { pendingWhenBlocked: record.pending }) },
       ),
   }),
   /** Decision: the worker is to rebase, with the rebase template; `epoch` is the merges so far when asked. */

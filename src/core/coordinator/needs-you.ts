@@ -1,4 +1,5 @@
 import type { CoordinatorState, IssueRecord } from "./state.ts";
+import { stalledForGood } from "./stalls.ts";
 
 /** Why a run waits on a person rather than on its workers. */
 export type NeedsYouKind = "failed" | "blocked-by-worker" | "red-base" | "landing-mismatch" | "stalled";
@@ -46,6 +47,19 @@ export function needsYou(state: CoordinatorState): readonly NeedsYou[] {
       redBases.add(outcome.by.sha);
       runWide.push({ kind: "red-base", issue: null, cause: `red-base:${outcome.by.sha}`, reason: outcome.reason });
     }
+  }
+  // Agents silent through a nudge and a restart (stalls.ts): one cause per attempt, gone once the agent speaks again.
+  for (const issue of state.run?.order ?? Object.keys(state.issues).map(Number)) {
+    const record = state.issues[issue];
+    const stall = record === undefined ? null : stalledForGood(record);
+    if (record === undefined || stall === null) continue;
+    const silent = stall.stepAt === null ? "" : ` since ${stall.quietSince}`;
+    perIssue.push({
+      kind: "stalled",
+      issue,
+      cause: `stalled:${String(issue)}:${String(stall.attempt)}`,
+      reason: `#${String(issue)}'s agent (attempt ${String(stall.attempt)}) has said nothing${silent}, through a nudge and a restart: look at cspace logs issue-${String(issue)}; skip ${String(issue)} or wait`,
+    });
   }
   return [...runWide, ...perIssue];
 }

@@ -1,6 +1,9 @@
+import { issueOverBudget } from "./budget.ts";
 import type { CoordinatorEvent } from "./events.ts";
-import { isMerged, isSettled } from "./queries.ts";
+import { blockedBehind, retryable } from "./fold-retry.ts";
+import { isMerged, isSettled, lastAttempt, openAttempt } from "./queries.ts";
 import type { CoordinatorState, IssueRecord } from "./state.ts";
+import type { Failure, LaunchPrompt } from "./vocabulary.ts";
 
 /**
  * What a person can tell a running coordinator with `cspace send
@@ -12,7 +15,8 @@ export type OperatorCommand =
   | { readonly kind: "pause"; readonly issue: number | null }
   | { readonly kind: "resume"; readonly issue: number | null }
   | { readonly kind: "skip"; readonly issue: number; readonly reason: string }
-  | { readonly kind: "reset"; readonly issue: number };
+  | { readonly kind: "reset"; readonly issue: number }
+  | { readonly kind: "retry"; readonly issue: number };
 
 export const OPERATOR_USAGE = [
   "pause            hold launches and merges for the whole run (agents already working go on)",
@@ -21,6 +25,7 @@ export const OPERATOR_USAGE = [
   "resume <N>       lift issue N's pause",
   "skip <N> [why]   give up on issue N: it ends blocked by you, and so do its dependents",
   "reset <N>        before issue N starts: discard the issue-N an earlier run left (it starts fresh from its base)",
+  "retry <N>        a failed, blocked (by its worker) or skipped issue gets a fresh attempt, and maxAttempts more; its dependents are unblocked",
 ].join("\n");
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
@@ -42,6 +47,10 @@ export function parseOperatorCommand(text: string): Parsed<OperatorCommand> {
       if (issue === null || rest.length > 0) return bad('reset takes one issue number, like "reset 12"');
       return { ok: true, value: { kind: "reset", issue } };
     }
+    case "retry": {
+      if (issue === null || rest.length > 0) return bad('retry takes one issue number, like "retry 12"');
+      return { ok: true, value: { kind: "retry", issue } };
+    }
     default:
       return bad(`"${text.trim().slice(0, 60)}" is not a coordinator command`);
   }
@@ -60,6 +69,10 @@ export function operatorEvent(state: CoordinatorState, command: OperatorCommand,
       const refusal = resetRefusal(record);
       if (refusal !== null) return bad(refusal);
     }
+    if (command.kind === "retry") {
+      const refusal = retryRefusal(state, record);
+      if (refusal !== null) return bad(refusal);
+    }
   }
   switch (command.kind) {
     case "pause":
@@ -70,7 +83,66 @@ export function operatorEvent(state: CoordinatorState, command: OperatorCommand,
       return { ok: true, value: { type: "Skipped", at, issue: command.issue, reason: command.reason } };
     case "reset":
       return { ok: true, value: { type: "FreshStartRequested", at, issue: command.issue, by: "operator" } };
+    case "retry": {
+      const record = state.issues[command.issue];
+      const prompt = record === undefined ? null : retryPrompt(state, record);
+      return { ok: true, value: { type: "RetryRequested", at, issue: command.issue, prompt, unblocks: blockedBehind(state, command.issue) } };
+    }
   }
+}
+
+/**
+ * Why `retry N` cannot apply, in words that say what the issue is doing and
+ * what to do instead; null when it can. Only an issue that failed, or that
+ * its worker or the operator stopped, is retried; and only when a fresh
+ * attempt could run at all (otherwise the same rule would stop it again at once).
+ */
+function retryRefusal(state: CoordinatorState, record: IssueRecord): string | null {
+  const n = `#${String(record.number)}`;
+  if (isMerged(record)) return `${n} is merged: nothing to retry`;
+  const open = openAttempt(record);
+  const outcome = record.outcome;
+  if (outcome === null) {
+    const what = open === null ? `(${record.status.reason})` : `(attempt ${String(open.number)})`;
+    return `${n} is ${record.status.kind} ${what}: nothing to retry`;
+  }
+  if (outcome.kind === "blocked" && outcome.by.kind === "dependency") return `${n} is blocked because #${String(outcome.by.issue)} is: retry ${String(outcome.by.issue)} instead, and ${n} follows it`;
+  if (outcome.kind === "blocked" && outcome.by.kind === "outside") return `${n} waits on ${outcome.by.ref}, which is not in this run: close it, then run cspace coordinate again`;
+  if (outcome.kind === "blocked" && outcome.by.kind === "base") return `${n} is blocked by the red feature branch (${outcome.reason}): fix the feature branch first; retrying ${n} cannot help`;
+  if (!retryable(record)) return `${n} ${outcome.reason}: nothing to retry`;
+  // A skipped (or failed, over budget) issue's agent is being stopped: its report must end that attempt first.
+  if (open !== null || lastAttempt(record)?.end === "interrupted" && lastAttempt(record)?.reportId === null) {
+    return `${n}'s agent is still being stopped: retry once it has stopped (cspace status shows it)`;
+  }
+  if (record.refused !== null) return `${n}'s merge was refused by the forge (${record.refused.reason}: ${record.refused.detail}): cspace does not overwrite people's work; nothing to retry`;
+  if (state.landingMismatch !== undefined) return `cspace stopped merging in this run (a squash landed as a tree nobody verified): nothing can merge, so nothing to retry`;
+  const spent = issueOverBudget(state, record);
+  if (spent !== null) return `${n} is over its budget (${spent}): raise coordinator.budget.issue and send "resume" (which reads it again), then retry ${String(record.number)}`;
+  const held = record.dependencies.find((d) => {
+    const dependency = state.issues[d];
+    return dependency?.outcome != null;
+  });
+  if (held !== undefined) return `${n} depends on #${String(held)}, which ${state.issues[held]?.outcome?.kind === "failed" ? "failed" : "is blocked"}: retry ${String(held)} first`;
+  return null;
+}
+
+/**
+ * The retry's first prompt: the retry template with the last failure (the
+ * failed attempt's own, else why the issue ended), counted as the first try
+ * of its fresh budget. Null when the issue never started: its first launch
+ * is the implementer prompt, as usual.
+ */
+function retryPrompt(state: CoordinatorState, record: IssueRecord): LaunchPrompt | null {
+  const last = lastAttempt(record);
+  if (last === null) return null;
+  const maxAttempts = state.run?.settings.maxAttempts ?? 1;
+  const outcome = record.outcome;
+  const why = outcome === null ? "" : outcome.kind === "failed" ? `The issue failed: ${outcome.reason}` : outcome.by.kind === "worker" ? `You stopped with \`cspace blocked\`: ${last.blockedReason ?? outcome.reason}` : `The operator skipped it: ${outcome.reason}`;
+  const failure: Failure =
+    outcome?.kind === "failed" && last.failure !== null
+      ? last.failure
+      : { kind: "stopped", summary: why, command: null, output: null };
+  return { kind: "retry", attempt: 1, maxAttempts, failure };
 }
 
 /**
@@ -99,6 +171,8 @@ export function operatorDone(command: OperatorCommand): string {
       return `skipped ${what} (${command.reason}); its dependents are blocked`;
     case "reset":
       return `${what} will start fresh from its base at its first launch: the issue-${String(command.issue)} an earlier run left is discarded`;
+    case "retry":
+      return `${what} gets a fresh attempt (and coordinator.maxAttempts more); its dependents blocked by it are unblocked`;
   }
 }
 

@@ -51,6 +51,12 @@ export interface ActionResults {
   };
   /** Whether the worker's supervisor took the message. */
   readonly TellWorker: { readonly delivered: true } | { readonly delivered: false; readonly error: string };
+  /**
+   * A stall step: `active` when the agent turned out not to be silent (the step is not taken: `AgentActive`);
+   * else whether the message was taken (nudge) or the restart went through (`error`: why not).
+   */
+  readonly NudgeStalled: { readonly active: true } | { readonly active: false; readonly lastEvent: string | null; readonly error: string | null };
+  readonly RestartStalled: { readonly active: true } | { readonly active: false; readonly error: string | null };
 }
 
 /** A conflict a prediction round found (predictions.ts `PredictedConflict`, before it is recorded). */
@@ -110,6 +116,16 @@ const recorders: { readonly [K in WorldActionType]: Recorder<K> } = {
   ],
   TellWorker: (action, result, at) => [
     { type: "ConflictWarned", at, issue: action.issue, key: action.key, delivered: result.delivered, error: result.delivered ? null : result.error },
+  ],
+  NudgeStalled: (action, result, at) => [
+    result.active
+      ? { type: "AgentActive", at, issue: action.issue, attempt: action.attempt }
+      : { type: "StallNudged", at, issue: action.issue, attempt: action.attempt, silentMinutes: action.silentMinutes, lastEvent: result.lastEvent, delivered: result.error === null, error: result.error },
+  ],
+  RestartStalled: (action, result, at) => [
+    result.active
+      ? { type: "AgentActive", at, issue: action.issue, attempt: action.attempt }
+      : { type: "StallRestarted", at, issue: action.issue, attempt: action.attempt, silentMinutes: action.silentMinutes, reason: action.reason, error: result.error },
   ],
 };
 

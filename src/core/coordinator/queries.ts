@@ -32,8 +32,10 @@ export function openAttempt(record: IssueRecord): Attempt | null {
   return last !== null && last.end === null ? last : null;
 }
 
+/** Failed attempts that count against `maxAttempts`: those since the operator's last `retry N` (fold-retry.ts). */
 export function failureCount(record: IssueRecord): number {
-  return record.attempts.filter((attempt) => attempt.failure !== null).length;
+  const since = record.retriedAfter ?? 0;
+  return record.attempts.filter((attempt) => attempt.failure !== null && attempt.number > since).length;
 }
 
 /** The last attempt, when it failed and nothing was decided about it yet. */

@@ -3,12 +3,13 @@ import type { LogProblem } from "./log.ts";
 import { issueParkedMs, runParkedMs } from "./usage-limits.ts";
 import type { EgressDenials } from "../network/denials.ts";
 import { predictionReport, type PredictionReport } from "./predictions.ts";
-import { failureCount, isMerged } from "./queries.ts";
+import { isMerged } from "./queries.ts";
 import type { CoordinatorState, IssueRecord, IssueStatusKind } from "./state.ts";
 import type { CoordinatorEvent } from "./events.ts";
 import { runReview, type RunReview } from "./review.ts";
 import { timeSplits, type TimeSplit } from "./time-splits.ts";
 import type { Failure } from "./vocabulary.ts";
+import { NO_STALLS, type StallCounts } from "./stalls.ts";
 
 /** One line of the final table (stdout, `--json`, and the markdown copy in the run directory). */
 export interface ReportRow {
@@ -45,6 +46,8 @@ export interface ReportRow {
   readonly time?: TimeSplit | undefined;
   /** A failed issue's last failed attempt's failure (what failed, its command and the end of its output); null otherwise. */
   readonly failure?: Failure | null;
+  /** Stall steps taken for it (stalls.ts): nudges, restarts, escalations to a person. */
+  readonly stalls: StallCounts;
 }
 
 export interface RunReport {
@@ -145,7 +148,7 @@ function row(state: CoordinatorState, issue: IssueRecord): ReportRow {
     status: issue.status.kind,
     reason: issue.status.reason,
     attempts: issue.attempts.filter((attempt) => attempt.end !== "rate-limited").length,
-    failedAttempts: failureCount(issue),
+    failedAttempts: issue.attempts.filter((a) => a.failure !== null).length,
     turns: issue.attempts.reduce((sum, a) => sum + a.turns, 0),
     costUsd: costs.length === 0 ? null : roundCents(costs.reduce((sum, cost) => sum + cost, 0)),
     costEstimated: issue.attempts.some((a) => a.costEstimated === true && a.costUsd !== null),
@@ -153,6 +156,7 @@ function row(state: CoordinatorState, issue: IssueRecord): ReportRow {
     parkedMs: issueParkedMs(issue, state.lastEventAt),
     squashSha: issue.merge?.squashSha ?? null,
     failure: issue.outcome?.kind === "failed" ? ([...issue.attempts].reverse().find((attempt) => attempt.failure !== null)?.failure ?? null) : null,
+    stalls: issue.stalls ?? NO_STALLS,
   };
 }
 

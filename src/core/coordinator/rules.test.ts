@@ -154,6 +154,9 @@ describe("the coordinator's rule table, one row at a time", () => {
       "predictConflicts",
       "warnOfConflict",
       "recordConflictMet",
+      "nudgeStalled",
+      "restartStalled",
+      "escalateStall",
     ]);
     for (const rule of coordinatorRules) expect(rule.reason).not.toContain("\n");
   });

@@ -24,6 +24,7 @@ import {
   verifyPassed,
 } from "./queries.ts";
 import { predictConflictsRule, recordConflictMetRule, warnOfConflictRule } from "./rules-predictions.ts";
+import { escalateStall, nudgeStalled, restartStalled, type StallRuleName } from "./rules-stalls.ts";
 import type { Attempt, CoordinatorState, IssueRecord } from "./state.ts";
 import type { LaunchPrompt } from "./vocabulary.ts";
 import { blockOnRedBase, failOnLandingMismatch, launchesHeld, verifyBase, verifyLanding, type VerificationRuleName } from "./rules-verification.ts";
@@ -76,7 +77,8 @@ export type RuleName =
 
   | "predictConflicts"
   | "warnOfConflict"
-  | "recordConflictMet";
+  | "recordConflictMet"
+  | StallRuleName;
 
 /** How long a pending check or an unknown mergeability is left before the forge is asked again. */
 export const PULL_REQUEST_POLL_MS = 15_000;
@@ -154,7 +156,8 @@ export const coordinatorRules: readonly Rule[] = [
   {
     name: "blockByWorker",
     reason: "the worker said it cannot go on: keep its instance, block it and (next) its dependents",
-    when: (issue, context) => active(issue) && idle(issue, context) && lastAttempt(issue)?.end === "blocked",
+    // An attempt from before the operator's `retry N` no longer blocks: the retry's own attempt will say.
+    when: (issue, context) => active(issue) && idle(issue, context) && lastAttempt(issue)?.end === "blocked" && (lastAttempt(issue)?.number ?? 0) > (issue.retriedAfter ?? 0),
     then: (issue) => [
       { type: "Block", issue: issue.number, by: { kind: "worker" }, reason: `the worker is blocked: ${lastAttempt(issue)?.blockedReason ?? "no reason given"}` },
     ],
@@ -403,6 +406,9 @@ export const coordinatorRules: readonly Rule[] = [
   predictConflictsRule,
   warnOfConflictRule,
   recordConflictMetRule,
+  nudgeStalled,
+  restartStalled,
+  escalateStall,
 ];
 
 /**

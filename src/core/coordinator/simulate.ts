@@ -31,6 +31,8 @@ export interface SimulationPlan {
   readonly onDecide?: (actions: readonly Action[], state: CoordinatorState, inFlight: readonly Action[]) => void;
   /** What verify answers on a tree: issues that fail only together, a red feature branch (world-contents.ts). */
   readonly semantics?: WorldSemantics;
+  /** A person at the operator's channel: before each `decide`, the events of the commands they send now (operator.ts). */
+  readonly operator?: (state: CoordinatorState, at: string) => readonly CoordinatorEvent[];
 }
 
 export interface SimulationResult {
@@ -84,6 +86,7 @@ export function simulate(plan: SimulationPlan): SimulationResult {
     const at = new Date(now).toISOString();
     // Decisions are recorded at once, as a runtime does; then decide again, until only world actions are asked for.
     for (;;) {
+      for (const event of plan.operator?.(state, at) ?? []) record(event);
       const inFlight = pending.flatMap((p) => (p.kind === "action" ? [p.action] : []));
       const actions = decide(state, now, inFlight);
       plan.onDecide?.(actions, state, inFlight);

@@ -164,6 +164,11 @@ export function respond(world: SimulatedWorld, action: WorldAction, at: string):
       return { world, events: outcomeEvents(action, { found: [], current: [], pairs: 0, ms: 0, error: null }, at) };
     case "TellWorker":
       return { world, events: outcomeEvents(action, { delivered: true }, at) };
+    // Simulated agents say nothing while they run: a stall step is always taken, and goes through.
+    case "NudgeStalled":
+      return { world, events: outcomeEvents(action, { active: false, lastEvent: null, error: null }, at) };
+    case "RestartStalled":
+      return { world, events: outcomeEvents(action, { active: false, error: null }, at) };
   }
 }
 

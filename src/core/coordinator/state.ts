@@ -1,6 +1,7 @@
 import type { ChecksState, Mergeability } from "../forge/port.ts";
 import { eventEntry, type CoordinatorEvent } from "./events.ts";
 import type { PredictionsState } from "./predictions.ts";
+import type { StallCounts, StallState } from "./stalls.ts";
 import { withStatuses } from "./status.ts";
 import { initialState } from "./initial-state.ts";
 import type { AttemptWhy, BlockedBy, Failure, LaunchPrompt, RunSettings, StackedParent, TrainCar } from "./vocabulary.ts";
@@ -307,6 +308,17 @@ export interface IssueRecord {
   readonly freshStart: boolean;
   /** The newest verification of the tree that would land (fold-verification.ts); absent or null: none. */
   readonly landing?: LandingRecord | null;
+  /**
+   * The operator's last `retry N` (fold-retry.ts): attempts up to this number came before it, so their failures no
+   * longer count against `maxAttempts` (a retry gives `maxAttempts` more from then on). Absent: never retried.
+   */
+  readonly retriedAfter?: number;
+  /** The prompt that was pending when the issue was blocked (`Blocked` clears it), given back if a `retry` unblocks it. */
+  readonly pendingWhenBlocked?: LaunchPrompt | null;
+  /** The open attempt's silence (stalls.ts, fold-stalls.ts); absent or for another attempt: none recorded yet. */
+  readonly stall?: StallState | null;
+  /** Stall steps taken over the run (nudges, restarts, escalations), for the report; absent: none. */
+  readonly stalls?: StallCounts;
 }
 
 

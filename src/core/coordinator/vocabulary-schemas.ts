@@ -61,6 +61,7 @@ export const runSettingsSchema: z.ZodType<RunSettings> = z.object({
   verify: z.object({ all: text.nullable(), e2e: text.nullable() }),
   verifyLanding: z.boolean().optional(),
   train: z.number().int().min(1).optional(),
+  stallMinutes: z.number().positive().optional(),
 });
 
 export const graphSnapshotSchema: z.ZodType<GraphSnapshot> = z.object({

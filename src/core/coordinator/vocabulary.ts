@@ -32,6 +32,11 @@ export interface RunSettings {
    * tip with the cars before it merged. Absent (a run recorded before trains): 1, one at a time.
    */
   readonly train?: number;
+  /**
+   * Minutes of agent silence before a stall step (`coordinator.stallMinutes`; stalls.ts). Absent (a run recorded
+   * before stalls were watched): none are.
+   */
+  readonly stallMinutes?: number;
 }
 
 /** A merge candidate's head, as a car of the merge train (rules-verification.ts). */

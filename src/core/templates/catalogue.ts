@@ -1,5 +1,6 @@
 import type {
   CommonTemplateData,
+  NudgeData,
   RebaseData,
   RetryData,
   ReviewData,
@@ -62,11 +63,14 @@ const retry = {
   failure: { kind: "value", summary: "value", command: "value", output: "value" },
 } as const satisfies FieldsFor<Omit<RetryData, keyof CommonTemplateData>>;
 
+const nudge = { minutesSilent: "value", lastEvent: "value" } as const satisfies FieldsFor<Omit<NudgeData, keyof CommonTemplateData>>;
+
 const catalogues: { readonly [K in TemplateKind]: FieldsFor<TemplateDataFor<K>> } = {
   implementer: common,
   review: { ...common, ...review },
   rebase: { ...common, ...rebase },
   retry: { ...common, ...retry },
+  nudge: { ...common, ...nudge },
 };
 
 export function catalogueFor(kind: TemplateKind): Fields {

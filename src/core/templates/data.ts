@@ -8,7 +8,7 @@ import type { DependencyState } from "../plan/planner.ts";
  * and a template tests optional ones with `{{#if …}}`.
  */
 
-export const templateKinds = ["implementer", "review", "rebase", "retry"] as const;
+export const templateKinds = ["implementer", "review", "rebase", "retry", "nudge"] as const;
 export type TemplateKind = (typeof templateKinds)[number];
 
 export interface TemplateIssue {
@@ -96,9 +96,11 @@ export interface RebaseData extends CommonTemplateData {
  * container; `checks`: the forge's required checks failed; `agent-exit`: the
  * agent exited non-zero; `crash`: it was killed (signal, out of memory);
  * `no-commits`: it exited 0 with nothing committed; `lost`: the container or
- * supervisor disappeared.
+ * supervisor disappeared; `stopped`: the issue was stopped without a failed
+ * run (its agent said it was blocked, the operator skipped it, or it failed
+ * outside an attempt) and the operator asked for another attempt (`retry N`).
  */
-export const failureKinds = ["verify", "e2e", "checks", "agent-exit", "crash", "no-commits", "lost"] as const;
+export const failureKinds = ["verify", "e2e", "checks", "agent-exit", "crash", "no-commits", "lost", "stopped"] as const;
 export type FailureKind = (typeof failureKinds)[number];
 
 export interface RetryFailure {
@@ -118,11 +120,20 @@ export interface RetryData extends CommonTemplateData {
   readonly failure: RetryFailure;
 }
 
+/** The message a silent agent is sent (core/coordinator/stalls.ts): not a prompt, a short reminder in its session. */
+export interface NudgeData extends CommonTemplateData {
+  /** Whole minutes since the agent last said anything, as the coordinator saw it. */
+  readonly minutesSilent: number;
+  /** The agent's last event in its worker's log (its type and text, one line, shortened); absent when it wrote none. */
+  readonly lastEvent?: string | null | undefined;
+}
+
 export interface TemplateDataByKind {
   readonly implementer: ImplementerData;
   readonly review: ReviewData;
   readonly rebase: RebaseData;
   readonly retry: RetryData;
+  readonly nudge: NudgeData;
 }
 
 export type TemplateDataFor<K extends TemplateKind> = TemplateDataByKind[K];

@@ -21,7 +21,7 @@ import { loadConfig } from "../config.ts";
 import { budgetOf, costlessAgent } from "./budget-config.ts";
 import { priceFor } from "../../core/agents/token-price.ts";
 import { loadRunIssues } from "./load-run.ts";
-import { promptRenderer } from "./prompts.ts";
+import { nudgeRenderer, promptRenderer } from "./prompts.ts";
 import { withEgressDenials } from "./egress-report.ts";
 import { runCoordinatorLoop } from "./runtime.ts";
 import { Notifier, NOTIFY_COMMAND_TIMEOUT_MS } from "./notifier.ts";
@@ -148,6 +148,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
           ? { ms: durationMs(project.config.verify.timeout), text: project.config.verify.timeout }
           : { ms: options.verifyTimeoutMs, text: `${String(options.verifyTimeoutMs)} ms` },
         signal: options.signal,
+        nudgeText: nudgeRenderer({ templates, issues: opened.issues, settings: () => settings, repo: forge.repo }),
       });
       await notifier.finish(state);
       const result = await finish(project, opened.runId, state, store);
@@ -235,6 +236,7 @@ async function startRun(project: OpenedProject, store: EventStore, forge: Forge,
     // Only verified trees land: every run started from now on verifies each merge candidate on the feature branch's tip.
     verifyLanding: options.verifyLanding ?? true,
     train: coordinator.train,
+    stallMinutes: coordinator.stallMinutes,
   };
   const now = new Date();
   const runId = await store.startRun({ selected: [...loaded.selected], featureBranch }, now);

@@ -1,4 +1,5 @@
 import type {
+  AgentEventSeen,
   LaunchRequest,
   Liveness,
   ReportHandler,
@@ -27,6 +28,8 @@ import { livenessOf } from "./pool/probe.ts";
 import { unreportedIn } from "./pool/spending.ts";
 import type { UnreportedSpend } from "../../core/agents/worker-status.ts";
 import { verifyIn } from "./pool/verify.ts";
+import { lastAgentEventIn } from "./pool/agent-events.ts";
+import { restartAgent } from "../workers/restart.ts";
 
 /**
  * The WorkerPool over real containers (docs/architecture.md, "The
@@ -123,6 +126,21 @@ export class DockerWorkerPool implements WorkerPool {
   async preflight(signal?: AbortSignal): Promise<readonly CheckResult[]> {
     const { project } = this.#context;
     return preflightChecks(project, { runtime: await project.ports.runtime(), prepare: true, signal });
+  }
+
+  async lastAgentEvents(instances: readonly string[]): Promise<ReadonlyMap<string, AgentEventSeen>> {
+    const seen = await Promise.all(instances.map(async (instance) => [instance, await lastAgentEventIn(this.#context, instance)] as const));
+    return new Map(seen.flatMap(([instance, event]) => (event === null ? [] : [[instance, event] as const])));
+  }
+
+  async restart(instance: string, reason: string): Promise<void> {
+    const { project } = this.#context;
+    // An agent that finished has its report on the way: restarting it would start a run outside any attempt.
+    // A supervisor that does not answer is what a restart is for: it is stopped by its pid.
+    const answer = await askSupervisor(pathsOf(this.#context, instance), instance, "status").catch(() => null);
+    if (answer?.status.state === "exited") throw new ExternalError(`the agent of ${instance} already finished: it was not restarted`);
+    // `cspace restart`'s own path: the old supervisor's report says `restarted`, so the attempt stays open.
+    await restartAgent({ cwd: project.projectDir, env: project.env, instance, reason, ports: sharedPorts(project) });
   }
 
   async close(options: { readonly down?: boolean } = {}): Promise<void> {

@@ -13,6 +13,7 @@ import { ForgeConflictError, HeadMovedError } from "../../core/forge/errors.ts";
 import type { Forge } from "../../core/forge/port.ts";
 import { squashMessage } from "../../core/forge/squash-message.ts";
 import { predictionRound, tellWorker } from "./predict.ts";
+import { nudgeStalled, restartStalled, type StallStepTools } from "./stall-steps.ts";
 
 /** What executing a world action needs: the ports, the current state, and a way to record events durably. */
 export interface ExecutionContext {
@@ -29,6 +30,8 @@ export interface ExecutionContext {
   readonly signal?: AbortSignal | undefined;
   /** How long a verify command may run (`verify.timeout`) before it is ended and counted as failed. */
   readonly verifyTimeout?: VerifyTimeout | undefined;
+  /** For stall steps: a look at the agent first, and the nudge's text (stall-steps.ts); absent: steps are taken blind. */
+  readonly stalls?: StallStepTools | undefined;
 }
 
 /** `verify.timeout`, in milliseconds and as the user wrote it (for the reason). */
@@ -129,6 +132,10 @@ export async function executeWorldAction(context: ExecutionContext, action: Worl
       return predictionRound(context, action);
     case "TellWorker":
       return tellWorker(context, action);
+    case "NudgeStalled":
+      return nudgeStalled(context, action);
+    case "RestartStalled":
+      return restartStalled(context, action);
   }
 }
 

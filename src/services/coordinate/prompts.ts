@@ -64,3 +64,34 @@ export function promptRenderer(options: {
     }
   };
 }
+
+/**
+ * Renders the message a silent agent is sent (core/coordinator/stalls.ts): the
+ * `nudge` template, with the issue and its branch, the minutes of silence and
+ * the agent's last event.
+ */
+export function nudgeRenderer(options: {
+  readonly templates: PromptTemplates;
+  readonly issues: ReadonlyMap<number, Issue>;
+  readonly settings: () => RunSettings | null;
+  readonly repo: string | null;
+}): (issue: number, instance: string, minutesSilent: number, lastEvent: string | null) => string {
+  return (number, instance, minutesSilent, lastEvent) => {
+    const issue = options.issues.get(number);
+    const settings = options.settings();
+    const feature = settings?.featureBranch ?? "";
+    return options.templates.render("nudge", {
+      issue: { number, title: issue?.title ?? `Issue ${String(number)}`, body: issue?.body ?? "", labels: issue?.labels ?? [], url: null },
+      branch: instance,
+      baseBranch: feature,
+      featureBranch: feature,
+      dependencies: [],
+      verifyCommand: settings?.verify.all ?? null,
+      e2eCommand: settings?.verify.e2e ?? null,
+      repo: options.repo,
+      instance,
+      minutesSilent,
+      lastEvent,
+    });
+  };
+}

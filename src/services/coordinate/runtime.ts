@@ -18,6 +18,7 @@ import type { Forge } from "../../core/forge/port.ts";
 import { executeWorldAction, type VerifyTimeout } from "./execute.ts";
 import { LostWorkers } from "./lost-workers.ts";
 import { BudgetWatch } from "./budget-watch.ts";
+import { StallWatch } from "./stall-watch.ts";
 
 export interface RuntimeOptions {
   readonly store: EventStore;
@@ -45,6 +46,8 @@ export interface RuntimeOptions {
   readonly budget?: (() => Promise<Budget>) | undefined;
   /** Why a budget cannot hold the run's agent (it reports no cost), said once when a budget is set; null when it can. */
   readonly costless?: string | null | undefined;
+  /** The `nudge` template rendered for a silent agent (stalls); absent: a plain sentence. */
+  readonly nudgeText?: ((issue: number, instance: string, minutesSilent: number, lastEvent: string | null) => string) | undefined;
 }
 
 /** What a skip stops while it runs: actions that only wait or look. Those that move a branch or the forge finish and are recorded, so the log stays the world's. */
@@ -81,6 +84,9 @@ class Runtime {
   #saidCostless = false;
   readonly #lost: LostWorkers;
   readonly #spending: BudgetWatch;
+  readonly #stalls: StallWatch;
+  /** Skipped issues' agents being interrupted: the run waits for them before it closes. */
+  readonly #interrupting = new Set<Promise<void>>();
 
   constructor(options: RuntimeOptions) {
     this.#o = options;
@@ -94,6 +100,14 @@ class Runtime {
       record: (events) => this.#record(events),
       notice: (text) => { this.#notice(text); },
       now: () => new Date(this.#now).toISOString(),
+    });
+    this.#stalls = new StallWatch({
+      workers: options.workers,
+      state: () => this.#state,
+      launching: (issue) => this.#launching.has(issue),
+      record: (events) => this.#record(events),
+      notice: (text) => { this.#notice(text); },
+      now: () => this.#now,
     });
     this.#spending = new BudgetWatch({
       workers: options.workers,
@@ -125,11 +139,21 @@ class Runtime {
     });
     await this.#syncBudget();
     await workers.collectPending(instances, onReport, onRefused);
-    const closeOperator = (await this.#o.operator?.open((text) => this.#operate(text))) ?? (() => Promise.resolve());
+    // Each command is answered even when it ends the run (the last issue skipped): the channel closes after the answers.
+    const answering = new Set<Promise<OperatorAnswer>>();
+    const closeOperator = (await this.#o.operator?.open((text) => {
+      const answer = this.#operate(text);
+      answering.add(answer);
+      void answer.finally(() => answering.delete(answer)).catch(() => undefined);
+      return answer;
+    })) ?? (() => Promise.resolve());
     const probe = setInterval(() => {
       this.#lost.probeSoon();
       this.#spending.pollSoon();
     }, this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS);
+    // Agents' activity, for stalls: at a quarter of coordinator.stallMinutes (stall-watch.ts).
+    const stallEvery = this.#stalls.intervalMs(this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS);
+    const stallPoll = stallEvery === null ? undefined : setInterval(() => { void this.#stalls.pollSoon(); }, stallEvery);
     // A container that dies is probed at once; the interval stays the guarantee when the engine's events break.
     const unwatch = await workers.watch((instance) => { this.#lost.suspect(issueOf(instance)); }).catch((error: unknown) => {
       this.#notice(`not following the engine's events (${message(error)}): lost workers are found by probes every ${String((this.#o.probeIntervalMs ?? PROBE_INTERVAL_MS) / 1000)} s`);
@@ -153,8 +177,10 @@ class Runtime {
       // coming in is refused and stays in its worker's outbox.
       this.#closed = true;
       clearInterval(probe);
+      clearInterval(stallPoll);
       unwatch();
       this.#o.signal?.removeEventListener("abort", abort);
+      await Promise.allSettled([...answering, ...this.#interrupting]);
       await closeOperator();
     }
   }
@@ -183,7 +209,11 @@ class Runtime {
     if (event.value.type === "Skipped") {
       this.#stopActionsOf(event.value.issue, `#${String(event.value.issue)} was skipped`);
       const instance = branchOf(event.value.issue);
-      await this.#o.workers.interrupt(instance).catch((error: unknown) => { this.#notice(`interrupting ${instance}: ${message(error)}`); });
+      // Answered once recorded (docs/protocol.md), not once the agent stopped, which takes up to twice its grace period:
+      // the run, which may end with this skip, waits for the interrupt before it closes.
+      const stopping = this.#o.workers.interrupt(instance).catch((error: unknown) => { this.#notice(`interrupting ${instance}: ${message(error)}`); });
+      this.#interrupting.add(stopping);
+      void stopping.finally(() => this.#interrupting.delete(stopping));
     }
     return { ok: true, text: operatorDone(command.value) };
   }
@@ -238,6 +268,11 @@ class Runtime {
         notice: (text) => { this.#notice(text); },
         signal: stop.signal,
         verifyTimeout: this.#o.verifyTimeout,
+        stalls: {
+          look: (issue, attempt, instance) => this.#stalls.look(issue, attempt, instance),
+          nudgeText: (issue, instance, minutes, lastEvent) =>
+            this.#o.nudgeText?.(issue, instance, minutes, lastEvent) ?? `Nothing has come from you for ${String(minutes)} minutes: go on with issue #${String(issue)}, or run cspace blocked "<why>".`,
+        },
       },
       action,
     );

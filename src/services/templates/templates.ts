@@ -51,14 +51,15 @@ export async function loadTemplates(project: TemplateProject): Promise<PromptTem
       loadTemplate("review", project),
       loadTemplate("rebase", project),
       loadTemplate("retry", project),
+      loadTemplate("nudge", project),
     ] as const),
     readProjectContext(project.projectDir),
   ]);
-  const [implementer, review, rebase, retry] = settled;
-  if (implementer.status === "rejected" || review.status === "rejected" || rebase.status === "rejected" || retry.status === "rejected") {
+  const [implementer, review, rebase, retry, nudge] = settled;
+  if (implementer.status === "rejected" || review.status === "rejected" || rebase.status === "rejected" || retry.status === "rejected" || nudge.status === "rejected") {
     throw combined(settled.flatMap((result) => (result.status === "rejected" ? [result.reason as unknown] : [])));
   }
-  const templates: LoadedTemplates = { implementer: implementer.value, review: review.value, rebase: rebase.value, retry: retry.value };
+  const templates: LoadedTemplates = { implementer: implementer.value, review: review.value, rebase: rebase.value, retry: retry.value, nudge: nudge.value };
   return {
     templates,
     context,

@@ -21,6 +21,8 @@ function render(templates: PromptTemplates, kind: TemplateKind, data: "full" | "
       return templates.render(kind, data === "full" ? fullData.rebase : minimalData.rebase);
     case "retry":
       return templates.render(kind, data === "full" ? fullData.retry : minimalData.retry);
+    case "nudge":
+      return templates.render(kind, data === "full" ? fullData.nudge : minimalData.nudge);
   }
 }
 
@@ -35,7 +37,23 @@ function expectSound(text: string, branch: string): void {
   expect(text).toMatch(/do not push|Do not push/);
 }
 
-describe.each(templateKinds)("the built-in %s template", (kind) => {
+/** The prompts (a whole task each); the nudge is a short message in a session, tested on its own below. */
+const promptKinds = templateKinds.filter((kind) => kind !== "nudge");
+
+describe("the built-in nudge message (a silent agent, coordinator.stallMinutes)", () => {
+  it("says how long the agent was silent, its last event, and how to go on or give up", async () => {
+    const text = render(await builtins(), "nudge", "full");
+    expectSound(text, "issue-12");
+    expect(text).toContain("nothing has come from you for 16 minutes while you work on issue #12 (Add login)");
+    expect(text).toContain("The last thing you did: tool: npm test -- --watch");
+    const minimal = render(await builtins(), "nudge", "minimal");
+    expectSound(minimal, "issue-3");
+    expect(minimal).not.toContain("The last thing you did");
+    expect(minimal.length).toBeLessThan(800);
+  });
+});
+
+describe.each(promptKinds)("the built-in %s template", (kind) => {
   it("renders with every field set", async () => {
     const text = render(await builtins(), kind, "full");
     expectSound(text, "issue-12");

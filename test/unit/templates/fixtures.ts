@@ -41,6 +41,7 @@ export const minimalCommon: CommonTemplateData = {
 };
 
 export const fullData: TemplateDataByKind = {
+  nudge: { ...fullCommon, minutesSilent: 16, lastEvent: "tool: npm test -- --watch" },
   implementer: fullCommon,
   review: { ...fullCommon, pullRequestUrl: "https://github.com/acme/app/pull/40", diffSummary: " src/login.ts | 40 ++++\n 1 file changed, 40 insertions(+)" },
   rebase: { ...fullCommon, onto: "feature/login", from: "4b825dc", paths: ["src/login.ts", "src/session.ts"] },
@@ -53,6 +54,7 @@ export const fullData: TemplateDataByKind = {
 };
 
 export const minimalData: TemplateDataByKind = {
+  nudge: { ...minimalCommon, minutesSilent: 15 },
   implementer: minimalCommon,
   review: minimalCommon,
   rebase: { ...minimalCommon, onto: "main" },
