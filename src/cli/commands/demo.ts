@@ -1,10 +1,12 @@
 import type { Command } from "commander";
 import { action, examples } from "./action.ts";
+import { wantsDashboard } from "./dashboard.ts";
 import { interruptible, progressPrinter } from "./run-view.ts";
 
 interface DemoFlags {
   readonly dir?: string;
   readonly keep?: boolean;
+  readonly tui?: boolean;
 }
 
 export function registerDemo(program: Command): void {
@@ -18,13 +20,17 @@ export function registerDemo(program: Command): void {
     )
     .option("--dir <dir>", "make the project here (an empty or new directory) instead of a temporary one")
     .option("--keep", "keep the instances afterwards (removed by default)")
+    .option("--no-tui", "timestamped progress lines on stderr even on a terminal, instead of the dashboard")
     .addHelpText("after", examples("cspace demo", "cspace demo --dir /tmp/cspace-demo --keep", "cspace demo --json") + "\nExit codes: 0 every issue merged, 1 some did not, 3 Docker or git failed.\n")
     .action(
       action(async (ctx, flags: DemoFlags) => {
         const [{ demo }, { renderRunReport }] = await Promise.all([import("../../services/demo/demo.ts"), import("../../ui/coordinate-report.ts")]);
-        const onProgress = await progressPrinter(ctx);
+        const dashboard = wantsDashboard(ctx, flags.tui === false);
+        const onProgress = dashboard ? undefined : await progressPrinter(ctx);
         return interruptible(ctx, "the demo stops here", async (signal) => {
-          const result = await demo({
+          const view = dashboard ? await import("./demo-dashboard.ts") : null;
+          const opened = view?.runOpened();
+          const running = demo({
             env: ctx.env,
             dir: flags.dir,
             keep: flags.keep,
@@ -33,7 +39,11 @@ export function registerDemo(program: Command): void {
               if (!ctx.globals.json) process.stderr.write(`cspace demo: the project is ${created.projectDir}, its forge ${created.remote}\n`);
             },
             onProgress,
+            onRunOpened: opened?.resolve,
           });
+          // On a terminal the run is drawn while it goes on, in this process (q cannot leave it: Ctrl-C stops it).
+          if (view !== null && opened !== undefined) await view.showDemoRun(ctx, opened.promise, running);
+          const result = await running;
           if (ctx.globals.json) {
             process.stdout.write(`${JSON.stringify({ kind: "report", report: result.run.report, reportFile: result.run.reportFile, projectDir: result.projectDir, remote: result.remote })}\n`);
           } else {

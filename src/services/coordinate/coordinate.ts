@@ -48,6 +48,8 @@ export interface CoordinateOptions {
   readonly verifyTimeoutMs?: number | undefined;
   /** Bench knob: `false` merges without verifying the landing tree, as before issue 14 (bench/coordinate compares the two); no flag or config key offers it. */
   readonly verifyLanding?: boolean | undefined;
+  /** Called once the run is opened (started, or resumed from its log), before its loop: the dashboard follows this run. */
+  readonly onRunOpened?: ((runId: string) => void) | undefined;
 }
 
 export interface CoordinateResult {
@@ -96,6 +98,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
       throw error;
     });
     let settings: RunSettings | null = opened.state.run?.settings ?? null;
+    options.onRunOpened?.(opened.runId);
     try {
       const state = await runCoordinatorLoop({
         store,

@@ -19,6 +19,8 @@ export interface DemoOptions {
   readonly signal?: AbortSignal | undefined;
   /** Called once the project exists, before the run: where it is. */
   readonly onCreated?: ((created: DemoProject) => void) | undefined;
+  /** Called once the run is opened, with where a view finds it (the dashboard follows it). */
+  readonly onRunOpened?: ((run: { readonly runId: string; readonly cwd: string; readonly env: NodeJS.ProcessEnv }) => void) | undefined;
 }
 
 export interface DemoProject {
@@ -48,6 +50,7 @@ export async function demo(options: DemoOptions): Promise<DemoResult> {
     down: options.keep !== true,
     onProgress: options.onProgress,
     signal: options.signal,
+    onRunOpened: (runId) => options.onRunOpened?.({ runId, cwd: created.projectDir, env }),
   });
   return { ...created, run };
 }

@@ -84,7 +84,7 @@ describe("the dashboard's lines", () => {
     const lines = dashboardLines(frame(busy, lastLines), { ...idle, selected: 2 }, { columns: 140, rows: 40 }).map(text);
     const second = lines.find((l) => l.includes("#2 "));
     expect(second).toContain(" a1  12t   $0.42  3m05s");
-    expect(second).toContain("Editing src/settings.ts");
+    expect(second).toContain("  Editing src/sett");
     expect(second?.startsWith("›")).toBe(true);
     expect(lines).toContain("#2: Editing src/settings.ts: adding the parser for the nested sections");
   });

@@ -130,10 +130,12 @@ interface TableLayout {
 function tableLayout(rows: readonly DashboardRow[], columns: number): TableLayout {
   const figures = columns >= FIGURES_FROM;
   const prefix = Math.max(0, ...rows.map((row) => width(rowPrefix(row, false))));
-  const avail = columns - prefix - (figures ? FIGURES_WIDTH + 1 : 0);
-  // The title at most 40% (and 40 cells): the state and the agent's line say more about a run in progress.
-  const title = Math.max(0, Math.min(Math.max(0, ...rows.map((row) => width(oneLine(row.title)))) + 2, Math.max(8, Math.min(40, Math.floor(avail * 0.4)))));
-  const state = Math.max(0, Math.min(Math.max(0, ...rows.map((row) => width(oneLine(row.state)))) + 2, avail - title));
+  const avail = columns - prefix - (figures ? FIGURES_WIDTH : 0);
+  // The state first (up to 60%: it is what a person reads first), the title what the state leaves (at most 48 cells).
+  const stateNeed = Math.max(0, ...rows.map((row) => width(oneLine(row.state)))) + 2;
+  const titleNeed = Math.max(0, ...rows.map((row) => width(oneLine(row.title)))) + 2;
+  const title = Math.max(0, Math.min(titleNeed, 48, Math.max(8, avail - Math.min(stateNeed, Math.floor(avail * 0.6)))));
+  const state = Math.max(0, Math.min(stateNeed, avail - title));
   return { prefix, title, state, figures, columns };
 }
 
@@ -143,13 +145,14 @@ function rowPrefix(row: DashboardRow, selected: boolean): string {
 
 /** `› #12 Title…   state…   a2  14t   $0.42  3m05s  last line`. */
 function rowLine(row: DashboardRow, lastLine: string | null, selected: boolean, layout: TableLayout): ViewLine {
-  const figures = layout.figures ? ` ${rowFigures(row)}` : "";
+  const figures = layout.figures ? rowFigures(row) : "";
   const rest = layout.columns - layout.prefix - layout.title - layout.state - width(figures) - 2;
   const tone = GROUP_TONE[row.group];
   return [
     { text: cell(rowPrefix(row, selected), layout.prefix), tone: selected ? "selected" : row.needsYou ? "bad" : "plain" },
-    { text: cell(oneLine(row.title), layout.title), tone: selected ? "selected" : "plain" },
-    { text: cell(oneLine(row.state), layout.state), tone },
+    // Two spaces after a column even when its text is cut: "…" then the next column, never glued together.
+    { text: `${cell(oneLine(row.title), layout.title - 2)}  `, tone: selected ? "selected" : "plain" },
+    { text: `${cell(oneLine(row.state), layout.state - 2)}  `, tone },
     { text: figures, tone: "muted" },
     ...(lastLine !== null && rest >= 8 ? [{ text: `  ${fit(oneLine(lastLine), rest)}`, tone: "muted" as const }] : []),
   ];
@@ -192,10 +195,9 @@ function statusLine(frame: WatchFrame, view: ViewState, columns: number): ViewLi
 
 function footerLine(model: DashboardModel, view: ViewState, columns: number): ViewLine {
   const pause = model.header.paused ? "resume" : "pause";
-  const quit = view.canDetach ? "detach" : "-";
-  const long = `↑↓ select · p ${pause} · s skip · r retry · enter events · q ${quit}`;
-  const short = `↑↓ p:${pause} s:skip r:retry ⏎:events q:${quit}`;
-  const tiny = `↑↓ p:${pause} s r ⏎ q`;
+  const long = `↑↓ select · p ${pause} · s skip · r retry · enter events · ${view.canDetach ? "q detach" : "Ctrl-C stop"}`;
+  const short = `↑↓ p:${pause} s:skip r:retry ⏎:events ${view.canDetach ? "q:detach" : "^C:stop"}`;
+  const tiny = `↑↓ p:${pause} s r ⏎ ${view.canDetach ? "q" : "^C"}`;
   return [{ text: [long, short].find((text) => width(text) <= columns) ?? tiny, tone: "muted" }];
 }
 
