@@ -122,4 +122,29 @@ describe("the dashboard in a pseudo-terminal", () => {
     expect(await mergedOnce(made)).toEqual([]);
     expect(term.screen()).toContain("2 merged, 0 failed, 0 blocked");
   }, 600_000);
+
+  it("q detaches: the view exits 0 saying how to come back, the run goes on, and status --watch follows it to its end", async () => {
+    const made = await project("dash-detach", [
+      { number: 30, title: "Add the greeting", sleepSeconds: 6, path: "greeting.txt", text: "hello" },
+      { number: 31, title: "Add the farewell", blockedBy: [30], path: "farewell.txt", text: "goodbye" },
+    ]);
+    const id = projectId(made.repo.projectName, made.repo.dir);
+    coordinatorsOf.push(path.join(made.repo.dataDir, id));
+    const log = (): Promise<StoredEvent[]> => events(made.repo.dataDir, id);
+    const env = { ...cleanEnv(), ...made.repo.env };
+    const term = openTerminal([process.execPath, binPath, "--cwd", made.repo.dir, "coordinate", "30", "31"], { cwd: repoRoot, env });
+    await waitForEvent(log, isEvent("Launched", 30), "launch of #30");
+    await term.waitForScreen((screen) => screen.includes("q detach") && /#31 /.test(screen), "the dashboard with both issues");
+    term.press("q");
+    expect(await term.waitForExit()).toBe(0);
+    expect(term.screen()).toContain("Detached: the run goes on in process");
+    expect(term.screen()).toContain("cspace status --watch shows it again");
+
+    const watch = openTerminal([process.execPath, binPath, "--cwd", made.repo.dir, "status", "--watch"], { cwd: repoRoot, env });
+    expect(await watch.waitForExit()).toBe(0);
+    expect(watch.screen()).toMatch(/^merged 2 · working 0 · waiting 0 · failed 0 · blocked 0$/m);
+    expect(watch.screen()).toContain("2 merged, 0 failed, 0 blocked");
+    await waitForEvent(log, isEvent("RunFinished"), "the run's end");
+    expect(await mergedOnce(made)).toEqual([]);
+  }, 600_000);
 });
