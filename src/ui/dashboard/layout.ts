@@ -1,5 +1,5 @@
 import type { DashboardModel, DashboardRow, RowGroup } from "../../core/dashboard/model.ts";
-import type { RecentEvent, WatchFrame } from "../../services/coordinate/watch-types.ts";
+import type { DashboardFrame, RecentLine } from "./frame.ts";
 import { cell, duration, fit, oneLine, roughDuration, usd, width } from "./text.ts";
 
 /**
@@ -29,7 +29,7 @@ export interface ViewState {
   /** The selected issue (kept across frames by number, not by position). */
   readonly selected: number | null;
   /** The `enter` panel: the issue, and its recent events once read (null while reading). */
-  readonly panel: { readonly issue: number; readonly events: readonly RecentEvent[] | null; readonly error?: string | undefined } | null;
+  readonly panel: { readonly issue: number; readonly events: readonly RecentLine[] | null; readonly error?: string | undefined } | null;
   /** A skip waiting for its confirmation (a second `s`, or `y`). */
   readonly confirmingSkip: number | null;
   /** The coordinator's answer to the last key, or what went wrong. */
@@ -47,7 +47,7 @@ const FIGURES_FROM = 70;
 /** `rowFigures`' width: "a12 140t $123.45 2h10m". */
 const FIGURES_WIDTH = 3 + 1 + 4 + 1 + 7 + 1 + 6;
 
-export function dashboardLines(frame: WatchFrame | null, view: ViewState, size: ViewSize): ViewLine[] {
+export function dashboardLines(frame: DashboardFrame | null, view: ViewState, size: ViewSize): ViewLine[] {
   const columns = Math.max(1, size.columns);
   const fitLine = (line: ViewLine): ViewLine => fitSegments(line, columns);
   if (frame === null) return [[{ text: fit("Reading the run's event log…", columns), tone: "muted" }]];
@@ -166,7 +166,7 @@ function rowFigures(row: DashboardRow): string {
 }
 
 /** The selected row's agent line in full width: the table only has room for its start. */
-function detailLines(frame: WatchFrame, view: ViewState, columns: number): ViewLine[] {
+function detailLines(frame: DashboardFrame, view: ViewState, columns: number): ViewLine[] {
   if (view.selected === null) return [];
   const row = frame.model.rows.find((r) => r.issue === view.selected);
   if (row === undefined) return [];
@@ -186,7 +186,7 @@ function panelLines(view: ViewState, columns: number): ViewLine[] {
   return [heading, ...panel.events.slice(-PANEL_EVENTS).map((event): ViewLine => [{ text: `${clock(event.at)} `, tone: "muted" }, { text: oneLine(event.text), tone: "plain" }])];
 }
 
-function statusLine(frame: WatchFrame, view: ViewState, columns: number): ViewLine {
+function statusLine(frame: DashboardFrame, view: ViewState, columns: number): ViewLine {
   if (view.confirmingSkip !== null) return [{ text: fit(`Skip #${String(view.confirmingSkip)}? It ends blocked by you, and so do its dependents: s or y skips, any other key cancels.`, columns), tone: "warn" }];
   if (view.status !== null) return [{ text: oneLine(view.status.text), tone: view.status.tone }];
   if (!frame.coordinatorAlive && !frame.model.ended) return [{ text: "No coordinator is running this run: keys cannot reach it (cspace coordinate --resume carries it on).", tone: "muted" }];

@@ -1,4 +1,4 @@
-import type { WatchFrame } from "../../services/coordinate/watch-types.ts";
+import type { DashboardFrame } from "./frame.ts";
 import { duration, oneLine, usd } from "./text.ts";
 
 /**
@@ -7,7 +7,7 @@ import { duration, oneLine, usd } from "./text.ts";
  * file or a pipe reads as a history; and `--json`: each frame as one line of
  * JSON (NDJSON).
  */
-export function changeLines(previous: WatchFrame | null, next: WatchFrame, clock: string): string[] {
+export function changeLines(previous: DashboardFrame | null, next: DashboardFrame, clock: string): string[] {
   const lines: string[] = [];
   const header = headerText(next);
   if (previous === null || headerText(previous) !== header) lines.push(header);
@@ -24,7 +24,7 @@ export function changeLines(previous: WatchFrame | null, next: WatchFrame, clock
   return lines.map((line) => `${clock} ${line}`);
 }
 
-function headerText(frame: WatchFrame): string {
+function headerText(frame: DashboardFrame): string {
   const m = frame.model;
   const c = m.header.counts;
   const spend = m.header.budgetUsd === null ? usd(m.header.spentUsd) : `${usd(m.header.spentUsd)} of ${usd(m.header.budgetUsd)}`;
@@ -33,11 +33,11 @@ function headerText(frame: WatchFrame): string {
 }
 
 /** A frame as one JSON line: the model as it is, the agents' last lines as an object keyed by issue. */
-export function frameJson(frame: WatchFrame): string {
+export function frameJson(frame: DashboardFrame): string {
   return JSON.stringify({ kind: "frame", model: frame.model, lastLines: Object.fromEntries(frame.lastLines), coordinatorAlive: frame.coordinatorAlive });
 }
 
 /** The elapsed figure a plain watcher prints at the end. */
-export function endedLine(frame: WatchFrame): string {
+export function endedLine(frame: DashboardFrame): string {
   return `run ${frame.model.runId ?? "-"} ended after ${duration(frame.model.header.elapsedMs)}`;
 }

@@ -3,7 +3,7 @@ import { render } from "ink-testing-library";
 import stringWidth from "string-width";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { frame, FrameFeed, model, row } from "../../../test/support/dashboard-frames.ts";
-import type { RecentEvent } from "../../services/coordinate/watch-types.ts";
+import type { RecentLine } from "./frame.ts";
 import { Dashboard, type DashboardExit, type DashboardProps } from "./view.ts";
 
 /** The ink view driven by frames pushed by hand, keys typed into its stdin, and a recording sender. */
@@ -146,7 +146,7 @@ describe("the ink dashboard", () => {
 
   it("enter shows the selected worker's recent events, and enter again hides them", async () => {
     const asked: number[] = [];
-    const events: RecentEvent[] = [{ at: "2026-12-06T23:31:02Z", text: "Launched attempt 1 on feature/login" }, { at: "2026-12-06T23:40:12Z", text: "Verify failed: npm test exited 1" }];
+    const events: RecentLine[] = [{ at: "2026-12-06T23:31:02Z", text: "Launched attempt 1 on feature/login" }, { at: "2026-12-06T23:40:12Z", text: "Verify failed: npm test exited 1" }];
     const h = mount({ recentEvents: (issue) => { asked.push(issue); return Promise.resolve(events); } });
     h.feed.push(frame(run));
     await press(h, KEY.enter, "#4");

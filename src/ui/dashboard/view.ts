@@ -1,11 +1,11 @@
 import { Box, Text, useInput, useWindowSize, type Key, type TextProps } from "ink";
 import React, { useCallback, useEffect, useRef, useState } from "react";
-import type { RecentEvent, WatchFrame } from "../../services/coordinate/watch-types.ts";
+import type { DashboardFrame, RecentLine } from "./frame.ts";
 import { keyAction, type KeyAction } from "./keys.ts";
 import { dashboardLines, type LineTone, type ViewLine, type ViewSize, type ViewState } from "./layout.ts";
 
 /**
- * The ink dashboard: follows a stream of WatchFrames, draws them with
+ * The ink dashboard: follows a stream of frames (WatchFrame), draws them with
  * ./layout.ts and turns keys into operator commands (./keys.ts). It never
  * reaches the coordinator itself: `send` and `recentEvents` are given, so the
  * tests drive it with frames and a recording sender.
@@ -17,14 +17,14 @@ export type DashboardExit =
   | { readonly kind: "detached" }
   | { readonly kind: "interrupted" }
   /** The frames ended (the run ended, or the follower stopped): the last one shown. */
-  | { readonly kind: "ended"; readonly frame: WatchFrame | null }
+  | { readonly kind: "ended"; readonly frame: DashboardFrame | null }
   | { readonly kind: "failed"; readonly error: unknown };
 
 export interface DashboardProps {
-  readonly frames: AsyncIterable<WatchFrame>;
+  readonly frames: AsyncIterable<DashboardFrame>;
   /** Sends an operator command to the run's coordinator; resolves with its answer, rejects with what went wrong. */
   readonly send: (command: string) => Promise<string>;
-  readonly recentEvents: (issue: number) => Promise<readonly RecentEvent[]>;
+  readonly recentEvents: (issue: number) => Promise<readonly RecentLine[]>;
   readonly onExit: (exit: DashboardExit) => void;
   /** Colours (the terminal has them and NO_COLOR is unset): without, the view writes no escape sequence of its own. */
   readonly colour: boolean;
@@ -152,7 +152,7 @@ export function Dashboard(props: DashboardProps): React.ReactElement {
 }
 
 /** Until a key moves it, the selection is what most likely needs a look: the first issue that needs you, else the first row. */
-function defaultSelection(frame: WatchFrame | null): number | null {
+function defaultSelection(frame: DashboardFrame | null): number | null {
   if (frame === null) return null;
   return frame.model.needsYou.find((item) => item.issue !== null)?.issue ?? frame.model.rows[0]?.issue ?? null;
 }
@@ -166,13 +166,14 @@ function lineElement(line: ViewLine, index: number, colour: boolean): React.Reac
  * The latest frame, drawn at most once per `minMs`; the last one always. When
  * the frames end, `onExit` is called once that last frame is on screen.
  */
-function useThrottledFrames(frames: AsyncIterable<WatchFrame>, minMs: number, onExit: (exit: DashboardExit) => void): WatchFrame | null {
-  const [shown, setShown] = useState<{ frame: WatchFrame | null; ended: boolean }>({ frame: null, ended: false });
+function useThrottledFrames(frames: AsyncIterable<DashboardFrame>, minMs: number, onExit: (exit: DashboardExit) => void): DashboardFrame | null {
+  const [shown, setShown] = useState<{ frame: DashboardFrame | null; ended: boolean }>({ frame: null, ended: false });
   useEffect(() => {
-    let latest: WatchFrame | null = null;
+    let latest: DashboardFrame | null = null;
     let drawnAt = 0;
     let timer: NodeJS.Timeout | undefined;
-    let stopped = false;
+    // An object: the cleanup below sets it while the loop awaits, which flow analysis cannot see for a plain let.
+    const life = { stopped: false };
     const draw = (): void => {
       timer = undefined;
       drawnAt = Date.now();
@@ -181,19 +182,19 @@ function useThrottledFrames(frames: AsyncIterable<WatchFrame>, minMs: number, on
     void (async () => {
       try {
         for await (const frame of frames) {
-          if (stopped) return;
+          if (life.stopped) return;
           latest = frame;
           if (timer === undefined) timer = setTimeout(draw, Math.max(0, drawnAt + minMs - Date.now()));
         }
-        if (stopped) return;
+        if (life.stopped) return;
         clearTimeout(timer);
         setShown({ frame: latest, ended: true });
       } catch (error) {
-        if (!stopped) onExit({ kind: "failed", error });
+        if (!life.stopped) onExit({ kind: "failed", error });
       }
     })();
     return () => {
-      stopped = true;
+      life.stopped = true;
       clearTimeout(timer);
     };
   }, [frames, minMs, onExit]);
