@@ -2,7 +2,7 @@
 # Prepares this machine for cspace's docker-lane tests. Safe to run any number
 # of times: every step first checks whether its work is already done.
 #
-#   1. installs the Docker engine and debootstrap from Debian's packages;
+#   1. installs the Docker engine, debootstrap and tmux from Debian's packages;
 #   2. starts dockerd in the background when nothing answers on the socket;
 #   3. builds the offline base image cspace-base:bookworm when it is missing.
 #
@@ -39,10 +39,12 @@ install_packages() {
   local missing=()
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+  # The dashboard's docker-lane test drives cspace in a real pseudo-terminal through tmux.
+  command -v tmux >/dev/null 2>&1 || missing+=(tmux)
   if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
   else
-    log "dockerd and debootstrap already installed"
+    log "dockerd, debootstrap and tmux already installed"
   fi
 }
 

@@ -56,6 +56,24 @@ function peakMiB(run: Run): number {
   return Number(readFileSync(file, "utf8")) / 1024;
 }
 
+/** The packages one run loads from node_modules, recorded by a preloaded resolve hook (a separate run, not timed). */
+function loadedPackages(run: Run): string[] {
+  const file = path.join(work, "packages");
+  timeRun({ ...run, args: ["--import", path.join(root, "bench", "startup", "loaded-packages.mjs"), ...run.args], options: { env: { ...env, CSPACE_BENCH_PACKAGES_FILE: file } } });
+  return readFileSync(file, "utf8").split("\n").filter((name) => name !== "");
+}
+
+/** The dashboard's packages: loaded by `coordinate`, `demo` and `status --watch` on a terminal, and by nothing else. */
+const DASHBOARD_PACKAGES = ["ink", "react"];
+
+/** `control`: a run that must load them, proving the hook sees them. */
+function printPackages(label: string, run: Run, control = false): void {
+  const loaded = loadedPackages(run);
+  const dashboard = loaded.filter((name) => DASHBOARD_PACKAGES.includes(name));
+  const verdictText = control ? (dashboard.length === DASHBOARD_PACKAGES.length ? "seen (the hook works)" : "NOT SEEN (the check is blind)") : dashboard.length === 0 ? "not loaded (met)" : `${dashboard.join(", ")} LOADED (MISSED)`;
+  console.log(`${label.padEnd(24)} ink/react: ${verdictText}; packages loaded: ${loaded.length === 0 ? "none" : loaded.join(", ")}`);
+}
+
 /** Whether the run succeeds with at most `limit` open files (macOS's default is 256); the failure's first lines otherwise. */
 function underDescriptorLimit(run: Run, limit: number): string {
   const child = spawnSync("/bin/sh", ["-c", `ulimit -n ${String(limit)} && exec "$0" "$@"`, run.command, ...run.args], { env, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
@@ -108,6 +126,13 @@ async function main(): Promise<void> {
     } else {
       console.log("cspace list: not measured, no Docker engine answers (DOCKER_HOST or /var/run/docker.sock)");
     }
+
+    console.log("");
+    printPackages("cspace --help", cspace(small, ["--help"]));
+    printPackages("cspace plan (1 issue)", cspace(small, ["plan", "--json"], expectIssues(1)));
+    printPackages("cspace status (no run)", cspace(small, ["status"]));
+    if (engineAnswers()) printPackages("cspace list (none)", cspace(small, ["list", "--json"]));
+    printPackages("control: import(\"ink\")", node("--input-type=module", "-e", 'await import("ink"); await import("react");'), true);
 
     const plan = cspace(large, ["plan", "--json"], expectIssues(open));
     timeRun(plan);

@@ -1,7 +1,8 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { UserError } from "../../core/errors.ts";
 import type { CommandContext } from "../context.ts";
 import { action, examples } from "./action.ts";
+import { wantsDashboard } from "./dashboard.ts";
 import { interruptible, progressPrinter } from "./run-view.ts";
 
 interface CoordinateFlags {
@@ -15,6 +16,10 @@ interface CoordinateFlags {
   readonly down?: boolean;
   readonly fresh?: readonly string[];
   readonly parent?: string;
+  /** False with --no-tui: timestamped lines even on a terminal. */
+  readonly tui?: boolean;
+  /** Hidden: the descriptor on which the detached coordinator says which run it opened (coordinate-attached.ts). */
+  readonly readyFd?: string;
 }
 
 export function registerCoordinate(program: Command): void {
@@ -29,7 +34,11 @@ export function registerCoordinate(program: Command): void {
         "any terminal and `cspace send _coordinator \"pause\"` (also \"resume\", \"pause 12\", \"skip 12 <why>\", \"reset 12\") steers it. " +
         "An issue-N left by an earlier run (a failed issue's branch stays on the forge) is carried over at the issue's first launch: " +
         "its own commits are replayed onto the current base (kept on their old base when that conflicts), and the progress line says " +
-        "which commit the agent starts from; --fresh N discards it instead.",
+        "which commit the agent starts from; --fresh N discards it instead. " +
+        "On a terminal (stdin and stdout) the run is shown as a live dashboard instead of lines: the coordinator runs in a background " +
+        "process (its output in the run directory's coordinator.log), keys steer it (p pause/resume, s skip, r retry, enter: the selected " +
+        "issue's events), q leaves it running (cspace status --watch or cspace coordinate --resume shows it again) and Ctrl-C stops it; " +
+        "--no-tui keeps the lines.",
     )
     .argument("[issues...]", "issue numbers (default: every open issue matching --label/--milestone)")
     .option("--label <label>", "select the open issues with this label")
@@ -55,6 +64,8 @@ export function registerCoordinate(program: Command): void {
       "take the sub-issues of this issue (GitHub's sub-issues; `parent: N` in a local issue's front matter), whatever their state, " +
         "plus any issues named beside it; with coordinator.progressComments one comment on it follows the run",
     )
+    .option("--no-tui", "timestamped progress lines on stderr even on a terminal, instead of the dashboard")
+    .addOption(new Option("--ready-fd <fd>", "the descriptor on which to write the run's id once it is opened (the dashboard's detached coordinator)").hideHelp())
     .addHelpText(
       "after",
       examples("cspace coordinate 10 11 12", "cspace coordinate --parent 42", "cspace coordinate 10 11 12 --fresh 12", "cspace coordinate --label ready --max-parallel 3", "cspace coordinate --resume", "cspace coordinate --abandon", "cspace coordinate 10 11 --json") +
@@ -66,6 +77,11 @@ export function registerCoordinate(program: Command): void {
         if (flags.parent !== undefined && flags.resume === true) {
           throw new UserError("--parent starts a new run: --resume carries on the latest run with the issues (and parent) it started with", { hint: "cspace coordinate --resume" });
         }
+        if (wantsDashboard(ctx, flags.tui === false)) {
+          const { attachedCoordinate } = await import("./coordinate-attached.ts");
+          return attachedCoordinate(ctx, flags.resume === true);
+        }
+        const onRunOpened = flags.readyFd === undefined ? undefined : (await import("./coordinate-attached.ts")).announceRun(descriptor(flags.readyFd));
         const [{ coordinate }, { renderRunReport, renderReview }] = await Promise.all([import("../../services/coordinate/coordinate.ts"), import("../../ui/coordinate-report.ts")]);
         const onProgress = await progressPrinter(ctx);
         return interruptible(ctx, "the run stops here; cspace coordinate --resume carries it on", async (signal) => {
@@ -84,6 +100,7 @@ export function registerCoordinate(program: Command): void {
             parent: flags.parent === undefined ? undefined : parentIssue(flags.parent),
             signal,
             onProgress,
+            onRunOpened,
           });
           if (ctx.globals.json) process.stdout.write(`${JSON.stringify({ kind: "report", report: result.report, reportFile: result.reportFile })}\n`);
           else for (const line of [...renderRunReport(result.report, ctx.out.tone), ...renderReview(result.report, ctx.out.tone)]) ctx.out.line(line);
@@ -128,6 +145,12 @@ function freshIssues(values: readonly string[]): number[] {
     if (!Number.isInteger(n) || n <= 0) throw new UserError(`--fresh expects issue numbers, not "${text}"`, { hint: "cspace coordinate 10 11 12 --fresh 12" });
     return n;
   }))];
+}
+
+function descriptor(text: string): number {
+  const fd = Number(text);
+  if (!Number.isInteger(fd) || fd < 3) throw new UserError(`--ready-fd expects a file descriptor of 3 or more, not "${text}"`);
+  return fd;
 }
 
 function positive(text: string): number {

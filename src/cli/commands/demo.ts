@@ -1,11 +1,13 @@
 import type { Command } from "commander";
 import { action, examples } from "./action.ts";
+import { wantsDashboard } from "./dashboard.ts";
 import { interruptible, progressPrinter } from "./run-view.ts";
 
 interface DemoFlags {
   readonly dir?: string;
   readonly keep?: boolean;
   readonly issues?: string;
+  readonly tui?: boolean;
 }
 
 export function registerDemo(program: Command): void {
@@ -23,14 +25,18 @@ export function registerDemo(program: Command): void {
     .option("--dir <dir>", "make the project here (an empty or new directory) instead of a temporary one")
     .option("--keep", "keep the instances, the run's data and the directory afterwards (removed by default)")
     .option("--issues <n>", "how many issues, 1 to 50 (default 7)")
+    .option("--no-tui", "timestamped progress lines on stderr even on a terminal, instead of the dashboard")
     .addHelpText("after", examples("cspace demo", "cspace demo --issues 10", "cspace demo --dir /tmp/cspace-demo --keep", "cspace demo --json") + "\nExit codes: 0 every issue merged, 1 some did not, 2 a bad option, 3 Docker or git failed.\n")
     .action(
       action(async (ctx, flags: DemoFlags) => {
         const [{ demo }, { renderRunReport }] = await Promise.all([import("../../services/demo/demo.ts"), import("../../ui/coordinate-report.ts")]);
         const issues = flags.issues === undefined ? undefined : /^\d+$/.test(flags.issues.trim()) ? Number(flags.issues) : Number.NaN;
-        const onProgress = await progressPrinter(ctx);
+        const dashboard = wantsDashboard(ctx, flags.tui === false);
+        const onProgress = dashboard ? undefined : await progressPrinter(ctx);
         return interruptible(ctx, "the demo stops here", async (signal) => {
-          const result = await demo({
+          const view = dashboard ? await import("./demo-dashboard.ts") : null;
+          const opened = view?.runOpened();
+          const running = demo({
             env: ctx.env,
             dir: flags.dir,
             keep: flags.keep,
@@ -39,7 +45,11 @@ export function registerDemo(program: Command): void {
             // On stderr with --json too: stdout stays NDJSON, and whoever runs it learns where the project is before the run ends.
             onCreated: (created) => process.stderr.write(`cspace demo: the project is ${created.projectDir}, its forge ${created.remote}\n`),
             onProgress,
+            onRunOpened: opened?.resolve,
           });
+          // On a terminal the run is drawn while it goes on, in this process (q cannot leave it: Ctrl-C stops it).
+          if (view !== null && opened !== undefined) await view.showDemoRun(ctx, opened.promise, running);
+          const result = await running;
           if (ctx.globals.json) {
             const where = result.left === "nothing" ? { projectId: result.projectId } : { projectId: result.projectId, projectDir: result.projectDir, remote: result.remote };
             process.stdout.write(`${JSON.stringify({ kind: "report", report: result.run.report, reportFile: result.left === "everything" ? result.run.reportFile : null, merged: result.merged, left: result.left, ...where })}\n`);

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { UserError } from "../../core/errors.ts";
 import { action, examples } from "./action.ts";
 
 export function registerStatus(program: Command): void {
@@ -12,9 +13,17 @@ export function registerStatus(program: Command): void {
         "or none (no agent ever ran there).",
     )
     .argument("[instance]", "instance name, like issue-12 (default: the run's table)")
-    .addHelpText("after", examples("cspace status", "cspace status issue-12", "cspace status issue-12 --json") + "\nExit codes: 0 answered (whatever the state), 2 no such instance, 3 Docker unavailable when the supervisor does not answer.\n")
+    .option("--watch", "follow the run until it ends: the live dashboard on a terminal (q leaves it, the run goes on), a line per change otherwise, a JSON frame per change with --json")
+    .option("--run <id>", "with --watch: follow this run rather than the latest")
+    .addHelpText("after", examples("cspace status", "cspace status --watch", "cspace status --watch --json", "cspace status issue-12", "cspace status issue-12 --json") + "\nExit codes: 0 answered (whatever the state), 2 no such instance, 3 Docker unavailable when the supervisor does not answer.\n")
     .action(
-      action(async (ctx, instance: string | undefined) => {
+      action(async (ctx, instance: string | undefined, flags: { watch?: boolean; run?: string }) => {
+        if (flags.watch === true || flags.run !== undefined) {
+          if (instance !== undefined) throw new UserError("--watch follows the coordinator's run, not an instance", { hint: `cspace status --watch, or cspace logs ${instance} --follow` });
+          if (flags.watch !== true) throw new UserError("--run goes with --watch", { hint: `cspace status --watch --run ${flags.run ?? "<id>"}` });
+          const { watchStatus } = await import("./status-watch.ts");
+          return watchStatus(ctx, flags.run);
+        }
         if (instance === undefined) {
           const [{ runStatus }, { renderRunReport }] = await Promise.all([import("../../services/coordinate/run-status.ts"), import("../../ui/coordinate-report.ts")]);
           const run = await runStatus({ cwd: ctx.globals.cwd, env: ctx.env });

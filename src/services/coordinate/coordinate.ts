@@ -65,6 +65,8 @@ export interface CoordinateOptions {
   readonly progressIntervalMs?: number | undefined;
   /** Bench knob: `false` merges without verifying the landing tree, as before issue 14 (bench/coordinate compares the two); no flag or config key offers it. */
   readonly verifyLanding?: boolean | undefined;
+  /** Called once the run is opened (started, or resumed from its log), before its loop: the dashboard follows this run. */
+  readonly onRunOpened?: ((runId: string) => void) | undefined;
 }
 
 export interface CoordinateResult {
@@ -120,6 +122,7 @@ export async function coordinate(options: CoordinateOptions): Promise<Coordinate
       throw error;
     });
     let settings: RunSettings | null = opened.state.run?.settings ?? null;
+    options.onRunOpened?.(opened.runId);
     const notifier = await startNotifier(project, store, opened, options);
     const comment = progressCommentFor(project, forge, opened, options);
     await comment?.start();

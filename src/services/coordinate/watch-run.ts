@@ -33,11 +33,11 @@ export async function* watchRun(options: WatchOptions): AsyncGenerator<WatchFram
     const rows = await store.read(runId);
     let state = replayLog(rows).state;
     const lines = new WorkerLines(project.runDir);
-    const frame = async (): Promise<WatchFrame> => {
+    const frame = async (batch: readonly StoredEvent[] = []): Promise<WatchFrame> => {
       const model = dashboardModel(state, new Date().toISOString());
       const started = Object.values(state.issues).filter((record) => record.attempts.length > 0).map((record) => record.number);
       const [lastLines, holder] = await Promise.all([lines.lastLines(started), lock.holder()]);
-      return { model, lastLines, coordinatorAlive: holder !== undefined && state.finished === null };
+      return { model, lastLines, coordinatorAlive: holder !== undefined && state.finished === null, notified: notificationsIn(batch) };
     };
     let current = await frame();
     yield current;
@@ -46,7 +46,7 @@ export async function* watchRun(options: WatchOptions): AsyncGenerator<WatchFram
     const after = rows.at(-1)?.seq ?? 0;
     for await (const batch of followEvents(store, { after, runId, signal: options.signal, heartbeatMs: TICK_MS })) {
       state = folded(state, batch);
-      current = await frame();
+      current = await frame(batch);
       yield current;
       if (current.model.ended) return;
     }
@@ -75,6 +75,19 @@ async function chosenRun(store: EventStore, runId: string | undefined): Promise<
   const known = runs.slice(-5).map((run) => run.runId);
   throw new UserError(`there is no run ${runId} in this project`, {
     hint: known.length === 0 ? "cspace coordinate <issues…> starts one" : `its latest runs: ${known.join(", ")} (cspace status shows the latest)`,
+  });
+}
+
+/** The `Notified` events of a batch, as the terminal rings them; an event that cannot be read is left out. */
+function notificationsIn(batch: readonly StoredEvent[]): { issue: number | null; reason: string }[] {
+  return batch.flatMap((row) => {
+    if (row.type !== "Notified") return [];
+    try {
+      const event = decodeEvent(row);
+      return event.type === "Notified" ? [{ issue: event.issue, reason: event.reason }] : [];
+    } catch {
+      return [];
+    }
   });
 }
 

@@ -16,6 +16,11 @@ export interface WatchFrame {
   readonly lastLines: ReadonlyMap<number, string>;
   /** The run's coordinator is alive (its lock is held), so operator keys can reach it. */
   readonly coordinatorAlive: boolean;
+  /**
+   * The notifications the run recorded (`Notified`) since the previous frame, for the view to ring the
+   * terminal with; none in the first frame, which replays what happened before the view came.
+   */
+  readonly notified?: readonly { readonly issue: number | null; readonly reason: string }[] | undefined;
 }
 
 export interface WatchOptions {

@@ -24,6 +24,8 @@ export interface DemoOptions {
   readonly signal?: AbortSignal | undefined;
   /** Called once the project exists, before the run: where it is. */
   readonly onCreated?: ((created: DemoProject) => void) | undefined;
+  /** Called once the run is opened, with where a view finds it (the dashboard follows it). */
+  readonly onRunOpened?: ((run: { readonly runId: string; readonly cwd: string; readonly env: NodeJS.ProcessEnv }) => void) | undefined;
 }
 
 export interface DemoProject {
@@ -71,6 +73,7 @@ export async function demo(options: DemoOptions): Promise<DemoResult> {
     down: !keep,
     onProgress: options.onProgress,
     signal: options.signal,
+    onRunOpened: (runId) => options.onRunOpened?.({ runId, cwd: created.projectDir, env: options.env }),
   });
   const log = await runGit(["--git-dir", created.remote, "log", "--oneline", "main"], { cwd: created.dir });
   const merged = log.stdout.split("\n").filter((line) => line !== "");

@@ -116,6 +116,23 @@ describe("watching a run from its event log", () => {
     expect(await frames.next()).toMatchObject({ done: true });
   });
 
+  it("carries the notifications recorded since the previous frame, so the view rings the terminal once for each, and none for the history it replays", async () => {
+    const { options, store } = await setUp();
+    const runId = await store.startRun({});
+    const events = runEvents({ issues: { 10: [], 11: [] } }, runId);
+    const launched = upTo(events, (e) => e.type === "Launched" && e.issue === 10);
+    const at = events[launched - 1]?.at ?? new Date().toISOString();
+    const notified = (cause: string, reason: string): CoordinatorEvent => ({ type: "Notified", at, cause, kind: "failed", issue: 10, reason });
+    await record(store, runId, [...events.slice(0, launched), notified("failed:10:0", "an earlier failure")]);
+
+    const stop = new AbortController();
+    const frames = watchRun({ ...options, signal: stop.signal })[Symbol.asyncIterator]();
+    expect((await next(frames)).notified ?? []).toEqual([]);
+    await record(store, runId, [notified("failed:10:1", "npm test exited 1")]);
+    expect((await next(frames)).notified).toEqual([{ issue: 10, reason: "npm test exited 1" }]);
+    stop.abort();
+  });
+
   it("follows a run announced before its first event (a coordinator just started) from its start", async () => {
     const { options, store } = await setUp();
     const runId = await store.startRun({});
