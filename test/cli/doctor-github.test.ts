@@ -59,7 +59,7 @@ describe("cspace doctor with the GitHub forge (against the simulator)", () => {
       detail: "signed in as cspace-bot (token from GH_TOKEN); octo/widgets reachable (public) with push access",
     });
     expect(checks.get("squash-merge")).toMatchObject({ status: "pass", detail: "octo/widgets allows squash merging" });
-    expect([...checks.keys()]).toEqual(["docker-engine", "base-image", "git", "node", "config", "forge", "squash-merge", "run-dir", "workers"]);
+    expect([...checks.keys()]).toEqual(["docker-engine", "base-image", "git", "node", "config", "forge", "squash-merge", "run-dir", "workers", "repository", "agent", "agent-key", "verify"]);
   });
 
   it("fails when the repository does not allow squash merging, saying where to allow it", async () => {

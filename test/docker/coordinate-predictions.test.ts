@@ -60,7 +60,7 @@ async function seeItComing(p: CoordinatedProject & { readonly subjects: () => re
   expect(warned).toBeLessThan(reported);
 
   // Both merged, the later one on top of the first (after the rebase the conflict asked for).
-  expect(p.subjects().map((s) => s.replace(/ \(#\d+\)$/, ""))).toEqual(["Greet in English", "Greet in French"]);
+  expect(p.subjects().map((s) => s.replace(/ \((?:closes )?#\d+\)$/, ""))).toEqual(["Greet in English", "Greet in French"]);
   expect(p.git("show", "main:greeting.txt")).toBe("bonjour");
 
   // The report: the pair predicted, the conflict met proving it, nothing missed.

@@ -132,7 +132,7 @@ describe("cspace coordinate scenarios on the local forge", () => {
     expect([row.status, row.attempts, row.failedAttempts]).toEqual(["merged", 2, 1]);
   });
 
-  it("an agent whose CLI the image lacks, with no npm to install it: that issue fails after maxAttempts launches, naming the Dockerfile line; no loop", async () => {
+  it("an agent whose CLI the image lacks, with no npm to install it: the run is refused before anything starts, naming the Dockerfile line to add", async () => {
     const p = await project({
       name: "co-no-cli",
       agent: { preset: "claude" },
@@ -140,13 +140,10 @@ describe("cspace coordinate scenarios on the local forge", () => {
       issues: { 70: issueFile("Needs Claude", "Add a greeting.") },
     });
     const run = await p.coordinate([70]);
-    expect(run.status, explain(run)).toBe(1);
-
-    const row = rowOf(run.report, 70);
-    expect(row.status).toBe("failed");
-    expect(row.reason).toContain('its agent could not be started (2 tries)');
-    expect(row.reason).toContain('the claude agent\'s executable "claude" is not on the container user\'s PATH, and the image has no npm');
-    expect(row.reason).toContain("RUN npm install -g @anthropic-ai/claude-code@");
+    // The preflight (doctor's checks of the worker image) finds it before any launch: no attempt is spent on it.
+    expect(run.status, explain(run)).toBe(2);
+    expect(run.stderr).toContain("claude is not on the container user's PATH");
+    expect(run.stderr).toContain("add `RUN npm install -g @anthropic-ai/claude-code@");
     expect(p.subjects()).toEqual([]);
     expect(p.git("for-each-ref", "--format=%(refname:short)", "refs/heads/")).toBe("main");
   });

@@ -184,7 +184,7 @@ async function judgeTrain(run: TrainRun, cars: readonly Car[], gitDir: string, f
 
   // Every commit the run put on main passes verify, checked out alone.
   const verdicts = await verifyEachCommit(gitDir, fixtureHead, "main", "sh check.sh");
-  expect(verdicts.map((v) => [v.subject.replace(/ \(#\d+\)$/, ""), v.exitCode, v.output]).sort(), why).toEqual(
+  expect(verdicts.map((v) => [v.subject.replace(/ \((?:closes )?#\d+\)$/, ""), v.exitCode, v.output]).sort(), why).toEqual(
     cars.map((car) => [car.title, 0, "all callers resolve\n"]).sort(),
   );
 }
