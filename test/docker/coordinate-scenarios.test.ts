@@ -143,7 +143,7 @@ describe("cspace coordinate scenarios on the local forge", () => {
     // The preflight (doctor's checks of the worker image) finds it before any launch: no attempt is spent on it.
     expect(run.status, explain(run)).toBe(2);
     expect(run.stderr).toContain("claude is not on the container user's PATH");
-    expect(run.stderr).toContain("add `RUN npm install -g @anthropic-ai/claude-code@");
+    expect(run.stderr).toContain("Add `RUN npm install -g @anthropic-ai/claude-code@");
     expect(p.subjects()).toEqual([]);
     expect(p.git("for-each-ref", "--format=%(refname:short)", "refs/heads/")).toBe("main");
   });
