@@ -32,6 +32,8 @@ async function seeItComing(p: CoordinatedProject & { readonly subjects: () => re
   const env = { ...p.repo.env, ...p.env };
   const run = startCoordinator(p, ["60", "61"]);
   await run.waitFor(isEvent("WorkerMessaged", 61));
+  // #61 can be that far before #60's launch has finished (its worker warmed later): #60's supervisor must be up to take the message.
+  await run.waitFor(isEvent("Launched", 60));
   const go = await runCliAsync(["--cwd", p.repo.dir, "send", "issue-60", "go on"], { env });
   expect(go.status, go.stderr).toBe(0);
   // Without the warning #61 would wait for ever: the run is ended (not left behind) when it does not come.
