@@ -1,3 +1,4 @@
+import { PassThrough } from "node:stream";
 import type { ContainerCreateSpec } from "../../src/core/devcontainer/create-options.ts";
 import { ExternalError } from "../../src/core/errors.ts";
 import type {
@@ -7,6 +8,7 @@ import type {
   EngineInfo,
   ExecOptions,
   ExecOutcome,
+  ExecStream,
   FileToCopy,
   ImageBuild,
   ImageInfo,
@@ -30,6 +32,8 @@ export interface ExecCall {
   readonly container: FakeContainer;
   readonly command: readonly string[];
   readonly options: ExecOptions;
+  /** What an `execStream` caller wrote to the command's input, once it ended it. */
+  readonly stdin?: string | undefined;
 }
 
 /** Answers one exec; return undefined to fall through to the default answers. */
@@ -127,11 +131,45 @@ export class FakeContainerRuntime implements ContainerRuntime {
     return Promise.resolve(matches.map(infoOf));
   }
 
-  async exec(id: string, command: readonly string[], options: ExecOptions = {}): Promise<ExecOutcome> {
+  exec(id: string, command: readonly string[], options: ExecOptions = {}): Promise<ExecOutcome> {
+    return this.#exec(id, command, options, undefined);
+  }
+
+  /** The input is taken whole, then the command answers as `exec` would: enough for request-and-answer protocols. */
+  execStream(id: string, command: readonly string[], options: ExecOptions = {}): Promise<ExecStream> {
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const chunks: Buffer[] = [];
+    stdin.on("data", (chunk: Buffer) => chunks.push(chunk));
+    const exit = new Promise<void>((resolve) => stdin.on("end", resolve)).then(async () => {
+      const outcome = await this.#exec(id, command, options, Buffer.concat(chunks).toString("utf8"));
+      stdout.end(outcome.stdout);
+      stderr.end(outcome.stderr);
+      return outcome.exitCode;
+    });
+    exit.catch(() => {
+      stdout.end();
+      stderr.end();
+    });
+    return Promise.resolve({
+      stdin,
+      stdout,
+      stderr,
+      exit,
+      close: () => {
+        stdin.destroy();
+        stdout.end();
+        stderr.end();
+      },
+    });
+  }
+
+  async #exec(id: string, command: readonly string[], options: ExecOptions, stdin: string | undefined): Promise<ExecOutcome> {
     options.signal?.throwIfAborted();
     const container = this.#get(id);
     if (container.state !== "running") throw new ExternalError(`container ${id} is not running`);
-    const call: ExecCall = { container, command, options };
+    const call: ExecCall = { container, command, options, stdin };
     this.execs.push(call);
     for (const handler of this.#handlers) {
       const answer = handler(call);

@@ -10,6 +10,7 @@ import type {
   EngineInfo,
   ExecOptions,
   ExecOutcome,
+  ExecStream,
   FileToCopy,
   ImageBuild,
   ImageInfo,
@@ -19,6 +20,7 @@ import type {
 } from "../../core/instances/ports.ts";
 import { watchStoppedContainers } from "./container-events.ts";
 import { execExitCode } from "./exec-exit.ts";
+import { startExecStream } from "./exec-stream.ts";
 import { dockerEndpoint, type DockerEndpoint } from "./endpoint.ts";
 import { engineHttpFor, type EngineHttp } from "./engine-http.ts";
 import { streamEnded } from "./stream-end.ts";
@@ -248,6 +250,10 @@ export class DockerRuntime implements ContainerRuntime {
       if (error instanceof ExternalError) throw error;
       throw new ExternalError(`cannot learn how ${command.join(" ")} ended in container ${id.slice(0, 12)}: ${dockerReason(error)}`, { cause: error });
     }
+  }
+
+  async execStream(id: string, command: readonly string[], options: ExecOptions = {}): Promise<ExecStream> {
+    return startExecStream(await this.#docker(), id, command, options);
   }
 
   async execDetached(id: string, command: readonly string[], options: ExecOptions = {}): Promise<void> {

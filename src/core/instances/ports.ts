@@ -77,6 +77,22 @@ export interface Terminal {
   readonly setRawMode?: ((raw: boolean) => void) | undefined;
 }
 
+/**
+ * A command running in a container with its standard streams joined to
+ * cspace's: how git's pack protocol and the message relay reach a worker on
+ * an engine that shares no filesystem with the host.
+ */
+export interface ExecStream {
+  /** The command's standard input; `end()` closes it, and the command sees end of input. */
+  readonly stdin: NodeJS.WritableStream;
+  readonly stdout: NodeJS.ReadableStream;
+  readonly stderr: NodeJS.ReadableStream;
+  /** The command's exit code once its output ended; an ExternalError when the engine cannot say. */
+  readonly exit: Promise<number>;
+  /** Drops the connection at once (the command inside goes on until its input or output fails). */
+  close(): void;
+}
+
 export interface EngineInfo {
   readonly version: string;
   readonly apiVersion: string;
@@ -153,6 +169,8 @@ export interface ContainerRuntime {
   removeNetwork(id: string): Promise<boolean>;
   /** What the container's main process wrote to stdout, since `since` (ISO 8601) when given. */
   logs(id: string, options?: { readonly since?: string | undefined }): Promise<string>;
+  /** Starts a command with its stdin, stdout and stderr streamed; resolves once it runs. */
+  execStream(id: string, command: readonly string[], options?: ExecOptions): Promise<ExecStream>;
 }
 
 /**
