@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Action } from "./actions.ts";
 import { simulate, type SimulationPlan } from "./simulate.ts";
+import { seededChoice } from "../../../test/support/simulation-cases.ts";
 
 /**
  * Shrunk counterexamples from decide.property.test.ts: an interrupted attempt
@@ -10,19 +11,6 @@ import { simulate, type SimulationPlan } from "./simulate.ts";
  * started from the old head and its work was pushed with a lease the restack
  * had already broken ("push of issue-N expected <sha>, forge has <sha>").
  */
-
-/** The property test's seeded order of outcomes (mulberry32), so each counterexample replays exactly. */
-function seeded(seed: number): (count: number) => number {
-  let a = seed >>> 0;
-  return (count) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const r = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return Math.floor(r * count);
-  };
-}
 
 /** Runs the plan and lists every launch decided while a restack or push of the same branch was still in flight. */
 function launchesOnMovingBranches(plan: SimulationPlan): { finished: boolean; launchesWhileMoving: string[] } {
@@ -44,7 +32,7 @@ describe("no agent starts on a branch the host is still moving (push with lease 
       issues: { 1: [28], 2: [], 3: [1], 4: [1], 28: [], 29: [2, 28] },
       scripts: { 1: { attempts: ["no-commits"] }, 4: { attempts: ["interrupted"] }, 29: { launch: ["unstartable"] } },
       settings: { maxParallel: 2, maxAttempts: 2, review: false, stacking: true, verify: { all: null, e2e: null } },
-      choose: seeded(1789057605),
+      choose: seededChoice(1789057605),
     });
     expect(result).toEqual({ finished: true, launchesWhileMoving: [] });
   });
@@ -54,7 +42,7 @@ describe("no agent starts on a branch the host is still moving (push with lease 
       issues: { 1: [], 2: [1] },
       scripts: { 1: { checks: ["failing"] }, 2: { launch: ["unstartable"], attempts: ["oom", "interrupted"] } },
       settings: { maxParallel: 2, maxAttempts: 2, review: true, stacking: true, verify: { all: null, e2e: null } },
-      choose: seeded(357673632),
+      choose: seededChoice(357673632),
     });
     expect(result).toEqual({ finished: true, launchesWhileMoving: [] });
   });
