@@ -66,16 +66,12 @@ export interface ReviewThresholds {
 
 export const DEFAULT_REVIEW_THRESHOLDS: ReviewThresholds = { minWaitMs: 5 * 60_000, waitShare: 0.2 };
 
-/**
- * Stall escalations (issue 15's stall watchdog), matched by type name so the
- * review reads them whether or not this cspace declares them: each carries
- * the issue it concerns.
- */
-export const STALL_EVENT_TYPES: Readonly<Record<string, string>> = {
+/** What the review says of each step of the stall watchdog (fold-stalls.ts). */
+const STALL_WORDS = {
   StallNudged: "was silent past coordinator.stallMinutes and was nudged",
   StallRestarted: "stayed silent and its attempt was restarted",
   StallEscalated: "stayed silent after a restart: it needs you",
-};
+} as const;
 
 export function runReview(events: readonly CoordinatorEvent[], thresholds: ReviewThresholds = DEFAULT_REVIEW_THRESHOLDS, times: RunTimes = timeSplits(events)): RunReview {
   const walk = walkLog(events);
@@ -225,12 +221,9 @@ function walkLog(events: readonly CoordinatorEvent[]): LogWalk {
   return { state, findings, conflicts, verifyFailures };
 }
 
-/** Helper 2's stall events, by their type name and `issue` field; null for any other event. */
+/** A stall watchdog's step, with the issue it concerns; null for any other event. */
 function stallOf(event: CoordinatorEvent): { readonly issue: number; readonly text: string } | null {
-  const text = STALL_EVENT_TYPES[event.type];
-  if (text === undefined || !Object.hasOwn(STALL_EVENT_TYPES, event.type)) return null;
-  const issue: unknown = (event as { readonly issue?: unknown }).issue;
-  return typeof issue === "number" ? { issue, text } : null;
+  return event.type === "StallNudged" || event.type === "StallRestarted" || event.type === "StallEscalated" ? { issue: event.issue, text: STALL_WORDS[event.type] } : null;
 }
 
 /** The prediction summary, when any conflict was predicted or met. */
