@@ -23,13 +23,16 @@ const runId = inject("cspaceTestRun");
 const docker = testDocker();
 const project = useForgeProjects(runId, docker);
 
-/** Data directories whose coordinator (a detached child of the view) must not outlive its test. */
+/** Stops the coordinator holding this project data directory's lock: a detached child of the view must not outlive its test. */
+async function killCoordinatorOf(projectDataDir: string): Promise<void> {
+  const holder = await new FileCoordinatorLock(projectDataDir).holder();
+  if (holder !== undefined) process.kill(holder.pid, "SIGKILL");
+}
+
+/** Project data directories whose coordinator is stopped after each test. */
 const coordinatorsOf: string[] = [];
 afterEach(async () => {
-  for (const dir of coordinatorsOf.splice(0)) {
-    const holder = await new FileCoordinatorLock(dir).holder();
-    if (holder !== undefined) process.kill(holder.pid, "SIGKILL");
-  }
+  for (const dir of coordinatorsOf.splice(0)) await killCoordinatorOf(dir);
 });
 
 /** The project's event log, read as the dashboard reads it. */
@@ -68,8 +71,7 @@ describe("the dashboard in a pseudo-terminal", () => {
     const cleanup = async (): Promise<void> => {
       const id = await projectIdOf().catch(() => null);
       if (id !== null) {
-        const holder = await new FileCoordinatorLock(path.join(root, "data", id)).holder();
-        if (holder !== undefined) process.kill(holder.pid, "SIGKILL");
+        await killCoordinatorOf(path.join(root, "data", id));
         const left = await docker.listContainers({ all: true, filters: { label: [`${LABELS.project}=${id}`] } });
         await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
       }
