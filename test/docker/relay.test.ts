@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { newRequestId, request } from "../../src/adapters/messaging/client.ts";
-import { openRelay, type RelayHandle, type RelayState } from "../../src/adapters/messaging/relay/open-relay.ts";
+import { openRelay, type RelayHandle } from "../../src/adapters/messaging/relay/open-relay.ts";
 import { serveNdjson, type NdjsonServer } from "../../src/adapters/messaging/server.ts";
 import type { Reply, Request } from "../../src/core/messaging/protocol.ts";
-import { CONTAINER_USER, relayWorker, type RelayWorker } from "../support/relay-worker.ts";
+import { CONTAINER_USER, relayWorker, stateWatcher, type RelayWorker } from "../support/relay-worker.ts";
 
 /**
  * The message relay with a real worker: the supervisor and its scripted
@@ -40,22 +40,6 @@ class Coordinator {
   }
 }
 
-/** Resolves when the relay reaches `state` (at once if it is there). */
-function stateWatcher(): { onStateChange: (state: RelayState) => void; reach: (state: RelayState) => Promise<void> } {
-  let current: RelayState = "connecting";
-  const waiting: { state: RelayState; resolve: () => void }[] = [];
-  return {
-    onStateChange(state) {
-      current = state;
-      for (const waiter of waiting.filter((w) => w.state === state)) {
-        waiting.splice(waiting.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-    },
-    reach: (state) => (current === state ? Promise.resolve() : new Promise((resolve) => waiting.push({ state, resolve }))),
-  };
-}
-
 async function setUp(name: string): Promise<{ worker: RelayWorker; coordinator: Coordinator; relay: RelayHandle; watch: ReturnType<typeof stateWatcher>; notices: string[] }> {
   const worker = await relayWorker(runId, name);
   cleanups.push(() => worker.remove());
@@ -73,7 +57,7 @@ async function setUp(name: string): Promise<{ worker: RelayWorker; coordinator: 
 }
 
 const ask = (worker: RelayWorker, message: Omit<Request, "v" | "id">, timeoutMs = 30_000): Promise<Reply> =>
-  request(`${worker.hostDir}/w.sock`, { v: 1, id: newRequestId(), ...message } as Request, { timeoutMs });
+  request(`${worker.hostDir}/w.sock`, { v: 1, id: newRequestId(), ...message }, { timeoutMs });
 
 /** Asks for status until the supervisor answers (it starts after the relay). */
 async function statusOnceUp(worker: RelayWorker): Promise<Reply> {

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { DockerRuntime } from "../../src/adapters/docker/containers.ts";
 import { workerBundleFiles } from "../../src/adapters/worker-bundle.ts";
+import type { RelayState } from "../../src/adapters/messaging/relay/open-relay.ts";
 import type { ContainerRuntime, ExecOptions, ExecStream } from "../../src/core/instances/ports.ts";
 import { BASE_IMAGE, testDocker, testLabels } from "./docker.ts";
 
@@ -113,3 +114,20 @@ export class GatedRuntime implements Pick<ContainerRuntime, "execStream"> {
     return stream;
   }
 }
+
+/** Resolves when the relay reaches `state` (at once if it is there). */
+export function stateWatcher(): { onStateChange: (state: RelayState) => void; reach: (state: RelayState) => Promise<void> } {
+  let current: RelayState = "connecting";
+  const waiting: { state: RelayState; resolve: () => void }[] = [];
+  return {
+    onStateChange(state) {
+      current = state;
+      for (const waiter of waiting.filter((w) => w.state === state)) {
+        waiting.splice(waiting.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    },
+    reach: (state) => (current === state ? Promise.resolve() : new Promise((resolve) => waiting.push({ state, resolve }))),
+  };
+}
+
