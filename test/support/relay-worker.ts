@@ -34,10 +34,12 @@ export interface RelayWorker {
   remove(): Promise<void>;
 }
 
-export async function relayWorker(runId: string, name: string): Promise<RelayWorker> {
+/** `mountInstanceDir`: only for comparing with the direct socket (the bench): /run/cspace is that host directory. */
+export async function relayWorker(runId: string, name: string, options: { readonly mountInstanceDir?: string } = {}): Promise<RelayWorker> {
   const docker = testDocker();
   const runtime = new DockerRuntime(process.env);
-  const created = await docker.createContainer({ Image: BASE_IMAGE, Cmd: ["sleep", "infinity"], Labels: testLabels(runId, `${name}-${runId}`) });
+  const binds = options.mountInstanceDir === undefined ? {} : { HostConfig: { Binds: [`${options.mountInstanceDir}:/run/cspace`] } };
+  const created = await docker.createContainer({ Image: BASE_IMAGE, Cmd: ["sleep", "infinity"], Labels: testLabels(runId, `${name}-${runId}`), ...binds });
   const id = created.id;
   const hostDir = await mkdtemp(path.join(os.tmpdir(), "cspace-relay-"));
   const remove = async (): Promise<void> => {
