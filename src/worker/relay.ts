@@ -5,6 +5,7 @@ import { INSTANCE_DIR_IN_CONTAINER } from "../core/messaging/layout.ts";
 import { decodeFrame, encodeFrame, HEARTBEAT_MS, MAX_FRAME_BYTES, MISSED_HEARTBEATS, RELAY_PROTOCOL_VERSION, type RelayFrame } from "../core/messaging/relay-frames.ts";
 import { LineSplitter } from "../adapters/messaging/lines.ts";
 import { RelayEndpoint } from "../adapters/messaging/relay/endpoint.ts";
+import { listenWithMode } from "../adapters/messaging/relay/listen.ts";
 import { assertPrivateFolder, messageOf, removeStaleSocket } from "../adapters/messaging/socket-file.ts";
 
 /**
@@ -65,7 +66,7 @@ export async function runRelay(args: readonly string[], io: RelayIo): Promise<nu
   try {
     await assertPrivateFolder(cSock);
     await removeStaleSocket(cSock);
-    await listenPrivately(server, cSock);
+    await listenWithMode(server, cSock, 0o600);
   } catch (error) {
     io.stderr.write(`relay: cannot serve ${cSock}: ${messageOf(error)}\n`);
     return 3;
@@ -145,20 +146,4 @@ function parseArgs(args: readonly string[]): { dir: string; heartbeatMs: number 
     else return null;
   }
   return { dir, heartbeatMs };
-}
-
-/** Listens with mode 0600: only the container user (the supervisor, the in-container cspace) may connect. */
-function listenPrivately(server: ReturnType<typeof createServer>, socketPath: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    const previous = process.umask(0o177);
-    try {
-      server.listen(socketPath, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    } finally {
-      process.umask(previous);
-    }
-  });
 }

@@ -7,6 +7,7 @@ import { decodeFrame, encodeFrame, HEARTBEAT_MS, MAX_FRAME_BYTES, MISSED_HEARTBE
 import { LineSplitter } from "../lines.ts";
 import { assertPrivateFolder, messageOf, removeStaleSocket } from "../socket-file.ts";
 import { RelayEndpoint, type EndpointStats } from "./endpoint.ts";
+import { listenWithMode } from "./listen.ts";
 
 /**
  * The host's end of a remote worker's message relay: makes the worker's
@@ -234,6 +235,10 @@ export function openRelay(options: RelayOptions): RelayHandle {
       if (state === "closed") return;
       setState("closed", null);
       if (retry !== null) clearTimeout(retry);
+      await listening.catch(() => undefined);
+      // Stop taking clients first, so none arrives after the open ones are closed.
+      const open = server;
+      const stopped = open === null ? Promise.resolve() : new Promise<void>((resolve) => open.close(() => { resolve(); }));
       const running = current;
       current = null;
       endpoint.detach();
@@ -244,9 +249,7 @@ export function openRelay(options: RelayOptions): RelayHandle {
         await Promise.race([running.stream.exit.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
         running.stream.close();
       }
-      await listening.catch(() => undefined);
-      const open = server;
-      if (open !== null) await new Promise<void>((resolve) => open.close(() => { resolve(); }));
+      await stopped;
       const now = await lstat(wSock).catch(() => null);
       if (now !== null && now.ino === inode) await unlink(wSock).catch(() => undefined);
     },
@@ -261,19 +264,4 @@ function dialCoordinator(cSock: string): Socket {
     return new Socket().destroy();
   }
   return createConnection({ path: cSock, allowHalfOpen: true });
-}
-
-function listenWithMode(server: Server, socketPath: string, mode: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    const previous = process.umask(0o777 & ~mode);
-    try {
-      server.listen(socketPath, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    } finally {
-      process.umask(previous);
-    }
-  });
 }
