@@ -4,6 +4,7 @@ import { createConnection, createServer, Socket, type Server } from "node:net";
 import path from "node:path";
 import type { ContainerRuntime, ExecStream } from "../../../core/instances/ports.ts";
 import { decodeFrame, encodeFrame, HEARTBEAT_MS, MAX_FRAME_BYTES, MISSED_HEARTBEATS, RELAY_PROTOCOL_VERSION, type RelayFrame } from "../../../core/messaging/relay-frames.ts";
+import { shownText } from "../../../core/messaging/shown-text.ts";
 import { LineSplitter } from "../lines.ts";
 import { assertPrivateFolder, messageOf, removeStaleSocket } from "../socket-file.ts";
 import { RelayEndpoint, type EndpointStats } from "./endpoint.ts";
@@ -203,8 +204,10 @@ export function openRelay(options: RelayOptions): RelayHandle {
     stream.exit.catch(() => undefined);
   };
 
-  const lost = (reason: string): void => {
+  const lost = (said: string): void => {
     if (state === "closed") return;
+    // The reason quotes what the worker side wrote (a frame, the relay's stderr): shown to people, so made terminal-safe.
+    const reason = shownText(said, 600);
     counts.losses += 1;
     lossesInARow += 1;
     lastLoss = reason;
