@@ -5,10 +5,11 @@
  *   cli <args…>                the in-container `cspace` (/usr/local/bin/cspace)
  *   scripted [args…]           the deterministic scripted agent (src/worker/agents/scripted.ts)
  *   egress-proxy [ready]       the egress proxy of an allowlist, in its own container (src/worker/egress-proxy.ts)
+ *   relay [--dir D] [--heartbeat-ms N]  a remote worker's sockets carried over the exec's stdio (src/worker/relay.ts)
  * Each role is loaded only when asked for, so `cspace send` does not load the supervisor.
  */
 
-const USAGE = "usage: worker.cjs supervise <instance dir> | cli <args…> | scripted [args…] | egress-proxy [ready]\n";
+const USAGE = "usage: worker.cjs supervise <instance dir> | cli <args…> | scripted [args…] | egress-proxy [ready] | relay [--dir D] [--heartbeat-ms N]\n";
 
 async function main(argv: readonly string[]): Promise<void> {
   const [role, ...rest] = argv;
@@ -51,6 +52,12 @@ async function main(argv: readonly string[]): Promise<void> {
       const { runEgressProxy, waitForProxy } = await import("./egress-proxy.ts");
       if (rest[0] === "ready") process.exit(await waitForProxy(10_000));
       await runEgressProxy(process.env, process.stdout);
+      break;
+    }
+    case "relay": {
+      const { runRelay } = await import("./relay.ts");
+      // Exit at once: a connection the host left half open must not keep a relay whose exec is gone.
+      process.exit(await runRelay(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }));
       break;
     }
     case undefined:
