@@ -5,10 +5,13 @@
  *   cli <args…>                the in-container `cspace` (/usr/local/bin/cspace)
  *   scripted [args…]           the deterministic scripted agent (src/worker/agents/scripted.ts)
  *   egress-proxy [ready]       the egress proxy of an allowlist, in its own container (src/worker/egress-proxy.ts)
+ *   mirror [dir] [--poll-ms N] [--beat-ms N]
+ *                              the instance directory's changes as NDJSON on stdout, for a host that shares no
+ *                              filesystem with the container (src/worker/instance-mirror.ts)
  * Each role is loaded only when asked for, so `cspace send` does not load the supervisor.
  */
 
-const USAGE = "usage: worker.cjs supervise <instance dir> | cli <args…> | scripted [args…] | egress-proxy [ready]\n";
+const USAGE = "usage: worker.cjs supervise <instance dir> | cli <args…> | scripted [args…] | egress-proxy [ready] | mirror [dir] [--poll-ms N] [--beat-ms N]\n";
 
 async function main(argv: readonly string[]): Promise<void> {
   const [role, ...rest] = argv;
@@ -51,6 +54,16 @@ async function main(argv: readonly string[]): Promise<void> {
       const { runEgressProxy, waitForProxy } = await import("./egress-proxy.ts");
       if (rest[0] === "ready") process.exit(await waitForProxy(10_000));
       await runEgressProxy(process.env, process.stdout);
+      break;
+    }
+    case "mirror": {
+      const { parseMirrorArgs, runInstanceMirror } = await import("./instance-mirror.ts");
+      const args = parseMirrorArgs(rest);
+      if (typeof args === "string") {
+        process.stderr.write(`${args}\n${USAGE}`);
+        process.exit(2);
+      }
+      process.exit(await runInstanceMirror({ ...args, input: process.stdin, output: process.stdout }));
       break;
     }
     case undefined:
