@@ -290,7 +290,6 @@ class InstanceMirror {
       while (held.pos < size && !this.#finished) {
         let length = Math.min(MIRROR_STREAM.chunkBytes, size - held.pos);
         if (held.size + length > limit) {
-          await this.#note(`${file} passed the ${String(limit)} bytes the host keeps of it: the host now keeps its end only`);
           held = await this.#restart(file, info.ino, size, limit, handle);
           continue;
         }
@@ -309,6 +308,7 @@ class InstanceMirror {
   /** Starts the host's copy of an append file over (a new file at that name, or one past its limit): a put of its first chunk, or of the chunk where its last half-limit begins. */
   async #restart(file: string, ino: number, size: number, limit: number, handle: FileHandle): Promise<Held> {
     const start = size > limit ? size - Math.floor(limit / 2) : 0;
+    if (start > 0) await this.#note(`${file} passed the ${String(limit)} bytes the host keeps of it: the host now keeps its end only`);
     const data = await readAt(handle, start, Math.min(MIRROR_STREAM.chunkBytes, size - start));
     await this.#send({ t: "put", path: file, data: data.toString("base64") });
     const held: Held = { size: data.length, sha256: null, ino, pos: start + data.length, statKey: null };
