@@ -227,7 +227,8 @@ class InstanceMirror {
           continue;
         }
       }
-      const names = await readdir(at).catch(() => []);
+      // The directory itself unreadable (the container going away): no scan at all, rather than one that removes every file from the host.
+      const names = folder === "" ? await readdir(at) : await readdir(at).catch(() => []);
       for (const name of names) {
         const file = folder === "" ? name : `${folder}/${name}`;
         if (!checkMirrorPath(file).ok) continue;

@@ -135,6 +135,20 @@ describe("the instance-directory mirror", () => {
     await third.close();
   });
 
+  it("keeps the host's copy when the container's directory cannot be read, rather than removing every file", async () => {
+    const w = await world();
+    const notes: string[] = [];
+    const mirror = await openInstanceMirror({ runtime: new InProcessMirrorRuntime(w.container), containerId: "c1", hostDir: w.hostDir, onNote: (text) => notes.push(text) });
+    await writeFile(path.join(w.container, "events.ndjson"), lines(1, 2));
+    await mirror.synced();
+    await rename(w.container, `${w.container}.gone`);
+    await mirror.synced();
+    await rename(`${w.container}.gone`, w.container);
+    expect(await readdir(w.hostDir)).toEqual(["events.ndjson"]);
+    expect(notes).toEqual([expect.stringMatching(/^a scan of .* failed: ENOENT/)]);
+    await mirror.close();
+  });
+
   it("runs the worker bundle's mirror role as the container user it is given", async () => {
     const w = await world();
     const runtime = new InProcessMirrorRuntime(w.container);
