@@ -1,3 +1,4 @@
+import { lstat } from "node:fs/promises";
 import { ExternalError } from "../../core/errors.ts";
 import type { ContainerRuntime, ExecStream } from "../../core/instances/ports.ts";
 import { base64Length, MIRROR_PROTOCOL_VERSION, MIRROR_STREAM, MirrorLedger, parseWorkerFrame, type HostFrame, type MirrorLimits, type WorkerFrame } from "../../core/instances/mirror-protocol.ts";
@@ -59,10 +60,14 @@ export class MirrorLostError extends ExternalError {
 }
 
 /** Lines waiting to be applied before stdout is paused (a fast worker must not fill the host's memory). */
-const QUEUE_HIGH = 64;
+const QUEUE_HIGH = 16;
 
 export async function openInstanceMirror(options: InstanceMirrorOptions): Promise<InstanceMirror> {
   const limits = options.limits ?? MIRROR_LIMITS;
+  const dir = await lstat(options.hostDir).catch(() => null);
+  if (dir?.isDirectory() !== true) {
+    throw new ExternalError(`cannot mirror a worker's files into ${options.hostDir}: it is not a directory`, { hint: "the instance directory is made when the instance is (ensureInstanceDir); make it before opening the mirror" });
+  }
   const held = await heldFiles(options.hostDir, limits);
   const beatMs = options.beatMs ?? MIRROR_STREAM.beatMs;
   const command = options.command ?? ["node", `${WORKER_BUNDLE_DIR}/worker.cjs`, "mirror", INSTANCE_DIR_IN_CONTAINER, "--poll-ms", String(options.pollMs ?? 1000), "--beat-ms", String(beatMs)];
@@ -100,6 +105,8 @@ class HostMirror implements InstanceMirror {
       this.#lastLine = Date.now();
       lines.push(chunk);
     });
+    // A connection that breaks is the command's end (below); its streams' errors must not take the host down.
+    for (const side of [stream.stdin, stream.stdout, stream.stderr]) side.on("error", (error: Error) => { this.#lose(`its connection broke: ${error.message}`); });
     stream.stderr.on("data", (chunk: Buffer) => { this.#stderr = `${this.#stderr}${chunk.toString("utf8")}`.slice(-2000); });
     // Sent and checked on an interval: a worker silent for three beats is gone (its engine, its connection, or it hangs).
     this.#timer = setInterval(() => {

@@ -149,6 +149,13 @@ describe("the instance-directory mirror", () => {
     await mirror.close();
   });
 
+  it("refuses to start without the host's instance directory, before running anything in the container", async () => {
+    const w = await world();
+    const runtime = new InProcessMirrorRuntime(w.container);
+    await expect(openInstanceMirror({ runtime, containerId: "c1", hostDir: path.join(w.runDir, "issue-2") })).rejects.toThrow(/cannot mirror a worker's files into .*issue-2: it is not a directory/);
+    expect(runtime.started).toEqual([]);
+  });
+
   it("runs the worker bundle's mirror role as the container user it is given", async () => {
     const w = await world();
     const runtime = new InProcessMirrorRuntime(w.container);
