@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openInstanceMirror, type MirrorLostError } from "../../src/adapters/fs/instance-mirror.ts";
@@ -87,6 +87,7 @@ describe("the instance-directory mirror of a real container with no shared direc
     const first = await openInstanceMirror({ runtime: c.runtime, containerId: c.id, user: USER, hostDir: c.hostDir });
     await c.sh(appendEvents(1, 3));
     await first.synced();
+    const copied = (await stat(path.join(c.hostDir, "events.ndjson"))).ino;
     const lost = new Promise<MirrorLostError>((resolve) => { first.onLost(resolve); });
     // The agent (same user) kills the mirror; more events come while none runs, then the log rotates.
     await c.sh(`for p in /proc/[0-9]*; do tr '\\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q '^node /opt/cspace/worker[.]cjs mirror' && kill -9 "\${p#/proc/}"; done; true`);
@@ -102,6 +103,8 @@ describe("the instance-directory mirror of a real container with no shared direc
     expect(texts).toEqual(["line 1", "line 2", "line 3", "line 4", "line 5", "line 6", "line 7", "line 8"]);
     await sameAsContainer(c, "events.1.ndjson");
     await sameAsContainer(c, "events.ndjson");
+    // The host's copy was renamed and appended to, not sent again: the same file (inode) now at events.1.ndjson.
+    expect((await stat(path.join(c.hostDir, "events.1.ndjson"))).ino).toBe(copied);
   });
 
   it("ends its command in the container when closed", async () => {

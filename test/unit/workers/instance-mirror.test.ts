@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { openInstanceMirror, type InstanceMirror, type MirrorLostError } from "../../../src/adapters/fs/instance-mirror.ts";
@@ -129,8 +129,12 @@ describe("the instance-directory mirror", () => {
     await second.close();
 
     await appendFile(path.join(w.container, "events.ndjson"), line(7));
+    // Only the missing line is sent: the host's files are appended to or left alone, never replaced (a new inode).
+    const inodes = async (): Promise<number[]> => Promise.all(["events.ndjson", "events.1.ndjson", "state.json"].map(async (name) => (await stat(path.join(w.hostDir, name))).ino));
+    const before = await inodes();
     const third = await w.open();
     await third.synced();
+    expect(await inodes()).toEqual(before);
     expect((await readAllEvents(instancePaths(w.runDir, "issue-1"))).map((e) => e.event?.text)).toEqual(["line 1", "line 2", "line 3", "line 4", "line 5", "line 6", "line 7"]);
     await third.close();
   });
