@@ -1,12 +1,15 @@
 import { appendFile, mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { openInstanceMirror, type InstanceMirror, type MirrorLostError } from "../../../src/adapters/fs/instance-mirror.ts";
 import type { WorkerStatus } from "../../../src/core/agents/worker-status.ts";
-import { readAllEvents } from "../../../src/services/workers/events.ts";
+import { WorkerLines } from "../../../src/services/coordinate/worker-lines.ts";
+import { lastEventTime, readAllEvents } from "../../../src/services/workers/events.ts";
 import { instancePaths } from "../../../src/services/workers/instance-files.ts";
 import { collectOutbox } from "../../../src/services/workers/outbox.ts";
 import { readRecordedStatus } from "../../../src/services/workers/probe.ts";
+import { MirrorExit, runInstanceMirror } from "../../../src/worker/instance-mirror.ts";
 import { InProcessMirrorRuntime } from "../../support/in-process-mirror.ts";
 import { useTempDirs } from "../../support/temp-dirs.ts";
 import { sampleReport } from "../../support/worker-report.ts";
@@ -68,6 +71,9 @@ describe("the instance-directory mirror", () => {
     await mirror.synced();
     expect((await readAllEvents(instancePaths(w.runDir, "issue-1"))).map((e) => e.event?.text)).toEqual(["line 1", "line 2", "line 3", "line 4", "line 5"]);
     expect((await readRecordedStatus(instancePaths(w.runDir, "issue-1")))?.state).toBe("exited");
+    // The dashboard's last line and the probes' last event time read the same copy.
+    expect(await new WorkerLines(w.runDir).lastLines([1])).toEqual(new Map([[1, "line 5"]]));
+    expect(await lastEventTime(instancePaths(w.runDir, "issue-1"))).toBe("2026-05-01T10:00:05.000Z");
     expect(await readdir(path.join(w.hostDir, "outbox"))).toEqual(["delivered"]);
     await sameFile(w, `outbox/delivered/${id}.json`);
     expect(mirror.lost).toBeNull();
@@ -253,5 +259,27 @@ describe("the host's end refuses a hostile stream", () => {
     const error = await new Promise<MirrorLostError>((resolve) => { mirror.onLost(resolve); });
     expect(error.message).toMatch(/first frame is not hello version 1/);
     expect(await readdir(hostDir)).toEqual([]);
+  });
+});
+
+describe("the worker's end of the mirror", () => {
+  const have = `${JSON.stringify({ t: "have", v: 1, limits: { events: 1000, log: 1000, record: 1000 }, files: {} })}\n`;
+
+  it("exits 0 at the end of its input", async () => {
+    const input = new PassThrough();
+    const exited = runInstanceMirror({ dir: await tempDir(), input, output: new PassThrough(), pollMs: 60_000, beatMs: 60_000 });
+    input.end(have);
+    expect(await exited).toBe(MirrorExit.ok);
+  });
+
+  it("exits when the host's heartbeat stops, though its input stays open (a client that vanished)", async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const frames: string[] = [];
+    output.on("data", (chunk: Buffer) => frames.push(...chunk.toString("utf8").split("\n").filter((text) => text !== "")));
+    const exited = runInstanceMirror({ dir: await tempDir(), input, output, pollMs: 60_000, beatMs: 20 });
+    input.write(have);
+    expect(await exited).toBe(MirrorExit.hostGone);
+    expect(frames[0]).toBe(JSON.stringify({ t: "hello", v: 1 }));
   });
 });
