@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
 import type { ExecOptions, ExecStream } from "../../src/core/instances/ports.ts";
-import { runInstanceMirror } from "../../src/worker/instance-mirror.ts";
+import { parseMirrorArgs, runInstanceMirror } from "../../src/worker/instance-mirror.ts";
 import { FakeContainerRuntime } from "../fakes/container-runtime.ts";
 
 /**
@@ -28,7 +28,11 @@ export class InProcessMirrorRuntime extends FakeContainerRuntime {
     const stderr = new PassThrough();
     let exit: Promise<number>;
     if (this.#lines === null) {
-      exit = runInstanceMirror({ dir: this.#containerDir, input: stdin, output: stdout, pollMs: 60_000, beatMs: 60_000 });
+      // The host's own heartbeat interval (its command says it), so a quiet stretch is never taken for a vanished worker;
+      // scans only when told (a change or a sync), never by the clock.
+      const args = parseMirrorArgs(command.slice(3));
+      if (typeof args === "string") throw new Error(args);
+      exit = runInstanceMirror({ dir: this.#containerDir, input: stdin, output: stdout, pollMs: 600_000, beatMs: args.beatMs });
     } else {
       for (const line of this.#lines) stdout.write(`${line}\n`);
       // A hostile worker that then waits: only the host's refusal or close ends it.
