@@ -6,10 +6,14 @@
  *   scripted [args…]           the deterministic scripted agent (src/worker/agents/scripted.ts)
  *   egress-proxy [ready]       the egress proxy of an allowlist, in its own container (src/worker/egress-proxy.ts)
  *   relay [--dir D] [--heartbeat-ms N]  a remote worker's sockets carried over the exec's stdio (src/worker/relay.ts)
+ *   mirror [dir] [--poll-ms N] [--beat-ms N]
+ *                              the instance directory's changes as NDJSON on stdout, for a host that shares no
+ *                              filesystem with the container (src/worker/instance-mirror.ts)
  * Each role is loaded only when asked for, so `cspace send` does not load the supervisor.
  */
 
-const USAGE = "usage: worker.cjs supervise <instance dir> | cli <args…> | scripted [args…] | egress-proxy [ready] | relay [--dir D] [--heartbeat-ms N]\n";
+const USAGE =
+  "usage: worker.cjs supervise <instance dir> | cli <args…> | scripted [args…] | egress-proxy [ready] | relay [--dir D] [--heartbeat-ms N] | mirror [dir] [--poll-ms N] [--beat-ms N]\n";
 
 async function main(argv: readonly string[]): Promise<void> {
   const [role, ...rest] = argv;
@@ -58,6 +62,16 @@ async function main(argv: readonly string[]): Promise<void> {
       const { runRelay } = await import("./relay.ts");
       // Exit at once: a connection the host left half open must not keep a relay whose exec is gone.
       process.exit(await runRelay(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }));
+      break;
+    }
+    case "mirror": {
+      const { parseMirrorArgs, runInstanceMirror } = await import("./instance-mirror.ts");
+      const args = parseMirrorArgs(rest);
+      if (typeof args === "string") {
+        process.stderr.write(`${args}\n${USAGE}`);
+        process.exit(2);
+      }
+      process.exit(await runInstanceMirror({ ...args, input: process.stdin, output: process.stdout }));
       break;
     }
     case undefined:

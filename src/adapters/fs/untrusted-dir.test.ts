@@ -4,11 +4,13 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tempDir } from "../../../test/support/git-fixtures.ts";
 import {
+  appendUntrustedAt,
   listUntrusted,
   moveUntrusted,
   readUntrustedText,
   removePlantedLinks,
   removeUntrusted,
+  renameUntrusted,
   UntrustedFileError,
   writeUntrustedFile,
 } from "./untrusted-dir.ts";
@@ -134,5 +136,27 @@ it("removes the links planted in a directory, and only them, without touching wh
   expect((await removePlantedLinks(instance)).sort()).toEqual(["events.ndjson", "outbox"]);
   expect(await readdir(instance)).toEqual(["state.json"]);
   expect(await readdir(host)).toEqual(["canary"]);
+  await unchanged();
+});
+
+it("appends only at a regular file's end, never through a link, never creating one", async () => {
+  await writeFile(path.join(instance, "events.ndjson"), "one\n");
+  await appendUntrustedAt(instance, "events.ndjson", 4, Buffer.from("two\n"));
+  expect(await readFile(path.join(instance, "events.ndjson"), "utf8")).toBe("one\ntwo\n");
+  await expect(appendUntrustedAt(instance, "events.ndjson", 3, Buffer.from("x"))).rejects.toThrow(/it is 8 bytes long, not the 3 an append there expects/);
+  await symlink(canary, path.join(instance, "supervisor.log"));
+  await expect(appendUntrustedAt(instance, "supervisor.log", 23, Buffer.from("owned"))).rejects.toBeInstanceOf(UntrustedFileError);
+  await expect(appendUntrustedAt(instance, "events.1.ndjson", 0, Buffer.from("x"))).rejects.toThrow(/cannot append/);
+  expect((await readdir(instance)).sort()).toEqual(["events.ndjson", "supervisor.log"]);
+  await unchanged();
+});
+
+it("renames within the directory, replacing a link at the target rather than writing through it", async () => {
+  await writeFile(path.join(instance, "events.ndjson"), "rotated\n");
+  await symlink(canary, path.join(instance, "events.1.ndjson"));
+  expect(await renameUntrusted(instance, "events.ndjson", "events.1.ndjson")).toBe(true);
+  expect((await lstat(path.join(instance, "events.1.ndjson"))).isFile()).toBe(true);
+  expect(await readFile(path.join(instance, "events.1.ndjson"), "utf8")).toBe("rotated\n");
+  expect(await renameUntrusted(instance, "events.ndjson", "events.1.ndjson")).toBe(false);
   await unchanged();
 });

@@ -318,3 +318,54 @@ function codeOf(error: unknown): unknown {
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+const OPEN_APPEND = constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+/**
+ * Writes `data` at `offset` of the regular file `relative`, which must be
+ * exactly `offset` bytes long (the instance-directory mirror appends only
+ * where its copy ends): opened without following a link, never created.
+ */
+export async function appendUntrustedAt(root: string, relative: string, offset: number, data: Uint8Array): Promise<void> {
+  const { dirs, name } = split(relative);
+  const done = await inDir(root, dirs, false, async (dir) => {
+    const shown = path.join(dir.shown, name);
+    let handle: FileHandle;
+    try {
+      handle = await open(dir.at(name), OPEN_APPEND);
+    } catch (error) {
+      if (codeOf(error) === "ELOOP") throw new UntrustedFileError(shown, "it is a symbolic link");
+      throw new ExternalError(`cannot append to ${shown}: ${messageOf(error)}`, { cause: error });
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw new UntrustedFileError(shown, kindOf(info));
+      if (info.size !== offset) throw new UntrustedFileError(shown, `it is ${String(info.size)} bytes long, not the ${String(offset)} an append there expects`);
+      for (let written = 0; written < data.length; ) {
+        const { bytesWritten } = await handle.write(data, written, data.length - written, offset + written);
+        written += bytesWritten;
+      }
+    } finally {
+      await handle.close();
+    }
+    return true;
+  });
+  if (!done) throw new ExternalError(`cannot append to ${path.join(root, relative)}: its directory does not exist`);
+}
+
+/** Renames `from` to `to` (each below `root`, directories opened without following links), replacing what is at `to`; false when `from` is gone. */
+export async function renameUntrusted(root: string, from: string, to: string): Promise<boolean> {
+  const source = split(from);
+  const target = split(to);
+  return inDir(root, source.dirs, false, (fromDir) =>
+    inDir(root, target.dirs, false, async (toDir) => {
+      try {
+        await rename(fromDir.at(source.name), toDir.at(target.name));
+        return true;
+      } catch (error) {
+        if (codeOf(error) === "ENOENT") return false;
+        throw new ExternalError(`cannot rename ${path.join(fromDir.shown, source.name)} to ${path.join(toDir.shown, target.name)}: ${messageOf(error)}`, { cause: error });
+      }
+    }),
+  );
+}
