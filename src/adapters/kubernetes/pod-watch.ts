@@ -86,7 +86,8 @@ export async function watchStoppedPods(source: PodWatchSource, selector: string,
       abort = undefined;
       if (watching.stopped) return;
       if (statusOf(error) === 410) gone = true;
-      else if (error !== null && error !== undefined) failures += 1;
+      // A 410 right after a fresh list is the server's fault, not progress: it counts as a failure like an error does.
+      if (gone || (error !== null && error !== undefined)) failures += 1;
       void resume(gone);
     };
     try {

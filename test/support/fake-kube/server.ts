@@ -32,16 +32,18 @@ export interface FakeKube {
   readonly context: string;
   readonly pods: ReadonlyMap<string, FakePod>;
   readonly violations: string[];
-  /** Every request, as `METHOD path` (exec: `EXEC pod`). */
+  /** Every request, as `METHOD path` (`?watch` after a watch's; exec: `EXEC pod`). */
   readonly requests: string[];
   /** Ends every open watch, as an apiserver does when a watch's timeout passes. */
   closeWatches(): void;
-  /** Forgets history: a watch from any version seen so far gets 410 Gone. */
+  /** Forgets history: a watch from any version older than the current one gets 410 Gone. */
   compact(): void;
   /** Sends a BOOKMARK with the current version to the watches that asked for bookmarks. */
   bookmark(): void;
   /** Answers 403 to `verb` on `resource` (RBAC's names: "create" "pods", "create" "pods/exec"). */
   forbid(verb: string, resource: string): void;
+  /** Holds new watch requests unanswered until the returned function is called: what happens meanwhile, they must catch up on. */
+  holdWatches(): () => void;
   /** Number of open watches: tests wait for the adapter to reopen one. */
   openWatches(): number;
   stop(): Promise<void>;
@@ -73,6 +75,7 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
   const history: { readonly version: number; readonly type: WatchEventType; readonly pod: PodManifest }[] = [];
   let version = 1;
   let compactedBefore = 0;
+  let held: (() => void)[] | null = null;
 
   const check = (pod: unknown, where: string): string[] => {
     const problems = podViolations(pod);
@@ -107,7 +110,7 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? "/", "http://fake");
-    requests.push(`${request.method ?? "GET"} ${url.pathname}`);
+    requests.push(`${request.method ?? "GET"} ${url.pathname}${url.searchParams.get("watch") === "true" ? "?watch" : ""}`);
     if (!authorised(request)) { sendStatus(response, 401, "Unauthorized", "Unauthorized"); return; }
     if (url.pathname === "/version") { sendJson(response, 200, { major: "1", minor: "30", gitVersion: "v1.30.0-fake", platform: "linux/amd64" }); return; }
     const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(?:\/(log))?$/.exec(url.pathname);
@@ -121,7 +124,11 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
     if (forbidden.has(`${verb} ${resource}`)) { sendForbidden(response, verb, resource, namespace); return; }
 
     if (name === undefined && method === "POST") return createPod(request, response);
-    if (name === undefined && method === "GET" && watch) { openWatch(url, response); return; }
+    if (name === undefined && method === "GET" && watch) {
+      if (held === null) openWatch(url, response);
+      else held.push(() => { openWatch(url, response); });
+      return;
+    }
     if (name === undefined && method === "GET") {
       const selector = parseSelector(url.searchParams.get("labelSelector"));
       if (selector === null) { sendStatus(response, 400, "BadRequest", `unable to parse requirement: ${url.searchParams.get("labelSelector") ?? ""}`); return; }
@@ -241,7 +248,7 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
       watchers.clear();
     },
     compact() {
-      compactedBefore = version + 1;
+      compactedBefore = version;
       history.length = 0;
     },
     bookmark() {
@@ -251,6 +258,14 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
     },
     forbid(verb, resource) {
       forbidden.add(`${verb} ${resource}`);
+    },
+    holdWatches() {
+      held = [];
+      return () => {
+        const waiting = held ?? [];
+        held = null;
+        for (const open of waiting) open();
+      };
     },
     openWatches: () => watchers.size,
     async stop() {
