@@ -180,6 +180,16 @@ describe("the Kubernetes adapter's errors", () => {
     await expect(refused).rejects.toMatchObject({ hint: expect.stringContaining('lacks "create" on "pods" in namespace agents') as unknown });
   });
 
+  it("says a pod is not there, and which permission an exec lacks", async () => {
+    const { kube, runtime } = await cluster();
+    await expect(runtime.exec("cspace-gone", ["true"])).rejects.toThrow(/cannot run true in pod cspace-gone in namespace agents \(context fake\): it is not there/);
+    const id = await running(runtime, "a");
+    kube.forbid("create", "pods/exec");
+    const refused = runtime.exec(id, ["true"]);
+    await expect(refused).rejects.toBeInstanceOf(ExternalError);
+    await expect(refused).rejects.toMatchObject({ hint: expect.stringContaining('lacks "create" on "pods/exec"') as unknown });
+  });
+
   it("names the contexts there are when the one asked for is not in the kubeconfig", async () => {
     const { kube } = await cluster();
     const runtime = openKubernetesRuntime({ name: "k8s", context: "prod", namespace: "agents", kubeconfig: kube.kubeconfig });

@@ -13,7 +13,15 @@ export function statusOf(error: unknown): number | undefined {
   const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
   if (typeof code === "number") return code;
   if (typeof statusCode === "number") return statusCode;
-  return undefined;
+  // A refused WebSocket upgrade (exec): the `ws` package's "Unexpected server response: 404", in an ErrorEvent.
+  const answered = /Unexpected server response: (\d{3})/.exec(messageOf(error) ?? "");
+  return answered?.[1] === undefined ? undefined : Number(answered[1]);
+}
+
+/** The message of an Error, or of an error-like object (a WebSocket ErrorEvent is no Error). */
+function messageOf(error: object): string | undefined {
+  const { message } = error as { message?: unknown };
+  return typeof message === "string" ? message : undefined;
 }
 
 /** The API server's own words: the `message` of the Status it answered, else the error's. */
@@ -22,6 +30,10 @@ export function reasonOf(error: unknown): string {
     const body = error.body;
     const parsed = typeof body === "string" ? safeJson(body) : body;
     if (typeof parsed === "object" && parsed !== null && typeof (parsed as { message?: unknown }).message === "string") return (parsed as { message: string }).message;
+  }
+  if (!(error instanceof Error) && typeof error === "object" && error !== null) {
+    const message = messageOf(error);
+    if (message !== undefined) return message;
   }
   if (error instanceof Error) {
     const cause = (error as { cause?: unknown }).cause;
@@ -66,5 +78,6 @@ export function kubeError(target: KubeTarget, action: string, verb: string, reso
       hint: `Check that the cluster of context ${target.context} is up and reachable from here (kubectl --context ${target.context} version).`,
     });
   }
+  if (status === 404) return new ExternalError(`cannot ${action} ${where}: it is not there (${reason})`, { cause: error });
   return new ExternalError(`cannot ${action} ${where}: ${String(status)} ${reason}`, { cause: error });
 }
