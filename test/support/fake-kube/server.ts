@@ -111,32 +111,57 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? "/", "http://fake");
     requests.push(`${request.method ?? "GET"} ${url.pathname}${url.searchParams.get("watch") === "true" ? "?watch" : ""}`);
-    if (!authorised(request)) { sendStatus(response, 401, "Unauthorized", "Unauthorized"); return; }
-    if (url.pathname === "/version") { sendJson(response, 200, { major: "1", minor: "30", gitVersion: "v1.30.0-fake", platform: "linux/amd64" }); return; }
+    if (!authorised(request)) {
+      sendStatus(response, 401, "Unauthorized", "Unauthorized");
+      return;
+    }
+    if (url.pathname === "/version") {
+      sendJson(response, 200, { major: "1", minor: "30", gitVersion: "v1.30.0-fake", platform: "linux/amd64" });
+      return;
+    }
     const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(?:\/(log))?$/.exec(url.pathname);
-    if (match === null) { sendStatus(response, 404, "NotFound", `the server could not find the requested resource ${url.pathname}`); return; }
+    if (match === null) {
+      sendStatus(response, 404, "NotFound", `the server could not find the requested resource ${url.pathname}`);
+      return;
+    }
     const [, ns = "", name, sub] = match;
-    if (ns !== namespace) { sendStatus(response, 404, "NotFound", `namespaces "${ns}" not found`); return; }
+    if (ns !== namespace) {
+      sendStatus(response, 404, "NotFound", `namespaces "${ns}" not found`);
+      return;
+    }
     const method = request.method ?? "GET";
     const watch = url.searchParams.get("watch") === "true";
     const verb = sub === "log" ? "get" : method === "POST" ? "create" : method === "DELETE" ? "delete" : name !== undefined ? "get" : watch ? "watch" : "list";
     const resource = sub === "log" ? "pods/log" : "pods";
-    if (forbidden.has(`${verb} ${resource}`)) { sendForbidden(response, verb, resource, namespace); return; }
+    if (forbidden.has(`${verb} ${resource}`)) {
+      sendForbidden(response, verb, resource, namespace);
+      return;
+    }
 
     if (name === undefined && method === "POST") return createPod(request, response);
     if (name === undefined && method === "GET" && watch) {
       if (held === null) openWatch(url, response);
-      else held.push(() => { openWatch(url, response); });
+      else
+        held.push(() => {
+          openWatch(url, response);
+        });
       return;
     }
     if (name === undefined && method === "GET") {
       const selector = parseSelector(url.searchParams.get("labelSelector"));
-      if (selector === null) { sendStatus(response, 400, "BadRequest", `unable to parse requirement: ${url.searchParams.get("labelSelector") ?? ""}`); return; }
+      if (selector === null) {
+        sendStatus(response, 400, "BadRequest", `unable to parse requirement: ${url.searchParams.get("labelSelector") ?? ""}`);
+        return;
+      }
       const items = [...pods.values()].map((p) => p.manifest).filter((p) => matches(p, selector));
-      sendJson(response, 200, { kind: "PodList", apiVersion: "v1", metadata: { resourceVersion: String(version) }, items }); return;
+      sendJson(response, 200, { kind: "PodList", apiVersion: "v1", metadata: { resourceVersion: String(version) }, items });
+      return;
     }
     const pod = name === undefined ? undefined : pods.get(name);
-    if (name === undefined || pod === undefined) { sendStatus(response, 404, "NotFound", `pods "${name ?? ""}" not found`); return; }
+    if (name === undefined || pod === undefined) {
+      sendStatus(response, 404, "NotFound", `pods "${name ?? ""}" not found`);
+      return;
+    }
     if (sub === "log") {
       const sinceSeconds = Number(url.searchParams.get("sinceSeconds") ?? "NaN");
       const from = Number.isFinite(sinceSeconds) ? Date.now() - sinceSeconds * 1000 : 0;
@@ -144,7 +169,10 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
       response.end(Buffer.concat(pod.log.filter((entry) => entry.at >= from).map((entry) => entry.chunk)));
       return;
     }
-    if (method === "GET") { sendJson(response, 200, pod.manifest); return; }
+    if (method === "GET") {
+      sendJson(response, 200, pod.manifest);
+      return;
+    }
     if (method === "DELETE") {
       const grace = url.searchParams.get("gracePeriodSeconds");
       if (grace !== "0") violations.push(`DELETE pod ${name}: gracePeriodSeconds=${grace ?? "(default 30)"}, cspace deletes at once`);
@@ -152,7 +180,8 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
       pods.delete(name);
       pod.manifest = { ...pod.manifest, metadata: { ...pod.manifest.metadata, deletionTimestamp: new Date().toISOString() } };
       record(pod, "DELETED");
-      sendJson(response, 200, pod.manifest); return;
+      sendJson(response, 200, pod.manifest);
+      return;
     }
     sendStatus(response, 405, "MethodNotAllowed", `${method} is not supported on pods/${name}`);
   }
@@ -163,12 +192,19 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
     try {
       manifest = JSON.parse(body) as PodManifest;
     } catch {
-      sendStatus(response, 400, "BadRequest", "the request body is not JSON"); return;
+      sendStatus(response, 400, "BadRequest", "the request body is not JSON");
+      return;
     }
     const problems = check(manifest, "POST pods");
-    if (problems.length > 0) { sendStatus(response, 422, "Invalid", `Pod is invalid: ${problems.join("; ")}`); return; }
+    if (problems.length > 0) {
+      sendStatus(response, 422, "Invalid", `Pod is invalid: ${problems.join("; ")}`);
+      return;
+    }
     const name = manifest.metadata?.name ?? "";
-    if (pods.has(name)) { sendStatus(response, 409, "AlreadyExists", `pods "${name}" already exists`); return; }
+    if (pods.has(name)) {
+      sendStatus(response, 409, "AlreadyExists", `pods "${name}" already exists`);
+      return;
+    }
     const pod = new FakePod(
       { ...manifest, metadata: { ...manifest.metadata, namespace, ...newPodIdentity() }, status: { phase: "Pending", containerStatuses: [{ name: manifest.spec?.containers[0]?.name ?? "", state: { waiting: { reason: "ContainerCreating" } } }] } },
       podDir(options.dir, name),
@@ -186,7 +222,10 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
 
   function openWatch(url: URL, response: ServerResponse): void {
     const selector = parseSelector(url.searchParams.get("labelSelector"));
-    if (selector === null) { sendStatus(response, 400, "BadRequest", "unable to parse the label selector"); return; }
+    if (selector === null) {
+      sendStatus(response, 400, "BadRequest", "unable to parse the label selector");
+      return;
+    }
     const from = url.searchParams.get("resourceVersion") ?? "";
     response.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
     // Headers out now, as an apiserver sends them: a client's watch is open from here even before any event.
@@ -213,9 +252,18 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
     const refuse = (status: string): void => {
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     };
-    if (!authorised(request)) { refuse("401 Unauthorized"); return; }
-    if (forbidden.has("create pods/exec")) { refuse("403 Forbidden"); return; }
-    if (match?.[1] !== namespace || pod === undefined) { refuse("404 Not Found"); return; }
+    if (!authorised(request)) {
+      refuse("401 Unauthorized");
+      return;
+    }
+    if (forbidden.has("create pods/exec")) {
+      refuse("403 Forbidden");
+      return;
+    }
+    if (match?.[1] !== namespace || pod === undefined) {
+      refuse("404 Not Found");
+      return;
+    }
     const websocket = acceptWebSocket(request, socket, head, options.execProtocols ?? ["v5.channel.k8s.io", "v4.channel.k8s.io"]);
     if (websocket !== null) serveExec(pod, url.searchParams, websocket);
   });
