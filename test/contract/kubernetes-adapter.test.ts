@@ -159,6 +159,16 @@ describe("the Kubernetes adapter's exec", () => {
     expect(Buffer.concat(chunks).toString()).toBe("all of it\nend-of-input-seen\n");
   });
 
+  it("keeps only the tail of a flood of output, as the Docker adapter does", async () => {
+    const { runtime } = await cluster();
+    const id = await running(runtime, "a");
+    // A worker's command is untrusted: 8 MiB on stdout must not all land in the host's memory.
+    const outcome = await runtime.exec(id, ["/bin/sh", "-c", "head -c 8388608 /dev/zero | tr '\\0' x; echo the-end"]);
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.stdout.length).toBeLessThanOrEqual(256 * 1024 + 64 * 1024);
+    expect(outcome.stdout.endsWith("xthe-end\n")).toBe(true);
+  });
+
   it("refuses to stream input to a server that speaks only v4, which cannot close it", async () => {
     const { runtime } = await cluster({ execProtocols: ["v4.channel.k8s.io"] });
     const id = await running(runtime, "a");
