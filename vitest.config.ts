@@ -57,6 +57,11 @@ export default defineConfig({
           globalSetup: ["test/docker/global-setup.ts"],
         },
       },
+      // Opt-in only: the ContainerRuntime contract on a real Kubernetes cluster (`npm run test:k8s` with
+      // CSPACE_K8S_CONTEXT and CSPACE_K8S_NAMESPACE); never in `npm test` or CI, which have no cluster.
+      ...(process.env.CSPACE_K8S_CONTEXT === undefined || process.env.CSPACE_K8S_CONTEXT === ""
+        ? []
+        : [{ test: { name: "k8s", include: ["test/k8s/**/*.test.ts"], testTimeout: 300_000, hookTimeout: 300_000, fileParallelism: false } }]),
       // Opt-in only (real agent CLIs, real API keys, real cost): never in `npm test` or CI.
       ...(process.env.CSPACE_REAL_AGENTS === "1"
         ? [{ test: { name: "real-agents", include: ["test/real-agents/**/*.test.ts"], testTimeout: 600_000 } }]

@@ -116,9 +116,9 @@ export class FakeContainerRuntime implements ContainerRuntime {
 
   start(id: string): Promise<void> {
     this.calls.push(`start ${id}`);
-    const container = this.#get(id);
-    container.state = "running";
-    return Promise.resolve();
+    return settled(() => {
+      this.#get(id).state = "running";
+    });
   }
 
   inspect(nameOrId: string): Promise<ContainerDetails | null> {
@@ -186,12 +186,13 @@ export class FakeContainerRuntime implements ContainerRuntime {
   }
 
   copyIn(id: string, files: readonly FileToCopy[]): Promise<void> {
-    const container = this.#get(id);
-    for (const file of files) {
-      container.files.add(file.path);
-      container.copied.set(file.path, { content: String(file.content), mode: file.mode });
-    }
-    return Promise.resolve();
+    return settled(() => {
+      const container = this.#get(id);
+      for (const file of files) {
+        container.files.add(file.path);
+        container.copied.set(file.path, { content: String(file.content), mode: file.mode });
+      }
+    });
   }
 
   execAttached(id: string, command: readonly string[], _terminal: Terminal, options: ExecOptions = {}): Promise<number> {
@@ -235,8 +236,9 @@ export class FakeContainerRuntime implements ContainerRuntime {
     this.calls.push(`connectNetwork ${network} ${container}`);
     const found = [...this.networks.values()].find((n) => n.id === network || n.spec.Name === network);
     if (found === undefined) return Promise.reject(new ExternalError(`no such network: ${network}`));
-    found.members.set(this.#get(container).id, aliases);
-    return Promise.resolve();
+    return settled(() => {
+      found.members.set(this.#get(container).id, aliases);
+    });
   }
 
   removeNetwork(id: string): Promise<boolean> {
@@ -248,7 +250,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
   }
 
   logs(id: string): Promise<string> {
-    return Promise.resolve(this.logLines.get(this.#get(id).id)?.join("") ?? "");
+    return settled(() => this.logLines.get(this.#get(id).id)?.join("") ?? "");
   }
 
   /** The container stops as `docker kill` would stop it: its execs end, watchers hear of it. */
@@ -296,6 +298,15 @@ export class FakeContainerRuntime implements ContainerRuntime {
 
 function infoOf(c: FakeContainer): ContainerInfo {
   return { id: c.id, name: c.spec.name, state: c.state, labels: c.spec.Labels, image: c.spec.Image, createdAt: c.createdAt };
+}
+
+/** What `work` returns, or its error as a rejection: a real runtime's failures arrive as rejected promises, never as throws. */
+function settled<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
 }
 
 /** An exec blocked in a handler ends when its signal aborts, as a real exec's stream would. */
