@@ -8,7 +8,7 @@ const FILE = "/src/app/.devcontainer/devcontainer.json";
 const spec = (config: object) =>
   parseDevcontainer(JSON.stringify(config), { file: FILE, context: { localEnv: {}, localWorkspaceFolder: "/src/app", devcontainerId: "id" } });
 
-const labels = instanceLabels({ projectId: "app-1234abcd", instance: "issue-3", base: "main" });
+const labels = instanceLabels({ projectId: "app-1234abcd", instance: "issue-3", base: "main", host: "local" });
 
 const input = (config: object, over: Partial<ContainerCreateInput> = {}): ContainerCreateInput => ({
   spec: spec(config),
