@@ -71,7 +71,9 @@ async function openHost(host: WorkerHost, sources: HostRuntimeSources): Promise<
 function namingTheHost(host: WorkerHost, error: CspaceError): CspaceError {
   const prefix = `host ${host.name}: `;
   if (error.message.startsWith(prefix)) return error;
-  const hint = error.hint ?? `Check that the engine of host ${host.name} runs and is reachable from here, or remove the host from workers.hosts; \`cspace doctor\` checks each host.`;
+  const ownHint = `Check that the engine of host ${host.name} (workers.hosts) runs and is reachable from here, or remove the host; \`cspace doctor\` checks each host.`;
+  // The engine adapter's own hint speaks of DOCKER_HOST, which chose only the local engine's address.
+  const hint = host.kind !== "local" && error.kind === "external" ? ownHint : (error.hint ?? ownHint);
   const details = { cause: error, hint };
   switch (error.kind) {
     case "user":

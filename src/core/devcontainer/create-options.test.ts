@@ -28,7 +28,7 @@ describe("containerCreateSpec", () => {
       name: "cspace-app-1234abcd-issue-3",
       Image: "cspace-image:abc",
       Env: [],
-      Labels: { "dev.cspace.project": "app-1234abcd", "dev.cspace.instance": "issue-3", "dev.cspace.base": "main" },
+      Labels: { "dev.cspace.project": "app-1234abcd", "dev.cspace.instance": "issue-3", "dev.cspace.base": "main", "dev.cspace.host": "local" },
       WorkingDir: "/workspaces/app",
       Entrypoint: ["/bin/sh", "-c"],
       Cmd: ["trap 'exit 0' TERM INT; while sleep 3600 & wait $!; do :; done"],
