@@ -172,3 +172,35 @@ describe("runDoctor on fake ports", () => {
     expect(check(report, "run-dir")).toMatchObject({ status: "fail", detail: expect.stringContaining(env.CSPACE_RUN_DIR) as unknown });
   });
 });
+
+describe("runDoctor with several hosts (workers.hosts)", () => {
+  it("checks each host after the engine, in config order: version, slots and the worker image; a host that does not answer fails naming it", async () => {
+    const { ports, options, dir } = await setup({
+      project: { name: "demo" },
+      container: { devcontainer: "worker.json" },
+      workers: { hosts: [{ name: "local", slots: 2 }, { name: "big", docker: "tcp://big.invalid:2376", slots: 12 }, { name: "gone", docker: "unix:///nonexistent.sock" }] },
+    });
+    await writeFile(path.join(dir, "worker.json"), JSON.stringify({ image: "cspace-base:bookworm" }));
+    const hosts = fakePorts({ hosts: ["big"] });
+    hosts.runtimes("big")?.images.delete("cspace-base:bookworm");
+    const report = await runDoctor({ ...options, ports: ports({ hostRuntime: hosts.overrides.hostRuntime }) });
+    const checks = report.checks.filter((c) => c.id === "host");
+    expect(report.checks.map((c) => c.id).slice(0, 5)).toEqual(["docker-engine", "base-image", "host", "host", "host"]);
+    expect(checks.map((c) => [c.title, c.status])).toEqual([
+      ["Host local", "pass"],
+      ["Host big", "warn"],
+      ["Host gone", "fail"],
+    ]);
+    expect(checks[0]?.detail).toBe("Docker 20.10.24 (API 1.41) at fake://engine, 2 slots; worker image cspace-base:bookworm is there");
+    expect(checks[1]?.detail).toBe("Docker 20.10.24 (API 1.41) at fake://engine, 12 slots; worker image cspace-base:bookworm is not there, and the first warm on it must pull it");
+    expect(checks[2]?.detail).toBe("host gone: no engine answers for host gone (no fake runtime was given for it)");
+    expect(checks[2]?.hint).toMatch(/engine of host gone/);
+    expect(report.ok).toBe(false);
+  });
+
+  it("adds no host checks with the default configuration", async () => {
+    const { ports, options } = await setup();
+    const report = await runDoctor({ ...options, ports: ports() });
+    expect(report.checks.some((c) => c.id === "host")).toBe(false);
+  });
+});

@@ -1,11 +1,14 @@
 import path from "node:path";
 import { inspectRunDir } from "../adapters/run-dir.ts";
 import { baseImage, gitCheck, nodeCheck, skipped, summarize, type CheckId, type CheckResult, type DoctorReport } from "../core/doctor/checks.ts";
+import { hostCheck, type EngineObservation } from "../core/doctor/hosts.ts";
 import { CspaceError } from "../core/errors.ts";
+import { onlyTheLocalHost, workerHosts } from "../core/hosts/hosts.ts";
 import type { Host } from "../core/host.ts";
 import { LABELS } from "../core/instances/labels.ts";
 import type { ContainerRuntime } from "../core/instances/ports.ts";
 import { socketRoom } from "../core/run-dir.ts";
+import { loadInstanceSpec } from "./instances/spec.ts";
 import { outdatedWorker } from "./warm/outdated-worker.ts";
 import { preflightChecks } from "./preflight/preflight.ts";
 import { openProject, portFactories, type OpenedProject, type PortOverrides } from "./project.ts";
@@ -91,13 +94,63 @@ async function projectChecks(options: DoctorOptions, host: Host): Promise<CheckR
           status: "pass",
           detail: `project "${project.config.project.name}" from ${project.files.map((file) => path.relative(project.projectDir, file)).join(" + ")}`,
         };
-  const [forge, runDir, workers, preflight] = await Promise.all([
+  const [hosts, forge, runDir, workers, preflight] = await Promise.all([
+    hostChecks(project),
     forgeChecks(project),
     guard("run-dir", "Run directory", () => runDirCheck(project, host)),
     guard("workers", "Workers", () => workersCheck(project)),
     runPreflight(project),
   ]);
-  return [config, ...forge, runDir, workers, ...preflight];
+  return [config, ...hosts, ...forge, runDir, workers, ...preflight];
+}
+
+/**
+ * One check per configured host, all at once, when more than the local
+ * engine is configured: its engine answers (version), the worker image is
+ * there or can be made there, its slots. A host that does not answer fails
+ * its own check, naming it; the others are checked all the same.
+ */
+async function hostChecks(project: OpenedProject): Promise<CheckResult[]> {
+  const hosts = workerHosts(project.config);
+  if (onlyTheLocalHost(hosts)) return [];
+  const image = await workerImage(project);
+  const runtimes = await project.ports.hosts();
+  try {
+    return await Promise.all(
+      hosts.map(async (host): Promise<CheckResult> => {
+        let runtime: ContainerRuntime;
+        let engine: EngineObservation;
+        try {
+          runtime = await runtimes.get(host.name);
+          const info = await runtime.engineInfo();
+          engine = { answered: true, version: info.version, apiVersion: info.apiVersion, endpoint: runtime.endpoint };
+        } catch (error) {
+          if (!(error instanceof CspaceError)) throw error;
+          return hostCheck(host, { answered: false, message: error.message, hint: error.hint }, null);
+        }
+        if ("unchecked" in image) return hostCheck(host, engine, image);
+        try {
+          return hostCheck(host, engine, { ...image, present: await runtime.hasImage(image.reference) });
+        } catch (error) {
+          if (!(error instanceof CspaceError)) throw error;
+          return hostCheck(host, engine, { unchecked: error.message });
+        }
+      }),
+    );
+  } finally {
+    await runtimes.close();
+  }
+}
+
+/** The image workers run, from the devcontainer; why not, when it cannot be read (the preflight checks say more). */
+async function workerImage(project: OpenedProject): Promise<{ readonly reference: string; readonly built: boolean } | { readonly unchecked: string }> {
+  try {
+    const loaded = await loadInstanceSpec(project, await project.ports.workspaces(), "issue-1");
+    return { reference: loaded.imageRef, built: loaded.imageInputs !== null };
+  } catch (error) {
+    if (!(error instanceof CspaceError)) throw error;
+    return { unchecked: error.message };
+  }
 }
 
 /** The forge says how it is (sign-in, repository, squash merges, its issues): doctor never asks which forge it has. */

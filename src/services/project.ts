@@ -5,6 +5,9 @@ import type { OperatorChannel, WorkerPool } from "../core/coordinator-runtime/po
 import type { CoordinatorLock, EventStore } from "../core/coordinator-store/port.ts";
 import type { Forge } from "../core/forge/port.ts";
 import type { Host } from "../core/host.ts";
+import { InternalError, UserError } from "../core/errors.ts";
+import { workerHosts, type WorkerHost } from "../core/hosts/hosts.ts";
+import type { HostConnection, HostRuntimes } from "../core/hosts/ports.ts";
 import type { ContainerRuntime, InstanceLocks, WorkspaceStore } from "../core/instances/ports.ts";
 import { projectId, runDirFor, type RunDir } from "../core/run-dir.ts";
 import { loadConfig, type LoadConfigOptions, type LoadedConfig } from "./config.ts";
@@ -40,6 +43,11 @@ export interface HostContext {
 /** Builders of each port from the project; the defaults load the real adapters. */
 export interface PortFactories {
   runtime(context: HostContext): ContainerRuntime | Promise<ContainerRuntime>;
+  /**
+   * Opens a configured host that is not the local engine (the local one is
+   * `runtime`): a Docker engine by address, over SSH, or Kubernetes.
+   */
+  hostRuntime(host: WorkerHost, context: HostContext): HostConnection | Promise<HostConnection>;
   host(context: HostContext): Host | Promise<Host>;
   workspaces(project: Project): WorkspaceStore | Promise<WorkspaceStore>;
   forge(project: Project): Forge | Promise<Forge>;
@@ -66,6 +74,8 @@ export function portFactories(overrides: PortOverrides = {}): PortFactories {
 export interface Ports {
   /** The container engine, checked to answer (an ExternalError with a hint, exit 3, when it does not). */
   runtime(): Promise<ContainerRuntime>;
+  /** The engine of each configured host (workers.hosts), opened on first use; the local host's is `runtime()`. Close it when done. */
+  hosts(): Promise<HostRuntimes>;
   workspaces(): Promise<WorkspaceStore>;
   forge(): Promise<Forge>;
   locks(): Promise<InstanceLocks>;
@@ -108,11 +118,16 @@ function lazyPorts(project: Project, factories: PortFactories, opened: () => Ope
     let built: Promise<T> | undefined;
     return () => (built ??= build());
   };
+  const runtime = once(async () => {
+    const built = await factories.runtime(project);
+    await built.ping();
+    return built;
+  });
   return {
-    runtime: once(async () => {
-      const runtime = await factories.runtime(project);
-      await runtime.ping();
-      return runtime;
+    runtime,
+    hosts: once(async () => {
+      const { hostRuntimes } = await import("./hosts.ts");
+      return hostRuntimes(workerHosts(project.config), { local: runtime, open: (host) => factories.hostRuntime(host, project) });
     }),
     workspaces: once(async () => factories.workspaces(project)),
     forge: once(async () => factories.forge(project)),
@@ -130,6 +145,21 @@ export const realPorts: PortFactories = {
   async runtime(context) {
     const { DockerRuntime } = await import("../adapters/docker/containers.ts");
     return new DockerRuntime(context.env);
+  },
+  async hostRuntime(host, context) {
+    const settings = host.settings;
+    if (host.kind === "docker" && settings.docker !== undefined) {
+      const { DockerRuntime } = await import("../adapters/docker/containers.ts");
+      // The host's address in place of DOCKER_HOST; DOCKER_TLS_VERIFY and DOCKER_CERT_PATH still say how to speak TLS to a tcp:// one.
+      return { runtime: new DockerRuntime({ ...context.env, DOCKER_HOST: settings.docker }), close: () => Promise.resolve() };
+    }
+    // ─── Issue 16: where ssh:// hosts (src/adapters/docker/ssh/, openSshRuntime) and Kubernetes
+    // (src/adapters/kubernetes/, openKubernetesRuntime) plug in. The only placeholder of this part. ───
+    if (host.kind === "local") throw new InternalError(`host ${host.name} is the local engine: ports.runtime() opens it, not hostRuntime`);
+    const what = host.kind === "kubernetes" ? "Kubernetes hosts" : "ssh:// hosts";
+    throw new UserError(`host ${host.name}: ${what} are not supported by this build yet`, {
+      hint: `Remove host ${host.name} from workers.hosts, or reach its engine another way (a tcp:// address with TLS).`,
+    });
   },
   async host() {
     const { systemHost } = await import("../adapters/host.ts");

@@ -55,6 +55,8 @@ export class FakeContainerRuntime implements ContainerRuntime {
   readonly calls: string[] = [];
   readonly execs: ExecCall[] = [];
   #next = 1;
+  static #engineCount = 0;
+  readonly #engine = ++FakeContainerRuntime.#engineCount;
   #handlers: ExecHandler[] = [];
   /** Execs still running, by container: removing a container ends them, as on a real engine. */
   readonly #running = new Map<string, Set<(error: Error) => void>>();
@@ -109,7 +111,8 @@ export class FakeContainerRuntime implements ContainerRuntime {
       return Promise.reject(new ExternalError(`a container named ${spec.name} already exists`));
     }
     if (!this.images.has(spec.Image)) return Promise.reject(new ExternalError(`no such image: ${spec.Image}`));
-    const id = `fake${String(this.#next++).padStart(8, "0")}`;
+    // Unique across fake engines too, as a real engine's random ids are: list tells containers of two hosts apart by id.
+    const id = `fake${String(this.#engine)}x${String(this.#next++).padStart(8, "0")}`;
     this.containers.set(id, { id, spec, state: "created", createdAt: new Date().toISOString(), files: new Set(), copied: new Map() });
     return Promise.resolve(id);
   }

@@ -1,3 +1,4 @@
+import { ExternalError } from "../../src/core/errors.ts";
 import type { Forge } from "../../src/core/forge/port.ts";
 import type { PortOverrides } from "../../src/services/project.ts";
 import { FakeContainerRuntime } from "./container-runtime.ts";
@@ -8,6 +9,10 @@ import { FakeWorkspaceStore } from "./workspace-store.ts";
 
 export interface FakePorts {
   readonly runtime: FakeContainerRuntime;
+  /** The engine of each host other than the local one, by host name (`hosts` in fakePorts' options). */
+  readonly hostRuntimes: ReadonlyMap<string, FakeContainerRuntime>;
+  /** The fake engine of a host named in `hosts`. */
+  runtimes(host: string): FakeContainerRuntime | undefined;
   readonly workspaces: FakeWorkspaceStore;
   readonly locks: FakeInstanceLocks;
   readonly eventStore: FakeEventStore;
@@ -20,8 +25,10 @@ export interface FakePorts {
  * In-memory replacements for the ports of services/project.ts, shared by
  * every service call a test makes (so a warm and a down see one engine).
  */
-export function fakePorts(options: { forge?: Forge } = {}): FakePorts {
+export function fakePorts(options: { forge?: Forge; hosts?: readonly string[] } = {}): FakePorts {
   const runtime = new FakeContainerRuntime();
+  // A fake engine per named host; a configured host not named here has none (opening it fails as an unreachable one would).
+  const hostRuntimes = new Map((options.hosts ?? []).map((name) => [name, new FakeContainerRuntime()] as const));
   const workspaces = new FakeWorkspaceStore();
   const locks = new FakeInstanceLocks();
   const eventStore = new FakeEventStore();
@@ -30,11 +37,16 @@ export function fakePorts(options: { forge?: Forge } = {}): FakePorts {
   const overrides: PortOverrides = {
     host: () => fakeHost(),
     runtime: () => runtime,
+    hostRuntime: (host) => {
+      const found = hostRuntimes.get(host.name);
+      if (found === undefined) throw new ExternalError(`no engine answers for host ${host.name} (no fake runtime was given for it)`);
+      return { runtime: found, close: () => Promise.resolve() };
+    },
     workspaces: () => workspaces,
     locks: () => locks,
     eventStore: () => eventStore,
     coordinatorLock: () => coordinatorLock,
     ...(forge === undefined ? {} : { forge: () => forge }),
   };
-  return { runtime, workspaces, locks, eventStore, coordinatorLock, overrides };
+  return { runtime, hostRuntimes, runtimes: (host) => hostRuntimes.get(host), workspaces, locks, eventStore, coordinatorLock, overrides };
 }

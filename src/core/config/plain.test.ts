@@ -97,6 +97,25 @@ const config = object({
   }),
   templates: object({ implementer: text, review: text, rebase: text, retry: text }),
   notify: object({ command: fc.oneof(text, fc.array(text, { maxLength: 3 })) }),
+  workers: object({
+    hosts: fc.oneof(
+      {
+        weight: 8,
+        arbitrary: fc.array(
+          object({
+            name: one(["local", "big", "k8s", "a", "build-1.x"], ["Big", "-x", "x-", "", "a".repeat(64)]),
+            docker: one(["unix:///var/run/docker.sock", "tcp://build-1:2376", "ssh://ci@build-1.internal", "ssh://h:2222"], ["unix://rel", "ssh://", "http://x", "ssh://u:pw@h", "tcp://h/x"]),
+            ssh: object({ identityFile: text, knownHosts: text, socket: text }),
+            kubernetes: object({ context: text, namespace: one(["agents", "a-1"], ["Agents", "-a", ""]), kubeconfig: text }),
+            slots: one([1, 12, 30], [0, 1.5, "3"]),
+          }),
+          { maxLength: 3 },
+        ),
+      },
+      { weight: 1, arbitrary: junk },
+    ),
+    placement: one(["local-first", "spread"], ["local", "Spread"]),
+  }),
 });
 
 describe("parsePlainConfig", () => {

@@ -1,6 +1,6 @@
 import { FORGE_TOKEN_NAMES } from "../secrets/forge-token.ts";
 import { configLayers, finishConfig, mergeLayers, type ResolveInput } from "./merge.ts";
-import { agentPresets, commandInputs, defaults, isAllowEntry, limits, networkModes, patterns } from "./rules.ts";
+import { agentPresets, commandInputs, defaults, DEFAULT_HOST_NAME, dockerUrlProblem, hostListProblems, isAllowEntry, limits, networkModes, patterns, placementPolicies } from "./rules.ts";
 import type { Config, ParsedConfig } from "./schema.ts";
 import { isRecord } from "./values.ts";
 
@@ -219,8 +219,34 @@ function configOf(merged: unknown): ParsedConfig {
       object(templates, { implementer: optional(text), review: optional(text), rebase: optional(text), retry: optional(text), nudge: optional(text) }),
     ),
     notify: orEmpty((notify) => object(notify, { command: optional(notifyCommand) })),
+    workers: orEmpty((workers) =>
+      object(workers, {
+        hosts: withDefault(() => [{ name: DEFAULT_HOST_NAME }], hosts),
+        placement: withDefault(() => defaults.placement, (value) => placementPolicies.find((known) => known === value) ?? unsure()),
+      }),
+    ),
   });
 }
+
+type HostEntry = ParsedConfig["workers"]["hosts"][number];
+
+/** `workers.hosts`: at least one host, each plainly valid, and none of the rules across them broken (rules.ts words those). */
+const hosts: Check<HostEntry[]> = (value) => {
+  if (!Array.isArray(value) || value.length === 0) return unsure();
+  const parsed: HostEntry[] = [];
+  // Indexed, not map(): a hole is a value the schema sees (as undefined) and refuses.
+  for (let index = 0; index < value.length; index++) parsed.push(host(value[index]));
+  return hostListProblems(parsed).length === 0 ? parsed : unsure();
+};
+
+const host: Check<HostEntry> = (value) =>
+  object(value, {
+    name: matching(patterns.hostName),
+    docker: optional((url) => (typeof url === "string" && dockerUrlProblem(url) === null ? url : unsure())),
+    ssh: optional((ssh) => object(ssh, { identityFile: optional(text), knownHosts: optional(text), socket: optional(text) })),
+    kubernetes: optional((kubernetes) => object(kubernetes, { context: optional(text), namespace: matching(patterns.kubernetesNamespace), kubeconfig: optional(text) })),
+    slots: optional(integer(limits.slots)),
+  });
 
 /** `notify.command`: a command line, or the program and its arguments (at least the program). */
 const notifyCommand: Check<string | string[]> = (value) => {

@@ -102,6 +102,8 @@ function schemaAt(schema: z.ZodType, path: KeyPath, merged: unknown, walked: Pro
   }
   const [head, ...rest] = path;
   if (head === undefined) return bare;
+  // Into lists of objects: workers.hosts[1].dockr gets its "did you mean".
+  if (bare instanceof z.ZodArray && typeof head === "number") return schemaAt(bare.element as z.ZodType, rest, merged, [...walked, head]);
   if (!(bare instanceof z.ZodObject)) return undefined;
   const shape = bare.shape as Record<string, z.ZodType>;
   const child = shape[String(head)];

@@ -33,6 +33,17 @@ export type NetworkSetting = NetworkMode | { readonly allow: readonly string[] }
 /** The `@name`s an allowlist may use for a set of host names (../network/allowlist.ts expands them). */
 export const networkAliases = ["agent", "npm"] as const;
 
+/**
+ * `workers.placement`: where a new worker goes. `local-first` fills the hosts
+ * in the order they are configured (the local engine first when it is listed
+ * first); `spread` picks the host with the most free slots (../hosts/placement.ts).
+ */
+export const placementPolicies = ["local-first", "spread"] as const;
+export type PlacementPolicy = (typeof placementPolicies)[number];
+
+/** The one host of a configuration that names none: the local engine (DOCKER_HOST, else the default socket). */
+export const DEFAULT_HOST_NAME = "local";
+
 /** The forge used when a file names none, or names one without its `type`. */
 export const defaultForgeType = "local";
 
@@ -48,6 +59,11 @@ export const patterns = {
   // A duration above zero: a whole number and a unit (s, m or h).
   duration: /^(?!0+[smh]$)[0-9]{1,6}[smh]$/,
   envName: /^[A-Za-z_][A-Za-z0-9_]*$/,
+  // A host's name goes into labels (a Kubernetes label value must end with a letter or digit), volume names and messages:
+  // an instance name's rule (../instances/names.ts), ending with a letter or digit.
+  hostName: /^[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?$/,
+  // A Kubernetes namespace: a DNS label (RFC 1123).
+  kubernetesNamespace: /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
   // An allowlist entry: a host name, "*." and a domain, an IPv4 or IPv6 address, or an @alias (checked by name).
   allowEntry:
     /^(?:(?:\*\.)?(?=[^/]{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}|@[a-z0-9-]+)$/i,
@@ -61,6 +77,7 @@ export const limits = {
   train: { min: 1, max: 16 },
   // Below 64 a worker cannot run its lifecycle steps and an agent; above the kernel's pid_max it means nothing.
   pidsLimit: { min: 64, max: 4_194_304 },
+  slots: { min: 1, max: Number.MAX_SAFE_INTEGER },
 } as const;
 
 /** The value of each key that has one when no layer sets it. */
@@ -87,6 +104,7 @@ export const defaults = {
   progressComments: false,
   // A quarter of an hour without a word is far longer than any tool call or test run an agent waits on.
   stallMinutes: 15,
+  placement: "local-first",
 } as const;
 
 /** `coordinator.onUsageLimit`: wait for the agent's account to reset, or fail the issues its limit stops. */
@@ -107,7 +125,81 @@ export const validValues = {
   network: 'expected "open", "none" or {"allow": ["api.example.com", "*.example.org", "@agent", "@npm"]}',
   allowEntry: `expected a host name ("api.example.com"), a wildcard ("*.example.com"), an IP address, or one of ${networkAliases.map((a) => `"@${a}"`).join(", ")}`,
   allowList: 'expected a list of at least one host name, like ["@agent", "@npm"]',
+  hostName: 'expected a host name of 1 to 63 characters: lowercase letters, digits, ".", "_" or "-", starting and ending with a letter or digit (like "build-1")',
+  dockerUrl: 'expected the engine\'s address: "unix:///path/to/docker.sock", "tcp://host:port" or "ssh://user@host[:port]"',
+  slots: "expected an integer ≥ 1 (how many workers the host runs at once)",
+  placement: 'expected "local-first" (fill the hosts in the order listed) or "spread" (the host with the most free slots)',
+  hosts: 'expected a list of at least one host, like [{"name": "local"}, {"name": "big", "docker": "ssh://ci@build-1.internal", "slots": 12}]',
+  kubernetesNamespace: 'expected a Kubernetes namespace: lowercase letters, digits and "-", at most 63, starting and ending with a letter or digit',
 } as const;
+
+/**
+ * What is wrong with a host's `docker` address, or null when it is one cspace
+ * can reach: unix:// with an absolute path, tcp:// with a host (and a port),
+ * ssh:// with a host (a user and a port optional). No password in the URL
+ * (it would sit in a file people commit), no path after the host.
+ */
+export function dockerUrlProblem(raw: string): string | null {
+  if (raw.startsWith("unix://")) {
+    const socket = raw.slice("unix://".length);
+    if (!socket.startsWith("/") || socket.includes("\0")) return 'expected an absolute socket path after unix://, like "unix:///var/run/docker.sock"';
+    return null;
+  }
+  const scheme = /^([a-z]+):\/\//.exec(raw)?.[1];
+  if (scheme !== "tcp" && scheme !== "ssh") return validValues.dockerUrl;
+  const url = URL.parse(raw);
+  if (url === null || url.hostname === "") return `expected a host after ${scheme}://, like "${scheme === "tcp" ? "tcp://build-1.internal:2376" : "ssh://ci@build-1.internal"}"`;
+  if (url.password !== "") return "expected no password in the URL: an ssh:// host signs in with ssh.identityFile or the SSH agent";
+  if (scheme === "tcp" && url.username !== "") return 'expected no user in a tcp:// address, like "tcp://build-1.internal:2376"';
+  if ((url.pathname !== "" && url.pathname !== "/") || url.search !== "" || url.hash !== "") {
+    return `expected nothing after the host and port, like "${scheme === "tcp" ? "tcp://build-1.internal:2376" : "ssh://ci@build-1.internal:22"}"${scheme === "ssh" ? " (the engine's socket there is ssh.socket)" : ""}`;
+  }
+  return null;
+}
+
+/** A host as a file gives it, for the checks that span its keys or the whole list. */
+export interface HostInput {
+  readonly name?: unknown;
+  readonly docker?: unknown;
+  readonly ssh?: unknown;
+  readonly kubernetes?: unknown;
+}
+
+/** A problem with one key of `workers.hosts`: its path under the list, and what is valid. */
+export interface HostProblem {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * The rules of `workers.hosts` that span keys: names unique, `docker` and
+ * `kubernetes` not both, `ssh` only with an ssh:// engine, and at most one
+ * host without either (there is one local engine).
+ */
+export function hostListProblems(hosts: readonly HostInput[]): HostProblem[] {
+  const problems: HostProblem[] = [];
+  const firstNamed = new Map<unknown, number>();
+  let local: number | undefined;
+  hosts.forEach((host, index) => {
+    const earlier = firstNamed.get(host.name);
+    if (earlier !== undefined) problems.push({ path: [index, "name"], message: `expected a name no other host has: hosts[${String(earlier)}] is named that too` });
+    else firstNamed.set(host.name, index);
+    if (host.docker !== undefined && host.kubernetes !== undefined) {
+      problems.push({ path: [index, "kubernetes"], message: "expected either docker or kubernetes in one host, not both: a host is one engine or one cluster" });
+    }
+    if (host.ssh !== undefined && !(typeof host.docker === "string" && host.docker.startsWith("ssh://"))) {
+      problems.push({ path: [index, "ssh"], message: 'expected ssh settings only with an ssh:// engine: add "docker": "ssh://user@host", or remove ssh' });
+    }
+    if (host.docker === undefined && host.kubernetes === undefined) {
+      if (local !== undefined) {
+        problems.push({ path: [index], message: `expected at most one host without docker or kubernetes (the local engine): hosts[${String(local)}] is already the local engine; give this one a "docker" address` });
+      } else {
+        local = index;
+      }
+    }
+  });
+  return problems;
+}
 
 /** Whether an allowlist entry is valid: the pattern, and an @alias cspace knows. */
 export function isAllowEntry(entry: string): boolean {

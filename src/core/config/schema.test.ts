@@ -64,7 +64,7 @@ describe("the JSON Schema for editors", () => {
   };
 
   it("allows $schema, requires nothing, and refuses unknown keys", () => {
-    expect(Object.keys(schema.properties)).toEqual(["$schema", "project", "forge", "container", "agent", "verify", "coordinator", "templates", "notify"]);
+    expect(Object.keys(schema.properties)).toEqual(["$schema", "project", "forge", "container", "agent", "verify", "coordinator", "templates", "notify", "workers"]);
     expect(schema.required ?? []).toEqual([]);
     expect(schema.additionalProperties).toBe(false);
     expect(schema.properties.coordinator?.additionalProperties).toBe(false);

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { FORGE_TOKEN_NAMES } from "../secrets/forge-token.ts";
-import { agentPresets, commandInputs, defaults, usageLimitPolicies, forgeTypes, isAllowEntry, limits, networkModes, patterns, validValues } from "./rules.ts";
+import { agentPresets, commandInputs, defaults, DEFAULT_HOST_NAME, dockerUrlProblem, hostListProblems, placementPolicies, usageLimitPolicies, forgeTypes, isAllowEntry, limits, networkModes, patterns, validValues } from "./rules.ts";
 
 /**
  * The shape of `.cspace.json`. Every message given to a schema below is the
@@ -16,6 +16,7 @@ import { agentPresets, commandInputs, defaults, usageLimitPolicies, forgeTypes, 
 // Re-exported for the modules that import them from here.
 export {
   agentPresets,
+  DEFAULT_HOST_NAME,
   defaultForgeType,
   forgeTypes,
   lifecycleTimeoutMs,
@@ -23,8 +24,10 @@ export {
   networkAliases,
   projectNameFrom,
   validValues,
+  placementPolicies,
   type AgentPreset,
   type NetworkSetting,
+  type PlacementPolicy,
 } from "./rules.ts";
 
 const { projectName: PROJECT_NAME, githubRepo: GITHUB_REPO, memory: MEMORY, branch: BRANCH, duration: DURATION, envName: ENV_NAME } = patterns;
@@ -164,6 +167,59 @@ const agentSchema = z
     }
   });
 
+/** One entry of `workers.hosts`: where workers can run (docs/architecture.md, "Hosts and placement"). */
+const hostSchema = z.strictObject(
+  {
+    name: z.string({ error: validValues.hostName }).regex(patterns.hostName, { error: validValues.hostName }),
+    docker: z
+      .string({ error: validValues.dockerUrl })
+      .superRefine((url, context) => {
+        const problem = dockerUrlProblem(url);
+        if (problem !== null) context.addIssue({ code: "custom", message: problem });
+      })
+      .optional(),
+    // Paths here are the user's own (~ allowed): the SSH adapter expands them, as ssh does.
+    ssh: z
+      .strictObject(
+        {
+          identityFile: text("expected the path of a private key, like \"~/.ssh/id_ed25519\"").optional(),
+          knownHosts: text("expected the path of a known_hosts file, like \"~/.ssh/known_hosts\"").optional(),
+          socket: text("expected the engine's socket path on that host, like \"/var/run/docker.sock\"").optional(),
+        },
+        objectOf('like {"identityFile": "~/.ssh/id_ed25519", "knownHosts": "~/.ssh/known_hosts"}'),
+      )
+      .optional(),
+    kubernetes: z
+      .strictObject(
+        {
+          context: text("expected the name of a context in the kubeconfig").optional(),
+          namespace: z.string({ error: validValues.kubernetesNamespace }).regex(patterns.kubernetesNamespace, { error: validValues.kubernetesNamespace }),
+          kubeconfig: text("expected the path of a kubeconfig file, like \"~/.kube/config\"").optional(),
+        },
+        objectOf('like {"context": "dev", "namespace": "agents"}'),
+      )
+      .optional(),
+    slots: integer(validValues.slots, limits.slots.min, limits.slots.max).optional(),
+  },
+  objectOf('like {"name": "big", "docker": "ssh://ci@build-1.internal", "slots": 12}'),
+);
+
+const workersSchema = z
+  .strictObject(
+    {
+      hosts: z
+        .array(hostSchema, { error: validValues.hosts })
+        .min(1, { error: validValues.hosts })
+        .superRefine((hosts, context) => {
+          for (const problem of hostListProblems(hosts)) context.addIssue({ code: "custom", path: [...problem.path], message: problem.message });
+        })
+        .default(() => [{ name: DEFAULT_HOST_NAME }]),
+      placement: z.enum(placementPolicies, { error: validValues.placement }).default(defaults.placement),
+    },
+    objectOf('like {"hosts": [{"name": "local"}], "placement": "local-first"}'),
+  )
+  .prefault({});
+
 export const configSchema = z.strictObject(
   {
     $schema: text("expected the path or URL of cspace's JSON Schema").optional(),
@@ -258,6 +314,8 @@ export const configSchema = z.strictObject(
         objectOf('like {"command": "notify-send cspace"} or {"command": ["/usr/local/bin/page-me", "--cspace"]}'),
       )
       .prefault({}),
+    // Where workers run: the local engine, remote Docker engines, Kubernetes (../hosts/).
+    workers: workersSchema,
   },
   { error: "expected an object" },
 );

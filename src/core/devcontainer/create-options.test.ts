@@ -8,7 +8,7 @@ const FILE = "/src/app/.devcontainer/devcontainer.json";
 const spec = (config: object) =>
   parseDevcontainer(JSON.stringify(config), { file: FILE, context: { localEnv: {}, localWorkspaceFolder: "/src/app", devcontainerId: "id" } });
 
-const labels = instanceLabels({ projectId: "app-1234abcd", instance: "issue-3", base: "main" });
+const labels = instanceLabels({ projectId: "app-1234abcd", instance: "issue-3", base: "main", host: "local" });
 
 const input = (config: object, over: Partial<ContainerCreateInput> = {}): ContainerCreateInput => ({
   spec: spec(config),
@@ -28,7 +28,7 @@ describe("containerCreateSpec", () => {
       name: "cspace-app-1234abcd-issue-3",
       Image: "cspace-image:abc",
       Env: [],
-      Labels: { "dev.cspace.project": "app-1234abcd", "dev.cspace.instance": "issue-3", "dev.cspace.base": "main" },
+      Labels: { "dev.cspace.project": "app-1234abcd", "dev.cspace.instance": "issue-3", "dev.cspace.base": "main", "dev.cspace.host": "local" },
       WorkingDir: "/workspaces/app",
       Entrypoint: ["/bin/sh", "-c"],
       Cmd: ["trap 'exit 0' TERM INT; while sleep 3600 & wait $!; do :; done"],

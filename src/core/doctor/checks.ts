@@ -11,7 +11,8 @@
 export type CheckStatus = "pass" | "fail" | "warn" | "skip";
 
 /** `squash-merge` is reported for the GitHub forge only: the local forge always squash-merges. */
-export type CheckId = "docker-engine" | "base-image" | "git" | "node" | "config" | "forge" | "squash-merge" | "run-dir" | "workers" | "repository" | "agent" | "agent-key" | "verify";
+/** `host` is reported once per configured host (workers.hosts), in config order, when more than the local engine is configured. */
+export type CheckId = "docker-engine" | "base-image" | "host" | "git" | "node" | "config" | "forge" | "squash-merge" | "run-dir" | "workers" | "repository" | "agent" | "agent-key" | "verify";
 
 export interface CheckResult {
   readonly id: CheckId;
@@ -31,7 +32,7 @@ export interface DoctorReport {
 }
 
 /** The order checks are reported in, whatever order they finish in. */
-export const checkOrder: readonly CheckId[] = ["docker-engine", "base-image", "git", "node", "config", "forge", "squash-merge", "run-dir", "workers", "repository", "agent", "agent-key", "verify"];
+export const checkOrder: readonly CheckId[] = ["docker-engine", "base-image", "host", "git", "node", "config", "forge", "squash-merge", "run-dir", "workers", "repository", "agent", "agent-key", "verify"];
 
 export const requirements = {
   /** `git merge-tree --write-tree` arrived in 2.38. */
@@ -43,6 +44,7 @@ export const baseImage = "cspace-base:bookworm";
 
 export function summarize(checks: readonly CheckResult[]): DoctorReport {
   const sorted = [...checks]
+    // Stable: the host checks keep their config order among themselves.
     .sort((a, b) => checkOrder.indexOf(a.id) - checkOrder.indexOf(b.id))
     // One key order for every check, so --json reads the same whoever made the result.
     .map(({ id, title, status, required, detail, hint }): CheckResult => ({ id, title, status, required, detail, ...(hint === undefined ? {} : { hint }) }));

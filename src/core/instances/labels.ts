@@ -13,6 +13,8 @@ export const LABELS = {
   network: "dev.cspace.network",
   /** The worker layout the container and its checkout were made to (WORKER_LAYOUT); absent on those of a cspace before it. */
   layout: "dev.cspace.layout",
+  /** The name of the host (workers.hosts) the container was made on: `list` shows it, placement keeps a worker there. */
+  host: "dev.cspace.host",
 } as const;
 
 /**
@@ -33,6 +35,8 @@ export interface InstanceLabelsInput {
   readonly run?: string | undefined;
   /** The image's input hash (built images), or the image reference (`image` form). */
   readonly imageInputs?: string | undefined;
+  /** The host (workers.hosts) it is made on. */
+  readonly host: string;
 }
 
 export function instanceLabels(input: InstanceLabelsInput): Record<string, string> {
@@ -40,6 +44,7 @@ export function instanceLabels(input: InstanceLabelsInput): Record<string, strin
     [LABELS.project]: input.projectId,
     [LABELS.instance]: input.instance,
     [LABELS.base]: input.base,
+    [LABELS.host]: input.host,
   };
   if (input.issue !== undefined) labels[LABELS.issue] = String(input.issue);
   if (input.run !== undefined) labels[LABELS.run] = input.run;

@@ -1,4 +1,6 @@
 import { readdir } from "node:fs/promises";
+import { CspaceError } from "../../core/errors.ts";
+import { hostOfContainer, localHostName, onlyTheLocalHost, workerHosts } from "../../core/hosts/hosts.ts";
 import { LABELS } from "../../core/instances/labels.ts";
 import type { ContainerInfo } from "../../core/instances/ports.ts";
 import { openProject, type PortOverrides } from "../project.ts";
@@ -12,9 +14,15 @@ import { HOST_FILES } from "../../core/messaging/layout.ts";
 
 export interface InstanceSummary {
   readonly instance: string;
+  /** The host (workers.hosts) its container runs on; null for one whose container was not found. */
+  readonly host: string | null;
   readonly container: string;
-  /** The container's state; `missing` for an instance whose container is gone while its run files remain. */
-  readonly state: ContainerInfo["state"] | "missing";
+  /**
+   * The container's state; `missing` for an instance whose container is gone
+   * while its run files remain; `unknown` for such an instance while a host
+   * did not answer (its container may be there).
+   */
+  readonly state: ContainerInfo["state"] | "missing" | "unknown";
   /** The branch its agent was launched on (a dependency's `issue-<N>` when stacked), else the one its container was made from. */
   readonly base: string | null;
   readonly image: string;
@@ -36,17 +44,79 @@ export const LIST_PROBE_TIMEOUT_MS = 750;
  * listed too (state `missing`), so a lost worker never disappears silently.
  * Reads; creates nothing.
  */
-export async function listInstances(options: { cwd: string; env: NodeJS.ProcessEnv; ports?: PortOverrides; probeTimeoutMs?: number }): Promise<InstanceSummary[]> {
+export async function listInstances(options: ListOptions): Promise<InstanceSummary[]> {
+  return (await listProject(options)).instances;
+}
+
+export interface ListOptions {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly ports?: PortOverrides;
+  readonly probeTimeoutMs?: number;
+}
+
+/** A host that did not answer `list`, and why. */
+export interface UnreachableHost {
+  readonly host: string;
+  /** What went wrong, like "no Docker engine at unix:///x.sock: the socket does not exist". */
+  readonly error: string;
+}
+
+export interface ProjectListing {
+  readonly instances: InstanceSummary[];
+  /** The configured hosts whose engine did not answer: their workers could not be listed. */
+  readonly unreachableHosts: UnreachableHost[];
+  /** Whether more than the local engine is configured (then people see a HOST column). */
+  readonly severalHosts: boolean;
+}
+
+/**
+ * listInstances, with the hosts that did not answer. With the default
+ * configuration (the local engine alone) only that engine is asked, and its
+ * failure fails the command as before; with several hosts every one is
+ * asked at once, and one that does not answer is reported, not fatal.
+ */
+export async function listProject(options: ListOptions): Promise<ProjectListing> {
   const project = await openProject(options);
-  const runtime = await project.ports.runtime();
-  const found = await runtime.list({ [LABELS.project]: project.projectId });
+  const hosts = workerHosts(project.config);
+  const severalHosts = !onlyTheLocalHost(hosts);
+  const unreachableHosts: UnreachableHost[] = [];
+  let found: readonly FoundContainer[];
+  if (!severalHosts) {
+    const runtime = await project.ports.runtime();
+    found = (await runtime.list({ [LABELS.project]: project.projectId })).map((container) => ({ container, host: localHostName(hosts) }));
+  } else {
+    const runtimes = await project.ports.hosts();
+    try {
+      const answers = await runtimes.all();
+      const lists = await Promise.all(
+        answers.map(async (answer): Promise<{ host: string; containers: readonly ContainerInfo[] }> => {
+          if (answer.runtime === undefined) {
+            unreachableHosts.push({ host: answer.host.name, error: withoutHostName(answer.host.name, answer.error.message) });
+            return { host: answer.host.name, containers: [] };
+          }
+          try {
+            return { host: answer.host.name, containers: await answer.runtime.list({ [LABELS.project]: project.projectId }) };
+          } catch (error) {
+            if (!(error instanceof CspaceError)) throw error;
+            unreachableHosts.push({ host: answer.host.name, error: withoutHostName(answer.host.name, error.message) });
+            return { host: answer.host.name, containers: [] };
+          }
+        }),
+      );
+      found = oncePerContainer(lists);
+    } finally {
+      await runtimes.close();
+    }
+  }
   const timeoutMs = options.probeTimeoutMs ?? LIST_PROBE_TIMEOUT_MS;
   const listed = await Promise.all(
-    found.map(async (c): Promise<InstanceSummary> => {
+    found.map(async ({ container: c, host }): Promise<InstanceSummary> => {
       const instance = c.labels[LABELS.instance] ?? c.name;
       const presence: ContainerPresence = c.state === "running" ? "running" : "stopped";
       return {
         instance,
+        host,
         container: c.name,
         state: c.state,
         // Where its agent started (a stacked issue's `issue-1`, as the report says), else what the container was made from.
@@ -59,12 +129,44 @@ export async function listInstances(options: { cwd: string; env: NodeJS.ProcessE
     }),
   );
   const known = new Set(listed.map((i) => i.instance));
-  const orphans = await orphanInstances(project.runDir, known);
-  return [...listed, ...orphans].sort((a, b) => a.instance.localeCompare(b.instance));
+  const orphans = await orphanInstances(project.runDir, known, unreachableHosts.length > 0 ? "unknown" : "missing");
+  const instances = [...listed, ...orphans].sort((a, b) => a.instance.localeCompare(b.instance) || (a.host ?? "").localeCompare(b.host ?? ""));
+  unreachableHosts.sort((a, b) => hosts.findIndex((h) => h.name === a.host) - hosts.findIndex((h) => h.name === b.host));
+  return { instances, unreachableHosts, severalHosts };
 }
 
-/** Instance directories with a state.json and no container: the container was removed behind cspace's back. */
-async function orphanInstances(runDir: string, known: ReadonlySet<string>): Promise<InstanceSummary[]> {
+/** The message without the "host NAME: " it starts with (the line naming the host says it). */
+function withoutHostName(host: string, message: string): string {
+  const prefix = `host ${host}: `;
+  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
+}
+
+interface FoundContainer {
+  readonly container: ContainerInfo;
+  /** The host it was found on. */
+  readonly host: string;
+}
+
+/**
+ * Each container once, even when two configured hosts are one engine (a
+ * unix:// address of the local socket): it belongs to the host its label
+ * names, else to the first host, in config order, that found it.
+ */
+function oncePerContainer(lists: readonly { host: string; containers: readonly ContainerInfo[] }[]): FoundContainer[] {
+  const byId = new Map<string, FoundContainer>();
+  for (const { host, containers } of lists) {
+    for (const container of containers) {
+      const earlier = byId.get(container.id);
+      if (earlier === undefined || (hostOfContainer(container.labels) === host && hostOfContainer(earlier.container.labels) !== earlier.host)) {
+        byId.set(container.id, { container, host });
+      }
+    }
+  }
+  return [...byId.values()];
+}
+
+/** Instance directories with a state.json and no container: the container was removed behind cspace's back (or is on a host that did not answer). */
+async function orphanInstances(runDir: string, known: ReadonlySet<string>, state: "missing" | "unknown"): Promise<InstanceSummary[]> {
   const entries = await readdir(runDir, { withFileTypes: true }).catch(() => []);
   const candidates = entries.filter((e) => e.isDirectory() && !known.has(e.name));
   const orphans = await Promise.all(
@@ -74,8 +176,9 @@ async function orphanInstances(runDir: string, known: ReadonlySet<string>): Prom
       if (recorded === null) return null;
       return {
         instance: entry.name,
+        host: null,
         container: "-",
-        state: "missing",
+        state,
         base: await launchedBase(paths),
         image: "-",
         createdAt: recorded.startedAt,

@@ -4,6 +4,7 @@ import { lifecycleTimeoutMs, memoryBytes } from "../../core/config/rules.ts";
 import { containerCreateSpec } from "../../core/devcontainer/create-options.ts";
 import { envFromList } from "../../core/devcontainer/substitute.ts";
 import { instanceLabels, LABELS, WORKER_LAYOUT } from "../../core/instances/labels.ts";
+import { localHostName, workerHosts } from "../../core/hosts/hosts.ts";
 import { containerNameFor } from "../../core/instances/names.ts";
 import type { ContainerRuntime, WorkspaceStore } from "../../core/instances/ports.ts";
 import type { WarmAction, WarmStep } from "../../core/instances/warm-events.ts";
@@ -113,7 +114,7 @@ export async function bringUp(
       spec,
       imageRef: loaded.imageRef,
       name,
-      labels: { ...instanceLabels({ projectId: project.projectId, instance, base, imageInputs: loaded.imageInputs ?? loaded.imageRef }),
+      labels: { ...instanceLabels({ projectId: project.projectId, instance, base, imageInputs: loaded.imageInputs ?? loaded.imageRef, host: localHostName(workerHosts(project.config)) }),
         [COMMIT_LABEL]: commit,
         [LABELS.network]: networkLabelOf(target.network),
         [LABELS.layout]: WORKER_LAYOUT,

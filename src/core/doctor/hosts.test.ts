@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import type { WorkerHost } from "../hosts/hosts.ts";
+import { hostCheck } from "./hosts.ts";
+
+const big: WorkerHost = { name: "big", kind: "ssh", slots: 1, settings: { name: "big", docker: "ssh://ci@big" } };
+const answered = { answered: true, version: "24.0.7", apiVersion: "1.43", endpoint: "ssh://ci@big" } as const;
+
+describe("hostCheck", () => {
+  it("passes a host whose engine answers, saying its slots and that warm builds a built image there", () => {
+    expect(hostCheck(big, answered, { reference: "cspace-app:abc", built: true, present: false })).toEqual({
+      id: "host",
+      title: "Host big",
+      status: "pass",
+      required: true,
+      detail: "Docker 24.0.7 (API 1.43) at ssh://ci@big, 1 slot; worker image cspace-app:abc not built there yet (the first warm on it builds it)",
+    });
+    expect(hostCheck(big, answered, { unchecked: "no devcontainer.json" }).detail).toBe("Docker 24.0.7 (API 1.43) at ssh://ci@big, 1 slot; worker image not checked: no devcontainer.json");
+  });
+
+  it("fails a host that does not answer, naming it once, with the runtime's hint or one of its own", () => {
+    const failed = hostCheck(big, { answered: false, message: "host big: lost the SSH connection", hint: "ssh-keyscan it" }, null);
+    expect(failed).toMatchObject({ status: "fail", required: true, detail: "host big: lost the SSH connection", hint: "ssh-keyscan it" });
+    expect(hostCheck(big, { answered: false, message: "timed out" }, null)).toMatchObject({ detail: "host big: timed out", hint: expect.stringContaining("remove it from workers.hosts") as unknown });
+  });
+});
