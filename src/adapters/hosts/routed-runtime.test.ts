@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { ContainerCreateSpec } from "../../core/devcontainer/create-options.ts";
 import { FakeContainerRuntime } from "../../../test/fakes/container-runtime.ts";
-import { HOST_LABEL, RoutedRuntime } from "./routed-runtime.ts";
+import { LABELS } from "../../core/instances/labels.ts";
+import { RoutedRuntime } from "./routed-runtime.ts";
+
+const HOST_LABEL = LABELS.host;
 
 function spec(name: string, host?: string): ContainerCreateSpec {
   return {

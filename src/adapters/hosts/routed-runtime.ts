@@ -16,8 +16,9 @@ import type {
   Terminal,
 } from "../../core/instances/ports.ts";
 
-/** The label naming the host a container was made on. */
-export const HOST_LABEL = "dev.cspace.host";
+import { LABELS } from "../../core/instances/labels.ts";
+
+const HOST_LABEL = LABELS.host;
 
 /** A host's runtime, opened on first use (an SSH connection or a cluster client is not made for a command that never needs it). */
 export interface HostRuntimeSource {
