@@ -110,6 +110,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
     }
     if (!this.images.has(spec.Image)) return Promise.reject(new ExternalError(`no such image: ${spec.Image}`));
     const id = `fake${String(this.#next++).padStart(8, "0")}`;
+    for (const mount of spec.HostConfig.Mounts) if (mount.Type === "volume") this.volumes.add(mount.Source);
     this.containers.set(id, { id, spec, state: "created", createdAt: new Date().toISOString(), files: new Set(), copied: new Map() });
     return Promise.resolve(id);
   }
@@ -237,6 +238,14 @@ export class FakeContainerRuntime implements ContainerRuntime {
     if (found === undefined) return Promise.reject(new ExternalError(`no such network: ${network}`));
     found.members.set(this.#get(container).id, aliases);
     return Promise.resolve();
+  }
+
+  /** Named volumes, as mounts made them (a mount of a volume not here makes it, as the engine does). */
+  readonly volumes = new Set<string>();
+
+  removeVolume(name: string): Promise<boolean> {
+    this.calls.push(`removeVolume ${name}`);
+    return Promise.resolve(this.volumes.delete(name));
   }
 
   removeNetwork(id: string): Promise<boolean> {
