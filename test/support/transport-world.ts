@@ -37,6 +37,10 @@ export interface TransportWorld {
   sh(container: string, script: string, user?: string): Promise<string>;
   /** git on this machine in a bare repository (the store, a quarantine). */
   git(repository: string, args: readonly string[]): Promise<string>;
+  /** Another transport for the same host and store, with these collect limits. */
+  withLimits(limits: Partial<CollectLimits>): WorkspaceTransport;
+  /** The instance's quarantine on this machine. */
+  quarantineOf(instance: string): string;
   remove(): Promise<void>;
 }
 
@@ -48,16 +52,10 @@ export async function transportWorld(runId: string, source: string, limits?: Par
   const runtime = new DockerRuntime(process.env);
   const projectId = `transport-${runId}-${randomBytes(3).toString("hex")}`;
   const labels = testLabels(runId);
-  const transport = createRemoteTransport({
-    runtime,
-    hostName: "remote-1",
-    projectId,
-    store,
-    scratchDir: path.join(scratch, "cspace"),
-    keeperImage: BASE_IMAGE,
-    extraLabels: labels,
-    ...(limits === undefined ? {} : { collectLimits: limits }),
-  });
+  const scratchDir = path.join(scratch, "cspace");
+  const withLimits = (collectLimits?: Partial<CollectLimits>): WorkspaceTransport =>
+    createRemoteTransport({ runtime, hostName: "remote-1", projectId, store, scratchDir, keeperImage: BASE_IMAGE, extraLabels: labels, ...(collectLimits === undefined ? {} : { collectLimits }) });
+  const transport = withLimits(limits);
   const containers: string[] = [];
   const instances: string[] = [];
   const docker = testDocker();
@@ -76,6 +74,8 @@ export async function transportWorld(runId: string, source: string, limits?: Par
     store,
     scratch,
     sh,
+    withLimits,
+    quarantineOf: (instance) => path.join(scratchDir, "quarantine", "remote-1", `${instance}.git`),
     async git(repository, args) {
       return (await runGit(["--git-dir", repository, ...args], { cwd: scratch })).stdout;
     },
@@ -111,7 +111,7 @@ export async function transportWorld(runId: string, source: string, limits?: Par
       await docker.getVolume(mirrorVolumeName(projectId)).remove().catch(() => undefined);
       await rm(scratch, { recursive: true, force: true });
       const left = await docker.listVolumes({ filters: { name: [projectId] } });
-      expect(left.Volumes?.map((v) => v.Name) ?? []).toEqual([]);
+      expect(left.Volumes.map((v) => v.Name)).toEqual([]);
     },
   };
 }

@@ -1,4 +1,7 @@
-import type { Readable, Writable } from "node:stream";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server, type Socket } from "node:net";
+import os from "node:os";
+import path from "node:path";
 import type { ExecStream } from "../../../core/instances/ports.ts";
 import { spawnGit } from "../run-git.ts";
 
@@ -6,13 +9,17 @@ import { spawnGit } from "../run-git.ts";
  * Runs a git command on this machine whose remote is a git program running
  * in a container (`git upload-pack` or `git receive-pack`, started by the
  * engine's exec stream): git's own pack protocol, carried over the engine's
- * API, with no port opened and no filesystem shared.
+ * API, with no port opened on any host and no filesystem shared.
  *
  * Git reaches the remote through `git-remote-ext` (an `ext::` URL, allowed
  * with `-c protocol.ext.allow=always` on this one command only). Its command
- * is a fixed `sh` that joins git's pipes to two extra descriptors this
- * process holds (3: what the remote says, 4: what git says to it); nothing
- * the remote sends becomes part of a command line.
+ * is a fixed Node one-liner that joins git's pipes to a Unix socket this
+ * process listens on, in a directory only this user can enter; nothing the
+ * remote sends becomes part of a command line. A socket, rather than
+ * inherited pipes, because git's end of the conversation must be able to
+ * end on its own: git closing its side reaches the remote as end of input
+ * (upload-pack then exits), while descriptors handed down would stay open
+ * in git itself until it exits, and it waits for its remote first.
  *
  * What the remote sends is counted: past `maxBytes` the transfer is stopped,
  * as it is after `stallMs` without a byte, or `totalMs` in all. A stopped
@@ -20,8 +27,21 @@ import { spawnGit } from "../run-git.ts";
  * git had begun to write.
  */
 
-/** Joins git's side of the ext transport to descriptors 3 (in) and 4 (out); `wait` keeps it alive until both directions end. */
-export const EXT_BRIDGE_URL = "ext::sh -c cat% <&3% &% cat% >&4;% wait";
+/** The ext command's program: stdin to the socket (ending it when git ends), the socket to stdout, exit when the socket ends. */
+const BRIDGE_SCRIPT =
+  'const s=require("net").connect(process.argv[1]);process.stdin.pipe(s);s.pipe(process.stdout,{end:false});s.on("end",()=>process.stdout.write("",()=>process.exit(0)));s.on("error",()=>process.exit(1))';
+
+/** git-remote-ext splits its command on spaces; `% ` is a space and `%%` a percent sign. */
+function extEscape(text: string): string {
+  return text.replace(/%/g, "%%").replace(/ /g, "% ");
+}
+
+/** The URL git is given where the remote's would go. */
+export const REMOTE_URL = "<remote>";
+
+function bridgeUrl(socketPath: string): string {
+  return `ext::${[process.execPath, "-e", BRIDGE_SCRIPT, socketPath].map(extEscape).join(" ")}`;
+}
 
 export interface TransferLimits {
   readonly maxBytes: number;
@@ -56,7 +76,7 @@ export interface TransferResult {
 const KEEP_STDERR = 64 * 1024;
 
 export interface GitOverExecOptions {
-  /** git's arguments; EXT_BRIDGE_URL stands where the remote's URL goes. */
+  /** git's arguments; REMOTE_URL stands where the remote's URL goes. */
   readonly args: readonly string[];
   readonly cwd: string;
   readonly env?: Readonly<Record<string, string>>;
@@ -67,63 +87,111 @@ export interface GitOverExecOptions {
 }
 
 /** Resolves when git exits by itself; rejects with TransferStopped when a limit stopped it, or the signal's reason. */
-export function gitOverExec(options: GitOverExecOptions): Promise<TransferResult> {
+export async function gitOverExec(options: GitOverExecOptions): Promise<TransferResult> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "cspace-git-"));
+  try {
+    const socketPath = path.join(dir, "remote.sock");
+    const server = createServer({ allowHalfOpen: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(socketPath, resolve);
+    });
+    try {
+      return await transfer(options, server, bridgeUrl(socketPath));
+    } finally {
+      server.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function transfer(options: GitOverExecOptions, server: Server, url: string): Promise<TransferResult> {
   const { remote, limits, signal } = options;
-  const child = spawnGit(["-c", "protocol.ext.allow=always", "-c", "protocol.version=0", ...options.args], {
+  const args = options.args.map((arg) => (arg === REMOTE_URL ? url : arg));
+  const child = spawnGit(["-c", "protocol.ext.allow=always", "-c", "protocol.version=0", ...args], {
     cwd: options.cwd,
     ...(options.env === undefined ? {} : { env: options.env }),
-    stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
+    stdio: ["ignore", "ignore", "pipe"],
   });
-  const fromRemote = child.stdio[3] as Writable;
-  const toRemote = child.stdio[4] as Readable;
-  const stderr = tail(child.stderr as Readable);
-  const remoteStderr = tail(remote.stderr as Readable);
+  const stderr = child.stderr === null ? () => "" : tail(child.stderr);
+  const remoteStderr = tail(remote.stderr);
   let bytes = 0;
   let stopped: Error | null = null;
+  let connection: Socket | null = null;
 
   return new Promise<TransferResult>((resolve, reject) => {
     const stop = (error: Error): void => {
       if (stopped !== null) return;
       stopped = error;
       remote.close();
+      connection?.destroy();
       child.kill("SIGKILL");
     };
-    const total = setTimeout(() => stop(new TransferStopped("timed-out", bytes)), limits.totalMs);
-    let stall = setTimeout(() => stop(new TransferStopped("stalled", bytes)), limits.stallMs);
-    const onAbort = (): void => stop(abortReason(signal));
+    const stalled = (): void => {
+      stop(new TransferStopped("stalled", bytes));
+    };
+    const total = setTimeout(() => {
+      stop(new TransferStopped("timed-out", bytes));
+    }, limits.totalMs);
+    let stall = setTimeout(stalled, limits.stallMs);
+    const onAbort = (): void => {
+      stop(abortReason(signal));
+    };
     signal?.addEventListener("abort", onAbort, { once: true });
     if (signal?.aborted === true) onAbort();
-
-    // Broken pipes follow a stop or git's exit; the exit says what happened.
-    fromRemote.on("error", ignore);
-    toRemote.on("error", ignore);
     remote.stdin.on("error", ignore);
-    toRemote.pipe(remote.stdin as Writable);
 
-    const source = remote.stdout as Readable;
-    source.on("data", (chunk: Buffer) => {
-      if (stopped !== null) return;
-      bytes += chunk.length;
-      if (bytes > limits.maxBytes) {
-        stop(new TransferStopped("too-large", bytes));
+    server.on("connection", (socket: Socket) => {
+      // One conversation: a second connection (nothing but git's ext command knows the path) is refused.
+      if (connection !== null || stopped !== null) {
+        socket.destroy();
         return;
       }
-      clearTimeout(stall);
-      stall = setTimeout(() => stop(new TransferStopped("stalled", bytes)), limits.stallMs);
-      if (!fromRemote.write(chunk)) {
-        source.pause();
-        fromRemote.once("drain", () => source.resume());
-      }
+      connection = socket;
+      socket.on("error", ignore);
+      // git ending its side is the remote's end of input.
+      socket.on("data", (chunk: Buffer) => {
+        if (!remote.stdin.write(chunk)) {
+          socket.pause();
+          remote.stdin.once("drain", () => {
+            socket.resume();
+          });
+        }
+      });
+      socket.on("end", () => remote.stdin.end());
+      const source = remote.stdout;
+      source.on("data", (chunk: Buffer) => {
+        if (stopped !== null) return;
+        bytes += chunk.length;
+        if (bytes > limits.maxBytes) {
+          stop(new TransferStopped("too-large", bytes));
+          return;
+        }
+        clearTimeout(stall);
+        stall = setTimeout(stalled, limits.stallMs);
+        if (!socket.write(chunk)) {
+          source.pause();
+          socket.once("drain", () => {
+            source.resume();
+          });
+        }
+      });
+      source.on("end", () => {
+        socket.end();
+      });
     });
-    source.on("end", () => fromRemote.end());
 
-    child.on("error", (error) => stop(error));
+    child.on("error", (error) => {
+      stop(error);
+    });
     child.on("close", (code) => {
       clearTimeout(total);
       clearTimeout(stall);
       signal?.removeEventListener("abort", onAbort);
       // git is done: a remote that goes on talking (or never ends) is dropped.
       remote.close();
+      connection?.destroy();
       if (stopped !== null) {
         reject(stopped);
         return;
@@ -132,9 +200,8 @@ export function gitOverExec(options: GitOverExecOptions): Promise<TransferResult
     });
   });
 }
-
 /** The last KEEP_STDERR bytes a stream wrote, as text. */
-function tail(stream: Readable): () => string {
+function tail(stream: NodeJS.ReadableStream): () => string {
   let kept = Buffer.alloc(0);
   stream.on("data", (chunk: Buffer) => {
     kept = Buffer.concat([kept, chunk]);

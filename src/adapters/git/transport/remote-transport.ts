@@ -24,7 +24,7 @@ import {
 } from "../../../core/workspaces/transport.ts";
 import { exists } from "../../fs/exists.ts";
 import { hostConfigFile, localGit } from "../remote/host-git.ts";
-import { EXT_BRIDGE_URL, TransferStopped, gitOverExec, type TransferResult } from "./git-over-exec.ts";
+import { REMOTE_URL, TransferStopped, gitOverExec, type TransferResult } from "./git-over-exec.ts";
 import { MIRROR_IN_KEEPER, keeperLabels, startMirrorKeeper } from "./mirror-keeper.ts";
 
 export interface RemoteTransportOptions {
@@ -78,7 +78,7 @@ class RemoteTransport implements WorkspaceTransport {
     const { runtime, store, hostName } = this.#options;
     const remote = await runtime.execStream(keeper, ["git", "receive-pack", MIRROR_IN_KEEPER], { user: "0:0", signal });
     const result = await gitOverExec({
-      args: ["--git-dir", store, "push", "--quiet", "--no-verify", "--", EXT_BRIDGE_URL, ...refspecs],
+      args: ["--git-dir", store, "push", "--quiet", "--no-verify", "--", REMOTE_URL, ...refspecs],
       cwd: store,
       env: await this.#hostEnv(),
       remote,
@@ -176,7 +176,7 @@ class RemoteTransport implements WorkspaceTransport {
           "--no-auto-gc",
           "--no-recurse-submodules",
           "--",
-          EXT_BRIDGE_URL,
+          REMOTE_URL,
           collectRefspec(branch),
         ],
         cwd: quarantine,
