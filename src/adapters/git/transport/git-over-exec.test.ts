@@ -42,8 +42,14 @@ function localRemote(command: string, args: readonly string[]): ExecStream {
     stdin: child.stdin,
     stdout: child.stdout,
     stderr: child.stderr,
-    exit: new Promise((resolve) => child.on("close", (code) => resolve(code ?? -1))),
-    close: () => child.kill("SIGKILL"),
+    exit: new Promise((resolve) => {
+      child.on("close", (code) => {
+        resolve(code ?? -1);
+      });
+    }),
+    close: () => {
+      child.kill("SIGKILL");
+    },
   };
 }
 
