@@ -134,7 +134,8 @@ function transfer(options: GitOverExecOptions, server: Server, url: string): Pro
     const total = setTimeout(() => {
       stop(new TransferStopped("timed-out", bytes));
     }, limits.totalMs);
-    let stall = setTimeout(stalled, limits.stallMs);
+    // The stall clock starts once git's side is connected: starting git and its bridge is this machine's time, not the remote's.
+    let stall: NodeJS.Timeout | undefined;
     const onAbort = (): void => {
       stop(abortReason(signal));
     };
@@ -149,6 +150,7 @@ function transfer(options: GitOverExecOptions, server: Server, url: string): Pro
         return;
       }
       connection = socket;
+      stall = setTimeout(stalled, limits.stallMs);
       socket.on("error", ignore);
       // git ending its side is the remote's end of input.
       socket.on("data", (chunk: Buffer) => {

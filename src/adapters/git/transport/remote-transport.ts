@@ -60,6 +60,8 @@ class RemoteTransport implements WorkspaceTransport {
   readonly #options: RemoteTransportOptions;
   readonly #limits: CollectLimits;
   #keeper: Promise<string> | undefined;
+  /** Collects of one instance run one after another: they share its quarantine. */
+  readonly #collecting = new Map<string, Promise<unknown>>();
 
   constructor(options: RemoteTransportOptions) {
     this.#options = options;
@@ -117,7 +119,7 @@ class RemoteTransport implements WorkspaceTransport {
       [
         "sh",
         "-c",
-        'mkdir -p "$1" && find "$1" -mindepth 1 -delete && chown "$2" "$1" && { git config --system --get-all safe.directory | grep -qxF "$3" || git config --system --add safe.directory "$3"; }',
+        'mkdir -p "$1" && find "$1" -mindepth 1 -delete && chown -h "$2" "$1" && { git config --system --get-all safe.directory | grep -qxF "$3" || git config --system --add safe.directory "$3"; }',
         "sh",
         folder,
         owner,
@@ -142,8 +144,19 @@ class RemoteTransport implements WorkspaceTransport {
   }
 
   async collect(containerId: string, request: CollectRequest, signal?: AbortSignal): Promise<Collected> {
+    validateInstanceName(request.instance);
+    const before = this.#collecting.get(request.instance) ?? Promise.resolve();
+    const run = before.then(() => this.#collect(containerId, request, signal));
+    const settled = run.catch(() => undefined);
+    this.#collecting.set(request.instance, settled);
+    void settled.then(() => {
+      if (this.#collecting.get(request.instance) === settled) this.#collecting.delete(request.instance);
+    });
+    return run;
+  }
+
+  async #collect(containerId: string, request: CollectRequest, signal?: AbortSignal): Promise<Collected> {
     const { instance, branch, path: folder, user } = request;
-    validateInstanceName(instance);
     const ref = collectedRef(branch);
     const quarantine = await this.#quarantine(instance);
     const { runtime } = this.#options;
