@@ -113,6 +113,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
     if (!this.images.has(spec.Image)) return Promise.reject(new ExternalError(`no such image: ${spec.Image}`));
     // Unique across fake engines too, as a real engine's random ids are: list tells containers of two hosts apart by id.
     const id = `fake${String(this.#engine)}x${String(this.#next++).padStart(8, "0")}`;
+    for (const mount of spec.HostConfig.Mounts) if (mount.Type === "volume") this.volumes.add(mount.Source);
     this.containers.set(id, { id, spec, state: "created", createdAt: new Date().toISOString(), files: new Set(), copied: new Map() });
     return Promise.resolve(id);
   }
@@ -242,6 +243,14 @@ export class FakeContainerRuntime implements ContainerRuntime {
     return settled(() => {
       found.members.set(this.#get(container).id, aliases);
     });
+  }
+
+  /** Named volumes, as mounts made them (a mount of a volume not here makes it, as the engine does). */
+  readonly volumes = new Set<string>();
+
+  removeVolume(name: string): Promise<boolean> {
+    this.calls.push(`removeVolume ${name}`);
+    return Promise.resolve(this.volumes.delete(name));
   }
 
   removeNetwork(id: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from "node:stream";
 import type Docker from "dockerode";
-import type { ContainerCreateSpec } from "../../core/devcontainer/create-options.ts";
+import type { ContainerCreateSpec, DockerMount } from "../../core/devcontainer/create-options.ts";
 import { ExternalError } from "../../core/errors.ts";
 import type {
   ContainerDetails,
@@ -255,6 +255,19 @@ export class DockerRuntime implements ContainerRuntime {
   async execStream(id: string, command: readonly string[], options: ExecOptions = {}): Promise<ExecStream> {
     return startExecStream(await this.#docker(), id, command, options);
   }
+  async removeVolume(name: string): Promise<boolean> {
+    try {
+      await (await this.#docker()).getVolume(name).remove();
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw new ExternalError(`cannot remove volume ${name}: ${dockerReason(error)}`, {
+        cause: error,
+        hint: statusOf(error) === 409 ? "A container still uses it: remove that container first (cspace down)." : undefined,
+      });
+    }
+  }
+
 
   async execDetached(id: string, command: readonly string[], options: ExecOptions = {}): Promise<void> {
     try {
@@ -346,12 +359,19 @@ function createBody(spec: ContainerCreateSpec): Docker.ContainerCreateOptions {
     ...(cmd === undefined ? {} : { Cmd: [...cmd] }),
     HostConfig: {
       ...host,
-      Mounts: host.Mounts.map((mount) => ({ ...mount })),
+      Mounts: host.Mounts.map(mountBody),
       ...(host.CapAdd === undefined ? {} : { CapAdd: [...host.CapAdd] }),
       ...(host.CapDrop === undefined ? {} : { CapDrop: [...host.CapDrop] }),
       ...(host.SecurityOpt === undefined ? {} : { SecurityOpt: [...host.SecurityOpt] }),
     },
   };
+}
+
+/** A named volume's labels go with the mount: the engine makes the volume with them on first use. */
+function mountBody(mount: DockerMount): Docker.MountSettings {
+  const { VolumeOptions: volume, ...rest } = mount;
+  if (volume === undefined) return { ...rest };
+  return { ...rest, VolumeOptions: { NoCopy: false, Labels: { ...volume.Labels }, DriverConfig: { Name: "local", Options: {} } } };
 }
 
 function execBody(command: readonly string[], options: ExecOptions): Docker.ExecCreateOptions {

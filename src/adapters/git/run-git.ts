@@ -1,4 +1,4 @@
-import { execFile, type ExecFileException } from "node:child_process";
+import { execFile, spawn, type ChildProcess, type ExecFileException, type StdioOptions } from "node:child_process";
 import { existsSync } from "node:fs";
 import { ExternalError } from "../../core/errors.ts";
 
@@ -140,6 +140,17 @@ export function runGit(args: readonly string[], options: GitRunOptions): Promise
     child.stdin?.on("error", () => undefined);
     child.stdin?.end(options.input ?? "");
   });
+}
+
+/**
+ * Starts `git <args>` with the same environment policy and hooks off as
+ * runGit, its stdio as `stdio` says: for a caller that streams git's input
+ * and output itself (the workspace transport joins git's pack protocol to a
+ * command in a container). The caller owns the process: it waits for it,
+ * and kills it when it gives up.
+ */
+export function spawnGit(args: readonly string[], options: { readonly cwd: string; readonly env?: Readonly<Record<string, string>>; readonly stdio: StdioOptions }): ChildProcess {
+  return spawn("git", ["-c", "core.hooksPath=/dev/null", ...args], { cwd: options.cwd, env: gitEnvironment(process.env, options.env), stdio: options.stdio });
 }
 
 /**

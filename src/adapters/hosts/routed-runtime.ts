@@ -210,6 +210,12 @@ export class RoutedRuntime implements ContainerRuntime {
     return (await this.#first()).removeNetwork(id);
   }
 
+  /** Volumes are per host and named alike on each: removed wherever one is found. */
+  async removeVolume(name: string): Promise<boolean> {
+    const removed = await Promise.all(this.#sources.map(async (source) => (await this.host(source.name)).removeVolume(name)));
+    return removed.includes(true);
+  }
+
   async logs(id: string, options?: { readonly since?: string | undefined }): Promise<string> {
     return (await this.#on(id)).logs(id, options);
   }

@@ -310,6 +310,11 @@ export class KubernetesRuntime implements ContainerRuntime {
     return Promise.resolve(false);
   }
 
+  /** This adapter makes no volumes (a pod's volumes go with it; the mirror on a PersistentVolumeClaim is not built yet): none to remove. */
+  removeVolume(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
   #noNetworks(action: string): UserError {
     return new UserError(`host ${this.#options.name} is a Kubernetes cluster: cspace cannot ${action} there`, {
       hint: 'Leave "container.network" unset for Kubernetes hosts and restrict the namespace\'s egress with a NetworkPolicy.',

@@ -39,6 +39,8 @@ export interface DockerMount {
   readonly Source: string;
   readonly Target: string;
   readonly ReadOnly: boolean;
+  /** A named volume the engine makes on first use carries these labels (so cleanup finds it). */
+  readonly VolumeOptions?: { readonly Labels: Readonly<Record<string, string>> };
 }
 
 export interface ContainerCreateInput {

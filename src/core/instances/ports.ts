@@ -171,6 +171,8 @@ export interface ContainerRuntime {
   logs(id: string, options?: { readonly since?: string | undefined }): Promise<string>;
   /** Starts a command with its stdin, stdout and stderr streamed; resolves once it runs. */
   execStream(id: string, command: readonly string[], options?: ExecOptions): Promise<ExecStream>;
+  /** Removes a named volume (a remote worker's checkout, a host's mirror); false when it was already gone. */
+  removeVolume(name: string): Promise<boolean>;
 }
 
 /**
