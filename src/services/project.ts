@@ -153,11 +153,16 @@ export const realPorts: PortFactories = {
       // The host's address in place of DOCKER_HOST; DOCKER_TLS_VERIFY and DOCKER_CERT_PATH still say how to speak TLS to a tcp:// one.
       return { runtime: new DockerRuntime({ ...context.env, DOCKER_HOST: settings.docker }), close: () => Promise.resolve() };
     }
-    // ─── Issue 16: where ssh:// hosts (src/adapters/docker/ssh/, openSshRuntime) and Kubernetes
-    // (src/adapters/kubernetes/, openKubernetesRuntime) plug in. The only placeholder of this part. ───
+    if (host.kind === "kubernetes" && settings.kubernetes !== undefined) {
+      const { openKubernetesRuntime } = await import("../adapters/kubernetes/runtime.ts");
+      const { context: kubeContext, namespace, kubeconfig } = settings.kubernetes;
+      // The kubeconfig kubectl would read, from the project's environment rather than this process's.
+      const file = kubeconfig ?? context.env.KUBECONFIG;
+      return { runtime: openKubernetesRuntime({ name: host.name, context: kubeContext, namespace, kubeconfig: file }), close: () => Promise.resolve() };
+    }
+    // ─── Issue 16: where ssh:// hosts (src/adapters/docker/ssh/, openSshRuntime) plug in. ───
     if (host.kind === "local") throw new InternalError(`host ${host.name} is the local engine: ports.runtime() opens it, not hostRuntime`);
-    const what = host.kind === "kubernetes" ? "Kubernetes hosts" : "ssh:// hosts";
-    throw new UserError(`host ${host.name}: ${what} are not supported by this build yet`, {
+    throw new UserError(`host ${host.name}: ssh:// hosts are not supported by this build yet`, {
       hint: `Remove host ${host.name} from workers.hosts, or reach its engine another way (a tcp:// address with TLS).`,
     });
   },

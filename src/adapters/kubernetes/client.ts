@@ -1,3 +1,5 @@
+import os from "node:os";
+import path from "node:path";
 import type { CoreV1Api, Exec, KubeConfig, VersionApi, Watch } from "@kubernetes/client-node";
 import { UserError } from "../../core/errors.ts";
 import type { KubeTarget } from "./errors.ts";
@@ -33,7 +35,8 @@ export async function loadKubeClient(options: KubernetesHostOptions): Promise<Ku
   const source = options.kubeconfig ?? "the default kubeconfig ($KUBECONFIG or ~/.kube/config)";
   try {
     if (options.kubeconfig === undefined) config.loadFromDefault();
-    else config.loadFromFile(options.kubeconfig);
+    // `~/.kube/dev` as written in .cspace.json: the shell that would expand it is not involved.
+    else config.loadFromFile(options.kubeconfig.startsWith("~/") ? path.join(os.homedir(), options.kubeconfig.slice(2)) : options.kubeconfig);
   } catch (error) {
     throw new UserError(`host ${options.name}: cannot read ${source}: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
