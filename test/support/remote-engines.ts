@@ -43,6 +43,12 @@ export interface RemoteEngine {
   killSshd(): Promise<void>;
   /** Starts sshd again (after killSshd); resolves once it accepts connections. */
   startSshd(): Promise<void>;
+  /**
+   * Starts, in sshd's place (call killSshd first), an impostor at the same
+   * address with a host key of its own, which lets in the same client key: a
+   * man in the middle. Its logins count in sshConnectionsAccepted.
+   */
+  startImpostorSshd(): Promise<void>;
   /** Removes the engine's containers, dockerd and its containerd, sshd, the namespace, the veth and the files. */
   stop(): Promise<void>;
 }
@@ -139,10 +145,24 @@ class Engine implements RemoteEngine {
   }
 
   async startSshd(): Promise<void> {
+    await this.#runSshd(this.#sshdConfig);
+  }
+
+  async startImpostorSshd(): Promise<void> {
+    const { dir } = this.#layout;
+    const key = path.join(dir, "impostor_host_key");
+    if (!existsSync(key)) await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "cspace-t impostor", "-f", key]);
+    const config = path.join(dir, "impostor_sshd_config");
+    const real = await readFile(this.#sshdConfig, "utf8");
+    await writeFile(config, real.replace(/^HostKey .*$/m, `HostKey ${key}`));
+    await this.#runSshd(config);
+  }
+
+  async #runSshd(config: string): Promise<void> {
     const log = openSync(path.join(this.#layout.dir, "sshd.log"), "a");
     try {
       // -D: in the foreground, so it is ours to kill; -e: its log (each accepted connection) to stderr, kept in sshd.log.
-      const child = spawn("nsenter", [`--net=/var/run/netns/${this.#layout.namespace}`, "/usr/sbin/sshd", "-D", "-e", "-f", this.#sshdConfig], {
+      const child = spawn("nsenter", [`--net=/var/run/netns/${this.#layout.namespace}`, "/usr/sbin/sshd", "-D", "-e", "-f", config], {
         detached: true,
         stdio: ["ignore", log, log],
       });

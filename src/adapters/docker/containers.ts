@@ -2,7 +2,7 @@ import type { Agent } from "node:http";
 import { PassThrough, Readable } from "node:stream";
 import type Docker from "dockerode";
 import type { ContainerCreateSpec } from "../../core/devcontainer/create-options.ts";
-import { ExternalError } from "../../core/errors.ts";
+import { CspaceError, ExternalError } from "../../core/errors.ts";
 import type {
   ContainerDetails,
   ContainerInfo,
@@ -71,7 +71,8 @@ export class DockerRuntime implements ContainerRuntime {
     } catch (error) {
       throw new ExternalError(`no Docker engine at ${this.endpoint}: ${unreachableReason(error)}`, {
         cause: error,
-        hint: "Start the Docker engine (or set DOCKER_HOST to one that runs), then try again; `cspace doctor` checks it.",
+        // The way there (an SSH connection) may know better what to do than "start the engine".
+        hint: (error instanceof CspaceError ? error.hint : undefined) ?? "Start the Docker engine (or set DOCKER_HOST to one that runs), then try again; `cspace doctor` checks it.",
       });
     }
   }

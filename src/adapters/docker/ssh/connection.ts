@@ -47,6 +47,11 @@ export class SshConnection {
     return this.#opened;
   }
 
+  /** Reads the identity file (or finds the agent) now, so a configuration error is the user's, before any request. */
+  async checkCredentials(): Promise<void> {
+    await authOf(this.target);
+  }
+
   /** A new channel to the engine's socket on the remote host, connecting first when there is no live connection. */
   async openEngineChannel(): Promise<Duplex> {
     const client = await this.#connect();
@@ -191,16 +196,16 @@ function hostKeyRefusal(target: SshTarget, verdict: ReturnType<typeof checkHostK
   switch (verdict.kind) {
     case "known":
       return undefined;
+    // What to run is in the message itself: callers that wrap this error (DockerRuntime) keep its message, not its hint.
     case "unknown":
-      return new ExternalError(`host ${target.name} (${target.url}): ${named} is not in ${target.knownHosts}; it offered the ${shown}, which cspace will not trust unseen`, {
-        hint: `Check that fingerprint with the host's administrator (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on it), then run: ${scan}`,
-      });
+      return new ExternalError(
+        `host ${target.name} (${target.url}): ${named} is not in ${target.knownHosts}; it offered the ${shown}, which cspace will not trust unseen. Check that fingerprint with the host's administrator (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub there), then run: ${scan}`,
+        { hint: `After checking the fingerprint: ${scan}` },
+      );
     case "changed":
       return new ExternalError(
-        `host ${target.name} (${target.url}): ${named} offered the ${shown}, which is not the ${verdict.knownTypes.join(" or ")} key ${target.knownHosts} has for it: the host's key changed, or someone is in the middle`,
-        {
-          hint: `Do not go on until you know why. If the host was really re-keyed, remove its old line (ssh-keygen -R '${named}' -f ${target.knownHosts}), check the new fingerprint, then run: ${scan}`,
-        },
+        `host ${target.name} (${target.url}): ${named} offered the ${shown}, which is not the ${verdict.knownTypes.join(" or ")} key ${target.knownHosts} has for it: the host's key changed, or someone is in the middle. Do not go on until you know why; if the host was really re-keyed, run ssh-keygen -R '${named}' -f ${target.knownHosts}, check the new fingerprint, then run: ${scan}`,
+        { hint: `Only once you know the host was re-keyed: ssh-keygen -R '${named}' -f ${target.knownHosts}; ${scan}` },
       );
     case "revoked":
       return new ExternalError(`host ${target.name} (${target.url}): ${named} offered the ${shown}, which ${target.knownHosts} marks @revoked`, {

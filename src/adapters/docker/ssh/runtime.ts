@@ -33,13 +33,15 @@ export interface SshRuntime {
  * DockerRuntime as for the local engine, its HTTP carried by an agent whose
  * connections are channels forwarding the remote engine's Unix socket over
  * one SSH connection. Nothing connects until the first request; a
- * configuration error (a bad address, no key) is a UserError here, and the
- * host's key is checked against known_hosts on connect.
+ * configuration error (a bad address, an unreadable key, no key and no
+ * agent) is a UserError here, and the host's key is checked against
+ * known_hosts on connect.
  */
-export function openSshRuntime(request: SshRuntimeRequest): Promise<SshRuntime> {
+export async function openSshRuntime(request: SshRuntimeRequest): Promise<SshRuntime> {
   const env = request.env ?? process.env;
   const target = sshTarget(request.name, request.endpoint, request.ssh ?? {}, env);
   const connection = new SshConnection(target, request.connection);
+  await connection.checkCredentials();
   const endpoint: DockerEndpoint = {
     url: target.url,
     fromEnv: false,
@@ -57,9 +59,9 @@ export function openSshRuntime(request: SshRuntimeRequest): Promise<SshRuntime> 
     },
     agent: new SshEngineAgent(connection),
   };
-  return Promise.resolve({
+  return {
     runtime: new DockerRuntime(env, endpoint),
     connectionsOpened: () => connection.connectionsOpened,
     close: () => connection.close(),
-  });
+  };
 }
