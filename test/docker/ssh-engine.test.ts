@@ -149,4 +149,35 @@ describe("a remote engine over SSH", () => {
       await engineHere().getContainer(id).remove({ force: true });
     }
   });
+
+  it("notices a host gone silent by its keepalives, and connects again once the network is back", async () => {
+    // Keepalives every second, two unanswered and it is lost: TCP alone would wait minutes for a silent peer.
+    const ssh = await remote({ keepaliveIntervalMs: 1_000, keepaliveCountMax: 2, readyTimeoutMs: 60_000 });
+    const { runtime } = ssh;
+    const id = await runtime.create(spec(`cspace-ssh-silent-${runId}`, ["sleep", "infinity"]));
+    try {
+      await runtime.start(id);
+      const marker = `cspace-silent-${runId}`;
+      const held = runtime.exec(id, ["/bin/sh", "-c", `sleep 600; : ${marker}`]);
+      held.catch(() => undefined);
+      await expect
+        .poll(async () => JSON.stringify(await engineHere().getContainer(id).top({ ps_args: "-eo pid,args" })), { timeout: 60_000, interval: 200 })
+        .toContain(marker);
+      await engine.setLinkUp(false);
+      try {
+        const failure = await held.then(
+          () => new Error("the request succeeded although its host went silent"),
+          (error: unknown) => error,
+        );
+        expect(failure).toBeInstanceOf(ExternalError);
+        expect((failure as Error).message).toContain(`lost the SSH connection to big (${engine.endpoint})`);
+      } finally {
+        await engine.setLinkUp(true);
+      }
+      expect((await runtime.inspect(id))?.state).toBe("running");
+      expect(ssh.connectionsOpened()).toBe(2);
+    } finally {
+      await engineHere().getContainer(id).remove({ force: true });
+    }
+  });
 });

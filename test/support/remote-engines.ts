@@ -49,6 +49,12 @@ export interface RemoteEngine {
    * man in the middle. Its logins count in sshConnectionsAccepted.
    */
   startImpostorSshd(): Promise<void>;
+  /**
+   * Takes the link to the namespace down (false) or up again (true): the host
+   * goes silent without closing anything, as when a network fails, and only a
+   * keepalive notices.
+   */
+  setLinkUp(up: boolean): Promise<void>;
   /** Removes the engine's containers, dockerd and its containerd, sshd, the namespace, the veth and the files. */
   stop(): Promise<void>;
 }
@@ -171,6 +177,11 @@ class Engine implements RemoteEngine {
       closeSync(log);
     }
     await waitFor(`sshd on ${this.address}:22`, () => tcpAnswers(this.address, 22), () => readFile(path.join(this.#layout.dir, "sshd.log"), "utf8"));
+  }
+
+  async setLinkUp(up: boolean): Promise<void> {
+    await ip("link", "set", this.#layout.hostVeth, up ? "up" : "down");
+    if (up) await waitFor(`sshd on ${this.address}:22 after the link came up`, () => tcpAnswers(this.address, 22));
   }
 
   stop(): Promise<void> {

@@ -36,7 +36,7 @@ export class SshEngineAgent extends Agent {
     const failed = callback as ((error: Error) => void) | undefined;
     this.#connection.openEngineChannel().then(
       (channel) => {
-        callback?.(null, asSocket(channel));
+        callback?.(null, channel);
       },
       (error: unknown) => {
         failed?.(error instanceof Error ? error : new Error(String(error)));
@@ -45,40 +45,4 @@ export class SshEngineAgent extends Agent {
     // Asynchronous: the agent waits for the callback.
     return undefined;
   }
-}
-
-/**
- * What Node's HTTP client calls on a net.Socket, on a channel: keepalive,
- * no-delay and ref have no meaning for a channel, but the idle timeout does
- * (a request's timeout is how a silent engine is noticed), so it is kept.
- */
-function asSocket(channel: Duplex): Duplex {
-  let timer: NodeJS.Timeout | undefined;
-  let idleMs = 0;
-  const arm = (): void => {
-    clearTimeout(timer);
-    timer = idleMs > 0 ? setTimeout(() => channel.emit("timeout"), idleMs) : undefined;
-  };
-  channel.on("data", () => {
-    if (idleMs > 0) arm();
-  });
-  channel.once("close", () => {
-    clearTimeout(timer);
-  });
-  const noop = (): Duplex => channel;
-  return Object.assign(channel, {
-    setTimeout(ms: number, onTimeout?: () => void): Duplex {
-      idleMs = ms;
-      if (onTimeout !== undefined) channel.once("timeout", onTimeout);
-      arm();
-      return channel;
-    },
-    setKeepAlive: noop,
-    setNoDelay: noop,
-    ref: noop,
-    unref: noop,
-    destroySoon(): void {
-      channel.destroy();
-    },
-  });
 }

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { Duplex } from "node:stream";
-import type { Client, ClientChannel, ConnectConfig } from "ssh2";
+import type { Client, ConnectConfig } from "ssh2";
 import { ExternalError, InternalError, UserError } from "../../../core/errors.ts";
+import { ChannelSocket } from "./channel-socket.ts";
 import type { SshTarget } from "./endpoint.ts";
 import { checkHostKey, fingerprint, keyType, knownHostsName } from "./known-hosts.ts";
 
@@ -33,7 +33,7 @@ export class SshConnection {
   #client: Promise<Client> | undefined;
   /** The connected client, until it is lost. */
   #live: Client | undefined;
-  readonly #channels = new Set<ClientChannel>();
+  readonly #channels = new Set<ChannelSocket>();
   #closed = false;
   #opened = 0;
 
@@ -53,10 +53,10 @@ export class SshConnection {
   }
 
   /** A new channel to the engine's socket on the remote host, connecting first when there is no live connection. */
-  async openEngineChannel(): Promise<Duplex> {
+  async openEngineChannel(): Promise<ChannelSocket> {
     const client = await this.#connect();
     const { name, remoteSocket } = this.target;
-    return new Promise<Duplex>((resolve, reject) => {
+    return new Promise<ChannelSocket>((resolve, reject) => {
       client.openssh_forwardOutStreamLocal(remoteSocket, (error, channel) => {
         if (error !== undefined) {
           // Closing: the connection went away between connect and this channel; its close handler said why.
@@ -70,9 +70,10 @@ export class SshConnection {
           );
           return;
         }
-        this.#channels.add(channel);
-        channel.once("close", () => this.#channels.delete(channel));
-        resolve(channel);
+        const socket = new ChannelSocket(channel);
+        this.#channels.add(socket);
+        socket.once("close", () => this.#channels.delete(socket));
+        resolve(socket);
       });
     });
   }
@@ -146,8 +147,8 @@ export class SshConnection {
         this.#live = undefined;
         this.#client = undefined;
         const lost = this.#lost(reason);
-        // ssh2 itself would only end them, which reads as a complete answer: failed, they fail the requests on them.
-        for (const channel of this.#channels) Duplex.prototype.destroy.call(channel, lost);
+        // Failed before ssh2 ends them quietly (which reads as a complete answer): the requests on them fail, naming the host.
+        for (const channel of this.#channels) channel.destroy(lost);
         this.#channels.clear();
       };
       client.once("end", gone);
