@@ -7,8 +7,16 @@
 // same engine's Unix socket. Prints the start-up time of the test bed and
 // p50/p99 per kind and path. Needs root, like the docker lane.
 //
+// For contrast, 50 concurrent `list` requests through docker-modem's own ssh
+// mode, which opens an SSH connection per request (and runs
+// `docker system dial-stdio` there: the test bed shares this machine's
+// filesystem, so that reaches this machine's engine; what is measured is
+// sshd taking 50 logins at once).
+//
 //   node bench/remote/ssh-requests.ts [--rounds 3]
+import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
+import Dockerode from "dockerode";
 import { DockerRuntime } from "../../src/adapters/docker/containers.ts";
 import { openSshRuntime } from "../../src/adapters/docker/ssh/runtime.ts";
 import type { ContainerRuntime } from "../../src/core/instances/ports.ts";
@@ -61,6 +69,33 @@ try {
     }
   }
   console.log(`ssh connections sshd accepted: ${String(await engine.sshConnectionsAccepted())}`);
+
+  const before = await engine.sshConnectionsAccepted();
+  const perRequest = new Dockerode({
+    protocol: "ssh",
+    host: engine.address,
+    port: 22,
+    username: "root",
+    sshOptions: { privateKey: await readFile(engine.identityFile) },
+  });
+  const times: number[] = [];
+  const reasons = new Map<string, number>();
+  await Promise.all(
+    Array.from({ length: CONCURRENT }, async () => {
+      const start = performance.now();
+      try {
+        await perRequest.listContainers();
+        times.push(performance.now() - start);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+      }
+    }),
+  );
+  console.log(
+    `docker-modem ssh mode, ${String(CONCURRENT)} concurrent list: ${String(times.length)} succeeded (p50 ${fmt(percentile(times, 50)).trim()} ms), ` +
+      `${String(CONCURRENT - times.length)} failed ${JSON.stringify(Object.fromEntries(reasons))}; sshd accepted ${String((await engine.sshConnectionsAccepted()) - before)} logins`,
+  );
   await local.remove(id);
 } finally {
   await ssh.close();
