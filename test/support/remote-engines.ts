@@ -15,10 +15,11 @@ import { BASE_IMAGE } from "./docker.ts";
  * by `tc`, running a second dockerd (own data root, exec root, socket) and an
  * sshd that lets root in with a generated key and forwards Unix sockets.
  *
- * Everything one engine owns lives under /tmp/cspace-t/<namespace>/, with the
- * pid of the process that made it: `stop()` removes it all, and the first
- * start in a process sweeps what a dead process left behind (a test file that
- * crashed) without touching engines a live process (a parallel test file) owns.
+ * Everything one engine owns lives under /tmp/cspace-t/<namespace>/, and the
+ * pid of the process that made it in /tmp/cspace-t/<namespace>.owner:
+ * `stop()` removes it all, and the first start in a process sweeps what a
+ * dead process left behind (a test file that crashed) without touching
+ * engines a live process (a parallel test file) owns.
  * Needs root, ip, tc, nsenter, dockerd, sshd and ssh-keygen
  * (scripts/prepare-machine.sh installs openssh-server).
  */
@@ -75,13 +76,16 @@ let swept: Promise<void> | undefined;
 
 export async function startRemoteEngine(name: string, options: RemoteEngineOptions = {}): Promise<RemoteEngine> {
   if (!/^[a-z0-9-]{1,16}$/.test(name)) throw new Error(`remote engine name "${name}": use 1-16 of a-z, 0-9 and -`);
+  await mkdir(ROOT, { recursive: true });
   swept ??= sweepLeftovers();
   await swept;
   const id = randomBytes(3).toString("hex");
   const layout = layoutOf(`${PREFIX}${name}-${id}`, id);
+  // The owner first, whole (written aside, then renamed): a sweep in another process must never take an engine being built.
+  const partial = `${ownerFile(layout.namespace)}.${String(process.pid)}`;
+  await writeFile(partial, String(process.pid));
+  await rename(partial, ownerFile(layout.namespace));
   await mkdir(layout.dir, { recursive: true });
-  // The owner first: a sweep in another process must never take an engine that is being built.
-  await writeFile(path.join(layout.dir, "owner.pid"), String(process.pid));
   try {
     const address = await makeNetwork(layout, options.rateMbit ?? 200);
     await startDockerd(layout);
@@ -103,6 +107,11 @@ interface Layout {
   readonly hostVeth: string;
   readonly peerVeth: string;
   readonly socket: string;
+}
+
+/** Where the pid of the process that owns an engine is kept, beside (not in) its directory. */
+function ownerFile(namespace: string): string {
+  return path.join(ROOT, `${namespace}.owner`);
 }
 
 function layoutOf(namespace: string, id: string): Layout {
@@ -312,14 +321,15 @@ async function loadBaseImage(socket: string): Promise<void> {
  * processes (parallel test files) stay.
  */
 async function sweepLeftovers(): Promise<void> {
-  await mkdir(ROOT, { recursive: true });
-  const dirs = (await readdir(ROOT)).filter((entry) => entry.startsWith(PREFIX));
+  const dirs = (await readdir(ROOT))
+    .filter((entry) => entry.startsWith(PREFIX) && !entry.includes(".owner."))
+    .map((entry) => entry.replace(/\.owner$/, ""));
   const namespaces = (await run("ip", ["netns", "list"])).stdout
     .split("\n")
     .map((line) => line.split(" ")[0] ?? "")
     .filter((ns) => ns.startsWith(PREFIX));
   for (const namespace of new Set([...dirs, ...namespaces])) {
-    const owner = Number(await readFile(path.join(ROOT, namespace, "owner.pid"), "utf8").catch(() => "0"));
+    const owner = Number(await readFile(ownerFile(namespace), "utf8").catch(() => "0"));
     if (owner > 0 && alive(owner)) continue;
     const id = namespace.slice(namespace.lastIndexOf("-") + 1);
     await teardown(layoutOf(namespace, id)).catch(() => undefined);
@@ -349,6 +359,7 @@ async function teardown(layout: Layout): Promise<void> {
   await ip("link", "del", hostVeth).catch(() => undefined);
   await unmountUnder(dir);
   await rm(dir, { recursive: true, force: true });
+  await rm(ownerFile(namespace), { force: true });
 }
 
 /** SIGKILLs the namespace's processes whose command name passes `which`, and waits until they are gone. */
