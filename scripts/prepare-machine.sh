@@ -2,7 +2,7 @@
 # Prepares this machine for cspace's docker-lane tests. Safe to run any number
 # of times: every step first checks whether its work is already done.
 #
-#   1. installs the Docker engine, debootstrap and tmux from Debian's packages;
+#   1. installs the Docker engine, debootstrap, tmux and sshd from Debian's packages;
 #   2. starts dockerd in the background when nothing answers on the socket;
 #   3. builds the offline base image cspace-base:bookworm when it is missing.
 #
@@ -41,10 +41,14 @@ install_packages() {
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
   # The dashboard's docker-lane test drives cspace in a real pseudo-terminal through tmux.
   command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+  # Remote engines in tests (test/support/remote-engines.ts) are reached over an sshd of their own, run by hand.
+  [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+  command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
+  command -v tc >/dev/null 2>&1 || missing+=(iproute2)
   if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
   else
-    log "dockerd, debootstrap and tmux already installed"
+    log "dockerd, debootstrap, tmux and sshd already installed"
   fi
 }
 

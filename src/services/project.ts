@@ -5,7 +5,7 @@ import type { OperatorChannel, WorkerPool } from "../core/coordinator-runtime/po
 import type { CoordinatorLock, EventStore } from "../core/coordinator-store/port.ts";
 import type { Forge } from "../core/forge/port.ts";
 import type { Host } from "../core/host.ts";
-import { InternalError, UserError } from "../core/errors.ts";
+import { InternalError } from "../core/errors.ts";
 import { workerHosts, type WorkerHost } from "../core/hosts/hosts.ts";
 import type { HostConnection, HostRuntimes } from "../core/hosts/ports.ts";
 import type { ContainerRuntime, InstanceLocks, WorkspaceStore } from "../core/instances/ports.ts";
@@ -160,11 +160,13 @@ export const realPorts: PortFactories = {
       const file = kubeconfig ?? context.env.KUBECONFIG;
       return { runtime: openKubernetesRuntime({ name: host.name, context: kubeContext, namespace, kubeconfig: file }), close: () => Promise.resolve() };
     }
-    // ─── Issue 16: where ssh:// hosts (src/adapters/docker/ssh/, openSshRuntime) plug in. ───
-    if (host.kind === "local") throw new InternalError(`host ${host.name} is the local engine: ports.runtime() opens it, not hostRuntime`);
-    throw new UserError(`host ${host.name}: ssh:// hosts are not supported by this build yet`, {
-      hint: `Remove host ${host.name} from workers.hosts, or reach its engine another way (a tcp:// address with TLS).`,
-    });
+    if (host.kind === "ssh" && settings.docker !== undefined) {
+      // One SSH connection per host, every engine request a channel on it (adapters/docker/ssh); ssh2 loads only here.
+      const { openSshRuntime } = await import("../adapters/docker/ssh/runtime.ts");
+      const opened = await openSshRuntime({ name: host.name, endpoint: settings.docker, ssh: settings.ssh, env: context.env });
+      return { runtime: opened.runtime, close: () => opened.close() };
+    }
+    throw new InternalError(`host ${host.name} (${host.kind}) has no engine address: the configuration check should have refused it`);
   },
   async host() {
     const { systemHost } = await import("../adapters/host.ts");

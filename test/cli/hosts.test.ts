@@ -45,11 +45,11 @@ describe("workers.hosts in the built binary", () => {
     expect(listing.unreachableHosts.map((h) => h.host)).toEqual(["local", "other"]);
   });
 
-  it("doctor fails the check of an ssh:// host this build cannot open yet, saying so", async () => {
+  it("doctor fails the check of an ssh:// host it has no key for, saying what to give it", async () => {
     const { dir, env } = await setup({ hosts: [{ name: "big", docker: "ssh://ci@build-1.invalid", slots: 12 }] });
     const result = runCli(["doctor", "--json", "--cwd", dir], { env });
     expect(result.status).toBe(1);
     const report = JSON.parse(result.stdout) as { checks: { id: string; title: string; status: string; detail: string }[] };
-    expect(report.checks.filter((c) => c.id === "host")).toMatchObject([{ title: "Host big", status: "fail", detail: "host big: ssh:// hosts are not supported by this build yet" }]);
+    expect(report.checks.filter((c) => c.id === "host")).toMatchObject([{ title: "Host big", status: "fail", detail: "host big: no key to log in to ssh://ci@build-1.invalid with: no ssh.identityFile, and no SSH agent (SSH_AUTH_SOCK is unset)" }]);
   });
 });

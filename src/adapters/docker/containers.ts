@@ -1,7 +1,8 @@
+import type { Agent } from "node:http";
 import { PassThrough, Readable } from "node:stream";
 import type Docker from "dockerode";
 import type { ContainerCreateSpec, DockerMount } from "../../core/devcontainer/create-options.ts";
-import { ExternalError } from "../../core/errors.ts";
+import { CspaceError, ExternalError } from "../../core/errors.ts";
 import type {
   ContainerDetails,
   ContainerInfo,
@@ -51,8 +52,9 @@ export class DockerRuntime implements ContainerRuntime {
   readonly #http: EngineHttp | null;
   #dockerode: Promise<Docker> | undefined;
 
-  constructor(env: NodeJS.ProcessEnv) {
-    this.#endpoint = dockerEndpoint(env);
+  /** `endpoint`, when given, is used instead of DOCKER_HOST's (a remote engine over SSH: ./ssh/runtime.ts). */
+  constructor(env: NodeJS.ProcessEnv, endpoint: DockerEndpoint = dockerEndpoint(env)) {
+    this.#endpoint = endpoint;
     this.endpoint = this.#endpoint.url;
     this.#http = engineHttpFor(this.#endpoint);
   }
@@ -69,7 +71,8 @@ export class DockerRuntime implements ContainerRuntime {
     } catch (error) {
       throw new ExternalError(`no Docker engine at ${this.endpoint}: ${unreachableReason(error)}`, {
         cause: error,
-        hint: "Start the Docker engine (or set DOCKER_HOST to one that runs), then try again; `cspace doctor` checks it.",
+        // The way there (an SSH connection) may know better what to do than "start the engine".
+        hint: (error instanceof CspaceError ? error.hint : undefined) ?? "Start the Docker engine (or set DOCKER_HOST to one that runs), then try again; `cspace doctor` checks it.",
       });
     }
   }
@@ -345,7 +348,9 @@ function pathOfReference(reference: string): string {
  */
 async function loadDockerode(endpoint: DockerEndpoint, timeoutMs?: number): Promise<Docker> {
   const { default: Dockerode } = await import("dockerode");
-  return new Dockerode({ ...endpoint.options, ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }) });
+  // docker-modem takes an http.Agent (`agent`), which dockerode's types leave out.
+  const agent: { agent?: Agent } = endpoint.agent === undefined ? {} : { agent: endpoint.agent };
+  return new Dockerode({ ...endpoint.options, ...agent, ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }) });
 }
 
 /** The spec's fields are the API's; only readonly arrays need copying for dockerode's types. */

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { Agent } from "node:http";
 import type Docker from "dockerode";
 import { UserError } from "../../core/errors.ts";
 
@@ -17,6 +18,12 @@ export interface DockerEndpoint {
   /** Whether DOCKER_HOST chose it (rather than the default socket). */
   readonly fromEnv: boolean;
   readonly options: Docker.DockerOptions;
+  /**
+   * What carries each request instead of a socket of this process (an SSH
+   * channel to a remote engine's socket: ./ssh/); `options.socketPath` is
+   * then the socket's path on the far side.
+   */
+  readonly agent?: Agent | undefined;
 }
 
 const USAGE = "expected unix:///path/to/docker.sock, tcp://host:port or ssh://user@host";

@@ -1,4 +1,4 @@
-import { request } from "node:http";
+import { request, type Agent } from "node:http";
 import type { DockerEndpoint } from "./endpoint.ts";
 
 /**
@@ -49,7 +49,8 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 /** The lean client for this endpoint, or null when only dockerode can speak to it (ssh, TLS). */
 export function engineHttpFor(endpoint: DockerEndpoint): EngineHttp | null {
   const { socketPath, protocol, host, port } = endpoint.options;
-  if (socketPath !== undefined && socketPath !== "") return new PlainHttpEngine({ socketPath });
+  // An agent of the endpoint's own carries the connection (a remote engine's socket forwarded over SSH).
+  if (socketPath !== undefined && socketPath !== "") return new PlainHttpEngine({ socketPath }, endpoint.agent);
   if (protocol === "http" && host !== undefined && host !== "") return new PlainHttpEngine({ host, port: Number(port ?? 2375) });
   return null;
 }
@@ -58,9 +59,11 @@ type Target = { readonly socketPath: string } | { readonly host: string; readonl
 
 class PlainHttpEngine implements EngineHttp {
   readonly #target: Target;
+  readonly #agent: Agent | false;
 
-  constructor(target: Target) {
+  constructor(target: Target, agent?: Agent) {
     this.#target = target;
+    this.#agent = agent ?? false;
   }
 
   async getJson(path: string, options: RequestOptions = {}): Promise<unknown> {
@@ -71,8 +74,8 @@ class PlainHttpEngine implements EngineHttp {
   getText(path: string, options: RequestOptions = {}): Promise<string> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise<string>((resolve, reject) => {
-      // agent: false, so no kept-alive socket holds the process open after its last request.
-      const req = request({ ...this.#target, path, method: "GET", agent: false, headers: { Accept: "application/json" } }, (res) => {
+      // agent: false unless the endpoint has one, so no kept-alive socket holds the process open after its last request.
+      const req = request({ ...this.#target, path, method: "GET", agent: this.#agent, headers: { Accept: "application/json" } }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("error", reject);

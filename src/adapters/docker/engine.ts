@@ -1,3 +1,4 @@
+import type { Agent } from "node:http";
 import Docker from "dockerode";
 import { ExternalError } from "../../core/errors.ts";
 import type { DockerEndpoint } from "./endpoint.ts";
@@ -15,7 +16,9 @@ export { dockerEndpoint, type DockerEndpoint } from "./endpoint.ts";
  * idle time, so an engine that does not answer fails fast instead of hanging.
  */
 export function connectDocker(endpoint: DockerEndpoint, options: { timeoutMs?: number } = {}): Docker {
-  return new Docker({ ...endpoint.options, ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }) });
+  // docker-modem takes an http.Agent (`agent`, a remote engine's SSH channels), which dockerode's types leave out.
+  const agent: { agent?: Agent } = endpoint.agent === undefined ? {} : { agent: endpoint.agent };
+  return new Docker({ ...endpoint.options, ...agent, ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }) });
 }
 
 export interface EngineVersion {
