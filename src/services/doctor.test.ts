@@ -72,7 +72,7 @@ describe("runDoctor on fake ports", () => {
     const { ports, options, fakes } = await setup();
     const project = await openProject(options);
     const made = (instance: string, labels: Record<string, string>) =>
-      fakes.runtime.create({ name: `c-${instance}`, Image: "cspace-base:bookworm", Labels: { [LABELS.project]: project.projectId, [LABELS.instance]: instance, ...labels } } as unknown as ContainerCreateSpec);
+      fakes.runtime.create({ name: `c-${instance}`, Image: "cspace-base:bookworm", Labels: { [LABELS.project]: project.projectId, [LABELS.instance]: instance, ...labels }, HostConfig: { Mounts: [] } } as unknown as ContainerCreateSpec);
     await made("old", {});
     await made("new", { [LABELS.layout]: WORKER_LAYOUT });
     const report = await runDoctor({ ...options, ports: ports() });

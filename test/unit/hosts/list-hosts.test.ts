@@ -21,7 +21,7 @@ async function worker(runtime: FakeContainerRuntime | undefined, projectId: stri
   if (runtime === undefined) throw new Error("no such fake engine");
   const labels: Record<string, string> = { [LABELS.project]: projectId, [LABELS.instance]: instance, [LABELS.base]: "main" };
   if (host !== undefined) labels[LABELS.host] = host;
-  await runtime.start(await runtime.create({ name: `cspace-${projectId}-${instance}`, Image: "cspace-base:bookworm", Labels: labels } as never));
+  await runtime.start(await runtime.create({ name: `cspace-${projectId}-${instance}`, Image: "cspace-base:bookworm", Labels: labels, HostConfig: { Mounts: [] } } as never));
 }
 
 describe("list on several hosts (fake engines)", () => {
