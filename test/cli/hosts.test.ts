@@ -18,7 +18,8 @@ async function setup(workers: unknown) {
   const project = await makeProject({ config: { project: { name: "hosts-cli" }, workers } });
   const scratch = await mkdtemp(path.join(os.tmpdir(), "cspace-hosts-"));
   cleanups.push(() => project.remove(), () => rm(scratch, { recursive: true, force: true }));
-  const env = { DOCKER_HOST: `unix://${path.join(scratch, "local.sock")}`, CSPACE_RUN_DIR: path.join(scratch, "run") };
+  // No agent from the developer's own session: an ssh:// host here has no key to log in with.
+  const env = { DOCKER_HOST: `unix://${path.join(scratch, "local.sock")}`, CSPACE_RUN_DIR: path.join(scratch, "run"), SSH_AUTH_SOCK: undefined };
   return { dir: project.dir, env, scratch };
 }
 
