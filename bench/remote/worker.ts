@@ -116,13 +116,19 @@ async function main(): Promise<void> {
   try {
     await git(scratch, ["clone", "--quiet", "--bare", "--no-local", "--", repository, store]);
 
-    const worker = async (instance: string): Promise<{ id: string; ms: number }> => {
+    const worker = async (instance: string): Promise<{ id: string; ms: number; phases: string }> => {
       instances.push(instance);
       let id = "";
+      const phases: string[] = [];
+      const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+        const { ms: took, value } = await timed(work);
+        phases.push(`${name} ${took.toFixed(0)}`);
+        return value;
+      };
       const { ms: took } = await timed(async () => {
-        await transport.prepareHost();
-        await transport.pushRefs([{ name: "main", sha: head }]);
-        id = await runtime.create({
+        await phase("prepareHost", () => transport.prepareHost());
+        await phase("pushRefs", () => transport.pushRefs([{ name: "main", sha: head }]));
+        id = await phase("create", () => runtime.create({
           name: `${projectId}-${instance}`,
           Image: BASE_IMAGE,
           Env: [],
@@ -131,12 +137,12 @@ async function main(): Promise<void> {
           Entrypoint: [...KEEP_ALIVE.Entrypoint],
           Cmd: [...KEEP_ALIVE.Cmd],
           HostConfig: { Mounts: transport.mountsFor(instance, WORKSPACE), CapDrop: ["ALL"], CapAdd: [...WORKER_CAPABILITIES], SecurityOpt: ["no-new-privileges"], NetworkMode: "none", PidsLimit: 512 },
-        });
+        }));
         containers.push(id);
-        await runtime.start(id);
-        await transport.checkout(id, { instance, branch: BRANCH, commit: head, path: WORKSPACE, user: USER, config: IDENTITY });
+        await phase("start", () => runtime.start(id));
+        await phase("checkout", () => transport.checkout(id, { instance, branch: BRANCH, commit: head, path: WORKSPACE, user: USER, config: IDENTITY }));
       });
-      return { id, ms: took };
+      return { id, ms: took, phases: phases.join(", ") };
     };
 
     // 1. Fresh host, with a bare run on each side of it.
@@ -147,14 +153,19 @@ async function main(): Promise<void> {
 
     // 2. Warm host: the mirror holds HEAD; each worker alternated with a bare run.
     const warm: number[] = [];
+    const warmPhases: string[] = [];
     const warmBare: number[] = [];
     for (let i = 0; i < WARM; i++) {
       if (i % 2 === 0) {
-        warm.push((await worker(`w-${String(i + 2)}`)).ms);
+        const made = await worker(`w-${String(i + 2)}`);
+        warm.push(made.ms);
+        warmPhases.push(made.phases);
         warmBare.push(await bareRun(runtime, i + 2));
       } else {
         warmBare.push(await bareRun(runtime, i + 2));
-        warm.push((await worker(`w-${String(i + 2)}`)).ms);
+        const made = await worker(`w-${String(i + 2)}`);
+        warm.push(made.ms);
+        warmPhases.push(made.phases);
       }
     }
 
@@ -237,7 +248,9 @@ async function main(): Promise<void> {
     const ratio = (a: number, b: number): string => (a / b).toFixed(2);
     console.log(`remote worker over SSH (test bed: netns, dockerd, sshd, 200 Mbit/s; up in ${(bedMs / 1000).toFixed(1)} s)`);
     console.log(`1. worker ready, fresh host (prepareHost + pushRefs HEAD + create + start + checkout): ${ms(first.ms)}; bare docker run (create + start + exec true, mean of before/after ${ms(bareBefore)}/${ms(bareAfter)}): ${ms(freshBase)}; ratio ${ratio(first.ms, freshBase)}`);
+    console.log(`   phases, ms: ${first.phases}`);
     console.log(`2. worker ready, warm host, ${String(WARM)} workers alternated with bare runs: mean ${ms(mean(warm))} (${warm.map(ms).join(", ")}); bare docker run mean ${ms(mean(warmBare))}; ratio ${ratio(mean(warm), mean(warmBare))}`);
+    for (const phases of warmPhases) console.log(`   phases, ms: ${phases}`);
     console.log(`3. status to the real supervisor, ${String(REQUESTS)} per side, alternated: relay p50 ${ms(percentile(byRelay, 50))} p99 ${ms(percentile(byRelay, 99))}; fresh exec per message p50 ${ms(percentile(byExec, 50))} p99 ${ms(percentile(byExec, 99))}; ratio relay/exec p50 ${ratio(percentile(byRelay, 50), percentile(byExec, 50))}, p99 ${ratio(percentile(byRelay, 99), percentile(byExec, 99))}`);
     console.log(`   relay: execs ${String(relayStats.execs)}, sessions ${String(relayStats.sessions)}, losses ${String(relayStats.losses)}`);
     console.log(`4. collect of a one-file commit, ${String(COLLECTS)} rounds alternated: mean ${ms(mean(collects))} (${collects.map(ms).join(", ")}); local git fetch mean ${ms(mean(fetches))}; ratio ${ratio(mean(collects), mean(fetches))}`);
