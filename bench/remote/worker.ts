@@ -28,6 +28,7 @@ import { promisify } from "node:util";
 import { openSshRuntime } from "../../src/adapters/docker/ssh/runtime.ts";
 import { createRemoteTransport } from "../../src/adapters/git/transport/remote-transport.ts";
 import { newRequestId, request } from "../../src/adapters/messaging/client.ts";
+import { openInstanceMirror, type InstanceMirror } from "../../src/adapters/fs/instance-mirror.ts";
 import { openRelay, type RelayHandle } from "../../src/adapters/messaging/relay/open-relay.ts";
 import { workerBundleFiles } from "../../src/adapters/worker-bundle.ts";
 import { KEEP_ALIVE, WORKER_CAPABILITIES } from "../../src/core/devcontainer/create-options.ts";
@@ -113,6 +114,7 @@ async function main(): Promise<void> {
   const containers: string[] = [];
   const instances: string[] = [];
   let relay: RelayHandle | undefined;
+  let mirror: InstanceMirror | undefined;
   try {
     await git(scratch, ["clone", "--quiet", "--bare", "--no-local", "--", repository, store]);
 
@@ -181,6 +183,8 @@ async function main(): Promise<void> {
     await runtime.execDetached(first.id, ["node", "/opt/cspace/worker.cjs", "supervise", "/run/cspace"], { user: USER, env: { HOME: "/tmp" } });
     const hostDir = path.join(scratch, "run", "w-1");
     await run("mkdir", ["-p", "-m", "700", hostDir]);
+    // The relay and the instance-directory mirror share the host's directory, as they will under coordinate.
+    mirror = await openInstanceMirror({ runtime, containerId: first.id, user: USER, hostDir });
     relay = openRelay({ runtime, containerId: first.id, user: USER, hostDir });
     await relay.ready;
     const viaRelay = path.join(hostDir, "w.sock");
@@ -214,6 +218,8 @@ async function main(): Promise<void> {
       }
     }
     const relayStats = relay.stats();
+    const { ms: syncMs } = await timed(() => (mirror === undefined ? Promise.resolve() : mirror.synced()));
+    const mirrored = await run("ls", [hostDir]).then((listed) => listed.stdout.split("\n").filter((name) => name !== "").join(" "));
 
     // 4. Collect a one-file commit from the worker, against `git fetch` of one from a local repository into a repository borrowing the store.
     const local = path.join(scratch, "local");
@@ -252,12 +258,14 @@ async function main(): Promise<void> {
     console.log(`2. worker ready, warm host, ${String(WARM)} workers alternated with bare runs: mean ${ms(mean(warm))} (${warm.map(ms).join(", ")}); bare docker run mean ${ms(mean(warmBare))}; ratio ${ratio(mean(warm), mean(warmBare))}`);
     for (const phases of warmPhases) console.log(`   phases, ms: ${phases}`);
     console.log(`3. status to the real supervisor, ${String(REQUESTS)} per side, alternated: relay p50 ${ms(percentile(byRelay, 50))} p99 ${ms(percentile(byRelay, 99))}; fresh exec per message p50 ${ms(percentile(byExec, 50))} p99 ${ms(percentile(byExec, 99))}; ratio relay/exec p50 ${ratio(percentile(byRelay, 50), percentile(byExec, 50))}, p99 ${ratio(percentile(byRelay, 99), percentile(byExec, 99))}`);
+    console.log(`   the instance mirror ran alongside, on the same host directory: synced() ${ms(syncMs)} after the round trips; host directory holds: ${mirrored}; lost: ${mirror.lost?.message ?? "no"}`);
     console.log(`   relay: execs ${String(relayStats.execs)}, sessions ${String(relayStats.sessions)}, losses ${String(relayStats.losses)}`);
     console.log(`4. collect of a one-file commit, ${String(COLLECTS)} rounds alternated: mean ${ms(mean(collects))} (${collects.map(ms).join(", ")}); local git fetch mean ${ms(mean(fetches))}; ratio ${ratio(mean(collects), mean(fetches))}`);
     console.log(`ssh connections opened: ${String(ssh.connectionsOpened())}; sshd accepted ${String(await engine.sshConnectionsAccepted())}`);
     console.log(`machine: ${String(os.cpus().length)} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   } finally {
     await relay?.close().catch(() => undefined);
+    await mirror?.close().catch(() => undefined);
     for (const id of containers) await runtime.remove(id).catch(() => false);
     await transport.close().catch(() => undefined);
     for (const instance of instances) await transport.removeInstance(instance).catch(() => undefined);
