@@ -31,10 +31,13 @@ export class FakeWorkspaceTransport implements WorkspaceTransport {
   readonly removed: string[] = [];
   readonly calls: string[] = [];
 
-  constructor(
-    readonly hostName: string,
-    readonly projectId: string,
-  ) {}
+  readonly hostName: string;
+  readonly projectId: string;
+
+  constructor(hostName: string, projectId: string) {
+    this.hostName = hostName;
+    this.projectId = projectId;
+  }
 
   prepareHost(): Promise<void> {
     this.calls.push("prepareHost");
