@@ -20,6 +20,7 @@ import type {
   Terminal,
 } from "../../core/instances/ports.ts";
 import { watchStoppedContainers } from "./container-events.ts";
+import { tarOf } from "../files-tar.ts";
 import { execExitCode } from "./exec-exit.ts";
 import { startExecStream } from "./exec-stream.ts";
 import { dockerEndpoint, type DockerEndpoint } from "./endpoint.ts";
@@ -409,30 +410,6 @@ class Tail {
   text(): string {
     return Buffer.concat(this.#chunks).toString("utf8");
   }
-}
-
-/**
- * The files as a tar archive rooted at `/` (the Engine API's way to put
- * files in a container), owned by root. Missing parent folders are made by
- * the engine; existing ones keep their owner and mode.
- */
-async function tarOf(files: readonly FileToCopy[]): Promise<Buffer> {
-  const { pack } = await import("tar-stream");
-  const archive = pack();
-  const chunks: Buffer[] = [];
-  archive.on("data", (chunk: unknown) => {
-    if (Buffer.isBuffer(chunk)) chunks.push(chunk);
-  });
-  const ended = new Promise<void>((resolve, reject) => {
-    archive.on("end", resolve);
-    archive.on("error", reject);
-  });
-  for (const file of files) {
-    archive.entry({ name: file.path.replace(/^\/+/, ""), mode: file.mode, uid: 0, gid: 0 }, typeof file.content === "string" ? Buffer.from(file.content) : file.content);
-  }
-  archive.finalize();
-  await ended;
-  return Buffer.concat(chunks);
 }
 
 /** Each network's IPv4 address, by network name; networks without one are left out. */

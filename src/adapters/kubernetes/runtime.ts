@@ -211,7 +211,7 @@ export class KubernetesRuntime implements ContainerRuntime {
 
   /** A tar unpacked at `/` by `tar` in the pod, as root (Kubernetes has no archive upload). */
   async copyIn(id: string, files: readonly FileToCopy[]): Promise<void> {
-    const { tarOf } = await import("./tar.ts");
+    const { tarOf } = await import("../files-tar.ts");
     const stream = await this.execStream(id, ["tar", "-x", "-p", "--no-overwrite-dir", "-C", "/", "-f", "-"], { user: "0", workdir: "/" });
     const errors: Buffer[] = [];
     stream.stderr.on("data", (chunk: Buffer) => errors.push(chunk));

@@ -1,6 +1,10 @@
-import type { FileToCopy } from "../../core/instances/ports.ts";
+import type { FileToCopy } from "../core/instances/ports.ts";
 
-/** The files as a tar archive rooted at `/`, owned by root, with their modes (what copyIn unpacks in a pod). */
+/**
+ * The files as a tar archive rooted at `/`, owned by root, with their modes:
+ * what `copyIn` sends, to the Engine API (which unpacks it into the
+ * container, making missing parent folders) or to `tar` in a pod.
+ */
 export async function tarOf(files: readonly FileToCopy[]): Promise<Buffer> {
   const { pack } = await import("tar-stream");
   const archive = pack();
