@@ -10,6 +10,7 @@ import { workerHosts, type WorkerHost } from "../core/hosts/hosts.ts";
 import type { HostConnection, HostRuntimes } from "../core/hosts/ports.ts";
 import type { ContainerRuntime, InstanceLocks, WorkspaceStore } from "../core/instances/ports.ts";
 import { projectId, runDirFor, type RunDir } from "../core/run-dir.ts";
+import type { TransportHost, WorkspaceTransport } from "../core/workspaces/transport.ts";
 import { loadConfig, type LoadConfigOptions, type LoadedConfig } from "./config.ts";
 
 /**
@@ -50,6 +51,8 @@ export interface PortFactories {
   hostRuntime(host: WorkerHost, context: HostContext): HostConnection | Promise<HostConnection>;
   host(context: HostContext): Host | Promise<Host>;
   workspaces(project: Project): WorkspaceStore | Promise<WorkspaceStore>;
+  /** How workers on a host that shares no folder with this machine get their checkout and give back their branch. The caller closes it. */
+  transport(project: Project, host: TransportHost): WorkspaceTransport | Promise<WorkspaceTransport>;
   forge(project: Project): Forge | Promise<Forge>;
   locks(project: Project): InstanceLocks | Promise<InstanceLocks>;
   /** The coordinator's event log (opened, not created: the file appears on the first write). */
@@ -77,6 +80,8 @@ export interface Ports {
   /** The engine of each configured host (workers.hosts), opened on first use; the local host's is `runtime()`. Close it when done. */
   hosts(): Promise<HostRuntimes>;
   workspaces(): Promise<WorkspaceStore>;
+  /** A new workspace transport for the host (each holds its own mirror keeper until closed). */
+  transport(host: TransportHost): Promise<WorkspaceTransport>;
   forge(): Promise<Forge>;
   locks(): Promise<InstanceLocks>;
   eventStore(): Promise<EventStore>;
@@ -130,6 +135,7 @@ function lazyPorts(project: Project, factories: PortFactories, opened: () => Ope
       return hostRuntimes(workerHosts(project.config), { local: runtime, open: (host) => factories.hostRuntime(host, project) });
     }),
     workspaces: once(async () => factories.workspaces(project)),
+    transport: async (host) => factories.transport(project, host),
     forge: once(async () => factories.forge(project)),
     locks: once(async () => factories.locks(project)),
     eventStore: once(async () => factories.eventStore(project)),
@@ -175,6 +181,13 @@ export const realPorts: PortFactories = {
   async workspaces(project) {
     const { GitWorkspaces, dataDirFor } = await import("../adapters/git/workspaces.ts");
     return new GitWorkspaces({ projectDir: project.projectDir, dataDir: dataDirFor(project.env), projectId: project.projectId });
+  },
+  async transport(project, host) {
+    const [{ createRemoteTransport }, { GitWorkspaces, dataDirFor }] = await Promise.all([import("../adapters/git/transport/remote-transport.ts"), import("../adapters/git/workspaces.ts")]);
+    const dataDir = dataDirFor(project.env);
+    const store = new GitWorkspaces({ projectDir: project.projectDir, dataDir, projectId: project.projectId }).storePath;
+    // Quarantines live beside the store they borrow from: collected work must survive a reboot as the store does.
+    return createRemoteTransport({ runtime: host.runtime, hostName: host.name, projectId: project.projectId, store, scratchDir: path.join(dataDir, project.projectId, "transport"), keeperImage: host.keeperImage });
   },
   async forge(project) {
     const { openForge } = await import("./forge.ts");

@@ -6,6 +6,7 @@ import { fakeHost } from "./host.ts";
 import { FakeCoordinatorLock, FakeEventStore } from "./event-store.ts";
 import { FakeInstanceLocks } from "./instance-locks.ts";
 import { FakeWorkspaceStore } from "./workspace-store.ts";
+import { FakeWorkspaceTransport } from "./workspace-transport.ts";
 
 export interface FakePorts {
   readonly runtime: FakeContainerRuntime;
@@ -14,6 +15,8 @@ export interface FakePorts {
   /** The fake engine of a host named in `hosts`. */
   runtimes(host: string): FakeContainerRuntime | undefined;
   readonly workspaces: FakeWorkspaceStore;
+  /** The workspace transport of each host other than the local one, by host name, once a service asked for it. */
+  readonly transports: ReadonlyMap<string, FakeWorkspaceTransport>;
   readonly locks: FakeInstanceLocks;
   readonly eventStore: FakeEventStore;
   readonly coordinatorLock: FakeCoordinatorLock;
@@ -30,6 +33,8 @@ export function fakePorts(options: { forge?: Forge; hosts?: readonly string[] } 
   // A fake engine per named host; a configured host not named here has none (opening it fails as an unreachable one would).
   const hostRuntimes = new Map((options.hosts ?? []).map((name) => [name, new FakeContainerRuntime()] as const));
   const workspaces = new FakeWorkspaceStore();
+  // One per host for the test's life: a second warm finds the mirror the first one filled, as on a real host.
+  const transports = new Map<string, FakeWorkspaceTransport>();
   const locks = new FakeInstanceLocks();
   const eventStore = new FakeEventStore();
   const coordinatorLock = new FakeCoordinatorLock();
@@ -43,10 +48,18 @@ export function fakePorts(options: { forge?: Forge; hosts?: readonly string[] } 
       return { runtime: found, close: () => Promise.resolve() };
     },
     workspaces: () => workspaces,
+    transport: (project, host) => {
+      let transport = transports.get(host.name);
+      if (transport === undefined) {
+        transport = new FakeWorkspaceTransport(host.name, project.projectId);
+        transports.set(host.name, transport);
+      }
+      return transport;
+    },
     locks: () => locks,
     eventStore: () => eventStore,
     coordinatorLock: () => coordinatorLock,
     ...(forge === undefined ? {} : { forge: () => forge }),
   };
-  return { runtime, hostRuntimes, runtimes: (host) => hostRuntimes.get(host), workspaces, locks, eventStore, coordinatorLock, overrides };
+  return { runtime, hostRuntimes, runtimes: (host) => hostRuntimes.get(host), workspaces, transports, locks, eventStore, coordinatorLock, overrides };
 }

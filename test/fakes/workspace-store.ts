@@ -21,6 +21,14 @@ export class FakeWorkspaceStore implements WorkspaceStore {
     return path.join(this.#root, instance);
   }
 
+  get storePath(): string {
+    return path.join(this.#root, "objects.git");
+  }
+
+  checkoutConfig(base: string): Promise<Readonly<Record<string, string>>> {
+    return Promise.resolve({ "cspace.base": base });
+  }
+
   defaultBranch(): Promise<string> {
     return Promise.resolve(this.defaultBranchName);
   }

@@ -76,6 +76,10 @@ export class GitWorkspaces implements WorkspaceStore {
     return this.#store;
   }
 
+  async checkoutConfig(base: string): Promise<Readonly<Record<string, string>>> {
+    return { "cspace.base": base, ...(await this.#identity()) };
+  }
+
   pathOf(instance: string): string {
     return path.join(this.#workspaces, instance);
   }
@@ -130,7 +134,7 @@ export class GitWorkspaces implements WorkspaceStore {
     await mkdir(this.#workspaces, { recursive: true });
     try {
       // The checkout's config is written by the clone itself: one git process fewer per setting.
-      const config = { "cspace.base": base, ...(await this.#identity()) };
+      const config = await this.checkoutConfig(base);
       const configArgs = Object.entries(config).flatMap(([key, value]) => ["-c", `${key}=${value}`]);
       // Behind this process's fetches into the store (the commit may be what one brings); no file is shared, so no lock.
       const cloned = this.#fetching.then(() =>

@@ -43,14 +43,26 @@ export interface DockerMount {
   readonly VolumeOptions?: { readonly Labels: Readonly<Record<string, string>> };
 }
 
+/**
+ * A worker on this machine's engine mounts its checkout and its instance
+ * directory (sockets, events, outbox: the only part of the run directory a
+ * container sees) from this machine. A worker on another host shares no
+ * folder with it: its checkout is a volume the workspace transport fills,
+ * and its instance directory is a plain folder inside the container that
+ * the relay and the instance mirror carry (docs/architecture.md, "Beyond
+ * one machine").
+ */
+export type WorkerFiles =
+  | { readonly kind: "host"; readonly workspace: string; readonly instanceDir: string }
+  | { readonly kind: "transport"; readonly mounts: readonly DockerMount[] };
+
 export interface ContainerCreateInput {
   readonly spec: DevcontainerSpec;
   readonly imageRef: string;
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
-  readonly workspaceHostPath: string;
-  /** The instance's own directory in the run directory (its sockets, events, outbox): the only part a container sees. */
-  readonly instanceDirHostPath: string;
+  /** Where the workspace and the instance's own directory come from: this machine's folders, or the workspace transport's volumes. */
+  readonly files: WorkerFiles;
   readonly extraMounts?: readonly MountSpec[] | undefined;
   /** From config (container.memory / container.cpus override runArgs; container.pidsLimit). */
   readonly limits: { readonly memoryBytes: number | null; readonly nanoCpus: number | null; readonly pidsLimit: number };
@@ -82,8 +94,8 @@ export const KEEP_ALIVE = {
 } as const;
 
 /**
- * The workspace at spec.workspaceFolder, the instance's own directory at /run/cspace,
- * then the spec's mounts and any extra ones. Config limits override runArgs;
+ * The workspace at spec.workspaceFolder, the instance's own directory at /run/cspace
+ * (or the transport's volumes), then the spec's mounts and any extra ones. Config limits override runArgs;
  * config env is merged over runArgs --env, which is merged over containerEnv.
  * Every worker is hardened the same way: all capabilities dropped but
  * WORKER_CAPABILITIES and what the devcontainer adds, no-new-privileges
@@ -91,13 +103,17 @@ export const KEEP_ALIVE = {
  */
 export function containerCreateSpec(input: ContainerCreateInput): ContainerCreateSpec {
   const { spec } = input;
-  const mounts: MountSpec[] = [
-    { type: "bind", source: input.workspaceHostPath, target: spec.workspaceFolder, readOnly: false },
-    { type: "bind", source: input.instanceDirHostPath, target: RUN_DIR_IN_CONTAINER, readOnly: false },
-    ...spec.mounts,
-    ...(input.extraMounts ?? []),
-  ];
-  refuseDuplicateTargets(mounts, spec.source);
+  const { files } = input;
+  const own: MountSpec[] =
+    files.kind === "host"
+      ? [
+          { type: "bind", source: files.workspace, target: spec.workspaceFolder, readOnly: false },
+          { type: "bind", source: files.instanceDir, target: RUN_DIR_IN_CONTAINER, readOnly: false },
+        ]
+      : [];
+  const mounts: MountSpec[] = [...own, ...spec.mounts, ...(input.extraMounts ?? [])];
+  const transported = files.kind === "transport" ? files.mounts : [];
+  refuseDuplicateTargets([...mounts, ...transported.map((m) => ({ type: m.Type, source: m.Source, target: m.Target, readOnly: m.ReadOnly }))], spec.source);
   // The proxy's variables over the devcontainer's, so agents use it; config env last, as a person's explicit choice.
   const env = { ...spec.containerEnv, ...spec.runArgs.env, ...input.network?.env, ...input.env };
   const memory = input.limits.memoryBytes ?? spec.runArgs.memoryBytes;
@@ -111,7 +127,7 @@ export function containerCreateSpec(input: ContainerCreateInput): ContainerCreat
     WorkingDir: spec.workspaceFolder,
     ...(spec.overrideCommand ? { Entrypoint: [...KEEP_ALIVE.Entrypoint], Cmd: [...KEEP_ALIVE.Cmd] } : {}),
     HostConfig: {
-      Mounts: mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
+      Mounts: [...transported, ...mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly }))],
       ...(memory === null ? {} : { Memory: memory }),
       ...(nanoCpus === null ? {} : { NanoCpus: nanoCpus }),
       PidsLimit: input.limits.pidsLimit,

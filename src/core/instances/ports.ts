@@ -195,6 +195,10 @@ export interface Workspace {
 export interface WorkspaceStore {
   /** Where the instance's checkout is (or would be) on the host: `${localWorkspaceFolder}`. */
   pathOf(instance: string): string;
+  /** The project's object store on this machine: what the workspace transport pushes to another host's mirror. */
+  readonly storePath: string;
+  /** What a fresh checkout's git config holds (`cspace.base`, the user's identity), for a checkout made on another host. */
+  checkoutConfig(base: string): Promise<Readonly<Record<string, string>>>;
   /**
    * The branch workspaces start from when none is named: the user's
    * repository's default. A UserError when the project is no git repository

@@ -10,6 +10,8 @@ export interface InstanceOutcome {
   readonly status: "ready" | "failed" | "cancelled";
   readonly action: WarmAction | null;
   readonly container: string;
+  /** The host it runs on (`workers.hosts`). */
+  readonly host: string;
   readonly base: string;
   readonly commit: string | null;
   readonly image: string;

@@ -16,7 +16,7 @@
 
 import type { DockerMount } from "../devcontainer/create-options.ts";
 import { UserError } from "../errors.ts";
-import { STORE_IN_CONTAINER } from "../instances/ports.ts";
+import { STORE_IN_CONTAINER, type ContainerRuntime } from "../instances/ports.ts";
 import { assertBranchName } from "../plan/feature-branch.ts";
 
 /** A commit the workers of a host need, under the branch name they will know it by (`origin/<name>`). */
@@ -89,6 +89,13 @@ export interface WorkspaceTransport {
   removeInstance(instance: string): Promise<void>;
   /** Releases what the transport holds open on the host (its mirror keeper); the mirror stays. */
   close(): Promise<void>;
+}
+
+/** The host a transport serves: its name in config, its engine, and an image with git there (the workers' own) for the mirror keeper. */
+export interface TransportHost {
+  readonly name: string;
+  readonly runtime: ContainerRuntime;
+  readonly keeperImage: string;
 }
 
 /**

@@ -14,6 +14,7 @@ import type { Project } from "../project.ts";
 import { networkLabelOf } from "./egress.ts";
 import { markPostCreateDone, runLifecycle, trustStore, userIds, type LifecycleRun } from "./steps.ts";
 import { validate } from "./validate.ts";
+import { reuseExisting } from "./reuse.ts";
 import { COMMIT_LABEL, discardAttempt, removeContainers, type HeldWork } from "./held-work.ts";
 
 export { COMMIT_LABEL } from "./held-work.ts";
@@ -74,25 +75,7 @@ export async function bringUp(
   const recorded = existing?.labels[COMMIT_LABEL];
   if (existing !== null && workspace !== null && recorded !== undefined) {
     const here = await loadInstanceSpec(project, workspaces, instance, envFromList(existing.env));
-    let action: WarmAction = existing.state === "running" ? "validated" : "restarted";
-    for (let check = 1; ; check++) {
-      if (action === "restarted") {
-        await step("start");
-        await runtime.start(existing.id);
-        await step("postStart");
-        await runLifecycle(runtime, existing.id, lifecycle("postStartCommand", here));
-      }
-      await step("validate");
-      try {
-        await validate(runtime, existing.id, accessOf(here, signal), { commit: recorded, exact: false });
-        return { action, commit: recorded };
-      } catch (error) {
-        // Stopped after it was inspected (docker kill, the OOM killer): started and checked again, not remade.
-        const now = await runtime.inspect(existing.id);
-        if (check > 1 || now === null || now.state === "running") throw error;
-        action = "restarted";
-      }
-    }
+    return reuseExisting(runtime, existing, recorded, { access: accessOf(here, signal), postStart: lifecycle("postStartCommand", here), step });
   }
   const kept = options.held.workspaceCommit !== null && workspace !== null ? { ws: workspace, commit: options.held.workspaceCommit } : null;
   // Leftovers of an earlier attempt (a container without its workspace, or the reverse) go first; the work found there stays.
@@ -119,8 +102,7 @@ export async function bringUp(
         [LABELS.network]: networkLabelOf(target.network),
         [LABELS.layout]: WORKER_LAYOUT,
       },
-      workspaceHostPath: ws.path,
-      instanceDirHostPath: instanceDir,
+      files: { kind: "host", workspace: ws.path, instanceDir },
       extraMounts: ws.supportMounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: true })),
       limits: {
         memoryBytes: project.config.container.memory === undefined ? null : memoryBytes(project.config.container.memory),

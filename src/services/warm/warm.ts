@@ -4,14 +4,16 @@ import { refuseResetUnderCoordinator } from "./coordinator-guard.ts";
 import { UserError } from "../../core/errors.ts";
 import { LABELS } from "../../core/instances/labels.ts";
 import { containerNameFor, validateInstanceName } from "../../core/instances/names.ts";
-import type { InstanceLocks } from "../../core/instances/ports.ts";
+import type { InstanceLocks, WorkspaceStore } from "../../core/instances/ports.ts";
 import type { InstanceOutcome, WarmAction, WarmEvent, WarmStep } from "../../core/instances/warm-events.ts";
 import { loadInstanceSpec } from "../instances/spec.ts";
 import { refuseNetworkEscapes } from "../../core/devcontainer/network-confinement.ts";
-import { openProject, type PortOverrides, type Project } from "../project.ts";
+import { openProject, type OpenedProject, type PortOverrides, type Project } from "../project.ts";
 import { bringUp, type BringUpPorts, type Target } from "./bring-up.ts";
 import { ensureEgress, networkLabelOf, projectEgressPolicy } from "./egress.ts";
-import { discardAttempt, heldWork, NOTHING_HELD } from "./held-work.ts";
+import { discardAttempt, heldWork, NOTHING_HELD, removeContainers } from "./held-work.ts";
+import { bringUpRemote } from "./remote-bring-up.ts";
+import { openSites, type Site, type Sites } from "./sites.ts";
 import { ensureImage } from "./image.ts";
 import { outdatedWorker, refuseMigrationWhileAgentRuns } from "./outdated-worker.ts";
 import { workerNetwork } from "../../core/network/egress.ts";
@@ -68,15 +70,36 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
     refuseNetworkEscapes(loaded.spec, policy);
     specs.set(name, loaded);
   }
-  const [runtime, locks] = await Promise.all([project.ports.runtime(), project.ports.locks()]);
-  const ports = { runtime, workspaces };
+  const locks = await project.ports.locks();
   const base = options.base ?? project.config.coordinator.featureBranch ?? (await workspaces.defaultBranch());
   if (options.reset && options.force !== true) await refuseResetUnderCoordinator(project, names);
-  const wantedNetwork = networkLabelOf(workerNetwork(policy, project.projectId));
+  const first = specs.get(names[0] ?? "");
+  if (first === undefined) throw new UserError("no instances to warm");
+  const sites = await openSites(project, names, first.imageRef);
+  try {
+    return await warmOn(project, workspaces, locks, sites, { options, names, specs, first, base });
+  } finally {
+    await sites.close();
+  }
+}
+
+interface WarmPlan {
+  readonly options: WarmOptions;
+  readonly names: readonly string[];
+  readonly specs: ReadonlyMap<string, LoadedDevcontainer>;
+  readonly first: LoadedDevcontainer;
+  readonly base: string;
+}
+
+async function warmOn(project: OpenedProject, workspaces: WorkspaceStore, locks: InstanceLocks, sites: Sites, plan: WarmPlan): Promise<WarmResult> {
+  const { options, names, specs, first, base } = plan;
+  const wantedNetwork = networkLabelOf(workerNetwork(projectEgressPolicy(project), project.projectId));
   const emit = options.onEvent ?? (() => undefined);
   /** Instances made by an older cspace, made again (./outdated-worker.ts). */
   const outdated = new Set<string>();
   for (const name of names) {
+    const site = sites.of(name);
+    const runtime = site.runtime;
     const existing = await runtime.inspect(containerNameFor(project.projectId, name));
     const had = existing?.labels[LABELS.base];
     if (existing !== null && had !== undefined && had !== base && !options.reset) {
@@ -92,20 +115,23 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
         hint: `pass --reset to remake it on the new network (its uncommitted work is lost), or set container.network back`,
       });
     }
-    const reasons = options.reset ? [] : await outdatedWorker(workspaces, existing, name);
+    // A remote worker's checkout is a volume of its own host: there is no older layout of it to move.
+    const reasons = options.reset || site.kind === "remote" ? [] : await outdatedWorker(workspaces, existing, name);
     if (existing !== null && reasons.length > 0) {
       await refuseMigrationWhileAgentRuns(runtime, project.runDir, existing, name, reasons);
       outdated.add(name);
       emit({ kind: "warning", message: `${name} was made by an older cspace (${reasons.join("; ")}): its container is made again and its checkout moved onto the store's read-only mount, keeping its work` });
     }
   }
-  const first = specs.get(names[0] ?? "");
-  if (first === undefined) throw new UserError("no instances to warm");
   // The same file for every instance: its ignored keys are said once.
   for (const warning of first.spec.warnings) emit({ kind: "warning", message: `${first.spec.source}: ${warning}` });
   for (const name of names) emit({ kind: "step", instance: name, step: "image", attempt: 1 });
-  await ensureImage(runtime, first, options.signal);
-  const network = await ensureEgress(runtime, project, first.imageRef);
+  // The image and the egress proxy on every host this warm uses, each once.
+  const networks = await Promise.all(sites.used().map(async (site) => {
+    await ensureImage(site.runtime, first, options.signal);
+    return ensureEgress(site.runtime, project, first.imageRef);
+  }));
+  const network = networks[0] ?? workerNetwork(projectEgressPolicy(project), project.projectId);
   await ensureRunDir(project.runDirSpec);
 
   // One fetch into the object store per warm, not one per instance: the fetches would queue behind each other.
@@ -127,11 +153,12 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
       const instance = name;
       const loaded = specs.get(instance) ?? first;
       const target: Target = { instance, base, baseCommit, network };
+      const site = sites.of(instance);
       const outcome = await locks
-        .withLock(instance, () => warmOne(project, ports, locks, target, loaded, { ...options, outdated: outdated.has(instance) }, emit), options.signal)
+        .withLock(instance, () => warmOne(project, site, workspaces, locks, target, loaded, { ...options, outdated: outdated.has(instance) }, emit), options.signal)
         .catch((error: unknown) => {
           if (options.signal?.aborted !== true) throw error;
-          return outcomeOf(project, target, loaded, Date.now(), "cancelled", null, null, 0, { message: "interrupted", output: "" });
+          return outcomeOf(project, site, target, loaded, Date.now(), "cancelled", null, null, 0, { message: "interrupted", output: "" });
         });
       outcomes.set(instance, outcome);
       emit({ kind: "done", outcome });
@@ -148,7 +175,8 @@ class RemovalRequested extends Error {
 
 async function warmOne(
   project: Project,
-  ports: BringUpPorts,
+  site: Site,
+  workspaces: WorkspaceStore,
   locks: InstanceLocks,
   target: Target,
   loaded: LoadedDevcontainer,
@@ -158,9 +186,13 @@ async function warmOne(
   const { instance } = target;
   const started = Date.now();
   const finish = (status: InstanceOutcome["status"], action: WarmAction | null, commit: string | null, attempts: number, error: InstanceOutcome["error"]) =>
-    outcomeOf(project, target, loaded, started, status, action, commit, attempts, error);
+    outcomeOf(project, site, target, loaded, started, status, action, commit, attempts, error);
+  const ports: BringUpPorts = { runtime: site.runtime, workspaces };
   let reset = options.reset;
-  const held = options.reset ? NOTHING_HELD : await heldWork(ports, project, instance);
+  // A remote instance keeps no checkout on this machine: what it held is its host's to keep (./remote-bring-up.ts).
+  const held = options.reset || site.kind === "remote" ? NOTHING_HELD : await heldWork(ports, project, instance);
+  /** What a failed or interrupted attempt made goes; on a remote host, its containers (the checkout volume is cloned over next time). */
+  const discard = (): Promise<void> => (site.kind === "remote" ? removeContainers(site.runtime, project, instance) : discardAttempt(ports, project, instance, held));
   let lastError: { message: string; output: string } = { message: "", output: "" };
   for (let attempt = 1; attempt <= 2; attempt++) {
     const gate = async (): Promise<void> => {
@@ -173,12 +205,15 @@ async function warmOne(
     };
     try {
       await gate();
-      const made = await bringUp(project, ports, target, loaded, { reset, outdated: options.outdated, held, step, signal: options.signal });
+      const made =
+        site.kind === "remote"
+          ? await bringUpRemote(project, workspaces, site.remote, target, loaded, { reset, step, signal: options.signal })
+          : await bringUp(project, ports, target, loaded, { reset, outdated: options.outdated, held, step, signal: options.signal });
       return finish("ready", made.action, made.commit, attempt, null);
     } catch (error) {
       if (options.signal?.aborted === true) {
         // What this run was making is removed; the work the instance held is not.
-        await discardAttempt(ports, project, instance, held).catch(() => undefined);
+        await discard().catch(() => undefined);
         return finish("cancelled", null, null, attempt, { message: "interrupted", output: "" });
       }
       // Down removes the instance itself, once it has the lock: nothing more is made or removed here.
@@ -188,7 +223,7 @@ async function warmOne(
       if (error instanceof UserError) throw error;
       lastError = { message: error instanceof Error ? error.message : String(error), output: error instanceof StepFailure ? error.output : "" };
       emit({ kind: "step", instance, step: "cleanup", attempt });
-      await discardAttempt(ports, project, instance, held);
+      await discard();
       if (error instanceof StepFailure && !error.retryable) return finish("failed", null, null, attempt, lastError);
       if (attempt === 1) emit({ kind: "retry", instance, reason: lastError.message });
       reset = true;
@@ -199,6 +234,7 @@ async function warmOne(
 
 function outcomeOf(
   project: Project,
+  site: Site,
   target: Target,
   loaded: LoadedDevcontainer,
   started: number,
@@ -209,5 +245,5 @@ function outcomeOf(
   error: InstanceOutcome["error"],
 ): InstanceOutcome {
   const container = containerNameFor(project.projectId, target.instance);
-  return { instance: target.instance, status, action, container, base: target.base, commit, image: loaded.imageRef, attempts, elapsedMs: Date.now() - started, error };
+  return { instance: target.instance, status, action, container, host: site.host, base: target.base, commit, image: loaded.imageRef, attempts, elapsedMs: Date.now() - started, error };
 }

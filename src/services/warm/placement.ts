@@ -1,0 +1,66 @@
+import { UserError } from "../../core/errors.ts";
+import type { WorkerHost } from "../../core/hosts/hosts.ts";
+import { freeSlots, placeWorker } from "../../core/hosts/placement.ts";
+import type { HostRuntimes } from "../../core/hosts/ports.ts";
+import { LABELS } from "../../core/instances/labels.ts";
+import type { Project } from "../project.ts";
+
+/** Where each instance of a warm goes, and the hosts that did not answer (nothing is placed there). */
+export interface Placement {
+  readonly hostOf: ReadonlyMap<string, WorkerHost>;
+  readonly lost: ReadonlySet<string>;
+}
+
+/**
+ * Places the instances of a warm on the configured hosts (`workers.hosts`,
+ * `workers.placement`). Every host is asked what of this project it runs:
+ * an instance that has a container stays on its host (its work is there),
+ * unless that host does not answer; the others take free slots, counted
+ * from the containers running on each host now, in the order named. A host
+ * that does not answer gets nothing. Refused before anything is made when
+ * the slots cannot hold every instance asked for.
+ */
+export async function placeInstances(project: Project, runtimes: HostRuntimes, instances: readonly string[]): Promise<Placement> {
+  const hosts = runtimes.hosts;
+  const answers = await runtimes.all();
+  const lost = new Set(answers.filter((answer) => answer.error !== undefined).map((answer) => answer.host.name));
+  const configured = new Set(hosts.map((host) => host.name));
+  const running: Record<string, number> = {};
+  const current = new Map<string, string>();
+  const alreadyRunning = new Set<string>();
+  await Promise.all(
+    answers.map(async (answer) => {
+      if (answer.runtime === undefined) return;
+      for (const container of await answer.runtime.list({ [LABELS.project]: project.projectId })) {
+        // The label says which host made it (two names may reach one engine); one without it is the engine's own.
+        const labelled = container.labels[LABELS.host];
+        const host = labelled !== undefined && configured.has(labelled) ? labelled : answer.host.name;
+        if (container.state === "running") running[host] = (running[host] ?? 0) + 1;
+        const instance = container.labels[LABELS.instance];
+        if (instance !== undefined) current.set(instance, host);
+        if (instance !== undefined && container.state === "running") alreadyRunning.add(instance);
+      }
+    }),
+  );
+  const hostOf = new Map<string, WorkerHost>();
+  const policy = project.config.workers.placement;
+  const slots = hosts.map((host) => ({ name: host.name, slots: host.slots }));
+  for (const instance of instances) {
+    const had = current.get(instance);
+    const name = placeWorker({ hosts: slots, running, lost, policy, current: had });
+    if (name === null) {
+      const free = freeSlots({ hosts: slots, running, lost })
+        .map((host) => `${host.name} ${String(Math.max(0, host.free))}`)
+        .join(", ");
+      throw new UserError(`no host has a free slot for ${instance} (free slots: ${free}${lost.size > 0 ? `; not answering: ${[...lost].join(", ")}` : ""})`, {
+        hint: "Warm fewer instances, raise a host's slots in workers.hosts, or remove workers you no longer need (cspace down).",
+      });
+    }
+    const host = hosts.find((candidate) => candidate.name === name);
+    if (host === undefined) throw new UserError(`placement chose ${name}, which is not configured`);
+    // A new or restarted container takes a slot now; one running where it stays already holds its own.
+    if (had !== name || !alreadyRunning.has(instance)) running[name] = (running[name] ?? 0) + 1;
+    hostOf.set(instance, host);
+  }
+  return { hostOf, lost };
+}

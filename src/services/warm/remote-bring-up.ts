@@ -1,0 +1,121 @@
+import type { LoadedDevcontainer } from "../../adapters/devcontainer/read-devcontainer.ts";
+import { ensureInstanceDir } from "../../adapters/instance-files.ts";
+import { lifecycleTimeoutMs, memoryBytes } from "../../core/config/rules.ts";
+import { containerCreateSpec, RUN_DIR_IN_CONTAINER } from "../../core/devcontainer/create-options.ts";
+import { envFromList } from "../../core/devcontainer/substitute.ts";
+import { instanceLabels, LABELS, WORKER_LAYOUT } from "../../core/instances/labels.ts";
+import { containerNameFor } from "../../core/instances/names.ts";
+import type { ContainerRuntime, WorkspaceStore } from "../../core/instances/ports.ts";
+import type { WarmAction } from "../../core/instances/warm-events.ts";
+import type { WorkspaceTransport } from "../../core/workspaces/transport.ts";
+import { accessOf, loadInstanceSpec } from "../instances/spec.ts";
+import type { Project } from "../project.ts";
+import { COMMIT_LABEL, removeContainers } from "./held-work.ts";
+import { networkLabelOf } from "./egress.ts";
+import type { StepGate, Target } from "./bring-up.ts";
+import { reuseExisting } from "./reuse.ts";
+import { markPostCreateDone, runLifecycle, StepFailure, tailOf, userIds, type LifecycleRun } from "./steps.ts";
+import { validate } from "./validate.ts";
+
+/**
+ * A host that shares no folder with this machine (a Docker engine over SSH
+ * or TCP): its engine, its workspace transport, and the push of the warm's
+ * base commit into its mirror, made once per warm however many workers
+ * the host gets.
+ */
+export interface RemoteSite {
+  readonly host: string;
+  readonly runtime: ContainerRuntime;
+  readonly transport: WorkspaceTransport;
+  /** The commit in the host's mirror under the base's name; the first caller pushes it, the others wait for that push. */
+  readonly pushBase: (base: string, commit: string) => Promise<void>;
+}
+
+/**
+ * One attempt at making an instance ready on a remote host. As on this
+ * machine, an existing container with its commit label is validated
+ * (restarted when stopped). Otherwise the container is made with the
+ * transport's volumes (the host's read-only mirror, the instance's own
+ * checkout volume) in place of this machine's folders, and its instance
+ * directory is a plain folder inside it, the container user's alone: the
+ * relay and the instance mirror carry what is written there. The checkout
+ * is cloned from the mirror inside the container, as the container user.
+ *
+ * What a remote instance does not keep across a remake is its uncommitted
+ * work: a container made again gets a fresh checkout of the base (its
+ * branch, once collected, is on this machine).
+ */
+export async function bringUpRemote(
+  project: Project,
+  workspaces: WorkspaceStore,
+  site: RemoteSite,
+  target: Target,
+  loaded: LoadedDevcontainer,
+  options: { readonly reset: boolean; readonly step: StepGate; readonly signal: AbortSignal | undefined },
+): Promise<{ action: WarmAction; commit: string }> {
+  const { runtime, transport } = site;
+  const { instance, base } = target;
+  const { step, signal } = options;
+  const lifecycle = (key: LifecycleRun["key"], resolved: LoadedDevcontainer): LifecycleRun => ({
+    key,
+    step: key === "postCreateCommand" ? resolved.spec.postCreate : resolved.spec.postStart,
+    access: accessOf(resolved, signal),
+    timeout: { ms: lifecycleTimeoutMs(project.config.container.lifecycleTimeout), text: project.config.container.lifecycleTimeout },
+  });
+  const name = containerNameFor(project.projectId, instance);
+  // This machine's copy of the instance directory: the mirror writes the worker's events and reports here.
+  await ensureInstanceDir(project.runDir, instance);
+  const existing = options.reset ? null : await runtime.inspect(name);
+  const recorded = existing?.labels[COMMIT_LABEL];
+  if (existing !== null && recorded !== undefined) {
+    const here = await loadInstanceSpec(project, workspaces, instance, envFromList(existing.env));
+    return reuseExisting(runtime, existing, recorded, { access: accessOf(here, signal), postStart: lifecycle("postStartCommand", here), step });
+  }
+  await removeContainers(runtime, project, instance);
+  await step("workspace");
+  const commit = await target.baseCommit();
+  await site.pushBase(base, commit);
+  await step("create");
+  const { spec } = loaded;
+  const cpus = project.config.container.cpus;
+  const id = await runtime.create(
+    containerCreateSpec({
+      spec,
+      imageRef: loaded.imageRef,
+      name,
+      labels: {
+        ...instanceLabels({ projectId: project.projectId, instance, base, imageInputs: loaded.imageInputs ?? loaded.imageRef, host: site.host }),
+        [COMMIT_LABEL]: commit,
+        [LABELS.network]: networkLabelOf(target.network),
+        [LABELS.layout]: WORKER_LAYOUT,
+      },
+      files: { kind: "transport", mounts: transport.mountsFor(instance, spec.workspaceFolder) },
+      limits: {
+        memoryBytes: project.config.container.memory === undefined ? null : memoryBytes(project.config.container.memory),
+        nanoCpus: cpus === undefined ? null : Math.round(cpus * 1e9),
+        pidsLimit: project.config.container.pidsLimit,
+      },
+      env: project.config.container.env,
+      network: target.network,
+    }),
+  );
+  await step("start");
+  await runtime.start(id);
+  const details = await runtime.inspect(id);
+  const resolved = await loadInstanceSpec(project, workspaces, instance, envFromList(details?.env ?? []));
+  const access = accessOf(resolved, signal);
+  const ids = await userIds(runtime, id, access.user);
+  const owner = `${String(ids.uid)}:${String(ids.gid)}`;
+  // The user's alone, as this machine's instance directories are: another process in the container cannot read its sockets' peer.
+  const made = await runtime.exec(id, ["/bin/sh", "-c", 'mkdir -p "$1" && chown "$2" "$1" && chmod 0700 "$1"', "sh", RUN_DIR_IN_CONTAINER, owner], { user: "0:0" });
+  if (made.exitCode !== 0) throw new StepFailure(`cannot make ${RUN_DIR_IN_CONTAINER} in the container`, tailOf(made.stdout + made.stderr));
+  await transport.checkout(id, { instance, branch: instance, commit, path: spec.workspaceFolder, user: owner, config: await workspaces.checkoutConfig(base) }, signal);
+  await step("postCreate");
+  await runLifecycle(runtime, id, lifecycle("postCreateCommand", resolved));
+  await markPostCreateDone(runtime, id);
+  await step("postStart");
+  await runLifecycle(runtime, id, lifecycle("postStartCommand", resolved));
+  await step("validate");
+  await validate(runtime, id, access, { commit, exact: true });
+  return { action: "created", commit };
+}

@@ -1,0 +1,87 @@
+import { UserError } from "../../core/errors.ts";
+import { localHostName, onlyTheLocalHost, workerHosts, type WorkerHost } from "../../core/hosts/hosts.ts";
+import type { ContainerRuntime } from "../../core/instances/ports.ts";
+import type { WorkspaceTransport } from "../../core/workspaces/transport.ts";
+import type { OpenedProject } from "../project.ts";
+import { placeInstances } from "./placement.ts";
+import type { RemoteSite } from "./remote-bring-up.ts";
+
+/**
+ * Where a warm makes an instance: this machine's engine (checkouts and
+ * instance directories are folders here), or a host that shares no folder
+ * with it (./remote-bring-up.ts).
+ */
+export type Site =
+  | { readonly kind: "local"; readonly host: string; readonly runtime: ContainerRuntime }
+  | { readonly kind: "remote"; readonly host: string; readonly runtime: ContainerRuntime; readonly remote: RemoteSite };
+
+export interface Sites {
+  of(instance: string): Site;
+  /** The sites some instance of this warm goes to, each once. */
+  used(): readonly Site[];
+  /** Lets go of the transports' mirror keepers and the hosts' connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * The sites of a warm. With only the local engine configured (the default),
+ * no host is opened or asked: every instance goes to `ports.runtime()`, as
+ * before hosts existed. Otherwise each instance is placed (./placement.ts)
+ * and each host it lands on is opened once.
+ */
+export async function openSites(project: OpenedProject, instances: readonly string[], keeperImage: string): Promise<Sites> {
+  const hosts = workerHosts(project.config);
+  if (onlyTheLocalHost(hosts)) {
+    const local: Site = { kind: "local", host: localHostName(hosts), runtime: await project.ports.runtime() };
+    return { of: () => local, used: () => [local], close: () => Promise.resolve() };
+  }
+  const runtimes = await project.ports.hosts();
+  const transports: WorkspaceTransport[] = [];
+  try {
+    const placement = await placeInstances(project, runtimes, instances);
+    const byHost = new Map<string, Site>();
+    for (const host of new Set(placement.hostOf.values())) byHost.set(host.name, await siteOn(project, host, await runtimes.get(host.name), keeperImage, transports));
+    const siteOf = (instance: string): Site => {
+      const host = placement.hostOf.get(instance);
+      const site = host === undefined ? undefined : byHost.get(host.name);
+      if (site === undefined) throw new UserError(`${instance} was not placed on any host`);
+      return site;
+    };
+    return {
+      of: siteOf,
+      used: () => [...byHost.values()],
+      close: async () => {
+        await Promise.all(transports.map((transport) => transport.close().catch(() => undefined)));
+        await runtimes.close();
+      },
+    };
+  } catch (error) {
+    await Promise.all(transports.map((transport) => transport.close().catch(() => undefined)));
+    await runtimes.close();
+    throw error;
+  }
+}
+
+async function siteOn(project: OpenedProject, host: WorkerHost, runtime: ContainerRuntime, keeperImage: string, transports: WorkspaceTransport[]): Promise<Site> {
+  if (host.kind === "local") return { kind: "local", host: host.name, runtime };
+  if (host.kind === "kubernetes") {
+    throw new UserError(`host ${host.name} is a Kubernetes host, and workers are not placed on Kubernetes yet`, {
+      hint: 'Remove it from workers.hosts for now (README, "Beyond one machine", says what runs on Kubernetes today).',
+    });
+  }
+  const transport = await project.ports.transport({ name: host.name, runtime, keeperImage });
+  transports.push(transport);
+  // One push per base commit and host, whatever the number of workers: each push is a pack negotiation over the link.
+  const pushed = new Map<string, Promise<void>>();
+  const pushBase = (base: string, commit: string): Promise<void> => {
+    const key = `${base}\0${commit}`;
+    let push = pushed.get(key);
+    if (push === undefined) {
+      push = transport.prepareHost().then(() => transport.pushRefs([{ name: base, sha: commit }]));
+      push.catch(() => pushed.delete(key));
+      pushed.set(key, push);
+    }
+    return push;
+  };
+  return { kind: "remote", host: host.name, runtime, remote: { host: host.name, runtime, transport, pushBase } };
+}

@@ -1,0 +1,112 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { UserError } from "../../../src/core/errors.ts";
+import { LABELS } from "../../../src/core/instances/labels.ts";
+import { MIRROR_IN_CONTAINER } from "../../../src/core/workspaces/transport.ts";
+import { warm } from "../../../src/services/warm/warm.ts";
+import type { FakeContainerRuntime } from "../../fakes/container-runtime.ts";
+import { fakePorts } from "../../fakes/ports.ts";
+import { useTempDirs } from "../../support/temp-dirs.ts";
+
+// warm with workers.hosts: each instance placed on a host with a free slot,
+// a remote one made with the workspace transport's volumes and a checkout
+// cloned from the host's mirror, never with this machine's folders.
+
+const tempDir = useTempDirs("warm-placement");
+
+async function project(workers: Record<string, unknown>) {
+  const dir = await tempDir();
+  await mkdir(path.join(dir, ".devcontainer"));
+  await writeFile(path.join(dir, ".devcontainer", "devcontainer.json"), JSON.stringify({ image: "cspace-base:bookworm" }));
+  await writeFile(path.join(dir, ".cspace.json"), JSON.stringify({ project: { name: "demo" }, workers }));
+  return { cwd: dir, env: { CSPACE_RUN_DIR: path.join(dir, "run"), CSPACE_DATA_DIR: path.join(dir, "data"), HOME: dir, PATH: process.env.PATH } };
+}
+
+const TWO_HOSTS = { hosts: [{ name: "local", slots: 1 }, { name: "big", docker: "ssh://ci@big.invalid", slots: 2 }] };
+
+function instancesOn(runtime: FakeContainerRuntime | undefined): string[] {
+  return [...(runtime?.containers.values() ?? [])].map((c) => c.spec.Labels[LABELS.instance] ?? "").sort();
+}
+
+describe("warm places instances on the configured hosts", () => {
+  it("fills the local host first, then makes the rest on the remote one through its mirror", async () => {
+    const ports = fakePorts({ hosts: ["big"] });
+    const result = await warm({ ...(await project(TWO_HOSTS)), instances: ["issue-1", "issue-2", "issue-3"], reset: false, ports: ports.overrides });
+
+    expect(result.instances.map((o) => [o.instance, o.status, o.host])).toEqual([
+      ["issue-1", "ready", "local"],
+      ["issue-2", "ready", "big"],
+      ["issue-3", "ready", "big"],
+    ]);
+    expect(instancesOn(ports.runtime)).toEqual(["issue-1"]);
+    const big = ports.runtimes("big");
+    expect(instancesOn(big)).toEqual(["issue-2", "issue-3"]);
+    for (const container of big?.containers.values() ?? []) {
+      const mounts = container.spec.HostConfig.Mounts;
+      // Nothing of this machine's filesystem: the mirror read-only, the instance's own checkout volume.
+      expect(mounts.filter((m) => m.Type === "bind")).toEqual([]);
+      expect(mounts.find((m) => m.Target === MIRROR_IN_CONTAINER)?.ReadOnly).toBe(true);
+      expect(container.spec.Labels[LABELS.host]).toBe("big");
+      expect(container.state).toBe("running");
+    }
+    const transport = ports.transports.get("big");
+    // The base went into the mirror once for both workers; each got a checkout on its own branch at that commit.
+    expect(transport?.calls.filter((call) => call.startsWith("pushRefs"))).toEqual(["pushRefs main"]);
+    expect([...(transport?.checkouts.values() ?? [])].map((c) => [c.instance, c.branch, c.commit]).sort()).toEqual([
+      ["issue-2", "issue-2", "a".repeat(40)],
+      ["issue-3", "issue-3", "a".repeat(40)],
+    ]);
+    // Its instance directory is a folder of the container user's alone, not a mount.
+    const made = big?.execs.filter((call) => call.command.join(" ").includes("chmod 0700") && call.options.user === "0:0") ?? [];
+    expect(made).toHaveLength(2);
+    expect(transport?.closed).toBe(true);
+  });
+
+  it("keeps an instance on the host its container is on when warmed again", async () => {
+    const ports = fakePorts({ hosts: ["big"] });
+    const where = await project(TWO_HOSTS);
+    await warm({ ...where, instances: ["issue-1", "issue-2"], reset: false, ports: ports.overrides });
+    const again = await warm({ ...where, instances: ["issue-2", "issue-1"], reset: false, ports: ports.overrides });
+
+    expect(again.instances.map((o) => [o.instance, o.action, o.host])).toEqual([
+      ["issue-2", "validated", "big"],
+      ["issue-1", "validated", "local"],
+    ]);
+    expect(instancesOn(ports.runtimes("big"))).toEqual(["issue-2"]);
+  });
+
+  it("spreads over the host with the most free slots when workers.placement is spread", async () => {
+    const ports = fakePorts({ hosts: ["big"] });
+    const where = await project({ ...TWO_HOSTS, placement: "spread" });
+    const result = await warm({ ...where, instances: ["issue-1", "issue-2", "issue-3"], reset: false, ports: ports.overrides });
+    // big has 2 free, local 1: big, then a tie (1 and 1) goes to the first in config order.
+    expect(result.instances.map((o) => o.host)).toEqual(["big", "local", "big"]);
+  });
+
+  it("refuses before making anything when the hosts' slots cannot hold every instance", async () => {
+    const ports = fakePorts({ hosts: ["big"] });
+    const where = await project(TWO_HOSTS);
+    const warming = warm({ ...where, instances: ["issue-1", "issue-2", "issue-3", "issue-4"], reset: false, ports: ports.overrides });
+    await expect(warming).rejects.toThrow(UserError);
+    await expect(warming).rejects.toThrow(/no host has a free slot for issue-4 \(free slots: local 0, big 0\)/);
+    expect(ports.runtime.containers.size).toBe(0);
+    expect(ports.runtimes("big")?.containers.size).toBe(0);
+  });
+
+  it("places nothing on a host that does not answer, and says so when the others are full", async () => {
+    // No fake engine for big: opening it fails as an unreachable host's would.
+    const ports = fakePorts();
+    const where = await project(TWO_HOSTS);
+    const first = await warm({ ...where, instances: ["issue-1"], reset: false, ports: ports.overrides });
+    expect(first.instances.map((o) => o.host)).toEqual(["local"]);
+    await expect(warm({ ...where, instances: ["issue-2"], reset: false, ports: ports.overrides })).rejects.toThrow(/free slots: local 0; not answering: big/);
+  });
+
+  it("refuses a Kubernetes host it would place on, naming it, before making anything", async () => {
+    const ports = fakePorts({ hosts: ["k8s"] });
+    const where = await project({ hosts: [{ name: "k8s", kubernetes: { context: "dev", namespace: "agents" }, slots: 4 }, { name: "local" }] });
+    await expect(warm({ ...where, instances: ["issue-1"], reset: false, ports: ports.overrides })).rejects.toThrow(/k8s is a Kubernetes host, and workers are not placed on Kubernetes yet/);
+    expect(ports.runtimes("k8s")?.containers.size).toBe(0);
+  });
+});
