@@ -82,7 +82,7 @@ describe("warm on a remote Docker host over SSH", () => {
     // One SSH login served the whole warm: image build, mirror push, create, checkout, lifecycle, validation.
     expect(await remote.sshConnectionsAccepted()).toBe(before + 1);
 
-    const workers = await there.listContainers({ all: true, filters: { label: [`${LABELS.project}`] } });
+    const workers = await there.listContainers({ all: true, filters: { label: [LABELS.project] } });
     expect(workers.map((c) => [c.Labels[LABELS.instance], c.Labels[LABELS.host], c.State])).toEqual([["w2", "big", "running"]]);
     const details = await there.getContainer(workers[0]?.Id ?? "").inspect();
     expect(details.Mounts.filter((m) => m.Type === "bind")).toEqual([]);
@@ -94,7 +94,7 @@ describe("warm on a remote Docker host over SSH", () => {
     expect(inside.split("\n")).toEqual([repo.head, "w2", "# fixture", "700 1000", "made", "mirror-read-only"]);
   });
 
-  it("list shows each worker on its host, and a second warm validates both where they are", async () => {
+  it("list shows each worker on its host, and a second warm validates both where they are", () => {
     const listed = cli(["list", "--json"]);
     expect(listed.status, listed.stderr).toBe(0);
     const instances = (JSON.parse(listed.stdout) as { instances: { instance: string; host: string; state: string }[] }).instances;

@@ -90,7 +90,7 @@ export class FakeBranchMover implements BranchMover {
   async push(request: PushRequest): Promise<string> {
     await this.#enter("push", [request]);
     const { instance, branch, expectedRemoteSha } = request;
-    const sha = this.checkouts.get(instance)?.get(branch);
+    const sha = request.collected?.sha ?? this.checkouts.get(instance)?.get(branch);
     if (sha === undefined) throw new ExternalError(`the checkout of ${instance} has no branch ${branch}: there is nothing to push`);
     this.#lease(branch, sha, expectedRemoteSha);
     return sha;

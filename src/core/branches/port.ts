@@ -161,6 +161,13 @@ export interface PushRequest {
   readonly branch: string;
   /** The remote branch's sha the caller last saw; null: the branch must not exist on the remote. */
   readonly expectedRemoteSha: string | null;
+  /**
+   * Where the work was taken already, for a worker on another host: a bare
+   * repository of cspace's own (the workspace transport's quarantine, its
+   * objects checked on the way in) holding `refs/heads/<branch>`. Absent:
+   * the work is read from the instance's checkout on this machine.
+   */
+  readonly collected?: { readonly repository: string; readonly sha: string } | undefined;
 }
 
 export interface RestackRequest {

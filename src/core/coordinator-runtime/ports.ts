@@ -70,6 +70,13 @@ export interface WorkerPool {
    * Absent: a pool with nothing to check (the fakes run no containers).
    */
   preflight?(signal?: AbortSignal): Promise<readonly CheckResult[]>;
+  /**
+   * For a worker on a host that shares no folder with this machine: its
+   * branch, collected into a repository of cspace's own (checked on the way
+   * in), which the branch mover pushes from. Null for a worker here (the
+   * mover reads its checkout). Absent: every worker is here.
+   */
+  collect?(instance: string, branch: string, signal?: AbortSignal): Promise<{ readonly repository: string; readonly sha: string } | null>;
 
   /**
    * The last event each instance's agent wrote (source `agent` in its worker's event log), for the stall watch

@@ -14,6 +14,7 @@ import type {
 import type { CheckResult } from "../../core/doctor/checks.ts";
 import { ExternalError } from "../../core/errors.ts";
 import { LABELS } from "../../core/instances/labels.ts";
+import { onlyTheLocalHost, workerHosts } from "../../core/hosts/hosts.ts";
 import { downInstances } from "../instances/down.ts";
 import type { OpenedProject } from "../project.ts";
 import { warm } from "../warm/warm.ts";
@@ -30,6 +31,7 @@ import type { UnreportedSpend } from "../../core/agents/worker-status.ts";
 import { verifyIn } from "./pool/verify.ts";
 import { lastAgentEventIn } from "./pool/agent-events.ts";
 import { restartAgent } from "../workers/restart.ts";
+import { RemoteWorkers } from "./pool/remote-workers.ts";
 
 /**
  * The WorkerPool over real containers (docs/architecture.md, "The
@@ -45,7 +47,7 @@ export class DockerWorkerPool implements WorkerPool {
   readonly #instances = new Set<string>();
 
   constructor(project: OpenedProject) {
-    this.#context = { project };
+    this.#context = { project, remote: new RemoteWorkers(project) };
     this.#sockets = new CoordinatorSockets(this.#context);
   }
 
@@ -75,11 +77,29 @@ export class DockerWorkerPool implements WorkerPool {
   async listen(instances: readonly string[], handlers: WorkerHandlers): Promise<void> {
     for (const instance of instances) this.#instances.add(instance);
     await this.#sockets.listen(instances, handlers);
+    // After a restart of the coordinator: the relays and mirrors of remote workers already at work, so their reports reach c.sock.
+    await Promise.all(instances.map((instance) => this.#reattach(instance)));
+  }
+
+  async collect(instance: string, branch: string, signal?: AbortSignal): Promise<{ readonly repository: string; readonly sha: string } | null> {
+    const remote = await this.#context.remote.of(instance);
+    if (remote === null) return null;
+    const collected = await this.#context.remote.collect(remote, branch, signal);
+    return { repository: collected.repository, sha: collected.sha };
+  }
+
+  /** A remote worker's relay and mirror, opened when its container runs; one that cannot be reached is left to the probe. */
+  async #reattach(instance: string): Promise<void> {
+    const remote = await this.#context.remote.of(instance).catch(() => null);
+    if (remote?.container.state !== "running") return;
+    await this.#context.remote.attach(remote).catch(() => undefined);
   }
 
   async collectPending(instances: readonly string[], onReport: ReportHandler, onSkipped?: SkippedHandler): Promise<number> {
     let count = 0;
     for (const instance of instances) {
+      // A remote worker's reports reach the host's directory through its mirror: what it holds now is copied first.
+      await this.#context.remote.synced(instance).catch(() => undefined);
       // The runtime drops a report it has already recorded (by id), so every file is handed over; each is moved only after.
       const collected = await collectOutbox(pathsOf(this.#context, instance), { has: () => false, persist: (report) => onReport(instance, report) });
       count += collected.collected.length;
@@ -108,11 +128,22 @@ export class DockerWorkerPool implements WorkerPool {
 
   async watch(onSuspect: (instance: string) => void): Promise<() => void> {
     const { project } = this.#context;
-    const runtime = await project.ports.runtime();
-    return runtime.watchStopped({ [LABELS.project]: project.projectId }, (labels) => {
+    const onStopped = (labels: Readonly<Record<string, string>>): void => {
       const instance = labels[LABELS.instance];
       if (instance !== undefined) onSuspect(instance);
-    });
+    };
+    const stops = [(await project.ports.runtime()).watchStopped({ [LABELS.project]: project.projectId }, onStopped)];
+    // Every remote engine that answers is watched too; one that does not is left to the probe (every 10 s), which then calls its workers lost.
+    if (!onlyTheLocalHost(workerHosts(project.config))) {
+      const hosts = await project.ports.hosts();
+      for (const answer of await hosts.all()) {
+        if (answer.runtime !== undefined && answer.host.kind !== "local") stops.push(answer.runtime.watchStopped({ [LABELS.project]: project.projectId }, onStopped));
+      }
+    }
+    const unsubscribers = await Promise.all(stops);
+    return () => {
+      for (const stop of unsubscribers) stop();
+    };
   }
 
   async tell(instance: string, text: string): Promise<void> {
@@ -145,6 +176,7 @@ export class DockerWorkerPool implements WorkerPool {
 
   async close(options: { readonly down?: boolean } = {}): Promise<void> {
     await this.#sockets.close();
+    await this.#context.remote.close();
     if (options.down !== true || this.#instances.size === 0) return;
     const { project } = this.#context;
     await downInstances({ cwd: project.projectDir, env: project.env, instances: [...this.#instances].sort(), all: false, ports: sharedPorts(project) });

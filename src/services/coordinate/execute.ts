@@ -61,7 +61,10 @@ export async function executeWorldAction(context: ExecutionContext, action: Worl
     case "Push": {
       let pushed = action.headSha;
       try {
-        pushed = await branches.push({ instance: `issue-${String(n)}`, branch: action.branch, expectedRemoteSha: action.expectedSha });
+        const instance = `issue-${String(n)}`;
+        // A remote worker's branch comes back over its engine first; a local checkout is read by the mover itself.
+        const collected = (await workers.collect?.(instance, action.branch, context.signal)) ?? undefined;
+        pushed = await branches.push({ instance, branch: action.branch, expectedRemoteSha: action.expectedSha, collected });
       } catch (error) {
         // Pushed before a crash, not yet recorded: the forge already has this head.
         if (!(error instanceof HeadMovedError && error.actualSha === action.headSha)) throw error;

@@ -125,6 +125,12 @@ export interface SupervisorStart {
   readonly abandoned?: (() => Promise<boolean>) | undefined;
   /** Told of slow steps (installing the agent's CLI). */
   readonly onNotice?: ((text: string) => void) | undefined;
+  /**
+   * The container runs on a host that shares no folder with this machine:
+   * the supervisor's launch.json and prompt.md are copied into its instance
+   * directory over the engine (the relay and the mirror carry the rest).
+   */
+  readonly filesInContainer?: boolean | undefined;
 }
 
 /**
@@ -171,8 +177,16 @@ export async function startSupervisor(project: OpenedProject, runtime: Container
   await writeHostFile(paths, HOST_FILES.launch, launchText);
   // The supervisor's, in the directory its container can write (a link planted there is replaced, not followed).
   // Group-readable: the directory's group is the container user's (setgid), and the supervisor runs as that user.
-  await writeUntrustedFile(paths.dir, INSTANCE_FILES.prompt, start.prompt, 0o640);
-  await writeUntrustedFile(paths.dir, INSTANCE_FILES.launch, launchText, 0o640);
+  if (start.filesInContainer === true) {
+    // Readable by the container user alone through its 0700 directory (warm made it so); root writes them.
+    await runtime.copyIn(container.id, [
+      { path: `${INSTANCE_DIR_IN_CONTAINER}/${INSTANCE_FILES.prompt}`, content: start.prompt, mode: 0o644 },
+      { path: `${INSTANCE_DIR_IN_CONTAINER}/${INSTANCE_FILES.launch}`, content: launchText, mode: 0o644 },
+    ]);
+  } else {
+    await writeUntrustedFile(paths.dir, INSTANCE_FILES.prompt, start.prompt, 0o640);
+    await writeUntrustedFile(paths.dir, INSTANCE_FILES.launch, launchText, 0o640);
+  }
   const env = agentEnvironment(project.config, project.env, spec.spec.remoteEnv);
   await giveUpIfAbandoned();
   await runtime.execDetached(container.id, ["node", `${WORKER_BUNDLE_DIR}/worker.cjs`, "supervise", INSTANCE_DIR_IN_CONTAINER], { ...access, env, signal: undefined });

@@ -77,9 +77,11 @@ class GitBranchMover implements BranchMover {
     validateInstanceName(instance);
     assertBranchName(branch, "branch");
     if (expectedRemoteSha !== null) assertSha(expectedRemoteSha, "the expected remote sha");
-    const checkout = this.#options.checkoutOf(instance);
     const store = await this.#hostStore();
-    const sha = await this.#takeFromCheckout(store, instance, checkout, branch, options.signal);
+    const sha =
+      request.collected === undefined
+        ? await this.#takeFromCheckout(store, instance, this.#options.checkoutOf(instance), branch, options.signal)
+        : await this.#takeCollected(store, instance, branch, request.collected, options.signal);
     await pushWithLease(this.#options.remote, store.dir, { sha, branch, expected: expectedRemoteSha }, options.signal);
     await this.#record(store, branch, sha, options.signal);
     return sha;
@@ -222,6 +224,25 @@ class GitBranchMover implements BranchMover {
     } finally {
       await rm(into, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * A remote worker's branch into the store as `refs/cspace/workers/<instance>`,
+   * from the quarantine the workspace transport collected it into: a
+   * repository of cspace's own (its config, no hooks, the store its only
+   * alternate), not the worker's, so git may fetch from it directly.
+   */
+  async #takeCollected(store: HostStore, instance: string, branch: string, collected: { readonly repository: string; readonly sha: string }, signal?: AbortSignal): Promise<string> {
+    const expected = assertSha(collected.sha, "the collected sha");
+    return store.locked(async () => {
+      const ref = HostStore.workerRef(instance);
+      const fetched = await store.git(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", collected.repository, `+refs/heads/${branch}:${ref}`], { okCodes: "any", signal });
+      if (fetched.exitCode !== 0) throw new ExternalError(`cannot read ${branch} of ${instance} from its collected copy (${collected.repository}): ${fetched.stderr.trim()}`);
+      const sha = (await store.resolve(ref)) ?? "";
+      // The quarantine is rewritten only by collects of this instance, which the pool runs one at a time: a difference is a defect, not a race.
+      if (sha !== expected) throw new ExternalError(`the collected copy of ${branch} from ${instance} is at ${sha.slice(0, 12)}, not the ${expected.slice(0, 12)} that was collected`);
+      return sha;
+    }, signal);
   }
 
   /** The remote's branch is now at `sha`: the store says so too, without asking the remote again. */

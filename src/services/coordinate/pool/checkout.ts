@@ -1,5 +1,5 @@
 import type { ContainerDetails } from "../../../core/instances/ports.ts";
-import { accessTo, type PoolContext } from "./context.ts";
+import { accessTo, workerOf, type PoolContext } from "./context.ts";
 
 export type CheckoutOutcome = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
@@ -11,13 +11,15 @@ export type CheckoutOutcome = { readonly ok: true } | { readonly ok: false; read
  * already, so an agent's own commits are never touched needlessly.
  */
 export async function bringCheckoutTo(context: PoolContext, instance: string, container: ContainerDetails, branch: string, sha: string): Promise<CheckoutOutcome> {
-  const runtime = await context.project.ports.runtime();
+  const { runtime, remote } = await workerOf(context, instance);
   const { access } = await accessTo(context, instance, container);
   const head = await runtime.exec(container.id, ["git", "rev-parse", "HEAD"], access);
   const current = await runtime.exec(container.id, ["git", "symbolic-ref", "--quiet", "--short", "HEAD"], access);
   if (head.exitCode === 0 && head.stdout.trim() === sha && current.stdout.trim() === branch) return { ok: true };
   const branches = await context.project.ports.branches();
   await branches.fetch([branch]);
+  // A remote worker's origin is its host's mirror: the commit goes there first.
+  if (remote !== null) await context.remote.pushRefs(remote, [{ name: branch, sha }]);
   // The sha and branch are the coordinator's own (a 40-hex sha, an `issue-N` name): no quoting is needed, but they are passed as arguments anyway.
   const moved = await runtime.exec(container.id, ["/bin/sh", "-c", 'git fetch --quiet origin "$1" && git checkout --quiet -B "$1" "$2"', "checkout", branch, sha], access);
   if (moved.exitCode === 0) return { ok: true };
@@ -34,12 +36,13 @@ export async function bringCheckoutTo(context: PoolContext, instance: string, co
  * as `origin`), then the checkout fetches it; the sha must then be there.
  */
 export async function bringBaseInto(context: PoolContext, instance: string, container: ContainerDetails, base: string, baseSha: string): Promise<CheckoutOutcome> {
-  const runtime = await context.project.ports.runtime();
+  const { runtime, remote } = await workerOf(context, instance);
   const { access } = await accessTo(context, instance, container);
   const has = () => runtime.exec(container.id, ["git", "cat-file", "-e", `${baseSha}^{commit}`], access);
   if ((await has()).exitCode === 0) return { ok: true };
   const branches = await context.project.ports.branches();
   await branches.fetch([base]);
+  if (remote !== null) await context.remote.pushRefs(remote, [{ name: base, sha: baseSha }]);
   const fetched = await runtime.exec(container.id, ["git", "fetch", "--quiet", "origin", base], access);
   if ((await has()).exitCode === 0) return { ok: true };
   return {

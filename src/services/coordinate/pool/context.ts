@@ -1,14 +1,16 @@
 import type { LoadedDevcontainer } from "../../../adapters/devcontainer/read-devcontainer.ts";
 import { envFromList } from "../../../core/devcontainer/substitute.ts";
 import { containerNameFor } from "../../../core/instances/names.ts";
-import type { ContainerDetails, ExecOptions } from "../../../core/instances/ports.ts";
+import type { ContainerDetails, ContainerRuntime, ExecOptions } from "../../../core/instances/ports.ts";
 import { accessOf, loadInstanceSpec } from "../../instances/spec.ts";
 import type { OpenedProject, PortOverrides } from "../../project.ts";
 import { instancePaths, type InstancePaths } from "../../workers/instance-files.ts";
+import type { RemoteWorker, RemoteWorkers } from "./remote-workers.ts";
 
-/** What every part of the Docker pool reaches through: the opened project and its ports. */
+/** What every part of the Docker pool reaches through: the opened project and its ports, and the workers on other hosts. */
 export interface PoolContext {
   readonly project: OpenedProject;
+  readonly remote: RemoteWorkers;
 }
 
 export function pathsOf(context: PoolContext, instance: string): InstancePaths {
@@ -17,8 +19,15 @@ export function pathsOf(context: PoolContext, instance: string): InstancePaths {
 
 /** The instance's container as the engine has it now; null when it is gone. */
 export async function containerOf(context: PoolContext, instance: string): Promise<ContainerDetails | null> {
+  return (await workerOf(context, instance)).container;
+}
+
+/** Where the instance runs: the engine of its host, its container there (null when gone), and, on a remote host, what the pool holds for it. */
+export async function workerOf(context: PoolContext, instance: string): Promise<{ readonly runtime: ContainerRuntime; readonly container: ContainerDetails | null; readonly remote: RemoteWorker | null }> {
+  const remote = await context.remote.of(instance);
+  if (remote !== null) return { runtime: remote.runtime, container: remote.container, remote };
   const runtime = await context.project.ports.runtime();
-  return runtime.inspect(containerNameFor(context.project.projectId, instance));
+  return { runtime, container: await runtime.inspect(containerNameFor(context.project.projectId, instance)), remote: null };
 }
 
 /** The container user, workspace folder and remoteEnv of the instance, as `cspace exec` reaches in. */

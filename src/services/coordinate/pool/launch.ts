@@ -9,7 +9,7 @@ import { readHostFile, removeHostFile, writeHostFile } from "../../workers/host-
 import type { InstancePaths } from "../../workers/instance-files.ts";
 import { startSupervisor } from "../../workers/up.ts";
 import { bringBaseInto, bringCheckoutTo } from "./checkout.ts";
-import { containerOf, pathsOf, type PoolContext } from "./context.ts";
+import { containerOf, pathsOf, workerOf, type PoolContext } from "./context.ts";
 
 /**
  * Which attempt the coordinator last started in an instance (HOST_FILES.attempt
@@ -33,6 +33,15 @@ const STATUS_MS = 2_000;
 export async function launchAgent(context: PoolContext, request: LaunchRequest): Promise<WorkerOutcome> {
   const { project } = context;
   const paths = pathsOf(context, request.instance);
+  const placed = await workerOf(context, request.instance);
+  if (placed.remote !== null) {
+    // The host's w.sock and c.sock are the relay's for a remote worker: served before the supervisor is asked or started.
+    const attached = await context.remote.attach(placed.remote).then(
+      () => null,
+      (error: unknown) => (error instanceof CspaceError ? error.message : null),
+    );
+    if (attached !== null) return { ok: false, error: `cannot reach ${request.instance} on host ${placed.remote.host}: ${attached}` };
+  }
   const mark = await readMark(paths);
   // The same run's same attempt only: a later run numbers its attempts from 1 again, and an earlier run's mark must not
   // pass for its launch (the agent would never start, and the attempt would be lost for want of a report).
@@ -69,8 +78,7 @@ export async function launchAgent(context: PoolContext, request: LaunchRequest):
         // The supervisor outlives its agent: the prompt as a message starts the next run in the same session where the preset keeps one.
         await askSupervisor(paths, request.instance, "send", { text: request.prompt, from: "coordinator" });
       } else {
-        const runtime = await project.ports.runtime();
-        const whyNotStarted = await startSupervisor(project, runtime, container, paths, {
+        const whyNotStarted = await startSupervisor(project, placed.runtime, container, paths, {
           instance: request.instance,
           preset,
           base: request.base,
@@ -81,6 +89,7 @@ export async function launchAgent(context: PoolContext, request: LaunchRequest):
           signal: undefined,
           timeoutMs: SUPERVISOR_START_MS,
           abandoned: () => locks.removalRequested(request.instance),
+          filesInContainer: placed.remote !== null,
         }).then(
           () => null,
           // The agent could not be started (no executable and nothing to install it with, a supervisor that did not

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { VerifyOutcome, VerifyRequest } from "../../../core/coordinator-runtime/ports.ts";
 import type { ContainerRuntime, ExecOptions } from "../../../core/instances/ports.ts";
 import { bringCheckoutTo, tail } from "./checkout.ts";
-import { accessTo, containerOf, type PoolContext } from "./context.ts";
+import { accessTo, workerOf, type PoolContext } from "./context.ts";
 
 /**
  * Runs the verify commands in the worker's container, as its user, in the
@@ -15,16 +15,17 @@ import { accessTo, containerOf, type PoolContext } from "./context.ts";
  * its environment is killed.
  */
 export async function verifyIn(context: PoolContext, request: VerifyRequest): Promise<VerifyOutcome> {
-  const container = await containerOf(context, request.instance);
+  const { runtime, container, remote } = await workerOf(context, request.instance);
   if (container?.state !== "running") {
     return { ok: false, command: request.commands[0] ?? "verify", exitCode: null, outputTail: `instance ${request.instance} is ${container === null ? "gone" : `not running (${container.state})`}` };
   }
   // The instance is named after its branch (`issue-N`), as the coordinator makes both.
   const branch = request.instance;
-  const runtime = await context.project.ports.runtime();
   const { access } = await accessTo(context, request.instance, container);
   if (request.detached === true) {
     // A commit the host wrote into the store, which the checkout borrows its objects from: no fetch is needed.
+    // A remote checkout borrows its host's mirror's objects instead: the commit is pushed there first, under a name of cspace's own.
+    if (remote !== null) await context.remote.pushRefs(remote, [{ name: `cspace/landing/${request.instance}`, sha: request.headSha }], request.signal);
     const detached = await runtime.exec(container.id, ["git", "checkout", "--quiet", "--detach", request.headSha], access);
     if (detached.exitCode !== 0) {
       return { ok: false, command: `git checkout --detach ${request.headSha}`, exitCode: null, outputTail: tail(`${detached.stdout}\n${detached.stderr}`) };

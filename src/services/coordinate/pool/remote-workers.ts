@@ -1,0 +1,166 @@
+import { openInstanceMirror, type InstanceMirror } from "../../../adapters/fs/instance-mirror.ts";
+import { openRelay, type RelayHandle } from "../../../adapters/messaging/relay/open-relay.ts";
+import { workerBundleFiles } from "../../../adapters/worker-bundle.ts";
+import { envFromList } from "../../../core/devcontainer/substitute.ts";
+import { ExternalError } from "../../../core/errors.ts";
+import { onlyTheLocalHost, workerHosts } from "../../../core/hosts/hosts.ts";
+import { LABELS } from "../../../core/instances/labels.ts";
+import { containerNameFor } from "../../../core/instances/names.ts";
+import type { ContainerDetails, ContainerRuntime } from "../../../core/instances/ports.ts";
+import type { Collected, RefToPush, WorkspaceTransport } from "../../../core/workspaces/transport.ts";
+import { accessOf, loadInstanceSpec } from "../../instances/spec.ts";
+import { userIds } from "../../warm/steps.ts";
+import type { OpenedProject } from "../../project.ts";
+import { instancePaths } from "../../workers/instance-files.ts";
+
+/** A worker whose container runs on a host that shares no folder with this machine. */
+export interface RemoteWorker {
+  readonly instance: string;
+  readonly host: string;
+  readonly runtime: ContainerRuntime;
+  readonly container: ContainerDetails;
+  readonly transport: WorkspaceTransport;
+  /** The container user, as uid:gid: what the relay, the mirror and the collect run as. */
+  readonly user: string;
+  readonly workspaceFolder: string;
+}
+
+interface Attached {
+  readonly containerId: string;
+  readonly relay: RelayHandle;
+  readonly mirror: InstanceMirror;
+}
+
+/**
+ * What the pool holds for its remote workers (docs/architecture.md, "Beyond
+ * one machine"): one workspace transport per host, and per worker the
+ * message relay (its w.sock and c.sock in the host's instance directory) and
+ * the instance mirror (its events, state and reports copied there), so the
+ * rest of the pool reads and dials the host's instance directory exactly as
+ * for a local worker. With only the local engine configured, nothing here
+ * opens anything.
+ */
+export class RemoteWorkers {
+  readonly #project: OpenedProject;
+  readonly #onlyLocal: boolean;
+  readonly #transports = new Map<string, Promise<WorkspaceTransport>>();
+  readonly #attached = new Map<string, Promise<Attached>>();
+  /** Each remote worker as last found: its container is looked up again on its host only (one request, not one per host). */
+  readonly #known = new Map<string, RemoteWorker>();
+  #closed = false;
+
+  constructor(project: OpenedProject) {
+    this.#project = project;
+    this.#onlyLocal = onlyTheLocalHost(workerHosts(project.config));
+  }
+
+  /** The instance's worker when its container runs on a remote host; null when it runs here or has no container. */
+  async of(instance: string): Promise<RemoteWorker | null> {
+    if (this.#onlyLocal) return null;
+    const project = this.#project;
+    const name = containerNameFor(project.projectId, instance);
+    const known = this.#known.get(instance);
+    if (known !== undefined) {
+      const container = await known.runtime.inspect(name);
+      if (container?.id === known.container.id) return { ...known, container };
+      this.#known.delete(instance);
+    }
+    const hosts = await project.ports.hosts();
+    for (const answer of await hosts.all()) {
+      if (answer.runtime === undefined || answer.host.kind === "local") continue;
+      const container = await answer.runtime.inspect(name);
+      if (container === null) continue;
+      // Two names may reach one engine: the label says which host made it.
+      const host = container.labels[LABELS.host] ?? answer.host.name;
+      if (hosts.hosts.find((candidate) => candidate.name === host)?.kind === "local") return null;
+      const workspaces = await project.ports.workspaces();
+      const spec = await loadInstanceSpec(project, workspaces, instance, envFromList(container.env));
+      const ids = await userIds(answer.runtime, container.id, accessOf(spec).user);
+      const transport = await this.#transport(host, answer.runtime, container.image);
+      const worker: RemoteWorker = { instance, host, runtime: answer.runtime, container, transport, user: `${String(ids.uid)}:${String(ids.gid)}`, workspaceFolder: spec.spec.workspaceFolder };
+      this.#known.set(instance, worker);
+      return worker;
+    }
+    return null;
+  }
+
+  /**
+   * The worker's relay and mirror, opened once per container (again when its
+   * container was made anew, or the mirror was lost): resolves once the
+   * host's w.sock is served.
+   */
+  async attach(worker: RemoteWorker): Promise<void> {
+    if (this.#closed) throw new ExternalError(`the pool is closed: ${worker.instance} was not attached`);
+    const current = this.#attached.get(worker.instance);
+    if (current !== undefined) {
+      const attached = await current.catch(() => null);
+      if (attached !== null && attached.containerId === worker.container.id && attached.mirror.lost === null) return;
+      this.#attached.delete(worker.instance);
+      if (attached !== null) await closeAttached(attached);
+    }
+    const opening = this.#open(worker);
+    this.#attached.set(worker.instance, opening);
+    await opening.catch((error: unknown) => {
+      if (this.#attached.get(worker.instance) === opening) this.#attached.delete(worker.instance);
+      throw error;
+    });
+  }
+
+  /** Everything the worker's directory holds now is in the host's copy (a report read next is the latest); a no-op for a worker not attached. */
+  async synced(instance: string): Promise<void> {
+    const attached = await this.#attached.get(instance)?.catch(() => null);
+    if (attached === null || attached === undefined || attached.mirror.lost !== null) return;
+    await attached.mirror.synced();
+  }
+
+  /** Commits the worker will fetch from `origin` (its host's mirror), pushed there first. */
+  async pushRefs(worker: RemoteWorker, refs: readonly RefToPush[], signal?: AbortSignal): Promise<void> {
+    await worker.transport.prepareHost(signal);
+    await worker.transport.pushRefs(refs, signal);
+  }
+
+  /** The worker's branch, collected into its quarantine on this machine. */
+  collect(worker: RemoteWorker, branch: string, signal?: AbortSignal): Promise<Collected> {
+    return worker.transport.collect(worker.container.id, { instance: worker.instance, path: worker.workspaceFolder, branch, user: worker.user }, signal);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const attached = await Promise.all([...this.#attached.values()].map((opening) => opening.catch(() => null)));
+    this.#attached.clear();
+    await Promise.all(attached.map((a) => (a === null ? Promise.resolve() : closeAttached(a))));
+    const transports = await Promise.all([...this.#transports.values()].map((t) => t.catch(() => null)));
+    this.#transports.clear();
+    await Promise.all(transports.map((t) => (t === null ? Promise.resolve() : t.close().catch(() => undefined))));
+    // The hosts' connections (one SSH connection each) would keep the process alive.
+    if (!this.#onlyLocal) await (await this.#project.ports.hosts()).close();
+  }
+
+  async #open(worker: RemoteWorker): Promise<Attached> {
+    const hostDir = instancePaths(this.#project.runDir, worker.instance).dir;
+    // The relay and the mirror are roles of the worker bundle, which a fresh container does not have yet.
+    await worker.runtime.copyIn(worker.container.id, await workerBundleFiles());
+    const mirror = await openInstanceMirror({ runtime: worker.runtime, containerId: worker.container.id, user: worker.user, hostDir });
+    const relay = openRelay({ runtime: worker.runtime, containerId: worker.container.id, user: worker.user, hostDir });
+    try {
+      await relay.ready;
+    } catch (error) {
+      await closeAttached({ containerId: worker.container.id, relay, mirror });
+      throw error;
+    }
+    return { containerId: worker.container.id, relay, mirror };
+  }
+
+  #transport(host: string, runtime: ContainerRuntime, keeperImage: string): Promise<WorkspaceTransport> {
+    let transport = this.#transports.get(host);
+    if (transport === undefined) {
+      transport = this.#project.ports.transport({ name: host, runtime, keeperImage });
+      this.#transports.set(host, transport);
+    }
+    return transport;
+  }
+}
+
+async function closeAttached(attached: Attached): Promise<void> {
+  await Promise.all([attached.relay.close().catch(() => undefined), attached.mirror.close().catch(() => undefined)]);
+}
