@@ -9,7 +9,18 @@ import type { Project } from "../project.ts";
 export interface Placement {
   readonly hostOf: ReadonlyMap<string, WorkerHost>;
   readonly lost: ReadonlySet<string>;
+  /** Gives up the slots this placement holds for containers not made yet (the warm has ended). */
+  release(): void;
 }
+
+/**
+ * Slots held by warms of this process that have placed instances and not yet
+ * made their containers, by project: the coordinator warms its instances
+ * concurrently, and each warm would otherwise count the same free slot.
+ * Placements of one project are decided one at a time.
+ */
+const held = new Map<string, Map<string, string>>();
+const deciding = new Map<string, Promise<unknown>>();
 
 /**
  * Places the instances of a warm on the configured hosts (`workers.hosts`,
@@ -21,6 +32,17 @@ export interface Placement {
  * the slots cannot hold every instance asked for.
  */
 export async function placeInstances(project: Project, runtimes: HostRuntimes, instances: readonly string[]): Promise<Placement> {
+  const before = deciding.get(project.projectId) ?? Promise.resolve();
+  const decided = before.then(() => decide(project, runtimes, instances));
+  const settled = decided.catch(() => undefined);
+  deciding.set(project.projectId, settled);
+  void settled.then(() => {
+    if (deciding.get(project.projectId) === settled) deciding.delete(project.projectId);
+  });
+  return decided;
+}
+
+async function decide(project: Project, runtimes: HostRuntimes, instances: readonly string[]): Promise<Placement> {
   const hosts = runtimes.hosts;
   const answers = await runtimes.all();
   const lost = new Set(answers.filter((answer) => answer.error !== undefined).map((answer) => answer.host.name));
@@ -42,6 +64,10 @@ export async function placeInstances(project: Project, runtimes: HostRuntimes, i
       }
     }),
   );
+  const holding = held.get(project.projectId) ?? new Map<string, string>();
+  held.set(project.projectId, holding);
+  // Another warm's instance placed but not made yet takes its slot as if it ran.
+  for (const [instance, host] of holding) if (!alreadyRunning.has(instance) && !instances.includes(instance)) running[host] = (running[host] ?? 0) + 1;
   const hostOf = new Map<string, WorkerHost>();
   const policy = project.config.workers.placement;
   const slots = hosts.map((host) => ({ name: host.name, slots: host.slots }));
@@ -62,5 +88,10 @@ export async function placeInstances(project: Project, runtimes: HostRuntimes, i
     if (had !== name || !alreadyRunning.has(instance)) running[name] = (running[name] ?? 0) + 1;
     hostOf.set(instance, host);
   }
-  return { hostOf, lost };
+  for (const [instance, host] of hostOf) holding.set(instance, host.name);
+  const release = (): void => {
+    for (const [instance, host] of hostOf) if (holding.get(instance) === host.name) holding.delete(instance);
+    if (holding.size === 0 && held.get(project.projectId) === holding) held.delete(project.projectId);
+  };
+  return { hostOf, lost, release };
 }

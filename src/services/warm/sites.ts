@@ -37,9 +37,11 @@ export async function openSites(project: OpenedProject, instances: readonly stri
   }
   const runtimes = await project.ports.hosts();
   const transports: WorkspaceTransport[] = [];
+  let releaseOnError = (): void => undefined;
   try {
     const placement = await placeInstances(project, runtimes, instances);
     const byHost = new Map<string, Site>();
+    releaseOnError = placement.release;
     for (const host of new Set(placement.hostOf.values())) byHost.set(host.name, await siteOn(project, host, await runtimes.get(host.name), keeperImage, transports));
     const siteOf = (instance: string): Site => {
       const host = placement.hostOf.get(instance);
@@ -51,11 +53,13 @@ export async function openSites(project: OpenedProject, instances: readonly stri
       of: siteOf,
       used: () => [...byHost.values()],
       close: async () => {
+        placement.release();
         await Promise.all(transports.map((transport) => transport.close().catch(() => undefined)));
         await runtimes.close();
       },
     };
   } catch (error) {
+    releaseOnError();
     await Promise.all(transports.map((transport) => transport.close().catch(() => undefined)));
     await runtimes.close();
     throw error;

@@ -63,6 +63,14 @@ describe("warm places instances on the configured hosts", () => {
     expect(transport?.closed).toBe(true);
   });
 
+  it("gives concurrent warms of one project distinct slots (the coordinator warms its instances at once)", async () => {
+    const ports = fakePorts({ hosts: ["big"] });
+    const where = await project(TWO_HOSTS);
+    const results = await Promise.all(["issue-1", "issue-2", "issue-3"].map((instance) => warm({ ...where, instances: [instance], reset: false, ports: ports.overrides })));
+    expect(results.map((r) => r.instances[0]?.host).sort()).toEqual(["big", "big", "local"]);
+    expect(instancesOn(ports.runtime)).toHaveLength(1);
+  });
+
   it("keeps an instance on the host its container is on when warmed again", async () => {
     const ports = fakePorts({ hosts: ["big"] });
     const where = await project(TWO_HOSTS);
