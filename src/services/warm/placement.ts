@@ -10,7 +10,7 @@ export interface Placement {
   readonly hostOf: ReadonlyMap<string, WorkerHost>;
   readonly lost: ReadonlySet<string>;
   /** Gives up the slots this placement holds for containers not made yet (the warm has ended). */
-  release(): void;
+  readonly release: () => void;
 }
 
 /**

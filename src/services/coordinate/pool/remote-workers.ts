@@ -13,6 +13,21 @@ import { userIds } from "../../warm/steps.ts";
 import type { OpenedProject } from "../../project.ts";
 import { instancePaths } from "../../workers/instance-files.ts";
 
+/**
+ * The host of a remote worker does not answer now: whether the worker is
+ * still at work there is unknown (its relay buffers what is sent meanwhile).
+ */
+export class HostUnreachableError extends ExternalError {
+  readonly host: string;
+  /** When this host was first found not answering, in this run of unanswered requests (ms since the epoch). */
+  readonly since: number;
+  constructor(host: string, since: number, cause: unknown) {
+    super(`host ${host} does not answer: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.host = host;
+    this.since = since;
+  }
+}
+
 /** A worker whose container runs on a host that shares no folder with this machine. */
 export interface RemoteWorker {
   readonly instance: string;
@@ -47,6 +62,8 @@ export class RemoteWorkers {
   readonly #attached = new Map<string, Promise<Attached>>();
   /** Each remote worker as last found: its container is looked up again on its host only (one request, not one per host). */
   readonly #known = new Map<string, RemoteWorker>();
+  /** Hosts that did not answer the last request made of them, since when. */
+  readonly #unanswered = new Map<string, number>();
   #closed = false;
 
   constructor(project: OpenedProject) {
@@ -61,13 +78,35 @@ export class RemoteWorkers {
     const name = containerNameFor(project.projectId, instance);
     const known = this.#known.get(instance);
     if (known !== undefined) {
-      const container = await known.runtime.inspect(name);
+      let container: ContainerDetails | null;
+      try {
+        container = await known.runtime.inspect(name);
+        this.#unanswered.delete(known.host);
+      } catch (error) {
+        const since = this.#unanswered.get(known.host) ?? Date.now();
+        this.#unanswered.set(known.host, since);
+        // Made again elsewhere meanwhile (the worker was lost and relaunched): that one counts; otherwise nobody knows yet.
+        const elsewhere = await this.#search(instance, known.host);
+        if (elsewhere === undefined) throw new HostUnreachableError(known.host, since, error);
+        return elsewhere;
+      }
       if (container?.id === known.container.id) return { ...known, container };
       this.#known.delete(instance);
     }
+    return (await this.#search(instance, null)) ?? null;
+  }
+
+  /** Looks for the instance's container on every host but `skip`: the remote worker found, null when it is here, undefined when it is nowhere. */
+  async #search(instance: string, skip: string | null): Promise<RemoteWorker | null | undefined> {
+    const project = this.#project;
+    const name = containerNameFor(project.projectId, instance);
     const hosts = await project.ports.hosts();
     for (const answer of await hosts.all()) {
-      if (answer.runtime === undefined || answer.host.kind === "local") continue;
+      if (answer.runtime === undefined || answer.host.name === skip) continue;
+      if (answer.host.kind === "local") {
+        if ((await answer.runtime.inspect(name)) !== null) return null;
+        continue;
+      }
       const container = await answer.runtime.inspect(name);
       if (container === null) continue;
       // Two names may reach one engine: the label says which host made it.
@@ -81,7 +120,7 @@ export class RemoteWorkers {
       this.#known.set(instance, worker);
       return worker;
     }
-    return null;
+    return undefined;
   }
 
   /**
