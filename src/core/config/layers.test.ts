@@ -11,7 +11,7 @@ const defaults = {
   coordinator: { maxParallel: 4, stacking: true, review: false, maxAttempts: 2, train: 4, onUsageLimit: "wait", progressComments: false, stallMinutes: 15 },
   templates: {},
   notify: {},
-  workers: { hosts: [{ name: "local" }], placement: "local-first" },
+  workers: { hosts: [{ name: "local" }], placement: "local-first", lostAfterSeconds: 60 },
 };
 
 function resolve(input: Partial<ResolveInput> = {}) {

@@ -223,6 +223,7 @@ function configOf(merged: unknown): ParsedConfig {
       object(workers, {
         hosts: withDefault(() => [{ name: DEFAULT_HOST_NAME }], hosts),
         placement: withDefault(() => defaults.placement, (value) => placementPolicies.find((known) => known === value) ?? unsure()),
+        lostAfterSeconds: withDefault(() => defaults.lostAfterSeconds, integer(limits.lostAfterSeconds)),
       }),
     ),
   });

@@ -78,6 +78,7 @@ export const limits = {
   // Below 64 a worker cannot run its lifecycle steps and an agent; above the kernel's pid_max it means nothing.
   pidsLimit: { min: 64, max: 4_194_304 },
   slots: { min: 1, max: Number.MAX_SAFE_INTEGER },
+  lostAfterSeconds: { min: 5, max: 86_400 },
 } as const;
 
 /** The value of each key that has one when no layer sets it. */
@@ -105,6 +106,7 @@ export const defaults = {
   // A quarter of an hour without a word is far longer than any tool call or test run an agent waits on.
   stallMinutes: 15,
   placement: "local-first",
+  lostAfterSeconds: 60,
 } as const;
 
 /** `coordinator.onUsageLimit`: wait for the agent's account to reset, or fail the issues its limit stops. */
@@ -129,6 +131,7 @@ export const validValues = {
   dockerUrl: 'expected the engine\'s address: "unix:///path/to/docker.sock", "tcp://host:port" or "ssh://user@host[:port]"',
   slots: "expected an integer ≥ 1 (how many workers the host runs at once)",
   placement: 'expected "local-first" (fill the hosts in the order listed) or "spread" (the host with the most free slots)',
+  lostAfterSeconds: "expected an integer from 5 to 86400 (seconds a host may not answer before its workers count as lost)",
   hosts: 'expected a list of at least one host, like [{"name": "local"}, {"name": "big", "docker": "ssh://ci@build-1.internal", "slots": 12}]',
   kubernetesNamespace: 'expected a Kubernetes namespace: lowercase letters, digits and "-", at most 63, starting and ending with a letter or digit',
 } as const;

@@ -215,6 +215,7 @@ const workersSchema = z
         })
         .default(() => [{ name: DEFAULT_HOST_NAME }]),
       placement: z.enum(placementPolicies, { error: validValues.placement }).default(defaults.placement),
+      lostAfterSeconds: integer(validValues.lostAfterSeconds, limits.lostAfterSeconds.min, limits.lostAfterSeconds.max).default(defaults.lostAfterSeconds),
     },
     objectOf('like {"hosts": [{"name": "local"}], "placement": "local-first"}'),
   )

@@ -24,7 +24,7 @@ function problems(workers: unknown): string {
 describe("workers", () => {
   it("defaults to the local engine alone, filled first", () => {
     const config = resolveConfig({ files: [], env: {}, defaultProjectName: "demo" });
-    expect(config.workers).toEqual({ hosts: [{ name: "local" }], placement: "local-first" });
+    expect(config.workers).toEqual({ hosts: [{ name: "local" }], placement: "local-first", lostAfterSeconds: 60 });
   });
 
   it("takes the hosts of the issue's example as written, and the plain check agrees without zod", () => {
@@ -37,6 +37,7 @@ describe("workers", () => {
         { name: "other", docker: "unix:///var/run/docker.sock" },
       ],
       placement: "spread",
+      lostAfterSeconds: 120,
     };
     const config = resolveConfig(input(workers));
     expect(config.workers).toEqual(workers);
@@ -49,6 +50,7 @@ describe("workers", () => {
   });
 
   it.each([
+    [{ lostAfterSeconds: 2 }, /workers\.lostAfterSeconds: got 2 — expected an integer from 5 to 86400/],
     [{ hosts: [{ name: "a" }, { name: "a", docker: "tcp://h:2375" }] }, /workers\.hosts\[1\]\.name: got "a" — expected a name no other host has: hosts\[0\] is named that too/],
     [{ hosts: [{ name: "local" }, { name: "laptop" }] }, /workers\.hosts\[1\]: got an object .* — expected at most one host without docker or kubernetes \(the local engine\): hosts\[0\] is already the local engine/],
     [{ hosts: [{ name: "x", docker: "tcp://h:2375", kubernetes: { namespace: "a" } }] }, /workers\.hosts\[0\]\.kubernetes: .* — expected either docker or kubernetes in one host, not both/],

@@ -88,6 +88,9 @@ export class RemoteWorkers {
         // Made again elsewhere meanwhile (the worker was lost and relaunched): that one counts; otherwise nobody knows yet.
         const elsewhere = await this.#search(instance, known.host);
         if (elsewhere === undefined) throw new HostUnreachableError(known.host, since, error);
+        if (elsewhere === null) this.#known.delete(instance);
+        // The worker lives elsewhere now: the old relay and mirror would retry an unreachable host for ever.
+        await this.#detach(instance);
         return elsewhere;
       }
       if (container?.id === known.container.id) return { ...known, container };
@@ -161,6 +164,14 @@ export class RemoteWorkers {
   /** The worker's branch, collected into its quarantine on this machine. */
   collect(worker: RemoteWorker, branch: string, signal?: AbortSignal): Promise<Collected> {
     return worker.transport.collect(worker.container.id, { instance: worker.instance, path: worker.workspaceFolder, branch, user: worker.user }, signal);
+  }
+
+  async #detach(instance: string): Promise<void> {
+    const opening = this.#attached.get(instance);
+    if (opening === undefined) return;
+    this.#attached.delete(instance);
+    const attached = await opening.catch(() => null);
+    if (attached !== null) await closeAttached(attached);
   }
 
   async close(): Promise<void> {
