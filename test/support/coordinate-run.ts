@@ -47,19 +47,20 @@ export interface ForgeProject {
  * per call (named after the test run), each removed with its containers
  * after its test.
  */
-export function useForgeProjects(runId: string, docker: Docker): (name: string, issues: readonly ScriptedIssue[]) => Promise<ForgeProject> {
+export function useForgeProjects(runId: string, docker: Docker): (name: string, issues: readonly ScriptedIssue[], config?: Readonly<Record<string, unknown>>) => Promise<ForgeProject> {
   const made: ForgeProject[] = [];
   afterEach(async () => {
     for (const project of made.splice(0).reverse()) await project.remove();
   });
-  return async (name, issues) => {
-    const project = await makeForgeProject(`${name}-${runId}`, issues, docker);
+  return async (name, issues, config) => {
+    const project = await makeForgeProject(`${name}-${runId}`, issues, docker, config);
     made.push(project);
     return project;
   };
 }
 
-export async function makeForgeProject(name: string, issues: readonly ScriptedIssue[], docker: Docker): Promise<ForgeProject> {
+/** `config` is merged over the scenario's own (scripted agents, the local forge, three at once) key by key at the top level. */
+export async function makeForgeProject(name: string, issues: readonly ScriptedIssue[], docker: Docker, config: Readonly<Record<string, unknown>> = {}): Promise<ForgeProject> {
   const files: Record<string, string> = {};
   for (const issue of issues) {
     const lines = ["---", `title: ${issue.title}`, "---", ""];
@@ -73,7 +74,7 @@ export async function makeForgeProject(name: string, issues: readonly ScriptedIs
   const repo = await makeFixtureRepo({
     projectName: name.slice(0, 60),
     devcontainer: { image: BASE_IMAGE },
-    config: { agent: { preset: "scripted" }, forge: { type: "local", remote: "../remote.git" }, coordinator: { maxParallel: 3 } },
+    config: { agent: { preset: "scripted" }, forge: { type: "local", remote: "../remote.git" }, coordinator: { maxParallel: 3 }, ...config },
     files,
   });
   const id = projectId(repo.projectName, repo.dir);

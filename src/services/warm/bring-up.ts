@@ -1,5 +1,7 @@
 import type { LoadedDevcontainer } from "../../adapters/devcontainer/read-devcontainer.ts";
 import { ensureInstanceDir, shareInstanceDir } from "../../adapters/instance-files.ts";
+import { removeUntrusted } from "../../adapters/fs/untrusted-dir.ts";
+import { INSTANCE_FILES } from "../../core/messaging/layout.ts";
 import { lifecycleTimeoutMs, memoryBytes } from "../../core/config/rules.ts";
 import { containerCreateSpec } from "../../core/devcontainer/create-options.ts";
 import { envFromList } from "../../core/devcontainer/substitute.ts";
@@ -86,6 +88,9 @@ export async function bringUp(
     if (options.outdated === true) await workspaces.borrowStore(instance);
   }
   await ensureInstanceDir(project.runDir, instance);
+  // No supervisor runs in a container about to be made: a lock left here is another container's (this instance's worker
+  // on a host since lost, copied by its mirror), and its pid could pass for a live process in the new one.
+  await removeUntrusted(instanceDir, INSTANCE_FILES.supervisorLock);
   await step("workspace");
   const commit = kept?.commit ?? (await target.baseCommit());
   const ws = kept?.ws ?? (await workspaces.create(instance, base, commit, signal));

@@ -53,7 +53,15 @@ async function decide(project: Project, runtimes: HostRuntimes, instances: reado
   await Promise.all(
     answers.map(async (answer) => {
       if (answer.runtime === undefined) return;
-      for (const container of await answer.runtime.list({ [LABELS.project]: project.projectId })) {
+      let containers: Awaited<ReturnType<typeof answer.runtime.list>>;
+      try {
+        containers = await answer.runtime.list({ [LABELS.project]: project.projectId });
+      } catch {
+        // Answered when opened, silent now: nothing goes there.
+        lost.add(answer.host.name);
+        return;
+      }
+      for (const container of containers) {
         // The label says which host made it (two names may reach one engine); one without it is the engine's own.
         const labelled = container.labels[LABELS.host];
         const host = labelled !== undefined && configured.has(labelled) ? labelled : answer.host.name;

@@ -7,6 +7,7 @@ import type { WorkerStatus } from "../../core/agents/worker-status.ts";
 import { envFromList } from "../../core/devcontainer/substitute.ts";
 import { ExternalError, UserError } from "../../core/errors.ts";
 import { containerNameFor, validateInstanceName } from "../../core/instances/names.ts";
+import { localHostName, workerHosts } from "../../core/hosts/hosts.ts";
 import type { ContainerDetails, ContainerRuntime } from "../../core/instances/ports.ts";
 import type { InstanceOutcome, WarmEvent } from "../../core/instances/warm-events.ts";
 import { HOST_FILES, INSTANCE_DIR_IN_CONTAINER, INSTANCE_FILES, WORKER_BUNDLE_DIR } from "../../core/messaging/layout.ts";
@@ -77,6 +78,12 @@ export async function up(options: UpOptions): Promise<UpResult> {
   if (outcome?.status === "cancelled") throw new ExternalError(`instance ${instance} was not started: ${outcome.error?.message ?? "interrupted"}`);
   if (outcome?.status !== "ready") {
     throw new ExternalError(`instance ${instance} could not be made ready: ${outcome?.error?.message ?? "interrupted"}`, { hint: "cspace warm shows the failing step and its output" });
+  }
+  if (outcome.host !== localHostName(workerHosts(project.config))) {
+    // The relay and the mirror of a remote worker live as long as the process that opened them: today that is the coordinator's.
+    throw new UserError(`instance ${instance} runs on host ${outcome.host}, and cspace up starts agents only on this machine's engine for now`, {
+      hint: "cspace coordinate runs agents on every configured host; or put the local host first in workers.hosts (local-first placement) and warm again.",
+    });
   }
   const [runtime, locks] = await Promise.all([project.ports.runtime(), project.ports.locks()]);
   return locks.withLock(

@@ -86,7 +86,10 @@ export class RemoteWorkers {
         const since = this.#unanswered.get(known.host) ?? Date.now();
         this.#unanswered.set(known.host, since);
         // Made again elsewhere meanwhile (the worker was lost and relaunched): that one counts; otherwise nobody knows yet.
-        const elsewhere = await this.#search(instance, known.host);
+        const elsewhere = await this.#search(instance, known.host).catch((other: unknown) => {
+          if (other instanceof HostUnreachableError) return undefined;
+          throw other;
+        });
         if (elsewhere === undefined) throw new HostUnreachableError(known.host, since, error);
         if (elsewhere === null) this.#known.delete(instance);
         // The worker lives elsewhere now: the old relay and mirror would retry an unreachable host for ever.
@@ -99,21 +102,35 @@ export class RemoteWorkers {
     return (await this.#search(instance, null)) ?? null;
   }
 
-  /** Looks for the instance's container on every host but `skip`: the remote worker found, null when it is here, undefined when it is nowhere. */
+  /**
+   * Looks for the instance's container on every host but `skip`: the remote
+   * worker found, null when it is here, undefined when it is nowhere. A host
+   * that does not answer is passed over; when the container is found on no
+   * host that answered, it may be on that one: HostUnreachableError.
+   */
   async #search(instance: string, skip: string | null): Promise<RemoteWorker | null | undefined> {
     const project = this.#project;
     const name = containerNameFor(project.projectId, instance);
     const hosts = await project.ports.hosts();
+    let silent: { readonly host: string; readonly error: unknown } | null = null;
     for (const answer of await hosts.all()) {
-      if (answer.runtime === undefined || answer.host.name === skip) continue;
-      if (answer.host.kind === "local") {
-        if ((await answer.runtime.inspect(name)) !== null) return null;
+      if (answer.host.name === skip) continue;
+      if (answer.runtime === undefined) {
+        silent ??= { host: answer.host.name, error: answer.error };
         continue;
       }
-      const container = await answer.runtime.inspect(name);
+      let container: ContainerDetails | null;
+      try {
+        container = await answer.runtime.inspect(name);
+        this.#unanswered.delete(answer.host.name);
+      } catch (error) {
+        // An engine opened earlier may have stopped answering since (an SSH connection that cannot be made again).
+        silent ??= { host: answer.host.name, error };
+        continue;
+      }
       if (container === null) continue;
       // Two names may reach one engine: the label says which host made it.
-      const host = container.labels[LABELS.host] ?? answer.host.name;
+      const host = answer.host.kind === "local" ? answer.host.name : (container.labels[LABELS.host] ?? answer.host.name);
       if (hosts.hosts.find((candidate) => candidate.name === host)?.kind === "local") return null;
       const workspaces = await project.ports.workspaces();
       const spec = await loadInstanceSpec(project, workspaces, instance, envFromList(container.env));
@@ -122,6 +139,11 @@ export class RemoteWorkers {
       const worker: RemoteWorker = { instance, host, runtime: answer.runtime, container, transport, user: `${String(ids.uid)}:${String(ids.gid)}`, workspaceFolder: spec.spec.workspaceFolder };
       this.#known.set(instance, worker);
       return worker;
+    }
+    if (silent !== null) {
+      const since = this.#unanswered.get(silent.host) ?? Date.now();
+      this.#unanswered.set(silent.host, since);
+      throw new HostUnreachableError(silent.host, since, silent.error);
     }
     return undefined;
   }
