@@ -351,6 +351,14 @@ export class KubernetesRuntime implements ContainerRuntime {
     const kube = await this.#kube();
     const claim = claimNameFor(name);
     try {
+      // One already being deleted (waiting for its pods to go) counts as gone: a second remove answers false, as on Docker.
+      const existing = await kube.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace: kube.target.namespace });
+      if (existing.metadata?.deletionTimestamp !== undefined) return false;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw kubeError(kube.target, `read the persistent volume claim ${claim} of volume ${name}`, "get", "persistentvolumeclaims", error);
+    }
+    try {
       await kube.core.deleteNamespacedPersistentVolumeClaim({ name: claim, namespace: kube.target.namespace });
       return true;
     } catch (error) {

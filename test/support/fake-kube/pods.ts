@@ -157,13 +157,13 @@ export class FakePod {
     return child;
   }
 
-  /** nsenter into the main process's mount namespace and root; the working directory is set inside (a host path would be outside the root). */
+  /** nsenter into the main process's mount namespace, root and working directory (a host path would be outside the root); then the exec's own, set inside. */
   #joining(argv: readonly string[]): string[] {
     const pid = this.#main?.pid;
     if (pid === undefined) throw new Error(`container worker in pod ${this.name} is not running`);
     const { uid, gid } = this.ids();
     const ids = [...(uid === undefined ? [] : [`--setuid=${String(uid)}`]), ...(gid === undefined ? [] : [`--setgid=${String(gid)}`])];
-    return ["nsenter", `--target=${String(pid)}`, "--mount", "--root", ...ids, "--", "/bin/sh", "-c", 'cd -- "$0" 2>/dev/null || cd /; exec "$@"', this.cwd(), ...argv];
+    return ["nsenter", `--target=${String(pid)}`, "--mount", "--root", "--wd", ...ids, "--", "/bin/sh", "-c", 'cd -- "$0" 2>/dev/null || cd /; exec "$@"', this.cwd(), ...argv];
   }
 
   /** Ends the container's main process (as its own crash or an OOM kill would): the pod is then Failed. */
