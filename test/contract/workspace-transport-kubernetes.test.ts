@@ -119,20 +119,28 @@ describe("the workspace transport on a Kubernetes host (the project's API server
     expect(mirror?.manifest.spec).toMatchObject({ accessModes: ["ReadWriteMany"], resources: { requests: { storage: "10Gi" } } });
     expect(mirror?.manifest.metadata?.labels).toMatchObject({ ...labels, "dev.cspace.mirror-of": projectId, "dev.cspace.host": "k8s" });
 
+    // Two workers mount the mirror at once (with its keeper), each its own checkout claim.
     const first = await worker("w1", "issue-1");
+    const second = await worker("w2", "issue-2");
     const checkout = kube.claims.get(checkoutVolumeName(projectId, "w1"));
     expect(checkout?.manifest.spec?.accessModes).toEqual(["ReadWriteOnce"]);
     expect(checkout?.manifest.metadata?.labels).toMatchObject({ "dev.cspace.instance": "w1" });
+    expect(kube.claims.size).toBe(3);
 
-    // Its own branch at the base, owned by its user, origin the mirror, a clean tree; origin fetches as locally.
-    expect(await sh(first, "git rev-parse --abbrev-ref HEAD; git rev-parse HEAD; stat -c %u .git; git remote get-url origin; git status --porcelain | wc -l")).toBe(
-      `issue-1\n${base}\n1000\n${MIRROR_IN_CONTAINER}\n0\n`,
-    );
+    // Each: its own branch at the base, owned by its user, origin the mirror, a clean tree; origin fetches as locally.
+    for (const [pod, branch] of [
+      [first, "issue-1"],
+      [second, "issue-2"],
+    ] as const) {
+      expect(await sh(pod, "git rev-parse --abbrev-ref HEAD; git rev-parse HEAD; stat -c %u .git; git remote get-url origin; git status --porcelain | wc -l")).toBe(
+        `${branch}\n${base}\n1000\n${MIRROR_IN_CONTAINER}\n0\n`,
+      );
+    }
     expect(await sh(first, "git fetch --quiet origin && git rev-parse origin/main")).toBe(`${base}\n`);
 
     // The mirror is read-only to the worker, as its user and as root, and stays whole.
     for (const user of [WORKER_USER, "0:0"]) {
-      for (const attack of [`touch ${MIRROR_IN_CONTAINER}/planted`, `git --git-dir ${MIRROR_IN_CONTAINER} update-ref refs/heads/evil HEAD`, ...(user === WORKER_USER ? ["git commit --quiet --allow-empty -m attack && git push --quiet origin HEAD:refs/heads/main"] : [])]) {
+      for (const attack of [`touch ${MIRROR_IN_CONTAINER}/planted`, `git --git-dir ${MIRROR_IN_CONTAINER} update-ref refs/heads/evil "$(git --git-dir ${MIRROR_IN_CONTAINER} rev-parse refs/heads/main)"`, ...(user === WORKER_USER ? ["git commit --quiet --allow-empty -m attack && git push --quiet origin HEAD:refs/heads/main"] : [])]) {
         const tried = await runtime.exec(first, ["sh", "-c", attack], { user, workdir: WORKSPACE, env: { HOME: "/tmp" } });
         expect(tried.exitCode, `${attack} as ${user}`).not.toBe(0);
         expect(`${tried.stdout}${tried.stderr}`, attack).toMatch(/Read-only file system|Permission denied|unable to|failed|error/i);
@@ -162,11 +170,30 @@ describe("the workspace transport on a Kubernetes host (the project's API server
     expect(await git(store, ["for-each-ref"])).toBe(storeRefs);
     expect(await objectCount(store)).toBe(storeObjects);
 
+    // A follow-up collect brings only what came after the first, in fewer bytes.
+    await sh(first, "echo two > agent-two.txt && git add agent-two.txt && git commit --quiet -m 'agent: two'");
+    const head2 = (await sh(first, "git rev-parse HEAD")).trim();
+    const again = await transport.collect(first, { instance: "w1", path: WORKSPACE, branch: "issue-1", user: WORKER_USER });
+    expect(again.sha).toBe(head2);
+    const added = (await objectCount(again.repository)) - count;
+    expect(added).toBeGreaterThanOrEqual(3);
+    expect(added).toBeLessThanOrEqual(6);
+    expect(again.bytes).toBeGreaterThan(0);
+    expect(again.bytes).toBeLessThan(collected.bytes + 1024);
+    expect(await git(store, ["for-each-ref"])).toBe(storeRefs);
+    // The other worker saw none of it: its checkout is a claim of its own.
+    expect(await sh(second, "git rev-parse HEAD; ls agent-one.txt 2>/dev/null | wc -l")).toBe(`${base}\n0\n`);
+
     // The instance gone for good: its pod, then its checkout claim and quarantine; the host's keeper, then its mirror claim.
-    await runtime.remove(first);
-    pods.splice(pods.indexOf(first), 1);
-    await transport.removeInstance("w1");
-    expect(kube.claims.has(checkoutVolumeName(projectId, "w1"))).toBe(false);
+    for (const [pod, instance] of [
+      [first, "w1"],
+      [second, "w2"],
+    ] as const) {
+      expect(await runtime.remove(pod)).toBe(true);
+      pods.splice(pods.indexOf(pod), 1);
+      await transport.removeInstance(instance);
+      expect(kube.claims.has(checkoutVolumeName(projectId, instance))).toBe(false);
+    }
     await transport.close();
     expect(await runtime.removeVolume(mirrorVolumeName(projectId))).toBe(true);
     expect(await runtime.removeVolume(mirrorVolumeName(projectId))).toBe(false);

@@ -25,8 +25,9 @@ export interface PodMount {
  * /tmp, /run and the fake's own directory) bound as they are and every other
  * directory an overlay whose writes stay the pod's (as a container's writes to
  * /etc stay its own); then each claim's directory bound at its mountPath,
- * read-only when the pod says so, the process told it is ready on fd 3, and
- * the command run chrooted there. Execs join it with nsenter.
+ * read-only when the pod says so, and the command run chrooted there (ready,
+ * on fd 3, only once it is: execs join it with nsenter through its
+ * /proc/<pid>/root and cwd).
  */
 const NAMESPACE_SCRIPT = [
   "set -e",
@@ -49,9 +50,8 @@ const NAMESPACE_SCRIPT = [
   '  if [ "$3" = ro ]; then mount -o remount,bind,ro "$root$2"; fi',
   '  shift 3; count=$((count - 1))',
   'done',
-  'echo ready >&3',
-  'exec 3>&-',
-  'exec chroot "$root" /bin/sh -c \'cd -- "$0" 2>/dev/null || cd /; exec "$@"\' "$cwd" "$@"',
+  // Ready only once chrooted: an exec joins through /proc/<pid>/root and cwd, which must be the pod's by then.
+  'exec chroot "$root" /bin/sh -c \'cd -- "$0" 2>/dev/null || cd /; echo ready >&3; exec 3>&-; exec "$@"\' "$cwd" "$@"',
 ].join("\n");
 const SHARED_TOP = ["proc", "sys", "dev", "tmp", "run"];
 
