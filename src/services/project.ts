@@ -161,10 +161,10 @@ export const realPorts: PortFactories = {
     }
     if (host.kind === "kubernetes" && settings.kubernetes !== undefined) {
       const { openKubernetesRuntime } = await import("../adapters/kubernetes/runtime.ts");
-      const { context: kubeContext, namespace, kubeconfig } = settings.kubernetes;
+      const { context: kubeContext, namespace, kubeconfig, sharedStorageClass } = settings.kubernetes;
       // The kubeconfig kubectl would read, from the project's environment rather than this process's.
       const file = kubeconfig ?? context.env.KUBECONFIG;
-      return { runtime: openKubernetesRuntime({ name: host.name, context: kubeContext, namespace, kubeconfig: file }), close: () => Promise.resolve() };
+      return { runtime: openKubernetesRuntime({ name: host.name, context: kubeContext, namespace, kubeconfig: file, sharedStorageClass }), close: () => Promise.resolve() };
     }
     if (host.kind === "ssh" && settings.docker !== undefined) {
       // One SSH connection per host, every engine request a channel on it (adapters/docker/ssh); ssh2 loads only here.

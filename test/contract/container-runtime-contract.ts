@@ -53,6 +53,7 @@ export function containerRuntimeContract(name: string, abilities: RuntimeAbiliti
   describe(`ContainerRuntime contract: ${name}`, () => {
     let world: RuntimeWorld;
     const made: string[] = [];
+    const volumes: string[] = [];
 
     beforeEach(async () => {
       world = await makeWorld();
@@ -60,6 +61,7 @@ export function containerRuntimeContract(name: string, abilities: RuntimeAbiliti
 
     afterEach(async () => {
       await Promise.all(made.splice(0).map((id) => world.runtime.remove(id).catch(() => false)));
+      await Promise.all(volumes.splice(0).map((name) => world.runtime.removeVolume(name).catch(() => false)));
       await world.teardown();
     });
 
@@ -173,6 +175,46 @@ export function containerRuntimeContract(name: string, abilities: RuntimeAbiliti
         await expect(world.runtime.start(missing)).rejects.toThrow(missing.slice(0, 12));
         await expect(world.runtime.exec(missing, ["true"])).rejects.toBeInstanceOf(ExternalError);
         await expect(world.runtime.exec(missing, ["true"])).rejects.toThrow(missing.slice(0, 12));
+      });
+    });
+
+    describe("volumes", () => {
+      /** A container mounting the named volume at /contract-volume, as the workspace transport mounts a worker's checkout. */
+      function mounting(volume: string, readOnly: boolean): Partial<ContainerCreateSpec> {
+        const { HostConfig } = specOf("unused");
+        return { HostConfig: { ...HostConfig, Mounts: [{ Type: "volume", Source: volume, Target: "/contract-volume", ReadOnly: readOnly, VolumeOptions: { Labels: { ...world.labels } } }] } };
+      }
+
+      const removeContainer = async (id: string): Promise<void> => {
+        made.splice(made.indexOf(id), 1);
+        expect(await world.runtime.remove(id)).toBe(true);
+      };
+
+      it("makes a named volume on its first mount, keeps what is written there past its containers, mounts it read-only where asked, and removes it once", async () => {
+        const volume = `cspace-contract-${randomBytes(4).toString("hex")}`;
+        volumes.push(volume);
+        expect(await world.runtime.removeVolume(volume)).toBe(false);
+
+        const writer = await running(unique(), mounting(volume, false));
+        if (abilities.commands) {
+          const wrote = await world.runtime.exec(writer, ["/bin/sh", "-c", "echo kept > /contract-volume/file && cat /contract-volume/file"], { user: "0" });
+          expect(wrote).toEqual({ exitCode: 0, stdout: "kept\n", stderr: "" });
+        }
+        await removeContainer(writer);
+
+        const reader = await running(unique(), mounting(volume, true));
+        if (abilities.commands) {
+          expect((await world.runtime.exec(reader, ["cat", "/contract-volume/file"])).stdout).toBe("kept\n");
+          // Read-only even to root: the mount, not file modes, refuses the write.
+          const refused = await world.runtime.exec(reader, ["/bin/sh", "-c", "echo lost > /contract-volume/file"], { user: "0" });
+          expect(refused.exitCode).not.toBe(0);
+          expect(refused.stderr).toMatch(/Read-only file system/);
+          expect((await world.runtime.exec(reader, ["cat", "/contract-volume/file"])).stdout).toBe("kept\n");
+        }
+        await removeContainer(reader);
+
+        expect(await world.runtime.removeVolume(volume)).toBe(true);
+        expect(await world.runtime.removeVolume(volume)).toBe(false);
       });
     });
 

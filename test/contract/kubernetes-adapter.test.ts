@@ -217,3 +217,66 @@ describe("the Kubernetes adapter's errors", () => {
     await expect(refused).rejects.toThrow("/home/me/project");
   });
 });
+
+describe("the Kubernetes adapter's volumes: persistent volume claims", () => {
+  function mounting(instance: string, mounts: ContainerCreateSpec["HostConfig"]["Mounts"]): ContainerCreateSpec {
+    return { ...spec(instance), HostConfig: { ...spec(instance).HostConfig, Mounts: mounts } };
+  }
+
+  it("makes a shared volume's claim ReadWriteMany in the host's storage class and any other ReadWriteOnce, labelled as the volume, named as a DNS name", async () => {
+    const { kube } = await cluster();
+    const runtime = openKubernetesRuntime({ name: "k8s", context: kube.context, namespace: kube.namespace, kubeconfig: kube.kubeconfig, sharedStorageClass: "nfs-client" });
+    const volumeLabels = { "dev.cspace.mirror-of": "demo", "dev.cspace.project-dir": "/srv/the project" };
+    const id = await runtime.create(
+      mounting("a", [
+        { Type: "volume", Source: "cspace-demo-mirror", Target: "/mirror", ReadOnly: true, VolumeOptions: { Labels: volumeLabels, Shared: true } },
+        { Type: "volume", Source: "cspace-Demo_work", Target: "/work", ReadOnly: false },
+      ]),
+    );
+    cleanups.push(async () => {
+      await runtime.remove(id);
+    });
+    const mirror = kube.claims.get("cspace-demo-mirror")?.manifest;
+    expect(mirror?.spec).toEqual({ accessModes: ["ReadWriteMany"], resources: { requests: { storage: "10Gi" } }, storageClassName: "nfs-client" });
+    expect(mirror?.metadata?.labels?.["dev.cspace.mirror-of"]).toBe("demo");
+    expect((await runtime.list({})).length).toBe(1);
+    // A volume name that is no DNS name gets a claim name that is, and the pod mounts that claim; with no labels of its own it takes the container's.
+    const work = [...kube.claims.values()].find((c) => c.manifest.metadata?.annotations?.["cspace/volume-name"] === "cspace-Demo_work")?.manifest;
+    expect(work?.metadata?.name).toMatch(/^cspace-demo-work-[0-9a-f]{12}$/);
+    expect(work?.spec).toEqual({ accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } });
+    expect(work?.metadata?.labels?.["dev.cspace.instance"]).toBe("a");
+    expect(kube.pods.get(id)?.manifest.spec?.volumes?.map((v) => v.persistentVolumeClaim?.claimName)).toEqual(["cspace-demo-mirror", work?.metadata?.name]);
+    // A second pod mounting the same volume uses the claim there is.
+    const again = await runtime.create(mounting("b", [{ Type: "volume", Source: "cspace-demo-mirror", Target: "/mirror", ReadOnly: true }]));
+    cleanups.push(async () => {
+      await runtime.remove(again);
+    });
+    expect(kube.claims.size).toBe(2);
+  });
+
+  it("keeps a claim its pod still mounts until the pod is gone, counts it as removed meanwhile, and refuses to mount it again", async () => {
+    const { kube, runtime } = await cluster();
+    const id = await runtime.create(mounting("a", [{ Type: "volume", Source: "cspace-held", Target: "/held", ReadOnly: false }]));
+    expect(await runtime.removeVolume("cspace-held")).toBe(true);
+    expect(kube.claims.get("cspace-held")?.manifest.metadata?.deletionTimestamp).toBeDefined();
+    expect(await runtime.removeVolume("cspace-held")).toBe(false);
+    const refused = runtime.create(mounting("b", [{ Type: "volume", Source: "cspace-held", Target: "/held", ReadOnly: false }]));
+    await expect(refused).rejects.toBeInstanceOf(ExternalError);
+    await expect(refused).rejects.toThrow(/cannot mount volume cspace-held in container cspace-b: its persistent volume claim cspace-held .* is being deleted/);
+    expect(await runtime.inspect("cspace-b")).toBeNull();
+    await runtime.remove(id);
+    expect(kube.claims.has("cspace-held")).toBe(false);
+  });
+
+  it("says which permission on persistentvolumeclaims the account lacks", async () => {
+    const { kube, runtime } = await cluster();
+    kube.forbid("create", "persistentvolumeclaims");
+    const refused = runtime.create(mounting("a", [{ Type: "volume", Source: "cspace-v", Target: "/v", ReadOnly: false }]));
+    await expect(refused).rejects.toThrow(/cannot create the persistent volume claim cspace-v for volume cspace-v of container cspace-a in namespace agents \(context fake\): forbidden/);
+    await expect(refused).rejects.toMatchObject({ hint: expect.stringContaining('lacks "create" on "persistentvolumeclaims" in namespace agents') as unknown });
+    expect(await runtime.inspect("cspace-a")).toBeNull();
+    kube.forbid("delete", "persistentvolumeclaims");
+    kube.forbid("get", "persistentvolumeclaims");
+    await expect(runtime.removeVolume("cspace-v")).rejects.toMatchObject({ hint: expect.stringContaining('lacks "get" on "persistentvolumeclaims"') as unknown });
+  });
+});

@@ -54,7 +54,8 @@ export class FakeWorkspaceTransport implements WorkspaceTransport {
 
   mountsFor(instance: string, workspaceFolder: string): readonly DockerMount[] {
     return [
-      { Type: "volume", Source: mirrorVolumeName(this.projectId), Target: MIRROR_IN_CONTAINER, ReadOnly: true },
+      // Shared, as the real transport marks it: on Kubernetes a ReadWriteMany claim every worker of the host reads.
+      { Type: "volume", Source: mirrorVolumeName(this.projectId), Target: MIRROR_IN_CONTAINER, ReadOnly: true, VolumeOptions: { Labels: { "dev.cspace.mirror-of": this.projectId, "dev.cspace.host": this.hostName }, Shared: true } },
       { Type: "volume", Source: checkoutVolumeName(this.projectId, instance), Target: workspaceFolder, ReadOnly: false },
     ];
   }

@@ -12,6 +12,8 @@ export interface KubernetesHostOptions {
   readonly namespace: string;
   /** A kubeconfig file; else $KUBECONFIG or ~/.kube/config, as kubectl reads them. */
   readonly kubeconfig?: string | undefined;
+  /** The storage class of ReadWriteMany claims (the host's mirror); the namespace's default when undefined (./volume-claims.ts). */
+  readonly sharedStorageClass?: string | undefined;
 }
 
 /** The client's pieces for one context and namespace, loaded together. */

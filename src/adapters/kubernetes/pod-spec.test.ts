@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { WORKER_CAPABILITIES, type ContainerCreateSpec } from "../../core/devcontainer/create-options.ts";
 import { UserError } from "../../core/errors.ts";
+import { claimViolations } from "../../../test/support/fake-kube/claim-schema.ts";
 import { podViolations } from "../../../test/support/fake-kube/pod-schema.ts";
 import { fromKubernetesLabels, isLabelValue, labelSelector, podNameFor, toKubernetesLabels } from "./labels.ts";
 import { infoOf, podFor, stateOf } from "./pod-spec.ts";
+import { claimsOf } from "./volume-claims.ts";
 
 const PROJECT_DIR = "/home/someone/projects/a project with spaces and a name longer than sixty-three characters";
 
@@ -113,5 +115,33 @@ describe("the pod for a container spec", () => {
     expect(stateOf({ ...pod, status: { phase: "Running", containerStatuses: [{ name: "worker", state: { terminated: { exitCode: 137 } } }] } })).toBe("exited");
     expect(stateOf({ ...pod, status: { phase: "Failed" } })).toBe("exited");
     expect(stateOf({ ...pod, metadata: { ...pod.metadata, deletionTimestamp: "2026-01-01T00:00:00Z" }, status: { phase: "Running" } })).toBe("removing");
+  });
+});
+
+describe("the claims a container spec's volumes need", () => {
+  const mounts = [
+    { Type: "volume" as const, Source: "cspace-p_1-mirror", Target: "/var/lib/cspace/store.git", ReadOnly: true, VolumeOptions: { Labels: { "dev.cspace.mirror-of": "p_1", "dev.cspace.project-dir": PROJECT_DIR }, Shared: true } },
+    { Type: "volume" as const, Source: "cspace-p_1-work-issue-7", Target: "/workspaces/demo", ReadOnly: false },
+    { Type: "volume" as const, Source: "cspace-p_1-mirror", Target: "/again", ReadOnly: true },
+  ];
+  const withMounts = spec({ HostConfig: { ...spec().HostConfig, Mounts: mounts } });
+
+  it("is one claim per volume, shared ones ReadWriteMany in the shared storage class, others ReadWriteOnce in the default, each fitting the claim schema", () => {
+    const claims = claimsOf(withMounts, { namespace: "agents", sharedStorageClass: "nfs-client" });
+    expect(claims.map((c) => [c.spec?.accessModes, c.spec?.storageClassName])).toEqual([
+      [["ReadWriteMany"], "nfs-client"],
+      [["ReadWriteOnce"], undefined],
+    ]);
+    for (const claim of claims) expect(claimViolations(claim)).toEqual([]);
+    // The pod mounts the claims by the names they are made with.
+    expect(podFor(withMounts, "agents").spec?.volumes?.map((v) => v.persistentVolumeClaim?.claimName)).toEqual(claims.map((c) => c.metadata?.name).concat(claims[0]?.metadata?.name ?? ""));
+    expect(podViolations(podFor(withMounts, "agents"))).toEqual([]);
+  });
+
+  it("labels a claim as its volume (long values through the hash label) or, without volume labels, as the container", () => {
+    const [mirror, work] = claimsOf(withMounts, { namespace: "agents" });
+    expect(fromKubernetesLabels(mirror?.metadata?.labels, mirror?.metadata?.annotations)).toEqual({ "dev.cspace.mirror-of": "p_1", "dev.cspace.project-dir": PROJECT_DIR });
+    expect(mirror?.metadata?.annotations?.["cspace/volume-name"]).toBe("cspace-p_1-mirror");
+    expect(fromKubernetesLabels(work?.metadata?.labels, work?.metadata?.annotations)).toEqual(spec().Labels);
   });
 });

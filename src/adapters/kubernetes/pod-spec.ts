@@ -4,6 +4,7 @@ import type { ContainerDetails, ContainerInfo, ContainerState } from "../../core
 import { wrappedCommand } from "./exec-command.ts";
 import { fromKubernetesLabels, podNameFor, toKubernetesLabels } from "./labels.ts";
 import type { PodContainer, PodManifest } from "./pod-types.ts";
+import { claimNameFor } from "./volume-claims.ts";
 
 /** The one container in every worker pod. */
 export const CONTAINER_NAME = "worker";
@@ -85,7 +86,7 @@ function envVar(entry: string): { name: string; value: string } {
   return at === -1 ? { name: entry, value: "" } : { name: entry.slice(0, at), value: entry.slice(at + 1) };
 }
 
-/** Docker volumes become persistent volume claims of the same name (the per-host mirror lives on one); binds are refused. */
+/** Docker volumes become persistent volume claims of the same name (./volume-claims.ts makes them); binds are refused. */
 function volumesOf(spec: ContainerCreateSpec): { volumes: NonNullable<NonNullable<PodManifest["spec"]>["volumes"]>; volumeMounts: NonNullable<PodContainer["volumeMounts"]> } {
   const volumes: NonNullable<NonNullable<PodManifest["spec"]>["volumes"]> = [];
   const volumeMounts: NonNullable<PodContainer["volumeMounts"]> = [];
@@ -96,7 +97,7 @@ function volumesOf(spec: ContainerCreateSpec): { volumes: NonNullable<NonNullabl
       });
     }
     const name = `v${String(index)}`;
-    volumes.push({ name, persistentVolumeClaim: { claimName: mount.Source, readOnly: mount.ReadOnly } });
+    volumes.push({ name, persistentVolumeClaim: { claimName: claimNameFor(mount.Source), readOnly: mount.ReadOnly } });
     volumeMounts.push({ name, mountPath: mount.Target, readOnly: mount.ReadOnly });
   });
   return { volumes, volumeMounts };

@@ -13,6 +13,7 @@ export interface PodMetadata {
   deletionTimestamp?: Date | string | undefined;
   labels?: Record<string, string> | undefined;
   annotations?: Record<string, string> | undefined;
+  finalizers?: string[] | undefined;
 }
 
 export interface PodContainer {
@@ -68,4 +69,24 @@ export interface PodManifest {
         containerStatuses?: PodContainerStatus[] | undefined;
       }
     | undefined;
+}
+
+/**
+ * The part of a PersistentVolumeClaim (core/v1) cspace writes and reads: the
+ * claim a Docker volume mount names (./volume-claims.ts).
+ */
+export interface ClaimManifest {
+  apiVersion?: string | undefined;
+  kind?: string | undefined;
+  metadata?: PodMetadata | undefined;
+  spec?:
+    | {
+        accessModes?: string[] | undefined;
+        resources?: { requests?: Record<string, string> | undefined } | undefined;
+        storageClassName?: string | undefined;
+        volumeMode?: string | undefined;
+        volumeName?: string | undefined;
+      }
+    | undefined;
+  status?: { phase?: string | undefined; accessModes?: string[] | undefined; capacity?: Record<string, string> | undefined } | undefined;
 }

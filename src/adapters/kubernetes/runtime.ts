@@ -1,5 +1,5 @@
 import { PassThrough, Writable } from "node:stream";
-import type { V1Pod, V1Status } from "@kubernetes/client-node";
+import type { V1PersistentVolumeClaim, V1Pod, V1Status } from "@kubernetes/client-node";
 import type { ContainerCreateSpec } from "../../core/devcontainer/create-options.ts";
 import { ExternalError, UserError } from "../../core/errors.ts";
 import type {
@@ -24,6 +24,8 @@ import { detachedCommand, wrappedCommand } from "./exec-command.ts";
 import { labelSelector, podNameFor } from "./labels.ts";
 import { CONTAINER_NAME, detailsOf, infoOf, podFor, stuckReason, USER_ANNOTATION } from "./pod-spec.ts";
 import { watchStoppedPods, type PodWatchSource } from "./pod-watch.ts";
+import type { ClaimManifest } from "./pod-types.ts";
+import { claimNameFor, claimsOf, VOLUME_ANNOTATION } from "./volume-claims.ts";
 
 /** Output kept per stream of an exec, as the Docker adapter keeps. */
 const KEEP_BYTES = 256 * 1024;
@@ -97,6 +99,8 @@ export class KubernetesRuntime implements ContainerRuntime {
   async create(spec: ContainerCreateSpec): Promise<string> {
     const kube = await this.#kube();
     const pod = podFor(spec, kube.target.namespace);
+    // A Docker engine makes a named volume on first use; here the pod would wait for a claim nobody makes.
+    for (const claim of claimsOf(spec, { namespace: kube.target.namespace, sharedStorageClass: this.#options.sharedStorageClass })) await this.#ensureClaim(kube, claim, spec.name);
     try {
       // The API takes the Pod's JSON: client-node serialises any object of V1Pod's shape, not only its class's instances.
       // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
@@ -310,9 +314,57 @@ export class KubernetesRuntime implements ContainerRuntime {
     return Promise.resolve(false);
   }
 
-  /** This adapter makes no volumes (a pod's volumes go with it; the mirror on a PersistentVolumeClaim is not built yet): none to remove. */
-  removeVolume(): Promise<boolean> {
-    return Promise.resolve(false);
+  /**
+   * The claim a pod's volume mount names, made unless it is there. One being
+   * deleted (its pods still hold it: Kubernetes' pvc-protection finalizer) is
+   * an error rather than a pod that would wait for it.
+   */
+  async #ensureClaim(kube: KubeClient, claim: ClaimManifest, container: string): Promise<void> {
+    const name = claim.metadata?.name ?? "";
+    const volume = claim.metadata?.annotations?.[VOLUME_ANNOTATION] ?? name;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- as for pods: a plain object of the claim's shape.
+      await kube.core.createNamespacedPersistentVolumeClaim({ namespace: kube.target.namespace, body: claim as V1PersistentVolumeClaim });
+      return;
+    } catch (error) {
+      if (statusOf(error) !== 409) throw kubeError(kube.target, `create the persistent volume claim ${name} for volume ${volume} of container ${container}`, "create", "persistentvolumeclaims", error);
+    }
+    let existing: V1PersistentVolumeClaim;
+    try {
+      existing = await kube.core.readNamespacedPersistentVolumeClaim({ name, namespace: kube.target.namespace });
+    } catch (error) {
+      throw kubeError(kube.target, `read the persistent volume claim ${name}`, "get", "persistentvolumeclaims", error);
+    }
+    if (existing.metadata?.deletionTimestamp !== undefined) {
+      throw new ExternalError(`cannot mount volume ${volume} in container ${container}: its persistent volume claim ${name} in namespace ${kube.target.namespace} (context ${kube.target.context}) is being deleted`, {
+        hint: `Kubernetes deletes it once no pod uses it: remove the pods that still mount it, then try again (\`kubectl --context ${kube.target.context} -n ${kube.target.namespace} describe pvc ${name}\` names them).`,
+      });
+    }
+  }
+
+  /**
+   * Deletes the volume's claim: true when there was one. Kubernetes keeps a
+   * claim a pod still mounts until that pod is gone (where Docker refuses to
+   * remove a volume in use), so this never waits.
+   */
+  async removeVolume(name: string): Promise<boolean> {
+    const kube = await this.#kube();
+    const claim = claimNameFor(name);
+    try {
+      // One already being deleted (waiting for its pods to go) counts as gone: a second remove answers false, as on Docker.
+      const existing = await kube.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace: kube.target.namespace });
+      if (existing.metadata?.deletionTimestamp !== undefined) return false;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw kubeError(kube.target, `read the persistent volume claim ${claim} of volume ${name}`, "get", "persistentvolumeclaims", error);
+    }
+    try {
+      await kube.core.deleteNamespacedPersistentVolumeClaim({ name: claim, namespace: kube.target.namespace });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw kubeError(kube.target, `delete the persistent volume claim ${claim} of volume ${name}`, "delete", "persistentvolumeclaims", error);
+    }
   }
 
   #noNetworks(action: string): UserError {

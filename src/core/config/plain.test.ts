@@ -106,7 +106,7 @@ const config = object({
             name: one(["local", "big", "k8s", "a", "build-1.x"], ["Big", "-x", "x-", "", "a".repeat(64)]),
             docker: one(["unix:///var/run/docker.sock", "tcp://build-1:2376", "ssh://ci@build-1.internal", "ssh://h:2222"], ["unix://rel", "ssh://", "http://x", "ssh://u:pw@h", "tcp://h/x"]),
             ssh: object({ identityFile: text, knownHosts: text, socket: text }),
-            kubernetes: object({ context: text, namespace: one(["agents", "a-1"], ["Agents", "-a", ""]), kubeconfig: text }),
+            kubernetes: object({ context: text, namespace: one(["agents", "a-1"], ["Agents", "-a", ""]), kubeconfig: text, sharedStorageClass: one(["nfs-client", "efs.sc"], ["NFS", "-x", ""]) }),
             slots: one([1, 12, 30], [0, 1.5, "3"]),
           }),
           { maxLength: 3 },

@@ -245,7 +245,7 @@ const host: Check<HostEntry> = (value) =>
     name: matching(patterns.hostName),
     docker: optional((url) => (typeof url === "string" && dockerUrlProblem(url) === null ? url : unsure())),
     ssh: optional((ssh) => object(ssh, { identityFile: optional(text), knownHosts: optional(text), socket: optional(text) })),
-    kubernetes: optional((kubernetes) => object(kubernetes, { context: optional(text), namespace: matching(patterns.kubernetesNamespace), kubeconfig: optional(text) })),
+    kubernetes: optional((kubernetes) => object(kubernetes, { context: optional(text), namespace: matching(patterns.kubernetesNamespace), kubeconfig: optional(text), sharedStorageClass: optional(matching(patterns.storageClass)) })),
     slots: optional(integer(limits.slots)),
   });
 

@@ -64,6 +64,8 @@ export const patterns = {
   hostName: /^[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?$/,
   // A Kubernetes namespace: a DNS label (RFC 1123).
   kubernetesNamespace: /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+  // A StorageClass name: a DNS subdomain (RFC 1123), at most 253.
+  storageClass: /^(?=.{1,253}$)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/,
   // An allowlist entry: a host name, "*." and a domain, an IPv4 or IPv6 address, or an @alias (checked by name).
   allowEntry:
     /^(?:(?:\*\.)?(?=[^/]{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}|@[a-z0-9-]+)$/i,
@@ -134,6 +136,7 @@ export const validValues = {
   lostAfterSeconds: "expected an integer from 5 to 86400 (seconds a host may not answer before its workers count as lost)",
   hosts: 'expected a list of at least one host, like [{"name": "local"}, {"name": "big", "docker": "ssh://ci@build-1.internal", "slots": 12}]',
   kubernetesNamespace: 'expected a Kubernetes namespace: lowercase letters, digits and "-", at most 63, starting and ending with a letter or digit',
+  storageClass: 'expected the name of a StorageClass that provides ReadWriteMany volumes (for the host\'s mirror), like "nfs-client"',
 } as const;
 
 /**

@@ -195,6 +195,7 @@ const hostSchema = z.strictObject(
           context: text("expected the name of a context in the kubeconfig").optional(),
           namespace: z.string({ error: validValues.kubernetesNamespace }).regex(patterns.kubernetesNamespace, { error: validValues.kubernetesNamespace }),
           kubeconfig: text("expected the path of a kubeconfig file, like \"~/.kube/config\"").optional(),
+          sharedStorageClass: z.string({ error: validValues.storageClass }).regex(patterns.storageClass, { error: validValues.storageClass }).optional(),
         },
         objectOf('like {"context": "dev", "namespace": "agents"}'),
       )

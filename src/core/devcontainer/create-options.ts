@@ -39,8 +39,13 @@ export interface DockerMount {
   readonly Source: string;
   readonly Target: string;
   readonly ReadOnly: boolean;
-  /** A named volume the engine makes on first use carries these labels (so cleanup finds it). */
-  readonly VolumeOptions?: { readonly Labels: Readonly<Record<string, string>> };
+  /**
+   * A named volume the engine makes on first use carries these labels (so
+   * cleanup finds it). `Shared`: several containers mount it at once, on any
+   * machine of the host (a host's mirror); Docker's local volumes are shared
+   * anyway, a Kubernetes claim is then ReadWriteMany rather than ReadWriteOnce.
+   */
+  readonly VolumeOptions?: { readonly Labels: Readonly<Record<string, string>>; readonly Shared?: boolean };
 }
 
 /**

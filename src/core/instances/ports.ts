@@ -171,7 +171,12 @@ export interface ContainerRuntime {
   logs(id: string, options?: { readonly since?: string | undefined }): Promise<string>;
   /** Starts a command with its stdin, stdout and stderr streamed; resolves once it runs. */
   execStream(id: string, command: readonly string[], options?: ExecOptions): Promise<ExecStream>;
-  /** Removes a named volume (a remote worker's checkout, a host's mirror); false when it was already gone. */
+  /**
+   * Removes a named volume (a remote worker's checkout, a host's mirror);
+   * false when it was already gone. Remove the containers that mount it
+   * first: Docker refuses a volume in use, Kubernetes deletes its claim only
+   * once those pods are gone.
+   */
   removeVolume(name: string): Promise<boolean>;
 }
 

@@ -1,14 +1,15 @@
 import { execFile } from "node:child_process";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import type { PodManifest } from "../../../src/adapters/kubernetes/pod-types.ts";
+import type { ClaimManifest, PodManifest } from "../../../src/adapters/kubernetes/pod-types.ts";
+import { claimViolations } from "./claim-schema.ts";
 import { serveExec } from "./exec.ts";
 import { podViolations } from "./pod-schema.ts";
-import { FakePod, newPodIdentity, podDir, type WatchEventType } from "./pods.ts";
+import { FakePod, newPodIdentity, podDir, type PodMount, type WatchEventType } from "./pods.ts";
 import { acceptWebSocket } from "./websocket.ts";
 
 /**
@@ -18,11 +19,16 @@ import { acceptWebSocket } from "./websocket.ts";
  * list and delete (label selectors of `k=v` terms), watch (from a resource
  * version, with bookmarks, 410 Gone for a compacted version), the pod log,
  * /version, and exec over a WebSocket with the channel protocols
- * (v5.channel.k8s.io and its close-stdin frame by default). Behind each pod
- * are real processes on this machine (./pods.ts). Every Pod it is sent and
- * every Pod it answers is checked against the Pod schema (./pod-schema.ts):
- * a request that breaks it gets the apiserver's 422, and `violations` lists
- * everything that broke it, for tests to assert empty.
+ * (v5.channel.k8s.io and its close-stdin frame by default), and
+ * PersistentVolumeClaims (create, get, list, delete; 409 for a name taken,
+ * bound at once to a directory of their own, kept while a pod mounts them
+ * after their deletion, as the pvc-protection finalizer keeps them). Behind
+ * each pod are real processes on this machine (./pods.ts), with the claims
+ * it mounts bound at their mountPaths in a mount namespace of its own. Every
+ * Pod and claim it is sent and answers is checked against the Pod and claim
+ * schemas (./pod-schema.ts, ./claim-schema.ts): a request that breaks one
+ * gets the apiserver's 422, and `violations` lists everything that broke
+ * one, for tests to assert empty.
  */
 export interface FakeKube {
   readonly url: string;
@@ -31,6 +37,8 @@ export interface FakeKube {
   readonly kubeconfig: string;
   readonly context: string;
   readonly pods: ReadonlyMap<string, FakePod>;
+  /** Claims by name, with the directory that holds each one's files. */
+  readonly claims: ReadonlyMap<string, FakeClaim>;
   readonly violations: string[];
   /** Every request, as `METHOD path` (`?watch` after a watch's; exec: `EXEC pod`). */
   readonly requests: string[];
@@ -40,7 +48,7 @@ export interface FakeKube {
   compact(): void;
   /** Sends a BOOKMARK with the current version to the watches that asked for bookmarks. */
   bookmark(): void;
-  /** Answers 403 to `verb` on `resource` (RBAC's names: "create" "pods", "create" "pods/exec"). */
+  /** Answers 403 to `verb` on `resource` (RBAC's names: "create" "pods", "create" "pods/exec", "delete" "persistentvolumeclaims"). */
   forbid(verb: string, resource: string): void;
   /** Holds new watch requests unanswered until the returned function is called: what happens meanwhile, they must catch up on. */
   holdWatches(): () => void;
@@ -57,6 +65,14 @@ export interface FakeKubeOptions {
   readonly execProtocols?: readonly string[];
 }
 
+export interface FakeClaim {
+  manifest: ClaimManifest;
+  readonly dir: string;
+}
+
+/** The finalizer an apiserver puts on every claim: it is deleted once no pod uses it. */
+const PROTECTION = "kubernetes.io/pvc-protection";
+
 interface Watcher {
   readonly response: ServerResponse;
   readonly selector: Record<string, string>;
@@ -68,6 +84,8 @@ const TOKEN = "fake-kube-token";
 export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube> {
   const namespace = options.namespace ?? "agents";
   const pods = new Map<string, FakePod>();
+  const claims = new Map<string, FakeClaim>();
+  let claimDirs = 0;
   const violations: string[] = [];
   const requests: string[] = [];
   const forbidden = new Set<string>();
@@ -119,6 +137,8 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
       sendJson(response, 200, { major: "1", minor: "30", gitVersion: "v1.30.0-fake", platform: "linux/amd64" });
       return;
     }
+    const claimPath = /^\/api\/v1\/namespaces\/([^/]+)\/persistentvolumeclaims(?:\/([^/]+))?$/.exec(url.pathname);
+    if (claimPath !== null) return handleClaim(request, response, claimPath[1] ?? "", claimPath[2]);
     const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(?:\/(log))?$/.exec(url.pathname);
     if (match === null) {
       sendStatus(response, 404, "NotFound", `the server could not find the requested resource ${url.pathname}`);
@@ -180,6 +200,7 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
       pods.delete(name);
       pod.manifest = { ...pod.manifest, metadata: { ...pod.manifest.metadata, deletionTimestamp: new Date().toISOString() } };
       record(pod, "DELETED");
+      await releaseClaims();
       sendJson(response, 200, pod.manifest);
       return;
     }
@@ -205,19 +226,147 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
       sendStatus(response, 409, "AlreadyExists", `pods "${name}" already exists`);
       return;
     }
+    const { mounts, missing } = mountsOf(manifest);
     const pod = new FakePod(
       { ...manifest, metadata: { ...manifest.metadata, namespace, ...newPodIdentity() }, status: { phase: "Pending", containerStatuses: [{ name: manifest.spec?.containers[0]?.name ?? "", state: { waiting: { reason: "ContainerCreating" } } }] } },
       podDir(options.dir, name),
+      mounts,
     );
     pods.set(name, pod);
     record(pod, "ADDED");
     const containerName = pod.container.name;
+    if (missing.length > 0) {
+      // A cluster would leave it Pending ("unbound PersistentVolumeClaims") for ever; the fake says why at once, and counts it.
+      violations.push(`POST pods ${name}: mounts claims that do not exist or are being deleted: ${missing.join(", ")}`);
+      setStatus(pod, { phase: "Pending", containerStatuses: [{ name: containerName, state: { waiting: { reason: "CreateContainerConfigError", message: `persistentvolumeclaim "${missing[0] ?? ""}" not found` } } }] });
+      sendJson(response, 201, pod.manifest);
+      return;
+    }
     await pod.start((code) => {
       if (!pods.has(name)) return;
       setStatus(pod, { phase: code === 0 ? "Succeeded" : "Failed", containerStatuses: [{ name: containerName, state: { terminated: { exitCode: code, reason: code === 0 ? "Completed" : "Error" } } }] });
     });
     setStatus(pod, { phase: "Running", podIP: "10.0.0.1", containerStatuses: [{ name: containerName, state: { running: { startedAt: new Date().toISOString() } } }] });
     sendJson(response, 201, pod.manifest);
+  }
+
+  /** The claims a pod mounts, as directories and mountPaths; the names of those that are not there (or are being deleted). */
+  function mountsOf(manifest: PodManifest): { mounts: PodMount[]; missing: string[] } {
+    const mounts: PodMount[] = [];
+    const missing: string[] = [];
+    const volumes = new Map((manifest.spec?.volumes ?? []).map((v) => [v.name, v]));
+    for (const mount of manifest.spec?.containers[0]?.volumeMounts ?? []) {
+      const volume = volumes.get(mount.name);
+      const claimName = volume?.persistentVolumeClaim?.claimName;
+      if (claimName === undefined) {
+        missing.push(`(volume ${mount.name})`);
+        continue;
+      }
+      const claim = claims.get(claimName);
+      if (claim === undefined || claim.manifest.metadata?.deletionTimestamp !== undefined) {
+        missing.push(claimName);
+        continue;
+      }
+      mounts.push({ source: claim.dir, target: mount.mountPath, readOnly: mount.readOnly === true || volume?.persistentVolumeClaim?.readOnly === true });
+    }
+    return { mounts, missing };
+  }
+
+  const claimInUse = (name: string): boolean => [...pods.values()].some((pod) => pod.manifest.spec?.volumes?.some((v) => v.persistentVolumeClaim?.claimName === name) === true);
+
+  /** What pvc-protection does: a deleted claim goes once no pod uses it. */
+  async function releaseClaims(): Promise<void> {
+    for (const [name, claim] of claims) {
+      if (claim.manifest.metadata?.deletionTimestamp === undefined || claimInUse(name)) continue;
+      claims.delete(name);
+      await rm(claim.dir, { recursive: true, force: true });
+    }
+  }
+
+  const checkClaim = (claim: unknown, where: string): string[] => {
+    const problems = claimViolations(claim);
+    for (const problem of problems) violations.push(`${where}: ${problem}`);
+    return problems;
+  };
+
+  async function handleClaim(request: IncomingMessage, response: ServerResponse, ns: string, name: string | undefined): Promise<void> {
+    if (ns !== namespace) {
+      sendStatus(response, 404, "NotFound", `namespaces "${ns}" not found`);
+      return;
+    }
+    const url = new URL(request.url ?? "/", "http://fake");
+    const method = request.method ?? "GET";
+    const verb = method === "POST" ? "create" : method === "DELETE" ? "delete" : name !== undefined ? "get" : "list";
+    if (forbidden.has(`${verb} persistentvolumeclaims`)) {
+      sendForbidden(response, verb, "persistentvolumeclaims", namespace);
+      return;
+    }
+    if (name === undefined && method === "POST") {
+      let manifest: ClaimManifest;
+      try {
+        manifest = JSON.parse(await readBody(request)) as ClaimManifest;
+      } catch {
+        sendStatus(response, 400, "BadRequest", "the request body is not JSON");
+        return;
+      }
+      const problems = checkClaim(manifest, "POST persistentvolumeclaims");
+      if (problems.length > 0) {
+        sendStatus(response, 422, "Invalid", `PersistentVolumeClaim is invalid: ${problems.join("; ")}`);
+        return;
+      }
+      const claimName = manifest.metadata?.name ?? "";
+      if (claims.has(claimName)) {
+        sendStatus(response, 409, "AlreadyExists", `persistentvolumeclaims "${claimName}" already exists`);
+        return;
+      }
+      claimDirs += 1;
+      const dir = path.join(options.dir, "claims", `${String(claimDirs)}-${claimName}`);
+      // A fresh volume: an empty directory root owns, as a provisioner makes it.
+      await mkdir(dir, { recursive: true, mode: 0o755 });
+      version += 1;
+      const claim: FakeClaim = {
+        dir,
+        manifest: {
+          ...manifest,
+          metadata: { ...manifest.metadata, namespace, ...newPodIdentity(), resourceVersion: String(version), finalizers: [PROTECTION] },
+          status: { phase: "Bound", accessModes: manifest.spec?.accessModes, capacity: { storage: manifest.spec?.resources?.requests?.storage ?? "0" } },
+        },
+      };
+      checkClaim(claim.manifest, "the fake's own claim");
+      claims.set(claimName, claim);
+      sendJson(response, 201, claim.manifest);
+      return;
+    }
+    if (name === undefined && method === "GET") {
+      const selector = parseSelector(url.searchParams.get("labelSelector"));
+      if (selector === null) {
+        sendStatus(response, 400, "BadRequest", `unable to parse requirement: ${url.searchParams.get("labelSelector") ?? ""}`);
+        return;
+      }
+      const items = [...claims.values()].map((c) => c.manifest).filter((c) => matches(c, selector));
+      sendJson(response, 200, { kind: "PersistentVolumeClaimList", apiVersion: "v1", metadata: { resourceVersion: String(version) }, items });
+      return;
+    }
+    const claim = name === undefined ? undefined : claims.get(name);
+    if (name === undefined || claim === undefined) {
+      sendStatus(response, 404, "NotFound", `persistentvolumeclaims "${name ?? ""}" not found`);
+      return;
+    }
+    if (method === "GET") {
+      sendJson(response, 200, claim.manifest);
+      return;
+    }
+    if (method === "DELETE") {
+      if (claim.manifest.metadata?.deletionTimestamp === undefined) {
+        version += 1;
+        claim.manifest = { ...claim.manifest, metadata: { ...claim.manifest.metadata, resourceVersion: String(version), deletionTimestamp: new Date().toISOString() } };
+      }
+      const answer = claim.manifest;
+      await releaseClaims();
+      sendJson(response, 200, answer);
+      return;
+    }
+    sendStatus(response, 405, "MethodNotAllowed", `${method} is not supported on persistentvolumeclaims/${name}`);
   }
 
   function openWatch(url: URL, response: ServerResponse): void {
@@ -289,6 +438,7 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
     kubeconfig,
     context: "fake",
     pods,
+    claims,
     violations,
     requests,
     closeWatches() {
@@ -348,8 +498,8 @@ export function parseSelector(text: string | null): Record<string, string> | nul
   return selector;
 }
 
-function matches(pod: PodManifest, selector: Readonly<Record<string, string>>): boolean {
-  const labels = pod.metadata?.labels ?? {};
+function matches(object: PodManifest | ClaimManifest, selector: Readonly<Record<string, string>>): boolean {
+  const labels = object.metadata?.labels ?? {};
   return Object.entries(selector).every(([key, value]) => labels[key] === value);
 }
 

@@ -24,9 +24,9 @@ describe("FakeWorkspaceTransport", () => {
 
   it("mounts the mirror read-only and the instance's own checkout volume", () => {
     const mounts = new FakeWorkspaceTransport("big", "p1").mountsFor("issue-12", "/workspaces/app");
-    expect(mounts.map((m) => [m.Target, m.ReadOnly])).toEqual([
-      [MIRROR_IN_CONTAINER, true],
-      ["/workspaces/app", false],
+    expect(mounts.map((m) => [m.Target, m.ReadOnly, m.VolumeOptions?.Shared === true])).toEqual([
+      [MIRROR_IN_CONTAINER, true, true],
+      ["/workspaces/app", false, false],
     ]);
   });
 });

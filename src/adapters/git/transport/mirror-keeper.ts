@@ -29,6 +29,12 @@ export interface MirrorKeeperOptions {
   readonly image: string;
   /** Labels added to the keeper and the mirror's volume (tests mark what they make). */
   readonly extraLabels?: Readonly<Record<string, string>> | undefined;
+  /**
+   * false where a container cannot be without a network: a Kubernetes pod
+   * always has the cluster's (its runtime refuses `NetworkMode`), and its
+   * egress is the namespace's NetworkPolicy's to restrict. Default true.
+   */
+  readonly withoutNetwork?: boolean | undefined;
 }
 
 export function keeperLabels(options: MirrorKeeperOptions): Record<string, string> {
@@ -49,10 +55,10 @@ export async function startMirrorKeeper(options: MirrorKeeperOptions): Promise<s
     Entrypoint: [...KEEP_ALIVE.Entrypoint],
     Cmd: [...KEEP_ALIVE.Cmd],
     HostConfig: {
-      Mounts: [{ Type: "volume", Source: mirrorVolumeName(options.projectId), Target: MIRROR_IN_KEEPER, ReadOnly: false, VolumeOptions: { Labels: labels } }],
+      Mounts: [{ Type: "volume", Source: mirrorVolumeName(options.projectId), Target: MIRROR_IN_KEEPER, ReadOnly: false, VolumeOptions: { Labels: labels, Shared: true } }],
       CapDrop: ["ALL"],
       SecurityOpt: ["no-new-privileges"],
-      NetworkMode: "none",
+      ...(options.withoutNetwork === false ? {} : { NetworkMode: "none" }),
       PidsLimit: 256,
     },
   };

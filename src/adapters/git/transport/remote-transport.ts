@@ -41,6 +41,8 @@ export interface RemoteTransportOptions {
   readonly collectLimits?: Partial<CollectLimits> | undefined;
   /** Added to the keeper and the volumes (tests mark what they make). */
   readonly extraLabels?: Readonly<Record<string, string>> | undefined;
+  /** false for a Kubernetes host: its keeper pod has the cluster's network, as every pod does (mirror-keeper.ts). Default true. */
+  readonly keeperWithoutNetwork?: boolean | undefined;
 }
 
 /** Pushing the base of a large history to a fresh mirror over a slow link takes minutes; this only stops a hang. */
@@ -101,7 +103,7 @@ class RemoteTransport implements WorkspaceTransport {
     validateInstanceName(instance);
     const labels = keeperLabels(this.#keeperOptions());
     return [
-      { Type: "volume", Source: mirrorVolumeName(this.#options.projectId), Target: MIRROR_IN_CONTAINER, ReadOnly: true },
+      { Type: "volume", Source: mirrorVolumeName(this.#options.projectId), Target: MIRROR_IN_CONTAINER, ReadOnly: true, VolumeOptions: { Labels: labels, Shared: true } },
       { Type: "volume", Source: checkoutVolumeName(this.#options.projectId, instance), Target: workspaceFolder, ReadOnly: false, VolumeOptions: { Labels: { ...labels, "dev.cspace.instance": instance } } },
     ];
   }
@@ -228,8 +230,8 @@ class RemoteTransport implements WorkspaceTransport {
   }
 
   #keeperOptions(): Parameters<typeof startMirrorKeeper>[0] {
-    const { runtime, projectId, hostName, keeperImage, extraLabels } = this.#options;
-    return { runtime, projectId, hostName, image: keeperImage, extraLabels };
+    const { runtime, projectId, hostName, keeperImage, extraLabels, keeperWithoutNetwork } = this.#options;
+    return { runtime, projectId, hostName, image: keeperImage, extraLabels, withoutNetwork: keeperWithoutNetwork };
   }
 
   #keeperId(): Promise<string> {
