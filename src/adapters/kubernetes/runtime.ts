@@ -16,6 +16,7 @@ import type {
   NetworkCreateSpec,
   NetworkInfo,
   Terminal,
+  VolumeInfo,
 } from "../../core/instances/ports.ts";
 import { loadKubeClient, type KubeClient, type KubernetesHostOptions } from "./client.ts";
 import { kubeError, statusOf } from "./errors.ts";
@@ -313,6 +314,11 @@ export class KubernetesRuntime implements ContainerRuntime {
   /** This adapter makes no volumes (a pod's volumes go with it; the mirror on a PersistentVolumeClaim is not built yet): none to remove. */
   removeVolume(): Promise<boolean> {
     return Promise.resolve(false);
+  }
+
+  /** None made (above), so none to list; with the mirror's claims this lists them by label, as `list` lists pods. */
+  listVolumes(): Promise<readonly VolumeInfo[]> {
+    return Promise.resolve([]);
   }
 
   #noNetworks(action: string): UserError {
