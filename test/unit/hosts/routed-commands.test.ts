@@ -8,7 +8,7 @@ import { checkoutVolumeName, mirrorVolumeName } from "../../../src/core/workspac
 import { downProject } from "../../../src/services/instances/down.ts";
 import { execInInstance } from "../../../src/services/instances/exec.ts";
 import { closeOpenConnections } from "../../../src/services/open-connections.ts";
-import { openProject } from "../../../src/services/project.ts";
+import { openProject, type PortFactories } from "../../../src/services/project.ts";
 import { instanceStatus } from "../../../src/services/workers/status.ts";
 import type { FakeContainerRuntime } from "../../fakes/container-runtime.ts";
 import { fakePorts } from "../../fakes/ports.ts";
@@ -60,6 +60,41 @@ describe("ports.runtime() with the default hosts", () => {
     expect(await opened.ports.localRuntime()).toBe(ports.runtime);
     await opened.ports.close();
     expect(ports.hostConnections).toEqual([]);
+  });
+});
+
+describe("ports.runtime() with another host configured", () => {
+  it("is one runtime over every host, whose local host is the local engine itself (never the routed runtime again)", async () => {
+    const where = await project(TWO_HOSTS);
+    const ports = fakePorts({ hosts: ["big"] });
+    const opened = await openProject({ ...where, ports: ports.overrides });
+    const runtime = await opened.ports.runtime();
+    expect(runtime).not.toBe(ports.runtime);
+    expect(runtime.endpoint).toBe("local, big");
+    const hosts = await opened.ports.hosts();
+    expect(await hosts.get("local")).toBe(ports.runtime);
+    expect(await hosts.get("big")).toBe(ports.runtimes("big"));
+    // Built on the same connections: the routed runtime opened none of its own.
+    await runtime.list({});
+    expect(ports.hostConnections).toEqual(["open big"]);
+    await opened.ports.close();
+    expect(ports.hostConnections).toEqual(["open big", "close big"]);
+  });
+
+  it("opens a host that failed again on its next use", async () => {
+    const where = await project(TWO_HOSTS);
+    const ports = fakePorts({ hosts: ["big"] });
+    let refusals = 1;
+    const hostRuntime: PortFactories["hostRuntime"] = (host, context) => {
+      if (refusals-- > 0) throw new ExternalError("ssh: connection refused");
+      return ports.overrides.hostRuntime?.(host, context) ?? Promise.reject(new Error("no fake"));
+    };
+    const overrides = { ...ports.overrides, hostRuntime };
+    const opened = await openProject({ ...where, ports: overrides });
+    const hosts = await opened.ports.hosts();
+    await expect(hosts.get("big")).rejects.toThrow("host big: ssh: connection refused");
+    expect(await hosts.get("big")).toBe(ports.runtimes("big"));
+    await opened.ports.close();
   });
 });
 
