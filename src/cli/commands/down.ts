@@ -69,8 +69,8 @@ function printReport(ctx: CommandContext, report: DownReport, all: boolean): voi
     if (host.removed.length > 0) ctx.out.line(`host ${host.host}: removed ${host.removed.join(", ")}`);
   }
   for (const silent of report.unreachableHosts) {
-    const left = all ? "its workers, egress proxy, mirror keepers and volumes there" : "anything of these instances there";
-    ctx.out.line(`host ${silent.host} did not answer, so ${left} were not removed: ${silent.error}`);
+    const left = all ? "its workers, egress proxy, mirror keepers and volumes there were" : "whatever these instances have there was";
+    ctx.out.line(`host ${silent.host} did not answer, so ${left} not removed: ${silent.error}`);
   }
   if (report.unreachableHosts.length > 0) ctx.out.info(`Run cspace down${all ? " --all" : ""} again once ${report.unreachableHosts.map((h) => h.host).join(", ")} answers (cspace doctor checks each host).`);
 }
