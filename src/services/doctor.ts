@@ -196,7 +196,8 @@ async function workersCheck(project: OpenedProject): Promise<CheckResult> {
   const base = { id: "workers", title: "Workers", required: false } as const;
   let runtime: ContainerRuntime;
   try {
-    runtime = await project.ports.runtime();
+    // The local engine's workers; each other host has its own check (a silent one fails there, not here too).
+    runtime = await project.ports.localRuntime();
   } catch (error) {
     if (!(error instanceof CspaceError)) throw error;
     return skipped(base.id, base.title, base.required, "the Docker engine is unreachable");
@@ -223,7 +224,7 @@ async function workersCheck(project: OpenedProject): Promise<CheckResult> {
 async function runPreflight(project: OpenedProject): Promise<CheckResult[]> {
   let runtime: ContainerRuntime | null = null;
   try {
-    runtime = await project.ports.runtime();
+    runtime = await project.ports.localRuntime();
   } catch (error) {
     if (!(error instanceof CspaceError)) throw error;
   }

@@ -12,16 +12,22 @@ export interface HostRuntimeSources {
 
 /**
  * HostRuntimes over the configured hosts: each host opened once, on first
- * use, and pinged; its failures reworded to name the host, so a message
- * says which of several engines did not answer.
+ * use, and pinged (one that fails is opened again on its next use); its
+ * failures reworded to name the host, so a message says which of several
+ * engines did not answer.
  */
 export function hostRuntimes(hosts: readonly WorkerHost[], sources: HostRuntimeSources): HostRuntimes {
   const opened = new Map<string, Promise<HostConnection>>();
   const connect = (host: WorkerHost): Promise<HostConnection> => {
     let connection = opened.get(host.name);
     if (connection === undefined) {
-      connection = openHost(host, sources);
-      opened.set(host.name, connection);
+      const opening = openHost(host, sources);
+      // A host that could not be opened is tried again on the next use (an sshd restarted, a network back): a coordinator outlives a blip.
+      opening.catch(() => {
+        if (opened.get(host.name) === opening) opened.delete(host.name);
+      });
+      opened.set(host.name, opening);
+      connection = opening;
     }
     return connection;
   };

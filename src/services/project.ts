@@ -6,12 +6,13 @@ import type { CoordinatorLock, EventStore } from "../core/coordinator-store/port
 import type { Forge } from "../core/forge/port.ts";
 import type { Host } from "../core/host.ts";
 import { InternalError } from "../core/errors.ts";
-import { workerHosts, type WorkerHost } from "../core/hosts/hosts.ts";
+import { onlyTheLocalHost, workerHosts, type WorkerHost } from "../core/hosts/hosts.ts";
 import type { HostConnection, HostRuntimes } from "../core/hosts/ports.ts";
 import type { ContainerRuntime, InstanceLocks, WorkspaceStore } from "../core/instances/ports.ts";
 import { projectId, runDirFor, type RunDir } from "../core/run-dir.ts";
 import type { TransportHost, WorkspaceTransport } from "../core/workspaces/transport.ts";
 import { loadConfig, type LoadConfigOptions, type LoadedConfig } from "./config.ts";
+import { closeWhenCommandEnds } from "./open-connections.ts";
 
 /**
  * The composition root: the one place that opens a project and builds the
@@ -43,6 +44,7 @@ export interface HostContext {
 
 /** Builders of each port from the project; the defaults load the real adapters. */
 export interface PortFactories {
+  /** The local engine (DOCKER_HOST, else the default socket). */
   runtime(context: HostContext): ContainerRuntime | Promise<ContainerRuntime>;
   /**
    * Opens a configured host that is not the local engine (the local one is
@@ -75,10 +77,24 @@ export function portFactories(overrides: PortOverrides = {}): PortFactories {
 
 /** Each port, built once, on first call. */
 export interface Ports {
-  /** The container engine, checked to answer (an ExternalError with a hint, exit 3, when it does not). */
+  /**
+   * The engine workers run on, checked to answer (an ExternalError with a
+   * hint, exit 3, when it does not). With the default hosts, the local
+   * engine; once workers.hosts names another host, one runtime over every
+   * host (adapters/hosts/routed-runtime.ts) built on `hosts()`, so a command
+   * reaches a worker wherever it runs, over the same connections.
+   */
   runtime(): Promise<ContainerRuntime>;
-  /** The engine of each configured host (workers.hosts), opened on first use; the local host's is `runtime()`. Close it when done. */
+  /** The engine on this machine, checked to answer: what is per machine, and the local host's engine in `hosts()`. */
+  localRuntime(): Promise<ContainerRuntime>;
+  /** The engine of each configured host (workers.hosts), opened on first use; the local host's is `localRuntime()`. */
   hosts(): Promise<HostRuntimes>;
+  /**
+   * Lets go of every host connection opened (an SSH connection keeps the
+   * process alive); safe to call twice, and a later use opens again. The CLI
+   * calls it for every project when a command ends (./open-connections.ts).
+   */
+  close(): Promise<void>;
   workspaces(): Promise<WorkspaceStore>;
   /** A new workspace transport for the host (each holds its own mirror keeper until closed). */
   transport(host: TransportHost): Promise<WorkspaceTransport>;
@@ -123,17 +139,38 @@ function lazyPorts(project: Project, factories: PortFactories, opened: () => Ope
     let built: Promise<T> | undefined;
     return () => (built ??= build());
   };
-  const runtime = once(async () => {
+  const localRuntime = once(async () => {
     const built = await factories.runtime(project);
     await built.ping();
     return built;
   });
+  let hostsBuilt: Promise<HostRuntimes> | undefined;
+  let release: (() => void) | undefined;
+  const hosts = (): Promise<HostRuntimes> =>
+    (hostsBuilt ??= (async () => {
+      const { hostRuntimes } = await import("./hosts.ts");
+      const built = hostRuntimes(workerHosts(project.config), { local: localRuntime, open: (host) => factories.hostRuntime(host, project) });
+      release = closeWhenCommandEnds(() => built.close());
+      return built;
+    })());
+  // The local host's engine in hosts() is localRuntime, never this one: the routed runtime is built over hosts(), not in it.
+  const runtime = once(async () => {
+    if (onlyTheLocalHost(workerHosts(project.config))) return localRuntime();
+    const [{ RoutedRuntime }, built] = await Promise.all([import("../adapters/hosts/routed-runtime.ts"), hosts()]);
+    const routed = new RoutedRuntime(built);
+    await routed.ping();
+    return routed;
+  });
   return {
     runtime,
-    hosts: once(async () => {
-      const { hostRuntimes } = await import("./hosts.ts");
-      return hostRuntimes(workerHosts(project.config), { local: runtime, open: (host) => factories.hostRuntime(host, project) });
-    }),
+    localRuntime,
+    hosts,
+    async close() {
+      release?.();
+      release = undefined;
+      // Only what was opened: a command that never asked for a host has none to close.
+      if (hostsBuilt !== undefined) await (await hostsBuilt).close();
+    },
     workspaces: once(async () => factories.workspaces(project)),
     transport: async (host) => factories.transport(project, host),
     forge: once(async () => factories.forge(project)),

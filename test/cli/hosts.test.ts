@@ -46,6 +46,16 @@ describe("workers.hosts in the built binary", () => {
     expect(listing.unreachableHosts.map((h) => h.host)).toEqual(["local", "other"]);
   });
 
+  it("down --all with no host answering fails naming the first, and exec names the host it could not ask", async () => {
+    const { dir, env, scratch } = await setup({ hosts: [{ name: "local" }, { name: "other", docker: "unix:///nonexistent.sock" }] });
+    const down = runCli(["down", "--all", "--cwd", dir], { env });
+    expect(down.status).toBe(3);
+    expect(down.stderr).toContain(`host local: no Docker engine at unix://${path.join(scratch, "local.sock")}: the socket does not exist`);
+    const exec = runCli(["--cwd", dir, "exec", "w-1", "--", "true"], { env });
+    expect(exec.status).toBe(3);
+    expect(exec.stderr).toContain("host local: no Docker engine at");
+  });
+
   it("doctor fails the check of an ssh:// host it has no key for, saying what to give it", async () => {
     const { dir, env } = await setup({ hosts: [{ name: "big", docker: "ssh://ci@build-1.invalid", slots: 12 }] });
     const result = runCli(["doctor", "--json", "--cwd", dir], { env });

@@ -15,6 +15,7 @@ import type {
   NetworkCreateSpec,
   NetworkInfo,
   Terminal,
+  VolumeInfo,
 } from "../../src/core/instances/ports.ts";
 
 export interface FakeContainer {
@@ -113,7 +114,12 @@ export class FakeContainerRuntime implements ContainerRuntime {
     if (!this.images.has(spec.Image)) return Promise.reject(new ExternalError(`no such image: ${spec.Image}`));
     // Unique across fake engines too, as a real engine's random ids are: list tells containers of two hosts apart by id.
     const id = `fake${String(this.#engine)}x${String(this.#next++).padStart(8, "0")}`;
-    for (const mount of spec.HostConfig.Mounts) if (mount.Type === "volume") this.volumes.add(mount.Source);
+    for (const mount of spec.HostConfig.Mounts) {
+      if (mount.Type !== "volume" || this.volumes.has(mount.Source)) continue;
+      this.volumes.add(mount.Source);
+      // As the engine does: the labels of the mount that made the volume stay with it.
+      this.volumeLabels.set(mount.Source, { ...mount.VolumeOptions?.Labels });
+    }
     this.containers.set(id, { id, spec, state: "created", createdAt: new Date().toISOString(), files: new Set(), copied: new Map() });
     return Promise.resolve(id);
   }
@@ -247,10 +253,18 @@ export class FakeContainerRuntime implements ContainerRuntime {
 
   /** Named volumes, as mounts made them (a mount of a volume not here makes it, as the engine does). */
   readonly volumes = new Set<string>();
+  /** Each volume's labels, from the mount that made it. */
+  readonly volumeLabels = new Map<string, Readonly<Record<string, string>>>();
 
   removeVolume(name: string): Promise<boolean> {
     this.calls.push(`removeVolume ${name}`);
+    this.volumeLabels.delete(name);
     return Promise.resolve(this.volumes.delete(name));
+  }
+
+  listVolumes(labels: Readonly<Record<string, string>>): Promise<readonly VolumeInfo[]> {
+    const matching = [...this.volumes].map((name) => ({ name, labels: this.volumeLabels.get(name) ?? {} })).filter((volume) => Object.entries(labels).every(([key, value]) => volume.labels[key] === value));
+    return Promise.resolve(matching);
   }
 
   removeNetwork(id: string): Promise<boolean> {

@@ -14,6 +14,8 @@ export interface FakePorts {
   readonly hostRuntimes: ReadonlyMap<string, FakeContainerRuntime>;
   /** The fake engine of a host named in `hosts`. */
   runtimes(host: string): FakeContainerRuntime | undefined;
+  /** Each host's connection as it was opened and closed, in order: "open big", "close big". */
+  readonly hostConnections: readonly string[];
   readonly workspaces: FakeWorkspaceStore;
   /** The workspace transport of each host other than the local one, by host name, once a service asked for it. */
   readonly transports: ReadonlyMap<string, FakeWorkspaceTransport>;
@@ -39,13 +41,21 @@ export function fakePorts(options: { forge?: Forge; hosts?: readonly string[] } 
   const eventStore = new FakeEventStore();
   const coordinatorLock = new FakeCoordinatorLock();
   const forge = options.forge;
+  const hostConnections: string[] = [];
   const overrides: PortOverrides = {
     host: () => fakeHost(),
     runtime: () => runtime,
     hostRuntime: (host) => {
       const found = hostRuntimes.get(host.name);
       if (found === undefined) throw new ExternalError(`no engine answers for host ${host.name} (no fake runtime was given for it)`);
-      return { runtime: found, close: () => Promise.resolve() };
+      hostConnections.push(`open ${host.name}`);
+      return {
+        runtime: found,
+        close: () => {
+          hostConnections.push(`close ${host.name}`);
+          return Promise.resolve();
+        },
+      };
     },
     workspaces: () => workspaces,
     transport: (project, host) => {
@@ -61,5 +71,5 @@ export function fakePorts(options: { forge?: Forge; hosts?: readonly string[] } 
     coordinatorLock: () => coordinatorLock,
     ...(forge === undefined ? {} : { forge: () => forge }),
   };
-  return { runtime, hostRuntimes, runtimes: (host) => hostRuntimes.get(host), workspaces, transports, locks, eventStore, coordinatorLock, overrides };
+  return { runtime, hostRuntimes, runtimes: (host) => hostRuntimes.get(host), hostConnections, workspaces, transports, locks, eventStore, coordinatorLock, overrides };
 }

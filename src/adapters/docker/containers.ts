@@ -18,6 +18,7 @@ import type {
   NetworkCreateSpec,
   NetworkInfo,
   Terminal,
+  VolumeInfo,
 } from "../../core/instances/ports.ts";
 import { watchStoppedContainers } from "./container-events.ts";
 import { tarOf } from "../files-tar.ts";
@@ -272,6 +273,17 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+
+  async listVolumes(labels: Readonly<Record<string, string>>): Promise<readonly VolumeInfo[]> {
+    try {
+      const found = await (await this.#docker()).listVolumes({ filters: { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) } });
+      // Typed as always there, but an engine answers null for no volumes, and for a volume made without labels.
+      const volumes = found.Volumes as readonly { readonly Name: string; readonly Labels: Record<string, string> | null }[] | null;
+      return (volumes ?? []).map((volume) => ({ name: volume.Name, labels: volume.Labels ?? {} }));
+    } catch (error) {
+      throw new ExternalError(`cannot list volumes: ${dockerReason(error)}`, { cause: error });
+    }
+  }
 
   async execDetached(id: string, command: readonly string[], options: ExecOptions = {}): Promise<void> {
     try {

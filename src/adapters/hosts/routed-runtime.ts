@@ -14,64 +14,58 @@ import type {
   NetworkCreateSpec,
   NetworkInfo,
   Terminal,
+  VolumeInfo,
 } from "../../core/instances/ports.ts";
+import type { HostRuntimes } from "../../core/hosts/ports.ts";
 
 import { LABELS } from "../../core/instances/labels.ts";
 
 const HOST_LABEL = LABELS.host;
 
-/** A host's runtime, opened on first use (an SSH connection or a cluster client is not made for a command that never needs it). */
-export interface HostRuntimeSource {
-  readonly name: string;
-  open(): Promise<ContainerRuntime>;
-}
+/** What the routed runtime needs of the hosts: their names, and each one's engine (HostRuntimes opens, pings and caches them). */
+export type RoutedHosts = Pick<HostRuntimes, "hosts" | "get">;
 
 /**
  * One ContainerRuntime over several hosts, for the commands that reach an
  * existing worker without knowing where it runs (`send`, `logs`, `exec`,
  * `down`, the coordinator's probes). A container is made on the host its
- * `dev.cspace.host` label names (the first host without one); every other
+ * `dev.cspace.host` label names (the default host without one); every other
  * call by id goes to the host that answered for that id, asked of every
  * host the first time. A listing filtered by the host label asks only that
  * host; otherwise every host, and a host that does not answer is an error
  * naming it rather than a silently shorter list (down or a probe would read
- * it as containers gone). Images and networks are per host: the first host
- * answers here; warm asks a host's own runtime (`host(name)`).
+ * it as containers gone). Images and networks are per host: the default
+ * host answers here (the local engine when it is configured, else the first
+ * host); warm asks a host's own runtime (`host(name)`).
+ *
+ * It opens nothing itself: every engine comes from the hosts' runtimes
+ * (ports.hosts()), so a command holds one connection per host whichever
+ * way it reaches it, and closing those closes this.
  */
 export class RoutedRuntime implements ContainerRuntime {
   readonly endpoint: string;
-  readonly #sources: readonly HostRuntimeSource[];
-  readonly #opened = new Map<string, Promise<ContainerRuntime>>();
+  readonly #hosts: RoutedHosts;
+  readonly #names: readonly string[];
+  readonly #default: string;
   /** Which host each container id or name was found on. */
   readonly #placed = new Map<string, string>();
 
-  constructor(sources: readonly HostRuntimeSource[]) {
-    const first = sources[0];
+  constructor(hosts: RoutedHosts) {
+    const first = hosts.hosts[0];
     if (first === undefined) throw new Error("a routed runtime needs at least one host");
-    this.#sources = sources;
-    this.endpoint = sources.map((source) => source.name).join(", ");
+    this.#hosts = hosts;
+    this.#names = hosts.hosts.map((host) => host.name);
+    this.#default = hosts.hosts.find((host) => host.kind === "local")?.name ?? first.name;
+    this.endpoint = this.#names.join(", ");
   }
 
-  /** The runtime of one host, by name. */
+  /** The runtime of one host, by name (a UserError naming the configured ones for any other). */
   host(name: string): Promise<ContainerRuntime> {
-    const source = this.#sources.find((candidate) => candidate.name === name);
-    if (source === undefined) return Promise.reject(new ExternalError(`no host named ${name} is configured`, { hint: `Configured hosts: ${this.endpoint}.` }));
-    let opened = this.#opened.get(name);
-    if (opened === undefined) {
-      opened = source.open();
-      // A host that could not be opened is tried again next time (an SSH connection refused once may come back).
-      opened.catch(() => this.#opened.delete(name));
-      this.#opened.set(name, opened);
-    }
-    return opened;
+    return this.#hosts.get(name);
   }
 
   #first(): Promise<ContainerRuntime> {
-    return this.host(this.#firstName());
-  }
-
-  #firstName(): string {
-    return this.#sources[0]?.name ?? "";
+    return this.host(this.#default);
   }
 
   /** The runtime holding this container, asking every host when it is not known yet; null when none has it. */
@@ -79,9 +73,9 @@ export class RoutedRuntime implements ContainerRuntime {
     const known = this.#placed.get(nameOrId);
     if (known !== undefined) return { runtime: await this.host(known), details: null };
     const answers = await Promise.allSettled(
-      this.#sources.map(async (source) => {
-        const runtime = await this.host(source.name);
-        return { name: source.name, runtime, details: await runtime.inspect(nameOrId) };
+      this.#names.map(async (name) => {
+        const runtime = await this.host(name);
+        return { name, runtime, details: await runtime.inspect(nameOrId) };
       }),
     );
     const found = answers.flatMap((answer) => (answer.status === "fulfilled" && answer.value.details !== null ? [answer.value] : []));
@@ -90,8 +84,8 @@ export class RoutedRuntime implements ContainerRuntime {
       this.#remember(hit.name, hit.details);
       return { runtime: hit.runtime, details: hit.details };
     }
-    const silent = answers.flatMap((answer, index) => (answer.status === "rejected" ? [this.#sources[index]?.name ?? "?"] : []));
-    if (silent.length > 0) throw new ExternalError(`cannot tell where container ${nameOrId} is: host ${silent.join(", ")} did not answer`, { hint: "Run cspace doctor to check each host." });
+    const silent = answers.flatMap((answer, index) => (answer.status === "rejected" ? [silentHost(this.#names[index] ?? "?", answer.reason)] : []));
+    if (silent.length > 0) throw new ExternalError(`cannot tell where container ${nameOrId} is: host ${silent.join(", ")} did not answer`, { hint: HINT });
     return null;
   }
 
@@ -131,7 +125,7 @@ export class RoutedRuntime implements ContainerRuntime {
   }
 
   async create(spec: ContainerCreateSpec): Promise<string> {
-    const host = spec.Labels[HOST_LABEL] ?? this.#firstName();
+    const host = spec.Labels[HOST_LABEL] ?? this.#default;
     const id = await (await this.host(host)).create(spec);
     this.#remember(host, { id, name: spec.name });
     return id;
@@ -149,10 +143,10 @@ export class RoutedRuntime implements ContainerRuntime {
 
   async list(labels: Readonly<Record<string, string>>): Promise<readonly ContainerInfo[]> {
     const host = labels[HOST_LABEL];
-    const sources = host === undefined ? this.#sources : this.#sources.filter((source) => source.name === host);
-    const answers = await Promise.allSettled(sources.map(async (source) => ({ name: source.name, containers: await (await this.host(source.name)).list(labels) })));
-    const silent = answers.flatMap((answer, index) => (answer.status === "rejected" ? [`${sources[index]?.name ?? "?"} (${reasonOf(answer.reason)})`] : []));
-    if (silent.length > 0) throw new ExternalError(`cannot list containers: host ${silent.join(", ")} did not answer`, { hint: "Run cspace doctor to check each host." });
+    const names = host === undefined ? this.#names : this.#names.filter((name) => name === host);
+    const answers = await Promise.allSettled(names.map(async (name) => ({ name, containers: await (await this.host(name)).list(labels) })));
+    const silent = answers.flatMap((answer, index) => (answer.status === "rejected" ? [silentHost(names[index] ?? "?", answer.reason)] : []));
+    if (silent.length > 0) throw new ExternalError(`cannot list containers: host ${silent.join(", ")} did not answer`, { hint: HINT });
     return answers.flatMap((answer) => {
       if (answer.status !== "fulfilled") return [];
       for (const container of answer.value.containers) this.#remember(answer.value.name, container);
@@ -188,7 +182,7 @@ export class RoutedRuntime implements ContainerRuntime {
 
   async watchStopped(labels: Readonly<Record<string, string>>, onStopped: (labels: Readonly<Record<string, string>>) => void): Promise<() => void> {
     // Best effort per host, as the port says: a host that cannot be watched leaves its workers to the slower probe.
-    const stops = await Promise.allSettled(this.#sources.map(async (source) => (await this.host(source.name)).watchStopped(labels, onStopped)));
+    const stops = await Promise.allSettled(this.#names.map(async (name) => (await this.host(name)).watchStopped(labels, onStopped)));
     return () => {
       for (const stop of stops) if (stop.status === "fulfilled") stop.value();
     };
@@ -210,10 +204,20 @@ export class RoutedRuntime implements ContainerRuntime {
     return (await this.#first()).removeNetwork(id);
   }
 
-  /** Volumes are per host and named alike on each: removed wherever one is found. */
+  /** Volumes are per host and named alike on each: removed wherever one is found; a host that does not answer is an error naming it. */
   async removeVolume(name: string): Promise<boolean> {
-    const removed = await Promise.all(this.#sources.map(async (source) => (await this.host(source.name)).removeVolume(name)));
-    return removed.includes(true);
+    const answers = await Promise.allSettled(this.#names.map(async (host) => (await this.host(host)).removeVolume(name)));
+    const silent = answers.flatMap((answer, index) => (answer.status === "rejected" ? [silentHost(this.#names[index] ?? "?", answer.reason)] : []));
+    if (silent.length > 0) throw new ExternalError(`cannot remove volume ${name}: host ${silent.join(", ")} did not answer`, { hint: HINT });
+    return answers.some((answer) => answer.status === "fulfilled" && answer.value);
+  }
+
+  /** Every host's volumes with these labels; a host that does not answer is an error naming it, never a shorter list. */
+  async listVolumes(labels: Readonly<Record<string, string>>): Promise<readonly VolumeInfo[]> {
+    const answers = await Promise.allSettled(this.#names.map(async (host) => (await this.host(host)).listVolumes(labels)));
+    const silent = answers.flatMap((answer, index) => (answer.status === "rejected" ? [silentHost(this.#names[index] ?? "?", answer.reason)] : []));
+    if (silent.length > 0) throw new ExternalError(`cannot list volumes: host ${silent.join(", ")} did not answer`, { hint: HINT });
+    return answers.flatMap((answer) => (answer.status === "fulfilled" ? answer.value : []));
   }
 
   async logs(id: string, options?: { readonly since?: string | undefined }): Promise<string> {
@@ -221,6 +225,11 @@ export class RoutedRuntime implements ContainerRuntime {
   }
 }
 
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+const HINT = "Run cspace doctor to check each host.";
+
+/** "big (connection refused)": the host's name once, though HostRuntimes' errors start with it too. */
+function silentHost(name: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const prefix = `host ${name}: `;
+  return `${name} (${message.startsWith(prefix) ? message.slice(prefix.length) : message})`;
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { closeOpenConnections } from "../../services/open-connections.ts";
 import { contextFor, type CommandContext } from "../context.ts";
 
 /**
@@ -10,14 +11,22 @@ export type CommandAction<Args extends unknown[]> = (
   ...args: Args
 ) => Promise<number>;
 
-/** Adapts a typed action to commander: builds the context, records the exit code. */
+/**
+ * Adapts a typed action to commander: builds the context, records the exit
+ * code, and closes the host connections the command opened (an open SSH
+ * connection would keep the process alive), however it ended.
+ */
 export function action<Args extends unknown[]>(
   handler: CommandAction<Args>,
 ): (...args: [...Args, Command]) => Promise<void> {
   return async (...args) => {
     const command = args[args.length - 1] as Command;
-    const code = await handler(contextFor(command), ...(args.slice(0, -1) as Args));
-    process.exitCode = code;
+    try {
+      const code = await handler(contextFor(command), ...(args.slice(0, -1) as Args));
+      process.exitCode = code;
+    } finally {
+      await closeOpenConnections();
+    }
   };
 }
 

@@ -119,6 +119,12 @@ export interface NetworkInfo {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/** A named volume (a remote worker's checkout, a host's mirror). */
+export interface VolumeInfo {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 export interface ContainerRuntime {
   /** Where the engine is, as a person would write it (for messages). */
   readonly endpoint: string;
@@ -178,6 +184,8 @@ export interface ContainerRuntime {
    * once those pods are gone.
    */
   removeVolume(name: string): Promise<boolean>;
+  /** Named volumes carrying every one of these labels (what `down --all` removes on each host). */
+  listVolumes(labels: Readonly<Record<string, string>>): Promise<readonly VolumeInfo[]>;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { lstat, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { ExternalError, UserError } from "../../core/errors.ts";
 import type { HOST_FILES } from "../../core/messaging/layout.ts";
@@ -44,4 +45,15 @@ export async function readPromptFile(file: string): Promise<string> {
   } catch (error) {
     throw new UserError(`cannot read the prompt file ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+}
+
+/**
+ * A run directory of this command's own on this machine (0700, in the
+ * temporary directory), holding `<instance>/` for a copy of a remote
+ * worker's files; `remove` deletes it all.
+ */
+export async function privateRunDir(instance: string): Promise<{ readonly runDir: string; remove(): Promise<void> }> {
+  const runDir = await mkdtemp(path.join(os.tmpdir(), "cspace-copy-"));
+  await mkdir(path.join(runDir, instance), { mode: 0o700 });
+  return { runDir, remove: () => rm(runDir, { recursive: true, force: true }) };
 }

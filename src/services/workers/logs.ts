@@ -1,9 +1,10 @@
 import { instanceDirExists } from "./host-files.ts";
 import { UserError } from "../../core/errors.ts";
+import { onlyTheLocalHost, workerHosts } from "../../core/hosts/hosts.ts";
 import { validateInstanceName } from "../../core/instances/names.ts";
 import { openProject } from "../project.ts";
 import { readAllEvents, tailEvents, type EventLine } from "./events.ts";
-import { instancePaths } from "./instance-files.ts";
+import { instancePaths, type InstancePaths } from "./instance-files.ts";
 import { supervisorAnswers } from "./supervisor-client.ts";
 
 export interface LogsOptions {
@@ -24,15 +25,28 @@ export interface LogsOptions {
  * signal aborts (Ctrl-C) or the supervisor is gone: once it no longer
  * answers on w.sock, nothing more can be written, so the rest is read and
  * the command ends by itself. An agent that exits does not end it, since a
- * message can start the agent again while the supervisor lives.
+ * message can start the agent again while the supervisor lives. A worker on
+ * another host is read from its container (a copy made for this command),
+ * and followed until the copy stops (its container or host is gone).
  */
 export async function showLogs(options: LogsOptions): Promise<{ readonly lines: number }> {
   const instance = validateInstanceName(options.instance);
   const project = await openProject(options);
+  if (!onlyTheLocalHost(workerHosts(project.config))) {
+    // A worker on another host: its own files, copied from its container for this command. Loaded only with several hosts.
+    const { remoteWorker, withRemoteFiles } = await import("./remote-files.ts");
+    const remote = await remoteWorker(project, instance);
+    if (remote !== null) return withRemoteFiles(project, instance, remote, (paths, live) => printEvents(paths, options, () => Promise.resolve(live())));
+  }
   const paths = instancePaths(project.runDir, instance);
   if (!(await instanceDirExists(paths))) {
     throw new UserError(`there is no instance "${instance}" in this project`, { hint: "cspace list shows the instances" });
   }
+  return printEvents(paths, options, () => supervisorAnswers(paths));
+}
+
+/** The events of one instance directory, and with `follow` new ones until `stillWriting` says no more can come. */
+async function printEvents(paths: InstancePaths, options: LogsOptions, stillWriting: () => Promise<boolean>): Promise<{ readonly lines: number }> {
   const since = options.since?.getTime();
   const wanted = (line: EventLine): boolean => since === undefined || line.event === null || Date.parse(line.event.ts) >= since;
   let count = 0;
@@ -45,7 +59,6 @@ export async function showLogs(options: LogsOptions): Promise<{ readonly lines: 
     for (const line of await readAllEvents(paths)) emit(line);
     return { lines: count };
   }
-  const stillWriting = (): Promise<boolean> => supervisorAnswers(paths);
   for await (const line of tailEvents(paths, { from: "start", signal: options.signal, stillWriting })) emit(line);
   return { lines: count };
 }

@@ -21,9 +21,11 @@ describe("warm labels what it makes with its host", () => {
     [{}, "local"],
     [{ workers: { hosts: [{ name: "big", docker: "ssh://ci@big" }, { name: "laptop" }] } }, "laptop"],
   ])("config %j: dev.cspace.host=%s on the local engine's container", async (config, host) => {
-    const ports = fakePorts();
+    // An engine for "big" too: with several hosts warm looks for the instance on each before it makes one.
+    const ports = fakePorts({ hosts: ["big"] });
     await warm({ ...(await project(config)), instances: ["issue-1"], reset: false, ports: ports.overrides });
     const [container] = ports.runtime.containers.values();
     expect(container?.spec.Labels[LABELS.host]).toBe(host);
+    expect(ports.runtimes("big")?.containers.size ?? 0).toBe(0);
   });
 });
