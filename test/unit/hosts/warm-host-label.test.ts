@@ -19,9 +19,9 @@ async function project(config: Record<string, unknown>) {
 describe("warm labels what it makes with its host", () => {
   it.each([
     [{}, "local"],
-    [{ workers: { hosts: [{ name: "big", docker: "ssh://ci@big" }, { name: "laptop" }] } }, "laptop"],
+    [{ workers: { hosts: [{ name: "laptop" }, { name: "big", docker: "ssh://ci@big" }] } }, "laptop"],
   ])("config %j: dev.cspace.host=%s on the local engine's container", async (config, host) => {
-    // An engine for "big" too: with several hosts warm looks for the instance on each before it makes one.
+    // An engine for "big" too: with several hosts warm asks each what it runs before it places the instance (here on the local host, listed first).
     const ports = fakePorts({ hosts: ["big"] });
     await warm({ ...(await project(config)), instances: ["issue-1"], reset: false, ports: ports.overrides });
     const [container] = ports.runtime.containers.values();
