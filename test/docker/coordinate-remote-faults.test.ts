@@ -2,6 +2,8 @@ import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { LABELS } from "../../src/core/instances/labels.ts";
 import { projectId } from "../../src/core/run-dir.ts";
+import { checkoutVolumeName, mirrorVolumeName } from "../../src/core/workspaces/transport.ts";
+import { runCliAsync } from "../support/cli-async.ts";
 import { agentStarts, isEvent, mergedOnce, startCoordinator, useForgeProjects, type ForgeProject } from "../support/coordinate-run.ts";
 import { testDocker } from "../support/docker.ts";
 import { startRemoteEngine, type RemoteEngine } from "../support/remote-engines.ts";
@@ -11,8 +13,9 @@ import { startRemoteEngine, type RemoteEngine } from "../support/remote-engines.
  * SSH (test/support/remote-engines.ts, each in a network namespace of its
  * own) and the local one, and the faults a remote host brings: its sshd
  * killed while the coordinator is killed with -9, and a host lost for good.
- * Judged by the forge's history (each issue merged once) and by where each
- * agent started, read from the events each worker's mirror copied here.
+ * Judged by the forge's history (each issue merged once), by where each
+ * agent started (the events each worker's mirror copied here), and by what
+ * `down --all` leaves on each engine: nothing.
  */
 
 const runId = inject("cspaceTestRun");
@@ -78,6 +81,18 @@ describe("coordinate over three engines, two of them remote, with faults", () =>
     await runToEnd(made, ["--resume"]);
     expect(await mergedOnce(made)).toEqual([]);
     for (const n of [10, 11, 12, 13]) expect(await agentStarts(made.paths(`issue-${String(n)}`)), `issue-${String(n)}`).toBe(1);
+
+    // down --all leaves nothing of the project on any of the three engines: workers, mirror keepers, mirrors, checkouts.
+    const down = await runCliAsync(["--cwd", made.repo.dir, "down", "--all"], { env: made.repo.env });
+    expect(down.status, down.stderr).toBe(0);
+    const id = projectId(made.repo.projectName, made.repo.dir);
+    for (const engine of [engineA, engineB]) {
+      const there = new Docker({ socketPath: engine.socketPath });
+      expect(await there.listContainers({ all: true, filters: { label: [`${LABELS.project}=${id}`] } })).toEqual([]);
+      const volumes = (await there.listVolumes()).Volumes.map((v) => v.Name);
+      expect(volumes.filter((name) => name === mirrorVolumeName(id) || name.startsWith(checkoutVolumeName(id, "")))).toEqual([]);
+    }
+    expect(await issuesOn("local", made)).toEqual([]);
   }, 600_000);
 
   it("relaunches the worker of a host lost for good on a host that answers, as an attempt, and merges everything", async () => {
