@@ -132,7 +132,7 @@ export class DockerWorkerPool implements WorkerPool {
       const instance = labels[LABELS.instance];
       if (instance !== undefined) onSuspect(instance);
     };
-    const stops = [(await project.ports.runtime()).watchStopped({ [LABELS.project]: project.projectId }, onStopped)];
+    const stops = [(await project.ports.localRuntime()).watchStopped({ [LABELS.project]: project.projectId }, onStopped)];
     // Every remote engine that answers is watched too; one that does not is left to the probe (every 10 s), which then calls its workers lost.
     if (!onlyTheLocalHost(workerHosts(project.config))) {
       const hosts = await project.ports.hosts();
@@ -156,7 +156,7 @@ export class DockerWorkerPool implements WorkerPool {
 
   async preflight(signal?: AbortSignal): Promise<readonly CheckResult[]> {
     const { project } = this.#context;
-    return preflightChecks(project, { runtime: await project.ports.runtime(), prepare: true, signal });
+    return preflightChecks(project, { runtime: await project.ports.localRuntime(), prepare: true, signal });
   }
 
   async lastAgentEvents(instances: readonly string[]): Promise<ReadonlyMap<string, AgentEventSeen>> {

@@ -26,7 +26,8 @@ export async function containerOf(context: PoolContext, instance: string): Promi
 export async function workerOf(context: PoolContext, instance: string): Promise<{ readonly runtime: ContainerRuntime; readonly container: ContainerDetails | null; readonly remote: RemoteWorker | null }> {
   const remote = await context.remote.of(instance);
   if (remote !== null) return { runtime: remote.runtime, container: remote.container, remote };
-  const runtime = await context.project.ports.runtime();
+  // Not remote: on this machine's engine, or nowhere.
+  const runtime = await context.project.ports.localRuntime();
   return { runtime, container: await runtime.inspect(containerNameFor(context.project.projectId, instance)), remote: null };
 }
 
@@ -44,7 +45,9 @@ export async function accessTo(context: PoolContext, instance: string, container
  */
 export function sharedPorts(project: OpenedProject): PortOverrides {
   return {
-    runtime: () => project.ports.runtime(),
+    // The factory's runtime is this machine's engine: the service routes over the hosts itself (a routed runtime here would
+    // pass for the local host and ask every host, a silent one included, for what the local one runs).
+    runtime: () => project.ports.localRuntime(),
     workspaces: () => project.ports.workspaces(),
     locks: () => project.ports.locks(),
     forge: () => project.ports.forge(),
