@@ -43,15 +43,16 @@ export async function restackConflicts(store: HostStore, head: string, oldParent
  * --write-tree` writes the merged tree with git's conflict markers in each
  * conflicted file; for each, a `--- <path>` line and the lines from each
  * `<<<<<<<` to its `>>>>>>>`, the whole cut to `maxChars`. Empty when clean.
+ * `only`: show just those of the conflicted paths.
  */
-export async function mergeConflictHunks(store: HostStore, base: string, head: string, maxChars: number, signal?: AbortSignal): Promise<string> {
+export async function mergeConflictHunks(store: HostStore, base: string, head: string, maxChars: number, signal?: AbortSignal, only?: readonly string[]): Promise<string> {
   const result = await store.git(["merge-tree", "--write-tree", "--name-only", "-z", base, head], { okCodes: [0, 1, 128], signal });
   if (result.exitCode !== 1) return "";
   const [tree, ...fields] = result.stdout.split("\0");
   const paths: string[] = [];
   for (const field of fields) {
     if (field === "") break;
-    if (!paths.includes(field)) paths.push(field);
+    if (!paths.includes(field) && (only === undefined || only.includes(field))) paths.push(field);
   }
   const out: string[] = [];
   let size = 0;
