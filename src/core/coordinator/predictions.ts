@@ -1,3 +1,4 @@
+import { shownPath } from "../messaging/quoted-text.ts";
 import { currentCheck, isMerged, isSettled, openAttempt } from "./queries.ts";
 import type { CoordinatorState, IssueRecord } from "./state.ts";
 
@@ -286,9 +287,9 @@ export function predictionReport(state: CoordinatorState): PredictionReport {
   };
 }
 
-/** Paths as a line shows them: the first three, then how many more. */
+/** Paths as a line shows them: the first three, each one token (a worker names them: `shownPath`), then how many more. */
 export function shownPaths(paths: readonly string[]): string {
   if (paths.length === 0) return "unknown paths";
-  const shown = paths.slice(0, 3).join(", ");
+  const shown = paths.slice(0, 3).map(shownPath).join(", ");
   return paths.length > 3 ? `${shown} and ${String(paths.length - 3)} more` : shown;
 }
