@@ -274,6 +274,9 @@ export function remoteGitContract(name: string, makeWorld: () => Promise<RemoteG
       expect(hunks).toMatch(/^<<<<<<< /m);
       expect((await world.mover.conflictHunks({ branch: work, onto: one }, 20)).length).toBeLessThanOrEqual(20);
       expect(await world.mover.conflictHunks({ branch: one, onto: main }, 2_000)).toBe("");
+      // Only the paths asked for (a stacked branch's own): another conflicted path's hunks are left out.
+      expect(await world.mover.conflictHunks({ branch: work, onto: one, paths: ["shared.txt"] }, 2_000)).toBe(hunks);
+      expect(await world.mover.conflictHunks({ branch: work, onto: one, paths: ["b.txt"] }, 2_000)).toBe("");
     });
   });
 }

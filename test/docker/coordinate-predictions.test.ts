@@ -3,7 +3,7 @@ import type { RunReport } from "../../src/core/coordinator/report.ts";
 import { runCliAsync } from "../support/cli-async.ts";
 import { useGithubProjects } from "../support/coordinate-github.ts";
 import { issueFile, REBASE_TEMPLATE, useCoordinateProjects } from "../support/coordinate-project.ts";
-import { isEvent, startCoordinator, type CoordinatedProject, type ProgressLine } from "../support/coordinate-run.ts";
+import { isEvent, operate, startCoordinator, type CoordinatedProject, type ProgressLine } from "../support/coordinate-run.ts";
 
 /**
  * Conflicts seen coming (issue 14) on both forges, with scripted agents in
@@ -17,7 +17,9 @@ import { isEvent, startCoordinator, type CoordinatedProject, type ProgressLine }
  * (`cspace send _coordinator`), and waits for a message; only then is #60
  * let commit (a message from the test), so #60's push, which starts a
  * prediction round, finds #61's work in its checkout. #61 cannot finish
- * before a message reaches it.
+ * before a message reaches it. A third case, on the local forge: a branch
+ * stacked on another is told of its own conflict with an independent branch
+ * merging before it, and not of its parent's.
  */
 
 const localProject = useCoordinateProjects();
@@ -85,6 +87,54 @@ describe("cspace coordinate sees conflicts coming", () => {
     const p = await githubProject({ name: "co-predict-gh", files: FILES, issues: [ENGLISH, FRENCH] });
     await seeItComing(p);
   }, 420_000);
+});
+
+describe("cspace coordinate sees conflicts coming for a stacked branch", () => {
+  it("tells the agent of a branch stacked on another that it will conflict with an independent branch merging before it, naming only its own paths", async () => {
+    // #90 (the parent) and #91 both change shared.txt: that conflict is #90's and #91's. #92, stacked on #90, and #91 both change
+    // greeting.txt: #92's own. #91 merges before #92 (dependency order, then number), so #92's agent is told, of greeting.txt alone.
+    const p = await localProject({
+      name: "co-predict-stacked",
+      files: { ...FILES, "shared.txt": "shared\n" },
+      issues: {
+        90: issueFile("Parent", "cspace-script: commit shared.txt by-parent"),
+        91: issueFile("Greet in English", "cspace-script: wait-message\ncspace-script: commit shared.txt by-english\ncspace-script: commit greeting.txt hello"),
+        92: issueFile("Greet in French", "cspace-script: commit greeting.txt bonjour\ncspace-script: say committed\ncspace-script: wait-message", [90]),
+      },
+    });
+    const env = p.repo.env;
+    const run = startCoordinator(p, ["90", "91", "92"]);
+    try {
+      // #90's merge is held (the operator's pause) so #92 stacks on its branch and stays stacked while the prediction is made.
+      await run.waitFor(isEvent("Launched", 90));
+      await operate(p, "pause 90");
+      const stacked = await run.waitFor(isEvent("Launched", 92));
+      expect((stacked.event as { base?: string }).base).toBe("issue-90");
+      await run.waitFor(isEvent("WorkerMessaged", 92));
+      await run.waitFor(isEvent("Launched", 91));
+      const go = await runCliAsync(["--cwd", p.repo.dir, "send", "issue-91", "go on"], { env });
+      expect(go.status, go.stderr).toBe(0);
+      await run.waitFor(isEvent("ConflictWarned", 92), 240_000);
+      await operate(p, "resume 90");
+      await run.waitFor((line) => line.kind === "report", 300_000);
+    } catch (error) {
+      await run.kill9();
+      throw error;
+    }
+    const { status, stderr } = await run.exited;
+    expect(status, stderr.slice(-3000)).toBe(0);
+
+    const received = await runCliAsync(["--cwd", p.repo.dir, "exec", "issue-92", "--", "cat", ".cspace-messages.log"], { env });
+    expect(received.status, received.stderr).toBe(0);
+    expect(received.stdout.split("\n")[0]).toMatch(/^Note from cspace coordinate: your branch issue-92 \(at [0-9a-f]{8}\) will conflict with issue-91 \(#91 "Greet in English"\)/);
+    expect(received.stdout).toContain("Conflicting paths: greeting.txt\n");
+    // Its parent's conflict is not its to fix: not named, not quoted.
+    expect(received.stdout).not.toContain("shared.txt");
+    const predicted = run.lines.filter(isEvent("ConflictPredicted")).map((line) => line.event as unknown as { earlier: number | null; later: number; paths: string[] });
+    expect(predicted).toContainEqual(expect.objectContaining({ earlier: 91, later: 92, paths: ["greeting.txt"] }));
+    expect(predicted.filter((event) => event.later === 92 && event.paths.includes("shared.txt"))).toEqual([]);
+    expect(p.git("show", "main:greeting.txt")).toBe("bonjour");
+  }, 480_000);
 });
 
 function reportOf(lines: readonly ProgressLine[]): RunReport | null {

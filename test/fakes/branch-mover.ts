@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { BranchMover, CommitRange, CommitSummary, ConflictQuery, LandingPreparation, LandingRequest, PushRequest, RestackRequest, RestackResult } from "../../src/core/branches/port.ts";
+import type { BranchMover, CommitRange, CommitSummary, ConflictQuery, HunksQuery, LandingPreparation, LandingRequest, PushRequest, RestackRequest, RestackResult } from "../../src/core/branches/port.ts";
 import { ExternalError, type CspaceError } from "../../src/core/errors.ts";
 import { HeadMovedError } from "../../src/core/forge/errors.ts";
 import { assertBranchName } from "../../src/core/plan/feature-branch.ts";
@@ -172,7 +172,7 @@ export class FakeBranchMover implements BranchMover {
     return this.checkouts.get(instance)?.get(branch) ?? null;
   }
 
-  async conflictHunks(query: ConflictQuery, maxChars: number): Promise<string> {
+  async conflictHunks(query: HunksQuery, maxChars: number): Promise<string> {
     await this.#enter("conflictHunks", [query, maxChars]);
     const head = this.#known(query.branch);
     const onto = this.#known(query.onto);
@@ -180,6 +180,7 @@ export class FakeBranchMover implements BranchMover {
     if (merged.ok) return "";
     // Whole files stand for git's regions: the two sides of each conflicted file, between the same markers.
     const text = merged.conflicts
+      .filter((file) => query.paths === undefined || query.paths.includes(file))
       .flatMap((file) => [`--- ${file}`, `<<<<<<< ${query.onto}`, this.graph.get(onto).files.get(file) ?? "", "=======", this.graph.get(head).files.get(file) ?? "", `>>>>>>> ${query.branch}`])
       .join("\n");
     return text.slice(0, maxChars);

@@ -89,8 +89,9 @@ export interface BranchMover {
    * `predictConflicts` without `oldParentHead`): for each conflicted path, a
    * `--- <path>` line and the regions between git's conflict markers in the
    * merged result, cut to `maxChars` in all. Empty when it merges cleanly.
+   * With `paths`, only those of the conflicted paths are shown.
    */
-  conflictHunks(request: ConflictQuery, maxChars: number, options?: MoveOptions): Promise<string>;
+  conflictHunks(request: HunksQuery, maxChars: number, options?: MoveOptions): Promise<string>;
 
   /**
    * The paths `branch` changes since its merge base with `onto` (`git diff
@@ -198,4 +199,9 @@ export interface ConflictQuery {
   readonly onto: string;
   /** For a branch stacked on a parent that was squash-merged: the parent's old head. */
   readonly oldParentHead?: string | undefined;
+}
+
+export interface HunksQuery extends ConflictQuery {
+  /** Show only these of the conflicted paths (a stacked branch's own, not its parent's); all when absent. */
+  readonly paths?: readonly string[] | undefined;
 }

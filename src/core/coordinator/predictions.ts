@@ -1,3 +1,4 @@
+import { shownPath } from "../messaging/quoted-text.ts";
 import { currentCheck, isMerged, isSettled, openAttempt } from "./queries.ts";
 import type { CoordinatorState, IssueRecord } from "./state.ts";
 
@@ -114,9 +115,15 @@ export interface PredictionCandidate {
   readonly pushedSha: string | null;
   /** The instance whose checkout holds newer work: its agent is working now. */
   readonly working: string | null;
-  /** Predicted only against the feature branch when null; a stacked branch meets its parent by restacking, not here. */
+  /** The issue whose branch it is stacked on; null: it sits on the feature branch. */
   readonly stackedOn: number | null;
-  readonly dependencies: readonly number[];
+  /**
+   * Where its own commits start (`IssueRecord.baseSha`): for a stacked branch the parent's head it was
+   * made or restacked on, so `baseSha...head` is what its own commits change, not its parent's.
+   */
+  readonly baseSha: string | null;
+  /** The issues it is built on: its dependencies and its stack parent, theirs, and so on (this run's issues only). */
+  readonly buildsOn: readonly number[];
 }
 
 /** The in-flight branches of the run, in merge order. */
@@ -133,15 +140,42 @@ export function predictionCandidates(state: CoordinatorState): PredictionCandida
       pushedSha: record.pushedSha,
       working: openAttempt(record) === null ? null : record.branch,
       stackedOn: record.stackedOn,
-      dependencies: record.dependencies,
+      baseSha: record.baseSha,
+      buildsOn: buildsOn(state, record),
     });
   }
   return candidates;
 }
 
-/** Whether two candidates (earlier first) meet by merging, not by a restack: neither is built on the other. */
+/** The run's issues `record` is built on: dependencies and stack parents, transitively, ascending. */
+export function buildsOn(state: CoordinatorState, record: IssueRecord): number[] {
+  const found = new Set<number>();
+  const next = [...record.dependencies, ...(record.stackedOn === null ? [] : [record.stackedOn])];
+  for (let n = next.pop(); n !== undefined; n = next.pop()) {
+    const below = state.issues[n];
+    if (found.has(n) || below === undefined) continue;
+    found.add(n);
+    next.push(...below.dependencies, ...(below.stackedOn === null ? [] : [below.stackedOn]));
+  }
+  return [...found].sort((a, b) => a - b);
+}
+
+/**
+ * Whether two candidates (earlier first) meet by merging: neither is built on the other. A stacked
+ * branch takes part like any other; it meets its own ancestors (and they it) by restacking, not here.
+ */
 export function meetByMerging(earlier: PredictionCandidate, later: PredictionCandidate): boolean {
-  return later.stackedOn === null && earlier.stackedOn === null && !later.dependencies.includes(earlier.issue) && !earlier.dependencies.includes(later.issue);
+  return !later.buildsOn.includes(earlier.issue) && !earlier.buildsOn.includes(later.issue);
+}
+
+/**
+ * The paths a prediction may name, given what each side's own commits change (null: the feature
+ * branch, or a branch on it, whose every change is its own). A conflict on a path only a stacked
+ * branch's parent changes is the parent's: the parent's own pair reports it, and the child's agent,
+ * which cannot fix its parent's lines, is not told it a second time.
+ */
+export function attributedPaths(conflicting: readonly string[], ...own: readonly (ReadonlySet<string> | null)[]): string[] {
+  return conflicting.filter((path) => own.every((paths) => paths === null || paths.has(path)));
 }
 
 /** The predictions that hold now (found by the last round). */
@@ -253,9 +287,9 @@ export function predictionReport(state: CoordinatorState): PredictionReport {
   };
 }
 
-/** Paths as a line shows them: the first three, then how many more. */
+/** Paths as a line shows them: the first three, each one token (a worker names them: `shownPath`), then how many more. */
 export function shownPaths(paths: readonly string[]): string {
   if (paths.length === 0) return "unknown paths";
-  const shown = paths.slice(0, 3).join(", ");
+  const shown = paths.slice(0, 3).map(shownPath).join(", ");
   return paths.length > 3 ? `${shown} and ${String(paths.length - 3)} more` : shown;
 }

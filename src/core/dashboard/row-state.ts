@@ -21,6 +21,7 @@ import type { CoordinatorState, IssueRecord } from "../coordinator/state.ts";
 import { trainJoins } from "../coordinator/train.ts";
 import type { TrainCar } from "../coordinator/vocabulary.ts";
 import type { RowGroup } from "./model.ts";
+import { shownPath } from "../messaging/quoted-text.ts";
 
 /**
  * An issue's state in words for the dashboard: what it does or waits for,
@@ -249,9 +250,10 @@ export function clock(iso: string | null): string {
   return Number.isNaN(time) ? "its reset" : `${new Date(time).toISOString().slice(11, 16)} UTC`;
 }
 
-/** The first two paths and how many more. */
+/** The first two paths, each one token (a worker names them: `shownPath`), and how many more. */
 function shownPaths(paths: readonly string[]): string {
-  return paths.length <= 2 ? paths.join(", ") : `${paths.slice(0, 2).join(", ")} and ${String(paths.length - 2)} more`;
+  const shown = paths.slice(0, 2).map(shownPath).join(", ");
+  return paths.length <= 2 ? shown : `${shown} and ${String(paths.length - 2)} more`;
 }
 
 function refText(ref: number | string): string {

@@ -60,3 +60,17 @@ export function terminalSafeLine(text: string, max: number = SAFE_LINE_MAX): str
   if (characters.length <= max) return line;
   return `${characters.slice(0, Math.max(0, max - 1)).join("")}…`;
 }
+
+/** Every way a text can break a line, for a person, a terminal or a model: each one ends a line. */
+const LINE_BREAKS = /\r\n|[\n\v\f\r\u0085\u2028\u2029]/u;
+
+/**
+ * The text's lines, each made terminal-safe: split at every kind of line
+ * break first (so an unterminated escape swallows the rest of its own line,
+ * never the lines after it), then each line's escape sequences removed whole
+ * and its control and formatting characters removed; a tab becomes a space.
+ * No line holds a line break of any kind.
+ */
+export function terminalSafeLines(text: string): string[] {
+  return text.split(LINE_BREAKS).map((line) => line.replace(ESCAPE_SEQUENCES, "").replace(/\t/g, " ").replace(UNSAFE_CHARACTERS, ""));
+}

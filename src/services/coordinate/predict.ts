@@ -1,7 +1,7 @@
 import type { BranchMover } from "../../core/branches/port.ts";
 import type { PredictConflicts, TellWorker } from "../../core/coordinator/actions.ts";
 import { outcomeEvents, type ActionResults, type FoundConflict } from "../../core/coordinator/outcomes.ts";
-import { conflictKey, meetByMerging, predictionCandidates, predictionsOf, type PredictionCandidate } from "../../core/coordinator/predictions.ts";
+import { attributedPaths, conflictKey, meetByMerging, predictionCandidates, predictionsOf, type PredictionCandidate } from "../../core/coordinator/predictions.ts";
 import type { CoordinatorState } from "../../core/coordinator/state.ts";
 import type { ExecutionContext } from "./execute.ts";
 
@@ -10,8 +10,11 @@ import type { ExecutionContext } from "./execute.ts";
  * branch is read (as pushed, as left on the forge by an earlier run, or as
  * its working agent has committed so far), then `predictConflicts` (merge-tree
  * in the host's store, no checkout) is asked for each branch against the
- * feature branch and against every branch that merges before it and changes
- * one of the same paths (`changedPaths`, one diff per head). Answers are
+ * feature branch and against every branch that merges before it, is not
+ * built on it (nor it on that one) and changes one of the same paths
+ * (`changedPaths`, one diff per head). A stacked branch takes part with its
+ * own commits only (its parent's head..its head): a conflict only its
+ * parent's commits make is the parent's, and told once. Answers are
  * kept per pair of commits for the coordinator's life, so a round after one
  * push asks only about the pairs that push changed. Best effort: a round
  * that cannot be made records why (the run goes on, the next push or merge
@@ -23,7 +26,7 @@ export const HUNK_CHARS = 2_000;
 
 /** Paths in conflict per (onto, head) pair of commits: a pair's answer never changes. */
 const answers = new WeakMap<BranchMover, Map<string, readonly string[]>>();
-/** Paths a head changes since its merge base with the feature branch, per (feature, head). */
+/** Paths a head changes since its merge base with where its own commits start (the feature branch, or a stacked branch's parent head), per (start, head). */
 const changedCache = new WeakMap<BranchMover, Map<string, readonly string[]>>();
 
 export async function predictionRound(context: ExecutionContext, action: PredictConflicts): Promise<void> {
@@ -76,43 +79,46 @@ async function findConflicts(branches: BranchMover, state: CoordinatorState, sig
   const found: FoundConflict[] = [];
   const current: string[] = [];
   let pairs = 0;
-  // Each branch's own changed paths, once per head: a pair whose changes do not meet is clean without a merge-tree.
+  // What each branch's own commits change, once per (start, head): a pair whose changes do not meet is clean without a merge-tree.
   const changed = changedCache.get(branches) ?? new Map<string, readonly string[]>();
   changedCache.set(branches, changed);
-  const changedBy = async (sha: string): Promise<ReadonlySet<string>> => {
-    const key = `${featureSha}...${sha}`;
+  const ownPaths = async (side: Read): Promise<ReadonlySet<string>> => {
+    // A stacked branch's own commits start at its parent's head; any other's at the feature branch.
+    const from = side.stackedOn !== null && side.baseSha !== null ? side.baseSha : featureSha;
+    const key = `${from}...${side.sha}`;
     let paths = changed.get(key);
     if (paths === undefined) {
-      paths = await branches.changedPaths({ branch: sha, onto: featureSha }, options);
+      paths = await branches.changedPaths({ branch: side.sha, onto: from }, options);
       changed.set(key, paths);
     }
     return new Set(paths);
   };
-  const ask = async (earlier: { issue: number | null; branch: string; sha: string }, later: Read): Promise<void> => {
+  const ask = async (earlier: Read | { issue: null; branch: string; sha: string }, later: Read): Promise<void> => {
     pairs++;
-    if (earlier.issue !== null) {
-      const [mine, theirs] = await Promise.all([changedBy(later.sha), changedBy(earlier.sha)]);
-      if (![...mine].some((path) => theirs.has(path))) return;
-    }
+    const mine = earlier.issue !== null || later.stackedOn !== null ? await ownPaths(later) : null;
+    const theirs = earlier.issue !== null ? await ownPaths(earlier) : null;
+    if (mine !== null && theirs !== null && ![...mine].some((path) => theirs.has(path))) return;
     const pair = `${earlier.sha}>${later.sha}`;
-    let paths = cache.get(pair);
-    if (paths === undefined) {
-      paths = await branches.predictConflicts({ branch: later.sha, onto: earlier.sha }, options);
-      cache.set(pair, paths);
+    let answer = cache.get(pair);
+    if (answer === undefined) {
+      answer = await branches.predictConflicts({ branch: later.sha, onto: earlier.sha }, options);
+      cache.set(pair, answer);
     }
+    // A stacked side answers only for what its own commits change: its parent's conflicts are the parent's pair's.
+    const paths = attributedPaths(answer, later.stackedOn === null ? null : mine, earlier.issue !== null && earlier.stackedOn !== null ? theirs : null);
     if (paths.length === 0) return;
     const key = conflictKey(earlier.issue, earlier.sha, later.issue, later.sha);
     current.push(key);
     if (known.has(key)) return;
-    const hunks = await branches.conflictHunks({ branch: later.sha, onto: earlier.sha }, HUNK_CHARS, options);
+    const only = paths.length < answer.length ? { paths } : {};
+    const hunks = await branches.conflictHunks({ branch: later.sha, onto: earlier.sha, ...only }, HUNK_CHARS, options);
     found.push({ key, earlier: earlier.issue, earlierBranch: earlier.branch, earlierSha: earlier.sha, later: later.issue, laterSha: later.sha, paths, hunks, working: later.working !== null });
   };
   for (const [index, later] of read.entries()) {
-    // A stacked branch meets its base through its parent's restack (restack conflicts are the restack's business).
-    if (later.stackedOn !== null) continue;
+    // A stacked branch meets the feature branch too: its restack, once its parent merges, replays its own commits there.
     await ask({ issue: null, branch: feature, sha: featureSha }, later);
     for (const earlier of read.slice(0, index)) {
-      if (meetByMerging(earlier, later) && earlier.sha !== later.sha) await ask({ issue: earlier.issue, branch: earlier.branch, sha: earlier.sha }, later);
+      if (meetByMerging(earlier, later) && earlier.sha !== later.sha) await ask(earlier, later);
     }
   }
   return { found, current, pairs, error: null };

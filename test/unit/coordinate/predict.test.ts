@@ -133,3 +133,81 @@ describe("telling a working agent", () => {
     ]);
   });
 });
+
+/**
+ * Stacked branches: #12 is stacked on #10 (it depends on it and was made at #10's head), #11 is
+ * independent. #10 and #11 both change a.txt; #12's own commits change b.txt, which #11 changes
+ * too. #12's head carries #10's a.txt, so a plain merge-tree of #11 and #12 stops on both paths:
+ * a.txt is #10's conflict (its own pair says so), b.txt is #12's.
+ */
+function stackedWorld(order: readonly number[]): { mover: FakeBranchMover; state: CoordinatorState; h10: string; h11: string; h12: string } {
+  const mover = new FakeBranchMover();
+  const f0 = mover.remoteCommit(FEATURE, { "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" }, "initial");
+  const h10 = mover.remoteCommit("issue-10", { "a.txt": "a by 10\n" }, "#10", f0);
+  const h11 = mover.remoteCommit("issue-11", { "a.txt": "a by 11\n", "b.txt": "b by 11\n" }, "#11", f0);
+  const h12 = mover.remoteCommit("issue-12", { "b.txt": "b by 12\n" }, "#12 on #10", h10);
+  const h13 = mover.remoteCommit("issue-13", { "c.txt": "c by 13\n" }, "#13 on #10", h10);
+  const numbers = [10, 11, 12, 13];
+  const dependencies: Record<number, number[]> = { 10: [], 11: [], 12: [10], 13: [10] };
+  const heads: Record<number, string> = { 10: h10, 11: h11, 12: h12, 13: h13 };
+  const report = (n: number): WorkerReport => ({
+    id: `r${String(n)}`, instance: `issue-${String(n)}`, outcome: "success", exitCode: 0, signal: null, branch: `issue-${String(n)}`, base: FEATURE, headSha: heads[n] ?? "",
+    commitsAhead: 1, summary: "done", blockedReason: null, turns: 1, costUsd: null, sessionId: null, startedAt: AT, endedAt: AT,
+  });
+  const events: CoordinatorEvent[] = [
+    {
+      type: "RunStarted", at: AT, runId: "r1", selected: numbers, graph: { nodes: numbers.map((number) => ({ number, dependencies: dependencies[number] ?? [], external: [] })), order: [...order] },
+      settings: { featureBranch: FEATURE, maxParallel: 4, maxAttempts: 2, review: false, stacking: true, verify: { all: null, e2e: null } },
+    },
+    { type: "IssuesLoaded", at: AT, issues: numbers.map((number) => ({ number, title: `Issue ${String(number)}`, state: "open", url: null })), external: [] },
+    ...numbers.flatMap((issue): CoordinatorEvent[] => {
+      const stacked = (dependencies[issue] ?? []).length > 0;
+      return [
+        { type: "Warmed", at: AT, issue, instance: `issue-${String(issue)}` },
+        { type: "Launched", at: AT, issue, attempt: 1, why: "initial", prompt: { kind: "implementer" }, base: stacked ? "issue-10" : FEATURE, baseSha: stacked ? h10 : f0, headSha: stacked ? h10 : f0 },
+        { type: "Reported", at: AT, issue, attempt: 1, report: report(issue) },
+        { type: "Pushed", at: AT, issue, headSha: heads[issue] ?? "", forced: false },
+      ];
+    }),
+  ];
+  return { mover, state: replay(events), h10, h11, h12 };
+}
+
+describe("a prediction round with stacked branches", () => {
+  it("predicts a stacked branch against an independent one that merges before it, naming only the paths its own commits change", async () => {
+    const { mover, state, h11, h12 } = stackedWorld([10, 11, 12, 13]);
+    expect(state.issues[12]?.stackedOn).toBe(10);
+    const recorded: CoordinatorEvent[] = [];
+    await predictionRound(contextFor(mover, state, recorded), { type: "PredictConflicts", issue: 10, signature: "s" });
+    const predicted = recorded.flatMap((event) => (event.type === "ConflictPredicted" ? [event] : []));
+    // #11 with #10 on a.txt; #12 with #11 on b.txt alone (a.txt is #10's, already told); #13's own change meets nobody's.
+    expect(predicted.map((p) => [p.earlier, p.later, p.paths])).toEqual([
+      [10, 11, ["a.txt"]],
+      [11, 12, ["b.txt"]],
+    ]);
+    const [, stacked] = predicted;
+    expect(stacked).toMatchObject({ earlierBranch: "issue-11", earlierSha: h11, laterSha: h12 });
+    // The hunks it is shown are its own path's, not its parent's.
+    expect(stacked?.hunks).toContain("--- b.txt");
+    expect(stacked?.hunks).toContain("b by 12");
+    expect(stacked?.hunks).not.toContain("a.txt");
+    // A branch is never compared with the branch it is stacked on, nor #12 with its sibling #13 (no path of theirs meets).
+    const asked = mover.calls.filter((call) => call.method === "predictConflicts").map((call) => call.args[0] as { branch: string; onto: string });
+    expect(asked).not.toContainEqual(expect.objectContaining({ branch: h12, onto: state.issues[10]?.pushedSha }));
+    // Pairs: each of the four with the feature branch; 11 with 10; 12 with 11; 13 with 11 and 12.
+    expect(recorded.at(-1)).toMatchObject({ type: "ConflictsChecked", pairs: 8, error: null });
+  });
+
+  it("tells the independent branch that merges after a stacked one only of the stacked branch's own paths, so its parent's conflict is told once", async () => {
+    const { mover, state, h12 } = stackedWorld([10, 12, 13, 11]);
+    const recorded: CoordinatorEvent[] = [];
+    await predictionRound(contextFor(mover, state, recorded), { type: "PredictConflicts", issue: 10, signature: "s" });
+    const predicted = recorded.flatMap((event) => (event.type === "ConflictPredicted" ? [event] : []));
+    expect(predicted.map((p) => [p.earlier, p.later, p.paths])).toEqual([
+      [10, 11, ["a.txt"]],
+      [12, 11, ["b.txt"]],
+    ]);
+    expect(predicted[1]).toMatchObject({ earlierSha: h12 });
+    expect(predicted[1]?.hunks).not.toContain("a.txt");
+  });
+});

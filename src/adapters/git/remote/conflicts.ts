@@ -1,4 +1,5 @@
 import { ExternalError } from "../../../core/errors.ts";
+import { shownPath } from "../../../core/messaging/quoted-text.ts";
 import { CSPACE_AUTHOR } from "./host-git.ts";
 import type { HostStore } from "./store.ts";
 
@@ -43,22 +44,31 @@ export async function restackConflicts(store: HostStore, head: string, oldParent
  * --write-tree` writes the merged tree with git's conflict markers in each
  * conflicted file; for each, a `--- <path>` line and the lines from each
  * `<<<<<<<` to its `>>>>>>>`, the whole cut to `maxChars`. Empty when clean.
+ * `only`: show just those of the conflicted paths.
  */
-export async function mergeConflictHunks(store: HostStore, base: string, head: string, maxChars: number, signal?: AbortSignal): Promise<string> {
+export async function mergeConflictHunks(store: HostStore, base: string, head: string, maxChars: number, signal?: AbortSignal, only?: readonly string[]): Promise<string> {
   const result = await store.git(["merge-tree", "--write-tree", "--name-only", "-z", base, head], { okCodes: [0, 1, 128], signal });
   if (result.exitCode !== 1) return "";
   const [tree, ...fields] = result.stdout.split("\0");
   const paths: string[] = [];
   for (const field of fields) {
     if (field === "") break;
-    if (!paths.includes(field)) paths.push(field);
+    if (!paths.includes(field) && (only === undefined || only.includes(field))) paths.push(field);
   }
   const out: string[] = [];
   let size = 0;
   for (const file of paths) {
     if (size >= maxChars) break;
-    const blob = await store.git(["cat-file", "blob", `${tree ?? ""}:${file}`], { okCodes: "any", signal });
-    const lines = [`--- ${file}`, ...(blob.exitCode === 0 ? conflictRegions(blob.stdout) : ["(no text to show: deleted, renamed or binary on one side)"])];
+    const object = `${tree ?? ""}:${file}`;
+    // A branch can commit a file of any size: one too large to read for a few hunks is named, not read.
+    const bytes = Number((await store.git(["cat-file", "-s", object], { okCodes: "any", signal })).stdout.trim());
+    const blob = Number.isFinite(bytes) && bytes > 0 && bytes <= HUNK_FILE_BYTES ? await store.git(["cat-file", "blob", object], { okCodes: "any", signal }) : null;
+    const regions =
+      blob !== null && blob.exitCode === 0
+        ? conflictRegions(blob.stdout)
+        : [bytes > HUNK_FILE_BYTES ? `(too large to show: ${String(bytes)} bytes)` : "(no text to show: deleted, renamed or binary on one side)"];
+    // The path is the branch's to name (a newline or an escape in it): shown as one token.
+    const lines = [`--- ${shownPath(file)}`, ...regions];
     for (const line of lines) {
       out.push(line);
       size += line.length + 1;
@@ -68,6 +78,9 @@ export async function mergeConflictHunks(store: HostStore, base: string, head: s
   const text = out.join("\n");
   return text.length > maxChars ? text.slice(0, maxChars) : text;
 }
+
+/** The largest conflicted file whose regions are read for the hunks. */
+const HUNK_FILE_BYTES = 8 * 1024 * 1024;
 
 /** The lines of each conflict region, markers included. */
 function conflictRegions(text: string): string[] {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import type { BranchMover, CommitRange, CommitSummary, ConflictQuery, LandingPreparation, LandingRequest, MoveOptions, PushRequest, RestackRequest, RestackResult } from "../../../core/branches/port.ts";
+import type { BranchMover, CommitRange, CommitSummary, ConflictQuery, HunksQuery, LandingPreparation, LandingRequest, MoveOptions, PushRequest, RestackRequest, RestackResult } from "../../../core/branches/port.ts";
 import { ExternalError } from "../../../core/errors.ts";
 import { validateInstanceName } from "../../../core/instances/names.ts";
 import { assertBranchName } from "../../../core/plan/feature-branch.ts";
@@ -173,10 +173,10 @@ class GitBranchMover implements BranchMover {
     }
   }
 
-  async conflictHunks(query: ConflictQuery, maxChars: number, options: MoveOptions = {}): Promise<string> {
+  async conflictHunks(query: HunksQuery, maxChars: number, options: MoveOptions = {}): Promise<string> {
     const store = await this.#hostStore();
     const [head, onto] = await this.#resolveAll([query.branch, query.onto], options);
-    return mergeConflictHunks(store, onto, head, maxChars, options.signal);
+    return mergeConflictHunks(store, onto, head, maxChars, options.signal, query.paths);
   }
 
   async changedPaths(query: ConflictQuery, options: MoveOptions = {}): Promise<readonly string[]> {
