@@ -35,7 +35,7 @@ export function startedWhere(event: {
   const at = event.headSha === null ? "" : ` at ${short(event.headSha)}`;
   // A later attempt with a start is the launch after the operator's reset: this run's own work on the branch was discarded.
   if ((event.attempt ?? 1) > 1 && start !== undefined) {
-    return `on ${event.base}${at}, reset: ${start.commits === 0 ? `nothing of ${branch}'s own to discard` : `${branch}'s ${plural(start.commits)} discarded`}`;
+    return `on ${event.base}${at}, reset: ${start.commits === 0 ? `${branch} starts at its base` : `${branch}'s ${plural(start.commits)} discarded`}`;
   }
   if (start === undefined || start.kind === "new") return `on ${event.base}${at}`;
   switch (start.kind) {
