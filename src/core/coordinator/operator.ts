@@ -192,7 +192,10 @@ function resetRefusal(state: CoordinatorState, record: IssueRecord, inFlight: re
     return `${n}'s branch is being moved on the forge (a push or restack under way): reset once it has landed, in a moment`;
   }
   // An agent being started (or restarted after a stall) could be taken for the fresh one: the reset stops it once it runs.
-  if (inFlight.some((action) => (action.type === "Launch" || action.type === "RestartStalled") && action.issue === record.number)) {
+  // A launch whose attempt is recorded already has started its agent: the reset interrupts it like any working one.
+  const starting = (action: Action): boolean =>
+    (action.type === "Launch" && action.issue === record.number && action.attempt > record.attempts.length) || (action.type === "RestartStalled" && action.issue === record.number);
+  if (inFlight.some(starting)) {
     return `${n}'s agent is being started: reset once it is working, in a moment`;
   }
   return restartRefusal(state, record, "reset");

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { CoordinatorEvent } from "../../../src/core/coordinator/events.ts";
 import type { CoordinatorProgress } from "../../../src/core/coordinator-runtime/progress.ts";
+import type { EventStore } from "../../../src/core/coordinator-store/port.ts";
 import { coordinate } from "../../../src/services/coordinate/coordinate.ts";
 import { runStatus, type RunStatus } from "../../../src/services/coordinate/run-status.ts";
 import { renderRunReport } from "../../../src/ui/coordinate-report.ts";
@@ -193,6 +194,40 @@ describe("reset N to a running coordinator, for an issue that started in this ru
     expect(world.forge.callsOf("moveBranch")).toContainEqual(["issue-10", relaunch.baseSha, { expectedSha: discarded.headSha, force: true }]);
     expect(world.workers.launchesOf(10)[1]).toMatchObject({ why: "initial", headSha: relaunch.baseSha, fresh: true });
     expect(result.report.rows.find((row) => row.issue === 10)).toMatchObject({ status: "merged", attempts: 2, failedAttempts: 1 });
+  });
+
+  it("killed right after the reset is recorded, before its interrupt: the resumed run stops the agent, then starts #10 over once", async () => {
+    const { world, project } = await setUp({ 10: [], 11: [] }, 20, { world: { interruptStops: true, agentMsOf: (launch) => (launch.issue === 10 && launch.attempt === 1 ? 600_000 : 20) } });
+    const store = world.store;
+    // The reset is durable, then the process dies: nothing after it is appended, so the agent is never interrupted.
+    const dying: EventStore = {
+      startRun: (meta, at) => store.startRun(meta, at),
+      append: async (runId, rows) => {
+        const seqs = await store.append(runId, rows);
+        if (rows.some((row) => row.type === "ResetRequested")) throw new Error("killed");
+        return seqs;
+      },
+      read: (runId, from) => store.read(runId, from),
+      readSince: (seq, options) => store.readSince(seq, options),
+      latestRun: () => store.latestRun(),
+      runs: () => store.runs(),
+      close: () => Promise.resolve(),
+    };
+    let sent: Promise<unknown> = Promise.resolve();
+    const onProgress = (progress: CoordinatorProgress): void => {
+      if (progress.kind === "event" && progress.event.type === "Launched" && progress.event.issue === 10) sent = world.operator.send("reset 10").catch((error: unknown) => error);
+    };
+    const env = { CSPACE_RUN_DIR: `${project.dir}/run` };
+    const first = coordinate({ cwd: project.dir, env, numbers: [10, 11], ports: { ...world.ports(), eventStore: () => dying }, onProgress, probeIntervalMs: 50, retryDelayMs: 10 });
+    await expect(first).rejects.toThrow("killed");
+    await sent;
+    expect(world.workers.interrupted).toEqual([]);
+
+    const result = await coordinate({ cwd: project.dir, env, ports: world.ports(), resume: true, probeIntervalMs: 50, retryDelayMs: 10 });
+    expect(result.exitCode).toBe(0);
+    expect(world.workers.interrupted).toEqual(["issue-10"]);
+    expect(world.workers.launchesOf(10).map((launch) => [launch.attempt, launch.fresh])).toEqual([[1, false], [2, true]]);
+    expect(result.report.rows.map((row) => [row.issue, row.status, row.attempts])).toEqual([[10, "merged", 2], [11, "merged", 1]]);
   });
 
   it("refuses a merged issue, saying there is nothing to reset", async () => {
