@@ -228,4 +228,30 @@ describe("reset N in a simulated run", () => {
     ]);
     expect(result.state.issues[2]?.status.kind).toBe("merged");
   });
+
+  it("a branch stacked on the reset issue is restacked off the discarded commits, and both merge", () => {
+    let discarded: string | null = null;
+    const result = simulate({
+      issues: { 1: [], 2: [1] },
+      operator: (state, at) => {
+        const one = state.issues[1];
+        const two = state.issues[2];
+        // Once #2 builds on #1's pushed work, and before #1's merge starts, the operator starts #1 over.
+        if (discarded !== null || one === undefined || two === undefined || two.stackedOn !== 1 || one.merge !== null || one.pushedSha === null) return [];
+        const recorded = operatorEvent(state, { kind: "reset", issue: 1 }, at);
+        if (!recorded.ok) return [];
+        discarded = one.pushedSha;
+        return [recorded.value];
+      },
+    });
+    expect(discarded).not.toBeNull();
+    expect(result.state.finished?.exitCode).toBe(0);
+    const types = result.events.map((event) => `${event.type}:${"issue" in event ? String(event.issue) : ""}`);
+    const resetAt = types.indexOf("ResetRequested:1");
+    // #2 is moved off the commits the reset discarded: a restack from #1's old head.
+    const restacks = result.events.slice(resetAt).filter((event) => event.type === "Restacked" && event.issue === 2);
+    expect(restacks[0]).toMatchObject({ type: "Restacked", issue: 2, onto: "issue-1", from: discarded });
+    expect(result.state.issues[1]?.attempts.map((attempt) => attempt.why)).toEqual(["initial", "initial"]);
+    expect(["merged", "merged"]).toEqual([result.state.issues[1]?.status.kind, result.state.issues[2]?.status.kind]);
+  });
 });
