@@ -170,18 +170,20 @@ describe("cspace send _coordinator \"reset N\" for an issue that started in this
     const row = rowOf(report?.report ?? null, 30);
     expect([row.status, row.attempts, row.failedAttempts]).toEqual(["merged", 2, 1]);
   });
-  it("a working issue: its agent is interrupted, and a new agent starts it again from main", { timeout: 600_000 }, async () => {
+  it("a working issue: its agent is interrupted, and a new agent starts it again from main, then merges with only its own commit", { timeout: 600_000 }, async () => {
     const p = await project({
       name: "co-reset-working",
-      issues: { 32: issueFile("Works for ever", "cspace-script: commit wip.txt wip\ncspace-script: sleep 900\ncspace-script: commit never.txt never") },
+      // Each agent commits, then waits for a message before it finishes: the first is reset while it waits.
+      issues: { 32: issueFile("Works until told", "cspace-script: commit wip.txt wip\ncspace-script: wait-message") },
     });
     const run = startCoordinator(p, ["32"]);
     await run.waitFor(isEvent("Launched", 32));
     await operate(p, "reset 32");
     await run.waitFor((line) => isEvent("Launched", 32)(line) && (line.event as { attempt?: number }).attempt === 2);
-    await operate(p, "skip 32 done with the test");
+    const told = await runCliAsync(["--cwd", p.repo.dir, "send", "issue-32", "go on"], { env: p.repo.env });
+    expect(told.status, told.stderr).toBe(0);
     const { status, stderr } = await run.exited;
-    expect(status, stderr.slice(-3000)).toBe(1);
+    expect(status, stderr.slice(-3000)).toBe(0);
 
     // The first agent was stopped by the reset (an interrupted report, no failure), and the second started at main's head.
     const stopped = eventOf(run, (event) => event.type === "Reported" && event.issue === 32 && event.attempt === 1);
@@ -189,11 +191,16 @@ describe("cspace send _coordinator \"reset N\" for an issue that started in this
     expect(stopped.report.outcome).toBe("interrupted");
     const relaunch = eventOf(run, (event) => event.type === "Launched" && event.issue === 32 && event.attempt === 2);
     if (relaunch.type !== "Launched") throw new Error("unreachable");
-    const main = p.git("rev-parse", "main");
-    expect([relaunch.why, relaunch.prompt.kind, relaunch.headSha]).toEqual(["initial", "implementer", main]);
-    expect(eventLine(relaunch)).toBe(`#32 attempt 2 (initial) started on main at ${short(main)}, reset: issue-32 starts at its base`);
+    const base = relaunch.baseSha ?? "";
+    expect([relaunch.why, relaunch.prompt.kind, relaunch.headSha]).toEqual(["initial", "implementer", base]);
+    expect(eventLine(relaunch)).toBe(`#32 attempt 2 (initial) started on main at ${short(base)}, reset: issue-32 starts at its base`);
+    // What merged is the second agent's one commit on main, not the first agent's on top of it or beside it.
+    const merged = eventOf(run, (event) => event.type === "Merged" && event.issue === 32);
+    if (merged.type !== "Merged") throw new Error("unreachable");
+    expect(p.git("rev-list", `${base}..${merged.headSha}`).split("\n")).toHaveLength(1);
+    expect(merged.headSha).not.toBe(stopped.report.headSha);
     const report = run.lines.find((line) => line.kind === "report") as { readonly report?: RunReport } | undefined;
     const row = rowOf(report?.report ?? null, 32);
-    expect([row.attempts, row.failedAttempts]).toEqual([2, 0]);
+    expect([row.status, row.attempts, row.failedAttempts]).toEqual(["merged", 2, 0]);
   });
 });

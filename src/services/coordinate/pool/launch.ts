@@ -56,7 +56,7 @@ export async function launchAgent(context: PoolContext, request: LaunchRequest):
     const container = await containerOf(context, request.instance);
     if (container?.state !== "running") return { ok: false, error: `instance ${request.instance} is ${container === null ? "gone" : `not running (${container.state})`}` };
     if (request.headSha !== null) {
-      const moved = await bringCheckoutTo(context, request.instance, container, request.branch, request.headSha);
+      const moved = await bringCheckoutTo(context, request.instance, container, request.branch, request.headSha, { discard: request.fresh === true });
       if (!moved.ok) return moved;
     }
     if (request.baseSha !== null) {
