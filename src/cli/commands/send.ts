@@ -9,8 +9,8 @@ export function registerSend(program: Command): void {
     .description(
       "Queue a message for the instance's agent on its supervisor's socket. It is delivered in order as the agent can take " +
         "it: a new user turn between turns for session-keeping agents, or a new invocation after the current one. Returns " +
-        "once it is queued. `_coordinator` is the project's running coordinator: on the host it takes pause [N], resume [N] " +
-        "and skip N [why] and answers with what it did; inside a worker's container, whatever the worker says is recorded in the run's log.",
+        "once it is queued. `_coordinator` is the project's running coordinator: on the host it takes pause [N], resume [N], " +
+        "skip N [why], retry N and reset N (start N over from its base, its branch discarded) and answers with what it did; inside a worker's container, whatever the worker says is recorded in the run's log.",
     )
     .argument("<instance>", "instance name, like issue-12")
     .argument("<text>", 'the message, or "-" to read it from stdin')

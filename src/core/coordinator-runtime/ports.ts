@@ -153,6 +153,11 @@ export interface LaunchRequest {
   readonly why: AttemptWhy;
   /** The rendered template. */
   readonly prompt: string;
+  /**
+   * The launch after the operator's `reset N`: the agent starts anew, never in the session of the work it threw away,
+   * and its commits are counted from `baseSha` (an idle supervisor still up from the old attempts is stopped first).
+   */
+  readonly fresh?: boolean;
 }
 
 export type WorkerOutcome = { readonly ok: true; readonly adopted?: boolean } | { readonly ok: false; readonly error: string };

@@ -73,7 +73,11 @@ export interface Launch {
   readonly attempt: number;
   readonly prompt: LaunchPrompt;
   readonly dependencies: readonly LaunchDependency[];
-  /** The first launch of an issue asked to start fresh: an `issue-N` left by an earlier run is moved back to `base`, not carried over. */
+  /**
+   * A launch asked to start fresh: the first launch of an issue given `--fresh` or `reset` (an `issue-N` left by an earlier
+   * run is moved back to `base`, not carried over), or the launch after the operator's `reset N` of an issue that started
+   * in this run (its `issue-N` moved back to `base` the same way, and the worker's agent started anew, with no session).
+   */
   readonly fresh: boolean;
 }
 

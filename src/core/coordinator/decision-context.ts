@@ -8,6 +8,7 @@ import {
   isSettled,
   mergeGateHolding,
   openAttempt,
+  resetPending,
   restackTarget,
   unresolvedFailure,
 } from "./queries.ts";
@@ -101,9 +102,10 @@ export function launchFor(state: CoordinatorState, run: RunInfo, record: IssueRe
     attempt: record.attempts.length + 1,
     prompt,
     dependencies: launchDependencies(state, record),
-    fresh: record.freshStart && record.attempts.length === 0,
+    fresh: record.freshStart,
   });
-  if (record.attempts.length === 0) {
+  // A first launch, or one after the operator's reset (its work discarded): where the base-branch rule says, as the implementer.
+  if (record.attempts.length === 0 || resetPending(record)) {
     const plan = basePlan(state, record);
     return plan.action === "launch" ? launch(plan.base, plan.stacked, { kind: "implementer" }) : null;
   }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { SHOWN_TEXT_CHARS, shownText } from "../messaging/shown-text.ts";
 import type { WorkerReport } from "../agents/worker-status.ts";
 import { defineEvent, eventGroup, type EventFrom } from "./event-registry.ts";
-import { isSettled, lastAttempt, unresolvedFailure } from "./queries.ts";
+import { isSettled, lastAttempt, resetPending, unresolvedFailure } from "./queries.ts";
 import type { Attempt, AttemptEnd, CoordinatorState, IssueRecord } from "./state.ts";
 import { updateIssue, updateLastAttempt } from "./update.ts";
 import { launchStartSchema, startedWhere } from "./launch-start.ts";
@@ -95,8 +95,8 @@ export const attemptEvents = eventGroup(
       const parked = { ...state, parked: parkedBy(state.parked, event) };
       return updateIssue(parked, event.issue, (current) => {
         const ended = updateLastAttempt(current, (open) => (open.number === attempt.number && open.end === null ? { ...open, end: "rate-limited", endedAt: event.at } : open));
-        // A limit is a state, not a failure: the same prompt goes again once the account is back.
-        return isSettled(current) || lastAttempt(ended)?.number !== attempt.number ? ended : { ...ended, pending: attempt.prompt, rateLimitedUntil: event.until };
+        // A limit is a state, not a failure: the same prompt goes again once the account is back (unless the work was reset).
+        return isSettled(current) || resetPending(current) || lastAttempt(ended)?.number !== attempt.number ? ended : { ...ended, pending: attempt.prompt, rateLimitedUntil: event.until };
       });
     },
   }),
@@ -277,9 +277,12 @@ function launched(state: CoordinatorState, record: IssueRecord, event: Launched)
   };
   // The launch used the pending prompt; one decided while it was in flight still waits its turn.
   const pending = record.pending !== null && JSON.stringify(record.pending) !== JSON.stringify(event.prompt) ? record.pending : null;
-  const next: IssueRecord = { ...record, attempts: [...record.attempts, attempt], pending, rateLimitedUntil: null, launchFailures: null };
-  if (record.attempts.length > 0) return next;
-  // The first launch creates `issue-N` at the base's head: that is what the forge has.
+  // A first launch (`baseSha` set) has done what `--fresh` or `reset` asked for.
+  const next: IssueRecord = { ...record, attempts: [...record.attempts, attempt], pending, rateLimitedUntil: null, launchFailures: null, ...(event.baseSha === null ? {} : { freshStart: false }) };
+  const restarted = resetPending(record) && event.baseSha !== null;
+  if (record.attempts.length > 0 && !restarted) return next;
+  // The first launch creates `issue-N` at the base's head: that is what the forge has. A launch after a reset moved
+  // `issue-N` back to its base: a rewrite of its history, so branches stacked on it drop the discarded commits (restack).
   const stackedOn = stackedOnOf(record, event.base);
   return {
     ...next,
@@ -288,6 +291,7 @@ function launched(state: CoordinatorState, record: IssueRecord, event: Launched)
     baseSha: event.baseSha,
     baseGeneration: stackedOn === null ? 0 : (state.issues[stackedOn]?.generation ?? 0),
     pushedSha: event.headSha ?? event.baseSha,
+    ...(restarted ? { generation: record.generation + 1 } : {}),
   };
 }
 
@@ -330,6 +334,8 @@ function reported(state: CoordinatorState, record: IssueRecord, event: Reported)
   };
   const attempts = record.attempts.map((a) => (a.number === attempt.number ? ended : a));
   const next: IssueRecord = { ...record, attempts };
+  // The agent the operator's reset stopped: its attempt ends, and nothing it reports is taken (its work was discarded).
+  if (resetPending(record)) return next;
   if (end === "interrupted") return isSettled(record) ? next : { ...next, pending: attempt.prompt };
   if (end !== "succeeded" || report.headSha === null) return next;
   if (attempt.prompt.kind !== "rebase") return { ...next, headSha: report.headSha };

@@ -75,7 +75,8 @@ export function blockedBehind(state: CoordinatorState, issue: number): number[] 
   return [...found].sort((a, b) => a - b);
 }
 
-function unblock(state: CoordinatorState, n: number): CoordinatorState {
+/** Dependent `n`, blocked by a dependency, unblocked with the prompt it had pending (a retry's or a reset's `unblocks`). */
+export function unblock(state: CoordinatorState, n: number): CoordinatorState {
   return updateIssue(state, n, (record) =>
     record.outcome?.kind === "blocked" && record.outcome.by.kind === "dependency"
       ? { ...record, outcome: null, pending: record.pendingWhenBlocked ?? null, pendingWhenBlocked: null }

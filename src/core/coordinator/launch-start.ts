@@ -7,6 +7,8 @@ import { count } from "./vocabulary-schemas.ts";
  * moved back to the base (`fresh`: `--fresh`/`reset`, or nothing of its own
  * on it), replayed onto the base (`restacked`), or left where it was because
  * the replay conflicted (`kept`). `commits`: the earlier run's commits on it.
+ * The launch after the operator's `reset N` of an issue that started in this
+ * run records one too (`fresh`, or `new` when nothing of its own was on it).
  */
 export const launchStartSchema = z.object({
   kind: z.enum(["new", "fresh", "restacked", "kept"]),
@@ -20,10 +22,21 @@ const short = (sha: string | null): string => (sha === null ? "?" : sha.slice(0,
 const plural = (n: number): string => `${String(n)} commit${n === 1 ? "" : "s"}`;
 
 /** "on main at 3f2a1c0", and for a branch an earlier run left, what became of its work. */
-export function startedWhere(event: { readonly issue: number; readonly base: string; readonly baseSha: string | null; readonly headSha: string | null; readonly start?: LaunchStart | undefined }): string {
+export function startedWhere(event: {
+  readonly issue: number;
+  readonly attempt?: number;
+  readonly base: string;
+  readonly baseSha: string | null;
+  readonly headSha: string | null;
+  readonly start?: LaunchStart | undefined;
+}): string {
   const { start } = event;
   const branch = `issue-${String(event.issue)}`;
   const at = event.headSha === null ? "" : ` at ${short(event.headSha)}`;
+  // A later attempt with a start is the launch after the operator's reset: this run's own work on the branch was discarded.
+  if ((event.attempt ?? 1) > 1 && start !== undefined) {
+    return `on ${event.base}${at}, reset: ${start.commits === 0 ? `${branch} starts at its base` : `${branch}'s ${plural(start.commits)} discarded`}`;
+  }
   if (start === undefined || start.kind === "new") return `on ${event.base}${at}`;
   switch (start.kind) {
     case "fresh":

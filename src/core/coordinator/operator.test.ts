@@ -78,10 +78,10 @@ describe("reset (a fresh start for an issue of a running coordinator)", () => {
     expect(operatorDone({ kind: "reset", issue: 12 })).toBe("#12 will start fresh from its base at its first launch: the issue-12 an earlier run left is discarded");
   });
 
-  it("refuses an issue already started in this run, or not in it, saying what to do instead", () => {
+  it("resets an issue already started in this run (reset.test.ts), and refuses one not in it", () => {
     expect(operatorEvent(replay([...base, launched10]), { kind: "reset", issue: 10 }, AT)).toEqual({
-      ok: false,
-      error: "#10 has started in this run already (attempt 1): reset only applies before its first launch; cspace coordinate --fresh 10 starts it over in a new run",
+      ok: true,
+      value: { type: "ResetRequested", at: AT, issue: 10, attempt: 1, unblocks: [] },
     });
     expect(operatorEvent(replay(base), { kind: "reset", issue: 99 }, AT)).toEqual({ ok: false, error: "#99 is not in this run (#10, #12)" });
   });

@@ -1,7 +1,8 @@
+import type { Action } from "./actions.ts";
 import { issueOverBudget } from "./budget.ts";
 import type { CoordinatorEvent } from "./events.ts";
 import { blockedBehind, retryable } from "./fold-retry.ts";
-import { isMerged, isSettled, lastAttempt, openAttempt } from "./queries.ts";
+import { isMerged, isMerging, isSettled, lastAttempt, openAttempt } from "./queries.ts";
 import type { CoordinatorState, IssueRecord } from "./state.ts";
 import type { Failure, LaunchPrompt } from "./vocabulary.ts";
 
@@ -24,7 +25,7 @@ export const OPERATOR_USAGE = [
   "resume           lift a run-wide pause",
   "resume <N>       lift issue N's pause",
   "skip <N> [why]   give up on issue N: it ends blocked by you, and so do its dependents",
-  "reset <N>        before issue N starts: discard the issue-N an earlier run left (it starts fresh from its base)",
+  "reset <N>        discard issue N's branch and start it again from its base, as a first attempt (and maxAttempts more): a failed, blocked (by its worker) or skipped issue, or one working (its agent is stopped); before N starts, the issue-N an earlier run left",
   "retry <N>        a failed, blocked (by its worker) or skipped issue gets a fresh attempt, and maxAttempts more; its dependents are unblocked",
 ].join("\n");
 
@@ -56,8 +57,12 @@ export function parseOperatorCommand(text: string): Parsed<OperatorCommand> {
   }
 }
 
-/** The event a command records in this state, or why it cannot apply (an issue not in the run, one already merged). */
-export function operatorEvent(state: CoordinatorState, command: OperatorCommand, at: string): Parsed<CoordinatorEvent> {
+/**
+ * The event a command records in this state, or why it cannot apply (an issue not in the run, one already merged).
+ * `inFlight`: the world actions the runtime is executing (a reset waits for a branch being moved, and leaves a merge
+ * or a merge-train verification alone).
+ */
+export function operatorEvent(state: CoordinatorState, command: OperatorCommand, at: string, inFlight: readonly Action[] = []): Parsed<CoordinatorEvent> {
   if (command.issue !== null) {
     const record = state.issues[command.issue];
     if (record === undefined) {
@@ -66,7 +71,7 @@ export function operatorEvent(state: CoordinatorState, command: OperatorCommand,
     }
     if (command.kind === "skip" && isMerged(record)) return bad(`#${String(command.issue)} is merged already: there is nothing to skip`);
     if (command.kind === "reset") {
-      const refusal = resetRefusal(record);
+      const refusal = record.attempts.length === 0 ? freshStartRefusal(record) : resetRefusal(state, record, inFlight);
       if (refusal !== null) return bad(refusal);
     }
     if (command.kind === "retry") {
@@ -81,8 +86,11 @@ export function operatorEvent(state: CoordinatorState, command: OperatorCommand,
       return { ok: true, value: { type: "Resumed", at, issue: command.issue } };
     case "skip":
       return { ok: true, value: { type: "Skipped", at, issue: command.issue, reason: command.reason } };
-    case "reset":
-      return { ok: true, value: { type: "FreshStartRequested", at, issue: command.issue, by: "operator" } };
+    case "reset": {
+      const record = state.issues[command.issue];
+      if (record === undefined || record.attempts.length === 0) return { ok: true, value: { type: "FreshStartRequested", at, issue: command.issue, by: "operator" } };
+      return { ok: true, value: { type: "ResetRequested", at, issue: command.issue, attempt: openAttempt(record)?.number ?? null, unblocks: blockedBehind(state, command.issue) } };
+    }
     case "retry": {
       const record = state.issues[command.issue];
       const prompt = record === undefined ? null : retryPrompt(state, record);
@@ -101,23 +109,34 @@ function retryRefusal(state: CoordinatorState, record: IssueRecord): string | nu
   const n = `#${String(record.number)}`;
   if (isMerged(record)) return `${n} is merged: nothing to retry`;
   const open = openAttempt(record);
-  const outcome = record.outcome;
-  if (outcome === null) {
+  if (record.outcome === null) {
     const what = open === null ? `(${record.status.reason})` : `(attempt ${String(open.number)})`;
     return `${n} is ${record.status.kind} ${what}: nothing to retry`;
   }
-  if (outcome.kind === "blocked" && outcome.by.kind === "dependency") return `${n} is blocked because #${String(outcome.by.issue)} is: retry ${String(outcome.by.issue)} instead, and ${n} follows it`;
-  if (outcome.kind === "blocked" && outcome.by.kind === "outside") return `${n} waits on ${outcome.by.ref}, which is not in this run: close it, then run cspace coordinate again`;
-  if (outcome.kind === "blocked" && outcome.by.kind === "base") return `${n} is blocked by the red feature branch (${outcome.reason}): fix the feature branch first; retrying ${n} cannot help`;
-  if (!retryable(record)) return `${n} ${outcome.reason}: nothing to retry`;
-  // A skipped (or failed, over budget) issue's agent is being stopped: its report must end that attempt first.
-  if (open !== null || lastAttempt(record)?.end === "interrupted" && lastAttempt(record)?.reportId === null) {
-    return `${n}'s agent is still being stopped: retry once it has stopped (cspace status shows it)`;
+  return restartRefusal(state, record, "retry");
+}
+
+/**
+ * Why an issue that ended (failed, or blocked) cannot be started again by `verb` (`retry` or `reset`), or why no
+ * attempt could run at all if it were (the same rule would stop it again at once); null when it can.
+ */
+function restartRefusal(state: CoordinatorState, record: IssueRecord, verb: "retry" | "reset"): string | null {
+  const n = `#${String(record.number)}`;
+  const outcome = record.outcome;
+  if (outcome !== null) {
+    if (outcome.kind === "blocked" && outcome.by.kind === "dependency") return `${n} is blocked because #${String(outcome.by.issue)} is: ${verb} ${String(outcome.by.issue)} instead, and ${n} follows it`;
+    if (outcome.kind === "blocked" && outcome.by.kind === "outside") return `${n} waits on ${outcome.by.ref}, which is not in this run: close it, then run cspace coordinate again`;
+    if (outcome.kind === "blocked" && outcome.by.kind === "base") return `${n} is blocked by the red feature branch (${outcome.reason}): fix the feature branch first; ${verb === "retry" ? "retrying" : "resetting"} ${n} cannot help`;
+    if (!retryable(record)) return `${n} ${outcome.reason}: nothing to ${verb}`;
+    // A skipped (or failed, over budget) issue's agent is being stopped: its report must end that attempt first.
+    if (openAttempt(record) !== null || (lastAttempt(record)?.end === "interrupted" && lastAttempt(record)?.reportId === null)) {
+      return `${n}'s agent is still being stopped: ${verb} once it has stopped (cspace status shows it)`;
+    }
   }
-  if (record.refused !== null) return `${n}'s merge was refused by the forge (${record.refused.reason}: ${record.refused.detail}): cspace does not overwrite people's work; nothing to retry`;
-  if (state.landingMismatch !== undefined) return `cspace stopped merging in this run (a squash landed as a tree nobody verified): nothing can merge, so nothing to retry`;
+  if (record.refused !== null) return `${n}'s merge was refused by the forge (${record.refused.reason}: ${record.refused.detail}): cspace does not overwrite people's work; nothing to ${verb}`;
+  if (state.landingMismatch !== undefined) return `cspace stopped merging in this run (a squash landed as a tree nobody verified): nothing can merge, so nothing to ${verb}`;
   const spent = issueOverBudget(state, record);
-  if (spent !== null) return `${n} is over its budget (${spent}): raise coordinator.budget.issue and send "resume" (which reads it again), then retry ${String(record.number)}`;
+  if (spent !== null) return `${n} is over its budget (${spent}): raise coordinator.budget.issue and send "resume" (which reads it again), then ${verb} ${String(record.number)}`;
   const held = record.dependencies.find((d) => {
     const dependency = state.issues[d];
     return dependency?.outcome != null;
@@ -145,22 +164,45 @@ function retryPrompt(state: CoordinatorState, record: IssueRecord): LaunchPrompt
   return { kind: "retry", attempt: 1, maxAttempts, failure };
 }
 
-/**
- * Why `reset N` cannot apply: it discards an earlier run's branch at the
- * issue's first launch, so an issue that already started in this run (its
- * branch is this run's work now) or ended is refused, saying what to do.
- */
-function resetRefusal(record: IssueRecord): string | null {
+/** Why `reset N` of an issue not launched in this run cannot apply (it ended before it started: blocked by a dependency, or skipped). */
+function freshStartRefusal(record: IssueRecord): string | null {
   const n = `#${String(record.number)}`;
-  if (isSettled(record)) return `${n} has ended in this run (${isMerged(record) ? "merged" : (record.outcome?.kind ?? "settled")}): there is nothing to reset; cspace coordinate --fresh ${String(record.number)} starts it over in a new run`;
-  if (record.attempts.length > 0) {
-    return `${n} has started in this run already (attempt ${String(record.attempts.length)}): reset only applies before its first launch; cspace coordinate --fresh ${String(record.number)} starts it over in a new run`;
-  }
+  if (isSettled(record)) return `${n} has ended in this run before it started (${isMerged(record) ? "merged" : (record.outcome?.kind ?? "settled")}): there is nothing to reset${isMerged(record) ? "" : `; retry ${String(record.number)} starts it`}`;
   return null;
 }
 
-/** What the coordinator tells the sender it did. */
-export function operatorDone(command: OperatorCommand): string {
+/**
+ * Why `reset N` of an issue that started in this run cannot apply; null when it can. It discards the branch and
+ * starts the issue again, so it is refused where that would lose or race something it must not: a merge (done, or
+ * under way: its head is recorded and is being squashed), the issue's pull request in the merge train (the tree
+ * verified for it is counted on by the cars behind it), its branch being moved by the host (a push or restack
+ * in flight, whose outcome would land on the discarded work), or its agent being started (the fresh launch would
+ * find that agent and adopt it). An issue that ended takes what `retry` takes.
+ */
+function resetRefusal(state: CoordinatorState, record: IssueRecord, inFlight: readonly Action[]): string | null {
+  const n = `#${String(record.number)}`;
+  if (isMerged(record)) return `${n} is merged: there is nothing to reset`;
+  if (isMerging(record) || inFlight.some((action) => action.type === "Merge" && action.issue === record.number)) {
+    return `${n}'s pull request is being merged: there is nothing to reset`;
+  }
+  if (inFlight.some((action) => action.type === "VerifyLanding" && action.issue === record.number)) {
+    return `${n}'s pull request is in the merge train (verifying its landing on ${state.run?.settings.featureBranch ?? "the feature branch"}): reset once it has left it (it merges, or its verification fails), or skip it`;
+  }
+  if (inFlight.some((action) => (action.type === "Push" || action.type === "Restack") && action.issue === record.number)) {
+    return `${n}'s branch is being moved on the forge (a push or restack under way): reset once it has landed, in a moment`;
+  }
+  // An agent being started (or restarted after a stall) could be taken for the fresh one: the reset stops it once it runs.
+  // A launch whose attempt is recorded already has started its agent: the reset interrupts it like any working one.
+  const starting = (action: Action): boolean =>
+    (action.type === "Launch" && action.issue === record.number && action.attempt > record.attempts.length) || (action.type === "RestartStalled" && action.issue === record.number);
+  if (inFlight.some(starting)) {
+    return `${n}'s agent is being started: reset once it is working, in a moment`;
+  }
+  return restartRefusal(state, record, "reset");
+}
+
+/** What the coordinator tells the sender it did; `event`: what it recorded (a reset says what it discards). */
+export function operatorDone(command: OperatorCommand, event?: CoordinatorEvent): string {
   const what = command.issue === null ? "the run" : `#${String(command.issue)}`;
   switch (command.kind) {
     case "pause":
@@ -170,6 +212,10 @@ export function operatorDone(command: OperatorCommand): string {
     case "skip":
       return `skipped ${what} (${command.reason}); its dependents are blocked`;
     case "reset":
+      if (event?.type === "ResetRequested") {
+        const stopping = event.attempt === null ? "" : ` (attempt ${String(event.attempt)}'s agent is being stopped)`;
+        return `${what} is reset: its work is discarded${stopping}; it starts again from its base with the implementer prompt, and coordinator.maxAttempts more${event.unblocks.length === 0 ? "" : `; ${event.unblocks.map((d) => `#${String(d)}`).join(", ")} no longer blocked`}`;
+      }
       return `${what} will start fresh from its base at its first launch: the issue-${String(command.issue)} an earlier run left is discarded`;
     case "retry":
       return `${what} gets a fresh attempt (and coordinator.maxAttempts more); its dependents blocked by it are unblocked`;

@@ -1,5 +1,5 @@
 import { shownPath } from "../messaging/quoted-text.ts";
-import { currentCheck, isMerged, isSettled, openAttempt } from "./queries.ts";
+import { currentCheck, isMerged, isSettled, openAttempt, resetPending } from "./queries.ts";
 import type { CoordinatorState, IssueRecord } from "./state.ts";
 
 /**
@@ -100,9 +100,12 @@ function hasOwnPushedWork(record: IssueRecord): boolean {
   return record.pushedSha !== null && record.pushedSha !== record.baseSha;
 }
 
-/** Not merged (a merge under way still counts), not failed or blocked: a branch whose conflicts still matter. */
+/**
+ * Not merged (a merge under way still counts), not failed or blocked: a branch whose conflicts still matter. Nor reset
+ * by the operator and not launched again yet: that branch is discarded by the launch.
+ */
 export function inFlight(record: IssueRecord): boolean {
-  return !isSettled(record);
+  return !isSettled(record) && !resetPending(record);
 }
 
 /** A branch a prediction round looks at, in the order the merges go. */
@@ -197,6 +200,8 @@ export function heldByPrediction(state: CoordinatorState, record: IssueRecord): 
 
 /** `heldByPrediction` with the issue it waits on. */
 export function predictionHold(state: CoordinatorState, record: IssueRecord): { readonly reason: string; readonly on: number } | null {
+  // What was predicted for a branch the operator reset is about work its launch discards.
+  if (resetPending(record)) return null;
   for (const conflict of currentPredictions(state)) {
     if (conflict.later !== record.number || conflict.earlier === null) continue;
     const earlier = state.issues[conflict.earlier];
@@ -208,7 +213,7 @@ export function predictionHold(state: CoordinatorState, record: IssueRecord): { 
 
 /** Current predictions whose later agent is working now and was not told about them. */
 export function untoldPredictions(state: CoordinatorState, record: IssueRecord): PredictedConflict[] {
-  if (openAttempt(record) === null) return [];
+  if (openAttempt(record) === null || resetPending(record)) return [];
   return currentPredictions(state).filter((conflict) => conflict.later === record.number && conflict.told === null);
 }
 

@@ -32,6 +32,11 @@ export function openAttempt(record: IssueRecord): Attempt | null {
   return last !== null && last.end === null ? last : null;
 }
 
+/** The operator's `reset N` of an issue that started in this run is pending (fold-fresh.ts): its next launch starts it over from its base. */
+export function resetPending(record: IssueRecord): boolean {
+  return record.freshStart && record.attempts.length > 0;
+}
+
 /** Failed attempts that count against `maxAttempts`: those since the operator's last `retry N` (fold-retry.ts). */
 export function failureCount(record: IssueRecord): number {
   const since = record.retriedAfter ?? 0;
@@ -41,7 +46,9 @@ export function failureCount(record: IssueRecord): number {
 /** The last attempt, when it failed and nothing was decided about it yet. */
 export function unresolvedFailure(record: IssueRecord): Attempt | null {
   const last = lastAttempt(record);
-  return last !== null && last.end !== null && last.failure !== null && last.resolution === null ? last : null;
+  // An attempt from before the operator's retry or reset decides nothing (a reset's stopped agent may still report a failure).
+  if (last === null || last.number <= (record.retriedAfter ?? 0)) return null;
+  return last.end !== null && last.failure !== null && last.resolution === null ? last : null;
 }
 
 /** A reported head not pushed yet. */

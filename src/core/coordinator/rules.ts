@@ -469,7 +469,9 @@ function wantedPullRequestBase(issue: IssueRecord, { state, run }: DecisionConte
 
 function reviewThatPassed(issue: IssueRecord): Attempt | null {
   const last = lastAttempt(issue);
-  return last?.why === "review" && last.end === "succeeded" && last.failure === null ? last : null;
+  // A review the operator's reset stopped reviewed work that is gone.
+  if (last === null || last.number <= (issue.retriedAfter ?? 0)) return null;
+  return last.why === "review" && last.end === "succeeded" && last.failure === null ? last : null;
 }
 
 function checkDue(issue: IssueRecord, { state, now }: DecisionContext): boolean {

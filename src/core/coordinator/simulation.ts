@@ -65,7 +65,8 @@ export function respond(world: SimulatedWorld, action: WorldAction, at: string):
       return { world, events: outcomeEvents(action, script.warm === "fail" ? { ok: false, error: "postCreateCommand exited 1" } : { ok: true }, at) };
     case "Launch": {
       const existing = world.branches[action.branch];
-      const first = action.attempt === 1;
+      // As the runtime: a first launch, or the one after a reset, makes (or moves back) the branch at its base.
+      const first = action.attempt === 1 || action.fresh;
       const baseSha = world.branches[action.base];
       if (first && baseSha === undefined) throw new SimulationError(`launch of #${n} on ${action.base}, which does not exist`);
       const [start, afterTake] = take(world, n, "launch", script.launch, "ok");

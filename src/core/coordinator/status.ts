@@ -11,6 +11,7 @@ import {
   isMerging,
   mergeGateHolding,
   openAttempt,
+  resetPending,
   restackTarget,
   unmergedDependencies,
   unresolvedFailure,
@@ -53,6 +54,7 @@ export function statusOf(state: CoordinatorState, record: IssueRecord): IssueSta
   const open = openAttempt(record);
   if (open !== null) {
     // Words, not the attempt's kind as the code names it ("attempt 1 (initial) running").
+    if (resetPending(record)) return status("working", `attempt ${open.number} being stopped: reset by the operator, it starts again from its base`);
     const what = `attempt ${open.number} running${open.why === "initial" ? "" : ` (a ${open.why})`}`;
     if (open.why === "rebase") return status("rebasing", what);
     if (open.why === "review") return status("reviewing", what);
@@ -72,6 +74,7 @@ export function statusOf(state: CoordinatorState, record: IssueRecord): IssueSta
   const hold = predictionHold(state, record);
   if (hold !== null && (record.attempts.length > 0 ? record.pending !== null : record.warm === "ready" && basePlan(state, record).action === "launch")) return status("waiting", hold.reason, [hold.on]);
   if (record.attempts.length === 0) return notStarted(state, record, status);
+  if (resetPending(record) && record.warm === "ready") return notStarted(state, record, status, "reset by the operator: ");
   if (record.warm !== "ready") return status("warming", "instance being made again after it was lost");
 
   const restack = restackTarget(state, record);
@@ -107,12 +110,13 @@ function notStarted(
   state: CoordinatorState,
   record: IssueRecord,
   status: (kind: IssueStatusKind, reason: string, waitingOn?: readonly (number | string)[]) => IssueStatus,
+  why = "",
 ): IssueStatus {
   if (record.warm !== "ready") return status("warming", "instance being made");
   const plan = basePlan(state, record);
-  if (plan.action === "wait") return status("waiting", `waiting on ${plan.waitingOn.map(refText).join(", ")}: ${basePlanWords(plan)}`, plan.waitingOn);
+  if (plan.action === "wait") return status("waiting", `${why}waiting on ${plan.waitingOn.map(refText).join(", ")}: ${basePlanWords(plan)}`, plan.waitingOn);
   const held = record.paused || state.paused ? "paused" : (runOverBudget(state) ?? (state.parked === null ? "waits for a slot" : `${state.parked.account} is parked by its usage limit until ${state.parked.until}`));
-  return status("ready", `starts on ${plan.base} (${basePlanWords(plan)}); ${held}`, ["slot"]);
+  return status("ready", `${why}starts on ${plan.base} (${basePlanWords(plan)}); ${held}`, ["slot"]);
 }
 
 function gateText(gate: MergeGate, record: IssueRecord, state: CoordinatorState): string {

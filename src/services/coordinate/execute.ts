@@ -198,7 +198,8 @@ async function verifyLanding(context: ExecutionContext, action: Extract<WorldAct
 
 async function launch(context: ExecutionContext, action: Extract<WorldAction, { type: "Launch" }>): Promise<void> {
   const { forge, workers } = context;
-  const first = action.attempt === 1;
+  // A first launch, or the launch after the operator's reset: `issue-N` is made, or moved back, at its base's head now.
+  const first = action.attempt === 1 || action.fresh;
   let baseSha: string | null = null;
   let head = await forge.branchHead(action.branch);
   let created = false;
@@ -241,6 +242,8 @@ async function launch(context: ExecutionContext, action: Extract<WorldAction, { 
     attempt: action.attempt,
     why: whyOf(action.prompt),
     prompt,
+    // After a reset the agent starts anew in the worker: no session of the discarded work, its commits counted from the new base.
+    fresh: action.fresh && action.attempt > 1,
   });
   // Skipped while the agent started: the skip's interrupt may have come before there was an agent to stop, so this
   // launch stops what it started (interrupting twice is harmless) and records nothing.
@@ -303,7 +306,7 @@ async function checkoutOf(
   earlierWork: LaunchCheckout["earlierWork"],
 ): Promise<LaunchCheckout> {
   const feature = context.state().run?.settings.featureBranch ?? null;
-  if (!action.stacked || feature === null || action.attempt !== 1) return { startSha: head, baseCommits: [], earlierWork };
+  if (!action.stacked || feature === null || (action.attempt !== 1 && !action.fresh)) return { startSha: head, baseCommits: [], earlierWork };
   const baseCommits = await context.branches.commitsBetween({ base: feature, head: action.base, limit: PARENT_COMMITS });
   return { startSha: head, baseCommits, earlierWork };
 }

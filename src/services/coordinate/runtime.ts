@@ -6,7 +6,7 @@ import { encodeEvent } from "../../core/coordinator/codec.ts";
 import { decide, nextWakeAt } from "../../core/coordinator/decide.ts";
 import type { CoordinatorEvent } from "../../core/coordinator/events.ts";
 import { OPERATOR_USAGE, operatorDone, operatorEvent, parseOperatorCommand } from "../../core/coordinator/operator.ts";
-import { isSettled, lastAttempt, openAttempt } from "../../core/coordinator/queries.ts";
+import { isSettled, lastAttempt, openAttempt, resetPending } from "../../core/coordinator/queries.ts";
 import { branchOf } from "../../core/coordinator/vocabulary.ts";
 import { apply, type Budget, type CoordinatorState, type IssueRecord } from "../../core/coordinator/state.ts";
 import { parkUntil } from "../../core/coordinator/usage-limits.ts";
@@ -50,8 +50,10 @@ export interface RuntimeOptions {
   readonly nudgeText?: ((issue: number, instance: string, minutesSilent: number, lastEvent: string | null) => string) | undefined;
 }
 
-/** What a skip stops while it runs: actions that only wait or look. Those that move a branch or the forge finish and are recorded, so the log stays the world's. */
+/** What a skip (or a reset) stops while it runs: actions that only wait or look. Those that move a branch or the forge finish and are recorded, so the log stays the world's. */
 const STOPPABLE: ReadonlySet<WorldAction["type"]> = new Set(["Warm", "Launch", "Verify", "CheckPullRequest", "VerifyLanding", "VerifyBase"]);
+/** What a reset stops: looks at the discarded work. (It is refused while a launch, a merge-train verification or a branch move is in flight: operator.ts.) */
+const RESET_STOPS: ReadonlySet<WorldAction["type"]> = new Set(["Verify", "CheckPullRequest"]);
 const PROBE_INTERVAL_MS = 10_000;
 
 /**
@@ -85,7 +87,7 @@ class Runtime {
   readonly #lost: LostWorkers;
   readonly #spending: BudgetWatch;
   readonly #stalls: StallWatch;
-  /** Skipped issues' agents being interrupted: the run waits for them before it closes. */
+  /** Skipped (or reset) issues' agents being interrupted: the run waits for them before it closes. */
   readonly #interrupting = new Set<Promise<void>>();
 
   constructor(options: RuntimeOptions) {
@@ -139,6 +141,8 @@ class Runtime {
     });
     await this.#syncBudget();
     await workers.collectPending(instances, onReport, onRefused);
+    // A reset recorded just before the coordinator stopped may not have reached its agent: interrupting again is harmless.
+    for (const record of Object.values(this.#state.issues)) if (resetPending(record) && openAttempt(record) !== null) this.#interruptFor(record.number);
     // Each command is answered even when it ends the run (the last issue skipped): the channel closes after the answers.
     const answering = new Set<Promise<OperatorAnswer>>();
     const closeOperator = (await this.#o.operator?.open((text) => {
@@ -203,19 +207,30 @@ class Runtime {
       const reread = await this.#syncBudget().then(() => null, (error: unknown) => message(error));
       if (reread !== null) return { ok: false, error: `coordinator.budget could not be read again: ${reread}` };
     }
-    const event = operatorEvent(this.#state, command.value, new Date(this.#now).toISOString());
+    const event = operatorEvent(this.#state, command.value, new Date(this.#now).toISOString(), [...this.#inFlight.values()]);
     if (!event.ok) return { ok: false, error: event.error };
     await this.#record([event.value]);
     if (event.value.type === "Skipped") {
       this.#stopActionsOf(event.value.issue, `#${String(event.value.issue)} was skipped`);
-      const instance = branchOf(event.value.issue);
-      // Answered once recorded (docs/protocol.md), not once the agent stopped, which takes up to twice its grace period:
-      // the run, which may end with this skip, waits for the interrupt before it closes.
-      const stopping = this.#o.workers.interrupt(instance).catch((error: unknown) => { this.#notice(`interrupting ${instance}: ${message(error)}`); });
-      this.#interrupting.add(stopping);
-      void stopping.finally(() => this.#interrupting.delete(stopping));
+      this.#interruptFor(event.value.issue);
     }
-    return { ok: true, text: operatorDone(command.value) };
+    if (event.value.type === "ResetRequested") {
+      // A verify or a pull request check of the discarded work is of no use; its agent is stopped (its report ends the attempt).
+      this.#stopActionsOf(event.value.issue, `#${String(event.value.issue)} was reset`, RESET_STOPS);
+      if (event.value.attempt !== null) this.#interruptFor(event.value.issue);
+    }
+    return { ok: true, text: operatorDone(command.value, event.value) };
+  }
+
+  /**
+   * Interrupts the issue's agent in the background. Answered once recorded (docs/protocol.md), not once the agent
+   * stopped, which takes up to twice its grace period: the run, which may end with a skip, waits for the interrupt before it closes.
+   */
+  #interruptFor(issue: number): void {
+    const instance = branchOf(issue);
+    const stopping = this.#o.workers.interrupt(instance).catch((error: unknown) => { this.#notice(`interrupting ${instance}: ${message(error)}`); });
+    this.#interrupting.add(stopping);
+    void stopping.finally(() => this.#interrupting.delete(stopping));
   }
 
   /** Records the configured budget when it differs from the log's, and says once when it cannot hold the agent. */
@@ -360,9 +375,9 @@ class Runtime {
   }
 
   /** The skipped issue's actions that only wait (a verify, a launch, a warm) end now; nothing they would record is. */
-  #stopActionsOf(issue: number, why: string): void {
+  #stopActionsOf(issue: number, why: string, stoppable: ReadonlySet<WorldAction["type"]> = STOPPABLE): void {
     for (const [key, action] of this.#inFlight) {
-      if (action.issue !== issue || !STOPPABLE.has(action.type)) continue;
+      if (action.issue !== issue || !stoppable.has(action.type)) continue;
       this.#stops.get(key)?.abort(new Error(why));
     }
   }

@@ -10,18 +10,28 @@ export type CheckoutOutcome = { readonly ok: true } | { readonly ok: false; read
  * there and moves its branch. Nothing is done when the checkout is there
  * already, so an agent's own commits are never touched needlessly.
  */
-export async function bringCheckoutTo(context: PoolContext, instance: string, container: ContainerDetails, branch: string, sha: string): Promise<CheckoutOutcome> {
+export async function bringCheckoutTo(
+  context: PoolContext,
+  instance: string,
+  container: ContainerDetails,
+  branch: string,
+  sha: string,
+  options: { readonly discard?: boolean } = {},
+): Promise<CheckoutOutcome> {
   const { runtime, remote } = await workerOf(context, instance);
   const { access } = await accessTo(context, instance, container);
   const head = await runtime.exec(container.id, ["git", "rev-parse", "HEAD"], access);
   const current = await runtime.exec(container.id, ["git", "symbolic-ref", "--quiet", "--short", "HEAD"], access);
-  if (head.exitCode === 0 && head.stdout.trim() === sha && current.stdout.trim() === branch) return { ok: true };
+  if (options.discard !== true && head.exitCode === 0 && head.stdout.trim() === sha && current.stdout.trim() === branch) return { ok: true };
   const branches = await context.project.ports.branches();
   await branches.fetch([branch]);
   // A remote worker's origin is its host's mirror: the commit goes there first.
   if (remote !== null) await context.remote.pushRefs(remote, [{ name: branch, sha }]);
+  // `discard` (the launch after the operator's reset): what a stopped agent left uncommitted goes too, tracked or not
+  // (ignored files, such as installed dependencies, stay), so none of the discarded work leaks into the fresh start.
+  const checkout = options.discard === true ? 'git checkout --quiet -f -B "$1" "$2" && git clean -fdq' : 'git checkout --quiet -B "$1" "$2"';
   // The sha and branch are the coordinator's own (a 40-hex sha, an `issue-N` name): no quoting is needed, but they are passed as arguments anyway.
-  const moved = await runtime.exec(container.id, ["/bin/sh", "-c", 'git fetch --quiet origin "$1" && git checkout --quiet -B "$1" "$2"', "checkout", branch, sha], access);
+  const moved = await runtime.exec(container.id, ["/bin/sh", "-c", `git fetch --quiet origin "$1" && ${checkout}`, "checkout", branch, sha], access);
   if (moved.exitCode === 0) return { ok: true };
   return { ok: false, error: `the checkout of ${instance} could not be brought to ${branch} at ${sha.slice(0, 12)}: ${tail(`${moved.stdout}\n${moved.stderr}`)}` };
 }

@@ -7,6 +7,8 @@ import { HOST_FILES } from "../../../core/messaging/layout.ts";
 import { askSupervisor, askWorker } from "../../workers/supervisor-client.ts";
 import { readHostFile, removeHostFile, writeHostFile } from "../../workers/host-files.ts";
 import type { InstancePaths } from "../../workers/instance-files.ts";
+import { readLaunch } from "../../workers/launch-file.ts";
+import { stopSupervisor } from "../../workers/stop-supervisor.ts";
 import { startSupervisor } from "../../workers/up.ts";
 import { bringBaseInto, bringCheckoutTo } from "./checkout.ts";
 import { containerOf, pathsOf, workerOf, type PoolContext } from "./context.ts";
@@ -63,18 +65,21 @@ export async function launchAgent(context: PoolContext, request: LaunchRequest):
     const container = await containerOf(context, request.instance);
     if (container?.state !== "running") return { ok: false, error: `instance ${request.instance} is ${container === null ? "gone" : `not running (${container.state})`}` };
     if (request.headSha !== null) {
-      const moved = await bringCheckoutTo(context, request.instance, container, request.branch, request.headSha);
+      const moved = await bringCheckoutTo(context, request.instance, container, request.branch, request.headSha, { discard: request.fresh === true });
       if (!moved.ok) return moved;
     }
     if (request.baseSha !== null) {
       const based = await bringBaseInto(context, request.instance, container, request.base, request.baseSha);
       if (!based.ok) return based;
     }
+    // After a reset the supervisor of the discarded work (idle: its agent stopped) goes, so a new one starts the agent
+    // without that work's session and counts its commits from the new base.
+    const supervisor = live !== null && request.fresh === true ? await stopIdleSupervisor(context, paths, container.id) : live;
     // Marked before the agent starts: a crash in between leaves an attempt adopted with no agent, which the probe calls lost
     // (and the next attempt starts); marked after, the repeated launch would find that agent finished, reset its checkout and start it again.
     await writeMark(paths, request);
     try {
-      if (live !== null) {
+      if (supervisor !== null) {
         // The supervisor outlives its agent: the prompt as a message starts the next run in the same session where the preset keeps one.
         await askSupervisor(paths, request.instance, "send", { text: request.prompt, from: "coordinator" });
       } else {
@@ -111,6 +116,14 @@ export async function launchAgent(context: PoolContext, request: LaunchRequest):
     }
     return { ok: true };
   });
+}
+
+/** Stops the instance's supervisor (its agent is not running); null: none is left. */
+async function stopIdleSupervisor(context: PoolContext, paths: InstancePaths, containerId: string): Promise<null> {
+  const runtime = await context.project.ports.runtime();
+  const launch = await readLaunch(paths).catch(() => null);
+  await stopSupervisor(runtime, containerId, paths, { answering: true, graceMs: launch?.stopGraceMs ?? 5_000 });
+  return null;
 }
 
 /** The supervisor's status; null when none listens; "slow" when one is there but did not answer in time; why, when what answers breaks the protocol. */
