@@ -8,6 +8,7 @@ interface DemoFlags {
   readonly keep?: boolean;
   readonly issues?: string;
   readonly tui?: boolean;
+  readonly workers?: string;
 }
 
 export function registerDemo(program: Command): void {
@@ -26,7 +27,8 @@ export function registerDemo(program: Command): void {
     .option("--keep", "keep the instances, the run's data and the directory afterwards (removed by default)")
     .option("--issues <n>", "how many issues, 1 to 50 (default 7)")
     .option("--no-tui", "timestamped progress lines on stderr even on a terminal, instead of the dashboard")
-    .addHelpText("after", examples("cspace demo", "cspace demo --issues 10", "cspace demo --dir /tmp/cspace-demo --keep", "cspace demo --json") + "\nExit codes: 0 every issue merged, 1 some did not, 2 a bad option, 3 Docker or git failed.\n")
+    .option("--workers <file>", 'a JSON file with the workers settings to spread the demo\'s workers over several hosts, like {"hosts": [{"name": "local", "slots": 2}, {"name": "big", "docker": "ssh://ci@build-1"}]} (README, "Beyond one machine")')
+    .addHelpText("after", examples("cspace demo", "cspace demo --issues 10", "cspace demo --workers hosts.json", "cspace demo --dir /tmp/cspace-demo --keep", "cspace demo --json") + "\nExit codes: 0 every issue merged, 1 some did not, 2 a bad option, 3 Docker or git failed.\n")
     .action(
       action(async (ctx, flags: DemoFlags) => {
         const [{ demo }, { renderRunReport }] = await Promise.all([import("../../services/demo/demo.ts"), import("../../ui/coordinate-report.ts")]);
@@ -41,6 +43,7 @@ export function registerDemo(program: Command): void {
             dir: flags.dir,
             keep: flags.keep,
             issues,
+            workersFile: flags.workers,
             signal,
             // On stderr with --json too: stdout stays NDJSON, and whoever runs it learns where the project is before the run ends.
             onCreated: (created) => process.stderr.write(`cspace demo: the project is ${created.projectDir}, its forge ${created.remote}\n`),

@@ -56,7 +56,7 @@ export class DockerWorkerPool implements WorkerPool {
     const { project } = this.#context;
     try {
       // The launch brings the checkout to the forge's head itself (pool/checkout.ts): warm need not fetch it first.
-      const result = await warm({ cwd: project.projectDir, env: project.env, instances: [request.instance], base: request.base, reset: false, ports: sharedPorts(project), startFromForge: false });
+      const result = await warm({ cwd: project.projectDir, env: project.env, instances: [request.instance], base: request.base, reset: false, ports: sharedPorts(project), startFromForge: false, beyondSlots: true });
       const outcome = result.instances[0];
       if (outcome?.status !== "ready") return { ok: false, error: outcome?.error?.message ?? `instance ${request.instance} was not made` };
     } catch (error) {

@@ -10,6 +10,8 @@ import { projectId } from "../../core/run-dir.ts";
 import { coordinate, type CoordinateResult } from "../coordinate/coordinate.ts";
 import { downAndPurge } from "../instances/down.ts";
 import { openProject } from "../project.ts";
+import { readConfigFile } from "../../adapters/config/config-files.ts";
+import { resolveConfig } from "../../core/config/layers.ts";
 import { DEMO_ISSUE_RANGE, DEMO_README, demoIssues, issueFile, REBASE_TEMPLATE, type DemoIssue } from "./scenario.ts";
 
 export interface DemoOptions {
@@ -20,6 +22,12 @@ export interface DemoOptions {
   readonly keep?: boolean | undefined;
   /** How many issues (DEMO_ISSUE_RANGE); the seven of DEMO_ISSUES by default. */
   readonly issues?: number | undefined;
+  /**
+   * A JSONC file holding the `workers` settings (hosts, placement) the
+   * demo's project uses, to spread its workers over several hosts; checked
+   * before anything is made. Absent: the local engine alone.
+   */
+  readonly workersFile?: string | undefined;
   readonly onProgress?: ProgressListener | undefined;
   readonly signal?: AbortSignal | undefined;
   /** Called once the project exists, before the run: where it is. */
@@ -60,7 +68,8 @@ export async function demo(options: DemoOptions): Promise<DemoResult> {
     throw new UserError(`--issues ${String(count)} is not a number of issues from ${String(DEMO_ISSUE_RANGE.min)} to ${String(DEMO_ISSUE_RANGE.max)}`, { hint: "cspace demo --issues 10" });
   }
   const issues = demoIssues(count);
-  const created = await makeDemoProject(options.dir, issues);
+  const workers = options.workersFile === undefined ? undefined : await readWorkers(options.workersFile);
+  const created = await makeDemoProject(options.dir, issues, workers);
   options.onCreated?.(created);
   // The folder above the run directory (`<tmp>/cspace-<uid>`), when this demo is the one that makes it: removed with it.
   const runTop = (await openProject({ cwd: created.projectDir, env: options.env })).runDirSpec.made[0];
@@ -85,7 +94,16 @@ export async function demo(options: DemoOptions): Promise<DemoResult> {
   return { ...created, run, merged, left: "nothing" };
 }
 
-export async function makeDemoProject(dir: string | undefined, issues: readonly DemoIssue[] = demoIssues(DEMO_ISSUE_RANGE.default)): Promise<DemoProject> {
+/** The `workers` settings in `file`, checked as the project's configuration would check them (a problem names the file). */
+async function readWorkers(file: string): Promise<unknown> {
+  const label = `--workers ${file}`;
+  const read = await readConfigFile(path.resolve(file), label);
+  if (!read.found) throw new UserError(`${label}: no such file`, { hint: 'Write the workers settings there, like {"hosts": [{"name": "local"}, {"name": "big", "docker": "ssh://ci@build-1", "slots": 4}]}' });
+  resolveConfig({ files: [{ source: label, value: { workers: read.value } }], env: {}, defaultProjectName: "demo" });
+  return read.value;
+}
+
+export async function makeDemoProject(dir: string | undefined, issues: readonly DemoIssue[] = demoIssues(DEMO_ISSUE_RANGE.default), workers?: unknown): Promise<DemoProject> {
   const root = dir === undefined ? await mkdtemp(path.join(os.tmpdir(), "cspace-demo-")) : path.resolve(dir);
   if (dir !== undefined) {
     const entries = await readdir(root).catch((error: unknown) => {
@@ -99,7 +117,7 @@ export async function makeDemoProject(dir: string | undefined, issues: readonly 
   // A name of its own per demo: instances, locks, data and the run directory are per project.
   const name = `cspace-demo-${randomBytes(3).toString("hex")}`;
   const files: Record<string, string> = {
-    ".cspace.json": `${JSON.stringify({ project: { name }, agent: { preset: "scripted" }, forge: { type: "local", remote: "../remote.git" }, coordinator: { maxParallel: 4 } }, null, 2)}\n`,
+    ".cspace.json": `${JSON.stringify({ project: { name }, agent: { preset: "scripted" }, forge: { type: "local", remote: "../remote.git" }, coordinator: { maxParallel: 4 }, ...(workers === undefined ? {} : { workers }) }, null, 2)}\n`,
     ".devcontainer/devcontainer.json": `${JSON.stringify({ name: "cspace demo", image: baseImage }, null, 2)}\n`,
     ".cspace/templates/rebase.md.hbs": REBASE_TEMPLATE,
     "README.md": DEMO_README,

@@ -31,9 +31,9 @@ const deciding = new Map<string, Promise<unknown>>();
  * that does not answer gets nothing. Refused before anything is made when
  * the slots cannot hold every instance asked for.
  */
-export async function placeInstances(project: Project, runtimes: HostRuntimes, instances: readonly string[]): Promise<Placement> {
+export async function placeInstances(project: Project, runtimes: HostRuntimes, instances: readonly string[], options: PlacementOptions = {}): Promise<Placement> {
   const before = deciding.get(project.projectId) ?? Promise.resolve();
-  const decided = before.then(() => decide(project, runtimes, instances));
+  const decided = before.then(() => decide(project, runtimes, instances, options));
   const settled = decided.catch(() => undefined);
   deciding.set(project.projectId, settled);
   void settled.then(() => {
@@ -42,7 +42,17 @@ export async function placeInstances(project: Project, runtimes: HostRuntimes, i
   return decided;
 }
 
-async function decide(project: Project, runtimes: HostRuntimes, instances: readonly string[]): Promise<Placement> {
+export interface PlacementOptions {
+  /**
+   * With every slot taken, place on the usable host least loaded for its
+   * slots instead of refusing: the coordinator warms every issue's instance
+   * up front, and those beyond the slots wait for their turn to launch
+   * (coordinator.maxParallel bounds the agents at work).
+   */
+  readonly beyondSlots?: boolean | undefined;
+}
+
+async function decide(project: Project, runtimes: HostRuntimes, instances: readonly string[], options: PlacementOptions): Promise<Placement> {
   const hosts = runtimes.hosts;
   const answers = await runtimes.all();
   const lost = new Set(answers.filter((answer) => answer.error !== undefined).map((answer) => answer.host.name));
@@ -81,7 +91,7 @@ async function decide(project: Project, runtimes: HostRuntimes, instances: reado
   const slots = hosts.map((host) => ({ name: host.name, slots: host.slots }));
   for (const instance of instances) {
     const had = current.get(instance);
-    const name = placeWorker({ hosts: slots, running, lost, policy, current: had });
+    const name = placeWorker({ hosts: slots, running, lost, policy, current: had }) ?? (options.beyondSlots === true ? leastLoaded(slots, running, lost) : null);
     if (name === null) {
       const free = freeSlots({ hosts: slots, running, lost })
         .map((host) => `${host.name} ${String(Math.max(0, host.free))}`)
@@ -102,4 +112,16 @@ async function decide(project: Project, runtimes: HostRuntimes, instances: reado
     if (holding.size === 0 && held.get(project.projectId) === holding) held.delete(project.projectId);
   };
   return { hostOf, lost, release };
+}
+
+/** The usable host with the fewest workers for its slots (the first in config order among equals); null when none is usable. */
+function leastLoaded(hosts: readonly { readonly name: string; readonly slots: number }[], running: Readonly<Record<string, number>>, lost: ReadonlySet<string>): string | null {
+  let best: { readonly name: string; readonly load: number } | null = null;
+  for (const host of hosts) {
+    if (lost.has(host.name)) continue;
+    // Own keys only, as placeWorker reads them.
+    const load = (Object.hasOwn(running, host.name) ? (running[host.name] ?? 0) : 0) / host.slots;
+    if (best === null || load < best.load) best = { name: host.name, load };
+  }
+  return best?.name ?? null;
 }

@@ -3,7 +3,7 @@ import { localHostName, onlyTheLocalHost, workerHosts, type WorkerHost } from ".
 import type { ContainerRuntime } from "../../core/instances/ports.ts";
 import type { WorkspaceTransport } from "../../core/workspaces/transport.ts";
 import type { OpenedProject } from "../project.ts";
-import { placeInstances } from "./placement.ts";
+import { placeInstances, type PlacementOptions } from "./placement.ts";
 import type { RemoteSite } from "./remote-bring-up.ts";
 
 /**
@@ -29,7 +29,7 @@ export interface Sites {
  * before hosts existed. Otherwise each instance is placed (./placement.ts)
  * and each host it lands on is opened once.
  */
-export async function openSites(project: OpenedProject, instances: readonly string[], keeperImage: string): Promise<Sites> {
+export async function openSites(project: OpenedProject, instances: readonly string[], keeperImage: string, placement: PlacementOptions = {}): Promise<Sites> {
   const hosts = workerHosts(project.config);
   if (onlyTheLocalHost(hosts)) {
     const local: Site = { kind: "local", host: localHostName(hosts), runtime: await project.ports.runtime() };
@@ -39,12 +39,12 @@ export async function openSites(project: OpenedProject, instances: readonly stri
   const transports: WorkspaceTransport[] = [];
   let releaseOnError = (): void => undefined;
   try {
-    const placement = await placeInstances(project, runtimes, instances);
+    const placed = await placeInstances(project, runtimes, instances, placement);
     const byHost = new Map<string, Site>();
-    releaseOnError = placement.release;
-    for (const host of new Set(placement.hostOf.values())) byHost.set(host.name, await siteOn(project, host, await runtimes.get(host.name), keeperImage, transports));
+    releaseOnError = placed.release;
+    for (const host of new Set(placed.hostOf.values())) byHost.set(host.name, await siteOn(project, host, await runtimes.get(host.name), keeperImage, transports));
     const siteOf = (instance: string): Site => {
-      const host = placement.hostOf.get(instance);
+      const host = placed.hostOf.get(instance);
       const site = host === undefined ? undefined : byHost.get(host.name);
       if (site === undefined) throw new UserError(`${instance} was not placed on any host`);
       return site;
@@ -53,7 +53,7 @@ export async function openSites(project: OpenedProject, instances: readonly stri
       of: siteOf,
       used: () => [...byHost.values()],
       close: async () => {
-        placement.release();
+        placed.release();
         await Promise.all(transports.map((transport) => transport.close().catch(() => undefined)));
         await runtimes.close();
       },

@@ -36,6 +36,8 @@ export interface WarmOptions {
    * (the coordinator's pool: its launch brings the checkout to the forge's head itself). Default true (./forge-base.ts).
    */
   readonly startFromForge?: boolean | undefined;
+  /** With workers.hosts: place beyond the hosts' slots rather than refuse (the coordinator's pool; ./placement.ts). */
+  readonly beyondSlots?: boolean | undefined;
 }
 
 export interface WarmResult {
@@ -75,7 +77,7 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
   if (options.reset && options.force !== true) await refuseResetUnderCoordinator(project, names);
   const first = specs.get(names[0] ?? "");
   if (first === undefined) throw new UserError("no instances to warm");
-  const sites = await openSites(project, names, first.imageRef);
+  const sites = await openSites(project, names, first.imageRef, { beyondSlots: options.beyondSlots });
   try {
     return await warmOn(project, workspaces, locks, sites, { options, names, specs, first, base });
   } finally {

@@ -103,6 +103,20 @@ describe("warm places instances on the configured hosts", () => {
     expect(ports.runtimes("big")?.containers.size).toBe(0);
   });
 
+  it("places beyond the slots on the least loaded host when asked to (the coordinator warms every issue up front)", async () => {
+    const ports = fakePorts({ hosts: ["big"] });
+    const where = await project(TWO_HOSTS);
+    const result = await warm({ ...where, instances: ["issue-1", "issue-2", "issue-3", "issue-4", "issue-5"], reset: false, beyondSlots: true, ports: ports.overrides });
+    // local 1 + big 2 fill the slots; then local 1/1 against big 2/2 are equal (the first listed), then big 2/2 against local 2/1.
+    expect(result.instances.map((o) => [o.instance, o.status, o.host])).toEqual([
+      ["issue-1", "ready", "local"],
+      ["issue-2", "ready", "big"],
+      ["issue-3", "ready", "big"],
+      ["issue-4", "ready", "local"],
+      ["issue-5", "ready", "big"],
+    ]);
+  });
+
   it("places nothing on a host that does not answer, and says so when the others are full", async () => {
     // No fake engine for big: opening it fails as an unreachable host's would.
     const ports = fakePorts();

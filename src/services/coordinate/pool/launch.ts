@@ -43,6 +43,10 @@ export async function launchAgent(context: PoolContext, request: LaunchRequest):
       (error: unknown) => (error instanceof CspaceError ? error.message : null),
     );
     if (attached !== null) return { ok: false, error: `cannot reach ${request.instance} on host ${placed.remote.host}: ${attached}` };
+    // Its origin is its host's mirror, which holds what was pushed there: the base as the forge has it now goes first, so a
+    // rebase (or a fresh start) the prompt asks for sees the base the coordinator sees, as a local checkout's origin (the store) does.
+    const head = (await (await project.ports.branches()).fetch([request.base])).get(request.base) ?? null;
+    if (head !== null) await context.remote.pushRefs(placed.remote, [{ name: request.base, sha: head }]);
   }
   const mark = await readMark(paths);
   // The same run's same attempt only: a later run numbers its attempts from 1 again, and an earlier run's mark must not

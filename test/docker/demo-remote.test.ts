@@ -1,0 +1,119 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import Docker from "dockerode";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LABELS } from "../../src/core/instances/labels.ts";
+import { checkoutVolumeName, mirrorVolumeName } from "../../src/core/workspaces/transport.ts";
+import { binPath, cleanEnv, repoRoot } from "../support/cli.ts";
+import { testDocker } from "../support/docker.ts";
+import { startRemoteEngine, type RemoteEngine } from "../support/remote-engines.ts";
+
+/**
+ * `cspace demo --workers <file>` with its workers spread over three engines:
+ * the local one and two remote ones over SSH (test/support/remote-engines.ts,
+ * each in a network namespace of its own). One remote engine's sshd is killed
+ * once the agents are at work, and started again. The demo merges every
+ * issue, and what it removes at the end (`down --all --purge`) leaves nothing
+ * of its project on any engine: no worker, no mirror keeper, no mirror or
+ * checkout volume.
+ */
+
+const docker = testDocker();
+let engineA: RemoteEngine;
+let engineB: RemoteEngine;
+let scratch: string;
+
+beforeAll(async () => {
+  [engineA, engineB] = await Promise.all([startRemoteEngine("demoa"), startRemoteEngine("demob")]);
+  scratch = await mkdtemp(path.join(os.tmpdir(), "cspace-demo-remote-"));
+}, 300_000);
+
+afterAll(async () => {
+  const made = { engineA, engineB, scratch } as { engineA?: RemoteEngine; engineB?: RemoteEngine; scratch?: string };
+  await Promise.all([made.engineA?.stop(), made.engineB?.stop()]);
+  if (made.scratch !== undefined) await rm(made.scratch, { recursive: true, force: true });
+});
+
+const hostOf = (engine: RemoteEngine, name: string) => ({
+  name,
+  docker: engine.endpoint,
+  slots: 2,
+  ssh: { identityFile: engine.identityFile, knownHosts: engine.knownHostsFile, socket: engine.socketPath },
+});
+
+/** The instances whose containers the engine made since `since` (seconds), from its event history. */
+async function instancesMade(engine: Docker, since: number, project: string): Promise<string[]> {
+  const stream = await engine.getEvents({ since, until: Math.ceil(Date.now() / 1000), filters: { type: ["container"], event: ["create"], label: [`${LABELS.project}=${project}`] } });
+  let text = "";
+  for await (const chunk of stream) text += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => (JSON.parse(line) as { Actor: { Attributes: Record<string, string> } }).Actor.Attributes[LABELS.instance] ?? "")
+    .filter((instance) => instance !== "");
+}
+
+interface Line {
+  readonly kind: string;
+  readonly event?: { readonly type: string; readonly issue?: number };
+  readonly projectId?: string;
+  readonly merged?: readonly string[];
+  readonly left?: string;
+}
+
+describe("cspace demo over three engines", () => {
+  it("merges every issue with workers on each engine through a killed sshd, and leaves nothing behind on any", async () => {
+    const started = Math.floor(Date.now() / 1000) - 1;
+    const workersFile = path.join(scratch, "hosts.json");
+    await writeFile(workersFile, `${JSON.stringify({ placement: "spread", hosts: [{ name: "local", slots: 2 }, hostOf(engineA, "a"), hostOf(engineB, "b")] })}\n`);
+    const child = spawn(process.execPath, [binPath, "demo", "--issues", "7", "--workers", workersFile, "--json"], {
+      cwd: repoRoot,
+      env: { ...cleanEnv(), TMPDIR: scratch, CSPACE_DATA_DIR: path.join(scratch, "data"), CSPACE_RUN_DIR: path.join(scratch, "run") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const lines: Line[] = [];
+    let stderr = "";
+    let partial = "";
+    let launched = 0;
+    const fault: { sshdKilled: Promise<void> | null } = { sshdKilled: null };
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      partial += chunk;
+      const complete = partial.split("\n");
+      partial = complete.pop() ?? "";
+      for (const text of complete.filter((t) => t.trim() !== "")) {
+        const line = JSON.parse(text) as Line;
+        lines.push(line);
+        // Once three agents are at work (spread: one on each engine at least), A's sshd dies and comes back.
+        if (line.event?.type === "Launched" && ++launched === 3) fault.sshdKilled = engineA.killSshd().then(() => engineA.startSshd());
+      }
+    });
+    const status = await new Promise<number | null>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", resolve);
+    });
+    expect(fault.sshdKilled, "three agents were launched").not.toBeNull();
+    await fault.sshdKilled;
+    const trouble = new Set(["Failed", "WorkerLost", "Retried", "ActionFailed", "WarmFailed", "VerifyFailed", "Blocked"]);
+    const seen = lines.filter((line) => trouble.has(line.event?.type ?? "")).map((line) => JSON.stringify(line).slice(0, 600)).join("\n");
+    expect(status, `${seen.slice(-6000)}\n${stderr.slice(-3000)}`).toBe(0);
+    const report = lines.find((line) => line.kind === "report");
+    expect(report?.left).toBe("nothing");
+    // Seven squash commits above the demo's own.
+    expect(report?.merged).toHaveLength(8);
+    const id = report?.projectId ?? "";
+
+    // Each engine ran some of the workers (spread), and none of them holds anything of the project now.
+    for (const engine of [engineA, engineB]) {
+      const there = new Docker({ socketPath: engine.socketPath });
+      expect(await there.listContainers({ all: true, filters: { label: [`${LABELS.project}=${id}`] } })).toEqual([]);
+      const volumes = (await there.listVolumes()).Volumes.map((v) => v.Name);
+      expect(volumes.filter((name) => name === mirrorVolumeName(id) || name.startsWith(checkoutVolumeName(id, "")))).toEqual([]);
+      // Workers did run there: the engine's own event history has their containers made (spread placement).
+      expect((await instancesMade(there, started, id)).length, "workers made on this engine").toBeGreaterThan(0);
+    }
+    expect(await docker.listContainers({ all: true, filters: { label: [`${LABELS.project}=${id}`] } })).toEqual([]);
+  }, 900_000);
+});
