@@ -2,10 +2,8 @@ import type { LoadedDevcontainer } from "../../adapters/devcontainer/read-devcon
 import { ensureInstanceDir, shareInstanceDir } from "../../adapters/instance-files.ts";
 import { removeUntrusted } from "../../adapters/fs/untrusted-dir.ts";
 import { INSTANCE_FILES } from "../../core/messaging/layout.ts";
-import { lifecycleTimeoutMs, memoryBytes } from "../../core/config/rules.ts";
-import { containerCreateSpec } from "../../core/devcontainer/create-options.ts";
+import { lifecycleTimeoutMs } from "../../core/config/rules.ts";
 import { envFromList } from "../../core/devcontainer/substitute.ts";
-import { instanceLabels, LABELS, WORKER_LAYOUT } from "../../core/instances/labels.ts";
 import { localHostName, workerHosts } from "../../core/hosts/hosts.ts";
 import { containerNameFor } from "../../core/instances/names.ts";
 import type { ContainerRuntime, WorkspaceStore } from "../../core/instances/ports.ts";
@@ -13,10 +11,10 @@ import type { WarmAction, WarmStep } from "../../core/instances/warm-events.ts";
 import type { WorkerNetwork } from "../../core/network/egress.ts";
 import { accessOf, loadInstanceSpec } from "../instances/spec.ts";
 import type { Project } from "../project.ts";
-import { networkLabelOf } from "./egress.ts";
 import { markPostCreateDone, runLifecycle, trustStore, userIds, type LifecycleRun } from "./steps.ts";
 import { validate } from "./validate.ts";
 import { reuseExisting } from "./reuse.ts";
+import { workerCreateSpec } from "./worker-spec.ts";
 import { COMMIT_LABEL, discardAttempt, removeContainers, type HeldWork } from "./held-work.ts";
 
 export { COMMIT_LABEL } from "./held-work.ts";
@@ -95,27 +93,12 @@ export async function bringUp(
   const commit = kept?.commit ?? (await target.baseCommit());
   const ws = kept?.ws ?? (await workspaces.create(instance, base, commit, signal));
   await step("create");
-  const { spec } = loaded;
-  const cpus = project.config.container.cpus;
   const id = await runtime.create(
-    containerCreateSpec({
-      spec,
-      imageRef: loaded.imageRef,
-      name,
-      labels: { ...instanceLabels({ projectId: project.projectId, instance, base, imageInputs: loaded.imageInputs ?? loaded.imageRef, host: localHostName(workerHosts(project.config)) }),
-        [COMMIT_LABEL]: commit,
-        [LABELS.network]: networkLabelOf(target.network),
-        [LABELS.layout]: WORKER_LAYOUT,
-      },
+    workerCreateSpec(project, target, loaded, {
+      host: localHostName(workerHosts(project.config)),
+      commit,
       files: { kind: "host", workspace: ws.path, instanceDir },
       extraMounts: ws.supportMounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: true })),
-      limits: {
-        memoryBytes: project.config.container.memory === undefined ? null : memoryBytes(project.config.container.memory),
-        nanoCpus: cpus === undefined ? null : Math.round(cpus * 1e9),
-        pidsLimit: project.config.container.pidsLimit,
-      },
-      env: project.config.container.env,
-      network: target.network,
     }),
   );
   await step("start");

@@ -1,9 +1,8 @@
 import type { LoadedDevcontainer } from "../../adapters/devcontainer/read-devcontainer.ts";
 import { ensureInstanceDir } from "../../adapters/instance-files.ts";
-import { lifecycleTimeoutMs, memoryBytes } from "../../core/config/rules.ts";
-import { containerCreateSpec, RUN_DIR_IN_CONTAINER } from "../../core/devcontainer/create-options.ts";
+import { lifecycleTimeoutMs } from "../../core/config/rules.ts";
+import { RUN_DIR_IN_CONTAINER } from "../../core/devcontainer/create-options.ts";
 import { envFromList } from "../../core/devcontainer/substitute.ts";
-import { instanceLabels, LABELS, WORKER_LAYOUT } from "../../core/instances/labels.ts";
 import { containerNameFor } from "../../core/instances/names.ts";
 import type { ContainerRuntime, WorkspaceStore } from "../../core/instances/ports.ts";
 import type { WarmAction } from "../../core/instances/warm-events.ts";
@@ -11,9 +10,9 @@ import type { WorkspaceTransport } from "../../core/workspaces/transport.ts";
 import { accessOf, loadInstanceSpec } from "../instances/spec.ts";
 import type { Project } from "../project.ts";
 import { COMMIT_LABEL, removeContainers } from "./held-work.ts";
-import { networkLabelOf } from "./egress.ts";
 import type { StepGate, Target } from "./bring-up.ts";
 import { reuseExisting } from "./reuse.ts";
+import { workerCreateSpec } from "./worker-spec.ts";
 import { markPostCreateDone, runLifecycle, StepFailure, tailOf, userIds, type LifecycleRun } from "./steps.ts";
 import { validate } from "./validate.ts";
 
@@ -77,28 +76,7 @@ export async function bringUpRemote(
   await site.pushBase(base, commit);
   await step("create");
   const { spec } = loaded;
-  const cpus = project.config.container.cpus;
-  const id = await runtime.create(
-    containerCreateSpec({
-      spec,
-      imageRef: loaded.imageRef,
-      name,
-      labels: {
-        ...instanceLabels({ projectId: project.projectId, instance, base, imageInputs: loaded.imageInputs ?? loaded.imageRef, host: site.host }),
-        [COMMIT_LABEL]: commit,
-        [LABELS.network]: networkLabelOf(target.network),
-        [LABELS.layout]: WORKER_LAYOUT,
-      },
-      files: { kind: "transport", mounts: transport.mountsFor(instance, spec.workspaceFolder) },
-      limits: {
-        memoryBytes: project.config.container.memory === undefined ? null : memoryBytes(project.config.container.memory),
-        nanoCpus: cpus === undefined ? null : Math.round(cpus * 1e9),
-        pidsLimit: project.config.container.pidsLimit,
-      },
-      env: project.config.container.env,
-      network: target.network,
-    }),
-  );
+  const id = await runtime.create(workerCreateSpec(project, target, loaded, { host: site.host, commit, files: { kind: "transport", mounts: transport.mountsFor(instance, spec.workspaceFolder) } }));
   await step("start");
   await runtime.start(id);
   const details = await runtime.inspect(id);
