@@ -2,7 +2,6 @@ import type { LoadedDevcontainer } from "../../adapters/devcontainer/read-devcon
 import { ensureInstanceDir, shareInstanceDir } from "../../adapters/instance-files.ts";
 import { removeUntrusted } from "../../adapters/fs/untrusted-dir.ts";
 import { INSTANCE_FILES } from "../../core/messaging/layout.ts";
-import { lifecycleTimeoutMs } from "../../core/config/rules.ts";
 import { envFromList } from "../../core/devcontainer/substitute.ts";
 import { localHostName, workerHosts } from "../../core/hosts/hosts.ts";
 import { containerNameFor } from "../../core/instances/names.ts";
@@ -14,7 +13,7 @@ import type { Project } from "../project.ts";
 import { markPostCreateDone, runLifecycle, trustStore, userIds, type LifecycleRun } from "./steps.ts";
 import { validate } from "./validate.ts";
 import { reuseExisting } from "./reuse.ts";
-import { workerCreateSpec } from "./worker-spec.ts";
+import { lifecycleRunOf, workerCreateSpec } from "./worker-spec.ts";
 import { COMMIT_LABEL, discardAttempt, removeContainers, type HeldWork } from "./held-work.ts";
 
 export { COMMIT_LABEL } from "./held-work.ts";
@@ -62,12 +61,7 @@ export async function bringUp(
   const { runtime, workspaces } = ports;
   const { instance, base } = target;
   const { step, signal } = options;
-  const lifecycle = (key: LifecycleRun["key"], resolved: LoadedDevcontainer): LifecycleRun => ({
-    key,
-    step: key === "postCreateCommand" ? resolved.spec.postCreate : resolved.spec.postStart,
-    access: accessOf(resolved, signal),
-    timeout: { ms: lifecycleTimeoutMs(project.config.container.lifecycleTimeout), text: project.config.container.lifecycleTimeout },
-  });
+  const lifecycle = (key: LifecycleRun["key"], resolved: LoadedDevcontainer): LifecycleRun => lifecycleRunOf(project, key, resolved, signal);
   const name = containerNameFor(project.projectId, instance);
   const instanceDir = await ensureInstanceDir(project.runDir, instance);
   const existing = options.reset || options.outdated === true ? null : await runtime.inspect(name);

@@ -1,6 +1,5 @@
 import type { LoadedDevcontainer } from "../../adapters/devcontainer/read-devcontainer.ts";
 import { ensureInstanceDir } from "../../adapters/instance-files.ts";
-import { lifecycleTimeoutMs } from "../../core/config/rules.ts";
 import { RUN_DIR_IN_CONTAINER } from "../../core/devcontainer/create-options.ts";
 import { envFromList } from "../../core/devcontainer/substitute.ts";
 import { containerNameFor } from "../../core/instances/names.ts";
@@ -12,7 +11,7 @@ import type { Project } from "../project.ts";
 import { COMMIT_LABEL, removeContainers } from "./held-work.ts";
 import type { StepGate, Target } from "./bring-up.ts";
 import { reuseExisting } from "./reuse.ts";
-import { workerCreateSpec } from "./worker-spec.ts";
+import { lifecycleRunOf, workerCreateSpec } from "./worker-spec.ts";
 import { markPostCreateDone, runLifecycle, StepFailure, tailOf, userIds, type LifecycleRun } from "./steps.ts";
 import { validate } from "./validate.ts";
 
@@ -55,12 +54,7 @@ export async function bringUpRemote(
   const { runtime, transport } = site;
   const { instance, base } = target;
   const { step, signal } = options;
-  const lifecycle = (key: LifecycleRun["key"], resolved: LoadedDevcontainer): LifecycleRun => ({
-    key,
-    step: key === "postCreateCommand" ? resolved.spec.postCreate : resolved.spec.postStart,
-    access: accessOf(resolved, signal),
-    timeout: { ms: lifecycleTimeoutMs(project.config.container.lifecycleTimeout), text: project.config.container.lifecycleTimeout },
-  });
+  const lifecycle = (key: LifecycleRun["key"], resolved: LoadedDevcontainer): LifecycleRun => lifecycleRunOf(project, key, resolved, signal);
   const name = containerNameFor(project.projectId, instance);
   // This machine's copy of the instance directory: the mirror writes the worker's events and reports here.
   await ensureInstanceDir(project.runDir, instance);

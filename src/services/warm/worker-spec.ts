@@ -1,12 +1,14 @@
 import type { LoadedDevcontainer } from "../../adapters/devcontainer/read-devcontainer.ts";
-import { memoryBytes } from "../../core/config/rules.ts";
+import { lifecycleTimeoutMs, memoryBytes } from "../../core/config/rules.ts";
 import { containerCreateSpec, type ContainerCreateInput, type ContainerCreateSpec } from "../../core/devcontainer/create-options.ts";
 import { instanceLabels, LABELS, WORKER_LAYOUT } from "../../core/instances/labels.ts";
 import { containerNameFor } from "../../core/instances/names.ts";
+import { accessOf } from "../instances/spec.ts";
 import type { Project } from "../project.ts";
 import type { Target } from "./bring-up.ts";
 import { networkLabelOf } from "./egress.ts";
 import { COMMIT_LABEL } from "./held-work.ts";
+import type { LifecycleRun } from "./steps.ts";
 
 /**
  * The container a warm makes for an instance, on whichever host: its name,
@@ -44,4 +46,15 @@ export function workerCreateSpec(
     env: container.env,
     network: target.network,
   });
+}
+
+/** A lifecycle step of the devcontainer as a warm runs it, on whichever host: its commands, as the container user, within container.lifecycleTimeout. */
+export function lifecycleRunOf(project: Project, key: LifecycleRun["key"], resolved: LoadedDevcontainer, signal: AbortSignal | undefined): LifecycleRun {
+  const { lifecycleTimeout } = project.config.container;
+  return {
+    key,
+    step: key === "postCreateCommand" ? resolved.spec.postCreate : resolved.spec.postStart,
+    access: accessOf(resolved, signal),
+    timeout: { ms: lifecycleTimeoutMs(lifecycleTimeout), text: lifecycleTimeout },
+  };
 }
