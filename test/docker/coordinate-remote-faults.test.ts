@@ -1,3 +1,4 @@
+import { rename } from "node:fs/promises";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { LABELS } from "../../src/core/instances/labels.ts";
@@ -126,6 +127,39 @@ describe("coordinate over three engines, two of them remote, with faults", () =>
       expect(run.lines.filter(isEvent("Launched", number))).toHaveLength(2);
     } finally {
       await engineB.setLinkUp(true);
+    }
+  }, 600_000);
+
+  it("relaunches an issue whose reported work was lost with its host before it was collected, and merges it", async () => {
+    // B is listed first and taken first; its agent works a while, so the forge can be made to refuse the first push.
+    const made = await project("co-remote-work-lost", [{ number: 23, title: "Add the colour", sleepSeconds: 5, path: "colour.txt", text: "blue" }], {
+      workers: { hosts: [hostOf(engineB, "b"), { name: "local", slots: 1 }], lostAfterSeconds: 10 },
+    });
+    const run = startCoordinator(made, ["23"]);
+    const away = `${made.remote}.away`;
+    try {
+      await run.waitFor(isEvent("Launched", 23));
+      expect(await issuesOn(engineB, made)).toEqual(["issue-23"]);
+      // The agent reports; the push collects its branch from B, and the forge, moved away, refuses it: the push is tried again.
+      await rename(made.remote, away);
+      await run.waitFor((line) => isEvent("ActionFailed", 23)(line) && (line.event as { action?: string } | undefined)?.action === "Push");
+      // Before the next try, B's link goes down for good: the reported commits exist only there.
+      await engineB.setLinkUp(false);
+      await rename(away, made.remote);
+      const lost = await run.waitFor(isEvent("ReportedWorkLost", 23), 240_000);
+      expect((lost.event as { reason?: string } | undefined)?.reason).toMatch(/^host b has not answered for \d+ s/);
+      const { status, stderr } = await run.exited;
+      const seen = run.lines.map((line) => JSON.stringify(line).slice(0, 400)).join("\n");
+      expect(status, `${seen.slice(-6000)}\n${stderr.slice(-3000)}`).toBe(0);
+      // Made again here, its second attempt's work merged once: the lost attempt counted, nothing pushed twice.
+      expect(await mergedOnce(made)).toEqual([]);
+      expect(made.git("show", "main:colour.txt")).toBe("blue");
+      expect(run.lines.filter(isEvent("Launched", 23))).toHaveLength(2);
+      expect(await issuesOn("local", made)).toEqual(["issue-23"]);
+    } finally {
+      await rename(away, made.remote).catch(() => undefined);
+      await engineB.setLinkUp(true);
+      await run.kill9();
     }
   }, 600_000);
 });

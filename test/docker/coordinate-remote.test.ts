@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -9,6 +9,7 @@ import { runCliAsync } from "../support/cli-async.ts";
 import { BASE_IMAGE, testDocker } from "../support/docker.ts";
 import { makeFixtureRepo, type FixtureRepo } from "../support/fixture-repo.ts";
 import { startRemoteEngine, type RemoteEngine } from "../support/remote-engines.ts";
+import { isEvent, startCoordinator } from "../support/coordinate-run.ts";
 
 /**
  * `cspace coordinate` with its workers spread over the local engine and a
@@ -49,6 +50,9 @@ beforeAll(async () => {
       ".cspace/issues/10.md": issue("Add the greeting", "cspace-script: commit greeting.txt hello"),
       ".cspace/issues/11.md": issue("Add the farewell", "cspace-script: commit farewell.txt goodbye"),
       ".cspace/issues/12.md": issue("Greet by name", "blocked-by: #10\n\ncspace-script: commit name.txt world"),
+      ".cspace/issues/13.md": issue("Add the colour", "cspace-script: wait-message\ncspace-script: commit colour.txt blue"),
+      ".cspace/issues/14.md": issue("Add the size", "cspace-script: wait-message\ncspace-script: commit size.txt large"),
+      ".cspace/issues/15.md": issue("Add the shape", "cspace-script: wait-message\ncspace-script: commit shape.txt round"),
     },
   });
   forge = path.join(path.dirname(repo.dir), "remote.git");
@@ -65,6 +69,12 @@ afterAll(async () => {
   }
   await made.remote?.stop();
 });
+
+/** Tells a waiting scripted agent to go on (`cspace send`, through the coordinator's relay for a remote one). */
+async function send(instance: string): Promise<void> {
+  const sent = await runCliAsync(["--cwd", repo.dir, "send", instance, "go on"], { env: repo.env });
+  if (sent.status !== 0) throw new Error(`cspace send ${instance}: exit ${String(sent.status)}\n${sent.stderr}`);
+}
 
 describe("coordinate with workers on a remote Docker host over SSH", () => {
   it("merges a chain whose dependent runs on the remote host, stacked on a branch made on this machine", async () => {
@@ -93,5 +103,55 @@ describe("coordinate with workers on a remote Docker host over SSH", () => {
     expect(onRemote.every(([, host]) => host === "big")).toBe(true);
     expect(onLocal.every(([, host]) => host === "local")).toBe(true);
     expect([...onRemote, ...onLocal].map(([instance]) => instance).sort()).toEqual(["issue-10", "issue-11", "issue-12"]);
+  }, 600_000);
+
+  it("runs no more agents on a host than its slots, though the run has slots to spare", async () => {
+    // One slot per host, three at once for the run: the three issues are warmed at once, so one host gets two of them.
+    const big = { name: "big", docker: remote.endpoint, slots: 1, ssh: { identityFile: remote.identityFile, knownHosts: remote.knownHostsFile, socket: remote.socketPath } };
+    await writeFile(path.join(repo.dir, ".cspace.local.json"), JSON.stringify({ workers: { hosts: [{ name: "local", slots: 1 }, big] } }));
+    const child = startCoordinator({ repo }, ["13", "14", "15", "--max-parallel", "3"]);
+    try {
+      const warmed = await Promise.all([13, 14, 15].map((n) => child.waitFor(isEvent("Warmed", n))));
+      const hostOf = new Map(warmed.map((line) => [line.event?.issue ?? 0, (line.event as { host?: string } | undefined)?.host]));
+      expect(new Set(hostOf.values())).toEqual(new Set(["local", "big"]));
+      // Each agent waits for a message: the two launched hold their hosts' one slot each until told to go on.
+      const first = await child.waitFor(isEvent("Launched"));
+      const firstHost = hostOf.get(first.event?.issue ?? 0);
+      const second = await child.waitFor((line) => isEvent("Launched")(line) && hostOf.get(line.event?.issue ?? 0) !== firstHost);
+      const waiting = [13, 14, 15].find((n) => n !== first.event?.issue && n !== second.event?.issue) ?? 0;
+      const full = hostOf.get(waiting) ?? "";
+      const status = await runCliAsync(["--cwd", repo.dir, "status", "--json"], { env: repo.env });
+      const rows = (JSON.parse(status.stdout) as { report: { rows: { issue: number; status: string; reason: string; host: string | null }[] } }).report.rows;
+      expect(rows.find((row) => row.issue === waiting)).toMatchObject({ status: "ready", host: full, reason: expect.stringContaining(`waits for a slot on ${full} (its 1 taken)`) as string });
+      // The agent on the other host finishing frees no slot on this one: the waiting issue starts only once its own host's agent is done.
+      const onFull = [first, second].find((line) => hostOf.get(line.event?.issue ?? 0) === full)?.event?.issue ?? 0;
+      const onOther = [first, second].find((line) => hostOf.get(line.event?.issue ?? 0) !== full)?.event?.issue ?? 0;
+      await send(`issue-${String(onOther)}`);
+      await child.waitFor(isEvent("Reported", onOther));
+      await send(`issue-${String(onFull)}`);
+      await child.waitFor(isEvent("Launched", waiting));
+      await send(`issue-${String(waiting)}`);
+      const exit = await child.exited;
+      expect(exit.status, exit.stderr.slice(-4000)).toBe(0);
+      // Agents at work on each host, launch to report, in the order the run recorded them.
+      const running = new Map<string, number>();
+      const most = new Map<string, number>();
+      for (const line of child.lines) {
+        const type = line.kind === "event" ? line.event?.type : undefined;
+        const host = type === "Launched" || type === "Reported" ? hostOf.get(line.event?.issue ?? 0) : undefined;
+        if (host === undefined) continue;
+        running.set(host, (running.get(host) ?? 0) + (type === "Launched" ? 1 : -1));
+        most.set(host, Math.max(most.get(host) ?? 0, running.get(host) ?? 0));
+      }
+      expect(Object.fromEntries(most)).toEqual({ local: 1, big: 1 });
+      // `cspace report --json` says where each ran.
+      const report = await runCliAsync(["--cwd", repo.dir, "report", "--json"], { env: repo.env });
+      const reported = (JSON.parse(report.stdout) as { rows: { issue: number; host: string | null; status: string }[] }).rows;
+      expect(reported.map((row) => [row.issue, row.host, row.status]).sort()).toEqual([13, 14, 15].map((n) => [n, hostOf.get(n), "merged"]));
+      const git = (...args: string[]): string => execFileSync("git", ["--git-dir", forge, ...args], { encoding: "utf8" }).trim();
+      expect(git("ls-tree", "--name-only", "main").split("\n")).toEqual(expect.arrayContaining(["colour.txt", "size.txt", "shape.txt"]));
+    } finally {
+      await child.kill9();
+    }
   }, 600_000);
 });

@@ -6,6 +6,7 @@ import type {
   ReportHandler,
   VerifyOutcome,
   VerifyRequest,
+  WarmOutcome,
   WarmRequest,
   WorkerHandlers,
   WorkerOutcome,
@@ -29,6 +30,8 @@ export type FakeAgentOutcome = "success" | "failure" | "crash" | "blocked" | "no
 
 export interface FakeWorkerScript {
   readonly warm?: "ok" | "fail";
+  /** The worker host its warm places it on (none said when absent). */
+  readonly host?: string;
   /** Each launch in turn: "fail" is an agent that cannot be started (its executable missing); once used up, every launch starts. */
   readonly launch?: readonly ("ok" | "fail")[];
   /** Each run of the agent in turn; once used up, every run succeeds. */
@@ -79,9 +82,10 @@ export class FakeWorkerPool implements WorkerPool {
     this.#options = options;
   }
 
-  warm(request: WarmRequest): Promise<WorkerOutcome> {
+  warm(request: WarmRequest): Promise<WarmOutcome> {
     this.warms.push(request);
-    return Promise.resolve(this.#script(request.issue).warm === "fail" ? { ok: false, error: "postCreateCommand exited 1" } : { ok: true });
+    const script = this.#script(request.issue);
+    return Promise.resolve(script.warm === "fail" ? { ok: false, error: "postCreateCommand exited 1" } : { ok: true, host: script.host });
   }
 
   launch(request: LaunchRequest): Promise<WorkerOutcome> {

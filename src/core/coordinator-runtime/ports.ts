@@ -1,6 +1,12 @@
 import type { CheckResult } from "../doctor/checks.ts";
 import type { UnreportedSpend, WorkerReport } from "../agents/worker-status.ts";
 import type { AttemptWhy } from "../coordinator/vocabulary.ts";
+import { ExternalError } from "../errors.ts";
+
+/** A worker's host is lost for good: what only its checkout held (a reported head not collected yet) is gone with it. */
+export class WorkerGoneError extends ExternalError {
+  override readonly name: string = "WorkerGoneError";
+}
 
 /**
  * What the coordinator's runtime needs from its workers, owned by core so the
@@ -12,7 +18,7 @@ import type { AttemptWhy } from "../coordinator/vocabulary.ts";
  */
 export interface WorkerPool {
   /** Provisions (or re-validates) the instance checked out from `base`. An instance that cannot be made is `ok: false`, not a throw. */
-  warm(request: WarmRequest): Promise<WorkerOutcome>;
+  warm(request: WarmRequest): Promise<WarmOutcome>;
   /**
    * Starts attempt `attempt`: a new supervisor with `prompt` as the first turn,
    * or, when the instance's session is alive and idle or exited, `prompt` sent
@@ -74,7 +80,10 @@ export interface WorkerPool {
    * For a worker on a host that shares no folder with this machine: its
    * branch, collected into a repository of cspace's own (checked on the way
    * in), which the branch mover pushes from. Null for a worker here (the
-   * mover reads its checkout). Absent: every worker is here.
+   * mover reads its checkout). Absent: every worker is here. While the
+   * worker's host does not answer it waits for it, up to the time after which
+   * a silent host's workers count as lost; then it throws WorkerGoneError: the
+   * branch is gone with the host.
    */
   collect?(instance: string, branch: string, signal?: AbortSignal): Promise<{ readonly repository: string; readonly sha: string } | null>;
 
@@ -159,6 +168,9 @@ export interface LaunchRequest {
    */
   readonly fresh?: boolean;
 }
+
+/** A warm's outcome; `host`: the worker host the instance is on (so launches can respect each host's slots). */
+export type WarmOutcome = { readonly ok: true; readonly host?: string | undefined } | { readonly ok: false; readonly error: string };
 
 export type WorkerOutcome = { readonly ok: true; readonly adopted?: boolean } | { readonly ok: false; readonly error: string };
 

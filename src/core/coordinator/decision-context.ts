@@ -13,6 +13,7 @@ import {
   unresolvedFailure,
 } from "./queries.ts";
 import { runOverBudget } from "./budget.ts";
+import { agentsByHost, boundedHost } from "./host-slots.ts";
 import { heldByPrediction } from "./predictions.ts";
 import type { CoordinatorState, IssueRecord, RunInfo } from "./state.ts";
 import { trainJoins } from "./train.ts";
@@ -58,7 +59,9 @@ export function decisionContext(state: CoordinatorState, run: RunInfo, now: numb
 /**
  * The launches that run now. A slot is taken by every open attempt and by
  * every launch in flight that has not been recorded yet, so launches that
- * take a while never let more than `maxParallel` agents run.
+ * take a while never let more than `maxParallel` agents run, nor more than a
+ * host's slots on that host (host-slots.ts): an issue whose host is full is
+ * passed over, and the next one in order may take the slot.
  */
 function admitLaunches(state: CoordinatorState, run: RunInfo, now: number, inFlight: readonly Action[]): Map<number, Launch> {
   const admitted = new Map<number, Launch>();
@@ -75,12 +78,20 @@ function admitLaunches(state: CoordinatorState, run: RunInfo, now: number, inFli
   const records = Object.values(state.issues);
   let free = run.settings.maxParallel - records.filter((record) => openAttempt(record) !== null).length - launching.size;
   if (allowedByLimit !== null) free = Math.min(free, allowedByLimit);
+  const byHost = agentsByHost(state);
+  for (const issue of launching) {
+    const host = state.issues[issue]?.host;
+    if (host != null) byHost.set(host, (byHost.get(host) ?? 0) + 1);
+  }
   for (const record of records.sort((a, b) => a.number - b.number)) {
     if (free <= 0) break;
     if (launching.has(record.number) || moving.has(record.number) || record.paused) continue;
+    const bound = boundedHost(state, record);
+    if (bound !== null && (byHost.get(bound.host) ?? 0) >= bound.slots) continue;
     const launch = launchFor(state, run, record, now);
     if (launch === null) continue;
     admitted.set(record.number, launch);
+    if (bound !== null) byHost.set(bound.host, (byHost.get(bound.host) ?? 0) + 1);
     free--;
   }
   return admitted;

@@ -1,5 +1,6 @@
 import { type AnyEventEntry, type EventOfEntry } from "./event-registry.ts";
 import { attemptEvents } from "./fold-attempts.ts";
+import { lostWorkEvents } from "./fold-lost-work.ts";
 import { budgetEvents } from "./fold-budget.ts";
 import { integrationEvents } from "./fold-integration.ts";
 import { freshEvents } from "./fold-fresh.ts";
@@ -37,7 +38,7 @@ import { stallEvents } from "./fold-stalls.ts";
  * one that no longer fits (a report for an attempt already ended), changes
  * nothing, so a resent report or a replayed outbox is harmless.
  */
-export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...integrationEvents, ...freshEvents, ...budgetEvents, ...verificationEvents, ...predictionEvents, ...notifyEvents, ...parentEvents, ...retryEvents, ...stallEvents };
+export const coordinatorEvents = { ...runEvents, ...attemptEvents, ...lostWorkEvents, ...integrationEvents, ...freshEvents, ...budgetEvents, ...verificationEvents, ...predictionEvents, ...notifyEvents, ...parentEvents, ...retryEvents, ...stallEvents };
 
 type Registry = typeof coordinatorEvents;
 

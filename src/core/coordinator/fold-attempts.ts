@@ -49,9 +49,11 @@ type Reported = EventFrom<"Reported", typeof reportedFields>;
 export const attemptEvents = eventGroup(
   defineEvent("Warmed", {
     version: 1,
-    fields: z.object({ issue: issueNumber, instance: text }),
-    line: (event) => `#${String(event.issue)} ${event.instance} ready`,
-    apply: (state, event) => updateIssue(state, event.issue, (record) => (record.warm === "ready" ? record : { ...record, warm: "ready", warmError: null })),
+    /** `host`: the worker host the instance is on (absent in runs recorded before hosts). */
+    fields: z.object({ issue: issueNumber, instance: text, host: text.optional() }),
+    line: (event) => `#${String(event.issue)} ${event.instance} ready${event.host === undefined ? "" : ` on ${event.host}`}`,
+    apply: (state, event) =>
+      updateIssue(state, event.issue, (record) => (record.warm === "ready" ? record : { ...record, warm: "ready", warmError: null, host: event.host ?? null })),
   }),
   /** The instance could not be made: the issue fails, the run goes on. */
   defineEvent("WarmFailed", {

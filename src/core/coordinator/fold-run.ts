@@ -173,6 +173,7 @@ function newRecord(n: number, dependencies: readonly number[], external: readonl
     status: { kind: "warming", reason: "", waitingOn: [], until: null },
     warm: "pending",
     warmError: null,
+    host: null,
     launchFailures: null,
     actionFailures: {},
     base: null,

@@ -16,7 +16,8 @@ import { whyOf } from "./vocabulary.ts";
 
 /** What each world action found out, by the action's type. */
 export interface ActionResults {
-  readonly Warm: { readonly ok: true } | { readonly ok: false; readonly error: string };
+  /** `host`: the worker host the instance was made on, when the pool says. */
+  readonly Warm: { readonly ok: true; readonly host?: string | undefined } | { readonly ok: false; readonly error: string };
   /** `ok`: the agent started on `headSha` (`baseSha`: the base's head when this launch made the branch); else why it could not. */
   readonly Launch:
     | { readonly ok: true; readonly baseSha: string | null; readonly headSha: string | null; readonly start?: LaunchStart | undefined }
@@ -69,7 +70,9 @@ type Recorder<K extends WorldActionType> = (action: ActionOf<K>, result: ActionR
 
 const recorders: { readonly [K in WorldActionType]: Recorder<K> } = {
   Warm: (action, result, at) => [
-    result.ok ? { type: "Warmed", at, issue: action.issue, instance: action.instance } : { type: "WarmFailed", at, issue: action.issue, instance: action.instance, error: result.error },
+    result.ok
+      ? { type: "Warmed", at, issue: action.issue, instance: action.instance, ...(result.host === undefined ? {} : { host: result.host }) }
+      : { type: "WarmFailed", at, issue: action.issue, instance: action.instance, error: result.error },
   ],
   Launch: (action, result, at) => [
     result.ok

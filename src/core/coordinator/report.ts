@@ -38,6 +38,8 @@ export interface ReportRow {
   /** Time it waited for its agent's account to come back from a usage limit (usage-limits.ts). */
   readonly parkedMs: number;
   readonly squashSha: string | null;
+  /** The worker host its instance was last made on (`workers.hosts`); null when the run recorded none. */
+  readonly host: string | null;
   /**
    * Where its time in the run went (time-splits.ts): working, waiting on dependencies, for a slot, parked,
    * verifying, waiting to merge. Present when the report was made from the run's events (the final report,
@@ -155,6 +157,7 @@ function row(state: CoordinatorState, issue: IssueRecord): ReportRow {
     wallMs: first === undefined ? null : between(first.startedAt, end),
     parkedMs: issueParkedMs(issue, state.lastEventAt),
     squashSha: issue.merge?.squashSha ?? null,
+    host: issue.host,
     failure: issue.outcome?.kind === "failed" ? ([...issue.attempts].reverse().find((attempt) => attempt.failure !== null)?.failure ?? null) : null,
     stalls: issue.stalls ?? NO_STALLS,
   };

@@ -234,6 +234,27 @@ describe("the coordinator's rule table, one row at a time", () => {
     expect(fired(state(started({ 10: [] }), warmed(10), launched(10), lost), "retryFailure")[0]).toMatchObject({ failure: { kind: "lost" } });
   });
 
+  it("retryFailure: reported work lost with its host before it was collected is made again elsewhere, as one more attempt", () => {
+    const gone: CoordinatorEvent = { type: "ReportedWorkLost", at: at(30), issue: 10, headSha: "h10-1", reason: "host b has not answered for 61 s" };
+    const reportedOnly = [started({ 10: [] }), { type: "Warmed", at: at(), issue: 10, instance: "issue-10", host: "b" } as const, launched(10), reported(10, 1)];
+    expect(types(fired(state(reportedOnly), "push"))).toEqual(["Push"]);
+    const s = state(reportedOnly, gone);
+    // No push of a head nobody has any more; the instance is made again (placement passes over a silent host) and the retry follows.
+    expect(fired(s, "push")).toEqual([]);
+    // Its head goes back to what the forge has: the branch as the first launch made it, at its base.
+    expect(s.issues[10]).toMatchObject({ headSha: `${FEATURE}@0`, pushedSha: `${FEATURE}@0`, warm: "pending" });
+    expect(fired(s, "warm")).toEqual([{ type: "Warm", issue: 10, instance: "issue-10", base: FEATURE }]);
+    expect(fired(s, "retryFailure")).toEqual([
+      expect.objectContaining({ type: "Retry", issue: 10, attempt: 1, failure: { kind: "lost", summary: "host b has not answered for 61 s", command: null, output: null } }),
+    ]);
+    // Work the forge already has stays: the head goes back to it, not to nothing.
+    const pushedBefore = state(started({ 10: [] }), warmed(10), launched(10), reported(10, 1), pushed(10, "h10-1"), launched(10, 2, FEATURE, { kind: "review", headSha: "h10-1" } as LaunchPrompt), reported(10, 2, "success", { headSha: "h10-2" }), { ...gone, headSha: "h10-2" });
+    expect(pushedBefore.issues[10]).toMatchObject({ headSha: "h10-1", pushedSha: "h10-1" });
+    // A head pushed after all, or a later report, is not undone by a stale loss.
+    expect(state(reportedOnly, pushed(10, "h10-1"), gone).issues[10]).toMatchObject({ headSha: "h10-1", warm: "ready" });
+    expect(state(reportedOnly, { ...gone, headSha: "h10-0" }).issues[10]).toMatchObject({ headSha: "h10-1", warm: "ready" });
+  });
+
   it("retryFailure: a crashed rebase runs again as a rebase", () => {
     const rebase: LaunchPrompt = { kind: "rebase", onto: FEATURE, ontoSha: null, from: null, paths: ["a.ts"], cause: "pull-request-conflict" };
     const s = state(started({ 10: [] }), warmed(10), finished(10), launched(10, 2, FEATURE, rebase), reported(10, 2, "crash"));
@@ -287,6 +308,29 @@ describe("the coordinator's rule table, one row at a time", () => {
     // A launch in flight keeps its slot.
     const inFlight = fired(s, "launch").slice(0, 1);
     expect(fired(s, "launch", { inFlight }).map((a) => (a.type === "Launch" ? a.issue : 0))).toEqual([11]);
+  });
+
+  it("launch: at most a host's slots on that host, the next issue in order taking a slot elsewhere", () => {
+    const onHosts = (hosts: Record<number, string>): CoordinatorEvent[] =>
+      Object.entries(hosts).map(([n, host]) => ({ type: "Warmed", at: at(), issue: Number(n), instance: `issue-${n}`, host }));
+    const base = [started({ 10: [], 11: [], 12: [], 13: [], 14: [] }, { settings: { maxParallel: 4, hostSlots: { local: 1, big: 2 } } }), onHosts({ 10: "local", 11: "local", 12: "big", 13: "big", 14: "big" })];
+    const issuesOf = (actions: readonly Action[]): number[] => actions.map((a) => (a.type === "Launch" ? a.issue : 0));
+    // maxParallel would allow four: local takes one, big two; 11 and 14 wait although the run has a slot free.
+    expect(issuesOf(fired(state(base), "launch"))).toEqual([10, 12, 13]);
+    // Launches in flight hold their host's slot too.
+    expect(issuesOf(fired(state(base), "launch", { inFlight: fired(state(base), "launch").slice(0, 1) }))).toEqual([12, 13]);
+    const running = state(base, launched(10), launched(12), launched(13));
+    expect(fired(running, "launch")).toEqual([]);
+    expect(running.issues[11]?.status).toMatchObject({ kind: "ready", waitingOn: ["slot"] });
+    expect(running.issues[11]?.status.reason).toContain("waits for a slot on local (its 1 taken)");
+    expect(running.issues[14]?.status.reason).toContain("waits for a slot on big (its 2 taken)");
+    // 12 is done: its slot on big goes to 14; local stays full.
+    expect(issuesOf(fired(state(base, launched(10), launched(12), launched(13), reported(12, 1)), "launch"))).toEqual([14]);
+    // A run recorded before hosts (no hostSlots), or a host the run has no slots for: maxParallel alone.
+    const unbounded = [started({ 10: [], 11: [] }, { settings: { maxParallel: 2 } }), onHosts({ 10: "local", 11: "local" })];
+    expect(issuesOf(fired(state(unbounded), "launch"))).toEqual([10, 11]);
+    const unknownHost = [started({ 10: [], 11: [] }, { settings: { maxParallel: 2, hostSlots: { local: 1 } } }), onHosts({ 10: "gone", 11: "gone" })];
+    expect(issuesOf(fired(state(unknownHost), "launch"))).toEqual([10, 11]);
   });
 
   it("launch: a stacked issue waits for its parent's verified push, not its launch (stack only on real work)", () => {

@@ -170,6 +170,27 @@ describe("scenarios against the simulated world", () => {
     expect(Date.parse(checks[1]?.at ?? "") - Date.parse(checks[0]?.at ?? "")).toBeGreaterThanOrEqual(15_000);
   });
 
+  it("workers on two hosts: every issue merges, and no host ever runs more agents than its slots", () => {
+    const hosts: Record<number, string> = { 10: "local", 11: "local", 12: "local", 13: "big", 14: "big" };
+    const result = run({
+      issues: { 10: [], 11: [], 12: [], 13: [], 14: [] },
+      settings: { maxParallel: 4, hostSlots: { local: 1, big: 2 } },
+      scripts: Object.fromEntries(Object.entries(hosts).map(([n, host]) => [n, { host, attempts: n === "13" ? (["failure"] as const) : [] }])),
+    });
+    expect(statuses(result)).toEqual({ 10: "merged", 11: "merged", 12: "merged", 13: "merged", 14: "merged" });
+    const running = new Map<string, number>();
+    let most: Record<string, number> = { local: 0, big: 0 };
+    for (const event of result.events) {
+      const issue = "issue" in event && typeof event.issue === "number" ? event.issue : null;
+      const host = issue === null ? undefined : hosts[issue];
+      if (host === undefined) continue;
+      if (event.type === "Launched") running.set(host, (running.get(host) ?? 0) + 1);
+      if (event.type === "Reported") running.set(host, (running.get(host) ?? 0) - 1);
+      most = { ...most, [host]: Math.max(most[host] ?? 0, running.get(host) ?? 0) };
+    }
+    expect(most).toEqual({ local: 1, big: 2 });
+  });
+
   it("an issue closed before the run counts as merged; an open one outside the run blocks its dependents", () => {
     const closed = run({ issues: { 9: [], 10: [9] }, selected: [10], closed: [9] });
     expect(statuses(closed)).toEqual({ 10: "merged" });

@@ -17,6 +17,8 @@ export type ScriptedOutcome = "success" | "failure" | "crash" | "oom" | "no-comm
 
 export interface IssueScript {
   readonly warm?: "ok" | "fail";
+  /** The worker host its instance is made on (none said when absent). */
+  readonly host?: string;
   /** How each launch goes, in turn: "unstartable" is an agent that cannot be started (no executable); then every launch starts. */
   readonly launch?: readonly ("ok" | "unstartable")[];
   /** How each run of the agent ends, in turn (every kind of attempt); once used up, every run succeeds. */
@@ -62,7 +64,7 @@ export function respond(world: SimulatedWorld, action: WorldAction, at: string):
   const script = world.scripts[n] ?? {};
   switch (action.type) {
     case "Warm":
-      return { world, events: outcomeEvents(action, script.warm === "fail" ? { ok: false, error: "postCreateCommand exited 1" } : { ok: true }, at) };
+      return { world, events: outcomeEvents(action, script.warm === "fail" ? { ok: false, error: "postCreateCommand exited 1" } : { ok: true, host: script.host }, at) };
     case "Launch": {
       const existing = world.branches[action.branch];
       // As the runtime: a first launch, or the one after a reset, makes (or moves back) the branch at its base.

@@ -17,6 +17,7 @@ import {
   unresolvedFailure,
   type MergeGate,
 } from "./queries.ts";
+import { fullHost } from "./host-slots.ts";
 import { predictionHold } from "./predictions.ts";
 import type { CoordinatorState, IssueRecord, IssueStatus, IssueStatusKind } from "./state.ts";
 
@@ -81,15 +82,16 @@ export function statusOf(state: CoordinatorState, record: IssueRecord): IssueSta
   if (record.restackConflict !== null && record.pending?.kind !== "rebase") {
     return status("rebasing", `restack conflicted in ${record.restackConflict.paths.join(", ") || "unknown paths"}: a rebase is being asked for`);
   }
+  const slot = aSlot(state, record);
   switch (record.pending?.kind) {
     case "rebase":
-      return status("rebasing", `rebase onto ${record.pending.onto} waits for a slot`, ["slot"]);
+      return status("rebasing", `rebase onto ${record.pending.onto} waits for ${slot}`, ["slot"]);
     case "review":
-      return status("reviewing", `review of ${short(record.pending.headSha)} waits for a slot`, ["slot"]);
+      return status("reviewing", `review of ${short(record.pending.headSha)} waits for ${slot}`, ["slot"]);
     case "retry":
-      return status("ready", `retry (try ${record.pending.attempt} of ${record.pending.maxAttempts}) waits for a slot`, ["slot"]);
+      return status("ready", `retry (try ${record.pending.attempt} of ${record.pending.maxAttempts}) waits for ${slot}`, ["slot"]);
     case "implementer":
-      return status("ready", "waits for a slot", ["slot"]);
+      return status("ready", `waits for ${slot}`, ["slot"]);
     case undefined:
       break;
   }
@@ -115,7 +117,7 @@ function notStarted(
   if (record.warm !== "ready") return status("warming", "instance being made");
   const plan = basePlan(state, record);
   if (plan.action === "wait") return status("waiting", `${why}waiting on ${plan.waitingOn.map(refText).join(", ")}: ${basePlanWords(plan)}`, plan.waitingOn);
-  const held = record.paused || state.paused ? "paused" : (runOverBudget(state) ?? (state.parked === null ? "waits for a slot" : `${state.parked.account} is parked by its usage limit until ${state.parked.until}`));
+  const held = record.paused || state.paused ? "paused" : (runOverBudget(state) ?? (state.parked === null ? `waits for ${aSlot(state, record)}` : `${state.parked.account} is parked by its usage limit until ${state.parked.until}`));
   return status("ready", `${why}starts on ${plan.base} (${basePlanWords(plan)}); ${held}`, ["slot"]);
 }
 
@@ -158,4 +160,10 @@ function refText(ref: number | string): string {
 
 function short(sha: string): string {
   return sha.slice(0, 7);
+}
+
+/** What a ready launch waits for: a slot of the run, or of its host when that host's slots are all taken. */
+function aSlot(state: CoordinatorState, record: IssueRecord): string {
+  const full = fullHost(state, record);
+  return full === null ? "a slot" : `a slot on ${full.host} (its ${String(full.slots)} taken)`;
 }

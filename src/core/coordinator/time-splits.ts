@@ -1,5 +1,6 @@
 import type { CoordinatorEvent } from "./events.ts";
 import { runOverBudget } from "./budget.ts";
+import { fullHost } from "./host-slots.ts";
 import { isSettled, openAttempt } from "./queries.ts";
 import { apply, initialState, type CoordinatorState, type IssueRecord } from "./state.ts";
 
@@ -122,7 +123,7 @@ function partOf(state: CoordinatorState, record: IssueRecord): TimePart {
 function waitingToLaunch(state: CoordinatorState, record: IssueRecord): TimePart {
   const running = Object.values(state.issues).filter((other) => openAttempt(other) !== null).length;
   const held = state.paused || record.paused || runOverBudget(state) !== null;
-  return held || running >= (state.run?.settings.maxParallel ?? 1) ? "slotMs" : "startingMs";
+  return held || running >= (state.run?.settings.maxParallel ?? 1) || fullHost(state, record) !== null ? "slotMs" : "startingMs";
 }
 
 /** The run's issues the status names as what it waits on. */

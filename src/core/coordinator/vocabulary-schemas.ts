@@ -62,6 +62,7 @@ export const runSettingsSchema: z.ZodType<RunSettings> = z.object({
   verifyLanding: z.boolean().optional(),
   train: z.number().int().min(1).optional(),
   stallMinutes: z.number().positive().optional(),
+  hostSlots: z.record(text, z.number().int().min(1)).optional(),
 });
 
 export const graphSnapshotSchema: z.ZodType<GraphSnapshot> = z.object({

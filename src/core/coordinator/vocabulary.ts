@@ -37,6 +37,12 @@ export interface RunSettings {
    * before stalls were watched): none are.
    */
   readonly stallMinutes?: number;
+  /**
+   * Agents each worker host runs at once (`workers.hosts[].slots`), by host name, when more than the local engine is
+   * configured: a launch waits while its instance's host is full, even with `maxParallel` free. Absent (one host, or
+   * a run recorded before hosts): only `maxParallel` bounds launches.
+   */
+  readonly hostSlots?: Readonly<Record<string, number>>;
 }
 
 /** A merge candidate's head, as a car of the merge train (rules-verification.ts). */

@@ -14,6 +14,7 @@ import { UserError } from "../../core/errors.ts";
 import type { Forge } from "../../core/forge/port.ts";
 import type { Issue } from "../../core/issues/issue.ts";
 import { featureBranchFor, needsDefaultBranch } from "../../core/plan/feature-branch.ts";
+import { onlyTheLocalHost, workerHosts } from "../../core/hosts/hosts.ts";
 import { openProject, type OpenedProject, type PortOverrides } from "../project.ts";
 import { loadTemplates } from "../templates/templates.ts";
 import { accountName } from "../../core/coordinator/usage-limits.ts";
@@ -240,6 +241,7 @@ async function startRun(project: OpenedProject, store: EventStore, forge: Forge,
     verifyLanding: options.verifyLanding ?? true,
     train: coordinator.train,
     stallMinutes: coordinator.stallMinutes,
+    ...hostSlotsOf(project.config),
   };
   const now = new Date();
   const runId = await store.startRun({ selected: [...loaded.selected], featureBranch }, now);
@@ -365,4 +367,10 @@ async function finish(project: OpenedProject, runId: string, state: CoordinatorS
   const reportFile = path.join(dir, "report.md");
   await writeFile(reportFile, reportMarkdown(report));
   return { runId, report, exitCode: report.exitCode, reportFile };
+}
+
+/** Each host's slots, when more than the local engine is configured: the run then launches on a host only while it has one free. */
+function hostSlotsOf(config: OpenedProject["config"]): Pick<RunSettings, "hostSlots"> {
+  const hosts = workerHosts(config);
+  return onlyTheLocalHost(hosts) ? {} : { hostSlots: Object.fromEntries(hosts.map((host) => [host.name, host.slots])) };
 }

@@ -6,6 +6,7 @@ import type {
   SkippedHandler,
   VerifyOutcome,
   VerifyRequest,
+  WarmOutcome,
   WarmRequest,
   WorkerHandlers,
   WorkerOutcome,
@@ -22,6 +23,7 @@ import { preflightChecks } from "../preflight/preflight.ts";
 import { collectOutbox } from "../workers/outbox.ts";
 import { askSupervisor } from "../workers/supervisor-client.ts";
 import { pathsOf, sharedPorts, type PoolContext } from "./pool/context.ts";
+import { collectBranch } from "./pool/collect.ts";
 import { launchAgent } from "./pool/launch.ts";
 import { CoordinatorSockets } from "./pool/listen.ts";
 import { interruptIn } from "./pool/interrupt.ts";
@@ -51,20 +53,22 @@ export class DockerWorkerPool implements WorkerPool {
     this.#sockets = new CoordinatorSockets(this.#context);
   }
 
-  async warm(request: WarmRequest): Promise<WorkerOutcome> {
+  async warm(request: WarmRequest): Promise<WarmOutcome> {
     this.#instances.add(request.instance);
     const { project } = this.#context;
+    let host: string;
     try {
       // The launch brings the checkout to the forge's head itself (pool/checkout.ts): warm need not fetch it first.
       const result = await warm({ cwd: project.projectDir, env: project.env, instances: [request.instance], base: request.base, reset: false, ports: sharedPorts(project), startFromForge: false, beyondSlots: true });
       const outcome = result.instances[0];
       if (outcome?.status !== "ready") return { ok: false, error: outcome?.error?.message ?? `instance ${request.instance} was not made` };
+      host = outcome.host;
     } catch (error) {
       return { ok: false, error: error instanceof Error ? error.message : String(error) };
     }
     // The instance's directory exists now: its reports can be listened for.
     await this.#sockets.ensure(request.instance);
-    return { ok: true };
+    return { ok: true, host };
   }
 
   async launch(request: LaunchRequest): Promise<WorkerOutcome> {
@@ -81,11 +85,9 @@ export class DockerWorkerPool implements WorkerPool {
     await Promise.all(instances.map((instance) => this.#reattach(instance)));
   }
 
-  async collect(instance: string, branch: string, signal?: AbortSignal): Promise<{ readonly repository: string; readonly sha: string } | null> {
-    const remote = await this.#context.remote.of(instance);
-    if (remote === null) return null;
-    const collected = await this.#context.remote.collect(remote, branch, signal);
-    return { repository: collected.repository, sha: collected.sha };
+  collect(instance: string, branch: string, signal?: AbortSignal): Promise<{ readonly repository: string; readonly sha: string } | null> {
+    const { remote, project } = this.#context;
+    return collectBranch({ remote, lostAfterSeconds: project.config.workers.lostAfterSeconds }, instance, branch, signal);
   }
 
   /** A remote worker's relay and mirror, opened when its container runs; one that cannot be reached is left to the probe. */

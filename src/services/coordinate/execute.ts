@@ -7,7 +7,7 @@ import { mergeReadyEvent, outcomeEvents } from "../../core/coordinator/outcomes.
 import { verifiesLanding } from "../../core/coordinator/queries.ts";
 import type { CoordinatorState } from "../../core/coordinator/state.ts";
 import { branchOf, whyOf } from "../../core/coordinator/vocabulary.ts";
-import type { VerifyOutcome, WorkerPool } from "../../core/coordinator-runtime/ports.ts";
+import { WorkerGoneError, type VerifyOutcome, type WorkerPool } from "../../core/coordinator-runtime/ports.ts";
 import { ExternalError } from "../../core/errors.ts";
 import { ForgeConflictError, HeadMovedError } from "../../core/forge/errors.ts";
 import type { Forge } from "../../core/forge/port.ts";
@@ -53,17 +53,25 @@ export async function executeWorldAction(context: ExecutionContext, action: Worl
   switch (action.type) {
     case "Warm": {
       const outcome = await workers.warm({ issue: n, instance: action.instance, base: action.base });
-      await record(outcomeEvents(action, outcome.ok ? { ok: true } : outcome, at()));
+      await record(outcomeEvents(action, outcome, at()));
       return;
     }
     case "Launch":
       return launch(context, action);
     case "Push": {
       let pushed = action.headSha;
+      const instance = `issue-${String(n)}`;
+      let collected: { readonly repository: string; readonly sha: string } | undefined;
       try {
-        const instance = `issue-${String(n)}`;
         // A remote worker's branch comes back over its engine first; a local checkout is read by the mover itself.
-        const collected = (await workers.collect?.(instance, action.branch, context.signal)) ?? undefined;
+        collected = (await workers.collect?.(instance, action.branch, context.signal)) ?? undefined;
+      } catch (error) {
+        if (!(error instanceof WorkerGoneError)) throw error;
+        // Nothing else holds those commits: the issue is relaunched where a host answers (fold-lost-work.ts).
+        await record([{ type: "ReportedWorkLost", at: at(), issue: n, headSha: action.headSha, reason: error.message }]);
+        return;
+      }
+      try {
         pushed = await branches.push({ instance, branch: action.branch, expectedRemoteSha: action.expectedSha, collected });
       } catch (error) {
         // Pushed before a crash, not yet recorded: the forge already has this head.

@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { VerifyLanding } from "../../../src/core/coordinator/actions.ts";
 import type { CoordinatorEvent } from "../../../src/core/coordinator/events.ts";
-import { initialState } from "../../../src/core/coordinator/initial-state.ts";
-import type { Forge } from "../../../src/core/forge/port.ts";
-import { executeWorldAction, type ExecutionContext } from "../../../src/services/coordinate/execute.ts";
+import { executeWorldAction } from "../../../src/services/coordinate/execute.ts";
 import { FakeBranchMover } from "../../fakes/branch-mover.ts";
 import { FakeWorkerPool } from "../../fakes/worker-pool.ts";
+import { recordingContext } from "../../support/execution-context.ts";
 
 /**
  * A landing verification as the runtime executes it (services/coordinate/execute.ts),
@@ -18,22 +17,9 @@ const FEATURE = "feature/login";
 const AT = "2030-01-01T00:00:00.000Z";
 
 function run(mover: FakeBranchMover, action: VerifyLanding): Promise<{ recorded: CoordinatorEvent[]; workers: FakeWorkerPool }> {
-  const recorded: CoordinatorEvent[] = [];
   const workers = new FakeWorkerPool({ commit: () => Promise.resolve("") });
-  const context: ExecutionContext = {
-    forge: {} as Forge,
-    branches: mover,
-    workers,
-    state: () => initialState(),
-    record: (events) => {
-      recorded.push(...events);
-      return Promise.resolve();
-    },
-    renderPrompt: () => Promise.resolve(""),
-    now: () => AT,
-    notice: () => undefined,
-  };
-  return executeWorldAction(context, action).then(() => ({ recorded, workers }));
+  const context = recordingContext(mover, workers, AT);
+  return executeWorldAction(context, action).then(() => ({ recorded: context.recorded, workers }));
 }
 
 const landing = (issue: number, headSha: string, ahead: VerifyLanding["ahead"] = []): VerifyLanding => ({
