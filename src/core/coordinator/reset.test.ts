@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { Action } from "./actions.ts";
 import { decide } from "./decide.ts";
 import { eventLine, type CoordinatorEvent } from "./events.ts";
-import { operatorDone, operatorEvent, parseOperatorCommand } from "./operator.ts";
-import { simulate } from "./simulate.ts";
+import { operatorDone, operatorEvent } from "./operator.ts";
+import { operatorOnce, simulate } from "./simulate.ts";
 import { replay, type CoordinatorState } from "./state.ts";
 
 /**
@@ -205,20 +205,9 @@ describe("reset N of a working issue", () => {
 
 describe("reset N in a simulated run", () => {
   it("an issue that used its attempts merges after the operator resets it, with the implementer prompt, and so does the issue that waited on it", () => {
-    let sent = false;
-    const result = simulate({
-      issues: { 1: [], 2: [1] },
-      scripts: { 1: { attempts: ["failure", "failure"] } },
-      operator: (state, at) => {
-        if (sent || state.issues[1]?.outcome?.kind !== "failed") return [];
-        sent = true;
-        const command = parseOperatorCommand("reset 1");
-        if (!command.ok) return [];
-        const recorded = operatorEvent(state, command.value, at);
-        return recorded.ok ? [recorded.value] : [];
-      },
-    });
-    expect(sent).toBe(true);
+    const person = operatorOnce("reset 1", (state) => state.issues[1]?.outcome?.kind === "failed");
+    const result = simulate({ issues: { 1: [], 2: [1] }, scripts: { 1: { attempts: ["failure", "failure"] } }, operator: person.operator });
+    expect(person.sent()).toBe(true);
     expect(result.state.finished?.exitCode).toBe(0);
     expect(result.events.map((event) => event.type)).toContain("ResetRequested");
     expect(result.state.issues[1]?.attempts.map((attempt) => [attempt.why, attempt.prompt.kind])).toEqual([

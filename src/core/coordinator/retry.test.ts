@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { CoordinatorEvent } from "./events.ts";
 import { operatorDone, operatorEvent, parseOperatorCommand } from "./operator.ts";
 import { decide } from "./decide.ts";
-import { simulate } from "./simulate.ts";
+import { operatorOnce, simulate } from "./simulate.ts";
 import { replay, type CoordinatorState } from "./state.ts";
 import { OPERATOR_USAGE } from "./operator.ts";
 import { needsYou } from "./needs-you.ts";
@@ -159,20 +159,9 @@ describe("retry N (the operator gives a stopped issue a fresh attempt)", () => {
 
 describe("retry N in a simulated run", () => {
   it("an issue that used its attempts merges after the operator retries it, and so does the issue that waited on it", () => {
-    let sent = false;
-    const result = simulate({
-      issues: { 1: [], 2: [1] },
-      scripts: { 1: { attempts: ["failure", "failure"] } },
-      operator: (state, at) => {
-        if (sent || state.issues[1]?.outcome?.kind !== "failed") return [];
-        sent = true;
-        const command = parseOperatorCommand("retry 1");
-        if (!command.ok) return [];
-        const recorded = operatorEvent(state, command.value, at);
-        return recorded.ok ? [recorded.value] : [];
-      },
-    });
-    expect(sent).toBe(true);
+    const person = operatorOnce("retry 1", (state) => state.issues[1]?.outcome?.kind === "failed");
+    const result = simulate({ issues: { 1: [], 2: [1] }, scripts: { 1: { attempts: ["failure", "failure"] } }, operator: person.operator });
+    expect(person.sent()).toBe(true);
     expect(result.finished).toBe(true);
     expect(result.state.finished?.exitCode).toBe(0);
     expect(result.state.issues[1]?.attempts.map((attempt) => attempt.why)).toEqual(["initial", "retry", "retry"]);

@@ -3,6 +3,7 @@ import type { Issue } from "../issues/issue.ts";
 import { decisionEvent, isDecision, type Action, type WorldAction } from "./actions.ts";
 import { decide, nextWakeAt } from "./decide.ts";
 import type { CoordinatorEvent } from "./events.ts";
+import { operatorEvent, parseOperatorCommand } from "./operator.ts";
 import { createWorld, finishAgent, respond, type IssueScript, type SimulatedWorld } from "./simulation.ts";
 import { apply, initialState, type CoordinatorState } from "./state.ts";
 import type { WorldSemantics } from "./world-contents.ts";
@@ -148,4 +149,27 @@ function startEvents(plan: SimulationPlan, settings: RunSettings, at: string): C
       external: [],
     },
   ];
+}
+
+/**
+ * A person who sends one command (`cspace send _coordinator "<text>"`) the
+ * first time `when` holds, as a simulation's `operator`; `sent()` says
+ * whether they did (a command the coordinator refuses records nothing).
+ */
+export function operatorOnce(text: string, when: (state: CoordinatorState) => boolean): {
+  readonly operator: NonNullable<SimulationPlan["operator"]>;
+  sent(): boolean;
+} {
+  let sent = false;
+  return {
+    sent: () => sent,
+    operator: (state, at) => {
+      if (sent || !when(state)) return [];
+      sent = true;
+      const command = parseOperatorCommand(text);
+      if (!command.ok) return [];
+      const recorded = operatorEvent(state, command.value, at);
+      return recorded.ok ? [recorded.value] : [];
+    },
+  };
 }
