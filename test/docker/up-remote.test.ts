@@ -1,12 +1,20 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { WorkerStatus } from "../../src/core/agents/worker-status.ts";
+import { DockerRuntime } from "../../src/adapters/docker/containers.ts";
+import { openRelay } from "../../src/adapters/messaging/relay/open-relay.ts";
 import { LABELS } from "../../src/core/instances/labels.ts";
+import { instancePaths } from "../../src/services/workers/instance-files.ts";
+import { askWorker } from "../../src/services/workers/supervisor-client.ts";
 import { projectId } from "../../src/core/run-dir.ts";
 import { binPath, cleanEnv, repoRoot } from "../support/cli.ts";
 import { runCliAsync } from "../support/cli-async.ts";
 import type { CliResult } from "../support/cli.ts";
+import { listenAsCoordinator } from "../support/coordinator-socket.ts";
 import { BASE_IMAGE, testDocker } from "../support/docker.ts";
 import { makeFixtureRepo, type FixtureRepo } from "../support/fixture-repo.ts";
 import { startRemoteEngine, type RemoteEngine } from "../support/remote-engines.ts";
@@ -182,6 +190,46 @@ describe("an agent on a remote Docker host over SSH, with no coordinator", () =>
     const status = await cli(["status", "nope"]);
     expect(status.status).toBe(2);
     expect(status.stderr).toContain('there is no instance "nope"');
+  });
+
+  it("beside a coordinator's relay: a command uses the relay that serves w.sock, and its own relay does not take c.sock from the coordinator's", async () => {
+    const up = json(await cli(["up", "w4", "--prompt", script("wait-message"), "--json"], 180_000)) as Started;
+    expect(up.host).toBe("big");
+    const ids = await cli(["exec", "w4", "--", "sh", "-c", "echo $(id -u):$(id -g)"]);
+    expect(ids.status, ids.stderr).toBe(0);
+    const [container] = await there.listContainers({ filters: { label: [`${LABELS.instance}=w4`, `${LABELS.project}=${id}`] } });
+    const runtime = new DockerRuntime({ DOCKER_HOST: `unix://${remote.socketPath}` });
+    // A coordinator's relay, as the pool opens one (this process plays the coordinator: its own folder, its c.sock listened on).
+    const folder = await mkdtemp(path.join(os.tmpdir(), "cspace-up-remote-"));
+    const coordinator = await listenAsCoordinator(path.join(folder, "c.sock"), "w4");
+    const coordinators = openRelay({ runtime, containerId: container?.Id ?? "", user: ids.stdout.trim(), hostDir: folder });
+    // What serves the project's own w.sock, as a coordinator's relay would there.
+    const served = openRelay({ runtime, containerId: container?.Id ?? "", user: ids.stdout.trim(), hostDir: instancePaths(repo.runDir, "w4").dir, coordinatorSocket: false });
+    try {
+      await Promise.all([coordinators.ready, served.ready]);
+      // A command finds the project's w.sock served and uses it: no SSH login of its own.
+      const before = await remote.sshConnectionsAccepted();
+      const status = json(await cli(["status", "w4", "--json"])) as Status;
+      expect(status).toMatchObject({ live: true, agent: { state: "idle" } });
+      expect(await remote.sshConnectionsAccepted()).toBe(before);
+      await served.close();
+
+      // Now nothing serves it: send opens a relay of its own beside the coordinator's, whose c.sock carries the report.
+      const sent = await cli(["send", "w4", script("commit four.txt done")]);
+      expect([sent.status, sent.stderr]).toEqual([0, ""]);
+      expect(await remote.sshConnectionsAccepted()).toBe(before + 1);
+      const report = await coordinator.waitForReport();
+      expect(report).toMatchObject({ instance: "w4", outcome: "success", commitsAhead: 1 });
+      // And the coordinator's relay still reaches the supervisor.
+      const answer = await askWorker(instancePaths(path.dirname(folder), path.basename(folder)), "status", {}, 10_000);
+      expect(answer).toMatchObject({ ok: true, status: { state: "exited" } });
+      expect(coordinators.stats()).toMatchObject({ state: "up", losses: 0 });
+    } finally {
+      await served.close();
+      await coordinators.close();
+      await coordinator.close();
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   it("with the host's sshd killed, send, status, interrupt and restart fail naming the host, and nothing hangs", async () => {
