@@ -167,9 +167,12 @@ describe("an agent on a remote Docker host over SSH, with no coordinator", () =>
     expect(interrupted).toMatchObject({ interrupted: true, outcome: "interrupted" });
     const restarted = (json(await cli(["restart", "w2", "--json"], 120_000)) as { stopped: string; status: WorkerStatus });
     expect(restarted.stopped).toBe("shutdown");
-    const after = json(await cli(["status", "w2", "--json"])) as Status;
-    expect(after.live).toBe(true);
-    expect(after.status?.pid).toBe(restarted.status.pid);
+    // Two commands at once, each with a relay and a mirror of its own: both answered by the one new supervisor.
+    const both = (await Promise.all([cli(["status", "w2", "--json"]), cli(["status", "w2", "--json"])])).map((result) => json(result) as Status);
+    expect(both.map((after) => [after.live, after.status?.pid])).toEqual([
+      [true, restarted.status.pid],
+      [true, restarted.status.pid],
+    ]);
     // Exactly one supervisor runs there.
     const ps = await cli(["exec", "w2", "--", "sh", "-c", `for p in /proc/[0-9]*; do tr '\\0' ' ' < "$p/cmdline" 2>/dev/null; echo; done | grep -c '^node /opt/cspace/worker.cjs supervise' || true`]);
     expect(ps.stdout.trim()).toBe("1");
@@ -232,9 +235,13 @@ describe("an agent on a remote Docker host over SSH, with no coordinator", () =>
     }
   });
 
-  it("with the host's sshd killed, send, status, interrupt and restart fail naming the host, and nothing hangs", async () => {
+  it("with the host's sshd killed, logs -f ends, and send, status, interrupt and restart fail naming the host; nothing hangs", async () => {
+    const logs = followLogs("w2");
+    await logs.until((e) => e.source === "supervisor");
     await remote.killSshd();
     try {
+      // Its copy of the worker's files stops with the connection: it ends by itself rather than wait for ever.
+      await logs.exit;
       for (const args of [["send", "w2", "hello"], ["status", "w2"], ["interrupt", "w2"], ["restart", "w2"]]) {
         const result = await cli(args);
         expect([args[0], result.status]).toEqual([args[0], 3]);
