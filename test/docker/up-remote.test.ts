@@ -153,6 +153,10 @@ describe("an agent on a remote Docker host over SSH, with no coordinator", () =>
     expect(work.stdout).toContain("two.txt");
     expect(work.stdout).toContain("Please finish: commit the second file.");
     expect(work.stdout).toMatch(/\.json\n/);
+    // A worker's word to the coordinator while none runs: refused as for a local worker (the one-off relays never serve c.sock).
+    const said = await cli(["exec", "w1", "--", "cspace", "send", "_coordinator", "anyone there?"]);
+    expect(said.status).toBe(3);
+    expect(said.stderr).toContain("No coordinator runs for this worker right now");
 
     const down = await cli(["down", "w1"]);
     expect(down.status, down.stderr).toBe(0);
