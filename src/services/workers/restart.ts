@@ -122,7 +122,7 @@ export async function restartAgent(options: RestartOptions): Promise<RestartResu
           // The old supervisor's totals (its own, and those it carried): list and status go on from them, not from zero.
           prior: final === null ? null : { turns: final.turns, costUsd: final.costUsd },
           signal: options.signal,
-          timeoutMs: options.startTimeoutMs ?? 30_000,
+          timeoutMs: options.startTimeoutMs ?? (remote === null ? 30_000 : 60_000),
           abandoned: () => locks.removalRequested(instance),
           filesInContainer: remote !== null,
         });

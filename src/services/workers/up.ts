@@ -107,7 +107,8 @@ export async function up(options: UpOptions): Promise<UpResult> {
           resumeSessionId: null,
           restartReason: null,
           signal: options.signal,
-          timeoutMs: options.startTimeoutMs ?? 30_000,
+          // Over SSH on a busy host a supervisor takes longer to answer: as long as the coordinator gives a remote launch.
+          timeoutMs: options.startTimeoutMs ?? (remote ? 60_000 : 30_000),
           // `cspace down` wins over an up in progress: it removes the container at once and waits for our lock.
           abandoned: () => locks.removalRequested(instance),
           onNotice: options.onNotice,
