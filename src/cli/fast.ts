@@ -4,6 +4,7 @@ import { reportError } from "./report-error.ts";
 import { printSent, readStdin } from "./commands/send-output.ts";
 // Static: this file is only loaded for `send`, and scripts/bundle-cli.mjs makes it one file with the code send runs.
 import { sendMessage } from "../services/workers/send.ts";
+import { closeOpenConnections } from "../services/open-connections.ts";
 
 /**
  * Fast paths for the commands people and workers run most often, taken
@@ -22,6 +23,9 @@ export async function runFast(argv: readonly string[]): Promise<number | null> {
     return 0;
   } catch (error) {
     return reportError(error, out);
+  } finally {
+    // A remote worker's send opened its host's engine (an SSH connection), which would keep the process alive.
+    await closeOpenConnections();
   }
 }
 

@@ -5,7 +5,7 @@
  *   cli <args…>                the in-container `cspace` (/usr/local/bin/cspace)
  *   scripted [args…]           the deterministic scripted agent (src/worker/agents/scripted.ts)
  *   egress-proxy [ready]       the egress proxy of an allowlist, in its own container (src/worker/egress-proxy.ts)
- *   relay [--dir D] [--heartbeat-ms N]  a remote worker's sockets carried over the exec's stdio (src/worker/relay.ts)
+ *   relay [--dir D] [--heartbeat-ms N] [--no-c-sock]  a remote worker's sockets carried over the exec's stdio (src/worker/relay.ts)
  *   mirror [dir] [--poll-ms N] [--beat-ms N]
  *                              the instance directory's changes as NDJSON on stdout, for a host that shares no
  *                              filesystem with the container (src/worker/instance-mirror.ts)
@@ -13,7 +13,7 @@
  */
 
 const USAGE =
-  "usage: worker.cjs supervise <instance dir> | cli <args…> | scripted [args…] | egress-proxy [ready] | relay [--dir D] [--heartbeat-ms N] | mirror [dir] [--poll-ms N] [--beat-ms N]\n";
+  "usage: worker.cjs supervise <instance dir> | cli <args…> | scripted [args…] | egress-proxy [ready] | relay [--dir D] [--heartbeat-ms N] [--no-c-sock] | mirror [dir] [--poll-ms N] [--beat-ms N]\n";
 
 async function main(argv: readonly string[]): Promise<void> {
   const [role, ...rest] = argv;

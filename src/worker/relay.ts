@@ -15,6 +15,11 @@ import { assertPrivateFolder, messageOf, removeStaleSocket } from "../adapters/m
  * the host, and dials w.sock for each channel the host opens; frames on its
  * stdin and stdout (docs/protocol.md, "The message relay").
  *
+ * With `--no-c-sock` it carries only the host's channels to w.sock and leaves
+ * c.sock alone: a one-off relay (a `cspace send` with no coordinator running)
+ * must neither take the coordinator's relay's c.sock nor fail for want of it,
+ * so any number of them can run beside the one relay that serves c.sock.
+ *
  * It exits 0 on end of input (the host closed the exec), 5 when the host has
  * been silent for MISSED_HEARTBEATS heartbeats (an exec whose client vanished
  * would otherwise run for ever), 6 when the host broke the protocol, 2 on bad
@@ -27,7 +32,7 @@ export interface RelayIo {
   readonly stderr: NodeJS.WritableStream;
 }
 
-export const RELAY_USAGE = "usage: worker.cjs relay [--dir <instance dir>] [--heartbeat-ms <ms>]\n";
+export const RELAY_USAGE = "usage: worker.cjs relay [--dir <instance dir>] [--heartbeat-ms <ms>] [--no-c-sock]\n";
 
 export async function runRelay(args: readonly string[], io: RelayIo): Promise<number> {
   const parsed = parseArgs(args);
@@ -35,7 +40,7 @@ export async function runRelay(args: readonly string[], io: RelayIo): Promise<nu
     io.stderr.write(RELAY_USAGE);
     return 2;
   }
-  const { dir, heartbeatMs } = parsed;
+  const { dir, heartbeatMs, serveCSock } = parsed;
   const session = randomBytes(12).toString("hex");
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((resolve) => {
@@ -63,13 +68,15 @@ export async function runRelay(args: readonly string[], io: RelayIo): Promise<nu
     endpoint.adopt(socket);
   });
   const cSock = path.join(dir, "c.sock");
-  try {
-    await assertPrivateFolder(cSock);
-    await removeStaleSocket(cSock);
-    await listenWithMode(server, cSock, 0o600);
-  } catch (error) {
-    io.stderr.write(`relay: cannot serve ${cSock}: ${messageOf(error)}\n`);
-    return 3;
+  if (serveCSock) {
+    try {
+      await assertPrivateFolder(cSock);
+      await removeStaleSocket(cSock);
+      await listenWithMode(server, cSock, 0o600);
+    } catch (error) {
+      io.stderr.write(`relay: cannot serve ${cSock}: ${messageOf(error)}\n`);
+      return 3;
+    }
   }
 
   let lastHeard = Date.now();
@@ -131,19 +138,25 @@ export async function runRelay(args: readonly string[], io: RelayIo): Promise<nu
   const code = await finished;
   clearInterval(heartbeat);
   endpoint.destroyAll();
-  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+  if (serveCSock) await new Promise<void>((resolve) => server.close(() => { resolve(); }));
   return code;
 }
 
-function parseArgs(args: readonly string[]): { dir: string; heartbeatMs: number } | null {
+function parseArgs(args: readonly string[]): { dir: string; heartbeatMs: number; serveCSock: boolean } | null {
   let dir = INSTANCE_DIR_IN_CONTAINER;
   let heartbeatMs = HEARTBEAT_MS;
-  for (let at = 0; at < args.length; at += 2) {
+  let serveCSock = true;
+  for (let at = 0; at < args.length; at += 1) {
+    if (args[at] === "--no-c-sock") {
+      serveCSock = false;
+      continue;
+    }
     const value = args[at + 1];
     if (value === undefined) return null;
     if (args[at] === "--dir") dir = value;
     else if (args[at] === "--heartbeat-ms" && /^[1-9][0-9]{0,6}$/.test(value)) heartbeatMs = Number(value);
     else return null;
+    at += 1;
   }
-  return { dir, heartbeatMs };
+  return { dir, heartbeatMs, serveCSock };
 }

@@ -11,7 +11,7 @@ export function registerInterrupt(program: Command): void {
         "agent again. Interrupting an agent that is not running does nothing and is not an error.",
     )
     .argument("<instance>", "instance name, like issue-12")
-    .addHelpText("after", examples("cspace interrupt issue-12", "cspace interrupt issue-12 --json") + "\nExit codes: 0 interrupted (or nothing was running), 2 bad instance name, 3 no supervisor answers.\n")
+    .addHelpText("after", examples("cspace interrupt issue-12", "cspace interrupt issue-12 --json") + "\nExit codes: 0 interrupted (or nothing was running), 2 bad instance name, 3 no supervisor answers, or the worker's host does not answer.\n")
     .action(
       action(async (ctx, instance: string) => {
         const { interruptAgent } = await import("../../services/workers/interrupt.ts");

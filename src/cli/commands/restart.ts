@@ -13,7 +13,7 @@ export function registerRestart(program: Command): void {
     )
     .argument("<instance>", "instance name, like issue-12")
     .option("--reason <text>", "why, for the agent's first turn (default: restarted by the user)")
-    .addHelpText("after", examples('cspace restart issue-12 --reason "stuck on a prompt"', "cspace restart issue-12 --json") + "\nExit codes: 0 restarted, 2 no agent was ever started there, 3 its container is not running, or Docker or the supervisor unavailable.\n")
+    .addHelpText("after", examples('cspace restart issue-12 --reason "stuck on a prompt"', "cspace restart issue-12 --json") + "\nExit codes: 0 restarted, 2 no agent was ever started there, 3 its container is not running, or Docker, the worker's host or the supervisor unavailable.\n")
     .action(
       action(async (ctx, instance: string, flags: { reason?: string }) => {
         const { restartAgent } = await import("../../services/workers/restart.ts");

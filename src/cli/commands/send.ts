@@ -17,7 +17,7 @@ export function registerSend(program: Command): void {
     .addHelpText(
       "after",
       examples('cspace send issue-12 "Rebase onto the latest feature/login."', "echo 'long message' | cspace send issue-12 -", 'cspace send issue-12 "also update the changelog" --json', 'cspace send _coordinator "pause"', 'cspace send _coordinator "skip 12 waiting on the API design"') +
-        "\nExit codes: 0 queued (or done, for _coordinator), 2 empty message, bad instance name or a command the coordinator refuses, 3 no such instance, no supervisor or no coordinator running.\n",
+        "\nExit codes: 0 queued (or done, for _coordinator), 2 empty message, bad instance name or a command the coordinator refuses, 3 no such instance, no supervisor, no coordinator running, or the worker's host does not answer.\n",
     )
     .action(
       action(async (ctx, instance: string, text: string) => {

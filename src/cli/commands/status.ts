@@ -15,7 +15,7 @@ export function registerStatus(program: Command): void {
     .argument("[instance]", "instance name, like issue-12 (default: the run's table)")
     .option("--watch", "follow the run until it ends: the live dashboard on a terminal (q leaves it, the run goes on), a line per change otherwise, a JSON frame per change with --json")
     .option("--run <id>", "with --watch: follow this run rather than the latest")
-    .addHelpText("after", examples("cspace status", "cspace status --watch", "cspace status --watch --json", "cspace status issue-12", "cspace status issue-12 --json") + "\nExit codes: 0 answered (whatever the state), 2 no such instance, 3 Docker unavailable when the supervisor does not answer.\n")
+    .addHelpText("after", examples("cspace status", "cspace status --watch", "cspace status --watch --json", "cspace status issue-12", "cspace status issue-12 --json") + "\nExit codes: 0 answered (whatever the state), 2 no such instance, 3 Docker unavailable when the supervisor does not answer, or the worker's host does not answer.\n")
     .action(
       action(async (ctx, instance: string | undefined, flags: { watch?: boolean; run?: string }) => {
         if (flags.watch === true || flags.run !== undefined) {

@@ -50,7 +50,7 @@ export function registerUp(program: Command): void {
 }
 
 /** What `up` and `issue` print and follow. */
-type Started = Pick<UpResult, "instance" | "preset" | "branch" | "base" | "instanceDir" | "eventsFrom" | "status">;
+type Started = Pick<UpResult, "instance" | "preset" | "branch" | "base" | "host" | "remote" | "instanceDir" | "eventsFrom" | "status">;
 
 /**
  * Shared by `up` and `issue`: warm's progress on stderr, Ctrl-C/SIGTERM/SIGHUP
@@ -101,6 +101,8 @@ export async function startAndReport<T extends Started>(
     // With --json, stdout carries one document at the end; the stream goes to stderr for people.
     const show = (text: string): void => { if (ctx.globals.json) ctx.out.info(text); else ctx.out.line(text); };
     const end = await followStarted(started, {
+      cwd: ctx.globals.cwd,
+      env: ctx.env,
       signal: controller.signal,
       onLine: (line) => { show(line.event === null ? formatRawLine(line.raw, ctx.out.tone) : formatEvent(line.event, ctx.out.tone)); },
     });
@@ -115,7 +117,8 @@ export async function startAndReport<T extends Started>(
 
 function printStarted(ctx: CommandContext, started: Started): void {
   const head = started.status.headSha === null ? "" : ` at ${started.status.headSha.slice(0, 12)}`;
-  ctx.out.line(`${started.instance}: ${started.preset} agent ${started.status.state} on branch ${started.branch}${head} (from ${started.base}); supervisor pid ${String(started.status.pid)} in the container`);
+  const where = started.remote ? ` on host ${started.host}` : "";
+  ctx.out.line(`${started.instance}: ${started.preset} agent ${started.status.state} on branch ${started.branch}${head} (from ${started.base}); supervisor pid ${String(started.status.pid)} in the container${where}`);
   ctx.out.info(`  cspace logs ${started.instance} -f      follow its events`);
   ctx.out.info(`  cspace send ${started.instance} "…"     send it a message`);
   ctx.out.info(`  cspace status ${started.instance}       its state, turns and cost`);

@@ -22,9 +22,14 @@ export type FollowEnd =
 export async function followAgent(
   paths: InstancePaths,
   from: EventsPosition | "start",
-  options: { readonly signal?: AbortSignal | undefined; readonly onLine: (line: EventLine) => void },
+  options: {
+    readonly signal?: AbortSignal | undefined;
+    readonly onLine: (line: EventLine) => void;
+    /** Whether more can come; by default, whether the supervisor answers on the paths' w.sock. */
+    readonly stillWriting?: (() => Promise<boolean>) | undefined;
+  },
 ): Promise<FollowEnd> {
-  const stillWriting = (): Promise<boolean> => supervisorAnswers(paths);
+  const stillWriting = options.stillWriting ?? ((): Promise<boolean> => supervisorAnswers(paths));
   for await (const line of tailEvents(paths, { from, signal: options.signal, stillWriting })) {
     options.onLine(line);
     const event = line.event;
@@ -42,11 +47,19 @@ export async function followAgent(
   return options.signal?.aborted === true ? { kind: "stopped" } : { kind: "lost" };
 }
 
-/** Follows the agent `up` just started, from the events it wrote on. */
-export function followStarted(
-  started: { readonly instanceDir: string; readonly instance: string; readonly eventsFrom: EventsPosition | "start" },
-  options: { readonly signal?: AbortSignal | undefined; readonly onLine: (line: EventLine) => void },
+/**
+ * Follows the agent `up` just started, from the events it wrote on. A
+ * worker on another host is followed from its container (follow-remote.ts),
+ * in the project at `cwd`.
+ */
+export async function followStarted(
+  started: { readonly instanceDir: string; readonly instance: string; readonly eventsFrom: EventsPosition | "start"; readonly remote: boolean },
+  options: { readonly signal?: AbortSignal | undefined; readonly onLine: (line: EventLine) => void; readonly cwd: string; readonly env: NodeJS.ProcessEnv },
 ): Promise<FollowEnd> {
+  if (started.remote) {
+    const { followRemoteAgent } = await import("./follow-remote.ts");
+    return followRemoteAgent({ ...options, instance: started.instance, from: started.eventsFrom });
+  }
   return followAgent(instancePaths(path.dirname(started.instanceDir), started.instance), started.eventsFrom, options);
 }
 

@@ -6,6 +6,7 @@ import { openProject } from "../project.ts";
 import { instancePaths } from "./instance-files.ts";
 import { readLaunch, stopTimeoutMs } from "./launch-file.ts";
 import { askWorker } from "./supervisor-client.ts";
+import { withWorkerPaths } from "./worker-paths.ts";
 
 export interface InterruptResult {
   readonly instance: string;
@@ -30,7 +31,7 @@ export async function interruptAgent(options: { cwd: string; env: NodeJS.Process
   const launch = await readLaunch(paths).catch(() => null);
   let reply;
   try {
-    reply = await askWorker(paths, "interrupt", {}, stopTimeoutMs(launch));
+    reply = await withWorkerPaths(project, instance, { files: false }, (reached) => askWorker(reached, "interrupt", {}, stopTimeoutMs(launch)));
   } catch (error) {
     if (error instanceof BadReplyError || error instanceof RequestTimeoutError) throw error;
     if (error instanceof MessagingError) {

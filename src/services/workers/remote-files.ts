@@ -22,9 +22,10 @@ export interface RemoteWorker {
  * engine; null with the default hosts (nothing is opened then), when it runs
  * on the local engine, or when there is none. A host that does not answer
  * fails the question only when this machine has no instance directory to
- * fall back on.
+ * fall back on, or when `strict` (a command that must reach the worker
+ * itself: the error names the host).
  */
-export async function remoteWorker(project: OpenedProject, instance: string): Promise<RemoteWorker | null> {
+export async function remoteWorker(project: OpenedProject, instance: string, options: { readonly strict?: boolean } = {}): Promise<RemoteWorker | null> {
   const hosts = workerHosts(project.config);
   if (onlyTheLocalHost(hosts)) return null;
   const runtime = await project.ports.runtime();
@@ -32,7 +33,7 @@ export async function remoteWorker(project: OpenedProject, instance: string): Pr
   try {
     container = await runtime.inspect(containerNameFor(project.projectId, instance));
   } catch (error) {
-    if (error instanceof CspaceError && (await instanceDirExists(instancePaths(project.runDir, instance)))) return null;
+    if (options.strict !== true && error instanceof CspaceError && (await instanceDirExists(instancePaths(project.runDir, instance)))) return null;
     throw error;
   }
   if (container?.labels[LABELS.project] !== project.projectId) return null;

@@ -10,6 +10,7 @@ import { readLaunchedFile, requireLaunch } from "./launch-file.ts";
 import { readRecordedStatus } from "./probe.ts";
 import { stopSupervisor, type StopOutcome } from "./stop-supervisor.ts";
 import { askStatus } from "./supervisor-client.ts";
+import { withWorkerPaths } from "./worker-paths.ts";
 import { startSupervisor } from "./up.ts";
 
 export interface RestartOptions {
@@ -78,8 +79,8 @@ export async function restartAgent(options: RestartOptions): Promise<RestartResu
   const instance = validateInstanceName(options.instance);
   const reason = options.reason?.trim() === undefined || options.reason.trim() === "" ? DEFAULT_RESTART_REASON : options.reason.trim();
   const project = await openProject(options);
-  const paths = instancePaths(project.runDir, instance);
-  const launch = await requireLaunch(paths, instance);
+  const hostPaths = instancePaths(project.runDir, instance);
+  const launch = await requireLaunch(hostPaths, instance);
   const preset = presetNamed(launch.preset);
   if (preset === null) throw new UserError(`launch.json of ${instance} names the preset "${launch.preset}", which this cspace does not know`, { hint: `cspace up ${instance} --agent <preset> after cspace down ${instance}` });
   const [runtime, locks] = await Promise.all([project.ports.runtime(), project.ports.locks()]);
@@ -92,37 +93,41 @@ export async function restartAgent(options: RestartOptions): Promise<RestartResu
           hint: container === null ? `cspace up ${instance} --prompt "<task>" makes it again` : `cspace warm ${instance} starts its container; then cspace restart ${instance}`,
         });
       }
-      // What answers wrongly is no supervisor to ask for a shutdown: it is killed by its pid like one that does not answer.
-      const live = await askStatus(paths, 2_000).catch((error: unknown) => {
-        if (error instanceof BadReplyError) return null;
-        throw error;
+      // A remote worker with no coordinator running: through a relay and a mirror of this command's own (its supervisor.pid, state.json).
+      return withWorkerPaths(project, instance, { files: true }, async (paths, remote) => {
+        // What answers wrongly is no supervisor to ask for a shutdown: it is killed by its pid like one that does not answer.
+        const live = await askStatus(paths, remote === null ? 2_000 : 10_000).catch((error: unknown) => {
+          if (error instanceof BadReplyError) return null;
+          throw error;
+        });
+        const last = live ?? (await readRecordedStatus(paths));
+        // The same attempt goes on: the old supervisor's report says so, and the coordinator does not start another.
+        const stopped = await stopSupervisor(runtime, container.id, paths, { answering: live !== null, graceMs: launch.stopGraceMs, signal: options.signal, restart: true });
+        const prompt = (await readLaunchedFile(paths, "prompt"))?.text;
+        if (prompt === undefined) throw new ExternalError(`${instance}'s original prompt is gone (${paths.prompt})`, { hint: `cspace down ${instance}, then cspace up ${instance} --prompt "<task>"` });
+        const decision = restartLaunch(preset, last?.sessionId ?? launch.resumeSessionId, reason);
+        // Counted after the stop: the old agent may print its turn's result (and its supervisor count it) as it is stopped.
+        const final = (await readRecordedStatus(paths)) ?? last;
+        const counted = resumedCost(decision.resumeSessionId, final, launch);
+        const eventsFrom = (await eventsEnd(paths)) ?? "start";
+        const status = await startSupervisor(project, runtime, container, paths, {
+          instance,
+          preset,
+          base: launch.base,
+          baseSha: launch.baseSha,
+          prompt,
+          resumeSessionId: decision.resumeSessionId,
+          restartReason: decision.restartReason,
+          resumedCostUsd: counted,
+          // The old supervisor's totals (its own, and those it carried): list and status go on from them, not from zero.
+          prior: final === null ? null : { turns: final.turns, costUsd: final.costUsd },
+          signal: options.signal,
+          timeoutMs: options.startTimeoutMs ?? (remote === null ? 30_000 : 60_000),
+          abandoned: () => locks.removalRequested(instance),
+          filesInContainer: remote !== null,
+        });
+        return { instance, preset: preset.name, stopped, resumedSession: decision.resumeSessionId, reason, status, instanceDir: hostPaths.dir, eventsFrom };
       });
-      const last = live ?? (await readRecordedStatus(paths));
-      // The same attempt goes on: the old supervisor's report says so, and the coordinator does not start another.
-      const stopped = await stopSupervisor(runtime, container.id, paths, { answering: live !== null, graceMs: launch.stopGraceMs, signal: options.signal, restart: true });
-      const prompt = (await readLaunchedFile(paths, "prompt"))?.text;
-      if (prompt === undefined) throw new ExternalError(`${instance}'s original prompt is gone (${paths.prompt})`, { hint: `cspace down ${instance}, then cspace up ${instance} --prompt "<task>"` });
-      const decision = restartLaunch(preset, last?.sessionId ?? launch.resumeSessionId, reason);
-      // Counted after the stop: the old agent may print its turn's result (and its supervisor count it) as it is stopped.
-      const final = (await readRecordedStatus(paths)) ?? last;
-      const counted = resumedCost(decision.resumeSessionId, final, launch);
-      const eventsFrom = (await eventsEnd(paths)) ?? "start";
-      const status = await startSupervisor(project, runtime, container, paths, {
-        instance,
-        preset,
-        base: launch.base,
-        baseSha: launch.baseSha,
-        prompt,
-        resumeSessionId: decision.resumeSessionId,
-        restartReason: decision.restartReason,
-        resumedCostUsd: counted,
-        // The old supervisor's totals (its own, and those it carried): list and status go on from them, not from zero.
-        prior: final === null ? null : { turns: final.turns, costUsd: final.costUsd },
-        signal: options.signal,
-        timeoutMs: options.startTimeoutMs ?? 30_000,
-        abandoned: () => locks.removalRequested(instance),
-      });
-      return { instance, preset: preset.name, stopped, resumedSession: decision.resumeSessionId, reason, status, instanceDir: paths.dir, eventsFrom };
     },
     options.signal,
   );

@@ -7,12 +7,15 @@ import { operatorSocketPath } from "../../core/run-dir.ts";
 import { openProject } from "../project.ts";
 import { instancePaths } from "./instance-files.ts";
 import { askWorker } from "./supervisor-client.ts";
+import { withWorkerPaths } from "./worker-paths.ts";
 
 /**
  * `cspace send`: one message, one request on the instance's w.sock. This is
  * the path people and scripts call most, so it loads the configuration and
  * the messaging client only: no engine, no forge, no presets. Whether the
- * instance exists is read from its run directory, not from Docker.
+ * instance exists is read from its run directory, not from Docker. Only a
+ * worker on another host whose w.sock nobody serves here (no coordinator
+ * runs) loads the engine, for a relay of its own (worker-paths.ts).
  */
 
 export interface SendOptions {
@@ -52,7 +55,8 @@ export async function sendMessage(options: SendOptions): Promise<SendResult | Co
   }
   let reply;
   try {
-    reply = await askWorker(paths, "send", { text: options.text }, options.timeoutMs ?? 5_000);
+    // A remote worker with no coordinator running is reached through a relay of this command's own.
+    reply = await withWorkerPaths(project, instance, { files: false }, (reached) => askWorker(reached, "send", { text: options.text }, options.timeoutMs ?? 5_000));
   } catch (error) {
     // Someone answered, wrongly or too slowly: said as it is (naming the instance), not as "no supervisor".
     if (error instanceof BadReplyError || error instanceof RequestTimeoutError) throw error;

@@ -8,6 +8,7 @@ import { lastEventTime } from "./events.ts";
 import { instancePaths } from "./instance-files.ts";
 import { readRecordedStatus } from "./probe.ts";
 import { askStatus } from "./supervisor-client.ts";
+import { withWorkerPaths } from "./worker-paths.ts";
 
 export interface InstanceStatus {
   readonly instance: string;
@@ -24,18 +25,19 @@ export interface InstanceStatus {
 export async function instanceStatus(options: { cwd: string; env: NodeJS.ProcessEnv; instance: string; ports?: PortOverrides }): Promise<InstanceStatus> {
   const instance = validateInstanceName(options.instance);
   const project = await openProject(options);
-  const paths = instancePaths(project.runDir, instance);
-  const live = await askStatus(paths, 2_000);
-  const [recorded, lastEventAt] = await Promise.all([readRecordedStatus(paths), lastEventTime(paths)]);
-  if (live !== null) {
-    return { instance, container: null, agent: agentView({ container: "running", live, recorded, lastEventAt }), status: live, live: true };
-  }
-  const runtime = await project.ports.runtime();
-  const container = await runtime.inspect(containerNameFor(project.projectId, instance));
-  const presence: ContainerPresence = container === null ? "missing" : container.state === "running" ? "running" : "stopped";
-  const hasDir = await instanceDirExists(paths);
-  if (container === null && !hasDir) {
-    throw new UserError(`there is no instance "${instance}" in this project`, { hint: "cspace list shows the instances" });
-  }
-  return { instance, container: presence, agent: agentView({ container: presence, live: null, recorded, lastEventAt }), status: recorded, live: false };
+  // A remote worker with no coordinator running: its supervisor through a relay of this command's own, its files through a mirror.
+  return withWorkerPaths(project, instance, { files: true }, async (paths, remote) => {
+    const live = await askStatus(paths, remote === null ? 2_000 : 10_000);
+    const [recorded, lastEventAt] = await Promise.all([readRecordedStatus(paths), lastEventTime(paths)]);
+    if (live !== null) {
+      return { instance, container: null, agent: agentView({ container: "running", live, recorded, lastEventAt }), status: live, live: true };
+    }
+    const container = remote?.container ?? (await (await project.ports.runtime()).inspect(containerNameFor(project.projectId, instance)));
+    const presence: ContainerPresence = container === null ? "missing" : container.state === "running" ? "running" : "stopped";
+    const hasDir = await instanceDirExists(instancePaths(project.runDir, instance));
+    if (container === null && !hasDir) {
+      throw new UserError(`there is no instance "${instance}" in this project`, { hint: "cspace list shows the instances" });
+    }
+    return { instance, container: presence, agent: agentView({ container: presence, live: null, recorded, lastEventAt }), status: recorded, live: false };
+  });
 }

@@ -48,12 +48,16 @@ export interface UpResult {
   readonly preset: string;
   readonly branch: string;
   readonly base: string;
+  /** The host it runs on (workers.hosts). */
+  readonly host: string;
+  /** Whether that host shares no folder with this machine: its events are followed from its container. */
+  readonly remote: boolean;
   /** What warm did first (created, validated, restarted). */
   readonly warmed: InstanceOutcome;
   readonly status: WorkerStatus;
   /** The instance's directory on the host (sockets, events, outbox). */
   readonly instanceDir: string;
-  /** Where events.ndjson ended before this supervisor started: `--follow` reads from here. */
+  /** Where events.ndjson ended before this supervisor started: `--follow` reads from here (a remote worker's: the offset in its container's file). */
   readonly eventsFrom: EventsPosition | "start";
 }
 
@@ -62,6 +66,9 @@ export interface UpResult {
  * detached, as the container user, running the agent on the instance's branch
  * with the prompt. Returns once the supervisor answers; it outlives this
  * process. A second `up` of an instance whose agent still runs is refused.
+ * A worker placed on another host is started there the same way, through a
+ * relay and a mirror held for this command only (remote-session.ts):
+ * launch.json and prompt.md are copied into its container.
  */
 export async function up(options: UpOptions): Promise<UpResult> {
   const instance = validateInstanceName(options.instance);
@@ -79,36 +86,39 @@ export async function up(options: UpOptions): Promise<UpResult> {
   if (outcome?.status !== "ready") {
     throw new ExternalError(`instance ${instance} could not be made ready: ${outcome?.error?.message ?? "interrupted"}`, { hint: "cspace warm shows the failing step and its output" });
   }
-  if (outcome.host !== localHostName(workerHosts(project.config))) {
-    // The relay and the mirror of a remote worker live as long as the process that opened them: today that is the coordinator's.
-    throw new UserError(`instance ${instance} runs on host ${outcome.host}, and cspace up starts agents only on this machine's engine for now`, {
-      hint: "cspace coordinate runs agents on every configured host; or put the local host first in workers.hosts (local-first placement) and warm again.",
-    });
-  }
+  // On another host the supervisor is reached through a relay, and its files read through a mirror, of this command's own.
+  const remote = outcome.host !== localHostName(workerHosts(project.config));
   const [runtime, locks] = await Promise.all([project.ports.runtime(), project.ports.locks()]);
   return locks.withLock(
     instance,
     async () => {
       const container = await runtime.inspect(containerNameFor(project.projectId, instance));
       if (container?.state !== "running") throw new ExternalError(`instance ${instance} stopped before its agent could start`, { hint: `cspace warm ${instance}` });
-      const again = await askStatus(paths, 1_000);
-      if (again !== null) throw alreadyRunning(instance, again);
-      const eventsFrom = (await eventsEnd(paths)) ?? "start";
-      const status = await startSupervisor(project, runtime, container, paths, {
-        instance,
-        preset,
-        base: outcome.base,
-        baseSha: container.labels[COMMIT_LABEL] ?? null,
-        prompt,
-        resumeSessionId: null,
-        restartReason: null,
-        signal: options.signal,
-        timeoutMs: options.startTimeoutMs ?? 30_000,
-        // `cspace down` wins over an up in progress: it removes the container at once and waits for our lock.
-        abandoned: () => locks.removalRequested(instance),
-        onNotice: options.onNotice,
-      });
-      return { instance, preset: preset.name, branch: instance, base: outcome.base, warmed: outcome, status, instanceDir: paths.dir, eventsFrom };
+      const start = async (reached: InstancePaths): Promise<UpResult> => {
+        const again = await askStatus(reached, remote ? 10_000 : 1_000);
+        if (again !== null) throw alreadyRunning(instance, again);
+        const eventsFrom = (await eventsEnd(reached)) ?? "start";
+        const status = await startSupervisor(project, runtime, container, reached, {
+          instance,
+          preset,
+          base: outcome.base,
+          baseSha: container.labels[COMMIT_LABEL] ?? null,
+          prompt,
+          resumeSessionId: null,
+          restartReason: null,
+          signal: options.signal,
+          // Over SSH on a busy host a supervisor takes longer to answer: as long as the coordinator gives a remote launch.
+          timeoutMs: options.startTimeoutMs ?? (remote ? 60_000 : 30_000),
+          // `cspace down` wins over an up in progress: it removes the container at once and waits for our lock.
+          abandoned: () => locks.removalRequested(instance),
+          onNotice: options.onNotice,
+          filesInContainer: remote,
+        });
+        return { instance, preset: preset.name, branch: instance, base: outcome.base, host: outcome.host, remote, warmed: outcome, status, instanceDir: paths.dir, eventsFrom };
+      };
+      if (!remote) return start(paths);
+      const { withRemoteSession } = await import("./remote-session.ts");
+      return withRemoteSession(project, instance, { runtime, container, host: outcome.host }, { files: true }, (reached) => start(reached));
     },
     options.signal,
   );

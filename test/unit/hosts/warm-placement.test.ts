@@ -5,7 +5,6 @@ import { UserError } from "../../../src/core/errors.ts";
 import { LABELS } from "../../../src/core/instances/labels.ts";
 import { MIRROR_IN_CONTAINER } from "../../../src/core/workspaces/transport.ts";
 import { warm } from "../../../src/services/warm/warm.ts";
-import { up } from "../../../src/services/workers/up.ts";
 import type { FakeContainerRuntime } from "../../fakes/container-runtime.ts";
 import { fakePorts } from "../../fakes/ports.ts";
 import { useTempDirs } from "../../support/temp-dirs.ts";
@@ -133,11 +132,5 @@ describe("warm places instances on the configured hosts", () => {
     expect(ports.runtimes("k8s")?.containers.size).toBe(0);
   });
 
-  it("up refuses, naming the host, an instance placed on a remote host (its agent runs there only under coordinate)", async () => {
-    const ports = fakePorts({ hosts: ["big"] });
-    const where = await project({ hosts: [{ name: "big", docker: "ssh://ci@big.invalid", slots: 2 }, { name: "local" }] });
-    const starting = up({ ...where, instance: "issue-1", prompt: "fix it", ports: ports.overrides });
-    await expect(starting).rejects.toThrow(UserError);
-    await expect(starting).rejects.toThrow(/instance issue-1 runs on host big, and cspace up starts agents only on this machine's engine for now/);
-  });
+  // `cspace up` of an instance placed on a remote host starts its agent there: test/docker/up-remote.test.ts, against a real engine over SSH.
 });

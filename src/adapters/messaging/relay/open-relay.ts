@@ -43,6 +43,14 @@ export interface RelayOptions {
   /** The mode of the host's w.sock; 0600 unless another user must dial it. */
   readonly socketMode?: number;
   readonly maxUnackedBytes?: number;
+  /**
+   * Whether the relay carries the container's c.sock to `<hostDir>/c.sock`
+   * (default true: the coordinator's relay). A one-off relay (a command run
+   * with no coordinator) says false: it carries only the host's channels to
+   * w.sock, so it never takes c.sock from the coordinator's relay, and any
+   * number of them can run beside it.
+   */
+  readonly coordinatorSocket?: boolean;
   /** One line per loss and per recovery (for the coordinator's log or the terminal). */
   readonly onNotice?: (text: string) => void;
   /** Every change of state, with the reason of a loss: how the coordinator's lost-worker probe learns the relay is down. */
@@ -108,7 +116,8 @@ export function openRelay(options: RelayOptions): RelayHandle {
   const endpoint = new RelayEndpoint({
     self: "host",
     maxUnackedBytes: options.maxUnackedBytes,
-    dial: () => dialCoordinator(cSock),
+    // A one-off relay has no c.sock in the container: a channel it opens anyway ends at once, as when nobody listens.
+    dial: () => (options.coordinatorSocket === false ? new Socket().destroy() : dialCoordinator(cSock)),
     onViolation: (reason) => {
       current?.lose(`the relay broke the protocol: ${reason}`);
     },
@@ -120,7 +129,7 @@ export function openRelay(options: RelayOptions): RelayHandle {
     counts.execs += 1;
     let stream: ExecStream;
     try {
-      stream = await options.runtime.execStream(options.containerId, [...RELAY_COMMAND, "--dir", options.containerDir ?? "/run/cspace", "--heartbeat-ms", String(heartbeatMs)], { user: options.user });
+      stream = await options.runtime.execStream(options.containerId, [...RELAY_COMMAND, "--dir", options.containerDir ?? "/run/cspace", "--heartbeat-ms", String(heartbeatMs), ...(options.coordinatorSocket === false ? ["--no-c-sock"] : [])], { user: options.user });
     } catch (error) {
       lost(`cannot start the relay: ${messageOf(error)}`);
       return;

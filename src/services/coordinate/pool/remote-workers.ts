@@ -1,16 +1,14 @@
 import { openInstanceMirror, type InstanceMirror } from "../../../adapters/fs/instance-mirror.ts";
 import { openRelay, type RelayHandle } from "../../../adapters/messaging/relay/open-relay.ts";
 import { workerBundleFiles } from "../../../adapters/worker-bundle.ts";
-import { envFromList } from "../../../core/devcontainer/substitute.ts";
 import { ExternalError } from "../../../core/errors.ts";
 import { onlyTheLocalHost, workerHosts } from "../../../core/hosts/hosts.ts";
 import { LABELS } from "../../../core/instances/labels.ts";
 import { containerNameFor } from "../../../core/instances/names.ts";
 import type { ContainerDetails, ContainerRuntime } from "../../../core/instances/ports.ts";
 import type { Collected, RefToPush, WorkspaceTransport } from "../../../core/workspaces/transport.ts";
-import { accessOf, loadInstanceSpec } from "../../instances/spec.ts";
-import { userIds } from "../../warm/steps.ts";
 import type { OpenedProject } from "../../project.ts";
+import { containerUserOf } from "../../workers/container-user.ts";
 import { instancePaths } from "../../workers/instance-files.ts";
 
 /**
@@ -132,11 +130,9 @@ export class RemoteWorkers {
       // Two names may reach one engine: the label says which host made it.
       const host = answer.host.kind === "local" ? answer.host.name : (container.labels[LABELS.host] ?? answer.host.name);
       if (hosts.hosts.find((candidate) => candidate.name === host)?.kind === "local") return null;
-      const workspaces = await project.ports.workspaces();
-      const spec = await loadInstanceSpec(project, workspaces, instance, envFromList(container.env));
-      const ids = await userIds(answer.runtime, container.id, accessOf(spec).user);
+      const { user, workspaceFolder } = await containerUserOf(project, answer.runtime, container, instance);
       const transport = await this.#transport(host, answer.runtime, container.image);
-      const worker: RemoteWorker = { instance, host, runtime: answer.runtime, container, transport, user: `${String(ids.uid)}:${String(ids.gid)}`, workspaceFolder: spec.spec.workspaceFolder };
+      const worker: RemoteWorker = { instance, host, runtime: answer.runtime, container, transport, user, workspaceFolder };
       this.#known.set(instance, worker);
       return worker;
     }
