@@ -133,6 +133,9 @@ describe("an agent on a remote Docker host over SSH, with no coordinator", () =>
     await logs.until((e) => e.source === "agent" && e.type === "turn");
     const idle = json(await cli(["status", "w1", "--json"])) as Status;
     expect(idle).toMatchObject({ live: true, agent: { state: "idle" } });
+    // list asks it there too: nothing on this machine knows its agent, and no coordinator copies its files here.
+    const listed = json(await cli(["list", "--json"])) as { instances: { instance: string; host: string; agent: { state: string } }[] };
+    expect(listed.instances.map((i) => [i.instance, i.host, i.agent.state])).toEqual([["w1", "big", "idle"]]);
 
     const sent = await cli(["send", "w1", "Please finish: commit the second file."]);
     expect([sent.status, sent.stderr]).toEqual([0, ""]);

@@ -2,7 +2,7 @@ import { readdir } from "node:fs/promises";
 import { CspaceError } from "../../core/errors.ts";
 import { hostOfContainer, localHostName, onlyTheLocalHost, workerHosts } from "../../core/hosts/hosts.ts";
 import { LABELS } from "../../core/instances/labels.ts";
-import type { ContainerInfo } from "../../core/instances/ports.ts";
+import type { ContainerInfo, ContainerRuntime } from "../../core/instances/ports.ts";
 import { openProject, type PortOverrides } from "../project.ts";
 import type { AgentView, ContainerPresence } from "../workers/agent-state.ts";
 import { outdatedContainer } from "../../core/instances/outdated.ts";
@@ -81,39 +81,46 @@ export async function listProject(options: ListOptions): Promise<ProjectListing>
   const hosts = workerHosts(project.config);
   const severalHosts = !onlyTheLocalHost(hosts);
   const unreachableHosts: UnreachableHost[] = [];
+  const localHost = localHostName(hosts);
   let found: readonly FoundContainer[];
+  let closeHosts = (): Promise<void> => Promise.resolve();
   if (!severalHosts) {
     const runtime = await project.ports.runtime();
-    found = (await runtime.list({ [LABELS.project]: project.projectId })).map((container) => ({ container, host: localHostName(hosts) }));
+    found = (await runtime.list({ [LABELS.project]: project.projectId })).map((container) => ({ container, host: localHost, runtime }));
   } else {
     const runtimes = await project.ports.hosts();
+    // Open until the agents are probed: a remote worker's is asked over its host's connection.
+    closeHosts = () => runtimes.close();
     try {
       const answers = await runtimes.all();
       const lists = await Promise.all(
-        answers.map(async (answer): Promise<{ host: string; containers: readonly ContainerInfo[] }> => {
+        answers.map(async (answer): Promise<HostContainers | null> => {
           if (answer.runtime === undefined) {
             unreachableHosts.push({ host: answer.host.name, error: withoutHostName(answer.host.name, answer.error.message) });
-            return { host: answer.host.name, containers: [] };
+            return null;
           }
           try {
-            return { host: answer.host.name, containers: await answer.runtime.list({ [LABELS.project]: project.projectId }) };
+            return { host: answer.host.name, runtime: answer.runtime, containers: await answer.runtime.list({ [LABELS.project]: project.projectId }) };
           } catch (error) {
             if (!(error instanceof CspaceError)) throw error;
             unreachableHosts.push({ host: answer.host.name, error: withoutHostName(answer.host.name, error.message) });
-            return { host: answer.host.name, containers: [] };
+            return null;
           }
         }),
       );
-      found = oncePerContainer(lists);
-    } finally {
+      found = oncePerContainer(lists.filter((list): list is HostContainers => list !== null));
+    } catch (error) {
       await runtimes.close();
+      throw error;
     }
   }
   const timeoutMs = options.probeTimeoutMs ?? LIST_PROBE_TIMEOUT_MS;
   const listed = await Promise.all(
-    found.map(async ({ container: c, host }): Promise<InstanceSummary> => {
+    found.map(async (each): Promise<InstanceSummary> => {
+      const { container: c, host } = each;
       const instance = c.labels[LABELS.instance] ?? c.name;
       const presence: ContainerPresence = c.state === "running" ? "running" : "stopped";
+      const paths = instancePaths(project.runDir, instance);
       return {
         instance,
         host,
@@ -123,11 +130,12 @@ export async function listProject(options: ListOptions): Promise<ProjectListing>
         base: (await launchedBase(instancePaths(project.runDir, instance))) ?? c.labels[LABELS.base] ?? null,
         image: c.image,
         createdAt: c.createdAt,
-        agent: await probeAgent(instancePaths(project.runDir, instance), presence, timeoutMs),
+        // A worker on another host with no coordinator carrying its files here is asked there (remote-agent.ts).
+        agent: host === localHost ? await probeAgent(paths, presence, timeoutMs) : await (await import("./remote-agent.ts")).probeRemoteAgent(project, each, instance, paths, timeoutMs),
         outdated: outdatedContainer(c.labels),
       };
     }),
-  );
+  ).finally(closeHosts);
   const known = new Set(listed.map((i) => i.instance));
   const orphans = await orphanInstances(project.runDir, known, unreachableHosts.length > 0 ? "unknown" : "missing");
   const instances = [...listed, ...orphans].sort((a, b) => a.instance.localeCompare(b.instance) || (a.host ?? "").localeCompare(b.host ?? ""));
@@ -143,8 +151,15 @@ function withoutHostName(host: string, message: string): string {
 
 interface FoundContainer {
   readonly container: ContainerInfo;
-  /** The host it was found on. */
+  /** The host it was found on, and its engine. */
   readonly host: string;
+  readonly runtime: ContainerRuntime;
+}
+
+interface HostContainers {
+  readonly host: string;
+  readonly runtime: ContainerRuntime;
+  readonly containers: readonly ContainerInfo[];
 }
 
 /**
@@ -152,13 +167,13 @@ interface FoundContainer {
  * unix:// address of the local socket): it belongs to the host its label
  * names, else to the first host, in config order, that found it.
  */
-function oncePerContainer(lists: readonly { host: string; containers: readonly ContainerInfo[] }[]): FoundContainer[] {
+function oncePerContainer(lists: readonly HostContainers[]): FoundContainer[] {
   const byId = new Map<string, FoundContainer>();
-  for (const { host, containers } of lists) {
+  for (const { host, runtime, containers } of lists) {
     for (const container of containers) {
       const earlier = byId.get(container.id);
       if (earlier === undefined || (hostOfContainer(container.labels) === host && hostOfContainer(earlier.container.labels) !== earlier.host)) {
-        byId.set(container.id, { container, host });
+        byId.set(container.id, { container, host, runtime });
       }
     }
   }

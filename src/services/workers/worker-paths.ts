@@ -31,7 +31,7 @@ export async function withWorkerPaths<T>(
 }
 
 /** Whether a process accepts connections on the socket now (refused or absent: no). */
-function socketServed(socketPath: string): Promise<boolean> {
+export function socketServed(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection(socketPath);
     const settle = (served: boolean): void => {
