@@ -17,9 +17,12 @@ import { validate } from "./validate.ts";
 
 /**
  * A host that shares no folder with this machine (a Docker engine over SSH
- * or TCP): its engine, its workspace transport, and the push of the warm's
- * base commit into its mirror, made once per warm however many workers
- * the host gets.
+ * or TCP, or a Kubernetes namespace): its engine, its workspace transport,
+ * and the push of the warm's base commit into its mirror, made once per warm
+ * however many workers the host gets. Everything below goes through the
+ * ContainerRuntime port, so it is the same on both: on Kubernetes the
+ * volumes are claims and every exec a pod exec (sites.ts has refused what a
+ * cluster cannot do: an image to build, a Docker network).
  */
 export interface RemoteSite {
   readonly host: string;

@@ -77,7 +77,7 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
   if (options.reset && options.force !== true) await refuseResetUnderCoordinator(project, names);
   const first = specs.get(names[0] ?? "");
   if (first === undefined) throw new UserError("no instances to warm");
-  const sites = await openSites(project, names, first.imageRef, { beyondSlots: options.beyondSlots });
+  const sites = await openSites(project, names, first, { beyondSlots: options.beyondSlots });
   try {
     return await warmOn(project, workspaces, locks, sites, { options, names, specs, first, base });
   } finally {

@@ -22,9 +22,9 @@ export interface PodMount {
  * How a pod that mounts claims is started, as root, in a mount namespace of
  * its own (`unshare --mount`): a root directory of the pod's own whose
  * top-level entries are this machine's, the shared ones (/proc, /sys, /dev,
- * /tmp, /run and the fake's own directory) bound as they are and every other
- * directory an overlay whose writes stay the pod's (as a container's writes to
- * /etc stay its own); then each claim's directory bound at its mountPath,
+ * /tmp and the fake's own directory) bound as they are, /run an empty tmpfs
+ * of its own, and every other directory an overlay whose writes stay the
+ * pod's (as a container's writes to /etc stay its own); then each claim's directory bound at its mountPath,
  * read-only when the pod says so, and the command run chrooted there (ready,
  * on fd 3, only once it is: execs join it with nsenter through its
  * /proc/<pid>/root and cwd).
@@ -38,6 +38,8 @@ const NAMESPACE_SCRIPT = [
   '  if [ -L "$entry" ]; then ln -s "$(readlink "$entry")" "$root/$name"',
   '  elif [ -d "$entry" ]; then',
   '    mkdir -p "$root/$name"',
+  // A container's /run is its own: the instance directory a worker makes there (/run/cspace) must not be this machine's or another pod's.
+  '    if [ "$name" = run ]; then mount -t tmpfs -o mode=0755 tmpfs "$root/run"; continue; fi',
   '    case " $shared " in',
   '      *" $name "*) mount --rbind "$entry" "$root/$name" ;;',
   '      *) mkdir -p "$layers/$name/upper" "$layers/$name/work"; mount -t overlay overlay -o "lowerdir=$entry,upperdir=$layers/$name/upper,workdir=$layers/$name/work" "$root/$name" ;;',
@@ -53,7 +55,7 @@ const NAMESPACE_SCRIPT = [
   // Ready only once chrooted: an exec joins through /proc/<pid>/root and cwd, which must be the pod's by then.
   'exec chroot "$root" /bin/sh -c \'cd -- "$0" 2>/dev/null || cd /; echo ready >&3; exec 3>&-; exec "$@"\' "$cwd" "$@"',
 ].join("\n");
-const SHARED_TOP = ["proc", "sys", "dev", "tmp", "run"];
+const SHARED_TOP = ["proc", "sys", "dev", "tmp"];
 
 /**
  * A pod of the fake API server: its container is a process group on this
