@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { PodContainer, PodManifest } from "../../../src/adapters/kubernetes/pod-types.ts";
@@ -173,10 +173,35 @@ export class FakePod {
     killGroup(this.#main);
   }
 
-  /** Ends everything the pod runs: its deletion. */
+  /**
+   * Ends everything the pod runs: its deletion. With a mount namespace of its
+   * own, that is every process in it, as a container's removal ends all of
+   * its processes: one an exec left running in a session of its own (the
+   * supervisor, started detached) is in no group the fake started.
+   */
   stop(): void {
+    const namespace = this.#main?.pid === undefined || this.mounts.length === 0 ? null : mountNamespaceOf(this.#main.pid);
     killGroup(this.#main);
     for (const child of this.execs) killGroup(child);
+    if (namespace !== null) {
+      for (const pid of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).map(Number)) {
+        if (mountNamespaceOf(pid) !== namespace) continue;
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+  }
+}
+
+/** The mount namespace a process is in (`mnt:[…]`), null when it is gone. */
+function mountNamespaceOf(pid: number): string | null {
+  try {
+    return readlinkSync(`/proc/${String(pid)}/ns/mnt`);
+  } catch {
+    return null;
   }
 }
 
