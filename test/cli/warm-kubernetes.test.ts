@@ -65,6 +65,8 @@ describe("a worker on a Kubernetes host, through the built binary", () => {
     expect(warmed.exitCode, warmed.stderr).toBe(0);
     const result = JSON.parse(warmed.stdout) as WarmJson;
     expect(result.instances.map((o) => [o.instance, o.status, o.host, o.commit])).toEqual([["issue-1", "ready", "k8s", head]]);
+    expect(warmed.stderr).toContain(`host k8s is a Kubernetes cluster: its nodes pull ${IMAGE} when each pod starts`);
+    expect(warmed.stderr).toContain("NetworkPolicy");
     // The worker's pod, its mirror keeper gone with the warm, and two claims: the host's mirror and the worker's checkout.
     const there = onCluster(kube);
     expect(there.pods).toHaveLength(1);

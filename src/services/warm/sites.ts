@@ -18,7 +18,14 @@ export type WorkerImage = Pick<LoadedDevcontainer, "imageRef"> & { readonly spec
  */
 export type Site =
   | { readonly kind: "local"; readonly host: string; readonly runtime: ContainerRuntime }
-  | { readonly kind: "remote"; readonly host: string; readonly runtime: ContainerRuntime; readonly remote: RemoteSite };
+  | {
+      readonly kind: "remote";
+      readonly host: string;
+      readonly runtime: ContainerRuntime;
+      readonly remote: RemoteSite;
+      /** What differs there from a Docker worker that the user must know (said once per warm, as a warning). */
+      readonly notes?: readonly string[];
+    };
 
 export interface Sites {
   of(instance: string): Site;
@@ -76,7 +83,13 @@ export async function openSites(project: OpenedProject, instances: readonly stri
 async function siteOn(project: OpenedProject, host: WorkerHost, runtime: ContainerRuntime, image: WorkerImage, transports: WorkspaceTransport[]): Promise<Site> {
   const keeperImage = image.imageRef;
   if (host.kind === "local") return { kind: "local", host: host.name, runtime };
-  if (host.kind === "kubernetes") refuseDockerOnly(project, host, image);
+  const notes: string[] = [];
+  if (host.kind === "kubernetes") {
+    refuseDockerOnly(project, host, image);
+    notes.push(
+      `host ${host.name} is a Kubernetes cluster: its nodes pull ${image.imageRef} when each pod starts (nothing checks it before), and its workers are on the cluster's network, which only the namespace's NetworkPolicy restricts`,
+    );
+  }
   const transport = await project.ports.transport({ name: host.name, runtime, keeperImage });
   transports.push(transport);
   // One push per base commit and host, whatever the number of workers: each push is a pack negotiation over the link.
@@ -91,7 +104,7 @@ async function siteOn(project: OpenedProject, host: WorkerHost, runtime: Contain
     }
     return push;
   };
-  return { kind: "remote", host: host.name, runtime, remote: { host: host.name, runtime, transport, pushBase } };
+  return { kind: "remote", host: host.name, runtime, remote: { host: host.name, runtime, transport, pushBase }, notes };
 }
 
 /**

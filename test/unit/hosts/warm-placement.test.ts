@@ -129,8 +129,13 @@ describe("warm places instances on the configured hosts", () => {
   it("makes a worker placed on a Kubernetes host there, through the host's mirror, as on a remote Docker host", async () => {
     const ports = fakePorts({ hosts: ["k8s"] });
     const where = await project({ hosts: [{ name: "k8s", kubernetes: { context: "dev", namespace: "agents" }, slots: 4 }, { name: "local" }] });
-    const result = await warm({ ...where, instances: ["issue-1"], reset: false, ports: ports.overrides });
+    const warnings: string[] = [];
+    const result = await warm({ ...where, instances: ["issue-1"], reset: false, ports: ports.overrides, onEvent: (event) => (event.kind === "warning" ? warnings.push(event.message) : undefined) });
     expect(result.instances.map((o) => [o.instance, o.status, o.host])).toEqual([["issue-1", "ready", "k8s"]]);
+    // Said, not silently assumed: the cluster pulls the image, and only a NetworkPolicy restricts its network.
+    expect(warnings.filter((w) => w.startsWith("host k8s"))).toEqual([
+      "host k8s is a Kubernetes cluster: its nodes pull cspace-base:bookworm when each pod starts (nothing checks it before), and its workers are on the cluster's network, which only the namespace's NetworkPolicy restricts",
+    ]);
     const [container] = ports.runtimes("k8s")?.containers.values() ?? [];
     expect(container?.spec.HostConfig.Mounts.filter((m) => m.Type === "bind")).toEqual([]);
     // On the cluster's network: no Docker network is asked for (a pod cannot join one), nor made.
