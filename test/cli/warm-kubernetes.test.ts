@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 interface WarmJson {
-  readonly instances: readonly { readonly instance: string; readonly status: string; readonly host: string; readonly commit: string | null; readonly error: unknown }[];
+  readonly instances: readonly { readonly instance: string; readonly status: string; readonly action: string | null; readonly host: string; readonly commit: string | null; readonly attempts: number; readonly error: unknown }[];
 }
 
 async function setup(options: { readonly devcontainer?: Record<string, unknown>; readonly network?: unknown } = {}) {
@@ -85,6 +85,15 @@ describe("a worker on a Kubernetes host, through the built binary", () => {
     expect(again.exitCode, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as WarmJson).instances.map((o) => [o.status, o.host])).toEqual([["ready", "k8s"]]);
     expect(onCluster(kube).pods).toEqual(there.pods);
+
+    // Its pod ended (a crash, an eviction): a pod is never started again (restartPolicy Never), so the next warm makes it anew, in one attempt.
+    pod?.killMain();
+    while (pod?.manifest.status?.phase !== "Failed") await new Promise((resolve) => setImmediate(resolve));
+    const remade = await cli(["warm", "issue-1", "--json"]);
+    expect(remade.exitCode, remade.stderr).toBe(0);
+    expect((JSON.parse(remade.stdout) as WarmJson).instances.map((o) => [o.status, o.action, o.host, o.attempts])).toEqual([["ready", "created", "k8s", 1]]);
+    expect(onCluster(kube)).toEqual(there);
+    expect(kube.pods.get(there.pods[0] ?? "")?.manifest.status?.phase).toBe("Running");
 
     const listed = await cli(["list", "--json"]);
     expect(listed.exitCode, listed.stderr).toBe(0);

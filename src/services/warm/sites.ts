@@ -104,7 +104,7 @@ async function siteOn(project: OpenedProject, host: WorkerHost, runtime: Contain
     }
     return push;
   };
-  return { kind: "remote", host: host.name, runtime, remote: { host: host.name, runtime, transport, pushBase }, notes };
+  return { kind: "remote", host: host.name, runtime, remote: { host: host.name, runtime, transport, pushBase, restartable: host.kind !== "kubernetes" }, notes };
 }
 
 /**

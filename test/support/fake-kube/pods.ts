@@ -243,6 +243,7 @@ export function newPodIdentity(): { uid: string; creationTimestamp: string } {
   return { uid: randomUUID(), creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, "Z") };
 }
 
-export function podDir(root: string, name: string): string {
-  return path.join(root, "pods", name);
+/** A pod's own directory: one per pod made, so a pod made again under a name gets a fresh root, as a new container does. */
+export function podDir(root: string, name: string, uid: string): string {
+  return path.join(root, "pods", `${name.slice(0, 200)}-${uid.slice(0, 8)}`);
 }

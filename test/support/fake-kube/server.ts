@@ -280,9 +280,10 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
   async function createPod(manifest: PodManifest): Promise<PodManifest> {
     const name = manifest.metadata?.name ?? "";
     const { mounts, missing } = mountsOf(manifest);
+    const identity = newPodIdentity();
     const pod = new FakePod(
-      { ...manifest, metadata: { ...manifest.metadata, namespace, ...newPodIdentity() }, status: { phase: "Pending", containerStatuses: [{ name: manifest.spec?.containers[0]?.name ?? "", state: { waiting: { reason: "ContainerCreating" } } }] } },
-      podDir(options.dir, name),
+      { ...manifest, metadata: { ...manifest.metadata, namespace, ...identity }, status: { phase: "Pending", containerStatuses: [{ name: manifest.spec?.containers[0]?.name ?? "", state: { waiting: { reason: "ContainerCreating" } } }] } },
+      podDir(options.dir, name, identity.uid),
       mounts,
     );
     pods.set(name, pod);

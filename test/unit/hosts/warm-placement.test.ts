@@ -142,6 +142,12 @@ describe("warm places instances on the configured hosts", () => {
     expect(container?.spec.HostConfig.NetworkMode).toBeUndefined();
     expect(ports.runtimes("k8s")?.networks.size).toBe(0);
     expect([...(ports.transports.get("k8s")?.checkouts.values() ?? [])].map((c) => c.instance)).toEqual(["issue-1"]);
+
+    // A pod that ended is never started again (restartPolicy Never): warmed again, it is made anew, in one attempt.
+    ports.runtimes("k8s")?.kill(container?.id ?? "");
+    const again = await warm({ ...where, instances: ["issue-1"], reset: false, ports: ports.overrides });
+    expect(again.instances.map((o) => [o.status, o.action, o.attempts])).toEqual([["ready", "created", 1]]);
+    expect(ports.runtimes("k8s")?.calls.filter((call) => call.startsWith("start"))).toHaveLength(2);
   });
 
   it("refuses, naming the Kubernetes host, a devcontainer whose image must be built, before making anything", async () => {
