@@ -31,7 +31,7 @@ async function setup(options: { readonly devcontainer?: Record<string, unknown>;
   cleanups.push(() => kube.stop());
   const project = path.join(scratch, "project");
   await mkdir(path.join(project, ".devcontainer"), { recursive: true });
-  await writeFile(path.join(project, ".devcontainer", "devcontainer.json"), JSON.stringify(options.devcontainer ?? { image: IMAGE, containerUser: "1000" }));
+  await writeFile(path.join(project, ".devcontainer", "devcontainer.json"), JSON.stringify(options.devcontainer ?? { image: IMAGE, containerUser: "1000", postCreateCommand: "id -u > .post-create-ran" }));
   await writeFile(path.join(project, ".devcontainer", "Dockerfile"), `FROM ${IMAGE}\n`);
   const hosts = [{ name: "k8s", kubernetes: { context: kube.context, namespace: kube.namespace, kubeconfig: kube.kubeconfig }, slots: 2 }];
   await writeFile(path.join(project, ".cspace.json"), JSON.stringify({ project: { name: "warm-k8s" }, workers: { hosts }, ...(options.network === undefined ? {} : { container: { network: options.network } }) }));
@@ -76,9 +76,10 @@ describe("a worker on a Kubernetes host, through the built binary", () => {
     const pod = kube.pods.get(there.pods[0] ?? "");
     expect(pod?.container.image).toBe(IMAGE);
     // Inside: the checkout on its own branch at the project's commit, cloned from the read-only mirror, as the container user.
-    const inside = await cli(["exec", "issue-1", "--", "sh", "-c", "git rev-parse --abbrev-ref HEAD; git rev-parse HEAD; id -u; cat README.md; touch /var/lib/cspace/store.git/planted 2>&1 || true"]);
+    // postCreateCommand ran there, in the workspace, as that user.
+    const inside = await cli(["exec", "issue-1", "--", "sh", "-c", "git rev-parse --abbrev-ref HEAD; git rev-parse HEAD; id -u; cat README.md .post-create-ran; touch /var/lib/cspace/store.git/planted 2>&1 || true"]);
     expect(inside.exitCode, inside.stderr).toBe(0);
-    expect(inside.stdout).toMatch(new RegExp(`^issue-1\n${head}\n1000\na project on a cluster\n.*Read-only file system`, "s"));
+    expect(inside.stdout).toMatch(new RegExp(`^issue-1\n${head}\n1000\na project on a cluster\n1000\n.*Read-only file system`, "s"));
 
     // Warmed again: validated where it is, nothing made anew.
     const again = await cli(["warm", "issue-1", "--json"]);
@@ -105,7 +106,8 @@ describe("a worker on a Kubernetes host, through the built binary", () => {
     expect(down.exitCode, `${down.stdout}\n${down.stderr}`).toBe(0);
     expect(onCluster(kube)).toEqual({ pods: [], claims: [] });
     expect(kube.violations).toEqual([]);
-  });
+    // Seven commands of the built binary, each starting Node: on two busy cores that takes far more than the lane's 30 s.
+  }, 300_000);
 
   it("refuses, naming the host, a devcontainer whose image must be built, and makes nothing there", async () => {
     const { kube, cli } = await setup({ devcontainer: { build: { dockerfile: "Dockerfile" } } });
@@ -113,7 +115,7 @@ describe("a worker on a Kubernetes host, through the built binary", () => {
     expect(warmed.stderr).toContain("host k8s is a Kubernetes cluster, which cannot build the workers' image");
     expect(warmed.exitCode).toBe(2);
     expect(onCluster(kube)).toEqual({ pods: [], claims: [] });
-  });
+  }, 120_000);
 
   it("refuses, naming the host, an egress allowlist it cannot enforce there, and makes nothing there", async () => {
     const { kube, cli } = await setup({ network: { allow: ["@npm"] } });
@@ -122,5 +124,5 @@ describe("a worker on a Kubernetes host, through the built binary", () => {
     expect(warmed.stderr).toContain("NetworkPolicy");
     expect(warmed.exitCode).toBe(2);
     expect(onCluster(kube)).toEqual({ pods: [], claims: [] });
-  });
+  }, 120_000);
 });
