@@ -39,7 +39,7 @@ beforeAll(async () => {
   dir = await realpath(await mkdtemp(path.join(os.tmpdir(), "cspace-k8s-relay-")));
   kube = await startFakeKube({ dir });
   runtime = openKubernetesRuntime({ name: "k8s", context: kube.context, namespace: kube.namespace, kubeconfig: kube.kubeconfig });
-});
+}, 60_000);
 
 afterAll(async () => {
   try {
@@ -167,5 +167,5 @@ describe("the relay and the instance mirror over a Kubernetes pod's exec (the pr
     }
     expect([...kube.pods.keys()]).toEqual([]);
     expect([...kube.claims.keys()]).toEqual([]);
-  });
+  }, 180_000);
 });
