@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -24,6 +24,9 @@ async function setup(kubernetes: (kube: FakeKube) => Record<string, unknown>) {
   cleanups.push(() => kube.stop());
   const project = await makeProject({ config: { project: { name: "hosts-k8s" }, workers: { hosts: [{ name: "k8s", kubernetes: kubernetes(kube), slots: 30 }] } } });
   cleanups.push(() => project.remove());
+  // A cluster builds no image: the workers' is named (cspace's own devcontainer builds one).
+  await mkdir(path.join(project.dir, ".devcontainer"));
+  await writeFile(path.join(project.dir, ".devcontainer", "devcontainer.json"), JSON.stringify({ image: "registry.example/cspace-base:bookworm" }));
   // The spawned binary is asynchronous here: the API server answers from this process.
   const cli = (args: readonly string[]) =>
     execa(process.execPath, [binPath, ...args, "--cwd", project.dir], { cwd: repoRoot, env: { ...cleanEnv(), CSPACE_RUN_DIR: path.join(scratch, "run") }, extendEnv: false, reject: false, timeout: 60_000 });
@@ -42,6 +45,7 @@ describe("a Kubernetes host in the built binary", () => {
     const host = report.checks.filter((check) => check.id === "host");
     expect(host).toHaveLength(1);
     expect(host[0]).toMatchObject({ title: "Host k8s", status: "pass" });
+    expect(host[0]?.detail).toMatch(/^Kubernetes v1\.30\.0-fake at kubernetes:\/\/fake\/agents, 30 slots; worker image registry\.example\/cspace-base:bookworm is pulled by the cluster's nodes/);
     expect(kube.requests).toContain("GET /version");
   });
 

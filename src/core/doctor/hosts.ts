@@ -28,6 +28,7 @@ export function hostCheck(host: WorkerHost, engine: EngineObservation, image: Wo
       hint: engine.hint ?? `Start the engine of host ${host.name} or make it reachable from here, or remove it from workers.hosts.`,
     };
   }
+  if (host.kind === "kubernetes") return kubernetesCheck(host, `Kubernetes ${engine.version} at ${engine.endpoint}, ${slots}`, image);
   const where = `Docker ${engine.version} (API ${engine.apiVersion}) at ${engine.endpoint}, ${slots}`;
   if (image === null) return { ...base, status: "pass", detail: where };
   if ("unchecked" in image) return { ...base, status: "pass", detail: `${where}; worker image not checked: ${image.unchecked}` };
@@ -39,4 +40,24 @@ export function hostCheck(host: WorkerHost, engine: EngineObservation, image: Wo
     detail: `${where}; worker image ${image.reference} is not there, and the first warm on it must pull it`,
     hint: `If host ${host.name} cannot reach the image's registry, copy it there: \`docker save ${image.reference} | docker -H <its address> load\`.`,
   };
+}
+
+/**
+ * A cluster pulls the image on each node as pods start, and builds none:
+ * nothing here can say it is there, and a Dockerfile is what warm refuses
+ * on such a host.
+ */
+function kubernetesCheck(host: WorkerHost, where: string, image: WorkerImageObservation | null): CheckResult {
+  const base = { id: "host", title: `Host ${host.name}`, required: true } as const;
+  if (image === null) return { ...base, status: "pass", detail: where };
+  if ("unchecked" in image) return { ...base, status: "pass", detail: `${where}; worker image not checked: ${image.unchecked}` };
+  if (image.built) {
+    return {
+      ...base,
+      status: "fail",
+      detail: `${where}; the worker image is built from a Dockerfile, which a Kubernetes cluster cannot do`,
+      hint: 'Build the image, push it to a registry the cluster pulls from, and name it in devcontainer.json "image" (or remove the host from workers.hosts).',
+    };
+  }
+  return { ...base, status: "pass", detail: `${where}; worker image ${image.reference} is pulled by the cluster's nodes as each pod starts (not checked from here)` };
 }
