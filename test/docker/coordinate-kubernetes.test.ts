@@ -89,6 +89,12 @@ describe("coordinate with its workers on a Kubernetes host (the project's API se
     const id = projectId(repo.projectName, repo.dir);
     expect(await docker.listContainers({ all: true, filters: { label: [`${LABELS.project}=${id}`] } })).toEqual([]);
 
+    // The agent's events, read from its pod (the instance mirror over an exec, into a copy of the command's own).
+    const logs = await runCliAsync(["--cwd", repo.dir, "logs", "issue-10"], { env: repo.env, timeoutMs: 120_000 });
+    expect(logs.status, logs.stderr).toBe(0);
+    expect(logs.stdout).toMatch(/agent +commit +[0-9a-f]{40} greeting\.txt/);
+    expect(logs.stdout).toMatch(/supervisor report-delivered +issue-10-/);
+
     const down = await runCliAsync(["--cwd", repo.dir, "down", "--all"], { env: repo.env, timeoutMs: 120_000 });
     expect(down.status, `${down.stdout}\n${down.stderr}`).toBe(0);
     expect({ pods: [...kube.pods.keys()], claims: [...kube.claims.keys()] }).toEqual({ pods: [], claims: [] });
