@@ -114,6 +114,8 @@ async function hostChecks(project: OpenedProject): Promise<CheckResult[]> {
   const hosts = workerHosts(project.config);
   if (onlyTheLocalHost(hosts)) return [];
   const image = await workerImage(project);
+  const asked = project.config.container.network;
+  const network = asked === "open" || asked === "none" ? asked : "allowlist";
   const runtimes = await project.ports.hosts();
   try {
     return await Promise.all(
@@ -126,14 +128,14 @@ async function hostChecks(project: OpenedProject): Promise<CheckResult[]> {
           engine = { answered: true, version: info.version, apiVersion: info.apiVersion, endpoint: runtime.endpoint };
         } catch (error) {
           if (!(error instanceof CspaceError)) throw error;
-          return hostCheck(host, { answered: false, message: error.message, hint: error.hint }, null);
+          return hostCheck(host, { answered: false, message: error.message, hint: error.hint }, null, network);
         }
-        if ("unchecked" in image) return hostCheck(host, engine, image);
+        if ("unchecked" in image) return hostCheck(host, engine, image, network);
         try {
-          return hostCheck(host, engine, { ...image, present: await runtime.hasImage(image.reference) });
+          return hostCheck(host, engine, { ...image, present: await runtime.hasImage(image.reference) }, network);
         } catch (error) {
           if (!(error instanceof CspaceError)) throw error;
-          return hostCheck(host, engine, { unchecked: error.message });
+          return hostCheck(host, engine, { unchecked: error.message }, network);
         }
       }),
     );

@@ -17,12 +17,12 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(kubernetes: (kube: FakeKube) => Record<string, unknown>) {
+async function setup(kubernetes: (kube: FakeKube) => Record<string, unknown>, extra: Record<string, unknown> = {}) {
   const scratch = await mkdtemp(path.join(os.tmpdir(), "cspace-hosts-k8s-"));
   cleanups.push(() => rm(scratch, { recursive: true, force: true }));
   const kube = await startFakeKube({ dir: scratch });
   cleanups.push(() => kube.stop());
-  const project = await makeProject({ config: { project: { name: "hosts-k8s" }, workers: { hosts: [{ name: "k8s", kubernetes: kubernetes(kube), slots: 30 }] } } });
+  const project = await makeProject({ config: { project: { name: "hosts-k8s" }, workers: { hosts: [{ name: "k8s", kubernetes: kubernetes(kube), slots: 30 }] }, ...extra } });
   cleanups.push(() => project.remove());
   // A cluster builds no image: the workers' is named (cspace's own devcontainer builds one).
   await mkdir(path.join(project.dir, ".devcontainer"));
@@ -47,6 +47,15 @@ describe("a Kubernetes host in the built binary", () => {
     expect(host[0]).toMatchObject({ title: "Host k8s", status: "pass" });
     expect(host[0]?.detail).toMatch(/^Kubernetes v1\.30\.0-fake at kubernetes:\/\/fake\/agents, 30 slots; worker image registry\.example\/cspace-base:bookworm is pulled by the cluster's nodes/);
     expect(kube.requests).toContain("GET /version");
+  });
+
+  it("doctor fails the host's check when container.network asks for an allowlist, which the cluster cannot enforce", async () => {
+    const { cli } = await setup((k) => ({ context: k.context, namespace: k.namespace, kubeconfig: k.kubeconfig }), { container: { network: { allow: ["@npm"] } } });
+    const result = await cli(["doctor", "--json"]);
+    expect(result.exitCode).toBe(1);
+    const host = (JSON.parse(result.stdout) as DoctorJson).checks.find((check) => check.id === "host");
+    expect(host).toMatchObject({ title: "Host k8s", status: "fail" });
+    expect(host?.detail).toContain("container.network an allowlist cannot be enforced on a Kubernetes cluster");
   });
 
   it("doctor fails the host's check naming the context and the kubeconfig when the context is not there", async () => {

@@ -29,6 +29,14 @@ describe("hostCheck", () => {
       detail: expect.stringContaining("built from a Dockerfile, which a Kubernetes cluster cannot do") as unknown,
       hint: expect.stringContaining('devcontainer.json "image"') as unknown,
     });
+    // A network only a Docker network enforces fails it too, as warm refuses it there; a Docker host is not concerned.
+    expect(hostCheck(k8s, cluster, { reference: "registry.example/app:1", built: false, present: true }, "allowlist")).toMatchObject({
+      status: "fail",
+      detail: expect.stringContaining('container.network an allowlist cannot be enforced on a Kubernetes cluster') as unknown,
+      hint: expect.stringContaining("NetworkPolicy") as unknown,
+    });
+    expect(hostCheck(k8s, cluster, null, "none").detail).toContain('container.network "none" cannot be enforced');
+    expect(hostCheck(big, answered, null, "allowlist").status).toBe("pass");
   });
 
   it("fails a host that does not answer, naming it once, with the runtime's hint or one of its own", () => {

@@ -16,7 +16,10 @@ export type WorkerImageObservation =
   | { readonly reference: string; readonly built: boolean; readonly present: boolean }
   | { readonly unchecked: string };
 
-export function hostCheck(host: WorkerHost, engine: EngineObservation, image: WorkerImageObservation | null): CheckResult {
+/** `container.network` as a host can enforce it or not: an allowlist and "none" need a Docker network. */
+export type NetworkAsked = "open" | "none" | "allowlist";
+
+export function hostCheck(host: WorkerHost, engine: EngineObservation, image: WorkerImageObservation | null, network: NetworkAsked = "open"): CheckResult {
   const base = { id: "host", title: `Host ${host.name}`, required: true } as const;
   const slots = `${String(host.slots)} slot${host.slots === 1 ? "" : "s"}`;
   if (!engine.answered) {
@@ -28,7 +31,7 @@ export function hostCheck(host: WorkerHost, engine: EngineObservation, image: Wo
       hint: engine.hint ?? `Start the engine of host ${host.name} or make it reachable from here, or remove it from workers.hosts.`,
     };
   }
-  if (host.kind === "kubernetes") return kubernetesCheck(host, `Kubernetes ${engine.version} at ${engine.endpoint}, ${slots}`, image);
+  if (host.kind === "kubernetes") return kubernetesCheck(host, `Kubernetes ${engine.version} at ${engine.endpoint}, ${slots}`, image, network);
   const where = `Docker ${engine.version} (API ${engine.apiVersion}) at ${engine.endpoint}, ${slots}`;
   if (image === null) return { ...base, status: "pass", detail: where };
   if ("unchecked" in image) return { ...base, status: "pass", detail: `${where}; worker image not checked: ${image.unchecked}` };
@@ -44,11 +47,19 @@ export function hostCheck(host: WorkerHost, engine: EngineObservation, image: Wo
 
 /**
  * A cluster pulls the image on each node as pods start, and builds none:
- * nothing here can say it is there, and a Dockerfile is what warm refuses
- * on such a host.
+ * nothing here can say it is there; a Dockerfile, and a network setting
+ * only a Docker network enforces, are what warm refuses on such a host.
  */
-function kubernetesCheck(host: WorkerHost, where: string, image: WorkerImageObservation | null): CheckResult {
+function kubernetesCheck(host: WorkerHost, where: string, image: WorkerImageObservation | null, network: NetworkAsked): CheckResult {
   const base = { id: "host", title: `Host ${host.name}`, required: true } as const;
+  if (network !== "open") {
+    return {
+      ...base,
+      status: "fail",
+      detail: `${where}; container.network ${network === "none" ? '"none"' : "an allowlist"} cannot be enforced on a Kubernetes cluster (it needs a Docker network and cspace's egress proxy)`,
+      hint: 'Restrict the namespace\'s egress with a NetworkPolicy and set "container.network": "open" (or remove the host from workers.hosts).',
+    };
+  }
   if (image === null) return { ...base, status: "pass", detail: where };
   if ("unchecked" in image) return { ...base, status: "pass", detail: `${where}; worker image not checked: ${image.unchecked}` };
   if (image.built) {
