@@ -4,6 +4,7 @@ import { baseImage, gitCheck, nodeCheck, skipped, summarize, type CheckId, type 
 import { hostCheck, type EngineObservation } from "../core/doctor/hosts.ts";
 import { CspaceError } from "../core/errors.ts";
 import { onlyTheLocalHost, workerHosts } from "../core/hosts/hosts.ts";
+import { networkAsked } from "../core/hosts/kubernetes-limits.ts";
 import type { Host } from "../core/host.ts";
 import { LABELS } from "../core/instances/labels.ts";
 import type { ContainerRuntime } from "../core/instances/ports.ts";
@@ -114,8 +115,7 @@ async function hostChecks(project: OpenedProject): Promise<CheckResult[]> {
   const hosts = workerHosts(project.config);
   if (onlyTheLocalHost(hosts)) return [];
   const image = await workerImage(project);
-  const asked = project.config.container.network;
-  const network = asked === "open" || asked === "none" ? asked : "allowlist";
+  const network = networkAsked(project.config.container.network);
   const runtimes = await project.ports.hosts();
   try {
     return await Promise.all(

@@ -1,4 +1,5 @@
 import type { WorkerHost } from "../hosts/hosts.ts";
+import { IMAGE_BUILD_HINT, NETWORK_POLICY_HINT, unenforceableNetwork, type NetworkAsked } from "../hosts/kubernetes-limits.ts";
 import type { CheckResult } from "./checks.ts";
 
 /**
@@ -15,9 +16,6 @@ export type WorkerImageObservation =
   /** `built`: made from a Dockerfile (warm builds it on the host); otherwise an `image` the host must pull or have. */
   | { readonly reference: string; readonly built: boolean; readonly present: boolean }
   | { readonly unchecked: string };
-
-/** `container.network` as a host can enforce it or not: an allowlist and "none" need a Docker network. */
-export type NetworkAsked = "open" | "none" | "allowlist";
 
 export function hostCheck(host: WorkerHost, engine: EngineObservation, image: WorkerImageObservation | null, network: NetworkAsked = "open"): CheckResult {
   const base = { id: "host", title: `Host ${host.name}`, required: true } as const;
@@ -56,8 +54,8 @@ function kubernetesCheck(host: WorkerHost, where: string, image: WorkerImageObse
     return {
       ...base,
       status: "fail",
-      detail: `${where}; container.network ${network === "none" ? '"none"' : "an allowlist"} cannot be enforced on a Kubernetes cluster (it needs a Docker network and cspace's egress proxy)`,
-      hint: 'Restrict the namespace\'s egress with a NetworkPolicy and set "container.network": "open" (or remove the host from workers.hosts).',
+      detail: `${where}; ${unenforceableNetwork(network)} cannot be enforced on a Kubernetes cluster (it needs a Docker network and cspace's egress proxy)`,
+      hint: NETWORK_POLICY_HINT,
     };
   }
   if (image === null) return { ...base, status: "pass", detail: where };
@@ -67,7 +65,7 @@ function kubernetesCheck(host: WorkerHost, where: string, image: WorkerImageObse
       ...base,
       status: "fail",
       detail: `${where}; the worker image is built from a Dockerfile, which a Kubernetes cluster cannot do`,
-      hint: 'Build the image, push it to a registry the cluster pulls from, and name it in devcontainer.json "image" (or remove the host from workers.hosts).',
+      hint: IMAGE_BUILD_HINT,
     };
   }
   return { ...base, status: "pass", detail: `${where}; worker image ${image.reference} is pulled by the cluster's nodes as each pod starts (not checked from here)` };

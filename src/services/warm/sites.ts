@@ -1,12 +1,12 @@
 import type { LoadedDevcontainer } from "../../adapters/devcontainer/read-devcontainer.ts";
 import { UserError } from "../../core/errors.ts";
 import { localHostName, onlyTheLocalHost, workerHosts, type WorkerHost } from "../../core/hosts/hosts.ts";
+import { IMAGE_BUILD_HINT, networkAsked, NETWORK_POLICY_HINT, unenforceableNetwork } from "../../core/hosts/kubernetes-limits.ts";
 import type { ContainerRuntime } from "../../core/instances/ports.ts";
 import type { WorkspaceTransport } from "../../core/workspaces/transport.ts";
 import type { OpenedProject } from "../project.ts";
 import { placeInstances, type PlacementOptions } from "./placement.ts";
 import type { RemoteSite } from "./remote-bring-up.ts";
-import { projectEgressPolicy } from "./egress.ts";
 
 /** What a site needs of the workers' devcontainer: the image they run (the mirror keeper's too), and how it is had. */
 export type WorkerImage = Pick<LoadedDevcontainer, "imageRef"> & { readonly spec: Pick<LoadedDevcontainer["spec"], "image" | "source"> };
@@ -115,15 +115,10 @@ async function siteOn(project: OpenedProject, host: WorkerHost, runtime: Contain
  */
 function refuseDockerOnly(project: OpenedProject, host: WorkerHost, image: WorkerImage): void {
   if (image.spec.image.kind === "build") {
-    throw new UserError(`host ${host.name} is a Kubernetes cluster, which cannot build the workers' image from ${image.spec.source}'s Dockerfile`, {
-      hint: 'Build the image, push it to a registry the cluster pulls from, and name it in devcontainer.json "image" (or remove the host from workers.hosts).',
-    });
+    throw new UserError(`host ${host.name} is a Kubernetes cluster, which cannot build the workers' image from ${image.spec.source}'s Dockerfile`, { hint: IMAGE_BUILD_HINT });
   }
-  const policy = projectEgressPolicy(project);
-  if (policy.kind !== "open") {
-    const asked = policy.kind === "none" ? '"none"' : "an allowlist";
-    throw new UserError(`host ${host.name} is a Kubernetes cluster, where container.network ${asked} cannot be enforced: it needs a Docker network and cspace's egress proxy`, {
-      hint: 'Restrict the namespace\'s egress with a NetworkPolicy and set "container.network": "open" (or remove the host from workers.hosts).',
-    });
+  const asked = networkAsked(project.config.container.network);
+  if (asked !== "open") {
+    throw new UserError(`host ${host.name} is a Kubernetes cluster, where ${unenforceableNetwork(asked)} cannot be enforced: it needs a Docker network and cspace's egress proxy`, { hint: NETWORK_POLICY_HINT });
   }
 }
