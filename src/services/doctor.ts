@@ -4,6 +4,7 @@ import { baseImage, gitCheck, nodeCheck, skipped, summarize, type CheckId, type 
 import { hostCheck, type EngineObservation } from "../core/doctor/hosts.ts";
 import { CspaceError } from "../core/errors.ts";
 import { onlyTheLocalHost, workerHosts } from "../core/hosts/hosts.ts";
+import { networkAsked } from "../core/hosts/kubernetes-limits.ts";
 import type { Host } from "../core/host.ts";
 import { LABELS } from "../core/instances/labels.ts";
 import type { ContainerRuntime } from "../core/instances/ports.ts";
@@ -114,6 +115,7 @@ async function hostChecks(project: OpenedProject): Promise<CheckResult[]> {
   const hosts = workerHosts(project.config);
   if (onlyTheLocalHost(hosts)) return [];
   const image = await workerImage(project);
+  const network = networkAsked(project.config.container.network);
   const runtimes = await project.ports.hosts();
   try {
     return await Promise.all(
@@ -126,14 +128,14 @@ async function hostChecks(project: OpenedProject): Promise<CheckResult[]> {
           engine = { answered: true, version: info.version, apiVersion: info.apiVersion, endpoint: runtime.endpoint };
         } catch (error) {
           if (!(error instanceof CspaceError)) throw error;
-          return hostCheck(host, { answered: false, message: error.message, hint: error.hint }, null);
+          return hostCheck(host, { answered: false, message: error.message, hint: error.hint }, null, network);
         }
-        if ("unchecked" in image) return hostCheck(host, engine, image);
+        if ("unchecked" in image) return hostCheck(host, engine, image, network);
         try {
-          return hostCheck(host, engine, { ...image, present: await runtime.hasImage(image.reference) });
+          return hostCheck(host, engine, { ...image, present: await runtime.hasImage(image.reference) }, network);
         } catch (error) {
           if (!(error instanceof CspaceError)) throw error;
-          return hostCheck(host, engine, { unchecked: error.message });
+          return hostCheck(host, engine, { unchecked: error.message }, network);
         }
       }),
     );

@@ -224,7 +224,17 @@ export const realPorts: PortFactories = {
     const dataDir = dataDirFor(project.env);
     const store = new GitWorkspaces({ projectDir: project.projectDir, dataDir, projectId: project.projectId }).storePath;
     // Quarantines live beside the store they borrow from: collected work must survive a reboot as the store does.
-    return createRemoteTransport({ runtime: host.runtime, hostName: host.name, projectId: project.projectId, store, scratchDir: path.join(dataDir, project.projectId, "transport"), keeperImage: host.keeperImage });
+    // A pod cannot be without the cluster's network: a Kubernetes host's keeper has it (its egress is the namespace's NetworkPolicy's).
+    const kubernetes = workerHosts(project.config).find((candidate) => candidate.name === host.name)?.kind === "kubernetes";
+    return createRemoteTransport({
+      runtime: host.runtime,
+      hostName: host.name,
+      projectId: project.projectId,
+      store,
+      scratchDir: path.join(dataDir, project.projectId, "transport"),
+      keeperImage: host.keeperImage,
+      keeperWithoutNetwork: !kubernetes,
+    });
   },
   async forge(project) {
     const { openForge } = await import("./forge.ts");

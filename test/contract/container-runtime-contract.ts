@@ -182,7 +182,7 @@ export function containerRuntimeContract(name: string, abilities: RuntimeAbiliti
       /** A container mounting the named volume at /contract-volume, as the workspace transport mounts a worker's checkout. */
       function mounting(volume: string, readOnly: boolean): Partial<ContainerCreateSpec> {
         const { HostConfig } = specOf("unused");
-        return { HostConfig: { ...HostConfig, Mounts: [{ Type: "volume", Source: volume, Target: "/contract-volume", ReadOnly: readOnly, VolumeOptions: { Labels: { ...world.labels } } }] } };
+        return { HostConfig: { ...HostConfig, Mounts: [{ Type: "volume", Source: volume, Target: "/contract-volume", ReadOnly: readOnly, VolumeOptions: { Labels: { ...world.labels, "dev.cspace.project-dir": LONG_VALUE } } }] } };
       }
 
       const removeContainer = async (id: string): Promise<void> => {
@@ -196,6 +196,10 @@ export function containerRuntimeContract(name: string, abilities: RuntimeAbiliti
         expect(await world.runtime.removeVolume(volume)).toBe(false);
 
         const writer = await running(unique(), mounting(volume, false));
+        // Found by its labels (what `down --all` removes on a host), with them whole, even one no Kubernetes label can hold.
+        const listed = await world.runtime.listVolumes({ ...world.labels, "dev.cspace.project-dir": LONG_VALUE });
+        expect(listed.filter((found) => found.name === volume)).toEqual([{ name: volume, labels: { ...world.labels, "dev.cspace.project-dir": LONG_VALUE } }]);
+        expect((await world.runtime.listVolumes({ ...world.labels, "dev.cspace.project-dir": "elsewhere" })).map((found) => found.name)).not.toContain(volume);
         if (abilities.commands) {
           const wrote = await world.runtime.exec(writer, ["/bin/sh", "-c", "echo kept > /contract-volume/file && cat /contract-volume/file"], { user: "0" });
           expect(wrote).toEqual({ exitCode: 0, stdout: "kept\n", stderr: "" });
@@ -215,6 +219,7 @@ export function containerRuntimeContract(name: string, abilities: RuntimeAbiliti
 
         expect(await world.runtime.removeVolume(volume)).toBe(true);
         expect(await world.runtime.removeVolume(volume)).toBe(false);
+        expect((await world.runtime.listVolumes(world.labels)).map((found) => found.name)).not.toContain(volume);
       });
     });
 

@@ -190,6 +190,15 @@ describe("the Kubernetes adapter's errors", () => {
     await expect(refused).rejects.toMatchObject({ hint: expect.stringContaining('lacks "create" on "pods" in namespace agents') as unknown });
   });
 
+  it("says which permission listing the project's claims lacks (down --all needs list on persistentvolumeclaims)", async () => {
+    const { kube, runtime } = await cluster();
+    kube.forbid("list", "persistentvolumeclaims");
+    const refused = runtime.listVolumes({ "dev.cspace.mirror-of": "p" });
+    await expect(refused).rejects.toBeInstanceOf(ExternalError);
+    await expect(refused).rejects.toThrow(/cannot list persistent volume claims .*namespace agents \(context fake\): forbidden/);
+    await expect(refused).rejects.toMatchObject({ hint: expect.stringContaining('lacks "list" on "persistentvolumeclaims"') as unknown });
+  });
+
   it("says a pod is not there, and which permission an exec lacks", async () => {
     const { kube, runtime } = await cluster();
     await expect(runtime.exec("cspace-gone", ["true"])).rejects.toThrow(/cannot run true in pod cspace-gone in namespace agents \(context fake\): it is not there/);

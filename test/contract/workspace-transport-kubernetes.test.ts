@@ -126,6 +126,10 @@ describe("the workspace transport on a Kubernetes host (the project's API server
     expect(checkout?.manifest.spec?.accessModes).toEqual(["ReadWriteOnce"]);
     expect(checkout?.manifest.metadata?.labels).toMatchObject({ "dev.cspace.instance": "w1" });
     expect(kube.claims.size).toBe(3);
+    // What `down --all` finds on the host by the project's label: the mirror and every checkout claim, by their volume names.
+    expect((await runtime.listVolumes({ "dev.cspace.mirror-of": projectId })).map((volume) => volume.name).sort()).toEqual(
+      [mirrorVolumeName(projectId), checkoutVolumeName(projectId, "w1"), checkoutVolumeName(projectId, "w2")].sort(),
+    );
 
     // Each: its own branch at the base, owned by its user, origin the mirror, a clean tree; origin fetches as locally.
     for (const [pod, branch] of [

@@ -63,7 +63,7 @@ export function kubeError(target: KubeTarget, action: string, verb: string, reso
   if (status === 403) {
     return new ExternalError(`cannot ${action} ${where}: forbidden: ${reason}`, {
       cause: error,
-      hint: `The account of context ${target.context} lacks "${verb}" on "${resource}" in namespace ${target.namespace}: grant it with a Role and RoleBinding (cspace needs create, get, list, watch and delete on pods, create on pods/exec, get on pods/log, and create, get and delete on persistentvolumeclaims).`,
+      hint: `The account of context ${target.context} lacks "${verb}" on "${resource}" in namespace ${target.namespace}: grant it with a Role and RoleBinding (cspace needs create, get, list, watch and delete on pods, create on pods/exec, get on pods/log, and create, get, list and delete on persistentvolumeclaims).`,
     });
   }
   if (status === 401) {

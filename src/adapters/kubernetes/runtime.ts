@@ -1,5 +1,5 @@
 import { PassThrough, Writable } from "node:stream";
-import type { V1PersistentVolumeClaim, V1Pod, V1Status } from "@kubernetes/client-node";
+import type { V1PersistentVolumeClaim, V1PersistentVolumeClaimList, V1Pod, V1Status } from "@kubernetes/client-node";
 import type { ContainerCreateSpec } from "../../core/devcontainer/create-options.ts";
 import { ExternalError, UserError } from "../../core/errors.ts";
 import type {
@@ -26,7 +26,7 @@ import { labelSelector, podNameFor } from "./labels.ts";
 import { CONTAINER_NAME, detailsOf, infoOf, podFor, stuckReason, USER_ANNOTATION } from "./pod-spec.ts";
 import { watchStoppedPods, type PodWatchSource } from "./pod-watch.ts";
 import type { ClaimManifest } from "./pod-types.ts";
-import { claimNameFor, claimsOf, VOLUME_ANNOTATION } from "./volume-claims.ts";
+import { claimNameFor, claimsOf, volumeOf, VOLUME_ANNOTATION } from "./volume-claims.ts";
 
 /** Output kept per stream of an exec, as the Docker adapter keeps. */
 const KEEP_BYTES = 256 * 1024;
@@ -369,12 +369,20 @@ export class KubernetesRuntime implements ContainerRuntime {
   }
 
   /**
-   * Not listed yet: `down --all` does not find a Kubernetes host's claims by
-   * label (workers are not placed on Kubernetes yet, so only the transport's
-   * own tests make them, and they remove what they make).
+   * The claims carrying these labels, each as the Docker volume it was made
+   * for (its name and labels as the mount gave them): what `down --all`
+   * removes on a host. A claim being deleted is not listed: it is gone as far
+   * as removeVolume is concerned.
    */
-  listVolumes(): Promise<readonly VolumeInfo[]> {
-    return Promise.resolve([]);
+  async listVolumes(labels: Readonly<Record<string, string>>): Promise<readonly VolumeInfo[]> {
+    const kube = await this.#kube();
+    let found: V1PersistentVolumeClaimList;
+    try {
+      found = await kube.core.listNamespacedPersistentVolumeClaim({ namespace: kube.target.namespace, labelSelector: labelSelector(labels) });
+    } catch (error) {
+      throw kubeError(kube.target, "list persistent volume claims", "list", "persistentvolumeclaims", error);
+    }
+    return found.items.filter((claim) => claim.metadata?.deletionTimestamp === undefined).map(volumeOf);
   }
 
   #noNetworks(action: string): UserError {

@@ -1,5 +1,6 @@
 import type { ContainerCreateSpec, DockerMount } from "../../core/devcontainer/create-options.ts";
-import { podNameFor, toKubernetesLabels } from "./labels.ts";
+import type { VolumeInfo } from "../../core/instances/ports.ts";
+import { fromKubernetesLabels, podNameFor, toKubernetesLabels } from "./labels.ts";
 import type { ClaimManifest } from "./pod-types.ts";
 
 /**
@@ -65,4 +66,11 @@ export function claimsOf(spec: ContainerCreateSpec, options: ClaimOptions): Clai
     if (!byName.has(name)) byName.set(name, claim);
   }
   return [...byName.values()];
+}
+
+/** A claim as the Docker volume it stands for: the volume's name (annotated; else the claim's own) and the labels it was made with. */
+export function volumeOf(claim: { readonly metadata?: { readonly name?: string | undefined; readonly labels?: Record<string, string> | undefined; readonly annotations?: Record<string, string> | undefined } | undefined }): VolumeInfo {
+  const metadata = claim.metadata;
+  const annotations = metadata?.annotations ?? {};
+  return { name: annotations[VOLUME_ANNOTATION] ?? metadata?.name ?? "", labels: fromKubernetesLabels(metadata?.labels, annotations) };
 }

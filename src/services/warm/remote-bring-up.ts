@@ -17,9 +17,12 @@ import { validate } from "./validate.ts";
 
 /**
  * A host that shares no folder with this machine (a Docker engine over SSH
- * or TCP): its engine, its workspace transport, and the push of the warm's
- * base commit into its mirror, made once per warm however many workers
- * the host gets.
+ * or TCP, or a Kubernetes namespace): its engine, its workspace transport,
+ * and the push of the warm's base commit into its mirror, made once per warm
+ * however many workers the host gets. Everything below goes through the
+ * ContainerRuntime port, so it is the same on both: on Kubernetes the
+ * volumes are claims and every exec a pod exec (sites.ts has refused what a
+ * cluster cannot do: an image to build, a Docker network).
  */
 export interface RemoteSite {
   readonly host: string;
@@ -27,12 +30,19 @@ export interface RemoteSite {
   readonly transport: WorkspaceTransport;
   /** The commit in the host's mirror under the base's name; the first caller pushes it, the others wait for that push. */
   readonly pushBase: (base: string, commit: string) => Promise<void>;
+  /**
+   * Whether a stopped container there can be started again: a Docker
+   * container can; a pod that ended cannot (`restartPolicy: Never`), so a
+   * stopped one is made anew, as a failed restart would end up doing.
+   */
+  readonly restartable: boolean;
 }
 
 /**
  * One attempt at making an instance ready on a remote host. As on this
  * machine, an existing container with its commit label is validated
- * (restarted when stopped). Otherwise the container is made with the
+ * (restarted when stopped, where the host can restart one; a pod that ended
+ * is made anew). Otherwise the container is made with the
  * transport's volumes (the host's read-only mirror, the instance's own
  * checkout volume) in place of this machine's folders, and its instance
  * directory is a plain folder inside it, the container user's alone: the
@@ -60,7 +70,7 @@ export async function bringUpRemote(
   await ensureInstanceDir(project.runDir, instance);
   const existing = options.reset ? null : await runtime.inspect(name);
   const recorded = existing?.labels[COMMIT_LABEL];
-  if (existing !== null && recorded !== undefined) {
+  if (existing !== null && recorded !== undefined && (existing.state === "running" || site.restartable)) {
     const here = await loadInstanceSpec(project, workspaces, instance, envFromList(existing.env));
     return reuseExisting(runtime, existing, recorded, { access: accessOf(here, signal), postStart: lifecycle("postStartCommand", here), step });
   }

@@ -1,19 +1,31 @@
+import type { LoadedDevcontainer } from "../../adapters/devcontainer/read-devcontainer.ts";
 import { UserError } from "../../core/errors.ts";
 import { localHostName, onlyTheLocalHost, workerHosts, type WorkerHost } from "../../core/hosts/hosts.ts";
+import { IMAGE_BUILD_HINT, networkAsked, NETWORK_POLICY_HINT, unenforceableNetwork } from "../../core/hosts/kubernetes-limits.ts";
 import type { ContainerRuntime } from "../../core/instances/ports.ts";
 import type { WorkspaceTransport } from "../../core/workspaces/transport.ts";
 import type { OpenedProject } from "../project.ts";
 import { placeInstances, type PlacementOptions } from "./placement.ts";
 import type { RemoteSite } from "./remote-bring-up.ts";
 
+/** What a site needs of the workers' devcontainer: the image they run (the mirror keeper's too), and how it is had. */
+export type WorkerImage = Pick<LoadedDevcontainer, "imageRef"> & { readonly spec: Pick<LoadedDevcontainer["spec"], "image" | "source"> };
+
 /**
  * Where a warm makes an instance: this machine's engine (checkouts and
  * instance directories are folders here), or a host that shares no folder
- * with it (./remote-bring-up.ts).
+ * with it, a Docker engine or a Kubernetes namespace (./remote-bring-up.ts).
  */
 export type Site =
   | { readonly kind: "local"; readonly host: string; readonly runtime: ContainerRuntime }
-  | { readonly kind: "remote"; readonly host: string; readonly runtime: ContainerRuntime; readonly remote: RemoteSite };
+  | {
+      readonly kind: "remote";
+      readonly host: string;
+      readonly runtime: ContainerRuntime;
+      readonly remote: RemoteSite;
+      /** What differs there from a Docker worker that the user must know (said once per warm, as a warning). */
+      readonly notes?: readonly string[];
+    };
 
 export interface Sites {
   of(instance: string): Site;
@@ -27,9 +39,11 @@ export interface Sites {
  * The sites of a warm. With only the local engine configured (the default),
  * no host is opened or asked: every instance goes to `ports.runtime()`, as
  * before hosts existed. Otherwise each instance is placed (./placement.ts)
- * and each host it lands on is opened once.
+ * and each host it lands on is opened once. What a host cannot do for the
+ * workers' devcontainer (a Kubernetes cluster builds no image and has no
+ * Docker network) is refused here, before anything is made there.
  */
-export async function openSites(project: OpenedProject, instances: readonly string[], keeperImage: string, placement: PlacementOptions = {}): Promise<Sites> {
+export async function openSites(project: OpenedProject, instances: readonly string[], image: WorkerImage, placement: PlacementOptions = {}): Promise<Sites> {
   const hosts = workerHosts(project.config);
   if (onlyTheLocalHost(hosts)) {
     const local: Site = { kind: "local", host: localHostName(hosts), runtime: await project.ports.runtime() };
@@ -42,7 +56,7 @@ export async function openSites(project: OpenedProject, instances: readonly stri
     const placed = await placeInstances(project, runtimes, instances, placement);
     const byHost = new Map<string, Site>();
     releaseOnError = placed.release;
-    for (const host of new Set(placed.hostOf.values())) byHost.set(host.name, await siteOn(project, host, await runtimes.get(host.name), keeperImage, transports));
+    for (const host of new Set(placed.hostOf.values())) byHost.set(host.name, await siteOn(project, host, await runtimes.get(host.name), image, transports));
     const siteOf = (instance: string): Site => {
       const host = placed.hostOf.get(instance);
       const site = host === undefined ? undefined : byHost.get(host.name);
@@ -66,12 +80,15 @@ export async function openSites(project: OpenedProject, instances: readonly stri
   }
 }
 
-async function siteOn(project: OpenedProject, host: WorkerHost, runtime: ContainerRuntime, keeperImage: string, transports: WorkspaceTransport[]): Promise<Site> {
+async function siteOn(project: OpenedProject, host: WorkerHost, runtime: ContainerRuntime, image: WorkerImage, transports: WorkspaceTransport[]): Promise<Site> {
+  const keeperImage = image.imageRef;
   if (host.kind === "local") return { kind: "local", host: host.name, runtime };
+  const notes: string[] = [];
   if (host.kind === "kubernetes") {
-    throw new UserError(`host ${host.name} is a Kubernetes host, and workers are not placed on Kubernetes yet`, {
-      hint: 'Remove it from workers.hosts for now (README, "Beyond one machine", says what runs on Kubernetes today).',
-    });
+    refuseDockerOnly(project, host, image);
+    notes.push(
+      `host ${host.name} is a Kubernetes cluster: its nodes pull ${image.imageRef} when each pod starts (nothing checks it before), and its workers are on the cluster's network, which only the namespace's NetworkPolicy restricts`,
+    );
   }
   const transport = await project.ports.transport({ name: host.name, runtime, keeperImage });
   transports.push(transport);
@@ -87,5 +104,21 @@ async function siteOn(project: OpenedProject, host: WorkerHost, runtime: Contain
     }
     return push;
   };
-  return { kind: "remote", host: host.name, runtime, remote: { host: host.name, runtime, transport, pushBase } };
+  return { kind: "remote", host: host.name, runtime, remote: { host: host.name, runtime, transport, pushBase, restartable: host.kind !== "kubernetes" }, notes };
+}
+
+/**
+ * A Kubernetes host runs workers from an image the cluster pulls, on the
+ * cluster's network: an image to build, or a `container.network` that only a
+ * Docker network and cspace's egress proxy can enforce, is refused naming
+ * the host, rather than a worker made without what the project asked for.
+ */
+function refuseDockerOnly(project: OpenedProject, host: WorkerHost, image: WorkerImage): void {
+  if (image.spec.image.kind === "build") {
+    throw new UserError(`host ${host.name} is a Kubernetes cluster, which cannot build the workers' image from ${image.spec.source}'s Dockerfile`, { hint: IMAGE_BUILD_HINT });
+  }
+  const asked = networkAsked(project.config.container.network);
+  if (asked !== "open") {
+    throw new UserError(`host ${host.name} is a Kubernetes cluster, where ${unenforceableNetwork(asked)} cannot be enforced: it needs a Docker network and cspace's egress proxy`, { hint: NETWORK_POLICY_HINT });
+  }
 }

@@ -77,7 +77,7 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
   if (options.reset && options.force !== true) await refuseResetUnderCoordinator(project, names);
   const first = specs.get(names[0] ?? "");
   if (first === undefined) throw new UserError("no instances to warm");
-  const sites = await openSites(project, names, first.imageRef, { beyondSlots: options.beyondSlots });
+  const sites = await openSites(project, names, first, { beyondSlots: options.beyondSlots });
   try {
     return await warmOn(project, workspaces, locks, sites, { options, names, specs, first, base });
   } finally {
@@ -127,6 +127,7 @@ async function warmOn(project: OpenedProject, workspaces: WorkspaceStore, locks:
   }
   // The same file for every instance: its ignored keys are said once.
   for (const warning of first.spec.warnings) emit({ kind: "warning", message: `${first.spec.source}: ${warning}` });
+  for (const site of sites.used()) for (const note of site.kind === "remote" ? (site.notes ?? []) : []) emit({ kind: "warning", message: note });
   for (const name of names) emit({ kind: "step", instance: name, step: "image", attempt: 1 });
   // The image and the egress proxy on every host this warm uses, each once.
   const networks = await Promise.all(sites.used().map(async (site) => {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { PodContainer, PodManifest } from "../../../src/adapters/kubernetes/pod-types.ts";
@@ -22,9 +22,9 @@ export interface PodMount {
  * How a pod that mounts claims is started, as root, in a mount namespace of
  * its own (`unshare --mount`): a root directory of the pod's own whose
  * top-level entries are this machine's, the shared ones (/proc, /sys, /dev,
- * /tmp, /run and the fake's own directory) bound as they are and every other
- * directory an overlay whose writes stay the pod's (as a container's writes to
- * /etc stay its own); then each claim's directory bound at its mountPath,
+ * /tmp and the fake's own directory) bound as they are, /run an empty tmpfs
+ * of its own, and every other directory an overlay whose writes stay the
+ * pod's (as a container's writes to /etc stay its own); then each claim's directory bound at its mountPath,
  * read-only when the pod says so, and the command run chrooted there (ready,
  * on fd 3, only once it is: execs join it with nsenter through its
  * /proc/<pid>/root and cwd).
@@ -38,6 +38,8 @@ const NAMESPACE_SCRIPT = [
   '  if [ -L "$entry" ]; then ln -s "$(readlink "$entry")" "$root/$name"',
   '  elif [ -d "$entry" ]; then',
   '    mkdir -p "$root/$name"',
+  // A container's /run is its own: the instance directory a worker makes there (/run/cspace) must not be this machine's or another pod's.
+  '    if [ "$name" = run ]; then mount -t tmpfs -o mode=0755 tmpfs "$root/run"; continue; fi',
   '    case " $shared " in',
   '      *" $name "*) mount --rbind "$entry" "$root/$name" ;;',
   '      *) mkdir -p "$layers/$name/upper" "$layers/$name/work"; mount -t overlay overlay -o "lowerdir=$entry,upperdir=$layers/$name/upper,workdir=$layers/$name/work" "$root/$name" ;;',
@@ -53,7 +55,7 @@ const NAMESPACE_SCRIPT = [
   // Ready only once chrooted: an exec joins through /proc/<pid>/root and cwd, which must be the pod's by then.
   'exec chroot "$root" /bin/sh -c \'cd -- "$0" 2>/dev/null || cd /; echo ready >&3; exec 3>&-; exec "$@"\' "$cwd" "$@"',
 ].join("\n");
-const SHARED_TOP = ["proc", "sys", "dev", "tmp", "run"];
+const SHARED_TOP = ["proc", "sys", "dev", "tmp"];
 
 /**
  * A pod of the fake API server: its container is a process group on this
@@ -171,10 +173,35 @@ export class FakePod {
     killGroup(this.#main);
   }
 
-  /** Ends everything the pod runs: its deletion. */
+  /**
+   * Ends everything the pod runs: its deletion. With a mount namespace of its
+   * own, that is every process in it, as a container's removal ends all of
+   * its processes: one an exec left running in a session of its own (the
+   * supervisor, started detached) is in no group the fake started.
+   */
   stop(): void {
+    const namespace = this.#main?.pid === undefined || this.mounts.length === 0 ? null : mountNamespaceOf(this.#main.pid);
     killGroup(this.#main);
     for (const child of this.execs) killGroup(child);
+    if (namespace !== null) {
+      for (const pid of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).map(Number)) {
+        if (mountNamespaceOf(pid) !== namespace) continue;
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+  }
+}
+
+/** The mount namespace a process is in (`mnt:[…]`), null when it is gone. */
+function mountNamespaceOf(pid: number): string | null {
+  try {
+    return readlinkSync(`/proc/${String(pid)}/ns/mnt`);
+  } catch {
+    return null;
   }
 }
 
@@ -216,6 +243,7 @@ export function newPodIdentity(): { uid: string; creationTimestamp: string } {
   return { uid: randomUUID(), creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, "Z") };
 }
 
-export function podDir(root: string, name: string): string {
-  return path.join(root, "pods", name);
+/** A pod's own directory: one per pod made, so a pod made again under a name gets a fresh root, as a new container does. */
+export function podDir(root: string, name: string, uid: string): string {
+  return path.join(root, "pods", `${name.slice(0, 200)}-${uid.slice(0, 8)}`);
 }

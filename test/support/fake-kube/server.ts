@@ -73,6 +73,24 @@ export interface FakeClaim {
 /** The finalizer an apiserver puts on every claim: it is deleted once no pod uses it. */
 const PROTECTION = "kubernetes.io/pvc-protection";
 
+type ObjectManifest = PodManifest | ClaimManifest;
+
+/** What the fake does for one kind of object (./server.ts handleObject does the rest, alike for all). */
+interface ObjectKind {
+  /** RBAC's and the URL's name: "pods". */
+  readonly resource: string;
+  readonly kind: string;
+  /** The ways it breaks its schema (each also recorded as a violation). */
+  check(object: unknown, where: string): string[];
+  get(name: string): ObjectManifest | undefined;
+  list(): ObjectManifest[];
+  /** Makes a valid object whose name is free; what the server answers. */
+  create(manifest: ObjectManifest): Promise<ObjectManifest>;
+  remove(name: string, url: URL): Promise<ObjectManifest>;
+  watch?(url: URL, response: ServerResponse): void;
+  subresource?(name: string, sub: string, url: URL, response: ServerResponse): void;
+}
+
 interface Watcher {
   readonly response: ServerResponse;
   readonly selector: Record<string, string>;
@@ -137,34 +155,59 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
       sendJson(response, 200, { major: "1", minor: "30", gitVersion: "v1.30.0-fake", platform: "linux/amd64" });
       return;
     }
-    const claimPath = /^\/api\/v1\/namespaces\/([^/]+)\/persistentvolumeclaims(?:\/([^/]+))?$/.exec(url.pathname);
-    if (claimPath !== null) return handleClaim(request, response, claimPath[1] ?? "", claimPath[2]);
-    const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(?:\/(log))?$/.exec(url.pathname);
-    if (match === null) {
+    const match = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|persistentvolumeclaims)(?:\/([^/]+))?(?:\/(log))?$/.exec(url.pathname);
+    if (match === null || (match[2] !== "pods" && match[4] !== undefined)) {
       sendStatus(response, 404, "NotFound", `the server could not find the requested resource ${url.pathname}`);
       return;
     }
-    const [, ns = "", name, sub] = match;
-    if (ns !== namespace) {
-      sendStatus(response, 404, "NotFound", `namespaces "${ns}" not found`);
+    const [, ns = "", resource = "", name, sub] = match;
+    return handleObject(request, response, url, resource === "pods" ? podKind : claimKind, { namespace: ns, name, sub });
+  }
+
+  /**
+   * What the apiserver does alike for every kind of object: the namespace,
+   * RBAC's verdict, create (a JSON body that fits the kind's schema, 409 for
+   * a name taken), list with a label selector, get, delete, 404 and 405.
+   * What differs (a pod's processes and its watch and log, a claim's
+   * directory and finalizer) is the kind's.
+   */
+  async function handleObject(request: IncomingMessage, response: ServerResponse, url: URL, kind: ObjectKind, at: { readonly namespace: string; readonly name: string | undefined; readonly sub: string | undefined }): Promise<void> {
+    const { name, sub } = at;
+    if (at.namespace !== namespace) {
+      sendStatus(response, 404, "NotFound", `namespaces "${at.namespace}" not found`);
       return;
     }
     const method = request.method ?? "GET";
     const watch = url.searchParams.get("watch") === "true";
-    const verb = sub === "log" ? "get" : method === "POST" ? "create" : method === "DELETE" ? "delete" : name !== undefined ? "get" : watch ? "watch" : "list";
-    const resource = sub === "log" ? "pods/log" : "pods";
+    const verb = sub !== undefined ? "get" : method === "POST" ? "create" : method === "DELETE" ? "delete" : name !== undefined ? "get" : watch ? "watch" : "list";
+    const resource = sub === undefined ? kind.resource : `${kind.resource}/${sub}`;
     if (forbidden.has(`${verb} ${resource}`)) {
       sendForbidden(response, verb, resource, namespace);
       return;
     }
-
-    if (name === undefined && method === "POST") return createPod(request, response);
-    if (name === undefined && method === "GET" && watch) {
-      if (held === null) openWatch(url, response);
-      else
-        held.push(() => {
-          openWatch(url, response);
-        });
+    if (name === undefined && method === "POST") {
+      let manifest: ObjectManifest;
+      try {
+        manifest = JSON.parse(await readBody(request)) as ObjectManifest;
+      } catch {
+        sendStatus(response, 400, "BadRequest", "the request body is not JSON");
+        return;
+      }
+      const problems = kind.check(manifest, `POST ${kind.resource}`);
+      if (problems.length > 0) {
+        sendStatus(response, 422, "Invalid", `${kind.kind} is invalid: ${problems.join("; ")}`);
+        return;
+      }
+      const taken = manifest.metadata?.name ?? "";
+      if (kind.get(taken) !== undefined) {
+        sendStatus(response, 409, "AlreadyExists", `${kind.resource} "${taken}" already exists`);
+        return;
+      }
+      sendJson(response, 201, await kind.create(manifest));
+      return;
+    }
+    if (name === undefined && method === "GET" && watch && kind.watch !== undefined) {
+      kind.watch(url, response);
       return;
     }
     if (name === undefined && method === "GET") {
@@ -173,63 +216,74 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
         sendStatus(response, 400, "BadRequest", `unable to parse requirement: ${url.searchParams.get("labelSelector") ?? ""}`);
         return;
       }
-      const items = [...pods.values()].map((p) => p.manifest).filter((p) => matches(p, selector));
-      sendJson(response, 200, { kind: "PodList", apiVersion: "v1", metadata: { resourceVersion: String(version) }, items });
+      const items = kind.list().filter((object) => matches(object, selector));
+      sendJson(response, 200, { kind: `${kind.kind}List`, apiVersion: "v1", metadata: { resourceVersion: String(version) }, items });
       return;
     }
-    const pod = name === undefined ? undefined : pods.get(name);
-    if (name === undefined || pod === undefined) {
-      sendStatus(response, 404, "NotFound", `pods "${name ?? ""}" not found`);
+    const found = name === undefined ? undefined : kind.get(name);
+    if (name === undefined || found === undefined) {
+      sendStatus(response, 404, "NotFound", `${kind.resource} "${name ?? ""}" not found`);
       return;
     }
-    if (sub === "log") {
-      const sinceSeconds = Number(url.searchParams.get("sinceSeconds") ?? "NaN");
-      const from = Number.isFinite(sinceSeconds) ? Date.now() - sinceSeconds * 1000 : 0;
-      response.writeHead(200, { "content-type": "text/plain" });
-      response.end(Buffer.concat(pod.log.filter((entry) => entry.at >= from).map((entry) => entry.chunk)));
+    if (sub !== undefined && kind.subresource !== undefined) {
+      kind.subresource(name, sub, url, response);
       return;
     }
     if (method === "GET") {
-      sendJson(response, 200, pod.manifest);
+      sendJson(response, 200, found);
       return;
     }
     if (method === "DELETE") {
-      const grace = url.searchParams.get("gracePeriodSeconds");
-      if (grace !== "0") violations.push(`DELETE pod ${name}: gracePeriodSeconds=${grace ?? "(default 30)"}, cspace deletes at once`);
-      pod.stop();
-      pods.delete(name);
-      pod.manifest = { ...pod.manifest, metadata: { ...pod.manifest.metadata, deletionTimestamp: new Date().toISOString() } };
-      record(pod, "DELETED");
-      await releaseClaims();
-      sendJson(response, 200, pod.manifest);
+      sendJson(response, 200, await kind.remove(name, url));
       return;
     }
-    sendStatus(response, 405, "MethodNotAllowed", `${method} is not supported on pods/${name}`);
+    sendStatus(response, 405, "MethodNotAllowed", `${method} is not supported on ${kind.resource}/${name}`);
   }
 
-  async function createPod(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const body = await readBody(request);
-    let manifest: PodManifest;
-    try {
-      manifest = JSON.parse(body) as PodManifest;
-    } catch {
-      sendStatus(response, 400, "BadRequest", "the request body is not JSON");
-      return;
-    }
-    const problems = check(manifest, "POST pods");
-    if (problems.length > 0) {
-      sendStatus(response, 422, "Invalid", `Pod is invalid: ${problems.join("; ")}`);
-      return;
-    }
+  const podKind: ObjectKind = {
+    resource: "pods",
+    kind: "Pod",
+    check,
+    get: (name) => pods.get(name)?.manifest,
+    list: () => [...pods.values()].map((p) => p.manifest),
+    create: (manifest) => createPod(manifest as PodManifest),
+    remove: deletePod,
+    watch(url, response) {
+      if (held === null) openWatch(url, response);
+      else
+        held.push(() => {
+          openWatch(url, response);
+        });
+    },
+    subresource(name, _sub, url, response) {
+      const pod = pods.get(name);
+      const sinceSeconds = Number(url.searchParams.get("sinceSeconds") ?? "NaN");
+      const from = Number.isFinite(sinceSeconds) ? Date.now() - sinceSeconds * 1000 : 0;
+      response.writeHead(200, { "content-type": "text/plain" });
+      response.end(Buffer.concat((pod?.log ?? []).filter((entry) => entry.at >= from).map((entry) => entry.chunk)));
+    },
+  };
+
+  async function deletePod(name: string, url: URL): Promise<PodManifest> {
+    const pod = pods.get(name);
+    if (pod === undefined) throw new Error(`no pod ${name}`);
+    const grace = url.searchParams.get("gracePeriodSeconds");
+    if (grace !== "0") violations.push(`DELETE pod ${name}: gracePeriodSeconds=${grace ?? "(default 30)"}, cspace deletes at once`);
+    pod.stop();
+    pods.delete(name);
+    pod.manifest = { ...pod.manifest, metadata: { ...pod.manifest.metadata, deletionTimestamp: new Date().toISOString() } };
+    record(pod, "DELETED");
+    await releaseClaims();
+    return pod.manifest;
+  }
+
+  async function createPod(manifest: PodManifest): Promise<PodManifest> {
     const name = manifest.metadata?.name ?? "";
-    if (pods.has(name)) {
-      sendStatus(response, 409, "AlreadyExists", `pods "${name}" already exists`);
-      return;
-    }
     const { mounts, missing } = mountsOf(manifest);
+    const identity = newPodIdentity();
     const pod = new FakePod(
-      { ...manifest, metadata: { ...manifest.metadata, namespace, ...newPodIdentity() }, status: { phase: "Pending", containerStatuses: [{ name: manifest.spec?.containers[0]?.name ?? "", state: { waiting: { reason: "ContainerCreating" } } }] } },
-      podDir(options.dir, name),
+      { ...manifest, metadata: { ...manifest.metadata, namespace, ...identity }, status: { phase: "Pending", containerStatuses: [{ name: manifest.spec?.containers[0]?.name ?? "", state: { waiting: { reason: "ContainerCreating" } } }] } },
+      podDir(options.dir, name, identity.uid),
       mounts,
     );
     pods.set(name, pod);
@@ -239,15 +293,14 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
       // A cluster would leave it Pending ("unbound PersistentVolumeClaims") for ever; the fake says why at once, and counts it.
       violations.push(`POST pods ${name}: mounts claims that do not exist or are being deleted: ${missing.join(", ")}`);
       setStatus(pod, { phase: "Pending", containerStatuses: [{ name: containerName, state: { waiting: { reason: "CreateContainerConfigError", message: `persistentvolumeclaim "${missing[0] ?? ""}" not found` } } }] });
-      sendJson(response, 201, pod.manifest);
-      return;
+      return pod.manifest;
     }
     await pod.start((code) => {
       if (!pods.has(name)) return;
       setStatus(pod, { phase: code === 0 ? "Succeeded" : "Failed", containerStatuses: [{ name: containerName, state: { terminated: { exitCode: code, reason: code === 0 ? "Completed" : "Error" } } }] });
     });
     setStatus(pod, { phase: "Running", podIP: "10.0.0.1", containerStatuses: [{ name: containerName, state: { running: { startedAt: new Date().toISOString() } } }] });
-    sendJson(response, 201, pod.manifest);
+    return pod.manifest;
   }
 
   /** The claims a pod mounts, as directories and mountPaths; the names of those that are not there (or are being deleted). */
@@ -289,85 +342,44 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
     return problems;
   };
 
-  async function handleClaim(request: IncomingMessage, response: ServerResponse, ns: string, name: string | undefined): Promise<void> {
-    if (ns !== namespace) {
-      sendStatus(response, 404, "NotFound", `namespaces "${ns}" not found`);
-      return;
-    }
-    const url = new URL(request.url ?? "/", "http://fake");
-    const method = request.method ?? "GET";
-    const verb = method === "POST" ? "create" : method === "DELETE" ? "delete" : name !== undefined ? "get" : "list";
-    if (forbidden.has(`${verb} persistentvolumeclaims`)) {
-      sendForbidden(response, verb, "persistentvolumeclaims", namespace);
-      return;
-    }
-    if (name === undefined && method === "POST") {
-      let manifest: ClaimManifest;
-      try {
-        manifest = JSON.parse(await readBody(request)) as ClaimManifest;
-      } catch {
-        sendStatus(response, 400, "BadRequest", "the request body is not JSON");
-        return;
-      }
-      const problems = checkClaim(manifest, "POST persistentvolumeclaims");
-      if (problems.length > 0) {
-        sendStatus(response, 422, "Invalid", `PersistentVolumeClaim is invalid: ${problems.join("; ")}`);
-        return;
-      }
+  const claimKind: ObjectKind = {
+    resource: "persistentvolumeclaims",
+    kind: "PersistentVolumeClaim",
+    check: checkClaim,
+    get: (name) => claims.get(name)?.manifest,
+    list: () => [...claims.values()].map((c) => c.manifest),
+    async create(manifest) {
       const claimName = manifest.metadata?.name ?? "";
-      if (claims.has(claimName)) {
-        sendStatus(response, 409, "AlreadyExists", `persistentvolumeclaims "${claimName}" already exists`);
-        return;
-      }
       claimDirs += 1;
       const dir = path.join(options.dir, "claims", `${String(claimDirs)}-${claimName}`);
       // A fresh volume: an empty directory root owns, as a provisioner makes it.
       await mkdir(dir, { recursive: true, mode: 0o755 });
       version += 1;
+      const requested = manifest as ClaimManifest;
       const claim: FakeClaim = {
         dir,
         manifest: {
-          ...manifest,
-          metadata: { ...manifest.metadata, namespace, ...newPodIdentity(), resourceVersion: String(version), finalizers: [PROTECTION] },
-          status: { phase: "Bound", accessModes: manifest.spec?.accessModes, capacity: { storage: manifest.spec?.resources?.requests?.storage ?? "0" } },
+          ...requested,
+          metadata: { ...requested.metadata, namespace, ...newPodIdentity(), resourceVersion: String(version), finalizers: [PROTECTION] },
+          status: { phase: "Bound", accessModes: requested.spec?.accessModes, capacity: { storage: requested.spec?.resources?.requests?.storage ?? "0" } },
         },
       };
       checkClaim(claim.manifest, "the fake's own claim");
       claims.set(claimName, claim);
-      sendJson(response, 201, claim.manifest);
-      return;
-    }
-    if (name === undefined && method === "GET") {
-      const selector = parseSelector(url.searchParams.get("labelSelector"));
-      if (selector === null) {
-        sendStatus(response, 400, "BadRequest", `unable to parse requirement: ${url.searchParams.get("labelSelector") ?? ""}`);
-        return;
-      }
-      const items = [...claims.values()].map((c) => c.manifest).filter((c) => matches(c, selector));
-      sendJson(response, 200, { kind: "PersistentVolumeClaimList", apiVersion: "v1", metadata: { resourceVersion: String(version) }, items });
-      return;
-    }
-    const claim = name === undefined ? undefined : claims.get(name);
-    if (name === undefined || claim === undefined) {
-      sendStatus(response, 404, "NotFound", `persistentvolumeclaims "${name ?? ""}" not found`);
-      return;
-    }
-    if (method === "GET") {
-      sendJson(response, 200, claim.manifest);
-      return;
-    }
-    if (method === "DELETE") {
+      return claim.manifest;
+    },
+    async remove(name) {
+      const claim = claims.get(name);
+      if (claim === undefined) throw new Error(`no claim ${name}`);
       if (claim.manifest.metadata?.deletionTimestamp === undefined) {
         version += 1;
         claim.manifest = { ...claim.manifest, metadata: { ...claim.manifest.metadata, resourceVersion: String(version), deletionTimestamp: new Date().toISOString() } };
       }
       const answer = claim.manifest;
       await releaseClaims();
-      sendJson(response, 200, answer);
-      return;
-    }
-    sendStatus(response, 405, "MethodNotAllowed", `${method} is not supported on persistentvolumeclaims/${name}`);
-  }
+      return answer;
+    },
+  };
 
   function openWatch(url: URL, response: ServerResponse): void {
     const selector = parseSelector(url.searchParams.get("labelSelector"));

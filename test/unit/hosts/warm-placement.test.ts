@@ -125,12 +125,54 @@ describe("warm places instances on the configured hosts", () => {
     await expect(warm({ ...where, instances: ["issue-2"], reset: false, ports: ports.overrides })).rejects.toThrow(/free slots: local 0; not answering: big/);
   });
 
-  it("refuses a Kubernetes host it would place on, naming it, before making anything", async () => {
+  it("makes a worker placed on a Kubernetes host there, through the host's mirror, as on a remote Docker host", async () => {
     const ports = fakePorts({ hosts: ["k8s"] });
     const where = await project({ hosts: [{ name: "k8s", kubernetes: { context: "dev", namespace: "agents" }, slots: 4 }, { name: "local" }] });
-    await expect(warm({ ...where, instances: ["issue-1"], reset: false, ports: ports.overrides })).rejects.toThrow(/k8s is a Kubernetes host, and workers are not placed on Kubernetes yet/);
-    expect(ports.runtimes("k8s")?.containers.size).toBe(0);
+    const warnings: string[] = [];
+    const result = await warm({ ...where, instances: ["issue-1"], reset: false, ports: ports.overrides, onEvent: (event) => (event.kind === "warning" ? warnings.push(event.message) : undefined) });
+    expect(result.instances.map((o) => [o.instance, o.status, o.host])).toEqual([["issue-1", "ready", "k8s"]]);
+    // Said, not silently assumed: the cluster pulls the image, and only a NetworkPolicy restricts its network.
+    expect(warnings.filter((w) => w.startsWith("host k8s"))).toEqual([
+      "host k8s is a Kubernetes cluster: its nodes pull cspace-base:bookworm when each pod starts (nothing checks it before), and its workers are on the cluster's network, which only the namespace's NetworkPolicy restricts",
+    ]);
+    const [container] = ports.runtimes("k8s")?.containers.values() ?? [];
+    expect(container?.spec.HostConfig.Mounts.filter((m) => m.Type === "bind")).toEqual([]);
+    // On the cluster's network: no Docker network is asked for (a pod cannot join one), nor made.
+    expect(container?.spec.HostConfig.NetworkMode).toBeUndefined();
+    expect(ports.runtimes("k8s")?.networks.size).toBe(0);
+    expect([...(ports.transports.get("k8s")?.checkouts.values() ?? [])].map((c) => c.instance)).toEqual(["issue-1"]);
+
+    // A pod that ended is never started again (restartPolicy Never): warmed again, it is made anew, in one attempt.
+    ports.runtimes("k8s")?.kill(container?.id ?? "");
+    const again = await warm({ ...where, instances: ["issue-1"], reset: false, ports: ports.overrides });
+    expect(again.instances.map((o) => [o.status, o.action, o.attempts])).toEqual([["ready", "created", 1]]);
+    expect(ports.runtimes("k8s")?.calls.filter((call) => call.startsWith("start"))).toHaveLength(2);
   });
+
+  it("refuses, naming the Kubernetes host, a devcontainer whose image must be built, before making anything", async () => {
+    const ports = fakePorts({ hosts: ["k8s"] });
+    const where = await project({ hosts: [{ name: "k8s", kubernetes: { context: "dev", namespace: "agents" }, slots: 4 }] });
+    await writeFile(path.join(where.cwd, ".devcontainer", "Dockerfile"), "FROM cspace-base:bookworm\n");
+    await writeFile(path.join(where.cwd, ".devcontainer", "devcontainer.json"), JSON.stringify({ build: { dockerfile: "Dockerfile" } }));
+    const warming = warm({ ...where, instances: ["issue-1"], reset: false, ports: ports.overrides });
+    await expect(warming).rejects.toThrow(UserError);
+    await expect(warming).rejects.toThrow(/host k8s is a Kubernetes cluster, which cannot build the workers' image/);
+    expect(ports.runtimes("k8s")?.containers.size).toBe(0);
+    expect(ports.runtimes("k8s")?.calls.filter((call) => call.startsWith("build"))).toEqual([]);
+  });
+
+  for (const [network, asked] of [[{ allow: ["@npm"] }, "an allowlist"], ["none", '"none"']] as const) {
+    it(`refuses, naming the Kubernetes host, container.network ${asked} (no Docker network or egress proxy there), before making anything`, async () => {
+      const ports = fakePorts({ hosts: ["k8s"] });
+      const where = await project({ hosts: [{ name: "k8s", kubernetes: { context: "dev", namespace: "agents" }, slots: 4 }] });
+      await writeFile(path.join(where.cwd, ".cspace.json"), JSON.stringify({ project: { name: "demo" }, container: { network }, workers: { hosts: [{ name: "k8s", kubernetes: { context: "dev", namespace: "agents" }, slots: 4 }] } }));
+      const warming = warm({ ...where, instances: ["issue-1"], reset: false, ports: ports.overrides });
+      await expect(warming).rejects.toThrow(UserError);
+      await expect(warming).rejects.toThrow(`host k8s is a Kubernetes cluster, where container.network ${asked} cannot be enforced`);
+      expect(ports.runtimes("k8s")?.containers.size).toBe(0);
+      expect(ports.runtimes("k8s")?.networks.size).toBe(0);
+    });
+  }
 
   // `cspace up` of an instance placed on a remote host starts its agent there: test/docker/up-remote.test.ts, against a real engine over SSH.
 });

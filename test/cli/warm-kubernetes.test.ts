@@ -1,0 +1,128 @@
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { afterEach, describe, expect, it } from "vitest";
+import { binPath, cleanEnv, repoRoot } from "../support/cli.ts";
+import { startFakeKube, type FakeKube } from "../support/fake-kube/server.ts";
+
+// A worker on a Kubernetes host, end to end through the built binary
+// (`npm run build` first), against the project's own Kubernetes API server
+// (test/support/fake-kube: its pods are processes on this machine in a mount
+// namespace of their own, running this machine's git and node in place of
+// the image's). No real cluster runs here (README, Beyond one machine).
+
+const IMAGE = "registry.example/cspace-base:bookworm";
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface WarmJson {
+  readonly instances: readonly { readonly instance: string; readonly status: string; readonly action: string | null; readonly host: string; readonly commit: string | null; readonly attempts: number; readonly error: unknown }[];
+}
+
+async function setup(options: { readonly devcontainer?: Record<string, unknown>; readonly network?: unknown } = {}) {
+  const scratch = await realpath(await mkdtemp(path.join(os.tmpdir(), "cspace-warm-k8s-")));
+  cleanups.push(() => rm(scratch, { recursive: true, force: true }));
+  await mkdir(path.join(scratch, "kube"));
+  const kube = await startFakeKube({ dir: path.join(scratch, "kube") });
+  cleanups.push(() => kube.stop());
+  const project = path.join(scratch, "project");
+  await mkdir(path.join(project, ".devcontainer"), { recursive: true });
+  await writeFile(path.join(project, ".devcontainer", "devcontainer.json"), JSON.stringify(options.devcontainer ?? { image: IMAGE, containerUser: "1000", postCreateCommand: "id -u > .post-create-ran" }));
+  await writeFile(path.join(project, ".devcontainer", "Dockerfile"), `FROM ${IMAGE}\n`);
+  const hosts = [{ name: "k8s", kubernetes: { context: kube.context, namespace: kube.namespace, kubeconfig: kube.kubeconfig }, slots: 2 }];
+  await writeFile(path.join(project, ".cspace.json"), JSON.stringify({ project: { name: "warm-k8s" }, workers: { hosts }, ...(options.network === undefined ? {} : { container: { network: options.network } }) }));
+  await writeFile(path.join(project, "README.md"), "a project on a cluster\n");
+  const git = (...args: string[]): string => execFileSync("git", ["-C", project, "-c", "user.name=t", "-c", "user.email=t@t.invalid", ...args], { encoding: "utf8" });
+  git("init", "-q", "-b", "main");
+  git("add", "-A");
+  git("commit", "-qm", "init");
+  // The spawned binary is asynchronous here: the API server answers from this process.
+  const cli = (args: readonly string[]) =>
+    execa(process.execPath, [binPath, "--cwd", project, ...args], {
+      cwd: repoRoot,
+      env: { ...cleanEnv(), CSPACE_RUN_DIR: path.join(scratch, "run"), CSPACE_DATA_DIR: path.join(scratch, "data"), DOCKER_HOST: `unix://${scratch}/no-engine.sock` },
+      extendEnv: false,
+      reject: false,
+      timeout: 120_000,
+    });
+  return { kube, cli, head: git("rev-parse", "HEAD").trim() };
+}
+
+/** What of cspace's is on the fake cluster: pods and claims by name. */
+function onCluster(kube: FakeKube): { pods: string[]; claims: string[] } {
+  return { pods: [...kube.pods.keys()].sort(), claims: [...kube.claims.keys()].sort() };
+}
+
+describe("a worker on a Kubernetes host, through the built binary", () => {
+  it("warm makes it there from the host's mirror, list shows it on that host, and down --all leaves no pod and no claim", async () => {
+    const { kube, cli, head } = await setup();
+
+    const warmed = await cli(["warm", "issue-1", "--json"]);
+    expect(warmed.exitCode, warmed.stderr).toBe(0);
+    const result = JSON.parse(warmed.stdout) as WarmJson;
+    expect(result.instances.map((o) => [o.instance, o.status, o.host, o.commit])).toEqual([["issue-1", "ready", "k8s", head]]);
+    expect(warmed.stderr).toContain(`host k8s is a Kubernetes cluster: its nodes pull ${IMAGE} when each pod starts`);
+    expect(warmed.stderr).toContain("NetworkPolicy");
+    // The worker's pod, its mirror keeper gone with the warm, and two claims: the host's mirror and the worker's checkout.
+    const there = onCluster(kube);
+    expect(there.pods).toHaveLength(1);
+    expect(there.claims).toHaveLength(2);
+    expect(there.claims.some((claim) => claim.endsWith("-mirror"))).toBe(true);
+    expect(there.claims.some((claim) => claim.endsWith("-work-issue-1"))).toBe(true);
+    const pod = kube.pods.get(there.pods[0] ?? "");
+    expect(pod?.container.image).toBe(IMAGE);
+    // Inside: the checkout on its own branch at the project's commit, cloned from the read-only mirror, as the container user.
+    // postCreateCommand ran there, in the workspace, as that user.
+    const inside = await cli(["exec", "issue-1", "--", "sh", "-c", "git rev-parse --abbrev-ref HEAD; git rev-parse HEAD; id -u; cat README.md .post-create-ran; touch /var/lib/cspace/store.git/planted 2>&1 || true"]);
+    expect(inside.exitCode, inside.stderr).toBe(0);
+    expect(inside.stdout).toMatch(new RegExp(`^issue-1\n${head}\n1000\na project on a cluster\n1000\n.*Read-only file system`, "s"));
+
+    // Warmed again: validated where it is, nothing made anew.
+    const again = await cli(["warm", "issue-1", "--json"]);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as WarmJson).instances.map((o) => [o.status, o.host])).toEqual([["ready", "k8s"]]);
+    expect(onCluster(kube).pods).toEqual(there.pods);
+
+    // Its pod ended (a crash, an eviction): a pod is never started again (restartPolicy Never), so the next warm makes it anew, in one attempt.
+    pod?.killMain();
+    while (pod?.manifest.status?.phase !== "Failed") await new Promise((resolve) => setImmediate(resolve));
+    const remade = await cli(["warm", "issue-1", "--json"]);
+    expect(remade.exitCode, remade.stderr).toBe(0);
+    expect((JSON.parse(remade.stdout) as WarmJson).instances.map((o) => [o.status, o.action, o.host, o.attempts])).toEqual([["ready", "created", "k8s", 1]]);
+    expect(onCluster(kube)).toEqual(there);
+    expect(kube.pods.get(there.pods[0] ?? "")?.manifest.status?.phase).toBe("Running");
+
+    const listed = await cli(["list", "--json"]);
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    const listing = JSON.parse(listed.stdout) as { instances: { instance: string; host: string; state: string }[]; unreachableHosts: unknown[] };
+    expect(listing.unreachableHosts).toEqual([]);
+    expect(listing.instances.map((i) => [i.instance, i.host, i.state])).toEqual([["issue-1", "k8s", "running"]]);
+
+    const down = await cli(["down", "--all"]);
+    expect(down.exitCode, `${down.stdout}\n${down.stderr}`).toBe(0);
+    expect(onCluster(kube)).toEqual({ pods: [], claims: [] });
+    expect(kube.violations).toEqual([]);
+    // Seven commands of the built binary, each starting Node: on two busy cores that takes far more than the lane's 30 s.
+  }, 300_000);
+
+  it("refuses, naming the host, a devcontainer whose image must be built, and makes nothing there", async () => {
+    const { kube, cli } = await setup({ devcontainer: { build: { dockerfile: "Dockerfile" } } });
+    const warmed = await cli(["warm", "issue-1"]);
+    expect(warmed.stderr).toContain("host k8s is a Kubernetes cluster, which cannot build the workers' image");
+    expect(warmed.exitCode).toBe(2);
+    expect(onCluster(kube)).toEqual({ pods: [], claims: [] });
+  }, 120_000);
+
+  it("refuses, naming the host, an egress allowlist it cannot enforce there, and makes nothing there", async () => {
+    const { kube, cli } = await setup({ network: { allow: ["@npm"] } });
+    const warmed = await cli(["warm", "issue-1"]);
+    expect(warmed.stderr).toContain("host k8s is a Kubernetes cluster, where container.network an allowlist cannot be enforced");
+    expect(warmed.stderr).toContain("NetworkPolicy");
+    expect(warmed.exitCode).toBe(2);
+    expect(onCluster(kube)).toEqual({ pods: [], claims: [] });
+  }, 120_000);
+});
