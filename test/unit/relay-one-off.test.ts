@@ -3,10 +3,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createConnection, createServer, type Server } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { encodeFrame, type RelayFrame } from "../../src/core/messaging/relay-frames.ts";
-import { runRelay } from "../../src/worker/relay.ts";
+import type { RelayFrame } from "../../src/core/messaging/relay-frames.ts";
+import { helloedRelay, playRelay, type PlayedRelay } from "../support/played-relay.ts";
 
 /**
  * Two relays at once in one container: the coordinator's (it serves c.sock)
@@ -21,51 +20,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-interface Played {
-  readonly stdin: PassThrough;
-  readonly frames: RelayFrame[];
-  readonly exit: Promise<number>;
-  frame(match: (frame: RelayFrame) => boolean): Promise<RelayFrame>;
-  say(frame: RelayFrame): void;
-}
+type Played = PlayedRelay;
 
 /** A relay in `dir`, its host played over in-memory streams, past the hello. */
 async function relayIn(dir: string, args: readonly string[] = []): Promise<Played> {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  const frames: RelayFrame[] = [];
-  const waiters: (() => void)[] = [];
-  let buffer = "";
-  stdout.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString("utf8");
-    for (let at = buffer.indexOf("\n"); at >= 0; at = buffer.indexOf("\n")) {
-      frames.push(JSON.parse(buffer.slice(0, at)) as RelayFrame);
-      buffer = buffer.slice(at + 1);
-    }
-    for (const wake of waiters.splice(0)) wake();
-  });
-  const exit = runRelay(["--dir", dir, ...args], { stdin, stdout, stderr: new PassThrough() });
-  cleanups.push(async () => {
-    stdin.end();
-    await exit;
-  });
-  const played: Played = {
-    stdin,
-    frames,
-    exit,
-    say: (frame) => stdin.write(encodeFrame(frame)),
-    async frame(match) {
-      for (;;) {
-        const found = frames.find(match);
-        if (found !== undefined) return found;
-        await new Promise<void>((resolve) => waiters.push(resolve));
-      }
-    },
-  };
-  const hello = await played.frame((frame) => frame.t === "hello");
-  if (hello.t !== "hello") throw new Error("no hello");
-  played.say({ t: "hello", v: 1, session: hello.session, recv: 0 });
-  return played;
+  const { played, stop } = playRelay(dir, args);
+  cleanups.push(stop);
+  return helloedRelay(played);
 }
 
 /** A stand-in supervisor on `dir`/w.sock: answers each line with `ok <line>`. */

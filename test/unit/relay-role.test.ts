@@ -3,10 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { encodeFrame, type RelayFrame } from "../../src/core/messaging/relay-frames.ts";
-import { runRelay } from "../../src/worker/relay.ts";
+import { helloedRelay, playRelay, type PlayedRelay } from "../support/played-relay.ts";
 
 /**
  * The relay role in this process, with the host played over in-memory
@@ -20,63 +18,18 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-interface Played {
-  readonly dir: string;
-  readonly stdin: PassThrough;
-  readonly frames: RelayFrame[];
-  readonly stderr: string[];
-  readonly exit: Promise<number>;
-  frame(match: (frame: RelayFrame) => boolean): Promise<RelayFrame>;
-  say(frame: RelayFrame): void;
-}
+type Played = PlayedRelay;
 
 async function play(args: readonly string[] = []): Promise<Played> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "cspace-relay-role-"));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  const stderrStream = new PassThrough();
-  const frames: RelayFrame[] = [];
-  const stderr: string[] = [];
-  const waiters: (() => void)[] = [];
-  let buffer = "";
-  stdout.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString("utf8");
-    for (let at = buffer.indexOf("\n"); at >= 0; at = buffer.indexOf("\n")) {
-      frames.push(JSON.parse(buffer.slice(0, at)) as RelayFrame);
-      buffer = buffer.slice(at + 1);
-    }
-    for (const wake of waiters.splice(0)) wake();
-  });
-  stderrStream.on("data", (chunk: Buffer) => stderr.push(chunk.toString("utf8")));
-  const exit = runRelay(["--dir", dir, ...args], { stdin, stdout, stderr: stderrStream });
-  cleanups.push(async () => {
-    stdin.end();
-    await exit;
-  });
-  return {
-    dir,
-    stdin,
-    frames,
-    stderr,
-    exit,
-    say: (frame) => stdin.write(encodeFrame(frame)),
-    async frame(match) {
-      for (;;) {
-        const found = frames.find(match);
-        if (found !== undefined) return found;
-        await new Promise<void>((resolve) => waiters.push(resolve));
-      }
-    },
-  };
+  const { played, stop } = playRelay(dir, args);
+  cleanups.push(stop);
+  return played;
 }
 
 async function helloed(args: readonly string[] = []): Promise<Played> {
-  const played = await play(args);
-  const hello = await played.frame((frame) => frame.t === "hello");
-  if (hello.t !== "hello") throw new Error("no hello");
-  played.say({ t: "hello", v: 1, session: hello.session, recv: 0 });
-  return played;
+  return helloedRelay(await play(args));
 }
 
 const base64 = (text: string): string => Buffer.from(text).toString("base64");
