@@ -52,6 +52,14 @@ async function setup(options: { readonly devcontainer?: Record<string, unknown>;
   return { kube, cli, head: git("rev-parse", "HEAD").trim() };
 }
 
+/** Asks `check` again until it holds (each ask is a whole command), for at most two minutes. */
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+  }
+}
+
 /** What of cspace's is on the fake cluster: pods and claims by name. */
 function onCluster(kube: FakeKube): { pods: string[]; claims: string[] } {
   return { pods: [...kube.pods.keys()].sort(), claims: [...kube.claims.keys()].sort() };
@@ -107,6 +115,31 @@ describe("a worker on a Kubernetes host, through the built binary", () => {
     expect(onCluster(kube)).toEqual({ pods: [], claims: [] });
     expect(kube.violations).toEqual([]);
     // Seven commands of the built binary, each starting Node: on two busy cores that takes far more than the lane's 30 s.
+  }, 300_000);
+
+  it("up starts an agent there with no coordinator; status and send reach it through a relay over the pod's exec; down --all leaves nothing", async () => {
+    const { kube, cli } = await setup();
+    const prompt = ["Do the work.", "cspace-script: commit one.txt first", "cspace-script: wait-message", "cspace-script: commit two.txt second"].join("\n");
+    const up = await cli(["up", "issue-2", "--agent", "scripted", "--prompt", prompt, "--json"]);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(JSON.parse(up.stdout)).toMatchObject({ instance: "issue-2", host: "k8s", remote: true });
+    const agentState = async (): Promise<{ state: string; label: string }> => {
+      const status = await cli(["status", "issue-2", "--json"]);
+      expect(status.exitCode, status.stderr).toBe(0);
+      return (JSON.parse(status.stdout) as { agent: { state: string; label: string } }).agent;
+    };
+    // Its first turn ends at wait-message: idle, asked through the pod (nothing on this machine knows it).
+    await until(async () => (await agentState()).state === "idle", "the agent to be idle");
+    const sent = await cli(["send", "issue-2", "Please finish."]);
+    expect([sent.exitCode, sent.stderr]).toEqual([0, ""]);
+    await until(async () => (await agentState()).label === "exited 0", "the agent to exit 0");
+    const work = await cli(["exec", "issue-2", "--", "git", "log", "--format=%s", "-n", "2"]);
+    expect(work.stdout.split("\n").map((line) => line.trim()).filter((line) => line !== "")).toHaveLength(2);
+    const listed = await cli(["list", "--json"]);
+    expect((JSON.parse(listed.stdout) as { instances: { instance: string; host: string; agent: { label: string } }[] }).instances.map((i) => [i.instance, i.host, i.agent.label])).toEqual([["issue-2", "k8s", "exited 0"]]);
+    const down = await cli(["down", "--all"]);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(onCluster(kube)).toEqual({ pods: [], claims: [] });
   }, 300_000);
 
   it("refuses, naming the host, a devcontainer whose image must be built, and makes nothing there", async () => {
