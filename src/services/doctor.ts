@@ -3,7 +3,7 @@ import { inspectRunDir } from "../adapters/run-dir.ts";
 import { baseImage, gitCheck, nodeCheck, skipped, summarize, type CheckId, type CheckResult, type DoctorReport } from "../core/doctor/checks.ts";
 import { hostCheck, type EngineObservation } from "../core/doctor/hosts.ts";
 import { CspaceError } from "../core/errors.ts";
-import { onlyTheLocalHost, workerHosts } from "../core/hosts/hosts.ts";
+import { hasLocalHost, NO_LOCAL_HOST_IMAGE, onlyTheLocalHost, workerHosts } from "../core/hosts/hosts.ts";
 import { networkAsked } from "../core/hosts/kubernetes-limits.ts";
 import type { Host } from "../core/host.ts";
 import { LABELS } from "../core/instances/labels.ts";
@@ -30,8 +30,10 @@ export interface DoctorOptions {
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const factories = portFactories(options.ports);
   const host = await factories.host({ env: options.env });
+  // A project whose workers all run on other hosts needs no engine here: this machine's is then checked, not required.
+  const engineNeeded = await openProject(options).then((project) => hasLocalHost(workerHosts(project.config)), () => true);
   const groups = await Promise.all([
-    engineChecks(() => factories.runtime({ env: options.env }), options.env),
+    engineChecks(() => factories.runtime({ env: options.env }), options.env, engineNeeded),
     guard("git", "git", () => host.gitVersionOutput().then(gitCheck)),
     Promise.resolve([nodeCheck(host.nodeVersion)]),
     projectChecks(options, host),
@@ -39,9 +41,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   return summarize(groups.flat());
 }
 
-async function engineChecks(open: () => ContainerRuntime | Promise<ContainerRuntime>, env: NodeJS.ProcessEnv): Promise<CheckResult[]> {
-  const engineBase = { id: "docker-engine", title: "Docker engine", required: true } as const;
-  const imageBase = { id: "base-image", title: "Base image", required: true } as const;
+async function engineChecks(open: () => ContainerRuntime | Promise<ContainerRuntime>, env: NodeJS.ProcessEnv, needed: boolean): Promise<CheckResult[]> {
+  const engineBase = { id: "docker-engine", title: "Docker engine", required: needed } as const;
+  const imageBase = { id: "base-image", title: "Base image", required: needed } as const;
   let runtime: ContainerRuntime;
   let detail: string;
   try {
@@ -50,6 +52,10 @@ async function engineChecks(open: () => ContainerRuntime | Promise<ContainerRunt
     detail = `Docker ${info.version} (API ${info.apiVersion}) at ${runtime.endpoint}`;
   } catch (error) {
     if (!(error instanceof CspaceError)) throw error;
+    if (!needed) {
+      const because = "no host in workers.hosts is this machine's engine, so none is needed here";
+      return [skipped(engineBase.id, engineBase.title, false, because), skipped(imageBase.id, imageBase.title, false, because)];
+    }
     const dockerHost = env.DOCKER_HOST ?? "";
     const hint =
       "Start the engine: `bash scripts/prepare-machine.sh` on a cspace test machine, else start Docker Desktop or `sudo systemctl start docker`." +
@@ -199,6 +205,7 @@ async function workersCheck(project: OpenedProject): Promise<CheckResult> {
   let runtime: ContainerRuntime;
   try {
     // The local engine's workers; each other host has its own check (a silent one fails there, not here too).
+    if (!hasLocalHost(workerHosts(project.config))) return skipped(base.id, base.title, base.required, "no host in workers.hosts is this machine's engine");
     runtime = await project.ports.localRuntime();
   } catch (error) {
     if (!(error instanceof CspaceError)) throw error;
@@ -224,6 +231,7 @@ async function workersCheck(project: OpenedProject): Promise<CheckResult> {
 
 /** What a run needs (the same checks coordinate runs before it makes anything), looking into the worker image only if it is already made. */
 async function runPreflight(project: OpenedProject): Promise<CheckResult[]> {
+  if (!hasLocalHost(workerHosts(project.config))) return preflightChecks(project, { runtime: null, noEngine: NO_LOCAL_HOST_IMAGE, prepare: false });
   let runtime: ContainerRuntime | null = null;
   try {
     runtime = await project.ports.localRuntime();

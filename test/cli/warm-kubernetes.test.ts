@@ -49,7 +49,7 @@ async function setup(options: { readonly devcontainer?: Record<string, unknown>;
       reject: false,
       timeout: 120_000,
     });
-  return { kube, cli, head: git("rev-parse", "HEAD").trim() };
+  return { kube, cli, project, head: git("rev-parse", "HEAD").trim() };
 }
 
 /** Asks `check` again until it holds (each ask is a whole command), for at most two minutes. */
@@ -141,6 +141,20 @@ describe("a worker on a Kubernetes host, through the built binary", () => {
     expect(down.exitCode, down.stderr).toBe(0);
     expect(onCluster(kube)).toEqual({ pods: [], claims: [] });
   }, 300_000);
+
+  it("doctor with no engine on this machine: the cluster is checked, this machine's engine is not needed", async () => {
+    const { cli, project } = await setup();
+    await mkdir(path.join(project, ".cspace", "issues"), { recursive: true });
+    const doctor = await cli(["doctor", "--json"]);
+    const report = JSON.parse(doctor.stdout) as { ok: boolean; checks: { id: string; status: string; required: boolean }[] };
+    expect(doctor.exitCode, doctor.stdout).toBe(0);
+    const check = (id: string) => report.checks.find((c) => c.id === id);
+    expect([check("docker-engine"), check("base-image")]).toEqual([expect.objectContaining({ status: "skip", required: false }), expect.objectContaining({ status: "skip", required: false })]);
+    expect(check("host")).toMatchObject({ status: "pass", required: true });
+    // The image is the cluster's to pull: not looked into from here, said as a warning, not a failure.
+    expect(check("agent")).toMatchObject({ status: "warn" });
+    expect(report.checks.filter((c) => c.status === "fail")).toEqual([]);
+  });
 
   it("refuses, naming the host, a devcontainer whose image must be built, and makes nothing there", async () => {
     const { kube, cli } = await setup({ devcontainer: { build: { dockerfile: "Dockerfile" } } });

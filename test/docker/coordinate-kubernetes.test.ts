@@ -19,9 +19,12 @@ import { makeFixtureRepo, type FixtureRepo } from "../support/fixture-repo.ts";
  * node. Each worker's checkout is cloned from the host's mirror claim, its
  * messages go through the relay and its events and reports through the
  * instance mirror, both over pod execs, and its branch comes back through a
- * collect; #11 is stacked on #10's collected branch. In the docker lane
- * because the coordinator's preflight still probes the worker image on this
- * machine's engine. Judged by the forge's history and records.
+ * collect; #11 is stacked on #10's collected branch. Every command runs
+ * with DOCKER_HOST naming no engine: with no host of workers.hosts on this
+ * machine, a run needs no engine here (the preflight leaves the image to
+ * where each worker starts). In the docker lane for its cleanup check only:
+ * nothing of the project on this machine's engine either. Judged by the
+ * forge's history and records.
  */
 
 const runId = inject("cspaceTestRun");
@@ -29,6 +32,11 @@ const docker = testDocker();
 let dir = "";
 let kube: FakeKube;
 const repos: FixtureRepo[] = [];
+
+/** The repository's environment with DOCKER_HOST naming no engine: nothing of a run on a cluster may need one here. */
+function noEngine(repo: FixtureRepo): NodeJS.ProcessEnv {
+  return { ...repo.env, DOCKER_HOST: `unix://${dir}/no-engine.sock` };
+}
 
 function issue(title: string, body: string): string {
   return `---\ntitle: ${title}\n---\n${body}\n`;
@@ -61,7 +69,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const repo of repos) {
-    // The preflight's probe ran on this machine's engine: nothing of the project may be left there either.
+    // Nothing of the project may be on this machine's engine either (the runs were told of none).
     const left = await docker.listContainers({ all: true, filters: { label: [`${LABELS.project}=${projectId(repo.projectName, repo.dir)}`] } });
     await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
     await repo.remove();
@@ -78,7 +86,7 @@ describe("coordinate with its workers on a Kubernetes host (the project's API se
       "11.md": issue("Greet by name", "blocked-by: #10\n\ncspace-script: commit name.txt world"),
     });
     const git = (...args: string[]): string => execFileSync("git", ["--git-dir", forge, ...args], { encoding: "utf8" }).trim();
-    const run = await runCliAsync(["--cwd", repo.dir, "coordinate", "10", "11", "--json"], { env: repo.env, timeoutMs: 600_000 });
+    const run = await runCliAsync(["--cwd", repo.dir, "coordinate", "10", "11", "--json"], { env: noEngine(repo), timeoutMs: 600_000 });
     expect(run.stderr).not.toMatch(/"kind":"fatal"/);
     expect(run.status, run.stderr.slice(-4000)).toBe(0);
 
@@ -98,12 +106,12 @@ describe("coordinate with its workers on a Kubernetes host (the project's API se
     expect(await docker.listContainers({ all: true, filters: { label: [`${LABELS.project}=${id}`] } })).toEqual([]);
 
     // The agent's events, read from its pod (the instance mirror over an exec, into a copy of the command's own).
-    const logs = await runCliAsync(["--cwd", repo.dir, "logs", "issue-10"], { env: repo.env, timeoutMs: 120_000 });
+    const logs = await runCliAsync(["--cwd", repo.dir, "logs", "issue-10"], { env: noEngine(repo), timeoutMs: 120_000 });
     expect(logs.status, logs.stderr).toBe(0);
     expect(logs.stdout).toMatch(/agent +commit +[0-9a-f]{40} greeting\.txt/);
     expect(logs.stdout).toMatch(/supervisor report-delivered +issue-10-/);
 
-    const down = await runCliAsync(["--cwd", repo.dir, "down", "--all"], { env: repo.env, timeoutMs: 120_000 });
+    const down = await runCliAsync(["--cwd", repo.dir, "down", "--all"], { env: noEngine(repo), timeoutMs: 120_000 });
     expect(down.status, `${down.stdout}\n${down.stderr}`).toBe(0);
     expect({ pods: [...kube.pods.keys()], claims: [...kube.claims.keys()] }).toEqual({ pods: [], claims: [] });
     expect(kube.violations).toEqual([]);
@@ -111,7 +119,7 @@ describe("coordinate with its workers on a Kubernetes host (the project's API se
 
   it("notices a worker pod that died, counts it as an attempt, makes the pod anew and merges the issue once", async () => {
     const { repo, forge } = await project("co-k8s-lost", { "10.md": issue("Add the greeting", "cspace-script: sleep 15\ncspace-script: commit greeting.txt hello") });
-    const run = startCoordinator({ repo }, ["10"]);
+    const run = startCoordinator({ repo, env: noEngine(repo) }, ["10"]);
     await run.waitFor(isEvent("Launched", 10));
     // Killed once its agent runs (its started event came through the instance mirror): as an OOM kill or an eviction would.
     await agentStarted(instancePaths(repo.runDir, "issue-10"));
@@ -131,7 +139,7 @@ describe("coordinate with its workers on a Kubernetes host (the project's API se
     expect(git("log", "--format=%s", `${repo.head}..main`).split("\n")).toHaveLength(1);
     expect(git("show", "main:greeting.txt")).toBe("hello");
 
-    const down = await runCliAsync(["--cwd", repo.dir, "down", "--all"], { env: repo.env, timeoutMs: 120_000 });
+    const down = await runCliAsync(["--cwd", repo.dir, "down", "--all"], { env: noEngine(repo), timeoutMs: 120_000 });
     expect(down.status, `${down.stdout}\n${down.stderr}`).toBe(0);
     expect({ pods: [...kube.pods.keys()], claims: [...kube.claims.keys()] }).toEqual({ pods: [], claims: [] });
     expect(kube.violations).toEqual([]);

@@ -51,6 +51,14 @@ export function onlyTheLocalHost(hosts: readonly WorkerHost[]): boolean {
   return hosts.length === 1 && only !== undefined && only.kind === "local";
 }
 
+/** Why the worker image is not looked into before a run whose workers all run elsewhere (preflight, doctor). */
+export const NO_LOCAL_HOST_IMAGE = "no host in workers.hosts is this machine's engine: each worker's image is checked where it starts";
+
+/** Whether some configured host is this machine's engine: without one, a run of workers elsewhere needs no engine here. */
+export function hasLocalHost(hosts: readonly WorkerHost[]): boolean {
+  return hosts.some((host) => host.kind === "local");
+}
+
 /** The host named `name`; a UserError listing the configured ones otherwise (a `--host` flag, a label of a host since removed). */
 export function hostNamed(hosts: readonly WorkerHost[], name: string): WorkerHost {
   const found = hosts.find((host) => host.name === name);

@@ -15,7 +15,7 @@ import type {
 import type { CheckResult } from "../../core/doctor/checks.ts";
 import { ExternalError } from "../../core/errors.ts";
 import { LABELS } from "../../core/instances/labels.ts";
-import { onlyTheLocalHost, workerHosts } from "../../core/hosts/hosts.ts";
+import { hasLocalHost, NO_LOCAL_HOST_IMAGE, onlyTheLocalHost, workerHosts } from "../../core/hosts/hosts.ts";
 import { downInstances } from "../instances/down.ts";
 import type { OpenedProject } from "../project.ts";
 import { warm } from "../warm/warm.ts";
@@ -134,9 +134,11 @@ export class DockerWorkerPool implements WorkerPool {
       const instance = labels[LABELS.instance];
       if (instance !== undefined) onSuspect(instance);
     };
-    const stops = [(await project.ports.localRuntime()).watchStopped({ [LABELS.project]: project.projectId }, onStopped)];
+    const hosts = workerHosts(project.config);
+    // This machine's engine only when some host is it: workers all elsewhere (a cluster, say) need no engine here.
+    const stops = hasLocalHost(hosts) ? [(await project.ports.localRuntime()).watchStopped({ [LABELS.project]: project.projectId }, onStopped)] : [];
     // Every remote engine that answers is watched too; one that does not is left to the probe (every 10 s), which then calls its workers lost.
-    if (!onlyTheLocalHost(workerHosts(project.config))) {
+    if (!onlyTheLocalHost(hosts)) {
       const hosts = await project.ports.hosts();
       for (const answer of await hosts.all()) {
         if (answer.runtime !== undefined && answer.host.kind !== "local") stops.push(answer.runtime.watchStopped({ [LABELS.project]: project.projectId }, onStopped));
@@ -158,6 +160,8 @@ export class DockerWorkerPool implements WorkerPool {
 
   async preflight(signal?: AbortSignal): Promise<readonly CheckResult[]> {
     const { project } = this.#context;
+    // The image is probed on this machine's engine; with no host here, where each worker starts (a cluster's nodes pull it).
+    if (!hasLocalHost(workerHosts(project.config))) return preflightChecks(project, { runtime: null, noEngine: NO_LOCAL_HOST_IMAGE, prepare: true, signal });
     return preflightChecks(project, { runtime: await project.ports.localRuntime(), prepare: true, signal });
   }
 

@@ -20,6 +20,8 @@ export interface PreflightOptions {
    * own and skips what needs it).
    */
   readonly runtime: ContainerRuntime | null;
+  /** Why there is no engine to look into the image with, when that is by design rather than a failure to reach one. */
+  readonly noEngine?: string;
   /**
    * coordinate: build (or pull) the worker image when it is missing, as its
    * first warm would, and remember answers by image id. doctor: neither
@@ -77,7 +79,7 @@ async function lookInto(
   questions: Pick<ProbeRequest, "executables" | "askNpm" | "credentialNames">,
 ): Promise<ImageObservation | ImageUnchecked> {
   const runtime = options.runtime;
-  if (runtime === null) return { because: "the Docker engine is unreachable" };
+  if (runtime === null) return options.noEngine === undefined ? { because: "the Docker engine is unreachable" } : { because: options.noEngine, caveat: true };
   if (!(await runtime.hasImage(loaded.imageRef))) {
     if (!options.prepare) {
       return {

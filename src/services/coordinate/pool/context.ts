@@ -1,5 +1,6 @@
 import type { LoadedDevcontainer } from "../../../adapters/devcontainer/read-devcontainer.ts";
 import { envFromList } from "../../../core/devcontainer/substitute.ts";
+import { hasLocalHost, workerHosts } from "../../../core/hosts/hosts.ts";
 import { containerNameFor } from "../../../core/instances/names.ts";
 import type { ContainerDetails, ContainerRuntime, ExecOptions } from "../../../core/instances/ports.ts";
 import { accessOf, loadInstanceSpec } from "../../instances/spec.ts";
@@ -26,8 +27,8 @@ export async function containerOf(context: PoolContext, instance: string): Promi
 export async function workerOf(context: PoolContext, instance: string): Promise<{ readonly runtime: ContainerRuntime; readonly container: ContainerDetails | null; readonly remote: RemoteWorker | null }> {
   const remote = await context.remote.of(instance);
   if (remote !== null) return { runtime: remote.runtime, container: remote.container, remote };
-  // Not remote: on this machine's engine, or nowhere.
-  const runtime = await context.project.ports.localRuntime();
+  // Not remote: on this machine's engine, or nowhere (with no host here, the hosts' engines say so: none is asked of this machine's).
+  const runtime = hasLocalHost(workerHosts(context.project.config)) ? await context.project.ports.localRuntime() : await context.project.ports.runtime();
   return { runtime, container: await runtime.inspect(containerNameFor(context.project.projectId, instance)), remote: null };
 }
 
