@@ -142,6 +142,25 @@ describe("a worker on a Kubernetes host, through the built binary", () => {
     expect(onCluster(kube)).toEqual({ pods: [], claims: [] });
   }, 300_000);
 
+  it("interrupt and restart reach an agent in a pod; up --follow follows one there to its exit", async () => {
+    const { cli } = await setup();
+    const waiting = await cli(["up", "issue-3", "--agent", "scripted", "--prompt", "cspace-script: wait-message", "--json"]);
+    expect(waiting.exitCode, waiting.stderr).toBe(0);
+    const interrupted = await cli(["interrupt", "issue-3", "--json"]);
+    expect(interrupted.exitCode, interrupted.stderr).toBe(0);
+    expect(JSON.parse(interrupted.stdout)).toMatchObject({ interrupted: true, outcome: "interrupted" });
+    const restarted = await cli(["restart", "issue-3", "--json"]);
+    expect(restarted.exitCode, restarted.stderr).toBe(0);
+    const { stopped, status } = JSON.parse(restarted.stdout) as { stopped: string; status: { pid: number } };
+    expect(stopped).toBe("shutdown");
+    const after = await cli(["status", "issue-3", "--json"]);
+    expect(JSON.parse(after.stdout)).toMatchObject({ live: true, status: { pid: status.pid } });
+    const followed = await cli(["up", "issue-4", "--agent", "scripted", "--prompt", "cspace-script: commit a.txt alone", "--follow"]);
+    expect(followed.exitCode, followed.stderr).toBe(0);
+    expect(followed.stdout).toContain("on host k8s");
+    expect(followed.stdout).toMatch(/supervisor +exited +success \(exit 0\)/);
+  }, 300_000);
+
   it("doctor with no engine on this machine: the cluster is checked, this machine's engine is not needed", async () => {
     const { cli, project } = await setup();
     await mkdir(path.join(project, ".cspace", "issues"), { recursive: true });
