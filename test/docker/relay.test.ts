@@ -83,7 +83,14 @@ describe("the message relay to a worker with no shared directory", () => {
     await watch.reach("down");
     expect(relay.stats()).toMatchObject({ state: "down", losses: 1 });
 
-    // While it is down the host's w.sock still takes a client; its message waits for the next relay.
+    // While it is down the host's w.sock still takes a client. One that gives up waiting (its send timed out and said so)
+    // is never delivered later: nothing acts on a request behind its sender's back, nor twice when it is sent again.
+    const before = relay.stats().channelsOpened;
+    const givenUp = ask(worker, { cmd: "send", text: "given up during the outage", from: "host" }, 300);
+    await expect(givenUp).rejects.toThrow();
+    expect(relay.stats().channelsOpened).toBe(before + 1);
+    while (relay.stats().localClients > 0) await new Promise((resolve) => setImmediate(resolve));
+    // Another client waits: its message goes with the next relay.
     const opened = relay.stats().channelsOpened;
     const during = ask(worker, { cmd: "send", text: "sent during the outage", from: "host" }, 60_000);
     while (relay.stats().channelsOpened === opened) await new Promise((resolve) => setImmediate(resolve));
@@ -99,6 +106,7 @@ describe("the message relay to a worker with no shared directory", () => {
     const events = await worker.sh("cat /run/cspace/events.ndjson");
     expect(events).toContain("first message");
     expect(events).toContain("sent during the outage");
+    expect(events).not.toContain("given up during the outage");
   });
 
   it("ends the relay in the container when the host drops its exec, and when the host closes it", async () => {

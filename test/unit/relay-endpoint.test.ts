@@ -13,6 +13,7 @@ import type { RelayFrame } from "../../src/core/messaging/relay-frames.ts";
 class StubSocket extends EventEmitter {
   paused = false;
   destroyed = false;
+  readableEnded = false;
   pause(): this {
     this.paused = true;
     return this;
@@ -51,5 +52,30 @@ describe("RelayEndpoint", () => {
     endpoint.acknowledge(last !== undefined && "s" in last ? last.s : 0);
     expect(first.paused).toBe(false);
     expect(second.paused).toBe(false);
+  });
+
+  it("replays to a new session only the requests whose client still waits: one that gave up is never delivered", () => {
+    const endpoint = new RelayEndpoint({ self: "host", dial: () => { throw new Error("no dial here"); }, onViolation: (reason) => { throw new Error(reason); } });
+    const first: RelayFrame[] = [];
+    endpoint.restart((line) => first.push(JSON.parse(line) as RelayFrame));
+    // The relay is gone (sshd killed): two requests come meanwhile; the first one's client times out and closes.
+    endpoint.detach();
+    const gaveUp = new StubSocket();
+    const waiting = new StubSocket();
+    endpoint.adopt(gaveUp as unknown as Socket);
+    endpoint.adopt(waiting as unknown as Socket);
+    gaveUp.emit("data", Buffer.from('{"cmd":"send","text":"first"}\n'));
+    waiting.emit("data", Buffer.from('{"cmd":"send","text":"second"}\n'));
+    // Its client leaves: the server side of a Unix socket sees the end of its input (the socket stays half open).
+    gaveUp.readableEnded = true;
+    gaveUp.emit("end");
+    expect(first).toEqual([]);
+    // A new relay session: only the waiting client's request goes, renumbered from 1.
+    const replayed: RelayFrame[] = [];
+    endpoint.restart((line) => replayed.push(JSON.parse(line) as RelayFrame));
+    const texts = replayed.flatMap((frame) => (frame.t === "data" ? [Buffer.from(frame.d, "base64").toString("utf8")] : []));
+    expect(texts).toEqual(['{"cmd":"send","text":"second"}\n']);
+    expect(replayed.map((frame) => ("s" in frame ? frame.s : 0))).toEqual([1, 2]);
+    expect(new Set(replayed.map((frame) => ("ch" in frame ? frame.ch : 0))).size).toBe(1);
   });
 });

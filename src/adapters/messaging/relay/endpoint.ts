@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import { encodeFrame, MAX_DATA_CHUNK_BYTES, MAX_UNACKED_BYTES, type AckFrame, type ChannelBody, type Opener, type SequencedFrame } from "../../../core/messaging/relay-frames.ts";
+import { encodeFrame, MAX_DATA_CHUNK_BYTES, openerOf, MAX_UNACKED_BYTES, type AckFrame, type ChannelBody, type Opener, type SequencedFrame } from "../../../core/messaging/relay-frames.ts";
 import { ChannelBook, RelayLink } from "../../../core/messaging/relay-link.ts";
 
 /**
@@ -54,6 +54,24 @@ export class RelayEndpoint {
     return this.#book.size;
   }
 
+  /** Local clients still waiting on channels this side opened (a channel whose client left stays open until the other side ends it). */
+  get localClients(): number {
+    let open = 0;
+    for (const channel of this.#sockets.keys()) if (openerOf(channel) === this.#options.self && this.#waiting(channel)) open += 1;
+    return open;
+  }
+
+  /**
+   * Whether the local client of a channel is still there: connected, and not
+   * done sending. The host's clients (requests, probes) never end their side
+   * while they wait for a reply, so one that did has left (over a Unix socket
+   * a client's close and its half-close look the same until written to).
+   */
+  #waiting(channel: number): boolean {
+    const socket = this.#sockets.get(channel);
+    return socket != null && !socket.readableEnded;
+  }
+
   /** The transport is up and the hellos said the same session goes on: resend what the other side lacks. */
   resume(write: (line: string) => void, peerReceived: number): boolean {
     const resumed = this.#link.resume(peerReceived);
@@ -72,10 +90,14 @@ export class RelayEndpoint {
    * The other side is a new session: every channel it had is gone (their
    * local connections are closed here: connections in flight are lost), and
    * so is every channel of ours it may have seen; a channel of ours whose
-   * `open` was never acknowledged is replayed whole (at least once).
+   * `open` was never acknowledged is replayed whole (at least once), unless
+   * its client has left meanwhile: it gave up waiting (a `cspace send` that
+   * timed out and said so), and a request delivered now would be acted on
+   * behind its back, or twice once it is sent again.
    */
   restart(write: (line: string) => void): void {
-    const unopened = new Set(this.#link.pending().filter((frame) => frame.t === "open").map((frame) => frame.ch));
+    const waited = (channel: number): boolean => this.#waiting(channel);
+    const unopened = new Set(this.#link.pending().filter((frame) => frame.t === "open" && waited(frame.ch)).map((frame) => frame.ch));
     const replay = this.#link.restart((frame) => unopened.has(frame.ch));
     for (const channel of this.#book.restart(unopened)) {
       this.#sockets.get(channel)?.destroy();

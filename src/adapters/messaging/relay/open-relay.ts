@@ -67,6 +67,8 @@ export interface RelayStats extends EndpointStats {
   readonly losses: number;
   readonly lastLoss: string | null;
   readonly openChannels: number;
+  /** Clients of w.sock connected through it now (one that gave up is not: what it asked is never replayed to a new relay). */
+  readonly localClients: number;
 }
 
 export interface RelayHandle {
@@ -242,7 +244,7 @@ export function openRelay(options: RelayOptions): RelayHandle {
 
   return {
     ready,
-    stats: () => ({ ...endpoint.stats, ...counts, state, since, lastLoss, openChannels: endpoint.openChannels }),
+    stats: () => ({ ...endpoint.stats, ...counts, state, since, lastLoss, openChannels: endpoint.openChannels, localClients: endpoint.localClients }),
     async close() {
       if (state === "closed") return;
       setState("closed", null);
