@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { lstat, mkdir, open, readdir, rm } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { ExternalError, UserError } from "../core/errors.ts";
 import { HOST_ONLY_DIR } from "../core/messaging/layout.ts";
@@ -61,6 +61,8 @@ export async function removeInstanceFiles(dir: string, instance: string): Promis
   if (await lstat(hostOnly).then(() => true, () => false)) {
     await rm(hostOnly, { recursive: true, force: true });
     mine.push(path.join(HOST_ONLY_DIR, instance));
+    // The last instance's going takes the host-only folder with it (it is made again with the next launch's files).
+    await rmdir(path.join(dir, HOST_ONLY_DIR)).catch(() => undefined);
   }
   return mine;
 }
