@@ -10,7 +10,8 @@ import { issueNumber, text } from "./vocabulary-schemas.ts";
  * could be collected: the commits lived only in the worker's checkout there,
  * so they are gone with the host. The attempt that made them counts as failed
  * (`lost`, as a worker lost mid-attempt), the issue's head goes back to what
- * the forge has, and its instance is made again, on a host that answers: the
+ * the forge has of its own (none when its branch is still at its base), and
+ * its instance is made again, on a host that answers: the
  * retry rule then relaunches it there, as one more attempt.
  */
 export const lostWorkEvents = eventGroup(
@@ -24,7 +25,10 @@ export const lostWorkEvents = eventGroup(
         if (record.headSha !== event.headSha || record.pushedSha === event.headSha || openAttempt(record) !== null) return record;
         const failure: Failure = { kind: "lost", summary: event.reason, command: null, output: null };
         const failed = updateLastAttempt(record, (attempt) => (attempt.headSha === event.headSha && attempt.failure === null ? { ...attempt, failure } : attempt));
-        return { ...failed, headSha: record.pushedSha, warm: isSettled(record) ? record.warm : "pending" };
+        // Back to the work the forge holds, if any of its own: a branch still at its base (made there by the first launch,
+        // or restacked with nothing of its own) has none, and must not look pushed (a pull request of no commits).
+        const ownWork = record.pushedSha !== null && record.pushedSha !== record.baseSha;
+        return { ...failed, headSha: ownWork ? record.pushedSha : null, warm: isSettled(record) ? record.warm : "pending" };
       }),
   }),
 );

@@ -241,8 +241,10 @@ describe("the coordinator's rule table, one row at a time", () => {
     const s = state(reportedOnly, gone);
     // No push of a head nobody has any more; the instance is made again (placement passes over a silent host) and the retry follows.
     expect(fired(s, "push")).toEqual([]);
-    // Its head goes back to what the forge has: the branch as the first launch made it, at its base.
-    expect(s.issues[10]).toMatchObject({ headSha: `${FEATURE}@0`, pushedSha: `${FEATURE}@0`, warm: "pending" });
+    // Nothing of its own is on the forge (the branch is where the first launch made it, at its base): no head, so no
+    // pull request of no commits is opened while the retry is on its way.
+    expect(s.issues[10]).toMatchObject({ headSha: null, pushedSha: `${FEATURE}@0`, warm: "pending" });
+    expect(fired(s, "openPullRequest")).toEqual([]);
     expect(fired(s, "warm")).toEqual([{ type: "Warm", issue: 10, instance: "issue-10", base: FEATURE }]);
     expect(fired(s, "retryFailure")).toEqual([
       expect.objectContaining({ type: "Retry", issue: 10, attempt: 1, failure: { kind: "lost", summary: "host b has not answered for 61 s", command: null, output: null } }),

@@ -27,13 +27,16 @@ const realClock: CollectClock = { now: Date.now, wait: (ms, signal) => delay(ms,
  * A remote worker's branch, collected for the push (WorkerPool.collect); null
  * for a worker here. The branch lives only in the worker's checkout, so while
  * its host does not answer the collect waits for it (a killed sshd, a link
- * down for a while), up to `workers.lostAfterSeconds` from when it first went
- * silent, as the probe does for workers at work; after that the host counts
+ * down for a while), up to `workers.lostAfterSeconds` from when it went
+ * silent, counted from this collect's first try at the earliest; after that the host counts
  * as lost and so does the branch: WorkerGoneError. A collect that fails while
  * the host answers fails as it is (the runtime retries it).
  */
 export async function collectBranch<Worker>(context: CollectContext<Worker>, instance: string, branch: string, signal?: AbortSignal, clock: CollectClock = realClock): Promise<{ readonly repository: string; readonly sha: string } | null> {
   const lostAfterMs = context.lostAfterSeconds * 1000;
+  // Silence is counted from this collect's own first try at the earliest: a host's older record of silence may predate
+  // answers it gave since (the branch is all there is of that work, so it is waited for rather than given up early).
+  let firstTry: number | null = null;
   for (;;) {
     try {
       const worker = await context.remote.of(instance);
@@ -43,7 +46,8 @@ export async function collectBranch<Worker>(context: CollectContext<Worker>, ins
     } catch (error) {
       const silent = error instanceof HostUnreachableError ? error : await silentSince(context, instance);
       if (silent === null) throw error;
-      const silentMs = clock.now() - silent.since;
+      firstTry ??= clock.now();
+      const silentMs = clock.now() - Math.max(silent.since, firstTry);
       if (silentMs >= lostAfterMs) {
         throw new WorkerGoneError(`host ${silent.host} has not answered for ${String(Math.round(silentMs / 1000))} s (workers.lostAfterSeconds is ${String(lostAfterMs / 1000)}): ${branch} was not collected from it`, { cause: error });
       }
