@@ -70,6 +70,16 @@ async function execAsRoot(project: CoordinateProject, instance: string, script: 
   return { code: (await exec.inspect()).ExitCode, output: Buffer.concat(chunks).toString("utf8") };
 }
 
+/** The agent state a supervisor's state.json records ("" while the file is missing or half-written). */
+function agentStateIn(text: string): string {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === "object" && parsed !== null && "state" in parsed && typeof parsed.state === "string" ? parsed.state : "";
+  } catch {
+    return "";
+  }
+}
+
 describe("a worker that replaces its instance directory's files with links to host files", () => {
   it("changes no host file while the coordinator retries and restarts its attempt, and the issue is still merged", async () => {
     const project = await makeCoordinateProject(docker, {
@@ -101,8 +111,9 @@ describe("a worker that replaces its instance directory's files with links to ho
     cleanups.push(() => run.kill9());
     const paths = { state: path.join(project.repo.runDir, "issue-70", "state.json") };
     await run.waitFor(isEvent("Launched", 70));
-    // The agent is at work (its supervisor wrote its state): now the attack.
-    await until(async () => (await readFile(paths.state, "utf8").catch(() => "")).includes('"working"'), "issue-70's agent at work");
+    // The agent runs (its supervisor wrote its state): now the attack. The scripted agent's wait-message ends its
+    // turn at once, so "working" lasts only until it starts; "idle" is where it then waits, and either will do.
+    await until(async () => ["working", "idle"].includes(agentStateIn(await readFile(paths.state, "utf8").catch(() => ""))), "issue-70's agent running");
     const attacked = await execAsRoot(project, "issue-70", attack(canaryDir));
     expect(attacked.code, attacked.output).toBe(0);
 
