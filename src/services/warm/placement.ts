@@ -93,10 +93,9 @@ async function decide(project: Project, runtimes: HostRuntimes, instances: reado
     const had = current.get(instance);
     const name = placeWorker({ hosts: slots, running, lost, policy, current: had }) ?? (options.beyondSlots === true ? leastLoaded(slots, running, lost) : null);
     if (name === null) {
-      const free = freeSlots({ hosts: slots, running, lost })
-        .map((host) => `${host.name} ${String(Math.max(0, host.free))}`)
-        .join(", ");
-      throw new UserError(`no host has a free slot for ${instance} (free slots: ${free}${lost.size > 0 ? `; not answering: ${[...lost].join(", ")}` : ""})`, {
+      const free = freeSlots({ hosts: slots, running, lost }).map((host) => `${host.name} ${String(Math.max(0, host.free))}`);
+      const why = [...(free.length > 0 ? [`free slots: ${free.join(", ")}`] : []), ...(lost.size > 0 ? [`not answering: ${[...lost].join(", ")}`] : [])];
+      throw new UserError(`no host has a free slot for ${instance} (${why.join("; ")})`, {
         hint: "Warm fewer instances, raise a host's slots in workers.hosts, or remove workers you no longer need (cspace down).",
       });
     }

@@ -125,6 +125,13 @@ describe("warm places instances on the configured hosts", () => {
     await expect(warm({ ...where, instances: ["issue-2"], reset: false, ports: ports.overrides })).rejects.toThrow(/free slots: local 0; not answering: big/);
   });
 
+  it("names only the hosts that do not answer when none does, with no empty list of free slots", async () => {
+    // No fake engine for big, the only host: it cannot be reached.
+    const ports = fakePorts();
+    const where = await project({ hosts: [{ name: "big", docker: "ssh://ci@big.invalid", slots: 2 }] });
+    await expect(warm({ ...where, instances: ["issue-1"], reset: false, ports: ports.overrides })).rejects.toThrow(/^no host has a free slot for issue-1 \(not answering: big\)$/);
+  });
+
   it("makes a worker placed on a Kubernetes host there, through the host's mirror, as on a remote Docker host", async () => {
     const ports = fakePorts({ hosts: ["k8s"] });
     const where = await project({ hosts: [{ name: "k8s", kubernetes: { context: "dev", namespace: "agents" }, slots: 4 }, { name: "local" }] });
