@@ -130,6 +130,42 @@ describe("coordinate over three engines, two of them remote, with faults", () =>
     }
   }, 600_000);
 
+  it("collects a reported branch across a killed and restarted sshd: the push waits for the host, and nothing is relaunched", async () => {
+    const made = await project("co-remote-sshd-push", [{ number: 24, title: "Add the shape", sleepSeconds: 5, path: "shape.txt", text: "round" }], {
+      workers: { hosts: [hostOf(engineA, "a"), { name: "local", slots: 1 }], lostAfterSeconds: 240 },
+    });
+    const run = startCoordinator(made, ["24"]);
+    const away = `${made.remote}.away`;
+    try {
+      await run.waitFor(isEvent("Launched", 24));
+      expect(await issuesOn(engineA, made)).toEqual(["issue-24"]);
+      // The agent reports; the forge, moved away, refuses the first push, so the next one comes after sshd is gone.
+      await rename(made.remote, away);
+      await run.waitFor((line) => isEvent("ActionFailed", 24)(line) && (line.event as { action?: string } | undefined)?.action === "Push");
+      await engineA.killSshd();
+      await rename(away, made.remote);
+      const waiting = await run.waitFor((line) => line.kind === "notice" && (line.text ?? "").startsWith("issue-24's branch issue-24 waits for its host to answer"), 120_000);
+      expect(waiting.text).toMatch(/\(host a does not answer: .+\); it is given up as lost after 240 s of silence \(workers\.lostAfterSeconds\)$/);
+      // The push is held while A is silent: nothing reaches the forge.
+      const pushed = made.git("for-each-ref", "--format=%(refname)", "refs/heads/issue-24") === "" ? "" : made.git("ls-tree", "--name-only", "issue-24", "--", "shape.txt");
+      expect(pushed).toBe("");
+      await engineA.startSshd();
+      await run.waitFor((line) => line.kind === "notice" && line.text === "host a answers again: issue-24's branch issue-24 is collected", 120_000);
+      const { status, stderr } = await run.exited;
+      const seen = run.lines.map((line) => JSON.stringify(line).slice(0, 400)).join("\n");
+      expect(status, `${seen.slice(-6000)}\n${stderr.slice(-3000)}`).toBe(0);
+      // The first attempt's work, pushed once A answered: merged once, from the one launch, with nothing recorded lost.
+      expect(await mergedOnce(made)).toEqual([]);
+      expect(made.git("show", "main:shape.txt")).toBe("round");
+      expect(run.lines.filter(isEvent("Launched", 24))).toHaveLength(1);
+      expect(run.lines.filter(isEvent("ReportedWorkLost", 24))).toEqual([]);
+    } finally {
+      await rename(away, made.remote).catch(() => undefined);
+      await engineA.startSshd().catch(() => undefined);
+      await run.kill9();
+    }
+  }, 600_000);
+
   it("relaunches an issue whose reported work was lost with its host before it was collected, and merges it", async () => {
     // B is listed first and taken first; its agent works a while, so the forge can be made to refuse the first push.
     const made = await project("co-remote-work-lost", [{ number: 23, title: "Add the colour", sleepSeconds: 5, path: "colour.txt", text: "blue" }], {

@@ -98,6 +98,8 @@ export async function makeForgeProject(name: string, issues: readonly ScriptedIs
 export interface ProgressLine {
   readonly kind: string;
   readonly event?: { readonly type: string; readonly issue?: number; readonly onto?: string };
+  /** A notice's words. */
+  readonly text?: string;
 }
 
 export interface CoordinatorChild {

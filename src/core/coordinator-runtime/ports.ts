@@ -8,6 +8,12 @@ export class WorkerGoneError extends ExternalError {
   override readonly name: string = "WorkerGoneError";
 }
 
+/** How a collect (WorkerPool.collect) is run: stopped by `signal`; `waiting` hears, in words, when it waits for a silent host and when that host answers again. */
+export interface CollectOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly waiting?: ((text: string) => void) | undefined;
+}
+
 /**
  * What the coordinator's runtime needs from its workers, owned by core so the
  * runtime runs the same against real containers (services/coordinate's Docker
@@ -83,9 +89,11 @@ export interface WorkerPool {
    * mover reads its checkout). Absent: every worker is here. While the
    * worker's host does not answer it waits for it, up to the time after which
    * a silent host's workers count as lost; then it throws WorkerGoneError: the
-   * branch is gone with the host.
+   * branch is gone with the host. `options.waiting` hears when it starts
+   * waiting and when the host answers again, so the run can say why a push
+   * takes long.
    */
-  collect?(instance: string, branch: string, signal?: AbortSignal): Promise<{ readonly repository: string; readonly sha: string } | null>;
+  collect?(instance: string, branch: string, options?: CollectOptions): Promise<{ readonly repository: string; readonly sha: string } | null>;
 
   /**
    * The last event each instance's agent wrote (source `agent` in its worker's event log), for the stall watch

@@ -1,5 +1,6 @@
 import type {
   AgentEventSeen,
+  CollectOptions,
   LaunchRequest,
   Liveness,
   ReportHandler,
@@ -85,9 +86,9 @@ export class DockerWorkerPool implements WorkerPool {
     await Promise.all(instances.map((instance) => this.#reattach(instance)));
   }
 
-  collect(instance: string, branch: string, signal?: AbortSignal): Promise<{ readonly repository: string; readonly sha: string } | null> {
+  collect(instance: string, branch: string, options: CollectOptions = {}): Promise<{ readonly repository: string; readonly sha: string } | null> {
     const { remote, project } = this.#context;
-    return collectBranch({ remote, lostAfterSeconds: project.config.workers.lostAfterSeconds }, instance, branch, signal);
+    return collectBranch({ remote, lostAfterSeconds: project.config.workers.lostAfterSeconds }, instance, branch, options);
   }
 
   /** A remote worker's relay and mirror, opened when its container runs; one that cannot be reached is left to the probe. */

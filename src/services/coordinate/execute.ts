@@ -64,7 +64,7 @@ export async function executeWorldAction(context: ExecutionContext, action: Worl
       let collected: { readonly repository: string; readonly sha: string } | undefined;
       try {
         // A remote worker's branch comes back over its engine first; a local checkout is read by the mover itself.
-        collected = (await workers.collect?.(instance, action.branch, context.signal)) ?? undefined;
+        collected = (await workers.collect?.(instance, action.branch, { signal: context.signal, waiting: context.notice })) ?? undefined;
       } catch (error) {
         if (!(error instanceof WorkerGoneError)) throw error;
         // Nothing else holds those commits: the issue is relaunched where a host answers (fold-lost-work.ts).

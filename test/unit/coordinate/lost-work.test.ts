@@ -57,15 +57,23 @@ describe("collecting a remote worker's branch while its host is silent", () => {
   it("waits for a host that comes back within workers.lostAfterSeconds, then collects", async () => {
     const clock = fakeClock(1_000_000);
     const host = hostOf({ since: 1_000_000, silentAsks: 3 });
-    await expect(collectBranch(host, "issue-4", "issue-4", undefined, clock)).resolves.toEqual(COLLECTED);
+    const said: string[] = [];
+    await expect(collectBranch(host, "issue-4", "issue-4", { waiting: (text) => said.push(text) }, clock)).resolves.toEqual(COLLECTED);
     expect(host.collects).toBe(1);
     expect(clock.waited).toHaveLength(3);
+    // Said once when the wait starts, once when it ends: a push that takes long says why.
+    expect(said).toEqual([
+      "issue-4's branch issue-4 waits for its host to answer (host b does not answer: connect ECONNREFUSED); it is given up as lost after 60 s of silence (workers.lostAfterSeconds)",
+      "host b answers again: issue-4's branch issue-4 is collected",
+    ]);
   });
 
   it("gives the branch up once the host has been silent for workers.lostAfterSeconds, naming the host", async () => {
     const clock = fakeClock(1_000_000);
     const host = hostOf({ since: 1_000_000 - 50_000, silentAsks: Number.POSITIVE_INFINITY });
-    const error = await collectBranch(host, "issue-4", "issue-4", undefined, clock).catch((caught: unknown) => caught);
+    const said: string[] = [];
+    const error = await collectBranch(host, "issue-4", "issue-4", { waiting: (text) => said.push(text) }, clock).catch((caught: unknown) => caught);
+    expect(said).toHaveLength(1);
     expect(error).toBeInstanceOf(WorkerGoneError);
     expect((error as Error).message).toMatch(/^host b has not answered for 60 s \(workers\.lostAfterSeconds is 60\): issue-4 was not collected from it$/);
     // Counted from the collect's own first try: an older record of silence (the host may have answered since) does not
@@ -76,16 +84,16 @@ describe("collecting a remote worker's branch while its host is silent", () => {
 
   it("fails a collect as it is while the host answers (the runtime retries it), and asks a host gone mid-collect again", async () => {
     const refused = new Error("the worker's branch issue-4 is not a branch");
-    await expect(collectBranch(hostOf({ since: 0, silentAsks: 0, collectError: refused }), "issue-4", "issue-4", undefined, fakeClock(0))).rejects.toBe(refused);
+    await expect(collectBranch(hostOf({ since: 0, silentAsks: 0, collectError: refused }), "issue-4", "issue-4", {}, fakeClock(0))).rejects.toBe(refused);
     // Null for a worker on this machine: the branch mover reads its checkout.
     const here: CollectContext<string> = { lostAfterSeconds: 60, remote: { of: () => Promise.resolve(null), collect: () => Promise.reject(new Error("not remote")) } };
-    await expect(collectBranch(here, "issue-4", "issue-4", undefined, fakeClock(0))).resolves.toBeNull();
+    await expect(collectBranch(here, "issue-4", "issue-4", {}, fakeClock(0))).resolves.toBeNull();
   });
 
   it("stops waiting when the push is no longer wanted", async () => {
     const stop = new AbortController();
     stop.abort(new Error("skipped"));
-    await expect(collectBranch(hostOf({ since: 0, silentAsks: Number.POSITIVE_INFINITY }), "issue-4", "issue-4", stop.signal, fakeClock(0))).rejects.toThrow("aborted");
+    await expect(collectBranch(hostOf({ since: 0, silentAsks: Number.POSITIVE_INFINITY }), "issue-4", "issue-4", { signal: stop.signal }, fakeClock(0))).rejects.toThrow("aborted");
   });
 });
 

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { WorkerGoneError } from "../../../core/coordinator-runtime/ports.ts";
+import { WorkerGoneError, type CollectOptions } from "../../../core/coordinator-runtime/ports.ts";
 import { HostUnreachableError } from "./remote-workers.ts";
 
 /** How often a silent host is asked again while a collect waits for it. */
@@ -30,18 +30,22 @@ const realClock: CollectClock = { now: Date.now, wait: (ms, signal) => delay(ms,
  * down for a while), up to `workers.lostAfterSeconds` from when it went
  * silent, counted from this collect's first try at the earliest; after that the host counts
  * as lost and so does the branch: WorkerGoneError. A collect that fails while
- * the host answers fails as it is (the runtime retries it).
+ * the host answers fails as it is (the runtime retries it). `options.waiting`
+ * is told once when the wait starts and once when the host answers again.
  */
-export async function collectBranch<Worker>(context: CollectContext<Worker>, instance: string, branch: string, signal?: AbortSignal, clock: CollectClock = realClock): Promise<{ readonly repository: string; readonly sha: string } | null> {
+export async function collectBranch<Worker>(context: CollectContext<Worker>, instance: string, branch: string, options: CollectOptions = {}, clock: CollectClock = realClock): Promise<{ readonly repository: string; readonly sha: string } | null> {
+  const { signal, waiting } = options;
   const lostAfterMs = context.lostAfterSeconds * 1000;
   // Silence is counted from this collect's own first try at the earliest: a host's older record of silence may predate
   // answers it gave since (the branch is all there is of that work, so it is waited for rather than given up early).
   let firstTry: number | null = null;
+  let waitingFor: string | null = null;
   for (;;) {
     try {
       const worker = await context.remote.of(instance);
       if (worker === null) return null;
       const collected = await context.remote.collect(worker, branch, signal);
+      if (waitingFor !== null) waiting?.(`host ${waitingFor} answers again: ${instance}'s branch ${branch} is collected`);
       return { repository: collected.repository, sha: collected.sha };
     } catch (error) {
       const silent = error instanceof HostUnreachableError ? error : await silentSince(context, instance);
@@ -50,6 +54,10 @@ export async function collectBranch<Worker>(context: CollectContext<Worker>, ins
       const silentMs = clock.now() - Math.max(silent.since, firstTry);
       if (silentMs >= lostAfterMs) {
         throw new WorkerGoneError(`host ${silent.host} has not answered for ${String(Math.round(silentMs / 1000))} s (workers.lostAfterSeconds is ${String(lostAfterMs / 1000)}): ${branch} was not collected from it`, { cause: error });
+      }
+      if (waitingFor === null) {
+        waitingFor = silent.host;
+        waiting?.(`${instance}'s branch ${branch} waits for its host to answer (${silent.message}); it is given up as lost after ${String(context.lostAfterSeconds)} s of silence (workers.lostAfterSeconds)`);
       }
       await clock.wait(Math.min(ASK_AGAIN_MS, lostAfterMs - silentMs), signal);
     }
