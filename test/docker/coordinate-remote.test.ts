@@ -50,9 +50,8 @@ beforeAll(async () => {
       ".cspace/issues/10.md": issue("Add the greeting", "cspace-script: commit greeting.txt hello"),
       ".cspace/issues/11.md": issue("Add the farewell", "cspace-script: commit farewell.txt goodbye"),
       ".cspace/issues/12.md": issue("Greet by name", "blocked-by: #10\n\ncspace-script: commit name.txt world"),
-      ".cspace/issues/13.md": issue("Add the colour", "cspace-script: wait-message\ncspace-script: commit colour.txt blue"),
-      ".cspace/issues/14.md": issue("Add the size", "cspace-script: wait-message\ncspace-script: commit size.txt large"),
-      ".cspace/issues/15.md": issue("Add the shape", "cspace-script: wait-message\ncspace-script: commit shape.txt round"),
+      // Each waits for a message, then commits a file of its own.
+      ...Object.fromEntries([13, 14, 15, 16, 17, 18].map((n) => [`.cspace/issues/${String(n)}.md`, issue(`Add file ${String(n)}`, `cspace-script: wait-message\ncspace-script: commit file-${String(n)}.txt ${String(n)}`)])),
     },
   });
   forge = path.join(path.dirname(repo.dir), "remote.git");
@@ -105,51 +104,76 @@ describe("coordinate with workers on a remote Docker host over SSH", () => {
     expect([...onRemote, ...onLocal].map(([instance]) => instance).sort()).toEqual(["issue-10", "issue-11", "issue-12"]);
   }, 600_000);
 
-  it("runs no more agents on a host than its slots, though the run has slots to spare", async () => {
+  // The host listed first gets the third issue too (placement beyond the slots takes the first listed among equals), so
+  // the two orders move an issue both ways: from this machine to the remote host, and back.
+  it.each([
+    { order: "local first", issues: ["13", "14", "15"], first: "local" },
+    { order: "the remote host first", issues: ["16", "17", "18"], first: "big" },
+  ])("runs no more agents on a host than its slots, and moves an issue held by its full host to the one that frees a slot ($order)", async ({ issues, first: listedFirst }) => {
     // One slot per host, three at once for the run: the three issues are warmed at once, so one host gets two of them.
     const big = { name: "big", docker: remote.endpoint, slots: 1, ssh: { identityFile: remote.identityFile, knownHosts: remote.knownHostsFile, socket: remote.socketPath } };
-    await writeFile(path.join(repo.dir, ".cspace.local.json"), JSON.stringify({ workers: { hosts: [{ name: "local", slots: 1 }, big] } }));
-    const child = startCoordinator({ repo }, ["13", "14", "15", "--max-parallel", "3"]);
+    const local = { name: "local", slots: 1 };
+    await writeFile(path.join(repo.dir, ".cspace.local.json"), JSON.stringify({ workers: { hosts: listedFirst === "local" ? [local, big] : [big, local] } }));
+    // What earlier runs left running would count against the slots when placing: each order starts from empty hosts.
+    const down = await runCliAsync(["--cwd", repo.dir, "down", "--all"], { env: repo.env });
+    expect(down.status, down.stderr).toBe(0);
+    const numbers = issues.map(Number);
+    const child = startCoordinator({ repo }, [...issues, "--max-parallel", "3"]);
+    const hostIn = (line: { readonly event?: unknown }): string | undefined => (line.event as { host?: string } | undefined)?.host;
     try {
-      const warmed = await Promise.all([13, 14, 15].map((n) => child.waitFor(isEvent("Warmed", n))));
-      const hostOf = new Map(warmed.map((line) => [line.event?.issue ?? 0, (line.event as { host?: string } | undefined)?.host]));
+      const warmed = await Promise.all(numbers.map((n) => child.waitFor(isEvent("Warmed", n))));
+      const hostOf = new Map(warmed.map((line) => [line.event?.issue ?? 0, hostIn(line)]));
       expect(new Set(hostOf.values())).toEqual(new Set(["local", "big"]));
       // Each agent waits for a message: the two launched hold their hosts' one slot each until told to go on.
       const first = await child.waitFor(isEvent("Launched"));
       const firstHost = hostOf.get(first.event?.issue ?? 0);
       const second = await child.waitFor((line) => isEvent("Launched")(line) && hostOf.get(line.event?.issue ?? 0) !== firstHost);
-      const waiting = [13, 14, 15].find((n) => n !== first.event?.issue && n !== second.event?.issue) ?? 0;
+      const waiting = numbers.find((n) => n !== first.event?.issue && n !== second.event?.issue) ?? 0;
       const full = hostOf.get(waiting) ?? "";
+      expect(full).toBe(listedFirst);
       const status = await runCliAsync(["--cwd", repo.dir, "status", "--json"], { env: repo.env });
       const rows = (JSON.parse(status.stdout) as { report: { rows: { issue: number; status: string; reason: string; host: string | null }[] } }).report.rows;
       expect(rows.find((row) => row.issue === waiting)).toMatchObject({ status: "ready", host: full, reason: expect.stringContaining(`waits for a slot on ${full} (its 1 taken)`) as string });
-      // The agent on the other host finishing frees no slot on this one: the waiting issue starts only once its own host's agent is done.
+      // The agent on the other host finishes: its slot is free while the waiting issue's own host is still full, so
+      // the waiting issue is made again there and starts at once, though the agent on its first host still works.
       const onFull = [first, second].find((line) => hostOf.get(line.event?.issue ?? 0) === full)?.event?.issue ?? 0;
       const onOther = [first, second].find((line) => hostOf.get(line.event?.issue ?? 0) !== full)?.event?.issue ?? 0;
+      const other = hostOf.get(onOther) ?? "";
       await send(`issue-${String(onOther)}`);
       await child.waitFor(isEvent("Reported", onOther));
-      await send(`issue-${String(onFull)}`);
+      await child.waitFor((line) => isEvent("Warmed", waiting)(line) && hostIn(line) === other);
       await child.waitFor(isEvent("Launched", waiting));
+      expect(child.lines.filter(isEvent("Reported", onFull))).toEqual([]);
+      // It runs in one place only: its container on the full host is gone.
+      const id = projectId(repo.projectName, repo.dir);
+      const containersOf = async (engine: Docker): Promise<string[]> =>
+        (await engine.listContainers({ all: true, filters: { label: [`${LABELS.project}=${id}`, `${LABELS.instance}=issue-${String(waiting)}`] } })).map((c) => c.Labels[LABELS.host] ?? "");
+      expect([...(await containersOf(docker)), ...(await containersOf(there))]).toEqual([other]);
       await send(`issue-${String(waiting)}`);
+      await send(`issue-${String(onFull)}`);
       const exit = await child.exited;
       expect(exit.status, exit.stderr.slice(-4000)).toBe(0);
-      // Agents at work on each host, launch to report, in the order the run recorded them.
+      // Agents at work on each host, launch to report, in the order the run recorded them, each where it was made last.
+      const hostNow = new Map<number, string>();
       const running = new Map<string, number>();
       const most = new Map<string, number>();
       for (const line of child.lines) {
         const type = line.kind === "event" ? line.event?.type : undefined;
-        const host = type === "Launched" || type === "Reported" ? hostOf.get(line.event?.issue ?? 0) : undefined;
+        const issue = line.event?.issue ?? 0;
+        if (type === "Warmed") hostNow.set(issue, hostIn(line) ?? "");
+        const host = type === "Launched" || type === "Reported" ? hostNow.get(issue) : undefined;
         if (host === undefined) continue;
         running.set(host, (running.get(host) ?? 0) + (type === "Launched" ? 1 : -1));
         most.set(host, Math.max(most.get(host) ?? 0, running.get(host) ?? 0));
       }
       expect(Object.fromEntries(most)).toEqual({ local: 1, big: 1 });
+      expect(child.lines.filter(isEvent("Launched", waiting))).toHaveLength(1);
       // `cspace report --json` says where each ran.
       const report = await runCliAsync(["--cwd", repo.dir, "report", "--json"], { env: repo.env });
       const reported = (JSON.parse(report.stdout) as { rows: { issue: number; host: string | null; status: string }[] }).rows;
-      expect(reported.map((row) => [row.issue, row.host, row.status]).sort()).toEqual([13, 14, 15].map((n) => [n, hostOf.get(n), "merged"]));
+      expect(reported.map((row) => [row.issue, row.host, row.status]).sort()).toEqual(numbers.map((n) => [n, n === waiting ? other : hostOf.get(n), "merged"]));
       const git = (...args: string[]): string => execFileSync("git", ["--git-dir", forge, ...args], { encoding: "utf8" }).trim();
-      expect(git("ls-tree", "--name-only", "main").split("\n")).toEqual(expect.arrayContaining(["colour.txt", "size.txt", "shape.txt"]));
+      expect(git("ls-tree", "--name-only", "main").split("\n")).toEqual(expect.arrayContaining(numbers.map((n) => `file-${String(n)}.txt`)));
     } finally {
       await child.kill9();
     }

@@ -32,6 +32,8 @@ export interface FakeWorkerScript {
   readonly warm?: "ok" | "fail";
   /** The worker host its warm places it on (none said when absent). */
   readonly host?: string;
+  /** How a move to another host goes (a warm with `to`): "fail" when that host cannot make it. Default "ok". */
+  readonly move?: "ok" | "fail";
   /** Each launch in turn: "fail" is an agent that cannot be started (its executable missing); once used up, every launch starts. */
   readonly launch?: readonly ("ok" | "fail")[];
   /** Each run of the agent in turn; once used up, every run succeeds. */
@@ -85,6 +87,7 @@ export class FakeWorkerPool implements WorkerPool {
   warm(request: WarmRequest): Promise<WarmOutcome> {
     this.warms.push(request);
     const script = this.#script(request.issue);
+    if (request.to !== undefined) return Promise.resolve(script.move === "fail" ? { ok: false, error: `host ${request.to} does not answer` } : { ok: true, host: request.to });
     return Promise.resolve(script.warm === "fail" ? { ok: false, error: "postCreateCommand exited 1" } : { ok: true, host: script.host });
   }
 

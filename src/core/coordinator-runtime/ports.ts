@@ -153,6 +153,11 @@ export interface WarmRequest {
   readonly issue: number;
   readonly instance: string;
   readonly base: string;
+  /**
+   * A move: make the instance on this host, then remove its container from the host it was on (what it held there
+   * is on the forge: a move happens only between attempts). Not ok when that host cannot make it; the old one stays.
+   */
+  readonly to?: string | undefined;
 }
 
 export interface LaunchRequest {

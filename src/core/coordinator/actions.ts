@@ -38,13 +38,20 @@ export type DecisionAction = Retry | Fail | Block | RequestRebase | RequestRevie
 
 export type ActionType = Action["type"];
 
-/** Provision (or re-validate) the instance; outcome `Warmed` or `WarmFailed`. */
+/**
+ * Provision (or re-validate) the instance; outcome `Warmed` or `WarmFailed`.
+ * With `to`, a move: the instance is made on that host and its container on
+ * the host it was on is removed (`Warmed` naming the new host), or, when that
+ * host cannot make it, it stays where it is (`NotMoved`).
+ */
 export interface Warm {
   readonly type: "Warm";
   readonly issue: number;
   readonly instance: string;
   /** The branch the workspace is checked out from until the issue launches. */
   readonly base: string;
+  /** The host to move the instance to (host-slots.ts `hostToMoveTo`); absent for the first warm and a warm after a loss. */
+  readonly to?: string;
 }
 
 /** A dependency as the prompt shows it. */
@@ -349,7 +356,7 @@ export interface EscalateStall extends StallStepAction {
 export function actionKey(action: Action): string {
   switch (action.type) {
     case "Warm":
-      return `warm:${action.issue}`;
+      return action.to === undefined ? `warm:${action.issue}` : `warm:${action.issue}:${action.to}`;
     case "Launch":
       return `launch:${action.issue}:${action.attempt}`;
     case "Push":

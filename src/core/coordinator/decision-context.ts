@@ -13,7 +13,7 @@ import {
   unresolvedFailure,
 } from "./queries.ts";
 import { runOverBudget } from "./budget.ts";
-import { agentsByHost, boundedHost } from "./host-slots.ts";
+import { agentsByHost, boundedHost, hostWithFreeSlot } from "./host-slots.ts";
 import { heldByPrediction } from "./predictions.ts";
 import type { CoordinatorState, IssueRecord, RunInfo } from "./state.ts";
 import { trainJoins } from "./train.ts";
@@ -36,6 +36,8 @@ export interface DecisionContext {
   readonly inFlight: ReadonlySet<string>;
   /** Launches that fit in the free slots, lowest issue number first. */
   readonly launches: ReadonlyMap<number, Launch>;
+  /** Issues ready to launch but held by their full host, each with the host that has a slot for it (host-slots.ts). */
+  readonly moves: ReadonlyMap<number, string>;
   /** The one issue that may be squash-merged now, first in dependency order then by number. */
   readonly nextMerge: number | null;
   /** The merge candidates that join the train now, with the cars ahead of each (train.ts). */
@@ -44,13 +46,15 @@ export interface DecisionContext {
 
 export function decisionContext(state: CoordinatorState, run: RunInfo, now: number, inFlight: readonly Action[]): DecisionContext {
   const keys = new Set(inFlight.map(actionKey));
+  const { launches, moves } = admitLaunches(state, run, now, inFlight);
   return {
     state,
     run,
     now,
     inFlightActions: inFlight,
     inFlight: keys,
-    launches: admitLaunches(state, run, now, inFlight),
+    launches,
+    moves,
     nextMerge: nextMerge(state, run, inFlight),
     train: trainJoins(state, run, inFlight),
   };
@@ -61,40 +65,69 @@ export function decisionContext(state: CoordinatorState, run: RunInfo, now: numb
  * every launch in flight that has not been recorded yet, so launches that
  * take a while never let more than `maxParallel` agents run, nor more than a
  * host's slots on that host (host-slots.ts): an issue whose host is full is
- * passed over, and the next one in order may take the slot.
+ * passed over, and the next one in order may take the slot. An issue passed
+ * over for its full host while another host has a slot free is moved there
+ * (made again on that host) once every instance of the run has been made;
+ * the move holds that slot, and one of the run's, until it lands and the
+ * issue launches.
  */
-function admitLaunches(state: CoordinatorState, run: RunInfo, now: number, inFlight: readonly Action[]): Map<number, Launch> {
+function admitLaunches(state: CoordinatorState, run: RunInfo, now: number, inFlight: readonly Action[]): { launches: Map<number, Launch>; moves: Map<number, string> } {
   const admitted = new Map<number, Launch>();
-  if (state.paused || runOverBudget(state) !== null) return admitted;
+  const moves = new Map<number, string>();
+  if (state.paused || runOverBudget(state) !== null) return { launches: admitted, moves };
   const allowedByLimit = launchesAllowedByLimit(state, now, inFlight);
   const launching = new Set<number>();
   // A branch the host is still moving (restack or push in flight) gets no agent until the move lands: the agent
   // would start from the old head, and its work be pushed with a lease the move already broke.
   const moving = new Set<number>();
+  const movingTo = new Map<number, string>();
   for (const action of inFlight) {
     if (action.type === "Launch" && (state.issues[action.issue]?.attempts.length ?? 0) < action.attempt) launching.add(action.issue);
     if (action.type === "Restack" || action.type === "Push") moving.add(action.issue);
+    if (action.type === "Warm" && action.to !== undefined) movingTo.set(action.issue, action.to);
   }
   const records = Object.values(state.issues);
-  let free = run.settings.maxParallel - records.filter((record) => openAttempt(record) !== null).length - launching.size;
+  let free = run.settings.maxParallel - records.filter((record) => openAttempt(record) !== null).length - launching.size - movingTo.size;
   if (allowedByLimit !== null) free = Math.min(free, allowedByLimit);
   const byHost = agentsByHost(state);
+  const take = (host: string): void => {
+    byHost.set(host, (byHost.get(host) ?? 0) + 1);
+  };
   for (const issue of launching) {
     const host = state.issues[issue]?.host;
-    if (host != null) byHost.set(host, (byHost.get(host) ?? 0) + 1);
+    if (host != null) take(host);
   }
-  for (const record of records.sort((a, b) => a.number - b.number)) {
+  for (const host of movingTo.values()) take(host);
+  const ordered = records.sort((a, b) => a.number - b.number);
+  // Who is passed over for a full host is known only once every issue that stays where it is has had its turn: a slot
+  // elsewhere goes to one of them only if nobody already on that host takes it.
+  const heldByHost: { readonly record: IssueRecord; readonly from: string }[] = [];
+  for (const record of ordered) {
     if (free <= 0) break;
-    if (launching.has(record.number) || moving.has(record.number) || record.paused) continue;
+    if (launching.has(record.number) || moving.has(record.number) || movingTo.has(record.number) || record.paused) continue;
     const bound = boundedHost(state, record);
-    if (bound !== null && (byHost.get(bound.host) ?? 0) >= bound.slots) continue;
+    const full = bound !== null && (byHost.get(bound.host) ?? 0) >= bound.slots;
     const launch = launchFor(state, run, record, now);
     if (launch === null) continue;
+    if (full) {
+      heldByHost.push({ record, from: bound.host });
+      continue;
+    }
     admitted.set(record.number, launch);
-    if (bound !== null) byHost.set(bound.host, (byHost.get(bound.host) ?? 0) + 1);
+    if (bound !== null) take(bound.host);
     free--;
   }
-  return admitted;
+  // While an instance is still being made, where it lands is not known: a slot that looks free may be its.
+  const settling = records.some((record) => !isSettled(record) && record.warm === "pending");
+  for (const { record, from } of settling ? [] : heldByHost) {
+    if (free <= 0) break;
+    const to = hostWithFreeSlot(state, byHost, record, from);
+    if (to === null) continue;
+    moves.set(record.number, to);
+    take(to);
+    free--;
+  }
+  return { launches: admitted, moves };
 }
 
 /** The launch an issue is ready for, slots aside; null when it is not ready for one. */

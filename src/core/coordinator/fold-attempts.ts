@@ -53,7 +53,17 @@ export const attemptEvents = eventGroup(
     fields: z.object({ issue: issueNumber, instance: text, host: text.optional() }),
     line: (event) => `#${String(event.issue)} ${event.instance} ready${event.host === undefined ? "" : ` on ${event.host}`}`,
     apply: (state, event) =>
-      updateIssue(state, event.issue, (record) => (record.warm === "ready" ? record : { ...record, warm: "ready", warmError: null, host: event.host ?? null })),
+      updateIssue(state, event.issue, (record) =>
+        // Made again on another host (a move): the host changes; otherwise a ready instance stays as it was.
+        record.warm === "ready" ? (event.host === undefined || event.host === record.host ? record : { ...record, host: event.host }) : { ...record, warm: "ready", warmError: null, host: event.host ?? null },
+      ),
+  }),
+  /** A move to another host's free slot (`Warm` with `to`) failed: the instance stays where it is, and is not moved to that host again in this run. */
+  defineEvent("NotMoved", {
+    version: 1,
+    fields: z.object({ issue: issueNumber, instance: text, to: text, error: text }),
+    line: (event) => `#${String(event.issue)} ${event.instance} stays where it is: host ${event.to} could not make it (${event.error})`,
+    apply: (state, event) => updateIssue(state, event.issue, (record) => (record.notMovedTo.includes(event.to) ? record : { ...record, notMovedTo: [...record.notMovedTo, event.to] })),
   }),
   /** The instance could not be made: the issue fails, the run goes on. */
   defineEvent("WarmFailed", {

@@ -174,6 +174,7 @@ function newRecord(n: number, dependencies: readonly number[], external: readonl
     warm: "pending",
     warmError: null,
     host: null,
+    notMovedTo: [],
     launchFailures: null,
     actionFailures: {},
     base: null,

@@ -72,7 +72,10 @@ const recorders: { readonly [K in WorldActionType]: Recorder<K> } = {
   Warm: (action, result, at) => [
     result.ok
       ? { type: "Warmed", at, issue: action.issue, instance: action.instance, ...(result.host === undefined ? {} : { host: result.host }) }
-      : { type: "WarmFailed", at, issue: action.issue, instance: action.instance, error: result.error },
+      : action.to === undefined
+        ? { type: "WarmFailed", at, issue: action.issue, instance: action.instance, error: result.error }
+        : // A move that did not happen leaves the instance where it was: the issue waits there, as before.
+          { type: "NotMoved", at, issue: action.issue, instance: action.instance, to: action.to, error: result.error },
   ],
   Launch: (action, result, at) => [
     result.ok

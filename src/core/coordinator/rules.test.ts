@@ -135,6 +135,7 @@ describe("the coordinator's rule table, one row at a time", () => {
       "warm",
       "verifyBase",
       "launch",
+      "moveToFreeHost",
       "push",
       "restack",
       "rebaseAfterRestackConflict",
@@ -333,6 +334,41 @@ describe("the coordinator's rule table, one row at a time", () => {
     expect(issuesOf(fired(state(unbounded), "launch"))).toEqual([10, 11]);
     const unknownHost = [started({ 10: [], 11: [] }, { settings: { maxParallel: 2, hostSlots: { local: 1 } } }), onHosts({ 10: "gone", 11: "gone" })];
     expect(issuesOf(fired(state(unknownHost), "launch"))).toEqual([10, 11]);
+  });
+
+  it("moveToFreeHost: an issue held by its full host moves to one with a slot free, unless someone already there takes it", () => {
+    const onHosts = (hosts: Record<number, string>): CoordinatorEvent[] =>
+      Object.entries(hosts).map(([n, host]) => ({ type: "Warmed", at: at(), issue: Number(n), instance: `issue-${n}`, host }));
+    const issuesOf = (actions: readonly Action[]): number[] => actions.map((a) => (a.type === "Launch" ? a.issue : 0));
+    const settings = { maxParallel: 3, hostSlots: { local: 1, big: 2 } };
+    const base = [started({ 10: [], 11: [], 12: [] }, { settings }), onHosts({ 10: "local", 11: "local", 12: "big" })];
+    // local's one slot goes to 10; 11 would wait for it while big has a slot free: it moves there.
+    expect(issuesOf(fired(state(base), "launch"))).toEqual([10, 12]);
+    const move = fired(state(base), "moveToFreeHost");
+    expect(move).toEqual([{ type: "Warm", issue: 11, instance: "issue-11", base: FEATURE, to: "big" }]);
+    // While the move is in flight it holds big's slot and one of the run's: nothing else is launched or moved for it.
+    const moving = state(base, launched(10), launched(12));
+    expect(fired(moving, "moveToFreeHost", { inFlight: move })).toEqual([]);
+    expect(fired(moving, "launch", { inFlight: move })).toEqual([]);
+    // Made on big: it launches there.
+    const moved = state(base, launched(10), launched(12), { type: "Warmed", at: at(), issue: 11, instance: "issue-11", host: "big" });
+    expect(moved.issues[11]?.host).toBe("big");
+    expect(issuesOf(fired(moved, "launch"))).toEqual([11]);
+    // big could not make it: it stays on local, and is not moved to big again.
+    const refused = state(base, launched(10), launched(12), { type: "NotMoved", at: at(), issue: 11, instance: "issue-11", to: "big", error: "host big does not answer" });
+    expect(refused.issues[11]?.host).toBe("local");
+    expect(fired(refused, "moveToFreeHost")).toEqual([]);
+    expect(refused.issues[11]?.status.reason).toContain("waits for a slot on local (its 1 taken)");
+    // A ready issue already on big takes big's free slot, though its number is higher: nothing moves.
+    const crowded = [started({ 10: [], 11: [], 12: [], 13: [] }, { settings: { maxParallel: 4, hostSlots: settings.hostSlots } }), onHosts({ 10: "local", 11: "local", 12: "big", 13: "big" })];
+    expect(issuesOf(fired(state(crowded), "launch"))).toEqual([10, 12, 13]);
+    expect(fired(state(crowded), "moveToFreeHost")).toEqual([]);
+    // While another instance is still being made, nothing moves: the slot may be the one it lands on.
+    const warming = [started({ 10: [], 11: [], 12: [], 13: [] }, { settings }), onHosts({ 10: "local", 11: "local", 12: "big" })];
+    expect(fired(state(warming), "moveToFreeHost")).toEqual([]);
+    // No slot of the run free (maxParallel): nothing moves either.
+    const busy = [started({ 10: [], 11: [], 12: [] }, { settings: { maxParallel: 2, hostSlots: settings.hostSlots } }), onHosts({ 10: "local", 11: "local", 12: "big" })];
+    expect(fired(state(busy), "moveToFreeHost")).toEqual([]);
   });
 
   it("launch: a stacked issue waits for its parent's verified push, not its launch (stack only on real work)", () => {

@@ -57,6 +57,7 @@ export type RuleName =
   | "blockOnOutsideDependency"
   | "warm"
   | "launch"
+  | "moveToFreeHost"
   | "push"
   | "restack"
   | "rebaseAfterRestackConflict"
@@ -200,6 +201,15 @@ export const coordinatorRules: readonly Rule[] = [
     then: (issue, { launches }) => {
       const launch = launches.get(issue.number);
       return launch === undefined ? [] : [launch];
+    },
+  },
+  {
+    name: "moveToFreeHost",
+    reason: "ready to launch but its host's slots are all taken while another host has one free: made again there, to launch at once",
+    when: (issue, { moves, state }) => moves.has(issue.number) && !launchesHeld(state),
+    then: (issue, { moves, run }) => {
+      const to = moves.get(issue.number);
+      return to === undefined ? [] : [{ type: "Warm", issue: issue.number, instance: issue.branch, base: run.settings.featureBranch, to }];
     },
   },
   {

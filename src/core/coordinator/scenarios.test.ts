@@ -191,6 +191,33 @@ describe("scenarios against the simulated world", () => {
     expect(most).toEqual({ local: 1, big: 2 });
   });
 
+  it("workers on two hosts: issues held by a full host move to the other's free slots, and every issue merges within the slots", () => {
+    const result = run({
+      issues: { 10: [], 11: [], 12: [], 13: [] },
+      settings: { maxParallel: 4, hostSlots: { local: 1, big: 3 } },
+      // Everything was made here; 13's move fails, so it waits for the slot here.
+      scripts: { 10: { host: "local" }, 11: { host: "local" }, 12: { host: "local" }, 13: { host: "local", move: "fail" } },
+    });
+    expect(statuses(result)).toEqual({ 10: "merged", 11: "merged", 12: "merged", 13: "merged" });
+    const hostOf = new Map<number, string>();
+    const running = new Map<string, number>();
+    const most = new Map<string, number>();
+    const launchedOn = new Map<number, string>();
+    for (const event of result.events) {
+      if (event.type === "Warmed" && event.host !== undefined) hostOf.set(event.issue, event.host);
+      if (event.type === "Launched") {
+        const host = hostOf.get(event.issue) ?? "";
+        launchedOn.set(event.issue, host);
+        running.set(host, (running.get(host) ?? 0) + 1);
+        most.set(host, Math.max(most.get(host) ?? 0, running.get(host) ?? 0));
+      }
+      if (event.type === "Reported") running.set(launchedOn.get(event.issue) ?? "", (running.get(launchedOn.get(event.issue) ?? "") ?? 0) - 1);
+    }
+    expect(Object.fromEntries(launchedOn)).toEqual({ 10: "local", 11: "big", 12: "big", 13: "local" });
+    expect(Object.fromEntries(most)).toEqual({ local: 1, big: 2 });
+    expect(eventsOf(result.events, "NotMoved").map((event) => [event.issue, event.to])).toEqual([[13, "big"]]);
+  });
+
   it("an issue closed before the run counts as merged; an open one outside the run blocks its dependents", () => {
     const closed = run({ issues: { 9: [], 10: [9] }, selected: [10], closed: [9] });
     expect(statuses(closed)).toEqual({ 10: "merged" });

@@ -19,6 +19,8 @@ export interface IssueScript {
   readonly warm?: "ok" | "fail";
   /** The worker host its instance is made on (none said when absent). */
   readonly host?: string;
+  /** How a move of its instance to another host (`Warm` with `to`) goes: "fail" when that host cannot make it. Default "ok". */
+  readonly move?: "ok" | "fail";
   /** How each launch goes, in turn: "unstartable" is an agent that cannot be started (no executable); then every launch starts. */
   readonly launch?: readonly ("ok" | "unstartable")[];
   /** How each run of the agent ends, in turn (every kind of attempt); once used up, every run succeeds. */
@@ -64,6 +66,9 @@ export function respond(world: SimulatedWorld, action: WorldAction, at: string):
   const script = world.scripts[n] ?? {};
   switch (action.type) {
     case "Warm":
+      if (action.to !== undefined) {
+        return { world, events: outcomeEvents(action, script.move === "fail" ? { ok: false, error: `host ${action.to} does not answer` } : { ok: true, host: action.to }, at) };
+      }
       return { world, events: outcomeEvents(action, script.warm === "fail" ? { ok: false, error: "postCreateCommand exited 1" } : { ok: true, host: script.host }, at) };
     case "Launch": {
       const existing = world.branches[action.branch];

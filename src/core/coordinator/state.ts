@@ -263,6 +263,8 @@ export interface IssueRecord {
   readonly warmError: string | null;
   /** The worker host its instance was last made on (`Warmed`); null before, or when the run recorded none. */
   readonly host: string | null;
+  /** Hosts a move to which failed (`NotMoved`): it is not moved to them again in this run. */
+  readonly notMovedTo: readonly string[];
   /**
    * World actions of the issue that failed in a row, by kind (`Merge`, `CloseIssue`…): how many times, the last
    * error, and whether the runtime gave the action up. Durable, so a resumed run counts on from where the last stopped.

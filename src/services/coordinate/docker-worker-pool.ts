@@ -35,6 +35,7 @@ import { verifyIn } from "./pool/verify.ts";
 import { lastAgentEventIn } from "./pool/agent-events.ts";
 import { restartAgent } from "../workers/restart.ts";
 import { RemoteWorkers } from "./pool/remote-workers.ts";
+import { leaveOtherHosts } from "./pool/move.ts";
 
 /**
  * The WorkerPool over real containers (docs/architecture.md, "The
@@ -60,10 +61,22 @@ export class DockerWorkerPool implements WorkerPool {
     let host: string;
     try {
       // The launch brings the checkout to the forge's head itself (pool/checkout.ts): warm need not fetch it first.
-      const result = await warm({ cwd: project.projectDir, env: project.env, instances: [request.instance], base: request.base, reset: false, ports: sharedPorts(project), startFromForge: false, beyondSlots: true });
+      const result = await warm({
+        cwd: project.projectDir,
+        env: project.env,
+        instances: [request.instance],
+        base: request.base,
+        reset: false,
+        ports: sharedPorts(project),
+        startFromForge: false,
+        beyondSlots: true,
+        onHost: request.to,
+      });
       const outcome = result.instances[0];
       if (outcome?.status !== "ready") return { ok: false, error: outcome?.error?.message ?? `instance ${request.instance} was not made` };
       host = outcome.host;
+      // Moved: the container it had on another host goes, so it never runs in two places.
+      if (request.to !== undefined) await leaveOtherHosts(project, request.instance, host);
     } catch (error) {
       return { ok: false, error: error instanceof Error ? error.message : String(error) };
     }

@@ -52,7 +52,7 @@ export async function executeWorldAction(context: ExecutionContext, action: Worl
   const n = action.issue;
   switch (action.type) {
     case "Warm": {
-      const outcome = await workers.warm({ issue: n, instance: action.instance, base: action.base });
+      const outcome = await workers.warm({ issue: n, instance: action.instance, base: action.base, to: action.to });
       await record(outcomeEvents(action, outcome, at()));
       return;
     }

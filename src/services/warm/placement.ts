@@ -50,6 +50,12 @@ export interface PlacementOptions {
    * (coordinator.maxParallel bounds the agents at work).
    */
   readonly beyondSlots?: boolean | undefined;
+  /**
+   * Every instance goes to this host, wherever it is now (the coordinator
+   * moves an issue held by its full host to one with a slot free). Refused
+   * when the host is not configured or does not answer.
+   */
+  readonly onHost?: string | undefined;
 }
 
 async function decide(project: Project, runtimes: HostRuntimes, instances: readonly string[], options: PlacementOptions): Promise<Placement> {
@@ -89,9 +95,11 @@ async function decide(project: Project, runtimes: HostRuntimes, instances: reado
   const hostOf = new Map<string, WorkerHost>();
   const policy = project.config.workers.placement;
   const slots = hosts.map((host) => ({ name: host.name, slots: host.slots }));
+  if (options.onHost !== undefined && !configured.has(options.onHost)) throw new UserError(`host ${options.onHost} is not in workers.hosts`);
+  if (options.onHost !== undefined && lost.has(options.onHost)) throw new UserError(`host ${options.onHost} does not answer: nothing was made there`);
   for (const instance of instances) {
     const had = current.get(instance);
-    const name = placeWorker({ hosts: slots, running, lost, policy, current: had }) ?? (options.beyondSlots === true ? leastLoaded(slots, running, lost) : null);
+    const name = options.onHost ?? placeWorker({ hosts: slots, running, lost, policy, current: had }) ?? (options.beyondSlots === true ? leastLoaded(slots, running, lost) : null);
     if (name === null) {
       const free = freeSlots({ hosts: slots, running, lost }).map((host) => `${host.name} ${String(Math.max(0, host.free))}`);
       const why = [...(free.length > 0 ? [`free slots: ${free.join(", ")}`] : []), ...(lost.size > 0 ? [`not answering: ${[...lost].join(", ")}`] : [])];

@@ -38,6 +38,8 @@ export interface WarmOptions {
   readonly startFromForge?: boolean | undefined;
   /** With workers.hosts: place beyond the hosts' slots rather than refuse (the coordinator's pool; ./placement.ts). */
   readonly beyondSlots?: boolean | undefined;
+  /** With workers.hosts: make every instance on this host, wherever it is now (the coordinator's moves; ./placement.ts). */
+  readonly onHost?: string | undefined;
 }
 
 export interface WarmResult {
@@ -77,7 +79,7 @@ export async function warm(options: WarmOptions): Promise<WarmResult> {
   if (options.reset && options.force !== true) await refuseResetUnderCoordinator(project, names);
   const first = specs.get(names[0] ?? "");
   if (first === undefined) throw new UserError("no instances to warm");
-  const sites = await openSites(project, names, first, { beyondSlots: options.beyondSlots });
+  const sites = await openSites(project, names, first, { beyondSlots: options.beyondSlots, onHost: options.onHost });
   try {
     return await warmOn(project, workspaces, locks, sites, { options, names, specs, first, base });
   } finally {

@@ -125,6 +125,20 @@ describe("warm places instances on the configured hosts", () => {
     await expect(warm({ ...where, instances: ["issue-2"], reset: false, ports: ports.overrides })).rejects.toThrow(/free slots: local 0; not answering: big/);
   });
 
+  it("makes an instance on the host named by onHost, wherever it is now, and refuses a host that is not configured or does not answer", async () => {
+    const ports = fakePorts({ hosts: ["big"] });
+    const where = await project(TWO_HOSTS);
+    await warm({ ...where, instances: ["issue-1"], reset: false, ports: ports.overrides });
+    expect(instancesOn(ports.runtime)).toEqual(["issue-1"]);
+    // The coordinator's move: made on big though its container is here (the pool then removes this one: pool/move.ts).
+    const moved = await warm({ ...where, instances: ["issue-1"], reset: false, ports: ports.overrides, onHost: "big" });
+    expect(moved.instances.map((o) => [o.instance, o.status, o.host])).toEqual([["issue-1", "ready", "big"]]);
+    expect(instancesOn(ports.runtimes("big"))).toEqual(["issue-1"]);
+    await expect(warm({ ...where, instances: ["issue-2"], reset: false, ports: ports.overrides, onHost: "huge" })).rejects.toThrow(/^host huge is not in workers\.hosts$/);
+    const silent = fakePorts();
+    await expect(warm({ ...(await project(TWO_HOSTS)), instances: ["issue-2"], reset: false, ports: silent.overrides, onHost: "big" })).rejects.toThrow(/^host big does not answer: nothing was made there$/);
+  });
+
   it("names only the hosts that do not answer when none does, with no empty list of free slots", async () => {
     // No fake engine for big, the only host: it cannot be reached.
     const ports = fakePorts();

@@ -96,6 +96,9 @@ export class RemoteWorkers {
       }
       if (container?.id === known.container.id) return { ...known, container };
       this.#known.delete(instance);
+      // Gone from that host (moved elsewhere, or removed): its relay and mirror there have nothing left to reach, and a
+      // worker made here again needs the instance's w.sock for its own supervisor.
+      if (container === null) await this.#detach(instance);
     }
     return (await this.#search(instance, null)) ?? null;
   }
