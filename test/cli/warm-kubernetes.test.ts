@@ -130,8 +130,27 @@ describe("a worker on a Kubernetes host, through the built binary", () => {
     };
     // Its first turn ends at wait-message: idle, asked through the pod (nothing on this machine knows it).
     await until(async () => (await agentState()).state === "idle", "the agent to be idle");
+    // logs -f follows the worker's events in the pod: what it printed so far, then what comes after it started.
+    const follow = cli(["logs", "issue-2", "-f", "--json"]);
+    let followed = "";
+    const waiters: (() => void)[] = [];
+    follow.stdout.on("data", (chunk: Buffer) => {
+      followed += chunk.toString("utf8");
+      for (const waiter of [...waiters]) waiter();
+    });
+    const printed = (what: RegExp): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const look = (): void => {
+          if (what.test(followed)) resolve();
+        };
+        waiters.push(look);
+        void follow.then((ended) => { reject(new Error(`logs -f ended (exit ${String(ended.exitCode)}) before printing ${String(what)}: ${ended.stderr}`)); });
+        look();
+      });
+    await printed(/"source":"supervisor","type":"started"/);
     const sent = await cli(["send", "issue-2", "Please finish."]);
     expect([sent.exitCode, sent.stderr]).toEqual([0, ""]);
+    await printed(/"source":"message","type":"delivered","text":"Please finish\."/);
     await until(async () => (await agentState()).label === "exited 0", "the agent to exit 0");
     const work = await cli(["exec", "issue-2", "--", "git", "log", "--format=%s", "-n", "2"]);
     expect(work.stdout.split("\n").map((line) => line.trim()).filter((line) => line !== "")).toHaveLength(2);
@@ -140,6 +159,10 @@ describe("a worker on a Kubernetes host, through the built binary", () => {
     const down = await cli(["down", "--all"]);
     expect(down.exitCode, down.stderr).toBe(0);
     expect(onCluster(kube)).toEqual({ pods: [], claims: [] });
+    // With its pod gone nothing more can be written: logs -f ends by itself, having printed the agent's exit.
+    const ended = await follow;
+    expect(ended.exitCode, ended.stderr).toBe(0);
+    expect(ended.stdout).toMatch(/"source":"supervisor","type":"exited"/);
   }, 300_000);
 
   it("interrupt and restart reach an agent in a pod; up --follow follows one there to its exit", async () => {
