@@ -150,7 +150,7 @@ export class RemoteWorkers {
 
   /**
    * The worker's relay and mirror, opened once per container (again when its
-   * container was made anew; a lost mirror is resumed): resolves once the
+   * container was made anew, or the mirror was lost): resolves once the
    * host's w.sock is served.
    */
   async attach(worker: RemoteWorker): Promise<void> {
@@ -158,10 +158,8 @@ export class RemoteWorkers {
     const current = this.#attached.get(worker.instance);
     if (current !== undefined) {
       const attached = await current.catch(() => null);
-      if (attached !== null && attached.containerId === worker.container.id) {
-        await attached.mirror.resume();
-        return;
-      }
+      // A lost mirror here may be a pod made anew under the same name (Kubernetes), without the worker bundle: all is opened again.
+      if (attached !== null && attached.containerId === worker.container.id && attached.mirror.lost === null) return;
       this.#attached.delete(worker.instance);
       if (attached !== null) await closeAttached(attached);
     }
