@@ -28,6 +28,8 @@ export interface ScriptedIssue {
   readonly sleepSeconds?: number;
   /** What the agent tells the coordinator (`cspace send _coordinator`) after its sleep, before its commit. */
   readonly say?: string;
+  /** Whether the agent then waits for a message (`cspace send issue-<n>`) before its commit: its turn ends until one comes. */
+  readonly waitMessage?: boolean;
   readonly path: string;
   readonly text: string;
 }
@@ -68,6 +70,7 @@ export async function makeForgeProject(name: string, issues: readonly ScriptedIs
     if ((issue.blockedBy ?? []).length > 0) lines.push("");
     if (issue.sleepSeconds !== undefined) lines.push(`cspace-script: sleep ${String(issue.sleepSeconds)}`);
     if (issue.say !== undefined) lines.push(`cspace-script: say ${issue.say}`);
+    if (issue.waitMessage === true) lines.push("cspace-script: wait-message");
     lines.push(`cspace-script: commit ${issue.path} ${issue.text}`, "");
     files[`.cspace/issues/${String(issue.number)}.md`] = lines.join("\n");
   }

@@ -59,7 +59,8 @@ export async function sendMessage(options: SendOptions): Promise<SendResult | Co
     reply = await withWorkerPaths(project, instance, { files: false }, (reached) => askWorker(reached, "send", { text: options.text }, options.timeoutMs ?? 5_000));
   } catch (error) {
     // Someone answered, wrongly or too slowly: said as it is (naming the instance), not as "no supervisor".
-    if (error instanceof BadReplyError || error instanceof RequestTimeoutError) throw error;
+    if (error instanceof BadReplyError) throw error;
+    if (error instanceof RequestTimeoutError) throw new RequestTimeoutError(error.socketPath, error.message, { hint: notAnsweredHint(instance), cause: error });
     if (error instanceof MessagingError) {
       throw new ExternalError(`no supervisor is running for instance "${instance}": ${error.message}`, {
         hint: `cspace up ${instance} --prompt "<task>" starts its agent (cspace restart ${instance} starts it again with its last prompt); cspace list shows its state`,
@@ -74,6 +75,20 @@ export async function sendMessage(options: SendOptions): Promise<SendResult | Co
     });
   }
   return { instance, queued: reply.queued, queueDepth: reply.queueDepth };
+}
+
+/**
+ * What a user needs after a send that timed out: whether to send it again. Most
+ * often the worker is on another host that does not answer now (sshd
+ * restarting, the network down): its relay waits for the host, and drops what
+ * a send that gave up carried rather than deliver it later.
+ */
+function notAnsweredHint(instance: string): string {
+  return (
+    `the message may not have been queued: cspace logs ${instance} shows each message delivered to the agent, so look there before sending it again. ` +
+    "For a worker on another host that is not answering (sshd or the network down), a send that gave up is dropped, not delivered later. " +
+    `A supervisor that never answers may have been replaced: cspace restart ${instance} starts a new one`
+  );
 }
 
 /**

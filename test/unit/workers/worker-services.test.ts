@@ -1,6 +1,8 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { RequestTimeoutError } from "../../../src/adapters/messaging/errors.ts";
 import { ExternalError, UserError } from "../../../src/core/errors.ts";
 import type { Launch } from "../../../src/core/messaging/launch.ts";
 import { listInstances } from "../../../src/services/instances/list.ts";
@@ -72,6 +74,25 @@ describe("send", () => {
     await expect(stopped).rejects.toThrow(/no supervisor is running for instance "issue-1"/);
     await expect(stopped).rejects.toMatchObject({ kind: "external", hint: expect.stringContaining("cspace up issue-1") as unknown });
     await expect(sendMessage({ cwd: project.cwd, env: project.env, instance: "_coordinator", text: "hi" })).rejects.toThrow("no coordinator is running for this project");
+  });
+
+  it("says a send that timed out may not have been queued and where to look before sending again (exit 3)", async () => {
+    const project = await started();
+    await project.supervisors[0]?.die();
+    // What a relay whose host does not answer looks like from here: w.sock takes the request and no reply comes.
+    const socket = project.paths("issue-1").workerSocket;
+    await rm(socket, { force: true });
+    // It reads what comes (so it sees the client leave) and never answers.
+    const silent = createServer((connection) => connection.resume());
+    await new Promise<void>((resolve) => silent.listen(socket, resolve));
+    try {
+      const timedOut = sendMessage({ cwd: project.cwd, env: project.env, instance: "issue-1", text: "hi", timeoutMs: 200 });
+      await expect(timedOut).rejects.toThrow(RequestTimeoutError);
+      await expect(timedOut).rejects.toThrow('the supervisor of instance "issue-1" did not answer send in time');
+      await expect(timedOut).rejects.toMatchObject({ kind: "external", hint: expect.stringMatching(/^the message may not have been queued: cspace logs issue-1 shows each message delivered/) as unknown });
+    } finally {
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 

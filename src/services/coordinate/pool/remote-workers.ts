@@ -1,4 +1,4 @@
-import { openInstanceMirror, type InstanceMirror } from "../../../adapters/fs/instance-mirror.ts";
+import { openInstanceMirror } from "../../../adapters/fs/instance-mirror.ts";
 import { openRelay, type RelayHandle } from "../../../adapters/messaging/relay/open-relay.ts";
 import { workerBundleFiles } from "../../../adapters/worker-bundle.ts";
 import { ExternalError } from "../../../core/errors.ts";
@@ -10,6 +10,7 @@ import type { Collected, RefToPush, WorkspaceTransport } from "../../../core/wor
 import type { OpenedProject } from "../../project.ts";
 import { containerUserOf } from "../../workers/container-user.ts";
 import { instancePaths } from "../../workers/instance-files.ts";
+import { ResumedMirror } from "./resumed-mirror.ts";
 
 /**
  * The host of a remote worker does not answer now: whether the worker is
@@ -38,10 +39,13 @@ export interface RemoteWorker {
   readonly workspaceFolder: string;
 }
 
+/** How long the pool's close waits for each running mirror's last copy (ResumedMirror.close). */
+const FINAL_SYNC_MS = 5_000;
+
 interface Attached {
   readonly containerId: string;
   readonly relay: RelayHandle;
-  readonly mirror: InstanceMirror;
+  readonly mirror: ResumedMirror;
 }
 
 /**
@@ -157,6 +161,7 @@ export class RemoteWorkers {
     const current = this.#attached.get(worker.instance);
     if (current !== undefined) {
       const attached = await current.catch(() => null);
+      // A lost mirror here may be a pod made anew under the same name (Kubernetes), without the worker bundle: all is opened again.
       if (attached !== null && attached.containerId === worker.container.id && attached.mirror.lost === null) return;
       this.#attached.delete(worker.instance);
       if (attached !== null) await closeAttached(attached);
@@ -169,10 +174,12 @@ export class RemoteWorkers {
     });
   }
 
-  /** Everything the worker's directory holds now is in the host's copy (a report read next is the latest); a no-op for a worker not attached. */
+  /** Everything the worker's directory holds now is in the host's copy (a report read next is the latest); a no-op for a worker not attached, or whose host does not answer. */
   async synced(instance: string): Promise<void> {
     const attached = await this.#attached.get(instance)?.catch(() => null);
-    if (attached === null || attached === undefined || attached.mirror.lost !== null) return;
+    if (attached === null || attached === undefined) return;
+    await attached.mirror.resume().catch(() => undefined);
+    if (attached.mirror.lost !== null) return;
     await attached.mirror.synced();
   }
 
@@ -199,7 +206,7 @@ export class RemoteWorkers {
     this.#closed = true;
     const attached = await Promise.all([...this.#attached.values()].map((opening) => opening.catch(() => null)));
     this.#attached.clear();
-    await Promise.all(attached.map((a) => (a === null ? Promise.resolve() : closeAttached(a))));
+    await Promise.all(attached.map((a) => (a === null ? Promise.resolve() : closeAttached(a, FINAL_SYNC_MS))));
     const transports = await Promise.all([...this.#transports.values()].map((t) => t.catch(() => null)));
     this.#transports.clear();
     await Promise.all(transports.map((t) => (t === null ? Promise.resolve() : t.close().catch(() => undefined))));
@@ -211,8 +218,13 @@ export class RemoteWorkers {
     const hostDir = instancePaths(this.#project.runDir, worker.instance).dir;
     // The relay and the mirror are roles of the worker bundle, which a fresh container does not have yet.
     await worker.runtime.copyIn(worker.container.id, await workerBundleFiles());
-    const mirror = await openInstanceMirror({ runtime: worker.runtime, containerId: worker.container.id, user: worker.user, hostDir });
-    const relay = openRelay({ runtime: worker.runtime, containerId: worker.container.id, user: worker.user, hostDir });
+    const openMirror = () => openInstanceMirror({ runtime: worker.runtime, containerId: worker.container.id, user: worker.user, hostDir });
+    const mirror = new ResumedMirror(await openMirror(), openMirror);
+    // A relay back up means its host answers again: a mirror lost meanwhile (sshd restarted, say) is resumed with it.
+    const onStateChange = (state: string): void => {
+      if (state === "up") mirror.resume().catch(() => undefined);
+    };
+    const relay = openRelay({ runtime: worker.runtime, containerId: worker.container.id, user: worker.user, hostDir, onStateChange });
     try {
       await relay.ready;
     } catch (error) {
@@ -232,6 +244,6 @@ export class RemoteWorkers {
   }
 }
 
-async function closeAttached(attached: Attached): Promise<void> {
-  await Promise.all([attached.relay.close().catch(() => undefined), attached.mirror.close().catch(() => undefined)]);
+async function closeAttached(attached: Attached, syncWithinMs = 0): Promise<void> {
+  await Promise.all([attached.relay.close().catch(() => undefined), attached.mirror.close(syncWithinMs).catch(() => undefined)]);
 }
