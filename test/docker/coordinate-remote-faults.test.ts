@@ -5,7 +5,7 @@ import { LABELS } from "../../src/core/instances/labels.ts";
 import { projectId } from "../../src/core/run-dir.ts";
 import { checkoutVolumeName, mirrorVolumeName } from "../../src/core/workspaces/transport.ts";
 import { runCliAsync } from "../support/cli-async.ts";
-import { agentStarts, isEvent, mergedOnce, startCoordinator, useForgeProjects, type ForgeProject } from "../support/coordinate-run.ts";
+import { agentStarts, isEvent, mergedOnce, startCoordinator, useForgeProjects, type ForgeProject, type ProgressLine } from "../support/coordinate-run.ts";
 import { testDocker } from "../support/docker.ts";
 import { startRemoteEngine, type RemoteEngine } from "../support/remote-engines.ts";
 
@@ -149,8 +149,13 @@ describe("coordinate over three engines, two of them remote, with faults", () =>
       // The push is held while A is silent: nothing reaches the forge.
       const pushed = made.git("for-each-ref", "--format=%(refname)", "refs/heads/issue-24") === "" ? "" : made.git("ls-tree", "--name-only", "issue-24", "--", "shape.txt");
       expect(pushed).toBe("");
+      // The worker's relay went down with sshd: said once, however many times it tries again meanwhile.
+      const relayDown = (line: ProgressLine): boolean => line.kind === "notice" && (line.text ?? "").startsWith("issue-24: the message relay to its container on host a is down (");
+      await run.waitFor(relayDown, 120_000);
       await engineA.startSshd();
       await run.waitFor((line) => line.kind === "notice" && line.text === "host a answers again: issue-24's branch issue-24 is collected", 120_000);
+      await run.waitFor((line) => line.kind === "notice" && line.text === "issue-24: the message relay to its container on host a is back", 120_000);
+      expect(run.lines.filter(relayDown)).toHaveLength(1);
       const { status, stderr } = await run.exited;
       const seen = run.lines.map((line) => JSON.stringify(line).slice(0, 400)).join("\n");
       expect(status, `${seen.slice(-6000)}\n${stderr.slice(-3000)}`).toBe(0);

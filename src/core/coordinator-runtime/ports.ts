@@ -133,6 +133,8 @@ export interface WorkerHandlers {
   readonly rateLimited?: (instance: string, refusal: { readonly firstOfBurst: boolean; readonly refused: number }) => void;
   /** A request refused for not fitting the protocol (the worker got an error reply). */
   readonly refused?: SkippedHandler | undefined;
+  /** Something about a worker's link the run should say, once per change (a remote worker's relay down, then back). */
+  readonly notice?: ((instance: string, text: string) => void) | undefined;
 }
 
 /**

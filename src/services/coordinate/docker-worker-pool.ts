@@ -94,6 +94,8 @@ export class DockerWorkerPool implements WorkerPool {
 
   async listen(instances: readonly string[], handlers: WorkerHandlers): Promise<void> {
     for (const instance of instances) this.#instances.add(instance);
+    const notice = handlers.notice;
+    if (notice !== undefined) this.#context.remote.onNotice(notice);
     await this.#sockets.listen(instances, handlers);
     // After a restart of the coordinator: the relays and mirrors of remote workers already at work, so their reports reach c.sock.
     await Promise.all(instances.map((instance) => this.#reattach(instance)));

@@ -134,6 +134,7 @@ class Runtime {
       report: onReport,
       message: (instance, text) => this.#message(instance, text),
       refused: onRefused,
+      notice: (instance, text) => { this.#notice(`${instance}: ${text}`); },
       // Once per burst: a flood of refusals is one line, never one per request.
       rateLimited: (instance, refusal) => {
         if (refusal.firstOfBurst) this.#notice(`${instance} sends too fast: its requests are refused (rate-limited) until it slows down (${String(refusal.refused)} refused so far)`);

@@ -1,5 +1,5 @@
 import { openInstanceMirror } from "../../../adapters/fs/instance-mirror.ts";
-import { openRelay, type RelayHandle } from "../../../adapters/messaging/relay/open-relay.ts";
+import { openRelay, type RelayHandle, type RelayState } from "../../../adapters/messaging/relay/open-relay.ts";
 import { workerBundleFiles } from "../../../adapters/worker-bundle.ts";
 import { ExternalError } from "../../../core/errors.ts";
 import { onlyTheLocalHost, workerHosts } from "../../../core/hosts/hosts.ts";
@@ -66,6 +66,7 @@ export class RemoteWorkers {
   readonly #known = new Map<string, RemoteWorker>();
   /** Hosts that did not answer the last request made of them, since when. */
   readonly #unanswered = new Map<string, number>();
+  #notice: ((instance: string, text: string) => void) | null = null;
   #closed = false;
 
   constructor(project: OpenedProject) {
@@ -174,6 +175,11 @@ export class RemoteWorkers {
     });
   }
 
+  /** Where to say that a worker's relay went down and came back (the coordinator's notices), once per change. */
+  onNotice(listener: (instance: string, text: string) => void): void {
+    this.#notice = listener;
+  }
+
   /** Everything the worker's directory holds now is in the host's copy (a report read next is the latest); a no-op for a worker not attached, or whose host does not answer. */
   async synced(instance: string): Promise<void> {
     const attached = await this.#attached.get(instance)?.catch(() => null);
@@ -220,9 +226,21 @@ export class RemoteWorkers {
     await worker.runtime.copyIn(worker.container.id, await workerBundleFiles());
     const openMirror = () => openInstanceMirror({ runtime: worker.runtime, containerId: worker.container.id, user: worker.user, hostDir });
     const mirror = new ResumedMirror(await openMirror(), openMirror);
-    // A relay back up means its host answers again: a mirror lost meanwhile (sshd restarted, say) is resumed with it.
-    const onStateChange = (state: string): void => {
-      if (state === "up") mirror.resume().catch(() => undefined);
+    // Said once when the relay goes down (its retries are not), once when it is back: a run's progress shows the outage.
+    let saidDown = false;
+    const say = (text: string): void => this.#notice?.(worker.instance, `the message relay to its container on host ${worker.host} ${text}`);
+    const onStateChange = (state: RelayState, reason: string | null): void => {
+      if (state === "down" && !saidDown) {
+        saidDown = true;
+        say(`is down (${reason ?? "the connection ended"}); its messages and reports wait until the host answers again`);
+      }
+      if (state !== "up") return;
+      // A relay back up means its host answers again: a mirror lost meanwhile (sshd restarted, say) is resumed with it.
+      mirror.resume().catch(() => undefined);
+      if (saidDown) {
+        saidDown = false;
+        say("is back");
+      }
     };
     const relay = openRelay({ runtime: worker.runtime, containerId: worker.container.id, user: worker.user, hostDir, onStateChange });
     try {
