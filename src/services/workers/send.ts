@@ -1,6 +1,6 @@
 import { instanceDirExists } from "./host-files.ts";
 import { newRequestId, request } from "../../adapters/messaging/client.ts";
-import { BadReplyError, MessagingError, RequestTimeoutError } from "../../adapters/messaging/errors.ts";
+import { BadReplyError, ConnectionClosedError, MessagingError, RequestTimeoutError } from "../../adapters/messaging/errors.ts";
 import { ExternalError, UserError } from "../../core/errors.ts";
 import { COORDINATOR_INSTANCE, validateInstanceName } from "../../core/instances/names.ts";
 import { operatorSocketPath } from "../../core/run-dir.ts";
@@ -61,6 +61,14 @@ export async function sendMessage(options: SendOptions): Promise<SendResult | Co
     // Someone answered, wrongly or too slowly: said as it is (naming the instance), not as "no supervisor".
     if (error instanceof BadReplyError) throw error;
     if (error instanceof RequestTimeoutError) throw new RequestTimeoutError(error.socketPath, error.message, { hint: notAnsweredHint(instance), cause: error });
+    // Taken, then the connection ended with no reply (a supervisor that died, a remote worker's relay cut as it
+    // answered): the message may have reached the agent, so this is not "no supervisor", and a blind resend may repeat it.
+    if (error instanceof ConnectionClosedError) {
+      throw new ExternalError(`the connection to instance "${instance}"'s supervisor closed before it answered: the message may or may not have been taken`, {
+        hint: `cspace logs ${instance} shows each message delivered to the agent: look there before sending it again; cspace list shows whether its supervisor runs`,
+        cause: error,
+      });
+    }
     if (error instanceof MessagingError) {
       throw new ExternalError(`no supervisor is running for instance "${instance}": ${error.message}`, {
         hint: `cspace up ${instance} --prompt "<task>" starts its agent (cspace restart ${instance} starts it again with its last prompt); cspace list shows its state`,

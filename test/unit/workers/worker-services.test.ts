@@ -94,6 +94,23 @@ describe("send", () => {
       await new Promise((resolve) => silent.close(resolve));
     }
   });
+
+  it("says a send whose connection closed after it was taken may have been delivered, not that no supervisor runs (exit 3)", async () => {
+    const project = await started();
+    await project.supervisors[0]?.die();
+    // A peer that takes the request, then goes without a reply: a supervisor that died as it read it, a relay cut.
+    const socket = project.paths("issue-1").workerSocket;
+    await rm(socket, { force: true });
+    const closing = createServer((connection) => connection.once("data", () => connection.end()));
+    await new Promise<void>((resolve) => closing.listen(socket, resolve));
+    try {
+      const closed = sendMessage({ cwd: project.cwd, env: project.env, instance: "issue-1", text: "hi" });
+      await expect(closed).rejects.toThrow(`the connection to instance "issue-1"'s supervisor closed before it answered: the message may or may not have been taken`);
+      await expect(closed).rejects.toMatchObject({ kind: "external", hint: expect.stringMatching(/^cspace logs issue-1 shows each message delivered to the agent/) as unknown });
+    } finally {
+      await new Promise((resolve) => closing.close(resolve));
+    }
+  });
 });
 
 describe("status, list and lost agents", () => {
