@@ -20,7 +20,7 @@ const HANGS_ON_MARK = "if [ -f hang.txt ]; then sleep 100000; fi";
 
 /** The command lines of the processes running in the instance's container. */
 function processesIn(p: CoordinateProject, instance: string): string {
-  const script = 'for p in /proc/[0-9]*; do tr "\\000" " " <"$p/cmdline" 2>/dev/null; echo; done';
+  const script = 'for p in /proc/[0-9]*; do { tr "\\000" " " <"$p/cmdline"; } 2>/dev/null; echo; done';
   return execFileSync("docker", ["exec", containerNameFor(p.projectId, instance), "/bin/sh", "-c", script], { encoding: "utf8" });
 }
 

@@ -90,7 +90,7 @@ describe("the instance-directory mirror of a real container with no shared direc
     const copied = (await stat(path.join(c.hostDir, "events.ndjson"))).ino;
     const lost = new Promise<MirrorLostError>((resolve) => { first.onLost(resolve); });
     // The agent (same user) kills the mirror; more events come while none runs, then the log rotates.
-    await c.sh(`for p in /proc/[0-9]*; do tr '\\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q '^node /opt/cspace/worker[.]cjs mirror' && kill -9 "\${p#/proc/}"; done; true`);
+    await c.sh(`for p in /proc/[0-9]*; do { tr '\\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q '^node /opt/cspace/worker[.]cjs mirror' && kill -9 "\${p#/proc/}"; done; true`);
     expect((await lost).message).toMatch(/its command in the container ended \(exit code 137\)/);
     await c.sh([appendEvents(4, 5), "mv /run/cspace/events.ndjson /run/cspace/events.1.ndjson", appendEvents(6, 7)].join("\n"));
 

@@ -54,7 +54,7 @@ export async function mirrorContainer(name: string): Promise<MirrorContainer> {
     const hostDir = path.join(runDir, "issue-1");
     await mkdir(hostDir, { mode: 0o700 });
     const mirrors = async (): Promise<number> =>
-      Number((await sh(`n=0; for p in /proc/[0-9]*; do tr '\\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q '^node /opt/cspace/worker[.]cjs mirror' && n=$((n+1)); done; echo $n`, "0")).trim());
+      Number((await sh(`n=0; for p in /proc/[0-9]*; do { tr '\\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q '^node /opt/cspace/worker[.]cjs mirror' && n=$((n+1)); done; echo $n`, "0")).trim());
     return { id, runtime, runDir, hostDir, sh, mirrors, remove };
   } catch (error) {
     await remove();

@@ -181,7 +181,7 @@ describe("an agent on a remote Docker host over SSH, with no coordinator", () =>
       [true, restarted.status.pid],
     ]);
     // Exactly one supervisor runs there.
-    const ps = await cli(["exec", "w2", "--", "sh", "-c", `for p in /proc/[0-9]*; do tr '\\0' ' ' < "$p/cmdline" 2>/dev/null; echo; done | grep -c '^node /opt/cspace/worker.cjs supervise' || true`]);
+    const ps = await cli(["exec", "w2", "--", "sh", "-c", `for p in /proc/[0-9]*; do { tr '\\0' ' ' < "$p/cmdline"; } 2>/dev/null; echo; done | grep -c '^node /opt/cspace/worker.cjs supervise' || true`]);
     expect(ps.stdout.trim()).toBe("1");
 
     const followed = await cli(["up", "w3", "--prompt", script("commit a.txt alone"), "--follow"], 180_000);

@@ -72,7 +72,9 @@ export const waitingForMessage = (event: WorkerEvent): boolean => event.source =
 
 /** How many supervisor processes run in the instance's container (its /proc, not its own word). */
 export async function supervisorCount(fixture: WorkerFixture, instance: string): Promise<number> {
-  const out = await fixture.sh(instance, `for p in /proc/[0-9]*; do tr '\\0' ' ' < "$p/cmdline" 2>/dev/null; echo; done | grep -c '^node /opt/cspace/worker.cjs supervise' || true`);
+  // A process may end between the glob and the read (the restart just killed one): the shell's own error for that
+  // redirection is silenced too, hence the group (a 2>/dev/null after "<" comes too late for it).
+  const out = await fixture.sh(instance, `for p in /proc/[0-9]*; do { tr '\\0' ' ' < "$p/cmdline"; } 2>/dev/null; echo; done | grep -c '^node /opt/cspace/worker.cjs supervise' || true`);
   return Number(out.trim());
 }
 

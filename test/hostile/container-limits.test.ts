@@ -71,7 +71,7 @@ describe("a hostile agent in the default worker", () => {
   it("runs, with everything else in the container, as a user other than root, without privileges to gain and with the reduced capability set", async () => {
     // Every process: pid 1, the supervisor, the agent, and this shell.
     const seen = await asAgent(
-      `for p in /proc/[0-9]*; do awk -v cmd="$(tr '\\0' ' ' < $p/cmdline 2>/dev/null | cut -c1-40)" '/^Uid:/{u=$2} /^CapBnd:/{b=$2} /^CapEff:/{e=$2} /^NoNewPrivs:/{n=$2} END{print u, b, e, n, cmd}' $p/status 2>/dev/null; done`,
+      `for p in /proc/[0-9]*; do awk -v cmd="$({ tr '\\0' ' ' < $p/cmdline; } 2>/dev/null | cut -c1-40)" '/^Uid:/{u=$2} /^CapBnd:/{b=$2} /^CapEff:/{e=$2} /^NoNewPrivs:/{n=$2} END{print u, b, e, n, cmd}' $p/status 2>/dev/null; done`,
     );
     expect(seen.status).toBe(0);
     const processes = seen.stdout.trim().split("\n").filter((line) => line !== "");

@@ -44,7 +44,7 @@ function attack(canaryDir: string): string {
   return [
     "set -e",
     // "worker[.]cjs" matches the supervisor's command line and not this script's own.
-    'signal_supervisor() { for p in /proc/[0-9]*; do [ "${p#/proc/}" = "$$" ] && continue; if tr "\\0" " " < "$p/cmdline" 2>/dev/null | grep -q "worker[.]cjs"; then kill "-$1" "${p#/proc/}" 2>/dev/null || true; fi; done; }',
+    'signal_supervisor() { for p in /proc/[0-9]*; do [ "${p#/proc/}" = "$$" ] && continue; if { tr "\\0" " " < "$p/cmdline"; } 2>/dev/null | grep -q "worker[.]cjs"; then kill "-$1" "${p#/proc/}" 2>/dev/null || true; fi; done; }',
     // Frozen first: a supervisor still at work rewrites state.json between the attacker's rm and ln.
     "signal_supervisor STOP",
     "cd /run/cspace",

@@ -58,7 +58,7 @@ export async function relayWorker(runId: string, name: string, options: { readon
     await sh("mkdir -p /run/cspace /work && chown 1000:1000 /run/cspace /work && chmod 700 /run/cspace", { root: true });
     await sh("cd /work && git init -q -b issue-1 && git -c user.name=t -c user.email=t@example.invalid commit -q --allow-empty -m base");
     const relayPids = async (): Promise<number[]> => {
-      const out = await sh(`for p in /proc/[0-9]*; do if tr '\\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q '^node /opt/cspace/worker.cjs relay'; then echo "\${p#/proc/}"; fi; done`, { root: true });
+      const out = await sh(`for p in /proc/[0-9]*; do if { tr '\\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q '^node /opt/cspace/worker.cjs relay'; then echo "\${p#/proc/}"; fi; done`, { root: true });
       return out.split("\n").filter((line) => line !== "").map(Number);
     };
     return {
